@@ -1,0 +1,49 @@
+"""comaspec: molecular production rates and CO2/H2O from infrared spectra of comet comae.
+
+The public API is re-exported here. Names are imported on first use so that
+``import comaspec`` (and the ``comaspec`` command) stays fast.
+"""
+
+from importlib import import_module
+
+from ._version import __version__
+from .errors import ComaspecError, FitError, InputError, UsageError
+
+# public name -> module that defines it
+_EXPORTS = {
+    "Geometry": "geometry",
+    "CircularAperture": "apertures",
+    "AnnularAperture": "apertures",
+    "RectangularAperture": "apertures",
+    "SpaxelMask": "apertures",
+    "read_spectrum": "io",
+    "read_cube": "io",
+    "extract_spectrum": "io",
+    "average_integrations": "io",
+    "production_rate": "production",
+    "band_flux": "production",
+    "fit_coma": "fit",
+    "synthetic_spectrum": "synthetic",
+    "example_path": "synthetic",
+}
+_SUBMODULES = {
+    "catalog", "plotting", "molecules", "templates", "instrument", "haser",
+    "production", "model", "fit", "results", "synthetic", "io", "geometry", "apertures",
+}
+
+__all__ = ["__version__", "ComaspecError", "InputError", "UsageError", "FitError", *_EXPORTS]
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        value = getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
+    elif name in _SUBMODULES:
+        value = import_module(f".{name}", __name__)
+    else:
+        raise AttributeError(f"module 'comaspec' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_EXPORTS) | _SUBMODULES)

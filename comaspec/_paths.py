@@ -1,0 +1,33 @@
+"""Locate the data shipped with comaspec, in a source tree or an installed wheel."""
+
+from pathlib import Path
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def linelists_dir() -> Path:
+    """Return the directory holding the molecular data tables.
+
+    In a wheel, ``linelists/`` is installed as ``comaspec/linelists``; in a source
+    checkout it sits beside the package at the repository root.
+
+    Returns
+    -------
+    pathlib.Path
+        The existing ``linelists`` directory.
+    """
+    for candidate in (_PACKAGE_DIR / "linelists", _PACKAGE_DIR.parent / "linelists"):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError("comaspec installation is incomplete: no linelists/ directory")
+
+
+def data_dir() -> Path:
+    """Return ``comaspec/data`` (bundled catalog and example spectrum).
+
+    Returns
+    -------
+    pathlib.Path
+        The package data directory.
+    """
+    return _PACKAGE_DIR / "data"

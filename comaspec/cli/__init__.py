@@ -1,0 +1,83 @@
+"""The ``comaspec`` command: a thin layer over the Python API.
+
+Each subcommand lives in its own module ``comaspec.cli.<name>`` exposing
+``add_parser(subparsers)``; the parser's ``run`` default returns the exit status.
+Modules keep their top-level imports light (argparse only) so that ``comaspec``
+starts fast; the work is imported inside ``run``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from ..errors import ComaspecError
+
+__all__ = ["main", "SUBCOMMANDS"]
+
+#: Subcommand modules, in the order ``comaspec --help`` lists them.
+SUBCOMMANDS = ("info", "production", "ratio", "catalog", "compare")
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    """ArgumentParser whose usage errors are one line on stderr and exit status 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the full ``comaspec`` argument parser.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+    """
+    from .._version import __version__
+
+    parser = _OneLineParser(
+        prog="comaspec",
+        description="Production rates and CO2/H2O mixing ratios from infrared spectra of comet comae.",
+    )
+    parser.add_argument("--version", action="version", version=f"comaspec {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in SUBCOMMANDS:
+        try:
+            module = importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"{__name__}.{name}":
+                continue  # subcommand not built yet
+            raise
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv=None) -> int:
+    """Run the ``comaspec`` command line.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit status: 0 on success, 2 for usage and input errors.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        status = args.run(args)
+    except ComaspecError as exc:
+        print(f"comaspec {args.command}: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(f"comaspec {args.command}: interrupted", file=sys.stderr)
+        return 130
+    return 0 if status is None else int(status)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

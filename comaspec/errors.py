@@ -1,0 +1,42 @@
+"""Exceptions raised by comaspec.
+
+Every error carries a single-line message; the command line prints it on stderr and
+exits with status 2 (usage and input errors).
+"""
+
+__all__ = ["ComaspecError", "InputError", "UsageError", "FitError"]
+
+
+class ComaspecError(Exception):
+    """Base class of every error comaspec raises on purpose."""
+
+    exit_code = 2
+
+    def __init__(self, message: str):
+        # One line, always: the CLI prints str(exc) as-is.
+        super().__init__(" ".join(str(message).split()))
+
+
+class InputError(ComaspecError, ValueError):
+    """A file or an input value cannot be used.
+
+    Parameters
+    ----------
+    source : str or os.PathLike
+        The file (or the name of the input) that is wrong.
+    problem : str
+        What is wrong with it.
+    """
+
+    def __init__(self, source, problem: str):
+        self.source = str(source)
+        self.problem = problem
+        super().__init__(f"{self.source}: {problem}")
+
+
+class UsageError(ComaspecError, ValueError):
+    """Arguments that do not fit together or are missing."""
+
+
+class FitError(ComaspecError, RuntimeError):
+    """A spectrum that cannot be fitted (too short, too noisy, no band covered)."""

@@ -1,0 +1,26 @@
+"""Sphinx configuration for comaspec."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from comaspec import __version__  # noqa: E402
+
+project = "comaspec"
+author = "comaspec developers"
+release = version = __version__
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.mathjax",
+    "sphinx.ext.intersphinx",
+    "numpydoc",
+]
+numpydoc_show_class_members = False
+numpydoc_xref_param_type = False
+autodoc_typehints = "none"
+intersphinx_mapping = {}
+html_theme = "alabaster"
+exclude_patterns = ["_build"]
+nitpicky = False
+suppress_warnings = ["ref.citation"]

@@ -1,0 +1,35 @@
+"""Shared test fixtures.
+
+``shared_data`` locates real third-party files in ``../shared/data`` beside the
+repository. Where they are absent the test is skipped with the reason, except when
+``COMASPEC_REQUIRE_SHARED=1`` (set by ``.ci/run``), where a missing file fails.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+
+
+def _shared(*parts):
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        message = f"shared test file {path} is missing"
+        if os.environ.get("COMASPEC_REQUIRE_SHARED") == "1":
+            pytest.fail(message + " (COMASPEC_REQUIRE_SHARED=1)")
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture
+def shared_data():
+    """Return a function ``shared_data(folder, filename)`` → Path, skipping when absent."""
+    return _shared
+
+
+@pytest.fixture(autouse=True)
+def _headless_matplotlib(monkeypatch):
+    monkeypatch.setenv("MPLBACKEND", "Agg")
