@@ -1,0 +1,617 @@
+"""Results of a coma fit: band fluxes, production rates, detections, limits and ratios.
+
+The numbers here are derived from the fitted parameters and their covariance only;
+this module does no fitting. Conventions (see ``docs/uncertainties.rst``):
+
+- a species is *detected* when its band flux is at least ``detect_sigma`` (default 3)
+  times its 1σ uncertainty;
+- a non-detected species gets an upper limit ``max(Q, 0) + limit_sigma · σ_Q`` and no
+  measured Q (never a negative or insignificant value reported as a measurement);
+- a ratio of two detected species carries the linear (delta-method) error that uses their
+  correlation, and an asymmetric 68 % interval from Monte Carlo draws of the two fitted
+  values (or from the MC/MCMC samples when those were made);
+- a ratio with an undetected denominator is a lower limit, with an undetected numerator an
+  upper limit; when neither is detected, or a band is not covered, the value is missing and
+  ``reason`` says why.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._version import __version__
+from .errors import InputError, UsageError
+
+__all__ = [
+    "DEFAULT_DETECT_SIGMA",
+    "DEFAULT_LIMIT_SIGMA",
+    "is_detected",
+    "upper_limit",
+    "Ratio",
+    "ratio_from_values",
+    "SpeciesResult",
+    "ComaFit",
+]
+
+#: Default detection threshold: band flux / uncertainty.
+DEFAULT_DETECT_SIGMA = 3.0
+#: Default significance of upper limits.
+DEFAULT_LIMIT_SIGMA = 3.0
+#: Central 68 % interval as percentiles.
+_PCT_LO, _PCT_HI = 15.865525393145708, 84.13447460685429
+
+
+def is_detected(value, err, nsigma=DEFAULT_DETECT_SIGMA) -> bool:
+    """Whether ``value`` is at least ``nsigma`` times its uncertainty.
+
+    Parameters
+    ----------
+    value, err : float
+        Measured value and its 1σ uncertainty (``err > 0``).
+    nsigma : float
+        Threshold.
+
+    Returns
+    -------
+    bool
+    """
+    if err is None or not np.isfinite(err) or err <= 0 or not np.isfinite(value):
+        return False
+    return bool(value / err >= nsigma)
+
+
+def upper_limit(value, err, nsigma=DEFAULT_LIMIT_SIGMA) -> float:
+    """Upper limit ``max(value, 0) + nsigma · err``.
+
+    A negative fluctuation does not make the limit tighter than the noise alone allows.
+
+    Parameters
+    ----------
+    value, err : float
+        Measured value and its 1σ uncertainty.
+    nsigma : float
+        Significance of the limit.
+
+    Returns
+    -------
+    float
+    """
+    return float(max(value, 0.0) + nsigma * err)
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """A ratio of two production rates (e.g. CO2/H2O), a limit on it, or why it is missing.
+
+    Attributes
+    ----------
+    numerator, denominator : str
+        Species names.
+    value : float or None
+        Best-fit ratio, or the limit when ``limit`` is set; None when missing.
+    err_lo, err_hi : float or None
+        Distances from ``value`` to the lower and upper ends of the 68 % interval.
+    err_linear : float or None
+        Symmetric 1σ error from the covariance (delta method, with the correlation).
+    limit : {None, "lower", "upper"}
+        Set when ``value`` is a limit.
+    limit_sigma : float or None
+        Significance of the limit.
+    reason : str or None
+        Why the value is missing or only a limit.
+    method : str
+        How the interval was computed (``"covariance draws"``, ``"mc refits"``, ``"mcmc"``).
+    """
+
+    numerator: str
+    denominator: str
+    value: float | None = None
+    err_lo: float | None = None
+    err_hi: float | None = None
+    err_linear: float | None = None
+    limit: str | None = None
+    limit_sigma: float | None = None
+    reason: str | None = None
+    method: str | None = None
+
+    def to_dict(self) -> dict:
+        """Plain-number dict (the ``ratio`` block of the JSON output).
+
+        Returns
+        -------
+        dict
+        """
+        return {
+            "numerator": self.numerator,
+            "denominator": self.denominator,
+            "value": _num(self.value),
+            "err_lo": _num(self.err_lo),
+            "err_hi": _num(self.err_hi),
+            "err_linear": _num(self.err_linear),
+            "limit": self.limit,
+            "limit_sigma": _num(self.limit_sigma),
+            "reason": self.reason,
+            "method": self.method,
+        }
+
+    def __str__(self) -> str:
+        name = f"{self.numerator}/{self.denominator}"
+        if self.value is None:
+            return f"{name}: not measured ({self.reason})"
+        if self.limit == "lower":
+            return f"{name} > {_fmt(self.value)} ({self.limit_sigma:g}σ lower limit: {self.reason})"
+        if self.limit == "upper":
+            return f"{name} < {_fmt(self.value)} ({self.limit_sigma:g}σ upper limit: {self.reason})"
+        return (f"{name} = {_fmt(self.value)} -{_fmt(self.err_lo)} +{_fmt(self.err_hi)} "
+                f"(68 % interval, {self.method}; linear ±{_fmt(self.err_linear)})")
+
+
+def ratio_from_values(numerator, denominator, values, covariance, *, detected, covered=(True, True),
+                      samples=None, method="covariance draws", limit_sigma=DEFAULT_LIMIT_SIGMA,
+                      n_draws=20000, seed=12345) -> Ratio:
+    """Ratio ``values[0] / values[1]`` with correlated errors, an interval, or a limit.
+
+    Parameters
+    ----------
+    numerator, denominator : str
+        Species names (labels only).
+    values : (2,) array_like
+        Best-fit numerator and denominator.
+    covariance : (2, 2) array_like
+        Their covariance.
+    detected : (bool, bool)
+        Whether each is detected.
+    covered : (bool, bool)
+        Whether each band is covered by the data at all.
+    samples : (n, 2) array_like, optional
+        Draws of (numerator, denominator) from MC refits or MCMC; used for the interval
+        instead of Gaussian draws from ``covariance``.
+    method : str
+        Label of how ``samples`` were made.
+    limit_sigma : float
+        Significance of limits.
+    n_draws : int
+        Gaussian draws when ``samples`` is None.
+    seed : int
+        Seed of those draws (results are reproducible).
+
+    Returns
+    -------
+    Ratio
+    """
+    base = dict(numerator=numerator, denominator=denominator)
+    missing = [n for n, c in zip((numerator, denominator), covered) if not c]
+    if missing:
+        what = " and ".join(missing)
+        return Ratio(**base, reason=f"{what} band not covered by the spectrum")
+    n, d = (float(v) for v in values)
+    cov = np.asarray(covariance, dtype=float)
+    sn, sd = math.sqrt(max(cov[0, 0], 0.0)), math.sqrt(max(cov[1, 1], 0.0))
+    det_n, det_d = detected
+    if not det_n and not det_d:
+        return Ratio(**base, reason=f"neither {numerator} nor {denominator} detected")
+    if not det_d:
+        lim = upper_limit(d, sd, limit_sigma)
+        return Ratio(**base, value=n / lim, limit="lower", limit_sigma=limit_sigma,
+                     reason=f"{denominator} not detected; {numerator} / ({limit_sigma:g}σ upper limit of {denominator})")
+    if not det_n:
+        lim = upper_limit(n, sn, limit_sigma)
+        return Ratio(**base, value=lim / d, limit="upper", limit_sigma=limit_sigma,
+                     reason=f"{numerator} not detected; ({limit_sigma:g}σ upper limit of {numerator}) / {denominator}")
+    value = n / d
+    # delta method with the correlation term
+    var = value**2 * (cov[0, 0] / n**2 + cov[1, 1] / d**2 - 2 * cov[0, 1] / (n * d))
+    err_linear = math.sqrt(max(var, 0.0))
+    if samples is None:
+        rng = np.random.default_rng(seed)
+        samples = rng.multivariate_normal([n, d], cov, size=n_draws, method="eigh")
+    samples = np.asarray(samples, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = samples[:, 0] / samples[:, 1]
+    r = r[np.isfinite(r)]
+    lo, hi = np.percentile(r, [_PCT_LO, _PCT_HI])
+    return Ratio(**base, value=value, err_lo=max(value - lo, 0.0), err_hi=max(hi - value, 0.0),
+                 err_linear=err_linear, method=method)
+
+
+@dataclass
+class SpeciesResult:
+    """What the fit says about one species.
+
+    Attributes
+    ----------
+    name : str
+        Species name.
+    covered : bool
+        Whether any of its bands lies in the fitted data.
+    feature : str or None
+        The feature whose band flux is reported (e.g. ``"2.7um"``).
+    band_flux, band_flux_err : float or None
+        Flux of that feature and its 1σ error, W m^-2 (always reported when covered,
+        negative values included).
+    Q, Q_err : float or None
+        Production rate (s^-1) and its 1σ statistical error, the fitted values. Use
+        `Q_reported` for what may be quoted.
+    detect_sigma, limit_sigma : float
+        Detection threshold and significance of the upper limit.
+    g_factor_1au, lifetime_1au, velocity_km_s, T_rot : float or None
+        The assumptions that turned flux into Q.
+    Q_sys : float or None
+        Systematic error of Q from the model assumptions, when known.
+    """
+
+    name: str
+    covered: bool
+    feature: str | None = None
+    band_flux: float | None = None
+    band_flux_err: float | None = None
+    Q: float | None = None
+    Q_err: float | None = None
+    detect_sigma: float = DEFAULT_DETECT_SIGMA
+    limit_sigma: float = DEFAULT_LIMIT_SIGMA
+    g_factor_1au: float | None = None
+    lifetime_1au: float | None = None
+    velocity_km_s: float | None = None
+    T_rot: float | None = None
+    Q_sys: float | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def snr(self) -> float | None:
+        """Band flux / its error (None when not covered)."""
+        if not self.covered or not self.band_flux_err:
+            return None
+        return self.band_flux / self.band_flux_err
+
+    @property
+    def detected(self) -> bool:
+        """True when the band flux is at least ``detect_sigma`` times its error."""
+        return self.covered and is_detected(self.band_flux, self.band_flux_err, self.detect_sigma)
+
+    @property
+    def Q_reported(self) -> float | None:
+        """Q when detected, else None."""
+        return self.Q if self.detected and self.Q is not None else None
+
+    @property
+    def Q_upper_limit(self) -> float | None:
+        """``limit_sigma`` upper limit on Q when not detected, else None."""
+        if not self.covered or self.detected or self.Q is None:
+            return None
+        return upper_limit(self.Q, self.Q_err, self.limit_sigma)
+
+    @property
+    def band_flux_upper_limit(self) -> float | None:
+        """``limit_sigma`` upper limit on the band flux when not detected, else None."""
+        if not self.covered or self.detected:
+            return None
+        return upper_limit(self.band_flux, self.band_flux_err, self.limit_sigma)
+
+    def to_dict(self) -> dict:
+        """Plain-number dict (one entry of the ``species`` block of the JSON output).
+
+        Returns
+        -------
+        dict
+        """
+        det = self.detected
+        out = {
+            "covered": bool(self.covered),
+            "feature": self.feature,
+            "band_flux_W_m2": _num(self.band_flux),
+            "band_flux_err_W_m2": _num(self.band_flux_err),
+            "band_flux_upper_limit_W_m2": _num(self.band_flux_upper_limit),
+            "snr": _num(self.snr),
+            "detected": bool(det),
+            "Q_per_s": _num(self.Q_reported),
+            "Q_err_per_s": _num(self.Q_err) if det else None,
+            "Q_sys_per_s": _num(self.Q_sys) if det else None,
+            "Q_upper_limit_per_s": _num(self.Q_upper_limit),
+            "g_factor_1au_per_s": _num(self.g_factor_1au),
+            "lifetime_1au_s": _num(self.lifetime_1au),
+            "velocity_km_s": _num(self.velocity_km_s),
+            "T_rot_K": _num(self.T_rot),
+        }
+        out.update(self.extra)
+        return out
+
+
+class ComaFit:
+    """The outcome of `comaspec.fit_coma`: what was fitted and what it says.
+
+    Parameters
+    ----------
+    species : dict
+        Name → `SpeciesResult`, in fit order.
+    q_names : list of str
+        Species whose production rates were fitted, in the order of ``q_values``.
+    q_values : ndarray
+        Fitted production rates (s^-1).
+    q_covariance : ndarray
+        Their covariance (s^-2).
+    geometry : `comaspec.Geometry` or None
+    aperture : aperture or None
+    inputs : dict
+        ``paths``, ``instrument``, ``mode``, ``target``.
+    fit_info : dict
+        ``chi2``, ``dof``, ``n_points``, ``n_params``, ``covariance_scaled``, ``method``,
+        ``notes`` and other diagnostics.
+    components : list of dict, optional
+        Per spectrum: ``wavelength_um``, ``flux``, ``error``, ``used`` (mask),
+        ``model``, ``continuum``, and ``species`` {name: model component}; fluxes in
+        W m^-2 µm^-1. Used by `plot`.
+    q_samples : ndarray, optional
+        (n, len(q_names)) draws of Q from MC refits or MCMC.
+    sample_method : str, optional
+        How ``q_samples`` were made.
+    """
+
+    def __init__(self, species, q_names, q_values, q_covariance, *, geometry=None, aperture=None,
+                 inputs=None, fit_info=None, components=None, q_samples=None, sample_method=None,
+                 params=None):
+        self.species = dict(species)
+        self.q_names = list(q_names)
+        self.q_values = np.asarray(q_values, dtype=float)
+        self.q_covariance = np.asarray(q_covariance, dtype=float)
+        self.geometry = geometry
+        self.aperture = aperture
+        self.inputs = dict(inputs or {})
+        self.fit_info = dict(fit_info or {})
+        self.components = components or []
+        self.q_samples = None if q_samples is None else np.asarray(q_samples, dtype=float)
+        self.sample_method = sample_method
+        self.params = params
+
+    # ------------------------------------------------------------------ numbers
+    @property
+    def chi2_reduced(self) -> float:
+        """χ² per degree of freedom of the fit."""
+        return self.fit_info["chi2"] / max(self.fit_info["dof"], 1)
+
+    @property
+    def residuals(self) -> list:
+        """Per spectrum, the normalised residuals (data − model)/σ of the fitted pixels."""
+        out = []
+        for c in self.components:
+            used = c["used"]
+            out.append((c["flux"][used] - c["model"][used]) / c["error"][used])
+        return out
+
+    def ratio(self, numerator="CO2", denominator="H2O") -> Ratio:
+        """The production-rate ratio ``numerator / denominator``, or a limit on it.
+
+        Parameters
+        ----------
+        numerator, denominator : str
+            Species names.
+
+        Returns
+        -------
+        Ratio
+        """
+        for name in (numerator, denominator):
+            if name not in self.species:
+                raise UsageError(f"{name} was not part of the fit (fitted: {', '.join(self.species)})")
+        sn, sd = self.species[numerator], self.species[denominator]
+        if not (sn.covered and sd.covered) or sn.Q is None or sd.Q is None:
+            return ratio_from_values(numerator, denominator, (0, 1), np.eye(2),
+                                     detected=(False, False),
+                                     covered=(sn.covered and sn.Q is not None, sd.covered and sd.Q is not None))
+        i, j = self.q_names.index(numerator), self.q_names.index(denominator)
+        cov = self.q_covariance[np.ix_([i, j], [i, j])]
+        samples = None if self.q_samples is None else self.q_samples[:, [i, j]]
+        return ratio_from_values(numerator, denominator, (sn.Q, sd.Q), cov,
+                                 detected=(sn.detected, sd.detected),
+                                 samples=samples, method=self.sample_method or "covariance draws",
+                                 limit_sigma=sn.limit_sigma)
+
+    @property
+    def production_rates(self):
+        """`~astropy.table.QTable` with one row per species.
+
+        Columns: ``species``, ``covered``, ``feature``, ``band_flux``, ``band_flux_err``
+        (W m^-2), ``snr``, ``detected``, ``Q``, ``Q_err``, ``Q_upper_limit`` (1/s; Q and
+        Q_err masked to NaN when not detected), ``T_rot`` (K).
+        """
+        import astropy.units as u
+        from astropy.table import QTable
+
+        rows = [s.to_dict() for s in self.species.values()]
+
+        def col(key):
+            return np.array([np.nan if r[key] is None else r[key] for r in rows], dtype=float)
+
+        t = QTable()
+        t["species"] = [s.name for s in self.species.values()]
+        t["covered"] = [r["covered"] for r in rows]
+        t["feature"] = [r["feature"] or "" for r in rows]
+        t["band_flux"] = col("band_flux_W_m2") * u.W / u.m**2
+        t["band_flux_err"] = col("band_flux_err_W_m2") * u.W / u.m**2
+        t["snr"] = col("snr")
+        t["detected"] = [r["detected"] for r in rows]
+        t["Q"] = col("Q_per_s") / u.s
+        t["Q_err"] = col("Q_err_per_s") / u.s
+        t["Q_upper_limit"] = col("Q_upper_limit_per_s") / u.s
+        t["T_rot"] = col("T_rot_K") * u.K
+        t.meta.update(self._meta())
+        return t
+
+    # ------------------------------------------------------------------ output
+    def _meta(self) -> dict:
+        d = self.to_dict()
+        return {k: d[k] for k in ("comaspec_version", "input", "geometry", "aperture", "ratio", "fit")}
+
+    def to_dict(self, numerator="CO2", denominator="H2O") -> dict:
+        """The full result as plain numbers (the JSON output); see ``docs/json_schema.rst``.
+
+        Parameters
+        ----------
+        numerator, denominator : str
+            The ratio to report (skipped with a reason when either was not fitted).
+
+        Returns
+        -------
+        dict
+        """
+        if numerator in self.species and denominator in self.species:
+            ratio = self.ratio(numerator, denominator).to_dict()
+        else:
+            absent = [n for n in (numerator, denominator) if n not in self.species]
+            ratio = Ratio(numerator, denominator,
+                          reason=f"{' and '.join(absent)} not among the fitted species").to_dict()
+        info = self.fit_info
+        return {
+            "comaspec_version": __version__,
+            "input": {
+                "paths": [str(p) for p in self.inputs.get("paths", [])],
+                "instrument": self.inputs.get("instrument"),
+                "mode": self.inputs.get("mode"),
+                "target": self.inputs.get("target"),
+            },
+            "geometry": None if self.geometry is None else self.geometry.to_dict(),
+            "aperture": None if self.aperture is None else self.aperture.describe(self.geometry),
+            "species": {name: s.to_dict() for name, s in self.species.items()},
+            "ratio": ratio,
+            "fit": {
+                "chi2_reduced": _num(self.chi2_reduced),
+                "chi2": _num(info.get("chi2")),
+                "dof": info.get("dof"),
+                "n_points": info.get("n_points"),
+                "n_params": info.get("n_params"),
+                "covariance_scaled": bool(info.get("covariance_scaled", False)),
+                "method": info.get("method"),
+                "uncertainty_method": self.sample_method or "covariance",
+                "n_samples": None if self.q_samples is None else int(self.q_samples.shape[0]),
+                "detect_sigma": info.get("detect_sigma"),
+                "limit_sigma": info.get("limit_sigma"),
+                "windows": info.get("windows"),
+                "continuum": info.get("continuum"),
+                "wavelength_shift_um": info.get("wavelength_shift_um"),
+                "notes": list(info.get("notes", [])),
+            },
+        }
+
+    def to_json(self, numerator="CO2", denominator="H2O", indent=None) -> str:
+        """The result as one JSON object (see ``docs/json_schema.rst``).
+
+        Parameters
+        ----------
+        numerator, denominator : str
+            The ratio to report.
+        indent : int, optional
+            Pretty-print indentation.
+
+        Returns
+        -------
+        str
+        """
+        return json.dumps(self.to_dict(numerator, denominator), indent=indent, allow_nan=False)
+
+    def write(self, path, numerator="CO2", denominator="H2O", overwrite=True):
+        """Write the result atomically: ``.json`` (the JSON object) or ``.ecsv`` (the table).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Destination; the suffix chooses the format.
+        numerator, denominator : str
+            The ratio to report.
+        overwrite : bool
+            Replace an existing file.
+        """
+        from pathlib import Path
+
+        from ._output import atomic_path
+
+        path = Path(path)
+        suffix = path.suffix.lower()
+        if suffix not in (".json", ".ecsv"):
+            raise InputError(path, "output must end in .json or .ecsv")
+        if path.exists() and not overwrite:
+            raise InputError(path, "exists (pass overwrite=True to replace it)")
+        with atomic_path(path) as tmp:
+            if suffix == ".json":
+                tmp.write_text(self.to_json(numerator, denominator, indent=2) + "\n")
+            else:
+                table = self.production_rates
+                table.meta = self._meta_for(numerator, denominator)
+                table.write(tmp, format="ascii.ecsv", overwrite=True)
+
+    def _meta_for(self, numerator, denominator):
+        d = self.to_dict(numerator, denominator)
+        return {k: d[k] for k in ("comaspec_version", "input", "geometry", "aperture", "ratio", "fit")}
+
+    def summary(self, numerator="CO2", denominator="H2O") -> str:
+        """A short aligned text table and the ratio line (what the CLI prints).
+
+        Parameters
+        ----------
+        numerator, denominator : str
+            The ratio to report.
+
+        Returns
+        -------
+        str
+        """
+        head = ("species", "feature", "band flux [W m-2]", "SNR", "Q [s-1]")
+        rows = []
+        for s in self.species.values():
+            if not s.covered:
+                rows.append((s.name, "-", "not covered", "-", "-"))
+                continue
+            flux = f"{s.band_flux:.3e} ± {s.band_flux_err:.2e}"
+            if s.detected:
+                q = f"{s.Q:.3e} ± {s.Q_err:.2e}"
+            else:
+                q = f"< {s.Q_upper_limit:.2e} ({s.limit_sigma:g}σ)"
+            rows.append((s.name, s.feature or "-", flux, f"{s.snr:.1f}", q))
+        widths = [max(len(r[i]) for r in (head, *rows)) for i in range(len(head))]
+        lines = ["  ".join(c.ljust(w) for c, w in zip(head, widths)).rstrip()]
+        lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+        if numerator in self.species and denominator in self.species:
+            lines.append(str(self.ratio(numerator, denominator)))
+        scaled = "rescaled by χ²_ν" if self.fit_info.get("covariance_scaled") else "not rescaled by χ²_ν"
+        lines.append(f"fit: χ²_ν = {self.chi2_reduced:.2f} over {self.fit_info.get('n_points')} points; "
+                     f"covariance {scaled}")
+        for note in self.fit_info.get("notes", []):
+            lines.append(f"note: {note}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"<ComaFit species={list(self.species)} chi2_reduced={self.chi2_reduced:.3g}>"
+
+    def plot(self, path=None, **kwargs):
+        """Figure (c): data, model, components and residuals, bands labelled.
+
+        Parameters
+        ----------
+        path : str or os.PathLike, optional
+            Save there (atomically; format from the suffix) as well as returning the figure.
+        **kwargs
+            Passed to `comaspec.plotting.fit.plot_fit`.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        from .plotting.fit import plot_fit
+
+        return plot_fit(self, path=path, **kwargs)
+
+
+def _num(x):
+    """float or None, with non-finite values as None (JSON has no NaN)."""
+    if x is None:
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def _fmt(x):
+    if x is None:
+        return "?"
+    return f"{x:.3g}"
