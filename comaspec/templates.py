@@ -1,0 +1,298 @@
+"""Band templates: the spectral shape of one molecular band at a rotational temperature.
+
+A band template is built from a line list in ``linelists/`` (computed from published
+constants, see :doc:`templates`), never from a copied database:
+
+* emission model: the upper-state rotational levels are in Boltzmann equilibrium at
+  ``T_rot`` and each line emits energy in proportion to
+  ``g_u A_ul nu exp(-c2 E'_rot / T_rot)`` (``E'_rot``: rotational energy within the upper
+  vibrational state; ``c2 = h c / k_B`` from :mod:`astropy.constants`). Fluorescence pumping
+  by sunlight populates the upper vibrational state; within it, collisions (inner coma) and
+  the pumping itself are assumed to leave a thermal rotational distribution;
+* H2O: the ortho and para upper levels are normalised separately so that the total
+  ortho/para population ratio is ``ortho_para`` (default 3, the high-temperature limit);
+* H2O hot bands with no lines of their own in the line list are a copy of the parent band
+  (nu3 for the a-type bands, nu1 for the b-type nu1-nu2) shifted to the hot band's centre
+  from :func:`comaspec.molecules.get_band`: their rotational constants are taken equal to
+  the parent's.
+
+The results are plain float64 arrays (hot path of the fitter).
+"""
+
+import functools
+
+import numpy as np
+
+from ._paths import linelists_dir
+from .errors import InputError
+
+__all__ = ["stick_spectrum", "band_profile", "available_bands"]
+
+# (species, band) -> line-list file in linelists/ (rows selected by its `band` column).
+_LINE_LISTS = {
+    ("CO2", "nu3"): "co2_nu3_lines.ecsv",
+    ("13CO2", "nu3"): "13co2_nu3_lines.ecsv",
+    ("CO", "1-0"): "co_1-0_lines.ecsv",
+    ("OCS", "nu3"): "ocs_nu3_lines.ecsv",
+    ("H2O", "nu3"): "h2o_lines.ecsv",
+    ("H2O", "nu1"): "h2o_lines.ecsv",
+    ("H2O", "nu1+nu3-nu1"): "h2o_lines.ecsv",
+    ("H2O", "nu2+nu3-nu2"): "h2o_lines.ecsv",
+    ("H2O", "nu3-nu2"): "h2o_lines.ecsv",
+    ("H2O", "nu1-nu2"): "h2o_lines.ecsv",
+}
+
+# H2O hot band -> parent band whose rotational pattern it borrows when the line list has no
+# lines of its own: a change of v3 makes an a-type band (like nu3), nu1-nu2 is b-type (like nu1).
+_HOT_BAND_PARENT = {
+    "nu1+nu3-nu1": "nu3",
+    "nu2+nu3-nu2": "nu3",
+    "nu3-nu2": "nu3",
+    "nu1-nu2": "nu1",
+}
+
+_REQUIRED_COLUMNS = ("wavenumber", "band", "E_rot_upper", "g_upper", "A_rel")
+
+# Lines weaker than this fraction of the strongest are dropped (speed; < 1e-6 of the flux).
+_WEIGHT_FLOOR = 1e-6
+
+
+def available_bands():
+    """Return the (species, band) pairs that have a template.
+
+    Returns
+    -------
+    tuple of (str, str)
+        Species and band labels, as in ``linelists/bands.ecsv``. A pair is listed even if
+        its line-list file has not been built; using it then raises `InputError`.
+    """
+    return tuple(_LINE_LISTS)
+
+
+@functools.cache
+def _c2_cm_k():
+    """Second radiation constant h c / k_B in cm K (CODATA, from astropy)."""
+    from astropy import constants as const
+    from astropy import units as u
+
+    return float((const.h * const.c / const.k_B).to_value(u.cm * u.K))
+
+
+class _Lines:
+    """Float64 arrays of one band's lines (read-only) plus upper-level bookkeeping."""
+
+    __slots__ = ("wavenumber", "g_a_nu", "e_rot", "g_upper", "ortho", "level_index",
+                 "n_levels")
+
+    def __init__(self, wavenumber, e_rot, g_upper, a_rel, ortho):
+        self.wavenumber = wavenumber
+        self.e_rot = e_rot
+        self.g_upper = g_upper
+        # T-independent part of the emitted energy per line: g_u A_ul nu.
+        self.g_a_nu = g_upper * a_rel * wavenumber
+        self.ortho = ortho
+        # Distinct upper levels (same energy and degeneracy, and same spin species), for
+        # the ortho/para partition sums: several lines share one upper level.
+        keys = np.round(e_rot, 4) + 1e6 * g_upper
+        if ortho is not None:
+            keys = keys + 1e9 * ortho
+        _, first, self.level_index = np.unique(keys, return_index=True, return_inverse=True)
+        self.n_levels = first.size
+        for array in (self.wavenumber, self.e_rot, self.g_upper, self.g_a_nu):
+            array.flags.writeable = False
+
+
+def _check_band(species, band):
+    if (species, band) not in _LINE_LISTS:
+        known_species = sorted({s for s, _ in _LINE_LISTS})
+        if species not in known_species:
+            raise InputError(f"species {species!r}",
+                             f"no band template; known species: {', '.join(known_species)}")
+        bands = [b for s, b in _LINE_LISTS if s == species]
+        raise InputError(f"band {band!r} of {species}",
+                         f"no band template; known bands: {', '.join(bands)}")
+
+
+@functools.cache
+def _read_table(filename):
+    from astropy.table import Table
+
+    path = linelists_dir() / filename
+    if not path.is_file():
+        raise InputError(path, "line list file is missing (build it with the script in "
+                               "linelists/)")
+    try:
+        table = Table.read(path, format="ascii.ecsv")
+    except Exception as exc:  # astropy raises many kinds; report one line
+        raise InputError(path, f"cannot be read as ECSV ({type(exc).__name__}: {exc})") from exc
+    missing = [name for name in _REQUIRED_COLUMNS if name not in table.colnames]
+    if missing:
+        raise InputError(path, f"missing column(s) {', '.join(missing)}")
+    return table
+
+
+def _select(table, species, band):
+    """Rows of ``band``; a numpy boolean mask."""
+    return np.asarray(table["band"]).astype(str) == band
+
+
+@functools.cache
+def _line_list(species, band):
+    """The _Lines of (species, band), read once and cached."""
+    _check_band(species, band)
+    filename = _LINE_LISTS[(species, band)]
+    table = _read_table(filename)
+    path = linelists_dir() / filename
+    mask = _select(table, species, band)
+    shift = 0.0
+    if not mask.any() and band in _HOT_BAND_PARENT:
+        parent = _HOT_BAND_PARENT[band]
+        mask = _select(table, species, parent)
+        shift = _hot_band_shift(species, band, parent)
+    if not mask.any():
+        raise InputError(path, f"no lines of band {band!r}")
+    rows = table[mask]
+    arrays = [np.array(rows[name], dtype=np.float64)
+              for name in ("wavenumber", "E_rot_upper", "g_upper", "A_rel")]
+    for name, values in zip(("wavenumber", "E_rot_upper", "g_upper", "A_rel"), arrays):
+        if not np.all(np.isfinite(values)):
+            raise InputError(path, f"column {name} has non-finite values in band {band!r}")
+    wavenumber, e_rot, g_upper, a_rel = arrays
+    if np.any(wavenumber <= 0) or np.any(g_upper <= 0) or np.any(a_rel < 0):
+        raise InputError(path, f"band {band!r} has non-positive wavenumber or g_upper, or "
+                               "negative A_rel")
+    ortho = None
+    if "ortho" in table.colnames:
+        ortho = np.array(rows["ortho"], dtype=bool)
+    return _Lines(wavenumber + shift, e_rot, g_upper, a_rel, ortho)
+
+
+def _hot_band_shift(species, band, parent):
+    """Wavenumber shift (1/cm) from the parent band's centre to the hot band's centre."""
+    from . import molecules
+
+    return (molecules.get_band(species, band).center_cm
+            - molecules.get_band(species, parent).center_cm)
+
+
+def _check_temperature(T_rot):
+    try:
+        value = float(getattr(T_rot, "to_value", lambda unit: T_rot)("K"))
+    except Exception as exc:
+        raise InputError("T_rot", f"must be a temperature in K, got {T_rot!r}") from exc
+    if not np.isfinite(value) or value <= 0:
+        raise InputError("T_rot", f"must be a positive finite temperature in K, got {value}")
+    return value
+
+
+def _check_ortho_para(ortho_para):
+    value = float(ortho_para)
+    if not np.isfinite(value) or value < 0:
+        raise InputError("ortho_para", f"must be a finite number >= 0, got {value}")
+    return value
+
+
+@functools.lru_cache(maxsize=512)
+def _sticks(species, band, T_rot, ortho_para):
+    lines = _line_list(species, band)
+    boltzmann = np.exp(-_c2_cm_k() / T_rot * lines.e_rot)
+    weight = lines.g_a_nu * boltzmann
+    if lines.ortho is not None:
+        # Population of each distinct upper level, summed per spin species: rescale so that
+        # N_ortho / N_para = ortho_para.
+        level_pop = np.zeros(lines.n_levels)
+        np.add.at(level_pop, lines.level_index, lines.g_upper * boltzmann)
+        level_is_ortho = np.zeros(lines.n_levels, dtype=bool)
+        level_is_ortho[lines.level_index] = lines.ortho
+        q_ortho = level_pop[level_is_ortho].sum()
+        q_para = level_pop[~level_is_ortho].sum()
+        scale = np.where(lines.ortho,
+                         ortho_para / q_ortho if q_ortho > 0 else 0.0,
+                         1.0 / q_para if q_para > 0 else 0.0)
+        weight = weight * scale
+    keep = weight >= _WEIGHT_FLOOR * weight.max()
+    wavenumber = lines.wavenumber[keep]
+    weight = weight[keep] / weight[keep].sum()
+    wavenumber = np.array(wavenumber)
+    wavenumber.flags.writeable = False
+    weight.flags.writeable = False
+    return wavenumber, weight
+
+
+def stick_spectrum(species, band, T_rot, *, ortho_para=3.0):
+    """Emission lines of one band at rotational temperature ``T_rot``.
+
+    Parameters
+    ----------
+    species : str
+        "CO2", "13CO2", "H2O", "CO" or "OCS".
+    band : str
+        Band label as in ``linelists/bands.ecsv`` (e.g. "nu3", "1-0", "nu1-nu2").
+    T_rot : float or `~astropy.units.Quantity`
+        Rotational temperature of the upper vibrational state, K.
+    ortho_para : float, optional
+        H2O only: total ortho/para population ratio of the upper levels (default 3).
+        Ignored for the linear molecules, whose nuclear-spin weights are in the line list.
+
+    Returns
+    -------
+    wavenumber_cm : numpy.ndarray
+        Line positions, cm^-1 (float64, read-only).
+    weight : numpy.ndarray
+        Fraction of the band's emitted energy in each line (float64, read-only; sums to 1).
+        Lines below 1e-6 of the strongest are left out.
+
+    Raises
+    ------
+    comaspec.InputError
+        Unknown species or band, missing or malformed line list, bad ``T_rot``.
+    """
+    T = _check_temperature(T_rot)
+    op = _check_ortho_para(ortho_para)
+    _check_band(species, band)
+    return _sticks(str(species), str(band), T, op)
+
+
+def band_profile(species, band, wavelength_um, T_rot, lsf, *, ortho_para=3.0):
+    """Unit-area band profile on a pixel grid, seen through a line-spread function.
+
+    Parameters
+    ----------
+    species, band : str
+        As in `stick_spectrum`.
+    wavelength_um : array_like or `~astropy.units.Quantity`
+        Pixel centres (µm, increasing).
+    T_rot : float or `~astropy.units.Quantity`
+        Rotational temperature, K.
+    lsf : object
+        Anything with ``integrate_lines(line_um, weights, pixel_edges_um)`` (e.g.
+        `comaspec.instrument.GaussianLSF`), or a specification accepted by
+        `comaspec.instrument.make_lsf` (a resolving power or a mode name).
+    ortho_para : float, optional
+        H2O only: ortho/para ratio (default 3).
+
+    Returns
+    -------
+    numpy.ndarray
+        Mean profile per pixel, µm^-1 (float64): its sum times the pixel widths is 1 when
+        the band lies inside the grid (less for the part outside).
+    """
+    from . import instrument
+
+    wavelength = _as_micron(wavelength_um)
+    if not hasattr(lsf, "integrate_lines"):
+        lsf = instrument.make_lsf(lsf)
+    wavenumber, weight = stick_spectrum(species, band, T_rot, ortho_para=ortho_para)
+    edges = instrument.pixel_edges(wavelength)
+    return lsf.integrate_lines(1e4 / wavenumber, weight, edges)
+
+
+def _as_micron(wavelength_um):
+    if hasattr(wavelength_um, "unit"):
+        from astropy import units as u
+
+        wavelength_um = wavelength_um.to_value(u.um, equivalencies=u.spectral())
+    wavelength = np.asarray(wavelength_um, dtype=np.float64)
+    if wavelength.ndim != 1 or wavelength.size < 2:
+        raise InputError("wavelength_um", "must be a 1-d grid of at least 2 pixels")
+    return wavelength

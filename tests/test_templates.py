@@ -1,0 +1,166 @@
+"""Tests of comaspec.templates: normalisation, T_rot behaviour, H2O ortho/para, errors."""
+
+import numpy as np
+import pytest
+from astropy import constants as const
+from astropy import units as u
+from astropy.table import Table
+from scipy.special import erf
+
+from comaspec import templates
+from comaspec.errors import InputError
+
+C2 = float((const.h * const.c / const.k_B).to_value(u.cm * u.K))
+
+
+class _ErfGaussianLSF:
+    """Minimal LSF with the instrument.GaussianLSF.integrate_lines contract (test-only)."""
+
+    def __init__(self, resolving_power):
+        self.R = float(resolving_power)
+
+    def integrate_lines(self, line_um, weights, pixel_edges_um):
+        sigma = line_um / self.R / (2 * np.sqrt(2 * np.log(2)))
+        z = (pixel_edges_um[:, None] - line_um[None, :]) / (np.sqrt(2) * sigma[None, :])
+        cdf = 0.5 * (1 + erf(z))
+        per_pixel = (np.diff(cdf, axis=0) * weights[None, :]).sum(axis=1)
+        return per_pixel / np.diff(pixel_edges_um)
+
+
+def _edges(centres):
+    mid = 0.5 * (centres[1:] + centres[:-1])
+    return np.concatenate([[2 * centres[0] - mid[0]], mid, [2 * centres[-1] - mid[-1]]])
+
+
+LINEAR = [("CO2", "nu3"), ("CO", "1-0")]
+
+
+@pytest.mark.parametrize("species,band", LINEAR)
+@pytest.mark.parametrize("T_rot", [5.0, 30.0, 100.0, 300.0])
+def test_sticks_are_normalised_float64(species, band, T_rot):
+    nu, w = templates.stick_spectrum(species, band, T_rot)
+    assert nu.dtype == np.float64 and w.dtype == np.float64
+    assert np.isclose(w.sum(), 1.0, rtol=1e-12)
+    assert np.all(w >= 1e-6 * w.max() / (1 + 1e-9))
+    with pytest.raises(ValueError):
+        w[0] = 1.0  # cached result is read-only
+
+
+def test_co2_has_only_even_lower_levels():
+    t = Table.read(templates.linelists_dir() / "co2_nu3_lines.ecsv")
+    assert np.all(t["J_lower"] % 2 == 0)
+    assert np.all(np.abs(t["J_upper"] - t["J_lower"]) == 1)
+    assert set(t["branch"]) == {"P", "R"}  # Sigma-Sigma: no Q branch
+
+
+def test_emission_weights_follow_boltzmann_closed_form():
+    # Ratio of two lines = ratio of g A nu exp(-c2 E'/T), computed here from the file columns.
+    t = Table.read(templates.linelists_dir() / "co_1-0_lines.ecsv")
+    T = 77.0
+    nu, w = templates.stick_spectrum("CO", "1-0", T)
+    expect = t["g_upper"] * t["A_rel"] * t["wavenumber"] * np.exp(-C2 * t["E_rot_upper"] / T)
+    expect = np.asarray(expect / expect.sum())
+    order = np.argsort(np.asarray(t["wavenumber"]))
+    keep = expect[order] >= 1e-6 * expect.max()
+    assert np.allclose(nu, np.asarray(t["wavenumber"])[order][keep])
+    assert np.allclose(w, expect[order][keep] / expect[order][keep].sum(), rtol=1e-10)
+
+
+def _branch_peaks(species, band, T_rot):
+    """Wavenumbers of the P- and R-branch envelope maxima of the stick spectrum.
+
+    Per branch, a parabola through log(weight) of the strongest line and its two neighbours
+    (the envelope J exp(-a J^2) is close to a Gaussian near its top).
+    """
+    nu, w = templates.stick_spectrum(species, band, T_rot)
+    centre = np.sum(nu * w)
+    peaks = []
+    for side in (nu < centre, nu > centre):
+        x, y = nu[side], np.log(w[side])
+        i = int(np.clip(np.argmax(y), 1, x.size - 2))
+        a, b, _ = np.polyfit(x[i - 1:i + 2], y[i - 1:i + 2], 2)
+        peaks.append(-b / (2 * a))
+    return tuple(peaks)
+
+
+def test_co2_branch_separation_grows_as_sqrt_T():
+    # Continuum limit: line strength of a branch ~ J exp(-c2 B J^2 / T), maximal at
+    # J = sqrt(T / (2 c2 B)); lines sit at +-2 B J from the origin, so the P-R peak separation
+    # is 4 B J = 2 sqrt(2 B T / c2) = 2 sqrt(2 B k T / (h c)).
+    B = 0.39  # 1/cm, CO2 ground state to 1 %: enough for a closed-form check at the % level
+    separations = {}
+    for T in (30.0, 120.0, 480.0):
+        p_peak, r_peak = _branch_peaks("CO2", "nu3", T)
+        separations[T] = r_peak - p_peak
+        closed_form = 2 * np.sqrt(2 * B * T / C2)
+        assert separations[T] == pytest.approx(closed_form, rel=0.04)
+    assert separations[120.0] / separations[30.0] == pytest.approx(2.0, rel=0.03)
+    assert separations[480.0] / separations[120.0] == pytest.approx(2.0, rel=0.03)
+
+
+def test_band_gets_wider_when_hotter():
+    def rms_width(T):
+        nu, w = templates.stick_spectrum("CO", "1-0", T)
+        mean = np.sum(nu * w)
+        return np.sqrt(np.sum(w * (nu - mean) ** 2))
+
+    widths = [rms_width(T) for T in (10.0, 40.0, 160.0)]
+    # rms width ~ 2B <J> ~ sqrt(T): doubling per factor 4 in T, to within the discreteness.
+    assert widths[1] / widths[0] == pytest.approx(2.0, rel=0.1)
+    assert widths[2] / widths[1] == pytest.approx(2.0, rel=0.05)
+
+
+def test_quantity_temperature_accepted():
+    a = templates.stick_spectrum("CO2", "nu3", 50 * u.K)
+    b = templates.stick_spectrum("CO2", "nu3", 50.0)
+    assert np.array_equal(a[1], b[1])
+
+
+@pytest.mark.parametrize("bad", [0.0, -3.0, np.nan, np.inf])
+def test_bad_temperature_is_input_error(bad):
+    with pytest.raises(InputError, match="T_rot"):
+        templates.stick_spectrum("CO2", "nu3", bad)
+
+
+def test_unknown_species_and_band_are_input_errors():
+    with pytest.raises(InputError, match="'CH4'"):
+        templates.stick_spectrum("CH4", "nu3", 50.0)
+    with pytest.raises(InputError, match="'nu2'.*known bands: nu3"):
+        templates.stick_spectrum("CO2", "nu2", 50.0)
+
+
+def test_erf_lsf_profile_has_unit_area():
+    # Integrating the sticks through any LSF with the integrate_lines contract keeps the area.
+    nu, w = templates.stick_spectrum("CO2", "nu3", 80.0)
+    centres = np.linspace(4.1, 4.4, 400)
+    prof = _ErfGaussianLSF(1000.0).integrate_lines(1e4 / nu, w, _edges(centres))
+    assert np.sum(prof * np.diff(_edges(centres))) == pytest.approx(1.0, rel=1e-6)
+
+
+# ---- band_profile through comaspec.instrument (skipped until instrument.py exists) ----
+
+def _instrument():
+    return pytest.importorskip("comaspec.instrument")
+
+
+def test_band_profile_matches_lsf_of_sticks():
+    instrument = _instrument()
+    centres = np.linspace(4.1, 4.45, 300)
+    lsf = _ErfGaussianLSF(300.0)
+    prof = templates.band_profile("CO2", "nu3", centres, 60.0, lsf)
+    nu, w = templates.stick_spectrum("CO2", "nu3", 60.0)
+    expect = lsf.integrate_lines(1e4 / nu, w, instrument.pixel_edges(centres))
+    assert np.allclose(prof, expect, rtol=1e-12, atol=0)
+    area = np.sum(prof * np.diff(instrument.pixel_edges(centres)))
+    assert area == pytest.approx(1.0, rel=1e-4)
+
+
+def test_band_profile_accepts_quantity_grid_and_instrument_lsf():
+    instrument = _instrument()
+    centres = np.linspace(4.5, 4.85, 500)
+    lsf = instrument.GaussianLSF(2700.0)
+    a = templates.band_profile("CO", "1-0", centres * u.um, 30.0, lsf)
+    b = templates.band_profile("CO", "1-0", centres, 30.0, lsf)
+    assert np.array_equal(a, b)
+    edges = instrument.pixel_edges(centres)
+    assert np.sum(a * np.diff(edges)) == pytest.approx(1.0, rel=1e-4)
