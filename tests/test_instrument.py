@@ -1,0 +1,313 @@
+"""Tests of comaspec.instrument: R(λ) tables, metadata parsing, pixel edges and LSFs."""
+
+import math
+
+import numpy as np
+import pytest
+from astropy import units as u
+from astropy.io import fits
+from astropy.table import Table
+from scipy import integrate, stats
+
+from comaspec import instrument
+from comaspec._paths import linelists_dir
+from comaspec.errors import InputError
+
+FWHM_PER_SIGMA = 2.0 * math.sqrt(2.0 * math.log(2.0))
+
+# Nominal wavelength ranges (µm) of the NIRSpec disperser/filter combinations, JWST User
+# Documentation (JDox), "NIRSpec Dispersers and Filters". The shared dispersion files extend
+# beyond them (G395: 2.5-6.0 µm, PRISM: 0.5-6.0 µm); the 2 % check is done over
+# nominal band ∩ file range.
+NOMINAL_BAND_UM = {
+    "PRISM": (0.60, 5.30),
+    "G235H": (1.66, 3.17),
+    "G395M": (2.87, 5.27),
+    "G395H": (2.87, 5.27),
+}
+DISPERSION_FILES = {mode: f"jwst_nirspec_{mode.lower()}_disp.fits" for mode in NOMINAL_BAND_UM}
+
+
+# ------------------------------------------------------------------------------------------
+# R(λ) tables
+# ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("mode", sorted(DISPERSION_FILES))
+def test_table_matches_full_dispersion_curve_to_2_percent(shared_data, mode):
+    path = shared_data("jwst-nirspec-dispersion", DISPERSION_FILES[mode])
+    with fits.open(path) as hdul:
+        wave = np.asarray(hdul[1].data["WAVELENGTH"], float)
+        rpow = np.asarray(hdul[1].data["R"], float)
+    lo, hi = NOMINAL_BAND_UM[mode]
+    inside = (wave >= lo) & (wave <= hi)
+    assert inside.sum() > 300  # the check really covers the band
+    ratio = instrument.resolving_power(mode, wave[inside]) / rpow[inside]
+    assert np.max(np.abs(ratio - 1.0)) < 0.02
+    # and the table spans the whole file, so no extrapolation is hidden inside the band
+    # (table wavelengths are rounded to 1e-4 µm)
+    assert instrument.mode_range(mode)[0] <= max(wave[0], lo) + 1e-4
+    assert instrument.mode_range(mode)[1] >= min(wave[-1], hi) - 1e-4
+
+
+@pytest.mark.parametrize("mode", sorted(DISPERSION_FILES))
+def test_table_is_small_and_not_the_shipped_file(shared_data, mode):
+    path = shared_data("jwst-nirspec-dispersion", DISPERSION_FILES[mode])
+    with fits.open(path) as hdul:
+        n_file = len(hdul[1].data)
+    table = Table.read(linelists_dir() / "resolving_power.ecsv")
+    n_table = int(np.sum(np.asarray(table["mode"]) == mode))
+    assert 2 <= n_table <= 40 and n_table < n_file / 20
+
+
+def test_table_modes_and_references_are_consistent():
+    table = Table.read(linelists_dir() / "resolving_power.ecsv")
+    assert set(np.asarray(table["mode"], str)) == set(instrument.MODES)
+    assert table["wavelength"].unit == u.um
+    for mode in instrument.MODES:
+        assert len(instrument.mode_reference(mode)) > 10
+
+
+def test_interpolation_is_linear_between_table_points():
+    table = Table.read(linelists_dir() / "resolving_power.ecsv")
+    rows = table[np.asarray(table["mode"]) == "PRISM"]
+    rows.sort("wavelength")
+    w0, w1 = float(rows["wavelength"][3]), float(rows["wavelength"][4])
+    r0, r1 = float(rows["R"][3]), float(rows["R"][4])
+    mid = instrument.resolving_power("PRISM", [0.5 * (w0 + w1)])
+    assert mid[0] == pytest.approx(0.5 * (r0 + r1), rel=1e-12)
+
+
+def test_resolving_power_accepts_quantity_and_case():
+    a = instrument.resolving_power("g395h", 4.0 * u.um)
+    b = instrument.resolving_power("G395H", np.array([4000.0]) * u.nm)
+    assert np.shape(a) == () and a == pytest.approx(b[0])
+
+
+def test_range_margin_and_out_of_range_error():
+    lo, hi = instrument.mode_range("G395M")
+    inside_margin = instrument.resolving_power("G395M", [hi + 0.5 * instrument.RANGE_MARGIN_UM])
+    assert np.isfinite(inside_margin).all() and inside_margin[0] > 0
+    with pytest.raises(InputError, match="outside the G395M"):
+        instrument.resolving_power("G395M", [hi + 2 * instrument.RANGE_MARGIN_UM])
+    with pytest.raises(InputError, match="outside"):
+        instrument.resolving_power("G395M", [1.0, 4.0])
+
+
+@pytest.mark.parametrize("bad", ["G999X", "NIRCAM", "", 3])
+def test_bad_mode_is_input_error(bad):
+    with pytest.raises(InputError, match="mode"):
+        instrument.resolving_power(bad, [4.0])
+    with pytest.raises(InputError):
+        instrument.GaussianLSF(bad if isinstance(bad, str) else "bad")
+
+
+def test_untabulated_disperser_asks_for_explicit_r():
+    missing = [d for d in instrument._NIRSPEC_DISPERSERS if d not in instrument.MODES]
+    for name in missing:
+        with pytest.raises(InputError, match="pass the resolving power explicitly"):
+            instrument.resolving_power(name, [1.5])
+
+
+# ------------------------------------------------------------------------------------------
+# Metadata
+# ------------------------------------------------------------------------------------------
+def test_mode_from_real_x1d_header(shared_data):
+    path = shared_data(
+        "jwst-nirspec-mos-g395m-x1d-smacs0723", "jw02736-o007_s06355_nirspec_f290lp-g395m_x1d.fits"
+    )
+    header = fits.getheader(path, 0)
+    assert instrument.mode_from_meta(header) == "G395M"
+    meta = {"grating": header["GRATING"], "filter": header["FILTER"]}
+    assert instrument.mode_from_meta(meta) == "G395M"
+    mode_string = f"{header['INSTRUME']} {header['GRATING']}/{header['FILTER']}"
+    assert instrument.mode_from_meta({"mode": mode_string}) == "G395M"
+
+
+@pytest.mark.parametrize(
+    "meta, expected",
+    [
+        ({"mode": "NIRSPEC PRISM/CLEAR"}, "PRISM"),
+        ({"mode": "NIRSPEC G395H/F290LP"}, "G395H"),
+        ({"MODE": "nirspec g235h/f170lp"}, "G235H"),
+        ({"GRATING": "G395H", "FILTER": "F290LP"}, "G395H"),
+        ({"grating": "MIRROR", "filter": "CLEAR"}, None),
+        ({"instrument": "NIRCAM"}, None),
+        ({}, None),
+        (None, None),
+    ],
+)
+def test_mode_from_meta(meta, expected):
+    assert instrument.mode_from_meta(meta) == expected
+
+
+# ------------------------------------------------------------------------------------------
+# Pixel edges
+# ------------------------------------------------------------------------------------------
+def test_pixel_edges_midpoints_and_ends():
+    wave = np.array([1.0, 1.1, 1.3, 1.6])
+    edges = instrument.pixel_edges(wave)
+    np.testing.assert_allclose(edges, [0.95, 1.05, 1.2, 1.45, 1.75])
+    np.testing.assert_allclose(instrument.pixel_edges(wave * u.um), edges)
+
+
+@pytest.mark.parametrize("wave", [[1.0], [1.0, 1.0, 2.0], [2.0, 1.0], [1.0, np.nan, 3.0]])
+def test_pixel_edges_bad_grid(wave):
+    with pytest.raises(InputError, match="wavelength"):
+        instrument.pixel_edges(np.array(wave))
+
+
+# ------------------------------------------------------------------------------------------
+# Gaussian LSF
+# ------------------------------------------------------------------------------------------
+def _uniform_grid(lo, hi, n):
+    wave = np.linspace(lo, hi, n)
+    return wave, instrument.pixel_edges(wave)
+
+
+def test_fwhm_is_lambda_over_r():
+    lsf = instrument.GaussianLSF("G395H")
+    wave = np.array([3.0, 4.0, 5.0])
+    np.testing.assert_allclose(lsf.fwhm_um(wave), wave / instrument.resolving_power("G395H", wave))
+    np.testing.assert_allclose(instrument.GaussianLSF(1000.0).fwhm_um(wave), wave / 1000.0)
+    np.testing.assert_allclose(lsf.sigma_um(wave) * FWHM_PER_SIGMA, lsf.fwhm_um(wave))
+
+
+@pytest.mark.parametrize("rpow", [100.0, 1000.0, 1e5, 1e9, "PRISM", "G395H"])
+def test_flux_conservation(rpow):
+    _, edges = _uniform_grid(3.5, 5.0, 700)
+    rng = np.random.default_rng(3)
+    lines = rng.uniform(4.0, 4.5, 500)
+    weights = rng.uniform(0.1, 2.0, 500)
+    out = instrument.GaussianLSF(rpow).integrate_lines(lines, weights, edges)
+    assert np.all(out >= 0)
+    assert np.sum(out * np.diff(edges)) == pytest.approx(weights.sum(), rel=1e-4)
+    # much tighter than required: only the ±6σ tails (2e-9) are dropped
+    assert np.sum(out * np.diff(edges)) == pytest.approx(weights.sum(), rel=1e-8)
+
+
+def test_under_sampled_line_falls_in_one_pixel_exactly():
+    wave, edges = _uniform_grid(4.0, 4.1, 101)
+    line = 0.5 * (edges[40] + edges[41]) + 1e-5  # inside pixel 40, off-centre
+    out = instrument.GaussianLSF(1e9).integrate_lines([line], [2.5], edges)
+    assert np.flatnonzero(out).tolist() == [40]
+    assert out[40] * (edges[41] - edges[40]) == pytest.approx(2.5, rel=1e-12)
+
+
+def test_line_on_pixel_edge_splits_evenly():
+    _, edges = _uniform_grid(4.0, 4.1, 101)
+    out = instrument.GaussianLSF(1e7).integrate_lines([edges[50]], [1.0], edges)
+    widths = np.diff(edges)
+    assert out[49] * widths[49] == pytest.approx(0.5, rel=1e-9)
+    assert out[50] * widths[50] == pytest.approx(0.5, rel=1e-9)
+    assert np.sum(out * widths) == pytest.approx(1.0, rel=1e-12)
+
+
+def test_moments_of_well_sampled_line():
+    wave, edges = _uniform_grid(3.9, 4.1, 2001)  # dλ = 1e-4 µm
+    dlam = wave[1] - wave[0]
+    line = 4.00003
+    lsf = instrument.GaussianLSF(4000.0)  # FWHM 1e-3 µm ≈ 10 pixels
+    out = lsf.integrate_lines([line], [1.0], edges)
+    mass = out * dlam
+    centroid = np.sum(mass * wave) / np.sum(mass)
+    variance = np.sum(mass * (wave - centroid) ** 2) / np.sum(mass)
+    sigma = float(lsf.sigma_um(line))
+    assert centroid == pytest.approx(line, abs=1e-4 * dlam)
+    # integrating over pixels adds the top-hat variance dλ²/12 (Sheppard's correction)
+    assert variance == pytest.approx(sigma**2 + dlam**2 / 12, rel=1e-4)
+    assert abs(variance - sigma**2) > 100 * abs(variance - sigma**2 - dlam**2 / 12)
+
+
+def test_pixel_integration_matches_quad_not_point_sampling():
+    wave, edges = _uniform_grid(4.0, 4.05, 51)  # dλ = 1e-3 µm
+    line = wave[25] + 0.3e-3
+    rpow = 8000.0  # FWHM 5e-4 µm, half a pixel: badly under-sampled
+    sigma = line / rpow / FWHM_PER_SIGMA
+    out = instrument.GaussianLSF(rpow).integrate_lines([line], [1.0], edges)
+    gauss = stats.norm(loc=line, scale=sigma).pdf
+    for i in range(22, 29):
+        expected, _ = integrate.quad(gauss, edges[i], edges[i + 1], points=[line], epsabs=1e-13)
+        assert out[i] == pytest.approx(expected / (edges[i + 1] - edges[i]), rel=1e-7, abs=1e-9)
+    point_sampled = gauss(wave)
+    assert np.max(np.abs(point_sampled - out)) > 0.1 * out.max()
+
+
+def test_lines_beyond_grid_edge_lose_only_outside_flux():
+    wave, edges = _uniform_grid(4.0, 4.1, 101)
+    lsf = instrument.GaussianLSF(2000.0)
+    out = lsf.integrate_lines([edges[0], 3.5, 4.6], [1.0, 1.0, 1.0], edges)
+    assert np.sum(out * np.diff(edges)) == pytest.approx(0.5, rel=1e-8)
+
+
+def test_order_and_sum_of_lines_is_linear():
+    _, edges = _uniform_grid(4.0, 4.2, 300)
+    lsf = instrument.GaussianLSF("G395M")
+    lines = np.array([4.15, 4.05, 4.1])
+    weights = np.array([1.0, 2.0, 0.5])
+    together = lsf.integrate_lines(lines, weights, edges)
+    apart = sum(lsf.integrate_lines([l], [w], edges) for l, w in zip(lines, weights))
+    np.testing.assert_allclose(together, apart, rtol=1e-12, atol=1e-12 * together.max())
+
+
+def test_large_window_chunking_matches(monkeypatch):
+    _, edges = _uniform_grid(4.0, 4.4, 4000)
+    rng = np.random.default_rng(5)
+    lines = rng.uniform(4.1, 4.3, 200)
+    weights = rng.uniform(size=200)
+    lsf = instrument.GaussianLSF(300.0)
+    one = lsf.integrate_lines(lines, weights, edges)
+    monkeypatch.setattr(instrument, "_MAX_PAIRS_PER_CHUNK", 5000)
+    many = lsf.integrate_lines(lines, weights, edges)
+    np.testing.assert_allclose(many, one, rtol=1e-12, atol=1e-14 * one.max())
+
+
+def test_mode_lsf_line_outside_table():
+    _, edges = _uniform_grid(4.0, 4.4, 400)
+    lsf = instrument.GaussianLSF("G235H")  # table ends near 3.1 µm
+    with pytest.raises(InputError, match="outside the G235H"):
+        lsf.integrate_lines([4.2], [1.0], edges)
+    _, edges_235 = _uniform_grid(2.0, 2.4, 400)
+    out = lsf.integrate_lines([2.2, 4.26], [1.0, 1.0], edges_235)  # 4.26 µm is far off the grid
+    assert np.sum(out * np.diff(edges_235)) == pytest.approx(1.0, rel=1e-8)
+
+
+def test_callable_resolving_power():
+    _, edges = _uniform_grid(4.0, 4.4, 400)
+    lsf = instrument.GaussianLSF(lambda w: 500.0 * w)
+    np.testing.assert_allclose(lsf.fwhm_um([4.0]), [1 / 500.0])
+    bad = instrument.GaussianLSF(lambda w: -np.ones_like(w))
+    with pytest.raises(InputError, match="positive"):
+        bad.integrate_lines([4.2], [1.0], edges)
+
+
+@pytest.mark.parametrize("bad", [0.0, -5.0, np.inf, np.nan, True, [1, 2], 3 * u.m])
+def test_bad_resolving_power(bad):
+    with pytest.raises(InputError, match="resolving_power"):
+        instrument.GaussianLSF(bad)
+
+
+def test_integrate_lines_input_checks():
+    lsf = instrument.GaussianLSF(1000.0)
+    with pytest.raises(InputError, match="weights"):
+        lsf.integrate_lines([4.0, 4.1], [1.0], [3.9, 4.0, 4.2])
+    with pytest.raises(InputError, match="pixel_edges"):
+        lsf.integrate_lines([4.0], [1.0], [4.2, 4.0])
+
+
+# ------------------------------------------------------------------------------------------
+# make_lsf and custom LSFs
+# ------------------------------------------------------------------------------------------
+def test_make_lsf_dispatch():
+    assert isinstance(instrument.make_lsf(1000), instrument.GaussianLSF)
+    assert instrument.make_lsf("NIRSPEC PRISM/CLEAR").mode == "PRISM"
+    assert instrument.make_lsf(1000 * u.dimensionless_unscaled).fwhm_um(4.0) == pytest.approx(0.004)
+
+    class MyLSF:
+        def integrate_lines(self, line_um, weights, pixel_edges_um):
+            return np.zeros(len(pixel_edges_um) - 1)
+
+    custom = MyLSF()
+    assert instrument.make_lsf(custom) is custom
+    with pytest.raises(InputError, match="no resolution given"):
+        instrument.make_lsf(None)
+    with pytest.raises(InputError, match="resolving_power"):
+        instrument.make_lsf(object())
