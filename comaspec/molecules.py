@@ -1,0 +1,617 @@
+"""Molecular data: band centres, fluorescence efficiencies, lifetimes, expansion velocities.
+
+Every number is read from the cited tables in ``linelists/`` (``bands.ecsv``,
+``lifetimes.ecsv``, ``velocity_laws.ecsv``, ``references.ecsv``); this module only
+looks them up and attaches units. The tables are read once, on first use.
+
+Heliocentric scalings (g ∝ rh⁻², τ ∝ rh²) are applied by the callers
+(:mod:`comaspec.production`); the values here are at 1 au.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cache
+
+import astropy.units as u
+import numpy as np
+
+from ._paths import linelists_dir
+from .errors import InputError
+
+__all__ = [
+    "SPECIES",
+    "Band",
+    "VelocityLaw",
+    "VELOCITY_LAWS",
+    "DEFAULT_VELOCITY_LAW",
+    "get_band",
+    "bands_of",
+    "features_of",
+    "default_feature",
+    "g_factor",
+    "g_factor_sources",
+    "lifetime",
+    "lifetime_sources",
+    "expansion_velocity",
+    "reference",
+]
+
+#: Species comaspec knows, in the order used in tables and outputs.
+SPECIES = ("CO2", "13CO2", "H2O", "CO", "OCS")
+
+# The feature measured by default for each species (vocabulary, not physics: a feature is
+# a named group of bands in bands.ecsv that is measured as one flux).
+_DEFAULT_FEATURE = {"CO2": "4.26um", "13CO2": "4.38um", "H2O": "2.7um", "CO": "4.67um", "OCS": "4.85um"}
+
+#: Name of the expansion-velocity law used when none is given (see docs/molecular_data.rst).
+DEFAULT_VELOCITY_LAW = "cs93"
+
+
+@dataclass(frozen=True)
+class Band:
+    """One vibrational band of one species, with its default fluorescence efficiency.
+
+    Attributes
+    ----------
+    species : str
+        Species name, one of `SPECIES`.
+    band : str
+        Band label, e.g. ``"nu3"`` or ``"nu1+nu3-nu1"``.
+    feature : str
+        The feature (group of bands measured as one flux) this band belongs to.
+    center_cm : float
+        Vibrational band origin in cm⁻¹.
+    center_um : float
+        The same in µm (1e4 / ``center_cm``).
+    g_1au : float
+        Default fluorescence efficiency at 1 au in photons s⁻¹ molecule⁻¹; NaN where no
+        published value exists (then `g_factor` raises and a value must be supplied).
+    g_source : str
+        Key of the source of ``g_1au`` (see ``linelists/references.ecsv``).
+    reference : str
+        Full citation of ``g_1au``.
+    verified : str
+        How well ``g_1au`` was checked: ``"paper"``, ``"code"``, ``"secondary"`` or
+        ``"unverified"``.
+    note : str
+        Remarks on the value.
+    """
+
+    species: str
+    band: str
+    feature: str
+    center_cm: float
+    center_um: float
+    g_1au: float
+    g_source: str
+    reference: str
+    verified: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class VelocityLaw:
+    """A gas expansion-velocity law ``v = v0 · (rh / 1 au) ** exponent``.
+
+    Attributes
+    ----------
+    name : str
+        Key of the law in `VELOCITY_LAWS`.
+    v0 : float
+        Velocity at 1 au in km/s.
+    exponent : float
+        Power of the heliocentric distance.
+    reference : str
+        Full citation.
+    verified : str
+        How well the law and its attribution were checked.
+    note : str
+        Remarks (range of validity, who uses it).
+    """
+
+    name: str
+    v0: float
+    exponent: float
+    reference: str
+    verified: str = ""
+    note: str = ""
+
+    def __call__(self, rh):
+        """Return the velocity at heliocentric distance ``rh`` (Quantity, km/s)."""
+        rh_au = _rh_au(rh)
+        return self.v0 * rh_au**self.exponent * (u.km / u.s)
+
+
+# ---------------------------------------------------------------------------------------
+# Table loading (lazy, once)
+
+
+def _read(name):
+    from astropy.table import Table
+
+    path = linelists_dir() / name
+    try:
+        return Table.read(path, format="ascii.ecsv")
+    except (OSError, ValueError) as exc:  # a broken installation, not user input
+        raise InputError(path, f"cannot read molecular data table: {exc}") from None
+
+
+def _s(value):
+    """Plain str of a table cell (masked/empty cells become "")."""
+    if value is np.ma.masked:
+        return ""
+    return str(value)
+
+
+@cache
+def _bands():
+    """{(species, band): {source: row dict}}, {(species, band): default source}."""
+    table = _read("bands.ecsv")
+    rows, defaults = {}, {}
+    for r in table:
+        key = (_s(r["species"]), _s(r["band"]))
+        source = _s(r["source"])
+        rows.setdefault(key, {})[source] = {
+            "feature": _s(r["feature"]),
+            "center_cm": float(r["center_cm"]),
+            "center_um": float(r["center_um"]),
+            "g_1au": float(r["g_1au"]),
+            "source": source,
+            "verified": _s(r["verified"]),
+            "reference": _s(r["reference"]),
+            "note": _s(r["note"]),
+        }
+        if bool(r["default"]):
+            defaults[key] = source
+    return rows, defaults
+
+
+@cache
+def _lifetimes():
+    """{species: {(source, activity): row dict}}, {species: (source, activity)}."""
+    table = _read("lifetimes.ecsv")
+    tau = table["tau_1au"].quantity.to_value(u.s)
+    rows, defaults = {}, {}
+    for r, value in zip(table, tau):
+        species = _s(r["species"])
+        key = (_s(r["source"]), _s(r["activity"]))
+        rows.setdefault(species, {})[key] = {
+            "tau_1au": float(value),
+            "verified": _s(r["verified"]),
+            "reference": _s(r["reference"]),
+            "note": _s(r["note"]),
+        }
+        if bool(r["default"]):
+            defaults[species] = key
+    return rows, defaults
+
+
+@cache
+def _velocity_laws():
+    table = _read("velocity_laws.ecsv")
+    v0 = table["v0"].quantity.to_value(u.km / u.s)
+    return {
+        _s(r["name"]): VelocityLaw(
+            name=_s(r["name"]),
+            v0=float(v),
+            exponent=float(r["exponent"]),
+            reference=_s(r["reference"]),
+            verified=_s(r["verified"]),
+            note=_s(r["note"]),
+        )
+        for r, v in zip(table, v0)
+    }
+
+
+@cache
+def _references():
+    table = _read("references.ecsv")
+    return {_s(r["key"]): {c: _s(r[c]) for c in table.colnames} for r in table}
+
+
+class _LazyLaws(dict):
+    """``VELOCITY_LAWS``: filled from velocity_laws.ecsv on first access."""
+
+    def _load(self):
+        if not super().__len__():
+            super().update(_velocity_laws())
+
+    def __getitem__(self, key):
+        self._load()
+        return super().__getitem__(key)
+
+    def __contains__(self, key):
+        self._load()
+        return super().__contains__(key)
+
+    def __iter__(self):
+        self._load()
+        return super().__iter__()
+
+    def __len__(self):
+        self._load()
+        return super().__len__()
+
+    def keys(self):
+        self._load()
+        return super().keys()
+
+    def values(self):
+        self._load()
+        return super().values()
+
+    def items(self):
+        self._load()
+        return super().items()
+
+    def get(self, key, default=None):
+        self._load()
+        return super().get(key, default)
+
+    def __repr__(self):
+        self._load()
+        return super().__repr__()
+
+
+#: Named expansion-velocity laws, name -> `VelocityLaw` (from ``linelists/velocity_laws.ecsv``).
+VELOCITY_LAWS = _LazyLaws()
+
+
+# ---------------------------------------------------------------------------------------
+# Public look-ups
+
+
+def _check_species(species):
+    if species not in SPECIES:
+        raise InputError(f"species {species!r}", f"unknown species; known: {', '.join(SPECIES)}")
+
+
+def _band_rows(species, band):
+    _check_species(species)
+    rows, _ = _bands()
+    if (species, band) not in rows:
+        known = [b for (s, b) in rows if s == species]
+        raise InputError(f"band {band!r}", f"unknown band of {species}; known: {', '.join(known)}")
+    return rows[(species, band)]
+
+
+def get_band(species, band):
+    """Return the `Band` record of one band with its default g-factor.
+
+    Parameters
+    ----------
+    species : str
+        One of `SPECIES`.
+    band : str
+        Band label, e.g. ``"nu3"`` (see ``linelists/bands.ecsv``).
+
+    Returns
+    -------
+    Band
+
+    Raises
+    ------
+    InputError
+        Unknown species or band (the message lists the known ones).
+
+    Examples
+    --------
+    >>> b = get_band("CO2", "nu3")
+    >>> round(b.center_um, 3)
+    4.257
+    """
+    rows = _band_rows(species, band)
+    _, defaults = _bands()
+    row = rows[defaults[(species, band)]]
+    return Band(
+        species=species,
+        band=band,
+        feature=row["feature"],
+        center_cm=row["center_cm"],
+        center_um=row["center_um"],
+        g_1au=row["g_1au"],
+        g_source=row["source"],
+        reference=row["reference"],
+        verified=row["verified"],
+        note=row["note"],
+    )
+
+
+def features_of(species):
+    """Return the names of all features of ``species`` (default first).
+
+    Parameters
+    ----------
+    species : str
+        One of `SPECIES`.
+
+    Returns
+    -------
+    tuple of str
+    """
+    _check_species(species)
+    rows, _ = _bands()
+    found = []
+    for (s, _b), by_source in rows.items():
+        feature = next(iter(by_source.values()))["feature"]
+        if s == species and feature not in found:
+            found.append(feature)
+    default = _DEFAULT_FEATURE[species]
+    return (default, *[f for f in found if f != default])
+
+
+def default_feature(species):
+    """Return the feature measured for ``species`` when none is named.
+
+    Parameters
+    ----------
+    species : str
+        One of `SPECIES`.
+
+    Returns
+    -------
+    str
+        e.g. ``"2.7um"`` for H2O, ``"4.26um"`` for CO2.
+    """
+    _check_species(species)
+    return _DEFAULT_FEATURE[species]
+
+
+def bands_of(species, feature=None):
+    """Return the bands that make up one feature of a species.
+
+    Parameters
+    ----------
+    species : str
+        One of `SPECIES`.
+    feature : str, optional
+        Feature name (e.g. ``"2.7um"``, ``"4.7um"``); default: `default_feature`.
+
+    Returns
+    -------
+    tuple of Band
+        In table order.
+
+    Raises
+    ------
+    InputError
+        Unknown species or feature.
+    """
+    _check_species(species)
+    if feature is None:
+        feature = _DEFAULT_FEATURE[species]
+    rows, _ = _bands()
+    out = tuple(get_band(s, b) for (s, b) in rows if s == species)
+    out = tuple(b for b in out if b.feature == feature)
+    if not out:
+        raise InputError(
+            f"feature {feature!r}", f"unknown feature of {species}; known: {', '.join(features_of(species))}"
+        )
+    return out
+
+
+def g_factor_sources(species, band):
+    """Return the source keys tabulated for one band's g-factor (default first).
+
+    Parameters
+    ----------
+    species, band : str
+        As for `get_band`.
+
+    Returns
+    -------
+    tuple of str
+    """
+    rows = _band_rows(species, band)
+    _, defaults = _bands()
+    default = defaults[(species, band)]
+    return (default, *[s for s in rows if s != default])
+
+
+def g_factor(species, band, source=None):
+    """Fluorescence efficiency of one band at 1 au.
+
+    Parameters
+    ----------
+    species : str
+        One of `SPECIES`.
+    band : str
+        Band label.
+    source : str, optional
+        Source key (e.g. ``"CE83"``, ``"O12"``); default: the documented default row.
+
+    Returns
+    -------
+    `~astropy.units.Quantity`
+        g at rh = 1 au in photons s⁻¹ molecule⁻¹ (unit ``1/s``); scale by rh⁻².
+
+    Raises
+    ------
+    InputError
+        Unknown species, band or source, or no published value tabulated (13CO2, OCS: pass
+        ``g_factor=`` to the production-rate functions instead).
+
+    Examples
+    --------
+    >>> g_factor("CO2", "nu3", source="O12")
+    <Quantity 0.0029 1 / s>
+    """
+    rows = _band_rows(species, band)
+    if source is None:
+        source = _bands()[1][(species, band)]
+    if source not in rows:
+        raise InputError(
+            f"g-factor source {source!r}",
+            f"not tabulated for {species} {band}; known: {', '.join(g_factor_sources(species, band))}",
+        )
+    value = rows[source]["g_1au"]
+    if not math.isfinite(value):
+        raise InputError(
+            f"g-factor of {species} {band}",
+            "no published value is tabulated in comaspec (see docs: molecular data); "
+            "pass g_factor= (CLI: --g-factor) with a value you can cite",
+        )
+    return value * (1 / u.s)
+
+
+def lifetime_sources(species):
+    """Return the (source, activity) pairs tabulated for ``species`` (default first).
+
+    Parameters
+    ----------
+    species : str
+        One of `SPECIES`.
+
+    Returns
+    -------
+    tuple of (str, str)
+    """
+    _check_species(species)
+    rows, defaults = _lifetimes()
+    if species not in rows:
+        return ()
+    default = defaults[species]
+    return (default, *[k for k in rows[species] if k != default])
+
+
+def lifetime(species, source=None, activity=None):
+    """Photodestruction lifetime of a parent molecule at 1 au.
+
+    Parameters
+    ----------
+    species : str
+        One of `SPECIES`.
+    source : str, optional
+        Source key (``"HM15"``, ``"CE83"``, ``"CS93"``, ...); default: the source of the
+        documented default row.
+    activity : {"quiet", "active", "mean"}, optional
+        Solar activity. ``"mean"`` marks single values given for an average Sun. Default:
+        the default row's activity if the source has it, else the source's only row.
+
+    Returns
+    -------
+    `~astropy.units.Quantity`
+        Lifetime τ at rh = 1 au (s); scale by rh².
+
+    Raises
+    ------
+    InputError
+        Unknown species, or no row for that source/activity (the message lists the rows).
+
+    Examples
+    --------
+    >>> lifetime("H2O", source="HM15", activity="quiet")
+    <Quantity 82940. s>
+    """
+    _check_species(species)
+    rows, defaults = _lifetimes()
+    if species not in rows:
+        raise InputError(
+            f"lifetime of {species}",
+            "no published value is tabulated in comaspec; pass lifetime= (CLI: --lifetime)",
+        )
+    available = rows[species]
+    def_source, def_activity = defaults[species]
+    source = def_source if source is None else source
+    candidates = {a: row for (s, a), row in available.items() if s == source}
+    listing = ", ".join(f"{s}/{a}" for s, a in lifetime_sources(species))
+    if not candidates:
+        raise InputError(f"lifetime source {source!r}", f"not tabulated for {species}; known: {listing}")
+    if activity is None:
+        if len(candidates) == 1:
+            activity = next(iter(candidates))
+        elif def_activity in candidates:
+            activity = def_activity
+        else:
+            raise InputError(
+                f"lifetime of {species} from {source}", f"name the solar activity; known: {listing}"
+            )
+    if activity not in candidates:
+        raise InputError(f"solar activity {activity!r}", f"not tabulated for {species} {source}; known: {listing}")
+    return candidates[activity]["tau_1au"] * u.s
+
+
+def _rh_au(rh):
+    if not isinstance(rh, u.Quantity):
+        raise InputError("rh", f"must be an astropy Quantity with length units (got {rh!r})")
+    try:
+        value = rh.to_value(u.au)
+    except u.UnitConversionError:
+        raise InputError("rh", f"needs units of length, got {rh.unit}") from None
+    if np.any(~np.isfinite(value)) or np.any(value <= 0):
+        raise InputError("rh", f"must be positive and finite (got {rh})")
+    return value
+
+
+def expansion_velocity(rh, law=None):
+    """Gas expansion velocity at heliocentric distance ``rh``.
+
+    Parameters
+    ----------
+    rh : `~astropy.units.Quantity`
+        Heliocentric distance(s), length units.
+    law : str, `VelocityLaw` or `~astropy.units.Quantity`, optional
+        A name in `VELOCITY_LAWS`, a law object, or a fixed velocity (Quantity with speed
+        units, returned unchanged whatever ``rh``). Default: `DEFAULT_VELOCITY_LAW`.
+
+    Returns
+    -------
+    `~astropy.units.Quantity`
+        Velocity in km/s, same shape as ``rh``.
+
+    Raises
+    ------
+    InputError
+        Unknown law name, a fixed velocity that is not a positive speed, or a bad ``rh``.
+
+    Examples
+    --------
+    >>> import astropy.units as u
+    >>> expansion_velocity(4 * u.au, law="cs93")
+    <Quantity 0.425 km / s>
+    """
+    rh_au = _rh_au(rh)
+    if law is None:
+        law = DEFAULT_VELOCITY_LAW
+    if isinstance(law, u.Quantity):
+        try:
+            v = law.to(u.km / u.s)
+        except u.UnitConversionError:
+            raise InputError("velocity", f"needs units of speed, got {law.unit}") from None
+        if v.size != 1 or not np.isfinite(v.value) or v.value <= 0:
+            raise InputError("velocity", f"must be one positive finite speed (got {law})")
+        return np.full(np.shape(rh_au), v.value) * (u.km / u.s)
+    if isinstance(law, VelocityLaw):
+        return law(rh)
+    if not isinstance(law, str) or law not in VELOCITY_LAWS:
+        raise InputError(
+            f"velocity law {law!r}",
+            f"unknown; known: {', '.join(VELOCITY_LAWS)} (or give a fixed speed as a Quantity)",
+        )
+    return VELOCITY_LAWS[law](rh)
+
+
+def reference(key):
+    """Return the bibliographic record of a source key.
+
+    Parameters
+    ----------
+    key : str
+        A source key used in the tables (e.g. ``"HM15"``).
+
+    Returns
+    -------
+    dict
+        ``authors, year, title, journal, volume, page, bibcode`` (all str).
+
+    Raises
+    ------
+    InputError
+        Unknown key.
+    """
+    refs = _references()
+    if key not in refs:
+        raise InputError(f"reference {key!r}", f"unknown source key; known: {', '.join(refs)}")
+    return dict(refs[key])
