@@ -22,7 +22,8 @@ The output ECSV tables are T-independent. Their columns are the contract read by
 ``comaspec.templates``: ``wavenumber`` [1/cm], ``band``, ``E_rot_upper`` [1/cm] (rotational
 energy within the upper vibrational state, above its J = 0 term value), ``g_upper``
 (``gns (2J'+1)``), ``A_rel`` (Einstein A relative to the band's strongest line), ``J_lower``,
-``J_upper``, ``branch``.
+``J_upper``, ``branch``, and ``E_lower`` [1/cm] (lower-level term value above the ground
+vibrational state, for absorption-strength checks against HITRAN).
 """
 
 import sys
@@ -108,10 +109,14 @@ def band_lines(band, constants):
         e_low = term_values(lower, v_lo, jl.astype(float))
         e_up = term_values(upper, v_up, ju.astype(float))
         e_up0 = term_values(upper, v_up, np.zeros(1))[0]
+        # Every band here starts from the ground vibrational level: E_lower is counted from
+        # its J = 0 level (for CO this removes the Dunham zero-point energy).
+        e_low0 = term_values(lower, v_lo, np.zeros(1))[0]
         honl_london = np.where(dj > 0, jl + 1.0, jl.astype(float))
         nu = e_up - e_low
         rows.append({
-            "wavenumber": nu, "E_rot_upper": e_up - e_up0, "g_upper": g_ns * (2 * ju + 1.0),
+            "wavenumber": nu, "E_rot_upper": e_up - e_up0, "E_lower": e_low - e_low0,
+            "g_upper": g_ns * (2 * ju + 1.0),
             "A_rel": nu**3 * honl_london / (2 * ju + 1.0), "J_lower": jl, "J_upper": ju,
             "branch": np.full(jl.size, branch),
         })
@@ -126,6 +131,8 @@ def band_lines(band, constants):
     table["band"] = np.full(order.size, band["band"])
     table["E_rot_upper"] = columns["E_rot_upper"]
     table["E_rot_upper"].unit = "1/cm"
+    table["E_lower"] = columns["E_lower"]
+    table["E_lower"].unit = "1/cm"
     table["g_upper"] = columns["g_upper"]
     table["A_rel"] = columns["A_rel"]
     table["J_lower"] = columns["J_lower"].astype(np.int32)
@@ -140,7 +147,8 @@ def band_lines(band, constants):
     table.meta["physics"] = (
         "Sigma-Sigma band, P and R branches; Honl-London R: J''+1, P: J''; "
         "A_rel = nu^3 L / (2J'+1) normalised to the strongest line; no Herman-Wallis factor; "
-        "g_upper = gns (2J'+1); E_rot_upper = F'(J') - F'(0).")
+        "g_upper = gns (2J'+1); E_rot_upper = F'(J') - F'(0); E_lower = F''(J'') - F''(0) (the "
+        "lower state is the ground vibrational level).")
     table.meta["references"] = {key: references[key] for key in used}
     return table
 
