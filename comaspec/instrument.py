@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 #: Instrument modes with a resolving-power table in ``linelists/resolving_power.ecsv``.
-MODES = ("PRISM", "G235H", "G395M", "G395H")
+MODES = ("PRISM", "G140M", "G140H", "G235M", "G235H", "G395M", "G395H")
 
 #: Every NIRSpec disperser name recognised in metadata, tabulated or not.
 _NIRSPEC_DISPERSERS = ("PRISM", "G140M", "G140H", "G235M", "G235H", "G395M", "G395H")
