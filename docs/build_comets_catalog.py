@@ -1,0 +1,400 @@
+"""Build ``comaspec/data/comets.ecsv``, the bundled catalog of published CO2/H2O measurements.
+
+Run from the repository root::
+
+    python docs/build_comets_catalog.py [PATH_TO_HP22_TRANSCRIPTION_CSV]
+
+Inputs
+------
+1. Harrington Pinto, Womack, Fernández & Bauer (2022), PSJ 3, 247, Tables 2 and 3, read
+   from a third-party machine-readable transcription (bumhooLIM/spherex-comet,
+   ``data/reference/harrington_pinto2022_gas_production_rates.csv``; default path:
+   ``../shared/data/comet-production-rates-hp22/`` beside the repository). The file is
+   *read*, never copied: this script reorganises it (one row per publication and epoch,
+   companion rows of the same epoch merged, production rates in s^-1, ratios in %),
+   assigns dynamical classes and adds provenance columns.
+2. The rows in ``EXTRA_ROWS`` below, typed in by hand from the papers cited in each row
+   (JWST, SPHEREx, Spitzer results not in HP22).
+
+Every row carries a ``verified`` value saying where its numbers were checked; see
+``comaspec/data/README.md``.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+import astropy.units as u
+import numpy as np
+from astropy.table import MaskedColumn, Table
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_HP22 = (REPO.parent / "shared" / "data" / "comet-production-rates-hp22"
+                / "harrington_pinto2022_gas_production_rates.csv")
+OUT = REPO / "comaspec" / "data" / "comets.ecsv"
+
+HP22 = "Harrington Pinto et al. 2022, PSJ 3, 247"
+HP22_BIBCODE = "2022PSJ.....3..247H"
+
+# Journal, volume, page of original papers cited by HP22 (from the reference list of the
+# project's literature note, a secondary source); bibcodes are formed by the ADS rule
+# (year + journal abbreviation + volume + page + first-author initial).
+KNOWN_REFS = {
+    "Ootsubo et al. 2012": ("ApJ", "752", "15", "2012ApJ...752...15O"),
+    "Feaga et al. 2007": ("Icarus", "190", "345", "2007Icar..190..345F"),
+    "A'Hearn et al. 2011": ("Science", "332", "1396", "2011Sci...332.1396A"),
+    "Combes et al. 1988": ("Icarus", "76", "404", "1988Icar...76..404C"),
+    "McKay et al. 2019": ("AJ", "158", "128", "2019AJ....158..128M"),
+}
+
+HALLEY_TYPE = {"1P", "8P", "153P"}
+CENTAURS = {"29P"}
+
+COLUMNS = [
+    # name, dtype, unit, description
+    ("designation", str, None, "IAU designation (e.g. 9P, C/2006 OF2, 3I)"),
+    ("name", str, None, "comet name"),
+    ("dyn_class", str, None, "dynamical class (comaspec.catalog.DYNAMICAL_CLASSES)"),
+    ("rh", float, u.au, "heliocentric distance at the measurement"),
+    ("date", str, None, "UT date of the measurement (ISO; ranges as start/end)"),
+    ("q_h2o", float, 1 / u.s, "H2O production rate"),
+    ("q_h2o_err", float, 1 / u.s, "1-sigma error of q_h2o"),
+    ("q_h2o_limit", str, None, "'' (measurement) or 'upper' (q_h2o is an upper limit)"),
+    ("q_co2", float, 1 / u.s, "CO2 production rate"),
+    ("q_co2_err", float, 1 / u.s, "1-sigma error of q_co2"),
+    ("q_co2_limit", str, None, "'' or 'upper'"),
+    ("q_co", float, 1 / u.s, "CO production rate"),
+    ("q_co_err", float, 1 / u.s, "1-sigma error of q_co"),
+    ("q_co_limit", str, None, "'' or 'upper'"),
+    ("co2_h2o", float, u.percent, "CO2/H2O production-rate ratio"),
+    ("co2_h2o_err_lo", float, u.percent, "lower 1-sigma error of co2_h2o"),
+    ("co2_h2o_err_hi", float, u.percent, "upper 1-sigma error of co2_h2o"),
+    ("co2_h2o_limit", str, None, "'' (measurement), 'upper' or 'lower' limit"),
+    ("co_h2o", float, u.percent, "CO/H2O production-rate ratio (as published)"),
+    ("co_h2o_err", float, u.percent, "1-sigma error of co_h2o"),
+    ("co2_h2o_origin", str, None, "'published' (as printed) or 'computed' (q_co2/q_h2o, here)"),
+    ("method", str, None, "'direct' (CO2 band itself observed, or in situ) or 'indirect' "
+                          "(CO Cameron bands, [O I] lines, broadband CO+CO2 photometry); "
+                          "for rows without CO2 it describes the CO measurement"),
+    ("facility", str, None, "facility / instrument"),
+    ("ref_authors", str, None, "authors of the measurement"),
+    ("ref_year", int, None, "year of the measurement's publication"),
+    ("ref_journal", str, None, "journal (empty where not verified)"),
+    ("ref_volume", str, None, "volume"),
+    ("ref_page", str, None, "first page or article id"),
+    ("ref_bibcode", str, None, "ADS bibcode of the measurement's paper"),
+    ("ref_arxiv", str, None, "arXiv identifier"),
+    ("compiled_in", str, None, "compilation the row was taken from (with table)"),
+    ("compiled_bibcode", str, None, "ADS bibcode of the compilation"),
+    ("verified", str, None, "where the numbers were checked (comaspec.catalog.VERIFIED)"),
+    ("flags", str, None, "space-separated flags (comaspec.catalog.FLAGS)"),
+    ("note", str, None, "note"),
+]
+
+
+def _split_designation(text):
+    """'9P/Tempel 1' -> ('9P', 'Tempel 1'); 'C/2006 OF2 (Broughton)' -> ('C/2006 OF2', 'Broughton')."""
+    text = text.strip()
+    if text.startswith(("C/", "P/")):
+        if "(" in text:
+            desig, name = text.split("(", 1)
+            return desig.strip(), name.rstrip(")").strip()
+        return text, ""
+    desig, _, name = text.partition("/")
+    return desig.strip(), name.strip()
+
+
+def _num(value):
+    if value is None or (hasattr(value, "mask") and value is np.ma.masked):
+        return None
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(value) else value
+
+
+def _date(text):
+    text = str(text).strip()
+    if "," in text:  # "2019/12/19-22, 2020/01/13"
+        first, last = (part.strip() for part in text.split(","))
+        return f"{first[:10].replace('/', '-')}/{last.replace('/', '-')}"
+    return text.replace("/", "-")
+
+
+def _hp22_class(desig, a0):
+    if desig in HALLEY_TYPE:
+        return "Halley-type"
+    if desig in CENTAURS:
+        return "Centaur"
+    if desig.endswith("I"):
+        return "interstellar"
+    if desig[0].isdigit():
+        return "JFC"
+    if a0 is None:
+        return None  # filled from another epoch of the same comet, else "OCC"
+    # HP22's split: their six dynamically new comets are exactly those with a tabulated
+    # 1/a0 below 1 (in the table's units of 1e-4 au^-1).
+    return "OCC-new" if a0 < 1.0 else "OCC-returning"
+
+
+def _blank_row():
+    row = {name: None for name, *_ in COLUMNS}
+    for name, dtype, *_ in COLUMNS:
+        if dtype is str:
+            row[name] = ""
+    return row
+
+
+def _hp22_rows(path):
+    src = Table.read(path, format="ascii.csv")
+    by_epoch = {}
+    order = []
+    for rec in src:
+        key = rec["epoch_id"]
+        if key not in by_epoch:
+            by_epoch[key] = []
+            order.append(key)
+        by_epoch[key].append(rec)
+
+    rows = []
+    for key in order:
+        recs = by_epoch[key]
+        refs = {str(r["reference"]) for r in recs}
+        dates = {str(r["date"]) for r in recs}
+        # Companion rows (same epoch, reference and date: CO direct / CO2 indirect) are one
+        # published measurement: merge them. Other multi-row epochs stay separate rows.
+        groups = [recs] if (len(refs) == 1 and len(dates) == 1) else [[r] for r in recs]
+        for group in groups:
+            rows.append(_merge_hp22(group))
+    # classes of C/ comets without a tabulated 1/a0: take them from another epoch
+    known = {r["designation"]: r["dyn_class"] for r in rows if r["dyn_class"]}
+    for r in rows:
+        if not r["dyn_class"]:
+            r["dyn_class"] = known.get(r["designation"], "OCC")
+    return rows
+
+
+def _merge_hp22(group):
+    row = _blank_row()
+    first = group[0]
+    desig, name = _split_designation(str(first["designation"]))
+    row["designation"], row["name"] = desig, name
+    a0 = _num(first["one_over_a0"])
+    row["dyn_class"] = _hp22_class(desig, a0) or ""
+    row["rh"] = _num(first["r_hel"])
+    row["date"] = _date(first["date"])
+    methods, facilities, notes = [], [], []
+    for rec in group:
+        for species in ("h2o", "co2", "co"):
+            q = _num(rec[f"q_{species}"])
+            if q is not None:
+                row[f"q_{species}"] = q
+                row[f"q_{species}_limit"] = "upper" if str(rec[f"q_{species}_limit"]) == "<" else ""
+        ratio = _num(rec["q_co2_q_h2o"])
+        if ratio is not None:
+            row["co2_h2o"] = round(100.0 * ratio, 6)
+            err = _num(rec["q_co2_q_h2o_err"])
+            if err is not None:
+                row["co2_h2o_err_lo"] = row["co2_h2o_err_hi"] = round(100.0 * err, 6)
+            row["co2_h2o_origin"] = "published"
+            if _num(rec["q_co2"]) is not None and str(rec["q_co2_limit"]) == "<":
+                row["co2_h2o_limit"] = "upper"
+        co_ratio = _num(rec["q_co_q_h2o"])
+        if co_ratio is not None and row["co_h2o"] is None:
+            row["co_h2o"] = round(100.0 * co_ratio, 6)
+            err = _num(rec["q_co_q_h2o_err"])
+            if err is not None:
+                row["co_h2o_err"] = round(100.0 * err, 6)
+        meth = str(rec["methodology"]) if rec["methodology"] is not np.ma.masked else ""
+        if meth and meth != "--":
+            methods.append((_num(rec["q_co2"]) is not None, meth))
+        inst = str(rec["instrument"]) if rec["instrument"] is not np.ma.masked else ""
+        if inst and inst != "--" and inst not in facilities:
+            facilities.append(inst)
+        note = str(rec["notes"]) if rec["notes"] is not np.ma.masked else ""
+        if note and note != "--":
+            notes.append(note.split(" Instrument, regime")[0].replace(
+                "Instrument, regime and methodology are not specified in Harrington Pinto "
+                "et al. 2022; see the original reference", "").strip())
+    # method of the CO2 measurement if the row has CO2, else of the row's measurement
+    co2_methods = [m for has_co2, m in methods if has_co2]
+    row["method"] = (co2_methods or [m for _, m in methods] or ["direct"])[0]
+    ref = str(first["reference"])
+    if ref == "Ootsubo et al. 2012" and not facilities:
+        facilities.append("AKARI IRC/NC")
+    row["facility"] = "; ".join(facilities)
+    row["ref_authors"], row["ref_year"] = _split_reference(ref)
+    if ref in KNOWN_REFS:
+        (row["ref_journal"], row["ref_volume"], row["ref_page"],
+         row["ref_bibcode"]) = KNOWN_REFS[ref]
+    row["compiled_in"] = f"{HP22}, {first['source_table']}"
+    row["compiled_bibcode"] = HP22_BIBCODE
+    row["verified"] = "transcription"
+    flags = []
+    if desig == "C/2016 R2":
+        flags.append("outlier")
+    if desig == "67P":
+        flags.append("representative")
+    row["flags"] = " ".join(flags)
+    row["note"] = "; ".join(n for n in notes if n)
+    return row
+
+
+def _split_reference(ref):
+    """'Mumma et al. 2001c' -> ('Mumma et al.', 2001); several references stay whole."""
+    years = [int(tok.rstrip("abc;,")) for tok in ref.split()
+             if tok.rstrip("abc;,").isdigit() and len(tok.rstrip("abc;,")) == 4]
+    if ";" in ref or not years:
+        return ref, (years[0] if years else None)
+    return ref.rsplit(" ", 1)[0], years[0]
+
+
+def _extra(**fields):
+    row = _blank_row()
+    row.update(fields)
+    return row
+
+
+#: Measurements not in HP22, typed in from the cited papers. Only numbers found in a
+#: retrieved source are entered; production rates that could not be checked are left out.
+EXTRA_ROWS = [
+    # McKay et al. 2016 (arXiv:1510.02165): CO2/H2O from Spitzer IRAC 4.5 um imaging,
+    # "derived under the assumption that contamination from CO emission is negligible".
+    _extra(designation="C/2012 K1", name="PanSTARRS", dyn_class="OCC-new",
+           co2_h2o=12.6, co2_h2o_err_lo=1.3, co2_h2o_err_hi=1.3, co2_h2o_origin="published",
+           method="indirect", facility="Spitzer IRAC 4.5 um (CO2+CO band; CO assumed negligible)",
+           ref_authors="McKay, Kelley, Cochran, et al.", ref_year=2016, ref_journal="Icarus",
+           ref_arxiv="1510.02165", verified="original",
+           note="ratio from the paper's abstract; rh and date not retrieved; dynamically new "
+                "per Woodward et al. 2015, ApJ 809, 181"),
+    _extra(designation="C/2012 K5", name="LINEAR", dyn_class="OCC",
+           co2_h2o=28.9, co2_h2o_err_lo=3.6, co2_h2o_err_hi=3.6, co2_h2o_origin="published",
+           method="indirect", facility="Spitzer IRAC 4.5 um (CO2+CO band; CO assumed negligible)",
+           ref_authors="McKay, Kelley, Cochran, et al.", ref_year=2016, ref_journal="Icarus",
+           ref_arxiv="1510.02165", verified="original",
+           note="ratio from the paper's abstract; rh and date not retrieved"),
+    _extra(designation="290P", name="Jäger", dyn_class="JFC",
+           co2_h2o=31.3, co2_h2o_err_lo=4.2, co2_h2o_err_hi=4.2, co2_h2o_origin="published",
+           method="indirect", facility="Spitzer IRAC 4.5 um (CO2+CO band; CO assumed negligible)",
+           ref_authors="McKay, Kelley, Cochran, et al.", ref_year=2016, ref_journal="Icarus",
+           ref_arxiv="1510.02165", verified="original",
+           note="ratio from the paper's abstract; rh and date not retrieved"),
+    # Kelley et al. 2023, Nature 619, 720: water detected, no CO2.
+    _extra(designation="238P", name="Read", dyn_class="main-belt", rh=2.428,
+           date="2022-09-08", q_h2o=9.9e24, q_h2o_err=1.0e24,
+           co2_h2o=0.7, co2_h2o_limit="upper", co2_h2o_origin="published",
+           method="direct", facility="JWST NIRSpec",
+           ref_authors="Kelley, Hsieh, Bodewits, et al.", ref_year=2023, ref_journal="Nature",
+           ref_volume="619", ref_page="720", ref_bibcode="2023Natur.619..720K",
+           verified="secondary",
+           note="Q(H2O), rh and date read in the paper (doi:10.1038/s41586-023-06152-y); "
+                "the CO2/H2O < 0.7 % limit only in secondary summaries; Q(CO2) limit not "
+                "retrieved, left out"),
+    # Snodgrass et al. 2025 (arXiv:2503.14071): CO2-driven activity at 7 au, no H2O gas.
+    _extra(designation="C/2024 E1", name="Wierzchos", dyn_class="OCC-new", rh=7.0,
+           q_co2=2.546e25, q_co2_err=0.019e25, method="direct",
+           facility="JWST NIRSpec IFU",
+           ref_authors="Snodgrass, Holt, Kelley, et al.", ref_year=2025,
+           ref_arxiv="2503.14071", verified="original",
+           note="'new Long Period Comet, inbound at 7 au' (rh approximate, as in the abstract); "
+                "no H2O gas measured, so no ratio; observation date not retrieved"),
+    # Cordiner et al. 2025: the published ratio and the arXiv v1 ratio, both kept.
+    _extra(designation="3I", name="ATLAS", dyn_class="interstellar", rh=3.32,
+           date="2025-08-06", co2_h2o=760.0, co2_h2o_err_lo=30.0, co2_h2o_err_hi=30.0,
+           co2_h2o_origin="published", method="direct",
+           facility="JWST NIRSpec IFU PRISM (0.6-5.3 um)",
+           ref_authors="Cordiner, Roth, Kelley, et al.", ref_year=2025, ref_journal="ApJL",
+           ref_arxiv="2508.18209", verified="original",
+           note="published version: CO2/H2O = 7.6 +- 0.3, '4.5 sigma above the trend ... for "
+                "long-period and Jupiter-family comets (excluding the outlier C/2016 R2)'; "
+                "production rates not retrieved, left out; 3I = C/2025 N1"),
+    _extra(designation="3I", name="ATLAS", dyn_class="interstellar", rh=3.32,
+           date="2025-08-06", co2_h2o=800.0, co2_h2o_err_lo=100.0, co2_h2o_err_hi=100.0,
+           co2_h2o_origin="published", method="direct",
+           facility="JWST NIRSpec IFU PRISM (0.6-5.3 um)",
+           ref_authors="Cordiner, Roth, Kelley, et al.", ref_year=2025,
+           ref_arxiv="2508.18209v1", verified="secondary", flags="superseded",
+           note="arXiv v1 value 8.0 +- 1.0 ('6.1 sigma above the trend'), superseded by the "
+                "published 7.6 +- 0.3; checked in news summaries of v1 only"),
+    # SPHEREx, RNAAS 2025: CO2 detected, H2O and CO 3-sigma upper limits.
+    _extra(designation="3I", name="ATLAS", dyn_class="interstellar", rh=3.2,
+           date="2025-08-08/2025-08-12", q_h2o=1.5e26, q_h2o_limit="upper",
+           q_co2=9.4e26, q_co=2.8e26, q_co_limit="upper",
+           co2_h2o=round(100 * 9.4e26 / 1.5e26, 1), co2_h2o_limit="lower",
+           co2_h2o_origin="computed", method="direct",
+           facility="SPHEREx spectrophotometry (+ IRTF SpeX)",
+           ref_authors="Lisse et al.", ref_year=2025, ref_journal="RNAAS",
+           verified="original",
+           note="'SPHEREx discovery of strong water ice absorption and an extended carbon "
+                "dioxide coma in 3I/ATLAS'; Q values and 3-sigma limits from the abstract; "
+                "rh and dates from secondary summaries; author list not checked; volume/page "
+                "not retrieved"),
+]
+
+
+def _postprocess(rows):
+    for r in rows:
+        # C/2012 S1 (ISON) 2013-06-13: CO2 with an H2O upper limit -> ratio lower limit
+        if (r["co2_h2o"] is None and r["q_co2"] is not None and r["q_h2o"] is not None
+                and r["q_h2o_limit"] == "upper" and r["q_co2_limit"] == ""):
+            r["co2_h2o"] = round(100.0 * r["q_co2"] / r["q_h2o"], 3)
+            r["co2_h2o_limit"] = "lower"
+            r["co2_h2o_origin"] = "computed"
+        if r["designation"] == "46P" and r["co2_h2o"] is not None:
+            r["flags"] = " ".join(filter(None, [r["flags"], "non_simultaneous"]))
+            r["note"] = "; ".join(filter(None, [r["note"], "ratio uses the H2O of 2019-01-11 "
+                                                 "(IRTF iSHELL, next row)"]))
+        if r["designation"] == "C/2016 R2" and r["date"] == "2018-02-21":
+            # HP22 print CO2/H2O beside the DCT water; put it on the CO2 row instead.
+            r["_ratio_to_move"] = True
+    moving = [r for r in rows if r.pop("_ratio_to_move", False)]
+    for r in moving:
+        target = next(t for t in rows if t["designation"] == "C/2016 R2"
+                      and t["date"] == "2018-02-12")
+        for key in ("co2_h2o", "co2_h2o_err_lo", "co2_h2o_err_hi", "co2_h2o_limit",
+                    "co2_h2o_origin"):
+            target[key] = r[key]
+            r[key] = "" if isinstance(r[key], str) else None
+        target["flags"] = "outlier non_simultaneous"
+        target["note"] = "; ".join(filter(None, [target["note"], "ratio uses the H2O of "
+                                                 "2018-02-21 (DCT OH imaging, 3.1e26 s^-1)"]))
+    return rows
+
+
+def build(hp22_path=DEFAULT_HP22):
+    """Return the catalog as an astropy Table (units attached, limits as flags)."""
+    rows = _postprocess(_hp22_rows(hp22_path)) + EXTRA_ROWS
+    table = Table()
+    for name, dtype, unit, desc in COLUMNS:
+        values = [r[name] for r in rows]
+        if dtype is str:
+            table[name] = np.array([v if v is not None else "" for v in values], dtype=str)
+        else:
+            mask = [v is None for v in values]
+            data = np.array([0 if v is None else v for v in values], dtype=dtype)
+            table[name] = MaskedColumn(data, mask=mask) if any(mask) else data
+        table[name].description = desc
+        if unit is not None:
+            table[name].unit = unit
+    table.meta["title"] = "comaspec catalog of published CO2/H2O measurements in comets"
+    table.meta["built_by"] = "docs/build_comets_catalog.py"
+    table.meta["sources"] = [
+        f"{HP22}, Tables 2 and 3 (read from a third-party transcription)",
+        "papers cited per row (ref_* columns)",
+    ]
+    return table
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    path = Path(argv[0]) if argv else DEFAULT_HP22
+    table = build(path)
+    table.write(OUT, format="ascii.ecsv", overwrite=True)
+    print(f"wrote {OUT.relative_to(REPO)}: {len(table)} rows")
+
+
+if __name__ == "__main__":
+    main()
