@@ -52,6 +52,8 @@ _HOT_BAND_PARENT = {
 }
 
 _REQUIRED_COLUMNS = ("wavenumber", "band", "E_rot_upper", "g_upper", "A_rel")
+# Quantum labels of an asymmetric-rotor upper level (H2O line list), when present.
+_UPPER_LEVEL_LABELS = ("J_u", "Ka_u", "Kc_u")
 
 # Lines weaker than this fraction of the strongest are dropped (speed; < 1e-6 of the flux).
 _WEIGHT_FLOOR = 1e-6
@@ -84,19 +86,24 @@ class _Lines:
     __slots__ = ("wavenumber", "g_a_nu", "e_rot", "g_upper", "ortho", "level_index",
                  "n_levels")
 
-    def __init__(self, wavenumber, e_rot, g_upper, a_rel, ortho):
+    def __init__(self, wavenumber, e_rot, g_upper, a_rel, ortho, level_labels=None):
         self.wavenumber = wavenumber
         self.e_rot = e_rot
         self.g_upper = g_upper
         # T-independent part of the emitted energy per line: g_u A_ul nu.
         self.g_a_nu = g_upper * a_rel * wavenumber
         self.ortho = ortho
-        # Distinct upper levels (same energy and degeneracy, and same spin species), for
-        # the ortho/para partition sums: several lines share one upper level.
-        keys = np.round(e_rot, 4) + 1e6 * g_upper
-        if ortho is not None:
-            keys = keys + 1e9 * ortho
-        _, first, self.level_index = np.unique(keys, return_index=True, return_inverse=True)
+        # Distinct upper levels, for the ortho/para partition sums (several lines share one
+        # upper level): by their quantum labels when the list has them, else by (energy,
+        # degeneracy, spin species).
+        if level_labels is None:
+            level_labels = [np.round(e_rot, 4), g_upper]
+            if ortho is not None:
+                level_labels.append(ortho)
+        keys = np.stack([np.asarray(k, dtype=np.float64) for k in level_labels], axis=1)
+        _, first, self.level_index = np.unique(keys, axis=0, return_index=True,
+                                               return_inverse=True)
+        self.level_index = self.level_index.ravel()
         self.n_levels = first.size
         for array in (self.wavenumber, self.e_rot, self.g_upper, self.g_a_nu):
             array.flags.writeable = False
@@ -164,7 +171,10 @@ def _line_list(species, band):
     ortho = None
     if "ortho" in table.colnames:
         ortho = np.array(rows["ortho"], dtype=bool)
-    return _Lines(wavenumber + shift, e_rot, g_upper, a_rel, ortho)
+    labels = None
+    if all(name in table.colnames for name in _UPPER_LEVEL_LABELS):
+        labels = [np.asarray(rows[name]) for name in _UPPER_LEVEL_LABELS]
+    return _Lines(wavenumber + shift, e_rot, g_upper, a_rel, ortho, labels)
 
 
 def _hot_band_shift(species, band, parent):
@@ -201,7 +211,7 @@ def _sticks(species, band, T_rot, ortho_para):
         # Population of each distinct upper level, summed per spin species: rescale so that
         # N_ortho / N_para = ortho_para.
         level_pop = np.zeros(lines.n_levels)
-        np.add.at(level_pop, lines.level_index, lines.g_upper * boltzmann)
+        level_pop[lines.level_index] = lines.g_upper * boltzmann  # once per level, not per line
         level_is_ortho = np.zeros(lines.n_levels, dtype=bool)
         level_is_ortho[lines.level_index] = lines.ortho
         q_ortho = level_pop[level_is_ortho].sum()

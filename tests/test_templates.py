@@ -164,3 +164,111 @@ def test_band_profile_accepts_quantity_grid_and_instrument_lsf():
     assert np.array_equal(a, b)
     edges = instrument.pixel_edges(centres)
     assert np.sum(a * np.diff(edges)) == pytest.approx(1.0, rel=1e-4)
+
+
+# ---- H2O: ortho/para normalisation and hot-band placement, on a small synthetic list ----
+
+def _clear_caches():
+    for cached in (templates._read_table, templates._line_list, templates._sticks):
+        cached.cache_clear()
+
+
+@pytest.fixture
+def synthetic_linelists(tmp_path, monkeypatch):
+    """Point templates at tmp_path; return a writer of an H2O line list there."""
+    monkeypatch.setattr(templates, "linelists_dir", lambda: tmp_path)
+    _clear_caches()
+
+    def write(rows, name="h2o_lines.ecsv", drop=()):
+        names = ("wavenumber", "band", "E_rot_upper", "g_upper", "ortho", "A_rel",
+                 "J_u", "Ka_u", "Kc_u")
+        table = Table(rows=rows, names=names)
+        table["wavenumber"].unit = "1/cm"
+        table["E_rot_upper"].unit = "1/cm"
+        table.remove_columns(list(drop))
+        table.write(tmp_path / name, format="ascii.ecsv", overwrite=True)
+        return tmp_path / name
+
+    yield write
+    _clear_caches()
+
+
+# Four upper levels, one line each, with A_rel * nu equal so that the emitted energy per
+# level is proportional to its population: ortho 1_01 and 2_21, para 0_00 and 1_11.
+_H2O_ROWS = [
+    (3760.0, "nu3", 0.0, 1.0, False, 1 / 3760.0, 0, 0, 0),
+    (3765.0, "nu3", 23.8, 3.0, True, 1 / 3765.0, 1, 0, 1),
+    (3770.0, "nu3", 37.1, 3.0, False, 1 / 3770.0, 1, 1, 1),
+    (3775.0, "nu3", 134.9, 5.0, True, 1 / 3775.0, 2, 2, 1),
+    (3650.0, "nu1", 0.0, 1.0, False, 1.0, 0, 0, 0),
+]
+
+
+@pytest.mark.parametrize("ortho_para", [3.0, 1.0, 2.2])
+@pytest.mark.parametrize("T_rot", [10.0, 60.0])
+def test_h2o_total_ortho_para_ratio(synthetic_linelists, ortho_para, T_rot):
+    synthetic_linelists(_H2O_ROWS)
+    nu, w = templates.stick_spectrum("H2O", "nu3", T_rot, ortho_para=ortho_para)
+    is_ortho = np.isin(nu, [3765.0, 3775.0])
+    # (rel 1e-6: at 10 K the 2_21 line falls below the 1e-6 floor and is dropped)
+    assert w[is_ortho].sum() / w[~is_ortho].sum() == pytest.approx(ortho_para, rel=1e-6)
+    # within a spin species: Boltzmann ratio of the two levels, g exp(-c2 E / T)
+    expect = (5.0 * np.exp(-C2 * 134.9 / T_rot)) / (3.0 * np.exp(-C2 * 23.8 / T_rot))
+    if w[nu == 3775.0].size:  # falls below the 1e-6 floor at 10 K
+        ratio = w[nu == 3775.0][0] / w[nu == 3765.0][0]
+        assert ratio == pytest.approx(expect, rel=1e-10)
+
+
+def test_h2o_level_shared_by_two_lines_counted_once(synthetic_linelists):
+    # Split the 2_21 line into two lines from the same upper level: the populations (and
+    # therefore the ortho/para total) must not change.
+    rows = list(_H2O_ROWS)
+    nu, a = rows[3][0], rows[3][5]
+    rows[3] = (nu, "nu3", 134.9, 5.0, True, a / 2, 2, 2, 1)
+    rows.append((nu + 1.0, "nu3", 134.9, 5.0, True, a / 2 * nu / (nu + 1.0), 2, 2, 1))
+    synthetic_linelists(rows)
+    nu_s, w = templates.stick_spectrum("H2O", "nu3", 60.0, ortho_para=3.0)
+    is_ortho = np.isin(nu_s, [3765.0, 3775.0, 3776.0])
+    assert w[is_ortho].sum() / w[~is_ortho].sum() == pytest.approx(3.0, rel=1e-10)
+
+
+@pytest.mark.parametrize("hot,parent", [("nu3-nu2", "nu3"), ("nu1+nu3-nu1", "nu3"),
+                                        ("nu2+nu3-nu2", "nu3"), ("nu1-nu2", "nu1")])
+def test_h2o_hot_band_without_lines_is_shifted_parent(synthetic_linelists, hot, parent):
+    from comaspec import molecules
+
+    synthetic_linelists(_H2O_ROWS)
+    nu_p, w_p = templates.stick_spectrum("H2O", parent, 40.0)
+    nu_h, w_h = templates.stick_spectrum("H2O", hot, 40.0)
+    shift = molecules.get_band("H2O", hot).center_cm - molecules.get_band("H2O", parent).center_cm
+    assert np.allclose(nu_h, nu_p + shift, rtol=0, atol=1e-9)
+    # same g A per line; the emitted energy per line scales with its own (shifted) nu
+    expect = w_p * nu_h / nu_p
+    assert np.allclose(w_h, expect / expect.sum(), rtol=1e-12)
+
+
+def test_h2o_hot_band_with_own_lines_uses_them(synthetic_linelists):
+    rows = list(_H2O_ROWS) + [(2150.0, "nu3-nu2", 0.0, 1.0, False, 1.0, 0, 0, 0)]
+    synthetic_linelists(rows)
+    nu, w = templates.stick_spectrum("H2O", "nu3-nu2", 40.0)
+    assert np.array_equal(nu, [2150.0]) and np.array_equal(w, [1.0])
+
+
+def test_malformed_line_list_names_file_and_column(synthetic_linelists):
+    path = synthetic_linelists(_H2O_ROWS, drop=("A_rel",))
+    with pytest.raises(InputError, match=f"{path}.*A_rel"):
+        templates.stick_spectrum("H2O", "nu3", 40.0)
+
+
+def test_missing_line_list_file_is_input_error(synthetic_linelists):
+    with pytest.raises(InputError, match="co2_nu3_lines.ecsv.*missing"):
+        templates.stick_spectrum("CO2", "nu3", 40.0)
+
+
+def test_real_h2o_list_serves_every_h2o_band():
+    path = templates.linelists_dir() / "h2o_lines.ecsv"
+    if not path.is_file():
+        pytest.skip("H2O line list not built yet")
+    for band in ("nu3", "nu1", "nu1+nu3-nu1", "nu2+nu3-nu2", "nu3-nu2", "nu1-nu2"):
+        nu, w = templates.stick_spectrum("H2O", band, 50.0)
+        assert nu.size > 10 and np.isclose(w.sum(), 1.0)
