@@ -586,8 +586,25 @@ class TabulatedLSF(_ResolvingPowerMixin):
     def __repr__(self):
         return f"TabulatedLSF({self._x.size} points, offset in {self.offset_unit})"
 
-    def fwhm_um(self, wavelength_um):
-        """Local FWHM unit λ/R(λ) (FWHM-unit kernels only).
+    def kernel_fwhm(self):
+        """Full width at half maximum of the tabulated kernel, in its own units.
+
+        Returns
+        -------
+        float
+            Distance between the outermost half-maximum crossings of the (piecewise-linear)
+            profile: in FWHM units (λ/R) or in µm, as ``offset``.
+        """
+        x, p = self._x, self._p
+        half = 0.5 * p.max()
+        above = np.flatnonzero(p >= half)
+        i, j = above[0], above[-1]
+        left = x[i] if i == 0 else x[i - 1] + (half - p[i - 1]) * (x[i] - x[i - 1]) / (p[i] - p[i - 1])
+        right = x[j] if j == x.size - 1 else x[j] + (p[j] - half) * (x[j + 1] - x[j]) / (p[j] - p[j + 1])
+        return float(right - left)
+
+    def resolving_power_at(self, wavelength_um):
+        """Resolving power R(λ) that scales a kernel given in FWHM units.
 
         Parameters
         ----------
@@ -597,11 +614,35 @@ class TabulatedLSF(_ResolvingPowerMixin):
         Returns
         -------
         numpy.ndarray
-            λ/R in µm.
+            R (float64).
+
+        Raises
+        ------
+        InputError
+            For a kernel given in µm, which has no R.
         """
-        if self.offset_unit != "fwhm":
-            raise InputError("TabulatedLSF", "a kernel given in wavelength units has no R(λ)")
-        return super().fwhm_um(wavelength_um)
+        if self.offset_unit == "um":
+            raise InputError("TabulatedLSF", "a kernel given in wavelength units has no R(wavelength)")
+        return super().resolving_power_at(wavelength_um)
+
+    def fwhm_um(self, wavelength_um):
+        """Full width at half maximum of the kernel at the given wavelengths.
+
+        Parameters
+        ----------
+        wavelength_um : array_like
+            Wavelengths in µm.
+
+        Returns
+        -------
+        numpy.ndarray
+            :meth:`kernel_fwhm` times λ/R(λ) for a kernel in FWHM units, or the constant
+            kernel FWHM for a kernel given in µm.
+        """
+        wave = np.asarray(wavelength_um, dtype=np.float64)
+        if self.offset_unit == "um":
+            return np.full(wave.shape, self.kernel_fwhm())
+        return self.kernel_fwhm() * super().fwhm_um(wave)
 
     def cdf(self, x):
         """Cumulative integral of the unit-area kernel.

@@ -414,3 +414,14 @@ def test_make_lsf_passes_tabulated_through():
     x, prof = _gaussian_kernel_in_fwhm(101)
     tab = instrument.TabulatedLSF(x, prof, resolving_power=500.0)
     assert instrument.make_lsf(tab) is tab
+
+
+def test_tabulated_kernel_fwhm():
+    x, prof = _gaussian_kernel_in_fwhm()
+    tab = instrument.TabulatedLSF(x, prof, resolving_power=2000.0)
+    assert tab.kernel_fwhm() == pytest.approx(1.0, rel=1e-5)
+    np.testing.assert_allclose(tab.fwhm_um([3.0, 5.0]), [3.0 / 2000, 5.0 / 2000], rtol=1e-5)
+    box = instrument.TabulatedLSF([-2.0, -1.0, 1.0, 2.0] * u.nm, [0.0, 1.0, 1.0, 0.0])
+    np.testing.assert_allclose(box.fwhm_um([4.0, 4.5]), [3e-3, 3e-3], rtol=1e-12)
+    with pytest.raises(InputError, match="no R"):
+        box.resolving_power_at([4.0])
