@@ -1,0 +1,253 @@
+"""Reading spectra and cubes: every format a comet observer is likely to have.
+
+Files are recognised by their content, not their name:
+
+- FITS with ``EXTRACT1D`` / ``COMBINE1D`` tables: JWST x1d, x1dints, c1d (`.jwst`);
+- FITS with ``SPEC1D``: msaexp (`.fits_tables`);
+- FITS with a 3-D ``SCI`` image: an s3d cube — `read_cube`, then `extract_spectrum`;
+- any other FITS binary table whose columns are named like a spectrum;
+- text: ECSV, CSV or whitespace-separated columns with a header (`.tables`).
+
+Everything that cannot be read raises `comaspec.InputError` with one line naming
+the file and the problem.
+"""
+
+from __future__ import annotations
+
+from ..errors import ComaspecError, InputError
+from ._checks import check_path, open_fits, quiet_astropy, sniff
+from .cube import Cube
+
+__all__ = ["read_spectrum", "read_cube", "extract_spectrum", "average_integrations", "read_any", "Cube"]
+
+
+def _describe_no_spectrum(hdul) -> str:
+    images = [
+        f"{hdu.name or 'PRIMARY'} {'x'.join(str(n) for n in hdu.data.shape)}"
+        for hdu in hdul
+        if hdu.data is not None and not hasattr(hdu, "columns") and hdu.data.ndim >= 2
+    ]
+    if images:
+        return (
+            f"FITS without 1-D spectral data: it holds {images[0].split()[1].count('x') + 1}-D images "
+            f"({', '.join(images[:3])}), e.g. an s2d/cal product; extract a 1-D spectrum (x1d) first"
+        )
+    return (
+        "FITS without 1-D spectral data: no EXTRACT1D, COMBINE1D or SPEC1D extension and no table "
+        "with wavelength and flux columns"
+    )
+
+
+def _guard(path, reader):
+    """Run ``reader``; turn astropy/numpy failures on malformed content into InputError."""
+    try:
+        with quiet_astropy():
+            return reader()
+    except ComaspecError:
+        raise
+    except (ValueError, KeyError, IndexError, TypeError, OSError) as exc:
+        text = " ".join(str(exc).split())[:200]
+        raise InputError(path, f"cannot be read ({type(exc).__name__}: {text})") from exc
+
+
+def read_any(path, *, flux_column=None, unit=None):
+    """Read a file as whatever it holds: a spectrum, a list of spectra, or a cube.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    flux_column, unit : optional
+        As in `read_spectrum` (ignored for cubes).
+
+    Returns
+    -------
+    specutils.Spectrum, specutils.SpectrumList or Cube
+    """
+    path = check_path(path)
+    if sniff(path) == "fits":
+        def read():
+            with open_fits(path) as hdul:
+                from .cube import is_cube, read_cube_hdul
+
+                if is_cube(hdul):
+                    return read_cube_hdul(str(path), hdul)
+                return _read_fits_spectrum(path, hdul, flux_column, unit)
+
+        return _guard(path, read)
+    return read_spectrum(path, flux_column=flux_column, unit=unit)
+
+
+def _read_fits_spectrum(path, hdul, flux_column, unit):
+    from .cube import is_cube
+    from .fits_tables import find_spectrum_table, read_fits_table, read_msaexp
+    from .jwst import is_jwst_spectrum, read_jwst_spectra
+
+    source = str(path)
+    if is_jwst_spectrum(hdul):
+        if unit is not None:
+            raise InputError(source, "JWST pipeline products state their units; unit= applies to tables only")
+        spectra = read_jwst_spectra(source, hdul, flux_column)
+        if len(spectra) == 1:
+            return spectra[0]
+        from specutils import SpectrumList
+
+        return SpectrumList(spectra)
+    if "SPEC1D" in hdul and hasattr(hdul["SPEC1D"], "columns"):
+        return read_msaexp(source, hdul, flux_column, unit)
+    if is_cube(hdul):
+        raise InputError(source, "is a 3-D spectral cube (s3d): use read_cube and extract_spectrum")
+    table = find_spectrum_table(hdul)
+    if table is not None:
+        return read_fits_table(source, hdul, table, flux_column, unit)
+    raise InputError(source, _describe_no_spectrum(hdul))
+
+
+def read_spectrum(path, *, flux_column=None, unit=None):
+    """Read a 1-D spectrum, recognising the format by the file's content.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A JWST x1d / x1dints / c1d (MIRI MRS included), an msaexp ``spec.fits``,
+        a FITS binary table, or an ECSV / CSV / whitespace text table.
+    flux_column : str, optional
+        The flux column to use. JWST: ``"FLUX"``, ``"SURF_BRIGHT"``, ``"RF_FLUX"``
+        or ``"RF_SURF_BRIGHT"``; default the residual-fringe-corrected ``RF_FLUX``
+        when present, else ``FLUX`` when it holds finite non-zero values, else the
+        surface brightness. Tables: the column name, when the header is ambiguous.
+    unit : str, astropy.units.UnitBase or dict, optional
+        Tables only: the flux unit (``"Jy"``), or ``{"wavelength": ..., "flux": ...}``,
+        overriding or supplying what the header says.
+
+    Returns
+    -------
+    specutils.Spectrum or specutils.SpectrumList
+        Spectral axis in µm; flux in Jy (or MJy/sr for a surface brightness);
+        ``uncertainty`` a `~astropy.nddata.StdDevUncertainty`; ``mask`` True where
+        a point is bad. A `~specutils.SpectrumList` when the file holds several
+        spectra (several EXTRACT1D extensions, or the integrations of an x1dints).
+        ``meta`` holds ``source_file``, ``extension``, ``product`` ("x1d",
+        "x1dints", "c1d", "msaexp", "table"), ``instrument``, ``mode``, ``grating``,
+        ``filter``, ``epoch`` (`~astropy.time.Time`), ``target``, ``srctype``,
+        ``flux_column``, ``n_points``, ``n_good``, ``sorted`` and, by product,
+        ``npixels``, ``comments``.
+
+    Raises
+    ------
+    comaspec.InputError
+        One line naming the file and what is wrong with it.
+
+    Examples
+    --------
+    >>> import comaspec
+    >>> spec = comaspec.read_spectrum(comaspec.example_path())  # doctest: +SKIP
+    >>> spec.meta["mode"]  # doctest: +SKIP
+    'NIRSPEC PRISM/CLEAR'
+    """
+    path = check_path(path)
+    kind = sniff(path)
+    if kind == "text":
+        from .tables import read_text_table
+
+        return _guard(path, lambda: read_text_table(path, flux_column, unit))
+
+    def read():
+        with open_fits(path) as hdul:
+            return _read_fits_spectrum(path, hdul, flux_column, unit)
+
+    return _guard(path, read)
+
+
+def read_cube(path):
+    """Read a JWST IFU cube (s3d) without stdatamodels.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A FITS file with a 3-D ``SCI`` image (and usually ``ERR`` and ``DQ``).
+
+    Returns
+    -------
+    Cube
+        ``flux``/``error`` of shape ``(nwave, ny, nx)`` in the file's BUNIT,
+        ``mask`` (NaN or DQ DO_NOT_USE), ``wavelength`` in µm (linear WCS or
+        ``WAVE-TAB`` table), ``pixel_scale`` in arcsec, the celestial ``wcs``.
+
+    Raises
+    ------
+    comaspec.InputError
+        If the file is not a cube or lacks what extraction needs.
+    """
+    path = check_path(path)
+    if sniff(path) != "fits":
+        raise InputError(path, "is a text file, not a FITS cube")
+
+    def read():
+        from .cube import is_cube, read_cube_hdul
+
+        with open_fits(path) as hdul:
+            if not is_cube(hdul):
+                raise InputError(path, "is not a spectral cube: no 3-D SCI image")
+            return read_cube_hdul(str(path), hdul)
+
+    return _guard(path, read)
+
+
+def extract_spectrum(cube, aperture, center=None, *, max_masked_fraction=0.1):
+    """Extract a 1-D spectrum from a cube through an aperture.
+
+    Parameters
+    ----------
+    cube : Cube
+        From `read_cube`.
+    aperture : comaspec aperture
+        `~comaspec.CircularAperture`, `~comaspec.AnnularAperture` or
+        `~comaspec.RectangularAperture` with angular sizes, or a
+        `~comaspec.SpaxelMask`. Its ``offset`` (dx, dy) moves it from the nucleus
+        along the cube's +x and +y pixel axes.
+    center : tuple of float, optional
+        Nucleus position (x, y) in 0-based pixels. Default: the continuum
+        photocentre (median over wavelength, flux-weighted centroid).
+    max_masked_fraction : float, optional
+        Largest fraction of the aperture's area that may fall on missing spaxels
+        (NaN, DO_NOT_USE, outside the cube) at a wavelength; the good part is then
+        scaled up by area. Above it that wavelength is masked. Default 0.1.
+
+    Returns
+    -------
+    specutils.Spectrum
+        Flux density in Jy (surface brightness × exact overlap weight × spaxel
+        solid angle, summed), errors summed in quadrature with the weights.
+        ``meta["aperture"]`` is ``aperture.describe()``, ``meta["center_pix"]`` the
+        aperture centre, ``meta["masked_area_fraction"]`` the missing fraction
+        per wavelength.
+    """
+    from .extract import extract_spectrum_from_cube
+
+    if not isinstance(cube, Cube):
+        raise InputError("cube", f"must be a Cube from read_cube (got {type(cube).__name__})")
+    with quiet_astropy():
+        return extract_spectrum_from_cube(cube, aperture, center, max_masked_fraction)
+
+
+def average_integrations(spectra, *, weighting="uniform"):
+    """Average the integrations of an x1dints file into one spectrum.
+
+    Parameters
+    ----------
+    spectra : specutils.SpectrumList or list of specutils.Spectrum
+        Spectra on one wavelength grid, e.g. ``read_spectrum("..._x1dints.fits")``.
+    weighting : {"uniform", "inverse_variance"}, optional
+        ``"uniform"`` (default): the plain mean of the good integrations at each
+        wavelength, σ = sqrt(Σσᵢ²)/n — unbiased even when the noise depends on the
+        signal. ``"inverse_variance"``: weights 1/σᵢ², σ = (Σ 1/σᵢ²)^-1/2.
+
+    Returns
+    -------
+    specutils.Spectrum
+        Masked where no integration is good; ``meta["n_combined"]`` counts the
+        integrations used at each wavelength.
+    """
+    from .integrations import average_integrations_impl
+
+    return average_integrations_impl(spectra, weighting)

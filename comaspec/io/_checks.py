@@ -1,0 +1,162 @@
+"""First look at an input path: does it exist, and is it FITS, text or neither.
+
+Files are recognised by their content, never by their name: a FITS file starts with
+the card ``SIMPLE  =``, possibly inside gzip; a table is readable text.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import warnings
+from contextlib import contextmanager
+from pathlib import Path
+
+from ..errors import InputError
+
+__all__ = ["check_path", "sniff", "quiet_astropy", "open_fits"]
+
+_GZIP_MAGIC = b"\x1f\x8b"
+_FITS_MAGIC = b"SIMPLE  ="
+# Bytes looked at to tell text from binary data.
+_SNIFF_BYTES = 8192
+
+
+def check_path(path) -> Path:
+    """Return ``path`` as a Path after checking it is a non-empty, readable file.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    comaspec.InputError
+        If the path is missing, a directory, unreadable or empty.
+    """
+    try:
+        path = Path(os.fspath(path))
+    except TypeError:
+        raise InputError(repr(path), "is not a file path") from None
+    if not path.exists():
+        raise InputError(path, "no such file")
+    if path.is_dir():
+        raise InputError(path, "is a directory, not a spectrum file")
+    if not os.access(path, os.R_OK):
+        raise InputError(path, "is not readable (permission denied)")
+    if path.stat().st_size == 0:
+        raise InputError(path, "is empty (0 bytes)")
+    return path
+
+
+def _head(path: Path) -> tuple[bytes, bool]:
+    """First bytes of the file, decompressed when it is gzip; and whether it was."""
+    with open(path, "rb") as fh:
+        raw = fh.read(_SNIFF_BYTES)
+    if not raw.startswith(_GZIP_MAGIC):
+        return raw, False
+    try:
+        with gzip.open(path, "rb") as fh:
+            return fh.read(_SNIFF_BYTES), True
+    except (OSError, EOFError) as exc:
+        raise InputError(path, f"is gzip-compressed but cannot be decompressed ({exc})") from None
+
+
+def sniff(path: Path) -> str:
+    """Tell what kind of file ``path`` is from its first bytes.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        A file already checked by `check_path`.
+
+    Returns
+    -------
+    str
+        ``"fits"`` or ``"text"``.
+
+    Raises
+    ------
+    comaspec.InputError
+        If the file is neither FITS nor text.
+    """
+    head, compressed = _head(path)
+    if head.startswith(_FITS_MAGIC):
+        return "fits"
+    what = "gzip-compressed data" if compressed else "binary data"
+    if not head:
+        raise InputError(path, "is empty after decompression")
+    if b"\x00" in head:
+        raise InputError(path, f"is not FITS and not a text table ({what})")
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # A multi-byte character cut at the sniff boundary is still text.
+        if exc.start < len(head) - 4:
+            raise InputError(path, f"is not FITS and not a text table ({what})") from None
+    if compressed:
+        raise InputError(path, "is gzip-compressed but not FITS (only FITS files may be compressed)")
+    return "text"
+
+
+@contextmanager
+def quiet_astropy():
+    """Silence astropy's header/unit warnings while reading.
+
+    The command line promises exactly one line on stderr for bad input, and the
+    readers check everything they use themselves.
+    """
+    from astropy.utils.exceptions import AstropyWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AstropyWarning)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
+
+
+def open_fits(path: Path):
+    """Open a FITS file fully into memory, refusing truncated or corrupt files.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+
+    Returns
+    -------
+    astropy.io.fits.HDUList
+        With every HDU's data loaded (so a truncated file fails here, not later).
+
+    Raises
+    ------
+    comaspec.InputError
+        If astropy cannot parse the file or the file is shorter than its headers say.
+    """
+    from astropy.io import fits
+
+    failure = None
+    hdul = None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            hdul = fits.open(path, memmap=False, lazy_load_hdus=False)
+            for hdu in hdul:
+                data = hdu.data  # force the read so truncation shows now, not later
+                if data is not None and hasattr(data, "columns"):
+                    for name in data.columns.names:
+                        data[name]
+        except (OSError, ValueError, TypeError, IndexError, EOFError, KeyError) as exc:
+            failure = exc
+    messages = " ".join(str(w.message) for w in caught)
+    if "truncated" in messages or "Header size is not" in messages or isinstance(failure, EOFError):
+        if hdul is not None:
+            hdul.close()
+        raise InputError(path, "is a truncated or corrupt FITS file (shorter than its headers declare)")
+    if failure is not None:
+        if hdul is not None:
+            hdul.close()
+        raise InputError(path, f"is not a readable FITS file ({failure})")
+    return hdul

@@ -1,0 +1,181 @@
+"""JWST pipeline 1-D products: x1d, x1dints, c1d and MIRI MRS x1d.
+
+Read with astropy.io.fits rather than specutils' "JWST x1d" loader, because that
+loader ignores the DQ column (so DO_NOT_USE points would enter fits) and does not
+know the x1dints vector layout or the MRS residual-fringe columns; and rather than
+stdatamodels, which is a heavy dependency comaspec does not need.
+
+Layouts (column names and units as the pipeline writes them):
+
+- x1d: one ``EXTRACT1D`` table per spectrum (several for MOS / multi-slit), one
+  row per wavelength: WAVELENGTH [um], FLUX, FLUX_ERROR [Jy], SURF_BRIGHT,
+  SB_ERROR [MJy/sr], DQ, NPIXELS, ...; MIRI MRS adds RF_FLUX [Jy] and
+  RF_SURF_BRIGHT [MJy/sr] (residual-fringe corrected, no error columns of their own).
+- x1dints: one ``EXTRACT1D`` row per integration, every column a vector; NELEMENTS
+  gives how many entries are used, MJD-AVG the integration mid-time. (Older files
+  wrote one EXTRACT1D extension per integration, with INT_NUM in its header.)
+- c1d: ``COMBINE1D`` with WAVELENGTH, FLUX, ERROR, SURF_BRIGHT, SB_ERROR, DQ,
+  WEIGHT, N_INPUT.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import InputError
+from ._meta import epoch_from_mjd, header_value, jwst_meta
+from ._spectrum import build_spectrum
+from ._units import parse_unit, to_micron, to_working_flux
+
+__all__ = ["SPECTRUM_EXTNAMES", "is_jwst_spectrum", "read_jwst_spectra", "FLUX_COLUMNS"]
+
+SPECTRUM_EXTNAMES = ("EXTRACT1D", "COMBINE1D")
+
+#: Flux column -> (error column in x1d, error column in c1d, unit when TUNIT is absent)
+FLUX_COLUMNS = {
+    "FLUX": ("FLUX_ERROR", "ERROR", "Jy"),
+    "SURF_BRIGHT": ("SB_ERROR", "SB_ERROR", "MJy/sr"),
+    # The residual-fringe step changes the signal, not the noise: it has no error columns.
+    "RF_FLUX": ("FLUX_ERROR", "ERROR", "Jy"),
+    "RF_SURF_BRIGHT": ("SB_ERROR", "SB_ERROR", "MJy/sr"),
+}
+
+
+def is_jwst_spectrum(hdul) -> bool:
+    """True when the file holds at least one EXTRACT1D or COMBINE1D table."""
+    return any(hdu.name in SPECTRUM_EXTNAMES and hasattr(hdu, "columns") for hdu in hdul)
+
+
+def _column_unit(hdu, name, default):
+    idx = [c.name.upper() for c in hdu.columns].index(name)
+    unit = hdu.columns[idx].unit
+    return (unit.strip() if unit and unit.strip() else default), bool(unit and unit.strip())
+
+
+def _usable(values) -> bool:
+    v = np.asarray(values, dtype=float)
+    return bool(np.any(np.isfinite(v) & (v != 0)))
+
+
+def _choose_flux(source, where, data, names, flux_column):
+    """The flux column to read: the user's, or the first usable of the defaults."""
+    if flux_column is not None:
+        wanted = str(flux_column).upper()
+        if wanted not in names:
+            choices = ", ".join(n for n in FLUX_COLUMNS if n in names)
+            raise InputError(source, f"[{where}] has no column {flux_column!r} (flux columns: {choices})")
+        if wanted not in FLUX_COLUMNS:
+            raise InputError(source, f"[{where}] column {flux_column!r} is not a flux column ({', '.join(FLUX_COLUMNS)})")
+        return wanted
+    # Residual-fringe-corrected columns first when present (MIRI MRS); point-source
+    # flux (Jy) before surface brightness, as long as the column holds real values.
+    order = ["RF_FLUX", "FLUX", "RF_SURF_BRIGHT", "SURF_BRIGHT"]
+    present = [n for n in order if n in names]
+    if not present:
+        raise InputError(source, f"[{where}] has no FLUX or SURF_BRIGHT column")
+    for name in present:
+        if _usable(data[name]):
+            return name
+    raise InputError(source, f"[{where}] all flux values are non-finite or zero ({', '.join(present)})")
+
+
+def _rows(data, names, vector):
+    """Yield (row index or None, dict column -> 1-D array) for each spectrum."""
+    if not vector:
+        yield None, {n: np.asarray(data[n]) for n in names}
+        return
+    for i in range(len(data)):
+        row = {n: np.asarray(data[n][i]) for n in names}
+        if "NELEMENTS" in names:
+            n = int(row["NELEMENTS"])
+            row = {k: (v[:n] if v.ndim == 1 else v) for k, v in row.items()}
+        yield i, row
+
+
+def read_jwst_spectra(source, hdul, flux_column=None) -> list:
+    """Read every EXTRACT1D / COMBINE1D table of a JWST pipeline file.
+
+    Parameters
+    ----------
+    source : str
+        The file path (for messages and ``meta["source_file"]``).
+    hdul : astropy.io.fits.HDUList
+    flux_column : str, optional
+        ``FLUX``, ``SURF_BRIGHT``, ``RF_FLUX`` or ``RF_SURF_BRIGHT``.
+
+    Returns
+    -------
+    list of specutils.Spectrum
+    """
+    primary = hdul[0].header
+    tables = [hdu for hdu in hdul if hdu.name in SPECTRUM_EXTNAMES and hasattr(hdu, "columns")]
+    n_tables = len(tables)
+    spectra = []
+    for hdu in tables:
+        where = f"{hdu.name},{hdu.ver}"
+        data = hdu.data
+        if data is None or len(data) == 0:
+            raise InputError(source, f"[{where}] is an empty table")
+        names = [c.name.upper() for c in hdu.columns]
+        data_by_name = {n: data[c.name] for n, c in zip(names, hdu.columns)}
+        if "WAVELENGTH" not in names:
+            raise InputError(source, f"[{where}] has no WAVELENGTH column")
+        vector = np.asarray(data_by_name["WAVELENGTH"]).ndim == 2
+        is_c1d = hdu.name == "COMBINE1D"
+        if is_c1d:
+            product = "c1d"
+        elif vector or (n_tables > 1 and "INT_NUM" in hdu.header):
+            product = "x1dints"
+        else:
+            product = "x1d"
+        fcol = _choose_flux(source, where, data_by_name, names, flux_column)
+        ecol = FLUX_COLUMNS[fcol][1 if is_c1d else 0]
+        ecol = ecol if ecol in names else None
+        funit_text, funit_given = _column_unit(hdu, fcol, FLUX_COLUMNS[fcol][2])
+        funit = parse_unit(funit_text, source, f"column {fcol}")
+        eunit = funit if ecol is None else parse_unit(_column_unit(hdu, ecol, funit_text)[0], source, f"column {ecol}")
+        wunit = parse_unit(_column_unit(hdu, "WAVELENGTH", "um")[0], source, "column WAVELENGTH")
+
+        base = jwst_meta(primary, hdu.header)
+        base.update(
+            source_file=str(source),
+            extension=where,
+            product=product,
+            flux_column=fcol,
+            error_column=ecol,
+            flux_unit_from="TUNIT" if funit_given else "JWST pipeline default",
+            original_flux_unit=str(funit),
+            residual_fringe_corrected=fcol.startswith("RF_"),
+            slit=header_value("SLTNAME", hdu.header),
+            source_id=header_value("SOURCEID", hdu.header),
+            header=hdu.header,
+            primary_header=primary,
+        )
+        if "INT_NUM" in hdu.header:
+            base["int_num"] = int(hdu.header["INT_NUM"])
+        for row_index, cols in _rows(data, [c.name for c in hdu.columns], vector):
+            cols = {k.upper(): v for k, v in cols.items()}
+            meta = dict(base)
+            label = where
+            if row_index is not None:
+                label = f"{where} row {row_index}"
+                meta["row"] = row_index
+                if "INT_NUM" in cols:
+                    meta["int_num"] = int(cols["INT_NUM"])
+                epoch = epoch_from_mjd(cols.get("MJD-AVG"))
+                if epoch is not None:
+                    meta["epoch"], meta["epoch_keyword"] = epoch, "MJD-AVG column"
+            wave = to_micron(np.asarray(cols["WAVELENGTH"], dtype=float), wunit, source)
+            flux = to_working_flux(np.asarray(cols[fcol], dtype=float), funit, wave, source, fcol)
+            error = None
+            if ecol is not None:
+                error = to_working_flux(np.asarray(cols[ecol], dtype=float), eunit, wave, source, ecol).to(flux.unit)
+            extras = {}
+            if "NPIXELS" in cols:
+                extras["npixels"] = np.asarray(cols["NPIXELS"], dtype=float)
+            if "N_INPUT" in cols:
+                extras["n_input"] = np.asarray(cols["N_INPUT"], dtype=float)
+            spectra.append(
+                build_spectrum(source, label, wave, flux, error, cols.get("DQ"), meta, extras)
+            )
+    return spectra
