@@ -291,15 +291,18 @@ def pixel_edges(wavelength_um):
 
 
 def _check_lines(line_um, weights, pixel_edges_um):
-    lines = np.ascontiguousarray(line_um, dtype=np.float64).ravel()
-    wts = np.ascontiguousarray(weights, dtype=np.float64).ravel()
-    edges = np.ascontiguousarray(pixel_edges_um, dtype=np.float64).ravel()
+    """Validated flat float64 copies of the integrate_lines inputs (Quantities → µm)."""
+    lines = np.ravel(_as_um(line_um, "line_um") if hasattr(line_um, "unit") else
+                     np.asarray(line_um, dtype=np.float64))
+    edges = np.ravel(_as_um(pixel_edges_um, "pixel_edges_um") if hasattr(pixel_edges_um, "unit")
+                     else np.asarray(pixel_edges_um, dtype=np.float64))
+    wts = np.ravel(np.asarray(weights, dtype=np.float64))
     if lines.shape != wts.shape:
         raise InputError("weights", f"{wts.size} weights for {lines.size} lines")
+    if not (np.all(np.isfinite(lines)) and np.all(np.isfinite(wts)) and np.all(np.isfinite(edges))):
+        raise InputError("line_um", "line wavelengths, weights and pixel edges must be finite")
     if edges.size < 2 or np.any(np.diff(edges) <= 0):
         raise InputError("pixel_edges_um", "needs >= 2 strictly increasing edges")
-    if not (np.all(np.isfinite(lines)) and np.all(np.isfinite(wts)) and np.all(np.isfinite(edges))):
-        raise InputError("lines", "line wavelengths, weights and pixel edges must be finite")
     return lines, wts, edges
 
 
@@ -344,6 +347,11 @@ def _integrate_windowed(centre, weights, scale, x_lo, x_hi, cdf, edges):
 # ---------------------------------------------------------------------------------------------
 # LSFs
 # ---------------------------------------------------------------------------------------------
+def _constant_r(value, wave_um):
+    """A constant R on the shape of ``wave_um`` (module level so that LSFs pickle)."""
+    return np.full(np.shape(wave_um), value)
+
+
 def _resolving_power_function(spec):
     """(callable R(λ_um) -> ndarray, mode name or None) from a number, a mode or a callable."""
     if isinstance(spec, str):
@@ -356,13 +364,13 @@ def _resolving_power_function(spec):
             spec = spec.to_value(u.dimensionless_unscaled)
         except u.UnitConversionError as exc:
             raise InputError("resolving_power", f"must be dimensionless, got {spec.unit}") from exc
-    if isinstance(spec, numbers.Real) and not isinstance(spec, bool) or (
-        isinstance(spec, np.ndarray) and spec.ndim == 0
-    ):
+    is_number = isinstance(spec, numbers.Real) and not isinstance(spec, (bool, np.bool_))
+    is_scalar_array = isinstance(spec, np.ndarray) and spec.ndim == 0 and spec.dtype.kind in "iuf"
+    if is_number or is_scalar_array:
         value = float(spec)
         if not (np.isfinite(value) and value > 0):
             raise InputError("resolving_power", f"must be a finite positive number, got {value}")
-        return (lambda wave: np.full(np.shape(wave), value)), None
+        return functools.partial(_constant_r, value), None
     if callable(spec):
         return spec, None
     raise InputError(
@@ -380,8 +388,11 @@ class _ResolvingPowerMixin:
         self.resolving_power = self.mode if self.mode is not None else resolving_power
 
     def _r_checked(self, wave_um):
-        rpow = np.asarray(self._r_func(wave_um), dtype=np.float64)
-        rpow = np.broadcast_to(rpow, np.shape(wave_um))
+        try:
+            rpow = np.broadcast_to(np.asarray(self._r_func(wave_um), dtype=np.float64),
+                                   np.shape(wave_um))
+        except (TypeError, ValueError) as exc:
+            raise InputError("resolving_power", f"the R(wavelength) callable failed: {exc}") from exc
         if self.mode is None and not np.all(np.isfinite(rpow) & (rpow > 0)):
             raise InputError("resolving_power", "R(wavelength) must be finite and positive")
         return rpow

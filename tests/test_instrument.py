@@ -321,8 +321,21 @@ def test_bad_resolving_power(bad):
         instrument.GaussianLSF(bad)
 
 
+def test_no_lines_and_quantity_inputs():
+    _, edges = _uniform_grid(4.0, 4.1, 50)
+    lsf = instrument.GaussianLSF(1000.0)
+    out = lsf.integrate_lines([], [], edges)
+    assert out.shape == (50,) and not out.any()
+    plain = lsf.integrate_lines([4.05], [1.0], edges)
+    np.testing.assert_allclose(lsf.integrate_lines([4050.0] * u.nm, [1.0], edges * u.um), plain)
+
+
 def test_integrate_lines_input_checks():
     lsf = instrument.GaussianLSF(1000.0)
+    with pytest.raises(InputError, match="finite"):
+        lsf.integrate_lines([np.nan], [1.0], [3.9, 4.0, 4.2])
+    with pytest.raises(InputError, match="callable"):
+        instrument.GaussianLSF(lambda w: np.ones(3)).integrate_lines([4.0, 4.1], [1.0, 1.0], [3.9, 4.0, 4.2])
     with pytest.raises(InputError, match="weights"):
         lsf.integrate_lines([4.0, 4.1], [1.0], [3.9, 4.0, 4.2])
     with pytest.raises(InputError, match="pixel_edges"):
@@ -425,3 +438,14 @@ def test_tabulated_kernel_fwhm():
     np.testing.assert_allclose(box.fwhm_um([4.0, 4.5]), [3e-3, 3e-3], rtol=1e-12)
     with pytest.raises(InputError, match="no R"):
         box.resolving_power_at([4.0])
+
+
+@pytest.mark.parametrize("spec", [1500.0, "G395H"])
+def test_lsf_pickles(spec):
+    import pickle
+
+    _, edges = _uniform_grid(4.0, 4.4, 100)
+    lsf = instrument.GaussianLSF(spec)
+    copy = pickle.loads(pickle.dumps(lsf))
+    np.testing.assert_array_equal(copy.integrate_lines([4.2], [1.0], edges),
+                                  lsf.integrate_lines([4.2], [1.0], edges))
