@@ -25,6 +25,10 @@ _EXPORTS = {
     "fit_coma": "fit",
     "synthetic_spectrum": "synthetic",
     "example_path": "synthetic",
+    "GaussianLSF": "instrument",
+    "TabulatedLSF": "instrument",
+    "make_lsf": "instrument",
+    "resolving_power": "instrument",
 }
 _SUBMODULES = {
     "catalog", "plotting", "molecules", "templates", "instrument", "haser",
