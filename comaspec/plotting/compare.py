@@ -1,0 +1,287 @@
+"""Comparison figures: a CO2/H2O measurement against every published comet.
+
+`ratio_vs_rh` plots CO2/H2O against heliocentric distance, coloured by dynamical class,
+with limits as arrows, the trend of `comaspec.catalog.fit_trend` and the user's
+measurement highlighted. `ratio_by_class` shows the distribution in each class (a strip
+plot with the class medians) with the user's value marked. Both return a matplotlib
+Figure drawn in the comaspec style; write it with `comaspec.plotting.save_figure`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import InputError
+from .style import (CLASS_COLOURS, CLASS_MARKERS, HIGHLIGHT_COLOUR, TREND_COLOUR,
+                    figure_size, use_style)
+
+__all__ = ["ratio_vs_rh", "ratio_by_class", "RATIO_LABEL", "RH_LABEL"]
+
+#: Axis labels (also checked by the tests).
+RATIO_LABEL = r"CO$_2$/H$_2$O (%)"
+RH_LABEL = r"Heliocentric distance $r_\mathrm{h}$ (au)"
+
+#: Length of limit arrows, as a factor in the ratio (log axis).
+_ARROW_FACTOR = 1.8
+#: gid of the highlighted measurement's marker (tests and users can find it by this).
+HIGHLIGHT_GID = "comaspec-measurement"
+
+
+def _measurement(ratio, ratio_err, rh, need_rh):
+    """Validate the user's measurement; return floats (ratio, err, rh) or None."""
+    if ratio is None:
+        return None
+    try:
+        ratio = float(ratio)
+        ratio_err = 0.0 if ratio_err is None else float(ratio_err)
+        rh = None if rh is None else float(rh)
+    except (TypeError, ValueError):
+        raise InputError("measurement", "ratio, ratio_err and rh must be numbers") from None
+    if not (np.isfinite(ratio) and ratio > 0):
+        raise InputError("ratio", f"CO2/H2O must be a positive number of percent, got {ratio}")
+    if not (np.isfinite(ratio_err) and ratio_err >= 0):
+        raise InputError("ratio_err", f"must be >= 0 percent, got {ratio_err}")
+    if need_rh and (rh is None or not (np.isfinite(rh) and rh > 0)):
+        raise InputError("rh", f"a positive heliocentric distance in au is needed, got {rh}")
+    return ratio, ratio_err, rh
+
+
+def _catalog_arrays(table, direct_only, exclude_flags):
+    """Rows with a CO2/H2O value as plain arrays (ratios in %, rh in au, NaN if missing)."""
+    import astropy.units as u
+
+    from .. import catalog
+
+    table = catalog.load() if table is None else table
+    rows = catalog.select(table, with_ratio=True, method="direct" if direct_only else None,
+                          exclude_flags=tuple(exclude_flags))
+    values = {name: catalog._values(rows[name], unit)[0] for name, unit in (
+        ("co2_h2o", u.percent), ("co2_h2o_err_lo", u.percent),
+        ("co2_h2o_err_hi", u.percent), ("rh", u.au))}
+    values["dyn_class"] = np.asarray(rows["dyn_class"], dtype=str)
+    values["limit"] = np.asarray(rows["co2_h2o_limit"], dtype=str)
+    values["method"] = np.asarray(rows["method"], dtype=str)
+    return values
+
+
+def _draw_limit_arrows(ax, x, y, kinds, colour):
+    for xi, yi, kind in zip(x, y, kinds):
+        end = yi / _ARROW_FACTOR if kind == "upper" else yi * _ARROW_FACTOR
+        arrow = ax.annotate("", xy=(xi, end), xytext=(xi, yi),
+                            arrowprops=dict(arrowstyle="-|>", color=colour, lw=0.7,
+                                            shrinkA=0, shrinkB=0, mutation_scale=5))
+        arrow.set_gid(f"limit-{kind}")
+
+
+def _class_handles(classes):
+    from matplotlib.lines import Line2D
+
+    return [Line2D([], [], ls="none", marker=CLASS_MARKERS[c], color=CLASS_COLOURS[c],
+                   markeredgecolor=CLASS_COLOURS[c], label=c) for c in classes]
+
+
+def _highlight_handle(label):
+    from matplotlib.lines import Line2D
+
+    return Line2D([], [], ls="none", marker="*", markersize=9, markerfacecolor=HIGHLIGHT_COLOUR,
+                  markeredgecolor="black", markeredgewidth=0.6, label=label)
+
+
+def _new_axes(ax, width, aspect):
+    import matplotlib.pyplot as plt
+
+    if ax is not None:
+        return ax.figure, ax
+    fig, ax = plt.subplots(figsize=figure_size(width, aspect))
+    return fig, ax
+
+
+def ratio_vs_rh(ratio=None, ratio_err=None, rh=None, *, label="This work", table=None,
+                direct_only=False, show_trend=True, exclude_flags=("superseded",),
+                width="single", aspect=0.8, ax=None):
+    """CO2/H2O against heliocentric distance for the catalog, with a measurement highlighted.
+
+    Catalog points are coloured and shaped by dynamical class; direct measurements are
+    filled, indirect ones open; upper and lower limits carry arrows; error bars are drawn
+    where the source gives them. The trend of `comaspec.catalog.fit_trend` is drawn with a
+    band of plus/minus its intrinsic scatter.
+
+    Parameters
+    ----------
+    ratio, ratio_err : float, optional
+        The measurement to highlight and its 1-sigma error, in percent.
+    rh : float, optional
+        Its heliocentric distance (au); required with ``ratio``.
+    label : str
+        Legend label of the measurement.
+    table : astropy.table.QTable, optional
+        Catalog (default `comaspec.catalog.load()`).
+    direct_only : bool
+        Plot only direct measurements.
+    show_trend : bool
+        Draw the fitted trend and its scatter band.
+    exclude_flags : sequence of str
+        Catalog flags whose rows are not drawn (default: superseded preprint values).
+    width : {"single", "double"} or float
+        Figure width (journal columns or inches); ignored if ``ax`` is given.
+    aspect : float
+        Height / width.
+    ax : matplotlib.axes.Axes, optional
+        Draw into these axes instead of a new figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from .. import catalog
+
+    measurement = _measurement(ratio, ratio_err, rh, need_rh=True)
+    data = _catalog_arrays(table, direct_only, exclude_flags)
+    has_rh = np.isfinite(data["rh"])
+    with use_style():
+        fig, ax = _new_axes(ax, width, aspect)
+        present = [c for c in catalog.DYNAMICAL_CLASSES if np.any(data["dyn_class"][has_rh] == c)]
+        for cls in present:
+            sel = has_rh & (data["dyn_class"] == cls)
+            colour, marker = CLASS_COLOURS[cls], CLASS_MARKERS[cls]
+            x, y = data["rh"][sel], data["co2_h2o"][sel]
+            lo, hi = data["co2_h2o_err_lo"][sel], data["co2_h2o_err_hi"][sel]
+            has_err = np.isfinite(lo) & np.isfinite(hi)
+            if np.any(has_err):
+                ax.errorbar(x[has_err], y[has_err], yerr=[lo[has_err], hi[has_err]], fmt="none",
+                            ecolor=colour, elinewidth=0.6, alpha=0.8, zorder=2)
+            direct = data["method"][sel] == "direct"
+            ax.scatter(x[direct], y[direct], marker=marker, s=16, color=colour,
+                       edgecolors=colour, linewidths=0.6, zorder=3, label=cls, gid=f"class-{cls}")
+            ax.scatter(x[~direct], y[~direct], marker=marker, s=16, facecolors="none",
+                       edgecolors=colour, linewidths=0.7, zorder=3, gid=f"class-{cls}-indirect")
+            limits = data["limit"][sel]
+            is_limit = limits != ""
+            _draw_limit_arrows(ax, x[is_limit], y[is_limit], limits[is_limit], colour)
+
+        xmin, xmax = 0.4, 8.0
+        handles = _class_handles(present)
+        if show_trend:
+            fit = catalog.fit_trend(table if table is not None else catalog.load())
+            grid = np.geomspace(xmin, xmax, 200)
+            trend, _ = fit.predict(grid)
+            ax.plot(grid, 10**trend, color=TREND_COLOUR, lw=0.9, zorder=1,
+                    label=f"trend ($\\propto r_\\mathrm{{h}}^{{{fit.slope:.1f}}}$)", gid="trend")
+            ax.fill_between(grid, 10 ** (trend - fit.scatter_dex), 10 ** (trend + fit.scatter_dex),
+                            color=TREND_COLOUR, alpha=0.15, lw=0, zorder=0, gid="trend-scatter")
+            handles.append(ax.lines[-1])
+        if measurement is not None:
+            value, err, at = measurement
+            ax.errorbar([at], [value], yerr=[[min(err, value * 0.999)], [err]], fmt="none",
+                        ecolor="black", elinewidth=0.9, capsize=2, zorder=9,
+                        gid=HIGHLIGHT_GID + "-error")
+            ax.plot([at], [value], ls="none", marker="*", markersize=11,
+                    markerfacecolor=HIGHLIGHT_COLOUR, markeredgecolor="black",
+                    markeredgewidth=0.7, zorder=10, label=label, gid=HIGHLIGHT_GID)
+            handles.append(_highlight_handle(label))
+            xmin, xmax = min(xmin, at / 1.3), max(xmax, at * 1.3)
+
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlim(xmin, xmax)
+        finite = data["co2_h2o"][has_rh]
+        ys = list(finite) + ([measurement[0]] if measurement else [])
+        ax.set_ylim(max(min(ys) / 3.0, 0.05), max(ys) * 3.0)
+        ax.set_xlabel(RH_LABEL)
+        ax.set_ylabel(RATIO_LABEL)
+        _plain_log_ticks(ax.xaxis)
+        ax.legend(handles=handles, loc="upper left", ncol=2, handlelength=1.2)
+    return fig
+
+
+def ratio_by_class(ratio=None, ratio_err=None, *, label="This work", table=None,
+                   direct_only=False, exclude_flags=("superseded",), width="single",
+                   aspect=0.8, ax=None, seed=0):
+    """Distribution of CO2/H2O in each dynamical class, with a measurement marked.
+
+    A strip plot: one column per class present in the catalog, points jittered sideways
+    (with a fixed seed, so the figure is reproducible), limits with arrows, indirect
+    measurements open, a short bar at each class median (measured values only). The
+    user's value is a horizontal line with its 1-sigma band.
+
+    Parameters
+    ----------
+    ratio, ratio_err : float, optional
+        The measurement (percent) and its 1-sigma error.
+    label : str
+        Legend label of the measurement.
+    table : astropy.table.QTable, optional
+        Catalog (default `comaspec.catalog.load()`).
+    direct_only : bool
+        Plot only direct measurements.
+    exclude_flags : sequence of str
+        Catalog flags whose rows are not drawn.
+    width : {"single", "double"} or float
+        Figure width; ignored if ``ax`` is given.
+    aspect : float
+        Height / width.
+    ax : matplotlib.axes.Axes, optional
+        Draw into these axes.
+    seed : int
+        Seed of the sideways jitter.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from .. import catalog
+
+    measurement = _measurement(ratio, ratio_err, None, need_rh=False)
+    data = _catalog_arrays(table, direct_only, exclude_flags)
+    rng = np.random.default_rng(seed)
+    with use_style():
+        fig, ax = _new_axes(ax, width, aspect)
+        present = [c for c in catalog.DYNAMICAL_CLASSES if np.any(data["dyn_class"] == c)]
+        for i, cls in enumerate(present):
+            sel = data["dyn_class"] == cls
+            colour, marker = CLASS_COLOURS[cls], CLASS_MARKERS[cls]
+            y = data["co2_h2o"][sel]
+            x = i + rng.uniform(-0.22, 0.22, y.size)
+            direct = data["method"][sel] == "direct"
+            ax.scatter(x[direct], y[direct], marker=marker, s=14, color=colour, linewidths=0.6,
+                       zorder=3, gid=f"class-{cls}")
+            ax.scatter(x[~direct], y[~direct], marker=marker, s=14, facecolors="none",
+                       edgecolors=colour, linewidths=0.7, zorder=3, gid=f"class-{cls}-indirect")
+            limits = data["limit"][sel]
+            is_limit = limits != ""
+            _draw_limit_arrows(ax, x[is_limit], y[is_limit], limits[is_limit], colour)
+            measured = y[~is_limit]
+            if measured.size:
+                ax.plot([i - 0.32, i + 0.32], [np.median(measured)] * 2, color="black", lw=1.2,
+                        zorder=4, gid=f"median-{cls}")
+        handles = []
+        if measurement is not None:
+            value, err, _ = measurement
+            ax.axhline(value, color="black", lw=0.9, ls="--", zorder=5, gid=HIGHLIGHT_GID)
+            if err > 0:
+                ax.axhspan(max(value - err, value * 1e-3), value + err, color=HIGHLIGHT_COLOUR,
+                           alpha=0.6, lw=0, zorder=1, gid=HIGHLIGHT_GID + "-error")
+            from matplotlib.lines import Line2D
+            handles.append(Line2D([], [], color="black", ls="--", lw=0.9, label=label))
+        from matplotlib.lines import Line2D
+        handles.append(Line2D([], [], color="black", lw=1.2, label="class median"))
+        ax.set_yscale("log")
+        ax.set_xlim(-0.6, len(present) - 0.4)
+        ax.set_xticks(range(len(present)))
+        ax.set_xticklabels(present, rotation=35, ha="right", rotation_mode="anchor")
+        ax.tick_params(axis="x", which="both", top=False, length=0)
+        ax.set_ylabel(RATIO_LABEL)
+        ax.set_xlabel("Dynamical class")
+        ys = list(data["co2_h2o"]) + ([measurement[0]] if measurement else [])
+        ax.set_ylim(max(min(ys) / 3.0, 0.05), max(ys) * 3.0)
+        ax.legend(handles=handles, loc="upper left")
+    return fig
+
+
+def _plain_log_ticks(axis):
+    """Label a log axis with plain numbers (0.5, 1, 2, 5) rather than powers of ten."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    axis.set_minor_formatter(NullFormatter())
