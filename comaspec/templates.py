@@ -126,8 +126,11 @@ def _read_table(filename):
 
     path = linelists_dir() / filename
     if not path.is_file():
-        raise InputError(path, "line list file is missing (build it with the script in "
-                               "linelists/)")
+        builder = ("build_h2o_lines.py" if filename.startswith("h2o")
+                   else "build_linear_lines.py from linear_constants.ecsv, which needs "
+                        "citable constants for this molecule (none yet for 13CO2 and OCS; "
+                        "see the band templates page of the docs)")
+        raise InputError(path, f"line list file is missing; it is made by linelists/{builder}")
     try:
         table = Table.read(path, format="ascii.ecsv")
     except Exception as exc:  # astropy raises many kinds; report one line

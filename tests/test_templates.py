@@ -265,6 +265,15 @@ def test_missing_line_list_file_is_input_error(synthetic_linelists):
         templates.stick_spectrum("CO2", "nu3", 40.0)
 
 
+@pytest.mark.parametrize("species,filename", [("13CO2", "13co2_nu3_lines.ecsv"),
+                                               ("OCS", "ocs_nu3_lines.ecsv")])
+def test_templates_without_constants_say_so(species, filename):
+    if (templates.linelists_dir() / filename).is_file():
+        pytest.skip(f"{filename} exists now")
+    with pytest.raises(InputError, match=f"{filename}: line list file is missing.*constants"):
+        templates.stick_spectrum(species, "nu3", 50.0)
+
+
 def test_real_h2o_list_serves_every_h2o_band():
     path = templates.linelists_dir() / "h2o_lines.ecsv"
     if not path.is_file():
