@@ -83,12 +83,13 @@ def _c2_cm_k():
 class _Lines:
     """Float64 arrays of one band's lines (read-only) plus upper-level bookkeeping."""
 
-    __slots__ = ("wavenumber", "g_a_nu", "e_rot", "g_upper", "ortho", "level_index",
-                 "n_levels")
+    __slots__ = ("wavenumber", "g_a_nu", "e_rot", "e_rot_min", "g_upper", "ortho",
+                 "level_index", "n_levels")
 
     def __init__(self, wavenumber, e_rot, g_upper, a_rel, ortho, level_labels=None):
         self.wavenumber = wavenumber
         self.e_rot = e_rot
+        self.e_rot_min = float(e_rot.min())
         self.g_upper = g_upper
         # T-independent part of the emitted energy per line: g_u A_ul nu.
         self.g_a_nu = g_upper * a_rel * wavenumber
@@ -208,7 +209,9 @@ def _check_ortho_para(ortho_para):
 @functools.lru_cache(maxsize=512)
 def _sticks(species, band, T_rot, ortho_para):
     lines = _line_list(species, band)
-    boltzmann = np.exp(-_c2_cm_k() / T_rot * lines.e_rot)
+    # Counted from the lowest upper level: a common factor that cancels in the
+    # normalisations, and keeps exp() from underflowing to all zeros at very low T_rot.
+    boltzmann = np.exp(-_c2_cm_k() / T_rot * (lines.e_rot - lines.e_rot_min))
     weight = lines.g_a_nu * boltzmann
     if lines.ortho is not None:
         # Population of each distinct upper level, summed per spin species: rescale so that

@@ -110,6 +110,22 @@ def test_band_gets_wider_when_hotter():
     assert widths[2] / widths[1] == pytest.approx(2.0, rel=0.05)
 
 
+@pytest.mark.parametrize("species,band", LINEAR)
+def test_very_cold_gas_emits_from_lowest_levels_only(species, band):
+    # T -> 0: only the lowest upper level is populated (CO: J'=0 -> one P(1) line;
+    # CO2: J'=1 -> R(0) and P(2), in the Honl-London ratio 1 : 2 times (nu_R/nu_P)^4).
+    t = Table.read(templates.linelists_dir() / {"CO2": "co2_nu3_lines.ecsv",
+                                                "CO": "co_1-0_lines.ecsv"}[species])
+    nu, w = templates.stick_spectrum(species, band, 0.01)
+    assert np.all(np.isfinite(w)) and np.isclose(w.sum(), 1.0)
+    lowest = np.asarray(t["E_rot_upper"]) == np.min(t["E_rot_upper"])
+    assert np.allclose(np.sort(nu), np.sort(np.asarray(t["wavenumber"])[lowest]))
+    if species == "CO2":
+        nu_r, nu_p = nu.max(), nu.min()
+        expect = 1.0 * nu_r**4 / (1.0 * nu_r**4 + 2.0 * nu_p**4)
+        assert w[np.argmax(nu)] == pytest.approx(expect, rel=1e-9)
+
+
 def test_quantity_temperature_accepted():
     a = templates.stick_spectrum("CO2", "nu3", 50 * u.K)
     b = templates.stick_spectrum("CO2", "nu3", 50.0)
