@@ -1,0 +1,139 @@
+"""Figure (c): a coma fit — data, model, continuum, species components and residuals.
+
+One column per fitted wavelength window (e.g. the 2.7 µm and 4.5 µm regions), the
+spectrum on top and the normalised residuals (data − model)/σ below; each species'
+band is drawn on top of the continuum and labelled at its feature.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .style import figure_size, save_figure, use_style
+
+__all__ = ["plot_fit", "SPECIES_COLOURS"]
+
+# Okabe & Ito (2008) colour-blind-safe colours, one per species.
+SPECIES_COLOURS = {"CO2": "#0072B2", "H2O": "#D55E00", "CO": "#009E73", "13CO2": "#CC79A7",
+                   "OCS": "#E69F00"}
+_DATA_COLOUR = "#444444"
+_MODEL_COLOUR = "#000000"
+_CONT_COLOUR = "#999999"
+
+
+def _window_columns(fit):
+    """[(name, lo, hi)] of every window used by any spectrum, in wavelength order."""
+    seen = {}
+    for comp in fit.components:
+        for name, lo, hi in comp["windows"]:
+            seen.setdefault(name, (name, lo, hi))
+    return sorted(seen.values(), key=lambda w: w[1])
+
+
+def plot_fit(fit, path=None, *, width="double", aspect=0.55, flux_unit="W m-2 um-1", title=None):
+    """Draw a `comaspec.results.ComaFit`: data, model, components, residuals, bands labelled.
+
+    Parameters
+    ----------
+    fit : `comaspec.results.ComaFit`
+    path : str or os.PathLike, optional
+        Save the figure there (``.pdf`` or ``.png``, written atomically).
+    width : {"single", "double"} or float
+        Figure width (journal columns or inches).
+    aspect : float
+        Height / width.
+    flux_unit : {"W m-2 um-1", "mJy"}
+        Unit of the flux axis.
+    title : str, optional
+        Figure title (default: target and mode).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    from ..errors import UsageError
+
+    if flux_unit not in ("W m-2 um-1", "mJy"):
+        raise UsageError(f"flux_unit must be 'W m-2 um-1' or 'mJy' (got {flux_unit!r})")
+    columns = _window_columns(fit)
+    if not columns:
+        raise UsageError("the fit has no windows to draw")
+    ratios = [hi - lo for _, lo, hi in columns]
+    with use_style():
+        fig, axes = plt.subplots(2, len(columns), figsize=figure_size(width, aspect), squeeze=False,
+                                 sharex="col", gridspec_kw={"height_ratios": [3, 1], "width_ratios": ratios})
+        for k, (wname, lo, hi) in enumerate(columns):
+            top, bottom = axes[0, k], axes[1, k]
+            for comp in fit.components:
+                wl = comp["wavelength_um"]
+                sel = (wl >= lo) & (wl <= hi) & comp["good"]
+                if not sel.any():
+                    continue
+                scale = _scale(wl[sel], flux_unit)
+                data = comp["flux"][sel] * scale
+                err = comp["error"][sel] * scale
+                model = comp["model"][sel] * scale
+                cont = comp["continuum"][sel] * scale
+                label_data = "data" if len(fit.components) == 1 else f"data ({comp['mode']})"
+                top.errorbar(wl[sel], data, yerr=err, fmt="o", ms=1.8, mew=0, elinewidth=0.5,
+                             color=_DATA_COLOUR, label=label_data, zorder=2)
+                top.plot(wl[sel], cont, color=_CONT_COLOUR, ls="--", lw=0.8, label="continuum", zorder=3)
+                for species, values in comp["species"].items():
+                    values = values[sel] * scale
+                    if np.nanmax(np.abs(values)) <= 0:
+                        continue
+                    top.plot(wl[sel], cont + values, color=SPECIES_COLOURS.get(species, "C0"), lw=0.8,
+                             label=species, zorder=4)
+                top.plot(wl[sel], model, color=_MODEL_COLOUR, lw=1.0, label="model", zorder=5)
+                resid = (comp["flux"][sel] - comp["model"][sel]) / comp["error"][sel]
+                bottom.plot(wl[sel], resid, "o", ms=1.8, mew=0, color=_DATA_COLOUR)
+            bottom.axhline(0.0, color=_MODEL_COLOUR, lw=0.6)
+            for s in (-3, 3):
+                bottom.axhline(s, color=_CONT_COLOUR, lw=0.4, ls=":")
+            top.set_xlim(lo, hi)
+            _label_bands(top, fit, lo, hi)
+            bottom.set_xlabel("wavelength (µm)")
+        axes[0, 0].set_ylabel("flux density (W m$^{-2}$ µm$^{-1}$)" if flux_unit != "mJy" else "flux density (mJy)")
+        axes[1, 0].set_ylabel("(data − model)/σ")
+        handles, labels = [], []
+        for ax in axes[0]:
+            for h, lab in zip(*ax.get_legend_handles_labels()):
+                if lab not in labels:
+                    handles.append(h)
+                    labels.append(lab)
+        axes[0, -1].legend(handles, labels, loc="upper right", ncol=1, handlelength=1.2)
+        if title is None:
+            target = fit.inputs.get("target") or ""
+            mode = fit.inputs.get("mode") or ""
+            title = f"{target} {mode}".strip()
+        chi = f"χ²$_ν$ = {fit.chi2_reduced:.2f}"
+        fig.suptitle(f"{title}  ({chi})" if title else chi, fontsize=8)
+        if path is not None:
+            save_figure(fig, path)
+    return fig
+
+
+def _scale(wavelength_um, flux_unit):
+    if flux_unit == "W m-2 um-1":
+        return 1.0
+    import astropy.units as u
+
+    return (1.0 * u.W / u.m**2 / u.um).to_value(u.mJy, equivalencies=u.spectral_density(wavelength_um * u.um))
+
+
+def _label_bands(ax, fit, lo, hi):
+    """Species names at their reported features' centres (those inside [lo, hi])."""
+    from .. import molecules
+
+    for name, s in fit.species.items():
+        if not s.covered:
+            continue
+        for feature in s.extra.get("features_fitted", [s.feature]):
+            centres = [b.center_um for b in molecules.bands_of(name, feature)]
+            c = float(np.mean(centres))
+            if lo <= c <= hi:
+                ax.text(c, 1.01, name, transform=ax.get_xaxis_transform(), ha="center", va="bottom",
+                        fontsize=6, color=SPECIES_COLOURS.get(name, "C0"))
+                ax.axvline(c, color=SPECIES_COLOURS.get(name, "C0"), lw=0.4, alpha=0.4, zorder=1)
