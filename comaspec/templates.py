@@ -226,6 +226,9 @@ def _sticks(species, band, T_rot, ortho_para):
                          ortho_para / q_ortho if q_ortho > 0 else 0.0,
                          1.0 / q_para if q_para > 0 else 0.0)
         weight = weight * scale
+    if not weight.max() > 0:
+        raise InputError(f"{species} {band}", f"no line carries any weight at T_rot = {T_rot} K "
+                                              f"and ortho_para = {ortho_para}")
     keep = weight >= _WEIGHT_FLOOR * weight.max()
     wavenumber = lines.wavenumber[keep]
     weight = weight[keep] / weight[keep].sum()

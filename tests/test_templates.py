@@ -235,6 +235,15 @@ def test_h2o_total_ortho_para_ratio(synthetic_linelists, ortho_para, T_rot):
         assert ratio == pytest.approx(expect, rel=1e-10)
 
 
+def test_h2o_zero_ortho_para_on_ortho_only_band_is_input_error(synthetic_linelists):
+    rows = [r for r in _H2O_ROWS if r[4]] + [_H2O_ROWS[-1]]  # nu3: ortho lines only
+    synthetic_linelists(rows)
+    nu, w = templates.stick_spectrum("H2O", "nu3", 40.0, ortho_para=3.0)
+    assert np.isclose(w.sum(), 1.0)
+    with pytest.raises(InputError, match="no line carries any weight"):
+        templates.stick_spectrum("H2O", "nu3", 40.0, ortho_para=0.0)
+
+
 def test_h2o_level_shared_by_two_lines_counted_once(synthetic_linelists):
     # Split the 2_21 line into two lines from the same upper level: the populations (and
     # therefore the ortho/para total) must not change.
