@@ -1,0 +1,137 @@
+"""``comaspec catalog`` and ``comaspec compare``."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from astropy.table import QTable
+
+from comaspec import catalog
+from comaspec.cli import main
+
+
+def run_main(capsys, *args):
+    status = main(list(args))
+    out = capsys.readouterr()
+    return status, out.out, out.err
+
+
+# ------------------------------------------------------------------------- catalog
+def test_catalog_table_lists_every_row(capsys):
+    status, out, err = run_main(capsys, "catalog")
+    assert status == 0 and err == ""
+    assert f"{len(catalog.load())} rows" in out
+    assert "3I" in out and ">626.7" in out and "<0.7" in out  # limits are marked
+
+
+def test_catalog_class_and_direct_filters(capsys):
+    status, out, _ = run_main(capsys, "catalog", "--class", "JFC", "--direct-only", "--format", "csv")
+    assert status == 0
+    rows = QTable.read(out, format="ascii.csv")
+    assert len(rows) == len(catalog.load(dyn_class="JFC", method="direct"))
+    assert set(rows["dyn_class"]) == {"JFC"} and set(rows["method"]) == {"direct"}
+
+
+def test_catalog_repeated_class(capsys):
+    _, out, _ = run_main(capsys, "catalog", "--class", "main-belt", "--class", "interstellar",
+                         "--format", "json")
+    rows = json.loads(out)["rows"]
+    assert {r["dyn_class"] for r in rows} == {"main-belt", "interstellar"}
+
+
+def test_catalog_ecsv_round_trip_keeps_units(capsys):
+    _, out, _ = run_main(capsys, "catalog", "--format", "ecsv", "--with-ratio")
+    table = QTable.read(out, format="ascii.ecsv")
+    assert str(table["co2_h2o"].unit) == "%" and str(table["rh"].unit) == "AU"
+    assert len(table) == len(catalog.load(with_ratio=True))
+
+
+def test_catalog_json_values_and_units(capsys):
+    _, out, _ = run_main(capsys, "catalog", "--format", "json", "--class", "main-belt")
+    data = json.loads(out)
+    assert data["units"]["q_h2o"] == "1 / s"
+    (read,) = data["rows"]
+    assert read["designation"] == "238P" and read["q_h2o"] == pytest.approx(9.9e24)
+    assert read["q_co2"] is None and read["co2_h2o_limit"] == "upper"
+
+
+def test_catalog_rh_range(capsys):
+    _, out, _ = run_main(capsys, "catalog", "--rh-min", "3", "--rh-max", "4", "--format", "json")
+    rh = [r["rh"] for r in json.loads(out)["rows"]]
+    assert rh and all(3 <= x <= 4 for x in rh)
+
+
+def test_catalog_output_file(tmp_path, capsys):
+    target = tmp_path / "cat.csv"
+    status, out, _ = run_main(capsys, "catalog", "--format", "csv", "-o", str(target))
+    assert status == 0 and out == ""
+    assert len(QTable.read(target, format="ascii.csv")) == len(catalog.load())
+
+
+@pytest.mark.parametrize("args", [("--class", "comet"), ("--rh-min", "5", "--rh-max", "1"),
+                                  ("--format", "xml"), ("--class", "JFC", "--rh-min", "50")])
+def test_catalog_bad_arguments_exit_2(args, capsys):
+    try:
+        status = main(["catalog", *args])
+    except SystemExit as exc:  # argparse errors
+        status = exc.code
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+# ------------------------------------------------------------------------- compare
+def test_compare_3i_atlas_figure_and_summary(tmp_path, capsys):
+    fig = tmp_path / "atlas.pdf"
+    status, out, err = run_main(capsys, "compare", "--ratio", "760", "--ratio-err", "30",
+                                "--rh", "3.32", "--label", "3I/ATLAS", "-o", str(fig))
+    assert status == 0 and err == ""
+    assert fig.read_bytes()[:5] == b"%PDF-"
+    assert "sigma" in out and "percentile" in out
+
+
+def test_compare_json_matches_the_api(capsys):
+    _, out, _ = run_main(capsys, "compare", "--ratio", "760", "--ratio-err", "30", "--rh", "3.32",
+                         "--json")
+    data = json.loads(out)
+    api = catalog.compare(760, 3.32, 30)
+    assert data["n_sigma"] == pytest.approx(api.n_sigma)
+    assert data["percentile"] == pytest.approx(api.percentile)
+    assert data["fit"]["n"] == api.fit.n
+
+
+def test_compare_class_figure_png(tmp_path, capsys):
+    fig = tmp_path / "by_class.png"
+    status, _, _ = run_main(capsys, "compare", "--ratio", "12", "--ratio-err", "2", "--rh", "1.5",
+                            "--figure", "class", "--width", "double", "-o", str(fig))
+    assert status == 0 and fig.read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize("args", [
+    ("--ratio", "-5", "--rh", "3"),
+    ("--ratio", "5", "--rh", "0"),
+    ("--ratio", "5", "--ratio-err", "-1", "--rh", "3"),
+    ("--ratio", "5", "--rh", "3", "-o", "{tmp}/fig.jpg"),
+    ("--ratio", "5", "--rh", "3", "-o", "{tmp}/missing/fig.pdf"),
+    ("--ratio", "abc", "--rh", "3", "-o", "{tmp}/fig.pdf"),
+    ("--rh", "3", "-o", "{tmp}/fig.pdf"),
+])
+def test_compare_bad_arguments_exit_2_and_write_nothing(args, tmp_path):
+    args = [a.format(tmp=tmp_path) for a in args]
+    out = subprocess.run([sys.executable, "-m", "comaspec", "compare", *args],
+                         capture_output=True, text=True)
+    assert out.returncode == 2
+    assert out.stderr.count("\n") == 1 and "Traceback" not in out.stderr
+    assert list(tmp_path.rglob("*")) == []
+
+
+def test_compare_percentile_is_a_count_of_the_sample(capsys):
+    """Independent re-derivation: percentile = share of direct measured values below."""
+    sample = catalog.trend_sample()
+    values = np.sort(sample["co2_h2o"].value)
+    probe = float(values[len(values) // 2]) * 1.0001  # just above the middle value
+    _, out, _ = run_main(capsys, "compare", "--ratio", str(probe), "--rh", "1.5", "--json")
+    expected = 100.0 * np.sum(values < probe) / values.size
+    assert json.loads(out)["percentile"] == pytest.approx(expected)
