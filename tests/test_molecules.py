@@ -1,6 +1,7 @@
 """Molecular data tables (linelists/*.ecsv) and the look-ups in comaspec.molecules."""
 
 from collections import Counter
+from pathlib import Path
 
 import astropy.units as u
 import numpy as np
@@ -9,6 +10,8 @@ from astropy.table import Table
 
 from comaspec import InputError, molecules
 from comaspec._paths import linelists_dir
+
+REPO_DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 VERIFIED_LEVELS = {"paper", "code", "data", "secondary", "unverified"}
 
@@ -266,6 +269,32 @@ def test_resonance_g_factors_agree_with_blackbody_sun_estimate(shared_data, spec
     for source in molecules.g_factor_sources(species, bands_summed[0]):
         g = sum(molecules.g_factor(species, b, source=source).to_value(1 / u.s) for b in bands_summed)
         assert 0.85 < g / estimate < 1.2, (species, source, g, estimate)
+
+
+def _sci(x):
+    """The docs' number format: 2.90e-3."""
+    mantissa, exponent = f"{x:.2e}".split("e")
+    return f"{mantissa}e{int(exponent)}"
+
+
+def test_docs_tables_match_the_files(bands, lifetimes, laws):
+    """docs/molecular_data.rst shows every row with the shipped numbers (no stale copy)."""
+    text = (REPO_DOCS / "molecular_data.rst").read_text(encoding="utf-8")
+    lines = text.splitlines()
+
+    def has_line(*cells):
+        quoted = [f'"{c}"' for c in cells]
+        return any(all(q in line for q in quoted) for line in lines)
+
+    for r in bands:
+        g = _sci(r["g_1au"]) if np.isfinite(r["g_1au"]) else "—"
+        assert has_line(r["species"], r["band"], f'{r["center_cm"]:.4f}', g, r["source"], r["verified"]), dict(r)
+    for r in lifetimes:
+        assert has_line(r["species"], r["source"], r["activity"], _sci(r["tau_1au"]), r["verified"]), dict(r)
+    for r in laws:
+        assert has_line(r["name"], f'{r["v0"]:.2f}', f'{r["exponent"]:+.2f}', r["source"]), dict(r)
+    n_rows = sum(line.startswith('   "') for line in lines)
+    assert n_rows == len(bands) + len(lifetimes) + len(laws)  # and nothing more
 
 
 # ----------------------------------------------------------------- the API
