@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import cache
+from types import MappingProxyType
 
 import astropy.units as u
 import numpy as np
@@ -44,9 +45,6 @@ SPECIES = ("CO2", "13CO2", "H2O", "CO", "OCS")
 # The feature measured by default for each species (vocabulary, not physics: a feature is
 # a named group of bands in bands.ecsv that is measured as one flux).
 _DEFAULT_FEATURE = {"CO2": "4.26um", "13CO2": "4.38um", "H2O": "2.7um", "CO": "4.67um", "OCS": "4.85um"}
-
-#: Name of the expansion-velocity law used when none is given (see docs/molecular_data.rst).
-DEFAULT_VELOCITY_LAW = "cs93"
 
 
 @dataclass(frozen=True)
@@ -98,7 +96,8 @@ class VelocityLaw:
     Attributes
     ----------
     name : str
-        Key of the law in `VELOCITY_LAWS`.
+        Key of the law in ``VELOCITY_LAWS`` (name -> `VelocityLaw`, read-only, from
+        ``linelists/velocity_laws.ecsv``).
     v0 : float
         Velocity at 1 au in km/s.
     exponent : float
@@ -149,15 +148,19 @@ def _s(value):
 def _bands():
     """{(species, band): {source: row dict}}, {(species, band): default source}."""
     table = _read("bands.ecsv")
+    # convert through the columns' units, so the tables may be edited in any consistent unit
+    center_cm = table["center_cm"].quantity.to_value(1 / u.cm)
+    center_um = table["center_um"].quantity.to_value(u.um)
+    g_1au = table["g_1au"].quantity.to_value(1 / u.s)
     rows, defaults = {}, {}
-    for r in table:
+    for i, r in enumerate(table):
         key = (_s(r["species"]), _s(r["band"]))
         source = _s(r["source"])
         rows.setdefault(key, {})[source] = {
             "feature": _s(r["feature"]),
-            "center_cm": float(r["center_cm"]),
-            "center_um": float(r["center_um"]),
-            "g_1au": float(r["g_1au"]),
+            "center_cm": float(center_cm[i]),
+            "center_um": float(center_um[i]),
+            "g_1au": float(g_1au[i]),
             "source": source,
             "verified": _s(r["verified"]),
             "reference": _s(r["reference"]),
@@ -190,9 +193,11 @@ def _lifetimes():
 
 @cache
 def _velocity_laws():
+    """({name: VelocityLaw}, name of the default law)."""
     table = _read("velocity_laws.ecsv")
     v0 = table["v0"].quantity.to_value(u.km / u.s)
-    return {
+    (default,) = [_s(r["name"]) for r in table if bool(r["default"])]
+    laws = {
         _s(r["name"]): VelocityLaw(
             name=_s(r["name"]),
             v0=float(v),
@@ -203,6 +208,7 @@ def _velocity_laws():
         )
         for r, v in zip(table, v0)
     }
+    return laws, default
 
 
 @cache
@@ -211,52 +217,14 @@ def _references():
     return {_s(r["key"]): {c: _s(r[c]) for c in table.colnames} for r in table}
 
 
-class _LazyLaws(dict):
-    """``VELOCITY_LAWS``: filled from velocity_laws.ecsv on first access."""
-
-    def _load(self):
-        if not super().__len__():
-            super().update(_velocity_laws())
-
-    def __getitem__(self, key):
-        self._load()
-        return super().__getitem__(key)
-
-    def __contains__(self, key):
-        self._load()
-        return super().__contains__(key)
-
-    def __iter__(self):
-        self._load()
-        return super().__iter__()
-
-    def __len__(self):
-        self._load()
-        return super().__len__()
-
-    def keys(self):
-        self._load()
-        return super().keys()
-
-    def values(self):
-        self._load()
-        return super().values()
-
-    def items(self):
-        self._load()
-        return super().items()
-
-    def get(self, key, default=None):
-        self._load()
-        return super().get(key, default)
-
-    def __repr__(self):
-        self._load()
-        return super().__repr__()
-
-
-#: Named expansion-velocity laws, name -> `VelocityLaw` (from ``linelists/velocity_laws.ecsv``).
-VELOCITY_LAWS = _LazyLaws()
+def __getattr__(name):
+    # VELOCITY_LAWS and DEFAULT_VELOCITY_LAW come from velocity_laws.ecsv on first access
+    # (PEP 562), so that importing this module reads no file.
+    if name == "VELOCITY_LAWS":
+        return MappingProxyType(_velocity_laws()[0])
+    if name == "DEFAULT_VELOCITY_LAW":
+        return _velocity_laws()[1]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # ---------------------------------------------------------------------------------------
@@ -553,8 +521,9 @@ def expansion_velocity(rh, law=None):
     rh : `~astropy.units.Quantity`
         Heliocentric distance(s), length units.
     law : str, `VelocityLaw` or `~astropy.units.Quantity`, optional
-        A name in `VELOCITY_LAWS`, a law object, or a fixed velocity (Quantity with speed
-        units, returned unchanged whatever ``rh``). Default: `DEFAULT_VELOCITY_LAW`.
+        A name in ``VELOCITY_LAWS``, a law object, or a fixed velocity (Quantity with speed
+        units, returned unchanged whatever ``rh``). Default: ``DEFAULT_VELOCITY_LAW``, the row
+        marked default in ``velocity_laws.ecsv`` (``"cs93"``, 0.85 rh⁻⁰·⁵ km/s).
 
     Returns
     -------
@@ -574,7 +543,7 @@ def expansion_velocity(rh, law=None):
     """
     rh_au = _rh_au(rh)
     if law is None:
-        law = DEFAULT_VELOCITY_LAW
+        law = _velocity_laws()[1]
     if isinstance(law, u.Quantity):
         try:
             v = law.to(u.km / u.s)
@@ -585,12 +554,13 @@ def expansion_velocity(rh, law=None):
         return np.full(np.shape(rh_au), v.value) * (u.km / u.s)
     if isinstance(law, VelocityLaw):
         return law(rh)
-    if not isinstance(law, str) or law not in VELOCITY_LAWS:
+    laws = _velocity_laws()[0]
+    if not isinstance(law, str) or law not in laws:
         raise InputError(
             f"velocity law {law!r}",
-            f"unknown; known: {', '.join(VELOCITY_LAWS)} (or give a fixed speed as a Quantity)",
+            f"unknown; known: {', '.join(laws)} (or give a fixed speed as a Quantity)",
         )
-    return VELOCITY_LAWS[law](rh)
+    return laws[law](rh)
 
 
 def reference(key):

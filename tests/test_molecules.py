@@ -133,7 +133,11 @@ def test_velocity_law_schema(laws):
     assert laws["v0"].unit == u.km / u.s
     assert len(set(laws["name"])) == len(laws)
     assert sum(bool(d) for d in laws["default"]) == 1
-    assert laws["name"][laws["default"]][0] == molecules.DEFAULT_VELOCITY_LAW
+    (default,) = laws["name"][laws["default"]]
+    assert molecules.DEFAULT_VELOCITY_LAW == default
+    # with no law named, the default row's law is used
+    rh = 2.5 * u.au
+    assert molecules.expansion_velocity(rh) == molecules.expansion_velocity(rh, law=default)
 
 
 # ------------------------------------------------- independent checks of the numbers
