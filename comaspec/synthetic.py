@@ -34,6 +34,8 @@ __all__ = [
     "aperture_from_header",
     "truth_from_header",
     "EXAMPLE_FILE",
+    "NOMINAL_RANGE_UM",
+    "PIXELS_PER_FWHM",
 ]
 
 #: File name of the bundled example spectrum (in comaspec/data/example/).
@@ -45,8 +47,20 @@ _FILTER_OF = {"PRISM": "CLEAR", "G140M": "F100LP", "G140H": "F100LP", "G235M": "
               "G235H": "F170LP", "G395M": "F290LP", "G395H": "F290LP"}
 _KW = "HIERARCH COMASPEC "
 
+#: Nominal wavelength coverage (µm) of each NIRSpec disperser/filter pair, used as the
+#: default range of synthetic spectra. Source: JWST User Documentation (JDox), "NIRSpec
+#: Dispersers and Filters" table (values as remembered, not re-checked against JDox; they
+#: only set the default extent of synthetic spectra).
+NOMINAL_RANGE_UM = {"PRISM": (0.6, 5.3), "G140M": (0.97, 1.84), "G140H": (0.97, 1.89),
+                    "G235M": (1.66, 3.07), "G235H": (1.66, 3.17), "G395M": (2.87, 5.10),
+                    "G395H": (2.87, 5.27)}
 
-def wavelength_grid(mode, lo_um=None, hi_um=None, pixels_per_fwhm=2.0):
+#: Pixels per resolution element of the NIRSpec resolving-power tables (R is quoted for a
+#: 2.2-pixel resolution element in ESA-JWST-SCI-NRS-TN-2016-024, Ferruit 2016).
+PIXELS_PER_FWHM = 2.2
+
+
+def wavelength_grid(mode, lo_um=None, hi_um=None, pixels_per_fwhm=PIXELS_PER_FWHM):
     """Pixel centres covering a mode's range with ``pixels_per_fwhm`` pixels per resolution element.
 
     Parameters
@@ -54,9 +68,10 @@ def wavelength_grid(mode, lo_um=None, hi_um=None, pixels_per_fwhm=2.0):
     mode : str
         A name in `comaspec.instrument.MODES`.
     lo_um, hi_um : float, optional
-        Range (default: the mode's tabulated range).
+        Range (default: the nominal coverage `NOMINAL_RANGE_UM`, within the mode's
+        resolving-power table).
     pixels_per_fwhm : float
-        Sampling.
+        Sampling (default 2.2, as the NIRSpec dispersion tables).
 
     Returns
     -------
@@ -66,6 +81,9 @@ def wavelength_grid(mode, lo_um=None, hi_um=None, pixels_per_fwhm=2.0):
     from . import instrument
 
     lo, hi = instrument.mode_range(mode)
+    nominal = NOMINAL_RANGE_UM.get(str(mode).upper())
+    if nominal is not None:
+        lo, hi = max(lo, nominal[0]), min(hi, nominal[1])
     lo = lo if lo_um is None else max(lo, lo_um)
     hi = hi if hi_um is None else min(hi, hi_um)
     if not hi > lo:

@@ -1,0 +1,194 @@
+"""fit_coma: linear solve, lmfit fit, covariance conventions, joint fits, MC/MCMC, errors."""
+
+import sys
+
+import astropy.units as u
+import numpy as np
+import pytest
+
+from comaspec import model
+from comaspec.apertures import CircularAperture
+from comaspec.errors import FitError, InputError, UsageError
+from comaspec.fit import fit_coma, linear_solve
+from comaspec.geometry import Geometry
+from comaspec.synthetic import synthetic_spectrum
+
+GEO = Geometry(3.32 * u.au, 2.61 * u.au, 17 * u.deg)
+AP = CircularAperture(0.5 * u.arcsec)
+FLAM = u.W / u.m**2 / u.um
+PHYS_CONT = {"scattered": 5e-17, "thermal": 1e-19, "slope": 0.5}
+
+
+def CONT(wl):
+    """A smooth dust continuum that the window polynomials represent well (W m-2 um-1)."""
+    return 5e-17 * (wl / 3.5) ** -1.5
+
+
+@pytest.fixture(autouse=True)
+def _production_standin(monkeypatch):
+    """Until comaspec.production lands: a stand-in band flux per unit Q (tests only)."""
+    try:
+        import comaspec.production  # noqa: F401
+    except ImportError:
+        from comaspec import molecules
+
+        def standin(species, band, geometry, aperture, **kwargs):
+            b = molecules.get_band(species, band)
+            g = kwargs.get("g_factor") or b.g_1au
+            return None if not np.isfinite(g) else g * 1e-41 / b.center_um
+
+        monkeypatch.setattr(model, "_flux_per_unit_q", standin)
+
+
+def _spec(mode="PRISM", q=None, error=5e-19, noise=True, seed=1, T=50.0, **kw):
+    q = {"CO2": 1.7e27, "H2O": 2.2e26, "CO": 5e25} if q is None else q
+    kw.setdefault("continuum", CONT)
+    return synthetic_spectrum(mode, q, GEO, AP, T_rot=T, error=error * FLAM, noise=noise, seed=seed, **kw)
+
+
+def test_linear_solve_straight_line_closed_form():
+    rng = np.random.default_rng(3)
+    x = np.linspace(0, 10, 50)
+    sigma = np.full(50, 0.5)
+    y = 2.0 + 0.3 * x + rng.normal(0, sigma)
+    sol = linear_solve(np.column_stack([np.ones(50), x]), y, sigma)
+    sxx = np.sum((x - x.mean()) ** 2)
+    assert sol.covariance[1, 1] == pytest.approx(0.25 / sxx, rel=1e-10)
+    assert sol.covariance[0, 0] == pytest.approx(0.25 * (1 / 50 + x.mean() ** 2 / sxx), rel=1e-10)
+    slope = np.sum((x - x.mean()) * (y - y.mean())) / sxx
+    assert sol.coef[1] == pytest.approx(slope, rel=1e-10)
+    assert sol.dof == 48
+    with pytest.raises(FitError):
+        linear_solve(np.column_stack([x, 2 * x]), y, sigma)
+
+
+def test_noiseless_fit_recovers_truth_exactly():
+    truth = {"CO2": 1.7e27, "H2O": 2.2e26, "CO": 5e25}
+    fit = fit_coma(_spec(noise=False, T=35.0), GEO, AP)
+    # the only error left is the polynomial's approximation of the continuum: << 1 sigma
+    for s, q in truth.items():
+        assert abs(fit.species[s].Q - q) < 0.05 * fit.species[s].Q_err
+    assert fit.species["CO2"].Q == pytest.approx(1.7e27, rel=1e-4)
+    assert fit.species["CO2"].T_rot == pytest.approx(35.0, rel=1e-3)
+    assert fit.chi2_reduced < 1e-3
+    assert fit.ratio().value == pytest.approx(1.7e27 / 2.2e26, rel=3e-3)
+
+
+def test_covariance_not_rescaled_by_default_and_rescaled_on_request():
+    spec = _spec(error=5e-19, seed=5)
+    spec_bad = synthetic_spectrum("PRISM", {"CO2": 1.7e27, "H2O": 2.2e26}, GEO, AP, T_rot=50.0,
+                                  error=1e-18 * FLAM, continuum=CONT, seed=5)
+    # under-estimated errors: pretend sigma is half the real noise
+    spec_bad.uncertainty.array[:] *= 0.5
+    a = fit_coma(spec, GEO, AP, T_rot=50, fit_shift=False)
+    b = fit_coma(spec_bad, GEO, AP, T_rot=50, fit_shift=False)
+    c = fit_coma(spec_bad, GEO, AP, T_rot=50, fit_shift=False, scale_covar=True)
+    assert a.fit_info["covariance_scaled"] is False and c.fit_info["covariance_scaled"] is True
+    assert b.chi2_reduced == pytest.approx(4.0, rel=0.3)
+    ratio = c.species["CO2"].band_flux_err / b.species["CO2"].band_flux_err
+    assert ratio == pytest.approx(np.sqrt(b.chi2_reduced), rel=1e-3)
+
+
+def test_lmfit_errors_equal_linear_errors_at_fixed_trot():
+    from comaspec.fit import as_observed
+
+    spec = _spec(seed=7)
+    fit = fit_coma(spec, GEO, AP, T_rot=50, fit_shift=False)
+    m = model.ForwardModel([as_observed(spec)], ["CO2", "H2O", "CO"], GEO, [AP])
+    y, e = m.data()
+    sol = linear_solve(m.design({s: 50.0 for s in m.fitted_species}, [0.0]), y, e)
+    for j, s in enumerate(m.fitted_species):
+        assert fit.species[s].band_flux == pytest.approx(sol.coef[j], rel=1e-6)
+        assert fit.species[s].band_flux_err == pytest.approx(np.sqrt(sol.covariance[j, j]), rel=1e-4)
+
+
+def test_joint_fit_g235h_g395h_shares_q():
+    truth = {"CO2": 1.7e27, "H2O": 2.2e26, "CO": 5e25}
+    s1 = _spec("G235H", truth, error=2e-19, seed=11)
+    s2 = _spec("G395H", truth, error=2e-19, seed=12)
+    joint = fit_coma([s1, s2], GEO, AP, T_rot=50, fit_shift=False)
+    alone = fit_coma(s2, GEO, AP, T_rot=50, fit_shift=False)
+    assert joint.species["H2O"].feature == "2.7um" and alone.species["H2O"].feature == "4.7um"
+    # water from the 2.7 um complex (G235H) is much better measured than from the hot bands
+    assert joint.species["H2O"].Q_err < 0.5 * alone.species["H2O"].Q_err
+    for s, q in truth.items():
+        assert abs(joint.species[s].Q - q) < 4 * joint.species[s].Q_err
+    assert len(joint.components) == 2 and joint.inputs["mode"] == "G235H+G395H"
+
+
+def test_free_trot_and_shift_are_recovered():
+    spec = _spec(error=2e-19, seed=2, T=30.0, shift_um=0.004)
+    fit = fit_coma(spec, GEO, AP)
+    assert fit.fit_info["wavelength_shift_um"][0] == pytest.approx(0.004, abs=0.0015)
+    assert fit.species["CO2"].T_rot == pytest.approx(30.0, abs=5 * fit.species["CO2"].extra["T_rot_err_K"] + 1)
+    assert fit.species["CO2"].extra["T_rot_fitted"] is True
+
+
+def test_mc_refits_agree_with_covariance():
+    spec = _spec(seed=3)
+    fit = fit_coma(spec, GEO, AP, T_rot=50, fit_shift=False, mc=60, seed=1)
+    assert fit.q_samples.shape == (60, 3)
+    co2 = fit.species["CO2"]
+    assert co2.extra["Q_err_samples_per_s"] == pytest.approx(co2.Q_err, rel=0.35)
+    r = fit.ratio()
+    assert r.method.startswith("mc refits") and r.err_lo > 0 and r.err_hi > 0
+
+
+def test_mcmc_runs_through_lmfit():
+    pytest.importorskip("emcee")
+    spec = _spec(seed=4)
+    fit = fit_coma(spec, GEO, AP, species=["CO2", "H2O"], T_rot=50, fit_shift=False, mcmc=True,
+                   mcmc_steps=150, mcmc_burn=50, mcmc_walkers=24, seed=2)
+    assert fit.sample_method.startswith("mcmc")
+    std = np.std(fit.q_samples[:, 0])
+    assert std == pytest.approx(fit.species["CO2"].Q_err, rel=0.5)
+
+
+def test_mcmc_without_emcee_is_a_clear_error(monkeypatch):
+    monkeypatch.setitem(sys.modules, "emcee", None)
+    with pytest.raises(UsageError, match="comaspec\\[mcmc\\]"):
+        fit_coma(_spec(), GEO, AP, mcmc=True)
+
+
+def test_errors_short_uncovered_and_no_uncertainty():
+    short = _spec(wavelength_um=np.linspace(4.2, 4.3, 6))
+    with pytest.raises(FitError):
+        fit_coma(short, GEO, AP)
+    optical = _spec(q={"CO2": 1e27}, wavelength_um=np.linspace(0.7, 2.0, 200))
+    with pytest.raises(FitError, match="too few valid pixels"):
+        fit_coma(optical, GEO, AP)
+    spec = _spec()
+    spec.uncertainty = None
+    with pytest.raises(InputError, match="uncertainties"):
+        fit_coma(spec, GEO, AP)
+    with pytest.raises(UsageError):
+        fit_coma(_spec(), None, AP)
+
+
+def test_uncovered_species_reported_with_reason():
+    spec = _spec(q={"CO2": 1.7e27}, wavelength_um=np.linspace(3.95, 4.55, 60))
+    fit = fit_coma(spec, GEO, AP, species=["CO2", "H2O"], T_rot=50)
+    assert fit.species["CO2"].detected and not fit.species["H2O"].covered
+    r = fit.ratio()
+    assert r.value is None and "H2O band not covered" in r.reason
+    d = fit.to_dict()
+    assert d["species"]["H2O"]["covered"] is False and d["ratio"]["reason"]
+
+
+def test_physical_continuum_option():
+    spec = _spec(seed=9, continuum=PHYS_CONT)
+    fit = fit_coma(spec, GEO, AP, T_rot=50, fit_shift=False, continuum="physical")
+    assert fit.fit_info["continuum"] == "physical"
+    assert fit.fit_info["continuum_slope"] == pytest.approx(0.5, abs=0.1)
+    assert abs(fit.species["CO2"].Q - 1.7e27) < 4 * fit.species["CO2"].Q_err
+    assert fit.chi2_reduced < 1.5
+
+
+def test_production_rates_table_and_plot(tmp_path):
+    fit = fit_coma(_spec(seed=6), GEO, AP, T_rot=50)
+    t = fit.production_rates
+    assert t["Q"].unit == u.one / u.s and list(t["species"]) == ["CO2", "H2O", "CO"]
+    fig = fit.plot(tmp_path / "fit.png")
+    assert (tmp_path / "fit.png").stat().st_size > 10000
+    assert len(fig.axes) == 4
+    assert all(np.isfinite(r).all() for r in fit.residuals)

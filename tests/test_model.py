@@ -1,0 +1,134 @@
+"""The forward model: continuum bases, band coverage, flux conservation, linearity."""
+
+import astropy.units as u
+import numpy as np
+import pytest
+
+from comaspec import model
+from comaspec.apertures import CircularAperture
+from comaspec.errors import FitError, InputError
+from comaspec.geometry import Geometry
+from comaspec.instrument import make_lsf, pixel_edges
+from comaspec.model import (DEFAULT_WINDOWS, ForwardModel, ObservedSpectrum, Window, equilibrium_temperature,
+                            legendre_basis, planck_lambda, sun_temperature)
+from comaspec.synthetic import wavelength_grid
+
+GEO = Geometry(3.32 * u.au, 2.61 * u.au)
+
+
+@pytest.fixture(autouse=True)
+def _production_standin(monkeypatch):
+    """Until comaspec.production lands: a stand-in band flux per unit Q (tests only)."""
+    try:
+        import comaspec.production  # noqa: F401
+    except ImportError:
+        from comaspec import molecules
+
+        def standin(species, band, geometry, aperture, **kwargs):
+            b = molecules.get_band(species, band)
+            g = kwargs.get("g_factor") or b.g_1au
+            return None if not np.isfinite(g) else g * 1e-41 / b.center_um
+
+        monkeypatch.setattr(model, "_flux_per_unit_q", standin)
+AP = CircularAperture(0.5 * u.arcsec)
+
+
+def _obs(mode, lo=None, hi=None, flux=None):
+    wl = wavelength_grid(mode, lo, hi)
+    f = np.ones_like(wl) if flux is None else flux(wl)
+    return ObservedSpectrum(wl, f, np.full(wl.size, 0.01), np.ones(wl.size, bool), make_lsf(mode), mode=mode)
+
+
+def test_legendre_basis():
+    wl = np.linspace(2.0, 3.0, 11)
+    b = legendre_basis(wl, 2.0, 3.0, 2)
+    x = np.linspace(-1, 1, 11)
+    assert b.shape == (11, 3)
+    np.testing.assert_allclose(b[:, 1], x)
+    np.testing.assert_allclose(b[:, 2], 0.5 * (3 * x**2 - 1))
+
+
+def test_planck_matches_astropy_blackbody():
+    from astropy.modeling.physical_models import BlackBody
+
+    wl = np.array([1.0, 3.0, 5.0])
+    bb = BlackBody(300 * u.K, scale=1.0 * u.W / u.m**2 / u.um / u.sr)
+    np.testing.assert_allclose(planck_lambda(wl, 300.0), bb(wl * u.um).to_value(u.W / u.m**2 / u.um / u.sr),
+                               rtol=1e-10)
+
+
+def test_sun_and_equilibrium_temperatures():
+    # IAU 2015 Resolution B3: nominal solar effective temperature 5772 K
+    assert sun_temperature() == pytest.approx(5772, abs=1)
+    # independent form: T_eq = T_sun sqrt(R_sun / 2 d)
+    from astropy.constants import R_sun
+
+    expected = sun_temperature() * np.sqrt((R_sun / (2 * 3.0 * u.au)).decompose().value)
+    assert equilibrium_temperature(3.0) == pytest.approx(expected, rel=1e-10)
+
+
+def test_window_validation():
+    with pytest.raises(InputError):
+        Window("bad", 3.0, 2.0)
+    with pytest.raises(InputError):
+        Window("bad", 2.0, 3.0, degree=9)
+
+
+def test_coverage_prism_g395h_and_none():
+    m = ForwardModel([_obs("PRISM")], ["CO2", "H2O", "CO"], GEO, [AP])
+    assert m.fitted_species == ["CO2", "H2O", "CO"]
+    assert m.species["H2O"].feature == "2.7um"
+    assert set(m.species["H2O"].covered_features) == {"2.7um", "4.7um"}
+    # G395H starts above 2.87 um: H2O only through its 4.63/4.85 um hot bands
+    m = ForwardModel([_obs("G395H")], ["CO2", "H2O"], GEO, [AP])
+    assert m.species["H2O"].feature == "4.7um" and m.species["H2O"].covered_features == ["4.7um"]
+    # CO2 only window: H2O not covered at all
+    m = ForwardModel([_obs("PRISM", 3.9, 4.5)], ["CO2", "H2O"], GEO, [AP])
+    assert m.fitted_species == ["CO2"] and not m.species["H2O"].covered
+    with pytest.raises(FitError):
+        ForwardModel([_obs("PRISM", 0.7, 2.0)], ["CO2", "H2O"], GEO, [AP])
+
+
+def test_hot_bands_tied_by_their_flux_per_unit_q():
+    m = ForwardModel([_obs("PRISM")], ["H2O"], GEO, [AP])
+    terms = dict(m.species["H2O"].terms[0])
+    weights = model.band_weights("H2O", GEO, AP)
+    phi = sum(a for (f, _b), a in weights.items() if f == "2.7um")
+    assert m.species["H2O"].phi == pytest.approx(phi)
+    for (f, b), a in weights.items():
+        assert terms[b] == pytest.approx(a / phi)
+    # the 2.7 um bands sum to one band-flux unit
+    assert sum(terms[b.band] for b in __import__("comaspec").molecules.bands_of("H2O", "2.7um")) == pytest.approx(1)
+
+
+def test_unit_q_spectrum_conserves_band_flux():
+    wl = wavelength_grid("PRISM")
+    lsf = make_lsf("PRISM")
+    spec = model.unit_q_spectrum("CO2", wl, 50.0, lsf, GEO, AP)
+    integral = np.sum(spec * np.diff(pixel_edges(wl)))
+    total = sum(model.band_weights("CO2", GEO, AP).values())
+    assert integral == pytest.approx(total, rel=1e-4)
+
+
+def test_design_is_linear_and_matches_gas_spectrum():
+    obs = _obs("PRISM")
+    m = ForwardModel([obs], ["CO2", "H2O"], GEO, [AP])
+    blocks = m.design({"CO2": 40.0, "H2O": 40.0}, [0.0], pixels="all")
+    q = {"CO2": 1e27, "H2O": 2e26}
+    coef = np.zeros(m.n_linear)
+    coef[0] = q["CO2"] * m.species["CO2"].phi
+    coef[1] = q["H2O"] * m.species["H2O"].phi
+    gas = model.gas_spectrum(q, obs.wavelength_um, 40.0, obs.lsf, GEO, AP)
+    inside = np.zeros(obs.wavelength_um.size, bool)
+    for w in DEFAULT_WINDOWS:
+        inside |= (obs.wavelength_um >= w.lo_um) & (obs.wavelength_um <= w.hi_um)
+    # the species columns reproduce the gas spectrum (bands of covered features)
+    np.testing.assert_allclose((blocks[0] @ coef)[inside], gas[inside], rtol=1e-9, atol=gas.max() * 1e-9)
+
+
+def test_observed_spectrum_flags_bad_pixels():
+    wl = np.linspace(2, 3, 5)
+    s = ObservedSpectrum(wl, [1, np.nan, 1, 1, 1], [1, 1, 0, -1, 1], np.ones(5, bool), make_lsf(100.0))
+    assert s.good.tolist() == [True, False, False, False, True]
+    with pytest.raises(InputError):
+        ObservedSpectrum(wl[::-1], np.ones(5), np.ones(5), np.ones(5, bool), make_lsf(100.0))
