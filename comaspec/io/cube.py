@@ -93,12 +93,13 @@ def _wavelengths(source, hdul, header, nwave):
     return wave
 
 
-def _celestial(header):
+def _celestial(header, hdul):
     from astropy.wcs import WCS
     from astropy.wcs.utils import proj_plane_pixel_scales
 
     try:
-        wcs = WCS(header, naxis=2)
+        # a -TAB spectral axis needs the table HDU even to build the celestial part
+        wcs = WCS(header, fobj=hdul) if "-TAB" in str(header.get("CTYPE3", "")) else WCS(header)
         if not wcs.has_celestial:
             return None, None
         wcs = wcs.celestial
@@ -130,7 +131,7 @@ def read_cube_hdul(source, hdul) -> Cube:
     bunit = parse_unit(str(bunit_text).strip(), source, "BUNIT")
     wave = _wavelengths(source, hdul, header, nwave)
 
-    wcs, scales = _celestial(header)
+    wcs, scales = _celestial(header, hdul)
     if scales is not None:
         if not np.isclose(scales[0], scales[1], rtol=1e-3):
             raise InputError(source, f"[SCI] spaxels are not square ({scales[0]:.4g} x {scales[1]:.4g})")

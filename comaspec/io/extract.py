@@ -106,7 +106,8 @@ def _weights(aperture, center_xy, pixel_scale, shape):
         ap = pa.RectangularAperture(center_xy, w=pix(aperture.width), h=pix(aperture.height))
     else:
         raise InputError("aperture", f"cannot extract with a {type(aperture).__name__}")
-    return ap.to_mask(method="exact").to_image(shape), float(ap.area)
+    image = ap.to_mask(method="exact").to_image(shape)  # None when wholly off the cube
+    return (np.zeros(shape) if image is None else image), float(ap.area)
 
 
 def extract_spectrum_from_cube(cube, aperture, center=None, max_masked_fraction=DEFAULT_MAX_MASKED_FRACTION):
@@ -159,7 +160,7 @@ def extract_spectrum_from_cube(cube, aperture, center=None, max_masked_fraction=
     values = np.where(good, data, 0.0)
     wg = w[None, :, :] * good
     area_good = wg.sum(axis=(1, 2))
-    masked_fraction = 1.0 - area_good / area
+    masked_fraction = np.clip(1.0 - area_good / area, 0.0, 1.0)
     usable = (masked_fraction <= max_masked_fraction + 1e-12) & (area_good > 0)
     if not usable.any():
         raise InputError(

@@ -1,0 +1,128 @@
+"""``comaspec info``: text and JSON descriptions, and bad files."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from test_io_builders import simple_spectrum, write_s3d, write_x1d, write_x1dints
+
+from comaspec.cli import main
+
+
+def info_json(capsys, *args):
+    assert main(["info", "--json", *args]) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    assert out.count("\n") == 1  # one JSON object on one line
+    return json.loads(out)
+
+
+def test_subprocess_bad_file_one_line_exit_2(tmp_path):
+    bad = tmp_path / "broken.fits"
+    bad.write_bytes(b"SIMPLE  =                    T" + b" " * 50)  # a FITS start, then nothing
+    out = subprocess.run([sys.executable, "-m", "comaspec", "info", str(bad)], capture_output=True, text=True)
+    assert out.returncode == 2
+    assert out.stdout == ""
+    lines = out.stderr.splitlines()
+    assert len(lines) == 1 and out.stderr.endswith("\n")
+    assert lines[0].startswith(f"comaspec info: error: {bad}: ")
+    assert "Traceback" not in out.stderr
+
+
+def test_subprocess_good_file_json(tmp_path):
+    path = write_x1d(tmp_path / "a_x1d.fits")
+    out = subprocess.run([sys.executable, "-m", "comaspec", "info", "--json", str(path)],
+                         capture_output=True, text=True)
+    assert out.returncode == 0 and out.stderr == ""
+    d = json.loads(out.stdout)
+    assert d["product"] == "x1d" and d["mode"] == "NIRSPEC PRISM/CLEAR"
+
+
+def test_x1d_json_fields(tmp_path, capsys):
+    wave, flux, err = simple_spectrum(n=120)
+    err = err.copy()
+    err[:7] = 0.0
+    path = write_x1d(tmp_path / "a_x1d.fits", wave=wave, flux=flux, err=err)
+    d = info_json(capsys, str(path))
+    assert d["kind"] == "spectrum" and d["product"] == "x1d"
+    assert d["mode"] == "NIRSPEC PRISM/CLEAR" and d["target"] == "C/2025 N1 (ATLAS)"
+    assert d["wavelength_min_um"] == pytest.approx(wave[0]) and d["wavelength_max_um"] == pytest.approx(wave[-1])
+    assert d["n_points"] == 120 and d["n_good"] == 113
+    assert d["flux_unit"] == "Jy" and d["flux_column"] == "FLUX"
+    assert d["date"].startswith("2025-07-24") and d["date_from"] == "EXPMID"
+
+
+def test_text_output(tmp_path, capsys):
+    path = write_x1d(tmp_path / "a_x1d.fits")
+    assert main(["info", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "product:     x1d [EXTRACT1D,1]" in out
+    assert "mode:        NIRSPEC PRISM/CLEAR" in out
+    assert "points:      200 good of 200" in out
+    assert "2.9 - 5.2 um" in out and "Jy (column FLUX, errors FLUX_ERROR)" in out
+
+
+def test_cube_json_and_text(tmp_path, capsys):
+    sci = np.ones((15, 8, 9))
+    sci[0, 0, 0] = np.nan
+    path = write_s3d(tmp_path / "c_s3d.fits", sci, np.full(sci.shape, 0.1), np.zeros(sci.shape, np.uint32),
+                     pixel_scale_arcsec=0.13)
+    d = info_json(capsys, str(path))
+    assert d["kind"] == "cube" and d["product"] == "s3d"
+    assert d["shape"] == [15, 8, 9] and d["pixel_scale_arcsec"] == pytest.approx(0.13, rel=1e-6)
+    assert d["n_points"] == 15 * 8 * 9 and d["n_good"] == 15 * 8 * 9 - 1
+    assert d["flux_unit"] == "MJy / sr"
+    assert main(["info", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "shape:       15 wavelengths x 8 x 9 spaxels" in out and "pixel scale: 0.13 arcsec" in out
+
+
+def test_spectrum_list_json_and_text(tmp_path, capsys):
+    wave = np.linspace(3, 5, 30)
+    path = write_x1dints(tmp_path / "i_x1dints.fits", np.ones((12, 30)), np.full((12, 30), 0.1), wave)
+    d = info_json(capsys, str(path))
+    assert d["kind"] == "spectra" and d["n_spectra"] == 12 and len(d["spectra"]) == 12
+    assert d["product"] == "x1dints"
+    assert main(["info", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "12 spectra" in out and "... and 2 more" in out
+
+
+def test_table_unit_options(tmp_path, capsys):
+    path = tmp_path / "t.txt"
+    path.write_text("wave flux err\n3.0 1.0 0.1\n3.1 2.0 0.1\n")
+    assert main(["info", str(path)]) == 2
+    assert "no unit for wavelength column" in capsys.readouterr().err
+    d = info_json(capsys, "--unit", "mJy", "--wavelength-unit", "um", str(path))
+    assert d["flux_unit"] == "Jy" and d["original_flux_unit"] == "mJy"
+
+
+SHARED_GOOD = [
+    ("jwst-nirspec-mos-g395m-x1d-smacs0723", "jw02736-o007_s06355_nirspec_f290lp-g395m_x1d.fits", "x1d", 1141),
+    ("jwst-nirspec-g395-planetary-nebula-msaexp", "calib_g395m-f290lp_iras-05248-7007_s200a1.v1.spec.fits.gz",
+     "msaexp", None),
+    ("c2017k2-jwst-nirspec-ch4", "c2017k2_nirspec_g395m_beam0.75arcsec_3.25-3.33um.txt", "table", 41),
+    ("co2-lab-emission-4-5um-radis", "CO2_measured_spectrum_4-5um.csv", "table", 18400),
+]
+
+
+@pytest.mark.parametrize("folder,name,product,n_good", SHARED_GOOD)
+def test_shared_spectra(shared_data, capsys, folder, name, product, n_good):
+    d = info_json(capsys, str(shared_data(folder, name)))
+    assert d["product"] == product
+    if n_good is not None:
+        assert d["n_good"] == n_good
+
+
+@pytest.mark.parametrize("folder,name,problem", [
+    ("comet-production-rates-hp22", "harrington_pinto2022_gas_production_rates.csv", "no wavelength column"),
+    ("jwst-nirspec-mos-g395m-x1d-smacs0723", "jw02736-o007_s06355_nirspec_f290lp-g395m_s2d.fits",
+     "FITS without 1-D spectral data"),
+])
+def test_shared_non_spectra(shared_data, capsys, folder, name, problem):
+    path = shared_data(folder, name)
+    assert main(["info", str(path)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and problem in err and str(path) in err
