@@ -536,7 +536,10 @@ def _build_result(model, problem, species, geometry, apertures, best_vals, lin, 
     if model.continuum == "physical":
         fit_info["continuum_slope"] = float(slope)
         fit_info["dust_temperature_K"] = float(dust_T)
-    aperture = apertures[0] if all(a == apertures[0] for a in apertures) else apertures[0]
+    # the first spectrum's aperture is the reference of the band fluxes
+    aperture = apertures[0]
+    if any(a.describe() != aperture.describe() for a in apertures[1:]):
+        notes.append("the spectra have different apertures; band fluxes refer to the first one")
     return ComaFit(out, q_names, q_vals, q_cov, geometry=geometry, aperture=aperture, inputs=inputs,
                    fit_info=fit_info, components=components, q_samples=q_samples, sample_method=sample_method,
                    params=result.params)
