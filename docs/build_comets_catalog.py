@@ -38,15 +38,22 @@ OUT = REPO / "comaspec" / "data" / "comets.ecsv"
 HP22 = "Harrington Pinto et al. 2022, PSJ 3, 247"
 HP22_BIBCODE = "2022PSJ.....3..247H"
 
-# Journal, volume, page of original papers cited by HP22 (from the reference list of the
-# project's literature note, a secondary source); bibcodes are formed by the ADS rule
-# (year + journal abbreviation + volume + page + first-author initial).
+# Journal, volume, first page (and arXiv id) of original papers cited by HP22; ADS bibcodes
+# are formed from them by the ADS rule (year, journal abbreviation, volume, page, initial).
+# Where each was checked:
+#   A'Hearn 2011: a copy of the article ("Science 332, 1396 (2011)");
+#   Combes 1988: the NASA PDS Vega-1 IKS data-set page ("Icarus, 76, 404");
+#   Feaga 2007: a library record (Icarus, Nov 2007 Deep Impact supplement, pp. 134-145,
+#     i.e. volume 191; the project's literature note had "Icarus 190 345", which is wrong);
+#   McKay 2019: arXiv:1907.07208 ("accepted for publication in AJ"); AJ 158, 128 only from
+#     the literature note (secondary);
+#   Ootsubo 2012: ApJ 752, 15 only from the literature note (secondary).
 KNOWN_REFS = {
-    "Ootsubo et al. 2012": ("ApJ", "752", "15", "2012ApJ...752...15O"),
-    "Feaga et al. 2007": ("Icarus", "190", "345", "2007Icar..190..345F"),
-    "A'Hearn et al. 2011": ("Science", "332", "1396", "2011Sci...332.1396A"),
-    "Combes et al. 1988": ("Icarus", "76", "404", "1988Icar...76..404C"),
-    "McKay et al. 2019": ("AJ", "158", "128", "2019AJ....158..128M"),
+    "Ootsubo et al. 2012": ("ApJ", "752", "15", "2012ApJ...752...15O", ""),
+    "Feaga et al. 2007": ("Icarus", "191", "134", "2007Icar..191..134F", ""),
+    "A'Hearn et al. 2011": ("Science", "332", "1396", "2011Sci...332.1396A", ""),
+    "Combes et al. 1988": ("Icarus", "76", "404", "1988Icar...76..404C", ""),
+    "McKay et al. 2019": ("AJ", "158", "128", "2019AJ....158..128M", "1907.07208"),
 }
 
 HALLEY_TYPE = {"1P", "8P", "153P"}
@@ -228,8 +235,8 @@ def _merge_hp22(group):
     row["facility"] = "; ".join(facilities)
     row["ref_authors"], row["ref_year"] = _split_reference(ref)
     if ref in KNOWN_REFS:
-        (row["ref_journal"], row["ref_volume"], row["ref_page"],
-         row["ref_bibcode"]) = KNOWN_REFS[ref]
+        (row["ref_journal"], row["ref_volume"], row["ref_page"], row["ref_bibcode"],
+         row["ref_arxiv"]) = KNOWN_REFS[ref]
     row["compiled_in"] = f"{HP22}, {first['source_table']}"
     row["compiled_bibcode"] = HP22_BIBCODE
     row["verified"] = "transcription"
