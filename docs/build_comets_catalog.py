@@ -317,7 +317,9 @@ EXTRA_ROWS = [
            ref_arxiv="2508.18209", verified="original",
            note="published version: CO2/H2O = 7.6 +- 0.3, '4.5 sigma above the trend ... for "
                 "long-period and Jupiter-family comets (excluding the outlier C/2016 R2)'; "
-                "production rates not retrieved, left out; 3I = C/2025 N1"),
+                "the paper's production rates were not retrieved and are left out (a "
+                "secondary summary quotes Q(CO2) = 1.70e27, Q(H2O) = 2.23e26, Q(CO) = 3.7e26 "
+                "s^-1, consistent with 7.6); 3I = C/2025 N1"),
     _extra(designation="3I", name="ATLAS", dyn_class="interstellar", rh=3.32,
            date="2025-08-06", co2_h2o=800.0, co2_h2o_err_lo=100.0, co2_h2o_err_hi=100.0,
            co2_h2o_origin="published", method="direct",
@@ -325,7 +327,8 @@ EXTRA_ROWS = [
            ref_authors="Cordiner, Roth, Kelley, et al.", ref_year=2025,
            ref_arxiv="2508.18209v1", verified="secondary", flags="superseded",
            note="arXiv v1 value 8.0 +- 1.0 ('6.1 sigma above the trend'), superseded by the "
-                "published 7.6 +- 0.3; checked in news summaries of v1 only"),
+                "published 7.6 +- 0.3; checked in news summaries of v1 only ('8 +- 1, more "
+                "than six standard deviations higher than the trend')"),
     # SPHEREx, RNAAS 2025: CO2 detected, H2O and CO 3-sigma upper limits.
     _extra(designation="3I", name="ATLAS", dyn_class="interstellar", rh=3.2,
            date="2025-08-08/2025-08-12", q_h2o=1.5e26, q_h2o_limit="upper",
