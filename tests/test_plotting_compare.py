@@ -158,7 +158,16 @@ def test_highlight_pixel_is_highlight_colour(table):
     assert np.min(np.abs(patch - target).sum(axis=1)) < 0.05
 
 
-@pytest.mark.parametrize("args", [(-1, 1, 2), (10, -1, 2), (10, 1, None), (10, 1, 0)])
+def test_ratio_vs_rh_asymmetric_errors(table):
+    fig = compare.ratio_vs_rh(700, (40, 90), 3.32, table=table)
+    (bars,) = [a for a in _by_gid(fig.axes[0], compare.HIGHLIGHT_GID + "-error")
+               if hasattr(a, "get_segments")]
+    ys = bars.get_segments()[0][:, 1]
+    assert ys.min() == pytest.approx(660) and ys.max() == pytest.approx(790)
+
+
+@pytest.mark.parametrize("args", [(-1, 1, 2), (10, -1, 2), (10, 1, None), (10, 1, 0),
+                                  (10, (1, -2), 2), (10, (1, 2, 3), 2)])
 def test_ratio_vs_rh_rejects_bad_measurement(args, table):
     with pytest.raises(InputError):
         compare.ratio_vs_rh(*args, table=table)

@@ -28,22 +28,28 @@ HIGHLIGHT_GID = "comaspec-measurement"
 
 
 def _measurement(ratio, ratio_err, rh, need_rh):
-    """Validate the user's measurement; return floats (ratio, err, rh) or None."""
+    """Validate the user's measurement; return (ratio, (err_lo, err_hi), rh) or None."""
     if ratio is None:
         return None
     try:
         ratio = float(ratio)
-        ratio_err = 0.0 if ratio_err is None else float(ratio_err)
+        if ratio_err is None:
+            errors = (0.0, 0.0)
+        elif np.ndim(ratio_err) == 0:
+            errors = (float(ratio_err),) * 2
+        else:
+            errors = tuple(float(e) for e in ratio_err)
         rh = None if rh is None else float(rh)
     except (TypeError, ValueError):
         raise InputError("measurement", "ratio, ratio_err and rh must be numbers") from None
     if not (np.isfinite(ratio) and ratio > 0):
         raise InputError("ratio", f"CO2/H2O must be a positive number of percent, got {ratio}")
-    if not (np.isfinite(ratio_err) and ratio_err >= 0):
-        raise InputError("ratio_err", f"must be >= 0 percent, got {ratio_err}")
+    if len(errors) != 2 or not all(np.isfinite(e) and e >= 0 for e in errors):
+        raise InputError("ratio_err", f"must be one or two (lower, upper) errors >= 0 percent, "
+                                      f"got {ratio_err}")
     if need_rh and (rh is None or not (np.isfinite(rh) and rh > 0)):
         raise InputError("rh", f"a positive heliocentric distance in au is needed, got {rh}")
-    return ratio, ratio_err, rh
+    return ratio, errors, rh
 
 
 def _catalog_arrays(table, direct_only, exclude_flags):
@@ -108,8 +114,10 @@ def ratio_vs_rh(ratio=None, ratio_err=None, rh=None, *, label="This work", table
 
     Parameters
     ----------
-    ratio, ratio_err : float, optional
-        The measurement to highlight and its 1-sigma error, in percent.
+    ratio : float, optional
+        The measurement to highlight (percent).
+    ratio_err : float or (float, float), optional
+        Its 1-sigma error, or (lower, upper) errors, in percent.
     rh : float, optional
         Its heliocentric distance (au); required with ``ratio``.
     label : str
@@ -171,8 +179,8 @@ def ratio_vs_rh(ratio=None, ratio_err=None, rh=None, *, label="This work", table
                             color=TREND_COLOUR, alpha=0.15, lw=0, zorder=0, gid="trend-scatter")
             handles.append(ax.lines[-1])
         if measurement is not None:
-            value, err, at = measurement
-            ax.errorbar([at], [value], yerr=[[min(err, value * 0.999)], [err]], fmt="none",
+            value, (err_lo, err_hi), at = measurement
+            ax.errorbar([at], [value], yerr=[[min(err_lo, value * 0.999)], [err_hi]], fmt="none",
                         ecolor="black", elinewidth=0.9, capsize=2, zorder=9,
                         gid=HIGHLIGHT_GID + "-error")
             ax.plot([at], [value], ls="none", marker="*", markersize=11,
@@ -206,8 +214,10 @@ def ratio_by_class(ratio=None, ratio_err=None, *, label="This work", table=None,
 
     Parameters
     ----------
-    ratio, ratio_err : float, optional
-        The measurement (percent) and its 1-sigma error.
+    ratio : float, optional
+        The measurement (percent).
+    ratio_err : float or (float, float), optional
+        Its 1-sigma error, or (lower, upper) errors, in percent.
     label : str
         Legend label of the measurement.
     table : astropy.table.QTable, optional
@@ -256,10 +266,10 @@ def ratio_by_class(ratio=None, ratio_err=None, *, label="This work", table=None,
                         zorder=4, gid=f"median-{cls}")
         handles = []
         if measurement is not None:
-            value, err, _ = measurement
+            value, (err_lo, err_hi), _ = measurement
             ax.axhline(value, color="black", lw=0.9, ls="--", zorder=5, gid=HIGHLIGHT_GID)
-            if err > 0:
-                ax.axhspan(max(value - err, value * 1e-3), value + err, color=HIGHLIGHT_COLOUR,
+            if err_lo > 0 or err_hi > 0:
+                ax.axhspan(max(value - err_lo, value * 1e-3), value + err_hi, color=HIGHLIGHT_COLOUR,
                            alpha=0.6, lw=0, zorder=1, gid=HIGHLIGHT_GID + "-error")
             from matplotlib.lines import Line2D
             handles.append(Line2D([], [], color="black", ls="--", lw=0.9, label=label))
