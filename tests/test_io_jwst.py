@@ -283,3 +283,37 @@ def test_real_msaexp_files(shared_data, name, grating):
     assert spec.meta["mode"] == f"NIRSPEC {grating}/F290LP"
     assert spec.meta["target"] == "iras-05248-7007_s200a1"
     assert spec.meta["epoch"].isot.startswith("2022-06-1")  # CAL-1125, MJD 5974x
+
+
+def test_old_style_x1dints_one_extension_per_integration(tmp_path):
+    wave, flux, err = simple_spectrum(n=40)
+    hdus = [fits.PrimaryHDU(header=primary_header())]
+    for i in range(3):
+        hdus.append(extract1d_hdu(x1d_columns(wave, flux + i, err), extver=i + 1, INT_NUM=i + 1,
+                                  mjd_avg=MJD_MID + i * 0.01))
+    fits.HDUList(hdus).writeto(tmp_path / "old_x1dints.fits")
+    specs = comaspec.read_spectrum(tmp_path / "old_x1dints.fits")
+    assert len(specs) == 3 and all(s.meta["product"] == "x1dints" for s in specs)
+    assert [s.meta["int_num"] for s in specs] == [1, 2, 3]
+    avg = comaspec.average_integrations(specs)
+    np.testing.assert_allclose(avg.flux.value, flux + 1)
+    assert abs(avg.meta["epoch"].mjd - (MJD_MID + 0.01)) < 1e-9
+
+
+def test_unknown_tunit_is_refused(tmp_path):
+    wave, flux, err = simple_spectrum(n=20)
+    cols = x1d_columns(wave, flux, err)
+    cols[1] = fits.Column("FLUX", "D", unit="furlongs", array=flux)
+    fits.HDUList([fits.PrimaryHDU(header=primary_header()), extract1d_hdu(cols)]).writeto(tmp_path / "u.fits")
+    with pytest.raises(InputError, match="unknown unit 'furlongs' for column FLUX"):
+        comaspec.read_spectrum(tmp_path / "u.fits")
+
+
+def test_bundled_example_reads_as_pipeline_x1d():
+    try:
+        path = comaspec.example_path()
+    except InputError:
+        pytest.skip("the bundled example is not built yet (comaspec/data/example)")
+    spec = comaspec.read_spectrum(path)
+    assert spec.meta["product"] == "x1d" and spec.meta["instrument"] == "NIRSPEC"
+    assert spec.flux.unit == u.Jy and spec.meta["n_good"] > 0.9 * spec.meta["n_points"]
