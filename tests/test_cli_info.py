@@ -31,15 +31,6 @@ def test_subprocess_bad_file_one_line_exit_2(tmp_path):
     assert "Traceback" not in out.stderr
 
 
-def test_subprocess_good_file_json(tmp_path):
-    path = write_x1d(tmp_path / "a_x1d.fits")
-    out = subprocess.run([sys.executable, "-m", "comaspec", "info", "--json", str(path)],
-                         capture_output=True, text=True)
-    assert out.returncode == 0 and out.stderr == ""
-    d = json.loads(out.stdout)
-    assert d["product"] == "x1d" and d["mode"] == "NIRSPEC PRISM/CLEAR"
-
-
 def test_x1d_json_fields(tmp_path, capsys):
     wave, flux, err = simple_spectrum(n=120)
     err = err.copy()
@@ -126,3 +117,26 @@ def test_shared_non_spectra(shared_data, capsys, folder, name, problem):
     assert main(["info", str(path)]) == 2
     out, err = capsys.readouterr()
     assert out == "" and err.count("\n") == 1 and problem in err and str(path) in err
+
+
+def test_every_shared_file_reads_or_fails_in_one_line(shared_data, capsys):
+    """``comaspec info`` on every file of the shared test data: a description (exit 0) or
+    one error line (exit 2), never a traceback. The spectra among them must all read."""
+    root = shared_data("c2017k2-jwst-nirspec-ch4", "SOURCE.md").parents[1]
+    files = sorted(p for p in root.rglob("*") if p.is_file())
+    assert len(files) > 40
+    read = set()
+    for path in files:
+        status = main(["info", "--json", str(path)])
+        out, err = capsys.readouterr()
+        assert status in (0, 2), path
+        if status == 0:
+            assert err == "" and json.loads(out)["file"] == str(path)
+            read.add(path.name)
+        else:
+            assert out == "" and err.count("\n") == 1 and str(path) in err, (path, err)
+    must_read = {name for _, name, _, _ in SHARED_GOOD} | {
+        "calib_g395h-f290lp_iras-05248-7007_s200a1.v1.spec.fits.gz",
+        "JWST-Extract-0.00-arcsecInnerRadius-0.10-arcsecOuterRadius-3.25um-to-3.33um.txt",
+    }
+    assert must_read <= read

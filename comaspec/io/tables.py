@@ -104,6 +104,11 @@ def _read_delimited(path, text, flux_column, unit):
         rows = body
     else:
         names = _header_names(first, delimiter)
+        if len(names) < 2:
+            raise InputError(
+                path, f"is not a spectrum table: line {body[0][0]} ({first[:40]!r}) does not name "
+                "wavelength and flux columns"
+            )
         rows = body[1:]
         if not rows:
             raise InputError(path, "table has no data rows")
