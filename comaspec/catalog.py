@@ -200,6 +200,8 @@ class TrendFit:
         Root-mean-square residual of the sample about the fit (dex).
     n : int
         Number of measurements fitted.
+    rh_min, rh_max : float
+        Range of heliocentric distance (au) covered by the fitted measurements.
     """
 
     slope: float
@@ -210,6 +212,8 @@ class TrendFit:
     scatter_dex: float
     rms_dex: float
     n: int
+    rh_min: float
+    rh_max: float
 
     def predict(self, rh_au):
         """Return (log10 ratio [%], its 1-sigma fit error) at ``rh_au``.
@@ -303,7 +307,8 @@ def fit_trend(table=None, **sample_options):
     rms = float(np.sqrt(np.mean((y - a - b * x) ** 2)))
     return TrendFit(slope=float(b), slope_err=float(np.sqrt(cov[1, 1])), intercept=float(a),
                     intercept_err=float(np.sqrt(cov[0, 0])), covariance=float(cov[0, 1]),
-                    scatter_dex=float(scatter), rms_dex=rms, n=n)
+                    scatter_dex=float(scatter), rms_dex=rms, n=n,
+                    rh_min=float(10 ** x.min()), rh_max=float(10 ** x.max()))
 
 
 @dataclass(frozen=True)
@@ -331,7 +336,10 @@ class Comparison:
     n_sigma : float
         ``offset_dex / sigma_total_dex``: positive above the trend.
     n_sigma_measurement : float
-        ``offset_dex`` divided by the measurement error alone (infinite if none given).
+        ``offset_dex`` divided by the measurement error alone (infinite if none given;
+        ``None`` in `to_dict`).
+    extrapolated : bool
+        True if ``rh`` lies outside the distances covered by the trend sample.
     fit : TrendFit
         The trend used.
     """
@@ -346,6 +354,7 @@ class Comparison:
     sigma_total_dex: float
     n_sigma: float
     n_sigma_measurement: float
+    extrapolated: bool
     fit: TrendFit
 
     def to_dict(self):
@@ -357,7 +366,9 @@ class Comparison:
         """
         out = asdict(self)
         out["fit"] = self.fit.to_dict()
-        return out
+        # strict JSON has no infinities: a ratio without error has no measurement-only sigma
+        return {k: (None if isinstance(v, float) and not np.isfinite(v) else v)
+                for k, v in out.items()}
 
     def summary(self):
         """Return a few human-readable lines.
@@ -375,8 +386,11 @@ class Comparison:
             f"{f.scatter_dex:.3f} dex; N = {f.n}",
             f"trend at rh: {self.trend_ratio:.3g} %; offset {self.offset_dex:+.3f} dex = "
             f"{self.n_sigma:+.1f} sigma (scatter + errors), "
-            f"{self.n_sigma_measurement:+.1f} sigma (measurement error only)",
-        ])
+            + (f"{self.n_sigma_measurement:+.1f} sigma (measurement error only)"
+               if np.isfinite(self.n_sigma_measurement) else "no measurement error given"),
+        ] + ([f"warning: rh = {self.rh:.3g} au is outside the trend sample's "
+              f"{f.rh_min:.3g}-{f.rh_max:.3g} au; the trend is extrapolated"]
+             if self.extrapolated else []))
 
 
 def compare(ratio, rh, ratio_err=0.0, *, table=None, **sample_options):
@@ -428,7 +442,8 @@ def compare(ratio, rh, ratio_err=0.0, *, table=None, **sample_options):
                       percentile=float(percentile), n_sample=int(values.size),
                       trend_ratio=float(10**trend_log), offset_dex=offset,
                       sigma_total_dex=total, n_sigma=float(n_sigma),
-                      n_sigma_measurement=float(n_sigma_meas), fit=fit)
+                      n_sigma_measurement=float(n_sigma_meas),
+                      extrapolated=bool(not fit.rh_min <= rh <= fit.rh_max), fit=fit)
 
 
 def _as_percent(value, name):

@@ -240,6 +240,13 @@ def test_compare_3i_atlas_lies_far_above_the_trend(table):
     assert "interstellar" not in set(catalog.trend_sample(table)["dyn_class"])
 
 
+def test_compare_flags_extrapolation(table):
+    fit = catalog.fit_trend(table)
+    assert not catalog.compare(10, 0.5 * (fit.rh_min + fit.rh_max), table=table).extrapolated
+    far = catalog.compare(10, 2 * fit.rh_max, table=table)
+    assert far.extrapolated and "extrapolated" in far.summary()
+
+
 def test_compare_median_comet_is_unremarkable(table):
     result = catalog.compare(12, 1.5, 2, table=table)
     assert abs(result.n_sigma) < 2

@@ -102,6 +102,12 @@ def test_compare_json_matches_the_api(capsys):
     assert data["fit"]["n"] == api.fit.n
 
 
+def test_compare_without_error_gives_strict_json(capsys):
+    _, out, _ = run_main(capsys, "compare", "--ratio", "50", "--rh", "2", "--json")
+    assert "Infinity" not in out and "NaN" not in out
+    assert json.loads(out)["n_sigma_measurement"] is None
+
+
 def test_compare_class_figure_png(tmp_path, capsys):
     fig = tmp_path / "by_class.png"
     status, _, _ = run_main(capsys, "compare", "--ratio", "12", "--ratio-err", "2", "--rh", "1.5",
