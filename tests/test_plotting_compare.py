@@ -74,6 +74,18 @@ def test_save_figure_pdf_png_and_bad_suffix(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f.pdf", "f.png"]  # nothing else
 
 
+def test_saved_figure_keeps_column_width_and_truetype_fonts(tmp_path, table):
+    import matplotlib.image as mpimg
+
+    fig = compare.ratio_vs_rh(760, 30, 3.32, table=table)
+    style.save_figure(fig, tmp_path / "f.png", dpi=100)
+    height, width = mpimg.imread(tmp_path / "f.png").shape[:2]
+    assert width == round(style.COLUMN_WIDTH_IN * 100)
+    style.save_figure(fig, tmp_path / "f.pdf")
+    pdf = (tmp_path / "f.pdf").read_bytes()
+    assert b"/FontFile2" in pdf and b"/Type3" not in pdf  # TrueType embedded, no Type 3
+
+
 def test_save_figure_failure_leaves_nothing(tmp_path):
     class Broken:
         def savefig(self, *args, **kwargs):

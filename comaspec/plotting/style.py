@@ -94,8 +94,7 @@ RC_PARAMS = {
     "ytick.minor.size": 1.5,
     "figure.dpi": 100,
     "savefig.dpi": 300,
-    "savefig.bbox": "tight",
-    "savefig.pad_inches": 0.02,
+    "savefig.bbox": None,  # keep the exact column width; constrained layout sets margins
     "figure.constrained_layout.use": True,
     "pdf.fonttype": 42,  # TrueType in PDF: editable text, accepted by journals
     "ps.fonttype": 42,
@@ -174,7 +173,8 @@ def save_figure(fig, path, *, dpi=300):
     Returns
     -------
     pathlib.Path
-        The written file.
+        The written file: exactly the figure's size (no tight cropping), fonts embedded as
+        TrueType in PDF.
     """
     path = Path(path)
     fmt = _FORMATS.get(path.suffix.lower())
@@ -182,7 +182,8 @@ def save_figure(fig, path, *, dpi=300):
         raise InputError(path, "figure file must end in .pdf or .png")
     # no creation date / software stamp: the same figure gives the same file
     metadata = {"CreationDate": None} if fmt == "pdf" else {"Software": None}
-    with atomic_path(path) as tmp:
+    # inside the style: font embedding (pdf.fonttype) is read when the file is written
+    with atomic_path(path) as tmp, use_style():
         fig.savefig(tmp, format=fmt, dpi=dpi, metadata=metadata)
         os.chmod(tmp, 0o666 & ~_umask())  # the temporary file is private (0600)
     return path
