@@ -65,20 +65,25 @@ def linear_solve(design, y, sigma) -> LinearSolution:
     ----------
     design : ndarray, shape (n, k)
         Model columns.
-    y, sigma : ndarray, shape (n,)
-        Data and 1σ errors.
+    y : ndarray, shape (n,) or (n, m)
+        Data; with m columns, m data sets are solved at once (e.g. noise realisations).
+    sigma : ndarray, shape (n,)
+        1σ errors.
 
     Returns
     -------
     LinearSolution
+        ``coef`` has shape (k,) or (k, m), ``chi2`` is a float or an (m,) array.
 
     Raises
     ------
     FitError
         When the system is singular (a parameter the data do not constrain).
     """
+    sigma = np.asarray(sigma, dtype=float)
     a = np.asarray(design, dtype=float) / sigma[:, None]
-    b = np.asarray(y, dtype=float) / sigma
+    y = np.asarray(y, dtype=float)
+    b = y / (sigma if y.ndim == 1 else sigma[:, None])
     norms = np.sqrt((a * a).sum(axis=0))
     if np.any(norms == 0) or not np.all(np.isfinite(norms)):
         raise FitError("a model component is zero over all fitted pixels (nothing constrains it)")
@@ -86,12 +91,14 @@ def linear_solve(design, y, sigma) -> LinearSolution:
     u, s, vt = np.linalg.svd(a, full_matrices=False)
     if s[-1] <= s[0] * 1e-12:
         raise FitError("the fit is degenerate: two model components cannot be told apart in these data")
-    coef_scaled = vt.T @ ((u.T @ b) / s)
+    proj = u.T @ b
+    coef_scaled = vt.T @ (proj / (s if b.ndim == 1 else s[:, None]))
     cov_scaled = (vt.T / s**2) @ vt
-    coef = coef_scaled / norms
+    coef = coef_scaled / (norms if b.ndim == 1 else norms[:, None])
     cov = cov_scaled / np.outer(norms, norms)
     resid = b - a @ coef_scaled
-    return LinearSolution(coef, cov, float(resid @ resid), int(b.size - coef.size))
+    chi2 = (resid * resid).sum(axis=0)
+    return LinearSolution(coef, cov, float(chi2) if b.ndim == 1 else chi2, int(b.shape[0] - coef.shape[0]))
 
 
 # --------------------------------------------------------------------------- input
@@ -237,10 +244,11 @@ def fit_coma(spectrum_or_list, geometry, aperture, species=DEFAULT_SPECIES, *, T
     spectrum_or_list : specutils.Spectrum, SpectrumList or list
         One or several spectra of one coma (flux density with uncertainties). Several are
         fitted jointly with shared production rates.
-    geometry : `comaspec.Geometry` or dict
-        Heliocentric and observer distances (phase optional).
+    geometry : `comaspec.Geometry`, dict or None
+        Heliocentric and observer distances (phase optional). None: band fluxes only, no
+        production rates (e.g. laboratory spectra).
     aperture : comaspec aperture or list of apertures
-        The extraction aperture (one per spectrum, or one for all).
+        The extraction aperture (one per spectrum, or one for all); ignored without geometry.
     species : sequence of str
         Species to fit (default CO2, H2O, CO). Species whose bands are not in the data
         are reported as not covered.
@@ -291,15 +299,14 @@ def fit_coma(spectrum_or_list, geometry, aperture, species=DEFAULT_SPECIES, *, T
     """
     from .geometry import Geometry
 
-    if geometry is None:
-        raise UsageError("fit_coma needs the observing geometry (rh and delta)")
-    geometry = Geometry.from_any(geometry)
     spectra = [as_observed(s, lsf=lsf) for s in _as_list(spectrum_or_list)]
     if not spectra:
         raise InputError("spectrum", "no spectrum given")
     apertures = list(aperture) if isinstance(aperture, (list, tuple)) else [aperture] * len(spectra)
-    if len(apertures) != len(spectra) or any(a is None for a in apertures):
-        raise UsageError("give one aperture, or one per spectrum")
+    if geometry is not None:
+        geometry = Geometry.from_any(geometry)
+        if len(apertures) != len(spectra) or any(a is None for a in apertures):
+            raise UsageError("give one aperture, or one per spectrum (production rates need the aperture)")
     species = [species] if isinstance(species, str) else list(species)
     if mc and mcmc:
         raise UsageError("choose either mc (noise refits) or mcmc, not both")
@@ -336,17 +343,30 @@ def fit_coma(spectrum_or_list, geometry, aperture, species=DEFAULT_SPECIES, *, T
         raise FitError(f"too few usable pixels ({model.n_points}) for {n_params} parameters")
 
     # ---- starting values: linear solves on a T_rot grid
+    if continuum == "physical" and geometry is None:
+        raise UsageError("the physical continuum needs the heliocentric distance (geometry)")
     dust_T0 = equilibrium_temperature(geometry.rh.to_value("au")) if continuum == "physical" else None
     start = {"cont_slope": 0.0, "cont_dust_T": dust_T0} if continuum == "physical" else {}
     y, sigma = problem.y, problem.sigma
     t_grid = [t for t in _TROT_GRID_K if T_rot_bounds[0] <= t <= T_rot_bounds[1]] or [sum(T_rot_bounds) / 2]
+    # shifts larger than the resolution element are searched on a grid too (one per spectrum,
+    # the same offset for all: a starting point only)
+    shift_grid = [0.0]
+    if fit_shift:
+        ratio = max(m / max(model.median_fwhm_um(i), 1e-12) for i, m in enumerate(max_shift_um))
+        if ratio > 1.0:
+            n = int(min(np.ceil(2 * ratio), 10))
+            shift_grid = list(np.linspace(-1.0, 1.0, 2 * n + 1))
     best = None
     for t in (t_grid if T_names else [None]):
-        vals = dict(start, **({n: t for n in set(T_names.values())} if t is not None else {}))
-        a = problem.design(*problem.nonlinear(vals))
-        sol = linear_solve(a, y, sigma)
-        if best is None or sol.chi2 < best[1].chi2:
-            best = (vals, sol, a)
+        for frac in shift_grid:
+            vals = dict(start, **({n: t for n in set(T_names.values())} if t is not None else {}))
+            if frac:
+                vals.update({f"shift_{i}": frac * m for i, m in enumerate(max_shift_um)})
+            a = problem.design(*problem.nonlinear(vals))
+            sol = linear_solve(a, y, sigma)
+            if best is None or sol.chi2 < best[1].chi2:
+                best = (vals, sol, a)
     start_vals, sol0, a0 = best
     problem.scales = 1.0 / np.sqrt(((a0 / sigma[:, None]) ** 2).sum(axis=0))
 
@@ -360,7 +380,7 @@ def fit_coma(spectrum_or_list, geometry, aperture, species=DEFAULT_SPECIES, *, T
     if fit_shift:
         for i, m in enumerate(max_shift_um):
             if m > 0:
-                params.add(f"shift_{i}", value=0.0, min=-m, max=m)
+                params.add(f"shift_{i}", value=start_vals.get(f"shift_{i}", 0.0), min=-m, max=m)
     if continuum == "physical":
         params.add("cont_slope", value=0.0, min=-4.0, max=4.0)
         params.add("cont_dust_T", value=dust_T0, min=0.5 * dust_T0, max=3.0 * dust_T0)
@@ -442,6 +462,8 @@ def _assumptions(name, feature, geometry, velocity, lifetime, g_factor):
     from . import molecules
 
     out = {"g": None, "tau": None, "v": None}
+    if geometry is None:
+        return out
     try:
         if isinstance(g_factor, dict) and g_factor.get(name) is not None:
             out["g"] = float(u.Quantity(g_factor[name]).to_value(1 / u.s))
@@ -537,8 +559,8 @@ def _build_result(model, problem, species, geometry, apertures, best_vals, lin, 
         fit_info["continuum_slope"] = float(slope)
         fit_info["dust_temperature_K"] = float(dust_T)
     # the first spectrum's aperture is the reference of the band fluxes
-    aperture = apertures[0]
-    if any(a.describe() != aperture.describe() for a in apertures[1:]):
+    aperture = apertures[0] if geometry is not None else None
+    if aperture is not None and any(a.describe() != aperture.describe() for a in apertures[1:]):
         notes.append("the spectra have different apertures; band fluxes refer to the first one")
     return ComaFit(out, q_names, q_vals, q_cov, geometry=geometry, aperture=aperture, inputs=inputs,
                    fit_info=fit_info, components=components, q_samples=q_samples, sample_method=sample_method,

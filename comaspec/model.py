@@ -88,7 +88,7 @@ class Window:
 #: Default continuum windows. "2.7um" holds the H2O 2.7 µm complex and stops short of the
 #: 3 µm water-ice absorption; "4.5um" holds CO2, 13CO2, CO, OCS and the H2O hot bands.
 #: Nothing between 2.9 and 4.05 µm is fitted (ice band, 3.3-3.5 µm organics).
-DEFAULT_WINDOWS = (Window("2.7um", 2.45, 2.90, 2), Window("4.5um", 4.05, 5.10, 3))
+DEFAULT_WINDOWS = (Window("2.7um", 2.45, 2.90, 3), Window("4.5um", 4.05, 5.10, 3))
 
 
 @dataclass
@@ -402,9 +402,10 @@ class ForwardModel:
     ----------
     spectra : list of ObservedSpectrum
     species : sequence of str
-    geometry : `comaspec.Geometry`
+    geometry : `comaspec.Geometry` or None
+        None: band fluxes only (no production rates).
     apertures : list
-        One aperture per spectrum.
+        One aperture per spectrum (ignored without geometry).
     windows : sequence of Window, optional
         Continuum windows (default `DEFAULT_WINDOWS`); only pixels inside them are fitted.
     continuum : {"polynomial", "physical"}
@@ -483,6 +484,8 @@ class ForwardModel:
         setup.covered_features = covered
         setup.feature = covered[0]  # features_of lists the default first
         ref = next(i for i, c in enumerate(cov_by_spec) if setup.feature in c)
+        if self.geometry is None:
+            return self._setup_flux_only(setup, cov_by_spec)
         weights = [band_weights(name, self.geometry, self.apertures[i], cov_by_spec[i], velocity=velocity,
                                 lifetime=lifetime, g_factor=g_factor) if cov_by_spec[i] else {}
                    for i in range(len(self.spectra))]
@@ -502,6 +505,23 @@ class ForwardModel:
         else:
             for w in weights:
                 setup.terms.append([(b, a / setup.phi) for (_f, b), a in w.items()])
+        return setup
+
+    def _setup_flux_only(self, setup, cov_by_spec):
+        """No geometry: band fluxes only. The bands of a species keep their relative strengths
+        A_b ∝ g_b h c / λ_b (same molecules, same distance), so no Q is needed to tie them."""
+        mol = _molecules()
+        rel = {}
+        for feature in setup.covered_features:
+            for b in mol.bands_of(setup.name, feature):
+                rel[(feature, b.band)] = b.g_1au / b.center_um
+        rep = [a for (f, _b), a in rel.items() if f == setup.feature]
+        if len(rel) > 1 and not all(np.isfinite(a) for a in rel.values()):
+            raise InputError(setup.name, "some bands have no g-factor: their relative strengths are unknown")
+        norm = float(sum(rep)) if len(rel) > 1 else None
+        for feats in cov_by_spec:
+            setup.terms.append([(b, (a / norm if norm else 1.0)) for (f, b), a in rel.items() if f in feats])
+        setup.notes.append(f"{setup.name}: no geometry given, band flux only (no Q)")
         return setup
 
     def _cont_layout(self):

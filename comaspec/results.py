@@ -397,10 +397,14 @@ class ComaFit:
             if name not in self.species:
                 raise UsageError(f"{name} was not part of the fit (fitted: {', '.join(self.species)})")
         sn, sd = self.species[numerator], self.species[denominator]
-        if not (sn.covered and sd.covered) or sn.Q is None or sd.Q is None:
-            return ratio_from_values(numerator, denominator, (0, 1), np.eye(2),
-                                     detected=(False, False),
-                                     covered=(sn.covered and sn.Q is not None, sd.covered and sd.Q is not None))
+        if not (sn.covered and sd.covered):
+            return ratio_from_values(numerator, denominator, (0, 1), np.eye(2), detected=(False, False),
+                                     covered=(sn.covered, sd.covered))
+        no_q = [s.name for s in (sn, sd) if s.Q is None]
+        if no_q:
+            return Ratio(numerator, denominator,
+                         reason=f"no production rate for {' and '.join(no_q)} (band flux only: no geometry "
+                                "or no g-factor)")
         i, j = self.q_names.index(numerator), self.q_names.index(denominator)
         cov = self.q_covariance[np.ix_([i, j], [i, j])]
         samples = None if self.q_samples is None else self.q_samples[:, [i, j]]

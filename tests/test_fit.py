@@ -162,7 +162,11 @@ def test_errors_short_uncovered_and_no_uncertainty():
     with pytest.raises(InputError, match="uncertainties"):
         fit_coma(spec, GEO, AP)
     with pytest.raises(UsageError):
-        fit_coma(_spec(), None, AP)
+        fit_coma(_spec(), GEO, None)
+    # without geometry: band fluxes only, no production rates and no ratio of Q
+    flux_only = fit_coma(_spec(), None, None, T_rot=50)
+    assert flux_only.species["CO2"].Q is None and flux_only.species["CO2"].band_flux > 0
+    assert flux_only.ratio().value is None
 
 
 def test_uncovered_species_reported_with_reason():
