@@ -1,51 +1,65 @@
-"""Build the H2O line list (linelists/h2o_lines.ecsv) from Watson-Hamiltonian constants.
+"""Build the H2O line list (linelists/h2o_lines.ecsv) from effective Watson-Hamiltonian constants.
 
-Method
-------
-Rotational levels of each vibrational state of H2(16)O are the eigenvalues of Watson's
-A-reduced Hamiltonian in the I^r representation (z = a, x = b, y = c), set up per J in
-the symmetric-top basis |J, K> (K = -J..J) and diagonalised with ``numpy.linalg.eigh``::
+Method (for docs/templates.rst)
+-------------------------------
+Rotational levels of each vibrational state of H2(16)O are eigenvalues of Watson's
+A-reduced Hamiltonian in the I^r representation (z = a, x = b, y = c), set up per J in the
+symmetric-top basis |J, K> (K = -J..J) and diagonalised with ``numpy.linalg.eigh`` in the
+four Wang symmetry blocks (K parity x sign of the |K> +- |-K> combination)::
 
     H = (B+C)/2 J^2 + (A-(B+C)/2) Jz^2 - DJ J^4 - DJK J^2 Jz^2 - DK Jz^4
         + HJ J^6 + HJK J^4 Jz^2 + HKJ J^2 Jz^4 + HK Jz^6
         + [(B-C)/4 - dJ J^2 + hJ J^4] (J+^2 + J-^2)
         - dK/2 {Jz^2, J+^2 + J-^2} + hJK/2 J^2 {Jz^2, J+^2 + J-^2} + hK/2 {Jz^4, J+^2 + J-^2}
 
-Each eigenvector has only even or only odd K (Ka parity) and is symmetric or
-antisymmetric under K -> -K (the Wang symmetry); inside each of the four symmetry
-blocks the levels keep the energy order of the rigid rotor of the same A, B, C
-(no crossing inside a block), which gives the J_{Ka,Kc} labels.
+Inside one block the energy order is the order of tau = Ka - Kc, which gives the
+J_{Ka,Kc} labels. (000) and (010) are single states. (100) and (001) are strongly mixed by
+Coriolis coupling (the (001) K levels lie near the (100) K+1 levels), so they are treated
+as a dyad: both Watson matrices plus the coupling operators of B2 symmetry
+(xi + xi_J J^2) i J_c + xi_K {Jz^2, i J_c}/2 + (eta + eta_J J^2) {J_a, J_b} (dK = +-1),
+diagonalised together; each eigenvector keeps the label of the uncoupled level it overlaps
+most. Levels of (020), which perturb (100) at J >= 4-5, are not included.
 
-Line strengths are the squared direction-cosine matrix elements between the
-asymmetric-rotor eigenvectors of the upper and lower state (the vibrational
-transition moment along one principal axis: a for the a-type bands nu3 and
-nu3-nu2, b for the b-type bands nu1 and nu1-nu2), summed over M::
+Line strengths come from the eigenvectors: sum over M of the squared matrix element of the
+lab-frame dipole, with a b-axis transition moment mu_100 on the (100) part and an a-axis
+moment mu_001 on the (001) part of each upper eigenvector (nu3 and nu3-nu2 are a-type,
+nu1 and nu1-nu2 b-type; the mixing lends nu1 a-type intensity and vice versa)::
 
-    S = (2J'+1)(2J''+1) | sum_{K',K''} c'_{K'} c''_{K''} (-1)^{K'} (J' 1 J''; -K' q K'') mu_q |^2
+    S = (2J'+1)(2J''+1) | sum_v mu_v F_v sum_{K',K''} c'_{v,K'} c''_{K''} (-1)^{K'}
+                          (J' 1 J''; -K' q K'') e_q(axis_v) |^2
 
-with mu_0 = 1 (a axis = z) or mu_{+-1} = -+ 1/sqrt(2) (b axis = x). The relative Einstein
-coefficient within a band is A_rel = nu^3 S / (2J'+1), normalised to 1 for the
-strongest line of the band. No Herman-Wallis / Coriolis intensity corrections are
-applied (rigid-rotor transition moment).
+with F_v = 1 + kappa_v [J'(J'+1) - J''(J''+1)]/2 a Herman-Wallis factor. The line list
+gives A_rel = nu^3 S / (2J'+1) normalised to 1 for the strongest line of each band; the
+band of a line is the vibrational label of its upper level. The hot bands nu3-nu2 and
+nu1-nu2 use the same upper dyad, moment ratio and kappa with (010) as lower state.
 
-Nuclear spin: the two H nuclei make the rotational-vibrational levels ortho (weight 3)
-or para (weight 1). In a vibrational state of symmetry A1 ((000), (100), (010)) the
-levels with Ka + Kc odd are ortho; in a B2 state ((001)) those with Ka + Kc even are
-ortho. The list holds a boolean ``ortho`` column and ``g_upper = 2J'+1`` without the
-spin weight; comaspec.templates applies the ortho:para ratio.
+Nuclear spin: ortho (weight 3) levels have Ka + Kc odd in the A1 states (000), (010), (100)
+and Ka + Kc even in the B2 state (001). The list holds a boolean ``ortho`` column and
+``g_upper = 2J'+1`` without spin weight; comaspec.templates applies ortho:para.
+``E_rot_upper`` is measured from the 0_00 level of the upper vibrational state.
 
-``E_rot_upper`` is the rotational energy of the upper level measured from the 0_00
-level of its own vibrational state (the same zero for ortho and para).
+Constants and their provenance (linelists/h2o_constants.ecsv): (000) A, B, C and the
+quartic constants are De Lucia, Helminger & Kirchhoff (1974, J. Phys. Chem. Ref. Data 3,
+211), held fixed. Everything else -- (000) sextic terms, all (010), (100), (001) constants,
+the dyad coupling, mu_100/mu_001 and the Herman-Wallis kappas -- are *effective* values
+fitted by this script (``--refit``) to HITRAN2020 (Gordon et al. 2022, JQSRT 277, 107949):
+the lower level of each line is identified from its E'' and g'' = g_ns (2J''+1), J' from g',
+the upper level from the a/b-type selection rules and the energy E'' + nu; assignment and
+fit are iterated in increasing Ka. No published upper-state constants could be retrieved
+for this work (searches recorded in the commit report).
 
-Constants
----------
-All constants are read from ``linelists/h2o_constants.ecsv`` (one row per vibrational
-state) with their references; the script holds no physical constant.
+Accuracy against HITRAN (tests/test_h2o_lines.py): nu3 positions of all strong lines with
+J <= 6 within 0.5 cm-1; nu1 all strong J <= 3 lines and >= 80 % of J <= 6; nu3 relative
+296 K strengths median 2-3 %, worst 8 % for lines >= 30 % of the strongest; nu1 strengths
+only to ~20-45 %. Hot-band (nu3-nu2, nu1-nu2) positions agree with Villanueva et al. (2011,
+Icarus 216, 227) within 0.2 cm-1. Upper levels with J > 6 are extrapolations of the effective
+model (positions possibly off by several cm-1; they carry little weight below ~100 K).
 
 Usage
 -----
-``python linelists/build_h2o_lines.py`` rewrites ``linelists/h2o_lines.ecsv``.
-``python linelists/build_h2o_lines.py --check`` exits 1 if the committed file differs.
+``python linelists/build_h2o_lines.py`` rewrites ``linelists/h2o_lines.ecsv`` from
+``h2o_constants.ecsv``; ``--check`` compares instead of writing (exit 1 on difference);
+``--refit HITRAN_CSV`` first refits the effective constants (about 15 s).
 """
 
 import argparse
@@ -116,19 +130,39 @@ def watson_matrix(J, c):
     return H
 
 
-def _symmetry(vectors, J):
-    """Return (K parity, Wang sign) of each eigenvector column."""
-    K = np.arange(-J, J + 1)
-    weights = vectors**2
-    kpar = (weights[K % 2 == 1].sum(axis=0) > 0.5).astype(int)
-    mirror = vectors[::-1]          # c_{-K}
-    overlap = np.sum(vectors * mirror, axis=0)
-    wang = np.where(overlap >= 0, 1, -1)
-    return kpar, wang
+def _wang_blocks(J):
+    """Yield (Ka parity, Kc parity, U) for the four Wang blocks of one J.
+
+    U has orthonormal columns (|K> + s|-K>)/sqrt(2) (K > 0) or |0> in the basis
+    K = -J..J. In the I^r representation the + block of even K holds the levels with
+    Kc of the parity of J (it contains J_{0,J}); the + block of odd K holds Kc of the
+    other parity (it contains J_{1,J-1}, the upper level of the K = 1 doublet).
+    """
+    for kpar in (0, 1):
+        for sign in (1, -1):
+            columns = []
+            for K in range(kpar, J + 1, 2):
+                vec = np.zeros(2 * J + 1)
+                if K == 0:
+                    if sign < 0:
+                        continue
+                    vec[J] = 1.0
+                else:
+                    vec[J + K] = vec[J - K] = np.sqrt(0.5)
+                    vec[J - K] *= sign
+                columns.append(vec)
+            if not columns:
+                continue
+            kc_par = (J + (0 if sign > 0 else 1) + kpar) % 2
+            yield kpar, sign, kc_par, np.array(columns).T
 
 
 def levels_of_J(J, c):
     """Return energies, eigenvectors and (Ka, Kc) labels of one J.
+
+    The Hamiltonian is diagonalised separately in each Wang symmetry block, so
+    near-degenerate K-doublets never mix; inside a block the energy order is the
+    order of tau = Ka - Kc (no crossing between levels of one symmetry).
 
     Parameters
     ----------
@@ -140,35 +174,35 @@ def levels_of_J(J, c):
     Returns
     -------
     energy : numpy.ndarray
-        Rotational energies (cm^-1), ascending within the labelling used.
+        Rotational energies (cm^-1).
     vectors : numpy.ndarray
         Eigenvectors as columns (basis K = -J..J).
     ka, kc : numpy.ndarray of int
         Asymmetric-rotor labels.
     """
-    energy, vectors = np.linalg.eigh(watson_matrix(J, c))
-    rigid = {name: 0.0 for name in PARAMETERS}
-    rigid.update(A=c["A"], B=c["B"], C=c["C"])
-    r_energy, r_vectors = np.linalg.eigh(watson_matrix(J, rigid))
-    # rigid rotor: energy order is tau = Ka - Kc = -J..J
-    tau = np.arange(-J, J + 1)
-    r_ka = (tau + J + 1) // 2
-    r_kc = r_ka - tau
-    r_kpar, r_wang = _symmetry(r_vectors, J)
-    kpar, wang = _symmetry(vectors, J)
-    ka = np.empty(2 * J + 1, dtype=int)
-    kc = np.empty(2 * J + 1, dtype=int)
-    for p in (0, 1):
-        for w in (-1, 1):
-            mine = np.flatnonzero((kpar == p) & (wang == w))
-            ref = np.flatnonzero((r_kpar == p) & (r_wang == w))
-            if len(mine) != len(ref):
-                raise RuntimeError(f"symmetry blocks disagree at J={J}")
-            mine = mine[np.argsort(energy[mine])]
-            ref = ref[np.argsort(r_energy[ref])]
-            ka[mine] = r_ka[ref]
-            kc[mine] = r_kc[ref]
-    return energy, vectors, ka, kc
+    H = watson_matrix(J, c)
+    energies, vectors, kas, kcs = [], [], [], []
+    for kpar, _, kc_par, U in _wang_blocks(J):
+        e, v, labels = _block_levels(H, J, kpar, kc_par, U)
+        energies.extend(e)
+        vectors.append(U @ v)
+        kas.extend(lab[0] for lab in labels)
+        kcs.extend(lab[1] for lab in labels)
+    return (np.array(energies), np.hstack(vectors), np.array(kas), np.array(kcs))
+
+
+def _block_levels(H, J, kpar, kc_par, U):
+    """Diagonalise H in one Wang block; return energies, block eigenvectors, (Ka, Kc) labels."""
+    e, v = np.linalg.eigh(U.T @ H @ U)
+    labels = []
+    for ka in range(kpar, J + 1, 2):
+        for kc in (J - ka, J - ka + 1):
+            if 0 <= kc <= J and kc % 2 == kc_par:
+                labels.append((ka - kc, ka, kc))
+    labels.sort()
+    if len(labels) != len(e):
+        raise RuntimeError(f"Wang block size mismatch at J={J}")
+    return e, v, [lab[1:] for lab in labels]
 
 
 class State:
@@ -206,6 +240,121 @@ class State:
         """True if level ``key`` = (J, Ka, Kc) belongs to ortho-H2O."""
         odd = (key[1] + key[2]) % 2 == 1
         return (not odd) if self.name in B2_STATES else odd
+
+
+class _View:
+    """Levels of one vibrational state of a coupled set (same interface as State)."""
+
+    def __init__(self, name, constants):
+        self.name = name
+        self.constants = constants
+        self.levels = {}        # (J, Ka, Kc) -> (term value, eigenvector over both states)
+        self.zero = None
+
+    def e_rot(self, key):
+        """Rotational energy (cm^-1) of level ``key`` above this state's 0_00."""
+        return self.levels[key][0] - self.zero
+
+    def e_term(self, key):
+        """Term value (cm^-1) of level ``key`` above the (000) 0_00 level."""
+        return self.levels[key][0]
+
+    def ortho(self, key):
+        """True if level ``key`` = (J, Ka, Kc) belongs to ortho-H2O."""
+        odd = (key[1] + key[2]) % 2 == 1
+        return (not odd) if self.name in B2_STATES else odd
+
+
+def coriolis_matrix(J, coupling):
+    """c-axis Coriolis operator between an A1 and a B2 state in the |J,K> basis.
+
+    xi (J+ - J-)/2 + xi_J J^2 (J+ - J-)/2 + xi_K {Jz^2, (J+ - J-)/2}/2
+    + (eta + eta_J J^2) {Jz, Jx}: the operators of B2 symmetry i J_c and {J_a, J_b}
+    coupling K with K +- 1 (in the molecule-fixed frame J+ lowers K).
+    """
+    x = J * (J + 1.0)
+    n = 2 * J + 1
+    O = np.zeros((n, n))
+    for i, K in enumerate(range(-J, J + 1)):
+        if K - 1 >= -J:
+            O[i - 1, i] = 0.5 * np.sqrt(x - K * (K - 1.0))
+        if K + 1 <= J:
+            O[i + 1, i] = -0.5 * np.sqrt(x - K * (K + 1.0))
+    X = np.abs(O)                                   # J_b = (J+ + J-)/2
+    Kz = np.diag(np.arange(-J, J + 1, dtype=float))
+    Kz2 = Kz @ Kz
+    return (coupling["xi"] * O + coupling["xi_J"] * x * O
+            + 0.5 * coupling["xi_K"] * (Kz2 @ O + O @ Kz2)
+            + coupling.get("eta", 0.0) * (Kz @ X + X @ Kz)
+            + coupling.get("eta_J", 0.0) * x * (Kz @ X + X @ Kz))
+
+
+class Dyad:
+    """The Coriolis-coupled (100) and (001) states.
+
+    Per J the two Watson Hamiltonians (plus band origins) are coupled by
+    ``coriolis_matrix`` and diagonalised in the four symmetry blocks
+    {(100): Ka parity p, Wang sign s} + {(001): parity 1-p, sign -s}. Each eigenvector
+    takes the (state, Ka, Kc) label of the uncoupled level it overlaps most (a
+    one-to-one assignment, scipy.optimize.linear_sum_assignment).
+
+    Parameters
+    ----------
+    constants : dict
+        {"100": {...}, "001": {...}} Watson constants with E_v.
+    coupling : dict
+        Coriolis constants xi, xi_J, xi_K (cm^-1).
+    j_max : int
+        Highest J computed.
+    """
+
+    NAMES = ("100", "001")
+
+    def __init__(self, constants, coupling, j_max):
+        from scipy.optimize import linear_sum_assignment
+        self.views = {n: _View(n, constants[n]) for n in self.NAMES}
+        c1, c3 = constants["100"], constants["001"]
+        for J in range(j_max + 1):
+            n = 2 * J + 1
+            H1 = watson_matrix(J, c1) + c1["E_v"] * np.eye(n)
+            H3 = watson_matrix(J, c3) + c3["E_v"] * np.eye(n)
+            C = coriolis_matrix(J, coupling)
+            H = np.block([[H1, C], [C.T, H3]])
+            blocks1 = {(p, s): (kc, U) for p, s, kc, U in _wang_blocks(J)}
+            blocks3 = {(p, s): (kc, U) for p, s, kc, U in _wang_blocks(J)}
+            for (p, s), (kc1, U1) in blocks1.items():
+                part3 = blocks3.get((1 - p, -s))
+                e1, v1, lab1 = _block_levels(H1, J, p, kc1, U1)
+                if part3 is None:
+                    e3, v3, lab3, U3 = np.zeros(0), np.zeros((0, 0)), [], np.zeros((n, 0))
+                else:
+                    kc3, U3 = part3
+                    e3, v3, lab3 = _block_levels(H3, J, 1 - p, kc3, U3)
+                n1, n3 = U1.shape[1], U3.shape[1]
+                U = np.zeros((2 * n, n1 + n3))
+                U[:n, :n1] = U1
+                U[n:, n1:] = U3
+                e, v = np.linalg.eigh(U.T @ H @ U)
+                ref = np.zeros((n1 + n3, n1 + n3))
+                ref[:n1, :n1] = v1
+                ref[n1:, n1:] = v3
+                overlap = (ref.T @ v) ** 2           # [unperturbed, perturbed]
+                rows, cols = linear_sum_assignment(-overlap)
+                labels = [("100",) + tuple(l) for l in lab1] + [("001",) + tuple(l) for l in lab3]
+                for r, col in zip(rows, cols):
+                    name, ka, kc = labels[r]
+                    self.views[name].levels[(J, ka, kc)] = (float(e[col]), U @ v[:, col])
+            # blocks of (001) not reached above are those paired with absent (100) blocks
+            for (p, s), (kc3, U3) in blocks3.items():
+                if (1 - p, -s) in blocks1:
+                    continue
+                e3, v3, lab3 = _block_levels(H3, J, p, kc3, U3)
+                for i, (ka, kc) in enumerate(lab3):
+                    vec = np.zeros(2 * n)
+                    vec[n:] = U3 @ v3[:, i]
+                    self.views["001"].levels[(J, ka, kc)] = (float(e3[i]), vec)
+        for view in self.views.values():
+            view.zero = view.levels[(0, 0, 0)][0]
 
 
 # ---------------------------------------------------------------------------
@@ -257,11 +406,26 @@ def _coupling(Ju, Jl, axis):
     return M
 
 
-def line_strength(upper_key, upper_vec, lower_key, lower_vec, axis):
-    """Rotational line strength (sum over M) of one transition, unit transition moment."""
+def line_strength(upper_key, upper_vec, lower_key, lower_vec, axis, mu_ratio=None,
+                  kappa=(0.0, 0.0)):
+    """Rotational line strength (sum over M) of one transition.
+
+    For a single-state upper vector the transition moment is 1 along ``axis``. For a
+    (100)+(001) Dyad vector (twice as long) the (100) part carries a b-axis moment
+    ``mu_ratio`` and the (001) part an a-axis moment 1 (``axis`` is then ignored),
+    each multiplied by a Herman-Wallis factor 1 + kappa [J'(J'+1) - J''(J''+1)]/2
+    (``kappa`` = (kappa_100, kappa_001)).
+    """
     Ju, Jl = upper_key[0], lower_key[0]
-    amp = upper_vec @ _coupling(Ju, Jl, axis) @ lower_vec
-    return (2 * Ju + 1) * (2 * Jl + 1) * amp**2
+    n = 2 * Ju + 1
+    delta = 0.5 * (Ju * (Ju + 1) - Jl * (Jl + 1))
+    if len(upper_vec) == 2 * n:
+        amp = (mu_ratio * (1 + kappa[0] * delta)
+               * (upper_vec[:n] @ _coupling(Ju, Jl, "b") @ lower_vec)
+               + (1 + kappa[1] * delta) * (upper_vec[n:] @ _coupling(Ju, Jl, "a") @ lower_vec))
+    else:
+        amp = upper_vec @ _coupling(Ju, Jl, axis) @ lower_vec
+    return n * (2 * Jl + 1) * amp**2
 
 
 def allowed(upper_key, lower_key, axis):
@@ -287,7 +451,7 @@ def read_constants(path=CONSTANTS_FILE):
     return states, table.meta
 
 
-def band_lines(band, states, j_max=J_MAX):
+def band_lines(band, states, j_max=J_MAX, mu_ratio=0.0, kappa=(0.0, 0.0)):
     """Compute all lines of one band as a list of dicts."""
     up_name, low_name, axis = BANDS[band]
     up, low = states[up_name], states[low_name]
@@ -300,7 +464,7 @@ def band_lines(band, states, j_max=J_MAX):
                 continue
             if up.ortho(ukey) != low.ortho(lkey):
                 raise RuntimeError(f"{band}: ortho/para violated {ukey} -> {lkey}")
-            s = line_strength(ukey, uvec, lkey, lvec, axis)
+            s = line_strength(ukey, uvec, lkey, lvec, axis, mu_ratio, kappa)
             if s <= 0.0:
                 continue
             nu = up.e_term(ukey) - low.e_term(lkey)
@@ -323,13 +487,19 @@ def band_lines(band, states, j_max=J_MAX):
 def build_table(constants_path=CONSTANTS_FILE, bands=None):
     """Return the full line-list Table (all bands whose states have constants)."""
     constants, meta = read_constants(constants_path)
-    states = {name: State(name, c, J_MAX + 1) for name, c in constants.items()}
+    states = {name: State(name, c, J_MAX + 1) for name, c in constants.items()
+              if name not in Dyad.NAMES}
+    if "coupling_100_001" in meta:
+        states.update(Dyad(constants, meta["coupling_100_001"], J_MAX + 1).views)
+    mu_ratio = meta.get("mu_100_over_mu_001", 0.0)
+    hw = meta.get("herman_wallis", {})
+    kappa = (hw.get("kappa_100", 0.0), hw.get("kappa_001", 0.0))
     rows = []
     for band, (u, l, _) in BANDS.items():
         if bands is not None and band not in bands:
             continue
         if u in states and l in states:
-            rows.extend(band_lines(band, states))
+            rows.extend(band_lines(band, states, mu_ratio=mu_ratio, kappa=kappa))
     names = ("wavenumber", "band", "E_rot_upper", "g_upper", "ortho", "A_rel",
              "J_u", "Ka_u", "Kc_u", "J_l", "Ka_l", "Kc_l")
     table = Table(rows=[[r[n] for n in names] for r in rows], names=names)
@@ -346,11 +516,16 @@ def build_table(constants_path=CONSTANTS_FILE, bands=None):
     table.meta["bands"] = [b for b in BANDS if b in set(table["band"])]
     table.meta["made_by"] = "linelists/build_h2o_lines.py from linelists/h2o_constants.ecsv"
     table.meta["physics"] = (
-        "Watson A-reduced Hamiltonian (I^r) diagonalised per J; line strengths from the "
-        "asymmetric-rotor eigenvectors (a-type: nu3, nu3-nu2; b-type: nu1, nu1-nu2), rigid "
-        "transition moment; A_rel = nu^3 S / (2J'+1) normalised per band; g_upper = 2J'+1 "
-        "without nuclear spin; ortho column (weight 3 ortho, 1 para applied by templates); "
-        "E_rot_upper from the 0_00 level of the upper vibrational state.")
+        "Watson A-reduced Hamiltonian (I^r) diagonalised per J; (100)+(001) as a "
+        "Coriolis-coupled dyad; line strengths from the eigenvectors with a b-axis moment on "
+        "(100) and an a-axis moment on (001) (ratio and Herman-Wallis factors in "
+        "h2o_constants.ecsv); A_rel = nu^3 S / (2J'+1) normalised per band; band = "
+        "vibrational label of the upper level; g_upper = 2J'+1 without nuclear spin; ortho "
+        "column (weight 3 ortho, 1 para applied by templates); E_rot_upper from the 0_00 "
+        "level of the upper vibrational state.")
+    table.meta["constants"] = (
+        "h2o_constants.ecsv: (000) quartic set De Lucia et al. 1974; all other constants "
+        "effective values fitted to HITRAN2020 positions and strengths (see its provenance)")
     table.meta["references"] = dict(meta.get("references", {}))
     return table
 
@@ -360,11 +535,246 @@ def write(table, path=LINES_FILE):
     table.write(path, format="ascii.ecsv", overwrite=True)
 
 
+
+# ---------------------------------------------------------------------------
+# refit of the effective constants to assigned HITRAN line positions (--refit)
+# ---------------------------------------------------------------------------
+#
+# Which constants are held at their published values and which are fitted, per state.
+# The (000) quartic set is De Lucia et al. (1974); the sextic terms of (000) and all
+# constants of (010), (100) and (001) are effective values fitted here.
+FREE = {
+    "000": ("HJ", "HJK", "HKJ", "HK"),
+    "010": ("E_v", "A", "B", "C", "DJ", "DJK", "DK", "dJ", "dK", "HJK", "HKJ", "HK"),
+    "100": ("E_v", "A", "B", "C", "DJ", "DJK", "DK", "dJ", "dK", "HJK", "HKJ", "HK"),
+    "001": ("E_v", "A", "B", "C", "DJ", "DJK", "DK", "dJ", "dK", "HJK", "HKJ", "HK"),
+}
+FIT_J_MAX = 6            # levels used in the fits (lines that matter in comae have J' <= ~7)
+UPPER_AXIS = {"100": "b", "001": "a"}
+
+
+def _least_squares(state, constants, observed, free, j_max):
+    """Fit ``free`` constants of one state to observed term values; return (constants, residuals)."""
+    from scipy.optimize import least_squares
+    keys = sorted(observed)
+    target = np.array([observed[k] for k in keys])
+    x0 = np.array([constants[p] for p in free])
+
+    def residuals(x):
+        c = dict(constants)
+        c.update(zip(free, x))
+        st = State(state, c, j_max)
+        return np.array([st.e_term(k) for k in keys]) - target
+
+    result = least_squares(residuals, x0, x_scale=np.abs(x0) + 1e-7)
+    fitted = dict(constants)
+    fitted.update(zip(free, result.x))
+    return fitted, dict(zip(keys, residuals(result.x)))
+
+
+def _fit_dyad(constants, coupling, observed, free):
+    """Jointly fit (state, parameter) pairs of the (100)+(001) dyad to observed terms."""
+    from scipy.optimize import least_squares
+    targets = [(n, k, e) for n in UPPER_AXIS for k, e in sorted(observed[n].items())]
+
+    def unpack(x):
+        cons = {n: dict(c) for n, c in constants.items()}
+        coup = dict(coupling)
+        for (n, p), value in zip(free, x):
+            if n == "c":
+                coup[p] = value
+            else:
+                cons[n][p] = value
+        return cons, coup
+
+    def residuals(x):
+        cons, coup = unpack(x)
+        dyad = Dyad(cons, coup, FIT_J_MAX + 1)
+        return np.array([dyad.views[n].e_term(k) - e for n, k, e in targets])
+
+    x0 = np.array([coupling[p] if n == "c" else constants[n][p] for n, p in free])
+    scale = np.abs(x0) + np.array([0.1 if n == "c" else 1e-7 for n, _ in free])
+    result = least_squares(residuals, x0, x_scale=scale)
+    cons, coup = unpack(result.x)
+    return cons, coup, residuals(result.x)
+
+
+def _fit_moments(pairs, temperature=296.0):
+    """Fit mu(100)/mu(001) and the two Herman-Wallis constants to 296 K strengths.
+
+    Least squares on log strengths with a free overall scale; returns (ratio, kappa).
+    """
+    from scipy.optimize import least_squares
+    from astropy import constants as const
+    c2 = (const.h * const.c / const.k_B).to_value("cm K")
+    boltz = np.array([(3 if o else 1) * n * np.exp(-c2 * e / temperature)
+                      * (1 - np.exp(-c2 * n / temperature))
+                      for (_, _, _, _, _, n, e, o) in pairs])
+    observed = np.log([p[4] for p in pairs])
+
+    def residuals(x, ratio=None):
+        r = x[0] if ratio is None else ratio
+        kappa = x[-2:]
+        rot = np.array([line_strength(uk, uv, lk, lv, None, r, kappa)
+                        for uk, uv, lk, lv, *_ in pairs])
+        d = np.log(np.maximum(rot * boltz, 1e-300)) - observed
+        return d - d.mean()
+
+    grid = np.linspace(-1.0, 1.0, 41)
+    start = grid[np.argmin([np.sum(residuals(np.zeros(2), r) ** 2) for r in grid])]
+    best = least_squares(residuals, np.array([start, 0.0, 0.0]))
+    return float(best.x[0]), (float(best.x[1]), float(best.x[2]))
+
+
+def read_hitran_csv(path):
+    """Read the HITRAN CSV subset (nu, S296, E'', g', g'') used by --refit and the tests."""
+    with open(path) as handle:
+        body = [line for line in handle if not line.startswith("#")][1:]   # drop header
+    data = np.loadtxt(body, delimiter=",", usecols=(0, 1, 2, 3, 4), ndmin=2)
+    return data.T
+
+
+def _spin_weight(ortho):
+    return 3 if ortho else 1
+
+
+def assign_lower(states, e_lower, g_lower, tol):
+    """Return (state, level) of the model level nearest to E'' with matching g'' (or None)."""
+    best = None
+    for name, st in states.items():
+        for key in st.levels:
+            if _spin_weight(st.ortho(key)) * (2 * key[0] + 1) != g_lower:
+                continue
+            dev = abs(st.e_term(key) - e_lower)
+            if dev < tol and (best is None or dev < best[0]):
+                best = (dev, name, key)
+    return None if best is None else best[1:]
+
+
+def refit(hitran_path, constants_path=CONSTANTS_FILE):
+    """Refit the effective constants to HITRAN positions and rewrite h2o_constants.ecsv.
+
+    Assignment: the lower level of each line is the model level whose energy is
+    nearest to the tabulated E'' with matching g'' = g_ns (2J''+1); J' follows from g';
+    the upper level is the model level of J', same nuclear-spin species and a- or
+    b-type selection rules nearest to E'' + nu. Assignments and fits are iterated from
+    low J with shrinking tolerances.
+    """
+    table = Table.read(constants_path, format="ascii.ecsv")
+    constants, meta = read_constants(constants_path)
+    nu, s296, e_low, g_up, g_low = read_hitran_csv(hitran_path)
+    # 1. (000): E'' of the fundamental-band lines
+    schedule = ((4, 1.0), (6, 1.0), (FIT_J_MAX + 2, 0.6), (FIT_J_MAX + 2, 0.3))
+    for j_max, tol in schedule:
+        ground = State("000", constants["000"], j_max + 1)
+        observed = {}
+        for e, g in zip(e_low, g_low):
+            hit = assign_lower({"000": ground}, e, g, tol if e < 1000 else 10 * tol)
+            if hit and hit[1][0] <= j_max:
+                observed[hit[1]] = e
+        constants["000"], _ = _least_squares("000", constants["000"], observed, FREE["000"],
+                                             j_max + 1)
+    # 2. (010): E'' of the hot-band lines (E'' above the (010) origin)
+    for j_max, tol in ((1, 15.0), (2, 8.0), (3, 4.0), (4, 2.0), (6, 1.0), (FIT_J_MAX, 0.5),
+                       (FIT_J_MAX, 0.3)):
+        states = {n: State(n, constants[n], j_max + 2) for n in ("000", "010")}
+        observed = {}
+        for e, g in zip(e_low, g_low):
+            if e < constants["010"]["E_v"] - 1.0:
+                continue
+            hit = assign_lower(states, e, g, tol)
+            if hit and hit[0] == "010" and hit[1][0] <= j_max:
+                observed[hit[1]] = e
+        free = FREE["010"] if j_max >= 4 else ("E_v", "A", "B", "C")
+        constants["010"], _ = _least_squares("010", constants["010"], observed, free, j_max + 1)
+    # 3. (100) and (001): upper levels E'' + nu of lines from (000)
+    ground = State("000", constants["000"], FIT_J_MAX + 2)
+    lines, line_nu, line_s, line_e = [], [], [], []
+    for n, s, e, gu, gl in zip(nu, s296, e_low, g_up, g_low):
+        if s < 1e-23 or e > 1500.0:
+            continue
+        hit = assign_lower({"000": ground}, e, gl, 0.3)
+        if hit is None:
+            continue
+        key = hit[1]
+        ortho = ground.ortho(key)
+        j_up = (gu / _spin_weight(ortho) - 1) / 2
+        if j_up != int(j_up):
+            continue
+        lines.append((key, ortho, int(j_up), e + n))
+        line_nu.append(n)
+        line_s.append(s)
+        line_e.append(e)
+    # (100) + (001) as a Coriolis-coupled dyad, fitted jointly; Ka-progressive assignment
+    # start from the ground-state constants at the current band origins and a trial
+    # Coriolis constant (energies are even in xi, so the start must not be 0)
+    for name in UPPER_AXIS:
+        constants[name] = dict(constants["000"], E_v=round(constants[name]["E_v"], 1))
+    coupling = {"xi": 1.0, "xi_J": 0.0, "xi_K": 0.0, "eta": 0.01, "eta_J": 0.0}
+    for ka_max, tol in ((1, 3.0), (2, 3.0), (3, 2.0), (4, 2.0), (5, 2.0), (6, 2.0),
+                        (FIT_J_MAX, 1.0), (FIT_J_MAX, 0.5)):
+        dyad = Dyad(constants, coupling, FIT_J_MAX + 1)
+        observed = {n: {} for n in UPPER_AXIS}
+        for key, ortho, j_up, e_up in lines:
+            if j_up > FIT_J_MAX:
+                continue
+            best = None
+            for name, st in dyad.views.items():
+                for ukey in st.levels:
+                    if (ukey[0] != j_up or ukey[1] > ka_max or st.ortho(ukey) != ortho
+                            or not allowed(ukey, key, UPPER_AXIS[name])):
+                        continue
+                    dev = abs(st.e_term(ukey) - e_up)
+                    if dev < tol and (best is None or dev < best[0]):
+                        best = (dev, name, ukey)
+            if best:
+                observed[best[1]][best[2]] = e_up
+        if ka_max <= 2:
+            free = [(n, p) for n in UPPER_AXIS
+                    for p in ("E_v", "A", "B", "C", "DJ", "DJK", "dJ")] + [("c", "xi"), ("c", "eta")]
+        elif ka_max == 3:
+            free = [(n, p) for n in UPPER_AXIS for p in FREE[n][:9]] + [("c", "xi"), ("c", "eta")]
+        else:
+            free = ([(n, p) for n in UPPER_AXIS for p in FREE[n]]
+                    + [("c", "xi"), ("c", "xi_J"), ("c", "xi_K"), ("c", "eta"), ("c", "eta_J")])
+        constants, coupling, res = _fit_dyad(constants, coupling, observed, free)
+        print(f"dyad Ka<={ka_max} tol {tol}: {len(res)} levels, rms "
+              f"{np.sqrt(np.mean(np.square(res))):.3f} cm-1, max {np.max(np.abs(res)):.3f}")
+    table.meta["coupling_100_001"] = {k: float(f"{v:.10g}") for k, v in coupling.items()}
+    # 4. ratio of the (100) b-axis to the (001) a-axis transition moment: fitted to the
+    #    296 K strengths of the assigned strong lines (one free ratio and one scale)
+    dyad = Dyad(constants, coupling, FIT_J_MAX + 1)
+    pairs = []
+    for (key, ortho, j_up, e_up), n, s, e in zip(lines, line_nu, line_s, line_e):
+        if j_up > FIT_J_MAX or s < 1e-21:
+            continue
+        for name, view in dyad.views.items():
+            for ukey, (energy, vec) in view.levels.items():
+                if (ukey[0] == j_up and view.ortho(ukey) == ortho
+                        and allowed(ukey, key, UPPER_AXIS[name]) and abs(energy - e_up) < 0.3):
+                    pairs.append((ukey, vec, key, ground.levels[key][1], s, n, e, ortho))
+    mu_ratio, kappa = _fit_moments(pairs)
+    print(f"mu(100)/mu(001) = {mu_ratio:.4f}, kappa = {kappa} from {len(pairs)} lines")
+    table.meta["mu_100_over_mu_001"] = float(f"{mu_ratio:.6g}")
+    table.meta["herman_wallis"] = {"kappa_100": float(f"{kappa[0]:.6g}"),
+                                   "kappa_001": float(f"{kappa[1]:.6g}")}
+    for row in table:
+        for p in PARAMETERS:
+            row[p] = float(f"{constants[str(row['state'])][p]:.10g}")
+    table.write(constants_path, format="ascii.ecsv", overwrite=True)
+    return constants
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true",
                         help="compare with the committed file instead of writing it")
+    parser.add_argument("--refit", metavar="HITRAN_CSV",
+                        help="first refit the effective constants in h2o_constants.ecsv to "
+                             "the HITRAN line positions in this CSV")
     args = parser.parse_args(argv)
+    if args.refit:
+        refit(args.refit)
     table = build_table()
     if args.check:
         import io

@@ -1,0 +1,240 @@
+"""Tests of the H2O line list (linelists/h2o_lines.ecsv) and its generator.
+
+Independent references: HITRAN line positions, lower-state energies, g-factors and
+296 K strengths (shared file, no quantum labels), the per-line H2O hot-band positions
+of Villanueva et al. (2011, Icarus 216, 227, Table 2) and closed-form Honl-London
+factors of the symmetric-top limit.
+"""
+
+import importlib.util
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from astropy.table import Table
+
+REPO = Path(__file__).resolve().parents[1]
+HITRAN = ("hitran-linelists-spectr", "hitran_h2o_161_3300-4000cm.csv")
+C2 = 1.4387768775039337  # second radiation constant hc/k in cm K (CODATA 2018)
+
+
+def _load_builder():
+    spec = importlib.util.spec_from_file_location(
+        "build_h2o_lines", REPO / "linelists" / "build_h2o_lines.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def builder():
+    return _load_builder()
+
+
+@pytest.fixture(scope="module")
+def lines():
+    return Table.read(REPO / "linelists" / "h2o_lines.ecsv", format="ascii.ecsv")
+
+
+@pytest.fixture(scope="module")
+def ground(builder):
+    constants, _ = builder.read_constants()
+    return builder.State("000", constants["000"], 8)
+
+
+def test_regeneration_reproduces_committed_file(builder):
+    table = builder.build_table()
+    buffer = io.StringIO()
+    table.write(buffer, format="ascii.ecsv")
+    assert buffer.getvalue() == (REPO / "linelists" / "h2o_lines.ecsv").read_text()
+
+
+def test_file_is_small_and_has_all_bands(lines):
+    assert (REPO / "linelists" / "h2o_lines.ecsv").stat().st_size < 1_000_000
+    assert set(lines["band"]) == {"nu3", "nu1", "nu3-nu2", "nu1-nu2"}
+    for name in ("wavenumber", "E_rot_upper", "g_upper", "ortho", "A_rel"):
+        assert name in lines.colnames
+
+
+def test_selection_rules_spin_and_zero_point(lines):
+    dj = lines["J_u"] - lines["J_l"]
+    assert np.all(np.abs(dj) <= 1)
+    dka = (lines["Ka_u"] - lines["Ka_l"]) % 2
+    dkc = (lines["Kc_u"] - lines["Kc_l"]) % 2
+    a_type = np.isin(lines["band"], ["nu3", "nu3-nu2"])
+    assert np.all(dka[a_type] == 0) and np.all(dkc[a_type] == 1)
+    assert np.all(dka[~a_type] == 1) and np.all(dkc[~a_type] == 1)
+    assert np.all(lines["g_upper"] == 2 * lines["J_u"] + 1)
+    # ortho: Ka+Kc odd in A1 states (100); even in the B2 state (001)
+    odd = (lines["Ka_u"] + lines["Kc_u"]) % 2 == 1
+    from_001 = np.isin(lines["band"], ["nu3", "nu3-nu2"])
+    assert np.all(lines["ortho"][from_001] == ~odd[from_001])
+    assert np.all(lines["ortho"][~from_001] == odd[~from_001])
+    # lower level (A1 states 000 and 010): ortho if Ka''+Kc'' odd -> spin conserved
+    odd_low = (lines["Ka_l"] + lines["Kc_l"]) % 2 == 1
+    assert np.all(lines["ortho"] == odd_low)
+    assert np.all(lines["E_rot_upper"] >= 0)
+    zero = (lines["J_u"] == 0)
+    assert np.allclose(lines["E_rot_upper"][zero], 0.0)
+    for band in set(lines["band"]):
+        assert np.isclose(lines["A_rel"][lines["band"] == band].max(), 1.0)
+
+
+@pytest.mark.parametrize("axis", ["a", "b"])
+def test_line_strengths_match_honl_london_in_symmetric_top_limit(builder, axis):
+    """Prolate top (B = C): S must equal the closed-form Honl-London factors."""
+    c = {name: 0.0 for name in builder.PARAMETERS}
+    c.update(A=10.0, B=3.0, C=3.0)
+    for J in range(1, 5):
+        vec_l = np.eye(2 * J + 1)
+        for Jp in (J - 1, J, J + 1):
+            if Jp < 0:
+                continue
+            vec_u = np.eye(2 * Jp + 1)
+            for K in range(-J, J + 1):
+                dks = (0,) if axis == "a" else (1, -1)
+                for dk in dks:
+                    Kp = K + dk
+                    if abs(Kp) > Jp:
+                        continue
+                    s = builder.line_strength((Jp, 0, 0), vec_u[:, Kp + Jp], (J, 0, 0),
+                                              vec_l[:, K + J], axis)
+                    expected = _honl_london(J, K, Jp, Kp)
+                    if axis == "b":
+                        expected /= 2.0     # |mu_{+-1}|^2 = 1/2 for a unit moment along x
+                    assert s == pytest.approx(expected, rel=1e-10, abs=1e-12)
+
+
+def _honl_london(J, K, Jp, Kp):
+    """Honl-London factors (sum over M) for J,K -> J',K' (Herzberg 1945, ch. IV)."""
+    if Kp == K:
+        if Jp == J + 1:
+            return ((J + 1) ** 2 - K ** 2) / (J + 1)
+        if Jp == J:
+            return K ** 2 * (2 * J + 1) / (J * (J + 1)) if J > 0 else 0.0
+        return (J ** 2 - K ** 2) / J
+    d = Kp - K   # +-1; sign-symmetric formulas with K -> d*K
+    k = d * K
+    if Jp == J + 1:
+        return (J + 2 + k) * (J + 1 + k) / (2 * (J + 1))
+    if Jp == J:
+        return (J + 1 + k) * (J - k) * (2 * J + 1) / (2 * J * (J + 1))
+    return (J - 1 - k) * (J - k) / (2 * J)
+
+
+def test_ground_levels_match_hitran_lower_state_energies(shared_data, builder, ground):
+    """Every (000) level with J <= 4 appears among HITRAN's E'' within 0.08 cm-1."""
+    nu, s296, e_low, g_up, g_low = builder.read_hitran_csv(shared_data(*HITRAN))
+    known = np.unique(np.round(e_low, 4))
+    for key in ground.levels:
+        if key[0] > 4:
+            continue
+        e = ground.e_rot(key)
+        assert np.min(np.abs(known - e)) < 0.08, key
+    # the three lowest levels, quoted to the 4th decimal in HITRAN
+    for key, e in (((1, 0, 1), 23.7944), ((1, 1, 1), 37.1371), ((2, 0, 2), 70.0908)):
+        assert np.min(np.abs(known - e)) < 1e-3
+        assert ground.e_rot(key) == pytest.approx(e, abs=0.01)
+
+
+def _match_hitran(builder, shared_data, lines, ground, band, j_max, strong_fraction):
+    """Pair each strong model line (J', J'' <= j_max) with a HITRAN line of equal E'', g'', g'."""
+    nu, s296, e_low, g_up, g_low = builder.read_hitran_csv(shared_data(*HITRAN))
+    sel = (lines["band"] == band) & (lines["J_u"] <= j_max) & (lines["J_l"] <= j_max)
+    m = lines[sel]
+    e_l = np.array([ground.e_rot((r["J_l"], r["Ka_l"], r["Kc_l"])) for r in m])
+    gns = np.where(m["ortho"], 3, 1)
+    w = np.asarray(m["wavenumber"])
+    s_model = (gns * m["g_upper"] * m["A_rel"] / w ** 2 * np.exp(-C2 * e_l / 296.0)
+               * (1 - np.exp(-C2 * w / 296.0)))
+    # strong lines inside the window of the HITRAN file
+    strong = np.flatnonzero((s_model > strong_fraction * s_model.max())
+                            & (w > nu.min() + 0.5) & (w < nu.max() - 0.5))
+    pairs, missing = [], []
+    for i in strong:
+        cand = np.flatnonzero((np.abs(nu - w[i]) < 0.5) & (np.abs(e_low - e_l[i]) < 0.5)
+                              & (g_low == gns[i] * (2 * m["J_l"][i] + 1))
+                              & (g_up == gns[i] * (2 * m["J_u"][i] + 1)))
+        if len(cand):
+            pairs.append((s_model[i], s296[cand[np.argmax(s296[cand])]]))
+        else:
+            missing.append(tuple(int(m[n][i]) for n in ("J_u", "Ka_u", "Kc_u",
+                                                         "J_l", "Ka_l", "Kc_l")))
+    return np.array(pairs), missing, len(strong)
+
+
+@pytest.mark.parametrize("band, j_max", [("nu3", 6), ("nu1", 3)])
+def test_positions_all_strong_lines(shared_data, builder, lines, ground, band, j_max):
+    """Every strong line (>= 5 % of the band maximum at 296 K) lies within 0.5 cm-1 of
+    a HITRAN line with the same E'' (0.5 cm-1), g'' and g'."""
+    pairs, missing, n = _match_hitran(builder, shared_data, lines, ground, band, j_max, 0.05)
+    assert n > 30
+    assert missing == []
+
+
+def test_positions_nu1_most_strong_lines_j6(shared_data, builder, lines, ground):
+    """nu1, J', J'' <= 6: >= 80 % of the strong lines match (measured 84 %); the misses
+    are (100) levels with J' >= 4 perturbed by (020), which the dyad model omits."""
+    pairs, missing, n = _match_hitran(builder, shared_data, lines, ground, "nu1", 6, 0.05)
+    assert len(pairs) >= 0.8 * n
+    assert all(m[0] >= 4 for m in missing)
+
+
+def _relative_deviation(pairs):
+    model = pairs[:, 0] / pairs[:, 0].sum()
+    hitran = pairs[:, 1] / pairs[:, 1].sum()
+    return np.abs(model / hitran - 1)
+
+
+def test_nu3_relative_strengths_296K(shared_data, builder, lines, ground):
+    """nu3, J <= 6: relative 296 K strengths vs HITRAN after normalising on the sum.
+
+    Measured: lines >= 30 % of the strongest: median 1.7 %, worst 7.6 %;
+    lines >= 5 %: median 2.7 %, 90th percentile 10 %, worst 25 %.
+    """
+    pairs, _, _ = _match_hitran(builder, shared_data, lines, ground, "nu3", 6, 0.3)
+    dev = _relative_deviation(pairs)
+    assert len(pairs) >= 25
+    assert np.median(dev) < 0.03 and dev.max() < 0.10
+    pairs, _, _ = _match_hitran(builder, shared_data, lines, ground, "nu3", 6, 0.05)
+    dev = _relative_deviation(pairs)
+    assert len(pairs) >= 80
+    assert np.median(dev) < 0.04 and np.percentile(dev, 90) < 0.12 and dev.max() < 0.3
+
+
+def test_nu1_relative_strengths_296K(shared_data, builder, lines, ground):
+    """nu1 (weak, intensity borrowed through the Coriolis mixing): measured median 20 %,
+    worst 46 % for lines >= 20 % of the strongest -- far from the 5 % goal."""
+    pairs, _, _ = _match_hitran(builder, shared_data, lines, ground, "nu1", 6, 0.2)
+    dev = _relative_deviation(pairs)
+    assert len(pairs) >= 25
+    assert np.median(dev) < 0.3 and dev.max() < 0.6
+
+
+VILLANUEVA = [  # (band, upper, lower, nu) from the shared transcription of V11 Table 2
+    ("nu3-nu2", (1, 1, 1), (1, 1, 0)),
+    ("nu3-nu2", (0, 0, 0), (1, 0, 1)),
+    ("nu3-nu2", (2, 2, 0), (2, 2, 1)),
+    ("nu3-nu2", (2, 1, 2), (2, 1, 1)),
+    ("nu1-nu2", (2, 2, 1), (1, 1, 0)),
+]
+
+
+def test_hot_band_positions_match_villanueva2011(shared_data, lines):
+    path = shared_data("comet-gfactors-published", "villanueva_gfactor_validation_targets.csv")
+    table = Table.read(path, format="ascii.csv")
+    h2o = table[(table["species"] == "H2O") & np.isin(table["band"], ["(001)-(010)",
+                                                                       "(100)-(010)"])]
+    assert len(h2o) == 5
+    for row in h2o:
+        up, low = row["line"].split("-")
+        uq = tuple(int(x) for x in up[5:8])
+        lq = tuple(int(x) for x in low[5:8])
+        band = "nu3-nu2" if up.startswith("(001)") else "nu1-nu2"
+        sel = ((lines["band"] == band) & (lines["J_u"] == uq[0]) & (lines["Ka_u"] == uq[1])
+               & (lines["Kc_u"] == uq[2]) & (lines["J_l"] == lq[0])
+               & (lines["Ka_l"] == lq[1]) & (lines["Kc_l"] == lq[2]))
+        assert sel.sum() == 1, row["line"]
+        assert abs(lines["wavenumber"][sel][0] - row["nu_cm"]) < 0.5, row["line"]
+        assert bool(lines["ortho"][sel][0]) == (row["note"] == "ortho")
