@@ -194,5 +194,5 @@ def test_production_rates_table_and_plot(tmp_path):
     assert t["Q"].unit == u.one / u.s and list(t["species"]) == ["CO2", "H2O", "CO"]
     fig = fit.plot(tmp_path / "fit.png")
     assert (tmp_path / "fit.png").stat().st_size > 10000
-    assert len(fig.axes) == 4
+    assert len(fig.axes) == 6
     assert all(np.isfinite(r).all() for r in fit.residuals)

@@ -1,8 +1,8 @@
 """Figure (c): a coma fit — data, model, continuum, species components and residuals.
 
-One column per fitted wavelength window (e.g. the 2.7 µm and 4.5 µm regions), the
-spectrum on top and the normalised residuals (data − model)/σ below; each species'
-band is drawn on top of the continuum and labelled at its feature.
+One column per fitted wavelength window (e.g. the 2.7 µm and 4.5 µm regions); rows: the
+data with the model and its continuum; the continuum-subtracted data with each species'
+bands; the normalised residuals (data − model)/σ. Bands are labelled at their features.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def _window_columns(fit):
     return sorted(seen.values(), key=lambda w: w[1])
 
 
-def plot_fit(fit, path=None, *, width="double", aspect=0.55, flux_unit="W m-2 um-1", title=None):
+def plot_fit(fit, path=None, *, width="double", aspect=0.7, flux_unit="W m-2 um-1", title=None):
     """Draw a `comaspec.results.ComaFit`: data, model, components, residuals, bands labelled.
 
     Parameters
@@ -62,10 +62,10 @@ def plot_fit(fit, path=None, *, width="double", aspect=0.55, flux_unit="W m-2 um
         raise UsageError("the fit has no windows to draw")
     ratios = [hi - lo for _, lo, hi in columns]
     with use_style():
-        fig, axes = plt.subplots(2, len(columns), figsize=figure_size(width, aspect), squeeze=False,
-                                 sharex="col", gridspec_kw={"height_ratios": [3, 1], "width_ratios": ratios})
+        fig, axes = plt.subplots(3, len(columns), figsize=figure_size(width, aspect), squeeze=False,
+                                 sharex="col", gridspec_kw={"height_ratios": [3, 2, 1], "width_ratios": ratios})
         for k, (wname, lo, hi) in enumerate(columns):
-            top, bottom = axes[0, k], axes[1, k]
+            top, middle, bottom = axes[0, k], axes[1, k], axes[2, k]
             for comp in fit.components:
                 wl = comp["wavelength_um"]
                 sel = (wl >= lo) & (wl <= hi) & comp["good"]
@@ -80,15 +80,20 @@ def plot_fit(fit, path=None, *, width="double", aspect=0.55, flux_unit="W m-2 um
                 top.errorbar(wl[sel], data, yerr=err, fmt="o", ms=1.8, mew=0, elinewidth=0.5,
                              color=_DATA_COLOUR, label=label_data, zorder=2)
                 top.plot(wl[sel], cont, color=_CONT_COLOUR, ls="--", lw=0.8, label="continuum", zorder=3)
+                top.plot(wl[sel], model, color=_MODEL_COLOUR, lw=1.0, label="model", zorder=5)
+                # continuum-subtracted: each species' bands on their own
+                middle.errorbar(wl[sel], data - cont, yerr=err, fmt="o", ms=1.8, mew=0, elinewidth=0.5,
+                                color=_DATA_COLOUR, zorder=2)
                 for species, values in comp["species"].items():
                     values = values[sel] * scale
-                    if np.nanmax(np.abs(values)) <= 0:
+                    if not np.any(values):
                         continue
-                    top.plot(wl[sel], cont + values, color=SPECIES_COLOURS.get(species, "C0"), lw=0.8,
-                             label=species, zorder=4)
-                top.plot(wl[sel], model, color=_MODEL_COLOUR, lw=1.0, label="model", zorder=5)
+                    middle.plot(wl[sel], values, color=SPECIES_COLOURS.get(species, "C0"), lw=0.9,
+                                label=species, zorder=4)
+                middle.plot(wl[sel], model - cont, color=_MODEL_COLOUR, lw=0.6, ls=":", zorder=5)
                 resid = (comp["flux"][sel] - comp["model"][sel]) / comp["error"][sel]
                 bottom.plot(wl[sel], resid, "o", ms=1.8, mew=0, color=_DATA_COLOUR)
+            middle.axhline(0.0, color=_CONT_COLOUR, lw=0.4)
             bottom.axhline(0.0, color=_MODEL_COLOUR, lw=0.6)
             for s in (-3, 3):
                 bottom.axhline(s, color=_CONT_COLOUR, lw=0.4, ls=":")
@@ -96,9 +101,10 @@ def plot_fit(fit, path=None, *, width="double", aspect=0.55, flux_unit="W m-2 um
             _label_bands(top, fit, lo, hi)
             bottom.set_xlabel("wavelength (µm)")
         axes[0, 0].set_ylabel("flux density (W m$^{-2}$ µm$^{-1}$)" if flux_unit != "mJy" else "flux density (mJy)")
-        axes[1, 0].set_ylabel("(data − model)/σ")
+        axes[1, 0].set_ylabel("− continuum")
+        axes[2, 0].set_ylabel("(data − model)/σ")
         handles, labels = [], []
-        for ax in axes[0]:
+        for ax in (*axes[0], *axes[1]):
             for h, lab in zip(*ax.get_legend_handles_labels()):
                 if lab not in labels:
                     handles.append(h)
