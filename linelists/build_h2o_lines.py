@@ -28,7 +28,9 @@ nu1 and nu1-nu2 b-type; the mixing lends nu1 a-type intensity and vice versa)::
     S = (2J'+1)(2J''+1) | sum_v mu_v F_v sum_{K',K''} c'_{v,K'} c''_{K''} (-1)^{K'}
                           (J' 1 J''; -K' q K'') e_q(axis_v) |^2
 
-with F_v = 1 + kappa_v [J'(J'+1) - J''(J''+1)]/2 a Herman-Wallis factor. The line list
+with F_v = 1 + kappa_v [J'(J'+1) - J''(J''+1)]/2 a Herman-Wallis factor, and for the
+b-axis (100) moment also the K-analogue 1 + kappa_K (K'^2 - K''^2) (the operator
+kappa_K [Jz^2, phi_b]) applied to each symmetric-top matrix element. The line list
 gives A_rel = nu^3 S / (2J'+1) normalised to 1 for the strongest line of each band; the
 band of a line is the vibrational label of its upper level. The hot bands nu3-nu2 and
 nu1-nu2 use the same upper dyad, moment ratio and kappa with (010) as lower state.
@@ -41,17 +43,18 @@ and Ka + Kc even in the B2 state (001). The list holds a boolean ``ortho`` colum
 Constants and their provenance (linelists/h2o_constants.ecsv): (000) A, B, C and the
 quartic constants are De Lucia, Helminger & Kirchhoff (1974, J. Phys. Chem. Ref. Data 3,
 211), held fixed. Everything else -- (000) sextic terms, all (010), (100), (001) constants,
-the dyad coupling, mu_100/mu_001 and the Herman-Wallis kappas -- are *effective* values
+the dyad coupling, mu_100/mu_001 and the three Herman-Wallis kappas -- are *effective* values
 fitted by this script (``--refit``) to HITRAN2020 (Gordon et al. 2022, JQSRT 277, 107949):
 the lower level of each line is identified from its E'' and g'' = g_ns (2J''+1), J' from g',
 the upper level from the a/b-type selection rules and the energy E'' + nu; assignment and
 fit are iterated in increasing Ka. No published upper-state constants could be retrieved
 for this work (searches recorded in the commit report).
 
-Accuracy against HITRAN (tests/test_h2o_lines.py): nu3 positions of all strong lines with
-J <= 6 within 0.5 cm-1; nu1 all strong J <= 3 lines and >= 80 % of J <= 6; nu3 relative
-296 K strengths median 2-3 %, worst 8 % for lines >= 30 % of the strongest; nu1 strengths
-only to ~20-45 %. Hot-band (nu3-nu2, nu1-nu2) positions agree with Villanueva et al. (2011,
+Accuracy against HITRAN (tests/test_h2o_lines.py): positions of all strong (>= 5 % of the
+band maximum at 296 K) nu3 lines with J <= 6 and nu1 lines with J <= 3 within 0.5 cm-1;
+79 % of the strong nu1 lines with J <= 6 (misses: (100) levels J' >= 4 perturbed by (020)).
+Relative 296 K strengths of the strong lines (>= 20-30 % of the strongest): median 2 %,
+worst 8 % (nu3) and 9 % (nu1); lines down to 5 %: median 2-3 %, worst 12-15 %. Hot-band (nu3-nu2, nu1-nu2) positions agree with Villanueva et al. (2011,
 Icarus 216, 227) within 0.2 cm-1. Upper levels with J > 6 are extrapolations of the effective
 model (positions possibly off by several cm-1; they carry little weight below ~100 K).
 
@@ -406,22 +409,31 @@ def _coupling(Ju, Jl, axis):
     return M
 
 
+def _k_difference(Ju, Jl):
+    """Matrix of K'^2 - K''^2 over the basis K' = -Ju..Ju (rows), K'' = -Jl..Jl (columns)."""
+    ku = np.arange(-Ju, Ju + 1, dtype=float) ** 2
+    kl = np.arange(-Jl, Jl + 1, dtype=float) ** 2
+    return ku[:, None] - kl[None, :]
+
+
 def line_strength(upper_key, upper_vec, lower_key, lower_vec, axis, mu_ratio=None,
-                  kappa=(0.0, 0.0)):
+                  kappa=(0.0, 0.0, 0.0)):
     """Rotational line strength (sum over M) of one transition.
 
     For a single-state upper vector the transition moment is 1 along ``axis``. For a
     (100)+(001) Dyad vector (twice as long) the (100) part carries a b-axis moment
-    ``mu_ratio`` and the (001) part an a-axis moment 1 (``axis`` is then ignored),
-    each multiplied by a Herman-Wallis factor 1 + kappa [J'(J'+1) - J''(J''+1)]/2
-    (``kappa`` = (kappa_100, kappa_001)).
+    ``mu_ratio`` and the (001) part an a-axis moment 1 (``axis`` is then ignored). Both
+    moments carry a Herman-Wallis factor 1 + kappa_v [J'(J'+1) - J''(J''+1)]/2, and the
+    b-axis moment the K-analogue 1 + kappa_K (K'^2 - K''^2) (operator kappa_K [Jz^2, phi_b])
+    (``kappa`` = (kappa_100, kappa_001, kappa_K)).
     """
     Ju, Jl = upper_key[0], lower_key[0]
     n = 2 * Ju + 1
     delta = 0.5 * (Ju * (Ju + 1) - Jl * (Jl + 1))
     if len(upper_vec) == 2 * n:
-        amp = (mu_ratio * (1 + kappa[0] * delta)
-               * (upper_vec[:n] @ _coupling(Ju, Jl, "b") @ lower_vec)
+        kk = kappa[2] if len(kappa) > 2 else 0.0
+        b_op = _coupling(Ju, Jl, "b") * (1.0 + kk * _k_difference(Ju, Jl))
+        amp = (mu_ratio * (1 + kappa[0] * delta) * (upper_vec[:n] @ b_op @ lower_vec)
                + (1 + kappa[1] * delta) * (upper_vec[n:] @ _coupling(Ju, Jl, "a") @ lower_vec))
     else:
         amp = upper_vec @ _coupling(Ju, Jl, axis) @ lower_vec
@@ -451,7 +463,7 @@ def read_constants(path=CONSTANTS_FILE):
     return states, table.meta
 
 
-def band_lines(band, states, j_max=J_MAX, mu_ratio=0.0, kappa=(0.0, 0.0)):
+def band_lines(band, states, j_max=J_MAX, mu_ratio=0.0, kappa=(0.0, 0.0, 0.0)):
     """Compute all lines of one band as a list of dicts."""
     up_name, low_name, axis = BANDS[band]
     up, low = states[up_name], states[low_name]
@@ -493,7 +505,7 @@ def build_table(constants_path=CONSTANTS_FILE, bands=None):
         states.update(Dyad(constants, meta["coupling_100_001"], J_MAX + 1).views)
     mu_ratio = meta.get("mu_100_over_mu_001", 0.0)
     hw = meta.get("herman_wallis", {})
-    kappa = (hw.get("kappa_100", 0.0), hw.get("kappa_001", 0.0))
+    kappa = (hw.get("kappa_100", 0.0), hw.get("kappa_001", 0.0), hw.get("kappa_K_100", 0.0))
     rows = []
     for band, (u, l, _) in BANDS.items():
         if bands is not None and band not in bands:
@@ -602,28 +614,42 @@ def _fit_dyad(constants, coupling, observed, free):
 def _fit_moments(pairs, temperature=296.0):
     """Fit mu(100)/mu(001) and the two Herman-Wallis constants to 296 K strengths.
 
-    Least squares on log strengths with a free overall scale; returns (ratio, kappa).
+    Least squares on log strengths with a free scale per band (lines from (100) and from
+    (001) upper levels), so only the line patterns within each band constrain the
+    parameters; returns (ratio, kappa).
     """
     from scipy.optimize import least_squares
     from astropy import constants as const
     c2 = (const.h * const.c / const.k_B).to_value("cm K")
     boltz = np.array([(3 if o else 1) * n * np.exp(-c2 * e / temperature)
                       * (1 - np.exp(-c2 * n / temperature))
-                      for (_, _, _, _, _, n, e, o) in pairs])
+                      for (_, _, _, _, _, n, e, o, _) in pairs])
+    band = np.array([p[8] == "100" for p in pairs])
     observed = np.log([p[4] for p in pairs])
 
     def residuals(x, ratio=None):
         r = x[0] if ratio is None else ratio
-        kappa = x[-2:]
+        kappa = x[1:]
         rot = np.array([line_strength(uk, uv, lk, lv, None, r, kappa)
                         for uk, uv, lk, lv, *_ in pairs])
         d = np.log(np.maximum(rot * boltz, 1e-300)) - observed
-        return d - d.mean()
+        # a free scale per band: only the within-band patterns constrain the fit
+        return np.where(band, d - d[band].mean(), d - d[~band].mean())
 
     grid = np.linspace(-1.0, 1.0, 41)
-    start = grid[np.argmin([np.sum(residuals(np.zeros(2), r) ** 2) for r in grid])]
-    best = least_squares(residuals, np.array([start, 0.0, 0.0]))
-    return float(best.x[0]), (float(best.x[1]), float(best.x[2]))
+    start = grid[np.argmin([np.sum(residuals(np.zeros(4), r) ** 2) for r in grid])]
+    best = least_squares(residuals, np.array([start, 0.0, 0.0, 0.0]))
+    return float(best.x[0]), tuple(float(v) for v in best.x[1:])
+
+
+def _band_origins():
+    """H2O band origins (cm^-1) from linelists/bands.ecsv, used only as fit start values."""
+    bands = Table.read(HERE / "bands.ecsv", format="ascii.ecsv")
+    out = {}
+    for row in bands:
+        if row["species"] == "H2O" and str(row["band"]) not in out:
+            out[str(row["band"])] = float(row["center_cm"])
+    return out
 
 
 def read_hitran_csv(path):
@@ -663,6 +689,14 @@ def refit(hitran_path, constants_path=CONSTANTS_FILE):
     table = Table.read(constants_path, format="ascii.ecsv")
     constants, meta = read_constants(constants_path)
     nu, s296, e_low, g_up, g_low = read_hitran_csv(hitran_path)
+    # Starting point independent of earlier fits (so a refit is reproducible): the
+    # published (000) quartic set, zero sextic terms, and for (010), (100), (001) the
+    # ground-state constants at the band origins of linelists/bands.ecsv.
+    origins = _band_origins()
+    constants["000"].update(HJ=0.0, HJK=0.0, HKJ=0.0, HK=0.0)
+    for name, e_v in (("100", origins["nu1"]), ("001", origins["nu3"]),
+                      ("010", origins["nu3"] - origins["nu3-nu2"])):
+        constants[name] = dict(constants["000"], E_v=e_v)
     # 1. (000): E'' of the fundamental-band lines
     schedule = ((4, 1.0), (6, 1.0), (FIT_J_MAX + 2, 0.6), (FIT_J_MAX + 2, 0.3))
     for j_max, tol in schedule:
@@ -709,7 +743,7 @@ def refit(hitran_path, constants_path=CONSTANTS_FILE):
     # start from the ground-state constants at the current band origins and a trial
     # Coriolis constant (energies are even in xi, so the start must not be 0)
     for name in UPPER_AXIS:
-        constants[name] = dict(constants["000"], E_v=round(constants[name]["E_v"], 1))
+        constants[name] = dict(constants["000"], E_v=constants[name]["E_v"])
     coupling = {"xi": 1.0, "xi_J": 0.0, "xi_K": 0.0, "eta": 0.01, "eta_J": 0.0}
     for ka_max, tol in ((1, 3.0), (2, 3.0), (3, 2.0), (4, 2.0), (5, 2.0), (6, 2.0),
                         (FIT_J_MAX, 1.0), (FIT_J_MAX, 0.5)):
@@ -752,12 +786,13 @@ def refit(hitran_path, constants_path=CONSTANTS_FILE):
             for ukey, (energy, vec) in view.levels.items():
                 if (ukey[0] == j_up and view.ortho(ukey) == ortho
                         and allowed(ukey, key, UPPER_AXIS[name]) and abs(energy - e_up) < 0.3):
-                    pairs.append((ukey, vec, key, ground.levels[key][1], s, n, e, ortho))
+                    pairs.append((ukey, vec, key, ground.levels[key][1], s, n, e, ortho, name))
     mu_ratio, kappa = _fit_moments(pairs)
     print(f"mu(100)/mu(001) = {mu_ratio:.4f}, kappa = {kappa} from {len(pairs)} lines")
     table.meta["mu_100_over_mu_001"] = float(f"{mu_ratio:.6g}")
     table.meta["herman_wallis"] = {"kappa_100": float(f"{kappa[0]:.6g}"),
-                                   "kappa_001": float(f"{kappa[1]:.6g}")}
+                                   "kappa_001": float(f"{kappa[1]:.6g}"),
+                                   "kappa_K_100": float(f"{kappa[2]:.6g}")}
     for row in table:
         for p in PARAMETERS:
             row[p] = float(f"{constants[str(row['state'])][p]:.10g}")
