@@ -196,3 +196,14 @@ def test_production_rates_table_and_plot(tmp_path):
     assert (tmp_path / "fit.png").stat().st_size > 10000
     assert len(fig.axes) == 6
     assert all(np.isfinite(r).all() for r in fit.residuals)
+
+
+def test_per_species_and_fixed_per_species_trot():
+    spec = _spec(error=2e-19, seed=13, T={"CO2": 30.0, "H2O": 70.0, "CO": 50.0})
+    fit = fit_coma(spec, GEO, AP, per_species_T_rot=True, fit_shift=False)
+    assert fit.species["CO2"].T_rot == pytest.approx(30.0, abs=4 * fit.species["CO2"].extra["T_rot_err_K"] + 0.5)
+    assert fit.species["CO2"].T_rot != fit.species["H2O"].T_rot
+    fixed = fit_coma(spec, GEO, AP, T_rot={"CO2": 30.0, "H2O": 70.0, "CO": 50.0}, fit_shift=False)
+    assert fixed.species["H2O"].T_rot == 70.0 and fixed.species["H2O"].extra["T_rot_fitted"] is False
+    with pytest.raises(UsageError):
+        fit_coma(spec, GEO, AP, T_rot={"CO2": 30.0})
