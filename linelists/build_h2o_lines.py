@@ -15,7 +15,8 @@ four Wang symmetry blocks (K parity x sign of the |K> +- |-K> combination)::
 Inside one block the energy order is the order of tau = Ka - Kc, which gives the
 J_{Ka,Kc} labels. (000) and (010) are single states. (100) and (001) are strongly mixed by
 Coriolis coupling (the (001) K levels lie near the (100) K+1 levels), so they are treated
-as a dyad: both Watson matrices plus the coupling operators of B2 symmetry
+as a dyad (as are (110) and (011), upper states of the 2.7 um hot bands from (010)): both
+Watson matrices plus the coupling operators of B2 symmetry
 (xi + xi_J J^2) i J_c + xi_K {Jz^2, i J_c}/2 + (eta + eta_J J^2) {J_a, J_b} (dK = +-1),
 diagonalised together; each eigenvector keeps the label of the uncoupled level it overlaps
 most. Levels of (020), which perturb (100) at J >= 4-5, are not included.
@@ -33,7 +34,10 @@ b-axis (100) moment also the K-analogue 1 + kappa_K (K'^2 - K''^2) (the operator
 kappa_K [Jz^2, phi_b]) applied to each symmetric-top matrix element. The line list
 gives A_rel = nu^3 S / (2J'+1) normalised to 1 for the strongest line of each band; the
 band of a line is the vibrational label of its upper level. The hot bands nu3-nu2 and
-nu1-nu2 use the same upper dyad, moment ratio and kappa with (010) as lower state.
+nu1-nu2 use the same upper dyad, moment ratio and kappa with (010) as lower state; the hot
+band nu2+nu3-nu2 ((011)-(010), a-type) uses the (110)+(011) dyad with the same moment ratio
+and kappas. The hot band nu1+nu3-nu1 ((101)-(100)) is not computed (its lines are not in
+the 296 K HITRAN data used for the fit); comaspec.templates places it from the nu3 pattern.
 
 Nuclear spin: ortho (weight 3) levels have Ka + Kc odd in the A1 states (000), (010), (100)
 and Ka + Kc even in the B2 state (001). The list holds a boolean ``ortho`` column and
@@ -43,7 +47,8 @@ and Ka + Kc even in the B2 state (001). The list holds a boolean ``ortho`` colum
 Constants and their provenance (linelists/h2o_constants.ecsv): (000) A, B, C and the
 quartic constants are De Lucia, Helminger & Kirchhoff (1974, J. Phys. Chem. Ref. Data 3,
 211), held fixed. Everything else -- (000) sextic terms, all (010), (100), (001) constants,
-the dyad coupling, mu_100/mu_001 and the three Herman-Wallis kappas -- are *effective* values
+(110), (011), the two dyad couplings, mu_100/mu_001 and the three Herman-Wallis kappas --
+are *effective* values
 fitted by this script (``--refit``) to HITRAN2020 (Gordon et al. 2022, JQSRT 277, 107949):
 the lower level of each line is identified from its E'' and g'' = g_ns (2J''+1), J' from g',
 the upper level from the a/b-type selection rules and the energy E'' + nu; assignment and
@@ -54,7 +59,9 @@ Accuracy against HITRAN (tests/test_h2o_lines.py): positions of all strong (>= 5
 band maximum at 296 K) nu3 lines with J <= 6 and nu1 lines with J <= 3 within 0.5 cm-1;
 79 % of the strong nu1 lines with J <= 6 (misses: (100) levels J' >= 4 perturbed by (020)).
 Relative 296 K strengths of the strong lines (>= 20-30 % of the strongest): median 2 %,
-worst 8 % (nu3) and 9 % (nu1); lines down to 5 %: median 2-3 %, worst 12-15 %. Hot-band (nu3-nu2, nu1-nu2) positions agree with Villanueva et al. (2011,
+worst 8 % (nu3) and 9 % (nu1); lines down to 5 %: median 2-3 %, worst 12-15 %.
+nu2+nu3-nu2: all strong J <= 6 lines within 0.5 cm-1; relative strengths (not fitted to
+this band) median 3-4 %, worst 8.5 % (lines >= 20 %). Hot-band (nu3-nu2, nu1-nu2) positions agree with Villanueva et al. (2011,
 Icarus 216, 227) within 0.2 cm-1. Upper levels with J > 6 are extrapolations of the effective
 model (positions possibly off by several cm-1; they carry little weight below ~100 K).
 
@@ -86,9 +93,14 @@ BANDS = {
     "nu1": ("100", "000", "b"),
     "nu3-nu2": ("001", "010", "a"),
     "nu1-nu2": ("100", "010", "b"),
+    "nu2+nu3-nu2": ("011", "010", "a"),
 }
+# Coriolis-coupled pairs (A1 state, B2 state) and the meta key of their coupling constants
+DYADS = {("100", "001"): "coupling_100_001", ("110", "011"): "coupling_110_011"}
+# transition-moment axis of each upper state (b: A1 states, a: B2 states)
+AXIS = {"100": "b", "001": "a", "110": "b", "011": "a"}
 # vibrational states of B2 symmetry (odd v3): ortho/para assignment of K-levels flips
-B2_STATES = ("001",)
+B2_STATES = ("001", "011")
 
 J_MAX = 12            # highest J' written to the list
 E_ROT_MAX = 2500.0    # cm^-1: upper levels above this are irrelevant below ~150 K
@@ -293,7 +305,7 @@ def coriolis_matrix(J, coupling):
 
 
 class Dyad:
-    """The Coriolis-coupled (100) and (001) states.
+    """A Coriolis-coupled pair of an A1 and a B2 state, e.g. (100) and (001).
 
     Per J the two Watson Hamiltonians (plus band origins) are coupled by
     ``coriolis_matrix`` and diagonalised in the four symmetry blocks
@@ -304,19 +316,21 @@ class Dyad:
     Parameters
     ----------
     constants : dict
-        {"100": {...}, "001": {...}} Watson constants with E_v.
+        {state: {...}} Watson constants with E_v (must hold both ``names``).
     coupling : dict
         Coriolis constants xi, xi_J, xi_K (cm^-1).
     j_max : int
         Highest J computed.
+    names : tuple of str
+        (A1 state, B2 state).
     """
 
-    NAMES = ("100", "001")
-
-    def __init__(self, constants, coupling, j_max):
+    def __init__(self, constants, coupling, j_max, names=("100", "001")):
         from scipy.optimize import linear_sum_assignment
-        self.views = {n: _View(n, constants[n]) for n in self.NAMES}
-        c1, c3 = constants["100"], constants["001"]
+        a1, b2 = names
+        self.names = names
+        self.views = {n: _View(n, constants[n]) for n in names}
+        c1, c3 = constants[a1], constants[b2]
         for J in range(j_max + 1):
             n = 2 * J + 1
             H1 = watson_matrix(J, c1) + c1["E_v"] * np.eye(n)
@@ -343,7 +357,7 @@ class Dyad:
                 ref[n1:, n1:] = v3
                 overlap = (ref.T @ v) ** 2           # [unperturbed, perturbed]
                 rows, cols = linear_sum_assignment(-overlap)
-                labels = [("100",) + tuple(l) for l in lab1] + [("001",) + tuple(l) for l in lab3]
+                labels = [(a1,) + tuple(l) for l in lab1] + [(b2,) + tuple(l) for l in lab3]
                 for r, col in zip(rows, cols):
                     name, ka, kc = labels[r]
                     self.views[name].levels[(J, ka, kc)] = (float(e[col]), U @ v[:, col])
@@ -355,7 +369,7 @@ class Dyad:
                 for i, (ka, kc) in enumerate(lab3):
                     vec = np.zeros(2 * n)
                     vec[n:] = U3 @ v3[:, i]
-                    self.views["001"].levels[(J, ka, kc)] = (float(e3[i]), vec)
+                    self.views[b2].levels[(J, ka, kc)] = (float(e3[i]), vec)
         for view in self.views.values():
             view.zero = view.levels[(0, 0, 0)][0]
 
@@ -499,10 +513,12 @@ def band_lines(band, states, j_max=J_MAX, mu_ratio=0.0, kappa=(0.0, 0.0, 0.0)):
 def build_table(constants_path=CONSTANTS_FILE, bands=None):
     """Return the full line-list Table (all bands whose states have constants)."""
     constants, meta = read_constants(constants_path)
+    coupled = {n for pair in DYADS for n in pair}
     states = {name: State(name, c, J_MAX + 1) for name, c in constants.items()
-              if name not in Dyad.NAMES}
-    if "coupling_100_001" in meta:
-        states.update(Dyad(constants, meta["coupling_100_001"], J_MAX + 1).views)
+              if name not in coupled}
+    for pair, key in DYADS.items():
+        if key in meta and all(n in constants for n in pair):
+            states.update(Dyad(constants, meta[key], J_MAX + 1, pair).views)
     mu_ratio = meta.get("mu_100_over_mu_001", 0.0)
     hw = meta.get("herman_wallis", {})
     kappa = (hw.get("kappa_100", 0.0), hw.get("kappa_001", 0.0), hw.get("kappa_K_100", 0.0))
@@ -555,14 +571,16 @@ def write(table, path=LINES_FILE):
 # Which constants are held at their published values and which are fitted, per state.
 # The (000) quartic set is De Lucia et al. (1974); the sextic terms of (000) and all
 # constants of (010), (100) and (001) are effective values fitted here.
+_UPPER = ("E_v", "A", "B", "C", "DJ", "DJK", "DK", "dJ", "dK", "HJK", "HKJ", "HK")
 FREE = {
     "000": ("HJ", "HJK", "HKJ", "HK"),
+    "110": _UPPER,
+    "011": _UPPER,
     "010": ("E_v", "A", "B", "C", "DJ", "DJK", "DK", "dJ", "dK", "HJK", "HKJ", "HK"),
     "100": ("E_v", "A", "B", "C", "DJ", "DJK", "DK", "dJ", "dK", "HJK", "HKJ", "HK"),
     "001": ("E_v", "A", "B", "C", "DJ", "DJK", "DK", "dJ", "dK", "HJK", "HKJ", "HK"),
 }
 FIT_J_MAX = 6            # levels used in the fits (lines that matter in comae have J' <= ~7)
-UPPER_AXIS = {"100": "b", "001": "a"}
 
 
 def _least_squares(state, constants, observed, free, j_max):
@@ -584,10 +602,10 @@ def _least_squares(state, constants, observed, free, j_max):
     return fitted, dict(zip(keys, residuals(result.x)))
 
 
-def _fit_dyad(constants, coupling, observed, free):
-    """Jointly fit (state, parameter) pairs of the (100)+(001) dyad to observed terms."""
+def _fit_dyad(constants, coupling, observed, free, names):
+    """Jointly fit (state, parameter) pairs of a dyad to observed term values."""
     from scipy.optimize import least_squares
-    targets = [(n, k, e) for n in UPPER_AXIS for k, e in sorted(observed[n].items())]
+    targets = [(n, k, e) for n in names for k, e in sorted(observed[n].items())]
 
     def unpack(x):
         cons = {n: dict(c) for n, c in constants.items()}
@@ -601,7 +619,7 @@ def _fit_dyad(constants, coupling, observed, free):
 
     def residuals(x):
         cons, coup = unpack(x)
-        dyad = Dyad(cons, coup, FIT_J_MAX + 1)
+        dyad = Dyad(cons, coup, FIT_J_MAX + 1, names)
         return np.array([dyad.views[n].e_term(k) - e for n, k, e in targets])
 
     x0 = np.array([coupling[p] if n == "c" else constants[n][p] for n, p in free])
@@ -640,6 +658,53 @@ def _fit_moments(pairs, temperature=296.0):
     start = grid[np.argmin([np.sum(residuals(np.zeros(4), r) ** 2) for r in grid])]
     best = least_squares(residuals, np.array([start, 0.0, 0.0, 0.0]))
     return float(best.x[0]), tuple(float(v) for v in best.x[1:])
+
+
+def _fit_dyad_to_lines(constants, coupling, names, lines, log=print):
+    """Assign lines to the levels of a dyad and fit it, Ka-progressively.
+
+    ``lines`` holds (lower level, ortho, J', E'' + nu) of lines whose lower level is
+    known; the upper level is the dyad level of J', same spin and allowed by the a/b
+    selection rules of its state that is nearest in energy (within the tolerance).
+    """
+    for name in names:
+        constants[name] = dict(constants[name])
+    for ka_max, tol in ((1, 3.0), (2, 3.0), (3, 2.0), (4, 2.0), (5, 2.0), (6, 2.0),
+                        (FIT_J_MAX, 1.0), (FIT_J_MAX, 0.5)):
+        observed = _assign_upper(Dyad(constants, coupling, FIT_J_MAX + 1, names), lines,
+                                 ka_max, tol)
+        if ka_max <= 2:
+            free = [(n, p) for n in names
+                    for p in ("E_v", "A", "B", "C", "DJ", "DJK", "dJ")] + [("c", "xi"), ("c", "eta")]
+        elif ka_max == 3:
+            free = [(n, p) for n in names for p in FREE[n][:9]] + [("c", "xi"), ("c", "eta")]
+        else:
+            free = ([(n, p) for n in names for p in FREE[n]]
+                    + [("c", "xi"), ("c", "xi_J"), ("c", "xi_K"), ("c", "eta"), ("c", "eta_J")])
+        constants, coupling, res = _fit_dyad(constants, coupling, observed, free, names)
+        log(f"{names} Ka<={ka_max} tol {tol}: {len(res)} levels, rms "
+            f"{np.sqrt(np.mean(np.square(res))):.3f} cm-1, max {np.max(np.abs(res)):.3f}")
+    return constants, coupling
+
+
+def _assign_upper(dyad, lines, ka_max, tol):
+    """{state: {level: E'' + nu}} for the lines whose nearest allowed dyad level is within tol."""
+    observed = {n: {} for n in dyad.names}
+    for key, ortho, j_up, e_up in lines:
+        if j_up > FIT_J_MAX:
+            continue
+        best = None
+        for name, st in dyad.views.items():
+            for ukey in st.levels:
+                if (ukey[0] != j_up or ukey[1] > ka_max or st.ortho(ukey) != ortho
+                        or not allowed(ukey, key, AXIS[name])):
+                    continue
+                dev = abs(st.e_term(ukey) - e_up)
+                if dev < tol and (best is None or dev < best[0]):
+                    best = (dev, name, ukey)
+        if best:
+            observed[best[1]][best[2]] = e_up
+    return observed
 
 
 def _band_origins():
@@ -740,40 +805,12 @@ def refit(hitran_path, constants_path=CONSTANTS_FILE):
         line_s.append(s)
         line_e.append(e)
     # (100) + (001) as a Coriolis-coupled dyad, fitted jointly; Ka-progressive assignment
-    # start from the ground-state constants at the current band origins and a trial
-    # Coriolis constant (energies are even in xi, so the start must not be 0)
-    for name in UPPER_AXIS:
+    # start: fitted ground-state constants at the band origins, trial Coriolis constants
+    # (energies are even in xi, so the start must not be 0)
+    for name in ("100", "001"):
         constants[name] = dict(constants["000"], E_v=constants[name]["E_v"])
     coupling = {"xi": 1.0, "xi_J": 0.0, "xi_K": 0.0, "eta": 0.01, "eta_J": 0.0}
-    for ka_max, tol in ((1, 3.0), (2, 3.0), (3, 2.0), (4, 2.0), (5, 2.0), (6, 2.0),
-                        (FIT_J_MAX, 1.0), (FIT_J_MAX, 0.5)):
-        dyad = Dyad(constants, coupling, FIT_J_MAX + 1)
-        observed = {n: {} for n in UPPER_AXIS}
-        for key, ortho, j_up, e_up in lines:
-            if j_up > FIT_J_MAX:
-                continue
-            best = None
-            for name, st in dyad.views.items():
-                for ukey in st.levels:
-                    if (ukey[0] != j_up or ukey[1] > ka_max or st.ortho(ukey) != ortho
-                            or not allowed(ukey, key, UPPER_AXIS[name])):
-                        continue
-                    dev = abs(st.e_term(ukey) - e_up)
-                    if dev < tol and (best is None or dev < best[0]):
-                        best = (dev, name, ukey)
-            if best:
-                observed[best[1]][best[2]] = e_up
-        if ka_max <= 2:
-            free = [(n, p) for n in UPPER_AXIS
-                    for p in ("E_v", "A", "B", "C", "DJ", "DJK", "dJ")] + [("c", "xi"), ("c", "eta")]
-        elif ka_max == 3:
-            free = [(n, p) for n in UPPER_AXIS for p in FREE[n][:9]] + [("c", "xi"), ("c", "eta")]
-        else:
-            free = ([(n, p) for n in UPPER_AXIS for p in FREE[n]]
-                    + [("c", "xi"), ("c", "xi_J"), ("c", "xi_K"), ("c", "eta"), ("c", "eta_J")])
-        constants, coupling, res = _fit_dyad(constants, coupling, observed, free)
-        print(f"dyad Ka<={ka_max} tol {tol}: {len(res)} levels, rms "
-              f"{np.sqrt(np.mean(np.square(res))):.3f} cm-1, max {np.max(np.abs(res)):.3f}")
+    constants, coupling = _fit_dyad_to_lines(constants, coupling, ("100", "001"), lines)
     table.meta["coupling_100_001"] = {k: float(f"{v:.10g}") for k, v in coupling.items()}
     # 4. ratio of the (100) b-axis to the (001) a-axis transition moment: fitted to the
     #    296 K strengths of the assigned strong lines (one free ratio and one scale)
@@ -785,7 +822,7 @@ def refit(hitran_path, constants_path=CONSTANTS_FILE):
         for name, view in dyad.views.items():
             for ukey, (energy, vec) in view.levels.items():
                 if (ukey[0] == j_up and view.ortho(ukey) == ortho
-                        and allowed(ukey, key, UPPER_AXIS[name]) and abs(energy - e_up) < 0.3):
+                        and allowed(ukey, key, AXIS[name]) and abs(energy - e_up) < 0.3):
                     pairs.append((ukey, vec, key, ground.levels[key][1], s, n, e, ortho, name))
     mu_ratio, kappa = _fit_moments(pairs)
     print(f"mu(100)/mu(001) = {mu_ratio:.4f}, kappa = {kappa} from {len(pairs)} lines")
@@ -793,6 +830,41 @@ def refit(hitran_path, constants_path=CONSTANTS_FILE):
     table.meta["herman_wallis"] = {"kappa_100": float(f"{kappa[0]:.6g}"),
                                    "kappa_001": float(f"{kappa[1]:.6g}"),
                                    "kappa_K_100": float(f"{kappa[2]:.6g}")}
+    # 5. (110) + (011): upper levels E'' + nu of the hot-band lines from (010)
+    lower = {"000": State("000", constants["000"], FIT_J_MAX + 4),
+             "010": State("010", constants["010"], FIT_J_MAX + 2)}
+    hot = []
+    for n, s, e, gu, gl in zip(nu, s296, e_low, g_up, g_low):
+        if s < 1e-25 or e < constants["010"]["E_v"] - 1.0:
+            continue
+        hit = assign_lower(lower, e, gl, 0.3)
+        if hit is None or hit[0] != "010":
+            continue
+        ortho = lower["010"].ortho(hit[1])
+        j_up = (gu / _spin_weight(ortho) - 1) / 2
+        if j_up == int(j_up):
+            hot.append((hit[1], ortho, int(j_up), e + n))
+    # start: (100)/(001) constants plus the (010)-(000) differences; the (011) origin from
+    # the nu2+nu3-nu2 band of bands.ecsv; the (110) origin by a scan that maximises the
+    # number of assigned J' <= 2 levels
+    step = {p: constants["010"][p] - constants["000"][p] for p in PARAMETERS}
+    for name, parent in (("110", "100"), ("011", "001")):
+        constants[name] = {p: constants[parent][p] + step[p] for p in PARAMETERS}
+    constants["011"]["E_v"] = constants["010"]["E_v"] + origins["nu2+nu3-nu2"]
+    base = constants["110"]["E_v"]
+    low_j = [h for h in hot if h[2] <= 2]
+    counts = []
+    for shift in np.arange(-40.0, 10.01, 0.5):
+        constants["110"]["E_v"] = base + shift
+        obs = _assign_upper(Dyad(constants, coupling, 3, ("110", "011")), low_j, 1, 1.0)
+        counts.append((len(obs["110"]), -abs(shift), shift))
+    constants["110"]["E_v"] = base + max(counts)[2]
+    hot_coupling = dict(coupling)
+    constants, hot_coupling = _fit_dyad_to_lines(constants, hot_coupling, ("110", "011"), hot)
+    table.meta["coupling_110_011"] = {k: float(f"{v:.10g}") for k, v in hot_coupling.items()}
+    for name in ("110", "011"):
+        if name not in table["state"]:
+            table.add_row([name] + [0.0] * len(PARAMETERS))
     for row in table:
         for p in PARAMETERS:
             row[p] = float(f"{constants[str(row['state'])][p]:.10g}")
