@@ -61,9 +61,10 @@ band maximum at 296 K) nu3 lines with J <= 6 and nu1 lines with J <= 3 within 0.
 Relative 296 K strengths of the strong lines (>= 20-30 % of the strongest): median 2 %,
 worst 8 % (nu3) and 9 % (nu1); lines down to 5 %: median 2-3 %, worst 12-15 %.
 nu2+nu3-nu2: all strong J <= 6 lines within 0.5 cm-1; relative strengths (not fitted to
-this band) median 3-4 %, worst 8.5 % (lines >= 20 %). Hot-band (nu3-nu2, nu1-nu2) positions agree with Villanueva et al. (2011,
-Icarus 216, 227) within 0.2 cm-1. Upper levels with J > 6 are extrapolations of the effective
-model (positions possibly off by several cm-1; they carry little weight below ~100 K).
+this band) median 3-4 %, worst 8.5 % (lines >= 20 %). Hot-band (nu3-nu2, nu1-nu2)
+positions agree with Villanueva et al. (2011, Icarus 216, 227) within 0.2 cm-1. Upper
+levels with J > 6 are extrapolations of the effective model (positions possibly off by
+several cm-1; they carry little weight below ~100 K).
 
 Usage
 -----
@@ -584,7 +585,10 @@ FIT_J_MAX = 6            # levels used in the fits (lines that matter in comae h
 
 
 def _least_squares(state, constants, observed, free, j_max):
-    """Fit ``free`` constants of one state to observed term values; return (constants, residuals)."""
+    """Fit ``free`` constants of one state to observed term values.
+
+    Returns the fitted constants and the residuals {level: model - observed}.
+    """
     from scipy.optimize import least_squares
     keys = sorted(observed)
     target = np.array([observed[k] for k in keys])
@@ -674,8 +678,8 @@ def _fit_dyad_to_lines(constants, coupling, names, lines, log=print):
         observed = _assign_upper(Dyad(constants, coupling, FIT_J_MAX + 1, names), lines,
                                  ka_max, tol)
         if ka_max <= 2:
-            free = [(n, p) for n in names
-                    for p in ("E_v", "A", "B", "C", "DJ", "DJK", "dJ")] + [("c", "xi"), ("c", "eta")]
+            free = ([(n, p) for n in names for p in ("E_v", "A", "B", "C", "DJ", "DJK", "dJ")]
+                    + [("c", "xi"), ("c", "eta")])
         elif ka_max == 3:
             free = [(n, p) for n in names for p in FREE[n][:9]] + [("c", "xi"), ("c", "eta")]
         else:
