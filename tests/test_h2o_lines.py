@@ -7,7 +7,6 @@ factors of the symmetric-top limit.
 """
 
 import importlib.util
-import io
 from pathlib import Path
 
 import numpy as np
@@ -49,11 +48,17 @@ def bend(builder):
     return builder.State("010", constants["010"], 8)
 
 
-def test_regeneration_reproduces_committed_file(builder):
+def test_regeneration_reproduces_committed_file(builder, lines):
+    """The script rebuilds the committed list from h2o_constants.ecsv (numbers compared
+    to their written precision, so BLAS rounding differences cannot break the test)."""
     table = builder.build_table()
-    buffer = io.StringIO()
-    table.write(buffer, format="ascii.ecsv")
-    assert buffer.getvalue() == (REPO / "linelists" / "h2o_lines.ecsv").read_text()
+    assert table.colnames == lines.colnames and len(table) == len(lines)
+    for name in ("band", "ortho", "J_u", "Ka_u", "Kc_u", "J_l", "Ka_l", "Kc_l"):
+        assert np.array_equal(np.asarray(table[name]), np.asarray(lines[name])), name
+    for name in ("wavenumber", "E_rot_upper", "g_upper"):
+        assert np.allclose(table[name], lines[name], rtol=0, atol=2e-6), name
+    assert np.allclose(table["A_rel"], lines["A_rel"], rtol=2e-6, atol=0)
+    assert table.meta == lines.meta
 
 
 def test_file_is_small_and_has_all_bands(lines):
