@@ -11,10 +11,11 @@ constants, see :doc:`templates`), never from a copied database:
   the pumping itself are assumed to leave a thermal rotational distribution;
 * H2O: the ortho and para upper levels are normalised separately so that the total
   ortho/para population ratio is ``ortho_para`` (default 3, the high-temperature limit);
-* H2O hot bands with no lines of their own in the line list are a copy of the parent band
-  (nu3 for the a-type bands, nu1 for the b-type nu1-nu2) shifted to the hot band's centre
-  from :func:`comaspec.molecules.get_band`: their rotational constants are taken equal to
-  the parent's.
+* H2O: nu3, nu1, nu2+nu3-nu2, nu3-nu2 and nu1-nu2 have lines of their own in
+  ``linelists/h2o_lines.ecsv``. A hot band without lines in the list (now only
+  nu1+nu3-nu1) is a copy of its parent band (nu3 for the a-type bands, nu1 for the b-type
+  nu1-nu2) shifted to the hot band's centre from :func:`comaspec.molecules.get_band`: its
+  rotational constants are taken equal to the parent's.
 
 The results are plain float64 arrays (hot path of the fitter).
 """

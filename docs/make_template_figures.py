@@ -150,12 +150,63 @@ def figure_h2o_prism():
     return path
 
 
+def _h2o_contour_test_module():
+    """tests/test_h2o_contour.py, whose reference contour the H2O figure shows."""
+    import importlib.util
+
+    path = REPO / "tests" / "test_h2o_contour.py"
+    spec = importlib.util.spec_from_file_location("test_h2o_contour", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def figure_h2o_vs_hitran():
+    """H2O 2.7 um (nu3 + nu1 by g-factor) template vs the HITRAN contour of the test."""
+    path_csv = SHARED / "hitran_h2o_161_3300-4000cm.csv"
+    if not path_csv.is_file() or not (linelists_dir() / "h2o_lines.ecsv").is_file():
+        return None
+    test = _h2o_contour_test_module()
+    lines = test._hitran_lines(str(path_csv))
+    bands = ("nu3", "nu1")
+    modes = ("PRISM", "G235H")
+    xlim = {"PRISM": (2.45, 3.0), "G235H": (2.60, 2.82)}
+    fig, axes = plt.subplots(len(modes), len(test.T_ROTS), figsize=(9, 5), sharey="row")
+    for i, mode in enumerate(modes):
+        for j, T in enumerate(test.T_ROTS):
+            ax = axes[i, j]
+            centres, reference = test._reference_contour(lines, mode, T, bands)
+            template = test._template_contour(mode, T, bands)
+            ax.step(centres, template, where="mid", color="C0", lw=1.0,
+                    label="comaspec template")
+            ax.step(centres, reference, where="mid", color="C1", lw=0.8, ls="--",
+                    label="HITRAN, same physics")
+            ax.plot(centres, template - reference, color="0.4", lw=0.7, label="difference")
+            dev = np.max(np.abs(template - reference)) / reference.max()
+            ax.set_title(f"{mode}, T_rot = {T:g} K: max diff {100 * dev:.2f} % of peak",
+                         fontsize=8)
+            ax.set_xlim(*xlim[mode])
+            ax.tick_params(labelsize=7)
+            if j == 0:
+                ax.set_ylabel("profile (µm$^{-1}$)", fontsize=8)
+            if i == len(modes) - 1:
+                ax.set_xlabel("wavelength (µm)", fontsize=8)
+    axes[0, 0].legend(fontsize=6, loc="upper left")
+    fig.suptitle("H2O 2.7 µm: nu3 + nu1 (weighted by g-factor), ortho:para = 3", fontsize=9)
+    fig.tight_layout()
+    path = OUT / "h2o_vs_hitran.png"
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
     if not SHARED.is_dir():
         print(f"note: {SHARED} not found: HITRAN curves left out", file=sys.stderr)
     made = [figure_linear_vs_hitran("CO2"), figure_linear_vs_hitran("CO"),
-            figure_temperature("CO2"), figure_temperature("CO"), figure_h2o_prism()]
+            figure_temperature("CO2"), figure_temperature("CO"), figure_h2o_prism(),
+            figure_h2o_vs_hitran()]
     for path in made:
         if path is not None:
             print(path.relative_to(REPO))
