@@ -97,7 +97,8 @@ def _read_hitran(path):
 
 
 def _ground_levels(j_max):
-    """(keys, E_rot, g = g_ns (2J+1)) of (000) from the De Lucia et al. (1974) constants."""
+    """(keys, E_rot, g = g_ns (2J+1)) of (000) from its constants in h2o_constants.ecsv
+    (quartic set of De Lucia et al. 1974), diagonalised by linelists/build_h2o_lines.py."""
     builder = _load_builder()
     constants, _ = builder.read_constants()
     ground = builder.State("000", constants["000"], j_max)
