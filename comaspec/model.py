@@ -88,7 +88,7 @@ class Window:
 #: Default continuum windows. "2.7um" holds the H2O 2.7 µm complex and stops short of the
 #: 3 µm water-ice absorption; "4.5um" holds CO2, 13CO2, CO, OCS and the H2O hot bands.
 #: Nothing between 2.9 and 4.05 µm is fitted (ice band, 3.3-3.5 µm organics).
-DEFAULT_WINDOWS = (Window("2.7um", 2.45, 2.90, 3), Window("4.5um", 4.05, 5.10, 3))
+DEFAULT_WINDOWS = (Window("2.7um", 2.45, 2.90, 3), Window("4.5um", 4.05, 5.10, 4))
 
 
 @dataclass
@@ -485,42 +485,47 @@ class ForwardModel:
         setup.feature = covered[0]  # features_of lists the default first
         ref = next(i for i, c in enumerate(cov_by_spec) if setup.feature in c)
         if self.geometry is None:
-            return self._setup_flux_only(setup, cov_by_spec)
-        weights = [band_weights(name, self.geometry, self.apertures[i], cov_by_spec[i], velocity=velocity,
-                                lifetime=lifetime, g_factor=g_factor) if cov_by_spec[i] else {}
-                   for i in range(len(self.spectra))]
-        ref_w = weights[ref]
-        rep = [a for (f, _b), a in ref_w.items() if f == setup.feature]
+            return self._setup_flux_only(setup, len(self.spectra))
+        # Every band of the species is modelled in every spectrum, tied by its A_b: a band
+        # outside the data adds nothing, and the wings of a band next to a covered range
+        # (e.g. the 2.7 um complex at the blue end of G395H) are then accounted for.
+        cache, weights = {}, []
+        for ap in self.apertures:
+            key = repr(ap.describe(self.geometry))
+            if key not in cache:
+                cache[key] = band_weights(name, self.geometry, ap, velocity=velocity, lifetime=lifetime,
+                                          g_factor=g_factor)
+            weights.append(cache[key])
+        rep = [a for (f, _b), a in weights[ref].items() if f == setup.feature]
         if all(a is not None for a in rep):
             setup.phi = float(sum(rep))
-        n_bands = sum(len(w) for w in weights)
         if setup.phi is None:
-            if len(set(b for w in weights for (_f, b) in w)) > 1 or any(a is not None for w in weights for a in w.values()):
+            if len(weights[ref]) > 1 or any(a is not None for a in weights[ref].values()):
                 raise InputError(name, "some bands have g-factors and others not: pass g_factor= for all")
             setup.notes.append(f"{name}: no published g-factor; fitted as a band flux only (no Q)")
-            for i, w in enumerate(weights):
+            for w in weights:
                 setup.terms.append([(b, 1.0) for (_f, b) in w])
-            if len(self.spectra) > 1 and n_bands > 1:
+            if sum(1 for c in cov_by_spec if c) > 1:
                 setup.notes.append(f"{name}: the same band flux is assumed in every spectrum")
         else:
             for w in weights:
                 setup.terms.append([(b, a / setup.phi) for (_f, b), a in w.items()])
         return setup
 
-    def _setup_flux_only(self, setup, cov_by_spec):
+    def _setup_flux_only(self, setup, n_spectra):
         """No geometry: band fluxes only. The bands of a species keep their relative strengths
         A_b ∝ g_b h c / λ_b (same molecules, same distance), so no Q is needed to tie them."""
         mol = _molecules()
         rel = {}
-        for feature in setup.covered_features:
+        for feature in mol.features_of(setup.name):
             for b in mol.bands_of(setup.name, feature):
                 rel[(feature, b.band)] = b.g_1au / b.center_um
         rep = [a for (f, _b), a in rel.items() if f == setup.feature]
         if len(rel) > 1 and not all(np.isfinite(a) for a in rel.values()):
             raise InputError(setup.name, "some bands have no g-factor: their relative strengths are unknown")
         norm = float(sum(rep)) if len(rel) > 1 else None
-        for feats in cov_by_spec:
-            setup.terms.append([(b, (a / norm if norm else 1.0)) for (f, b), a in rel.items() if f in feats])
+        for _ in range(n_spectra):
+            setup.terms.append([(b, (a / norm if norm else 1.0)) for (_f, b), a in rel.items()])
         setup.notes.append(f"{setup.name}: no geometry given, band flux only (no Q)")
         return setup
 

@@ -1,0 +1,176 @@
+"""``comaspec ratio``: the example, JSON keys, errors (exit 2, one line), atomic outputs."""
+
+import json
+import subprocess
+import sys
+
+import astropy.units as u
+import numpy as np
+import pytest
+
+from comaspec import model
+from comaspec.apertures import CircularAperture
+from comaspec.cli import main
+from comaspec.geometry import Geometry
+from comaspec.synthetic import synthetic_spectrum
+
+GEO = Geometry(3.32 * u.au, 2.61 * u.au, 17 * u.deg)
+AP = CircularAperture(0.5 * u.arcsec)
+FLAM = u.W / u.m**2 / u.um
+GEO_ARGS = ["--rh", "3.32", "--delta", "2.61", "--phase", "17", "--aperture-radius", "0.5"]
+
+SPECIES_KEYS = {"covered", "band_flux_W_m2", "band_flux_err_W_m2", "snr", "detected", "Q_per_s", "Q_err_per_s",
+                "Q_upper_limit_per_s", "g_factor_1au_per_s", "lifetime_1au_s", "velocity_km_s", "T_rot_K"}
+
+
+@pytest.fixture(autouse=True)
+def _production_standin(monkeypatch):
+    """Until comaspec.production lands: a stand-in band flux per unit Q (tests only)."""
+    try:
+        import comaspec.production  # noqa: F401
+    except ImportError:
+        from comaspec import molecules
+
+        def standin(species, band, geometry, aperture, **kwargs):
+            b = molecules.get_band(species, band)
+            g = kwargs.get("g_factor") or b.g_1au
+            return None if not np.isfinite(g) else g * 1e-41 / b.center_um
+
+        monkeypatch.setattr(model, "_flux_per_unit_q", standin)
+
+
+def _continuum(wl):
+    return 5e-17 * (wl / 3.5) ** -1.5
+
+
+@pytest.fixture
+def x1d(tmp_path):
+    path = tmp_path / "coma_x1d.fits"
+    synthetic_spectrum("PRISM", {"CO2": 1.7e27, "H2O": 2.2e26}, GEO, AP, T_rot=50.0, error=4e-19 * FLAM,
+                       continuum=_continuum, seed=2, path=path, target="test comet")
+    return path
+
+
+def _run(capsys, *args):
+    status = main(["ratio", *map(str, args)])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_json_has_the_documented_keys(capsys, x1d):
+    status, out, err = _run(capsys, x1d, *GEO_ARGS, "--json")
+    assert status == 0
+    d = json.loads(out)
+    assert set(d) >= {"comaspec_version", "input", "geometry", "aperture", "species", "ratio", "fit"}
+    assert set(d["input"]) >= {"paths", "instrument", "mode", "target"}
+    assert d["input"]["paths"] == [str(x1d)] and d["input"]["target"] == "test comet"
+    assert set(d["geometry"]) >= {"rh_au", "delta_au", "phase_deg"} and d["geometry"]["phase_deg"] == 17
+    assert d["aperture"]["shape"] == "circle" and d["aperture"]["radius_arcsec"] == 0.5
+    assert d["aperture"]["radius_km"] == pytest.approx(0.5 * GEO.km_per_arcsec.to_value(u.km / u.arcsec))
+    for name in ("CO2", "H2O", "CO"):
+        assert set(d["species"][name]) >= SPECIES_KEYS
+    assert set(d["ratio"]) >= {"numerator", "denominator", "value", "err_lo", "err_hi", "limit", "reason"}
+    assert set(d["fit"]) >= {"chi2_reduced", "n_points", "covariance_scaled"}
+    assert d["fit"]["covariance_scaled"] is False
+    co = d["species"]["CO"]  # not injected: an upper limit, never a measured Q
+    assert co["detected"] is False and co["Q_per_s"] is None and co["Q_upper_limit_per_s"] > 0
+    assert d["ratio"]["value"] == pytest.approx(1.7e27 / 2.2e26, rel=0.25)
+
+
+def test_human_output_is_a_table_and_a_ratio_line(capsys, x1d):
+    status, out, _ = _run(capsys, x1d, *GEO_ARGS, "--species", "CO2,H2O", "--trot", "50")
+    assert status == 0
+    lines = out.splitlines()
+    assert lines[0].split()[:2] == ["species", "feature"]
+    assert any(line.startswith("CO2/H2O = ") for line in lines)
+    assert "not rescaled" in out
+
+
+def test_missing_geometry_names_the_flags(capsys, x1d):
+    status, out, err = _run(capsys, x1d, "--aperture-radius", "0.5")
+    assert status == 2 and out == ""
+    assert "--rh" in err and "--delta" in err and err.count("\n") == 1
+    status, _, err = _run(capsys, x1d, "--rh", "3", "--delta", "2")
+    assert status == 2 and "--aperture-radius" in err
+
+
+def test_band_outside_the_spectrum(capsys, tmp_path):
+    path = tmp_path / "co2only.fits"
+    synthetic_spectrum("PRISM", {"CO2": 1.7e27}, GEO, AP, T_rot=50.0, error=4e-19 * FLAM, continuum=_continuum,
+                       wavelength_um=np.linspace(3.95, 4.55, 80), path=path)
+    status, out, _ = _run(capsys, path, *GEO_ARGS, "--species", "CO2,H2O", "--json")
+    d = json.loads(out)
+    assert status == 0 and d["species"]["H2O"]["covered"] is False
+    assert d["ratio"]["value"] is None and "H2O" in d["ratio"]["reason"] and "not covered" in d["ratio"]["reason"]
+
+
+def test_too_short_spectrum_is_one_line_and_writes_nothing(capsys, tmp_path):
+    path = tmp_path / "short.fits"
+    synthetic_spectrum("PRISM", {"CO2": 1.7e27}, GEO, AP, T_rot=50.0, error=4e-19 * FLAM, continuum=_continuum,
+                       wavelength_um=np.linspace(4.20, 4.30, 6), path=path)
+    out_file, plot_file = tmp_path / "r.json", tmp_path / "f.png"
+    status, out, err = _run(capsys, path, *GEO_ARGS, "--output", out_file, "--plot", plot_file)
+    assert status == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert not out_file.exists() and not plot_file.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["short.fits"]
+
+
+def test_outputs_written_atomically(capsys, x1d, tmp_path):
+    out_file, plot_file = tmp_path / "r.ecsv", tmp_path / "fit.pdf"
+    status, _, err = _run(capsys, x1d, *GEO_ARGS, "--output", out_file, "--plot", plot_file)
+    assert status == 0 and out_file.stat().st_size > 500 and plot_file.read_bytes()[:4] == b"%PDF"
+    from astropy.table import QTable
+
+    assert list(QTable.read(out_file)["species"]) == ["CO2", "H2O", "CO"]
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
+    assert leftovers == []
+    # a bad suffix is refused before any work, nothing written
+    status, _, err = _run(capsys, x1d, *GEO_ARGS, "--output", tmp_path / "r.txt")
+    assert status == 2 and not (tmp_path / "r.txt").exists()
+
+
+def test_usage_errors(capsys, x1d, monkeypatch):
+    assert _run(capsys)[0] == 2
+    assert _run(capsys, x1d, "--example")[0] == 2
+    status, _, err = _run(capsys, x1d, *GEO_ARGS[:4], "--aperture-box", "1by2")
+    assert status == 2 and "WxH" in err
+    monkeypatch.setitem(sys.modules, "emcee", None)
+    status, _, err = _run(capsys, x1d, *GEO_ARGS, "--mcmc")
+    assert status == 2 and "comaspec[mcmc]" in err
+    status, _, err = _run(capsys, tmp_missing := x1d.parent / "nope.fits", *GEO_ARGS)
+    assert status == 2 and str(tmp_missing) in err
+
+
+def test_mc_option(capsys, x1d):
+    status, out, _ = _run(capsys, x1d, *GEO_ARGS, "--species", "CO2,H2O", "--trot", "50", "--no-shift",
+                          "--mc", "20", "--seed", "1", "--json")
+    d = json.loads(out)
+    assert status == 0 and d["fit"]["n_samples"] == 20 and d["ratio"]["method"].startswith("mc refits")
+
+
+def test_example_json_in_a_fresh_process():
+    out = subprocess.run([sys.executable, "-m", "comaspec", "ratio", "--example", "--json"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    d = json.loads(out.stdout)
+    from astropy.io import fits
+
+    from comaspec.synthetic import example_path, truth_from_header
+
+    truth = truth_from_header(fits.getheader(example_path()))
+    assert d["geometry"]["rh_au"] == pytest.approx(3.32)
+    assert d["input"]["mode"].startswith("NIRSPEC PRISM")
+    true_ratio = truth["Q"]["CO2"] / truth["Q"]["H2O"]
+    r = d["ratio"]
+    assert r["limit"] is None
+    assert r["value"] - 3 * r["err_lo"] < true_ratio < r["value"] + 3 * r["err_hi"]
+    for name in ("CO2", "H2O"):
+        s = d["species"][name]
+        assert s["detected"] and abs(s["Q_per_s"] - truth["Q"][name]) < 4 * s["Q_err_per_s"]
+
+
+def test_compare_figure(capsys, x1d, tmp_path):
+    fig = tmp_path / "compare.png"
+    status, _, err = _run(capsys, x1d, *GEO_ARGS, "--species", "CO2,H2O", "--trot", "50", "--compare", fig)
+    assert status == 0, err
+    assert fig.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
