@@ -266,8 +266,11 @@ def fit_coma(spectrum_or_list, geometry, aperture, species=DEFAULT_SPECIES, *, T
         Continuum windows (default `comaspec.model.DEFAULT_WINDOWS`).
     continuum : {"polynomial", "physical"}
         Polynomials per window, or scattered sunlight with a slope + dust thermal emission.
-    velocity, lifetime, g_factor : optional
-        Override the Haser-model assumptions (see `comaspec.production.flux_per_unit_Q`).
+    velocity : Quantity, optional
+        Gas expansion velocity (km/s), shared by all species; default the velocity law at rh.
+    lifetime, g_factor : Quantity or dict, optional
+        Override the lifetime at 1 au or the g-factor at 1 au (per band), one value or a dict
+        by species (see `comaspec.production.flux_per_unit_Q`).
     lsf : optional
         LSF, mode name or resolving power for every spectrum (default: from the metadata).
     scale_covar : bool
@@ -456,31 +459,35 @@ def fit_coma(spectrum_or_list, geometry, aperture, species=DEFAULT_SPECIES, *, T
 
 
 def _assumptions(name, feature, geometry, velocity, lifetime, g_factor):
-    """g (1 au, summed over the feature), lifetime (1 au) and velocity used for Q."""
+    """g (1 au, summed over the feature), lifetime (1 au) and velocity used for Q, and sources."""
     import astropy.units as u
 
     from . import molecules
 
-    out = {"g": None, "tau": None, "v": None}
+    out = {"g": None, "tau": None, "v": None, "sources": {}}
     if geometry is None:
         return out
+    g_user = g_factor.get(name) if isinstance(g_factor, dict) else g_factor
+    bands = molecules.bands_of(name, feature)
     try:
-        if isinstance(g_factor, dict) and g_factor.get(name) is not None:
-            out["g"] = float(u.Quantity(g_factor[name]).to_value(1 / u.s))
-        elif g_factor is not None and not isinstance(g_factor, dict):
-            out["g"] = float(u.Quantity(g_factor).to_value(1 / u.s))
+        if g_user is not None:
+            out["g"] = float(u.Quantity(g_user).to_value(1 / u.s)) * len(bands)
+            out["sources"]["g_factor_source"] = "user"
         else:
-            out["g"] = float(sum(molecules.g_factor(name, b.band).to_value(1 / u.s)
-                                 for b in molecules.bands_of(name, feature)))
+            out["g"] = float(sum(molecules.g_factor(name, b.band).to_value(1 / u.s) for b in bands))
+            out["sources"]["g_factor_source"] = ", ".join(sorted({b.g_source for b in bands}))
     except InputError:
         pass
+    tau_user = lifetime.get(name) if isinstance(lifetime, dict) else lifetime
     try:
-        out["tau"] = float(u.Quantity(lifetime).to_value(u.s)) if lifetime is not None and not isinstance(lifetime, dict) \
-            else float(molecules.lifetime(name).to_value(u.s))
+        from .production import haser_assumptions
+
+        h = haser_assumptions(name, geometry, velocity=velocity, lifetime=tau_user)
+        out["tau"] = float(h.lifetime_1au.to_value(u.s))
+        out["v"] = float(h.velocity.to_value(u.km / u.s))
+        out["sources"].update(lifetime_source=h.lifetime_source, velocity_source=h.velocity_source)
     except InputError:
         pass
-    v = velocity if velocity is not None else molecules.expansion_velocity(geometry.rh)
-    out["v"] = float(u.Quantity(v).to_value(u.km / u.s))
     return out
 
 
@@ -504,7 +511,7 @@ def _build_result(model, problem, species, geometry, apertures, best_vals, lin, 
         flux, err = float(f_vals[j]), float(math.sqrt(f_cov[j, j]))
         phi = setup.phi
         a = _assumptions(name, setup.feature, geometry, velocity, lifetime, g_factor)
-        extra = {"features_fitted": list(setup.covered_features)}
+        extra = {"features_fitted": list(setup.covered_features), **a["sources"]}
         if q_samples_F is not None:
             extra["band_flux_err_samples_W_m2"] = float(np.std(q_samples_F[:, j], ddof=1))
             if phi:

@@ -272,9 +272,9 @@ def _flux_per_unit_q(species, band, geometry, aperture, **kwargs):
 
     from .production import flux_per_unit_Q
 
-    g = kwargs.get("g_factor")
-    if isinstance(g, dict):
-        kwargs = dict(kwargs, g_factor=g.get(species))
+    for key in ("g_factor", "lifetime"):
+        if isinstance(kwargs.get(key), dict):  # one value per species
+            kwargs = dict(kwargs, **{key: kwargs[key].get(species)})
     kwargs = {k: v for k, v in kwargs.items() if v is not None}
     if kwargs.get("g_factor") is None and not np.isfinite(_molecules().get_band(species, band).g_1au):
         return None
@@ -293,7 +293,8 @@ def band_weights(species, geometry, aperture, features=None, *, velocity=None, l
     features : sequence of str, optional
         Features to include (default: all of the species').
     velocity, lifetime, g_factor : optional
-        Passed to `comaspec.production.flux_per_unit_Q` (``g_factor`` may be a dict by species).
+        Passed to `comaspec.production.flux_per_unit_Q`; ``lifetime`` and ``g_factor`` may be
+        dicts by species (a g-factor given for a species applies to each of its bands).
 
     Returns
     -------
