@@ -568,7 +568,9 @@ class ComaFit:
                 rows.append((s.name, "-", "not covered", "-", "-"))
                 continue
             flux = f"{s.band_flux:.3e} ± {s.band_flux_err:.2e}"
-            if s.detected:
+            if s.Q is None:
+                q = "- (band flux only)"
+            elif s.detected:
                 q = f"{s.Q:.3e} ± {s.Q_err:.2e}"
             else:
                 q = f"< {s.Q_upper_limit:.2e} ({s.limit_sigma:g}σ)"

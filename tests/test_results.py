@@ -122,3 +122,11 @@ def test_write_ecsv_and_json(tmp_path):
     with pytest.raises(ValueError):
         fit.write(tmp_path / "r.txt")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.ecsv", "r.json"]
+
+
+def test_summary_of_a_band_flux_only_species():
+    fit = _fit()
+    fit.species["OCS"] = SpeciesResult("OCS", True, "4.85um", 1e-19, 1e-20)
+    text = fit.summary()
+    assert "band flux only" in text and "OCS" in text
+    assert fit.to_dict()["species"]["OCS"]["Q_per_s"] is None
