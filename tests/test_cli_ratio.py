@@ -192,3 +192,16 @@ def test_s3d_cube_is_extracted_and_fitted(capsys, tmp_path):
     # the cube's 1/rho coma through the Haser curve of growth: Q back within the pixelisation error
     for name, q in truth.items():
         assert d["species"][name]["Q_per_s"] == pytest.approx(q, rel=0.05)
+
+
+def test_text_table_needs_and_takes_mode(capsys, tmp_path):
+    spec = synthetic_spectrum("PRISM", {"CO2": 1.7e27, "H2O": 2.2e26}, GEO, AP, T_rot=50.0, error=4e-19 * FLAM,
+                              continuum=_continuum, seed=4)
+    path = tmp_path / "spec.csv"
+    rows = np.c_[spec.spectral_axis.to_value(u.um), spec.flux.to_value(u.Jy), spec.uncertainty.array]
+    np.savetxt(path, rows, delimiter=",", header="wavelength_um,flux_Jy,error_Jy", comments="")
+    status, _, err = _run(capsys, path, *GEO_ARGS)
+    assert status == 2 and "--mode" in err
+    status, out, err = _run(capsys, path, *GEO_ARGS, "--mode", "PRISM", "--json")
+    assert status == 0, err
+    assert json.loads(out)["species"]["CO2"]["detected"]

@@ -183,13 +183,20 @@ def _run(args):
 
     from ..fit import fit_coma
 
+    from ..instrument import mode_from_meta
+
+    if args.mode:
+        # --mode fills in what a file does not say; a mode named in the file wins
+        for spectrum in spectra:
+            if mode_from_meta(spectrum.meta) is None:
+                spectrum.meta["mode"] = args.mode
     velocity = None if args.velocity is None else args.velocity * u.km / u.s
     first = spectra[0].meta
     inputs = {"paths": paths, "instrument": first.get("instrument"),
               "mode": "+".join(dict.fromkeys(str(s.meta.get("mode")) for s in spectra)),
               "target": first.get("target")}
     fit = fit_coma(spectra, geometry, aperture, species, T_rot=args.trot, fit_shift=not args.no_shift,
-                   continuum=args.continuum, velocity=velocity, lsf=args.mode, scale_covar=args.scale_covar,
+                   continuum=args.continuum, velocity=velocity, scale_covar=args.scale_covar,
                    detect_sigma=args.detect_sigma, limit_sigma=args.limit_sigma, mc=args.mc, mcmc=args.mcmc,
                    seed=args.seed, inputs=inputs)
     numerator, denominator = "CO2", "H2O"
