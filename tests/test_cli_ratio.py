@@ -8,7 +8,6 @@ import astropy.units as u
 import numpy as np
 import pytest
 
-from comaspec import model
 from comaspec.apertures import CircularAperture
 from comaspec.cli import main
 from comaspec.geometry import Geometry
@@ -21,22 +20,6 @@ GEO_ARGS = ["--rh", "3.32", "--delta", "2.61", "--phase", "17", "--aperture-radi
 
 SPECIES_KEYS = {"covered", "band_flux_W_m2", "band_flux_err_W_m2", "snr", "detected", "Q_per_s", "Q_err_per_s",
                 "Q_upper_limit_per_s", "g_factor_1au_per_s", "lifetime_1au_s", "velocity_km_s", "T_rot_K"}
-
-
-@pytest.fixture(autouse=True)
-def _production_standin(monkeypatch):
-    """Until comaspec.production lands: a stand-in band flux per unit Q (tests only)."""
-    try:
-        import comaspec.production  # noqa: F401
-    except ImportError:
-        from comaspec import molecules
-
-        def standin(species, band, geometry, aperture, **kwargs):
-            b = molecules.get_band(species, band)
-            g = kwargs.get("g_factor") or b.g_1au
-            return None if not np.isfinite(g) else g * 1e-41 / b.center_um
-
-        monkeypatch.setattr(model, "_flux_per_unit_q", standin)
 
 
 def _continuum(wl):

@@ -24,22 +24,6 @@ def CONT(wl):
     return 5e-17 * (wl / 3.5) ** -1.5
 
 
-@pytest.fixture(autouse=True)
-def _production_standin(monkeypatch):
-    """Until comaspec.production lands: a stand-in band flux per unit Q (tests only)."""
-    try:
-        import comaspec.production  # noqa: F401
-    except ImportError:
-        from comaspec import molecules
-
-        def standin(species, band, geometry, aperture, **kwargs):
-            b = molecules.get_band(species, band)
-            g = kwargs.get("g_factor") or b.g_1au
-            return None if not np.isfinite(g) else g * 1e-41 / b.center_um
-
-        monkeypatch.setattr(model, "_flux_per_unit_q", standin)
-
-
 def _spec(mode="PRISM", q=None, error=5e-19, noise=True, seed=1, T=50.0, **kw):
     q = {"CO2": 1.7e27, "H2O": 2.2e26, "CO": 5e25} if q is None else q
     kw.setdefault("continuum", CONT)

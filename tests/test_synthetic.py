@@ -18,22 +18,6 @@ AP = CircularAperture(0.5 * u.arcsec)
 FLAM = u.W / u.m**2 / u.um
 
 
-@pytest.fixture(autouse=True)
-def _production_standin(monkeypatch):
-    """Until comaspec.production lands: a stand-in band flux per unit Q (tests only)."""
-    try:
-        import comaspec.production  # noqa: F401
-    except ImportError:
-        from comaspec import molecules
-
-        def standin(species, band, geometry, aperture, **kwargs):
-            b = molecules.get_band(species, band)
-            g = kwargs.get("g_factor") or b.g_1au
-            return None if not np.isfinite(g) else g * 1e-41 / b.center_um
-
-        monkeypatch.setattr(model, "_flux_per_unit_q", standin)
-
-
 def test_grid_samples_the_resolution_element():
     from comaspec.instrument import resolving_power
 

@@ -10,7 +10,6 @@ import astropy.units as u
 import numpy as np
 import pytest
 
-from comaspec import model
 from comaspec.apertures import CircularAperture
 from comaspec.fit import as_observed, fit_coma, linear_solve
 from comaspec.geometry import Geometry
@@ -22,22 +21,6 @@ GEO = Geometry(3.32 * u.au, 2.61 * u.au)
 AP = CircularAperture(0.5 * u.arcsec)
 FLAM = u.W / u.m**2 / u.um
 N_DRAWS = 2000
-
-
-@pytest.fixture(autouse=True)
-def _production_standin(monkeypatch):
-    """Until comaspec.production lands: a stand-in band flux per unit Q (tests only)."""
-    try:
-        import comaspec.production  # noqa: F401
-    except ImportError:
-        from comaspec import molecules
-
-        def standin(species, band, geometry, aperture, **kwargs):
-            b = molecules.get_band(species, band)
-            g = kwargs.get("g_factor") or b.g_1au
-            return None if not np.isfinite(g) else g * 1e-41 / b.center_um
-
-        monkeypatch.setattr(model, "_flux_per_unit_q", standin)
 
 
 def _continuum(wl):
