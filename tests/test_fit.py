@@ -191,3 +191,16 @@ def test_per_species_and_fixed_per_species_trot():
     assert fixed.species["H2O"].T_rot == 70.0 and fixed.species["H2O"].extra["T_rot_fitted"] is False
     with pytest.raises(UsageError):
         fit_coma(spec, GEO, AP, T_rot={"CO2": 30.0})
+
+
+def test_joint_prism_and_g395h(tmp_path):
+    truth = {"CO2": 1.7e27, "H2O": 2.2e26, "CO": 5e25}
+    prism = _spec("PRISM", truth, error=5e-19, seed=21)
+    g395h = _spec("G395H", truth, error=3e-19, seed=22)
+    fit = fit_coma([prism, g395h], GEO, AP, T_rot=50)
+    assert fit.inputs["mode"] == "PRISM+G395H"
+    assert len(fit.fit_info["wavelength_shift_um"]) == 2
+    for s in ("CO2", "H2O"):
+        assert abs(fit.species[s].Q - truth[s]) < 4 * fit.species[s].Q_err
+    fig = fit.plot(tmp_path / "joint.png")
+    assert len(fig.axes) == 6

@@ -17,6 +17,8 @@ __all__ = ["plot_fit", "SPECIES_COLOURS"]
 SPECIES_COLOURS = {"CO2": "#0072B2", "H2O": "#D55E00", "CO": "#009E73", "13CO2": "#CC79A7",
                    "OCS": "#E69F00"}
 _DATA_COLOUR = "#444444"
+# data of several spectra in a joint fit: grey, then Okabe & Ito sky blue and reddish purple
+_DATA_COLOURS = (_DATA_COLOUR, "#56B4E9", "#CC79A7")
 _MODEL_COLOUR = "#000000"
 _CONT_COLOUR = "#999999"
 
@@ -66,7 +68,8 @@ def plot_fit(fit, path=None, *, width="double", aspect=0.7, flux_unit="W m-2 um-
                                  sharex="col", gridspec_kw={"height_ratios": [3, 2, 1], "width_ratios": ratios})
         for k, (wname, lo, hi) in enumerate(columns):
             top, middle, bottom = axes[0, k], axes[1, k], axes[2, k]
-            for comp in fit.components:
+            for n_spec, comp in enumerate(fit.components):
+                colour = _DATA_COLOURS[n_spec % len(_DATA_COLOURS)]
                 wl = comp["wavelength_um"]
                 sel = (wl >= lo) & (wl <= hi) & comp["good"]
                 if not sel.any():
@@ -78,12 +81,12 @@ def plot_fit(fit, path=None, *, width="double", aspect=0.7, flux_unit="W m-2 um-
                 cont = comp["continuum"][sel] * scale
                 label_data = "data" if len(fit.components) == 1 else f"data ({comp['mode']})"
                 top.errorbar(wl[sel], data, yerr=err, fmt="o", ms=1.8, mew=0, elinewidth=0.5,
-                             color=_DATA_COLOUR, label=label_data, zorder=2)
+                             color=colour, label=label_data, zorder=2)
                 top.plot(wl[sel], cont, color=_CONT_COLOUR, ls="--", lw=0.8, label="continuum", zorder=3)
                 top.plot(wl[sel], model, color=_MODEL_COLOUR, lw=1.0, label="model", zorder=5)
                 # continuum-subtracted: each species' bands on their own
                 middle.errorbar(wl[sel], data - cont, yerr=err, fmt="o", ms=1.8, mew=0, elinewidth=0.5,
-                                color=_DATA_COLOUR, zorder=2)
+                                color=colour, zorder=2)
                 for species, values in comp["species"].items():
                     values = values[sel] * scale
                     if not np.any(values):
@@ -92,7 +95,7 @@ def plot_fit(fit, path=None, *, width="double", aspect=0.7, flux_unit="W m-2 um-
                                 label=species, zorder=4)
                 middle.plot(wl[sel], model - cont, color=_MODEL_COLOUR, lw=0.6, ls=":", zorder=5)
                 resid = (comp["flux"][sel] - comp["model"][sel]) / comp["error"][sel]
-                bottom.plot(wl[sel], resid, "o", ms=1.8, mew=0, color=_DATA_COLOUR)
+                bottom.plot(wl[sel], resid, "o", ms=1.8, mew=0, color=colour)
             middle.axhline(0.0, color=_CONT_COLOUR, lw=0.4)
             bottom.axhline(0.0, color=_MODEL_COLOUR, lw=0.6)
             for s in (-3, 3):
