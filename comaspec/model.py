@@ -456,7 +456,20 @@ class ForwardModel:
         if not any(u.any() for u in self.used):
             ranges = ", ".join(f"{w.lo_um}-{w.hi_um} um" for w in self.windows)
             label = self.spectra[0].label if len(self.spectra) == 1 else "the spectra"
-            raise FitError(f"{label}: too few valid pixels in the fit windows ({ranges}) to fit")
+            in_windows = sum(int(np.sum(self._in_windows(sp.wavelength_um))) for sp in self.spectra)
+            bad_errors = sum(int(np.sum(self._in_windows(sp.wavelength_um) & ~(np.isfinite(sp.error) & (sp.error > 0))))
+                             for sp in self.spectra)
+            if in_windows and bad_errors > in_windows // 2:
+                raise FitError(f"{label}: {bad_errors} of {in_windows} pixels in the fit windows ({ranges}) have no "
+                               "valid uncertainty (NaN, zero or negative): cannot weight a fit")
+            raise FitError(f"{label}: too few valid pixels in the fit windows ({ranges}) to fit "
+                           f"({in_windows} pixels there, at least 8 per window needed)")
+
+    def _in_windows(self, wavelength_um):
+        inside = np.zeros(np.shape(wavelength_um), dtype=bool)
+        for w in self.windows:
+            inside |= (wavelength_um >= w.lo_um) & (wavelength_um <= w.hi_um)
+        return inside
 
     def _band_covered(self, i, center_um):
         """Whether band centre lies well inside a used window of spectrum i with data near it."""

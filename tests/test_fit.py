@@ -141,6 +141,10 @@ def test_errors_short_uncovered_and_no_uncertainty():
     optical = _spec(q={"CO2": 1e27}, wavelength_um=np.linspace(0.7, 2.0, 200))
     with pytest.raises(FitError, match="too few valid pixels"):
         fit_coma(optical, GEO, AP)
+    nan_err = _spec()
+    nan_err.uncertainty.array[:] = np.nan
+    with pytest.raises(FitError, match="no valid uncertainty"):
+        fit_coma(nan_err, GEO, AP)
     spec = _spec()
     spec.uncertainty = None
     with pytest.raises(InputError, match="uncertainties"):
