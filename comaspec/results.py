@@ -590,6 +590,9 @@ class ComaFit:
     def __repr__(self) -> str:
         return f"<ComaFit species={list(self.species)} chi2_reduced={self.chi2_reduced:.3g}>"
 
+    def __str__(self) -> str:
+        return self.summary()
+
     def plot(self, path=None, **kwargs):
         """Figure (c): data, model, components and residuals, bands labelled.
 
