@@ -118,3 +118,20 @@ def test_observed_spectrum_flags_bad_pixels():
     assert s.good.tolist() == [True, False, False, False, True]
     with pytest.raises(InputError):
         ObservedSpectrum(wl[::-1], np.ones(5), np.ones(5), np.ones(5, bool), make_lsf(100.0))
+
+
+def test_band_flux_per_q_matches_small_aperture_haser_closed_form():
+    """Φ(CO2) from first principles: N = π Q ρ / (2 v) (ρ << v τ), F = N g(rh) h c/λ / (4π Δ²)."""
+    import astropy.constants as const
+
+    from comaspec import molecules
+    from comaspec.production import haser_assumptions
+
+    m = ForwardModel([_obs("PRISM")], ["CO2"], GEO, [AP])
+    h = haser_assumptions("CO2", GEO)
+    assert AP.to_km(GEO).radius < 1e-2 * h.scale_length  # small-aperture regime
+    band = molecules.get_band("CO2", "nu3")
+    g = molecules.g_factor("CO2", "nu3") / (GEO.rh.to_value(u.au)) ** 2
+    n_per_q = np.pi * AP.to_km(GEO).radius / (2 * h.velocity)  # molecules per (molecule/s), in s
+    flux = n_per_q * g * const.h * const.c * band.center_cm / u.cm / (4 * np.pi * GEO.delta**2)
+    assert m.species["CO2"].phi == pytest.approx(flux.to_value(u.W * u.s / u.m**2), rel=5e-3)
