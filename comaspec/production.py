@@ -249,3 +249,363 @@ def flux_per_unit_Q(species, band, geometry, aperture, *, velocity=None, lifetim
     g_rh = float(g1.to_value(1 / u.s)) / rh_au**2
     value = n_per_q * g_rh * _photon_energy_j(b.center_cm) / _dilution_m2(geometry)
     return value * _FLUX_PER_Q_UNIT
+
+
+# --- flux ↔ Q for a whole feature -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _FeatureSetup:
+    """Everything needed to turn a feature's flux into Q (plain floats, SI / km / s)."""
+
+    species: str
+    feature: str
+    bands: tuple  # of molecules.Band
+    g_1au: tuple  # per band, 1/s
+    g_sources: tuple
+    assumptions: HaserAssumptions
+    aperture_km: Aperture
+    geometry: Geometry
+    n_per_q: float  # s
+
+    @property
+    def energy_weighted_g(self):
+        """Σ_b g_b(1 au) · h c ν̃_b  (J/s per molecule at 1 au)."""
+        return sum(g * _photon_energy_j(b.center_cm) for g, b in zip(self.g_1au, self.bands))
+
+    def flux_per_q(self, n_per_q=None):
+        n = self.n_per_q if n_per_q is None else n_per_q
+        rh_au = float(self.geometry.rh.to_value(u.au))
+        return n * self.energy_weighted_g / rh_au**2 / _dilution_m2(self.geometry)
+
+    @property
+    def g_total_1au(self):
+        return float(sum(self.g_1au))
+
+    @property
+    def center_cm(self):
+        """g-weighted mean band centre (the single band's centre for one-band features)."""
+        return float(sum(g * b.center_cm for g, b in zip(self.g_1au, self.bands)) / sum(self.g_1au))
+
+
+def _feature_setup(species, geometry, aperture, feature, velocity, lifetime, g_factor, g_source, kwargs):
+    from . import molecules
+
+    geometry = _geometry(geometry)
+    bands = molecules.bands_of(species, feature)
+    feature = bands[0].feature
+    if g_factor is None:
+        g = tuple(float(molecules.g_factor(species, b.band, source=g_source).to_value(1 / u.s)) for b in bands)
+        sources = tuple(g_source or b.g_source for b in bands)
+    else:
+        # A stated g for a feature is its total; split it over the bands in the tabulated
+        # proportions (which only matters for the photon energy of multi-band features).
+        total = float(_checked_quantity(g_factor, 1 / u.s, "g_factor").to_value(1 / u.s))
+        if len(bands) == 1:
+            g = (total,)
+        else:
+            default = [b.g_1au for b in bands]
+            if not all(math.isfinite(x) for x in default):
+                raise InputError(
+                    f"g_factor for {species} {feature}",
+                    "the feature has several bands without tabulated g-factors to split a total over",
+                )
+            g = tuple(total * x / sum(default) for x in default)
+        sources = ("user",) * len(bands)
+    a = haser_assumptions(species, geometry, velocity=velocity, lifetime=lifetime, **kwargs)
+    ap = _aperture_km(aperture, geometry)
+    n = _molecules_per_q(ap, a.velocity.to_value(u.km / u.s), a.lifetime.to_value(u.s))
+    return _FeatureSetup(species, feature, bands, g, sources, a, ap, geometry, n)
+
+
+def _log_derivatives(setup):
+    """d ln N / d ln τ and d ln N / d ln v at fixed Q (numerical, central differences)."""
+    v = setup.assumptions.velocity.to_value(u.km / u.s)
+    tau = setup.assumptions.lifetime.to_value(u.s)
+    h = 1e-4
+    f = np.exp([h, -h])
+
+    def dln(nplus, nminus):
+        return float((math.log(nplus) - math.log(nminus)) / (2 * h))
+
+    d_tau = dln(*(_molecules_per_q(setup.aperture_km, v, tau * k) for k in f))
+    d_v = dln(*(_molecules_per_q(setup.aperture_km, v * k, tau) for k in f))
+    return d_tau, d_v
+
+
+def _rel(value, name):
+    if value is None:
+        return 0.0
+    value = float(value)
+    if not math.isfinite(value) or value < 0:
+        raise InputError(name, f"must be a non-negative relative error (got {value})")
+    return value
+
+
+def _flux_value(flux, name, allow_negative=True):
+    if not isinstance(flux, u.Quantity):
+        raise InputError(name, f"must be an astropy Quantity in W m^-2 (got {flux!r})")
+    try:
+        value = flux.to_value(_FLUX_UNIT)
+    except u.UnitConversionError:
+        raise InputError(name, f"needs units of W m^-2 (band-integrated flux), got {flux.unit}") from None
+    if np.ndim(value) != 0 or not np.isfinite(value):
+        raise InputError(name, f"must be one finite value (got {flux})")
+    if not allow_negative and value < 0:
+        raise InputError(name, f"must not be negative (got {flux})")
+    return float(value)
+
+
+@dataclass(frozen=True)
+class ProductionRate:
+    """A production rate derived from a band flux, with its uncertainties and assumptions.
+
+    Attributes
+    ----------
+    species, feature : str
+        What was measured.
+    Q : `~astropy.units.Quantity`
+        Production rate implied by the flux (1/s). When ``detected`` is False this is only
+        the formal estimate: report ``Q_upper`` instead (``to_dict`` and ``str`` do).
+    Q_err : `~astropy.units.Quantity` or None
+        Statistical 1σ uncertainty from the flux uncertainty.
+    Q_sys : `~astropy.units.Quantity`
+        Systematic 1σ uncertainty from the stated relative errors on g, τ and v.
+    detected : bool or None
+        flux / flux_err ≥ ``threshold``; None when no flux uncertainty was given.
+    Q_upper : `~astropy.units.Quantity` or None
+        Upper limit when not detected: Q for max(flux, 0) + ``threshold`` · flux_err.
+    snr : float or None
+        flux / flux_err.
+    threshold : float
+        Detection threshold in σ.
+    flux, flux_err : `~astropy.units.Quantity`
+        The input band flux and its uncertainty (W m⁻²).
+    g_factor_1au : `~astropy.units.Quantity`
+        Total g of the feature at 1 au (1/s).
+    band_center : `~astropy.units.Quantity`
+        g-weighted band centre (cm⁻¹).
+    bands : tuple of str
+        Band labels summed into the feature.
+    assumptions : HaserAssumptions
+        Lifetime and velocity used.
+    aperture : dict
+        The aperture in km (and arcsec if given so), from ``Aperture.describe``.
+    geometry : dict
+        ``Geometry.to_dict()``.
+    molecules_per_Q : `~astropy.units.Quantity`
+        N / Q in the aperture (s).
+    dlnQ_dln : dict
+        Elasticities of Q with respect to g, lifetime and velocity.
+    rel_err : dict
+        The relative errors on g, lifetime and velocity that make ``Q_sys``.
+    sources : dict
+        Table keys (or ``"user"``) of g, lifetime and velocity.
+    """
+
+    species: str
+    feature: str
+    Q: u.Quantity
+    Q_err: u.Quantity | None
+    Q_sys: u.Quantity
+    detected: bool | None
+    Q_upper: u.Quantity | None
+    snr: float | None
+    threshold: float
+    flux: u.Quantity
+    flux_err: u.Quantity | None
+    g_factor_1au: u.Quantity
+    band_center: u.Quantity
+    bands: tuple
+    assumptions: HaserAssumptions
+    aperture: dict
+    geometry: dict
+    molecules_per_Q: u.Quantity
+    dlnQ_dln: dict = field(default_factory=dict)
+    rel_err: dict = field(default_factory=dict)
+    sources: dict = field(default_factory=dict)
+
+    @property
+    def is_limit(self) -> bool:
+        """True when only an upper limit may be reported."""
+        return self.detected is False
+
+    def to_dict(self) -> dict:
+        """Plain-number summary (the JSON of ``comaspec production --json``).
+
+        Returns
+        -------
+        dict
+            ``Q_per_s`` is None when the flux is not a detection (use ``Q_upper_per_s``).
+        """
+        a = self.assumptions
+        return {
+            "species": self.species,
+            "feature": self.feature,
+            "bands": list(self.bands),
+            "detected": self.detected,
+            "Q_per_s": None if self.is_limit else float(self.Q.to_value(1 / u.s)),
+            "Q_err_per_s": None if self.Q_err is None else float(self.Q_err.to_value(1 / u.s)),
+            "Q_sys_per_s": float(self.Q_sys.to_value(1 / u.s)),
+            "Q_upper_per_s": None if self.Q_upper is None else float(self.Q_upper.to_value(1 / u.s)),
+            "Q_formal_per_s": float(self.Q.to_value(1 / u.s)),
+            "snr": self.snr,
+            "detection_threshold_sigma": self.threshold,
+            "flux_W_m-2": float(self.flux.to_value(_FLUX_UNIT)),
+            "flux_err_W_m-2": None if self.flux_err is None else float(self.flux_err.to_value(_FLUX_UNIT)),
+            "g_factor_1au_per_s": float(self.g_factor_1au.to_value(1 / u.s)),
+            "lifetime_1au_s": float(a.lifetime_1au.to_value(u.s)),
+            "lifetime_s": float(a.lifetime.to_value(u.s)),
+            "velocity_km_s": float(a.velocity.to_value(u.km / u.s)),
+            "scale_length_km": float(a.scale_length.to_value(u.km)),
+            "band_center_cm-1": float(self.band_center.to_value(1 / u.cm)),
+            "aperture_km": self.aperture,
+            "geometry": self.geometry,
+            "molecules_per_Q_s": float(self.molecules_per_Q.to_value(u.s)),
+            "dlnQ_dln": dict(self.dlnQ_dln),
+            "rel_err": dict(self.rel_err),
+            "sources": dict(self.sources),
+        }
+
+    def __str__(self):
+        d = self.to_dict()
+        if self.is_limit:
+            head = (f"Q({self.species}) < {d['Q_upper_per_s']:.3e} s^-1 "
+                    f"(not detected: S/N = {self.snr:.2f} < {self.threshold:g})")
+        else:
+            err = "" if d["Q_err_per_s"] is None else f" ± {d['Q_err_per_s']:.2e} (stat)"
+            head = f"Q({self.species}) = {d['Q_per_s']:.3e}{err} ± {d['Q_sys_per_s']:.2e} (sys) s^-1"
+        return head
+
+
+def production_rate(flux, species, geometry, aperture, *, flux_err=None, feature=None, velocity=None,
+                    lifetime=None, g_factor=None, rel_err_g=None, rel_err_lifetime=None,
+                    rel_err_velocity=None, threshold=3.0, g_source=None, **kwargs):
+    """Production rate of a species from the flux of one of its features.
+
+    Parameters
+    ----------
+    flux : `~astropy.units.Quantity`
+        Band-integrated flux of the feature (W m⁻²), summed over its bands.
+    species : str
+        Species name, e.g. ``"CO2"``.
+    geometry : `comaspec.Geometry` or dict or sbpy Ephem
+        Observing geometry.
+    aperture : comaspec aperture
+        The extraction aperture, in angles or km (offsets allowed).
+    flux_err : `~astropy.units.Quantity`, optional
+        1σ flux uncertainty (W m⁻²). Needed for a non-positive flux, which then gives an
+        upper limit.
+    feature : str, optional
+        Feature name (default: the species' default, e.g. ``"2.7um"`` for H2O).
+    velocity : `~astropy.units.Quantity`, optional
+        Expansion velocity at the comet (km/s); default: the velocity law at rh.
+    lifetime : `~astropy.units.Quantity`, optional
+        Lifetime at 1 au (s), scaled as rh²; default from `comaspec.molecules`.
+    g_factor : `~astropy.units.Quantity`, optional
+        Total g of the feature at 1 au (1/s), scaled as rh⁻²; split over a multi-band
+        feature in the tabulated proportions.
+    rel_err_g, rel_err_lifetime, rel_err_velocity : float, optional
+        Stated relative 1σ errors, propagated into ``Q_sys`` through the aperture's actual
+        dependence on τ and v (default 0: no systematic term claimed).
+    threshold : float
+        Detection threshold in σ (default 3).
+    g_source : str, optional
+        g-factor table source key.
+    **kwargs
+        ``velocity_law``, ``lifetime_source``, ``activity`` (see `haser_assumptions`).
+
+    Returns
+    -------
+    ProductionRate
+
+    Raises
+    ------
+    InputError
+        Bad units or values, or a non-positive flux without ``flux_err``.
+
+    Examples
+    --------
+    >>> import astropy.units as u
+    >>> from comaspec import Geometry, CircularAperture, production_rate
+    >>> q = production_rate(1.2e-17 * u.W / u.m**2, "CO2", Geometry(3.32 * u.au, 2.6 * u.au),
+    ...                     CircularAperture(1 * u.arcsec))
+    >>> q.Q.unit
+    Unit("1 / s")
+    """
+    f = _flux_value(flux, "flux")
+    ferr = None if flux_err is None else _flux_value(flux_err, "flux_err", allow_negative=False)
+    if ferr is not None and ferr == 0:
+        ferr = None if f > 0 else 0.0
+    threshold = float(threshold)
+    if not threshold > 0:
+        raise InputError("threshold", f"must be positive (got {threshold})")
+    if f <= 0 and not ferr:
+        raise InputError("flux", f"is not positive ({f:g} W m^-2): give flux_err to get an upper limit")
+    setup = _feature_setup(species, geometry, aperture, feature, velocity, lifetime, g_factor, g_source, kwargs)
+    per_q = setup.flux_per_q()
+    q = f / per_q
+    q_err = None if ferr is None else ferr / per_q
+    snr = None if ferr is None else f / ferr
+    detected = None if ferr is None else bool(snr >= threshold)
+    q_upper = None if detected is not False else (max(f, 0.0) + threshold * ferr) / per_q
+    d_tau, d_v = _log_derivatives(setup)
+    # Q = F / (g · N/Q(τ, v)):  dlnQ/dln g = −1, dlnQ/dln τ = −dlnN/dlnτ, likewise for v.
+    elastic = {"g_factor": -1.0, "lifetime": -d_tau, "velocity": -d_v}
+    rel = {"g_factor": _rel(rel_err_g, "rel_err_g"), "lifetime": _rel(rel_err_lifetime, "rel_err_lifetime"),
+           "velocity": _rel(rel_err_velocity, "rel_err_velocity")}
+    rel_sys = math.sqrt(sum((elastic[k] * rel[k]) ** 2 for k in rel))
+    q_scale = abs(q) if detected is not False else q_upper
+    a = setup.assumptions
+    return ProductionRate(
+        species=species, feature=setup.feature, Q=q / u.s, Q_err=None if q_err is None else q_err / u.s,
+        Q_sys=q_scale * rel_sys / u.s, detected=detected, Q_upper=None if q_upper is None else q_upper / u.s,
+        snr=snr, threshold=threshold, flux=f * _FLUX_UNIT, flux_err=None if ferr is None else ferr * _FLUX_UNIT,
+        g_factor_1au=setup.g_total_1au / u.s, band_center=setup.center_cm / u.cm,
+        bands=tuple(b.band for b in setup.bands), assumptions=a,
+        aperture=setup.aperture_km.describe() | _aperture_angles(aperture),
+        geometry=setup.geometry.to_dict(), molecules_per_Q=setup.n_per_q * u.s,
+        dlnQ_dln=elastic, rel_err=rel,
+        sources={"g_factor": sorted(set(setup.g_sources)), "lifetime": a.lifetime_source,
+                 "velocity": a.velocity_source},
+    )
+
+
+def _aperture_angles(aperture):
+    """The arcsec entries of an angular aperture's description (none for km apertures)."""
+    d = aperture.describe()
+    return {k: v for k, v in d.items() if k.endswith("_arcsec")}
+
+
+def band_flux(Q, species, geometry, aperture, *, feature=None, velocity=None, lifetime=None, g_factor=None,
+              g_source=None, **kwargs):
+    """Flux of a species' feature for a given production rate (inverse of `production_rate`).
+
+    Parameters
+    ----------
+    Q : `~astropy.units.Quantity`
+        Production rate (1/s); array-valued allowed.
+    species : str
+        Species name.
+    geometry : `comaspec.Geometry`
+        Observing geometry.
+    aperture : comaspec aperture
+        In angles or km.
+    feature : str, optional
+        Feature name (default: the species' default feature).
+    velocity, lifetime, g_factor, g_source, **kwargs
+        As for `production_rate`.
+
+    Returns
+    -------
+    `~astropy.units.Quantity`
+        Band-integrated flux summed over the feature's bands (W m⁻²).
+    """
+    if not isinstance(Q, u.Quantity):
+        raise InputError("Q", f"must be an astropy Quantity in 1/s (got {Q!r})")
+    try:
+        q = Q.to_value(1 / u.s)
+    except u.UnitConversionError:
+        raise InputError("Q", f"needs units of 1/s, got {Q.unit}") from None
+    setup = _feature_setup(species, geometry, aperture, feature, velocity, lifetime, g_factor, g_source, kwargs)
+    return q * setup.flux_per_q() * _FLUX_UNIT

@@ -1,0 +1,162 @@
+"""``comaspec production``: production rate from a band flux through the Haser model."""
+
+from __future__ import annotations
+
+import argparse
+
+_HELP = "production rate from a band flux (Haser model), with every assumption printed"
+
+
+def _positive(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive finite number: {text!r}")
+    return value
+
+
+def _nonneg(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a non-negative finite number: {text!r}")
+    return value
+
+
+def _finite(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value != value or abs(value) == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be finite: {text!r}")
+    return value
+
+
+def _box(text):
+    parts = text.lower().split("x")
+    if len(parts) != 2:
+        raise argparse.ArgumentTypeError(f"expected WxH in arcsec, e.g. 3x3 (got {text!r})")
+    return tuple(_positive(p) for p in parts)
+
+
+def _offset(text):
+    parts = text.split(",")
+    if len(parts) != 2:
+        raise argparse.ArgumentTypeError(f"expected DX,DY in arcsec (got {text!r})")
+    return tuple(_finite(p) for p in parts)
+
+
+def add_parser(subparsers):
+    """Register ``comaspec production``.
+
+    Parameters
+    ----------
+    subparsers : argparse._SubParsersAction
+        From the top-level parser.
+    """
+    p = subparsers.add_parser(
+        "production",
+        help=_HELP,
+        description=(
+            "Convert the band-integrated flux of a species' feature (W m^-2, summed over the "
+            "feature's bands) into a production rate Q with the parent-only Haser model. "
+            "g scales as rh^-2, the lifetime as rh^2, the velocity follows the default law "
+            "unless given. Prints Q and every assumption used."
+        ),
+    )
+    p.add_argument("--species", required=True, help="species: CO2, 13CO2, H2O, CO or OCS")
+    p.add_argument("--feature", help="feature of the species (default: its main one, e.g. 2.7um for H2O)")
+    p.add_argument("--flux", required=True, type=_finite, metavar="W_M2",
+                   help="band-integrated flux of the feature in W m^-2 (not W m^-2 um^-1)")
+    p.add_argument("--flux-err", type=_nonneg, metavar="W_M2",
+                   help="1-sigma flux uncertainty in W m^-2 (gives Q_err, and an upper limit below the threshold)")
+    p.add_argument("--rh", required=True, type=_positive, metavar="AU", help="heliocentric distance (au)")
+    p.add_argument("--delta", required=True, type=_positive, metavar="AU", help="distance from the observer (au)")
+    ap = p.add_mutually_exclusive_group(required=True)
+    ap.add_argument("--aperture-radius", type=_positive, metavar="ARCSEC", help="circular aperture radius (arcsec)")
+    ap.add_argument("--aperture-box", type=_box, metavar="WxH", help="rectangular aperture W x H (arcsec), e.g. 3x3")
+    p.add_argument("--offset", type=_offset, metavar="DX,DY",
+                   help="aperture centre minus nucleus position (arcsec; default 0,0)")
+    p.add_argument("--velocity", type=_positive, metavar="KM_S",
+                   help="expansion velocity at the comet (km/s; default: the velocity law at rh)")
+    p.add_argument("--lifetime", type=_positive, metavar="S_AT_1AU",
+                   help="photodestruction lifetime at 1 au (s; scaled as rh^2)")
+    p.add_argument("--g-factor", type=_positive, metavar="PER_S_AT_1AU",
+                   help="total g-factor of the feature at 1 au (photons/s/molecule; scaled as rh^-2)")
+    p.add_argument("--rel-err-g", type=_nonneg, metavar="FRAC", help="relative 1-sigma error on g (systematic)")
+    p.add_argument("--rel-err-lifetime", type=_nonneg, metavar="FRAC",
+                   help="relative 1-sigma error on the lifetime (systematic)")
+    p.add_argument("--rel-err-velocity", type=_nonneg, metavar="FRAC",
+                   help="relative 1-sigma error on the velocity (systematic)")
+    p.add_argument("--threshold", type=_positive, default=3.0, metavar="SIGMA",
+                   help="detection threshold in sigma (default 3)")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    p.set_defaults(run=_run)
+    return p
+
+
+def _run(args):
+    import json
+
+    import astropy.units as u
+
+    from ..apertures import CircularAperture, RectangularAperture
+    from ..errors import UsageError
+    from ..geometry import Geometry
+    from ..production import production_rate
+
+    if args.flux <= 0 and args.flux_err is None:
+        raise UsageError(f"--flux {args.flux:g} is not positive: give --flux-err to get an upper limit")
+    offset = None if args.offset is None else u.Quantity(args.offset, u.arcsec)
+    if args.aperture_radius is not None:
+        aperture = CircularAperture(args.aperture_radius * u.arcsec, offset=offset)
+    else:
+        w, h = args.aperture_box
+        aperture = RectangularAperture(w * u.arcsec, h * u.arcsec, offset=offset)
+    geometry = Geometry(args.rh * u.au, args.delta * u.au)
+    flux_unit = u.W / u.m**2
+    result = production_rate(
+        args.flux * flux_unit, args.species, geometry, aperture,
+        flux_err=None if args.flux_err is None else args.flux_err * flux_unit,
+        feature=args.feature,
+        velocity=None if args.velocity is None else args.velocity * u.km / u.s,
+        lifetime=None if args.lifetime is None else args.lifetime * u.s,
+        g_factor=None if args.g_factor is None else args.g_factor / u.s,
+        rel_err_g=args.rel_err_g, rel_err_lifetime=args.rel_err_lifetime,
+        rel_err_velocity=args.rel_err_velocity, threshold=args.threshold,
+    )
+    d = result.to_dict()
+    if args.json:
+        print(json.dumps(d, indent=2))
+        return 0
+    print(str(result))
+    print(_assumption_text(d))
+    return 0
+
+
+def _assumption_text(d):
+    ap = d["aperture_km"]
+    ap_text = ", ".join(f"{k} = {v:.6g}" for k, v in ap.items() if k != "shape")
+    lines = [
+        f"  species / feature : {d['species']} {d['feature']} (bands: {', '.join(d['bands'])})",
+        f"  flux              : {d['flux_W_m-2']:.4g} W m^-2"
+        + ("" if d["flux_err_W_m-2"] is None else f" ± {d['flux_err_W_m-2']:.3g} (S/N {d['snr']:.2f})"),
+        f"  g-factor at 1 au  : {d['g_factor_1au_per_s']:.4g} s^-1 (source {', '.join(d['sources']['g_factor'])};"
+        " scaled as rh^-2)",
+        f"  band centre       : {d['band_center_cm-1']:.2f} cm^-1",
+        f"  lifetime at 1 au  : {d['lifetime_1au_s']:.4g} s (source {d['sources']['lifetime']});"
+        f" at the comet {d['lifetime_s']:.4g} s",
+        f"  velocity          : {d['velocity_km_s']:.4g} km/s (source {d['sources']['velocity']})",
+        f"  scale length      : {d['scale_length_km']:.4g} km",
+        f"  geometry          : rh = {d['geometry']['rh_au']:g} au, delta = {d['geometry']['delta_au']:g} au",
+        f"  aperture          : {ap['shape']}: {ap_text}",
+        f"  N / Q             : {d['molecules_per_Q_s']:.4g} s",
+        "  dlnQ/dln(g, tau, v): " + ", ".join(f"{v:+.3f}" for v in d["dlnQ_dln"].values()),
+        "  stated rel. errors: " + ", ".join(f"{k} {v:g}" for k, v in d["rel_err"].items()),
+    ]
+    return "\n".join(lines)
