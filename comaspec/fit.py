@@ -236,7 +236,7 @@ def fit_coma(spectrum_or_list, geometry, aperture, species=DEFAULT_SPECIES, *, T
              per_species_T_rot=False, T_rot_bounds=DEFAULT_TROT_BOUNDS_K, fit_shift=True, max_shift_um=None,
              windows=None, continuum="polynomial", velocity=None, lifetime=None, g_factor=None, lsf=None,
              scale_covar=False, detect_sigma=3.0, limit_sigma=3.0, mc=0, mcmc=False, mcmc_steps=600,
-             mcmc_burn=200, mcmc_walkers=None, seed=None, inputs=None):
+             mcmc_burn=200, mcmc_walkers=None, seed=None, systematics=None, inputs=None):
     """Fit continuum + molecular bands to spectra of a coma; production rates and ratios.
 
     Parameters
@@ -269,8 +269,9 @@ def fit_coma(spectrum_or_list, geometry, aperture, species=DEFAULT_SPECIES, *, T
     velocity : Quantity, optional
         Gas expansion velocity (km/s), shared by all species; default the velocity law at rh.
     lifetime, g_factor : Quantity or dict, optional
-        Override the lifetime at 1 au or the g-factor at 1 au (per band), one value or a dict
-        by species (see `comaspec.production.flux_per_unit_Q`).
+        Override the lifetime at 1 au, or the total g-factor at 1 au of the species' default
+        feature (split over its bands in the tabulated proportions, as
+        `comaspec.production.production_rate`); one value for all species or a dict by species.
     lsf : optional
         LSF, mode name or resolving power for every spectrum (default: from the metadata).
     scale_covar : bool
@@ -286,6 +287,10 @@ def fit_coma(spectrum_or_list, geometry, aperture, species=DEFAULT_SPECIES, *, T
         emcee settings.
     seed : int, optional
         Seed for MC noise and MCMC.
+    systematics : dict, optional
+        Relative 1σ errors of the model assumptions, keys ``g_factor``, ``lifetime``,
+        ``velocity`` (e.g. ``{"g_factor": 0.1}``): each species' ``Q_sys`` is then computed by
+        `comaspec.production.production_rate`. Default: no systematic error claimed.
     inputs : dict, optional
         ``paths``/``instrument``/``mode``/``target`` for the output (default: from metadata).
 
@@ -455,7 +460,7 @@ def fit_coma(spectrum_or_list, geometry, aperture, species=DEFAULT_SPECIES, *, T
 
     return _build_result(model, problem, species, geometry, apertures, best_vals, lin, lin_cov, T, shifts,
                          slope, dust_T, chi2, dof, result, scale_covar, detect_sigma, limit_sigma, notes,
-                         nonlin_err, q_samples_F, sample_method, inputs, velocity, lifetime, g_factor)
+                         nonlin_err, q_samples_F, sample_method, inputs, velocity, lifetime, g_factor, systematics)
 
 
 def _assumptions(name, feature, geometry, velocity, lifetime, g_factor):
@@ -471,7 +476,10 @@ def _assumptions(name, feature, geometry, velocity, lifetime, g_factor):
     bands = molecules.bands_of(name, feature)
     try:
         if g_user is not None:
-            out["g"] = float(u.Quantity(g_user).to_value(1 / u.s)) * len(bands)
+            from .model import _band_g_factors
+
+            g_bands = _band_g_factors(name, g_user)
+            out["g"] = float(sum(g_bands[b.band].to_value(1 / u.s) for b in bands))
             out["sources"]["g_factor_source"] = "user"
         else:
             out["g"] = float(sum(molecules.g_factor(name, b.band).to_value(1 / u.s) for b in bands))
@@ -491,9 +499,33 @@ def _assumptions(name, feature, geometry, velocity, lifetime, g_factor):
     return out
 
 
+def _systematic_error(name, feature, flux, err, geometry, aperture, velocity, lifetime, g_factor, systematics,
+                      detect_sigma):
+    """Q_sys from `comaspec.production.production_rate` for stated relative errors (None without)."""
+    if not systematics:
+        return None
+    import astropy.units as u
+
+    from .production import production_rate
+
+    unknown = set(systematics) - {"g_factor", "lifetime", "velocity"}
+    if unknown:
+        raise UsageError(f"systematics: unknown keys {', '.join(sorted(unknown))} (g_factor, lifetime, velocity)")
+    flam = u.W / u.m**2
+    pr = production_rate(flux * flam, name, geometry, aperture, flux_err=err * flam, feature=feature,
+                         velocity=velocity, lifetime=_per(lifetime, name), g_factor=_per(g_factor, name),
+                         rel_err_g=systematics.get("g_factor"), rel_err_lifetime=systematics.get("lifetime"),
+                         rel_err_velocity=systematics.get("velocity"), threshold=detect_sigma)
+    return float(pr.Q_sys.to_value(1 / u.s))
+
+
+def _per(value, name):
+    return value.get(name) if isinstance(value, dict) else value
+
+
 def _build_result(model, problem, species, geometry, apertures, best_vals, lin, lin_cov, T, shifts, slope,
                   dust_T, chi2, dof, result, scale_covar, detect_sigma, limit_sigma, notes, nonlin_err,
-                  q_samples_F, sample_method, inputs, velocity, lifetime, g_factor):
+                  q_samples_F, sample_method, inputs, velocity, lifetime, g_factor, systematics):
     from .results import ComaFit, SpeciesResult
 
     fitted = model.fitted_species
@@ -516,6 +548,8 @@ def _build_result(model, problem, species, geometry, apertures, best_vals, lin, 
             extra["band_flux_err_samples_W_m2"] = float(np.std(q_samples_F[:, j], ddof=1))
             if phi:
                 extra["Q_err_samples_per_s"] = float(np.std(q_samples_F[:, j], ddof=1) / phi)
+        q_sys = _systematic_error(name, setup.feature, flux, err, geometry, apertures[0], velocity, lifetime,
+                                  g_factor, systematics, detect_sigma) if phi is not None else None
         name_T = problem.T_names.get(name)
         if name_T and nonlin_err.get(name_T) is not None:
             extra["T_rot_err_K"] = float(nonlin_err[name_T])
@@ -525,7 +559,7 @@ def _build_result(model, problem, species, geometry, apertures, best_vals, lin, 
             Q=None if phi is None else flux / phi, Q_err=None if phi is None else err / phi,
             detect_sigma=detect_sigma, limit_sigma=limit_sigma,
             g_factor_1au=a["g"], lifetime_1au=a["tau"], velocity_km_s=a["v"], T_rot=float(T[name]),
-            extra=extra)
+            Q_sys=q_sys, extra=extra)
     q_names = [s for s in fitted if model.species[s].phi is not None]
     qi = [fitted.index(s) for s in q_names]
     q_vals = f_vals[qi] / phis[qi]

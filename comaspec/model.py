@@ -272,13 +272,36 @@ def _flux_per_unit_q(species, band, geometry, aperture, **kwargs):
 
     from .production import flux_per_unit_Q
 
-    for key in ("g_factor", "lifetime"):
-        if isinstance(kwargs.get(key), dict):  # one value per species
-            kwargs = dict(kwargs, **{key: kwargs[key].get(species)})
     kwargs = {k: v for k, v in kwargs.items() if v is not None}
     if kwargs.get("g_factor") is None and not np.isfinite(_molecules().get_band(species, band).g_1au):
         return None
     return float(u.Quantity(flux_per_unit_Q(species, band, geometry, aperture, **kwargs)).to_value(u.W * u.s / u.m**2))
+
+
+def _per_species(value, species):
+    return value.get(species) if isinstance(value, dict) else value
+
+
+def _band_g_factors(species, g_total):
+    """Per-band g (1/s at 1 au) for a user-given total g of the species' default feature.
+
+    As in `comaspec.production.production_rate`, the total is split over the feature's bands
+    in the tabulated proportions; the species' other bands keep their tabulated ratio to it
+    (e.g. the H2O hot bands to the 2.7 µm complex). None: the tabulated values.
+    """
+    import astropy.units as u
+
+    if g_total is None:
+        return {}
+    mol = _molecules()
+    g_total = u.Quantity(g_total).to(1 / u.s)
+    tab = {b.band: b.g_1au for f in mol.features_of(species) for b in mol.bands_of(species, f)}
+    ref = sum(b.g_1au for b in mol.bands_of(species))
+    if len(tab) == 1:
+        return {band: g_total for band in tab}
+    if not all(np.isfinite(v) for v in tab.values()):
+        raise InputError(f"g_factor of {species}", "cannot be split over bands without tabulated g-factors")
+    return {band: g_total * (g / ref) for band, g in tab.items()}
 
 
 def band_weights(species, geometry, aperture, features=None, *, velocity=None, lifetime=None, g_factor=None):
@@ -292,9 +315,11 @@ def band_weights(species, geometry, aperture, features=None, *, velocity=None, l
     aperture : comaspec aperture
     features : sequence of str, optional
         Features to include (default: all of the species').
-    velocity, lifetime, g_factor : optional
-        Passed to `comaspec.production.flux_per_unit_Q`; ``lifetime`` and ``g_factor`` may be
-        dicts by species (a g-factor given for a species applies to each of its bands).
+    velocity : Quantity, optional
+        Expansion velocity (km/s); default the velocity law.
+    lifetime, g_factor : Quantity or dict by species, optional
+        Lifetime at 1 au; total g-factor at 1 au of the species' default feature (split over
+        its bands in the tabulated proportions, as `comaspec.production.production_rate`).
 
     Returns
     -------
@@ -304,12 +329,14 @@ def band_weights(species, geometry, aperture, features=None, *, velocity=None, l
     """
     mol = _molecules()
     features = mol.features_of(species) if features is None else features
+    g_bands = _band_g_factors(species, _per_species(g_factor, species))
+    tau = _per_species(lifetime, species)
     out = {}
     for feature in features:
         for band in mol.bands_of(species, feature):
             out[(feature, band.band)] = _flux_per_unit_q(species, band.band, geometry, aperture,
-                                                         velocity=velocity, lifetime=lifetime,
-                                                         g_factor=g_factor)
+                                                         velocity=velocity, lifetime=tau,
+                                                         g_factor=g_bands.get(band.band))
     return out
 
 

@@ -188,3 +188,12 @@ def test_text_table_needs_and_takes_mode(capsys, tmp_path):
     status, out, err = _run(capsys, path, *GEO_ARGS, "--mode", "PRISM", "--json")
     assert status == 0, err
     assert json.loads(out)["species"]["CO2"]["detected"]
+
+
+def test_systematic_errors_flags(capsys, x1d):
+    status, out, err = _run(capsys, x1d, *GEO_ARGS, "--species", "CO2,H2O", "--trot", "50",
+                            "--rel-err-g", "0.1", "--json")
+    assert status == 0, err
+    d = json.loads(out)
+    # only the g-factor error: Q_sys / Q = 0.1 exactly (dlnQ/dln g = -1)
+    assert d["species"]["CO2"]["Q_sys_per_s"] == pytest.approx(0.1 * d["species"]["CO2"]["Q_per_s"], rel=1e-6)

@@ -208,3 +208,24 @@ def test_joint_prism_and_g395h(tmp_path):
         assert abs(fit.species[s].Q - truth[s]) < 4 * fit.species[s].Q_err
     fig = fit.plot(tmp_path / "joint.png")
     assert len(fig.axes) == 6
+
+
+def test_q_agrees_with_production_rate_and_systematics():
+    from comaspec.production import production_rate
+
+    fit = fit_coma(_spec(seed=31), GEO, AP, T_rot=50, systematics={"g_factor": 0.1, "velocity": 0.2})
+    for name in ("CO2", "H2O"):
+        s = fit.species[name]
+        pr = production_rate(s.band_flux * u.W / u.m**2, name, GEO, AP, flux_err=s.band_flux_err * u.W / u.m**2,
+                             feature=s.feature, rel_err_g=0.1, rel_err_velocity=0.2)
+        assert s.Q == pytest.approx(pr.Q.to_value(1 / u.s), rel=1e-9)
+        assert s.Q_err == pytest.approx(pr.Q_err.to_value(1 / u.s), rel=1e-9)
+        assert s.Q_sys == pytest.approx(pr.Q_sys.to_value(1 / u.s), rel=1e-9) and s.Q_sys > 0.1 * s.Q
+    assert fit.to_dict()["species"]["CO2"]["Q_sys_per_s"] > 0
+    assert fit_coma(_spec(seed=31), GEO, AP, T_rot=50).species["CO2"].Q_sys is None
+    # a g-factor given by the user is the feature's total, as in production_rate
+    g = 2.5e-3 / u.s
+    fit_g = fit_coma(_spec(seed=31), GEO, AP, T_rot=50, g_factor={"CO2": g})
+    pr = production_rate(fit_g.species["CO2"].band_flux * u.W / u.m**2, "CO2", GEO, AP, g_factor=g)
+    assert fit_g.species["CO2"].Q == pytest.approx(pr.Q.to_value(1 / u.s), rel=1e-9)
+    assert fit_g.species["CO2"].g_factor_1au == pytest.approx(2.5e-3)

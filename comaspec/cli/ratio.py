@@ -54,6 +54,9 @@ def add_parser(subparsers):
     u.add_argument("--detect-sigma", type=float, default=3.0, metavar="N", help="detection threshold (default 3)")
     u.add_argument("--limit-sigma", type=float, default=3.0, metavar="N",
                    help="significance of upper limits (default 3)")
+    for key, what in (("g", "g-factors"), ("lifetime", "lifetimes"), ("velocity", "the expansion velocity")):
+        u.add_argument(f"--rel-err-{key}", type=float, metavar="FRAC",
+                       help=f"relative 1-sigma error of {what}, propagated into Q_sys (default: none claimed)")
     u.add_argument("--mc", type=int, default=0, metavar="N", help="refit N noise realisations for the errors")
     u.add_argument("--mcmc", action="store_true", help="sample with emcee (needs the 'mcmc' extra)")
     u.add_argument("--seed", type=int, default=None, help="seed for --mc / --mcmc")
@@ -195,10 +198,12 @@ def _run(args):
     inputs = {"paths": paths, "instrument": first.get("instrument"),
               "mode": "+".join(dict.fromkeys(str(s.meta.get("mode")) for s in spectra)),
               "target": first.get("target")}
+    systematics = {k: v for k, v in (("g_factor", args.rel_err_g), ("lifetime", args.rel_err_lifetime),
+                                     ("velocity", args.rel_err_velocity)) if v is not None}
     fit = fit_coma(spectra, geometry, aperture, species, T_rot=args.trot, fit_shift=not args.no_shift,
                    continuum=args.continuum, velocity=velocity, scale_covar=args.scale_covar,
                    detect_sigma=args.detect_sigma, limit_sigma=args.limit_sigma, mc=args.mc, mcmc=args.mcmc,
-                   seed=args.seed, inputs=inputs)
+                   seed=args.seed, systematics=systematics or None, inputs=inputs)
     numerator, denominator = "CO2", "H2O"
 
     # all files or none: everything is written to temporaries first, moved at the end
