@@ -217,8 +217,9 @@ def corner_fraction(X, Y):
 
 
 def _rectangle_fraction(x1, x2, y1, y2):
-    return (corner_fraction(x2, y2) - corner_fraction(x1, y2)
-            - corner_fraction(x2, y1) + corner_fraction(x1, y1))
+    # All four corners in one vectorised call.
+    G = corner_fraction(np.stack([x2, x1, x2, x1]), np.stack([y2, y2, y1, y1]))
+    return G[0] - G[1] - G[2] + G[3]
 
 
 def _offset_circle_fraction(a, b):
