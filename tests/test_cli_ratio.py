@@ -197,3 +197,14 @@ def test_systematic_errors_flags(capsys, x1d):
     d = json.loads(out)
     # only the g-factor error: Q_sys / Q = 0.1 exactly (dlnQ/dln g = -1)
     assert d["species"]["CO2"]["Q_sys_per_s"] == pytest.approx(0.1 * d["species"]["CO2"]["Q_per_s"], rel=1e-6)
+
+
+def test_window_and_per_species_trot_flags(capsys, x1d):
+    status, out, err = _run(capsys, x1d, *GEO_ARGS, "--species", "CO2,H2O", "--window", "2.5-2.88:2",
+                            "--window", "4.1-4.5", "--trot-per-species", "--json")
+    assert status == 0, err
+    d = json.loads(out)
+    assert d["fit"]["windows"] == [["w1", 2.5, 2.88, 2], ["w2", 4.1, 4.5, 2]]
+    assert d["species"]["CO2"]["T_rot_K"] != d["species"]["H2O"]["T_rot_K"]
+    status, _, err = _run(capsys, x1d, *GEO_ARGS, "--window", "2.5:2.9")
+    assert status == 2 and "LO-HI" in err

@@ -43,6 +43,11 @@ def add_parser(subparsers):
     f.add_argument("--velocity", type=float, metavar="KM_S",
                    help="gas expansion velocity, km/s (default: the velocity law at rh)")
     f.add_argument("--trot", type=float, metavar="K", help="fix the rotational temperature (default: fitted)")
+    f.add_argument("--trot-per-species", action="store_true",
+                   help="fit one rotational temperature per species instead of a shared one")
+    f.add_argument("--window", action="append", metavar="LO-HI[:DEG]",
+                   help="continuum window in um with its polynomial degree (default 2); repeat for "
+                        "several; replaces the defaults 2.45-2.90:3 and 4.05-5.10:4")
     f.add_argument("--mode", metavar="MODE",
                    help="instrument mode (e.g. PRISM, G395H) when the file does not say")
     f.add_argument("--continuum", choices=("polynomial", "physical"), default="polynomial",
@@ -117,6 +122,24 @@ def _aperture(args, example_header, has_cube):
                      "add --aperture-radius ARCSEC or --aperture-box WxH")
 
 
+def _windows(specs):
+    """Parse --window LO-HI[:DEG] options into model Windows (None: the defaults)."""
+    from ..errors import UsageError
+    from ..model import Window
+
+    if not specs:
+        return None
+    out = []
+    for text in specs:
+        try:
+            span, _, deg = text.partition(":")
+            lo, hi = (float(v) for v in span.split("-"))
+            out.append(Window(f"w{len(out) + 1}", lo, hi, int(deg) if deg else 2))
+        except ValueError:
+            raise UsageError(f"--window {text}: expected LO-HI[:DEG] in um, e.g. 2.45-2.90:3") from None
+    return out
+
+
 def _load(paths):
     """Read every file: list of (path, spectrum-or-cube, is_cube)."""
     from ..io import read_any
@@ -157,6 +180,7 @@ def _run(args):
         raise UsageError("give either --example or spectrum files, not both")
     if not args.example and not args.spectra:
         raise UsageError("no spectrum given: name one or more files, or use --example")
+    windows = _windows(args.window)
     if args.mc < 0:
         raise UsageError("--mc must be a positive number of refits")
     if args.mc and args.mcmc:
@@ -201,6 +225,7 @@ def _run(args):
     systematics = {k: v for k, v in (("g_factor", args.rel_err_g), ("lifetime", args.rel_err_lifetime),
                                      ("velocity", args.rel_err_velocity)) if v is not None}
     fit = fit_coma(spectra, geometry, aperture, species, T_rot=args.trot, fit_shift=not args.no_shift,
+                   per_species_T_rot=args.trot_per_species, windows=windows,
                    continuum=args.continuum, velocity=velocity, scale_covar=args.scale_covar,
                    detect_sigma=args.detect_sigma, limit_sigma=args.limit_sigma, mc=args.mc, mcmc=args.mcmc,
                    seed=args.seed, systematics=systematics or None, inputs=inputs)
