@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 
 _HELP = "production rate from a band flux (Haser model), with every assumption printed"
 
@@ -96,6 +97,9 @@ def add_parser(subparsers):
     p.add_argument("--threshold", type=_positive, default=3.0, metavar="SIGMA",
                    help="detection threshold in sigma (default 3)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    # Let "--flux -1e-18" (scientific notation) read as a negative number, not an option;
+    # "--flux=-1e-18" works on every Python regardless.
+    p._negative_number_matcher = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
     p.set_defaults(run=_run)
     return p
 
