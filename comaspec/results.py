@@ -146,8 +146,9 @@ class Ratio:
             return f"{name} > {_fmt(self.value)} ({self.limit_sigma:g}σ lower limit: {self.reason})"
         if self.limit == "upper":
             return f"{name} < {_fmt(self.value)} ({self.limit_sigma:g}σ upper limit: {self.reason})"
-        return (f"{name} = {_fmt(self.value)} -{_fmt(self.err_lo)} +{_fmt(self.err_hi)} "
-                f"(68 % interval, {self.method}; linear ±{_fmt(self.err_linear)})")
+        d = _decimals(self.err_lo, self.err_hi)
+        return (f"{name} = {self.value:.{d}f} -{self.err_lo:.{d}f} +{self.err_hi:.{d}f} "
+                f"(68 % interval, {self.method}; linear ±{self.err_linear:.{d}f})")
 
 
 def ratio_from_values(numerator, denominator, values, covariance, *, detected, covered=(True, True),
@@ -618,6 +619,14 @@ def _num(x):
         return None
     x = float(x)
     return x if math.isfinite(x) else None
+
+
+def _decimals(*errors):
+    """Decimal places that show the smallest positive error with two significant digits."""
+    positive = [e for e in errors if e is not None and e > 0 and math.isfinite(e)]
+    if not positive:
+        return 3
+    return int(min(max(0, 1 - math.floor(math.log10(min(positive)))), 12))
 
 
 def _fmt(x):
