@@ -77,7 +77,8 @@ def main():
     from comaspec.plotting.style import save_figure
 
     r = fit.ratio("CO2", "H2O")
-    fig = ratio_vs_rh(100 * r.value, 100 * r.err_linear, geometry.rh.to_value(u.au), label="example fit")
+    fig = ratio_vs_rh(100 * r.value, (100 * r.err_lo, 100 * r.err_hi), geometry.rh.to_value(u.au),
+                      label="example fit")
     save_figure(fig, OUT / "example_compare.png")
     plt.close(fig)
     samples = mc.q_samples[:, 0] / mc.q_samples[:, 1]

@@ -269,7 +269,7 @@ def _compare(fit, geometry, path, numerator, denominator):
     r = fit.ratio(numerator, denominator)
     if r.value is None or r.limit is not None:
         raise UsageError(f"--compare needs a measured {numerator}/{denominator} ({r.reason})")
-    err = r.err_linear if r.err_linear is not None else 0.5 * (r.err_lo + r.err_hi)
-    fig = ratio_vs_rh(100.0 * r.value, 100.0 * err, float(geometry.rh.to_value("au")))
+    # the asymmetric 68 % interval, in percent
+    fig = ratio_vs_rh(100.0 * r.value, (100.0 * r.err_lo, 100.0 * r.err_hi), float(geometry.rh.to_value("au")))
     save_figure(fig, path)
     _close(fig)
