@@ -4,25 +4,25 @@ Plain float64, vectorised, fixed units: lengths in km, times in s, velocities in
 production rates in molecules/s. The public layer with astropy Quantities is
 :mod:`comaspec.production`.
 
-The parent-only Haser (1957) coma has the number density
+The parent-only Haser (1957) coma has the number density::
 
     n(r) = Q / (4 π v r²) · exp(−r / L),   L = v τ,
 
-whose column density at projected distance ρ is (x = ρ / L)
+whose column density at projected distance ρ is (x = ρ / L)::
 
     σ(ρ) = Q / (2 π v ρ) · Ki1(x),   Ki1(x) = ∫_x^∞ K0(y) dy = π/2 − ∫_0^x K0(y) dy,
 
 and the number of molecules inside a circle of radius ρ centred on the nucleus is
-(Newburn & Johnson 1978; Yamamoto 1981)
+(Newburn & Johnson 1978; Yamamoto 1981)::
 
     N(ρ) = Q τ f1(x),   f1(x) = x g(x),   g(x) = 1/x − K1(x) + Ki1(x).
 
 Any other region D is handled through the boundary integral (nucleus anywhere,
-signed angle θ seen from the nucleus)
+signed angle θ seen from the nucleus)::
 
     N(D) = Q τ / (2π) ∮_∂D f1(|P| / L) dθ(P),
 
-because f1(R)/(2π) = ∫_0^R Ki1(r) dr is the radial integral of σ r. Along a straight
+because f1(R) = ∫_0^R Ki1(r) dr, so f1/(2π) is the radial integral of σ r / (Q τ). Along a straight
 edge at distance d from the nucleus the substitution s = d sinh u (s: position along
 the edge from the foot of the perpendicular) turns dθ into du / cosh u and the
 integrand into the smooth d · g(d cosh u); along a circle the same kind of sinh map
@@ -53,10 +53,10 @@ __all__ = [
 # is summed by the trapezoid rule (spectrally accurate for this analytic, even integrand).
 _TAIL_CLOSED = 4.0
 _TAIL_NODES = 48
-# Above _TAIL_ZERO, Ki1 < 1e-20 relative to 1/x, so inside g(x) it can be dropped.
+# Above _G_SKIP_TAIL, Ki1 < 1e-17 relative to 1/x, so inside g(x) it can be dropped.
 _G_SKIP_TAIL = 40.0
-# Below _G_SERIES the two-term series of g is used (its first omitted term is
-# O(x² ln x) relative, < 1e-7 · 1e-1 at 1e-4 ... see docs): here 1e-4 gives < 1e-11.
+# Below _G_SERIES the two-term series of g is used; its first omitted term is
+# O(x³ ln x), < 1e-11 relative at 1e-4 (derivation in docs/haser.rst).
 _G_SERIES = 1e-4
 
 # Gauss–Legendre nodes on [0, 1] for composite rules.

@@ -105,7 +105,7 @@ def test_rectangle_matches_independent_cartesian_integration(w, h, off):
     ref = sum(integrate.dblquad(sigma, a, b, c, d, epsabs=1e-13, epsrel=1e-10)[0]
               for a, b in zip(xs[:-1], xs[1:]) for c, d in zip(ys[:-1], ys[1:]))
     got = haser.number_rectangle(w * L, h * L, Q, V, TAU, (off[0] * L, off[1] * L)) / (Q * TAU)
-    assert got == pytest.approx(ref, rel=1e-7)
+    assert got == pytest.approx(ref, rel=1e-9)
 
 
 @pytest.mark.parametrize("x", [1e-5, 1e-2, 0.3, 3.0, 30.0])
@@ -140,7 +140,7 @@ def test_offset_circle_matches_polar_integration_about_the_nucleus(radius, b):
         ref = 2 * integrate.dblquad(integrand, 0, t_max, lambda t: b * np.cos(t) - chord(t),
                                     lambda t: b * np.cos(t) + chord(t), epsabs=0, epsrel=1e-11)[0]
     got = haser.number_circle(radius * L, Q, V, TAU, (b * L, 0.0)) / (Q * TAU)
-    assert got == pytest.approx(ref, rel=1e-7)
+    assert got == pytest.approx(ref, rel=1e-9)
 
 
 def test_offset_circle_is_rotation_invariant_and_continuous_at_zero_offset():
