@@ -208,3 +208,17 @@ def test_window_and_per_species_trot_flags(capsys, x1d):
     assert d["species"]["CO2"]["T_rot_K"] != d["species"]["H2O"]["T_rot_K"]
     status, _, err = _run(capsys, x1d, *GEO_ARGS, "--window", "2.5:2.9")
     assert status == 2 and "LO-HI" in err
+
+
+def test_real_jwst_x1d_file(capsys, shared_data):
+    """A real calwebb x1d (NIRSpec MOS G395M, a galaxy, not a comet): the whole path runs."""
+    path = shared_data("jwst-nirspec-mos-g395m-x1d-smacs0723", "jw02736-o007_s06355_nirspec_f290lp-g395m_x1d.fits")
+    status, out, err = _run(capsys, path, "--rh", "2", "--delta", "1.5", "--aperture-radius", "0.5", "--json")
+    assert status == 0, err
+    d = json.loads(out)
+    assert d["input"]["mode"] == "NIRSPEC G395M/F290LP" and d["input"]["instrument"] == "NIRSPEC"
+    assert d["species"]["CO2"]["covered"] is True and d["fit"]["n_points"] > 300
+    # the 4.85 um H2O hot band falls in the detector gap of this MOS spectrum: H2O is not covered
+    assert d["species"]["H2O"]["covered"] is False and "not covered" in d["ratio"]["reason"]
+    for s in d["species"].values():
+        assert s["Q_per_s"] is None or s["Q_per_s"] > 0
