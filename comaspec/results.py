@@ -442,14 +442,10 @@ class ComaFit:
         t["Q_err"] = col("Q_err_per_s") / u.s
         t["Q_upper_limit"] = col("Q_upper_limit_per_s") / u.s
         t["T_rot"] = col("T_rot_K") * u.K
-        t.meta.update(self._meta())
+        t.meta.update(self._meta_for("CO2", "H2O"))
         return t
 
     # ------------------------------------------------------------------ output
-    def _meta(self) -> dict:
-        d = self.to_dict()
-        return {k: d[k] for k in ("comaspec_version", "input", "geometry", "aperture", "ratio", "fit")}
-
     def to_dict(self, numerator="CO2", denominator="H2O") -> dict:
         """The full result as plain numbers (the JSON output); see ``docs/json_schema.rst``.
 
