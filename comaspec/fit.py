@@ -443,7 +443,11 @@ def fit_coma(spectrum_or_list, geometry, aperture, species=DEFAULT_SPECIES, *, T
             problem_k = _Problem(model, T_names, fixed_T, fit_shift, max_shift_um)
             problem_k.scales, problem_k._cache = problem.scales, problem._cache
             problem_k.y = model_best + rng.normal(0.0, sigma)
-            res_k = lmfit.Minimizer(problem_k.residual, result.params, scale_covar=scale_covar).minimize(method="leastsq")
+            try:
+                res_k = lmfit.Minimizer(problem_k.residual, result.params,
+                                        scale_covar=scale_covar).minimize(method="leastsq")
+            except (ValueError, np.linalg.LinAlgError) as exc:
+                raise FitError(f"a Monte Carlo refit failed: {exc}") from None
             vk = res_k.params.valuesdict()
             draws.append([vk[f"F_{s}"] * problem.scales[j] for j, s in enumerate(fitted)])
         q_samples_F = np.array(draws)
