@@ -334,7 +334,8 @@ def write_x1d(path, wavelength_um, flux_jy, error_jy, mode, geometry, aperture, 
     table = fits.BinTableHDU.from_columns(cols, name="EXTRACT1D")
     table.header["SRCTYPE"] = "EXTENDED"
     with atomic_path(path) as tmp:
-        fits.HDUList([fits.PrimaryHDU(header=ph), table]).writeto(tmp, overwrite=True, checksum=True)
+        # no CHECKSUM cards: they carry a time stamp, and the same inputs should give the same file
+        fits.HDUList([fits.PrimaryHDU(header=ph), table]).writeto(tmp, overwrite=True)
 
 
 def _solid_angle_sr(aperture, geometry):
