@@ -99,3 +99,23 @@ def test_continuum_options():
         continuum_spectrum(wl, {"scatterd": 1.0})
     with pytest.raises(UsageError):
         continuum_spectrum(wl, {"scattered": 1.0, "ice_tau": 1.0}, rh_au=3.0)
+
+
+def test_same_inputs_same_file(tmp_path):
+    kw = dict(T_rot=40.0, error=1e-19 * FLAM, seed=5, wavelength_um=np.linspace(4.0, 4.6, 80))
+    synthetic_spectrum("PRISM", {"CO2": 1e27}, GEO, AP, path=tmp_path / "a.fits", **kw)
+    synthetic_spectrum("PRISM", {"CO2": 1e27}, GEO, AP, path=tmp_path / "b.fits", **kw)
+    assert (tmp_path / "a.fits").read_bytes() == (tmp_path / "b.fits").read_bytes()
+
+
+def test_bundled_example_is_small_and_documented():
+    from comaspec.synthetic import example_path
+
+    path = example_path()
+    assert path.stat().st_size < 200_000
+    header = fits.getheader(path)
+    text = str(header["COMMENT"])
+    assert "Cordiner" in text and "SYNTHETIC" in text and "placeholder" in text
+    truth = truth_from_header(header)
+    assert truth["Q"]["CO2"] / truth["Q"]["H2O"] == pytest.approx(7.6)
+    assert geometry_from_header(header).rh.to_value(u.au) == pytest.approx(3.32)
