@@ -501,6 +501,8 @@ class ForwardModel:
     def _band_covered(self, i, center_um):
         """Whether band centre lies well inside a used window of spectrum i with data near it."""
         sp = self.spectra[i]
+        if not sp.wavelength_um[0] <= center_um <= sp.wavelength_um[-1]:
+            return False  # outside the data: the LSF need not (and may not) be defined there
         fwhm = float(lsf_fwhm_um(sp.lsf, sp.wavelength_um, np.array([center_um]))[0])
         for _w, idx in self.win_pix[i]:
             wl = sp.wavelength_um[idx]
@@ -681,12 +683,18 @@ class ForwardModel:
 
 
 def lsf_fwhm_um(lsf, grid_um, wavelength_um):
-    """FWHM of ``lsf`` at ``wavelength_um`` (µm); two pixel widths of ``grid_um`` for LSFs
-    that do not say (custom LSF objects need only ``integrate_lines``)."""
+    """FWHM of ``lsf`` at ``wavelength_um`` (µm).
+
+    Custom LSF objects need only ``integrate_lines`` (docs/instrument.rst); for those without
+    ``fwhm_um`` the width used for coverage checks and shift bounds is two pixels of
+    ``grid_um``. Errors from an LSF that has ``fwhm_um`` (e.g. a wavelength outside a mode's
+    resolving-power table) propagate: they are never replaced by a guess.
+    """
     wavelength_um = np.atleast_1d(np.asarray(wavelength_um, dtype=float))
-    try:
-        return np.atleast_1d(np.asarray(lsf.fwhm_um(wavelength_um), dtype=float))
-    except (AttributeError, InputError):
+    fwhm_um = getattr(lsf, "fwhm_um", None)
+    if fwhm_um is not None:
+        return np.atleast_1d(np.asarray(fwhm_um(wavelength_um), dtype=float))
+    else:
         step = np.gradient(np.asarray(grid_um, dtype=float))
         return 2.0 * np.interp(wavelength_um, grid_um, step)
 
