@@ -474,7 +474,11 @@ class ProductionRate:
                     f"(not detected: S/N = {self.snr:.2f} < {self.threshold:g})")
         else:
             err = "" if d["Q_err_per_s"] is None else f" ± {d['Q_err_per_s']:.2e} (stat)"
-            head = f"Q({self.species}) = {d['Q_per_s']:.3e}{err} ± {d['Q_sys_per_s']:.2e} (sys) s^-1"
+            if any(self.rel_err.values()):
+                head = f"Q({self.species}) = {d['Q_per_s']:.3e}{err} ± {d['Q_sys_per_s']:.2e} (sys) s^-1"
+            else:  # no stated errors on g, tau, v: say so rather than print a zero systematic
+                head = (f"Q({self.species}) = {d['Q_per_s']:.3e}{err} s^-1; systematic error not "
+                        "estimated (no relative errors stated on g, lifetime, velocity)")
         return head
 
 
