@@ -446,7 +446,8 @@ class ProductionRate:
             "detected": self.detected,
             "Q_per_s": None if self.is_limit else float(self.Q.to_value(1 / u.s)),
             "Q_err_per_s": None if self.Q_err is None else float(self.Q_err.to_value(1 / u.s)),
-            "Q_sys_per_s": float(self.Q_sys.to_value(1 / u.s)),
+            # null, not 0, when no relative errors on g, tau, v were stated
+            "Q_sys_per_s": float(self.Q_sys.to_value(1 / u.s)) if any(self.rel_err.values()) else None,
             "Q_upper_per_s": None if self.Q_upper is None else float(self.Q_upper.to_value(1 / u.s)),
             "Q_formal_per_s": float(self.Q.to_value(1 / u.s)),
             "snr": self.snr,

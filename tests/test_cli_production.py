@@ -84,3 +84,15 @@ def test_bad_arguments_one_line_exit_2(capsys, argv):
     captured = capsys.readouterr()
     assert captured.out == ""
     assert len(captured.err.strip().splitlines()) == 1
+
+
+def test_systematic_is_null_unless_errors_are_stated(capsys):
+    """No stated relative errors on g, tau, v: the systematic is unknown, not zero."""
+    base = ["production", "--species", "CO2", "--flux", "1.2e-17", "--flux-err", "1e-19",
+            "--rh", "3.32", "--delta", "2.6", "--aperture-radius", "0.5", "--json"]
+    assert main(base) == 0
+    assert json.loads(capsys.readouterr().out)["Q_sys_per_s"] is None
+    assert main(base + ["--rel-err-velocity", "0.2"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    # small aperture: Q is proportional to v, so 20 % on v is ~20 % on Q
+    assert d["Q_sys_per_s"] == pytest.approx(0.2 * d["Q_per_s"], rel=0.01)
