@@ -3,7 +3,8 @@
 HITRAN data are read from ../shared/data (never copied into the repository):
 * hitran-linelists-spectr CSVs: nu, S(296 K) per molecule, E'', g', g'' - no quantum labels,
   so the lines of our band are identified by their degeneracies (g' = 2J'+1, g'' = 2J''+1 for
-  12C16O2 and 12C16O), lower-state energy and position (all three must agree);
+  12C16O2 and 12C16O; twice that for 13C16O2, whose 13C nuclear spin 1/2 HITRAN includes in
+  every g), lower-state energy and position (all three must agree);
 * hitran-co2-co-radis .par files: 160-character HITRAN records WITH vibrational and
   rotational labels and the Einstein A.
 """
@@ -26,8 +27,12 @@ T_HITRAN = 296.0
 CSV = {
     "CO2": ("hitran-linelists-spectr", "hitran_co2_626_2200-2420cm.csv"),
     "CO": ("hitran-linelists-spectr", "hitran_co_26_1950-2350cm.csv"),
+    "13CO2": ("hitran-linelists-spectr", "hitran_co2_636_2200-2320cm.csv"),
 }
-OURS = {"CO2": ("nu3", "co2_nu3_lines.ecsv"), "CO": ("1-0", "co_1-0_lines.ecsv")}
+OURS = {"CO2": ("nu3", "co2_nu3_lines.ecsv"), "CO": ("1-0", "co_1-0_lines.ecsv"),
+        "13CO2": ("nu3", "13co2_nu3_lines.ecsv")}
+# Nuclear-spin factor HITRAN includes in g' and g'' (2I+1 of 13C, I = 1/2; 12C, 16O: I = 0).
+HITRAN_G_SPIN = {"CO2": 1, "CO": 1, "13CO2": 2}
 
 
 def _build_module():
@@ -49,13 +54,14 @@ def _read_csv(path):
             "g_lower": data["g_lower"]}
 
 
-def _match(ours, hitran):
+def _match(ours, hitran, g_spin=1):
     """Index into ``hitran`` of each of our lines (-1 if none): same g', g'', E'' within
     0.5 cm^-1 and position within 0.5 cm^-1; exactly one candidate is required."""
     index = np.full(len(ours), -1)
     for i, row in enumerate(ours):
-        g_lower = 2 * row["J_lower"] + 1
-        ok = ((hitran["g_upper"] == 2 * row["J_upper"] + 1) & (hitran["g_lower"] == g_lower)
+        g_lower = g_spin * (2 * row["J_lower"] + 1)
+        ok = ((hitran["g_upper"] == g_spin * (2 * row["J_upper"] + 1))
+              & (hitran["g_lower"] == g_lower)
               & (np.abs(hitran["E_lower"] - row["E_lower"]) < 0.5)
               & (np.abs(hitran["nu"] - row["wavenumber"]) < 0.5))
         candidates = np.flatnonzero(ok)
@@ -67,7 +73,7 @@ def _match(ours, hitran):
 def _matched(species, shared_data):
     ours = _ours(species)
     hitran = _read_csv(shared_data(*CSV[species]))
-    index = _match(ours, hitran)
+    index = _match(ours, hitran, HITRAN_G_SPIN[species])
     return ours, hitran, index
 
 
@@ -76,7 +82,8 @@ def _matched(species, shared_data):
 def test_committed_line_lists_are_what_the_script_makes(tmp_path):
     module = _build_module()
     written = module.build_all(tmp_path)
-    assert {p.name for p in written} >= {"co2_nu3_lines.ecsv", "co_1-0_lines.ecsv"}
+    assert {p.name for p in written} >= {"co2_nu3_lines.ecsv", "co_1-0_lines.ecsv",
+                                         "13co2_nu3_lines.ecsv"}
     for path in written:
         fresh = Table.read(path, format="ascii.ecsv")
         committed = Table.read(linelists_dir() / path.name, format="ascii.ecsv")
@@ -184,8 +191,10 @@ def _absorption_strength(table, T):
             * np.exp(-C2 * np.asarray(table["E_lower"]) / T) * (1 - np.exp(-C2 * nu / T)))
 
 
-@pytest.mark.parametrize("species", ["CO2", "CO"])
+@pytest.mark.parametrize("species", ["CO2", "CO", "13CO2"])
 def test_relative_strengths_at_296K_match_hitran(species, shared_data):
+    # For 13CO2 this is independent of the fit (which used positions and E'' only): the
+    # strengths come from Honl-London factors, nu^3 and the spin statistics.
     ours, hitran, index = _matched(species, shared_data)
     found = index >= 0
     s_ours = _absorption_strength(ours[found], T_HITRAN)
@@ -221,6 +230,7 @@ def _contour(lsf_mode, nu, weight, centres):
 GRIDS = {  # pixel centres (um) covering each band, 2 pixels per resolution element
     ("CO2", "PRISM"): (4.0, 4.6), ("CO2", "G395H"): (4.16, 4.5),
     ("CO", "PRISM"): (4.4, 5.0), ("CO", "G395H"): (4.45, 4.95),
+    ("13CO2", "PRISM"): (4.2, 4.7), ("13CO2", "G395H"): (4.29, 4.57),
 }
 
 
@@ -238,6 +248,16 @@ def _grid(species, mode):
 @pytest.mark.parametrize("mode", ["PRISM", "G395H"])
 @pytest.mark.parametrize("T_rot", [20.0, 80.0])
 def test_band_contour_matches_hitran_contour(species, mode, T_rot, shared_data):
+    _assert_contour_matches_hitran(species, mode, T_rot, shared_data)
+
+
+@pytest.mark.parametrize("mode", ["PRISM", "G395H"])
+@pytest.mark.parametrize("T_rot", [20.0, 50.0, 80.0])
+def test_13co2_band_contour_matches_hitran_contour(mode, T_rot, shared_data):
+    _assert_contour_matches_hitran("13CO2", mode, T_rot, shared_data)
+
+
+def _assert_contour_matches_hitran(species, mode, T_rot, shared_data):
     centres = _grid(species, mode)
     nu_h, w_h = _hitran_emission_sticks(species, shared_data, T_rot)
     reference = _contour(mode, nu_h, w_h, centres)
@@ -269,3 +289,61 @@ def test_co_contour_from_par_einstein_a(shared_data):
     template = templates.band_profile("CO", "1-0", centres, T_rot, lsf)
     # lines outside 2000-2300 cm-1 carry < 1e-4 of the band at 40 K
     assert np.max(np.abs(template - reference)) < 0.03 * reference.max()
+
+
+# ---------------------------------------------------------------- 13C16O2: effective constants
+
+def _constants():
+    return Table.read(linelists_dir() / "linear_constants.ecsv", format="ascii.ecsv")
+
+
+def _constant(table, species, state, parameter):
+    row = table[(table["species"] == species) & (table["state"] == state)
+                & (table["parameter"] == parameter)]
+    assert len(row) == 1, (species, state, parameter)
+    return float(row["value"][0])
+
+
+def test_13co2_refit_reproduces_committed_constants(tmp_path, shared_data):
+    # The committed 13CO2 rows are exactly what --refit makes from the HITRAN file, and the
+    # refit leaves every other row alone.
+    module = _build_module()
+    (tmp_path / "linear_constants.ecsv").write_text(
+        (linelists_dir() / "linear_constants.ecsv").read_text())
+    module.refit(shared_data(*CSV["13CO2"]), tmp_path)
+    fresh = Table.read(tmp_path / "linear_constants.ecsv", format="ascii.ecsv")
+    committed = _constants()
+    assert list(fresh["species"]) == list(committed["species"])
+    assert list(fresh["parameter"]) == list(committed["parameter"])
+    np.testing.assert_allclose(fresh["value"], committed["value"], rtol=1e-12, atol=0)
+    assert dict(fresh.meta) == dict(committed.meta)
+    refs = set(committed["reference"][committed["species"] == "13CO2"])
+    assert refs == {"HITRAN2020fit", "Herzberg1945"}
+    text = committed.meta["references"]["HITRAN2020fit"]
+    assert "Gordon et al. 2022, JQSRT 277, 107949" in text and "--refit" in text
+    assert "effective constants fitted to HITRAN2020" in text
+
+
+def test_13co2_positions_reproduce_hitran_up_to_J40(shared_data):
+    """Positions of 13C16O2 00011-00001, J'' <= 40, within 0.05 cm^-1 of HITRAN2020.
+
+    NOT an independent check: the 13CO2 constants were fitted to these very HITRAN positions
+    (and lower-state energies) by ``build_linear_lines.py --refit``. What it tests is the model
+    form - that G, B, D, H per state represent the band to 0.05 cm^-1 - and that every line
+    up to J'' = 40 (21 R and 20 P lines, even J'' only) is found in HITRAN.
+    """
+    ours, hitran, index = _matched("13CO2", shared_data)
+    low_j = np.asarray(ours["J_lower"] <= 40)
+    assert low_j.sum() == 41 and np.all(np.asarray(ours["J_lower"]) % 2 == 0)
+    assert np.all(index[low_j] >= 0), np.asarray(ours["J_lower"])[low_j & (index < 0)]
+    d_nu = np.asarray(ours["wavenumber"])[low_j] - hitran["nu"][index[low_j]]
+    assert np.max(np.abs(d_nu)) < 0.05
+
+
+def test_13co2_ground_state_B_agrees_with_12co2():
+    # Physics cross-check of the fit: the C atom sits at the centre of mass of O=C=O, so
+    # 13C substitution leaves the ground-state moment of inertia (nearly) unchanged.
+    table = _constants()
+    b_13 = _constant(table, "13CO2", "00001", "B")
+    b_12 = _constant(table, "CO2", "00001", "B")
+    assert abs(b_13 / b_12 - 1) < 1e-3
