@@ -229,3 +229,15 @@ def test_q_agrees_with_production_rate_and_systematics():
     pr = production_rate(fit_g.species["CO2"].band_flux * u.W / u.m**2, "CO2", GEO, AP, g_factor=g)
     assert fit_g.species["CO2"].Q == pytest.approx(pr.Q.to_value(1 / u.s), rel=1e-9)
     assert fit_g.species["CO2"].g_factor_1au == pytest.approx(2.5e-3)
+
+
+def test_improbable_chi2_is_flagged_in_the_notes():
+    """A fit whose chi2 is improbable for its degrees of freedom says so; a good fit does not."""
+    good = fit_coma(_spec(seed=11), GEO, AP, T_rot=50, fit_shift=False)
+    assert not any("improbable" in n for n in good.fit_info["notes"])
+    spec_bad = _spec(seed=11)
+    spec_bad.uncertainty.array[:] *= 0.4  # errors under-stated by 2.5x: chi2_nu ~ 6
+    bad = fit_coma(spec_bad, GEO, AP, T_rot=50, fit_shift=False)
+    assert any("improbable" in n and "--scale-covar" in n for n in bad.fit_info["notes"])
+    rescaled = fit_coma(spec_bad, GEO, AP, T_rot=50, fit_shift=False, scale_covar=True)
+    assert not any("improbable" in n for n in rescaled.fit_info["notes"])
