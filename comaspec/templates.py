@@ -130,7 +130,7 @@ def _read_table(filename):
     if not path.is_file():
         builder = ("build_h2o_lines.py" if filename.startswith("h2o")
                    else "build_linear_lines.py from linear_constants.ecsv, which needs "
-                        "citable constants for this molecule (none yet for 13CO2 and OCS; "
+                        "citable constants for this molecule (none yet for OCS; "
                         "see the band templates page of the docs)")
         raise InputError(path, f"line list file is missing; it is made by linelists/{builder}")
     try:

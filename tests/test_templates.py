@@ -306,3 +306,43 @@ def test_real_h2o_list_serves_every_h2o_band():
     for band in ("nu3", "nu1", "nu1+nu3-nu1", "nu2+nu3-nu2", "nu3-nu2", "nu1-nu2"):
         nu, w = templates.stick_spectrum("H2O", band, 50.0)
         assert nu.size > 10 and np.isclose(w.sum(), 1.0)
+
+
+# ---- 13CO2 nu3 (line list from effective constants fitted to HITRAN2020) ----
+
+@pytest.mark.parametrize("T_rot", [5.0, 30.0, 100.0, 300.0])
+def test_13co2_sticks_are_normalised_float64(T_rot):
+    nu, w = templates.stick_spectrum("13CO2", "nu3", T_rot)
+    assert nu.dtype == np.float64 and w.dtype == np.float64
+    assert np.isclose(w.sum(), 1.0, rtol=1e-12)
+
+
+def test_13co2_has_only_even_lower_levels_and_no_q_branch():
+    t = Table.read(templates.linelists_dir() / "13co2_nu3_lines.ecsv")
+    assert np.all(t["J_lower"] % 2 == 0)
+    assert np.all(np.abs(t["J_upper"] - t["J_lower"]) == 1)
+    assert set(t["branch"]) == {"P", "R"}
+
+
+def test_13co2_very_cold_gas_emits_R0_and_P2_only():
+    # T -> 0: only J' = 1 is populated: R(0) and P(2) in the Honl-London ratio
+    # 1 : 2 times (nu_R / nu_P)^4 (A ~ nu^3 L, energy per photon ~ nu).
+    nu, w = templates.stick_spectrum("13CO2", "nu3", 0.01)
+    assert nu.size == 2
+    nu_r, nu_p = nu.max(), nu.min()
+    assert w[np.argmax(nu)] == pytest.approx(nu_r**4 / (nu_r**4 + 2.0 * nu_p**4), rel=1e-9)
+
+
+def test_13co2_band_profile_is_served_and_sits_at_4p38um():
+    from comaspec import molecules
+
+    instrument = _instrument()
+    centres = np.linspace(4.25, 4.55, 400)
+    prof = templates.band_profile("13CO2", "nu3", centres, 50.0, instrument.GaussianLSF(2700.0))
+    assert np.sum(prof * np.diff(instrument.pixel_edges(centres))) == pytest.approx(1.0, rel=1e-4)
+    # P and R branches straddle the band origin of linelists/bands.ecsv (no Q branch)
+    centre_um = molecules.get_band("13CO2", "nu3").center_um
+    nu, w = templates.stick_spectrum("13CO2", "nu3", 50.0)
+    lam = 1e4 / nu
+    assert w[lam > centre_um].sum() > 0.3 and w[lam < centre_um].sum() > 0.3
+    assert ("13CO2", "nu3") in templates.available_bands()
