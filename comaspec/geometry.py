@@ -8,23 +8,10 @@ import astropy.units as u
 import numpy as np
 from astropy.time import Time
 
+from ._validate import scalar_quantity as _quantity
 from .errors import InputError
 
 __all__ = ["Geometry"]
-
-
-def _quantity(value, unit, name):
-    """Return ``value`` as a finite scalar Quantity in ``unit`` or raise InputError."""
-    if isinstance(value, u.Quantity):
-        try:
-            q = value.to(unit)
-        except u.UnitConversionError:
-            raise InputError(name, f"needs units of {unit.physical_type}, got {value.unit}") from None
-    else:
-        raise InputError(name, f"must be an astropy Quantity in {unit} (got {value!r})")
-    if q.size != 1 or not np.isfinite(q.value):
-        raise InputError(name, f"must be one finite value (got {value!r})")
-    return q.reshape(())
 
 
 @dataclass(frozen=True)

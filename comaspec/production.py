@@ -22,6 +22,7 @@ from astropy import constants as const
 
 from . import haser
 from .apertures import AnnularAperture, Aperture, CircularAperture, RectangularAperture, SpaxelMask
+from ._validate import scalar_quantity
 from .errors import InputError
 from .geometry import Geometry
 
@@ -39,17 +40,6 @@ _FLUX_UNIT = u.W / u.m**2
 _FLUX_PER_Q_UNIT = u.W * u.s / u.m**2
 
 
-def _checked_quantity(value, unit, name):
-    """A positive finite scalar Quantity convertible to ``unit``, else InputError."""
-    if not isinstance(value, u.Quantity):
-        raise InputError(name, f"must be an astropy Quantity in {unit} (got {value!r})")
-    try:
-        q = value.to(unit)
-    except u.UnitConversionError:
-        raise InputError(name, f"needs units of {u.Unit(unit).physical_type}, got {value.unit}") from None
-    if q.size != 1 or not np.isfinite(q.value) or q.value <= 0:
-        raise InputError(name, f"must be one positive finite value (got {value})")
-    return q.reshape(())
 
 
 def _geometry(geometry):
@@ -116,13 +106,13 @@ def haser_assumptions(species, geometry, *, velocity=None, lifetime=None, veloci
         tau1 = molecules.lifetime(species, source=lifetime_source, activity=activity).to(u.s)
         tau_src = _lifetime_label(species, lifetime_source, activity)
     else:
-        tau1 = _checked_quantity(lifetime, u.s, "lifetime")
+        tau1 = scalar_quantity(lifetime, u.s, "lifetime", positive=True)
         tau_src = "user"
     if velocity is None:
         v = molecules.expansion_velocity(geometry.rh, law=velocity_law).to(u.km / u.s)
         v_src = velocity_law if velocity_law is not None else _default_law_name()
     else:
-        v = _checked_quantity(velocity, u.km / u.s, "velocity")
+        v = scalar_quantity(velocity, u.km / u.s, "velocity", positive=True)
         v_src = "user"
     tau = tau1 * rh_au**2
     return HaserAssumptions(species, tau1, tau, v, (v * tau).to(u.km), tau_src, v_src)
@@ -242,7 +232,7 @@ def flux_per_unit_Q(species, band, geometry, aperture, *, velocity=None, lifetim
     geometry = _geometry(geometry)
     b = molecules.get_band(species, band)
     g1 = (molecules.g_factor(species, band, source=g_source) if g_factor is None
-          else _checked_quantity(g_factor, 1 / u.s, "g_factor"))
+          else scalar_quantity(g_factor, 1 / u.s, "g_factor", positive=True))
     n_per_q = molecules_per_unit_Q(species, geometry, aperture, velocity=velocity, lifetime=lifetime,
                                    **kwargs).to_value(u.s)
     rh_au = float(geometry.rh.to_value(u.au))
@@ -300,7 +290,7 @@ def _feature_setup(species, geometry, aperture, feature, velocity, lifetime, g_f
     else:
         # A stated g for a feature is its total; split it over the bands in the tabulated
         # proportions (which only matters for the photon energy of multi-band features).
-        total = float(_checked_quantity(g_factor, 1 / u.s, "g_factor").to_value(1 / u.s))
+        total = float(scalar_quantity(g_factor, 1 / u.s, "g_factor", positive=True).to_value(1 / u.s))
         if len(bands) == 1:
             g = (total,)
         else:
