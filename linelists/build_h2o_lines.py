@@ -19,7 +19,8 @@ as a dyad (as are (110) and (011), upper states of the 2.7 um hot bands from (01
 Watson matrices plus the coupling operators of B2 symmetry
 (xi + xi_J J^2) i J_c + xi_K {Jz^2, i J_c}/2 + (eta + eta_J J^2) {J_a, J_b} (dK = +-1),
 diagonalised together; each eigenvector keeps the label of the uncoupled level it overlaps
-most. Levels of (020), which perturb (100) at J >= 4-5, are not included.
+most. Levels of (020), the Fermi partner of (100), are not included (up to J = 6 the
+effective constants absorb their effect).
 
 Line strengths come from the eigenvectors: sum over M of the squared matrix element of the
 lab-frame dipole, with a b-axis transition moment mu_100 on the (100) part and an a-axis
@@ -52,25 +53,29 @@ are *effective* values
 fitted by this script (``--refit``) to HITRAN2020 (Gordon et al. 2022, JQSRT 277, 107949):
 the lower level of each line is identified from its E'' and g'' = g_ns (2J''+1), J' from g',
 the upper level from the a/b-type selection rules and the energy E'' + nu; assignment and
-fit are iterated in increasing Ka. No published upper-state constants could be retrieved
-for this work (searches recorded in the commit report).
+fit are iterated in increasing Ka. In the (100)+(001) fit each level's residual is
+weighted by sqrt((2J'+1) exp(-c2 E'_rot / 50 K) + 0.01) (``_level_weight``), so the levels
+that emit in a cold coma dominate; unweighted, the fit settled on a compromise (rms
+0.13 cm-1, (100) 0_00 0.22 cm-1 high), weighted it assigns 98 levels with rms 0.008 cm-1.
+No published upper-state constants could be retrieved for this work (searches recorded in
+the commit report).
 
 Accuracy against HITRAN (tests/test_h2o_lines.py): positions of all strong (>= 5 % of the
-band maximum at 296 K) nu3 lines with J <= 6 and nu1 lines with J <= 3 within 0.5 cm-1;
-79 % of the strong nu1 lines with J <= 6 (misses: (100) levels J' >= 4 perturbed by (020)).
-Relative 296 K strengths of the strong lines (>= 20-30 % of the strongest): median 2 %,
-worst 8 % (nu3) and 9 % (nu1); lines down to 5 %: median 2-3 %, worst 12-15 %.
+band maximum at 296 K) nu3 and nu1 lines with J <= 6 within 0.2 cm-1 (median 0.006), those
+with J' <= 3 within 0.02 (nu3) and 0.07 cm-1 (nu1). Relative 296 K strengths of the strong
+lines (>= 20-30 % of the strongest): median 2-3 %, worst 7.5 % (nu3) and 6.7 % (nu1); lines
+down to 5 %: median 2-3 %, worst 8 % (nu1, J <= 3) and 19 % (nu3, J <= 6).
 nu2+nu3-nu2: all strong J <= 6 lines within 0.5 cm-1; relative strengths (not fitted to
-this band) median 3-4 %, worst 8.5 % (lines >= 20 %). Hot-band (nu3-nu2, nu1-nu2)
+this band) median 3-4 %, worst 9 % (lines >= 20 %). Hot-band (nu3-nu2, nu1-nu2)
 positions agree with Villanueva et al. (2011, Icarus 216, 227) within 0.2 cm-1. Upper
-levels with J > 6 are extrapolations of the effective model (positions possibly off by
-several cm-1; they carry little weight below ~100 K).
+levels with J > 6 are extrapolations of the effective model (strong nu1 lines with
+J' = 9-10 up to ~2 cm-1 off; they carry little weight below ~100 K).
 
 Usage
 -----
 ``python linelists/build_h2o_lines.py`` rewrites ``linelists/h2o_lines.ecsv`` from
 ``h2o_constants.ecsv``; ``--check`` compares instead of writing (exit 1 on difference);
-``--refit HITRAN_CSV`` first refits the effective constants (about 15 s).
+``--refit HITRAN_CSV`` first refits the effective constants (about 25 s).
 """
 
 import argparse
@@ -582,6 +587,14 @@ FREE = {
     "001": ("E_v", "A", "B", "C", "DJ", "DJK", "DK", "dJ", "dK", "HJK", "HKJ", "HK"),
 }
 FIT_J_MAX = 6            # levels used in the fits (lines that matter in comae have J' <= ~7)
+# (100)+(001) fit: residuals weighted by the upper level's population at WEIGHT_T (K), see
+# _level_weight. Unweighted, the Ka-progressive fit settled on a compromise (rms 0.13 cm-1,
+# (100) 0_00 0.2 cm-1 high, a fifth of the strong J' = 4-6 nu1 lines > 0.5 cm-1 off);
+# weighted it assigns 98 levels, rms 0.008 cm-1 (tried: T = 30, 50, 80 K with floor 1e-3 and
+# 50 K with 1e-2 all give 98 levels, rms <= 0.01 cm-1; without the 2J'+1 factor the fit
+# stays near the compromise, rms 0.12-0.13 cm-1).
+WEIGHT_T = 50.0
+WEIGHT_FLOOR = 0.01
 
 
 def _least_squares(state, constants, observed, free, j_max):
@@ -606,10 +619,15 @@ def _least_squares(state, constants, observed, free, j_max):
     return fitted, dict(zip(keys, residuals(result.x)))
 
 
-def _fit_dyad(constants, coupling, observed, free, names):
-    """Jointly fit (state, parameter) pairs of a dyad to observed term values."""
+def _fit_dyad(constants, coupling, observed, free, names, weights=None):
+    """Jointly fit (state, parameter) pairs of a dyad to observed term values.
+
+    ``weights`` ({state: {level: w}}; default 1 for every level) multiply the residuals;
+    the returned residuals are unweighted (model - observed, cm^-1).
+    """
     from scipy.optimize import least_squares
     targets = [(n, k, e) for n in names for k, e in sorted(observed[n].items())]
+    w = np.array([1.0 if weights is None else weights[n][k] for n, k, _ in targets])
 
     def unpack(x):
         cons = {n: dict(c) for n, c in constants.items()}
@@ -624,13 +642,13 @@ def _fit_dyad(constants, coupling, observed, free, names):
     def residuals(x):
         cons, coup = unpack(x)
         dyad = Dyad(cons, coup, FIT_J_MAX + 1, names)
-        return np.array([dyad.views[n].e_term(k) - e for n, k, e in targets])
+        return w * np.array([dyad.views[n].e_term(k) - e for n, k, e in targets])
 
     x0 = np.array([coupling[p] if n == "c" else constants[n][p] for n, p in free])
     scale = np.abs(x0) + np.array([0.1 if n == "c" else 1e-7 for n, _ in free])
     result = least_squares(residuals, x0, x_scale=scale)
     cons, coup = unpack(result.x)
-    return cons, coup, residuals(result.x)
+    return cons, coup, residuals(result.x) / w
 
 
 def _fit_moments(pairs, temperature=296.0):
@@ -664,19 +682,26 @@ def _fit_moments(pairs, temperature=296.0):
     return float(best.x[0]), tuple(float(v) for v in best.x[1:])
 
 
-def _fit_dyad_to_lines(constants, coupling, names, lines, log=print):
+def _fit_dyad_to_lines(constants, coupling, names, lines, log=print, weight_T=None):
     """Assign lines to the levels of a dyad and fit it, Ka-progressively.
 
     ``lines`` holds (lower level, ortho, J', E'' + nu) of lines whose lower level is
     known; the upper level is the dyad level of J', same spin and allowed by the a/b
     selection rules of its state that is nearest in energy (within the tolerance).
+    With ``weight_T`` (K) each level's residual is weighted by ``_level_weight`` (its
+    population at that temperature), else all levels weigh the same.
     """
     for name in names:
         constants[name] = dict(constants[name])
     for ka_max, tol in ((1, 3.0), (2, 3.0), (3, 2.0), (4, 2.0), (5, 2.0), (6, 2.0),
                         (FIT_J_MAX, 1.0), (FIT_J_MAX, 0.5)):
-        observed = _assign_upper(Dyad(constants, coupling, FIT_J_MAX + 1, names), lines,
-                                 ka_max, tol)
+        dyad = Dyad(constants, coupling, FIT_J_MAX + 1, names)
+        observed = _assign_upper(dyad, lines, ka_max, tol)
+        weights = None
+        if weight_T is not None:
+            # weights from the observed term values (fixed during each least-squares fit)
+            weights = {n: {k: _level_weight(k, e - dyad.views[n].constants["E_v"], weight_T)
+                           for k, e in observed[n].items()} for n in names}
         if ka_max <= 2:
             free = ([(n, p) for n in names for p in ("E_v", "A", "B", "C", "DJ", "DJK", "dJ")]
                     + [("c", "xi"), ("c", "eta")])
@@ -685,10 +710,24 @@ def _fit_dyad_to_lines(constants, coupling, names, lines, log=print):
         else:
             free = ([(n, p) for n in names for p in FREE[n]]
                     + [("c", "xi"), ("c", "xi_J"), ("c", "xi_K"), ("c", "eta"), ("c", "eta_J")])
-        constants, coupling, res = _fit_dyad(constants, coupling, observed, free, names)
+        constants, coupling, res = _fit_dyad(constants, coupling, observed, free, names,
+                                             weights)
         log(f"{names} Ka<={ka_max} tol {tol}: {len(res)} levels, rms "
             f"{np.sqrt(np.mean(np.square(res))):.3f} cm-1, max {np.max(np.abs(res)):.3f}")
     return constants, coupling
+
+
+def _level_weight(key, e_rot, temperature):
+    """Fit weight of an upper level: sqrt of its relative population plus a floor.
+
+    sqrt((2J'+1) exp(-c2 E'_rot / T) + WEIGHT_FLOOR): the levels that carry the emission
+    of a cold coma dominate the fit, while the floor keeps every assigned level
+    (J' <= FIT_J_MAX) in it. E'_rot (cm^-1) is measured from the state's origin.
+    """
+    from astropy import constants as const
+    c2 = (const.h * const.c / const.k_B).to_value("cm K")
+    population = (2 * key[0] + 1) * np.exp(-c2 * max(e_rot, 0.0) / temperature)
+    return float(np.sqrt(population + WEIGHT_FLOOR))
 
 
 def _assign_upper(dyad, lines, ka_max, tol):
@@ -814,7 +853,8 @@ def refit(hitran_path, constants_path=CONSTANTS_FILE):
     for name in ("100", "001"):
         constants[name] = dict(constants["000"], E_v=constants[name]["E_v"])
     coupling = {"xi": 1.0, "xi_J": 0.0, "xi_K": 0.0, "eta": 0.01, "eta_J": 0.0}
-    constants, coupling = _fit_dyad_to_lines(constants, coupling, ("100", "001"), lines)
+    constants, coupling = _fit_dyad_to_lines(constants, coupling, ("100", "001"), lines,
+                                             weight_T=WEIGHT_T)
     table.meta["coupling_100_001"] = {k: float(f"{v:.10g}") for k, v in coupling.items()}
     # 4. ratio of the (100) b-axis to the (001) a-axis transition moment: fitted to the
     #    296 K strengths of the assigned strong lines (one free ratio and one scale)
