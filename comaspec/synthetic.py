@@ -48,10 +48,11 @@ _FILTER_OF = {"PRISM": "CLEAR", "G140M": "F100LP", "G140H": "F100LP", "G235M": "
               "G235H": "F170LP", "G395M": "F290LP", "G395H": "F290LP"}
 _KW = "HIERARCH COMASPEC "
 
-#: Nominal wavelength coverage (µm) of each NIRSpec disperser/filter pair, used as the
-#: default range of synthetic spectra. Source: JWST User Documentation (JDox), "NIRSpec
-#: Dispersers and Filters" table (values as remembered, not re-checked against JDox; they
-#: only set the default extent of synthetic spectra).
+#: Default extent (µm) of synthetic spectra for each NIRSpec disperser/filter pair. These are
+#: simulation defaults chosen by comaspec to resemble the published coverage of each pair;
+#: they were NOT verified against the JWST documentation and are not used as instrument facts
+#: anywhere (real spectra carry their own wavelengths; resolving power comes from
+#: linelists/resolving_power.ecsv). Pass lo_um/hi_um to ``wavelength_grid`` to choose others.
 NOMINAL_RANGE_UM = {"PRISM": (0.6, 5.3), "G140M": (0.97, 1.84), "G140H": (0.97, 1.89),
                     "G235M": (1.66, 3.07), "G235H": (1.66, 3.17), "G395M": (2.87, 5.10),
                     "G395H": (2.87, 5.27)}
@@ -69,7 +70,7 @@ def wavelength_grid(mode, lo_um=None, hi_um=None, pixels_per_fwhm=PIXELS_PER_FWH
     mode : str
         A name in `comaspec.instrument.MODES`.
     lo_um, hi_um : float, optional
-        Range (default: the nominal coverage `NOMINAL_RANGE_UM`, within the mode's
+        Range (default: the simulation default `NOMINAL_RANGE_UM`, within the mode's
         resolving-power table).
     pixels_per_fwhm : float
         Sampling (default 2.2, as the NIRSpec dispersion tables).
