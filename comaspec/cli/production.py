@@ -3,39 +3,33 @@
 from __future__ import annotations
 
 import argparse
+import math
 import re
 
 _HELP = "production rate from a band flux (Haser model), with every assumption printed"
 
 
-def _positive(text):
+def _number(text, accept, requirement):
+    """float(text) if ``accept(value)``, else an argparse error saying ``requirement``."""
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive finite number: {text!r}")
+    if not (math.isfinite(value) and accept(value)):
+        raise argparse.ArgumentTypeError(f"must be {requirement}: {text!r}")
     return value
+
+
+def _positive(text):
+    return _number(text, lambda v: v > 0, "a positive finite number")
 
 
 def _nonneg(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a non-negative finite number: {text!r}")
-    return value
+    return _number(text, lambda v: v >= 0, "a non-negative finite number")
 
 
 def _finite(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value != value or abs(value) == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be finite: {text!r}")
-    return value
+    return _number(text, lambda v: True, "finite")
 
 
 def _box(text):
