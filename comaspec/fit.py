@@ -551,7 +551,8 @@ def _build_result(model, problem, species, geometry, apertures, best_vals, lin, 
     for name in species:
         setup = model.species[name]
         if not setup.covered:
-            out[name] = SpeciesResult(name, False, detect_sigma=detect_sigma, limit_sigma=limit_sigma)
+            out[name] = SpeciesResult(name, False, detect_sigma=detect_sigma, limit_sigma=limit_sigma,
+                                      extra={"not_covered_because": setup.why_not_covered})
             continue
         j = fitted.index(name)
         flux, err = float(f_vals[j]), float(math.sqrt(f_cov[j, j]))

@@ -416,6 +416,7 @@ class _SpeciesSetup:
     terms: list = field(default_factory=list)
     covered_features: list = field(default_factory=list)
     notes: list = field(default_factory=list)
+    why_not_covered: str | None = None  # for the user, when covered is False
 
 
 class ForwardModel:
@@ -500,17 +501,26 @@ class ForwardModel:
 
     def _band_covered(self, i, center_um):
         """Whether band centre lies well inside a used window of spectrum i with data near it."""
+        return self._coverage_problem(i, center_um) is None
+
+    def _coverage_problem(self, i, center_um):
+        """Why a band centre is not usable in spectrum i (a short phrase), or None if it is."""
         sp = self.spectra[i]
         if not sp.wavelength_um[0] <= center_um <= sp.wavelength_um[-1]:
-            return False  # outside the data: the LSF need not (and may not) be defined there
+            # outside the data: the LSF need not (and may not) be defined there
+            return f"outside the data ({sp.wavelength_um[0]:.2f}-{sp.wavelength_um[-1]:.2f} um)"
         fwhm = float(lsf_fwhm_um(sp.lsf, sp.wavelength_um, np.array([center_um]))[0])
+        in_window = False
         for _w, idx in self.win_pix[i]:
             wl = sp.wavelength_um[idx]
             if wl[0] + fwhm <= center_um <= wl[-1] - fwhm:
+                in_window = True
                 near = np.abs(wl - center_um) <= max(fwhm, np.median(np.diff(wl)) * 1.5)
                 if near.sum() >= 2:
-                    return True
-        return False
+                    return None
+        if in_window:
+            return "in masked or missing pixels"
+        return "outside the fit windows (or too close to their edges)"
 
     def _setup_species(self, name, velocity, lifetime, g_factor):
         mol = _molecules()
@@ -522,6 +532,7 @@ class ForwardModel:
             cov_by_spec.append(feats)
         covered = [f for f in mol.features_of(name) if any(f in c for c in cov_by_spec)]
         if not covered:
+            setup.why_not_covered = self._why_not_covered(name)
             return setup
         setup.covered = True
         setup.covered_features = covered
@@ -554,6 +565,27 @@ class ForwardModel:
             for w in weights:
                 setup.terms.append([(b, a / setup.phi) for (_f, b), a in w.items()])
         return setup
+
+    def _why_not_covered(self, name):
+        """One phrase per spectrum and feature of ``name`` saying which of its bands is not
+        usable and why, e.g. "4.7um has nu1-nu2 at 4.849 um in masked or missing pixels"."""
+        mol = _molecules()
+        per_spectrum = []
+        for i, sp in enumerate(self.spectra):
+            parts = []
+            for feature in mol.features_of(name):
+                bands = mol.bands_of(name, feature)
+                bad = [(b, self._coverage_problem(i, b.center_um)) for b in bands]
+                bad = [(b, why) for b, why in bad if why is not None]
+                reasons = {why for _b, why in bad}
+                if len(bad) == len(bands) and len(reasons) == 1:
+                    parts.append(f"{feature} {reasons.pop()}")
+                else:
+                    parts.append(f"{feature} has " + ", ".join(f"{b.band} at {b.center_um:.3f} um {why}"
+                                                           for b, why in bad))
+            prefix = f"{sp.label}: " if len(self.spectra) > 1 else ""
+            per_spectrum.append(prefix + "; ".join(parts))
+        return " | ".join(per_spectrum)
 
     def _setup_flux_only(self, setup, n_spectra):
         """No geometry: band fluxes only. The bands of a species keep their relative strengths

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -399,8 +399,11 @@ class ComaFit:
                 raise UsageError(f"{name} was not part of the fit (fitted: {', '.join(self.species)})")
         sn, sd = self.species[numerator], self.species[denominator]
         if not (sn.covered and sd.covered):
-            return ratio_from_values(numerator, denominator, (0, 1), np.eye(2), detected=(False, False),
-                                     covered=(sn.covered, sd.covered))
+            missing = ratio_from_values(numerator, denominator, (0, 1), np.eye(2), detected=(False, False),
+                                        covered=(sn.covered, sd.covered))
+            why = "; ".join(f"{s.name}: {s.extra['not_covered_because']}" for s in (sn, sd)
+                            if not s.covered and s.extra.get("not_covered_because"))
+            return replace(missing, reason=f"{missing.reason} ({why})") if why else missing
         no_q = [s.name for s in (sn, sd) if s.Q is None]
         if no_q:
             return Ratio(numerator, denominator,

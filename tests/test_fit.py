@@ -163,8 +163,10 @@ def test_uncovered_species_reported_with_reason():
     assert fit.species["CO2"].detected and not fit.species["H2O"].covered
     r = fit.ratio()
     assert r.value is None and "H2O band not covered" in r.reason
+    assert "2.7um outside the data (3.95-4.55 um)" in r.reason
     d = fit.to_dict()
-    assert d["species"]["H2O"]["covered"] is False and d["ratio"]["reason"]
+    assert d["species"]["H2O"]["covered"] is False and d["ratio"]["reason"] == r.reason
+    assert d["species"]["H2O"]["not_covered_because"].startswith("2.7um outside the data")
 
 
 def test_physical_continuum_option():

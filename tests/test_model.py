@@ -75,6 +75,22 @@ def test_coverage_prism_g395h_and_none():
         ForwardModel([_obs("PRISM", 0.7, 2.0)], ["CO2", "H2O"], GEO, [AP])
 
 
+def test_not_covered_says_which_band_and_why():
+    # CO2-only range: both H2O features lie outside the data
+    m = ForwardModel([_obs("PRISM", 3.9, 4.5)], ["CO2", "H2O"], GEO, [AP])
+    why = m.species["H2O"].why_not_covered
+    assert why.startswith("2.7um outside the data (3.90-4.") and "4.7um outside the data" in why
+    # G395H with the 4.85 um hot band in a masked gap: H2O is not measured, and the reason
+    # names that band and the mask (not the range, which does contain it)
+    obs = _obs("G395H")
+    gap = (obs.wavelength_um > 4.80) & (obs.wavelength_um < 4.90)
+    obs = ObservedSpectrum(obs.wavelength_um, obs.flux, obs.error, ~gap, obs.lsf, mode="G395H")
+    m = ForwardModel([obs], ["CO2", "H2O"], GEO, [AP])
+    assert not m.species["H2O"].covered
+    assert "4.7um has nu1-nu2 at 4.849 um in masked or missing pixels" in m.species["H2O"].why_not_covered
+    assert "nu3-nu2" not in m.species["H2O"].why_not_covered  # 4.63 um is fine
+
+
 def test_hot_bands_tied_by_their_flux_per_unit_q():
     m = ForwardModel([_obs("PRISM")], ["H2O"], GEO, [AP])
     terms = dict(m.species["H2O"].terms[0])
