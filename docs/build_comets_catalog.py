@@ -308,6 +308,17 @@ EXTRA_ROWS = [
            ref_arxiv="2503.14071", verified="original",
            note="'new Long Period Comet, inbound at 7 au' (rh approximate, as in the abstract); "
                 "no H2O gas measured, so no ratio; observation date not retrieved"),
+    # Harrington Pinto et al. 2023 (arXiv:2309.11486): first CO2 in a Centaur, H2O and CO
+    # not detected, so the ratio is a published lower limit.
+    _extra(designation="39P", name="Oterma", dyn_class="Centaur", rh=5.82, date="2022-07-27",
+           q_co2=5.96e23, q_co2_err=0.80e23, co2_h2o=60.0, co2_h2o_limit="lower",
+           co2_h2o_origin="published", method="direct", facility="JWST NIRSpec",
+           ref_authors="Harrington Pinto et al.", ref_year=2023, ref_arxiv="2309.11486",
+           verified="original",
+           note="'First detection of CO2 emission in a Centaur: JWST NIRSpec observations of "
+                "39P/Oterma'; Q(CO2), rh, date and 'Q_CO2/Q_H2O >= 0.60' (and 'Q_CO/Q_CO2 <= "
+                "2.03') from the arXiv abstract, read in a mirror; the H2O and CO upper limits "
+                "themselves and the journal reference were not retrieved"),
     # Cordiner et al. 2025: the published ratio and the arXiv v1 ratio, both kept.
     _extra(designation="3I", name="ATLAS", dyn_class="interstellar", rh=3.32,
            date="2025-08-06", co2_h2o=760.0, co2_h2o_err_lo=30.0, co2_h2o_err_hi=30.0,

@@ -118,6 +118,10 @@ def test_size_and_required_measurements(table):
     assert read["dyn_class"][0] == "main-belt" and read["co2_h2o_limit"][0] == "upper"
     assert _float(read["q_h2o"][0], 1 / u.s) == pytest.approx(9.9e24)
     assert "C/2024 E1" in set(table["designation"])
+    oterma = table[table["designation"] == "39P"]  # Harrington Pinto et al. 2023 abstract
+    assert len(oterma) == 1 and oterma["dyn_class"][0] == "Centaur"
+    assert oterma["co2_h2o_limit"][0] == "lower" and _float(oterma["co2_h2o"][0], u.percent) == 60.0
+    assert _float(oterma["q_co2"][0], 1 / u.s) == pytest.approx(5.96e23)
     mckay = table[table["ref_arxiv"] == "1510.02165"]
     assert sorted(_float(v, u.percent) for v in mckay["co2_h2o"]) == [12.6, 28.9, 31.3]
     akari = set(table["designation"][table["ref_authors"] == "Ootsubo et al."])
