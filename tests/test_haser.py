@@ -198,3 +198,32 @@ def test_kernels_are_vectorised():
     nr = haser.number_rectangle(r, r[::-1], Q, V, TAU, np.zeros((3, 2)))
     assert nr.shape == (3,)
     assert nr[0] == pytest.approx(nr[2], rel=1e-12)  # w×h and h×w
+
+
+# A'Hearn & Cowan (1975): narrowband photometry of C3, reduced with a one-component Haser
+# model, v = 1 km/s, scale length 4.0e4 km at 1 au. Rows (rh au, Delta au, log10 rho km,
+# log10 flux erg cm^-2 s^-1, log10 Q published, N published) and the flux -> N conversion
+# N = 10**(13.6 + log10 L + 2 log10 rh), L = 4 pi (Delta 1.49e13 cm)^2 F, as transcribed in
+# sbpy's test suite (sbpy/activity/gas/tests/test_core.py, test_total_number_rho_AC75; the
+# paper itself was not retrieved). These are the two C3 rows: C3 has no parent, so they are a
+# parent-only Haser conversion like comaspec's.
+AC75_C3 = [
+    (1.053, 1.535, 4.638, -10.44, 26.5, 1.054e31),
+    (0.893, 1.383, 4.592, -9.85, 27.0, 2.393e31),
+]
+
+
+@pytest.mark.parametrize("rh, delta, log_rho, log_flux, log_q, n_published", AC75_C3)
+def test_published_conversion_ahearn_cowan_1975(rh, delta, log_rho, log_flux, log_q, n_published):
+    """Flux -> N -> Q reproduces AC75's published log Q to its rounding (0.1 dex).
+
+    The scale length is taken to grow as rh^2 (the usual convention; AC75's text was not
+    read): with a fixed 4.0e4 km the second row gives 26.92, outside the rounding of 27.0.
+    """
+    luminosity = 4 * np.pi * (delta * 1.49e13) ** 2 * 10**log_flux
+    n = 10 ** (13.6 + np.log10(luminosity) + 2 * np.log10(rh))
+    assert n == pytest.approx(n_published, rel=2e-3)  # the transcription is self-consistent
+    v = 1.0
+    tau = 4.0e4 * rh**2 / v
+    q = n / haser.number_circle(10**log_rho, 1.0, v, tau)
+    assert abs(np.log10(q) - log_q) <= 0.05
