@@ -537,6 +537,12 @@ class ForwardModel:
         setup.covered = True
         setup.covered_features = covered
         setup.feature = covered[0]  # features_of lists the default first
+        from .templates import approximation
+
+        for band in sorted({b.band for f in covered for b in mol.bands_of(name, f)}):
+            note = approximation(name, band)
+            if note:
+                setup.notes.append(f"{name} {band}: approximate template ({note})")
         ref = next(i for i, c in enumerate(cov_by_spec) if setup.feature in c)
         if self.geometry is None:
             return self._setup_flux_only(setup, len(self.spectra))

@@ -27,7 +27,7 @@ import numpy as np
 from ._paths import linelists_dir
 from .errors import InputError
 
-__all__ = ["stick_spectrum", "band_profile", "available_bands"]
+__all__ = ["stick_spectrum", "band_profile", "available_bands", "approximation"]
 
 # (species, band) -> line-list file in linelists/ (rows selected by its `band` column).
 _LINE_LISTS = {
@@ -70,6 +70,31 @@ def available_bands():
         its line-list file has not been built; using it then raises `InputError`.
     """
     return tuple(_LINE_LISTS)
+
+
+def approximation(species, band):
+    """Return what is approximate about a band's template, or None if nothing is declared.
+
+    Line lists built with a stated approximation (e.g. OCS nu3, whose upper-state rotational
+    constants are taken equal to the ground state's) say so in their ``approximation``
+    metadata; the fitter repeats it in its notes.
+
+    Parameters
+    ----------
+    species, band : str
+        As in ``linelists/bands.ecsv``.
+
+    Returns
+    -------
+    str or None
+
+    Raises
+    ------
+    InputError
+        Unknown species or band, or a missing or unreadable line-list file.
+    """
+    _check_band(species, band)
+    return _read_table(_LINE_LISTS[(species, band)]).meta.get("approximation")
 
 
 @functools.cache
@@ -129,9 +154,7 @@ def _read_table(filename):
     path = linelists_dir() / filename
     if not path.is_file():
         builder = ("build_h2o_lines.py" if filename.startswith("h2o")
-                   else "build_linear_lines.py from linear_constants.ecsv, which needs "
-                        "citable constants for this molecule (none yet for OCS; "
-                        "see the band templates page of the docs)")
+                   else "build_linear_lines.py from linear_constants.ecsv")
         raise InputError(path, f"line list file is missing; it is made by linelists/{builder}")
     try:
         table = Table.read(path, format="ascii.ecsv")

@@ -1,5 +1,12 @@
 """Build the rovibrational line lists of the linear molecules from tabulated constants.
 
+OCS nu3 is built the same way from fewer numbers: only the ground-state B, D (NIST Triatomic
+Spectral Database, microwave) and the band centre (Shimanouchi 1972, +-1 cm^-1) could be
+retrieved, so the upper state's rotational constants are taken equal to the ground state's
+(``rigid_upper`` in `BANDS`) and the line list says so in its ``approximation`` metadata.
+The resulting band-flux errors are measured in tests/test_ocs.py and given in
+docs/templates.rst.
+
 Run from anywhere::
 
     python linelists/build_linear_lines.py          # rewrites linelists/*_lines.ecsv
@@ -51,7 +58,15 @@ BANDS = (
      "upper": "00011", "lower": "00001", "j_max": 100},
     {"file": "co_1-0_lines.ecsv", "species": "CO", "band": "1-0",
      "upper": "X v=1", "lower": "X v=0", "j_max": 60},
+    # OCS: only the ground-state B, D and the band centre could be retrieved, so the upper
+    # state's rotational constants are taken equal to the ground state's (``rigid_upper``):
+    # an approximate template (see the module docstring). E(150) ~ 4600 1/cm.
+    {"file": "ocs_nu3_lines.ecsv", "species": "OCS", "band": "nu3",
+     "upper": "0001", "lower": "0000", "j_max": 150, "rigid_upper": True},
 )
+
+# Rotational constants an upper state borrows from the lower one when ``rigid_upper`` is set.
+_ROTATIONAL = ("B", "D", "H")
 
 
 def read_constants(directory=HERE):
@@ -60,11 +75,20 @@ def read_constants(directory=HERE):
 
 
 def _states(constants):
-    """{(species, state): {parameter: value}} from the constants table."""
+    """{(species, state): {parameter: value}} from the constants table.
+
+    Values are converted to cm^-1 from the unit in the table's ``unit`` column (constants
+    are kept in the unit their source prints, e.g. MHz for microwave B, D).
+    """
+    from astropy import units as u
+
     states = {}
     for row in constants:
+        value = float(row["value"])
+        if str(row["unit"]) != "dimensionless":
+            value = (value * u.Unit(str(row["unit"]))).to_value(1 / u.cm, equivalencies=u.spectral())
         states.setdefault((str(row["species"]), str(row["state"])), {})[
-            str(row["parameter"])] = float(row["value"])
+            str(row["parameter"])] = value
     return states
 
 
@@ -104,8 +128,13 @@ def band_lines(band, constants):
     species = band["species"]
     up_name, v_up = _split_state(band["upper"])
     lo_name, v_lo = _split_state(band["lower"])
-    upper = states[(species, up_name)]
     lower = states[(species, lo_name)]
+    upper = states[(species, up_name)]
+    if band.get("rigid_upper"):
+        borrowed = set(_ROTATIONAL) & set(upper)
+        if borrowed:
+            raise ValueError(f"{species} {up_name}: rigid_upper set but the table gives {sorted(borrowed)}")
+        upper = {**upper, **{k: lower[k] for k in _ROTATIONAL if k in lower}}
 
     j_lower = np.arange(band["j_max"] + 1)
     gns = np.where(j_lower % 2 == 0, lower["gns_even"], lower["gns_odd"])
@@ -157,6 +186,11 @@ def band_lines(band, constants):
         "A_rel = nu^3 L / (2J'+1) normalised to the strongest line; no Herman-Wallis factor; "
         "g_upper = gns (2J'+1); E_rot_upper = F'(J') - F'(0); E_lower = F''(J'') - F''(0) (the "
         "lower state is the ground vibrational level).")
+    if band.get("rigid_upper"):
+        table.meta["approximation"] = (
+            "upper-state B, D taken equal to the ground state's and the band centre known to "
+            "the precision of its source only; made for band fluxes, not for line-by-line "
+            "work or T_rot; its systematic errors are in docs/templates.rst")
     table.meta["references"] = {key: references[key] for key in used}
     return table
 

@@ -290,13 +290,6 @@ def test_missing_line_list_file_is_input_error(synthetic_linelists):
         templates.stick_spectrum("CO2", "nu3", 40.0)
 
 
-def test_ocs_template_without_constants_says_so():
-    """OCS has no citable constants yet: asking for its template is a one-line error, not a guess."""
-    assert not (templates.linelists_dir() / "ocs_nu3_lines.ecsv").exists()
-    with pytest.raises(InputError, match="ocs_nu3_lines.ecsv: line list file is missing.*constants"):
-        templates.stick_spectrum("OCS", "nu3", 50.0)
-
-
 def test_real_h2o_list_serves_every_h2o_band():
     path = templates.linelists_dir() / "h2o_lines.ecsv"
     if not path.is_file():
