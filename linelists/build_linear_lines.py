@@ -59,10 +59,13 @@ BANDS = (
     {"file": "co_1-0_lines.ecsv", "species": "CO", "band": "1-0",
      "upper": "X v=1", "lower": "X v=0", "j_max": 60},
     # OCS: only the ground-state B, D and the band centre could be retrieved, so the upper
-    # state's rotational constants are taken equal to the ground state's (``rigid_upper``):
-    # an approximate template (see the module docstring). E(150) ~ 4600 1/cm.
+    # state's rotational constants are taken equal to the ground state's (``rigid_upper``)
+    # and its term value is the band centre of bands.ecsv (``origin_from_bands``, so that
+    # the number lives in one place): an approximate template (see the module docstring).
+    # E(150) ~ 4600 1/cm.
     {"file": "ocs_nu3_lines.ecsv", "species": "OCS", "band": "nu3",
-     "upper": "0001", "lower": "0000", "j_max": 150, "rigid_upper": True},
+     "upper": "0001", "lower": "0000", "j_max": 150, "rigid_upper": True,
+     "origin_from_bands": True},
 )
 
 # Rotational constants an upper state borrows from the lower one when ``rigid_upper`` is set.
@@ -90,6 +93,15 @@ def _states(constants):
         states.setdefault((str(row["species"]), str(row["state"])), {})[
             str(row["parameter"])] = value
     return states
+
+
+def _band_centre(species, band, directory=HERE):
+    """Band centre (1/cm) of ``species``/``band`` in ``bands.ecsv`` (with its reference there)."""
+    bands = Table.read(Path(directory) / "bands.ecsv", format="ascii.ecsv")
+    row = bands[(bands["species"] == species) & (bands["band"] == band)]
+    if len(row) != 1:
+        raise ValueError(f"bands.ecsv has {len(row)} rows for {species} {band}")
+    return float(row["center_cm"][0])
 
 
 def _split_state(state):
@@ -129,7 +141,11 @@ def band_lines(band, constants):
     up_name, v_up = _split_state(band["upper"])
     lo_name, v_lo = _split_state(band["lower"])
     lower = states[(species, lo_name)]
-    upper = states[(species, up_name)]
+    upper = states.get((species, up_name), {})
+    if band.get("origin_from_bands"):
+        if "G" in upper:
+            raise ValueError(f"{species} {up_name}: origin_from_bands set but the table gives G")
+        upper = {**upper, "G": _band_centre(species, band["band"])}
     if band.get("rigid_upper"):
         borrowed = set(_ROTATIONAL) & set(upper)
         if borrowed:
@@ -186,6 +202,8 @@ def band_lines(band, constants):
         "A_rel = nu^3 L / (2J'+1) normalised to the strongest line; no Herman-Wallis factor; "
         "g_upper = gns (2J'+1); E_rot_upper = F'(J') - F'(0); E_lower = F''(J'') - F''(0) (the "
         "lower state is the ground vibrational level).")
+    if band.get("origin_from_bands"):
+        table.meta["origin"] = f"band centre {upper['G']} cm-1 from linelists/bands.ecsv"
     if band.get("rigid_upper"):
         table.meta["approximation"] = (
             "upper-state B, D taken equal to the ground state's and the band centre known to "

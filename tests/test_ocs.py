@@ -73,7 +73,7 @@ def test_band_origin_is_the_bands_table_centre_and_all_j_exist():
     # heteronuclear: every J'' is present (no missing odd levels as in CO2), no Q branch
     assert set(lines["J_lower"][lines["branch"] == "P"]) == set(range(1, 151))
     assert set(lines["branch"]) == {"P", "R"}
-    assert "approximation" in lines.meta
+    assert "approximation" in lines.meta and "bands.ecsv" in lines.meta["origin"]
 
 
 def _contour(table, T_rot, mode, centres):
@@ -108,15 +108,14 @@ def _flux_bias(template, truth, centres):
 def _variant(builder, constants, band, *, upper_b_scale=None, origin_shift=0.0):
     """The OCS line list with an upper-state B scaled, or the origin moved."""
     table = constants.copy()
-    if origin_shift:
-        i = np.flatnonzero((table["species"] == "OCS") & (table["state"] == "0001")
-                           & (table["parameter"] == "G"))[0]
-        table["value"][i] += origin_shift
+    centre = molecules.get_band("OCS", "nu3").center_cm
+    table.add_row(("OCS", "0001", "G", centre + origin_shift, "1/cm", "NISTTriatomic", "test"))
+    band = {**band, "origin_from_bands": False}
     if upper_b_scale is None:
         return builder.band_lines(band, table)
     for name, scale in (("B", upper_b_scale), ("D", 1.0)):
         value = _constant(constants, "OCS", "0000", name)
-        table.add_row(("OCS", "0001", name, float(value.value) * scale, str(value.unit), "Shim72", "test"))
+        table.add_row(("OCS", "0001", name, float(value.value) * scale, str(value.unit), "NISTTriatomic", "test"))
     return builder.band_lines({**band, "rigid_upper": False}, table)
 
 
