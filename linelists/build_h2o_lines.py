@@ -30,14 +30,19 @@ nu1 and nu1-nu2 b-type; the mixing lends nu1 a-type intensity and vice versa)::
     S = (2J'+1)(2J''+1) | sum_v mu_v F_v sum_{K',K''} c'_{v,K'} c''_{K''} (-1)^{K'}
                           (J' 1 J''; -K' q K'') e_q(axis_v) |^2
 
-with F_v = 1 + kappa_v [J'(J'+1) - J''(J''+1)]/2 a Herman-Wallis factor, and for the
-b-axis (100) moment also the K-analogue 1 + kappa_K (K'^2 - K''^2) (the operator
-kappa_K [Jz^2, phi_b]) applied to each symmetric-top matrix element. The line list
+with F_v = 1 + kappa_v [J'(J'+1) - J''(J''+1)]/2 a Herman-Wallis factor (operator
+[J^2, phi]), and two K-dependent corrections applied to each symmetric-top matrix
+element: for the b-axis (100) moment 1 + kappa_K (K'^2 - K''^2) + kappa_Ks_100
+(K'^2 + K''^2)/2 (operators [Jz^2, phi_b] and {Jz^2, phi_b}/2), for the a-axis (001)
+moment 1 + kappa_Ks_001 K^2 ({Jz^2, phi_a}/2): low-order rotational terms of the
+transformed dipole moment of an asymmetric top. Without the two K^2 terms the nu3
+Q-branch lines with Ka = 3-5 came out 3-11 % too strong (nu3 worst strong line 7.3 %
+even after the joint fit described below). The line list
 gives A_rel = nu^3 S / (2J'+1) normalised to 1 for the strongest line of each band; the
 band of a line is the vibrational label of its upper level. The hot bands nu3-nu2 and
-nu1-nu2 use the same upper dyad, moment ratio and kappa with (010) as lower state; the hot
-band nu2+nu3-nu2 ((011)-(010), a-type) uses the (110)+(011) dyad with the same moment ratio
-and kappas. The hot band nu1+nu3-nu1 ((101)-(100)) is not computed (its lines are not in
+nu1-nu2 use the same upper dyad, moment ratio and corrections with (010) as lower state;
+the hot band nu2+nu3-nu2 ((011)-(010), a-type) uses the (110)+(011) dyad with the same
+moment ratio and corrections. The hot band nu1+nu3-nu1 ((101)-(100)) is not computed (its lines are not in
 the 296 K HITRAN data used for the fit); comaspec.templates places it from the nu3 pattern.
 
 Nuclear spin: ortho (weight 3) levels have Ka + Kc odd in the A1 states (000), (010), (100)
@@ -48,28 +53,43 @@ and Ka + Kc even in the B2 state (001). The list holds a boolean ``ortho`` colum
 Constants and their provenance (linelists/h2o_constants.ecsv): (000) A, B, C and the
 quartic constants are De Lucia, Helminger & Kirchhoff (1974, J. Phys. Chem. Ref. Data 3,
 211), held fixed. Everything else -- (000) sextic terms, all (010), (100), (001) constants,
-(110), (011), the two dyad couplings, mu_100/mu_001 and the three Herman-Wallis kappas --
-are *effective* values
-fitted by this script (``--refit``) to HITRAN2020 (Gordon et al. 2022, JQSRT 277, 107949):
+(110), (011), the two dyad couplings, mu_100/mu_001 and the five moment corrections --
+are *effective* values fitted by this script (``--refit``) to HITRAN2020 (Gordon et al. 2022, JQSRT 277, 107949):
 the lower level of each line is identified from its E'' and g'' = g_ns (2J''+1), J' from g',
 the upper level from the a/b-type selection rules and the energy E'' + nu; assignment and
 fit are iterated in increasing Ka. In the (100)+(001) fit each level's residual is
 weighted by sqrt((2J'+1) exp(-c2 E'_rot / 50 K) + 0.01) (``_level_weight``), so the levels
 that emit in a cold coma dominate; unweighted, the fit settled on a compromise (rms
 0.13 cm-1, (100) 0_00 0.22 cm-1 high), weighted it assigns 98 levels with rms 0.008 cm-1.
+The moment ratio and corrections are then fitted to the 296 K strengths of the assigned
+lines (S > 1e-21, J' <= 6; log residuals weighted by sqrt(S / S_max), a free scale per
+band), and finally the (100)+(001) constants, coupling and moments are fitted to
+positions and strengths together (``_fit_dyad_and_moments``): positions alone leave the
+split of the coupling between its i J_c and {J_a, J_b} terms -- hence the mixing of
+resonant levels such as (100) 5_32 / (001) 5_24 -- poorly determined, and the strengths
+of the mixed levels' lines measure it (the joint fit moves xi from -0.34 to -1.51 cm-1
+and keeps the position rms at 0.009 cm-1). ``--refit --holdout even|odd|jl4`` repeats the
+fit with the strengths of only even J'', odd J'' or J'' <= 4 and prints the deviations
+of the other strong lines.
 No published upper-state constants could be retrieved for this work (searches recorded in
 the commit report).
 
 Accuracy against HITRAN (tests/test_h2o_lines.py): positions of all strong (>= 5 % of the
-band maximum at 296 K) nu3 and nu1 lines with J <= 6 within 0.2 cm-1 (median 0.006), those
-with J' <= 3 within 0.02 (nu3) and 0.07 cm-1 (nu1). Relative 296 K strengths of the strong
-lines (>= 20-30 % of the strongest): median 2-3 %, worst 7.5 % (nu3) and 6.7 % (nu1); lines
-down to 5 %: median 2-3 %, worst 8 % (nu1, J <= 3) and 19 % (nu3, J <= 6).
-nu2+nu3-nu2: all strong J <= 6 lines within 0.5 cm-1; relative strengths (not fitted to
-this band) median 3-4 %, worst 9 % (lines >= 20 %). Hot-band (nu3-nu2, nu1-nu2)
-positions agree with Villanueva et al. (2011, Icarus 216, 227) within 0.2 cm-1. Upper
-levels with J > 6 are extrapolations of the effective model (strong nu1 lines with
-J' = 9-10 up to ~2 cm-1 off; they carry little weight below ~100 K).
+band maximum at 296 K) nu3 and nu1 lines with J <= 6 within 0.2 cm-1 (median 0.005), those
+with J <= 3 within 0.02 cm-1. Relative 296 K strengths of the strong lines (>= 20 % of the
+strongest, J <= 6): median 1.1 % (nu3, 45 lines) and 1.3 % (nu1, 32), worst 4.0 % and
+4.7 %; lines down to 5 %: median 1-2 %, worst 2.4 % (nu1, J <= 3), 15 % (nu3) and 25 %
+(nu1, J <= 6; weak lines of mixed levels). Held out (strengths fitted on one half, strong
+lines of the other half predicted): even -> odd J'' worst 4.1 % (nu3) and 3.7 % (nu1),
+odd -> even 3.3 % and 4.1 %; J'' <= 4 -> J'' = 5-6: nu3 4.4 %, but nu1 11.5 % (3 of 9
+lines beyond 5 %: the J-dependence of the b-type moment and of the coupling is not
+constrained by J'' <= 4 alone).
+nu2+nu3-nu2: all strong J <= 6 lines within 0.5 cm-1 (worst 0.11); relative strengths (not
+fitted to this band) median 1.8 %, worst 7.3 % (lines >= 20 %). Hot-band (nu3-nu2,
+nu1-nu2) positions agree with Villanueva et al. (2011, Icarus 216, 227) within 0.2 cm-1.
+Upper levels with J > 6 are extrapolations of the effective model (strong lines with
+J' = 7-10 within 0.1 (nu3) and 0.25 cm-1 (nu1); weaker ones may be further off; they
+carry little weight below ~100 K).
 
 Usage
 -----
@@ -436,25 +456,62 @@ def _k_difference(Ju, Jl):
     return ku[:, None] - kl[None, :]
 
 
+def _k_mean(Ju, Jl):
+    """Matrix of (K'^2 + K''^2)/2 over the basis K' = -Ju..Ju (rows), K'' = -Jl..Jl (columns)."""
+    ku = np.arange(-Ju, Ju + 1, dtype=float) ** 2
+    kl = np.arange(-Jl, Jl + 1, dtype=float) ** 2
+    return 0.5 * (ku[:, None] + kl[None, :])
+
+
+# names of the transition-moment correction constants, in the order of the ``kappa`` tuple
+KAPPA_NAMES = ("kappa_100", "kappa_001", "kappa_K_100", "kappa_Ks_100", "kappa_Ks_001")
+
+
+def _amplitude_terms(upper_key, upper_vec, lower_key, lower_vec):
+    """Matrix elements from which the amplitude of a dyad line is built (see line_strength).
+
+    Returns (b0, bK, bKs, a0, aKs, delta): the (100) part with the b-axis operator, with
+    it times K'^2 - K''^2 and times (K'^2 + K''^2)/2; the (001) part with the a-axis
+    operator and with it times (K'^2 + K''^2)/2; delta = [J'(J'+1) - J''(J''+1)]/2.
+    """
+    Ju, Jl = upper_key[0], lower_key[0]
+    n = 2 * Ju + 1
+    b_op, a_op = _coupling(Ju, Jl, "b"), _coupling(Ju, Jl, "a")
+    kd, ks = _k_difference(Ju, Jl), _k_mean(Ju, Jl)
+    u1, u3 = upper_vec[:n], upper_vec[n:]
+    return (u1 @ b_op @ lower_vec, u1 @ (b_op * kd) @ lower_vec, u1 @ (b_op * ks) @ lower_vec,
+            u3 @ a_op @ lower_vec, u3 @ (a_op * ks) @ lower_vec,
+            0.5 * (Ju * (Ju + 1) - Jl * (Jl + 1)))
+
+
+def _dyad_amplitude(terms, mu_ratio, kappa):
+    """Transition amplitude of a dyad line from ``_amplitude_terms`` (arrays allowed)."""
+    b0, bK, bKs, a0, aKs, delta = terms
+    k = tuple(kappa) + (0.0,) * (len(KAPPA_NAMES) - len(kappa))
+    return (mu_ratio * (1 + k[0] * delta) * (b0 + k[2] * bK + k[3] * bKs)
+            + (1 + k[1] * delta) * (a0 + k[4] * aKs))
+
+
 def line_strength(upper_key, upper_vec, lower_key, lower_vec, axis, mu_ratio=None,
-                  kappa=(0.0, 0.0, 0.0)):
+                  kappa=(0.0, 0.0, 0.0, 0.0, 0.0)):
     """Rotational line strength (sum over M) of one transition.
 
     For a single-state upper vector the transition moment is 1 along ``axis``. For a
     (100)+(001) Dyad vector (twice as long) the (100) part carries a b-axis moment
     ``mu_ratio`` and the (001) part an a-axis moment 1 (``axis`` is then ignored). Both
-    moments carry a Herman-Wallis factor 1 + kappa_v [J'(J'+1) - J''(J''+1)]/2, and the
-    b-axis moment the K-analogue 1 + kappa_K (K'^2 - K''^2) (operator kappa_K [Jz^2, phi_b])
-    (``kappa`` = (kappa_100, kappa_001, kappa_K)).
+    moments carry a Herman-Wallis factor 1 + kappa_v [J'(J'+1) - J''(J''+1)]/2. Each
+    symmetric-top matrix element of the b-axis moment is multiplied by
+    1 + kappa_K (K'^2 - K''^2) + kappa_Ks_100 (K'^2 + K''^2)/2 (operators
+    kappa_K [Jz^2, phi_b] and kappa_Ks_100 {Jz^2, phi_b}/2), each of the a-axis moment by
+    1 + kappa_Ks_001 (K'^2 + K''^2)/2 (= 1 + kappa_Ks_001 K^2, operator
+    kappa_Ks_001 {Jz^2, phi_a}/2). ``kappa`` = (kappa_100, kappa_001, kappa_K_100,
+    kappa_Ks_100, kappa_Ks_001); missing trailing values count as 0.
     """
     Ju, Jl = upper_key[0], lower_key[0]
     n = 2 * Ju + 1
-    delta = 0.5 * (Ju * (Ju + 1) - Jl * (Jl + 1))
     if len(upper_vec) == 2 * n:
-        kk = kappa[2] if len(kappa) > 2 else 0.0
-        b_op = _coupling(Ju, Jl, "b") * (1.0 + kk * _k_difference(Ju, Jl))
-        amp = (mu_ratio * (1 + kappa[0] * delta) * (upper_vec[:n] @ b_op @ lower_vec)
-               + (1 + kappa[1] * delta) * (upper_vec[n:] @ _coupling(Ju, Jl, "a") @ lower_vec))
+        amp = _dyad_amplitude(_amplitude_terms(upper_key, upper_vec, lower_key, lower_vec),
+                              mu_ratio, kappa)
     else:
         amp = upper_vec @ _coupling(Ju, Jl, axis) @ lower_vec
     return n * (2 * Jl + 1) * amp**2
@@ -483,7 +540,7 @@ def read_constants(path=CONSTANTS_FILE):
     return states, table.meta
 
 
-def band_lines(band, states, j_max=J_MAX, mu_ratio=0.0, kappa=(0.0, 0.0, 0.0)):
+def band_lines(band, states, j_max=J_MAX, mu_ratio=0.0, kappa=(0.0,) * 5):
     """Compute all lines of one band as a list of dicts."""
     up_name, low_name, axis = BANDS[band]
     up, low = states[up_name], states[low_name]
@@ -527,7 +584,7 @@ def build_table(constants_path=CONSTANTS_FILE, bands=None):
             states.update(Dyad(constants, meta[key], J_MAX + 1, pair).views)
     mu_ratio = meta.get("mu_100_over_mu_001", 0.0)
     hw = meta.get("herman_wallis", {})
-    kappa = (hw.get("kappa_100", 0.0), hw.get("kappa_001", 0.0), hw.get("kappa_K_100", 0.0))
+    kappa = tuple(hw.get(name, 0.0) for name in KAPPA_NAMES)
     rows = []
     for band, (u, l, _) in BANDS.items():
         if bands is not None and band not in bands:
@@ -595,6 +652,13 @@ FIT_J_MAX = 6            # levels used in the fits (lines that matter in comae h
 # stays near the compromise, rms 0.12-0.13 cm-1).
 WEIGHT_T = 50.0
 WEIGHT_FLOOR = 0.01
+# Final (100)+(001) stage (_fit_dyad_and_moments): scales dividing the weighted position
+# (cm^-1) and log-strength residuals. 0.01 cm-1 is the rms of the positions-only fit;
+# 0.03 the median strength residual of the strengths-only fit. Tried 0.015 and 0.06 for
+# the strength scale: the same strengths (worst strong line 4.0 % nu3, 4.7-4.8 % nu1),
+# position rms 0.012 and 0.008 cm-1.
+SIGMA_POSITION = 0.01
+SIGMA_STRENGTH = 0.03
 
 
 def _least_squares(state, constants, observed, free, j_max):
@@ -651,35 +715,163 @@ def _fit_dyad(constants, coupling, observed, free, names, weights=None):
     return cons, coup, residuals(result.x) / w
 
 
-def _fit_moments(pairs, temperature=296.0):
-    """Fit mu(100)/mu(001) and the two Herman-Wallis constants to 296 K strengths.
+def _fit_moments(pairs, temperature=296.0, use=None):
+    """Fit mu(100)/mu(001) and the five transition-moment corrections to 296 K strengths.
 
-    Least squares on log strengths with a free scale per band (lines from (100) and from
-    (001) upper levels), so only the line patterns within each band constrain the
-    parameters; returns (ratio, kappa).
+    ``pairs`` holds (upper key, dyad vector, lower key, lower vector, S(296 K), nu, E'',
+    ortho, upper state) of assigned HITRAN lines; ``use`` (boolean array, default all)
+    selects the lines fitted (held-out validation). Least squares on log strengths with a
+    free scale per band (lines from (100) and from (001) upper levels), so only the line
+    patterns within each band constrain the parameters. Each log residual is weighted by
+    sqrt(S / S_max of its band) (``_strength_weight``): the relative error of a line
+    counts in proportion to the square root of its strength, so the strong lines that
+    carry a coma's emission set the parameters. Returns (ratio, kappa) with kappa ordered
+    as ``KAPPA_NAMES``.
     """
     from scipy.optimize import least_squares
-    from astropy import constants as const
-    c2 = (const.h * const.c / const.k_B).to_value("cm K")
-    boltz = np.array([(3 if o else 1) * n * np.exp(-c2 * e / temperature)
-                      * (1 - np.exp(-c2 * n / temperature))
-                      for (_, _, _, _, _, n, e, o, _) in pairs])
+    terms = np.array([_amplitude_terms(uk, uv, lk, lv) for uk, uv, lk, lv, *_ in pairs]).T
+    prefactor = np.array([(2 * uk[0] + 1) * (2 * lk[0] + 1) for uk, _, lk, *_ in pairs])
+    boltz = _boltzmann_factor(pairs, temperature)
     band = np.array([p[8] == "100" for p in pairs])
-    observed = np.log([p[4] for p in pairs])
+    strength = np.array([p[4] for p in pairs])
+    weight = _strength_weight(strength, band)
+    use = np.ones(len(pairs), bool) if use is None else np.asarray(use, bool)
 
     def residuals(x, ratio=None):
         r = x[0] if ratio is None else ratio
-        kappa = x[1:]
-        rot = np.array([line_strength(uk, uv, lk, lv, None, r, kappa)
-                        for uk, uv, lk, lv, *_ in pairs])
-        d = np.log(np.maximum(rot * boltz, 1e-300)) - observed
-        # a free scale per band: only the within-band patterns constrain the fit
-        return np.where(band, d - d[band].mean(), d - d[~band].mean())
+        model = prefactor * _dyad_amplitude(terms, r, x[1:]) ** 2 * boltz
+        d = np.log(np.maximum(model, 1e-300)) - np.log(strength)
+        out = np.zeros_like(d)
+        for m in (band & use, ~band & use):
+            # a free scale per band: only the within-band patterns constrain the fit
+            out[m] = weight[m] * (d[m] - np.sum(weight[m] * d[m]) / np.sum(weight[m]))
+        return out[use]
 
+    n_par = 1 + len(KAPPA_NAMES)
     grid = np.linspace(-1.0, 1.0, 41)
-    start = grid[np.argmin([np.sum(residuals(np.zeros(4), r) ** 2) for r in grid])]
-    best = least_squares(residuals, np.array([start, 0.0, 0.0, 0.0]))
+    start = grid[np.argmin([np.sum(residuals(np.zeros(n_par), r) ** 2) for r in grid])]
+    best = least_squares(residuals, np.concatenate([[start], np.zeros(n_par - 1)]))
     return float(best.x[0]), tuple(float(v) for v in best.x[1:])
+
+
+def _fit_dyad_and_moments(constants, coupling, lines, pairs, mu_ratio, kappa, log=print,
+                          use=None):
+    """Final (100)+(001) stage: positions and 296 K strengths fitted together.
+
+    Positions alone fix the Coriolis matrix elements only near resonances and leave the
+    split between the i J_c (xi) and {J_a, J_b} (eta) couplings, hence the mixing of
+    the resonant levels, poorly determined; the strengths of the lines of mixed levels
+    measure it. All constants of both states, the coupling, the moment ratio and the
+    five moment corrections are fitted to the population-weighted term values
+    (``_level_weight``, divided by SIGMA_POSITION) and the strength-weighted log
+    strengths of ``pairs`` (as in ``_fit_moments``, divided by SIGMA_STRENGTH). Upper
+    levels keep the assignment of the positions-only fit. ``use`` (boolean array,
+    default all) selects the strengths fitted (held-out validation). Returns
+    (constants, coupling, mu_ratio, kappa).
+    """
+    from scipy.optimize import least_squares
+    names = ("100", "001")
+    dyad = Dyad(constants, coupling, FIT_J_MAX + 1, names)
+    observed = _assign_upper(dyad, lines, FIT_J_MAX, 0.5)
+    targets = [(n, k, e) for n in names for k, e in sorted(observed[n].items())]
+    w_pos = np.array([_level_weight(k, e - constants[n]["E_v"], WEIGHT_T)
+                      for n, k, e in targets]) / SIGMA_POSITION
+    use = np.ones(len(pairs), bool) if use is None else np.asarray(use, bool)
+    pairs = [p for p, keep in zip(pairs, use) if keep]
+    band = np.array([p[8] == "100" for p in pairs])
+    strength = np.array([p[4] for p in pairs])
+    w_str = _strength_weight(strength, band) / SIGMA_STRENGTH
+    free = ([(n, p) for n in names for p in FREE[n]]
+            + [("c", p) for p in ("xi", "xi_J", "xi_K", "eta", "eta_J")])
+    n_free = len(free)
+
+    def unpack(x):
+        cons = {n: dict(c) for n, c in constants.items()}
+        coup = dict(coupling)
+        for (n, p), value in zip(free, x[:n_free]):
+            if n == "c":
+                coup[p] = value
+            else:
+                cons[n][p] = value
+        return cons, coup, x[n_free], tuple(x[n_free + 1:])
+
+    def parts(x):
+        cons, coup, ratio, kap = unpack(x)
+        model = Dyad(cons, coup, FIT_J_MAX + 1, names)
+        d_pos = np.array([model.views[n].e_term(k) - e for n, k, e in targets])
+        s = pair_strengths(model, pairs, ratio, kap)
+        d = np.log(np.maximum(s, 1e-300)) - np.log(strength)
+        d_str = np.zeros_like(d)
+        for m in (band, ~band):
+            # a free scale per band, as in _fit_moments
+            d_str[m] = d[m] - np.sum(w_str[m] * d[m]) / np.sum(w_str[m])
+        return d_pos, d_str
+
+    def residuals(x):
+        d_pos, d_str = parts(x)
+        return np.concatenate([w_pos * d_pos, w_str * d_str])
+
+    x0 = np.array([coupling[p] if n == "c" else constants[n][p] for n, p in free]
+                  + [mu_ratio] + list(kappa))
+    scale = np.abs(x0) + np.array([0.1 if n == "c" else 1e-7 for n, _ in free]
+                                  + [0.01] * (1 + len(kappa)))
+    result = least_squares(residuals, x0, x_scale=scale)
+    d_pos, d_str = parts(result.x)
+    log(f"(100)+(001) positions + strengths: {len(d_pos)} levels, rms "
+        f"{np.sqrt(np.mean(d_pos ** 2)):.3f} cm-1, max {np.max(np.abs(d_pos)):.3f}; "
+        f"{len(d_str)} strengths, weighted rms {np.sqrt(np.mean((w_str * d_str) ** 2)):.2f} "
+        f"sigma")
+    cons, coup, ratio, kap = unpack(result.x)
+    return cons, coup, float(ratio), tuple(float(v) for v in kap)
+
+
+def pair_strengths(dyad, pairs, mu_ratio, kappa, temperature=296.0):
+    """Model strengths (up to one common factor) of ``pairs`` with the levels of ``dyad``.
+
+    Each upper level keeps its (state, J, Ka, Kc) label from ``pairs``; its eigenvector
+    is taken from ``dyad``. Returns (2J'+1)(2J''+1) amplitude^2 times
+    ``_boltzmann_factor``.
+    """
+    terms = np.array([_amplitude_terms(uk, dyad.views[n].levels[uk][1], lk, lv)
+                      for uk, _, lk, lv, _, _, _, _, n in pairs]).T
+    prefactor = np.array([(2 * uk[0] + 1) * (2 * lk[0] + 1) for uk, _, lk, *_ in pairs])
+    return (prefactor * _dyad_amplitude(terms, mu_ratio, kappa) ** 2
+            * _boltzmann_factor(pairs, temperature))
+
+
+def strong_line_deviation(pairs, model, select=None, fraction=0.2, j_max=6):
+    """|model/HITRAN - 1| per band for the strong lines of ``pairs``.
+
+    Strong: J', J'' <= j_max and S(296 K) >= ``fraction`` of the band's strongest such
+    line; both sets normalised on their sum over the strong lines (as
+    tests/test_h2o_lines.py). ``select`` (boolean array) restricts the lines reported.
+    Returns {"nu3": deviations, "nu1": deviations}.
+    """
+    band = np.array([p[8] == "100" for p in pairs])
+    s = np.array([p[4] for p in pairs])
+    low_j = np.array([p[0][0] <= j_max and p[2][0] <= j_max for p in pairs])
+    select = np.ones(len(pairs), bool) if select is None else np.asarray(select, bool)
+    out = {}
+    for name, mine in (("nu1", band & low_j), ("nu3", ~band & low_j)):
+        strong = mine & (s >= fraction * s[mine].max())
+        ratio = (model[strong] / model[strong].sum()) / (s[strong] / s[strong].sum())
+        out[name] = np.abs(ratio - 1)[select[strong]]
+    return out
+
+
+def _boltzmann_factor(pairs, temperature):
+    """g_ns nu exp(-c2 E''/T) (1 - exp(-c2 nu/T)) of each line of ``pairs``."""
+    from astropy import constants as const
+    c2 = (const.h * const.c / const.k_B).to_value("cm K")
+    return np.array([(3 if o else 1) * n * np.exp(-c2 * e / temperature)
+                     * (1 - np.exp(-c2 * n / temperature))
+                     for (_, _, _, _, _, n, e, o, _) in pairs])
+
+
+def _strength_weight(strength, band):
+    """sqrt(S / strongest S of the same band) for each line (``band``: True = (100))."""
+    top = np.where(band, strength[band].max(), strength[~band].max())
+    return np.sqrt(strength / top)
 
 
 def _fit_dyad_to_lines(constants, coupling, names, lines, log=print, weight_T=None):
@@ -785,14 +977,57 @@ def assign_lower(states, e_lower, g_lower, tol):
     return None if best is None else best[1:]
 
 
-def refit(hitran_path, constants_path=CONSTANTS_FILE):
+def moment_pairs(constants, coupling, hitran, s_min=1e-21):
+    """Assigned (000) -> (100)/(001) lines with J' <= FIT_J_MAX for the strength fit.
+
+    ``hitran`` = (nu, S296, E'', g', g'') arrays (``read_hitran_csv``). The lower level is
+    the (000) level nearest E'' (0.3 cm-1) with matching g''; J' follows from g'; the
+    upper level is each dyad level of J', same spin, allowed by its state's selection
+    rules, within 0.3 cm-1 of E'' + nu. Returns tuples (upper key, dyad vector, lower
+    key, lower vector, S296, nu, E'', ortho, upper state) as used by ``_fit_moments``.
+    """
+    nu, s296, e_low, g_up, g_low = hitran
+    ground = State("000", constants["000"], FIT_J_MAX + 2)
+    dyad = Dyad(constants, coupling, FIT_J_MAX + 1)
+    pairs = []
+    for n, s, e, gu, gl in zip(nu, s296, e_low, g_up, g_low):
+        if s < s_min or e > 1500.0:
+            continue
+        hit = assign_lower({"000": ground}, e, gl, 0.3)
+        if hit is None:
+            continue
+        key = hit[1]
+        ortho = ground.ortho(key)
+        j_up = (gu / _spin_weight(ortho) - 1) / 2
+        if j_up != int(j_up) or j_up > FIT_J_MAX:
+            continue
+        for name, view in dyad.views.items():
+            for ukey, (energy, vec) in view.levels.items():
+                if (ukey[0] == j_up and view.ortho(ukey) == ortho
+                        and allowed(ukey, key, AXIS[name]) and abs(energy - e - n) < 0.3):
+                    pairs.append((ukey, vec, key, ground.levels[key][1], s, n, e, ortho, name))
+    return pairs
+
+
+HOLDOUT = {"even": lambda j: j % 2 == 0, "odd": lambda j: j % 2 == 1,
+           "jl4": lambda j: j <= 4}
+
+
+def refit(hitran_path, constants_path=CONSTANTS_FILE, holdout=None):
     """Refit the effective constants to HITRAN positions and rewrite h2o_constants.ecsv.
 
     Assignment: the lower level of each line is the model level whose energy is
     nearest to the tabulated E'' with matching g'' = g_ns (2J''+1); J' follows from g';
     the upper level is the model level of J', same nuclear-spin species and a- or
     b-type selection rules nearest to E'' + nu. Assignments and fits are iterated from
-    low J with shrinking tolerances.
+    low J with shrinking tolerances. Then the moment ratio and corrections are fitted to
+    the 296 K strengths, and finally the (100)+(001) constants, coupling and moments to
+    positions and strengths together (``_fit_dyad_and_moments``).
+
+    With ``holdout`` (a key of HOLDOUT: "even", "odd" or "jl4" = J'' <= 4) the
+    strengths are fitted only on the lines whose J'' passes that test; the deviations
+    of the other strong lines (``strong_line_deviation``) are printed and returned as
+    {"nu3": ..., "nu1": ...}; nothing is written.
     """
     table = Table.read(constants_path, format="ascii.ecsv")
     constants, meta = read_constants(constants_path)
@@ -831,7 +1066,7 @@ def refit(hitran_path, constants_path=CONSTANTS_FILE):
         constants["010"], _ = _least_squares("010", constants["010"], observed, free, j_max + 1)
     # 3. (100) and (001): upper levels E'' + nu of lines from (000)
     ground = State("000", constants["000"], FIT_J_MAX + 2)
-    lines, line_nu, line_s, line_e = [], [], [], []
+    lines = []
     for n, s, e, gu, gl in zip(nu, s296, e_low, g_up, g_low):
         if s < 1e-23 or e > 1500.0:
             continue
@@ -844,9 +1079,6 @@ def refit(hitran_path, constants_path=CONSTANTS_FILE):
         if j_up != int(j_up):
             continue
         lines.append((key, ortho, int(j_up), e + n))
-        line_nu.append(n)
-        line_s.append(s)
-        line_e.append(e)
     # (100) + (001) as a Coriolis-coupled dyad, fitted jointly; Ka-progressive assignment
     # start: fitted ground-state constants at the band origins, trial Coriolis constants
     # (energies are even in xi, so the start must not be 0)
@@ -856,24 +1088,32 @@ def refit(hitran_path, constants_path=CONSTANTS_FILE):
     constants, coupling = _fit_dyad_to_lines(constants, coupling, ("100", "001"), lines,
                                              weight_T=WEIGHT_T)
     table.meta["coupling_100_001"] = {k: float(f"{v:.10g}") for k, v in coupling.items()}
-    # 4. ratio of the (100) b-axis to the (001) a-axis transition moment: fitted to the
-    #    296 K strengths of the assigned strong lines (one free ratio and one scale)
-    dyad = Dyad(constants, coupling, FIT_J_MAX + 1)
-    pairs = []
-    for (key, ortho, j_up, e_up), n, s, e in zip(lines, line_nu, line_s, line_e):
-        if j_up > FIT_J_MAX or s < 1e-21:
-            continue
-        for name, view in dyad.views.items():
-            for ukey, (energy, vec) in view.levels.items():
-                if (ukey[0] == j_up and view.ortho(ukey) == ortho
-                        and allowed(ukey, key, AXIS[name]) and abs(energy - e_up) < 0.3):
-                    pairs.append((ukey, vec, key, ground.levels[key][1], s, n, e, ortho, name))
-    mu_ratio, kappa = _fit_moments(pairs)
-    print(f"mu(100)/mu(001) = {mu_ratio:.4f}, kappa = {kappa} from {len(pairs)} lines")
+    # 4. ratio of the (100) b-axis to the (001) a-axis transition moment and the moment
+    #    corrections: fitted to the 296 K strengths of the assigned lines > 1e-21
+    pairs = moment_pairs(constants, coupling, (nu, s296, e_low, g_up, g_low))
+    use = None
+    if holdout is not None:
+        use = np.array([HOLDOUT[holdout](p[2][0]) for p in pairs])
+    mu_ratio, kappa = _fit_moments(pairs, use=use)
+    print(f"strengths alone: mu(100)/mu(001) = {mu_ratio:.4f}, kappa = {kappa} "
+          f"from {len(pairs) if use is None else int(use.sum())} lines")
+    # 4b. positions and strengths together (the strengths fix the Coriolis mixing)
+    constants, coupling, mu_ratio, kappa = _fit_dyad_and_moments(
+        constants, coupling, lines, pairs, mu_ratio, kappa, use=use)
+    if holdout is not None:
+        model = pair_strengths(Dyad(constants, coupling, FIT_J_MAX + 1), pairs, mu_ratio, kappa)
+        held_out = strong_line_deviation(pairs, model, select=~use)
+        for name, dev in held_out.items():
+            print(f"strengths fitted on J'' {holdout}; {name}, other J'': {len(dev)} "
+                  f"strong lines, median "
+                  f"{100 * np.median(dev):.1f} %, worst {100 * dev.max():.1f} %, "
+                  f"{int(np.sum(dev > 0.05))} > 5 %")
+        return held_out
+    table.meta["coupling_100_001"] = {k: float(f"{v:.10g}") for k, v in coupling.items()}
+    print(f"joint: mu(100)/mu(001) = {mu_ratio:.4f}, kappa = {kappa}")
     table.meta["mu_100_over_mu_001"] = float(f"{mu_ratio:.6g}")
-    table.meta["herman_wallis"] = {"kappa_100": float(f"{kappa[0]:.6g}"),
-                                   "kappa_001": float(f"{kappa[1]:.6g}"),
-                                   "kappa_K_100": float(f"{kappa[2]:.6g}")}
+    table.meta["herman_wallis"] = {name: float(f"{value:.6g}")
+                                   for name, value in zip(KAPPA_NAMES, kappa)}
     # 5. (110) + (011): upper levels E'' + nu of the hot-band lines from (010)
     lower = {"000": State("000", constants["000"], FIT_J_MAX + 4),
              "010": State("010", constants["010"], FIT_J_MAX + 2)}
@@ -920,10 +1160,19 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true",
                         help="compare with the committed file instead of writing it")
+    parser.add_argument("--holdout", choices=sorted(HOLDOUT),
+                        help="with --refit: fit the strengths only on lines of even J'', "
+                             "odd J'' or J'' <= 4, print the deviations of the other "
+                             "strong lines and write nothing")
     parser.add_argument("--refit", metavar="HITRAN_CSV",
                         help="first refit the effective constants in h2o_constants.ecsv to "
                              "the HITRAN line positions in this CSV")
     args = parser.parse_args(argv)
+    if args.holdout:
+        if not args.refit:
+            parser.error("--holdout needs --refit HITRAN_CSV")
+        refit(args.refit, holdout=args.holdout)
+        return 0
     if args.refit:
         refit(args.refit)
     table = build_table()

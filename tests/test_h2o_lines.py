@@ -182,8 +182,8 @@ def _match_hitran(builder, shared_data, lines, lower, band, j_max, strong_fracti
 @pytest.mark.parametrize("band", ["nu3", "nu1"])
 def test_positions_all_strong_lines(shared_data, builder, lines, ground, band):
     """Every strong line (>= 5 % of the band maximum at 296 K, J', J'' <= 6) lies within
-    0.5 cm-1 of a HITRAN line with the same E'' (0.5 cm-1), g'' and g' (measured: worst
-    0.19 cm-1 in both bands)."""
+    0.5 cm-1 of a HITRAN line with the same E'' (0.5 cm-1), g'' and g' (measured: median
+    0.005 cm-1, worst 0.19 (nu3) and 0.20 cm-1 (nu1))."""
     pairs, missing, n = _match_hitran(builder, shared_data, lines, ground, band, 6, 0.05)
     assert n > 80
     assert missing == []
@@ -192,7 +192,7 @@ def test_positions_all_strong_lines(shared_data, builder, lines, ground, band):
 @pytest.mark.parametrize("band", ["nu3", "nu1"])
 def test_positions_low_j_lines_within_0p1(shared_data, builder, lines, ground, band):
     """The lines that carry a 20-80 K coma's emission (J', J'' <= 3, >= 5 % at 296 K) lie
-    within 0.1 cm-1 of HITRAN (measured worst: nu3 0.02, nu1 0.07 cm-1; an unweighted
+    within 0.1 cm-1 of HITRAN (measured worst: nu3 0.017, nu1 0.014 cm-1; an unweighted
     refit put the (100) 0_00 level 0.22 cm-1 high and missed this by up to 0.46 cm-1)."""
     pairs, missing, n = _match_hitran(builder, shared_data, lines, ground, band, 3, 0.05,
                                       tol=0.1)
@@ -207,46 +207,55 @@ def _relative_deviation(pairs):
 
 
 def test_nu3_relative_strengths_296K(shared_data, builder, lines, ground):
-    """nu3, J <= 6: relative 296 K strengths vs HITRAN after normalising on the sum.
+    """nu3, J', J'' <= 6: relative 296 K strengths vs HITRAN after normalising on the sum.
 
-    Measured: lines >= 30 % of the strongest (30): median 1.9 %, worst 7.5 %;
-    lines >= 5 % (90): median 2.9 %, 90th percentile 6.8 %, worst 19 %.
+    The issue's criterion: every strong line (>= 20 % of the band's strongest) within 5 %.
+    Measured: >= 20 % (45 lines): median 1.1 %, worst 4.0 %; lines >= 5 % (88): median
+    1.1 %, 90th percentile 3.8 %, worst 14.7 %. Before the moment corrections
+    {Jz^2, phi} and the joint positions + strengths fit: median 2.3 %, worst 7.4 %
+    (>= 20 %), 5 lines beyond 5 %.
     """
-    pairs, _, _ = _match_hitran(builder, shared_data, lines, ground, "nu3", 6, 0.3)
+    pairs, _, _ = _match_hitran(builder, shared_data, lines, ground, "nu3", 6, 0.2)
     dev = _relative_deviation(pairs)
-    assert len(pairs) >= 25
-    assert np.median(dev) < 0.03 and dev.max() < 0.10
+    assert len(pairs) >= 40
+    assert np.median(dev) < 0.02 and dev.max() < 0.05
     pairs, _, _ = _match_hitran(builder, shared_data, lines, ground, "nu3", 6, 0.05)
     dev = _relative_deviation(pairs)
     assert len(pairs) >= 80
-    assert np.median(dev) < 0.04 and np.percentile(dev, 90) < 0.10 and dev.max() < 0.2
+    assert np.median(dev) < 0.02 and np.percentile(dev, 90) < 0.06 and dev.max() < 0.2
 
 
 def test_nu1_relative_strengths_296K(shared_data, builder, lines, ground):
-    """nu1: measured lines >= 20 % of the strongest, J <= 6 (32 matched): median 2.7 %,
-    worst 6.7 %; J <= 3, lines >= 5 % (40): median 1.9 %, worst 8.1 %."""
+    """nu1: every strong line (>= 20 % of the strongest, J', J'' <= 6) within 5 %.
+
+    Measured: >= 20 % (32 lines): median 1.3 %, worst 4.7 % (5_05 - 6_16); J <= 3,
+    lines >= 5 % (40): median 0.6 %, worst 2.4 %. Before: 2.7 % / 6.7 % and 1.9 % /
+    8.1 %; the worst was the (100) 5_32 level (13 % (001) character), too strong in
+    both its lines (+6.7, +4.9 %) while its Coriolis mixing came from positions alone.
+    """
     pairs, _, _ = _match_hitran(builder, shared_data, lines, ground, "nu1", 6, 0.2)
     dev = _relative_deviation(pairs)
-    assert len(pairs) >= 25
-    assert np.median(dev) < 0.04 and dev.max() < 0.12
+    assert len(pairs) >= 30
+    assert np.median(dev) < 0.02 and dev.max() < 0.05
     pairs, _, _ = _match_hitran(builder, shared_data, lines, ground, "nu1", 3, 0.05)
     dev = _relative_deviation(pairs)
     assert len(pairs) >= 35
-    assert np.median(dev) < 0.04 and dev.max() < 0.15
+    assert np.median(dev) < 0.02 and dev.max() < 0.04
 
 
 def test_hot_band_nu2_nu3_positions_and_strengths(shared_data, builder, lines, bend):
     """(011)-(010) at 2.67 um: all strong lines (J <= 6) within 0.5 cm-1 of HITRAN, and
     relative 296 K strengths -- predicted with the moment ratio and Herman-Wallis
-    constants fitted to the fundamentals, not to this band. Measured: median 3.2 %,
-    worst 9.0 % (lines >= 20 %); median 3.9 %, worst 15 % (>= 5 %)."""
+    constants fitted to the fundamentals, not to this band. Measured: positions worst
+    0.11 cm-1; strengths median 1.8 %, worst 7.3 % (lines >= 20 %); median 2.0 %, worst
+    11.7 % (>= 5 %)."""
     pairs, missing, n = _match_hitran(builder, shared_data, lines, bend, "nu2+nu3-nu2", 6, 0.05)
     assert n > 60 and missing == []
     dev = _relative_deviation(pairs)
-    assert np.median(dev) < 0.05 and dev.max() < 0.2
+    assert np.median(dev) < 0.03 and dev.max() < 0.2
     pairs, _, _ = _match_hitran(builder, shared_data, lines, bend, "nu2+nu3-nu2", 6, 0.2)
     dev = _relative_deviation(pairs)
-    assert len(pairs) > 30 and np.median(dev) < 0.05 and dev.max() < 0.10
+    assert len(pairs) > 30 and np.median(dev) < 0.03 and dev.max() < 0.10
 
 
 VILLANUEVA = [  # (band, upper, lower, nu) from the shared transcription of V11 Table 2
