@@ -37,13 +37,14 @@ element: for the b-axis (100) moment 1 + kappa_K (K'^2 - K''^2) + kappa_Ks_100
 moment 1 + kappa_Ks_001 K^2 ({Jz^2, phi_a}/2): low-order rotational terms of the
 transformed dipole moment of an asymmetric top. Without the two K^2 terms the nu3
 Q-branch lines with Ka = 3-5 came out 3-11 % too strong (nu3 worst strong line 7.3 %
-even after the joint fit described below). The line list
-gives A_rel = nu^3 S / (2J'+1) normalised to 1 for the strongest line of each band; the
-band of a line is the vibrational label of its upper level. The hot bands nu3-nu2 and
-nu1-nu2 use the same upper dyad, moment ratio and corrections with (010) as lower state;
-the hot band nu2+nu3-nu2 ((011)-(010), a-type) uses the (110)+(011) dyad with the same
-moment ratio and corrections. The hot band nu1+nu3-nu1 ((101)-(100)) is not computed (its lines are not in
-the 296 K HITRAN data used for the fit); comaspec.templates places it from the nu3 pattern.
+even after the joint fit described below). The line list gives A_rel = nu^3 S / (2J'+1)
+normalised to 1 for the strongest line of each band; the band of a line is the vibrational
+label of its upper level. The hot bands nu3-nu2 and nu1-nu2 use the same upper dyad,
+moment ratio and corrections with (010) as lower state; the hot band nu2+nu3-nu2
+((011)-(010), a-type) uses the (110)+(011) dyad with the same moment ratio and
+corrections. The hot band nu1+nu3-nu1 ((101)-(100)) is not computed (its lines are not in
+the 296 K HITRAN data used for the fit); comaspec.templates places it from the nu3
+pattern.
 
 Nuclear spin: ortho (weight 3) levels have Ka + Kc odd in the A1 states (000), (010), (100)
 and Ka + Kc even in the B2 state (001). The list holds a boolean ``ortho`` column and
@@ -52,27 +53,26 @@ and Ka + Kc even in the B2 state (001). The list holds a boolean ``ortho`` colum
 
 Constants and their provenance (linelists/h2o_constants.ecsv): (000) A, B, C and the
 quartic constants are De Lucia, Helminger & Kirchhoff (1974, J. Phys. Chem. Ref. Data 3,
-211), held fixed. Everything else -- (000) sextic terms, all (010), (100), (001) constants,
-(110), (011), the two dyad couplings, mu_100/mu_001 and the five moment corrections --
-are *effective* values fitted by this script (``--refit``) to HITRAN2020 (Gordon et al. 2022, JQSRT 277, 107949):
-the lower level of each line is identified from its E'' and g'' = g_ns (2J''+1), J' from g',
-the upper level from the a/b-type selection rules and the energy E'' + nu; assignment and
-fit are iterated in increasing Ka. In the (100)+(001) fit each level's residual is
-weighted by sqrt((2J'+1) exp(-c2 E'_rot / 50 K) + 0.01) (``_level_weight``), so the levels
-that emit in a cold coma dominate; unweighted, the fit settled on a compromise (rms
-0.13 cm-1, (100) 0_00 0.22 cm-1 high), weighted it assigns 98 levels with rms 0.008 cm-1.
-The moment ratio and corrections are then fitted to the 296 K strengths of the assigned
-lines (S > 1e-21, J' <= 6; log residuals weighted by sqrt(S / S_max), a free scale per
-band), and finally the (100)+(001) constants, coupling and moments are fitted to
-positions and strengths together (``_fit_dyad_and_moments``): positions alone leave the
-split of the coupling between its i J_c and {J_a, J_b} terms -- hence the mixing of
-resonant levels such as (100) 5_32 / (001) 5_24 -- poorly determined, and the strengths
-of the mixed levels' lines measure it (the joint fit moves xi from -0.34 to -1.51 cm-1
-and keeps the position rms at 0.009 cm-1). ``--refit --holdout even|odd|jl4`` repeats the
-fit with the strengths of only even J'', odd J'' or J'' <= 4 and prints the deviations
-of the other strong lines.
-No published upper-state constants could be retrieved for this work (searches recorded in
-the commit report).
+211), held fixed. Everything else -- (000) sextic terms, all (010), (100), (001)
+constants, (110), (011), the two dyad couplings, mu_100/mu_001 and the five moment
+corrections -- are *effective* values fitted by this script (``--refit``) to HITRAN2020
+(Gordon et al. 2022, JQSRT 277, 107949): the lower level of each line is identified from
+its E'' and g'' = g_ns (2J''+1), J' from g', the upper level from the a/b-type selection
+rules and the energy E'' + nu; assignment and fit are iterated in increasing Ka. In the
+(100)+(001) fit each level's residual is weighted by sqrt((2J'+1) exp(-c2 E'_rot / 50 K) +
+0.01) (``_level_weight``), so the levels that emit in a cold coma dominate; unweighted,
+the fit settled on a compromise (rms 0.13 cm-1, (100) 0_00 0.22 cm-1 high), weighted it
+assigns 98 levels with rms 0.008 cm-1. The moment ratio and corrections are then fitted to
+the 296 K strengths of the assigned lines (S > 1e-21, J' <= 6; log residuals weighted by
+sqrt(S / S_max), a free scale per band), and finally the (100)+(001) constants, coupling
+and moments are fitted to positions and strengths together (``_fit_dyad_and_moments``):
+positions alone leave the split of the coupling between its i J_c and {J_a, J_b} terms --
+hence the mixing of resonant levels such as (100) 5_32 / (001) 5_24 -- poorly determined,
+and the strengths of the mixed levels' lines measure it (the joint fit moves xi from -0.34
+to -1.51 cm-1 and keeps the position rms at 0.009 cm-1). ``--refit --holdout
+even|odd|jl4`` repeats the fit with the strengths of only even J'', odd J'' or J'' <= 4
+and prints the deviations of the other strong lines. No published upper-state constants
+could be retrieved for this work (searches recorded in the commit report).
 
 Accuracy against HITRAN (tests/test_h2o_lines.py): positions of all strong (>= 5 % of the
 band maximum at 296 K) nu3 and nu1 lines with J <= 6 within 0.2 cm-1 (median 0.005), those
