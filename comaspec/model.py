@@ -490,8 +490,9 @@ class ForwardModel:
             if in_windows and bad_errors > in_windows // 2:
                 raise FitError(f"{label}: {bad_errors} of {in_windows} pixels in the fit windows ({ranges}) have no "
                                "valid uncertainty (NaN, zero or negative): cannot weight a fit")
+            span = ", ".join(f"{sp.wavelength_um[0]:.2f}-{sp.wavelength_um[-1]:.2f} um" for sp in self.spectra)
             raise FitError(f"{label}: too few valid pixels in the fit windows ({ranges}) to fit "
-                           f"({in_windows} pixels there, at least 8 per window needed)")
+                           f"({in_windows} pixels there, at least 8 per window needed; the data span {span})")
 
     def _in_windows(self, wavelength_um):
         inside = np.zeros(np.shape(wavelength_um), dtype=bool)
