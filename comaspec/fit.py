@@ -207,15 +207,18 @@ class _Problem:
         shifts = [values.get(f"shift_{i}", 0.0) for i in range(len(self.model.spectra))]
         slope = values.get("cont_slope", 0.0)
         dust_T = values.get("cont_dust_T", None)
-        return T, shifts, slope, dust_T
+        origins = {s: values[_origin_name(s)] for s in self.model.origin_bounds if _origin_name(s) in values}
+        return T, shifts, slope, dust_T, origins
 
-    def design(self, T, shifts, slope, dust_T):
-        key = (tuple(round(T[s], 12) for s in self.model.fitted_species), tuple(shifts), slope, dust_T)
+    def design(self, T, shifts, slope, dust_T, origins=None):
+        origins = origins or {}
+        key = (tuple(round(T[s], 12) for s in self.model.fitted_species), tuple(shifts), slope, dust_T,
+               tuple(sorted(origins.items())))
         a = self._cache.get(key)
         if a is None:
             if len(self._cache) > 16:
                 self._cache.clear()
-            a = self.model.design(T, shifts, slope, dust_T)
+            a = self.model.design(T, shifts, slope, dust_T, origins=origins)
             self._cache[key] = a
         return a
 
@@ -224,6 +227,19 @@ class _Problem:
         a = self.design(*self.nonlinear(values))
         p = np.array([values[n] for n in self.lin_names]) * self.scales
         return (self.y - a @ p) / self.sigma
+
+
+def _origin_name(species):
+    """lmfit parameter name of a species' band-origin offset (cm^-1)."""
+    return f"origin_{species}"
+
+
+def _snr(problem, values):
+    """Band-flux SNR of each fitted species at fixed nonlinear parameters (linear solve)."""
+    sol = linear_solve(problem.design(*problem.nonlinear(values)), problem.y, problem.sigma)
+    n = len(problem.model.fitted_species)
+    err = np.sqrt(np.diag(sol.covariance)[:n])
+    return dict(zip(problem.model.fitted_species, sol.coef[:n] / err))
 
 
 def _t_value(T_rot):
@@ -348,7 +364,8 @@ def fit_coma(spectrum_or_list, geometry, aperture, species=DEFAULT_SPECIES, *, T
     else:
         max_shift_um = [float(max_shift_um)] * len(spectra)
     problem = _Problem(model, T_names, fixed_T, fit_shift, max_shift_um)
-    n_nonlin = len(set(T_names.values())) + (len(spectra) if fit_shift else 0) + (2 if continuum == "physical" else 0)
+    n_nonlin = (len(set(T_names.values())) + (len(spectra) if fit_shift else 0) + (2 if continuum == "physical" else 0)
+                + len(model.origin_bounds))
     n_params = model.n_linear + n_nonlin
     if model.n_points <= n_params + 2:
         raise FitError(f"too few usable pixels ({model.n_points}) for {n_params} parameters")
@@ -404,12 +421,31 @@ def fit_coma(spectrum_or_list, geometry, aperture, species=DEFAULT_SPECIES, *, T
     notes = list(model.notes)
     for sp in model.species.values():
         notes += sp.notes
+    # A band origin known only roughly (OCS) is freed, within its uncertainty, once the band
+    # is detected: undetected, the offset is unconstrained and would spoil the covariance.
+    if model.origin_bounds:
+        snr = _snr(problem, result.params.valuesdict())
+        free = {s: b for s, b in model.origin_bounds.items() if snr[s] >= detect_sigma}
+        for s, b in model.origin_bounds.items():
+            notes.append(f"{s}: band origin fitted within +-{b:g} cm-1 (the uncertainty of its tabulated centre)"
+                         if s in free else
+                         f"{s}: band origin kept at its tabulated centre (band not detected; that centre is "
+                         f"uncertain by +-{b:g} cm-1)")
+        if free:
+            params = result.params.copy()
+            for s, b in free.items():
+                params.add(_origin_name(s), value=0.0, min=-b, max=b)
+            minimizer = lmfit.Minimizer(problem.residual, params, scale_covar=scale_covar, nan_policy="raise")
+            try:
+                result = minimizer.minimize(method="leastsq")
+            except (ValueError, np.linalg.LinAlgError) as exc:
+                raise FitError(f"the fit failed: {exc}") from None
     if not result.success:
         notes.append(f"lmfit did not report convergence: {result.message}")
 
     best_vals = result.params.valuesdict()
-    T, shifts, slope, dust_T = problem.nonlinear(best_vals)
-    a_best = problem.design(T, shifts, slope, dust_T)
+    T, shifts, slope, dust_T, origins = problem.nonlinear(best_vals)
+    a_best = problem.design(T, shifts, slope, dust_T, origins)
     lin = np.array([best_vals[n] for n in problem.lin_names]) * problem.scales
     chi2 = float(np.sum(((y - a_best @ lin) / sigma) ** 2))
     dof = int(model.n_points - result.nvarys)
@@ -474,7 +510,8 @@ def fit_coma(spectrum_or_list, geometry, aperture, species=DEFAULT_SPECIES, *, T
 
     return _build_result(model, problem, species, geometry, apertures, best_vals, lin, lin_cov, T, shifts,
                          slope, dust_T, chi2, dof, result, scale_covar, detect_sigma, limit_sigma, notes,
-                         nonlin_err, q_samples_F, sample_method, inputs, velocity, lifetime, g_factor, systematics)
+                         nonlin_err, q_samples_F, sample_method, inputs, velocity, lifetime, g_factor, systematics,
+                         origins)
 
 
 def _assumptions(name, feature, geometry, velocity, lifetime, g_factor):
@@ -539,7 +576,7 @@ def _per(value, name):
 
 def _build_result(model, problem, species, geometry, apertures, best_vals, lin, lin_cov, T, shifts, slope,
                   dust_T, chi2, dof, result, scale_covar, detect_sigma, limit_sigma, notes, nonlin_err,
-                  q_samples_F, sample_method, inputs, velocity, lifetime, g_factor, systematics):
+                  q_samples_F, sample_method, inputs, velocity, lifetime, g_factor, systematics, origins):
     from .results import ComaFit, SpeciesResult
 
     fitted = model.fitted_species
@@ -569,6 +606,10 @@ def _build_result(model, problem, species, geometry, apertures, best_vals, lin, 
         if name_T and nonlin_err.get(name_T) is not None:
             extra["T_rot_err_K"] = float(nonlin_err[name_T])
         extra["T_rot_fitted"] = bool(name_T)
+        if name in origins:
+            extra["band_origin_offset_cm"] = float(origins[name])
+            if nonlin_err.get(_origin_name(name)) is not None:
+                extra["band_origin_offset_err_cm"] = float(nonlin_err[_origin_name(name)])
         out[name] = SpeciesResult(
             name, True, setup.feature, flux, err,
             Q=None if phi is None else flux / phi, Q_err=None if phi is None else err / phi,
@@ -582,7 +623,7 @@ def _build_result(model, problem, species, geometry, apertures, best_vals, lin, 
     q_samples = None if q_samples_F is None else q_samples_F[:, qi] / phis[qi]
 
     # components on every pixel, for plots and residuals
-    blocks = model.design(T, shifts, slope, dust_T, pixels="all")
+    blocks = model.design(T, shifts, slope, dust_T, pixels="all", origins=origins)
     components = []
     for i, (sp, block) in enumerate(zip(model.spectra, blocks)):
         in_win = np.zeros(sp.wavelength_um.size, dtype=bool)

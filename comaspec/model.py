@@ -417,6 +417,10 @@ class _SpeciesSetup:
     covered_features: list = field(default_factory=list)
     notes: list = field(default_factory=list)
     why_not_covered: str | None = None  # for the user, when covered is False
+    # bands whose origin is uncertain enough to be fitted (molecules.Band.center_err_cm),
+    # band -> centre (um); and the bound of the species' origin offset (cm^-1)
+    origin_bands: dict = field(default_factory=dict)
+    origin_bound_cm: float = 0.0
 
 
 class ForwardModel:
@@ -544,6 +548,10 @@ class ForwardModel:
             note = approximation(name, band)
             if note:
                 setup.notes.append(f"{name} {band}: approximate template ({note})")
+        uncertain = [b for f in mol.features_of(name) for b in mol.bands_of(name, f)
+                     if np.isfinite(b.center_err_cm) and b.center_err_cm > 0]
+        setup.origin_bands = {b.band: b.center_um for b in uncertain}
+        setup.origin_bound_cm = max((b.center_err_cm for b in uncertain), default=0.0)
         ref = next(i for i, c in enumerate(cov_by_spec) if setup.feature in c)
         if self.geometry is None:
             return self._setup_flux_only(setup, len(self.spectra))
@@ -632,7 +640,7 @@ class ForwardModel:
         return names
 
     # -------------------------------------------------------------- evaluation
-    def species_column(self, name, i, wavelength_um, T_rot, shift_um):
+    def species_column(self, name, i, wavelength_um, T_rot, shift_um, origin_cm=0.0):
         """Spectrum of ``name`` per unit band flux (µm^-1) on ``wavelength_um`` of spectrum i.
 
         Parameters
@@ -643,6 +651,9 @@ class ForwardModel:
         wavelength_um : ndarray
         T_rot : float
         shift_um : float
+        origin_cm : float
+            Offset of the band origin (cm^-1) applied to the bands of the species whose
+            origin is uncertain (`origin_bounds`); 0 for the tabulated origin.
 
         Returns
         -------
@@ -653,8 +664,17 @@ class ForwardModel:
         wl = np.asarray(wavelength_um, dtype=float) - shift_um
         lsf = self.spectra[i].lsf
         for band, weight in setup.terms[i]:
-            out += weight * _band_profile(name, band, wl, T_rot, lsf)
+            centre = setup.origin_bands.get(band)
+            # nu -> nu + d moves the band by d lambda = -lambda^2 d / 1e4 (um, cm^-1)
+            moved = wl if not origin_cm or centre is None else wl + centre * centre * origin_cm / 1e4
+            out += weight * _band_profile(name, band, moved, T_rot, lsf)
         return out
+
+    @property
+    def origin_bounds(self):
+        """Fitted species whose band origin is uncertain: name -> bound of its offset, cm^-1."""
+        return {s: self.species[s].origin_bound_cm for s in self.fitted_species
+                if self.species[s].origin_bound_cm > 0}
 
     def continuum_columns(self, i, wavelength_um, slope=0.0, dust_T=None):
         """Continuum basis of spectrum i evaluated at ``wavelength_um`` (NaN outside windows)."""
@@ -671,7 +691,7 @@ class ForwardModel:
             cols[:] = physical_continuum_basis(wl, slope, dust_T)
         return cols
 
-    def design(self, T_rot, shifts, slope=0.0, dust_T=None, pixels="used"):
+    def design(self, T_rot, shifts, slope=0.0, dust_T=None, pixels="used", origins=None):
         """The linear system at fixed nonlinear parameters.
 
         Parameters
@@ -684,6 +704,8 @@ class ForwardModel:
             Physical-continuum shape (ignored for polynomials).
         pixels : {"used", "all"}
             Fitted pixels only (concatenated) or every pixel (list per spectrum).
+        origins : dict, optional
+            Species → band-origin offset (cm^-1), for species in `origin_bounds`.
 
         Returns
         -------
@@ -700,7 +722,8 @@ class ForwardModel:
             if wl.size:
                 for j, name in enumerate(self.fitted_species):
                     if self.species[name].terms[i]:
-                        block[:, j] = self.species_column(name, i, wl, T_rot[name], shifts[i])
+                        block[:, j] = self.species_column(name, i, wl, T_rot[name], shifts[i],
+                                                          (origins or {}).get(name, 0.0))
                 c0 = n_species + offsets[i]
                 block[:, c0:c0 + self.cont_sizes[i]] = self.continuum_columns(i, wl, slope, dust_T)
             blocks.append(block)

@@ -75,6 +75,10 @@ class Band:
         ``"unverified"``.
     note : str
         Remarks on the value.
+    center_err_cm : float
+        Uncertainty of ``center_cm`` where its source leaves it large enough to matter at
+        JWST resolution (OCS: 1 cm⁻¹); NaN where the origin is checked against HITRAN lines.
+        The fitter frees the band origin within ± this value.
     """
 
     species: str
@@ -87,6 +91,7 @@ class Band:
     reference: str
     verified: str = ""
     note: str = ""
+    center_err_cm: float = float("nan")
 
 
 @dataclass(frozen=True)
@@ -151,6 +156,7 @@ def _bands():
     # convert through the columns' units, so the tables may be edited in any consistent unit
     center_cm = table["center_cm"].quantity.to_value(1 / u.cm)
     center_um = table["center_um"].quantity.to_value(u.um)
+    center_err = table["center_err_cm"].quantity.to_value(1 / u.cm)
     g_1au = table["g_1au"].quantity.to_value(1 / u.s)
     rows, defaults = {}, {}
     for i, r in enumerate(table):
@@ -160,6 +166,7 @@ def _bands():
             "feature": _s(r["feature"]),
             "center_cm": float(center_cm[i]),
             "center_um": float(center_um[i]),
+            "center_err_cm": float(center_err[i]),
             "g_1au": float(g_1au[i]),
             "source": source,
             "verified": _s(r["verified"]),
@@ -284,6 +291,7 @@ def get_band(species, band):
         reference=row["reference"],
         verified=row["verified"],
         note=row["note"],
+        center_err_cm=row["center_err_cm"],
     )
 
 

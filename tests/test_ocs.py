@@ -153,7 +153,7 @@ def test_rigid_upper_state_costs_under_one_percent_of_band_flux(ocs_variants, mo
 def test_band_centre_uncertainty_costs_about_one_percent_at_prism(ocs_variants, shift, T_rot):
     """The band centre is known to +-1 cm-1 (Shimanouchi 1972). At PRISM that moves the
     band flux by < 1.5 % (measured 0.6-1.2 %); at G395M/G395H by up to 6 % and 10 % (20 K),
-    which docs/templates.rst states as the template's systematic error there."""
+    which is why the fit frees the origin of a detected OCS band (tested below)."""
     centres = _grid("PRISM")
     rigid = _contour(ocs_variants["rigid"], T_rot, "PRISM", centres)
     truth = _contour(ocs_variants[shift], T_rot, "PRISM", centres)
@@ -209,3 +209,48 @@ def test_cli_ratio_lists_ocs_as_band_flux(tmp_path, capsys):
     d = json.loads(out)["species"]["OCS"]
     assert d["covered"] is True and d["Q_per_s"] is None
     assert abs(d["band_flux_W_m2"] - _injected_flux()) < 3 * d["band_flux_err_W_m2"]
+
+
+def _with_moved_ocs(mode, flux, delta_cm, seed=13, T_rot=50.0):
+    """CO2 + H2O + CO from the forward model, plus an OCS band of ``flux`` (W m^-2) whose
+    origin is ``delta_cm`` above the tabulated centre (added through the continuum hook)."""
+    lsf = instrument.GaussianLSF(mode)
+    centre = molecules.get_band("OCS", "nu3").center_um
+
+    def continuum(wl):
+        moved = wl + centre**2 * delta_cm / 1e4
+        band = flux * templates.band_profile("OCS", "nu3", moved, T_rot, lsf)
+        return 5e-17 * (wl / 3.5) ** -1.5 + band
+
+    q = {k: v for k, v in Q.items() if k != "OCS"}
+    return synthetic_spectrum(mode, q, GEO, AP, T_rot=T_rot, error=5e-19 * FLAM, seed=seed,
+                              continuum=continuum)
+
+
+def test_detected_ocs_band_origin_is_fitted_within_its_uncertainty():
+    """At G395H a band origin 0.7 cm-1 off the tabulated 2062 cm-1 would bias the OCS flux by
+    several per cent (tests above); once OCS is detected the fit frees the origin within
+    +-1 cm-1 and recovers both."""
+    flux, delta = 6e-19, 0.7
+    spectrum = _with_moved_ocs("G395H", flux, delta)
+    fit = fit_coma(spectrum, GEO, AP, species=("CO2", "H2O", "CO", "OCS"), T_rot=50.0)
+    ocs = fit.species["OCS"]
+    assert ocs.snr > 10
+    assert abs(ocs.band_flux - flux) < 3 * ocs.band_flux_err
+    offset, err = ocs.extra["band_origin_offset_cm"], ocs.extra["band_origin_offset_err_cm"]
+    assert abs(offset - delta) < 3 * err and err < 0.3
+    assert any("OCS: band origin fitted within +-1 cm-1" in n for n in fit.fit_info["notes"])
+    # held at the tabulated centre (detection threshold out of reach), the flux is off by
+    # many sigma (measured 7.5) and the fit is poor
+    held = fit_coma(spectrum, GEO, AP, species=("CO2", "H2O", "CO", "OCS"), T_rot=50.0, detect_sigma=1e6)
+    assert abs(held.species["OCS"].band_flux - flux) > 4 * held.species["OCS"].band_flux_err
+    assert held.chi2_reduced > fit.chi2_reduced + 0.5
+
+
+def test_undetected_ocs_keeps_the_tabulated_origin():
+    fit = fit_coma(_with_moved_ocs("G395H", 0.0, 0.0), GEO, AP, species=("CO2", "H2O", "CO", "OCS"),
+                   T_rot=50.0)
+    assert not fit.species["OCS"].detected
+    assert "band_origin_offset_cm" not in fit.species["OCS"].extra
+    assert any("OCS: band origin kept at its tabulated centre" in n for n in fit.fit_info["notes"])
+    assert not any("could not estimate the full covariance" in n for n in fit.fit_info["notes"])
