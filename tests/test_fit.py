@@ -188,6 +188,22 @@ def test_production_rates_table_and_plot(tmp_path):
     assert all(np.isfinite(r).all() for r in fit.residuals)
 
 
+def test_fit_figure_labels_each_feature_at_its_strongest_band():
+    """G395H: H2O is measured through its 4.63/4.85 um hot bands; its label sits on the
+    stronger one (nu3-nu2, 4.627 um), not between them, and both centres are marked."""
+    from comaspec import molecules
+
+    fit = fit_coma(_spec("G395H", {"CO2": 1.7e27, "H2O": 2.2e26, "CO": 5e25}, error=3e-19, seed=23),
+                   GEO, AP, T_rot=50)
+    ax = fit.plot().axes[1]  # the 4.5 um window, top row
+    labels = {t.get_text(): t.get_position()[0] for t in ax.texts}
+    hot = {b.band: b.center_um for b in molecules.bands_of("H2O", "4.7um")}
+    assert labels["H2O"] == pytest.approx(hot["nu3-nu2"])
+    assert labels["CO2"] == pytest.approx(molecules.get_band("CO2", "nu3").center_um)
+    marked = {round(float(line.get_xdata()[0]), 6) for line in ax.lines if len(line.get_xdata()) == 2}
+    assert {round(c, 6) for c in hot.values()} <= marked
+
+
 def test_per_species_and_fixed_per_species_trot():
     spec = _spec(error=2e-19, seed=13, T={"CO2": 30.0, "H2O": 70.0, "CO": 50.0})
     fit = fit_coma(spec, GEO, AP, per_species_T_rot=True, fit_shift=False)

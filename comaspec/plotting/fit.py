@@ -2,7 +2,8 @@
 
 One column per fitted wavelength window (e.g. the 2.7 µm and 4.5 µm regions); rows: the
 data with the model and its continuum; the continuum-subtracted data with each species'
-bands; the normalised residuals (data − model)/σ. Bands are labelled at their features.
+bands; the normalised residuals (data − model)/σ. Band centres are marked, and each feature
+is labelled at its strongest band.
 """
 
 from __future__ import annotations
@@ -133,16 +134,21 @@ def _scale(wavelength_um, flux_unit):
 
 
 def _label_bands(ax, fit, lo, hi):
-    """Species names at their reported features' centres (those inside [lo, hi])."""
+    """A thin line at every band centre of the fitted features inside [lo, hi], and the
+    species name at the strongest band of each feature (the mean of a feature's centres can
+    fall between its bands, e.g. H2O 4.63 and 4.85 um)."""
     from .. import molecules
 
     for name, s in fit.species.items():
         if not s.covered:
             continue
+        colour = SPECIES_COLOURS.get(name, "C0")
         for feature in s.extra.get("features_fitted", [s.feature]):
-            centres = [b.center_um for b in molecules.bands_of(name, feature)]
-            c = float(np.mean(centres))
-            if lo <= c <= hi:
-                ax.text(c, 1.01, name, transform=ax.get_xaxis_transform(), ha="center", va="bottom",
-                        fontsize=6, color=SPECIES_COLOURS.get(name, "C0"))
-                ax.axvline(c, color=SPECIES_COLOURS.get(name, "C0"), lw=0.4, alpha=0.4, zorder=1)
+            bands = molecules.bands_of(name, feature)
+            for b in bands:
+                if lo <= b.center_um <= hi:
+                    ax.axvline(b.center_um, color=colour, lw=0.4, alpha=0.4, zorder=1)
+            strongest = max(bands, key=lambda b: b.g_1au if np.isfinite(b.g_1au) else -1.0)
+            if lo <= strongest.center_um <= hi:
+                ax.text(strongest.center_um, 1.01, name, transform=ax.get_xaxis_transform(), ha="center",
+                        va="bottom", fontsize=6, color=colour)
