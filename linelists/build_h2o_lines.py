@@ -977,19 +977,13 @@ def assign_lower(states, e_lower, g_lower, tol):
     return None if best is None else best[1:]
 
 
-def moment_pairs(constants, coupling, hitran, s_min=1e-21):
-    """Assigned (000) -> (100)/(001) lines with J' <= FIT_J_MAX for the strength fit.
+def _ground_state_lines(hitran, ground, s_min):
+    """HITRAN lines from an identified (000) level: (nu, S296, E'', lower key, ortho, J').
 
-    ``hitran`` = (nu, S296, E'', g', g'') arrays (``read_hitran_csv``). The lower level is
-    the (000) level nearest E'' (0.3 cm-1) with matching g''; J' follows from g'; the
-    upper level is each dyad level of J', same spin, allowed by its state's selection
-    rules, within 0.3 cm-1 of E'' + nu. Returns tuples (upper key, dyad vector, lower
-    key, lower vector, S296, nu, E'', ortho, upper state) as used by ``_fit_moments``.
+    The lower level is the (000) level nearest E'' (0.3 cm-1, E'' <= 1500 cm-1) with
+    matching g''; J' follows from g' (lines whose g' gives no integer J' are skipped).
     """
     nu, s296, e_low, g_up, g_low = hitran
-    ground = State("000", constants["000"], FIT_J_MAX + 2)
-    dyad = Dyad(constants, coupling, FIT_J_MAX + 1)
-    pairs = []
     for n, s, e, gu, gl in zip(nu, s296, e_low, g_up, g_low):
         if s < s_min or e > 1500.0:
             continue
@@ -999,7 +993,24 @@ def moment_pairs(constants, coupling, hitran, s_min=1e-21):
         key = hit[1]
         ortho = ground.ortho(key)
         j_up = (gu / _spin_weight(ortho) - 1) / 2
-        if j_up != int(j_up) or j_up > FIT_J_MAX:
+        if j_up == int(j_up):
+            yield n, s, e, key, ortho, int(j_up)
+
+
+def moment_pairs(constants, coupling, hitran, s_min=1e-21):
+    """Assigned (000) -> (100)/(001) lines with J' <= FIT_J_MAX for the strength fit.
+
+    ``hitran`` = (nu, S296, E'', g', g'') arrays (``read_hitran_csv``). The lower level is
+    the (000) level nearest E'' (0.3 cm-1) with matching g''; J' follows from g'; the
+    upper level is each dyad level of J', same spin, allowed by its state's selection
+    rules, within 0.3 cm-1 of E'' + nu. Returns tuples (upper key, dyad vector, lower
+    key, lower vector, S296, nu, E'', ortho, upper state) as used by ``_fit_moments``.
+    """
+    ground = State("000", constants["000"], FIT_J_MAX + 2)
+    dyad = Dyad(constants, coupling, FIT_J_MAX + 1)
+    pairs = []
+    for n, s, e, key, ortho, j_up in _ground_state_lines(hitran, ground, s_min):
+        if j_up > FIT_J_MAX:
             continue
         for name, view in dyad.views.items():
             for ukey, (energy, vec) in view.levels.items():
@@ -1066,19 +1077,8 @@ def refit(hitran_path, constants_path=CONSTANTS_FILE, holdout=None):
         constants["010"], _ = _least_squares("010", constants["010"], observed, free, j_max + 1)
     # 3. (100) and (001): upper levels E'' + nu of lines from (000)
     ground = State("000", constants["000"], FIT_J_MAX + 2)
-    lines = []
-    for n, s, e, gu, gl in zip(nu, s296, e_low, g_up, g_low):
-        if s < 1e-23 or e > 1500.0:
-            continue
-        hit = assign_lower({"000": ground}, e, gl, 0.3)
-        if hit is None:
-            continue
-        key = hit[1]
-        ortho = ground.ortho(key)
-        j_up = (gu / _spin_weight(ortho) - 1) / 2
-        if j_up != int(j_up):
-            continue
-        lines.append((key, ortho, int(j_up), e + n))
+    lines = [(key, ortho, j_up, e + n)
+             for n, _s, e, key, ortho, j_up in _ground_state_lines((nu, s296, e_low, g_up, g_low), ground, 1e-23)]
     # (100) + (001) as a Coriolis-coupled dyad, fitted jointly; Ka-progressive assignment
     # start: fitted ground-state constants at the band origins, trial Coriolis constants
     # (energies are even in xi, so the start must not be 0)
