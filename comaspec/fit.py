@@ -296,7 +296,9 @@ def fit_coma(spectrum_or_list, geometry, aperture, species=DEFAULT_SPECIES, *, T
     scale_covar : bool
         Rescale the covariance by the reduced χ² (default False: uncertainties from σ).
     detect_sigma, limit_sigma : float
-        Detection threshold and significance of upper limits.
+        Detection threshold and significance of upper limits. A detected species whose
+        tabulated band origin is uncertain (``center_err_cm`` in ``linelists/bands.ecsv``;
+        OCS) also has that origin fitted within its uncertainty (a second minimisation).
     mc : int
         Refit this many noise realisations of the best-fit model; the ratio interval and the
         ``*_mc`` errors then come from these refits.
