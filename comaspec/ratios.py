@@ -18,7 +18,7 @@ import math
 from .errors import InputError
 
 __all__ = ["SPECIES", "STORED", "NAMES", "RatioName", "parse_name", "parse_value",
-           "as_number", "format_value", "axis_label"]
+           "as_number", "format_value", "axis_label", "reading_note"]
 
 #: Species between which ratios are formed.
 SPECIES = ("H2O", "CO2", "CO")
@@ -181,7 +181,7 @@ def format_value(value, err_lo=None, err_hi=None, limit=""):
     Examples
     --------
     >>> format_value(7.6, 0.3)
-    '7.6 ± 0.3'
+    '7.60 ± 0.30'
     >>> format_value(0.0121, limit="lower")
     '> 0.0121'
     """
@@ -214,3 +214,29 @@ def axis_label(name):
     """
     r = parse_name(name)
     return f"Q({_SUBSCRIPT[r.numerator]}) / Q({_SUBSCRIPT[r.denominator]})"
+
+
+def reading_note(flag, text, value, unit, name):
+    """The one-line note saying how a typed ratio was read (printed on stderr by the CLI).
+
+    Parameters
+    ----------
+    flag : str
+        The option, e.g. ``"--ratio"``.
+    text : str
+        What the user typed.
+    value : float
+        The ratio as read (a plain number).
+    unit : {"number", "percent"}
+        How it was read (from `parse_value`).
+    name : str
+        The ratio's name.
+
+    Returns
+    -------
+    str
+    """
+    if unit == "percent":
+        return f"note: {flag} {text} read as percent: {name} = {value:g}"
+    return (f"note: {flag} {text} read as a plain ratio: {name} = {value:g} "
+            f"(= {100 * value:g} %); write {100 * value:g}% to give percent")

@@ -77,7 +77,7 @@ def test_save_figure_pdf_png_and_bad_suffix(tmp_path):
 def test_saved_figure_keeps_column_width_and_truetype_fonts(tmp_path, table):
     import matplotlib.image as mpimg
 
-    fig = compare.ratio_vs_rh(760, 30, 3.32, table=table)
+    fig = compare.ratio_vs_rh(7.6, 0.3, 3.32, table=table)
     style.save_figure(fig, tmp_path / "f.png", dpi=100)
     height, width = mpimg.imread(tmp_path / "f.png").shape[:2]
     assert width == round(style.COLUMN_WIDTH_IN * 100)
@@ -99,25 +99,25 @@ def test_save_figure_failure_leaves_nothing(tmp_path):
 def test_pdf_is_reproducible(tmp_path, table):
     """The same figure gives byte-identical PDFs (no creation date)."""
     for name in ("a.pdf", "b.pdf"):
-        style.save_figure(compare.ratio_by_class(12, 2, table=table), tmp_path / name)
+        style.save_figure(compare.ratio_by_class(0.12, 0.02, table=table), tmp_path / name)
     assert (tmp_path / "a.pdf").read_bytes() == (tmp_path / "b.pdf").read_bytes()
 
 
 # --------------------------------------------------------------------- ratio_vs_rh
 def test_ratio_vs_rh_contents(table):
-    fig = compare.ratio_vs_rh(760, 30, 3.32, label="3I/ATLAS", table=table)
+    fig = compare.ratio_vs_rh(7.6, 0.3, 3.32, label="3I/ATLAS", table=table)
     ax = fig.axes[0]
     assert ax.get_xlabel() == compare.RH_LABEL and ax.get_ylabel() == compare.RATIO_LABEL
     assert ax.get_xscale() == ax.get_yscale() == "log"
     assert fig.get_size_inches()[0] == pytest.approx(style.COLUMN_WIDTH_IN)
 
     (star,) = _by_gid(ax, compare.HIGHLIGHT_GID)
-    assert list(star.get_xdata()) == [3.32] and list(star.get_ydata()) == [760]
+    assert list(star.get_xdata()) == [3.32] and list(star.get_ydata()) == [7.6]
     assert to_rgb(star.get_markerfacecolor()) == to_rgb(style.HIGHLIGHT_COLOUR)
     (bars,) = [a for a in _by_gid(ax, compare.HIGHLIGHT_GID + "-error")
                if hasattr(a, "get_segments")]
     segment = bars.get_segments()[0]
-    assert segment[:, 1].min() == pytest.approx(730) and segment[:, 1].max() == pytest.approx(790)
+    assert segment[:, 1].min() == pytest.approx(7.3) and segment[:, 1].max() == pytest.approx(7.9)
 
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "3I/ATLAS" in legend
@@ -152,16 +152,16 @@ def test_ratio_vs_rh_trend_line_follows_fit(table):
 
 
 def test_ratio_vs_rh_two_columns(table):
-    fig = compare.ratio_vs_rh(12, 2, 1.5, table=table, width="double", aspect=0.5)
+    fig = compare.ratio_vs_rh(0.12, 0.02, 1.5, table=table, width="double", aspect=0.5)
     assert tuple(fig.get_size_inches()) == pytest.approx((7.1, 3.55))
 
 
 def test_highlight_pixel_is_highlight_colour(table):
     """Render with Agg and look at the pixel under the highlighted point."""
-    fig = compare.ratio_vs_rh(760, 30, 3.32, table=table)
+    fig = compare.ratio_vs_rh(7.6, 0.3, 3.32, table=table)
     fig.canvas.draw()
     ax = fig.axes[0]
-    x_pix, y_pix = ax.transData.transform((3.32, 760))
+    x_pix, y_pix = ax.transData.transform((3.32, 7.6))
     image = np.asarray(fig.canvas.buffer_rgba())[..., :3] / 255.0
     height = image.shape[0]
     row, col = int(round(height - y_pix)), int(round(x_pix))
@@ -171,11 +171,11 @@ def test_highlight_pixel_is_highlight_colour(table):
 
 
 def test_ratio_vs_rh_asymmetric_errors(table):
-    fig = compare.ratio_vs_rh(700, (40, 90), 3.32, table=table)
+    fig = compare.ratio_vs_rh(7.0, (0.4, 0.9), 3.32, table=table)
     (bars,) = [a for a in _by_gid(fig.axes[0], compare.HIGHLIGHT_GID + "-error")
                if hasattr(a, "get_segments")]
     ys = bars.get_segments()[0][:, 1]
-    assert ys.min() == pytest.approx(660) and ys.max() == pytest.approx(790)
+    assert ys.min() == pytest.approx(6.6) and ys.max() == pytest.approx(7.9)
 
 
 @pytest.mark.parametrize("args", [(-1, 1, 2), (10, -1, 2), (10, 1, None), (10, 1, 0),
@@ -187,13 +187,13 @@ def test_ratio_vs_rh_rejects_bad_measurement(args, table):
 
 # ------------------------------------------------------------------- ratio_by_class
 def test_ratio_by_class_contents(table):
-    fig = compare.ratio_by_class(760, 30, label="3I/ATLAS", table=table)
+    fig = compare.ratio_by_class(7.6, 0.3, label="3I/ATLAS", table=table)
     ax = fig.axes[0]
     assert ax.get_ylabel() == compare.RATIO_LABEL and ax.get_yscale() == "log"
     ticks = [t.get_text() for t in ax.get_xticklabels()]
     assert ticks[0] == "JFC" and "interstellar" in ticks
     (line,) = _by_gid(ax, compare.HIGHLIGHT_GID)
-    assert list(line.get_ydata()) == [760, 760]
+    assert list(line.get_ydata()) == [7.6, 7.6]
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert legend == ["3I/ATLAS", "class median"]
     # each class median bar sits at the median of its measured (non-limit) values
