@@ -316,6 +316,21 @@ def _derived_quotient(prefix, numerator, denominator):
             f"{prefix}_origin": "derived"}
 
 
+def _jwst_3i_december(h2o_co, co2_co, **fields):
+    """A row of arXiv:2603.20460: published H2O/CO and CO2/CO, each (value, error).
+
+    CO2/CO is stored as published, CO/H2O as the reciprocal of H2O/CO and CO2/H2O derived
+    as their quotient.
+    """
+    return _extra(designation="3I", name="ATLAS", dyn_class="interstellar", rh=2.39,
+                  date="2025-12-22/2025-12-23", method="direct", facility="JWST NIRSpec",
+                  co2_co=co2_co[0], co2_co_err_lo=co2_co[1], co2_co_err_hi=co2_co[1],
+                  co2_co_origin="published", **_inverted("co_h2o", *h2o_co),
+                  **_derived_quotient("co2_h2o", co2_co, h2o_co),
+                  ref_authors="Cordiner, Roth, Milam + 17 (author order not retrieved)",
+                  ref_year=2026, verified="original", **fields)
+
+
 #: Measurements not in HP22, typed in from the cited papers. Only numbers found in a
 #: retrieved source are entered; production rates that could not be checked are left out.
 EXTRA_ROWS = [
@@ -411,32 +426,22 @@ EXTRA_ROWS = [
     # as the reciprocal of H2O/CO ('inverted'); CO2/H2O = (CO2/CO)/(H2O/CO) is 'derived'
     # here, its error from the two published errors in quadrature (their correlation
     # through the common CO is not published, so it is ignored).
-    _extra(designation="3I", name="ATLAS", dyn_class="interstellar", rh=2.39,
-           date="2025-12-22/2025-12-23", method="direct", facility="JWST NIRSpec",
-           co2_co=0.424, co2_co_err_lo=0.009, co2_co_err_hi=0.009, co2_co_origin="published",
-           **_inverted("co_h2o", 0.444, 0.007),
-           **_derived_quotient("co2_h2o", (0.424, 0.009), (0.444, 0.007)),
-           ref_authors="Cordiner, Roth, Milam, et al. (author order not retrieved)",
-           ref_year=2026, ref_arxiv="2603.20460", verified="original",
-           note="'Coma Physics of an Interstellar Object: JWST Spatial-Spectral Mapping of "
-                "3I/ATLAS'; UT 2025 December 22 and 23 at rH = 2.37-2.41 au (rh here is the "
-                "middle of that range); 'CO was the most abundant molecule, followed by H2O and "
-                "CO2, whose molecular abundances with respect to CO were (44.4 +- 0.7) % and "
-                "(42.4 +- 0.9) %'; coma-averaged H2O ortho/para 2.7 +- 0.1; production rates "
-                "not in the abstract and not retrieved; authors from a pith.science record "
-                "(alphabetical there), so the first author is not confirmed"),
-    _extra(designation="3I", name="ATLAS", dyn_class="interstellar", rh=2.39,
-           date="2025-12-22/2025-12-23", method="direct", facility="JWST NIRSpec",
-           co2_co=0.416, co2_co_err_lo=0.003, co2_co_err_hi=0.003, co2_co_origin="published",
-           **_inverted("co_h2o", 0.405, 0.031),
-           **_derived_quotient("co2_h2o", (0.416, 0.003), (0.405, 0.031)),
-           ref_authors="Cordiner, Roth, Milam, et al. (author order not retrieved)",
-           ref_year=2026, ref_arxiv="2603.20460 (earlier version)", verified="original",
-           flags="superseded",
-           note="an earlier version of the same abstract (read in the arcxiv.org mirror, "
-                "plus-minus signs lost there; errors as quoted in comaspec issue 14): H2O/CO = "
-                "(40.5 +- 3.1) %, CO2/CO = (41.6 +- 0.3) %, OPR 2.7 +- 0.2; arxiv.org/abs now "
-                "shows the values of the previous row"),
+    _jwst_3i_december(
+        (0.444, 0.007), (0.424, 0.009), ref_arxiv="2603.20460",
+        note="'Coma Physics of an Interstellar Object: JWST Spatial-Spectral Mapping of "
+             "3I/ATLAS'; UT 2025 December 22 and 23 at rH = 2.37-2.41 au (rh here is the "
+             "middle of that range); 'CO was the most abundant molecule, followed by H2O and "
+             "CO2, whose molecular abundances with respect to CO were (44.4 +- 0.7) % and "
+             "(42.4 +- 0.9) %'; coma-averaged H2O ortho/para 2.7 +- 0.1; production rates "
+             "not in the abstract and not retrieved; the 20 authors from a pith.science record "
+             "(alphabetical there), so the author order is not known"),
+    _jwst_3i_december(
+        (0.405, 0.031), (0.416, 0.003), ref_arxiv="2603.20460 (earlier version)",
+        flags="superseded",
+        note="an earlier version of the same abstract (read in the arcxiv.org mirror, "
+             "plus-minus signs lost there; errors as quoted in comaspec issue 14): H2O/CO = "
+             "(40.5 +- 3.1) %, CO2/CO = (41.6 +- 0.3) %, OPR 2.7 +- 0.2; arxiv.org/abs now "
+             "shows the values of the previous row"),
     # Li, Shi, Hui & Shi 2026 (arXiv:2602.14218v1, 'accepted for publication in ApJL' per
     # arxivlens): radio OH (1665/1667 MHz) and CO(1-0) of 3I/ATLAS before perihelion.
     _extra(designation="3I", name="ATLAS", dyn_class="interstellar", rh=2.04,

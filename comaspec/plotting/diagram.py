@@ -12,7 +12,8 @@ import numpy as np
 
 from ..errors import InputError
 from ..ratios import axis_label, parse_name
-from .compare import HIGHLIGHT_GID, _class_handles, _highlight_handle, _plain_log_ticks
+from .compare import (HIGHLIGHT_GID, _class_handles, _highlight_handle, _measurement,
+                      _plain_log_ticks)
 from .style import CLASS_COLOURS, CLASS_MARKERS, HIGHLIGHT_COLOUR, figure_size, use_style
 
 __all__ = ["two_ratio_diagram"]
@@ -30,21 +31,13 @@ def _arrow(ax, x, y, axis, kind, colour, lw=0.7):
     return arrow
 
 
-def _point(value, err, limit, what):
+def _point(value, err, limit, what, name):
+    """The measurement along one axis: None or (value, (err_lo, err_hi), limit)."""
     if value is None:
         return None
-    try:
-        value = float(value)
-        errors = (0.0, 0.0) if err is None else (
-            (float(err),) * 2 if np.ndim(err) == 0 else tuple(float(e) for e in err))
-    except (TypeError, ValueError):
-        raise InputError(what, "the measurement and its errors must be numbers") from None
-    if not (np.isfinite(value) and value > 0):
-        raise InputError(what, f"must be a positive number, got {value}")
-    if len(errors) != 2 or not all(np.isfinite(e) and e >= 0 for e in errors):
-        raise InputError(what, f"errors must be one or two numbers >= 0, got {err}")
     if limit not in ("", "upper", "lower"):
         raise InputError(what, f"limit {limit!r} is not one of '', upper, lower")
+    value, errors, _ = _measurement(value, err, None, need_rh=False, name=name)
     return value, errors, limit
 
 
@@ -93,8 +86,8 @@ def two_ratio_diagram(x=None, y=None, *, x_err=None, y_err=None, x_limit="", y_l
         raise InputError("y_ratio", f"the two axes must show different ratios, got {xn.name} twice")
     if (x is None) != (y is None):
         raise InputError("measurement", "give both x and y, or neither")
-    px = _point(x, x_err, x_limit, "x")
-    py = _point(y, y_err, y_limit, "y")
+    px = _point(x, x_err, x_limit, "x", xn.name)
+    py = _point(y, y_err, y_limit, "y", yn.name)
     table = catalog.load() if table is None else table
     rows = catalog.select(table, exclude_flags=tuple(exclude_flags))
     cx, cy = catalog.ratio_columns(rows, xn.name), catalog.ratio_columns(rows, yn.name)
