@@ -255,9 +255,13 @@ def test_comet_track_3i_by_rh(table):
         cols = catalog.ratio_columns(rows, name)
         ok = np.isfinite(cols["value"])
         (track,) = _by_gid(ax, timeseries.TRACK_GID)
-        # joined in date order, at the catalog's rh and values
-        np.testing.assert_allclose(track.get_xdata(), rows["rh"].value[ok])
-        np.testing.assert_allclose(track.get_ydata(), cols["value"][ok])
+        # the dated measurements joined in date order, at the catalog's rh and values
+        dated = ok & (np.asarray(rows["date"], dtype=str) != "")
+        np.testing.assert_allclose(track.get_xdata(), rows["rh"].value[dated])
+        np.testing.assert_allclose(track.get_ydata(), cols["value"][dated])
+        points = [c for c in ax.collections
+                  if str(c.get_gid()).startswith(timeseries.TRACK_GID + "-points")]
+        assert sum(len(c.get_offsets()) for c in points) == int(np.sum(ok))
         assert len(_arrows(ax)) == int(np.sum(cols["limit"][ok] != ""))
         (peri,) = _by_gid(ax, timeseries.PERIHELION_GID)
         assert peri.get_xdata()[0] == pytest.approx(catalog.perihelion("3I").q)

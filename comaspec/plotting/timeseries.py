@@ -60,8 +60,8 @@ def comet_track(designation, *, ratios=tuple(STORED), x="rh", table=None, show_p
     matplotlib.figure.Figure
         Measurements are filled where the ratio is published as such and open where it was
         inverted, computed or derived (see the catalog's ``*_origin`` columns); limits carry
-        arrows; points are joined in date order; on the rh axis each point is labelled with
-        its date.
+        arrows; dated points are joined in date order; on the rh axis each point is labelled
+        with its date ("no date" where the source gives none).
     """
     import astropy.units as u
     import matplotlib.dates as mdates
@@ -108,7 +108,10 @@ def comet_track(designation, *, ratios=tuple(STORED), x="rh", table=None, show_p
             ys = list(yv)
             if show_population:
                 ys += _population(axis, catalog, table, name, designation, x, rh[order], xv)
-            axis.plot(xv, yv, color=colour, lw=1.0, zorder=5, gid=TRACK_GID, label=label)
+            # only dated points are joined: an undated one has no place in the sequence
+            dated = has_date[order]
+            axis.plot(xv[dated], yv[dated], color=colour, lw=1.0, zorder=5, gid=TRACK_GID,
+                      label=label)
             published = col["origin"][order] == "published"
             axis.scatter(xv[published], yv[published], marker=marker, s=30, color=colour,
                          edgecolors="black", linewidths=0.5, zorder=6, gid=TRACK_GID + "-points")
@@ -128,10 +131,9 @@ def comet_track(designation, *, ratios=tuple(STORED), x="rh", table=None, show_p
                     _arrow(axis, xi, yi, kind, colour)
             if x == "rh":
                 for xi, yi, d in zip(xv, yv, np.asarray(rows["date"], dtype=str)[order]):
-                    if d:
-                        axis.annotate(d.split("/")[0], (xi, yi), xytext=(3, 3),
-                                      textcoords="offset points", fontsize=5, color="#333333",
-                                      gid="track-date")
+                    axis.annotate(d.split("/")[0] if d else "no date", (xi, yi), xytext=(3, 3),
+                                  textcoords="offset points", fontsize=5, color="#333333",
+                                  gid="track-date")
             if peri is not None:
                 where = peri.q if x == "rh" else _date(peri.date)
                 axis.axvline(where, color="#777777", ls=":", lw=0.9, zorder=1, gid=PERIHELION_GID,
