@@ -495,6 +495,10 @@ class ComaFit:
                 "windows": info.get("windows"),
                 "continuum": info.get("continuum"),
                 "wavelength_shift_um": info.get("wavelength_shift_um"),
+                "emission": info.get("emission"),
+                "ortho_para": _num(info.get("ortho_para")),
+                "ortho_para_fitted": info.get("ortho_para_fitted"),
+                "ortho_para_err": _num(info.get("ortho_para_err")),
                 "notes": list(info.get("notes", [])),
             },
         }
