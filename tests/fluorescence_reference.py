@@ -268,6 +268,27 @@ def levels_of(species):
     return Levels(lower, upper, ground, ortho)
 
 
+#: H2O upper vibrational state from the total Einstein A of a level (sum over its lines in the
+#: 3300-4000 cm^-1 subset): in the HITRAN data the (001) levels decay at 86-91 s^-1, the
+#: (100) levels at 4.5-7 s^-1 and the (020) levels below 1 s^-1 (checked on the pumped levels;
+#: a few strongly mixed high-J levels fall in between and are classed by the nearer limit).
+H2O_A_TOTAL_LIMITS = (("(020)", 0.0, 2.0), ("(100)", 2.0, 30.0), ("(001)", 30.0, np.inf))
+
+
+def h2o_upper_state(lines=None, lev=None):
+    """Vibrational label of each H2O line's upper level, "(001)", "(100)" or "(020)".
+
+    Identified from the data alone, by the level's total decay rate (`H2O_A_TOTAL_LIMITS`).
+    """
+    lines = load_lines("H2O") if lines is None else lines
+    lev = levels_of("H2O") if lev is None else lev
+    a_tot = np.bincount(lev.upper, weights=lines.A)[lev.upper]
+    out = np.empty(a_tot.size, dtype="<U5")
+    for label, lo, hi in H2O_A_TOTAL_LIMITS:
+        out[(a_tot >= lo) & (a_tot < hi)] = label
+    return out
+
+
 def ground_partition(species, T, ortho=None):
     """Sum of g'' exp(-c2 E''/T) over the distinct ground-state levels in the file.
 
@@ -318,10 +339,15 @@ def band_g_factor(species, T_rot, lo_cm=-np.inf, hi_cm=np.inf, ortho_para=3.0):
     return float(g[(nu >= lo_cm) & (nu <= hi_cm)].sum())
 
 
-def sticks(species, T_rot, ortho_para=3.0, lo_cm=-np.inf, hi_cm=np.inf, floor=1e-7):
-    """(nu_cm, g) of the lines with g above ``floor`` times the strongest, in a range."""
+def sticks(species, T_rot, ortho_para=3.0, lo_cm=-np.inf, hi_cm=np.inf, floor=1e-7, upper_state=None):
+    """(nu_cm, g) of the lines with g above ``floor`` times the strongest, in a range.
+
+    ``upper_state``: H2O only, keep the lines of one upper vibrational state ("(001)", ...).
+    """
     nu, g = line_g_factors(species, T_rot, ortho_para)
     keep = (nu >= lo_cm) & (nu <= hi_cm) & (g > floor * g.max())
+    if upper_state is not None:
+        keep &= h2o_upper_state() == upper_state
     return nu[keep], g[keep]
 
 

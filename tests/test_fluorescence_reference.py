@@ -144,3 +144,17 @@ def test_villanueva_h2o_lines_are_out_of_reach_of_the_shared_data():
 def test_band_g_factors_near_published(species, lo, hi, published):
     g = ref.band_g_factor(species, 80.0, lo, hi)
     assert g == pytest.approx(published, rel=0.15)
+
+
+def test_h2o_upper_states_identified_from_decay_rates():
+    """The band origins are the lowest pumped level of each class; (001) carries ~90 % of the photons."""
+    lines, lev = ref.load_lines("H2O"), ref.levels_of("H2O")
+    nu, g = ref.line_g_factors("H2O", 50.0)
+    state = ref.h2o_upper_state()
+    e_up = lines.E_low + lines.nu
+    pumped = g > 0
+    # HITRAN2020 band origins of nu1 (3657.05) and nu3 (3755.93 cm^-1)
+    assert e_up[pumped & (state == "(100)")].min() == pytest.approx(3657.05, abs=0.01)
+    assert e_up[pumped & (state == "(001)")].min() == pytest.approx(3755.93, abs=0.01)
+    share = g[state == "(001)"].sum() / g.sum()
+    assert 0.85 < share < 0.97
