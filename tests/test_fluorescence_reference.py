@@ -158,3 +158,19 @@ def test_h2o_upper_states_identified_from_decay_rates():
     assert e_up[pumped & (state == "(001)")].min() == pytest.approx(3755.93, abs=0.01)
     share = g[state == "(001)"].sum() / g.sum()
     assert 0.85 < share < 0.97
+
+
+def test_spectrum_conserves_the_line_fluxes():
+    """N molecules at rh, Delta: the convolved spectrum integrates to the sum of line fluxes."""
+    from comaspec.instrument import GaussianLSF  # the LSF only (convolution), no physics
+
+    nu, g = ref.sticks("CO2", 40.0, lo_cm=2200.0, hi_cm=2420.0)
+    flux = ref.line_fluxes(nu, g, 1e30, 2.0, 1.5)
+    # N g h c nu / (4 pi Delta^2 rh^2), by hand for the strongest line
+    k = np.argmax(g)
+    delta_m = 1.5 * 1.495978707e11
+    by_hand = 1e30 * g[k] / 4.0 * 6.62607015e-34 * 2.99792458e10 * nu[k] / (4 * np.pi * delta_m**2)
+    assert flux[k] == pytest.approx(by_hand, rel=1e-9)
+    wl = np.linspace(4.1, 4.5, 4000)
+    y = ref.spectrum(wl, nu, flux, GaussianLSF(1000.0))
+    assert np.sum(y * np.gradient(wl)) == pytest.approx(flux.sum(), rel=1e-3)

@@ -16,14 +16,15 @@
 What the reference cannot supply, and how it is handled (see its module docstring):
 
 * H2O lines at 4.6-4.9 um (the (001)/(100) -> (010) channels): the shared H2O subset stops
-  at 3300 cm^-1. The injected H2O 4.7 um feature and the 2.7 um hot bands (nu2+nu3-nu2,
-  nu1+nu3-nu1, which need the cascade) are comaspec's own profiles with comaspec's band
-  weights; only the nu3 + nu1 lines pumped from the ground state (86 % of the 2.7 um
-  feature's photons) come from the reference. H2O in G395H alone is therefore NOT
-  independently validated (its H2O feature there is the 4.7 um one).
-* The reference's (001)/(100) levels decay only through their 2.7 um lines, and it has no
-  (101) -> (100) cascade: comparisons of H2O totals use the photons summed over all
-  channels of the ground-pumped levels, with comaspec's cascade feed of (100) taken out.
+  at 3300 cm^-1. In the injected spectra, comaspec's nu3 band is the reference's (001) lines
+  (79 % of the 2.7 um feature's flux); nu1 (whose (100) levels comaspec also feeds by the
+  (101) -> (100) cascade, which the reference does not model), the 2.7 um hot bands and the
+  4.7 um channels are comaspec's own profiles with comaspec's band weights. H2O in G395H
+  (fitted there through its 4.7 um feature) is therefore NOT independently validated.
+* The reference's (001)/(100) levels decay only through their 2.7 um lines: comparisons of
+  H2O totals use the photons summed over all channels of the levels pumped from (000),
+  with comaspec's cascade feed of (100) taken out. The reference tells (001), (100) and
+  (020) levels apart by their total Einstein A in the HITRAN data.
 """
 
 import json
