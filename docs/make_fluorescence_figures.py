@@ -43,8 +43,8 @@ T_GRID = (15.0, 25.0, 40.0, 80.0)
 COLOURS = ("#1f77b4", "#2ca02c", "#ff7f0e", "#d62728")
 H2O_27_BANDS = ("nu3", "nu1", "nu1+nu3-nu1", "nu2+nu3-nu2")
 PANELS = {
-    "H2O": {"range": (2.55, 2.85), "ref_cm": (3300.0, 4000.0), "modes": ("PRISM", "G235H")},
-    "CO2": {"range": (4.20, 4.35), "ref_cm": (2200.0, 2420.0), "modes": ("PRISM", "G395H")},
+    "H2O": {"range": (2.55, 2.85), "zoom": (2.655, 2.725), "ref_cm": (3300.0, 4000.0), "modes": ("PRISM", "G235H")},
+    "CO2": {"range": (4.20, 4.35), "zoom": (4.23, 4.31), "ref_cm": (2200.0, 2420.0), "modes": ("PRISM", "G395H")},
 }
 
 
@@ -88,28 +88,31 @@ def _reference_profile(ref, species, wl, T, lsf):
 def figure_templates(ref, species):
     spec = PANELS[species]
     modes = spec["modes"]
-    fig, axes = plt.subplots(len(modes), len(T_GRID), figsize=(12, 5.5), sharex=True, squeeze=False)
+    fig, axes = plt.subplots(len(modes), len(T_GRID), figsize=(12, 6), squeeze=False)
     for r, mode in enumerate(modes):
         lsf = instrument.make_lsf(mode)
-        wl = wavelength_grid(mode, *spec["range"])
+        # the whole band at PRISM; its core at grating resolution, where lines separate
+        wl = wavelength_grid(mode, *spec["range" if r == 0 else "zoom"])
         for c, (T, colour) in enumerate(zip(T_GRID, COLOURS)):
             ax = axes[r, c]
-            ax.plot(wl, _comaspec_profile(species, wl, T, lsf, "fluorescence"), color=colour, lw=1.4,
-                    label="fluorescence (comaspec)")
-            ax.plot(wl, _comaspec_profile(species, wl, T, lsf, "thermal"), color="0.3", lw=1.0, ls="--",
-                    label="thermal upper state")
-            ax.plot(wl, _reference_profile(ref, species, wl, T, lsf), color="k", lw=0.6, ls=":",
-                    label="independent reference" + (" (ground-pumped lines)" if species == "H2O" else ""))
+            ax.plot(wl, _comaspec_profile(species, wl, T, lsf, "thermal"), color="0.6", lw=0.8,
+                    label="thermal upper state (comaspec, emission='thermal')", zorder=1)
+            ax.plot(wl, _comaspec_profile(species, wl, T, lsf, "fluorescence"), color=colour, lw=1.2,
+                    label="fluorescence equilibrium (comaspec default)", zorder=2)
+            ax.plot(wl, _reference_profile(ref, species, wl, T, lsf), color="k", lw=0.7, ls=":",
+                    label="independent reference (HITRAN + E490" + (", ground-pumped lines only)"
+                                                                     if species == "H2O" else ")"), zorder=3)
             ax.set_title(f"{mode}, T_rot = {T:g} K", fontsize=9)
             if r == len(modes) - 1:
                 ax.set_xlabel("wavelength (µm)")
             if c == 0:
                 ax.set_ylabel("unit-area profile (µm$^{-1}$)")
             ax.tick_params(labelsize=8)
-    axes[0, 0].legend(fontsize=7, loc="upper left")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=8, frameon=False)
     label = "H2O 2.7 µm complex" if species == "H2O" else "CO2 ν3 4.26 µm"
-    fig.suptitle(f"{label}: fluorescence equilibrium vs thermal upper state", fontsize=11)
-    fig.tight_layout()
+    fig.suptitle(f"{label}: fluorescence equilibrium vs thermal upper state (unit-area templates)", fontsize=11)
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
     path = OUT / f"{species.lower()}_templates.png"
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -178,9 +181,12 @@ def figure_reference(ref):
         ax.set_title(f"{species} {band}: lines ≥ 5 % of the strongest", fontsize=9)
         ax.set_xlabel("wavenumber (cm$^{-1}$)")
     axes[0].set_ylabel("g comaspec / g reference")
-    axes[0].legend(fontsize=8)
-    axes[2].text(0.02, 0.03, "H2O: reference has no (001)→(010) channel\n(comaspec sends the cited 2.7 % there)",
-                 transform=axes[2].transAxes, fontsize=7)
+    axes[0].legend(fontsize=8, loc="lower right")
+    notes = ("comaspec's line list has no Herman-Wallis factor",
+             "reference: HITRAN2016-era .par A, 2.0 % above HITRAN2020",
+             "reference has no (001)→(010) channel\n(comaspec sends the cited 2.6 % there)")
+    for ax, note in zip(axes, notes):
+        ax.text(0.02, 0.97, note, transform=ax.transAxes, fontsize=7, va="top")
     fig.tight_layout()
     path = OUT / "gfactors_reference.png"
     fig.savefig(path, dpi=110)
