@@ -36,6 +36,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))
 
 from comaspec import fluorescence, instrument, templates  # noqa: E402
+from comaspec.plotting.style import save_figure  # noqa: E402
 from comaspec.synthetic import wavelength_grid  # noqa: E402
 
 OUT = REPO / "docs" / "_static" / "fluorescence"
@@ -46,6 +47,12 @@ PANELS = {
     "H2O": {"range": (2.55, 2.85), "zoom": (2.655, 2.725), "ref_cm": (3300.0, 4000.0), "modes": ("PRISM", "G235H")},
     "CO2": {"range": (4.20, 4.35), "zoom": (4.23, 4.31), "ref_cm": (2200.0, 2420.0), "modes": ("PRISM", "G395H")},
 }
+
+
+def _save(fig, name):
+    path = save_figure(fig, OUT / name, dpi=110)
+    plt.close(fig)
+    return path
 
 
 def _reference():
@@ -113,10 +120,7 @@ def figure_templates(ref, species):
     label = "H2O 2.7 µm complex" if species == "H2O" else "CO2 ν3 4.26 µm"
     fig.suptitle(f"{label}: fluorescence equilibrium vs thermal upper state (unit-area templates)", fontsize=11)
     fig.tight_layout(rect=(0, 0.05, 1, 1))
-    path = OUT / f"{species.lower()}_templates.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, f"{species.lower()}_templates.png")
 
 
 def _published(ref, species, bands=None):
@@ -161,10 +165,7 @@ def figure_published(ref):
     ax.set_ylabel("computed g, s$^{-1}$ at 1 au")
     ax.legend(fontsize=7, loc="upper left")
     fig.tight_layout()
-    path = OUT / "gfactors_published.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, "gfactors_published.png")
 
 
 def figure_reference(ref):
@@ -188,10 +189,7 @@ def figure_reference(ref):
     for ax, note in zip(axes, notes):
         ax.text(0.02, 0.97, note, transform=ax.transAxes, fontsize=7, va="top")
     fig.tight_layout()
-    path = OUT / "gfactors_reference.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, "gfactors_reference.png")
 
 
 def main():
