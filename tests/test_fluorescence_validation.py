@@ -25,6 +25,23 @@ What the reference cannot supply, and how it is handled (see its module docstrin
   H2O totals use the photons summed over all channels of the levels pumped from (000),
   with comaspec's cascade feed of (100) taken out. The reference tells (001), (100) and
   (020) levels apart by their total Einstein A in the HITRAN data.
+
+Measured against comaspec at main a9365a2 (2026-11-30):
+
+* Villanueva et al. 2011: CO line ratios 0.951-1.068, absolute 0.954-1.071 (pass). H2O 4.7 um
+  at 79 K (FAILS): absolute 1.21, 1.14, 1.30, 1.31 for the (001) lines and 0.63 for
+  (100)221-(010)110 (ratios 0.53-1.11). comaspec's (001) pump rates equal the reference's
+  (0.2 %), so the difference is in the branching: comaspec sends 2.64 % of the (001) photons
+  to (010) (the cited g ratio), the published lines imply 2.0-2.4 %; the (100)221-(010)110
+  line would need 1.6x more photons.
+* Reference: CO2 nu3 band g 0.999, 13CO2 0.9985, CO 0.980 (HITRAN2016 vs 2020 A); strong
+  lines CO2 0.994-1.009, CO 0.976-0.981, H2O nu3 0.93-1.02 (shares within 5 %); H2O (001)
+  photons 1.004, (100) direct 0.98-0.99.
+* Noiseless fit/true at the true T_rot: CO2 1.0001-1.0003, H2O 0.9991-0.9998, CO 0.999-1.000;
+  thermal model at 20 K: H2O 0.48 (PRISM), 0.39 (G235H+G395H), CO 0.91, CO2 0.99.
+  If the reference's nu1 lines (no cascade) are injected instead of comaspec's, H2O comes
+  out 1.064-1.075 (PRISM) and 1.039-1.044 (G235H+G395H): the size of the cascade's effect.
+* Pulls at SNR 20, 2000 draws: |mean| <= 0.07, std 0.98-1.03; fit_coma T_rot within 1.6 sigma.
 """
 
 import json
@@ -358,7 +375,7 @@ def test_thermal_model_is_biased_on_fluorescence_spectra_at_20K(modes):
     model recovers it (same spectra, same fixed T_rot, noiseless)."""
     thermal = _noiseless_ratio(modes, 20.0, "thermal")
     fluor = _noiseless_ratio(modes, 20.0, "fluorescence")
-    assert thermal["H2O"] < 0.75, thermal          # > 25 % low (measured 0.58 PRISM, 0.47 G235H+G395H)
+    assert thermal["H2O"] < 0.75, thermal          # > 25 % low (measured 0.48 PRISM, 0.39 G235H+G395H)
     assert abs(fluor["H2O"] - 1) < 0.01, fluor
     assert abs(fluor["CO2"] - 1) < 0.005, fluor
     assert abs(fluor["CO"] - 1) < 0.02, fluor
