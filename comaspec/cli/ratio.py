@@ -75,7 +75,8 @@ def add_parser(subparsers):
     o.add_argument("--output", metavar="FILE", help="write the result (.json or .ecsv)")
     o.add_argument("--plot", metavar="FILE", help="draw the fit (.png or .pdf)")
     o.add_argument("--compare", metavar="FIG",
-                   help="draw CO2/H2O against rh with the catalog of comets (.png or .pdf)")
+                   help="draw each ratio the fit gives (CO2/H2O, CO/H2O, CO2/CO) against rh with "
+                        "the catalog of comets (.png or .pdf)")
     p.set_defaults(run=_run)
     return p
 
@@ -250,7 +251,9 @@ def _run(args):
             _close(fig)
         if args.compare:
             tmp = stack.enter_context(atomic_path(args.compare))
-            _compare(fit, geometry, tmp, numerator, denominator)
+            from ..plotting.compare import save_fit_comparison
+
+            save_fit_comparison(fit, geometry, tmp)
     if args.json:
         print(json.dumps(fit.to_dict(numerator, denominator)))
     else:
@@ -265,20 +268,6 @@ def _close(fig):
     import matplotlib.pyplot as plt
 
     plt.close(fig)
-
-
-def _compare(fit, geometry, path, numerator, denominator):
-    from ..errors import UsageError
-    from ..plotting.compare import ratio_vs_rh
-    from ..plotting.style import save_figure
-
-    r = fit.ratio(numerator, denominator)
-    if r.value is None or r.limit is not None:
-        raise UsageError(f"--compare needs a measured {numerator}/{denominator} ({r.reason})")
-    # the asymmetric 68 % interval, in percent
-    fig = ratio_vs_rh(100.0 * r.value, (100.0 * r.err_lo, 100.0 * r.err_hi), float(geometry.rh.to_value("au")))
-    save_figure(fig, path)
-    _close(fig)
 
 
 def _opr(text):
