@@ -170,6 +170,9 @@ class _System:
     upper_label: np.ndarray     # str, per upper level
     lower_label: np.ndarray     # str, per lower level
     line_label: np.ndarray      # str, per line
+    # H2O: for each lower level, the (100) upper level of the same J Ka Kc that the
+    # (101) -> (100) cascade feeds when it ends in that (000) level (-1: none)
+    cascade_target: np.ndarray | None = None
 
 
 def _read_lines(filename):
@@ -244,6 +247,10 @@ def _h2o_system(bands, pump_state):
     up_label = np.array([f"{vib_up[i]}{q['J_u'][i]}{q['Ka_u'][i]}{q['Kc_u'][i]}" for i in up_first])
     low_label = np.array([f"{vib_low[i]}{q['J_l'][i]}{q['Ka_l'][i]}{q['Kc_l'][i]}" for i in low_first])
     ortho = np.asarray(rows["ortho"], dtype=bool)
+    # lower (000) level -> upper (100) level with the same rotational labels
+    up_100 = {label[len("(100)"):]: i for i, label in enumerate(up_label) if label.startswith("(100)")}
+    target = np.array([up_100.get(label[len("(000)"):], -1) if label.startswith("(000)") else -1
+                       for label in low_label])
     return _System(
         species="H2O", band=band, wavenumber=nu,
         a_rel=np.asarray(rows["A_rel"], dtype=np.float64),
@@ -254,6 +261,7 @@ def _h2o_system(bands, pump_state):
         lower_ortho=ortho[low_first],
         upper_label=up_label, lower_label=low_label,
         line_label=np.array([f"{up_label[u]}-{low_label[l]}" for u, l in zip(upper, lower)]),
+        cascade_target=target,
     )
 
 
@@ -394,13 +402,8 @@ def _cascade_into_100(system, rates):
     """
     in3 = system.band == "nu3"
     into_ground = np.bincount(system.lower[in3], rates[in3], minlength=system.lower_g.size)
-    up_index = {label[len("(100)"):]: i for i, label in enumerate(system.upper_label)
-                if label.startswith("(100)")}
-    feed = np.zeros(system.upper_g.size)
-    for level, rate in enumerate(into_ground):
-        label = system.lower_label[level]
-        if rate > 0 and label.startswith("(000)") and label[len("(000)"):] in up_index:
-            feed[up_index[label[len("(000)"):]]] += rate
+    has = system.cascade_target >= 0
+    feed = np.bincount(system.cascade_target[has], into_ground[has], minlength=system.upper_g.size)
     total = rates[in3].sum() * _cited_g_ratio("nu1+nu3-nu1", "nu3")
     return feed * (total / feed.sum()) if feed.sum() > 0 else feed
 
