@@ -96,13 +96,9 @@ def _constants():
 # ----------------------------------------------------------------------------- the Sun
 @functools.cache
 def _solar_table():
-    from astropy.table import Table
+    from .molecules import _read
 
-    path = linelists_dir() / "solar_irradiance.ecsv"
-    try:
-        table = Table.read(path, format="ascii.ecsv")
-    except (OSError, ValueError) as exc:
-        raise InputError(path, f"cannot read the solar spectrum: {exc}") from None
+    table = _read("solar_irradiance.ecsv")
     wave = table["wavelength"].quantity.to_value("um")
     flux = table["irradiance"].quantity.to_value("W / (m2 um)")
     return np.log(wave), np.log(flux), (float(wave.min()), float(wave.max()))
@@ -282,13 +278,9 @@ def _system(species, band):
 # ----------------------------------------------------------------------------- Einstein A
 @functools.cache
 def _einstein_a_table():
-    from astropy.table import Table
+    from .molecules import _read
 
-    path = linelists_dir() / "einstein_a.ecsv"
-    try:
-        table = Table.read(path, format="ascii.ecsv")
-    except (OSError, ValueError) as exc:
-        raise InputError(path, f"cannot read the Einstein A table: {exc}") from None
+    table = _read("einstein_a.ecsv")
     a_v = table["A_lowest_upper"].quantity.to_value("1/s")
     return {(str(r["species"]), str(r["band"])): {"A": float(a), "source": str(r["source"])}
             for r, a in zip(table, a_v)}

@@ -28,18 +28,24 @@ from comaspec.errors import InputError
 
 
 # ----------------------------------------------------------------------------- the Sun
-def test_solar_table_is_e490_from_sbpy():
+def _load_script(name):
+    """A linelists/ build script as a module."""
     import importlib.util
     import sys
     from pathlib import Path
 
-    builder = Path(__file__).resolve().parents[1] / "linelists" / "make_solar_irradiance.py"
-    spec = importlib.util.spec_from_file_location("make_solar_irradiance", builder)
+    path = Path(__file__).resolve().parents[1] / "linelists" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
-    sys.modules["make_solar_irradiance"] = module
+    sys.modules[name] = module
     spec.loader.exec_module(module)
+    return module
+
+
+def test_solar_table_is_e490_from_sbpy():
+    module = _load_script("make_solar_irradiance")
     wave, flux = module.read_e490()
-    shipped = Table.read(Path(fluorescence.linelists_dir()) / "solar_irradiance.ecsv", format="ascii.ecsv")
+    shipped = Table.read(fluorescence.linelists_dir() / "solar_irradiance.ecsv", format="ascii.ecsv")
     w = shipped["wavelength"].quantity.to_value(u.um)
     f = shipped["irradiance"].quantity.to_value(u.W / u.m**2 / u.um)
     idx = np.searchsorted(wave, w)
@@ -70,16 +76,7 @@ def test_solar_spectrum_outside_table_is_input_error():
 
 # ----------------------------------------------------------------------------- Einstein A
 def _load_builder():
-    import importlib.util
-    import sys
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[1] / "linelists" / "build_einstein_a.py"
-    spec = importlib.util.spec_from_file_location("build_einstein_a", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["build_einstein_a"] = module
-    spec.loader.exec_module(module)
-    return module
+    return _load_script("build_einstein_a")
 
 
 def test_einstein_a_table_rebuilds_from_hitran(shared_data):
