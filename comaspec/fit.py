@@ -487,7 +487,9 @@ def fit_coma(spectrum_or_list, geometry, aperture, species=DEFAULT_SPECIES, *, T
     if mc:
         model_best = a_best @ lin
         draws = []
-        for _ in range(int(mc)):
+        from ._progress import progress
+
+        for _ in progress(range(int(mc)), desc="Monte Carlo refits"):
             problem_k = _Problem(model, T_names, fixed_T, fit_shift, max_shift_um)
             problem_k.scales, problem_k._cache = problem.scales, problem._cache
             problem_k.y = model_best + rng.normal(0.0, sigma)

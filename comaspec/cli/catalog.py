@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from ._args import check_outputs, ranged
+
 __all__ = ["add_parser", "FORMATS"]
 
 #: Output formats.
@@ -37,8 +39,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         help="keep only direct CO2 measurements (the CO2 band itself)")
     parser.add_argument("--with-ratio", action="store_true", help="keep only rows with a CO2/H2O value")
     parser.add_argument("--no-limits", action="store_true", help="drop rows whose CO2/H2O is a limit")
-    parser.add_argument("--rh-min", type=float, metavar="AU", default=None, help="smallest rh (au)")
-    parser.add_argument("--rh-max", type=float, metavar="AU", default=None, help="largest rh (au)")
+    parser.add_argument("--rh-min", type=ranged("rh_filter"), metavar="AU", default=None, help="smallest rh (au)")
+    parser.add_argument("--rh-max", type=ranged("rh_filter"), metavar="AU", default=None, help="largest rh (au)")
     parser.add_argument("--format", choices=FORMATS, default="table",
                         help="output format (default: a readable table)")
     parser.add_argument("-o", "--output", metavar="FILE", default=None,
@@ -54,6 +56,9 @@ def _run(args) -> int:
     from .._output import atomic_path
     from ..errors import UsageError
 
+    check_outputs(args, "--output")
+    if args.rh_min is not None and args.rh_max is not None and args.rh_min > args.rh_max:
+        raise UsageError(f"--rh-min {args.rh_min:g} is above --rh-max {args.rh_max:g}")
     rh_range = None
     if args.rh_min is not None or args.rh_max is not None:
         rh_range = (0.0 if args.rh_min is None else args.rh_min,

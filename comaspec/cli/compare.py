@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from ._args import check_outputs, ranged
+
 __all__ = ["add_parser"]
 
 
@@ -28,11 +30,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
             "on stderr, exit status 2, no file written."
         ),
     )
-    parser.add_argument("--ratio", type=float, required=True, metavar="PERCENT",
+    parser.add_argument("--ratio", type=ranged("ratio_percent"), required=True, metavar="PERCENT",
                         help="CO2/H2O in percent (e.g. 760 for 7.6)")
-    parser.add_argument("--ratio-err", type=float, default=0.0, metavar="PERCENT",
+    parser.add_argument("--ratio-err", type=ranged("ratio_err_percent"), default=0.0, metavar="PERCENT",
                         help="1-sigma error of the ratio, percent (default 0)")
-    parser.add_argument("--rh", type=float, required=True, metavar="AU",
+    parser.add_argument("--rh", type=ranged("rh"), required=True, metavar="AU",
                         help="heliocentric distance of the measurement, au")
     parser.add_argument("--label", default="This work", metavar="NAME",
                         help="legend label of the measurement (default 'This work')")
@@ -58,6 +60,7 @@ def _run(args) -> int:
 
     if args.output is not None and Path(args.output).suffix.lower() not in (".pdf", ".png"):
         raise UsageError(f"{args.output}: the figure file must end in .pdf or .png")
+    check_outputs(args, "--output")
     table = catalog.load()
     result = catalog.compare(args.ratio, args.rh, args.ratio_err, table=table,
                              direct_only=not args.include_indirect)
