@@ -14,7 +14,7 @@ the file and the problem.
 
 from __future__ import annotations
 
-from ..errors import ComaspecError, InputError
+from ..errors import TOO_LARGE, ComaspecError, InputError
 from ._checks import check_path, open_fits, quiet_astropy, sniff
 from .cube import Cube
 
@@ -48,6 +48,8 @@ def _guard(path, reader):
     except (ValueError, KeyError, IndexError, TypeError, OSError) as exc:
         text = " ".join(str(exc).split())[:200]
         raise InputError(path, f"cannot be read ({type(exc).__name__}: {text})") from exc
+    except MemoryError:
+        raise InputError(path, TOO_LARGE) from None
 
 
 def read_any(path, *, flux_column=None, unit=None):
