@@ -50,6 +50,13 @@ def add_parser(subparsers):
     f.add_argument("--window", action="append", metavar="LO-HI[:DEG]",
                    help="continuum window in um with its polynomial degree (default 2); repeat for "
                         "several; replaces the defaults 2.45-2.90:3 and 4.05-5.10:4")
+    f.add_argument("--extension", metavar="EXT",
+                   help="fit only this extraction of a multi-spectrum file: its name (e.g. EXTRACT1D,2) or its "
+                        "position as 'comaspec info' lists it")
+    f.add_argument("--joint", action="store_true",
+                   help="fit every extraction of a file together even when their modes or sources differ")
+    f.add_argument("--allow-implausible-flux", action="store_true",
+                   help="fit even when the flux level is implausible for its unit (a warning instead of an error)")
     f.add_argument("--mode", metavar="MODE",
                    help="instrument mode (e.g. PRISM, G395H) when the file does not say")
     f.add_argument("--continuum", choices=("polynomial", "physical"), default="polynomial",
@@ -155,18 +162,19 @@ def _load(paths):
     return out
 
 
-def _spectra(loaded, aperture):
+def _spectra(loaded, aperture, extension=None, joint=False):
     from ..io import average_integrations, extract_spectrum
+    from ._select import select_extractions
 
     spectra = []
-    for _path, obj, is_cube in loaded:
+    for path, obj, is_cube in loaded:
         if is_cube:
             spectra.append(extract_spectrum(obj, aperture))
         elif type(obj).__name__ == "SpectrumList":
             if obj and obj[0].meta.get("product") == "x1dints":
                 spectra.append(average_integrations(obj))
             else:
-                spectra.extend(obj)
+                spectra.extend(select_extractions(path, obj, extension, joint))
         else:
             spectra.append(obj)
     return spectra
@@ -208,7 +216,10 @@ def _run(args):
         example_header = meta.get("primary_header")
     geometry = _geometry(args, example_header)
     aperture = _aperture(args, example_header, any(c for _, _, c in loaded))
-    spectra = _spectra(loaded, aperture)
+    spectra = _spectra(loaded, aperture, args.extension, args.joint)
+    from ._select import check_plausible
+
+    check_plausible(spectra, args.allow_implausible_flux)
 
     import astropy.units as u
 
