@@ -326,8 +326,10 @@ def fit_coma(spectrum_or_list, geometry, aperture, species=DEFAULT_SPECIES, *, T
     InputError
         Unusable input (no uncertainties, unknown mode, bad geometry).
     """
+    from ._validate import fit_coma_arguments
     from .geometry import Geometry
 
+    fit_coma_arguments(locals())  # types, units and ranges of every argument, before any work
     spectra = [as_observed(s, lsf=lsf) for s in _as_list(spectrum_or_list)]
     if not spectra:
         raise InputError("spectrum", "no spectrum given")

@@ -22,7 +22,7 @@ from astropy import constants as const
 
 from . import haser
 from .apertures import AnnularAperture, Aperture, CircularAperture, RectangularAperture, SpaxelMask
-from ._validate import scalar_quantity
+from ._validate import production_arguments, scalar_quantity
 from .errors import InputError
 from .geometry import Geometry
 
@@ -528,6 +528,8 @@ def production_rate(flux, species, geometry, aperture, *, flux_err=None, feature
     >>> q.Q.unit
     Unit("1 / s")
     """
+    production_arguments(threshold, {"rel_err_g": rel_err_g, "rel_err_lifetime": rel_err_lifetime,
+                                      "rel_err_velocity": rel_err_velocity})
     f = _flux_value(flux, "flux")
     ferr = None if flux_err is None else _flux_value(flux_err, "flux_err", allow_negative=False)
     if ferr is not None and ferr == 0:
