@@ -24,8 +24,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
 
+from ._misfit import inflate_errors
 from .errors import FitError, InputError, UsageError
 from .model import DEFAULT_SPECIES, ForwardModel, ObservedSpectrum, equilibrium_temperature
 
@@ -35,8 +35,6 @@ __all__ = ["fit_coma", "linear_solve", "LinearSolution", "as_observed", "DEFAULT
 DEFAULT_TROT_BOUNDS_K = (10.0, 300.0)
 #: Starting grid of T_rot (K) searched with the linear solve when T_rot is free.
 _TROT_GRID_K = (15.0, 25.0, 40.0, 65.0, 100.0, 160.0)
-#: chi-square tail probability below which the fit result carries a goodness-of-fit warning
-_CHI2_NOTE_P = 1e-3
 
 
 @dataclass
@@ -469,13 +467,6 @@ def fit_coma(spectrum_or_list, geometry, aperture, species=DEFAULT_SPECIES, *, T
     for name in result.var_names:
         if name not in problem.lin_names:
             nonlin_err[name] = result.params[name].stderr
-    if dof > 0 and not scale_covar and special.chdtrc(dof, chi2) < _CHI2_NOTE_P:
-        # chi2 this large is improbable if the model and the errors were right: say so loudly,
-        # because the reported (unscaled) uncertainties are then too small
-        notes.append(f"chi2_nu = {chi2 / dof:.2f} over {dof} degrees of freedom is improbable "
-                     f"(p < {_CHI2_NOTE_P:g}): the model does not describe the data or the errors are "
-                     "underestimated, so the uncertainties are too small; inspect the residuals "
-                     "(--plot) or rescale them with --scale-covar")
     for name in set(T_names.values()):
         v = best_vals[name]
         if min(v - T_rot_bounds[0], T_rot_bounds[1] - v) < 1e-3 * v:
@@ -514,10 +505,15 @@ def fit_coma(spectrum_or_list, geometry, aperture, species=DEFAULT_SPECIES, *, T
         q_samples_F = chain[:, cols] * problem.scales[:n_sp]
         sample_method = f"mcmc (emcee, {chain.shape[0]} samples)"
 
-    return _build_result(model, problem, species, geometry, apertures, best_vals, lin, lin_cov, T, shifts,
+    # an improbable chi2: errors inflated by the residuals, so a misfit never makes a detection
+    lin_cov, q_samples_F, inflation = inflate_errors(chi2, dof, scale_covar, a_best, y, sigma, lin, lin_cov,
+                                                     fitted, notes, q_samples_F)
+    out = _build_result(model, problem, species, geometry, apertures, best_vals, lin, lin_cov, T, shifts,
                          slope, dust_T, chi2, dof, result, scale_covar, detect_sigma, limit_sigma, notes,
                          nonlin_err, q_samples_F, sample_method, inputs, velocity, lifetime, g_factor, systematics,
                          origins)
+    out.fit_info["error_inflation"] = inflation
+    return out
 
 
 def _assumptions(name, feature, geometry, velocity, lifetime, g_factor):

@@ -495,6 +495,7 @@ class ComaFit:
                 "windows": info.get("windows"),
                 "continuum": info.get("continuum"),
                 "wavelength_shift_um": info.get("wavelength_shift_um"),
+                "error_inflation": info.get("error_inflation"),
                 "notes": list(info.get("notes", [])),
             },
         }
