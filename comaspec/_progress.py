@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["progress", "set_enabled"]
+__all__ = ["progress", "set_enabled", "wanted"]
 
 # None: decide by whether stderr is a terminal (tqdm's disable=None); False: never.
 _ENABLED = None
@@ -44,3 +44,18 @@ def progress(iterable, *, total=None, desc=None):
     # disable=None: tqdm shows nothing when stderr is not a terminal (piped, CI)
     return tqdm(iterable, total=total, desc=desc, disable=None if _ENABLED is None else not _ENABLED,
                 leave=False, unit="fit")
+
+
+def wanted() -> bool:
+    """Whether a progress bar should show now (stderr is a terminal and not ``--quiet``).
+
+    Returns
+    -------
+    bool
+        For libraries that take a plain on/off switch (emcee's ``progress=``).
+    """
+    import sys
+
+    if _ENABLED is False:
+        return False
+    return bool(_ENABLED) or bool(getattr(sys.stderr, "isatty", lambda: False)())

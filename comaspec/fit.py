@@ -497,9 +497,13 @@ def fit_coma(spectrum_or_list, geometry, aperture, species=DEFAULT_SPECIES, *, T
         sample_method = f"mc refits (N={int(mc)})"
     elif mcmc:
         nwalkers = mcmc_walkers or max(2 * result.nvarys + 2, 20)
-        emc = lmfit.Minimizer(problem.residual, result.params, scale_covar=False).minimize(
-            method="emcee", steps=int(mcmc_steps), burn=int(mcmc_burn), nwalkers=int(nwalkers),
-            is_weighted=True, seed=seed, progress=False, params=result.params)
+        from ._capture import stdout_to_notes
+        from ._progress import wanted
+
+        with stdout_to_notes("emcee", notes):  # lmfit prints emcee's advice: keep stdout clean
+            emc = lmfit.Minimizer(problem.residual, result.params, scale_covar=False).minimize(
+                method="emcee", steps=int(mcmc_steps), burn=int(mcmc_burn), nwalkers=int(nwalkers),
+                is_weighted=True, seed=seed, progress=wanted(), params=result.params)
         chain = np.asarray(emc.chain).reshape(-1, len(emc.var_names))
         cols = [emc.var_names.index(f"F_{s}") for s in fitted]
         q_samples_F = chain[:, cols] * problem.scales[:n_sp]
@@ -652,7 +656,7 @@ def _build_result(model, problem, species, geometry, apertures, best_vals, lin, 
         "windows": [[w.name, w.lo_um, w.hi_um, w.degree] for w in model.windows],
         "continuum": model.continuum,
         "wavelength_shift_um": [float(s) for s in shifts],
-        "nfev": int(result.nfev), "notes": notes,
+        "nfev": int(result.nfev), "notes": notes, "systematics": dict(systematics or {}),
     }
     if model.continuum == "physical":
         fit_info["continuum_slope"] = float(slope)
