@@ -3,6 +3,7 @@
 import astropy.units as u
 import numpy as np
 
+from ._ranges import RANGES
 from .errors import InputError
 
 
@@ -41,7 +42,7 @@ def scalar_quantity(value, unit, name, *, positive=False):
 
 # --------------------------------------------------------------------------- plain values
 #: Rotational temperatures accepted at the public boundary, K (the templates' useful range).
-T_ROT_RANGE_K = (5.0, 500.0)
+T_ROT_RANGE_K = RANGES["trot"][:2]
 #: Largest number of Monte Carlo refits (``mc=``), as for ``comaspec ratio --mc``.
 MC_MAX = 100_000
 
@@ -279,3 +280,27 @@ def synthetic_arguments(production_rates, geometry, error, seed):
         raise InputError("error", f"must be a flux-density Quantity, e.g. 1e-5 * u.Jy (got {_describe(error)})")
     integer(seed, "seed", low=0)
     return Geometry.from_any(geometry)
+
+
+def in_range(quantity, name, kind=None):
+    """Check a scalar Quantity against its physical range in `comaspec._ranges.RANGES`.
+
+    Parameters
+    ----------
+    quantity : `~astropy.units.Quantity`
+        Already checked by `scalar_quantity`.
+    name : str
+        Argument name for the message.
+    kind : str, optional
+        Key of the range (default ``name``).
+
+    Returns
+    -------
+    `~astropy.units.Quantity`
+        ``quantity`` unchanged.
+    """
+    lo, hi, unit, _ = RANGES[kind or name]
+    value = quantity.to_value(u.Unit(unit.replace("^", "")) if unit else u.one)
+    if not lo <= value <= hi:
+        raise InputError(name, f"must lie between {lo:g} and {hi:g} {unit} (got {quantity})")
+    return quantity

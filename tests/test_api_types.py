@@ -78,6 +78,12 @@ PRODUCTION_CASES = [
     ("geometry", lambda: c.production_rate(FLUX, "CO2", 3.0, AP)),
     ("Q", lambda: c.band_flux(1e26, "CO2", GEO, AP)),
     ("rh", lambda: c.Geometry("x", 1 * u.au)),
+    ("rh", lambda: c.Geometry(1e308 * u.au, 1 * u.au)),  # was an OverflowError
+    ("rh", lambda: c.Geometry(1e-300 * u.au, 1 * u.au)),  # was a ZeroDivisionError
+    ("delta", lambda: c.Geometry(1 * u.au, 1e300 * u.au)),
+    ("lifetime", lambda: c.production_rate(FLUX, "CO2", GEO, AP, lifetime=1e-300 * u.s)),
+    ("velocity", lambda: c.production_rate(FLUX, "CO2", GEO, AP, velocity=1e-300 * u.km / u.s)),
+    ("g_factor", lambda: c.production_rate(FLUX, "CO2", GEO, AP, g_factor=1e-300 / u.s)),
     ("aperture offset", lambda: c.CircularAperture(1 * u.arcsec, offset="x")),
     ("aperture", lambda: c.SpaxelMask(np.ones((3, 3)), 0.1 * u.arcsec, nucleus=3)),
     ("wavelength", lambda: c.resolving_power("PRISM", "x")),

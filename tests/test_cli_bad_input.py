@@ -258,3 +258,16 @@ def test_info_on_a_huge_header_in_a_fresh_process(tmp_path):
     out = subprocess.run([sys.executable, "-m", "comaspec", "info", str(path)], capture_output=True, text=True,
                          timeout=120)
     assert out.returncode == 2 and out.stderr.count("\n") == 1 and "file too large or malformed" in out.stderr
+
+
+def test_extension_chooses_one_extraction_and_joint_fits_all(capsys, tmp_path):
+    import json
+
+    path = _two_modes(tmp_path)
+    for choice, mode in (("EXTRACT1D,2", "G395H"), ("0", "PRISM")):
+        status, out, err = _run(capsys, ["ratio", path, *GEO, "--extension", choice, "--json", "--quiet"])
+        assert status == 0, err
+        assert mode in json.loads(out)["input"]["mode"]
+    status, out, err = _run(capsys, ["ratio", path, *GEO, "--joint", "--json", "--quiet"])
+    assert status == 0, err
+    assert "PRISM" in json.loads(out)["input"]["mode"] and "G395H" in json.loads(out)["input"]["mode"]

@@ -3,8 +3,8 @@
 Every numeric option of the subcommands is parsed by one of these types, so a value
 outside its range is refused by argparse with one line naming the option and the
 range (exit status 2) before a file is read or a fit is started. The ranges are
-physical (an rh of 1e308 au or a T_rot of 1e9 K describes no comet) and are listed in
-``docs/cli.rst``.
+physical (an rh of 1e308 au or a T_rot of 1e9 K describes no comet), shared with the
+API (`comaspec._ranges`) and listed in ``docs/cli.rst``.
 """
 
 from __future__ import annotations
@@ -12,27 +12,10 @@ from __future__ import annotations
 import argparse
 import math
 
+from .._ranges import RANGES
+
 __all__ = ["RANGES", "MC_MAX", "SEED_MAX", "ranged", "integer", "box", "offset", "output_file", "check_outputs"]
 
-#: name -> (low, high, unit, low bound included); what each kind of option accepts
-RANGES = {
-    "rh": (1e-3, 1e3, "au", True),
-    "delta": (1e-4, 1e3, "au", True),
-    "phase": (0.0, 180.0, "deg", True),
-    "aperture": (1e-3, 3600.0, "arcsec", True),
-    "offset": (-3600.0, 3600.0, "arcsec", True),
-    "velocity": (0.01, 10.0, "km/s", True),
-    "lifetime": (1.0, 1e10, "s", True),
-    "g_factor": (1e-12, 1.0, "1/s", True),
-    "trot": (5.0, 500.0, "K", True),
-    "sigma": (0.0, 100.0, "", False),
-    "rel_err": (0.0, 10.0, "", True),
-    "flux": (-1e-6, 1e-6, "W m^-2", True),
-    "flux_err": (0.0, 1e-6, "W m^-2", True),
-    "ratio_percent": (0.0, 1e6, "%", False),
-    "ratio_err_percent": (0.0, 1e6, "%", True),
-    "rh_filter": (0.0, 1e3, "au", True),
-}
 #: Largest number of Monte Carlo refits (--mc): about a day of fitting at the slowest.
 MC_MAX = 100_000
 #: Largest seed (numpy's legacy 32-bit seed range, accepted by every generator).

@@ -182,7 +182,6 @@ def _spectra(loaded, aperture, extension=None, joint=False):
 
 def _run(args):
     import json
-    import sys
     from contextlib import ExitStack
 
     from ..errors import UsageError
@@ -264,9 +263,11 @@ def _run(args):
         print(json.dumps(fit.to_dict(numerator, denominator)))
     else:
         print(fit.summary(numerator, denominator))
+        from ._console import status
+
         for flag, path in (("output", args.output), ("plot", args.plot), ("compare", args.compare)):
             if path:
-                print(f"wrote {path}", file=sys.stderr)
+                status(args, f"wrote {path}")
     return 0
 
 
