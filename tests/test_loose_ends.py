@@ -201,3 +201,23 @@ def test_verbose_shows_library_warnings_one_line_each(capsys, tmp_path):
         warnings.warn("a library\nwarning", RuntimeWarning)
     err = capsys.readouterr().err
     assert err == "comaspec info: warning (RuntimeWarning): a library warning\n"
+
+
+def test_documented_ranges_are_the_ranges_in_force():
+    """docs/cli.rst lists each range; it must be the one comaspec._ranges enforces."""
+    from pathlib import Path
+
+    from comaspec._ranges import RANGES
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "cli.rst").read_text(encoding="utf-8")
+    rows = {}
+    for block in text.split("   * - ")[2:]:
+        cells = [c.strip() for c in block.split("\n     - ")]
+        rows[cells[0]] = cells[1]
+    flags = {"rh": "``--rh`` (ratio, production, compare)", "delta": "``--delta``", "phase": "``--phase``",
+             "velocity": "``--velocity``", "lifetime": "``--lifetime`` (at 1 au)",
+             "g_factor": "``--g-factor`` (at 1 au)", "trot": "``--trot``",
+             "ratio_err_percent": "``--ratio-err`` (compare)", "rh_filter": "``--rh-min``, ``--rh-max`` (catalog)"}
+    for key, flag in flags.items():
+        lo, hi = (float(v.replace("−", "-")) for v in rows[flag].split(" – "))
+        assert (lo, hi) == RANGES[key][:2], key
