@@ -23,7 +23,7 @@ RANGES = {
     "rel_err": (0.0, 10.0, "", True),
     "flux": (-1e-6, 1e-6, "W m^-2", True),
     "flux_err": (0.0, 1e-6, "W m^-2", True),
-    "ratio_percent": (0.0, 1e6, "%", False),
-    "ratio_err_percent": (0.0, 1e6, "%", True),
+    "ratio": (0.0, 1e4, "", False),
+    "ratio_err": (0.0, 1e4, "", True),
     "rh_filter": (0.0, 1e3, "au", True),
 }

@@ -500,6 +500,10 @@ class ComaFit:
                 "continuum": info.get("continuum"),
                 "wavelength_shift_um": info.get("wavelength_shift_um"),
                 "error_inflation": info.get("error_inflation"),
+                "emission": info.get("emission"),
+                "ortho_para": _num(info.get("ortho_para")),
+                "ortho_para_fitted": info.get("ortho_para_fitted"),
+                "ortho_para_err": _num(info.get("ortho_para_err")),
                 "notes": list(info.get("notes", [])),
             },
         }
@@ -585,12 +589,39 @@ class ComaFit:
         lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
         if numerator in self.species and denominator in self.species:
             lines.append(str(self.ratio(numerator, denominator)) + ratio_systematic_text(self, numerator, denominator))
+        model_line = self._model_line()
+        if model_line:
+            lines.append(model_line)
         scaled = "rescaled by χ²_ν" if self.fit_info.get("covariance_scaled") else "not rescaled by χ²_ν"
         lines.append(f"fit: χ²_ν = {self.chi2_reduced:.2f} over {self.fit_info.get('n_points')} points; "
                      f"covariance {scaled}")
         for note in self.fit_info.get("notes", []):
             lines.append(f"note: {note}")
         return "\n".join(lines)
+
+    def _model_line(self):
+        """'model: fluorescence, T_rot = 48 ± 3 K, H2O ortho/para = 3 (fixed)' (or None)."""
+        parts = []
+        if self.fit_info.get("emission"):
+            parts.append(f"{self.fit_info['emission']} emission")
+        temps = {}
+        for s in self.species.values():
+            if s.covered and s.T_rot is not None:
+                err = s.extra.get("T_rot_err_K")
+                text = f"{s.T_rot:.1f}" + (f" ± {err:.2g} K" if err else " K")
+                text += "" if s.extra.get("T_rot_fitted") else " (fixed)"
+                temps.setdefault(text, []).append(s.name)
+        if len(temps) == 1:
+            parts.append(f"T_rot = {next(iter(temps))}")
+        else:
+            parts += [f"T_rot({', '.join(names)}) = {text}" for text, names in temps.items()]
+        if self.fit_info.get("ortho_para") is not None:
+            opr, err = self.fit_info["ortho_para"], self.fit_info.get("ortho_para_err")
+            if self.fit_info.get("ortho_para_fitted"):
+                parts.append(f"H2O ortho/para = {opr:.2f}" + (f" ± {err:.2f}" if err else " (no error estimate)"))
+            else:
+                parts.append(f"H2O ortho/para = {opr:g} (fixed)")
+        return "model: " + ", ".join(parts) if parts else None
 
     def __repr__(self) -> str:
         return f"<ComaFit species={list(self.species)} chi2_reduced={self.chi2_reduced:.3g}>"

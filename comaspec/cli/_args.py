@@ -14,7 +14,7 @@ import math
 
 from .._ranges import RANGES
 
-__all__ = ["RANGES", "MC_MAX", "SEED_MAX", "ranged", "integer", "box", "offset", "output_file", "check_outputs"]
+__all__ = ["RANGES", "MC_MAX", "check_value", "SEED_MAX", "ranged", "integer", "box", "offset", "output_file", "check_outputs"]
 
 #: Largest number of Monte Carlo refits (--mc): about a day of fitting at the slowest.
 MC_MAX = 100_000
@@ -170,3 +170,28 @@ def offset(text):
     if len(parts) != 2:
         raise argparse.ArgumentTypeError(f"expected DX,DY in arcsec (got {text!r})")
     return tuple(ranged("offset")(p) for p in parts)
+
+
+def check_value(value, kind, flag):
+    """Check a number read by other means (e.g. a ratio typed as ``760%``) against its range.
+
+    Parameters
+    ----------
+    value : float
+        The value as used.
+    kind : str
+        A key of `RANGES`.
+    flag : str
+        The option, for the message.
+
+    Raises
+    ------
+    comaspec.UsageError
+        One line naming the option and the range.
+    """
+    from ..errors import UsageError
+
+    lo, hi, unit, lo_closed = RANGES[kind]
+    inside = (value >= lo if lo_closed else value > lo) and value <= hi
+    if not (math.isfinite(value) and inside):
+        raise UsageError(f"{flag}: must be {_range_text(lo, hi, unit, lo_closed)} (got {value:g})")

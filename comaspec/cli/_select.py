@@ -71,20 +71,18 @@ def check_plausible(spectra, allow=False):
     ----------
     spectra : list of specutils.Spectrum
     allow : bool
-        ``--allow-implausible-flux``: warn instead of refusing.
+        ``--allow-implausible-flux``: do not refuse (`comaspec.fit_coma` then warns).
 
     Raises
     ------
     comaspec.InputError
         For the first implausible spectrum, unless ``allow``.
     """
-    import warnings
-
-    from ..errors import ComaspecWarning, InputError
+    from ..errors import InputError
     from ..io._sanity import problems
 
+    if allow:
+        return  # fit_coma still warns about it, once
     for text in problems(spectra, wavelength=False):
-        if not allow:
-            source, _, problem = text.partition(": ")
-            raise InputError(source, f"{problem} (override with --allow-implausible-flux)")
-        warnings.warn(text, ComaspecWarning, stacklevel=2)
+        source, _, problem = text.partition(": ")
+        raise InputError(source, f"{problem} (override with --allow-implausible-flux)")

@@ -62,6 +62,11 @@ def add_parser(subparsers):
     f.add_argument("--continuum", choices=("polynomial", "physical"), default="polynomial",
                    help="continuum model (default polynomial windows)")
     f.add_argument("--no-shift", action="store_true", help="do not fit a wavelength shift")
+    f.add_argument("--emission", choices=("fluorescence", "thermal"), default="fluorescence",
+                   help="band emission model: solar-pumped fluorescence equilibrium (default) or a "
+                        "thermal upper state (for comparison)")
+    f.add_argument("--opr", default="3", metavar="VALUE|fit",
+                   help="H2O ortho/para ratio of the templates (default 3), or 'fit'")
     u = p.add_argument_group("uncertainties")
     u.add_argument("--scale-covar", action="store_true",
                    help="rescale the covariance by the reduced chi-square (default: errors from the data)")
@@ -80,7 +85,8 @@ def add_parser(subparsers):
     o.add_argument("--output", metavar="FILE", help="write the result (.json or .ecsv)")
     o.add_argument("--plot", metavar="FILE", help="draw the fit (.png or .pdf)")
     o.add_argument("--compare", metavar="FIG",
-                   help="draw CO2/H2O against rh with the catalog of comets (.png or .pdf)")
+                   help="draw each ratio the fit gives (CO2/H2O, CO/H2O, CO2/CO) against rh with "
+                        "the catalog of comets (.png or .pdf)")
     p.set_defaults(run=_run)
     return p
 
@@ -242,7 +248,8 @@ def _run(args):
                    per_species_T_rot=args.trot_per_species, windows=windows,
                    continuum=args.continuum, velocity=velocity, scale_covar=args.scale_covar,
                    detect_sigma=args.detect_sigma, limit_sigma=args.limit_sigma, mc=args.mc, mcmc=args.mcmc,
-                   seed=args.seed, systematics=systematics or None, inputs=inputs)
+                   seed=args.seed, systematics=systematics or None, inputs=inputs,
+                   emission=args.emission, ortho_para=_opr(args.opr))
     numerator, denominator = "CO2", "H2O"
 
     # all files or none: everything is written to temporaries first, moved at the end
@@ -258,7 +265,9 @@ def _run(args):
             _close(fig)
         if args.compare:
             tmp = stack.enter_context(atomic_path(args.compare))
-            _compare(fit, geometry, tmp, numerator, denominator)
+            from ..plotting.compare import save_fit_comparison
+
+            save_fit_comparison(fit, geometry, tmp)
     if args.json:
         print(json.dumps(fit.to_dict(numerator, denominator)))
     else:
@@ -277,15 +286,16 @@ def _close(fig):
     plt.close(fig)
 
 
-def _compare(fit, geometry, path, numerator, denominator):
+def _opr(text):
+    """--opr: a number, or "fit"."""
     from ..errors import UsageError
-    from ..plotting.compare import ratio_vs_rh
-    from ..plotting.style import save_figure
 
-    r = fit.ratio(numerator, denominator)
-    if r.value is None or r.limit is not None:
-        raise UsageError(f"--compare needs a measured {numerator}/{denominator} ({r.reason})")
-    # the asymmetric 68 % interval, in percent
-    fig = ratio_vs_rh(100.0 * r.value, (100.0 * r.err_lo, 100.0 * r.err_hi), float(geometry.rh.to_value("au")))
-    save_figure(fig, path)
-    _close(fig)
+    if text.strip().lower() == "fit":
+        return "fit"
+    try:
+        value = float(text)
+    except ValueError:
+        raise UsageError(f"--opr takes a number or 'fit' (got {text!r})") from None
+    if not (value > 0 and value < float("inf")):
+        raise UsageError(f"--opr must be a finite number > 0 (got {text!r})")
+    return value
