@@ -304,3 +304,55 @@ def in_range(quantity, name, kind=None):
     if not lo <= value <= hi:
         raise InputError(name, f"must lie between {lo:g} and {hi:g} {unit} (got {quantity})")
     return quantity
+
+
+def distance_au(value, name):
+    """A distance in au from a plain number (au) or a length Quantity, or InputError.
+
+    Parameters
+    ----------
+    value : float or `~astropy.units.Quantity`
+    name : str
+        Argument name for the message.
+
+    Returns
+    -------
+    float
+    """
+    if isinstance(value, u.Quantity):
+        return float(scalar_quantity(value, u.au, name).value)
+    return number(value, name)
+
+
+def names(value, name):
+    """A tuple of strings from one string or an iterable of strings, or InputError.
+
+    Parameters
+    ----------
+    value : str or iterable of str
+    name : str
+        Argument name for the message.
+
+    Returns
+    -------
+    tuple of str
+    """
+    items = (value,) if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple, set)) or not all(isinstance(v, str) for v in items):
+        raise InputError(name, f"must be a name or a list of names (got {_describe(value)})")
+    return tuple(items)
+
+
+def fraction(value, name):
+    """A plain number between 0 and 1, or InputError.
+
+    Parameters
+    ----------
+    value : float
+    name : str
+
+    Returns
+    -------
+    float
+    """
+    return number(value, name, low=0.0, high=1.0)

@@ -87,6 +87,10 @@ PRODUCTION_CASES = [
     ("aperture offset", lambda: c.CircularAperture(1 * u.arcsec, offset="x")),
     ("aperture", lambda: c.SpaxelMask(np.ones((3, 3)), 0.1 * u.arcsec, nucleus=3)),
     ("wavelength", lambda: c.resolving_power("PRISM", "x")),
+    ("rh", lambda: c.catalog.compare(7.6, "x")),
+    ("dyn_class", lambda: c.catalog.load(dyn_class=5)),
+    ("rh_range", lambda: c.catalog.load(rh_range="x")),
+    ("rh_range", lambda: c.catalog.load(rh_range=(1, "x"))),
     ("production_rates", lambda: c.synthetic_spectrum("PRISM", "x", GEO, AP, T_rot=40, error=1e-5 * u.Jy)),
     ("production_rates['CO2']", lambda: c.synthetic_spectrum("PRISM", {"CO2": "x"}, GEO, AP, T_rot=40,
                                                             error=1e-5 * u.Jy)),
@@ -107,3 +111,11 @@ def test_errors_are_value_errors_too():
     """InputError subclasses ValueError, so existing ``except ValueError`` code still works."""
     with pytest.raises(ValueError):
         c.production_rate(FLUX, "CO2", GEO, AP, threshold="x")
+
+
+def test_extract_spectrum_names_a_bad_fraction(tmp_path):
+    from test_io_builders import write_s3d
+
+    cube = c.read_cube(write_s3d(tmp_path / "s3d.fits", np.ones((20, 9, 9))))
+    with pytest.raises(ComaspecError, match="^max_masked_fraction"):
+        c.extract_spectrum(cube, c.CircularAperture(0.3 * u.arcsec), max_masked_fraction="x")

@@ -228,6 +228,9 @@ def extract_spectrum(cube, aperture, center=None, *, max_masked_fraction=0.1):
 
     if not isinstance(cube, Cube):
         raise InputError("cube", f"must be a Cube from read_cube (got {type(cube).__name__})")
+    from .._validate import fraction
+
+    max_masked_fraction = fraction(max_masked_fraction, "max_masked_fraction")
     with quiet_astropy():
         return extract_spectrum_from_cube(cube, aperture, center, max_masked_fraction)
 
