@@ -42,8 +42,22 @@ def progress(iterable, *, total=None, desc=None):
     from tqdm.auto import tqdm
 
     # disable=None: tqdm shows nothing when stderr is not a terminal (piped, CI)
+    size = _unknown_size_fallback()
     return tqdm(iterable, total=total, desc=desc, disable=None if _ENABLED is None else not _ENABLED,
-                leave=False, unit="fit")
+                leave=False, unit="fit", **size)
+
+
+def _unknown_size_fallback():
+    """tqdm options for a terminal that reports a 0 x 0 size (a pseudo-terminal never resized):
+    tqdm would then draw nothing, so give it 80 x 24; empty for a normal terminal."""
+    import os
+    import sys
+
+    try:
+        size = os.get_terminal_size(sys.stderr.fileno())
+    except (OSError, ValueError, AttributeError):
+        return {}
+    return {} if size.columns > 0 and size.lines > 0 else {"ncols": 80, "nrows": 24}
 
 
 def wanted() -> bool:
