@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ._paths import data_dir
+from ._validate import distance_au, names
 from .errors import InputError
 
 __all__ = [
@@ -126,7 +127,7 @@ def select(table, *, dyn_class=None, method=None, rh_range=None, limits="include
 
     keep = np.ones(len(table), dtype=bool)
     if dyn_class is not None:
-        classes = (dyn_class,) if isinstance(dyn_class, str) else tuple(dyn_class)
+        classes = names(dyn_class, "dyn_class")
         unknown = [c for c in classes if c not in DYNAMICAL_CLASSES]
         if unknown:
             raise InputError("dyn_class", f"unknown dynamical class {unknown[0]!r}; "
@@ -137,7 +138,9 @@ def select(table, *, dyn_class=None, method=None, rh_range=None, limits="include
             raise InputError("method", f"unknown method {method!r}; choose direct or indirect")
         keep &= np.asarray(table["method"]) == method
     if rh_range is not None:
-        lo, hi = (u.Quantity(v, u.au).to_value(u.au) for v in rh_range)
+        if isinstance(rh_range, str) or np.ndim(rh_range) != 1 or len(rh_range) != 2:
+            raise InputError("rh_range", f"must be (low, high) in au (got {rh_range!r:.60})")
+        lo, hi = (distance_au(v, "rh_range") for v in rh_range)
         if not lo <= hi:
             raise InputError("rh_range", f"empty range {lo} to {hi} au")
         rh, has_rh = _values(table["rh"], u.au)
@@ -550,7 +553,7 @@ def compare(value, rh, err=0.0, *, ratio="CO2/H2O", table=None, **sample_options
     name = parse_name(ratio).name
     value = as_number(value, "value")
     err = as_number(err, "err")
-    rh = u.Quantity(rh, u.au).to_value(u.au) if not isinstance(rh, (int, float)) else float(rh)
+    rh = distance_au(rh, "rh")
     if not (np.isfinite(value) and value > 0):
         raise InputError("value", f"{name} must be a positive number, got {value}")
     if not (np.isfinite(err) and err >= 0):

@@ -24,8 +24,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
 
+from ._misfit import inflate_errors
 from .errors import FitError, InputError, UsageError
 from .model import (DEFAULT_EMISSION, DEFAULT_ORTHO_PARA, DEFAULT_SPECIES, ForwardModel, ObservedSpectrum,
                     equilibrium_temperature)
@@ -39,8 +39,6 @@ DEFAULT_TROT_BOUNDS_K = (10.0, 300.0)
 OPR_BOUNDS = (0.5, 4.5)
 #: Starting grid of T_rot (K) searched with the linear solve when T_rot is free.
 _TROT_GRID_K = (15.0, 25.0, 40.0, 65.0, 100.0, 160.0)
-#: chi-square tail probability below which the fit result carries a goodness-of-fit warning
-_CHI2_NOTE_P = 1e-3
 
 
 @dataclass
@@ -341,8 +339,10 @@ def fit_coma(spectrum_or_list, geometry, aperture, species=DEFAULT_SPECIES, *, T
     InputError
         Unusable input (no uncertainties, unknown mode, bad geometry).
     """
+    from ._validate import fit_coma_arguments
     from .geometry import Geometry
 
+    fit_coma_arguments(locals())  # types, units and ranges of every argument, before any work
     spectra = [as_observed(s, lsf=lsf) for s in _as_list(spectrum_or_list)]
     if not spectra:
         raise InputError("spectrum", "no spectrum given")
@@ -486,13 +486,6 @@ def fit_coma(spectrum_or_list, geometry, aperture, species=DEFAULT_SPECIES, *, T
     for name in result.var_names:
         if name not in problem.lin_names:
             nonlin_err[name] = result.params[name].stderr
-    if dof > 0 and not scale_covar and special.chdtrc(dof, chi2) < _CHI2_NOTE_P:
-        # chi2 this large is improbable if the model and the errors were right: say so loudly,
-        # because the reported (unscaled) uncertainties are then too small
-        notes.append(f"chi2_nu = {chi2 / dof:.2f} over {dof} degrees of freedom is improbable "
-                     f"(p < {_CHI2_NOTE_P:g}): the model does not describe the data or the errors are "
-                     "underestimated, so the uncertainties are too small; inspect the residuals "
-                     "(--plot) or rescale them with --scale-covar")
     for name in set(T_names.values()):
         v = best_vals[name]
         if min(v - T_rot_bounds[0], T_rot_bounds[1] - v) < 1e-3 * v:
@@ -506,7 +499,9 @@ def fit_coma(spectrum_or_list, geometry, aperture, species=DEFAULT_SPECIES, *, T
     if mc:
         model_best = a_best @ lin
         draws = []
-        for _ in range(int(mc)):
+        from ._progress import progress
+
+        for _ in progress(range(int(mc)), desc="Monte Carlo refits"):
             problem_k = _Problem(model, T_names, fixed_T, fit_shift, max_shift_um, opr0)
             problem_k.scales, problem_k._cache = problem.scales, problem._cache
             problem_k.y = model_best + rng.normal(0.0, sigma)
@@ -521,18 +516,26 @@ def fit_coma(spectrum_or_list, geometry, aperture, species=DEFAULT_SPECIES, *, T
         sample_method = f"mc refits (N={int(mc)})"
     elif mcmc:
         nwalkers = mcmc_walkers or max(2 * result.nvarys + 2, 20)
-        emc = lmfit.Minimizer(problem.residual, result.params, scale_covar=False).minimize(
-            method="emcee", steps=int(mcmc_steps), burn=int(mcmc_burn), nwalkers=int(nwalkers),
-            is_weighted=True, seed=seed, progress=False, params=result.params)
+        from ._capture import stdout_to_notes
+        from ._progress import wanted
+
+        with stdout_to_notes("emcee", notes):  # lmfit prints emcee's advice: keep stdout clean
+            emc = lmfit.Minimizer(problem.residual, result.params, scale_covar=False).minimize(
+                method="emcee", steps=int(mcmc_steps), burn=int(mcmc_burn), nwalkers=int(nwalkers),
+                is_weighted=True, seed=seed, progress=wanted(), params=result.params)
         chain = np.asarray(emc.chain).reshape(-1, len(emc.var_names))
         cols = [emc.var_names.index(f"F_{s}") for s in fitted]
         q_samples_F = chain[:, cols] * problem.scales[:n_sp]
         sample_method = f"mcmc (emcee, {chain.shape[0]} samples)"
 
+    # an improbable chi2: errors inflated by the residuals, so a misfit never makes a detection
+    lin_cov, q_samples_F, inflation = inflate_errors(chi2, dof, scale_covar, a_best, y, sigma, lin, lin_cov,
+                                                     fitted, notes, q_samples_F)
     fit = _build_result(model, problem, species, geometry, apertures, best_vals, lin, lin_cov, T, shifts,
                         slope, dust_T, chi2, dof, result, scale_covar, detect_sigma, limit_sigma, notes,
                         nonlin_err, q_samples_F, sample_method, inputs, velocity, lifetime, g_factor, systematics,
                         origins, opr)
+    fit.fit_info["error_inflation"] = inflation
     fit.fit_info["emission"] = model.emission
     if "H2O" in fitted:
         fit.fit_info["ortho_para"] = float(opr)
@@ -695,7 +698,7 @@ def _build_result(model, problem, species, geometry, apertures, best_vals, lin, 
         "windows": [[w.name, w.lo_um, w.hi_um, w.degree] for w in model.windows],
         "continuum": model.continuum,
         "wavelength_shift_um": [float(s) for s in shifts],
-        "nfev": int(result.nfev), "notes": notes,
+        "nfev": int(result.nfev), "notes": notes, "systematics": dict(systematics or {}),
     }
     if model.continuum == "physical":
         fit_info["continuum_slope"] = float(slope)

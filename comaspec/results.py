@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from ._systematics import ratio_systematic, ratio_systematic_text
 from ._version import __version__
 from .errors import InputError, UsageError
 
@@ -463,6 +464,9 @@ class ComaFit:
         """
         if numerator in self.species and denominator in self.species:
             ratio = self.ratio(numerator, denominator).to_dict()
+            rel_sys = ratio_systematic(self, numerator, denominator)
+            ratio["err_sys_relative"] = rel_sys
+            ratio["err_sys"] = None if rel_sys is None or ratio["value"] is None else rel_sys * ratio["value"]
         else:
             absent = [n for n in (numerator, denominator) if n not in self.species]
             ratio = Ratio(numerator, denominator,
@@ -495,6 +499,7 @@ class ComaFit:
                 "windows": info.get("windows"),
                 "continuum": info.get("continuum"),
                 "wavelength_shift_um": info.get("wavelength_shift_um"),
+                "error_inflation": info.get("error_inflation"),
                 "emission": info.get("emission"),
                 "ortho_para": _num(info.get("ortho_para")),
                 "ortho_para_fitted": info.get("ortho_para_fitted"),
@@ -575,7 +580,7 @@ class ComaFit:
             if s.Q is None:
                 q = "- (band flux only)"
             elif s.detected:
-                q = f"{s.Q:.3e} ± {s.Q_err:.2e}"
+                q = f"{s.Q:.3e} ± {s.Q_err:.2e}" + (f" ± {s.Q_sys:.2e} sys" if s.Q_sys else "")
             else:
                 q = f"< {s.Q_upper_limit:.2e} ({s.limit_sigma:g}σ)"
             rows.append((s.name, s.feature or "-", flux, f"{s.snr:.1f}", q))
@@ -583,7 +588,7 @@ class ComaFit:
         lines = ["  ".join(c.ljust(w) for c, w in zip(head, widths)).rstrip()]
         lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
         if numerator in self.species and denominator in self.species:
-            lines.append(str(self.ratio(numerator, denominator)))
+            lines.append(str(self.ratio(numerator, denominator)) + ratio_systematic_text(self, numerator, denominator))
         model_line = self._model_line()
         if model_line:
             lines.append(model_line)

@@ -223,8 +223,10 @@ def synthetic_spectrum(mode, production_rates, geometry, aperture, *, T_rot, err
     from specutils import Spectrum
 
     from . import instrument
+    from ._validate import synthetic_arguments
     from .model import gas_spectrum
 
+    geometry = synthetic_arguments(production_rates, geometry, error, seed)
     mode_name = instrument.mode_from_meta({"mode": mode}) or str(mode).upper()
     lsf = instrument.make_lsf(mode_name if lsf is None else lsf)
     wl = wavelength_grid(mode_name) if wavelength_um is None else np.asarray(wavelength_um, dtype=float)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from ._args import check_outputs, ranged
+
 __all__ = ["add_parser", "FORMATS"]
 
 #: Output formats.
@@ -45,8 +47,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                              "(superseded values dropped)")
     parser.add_argument("--order", choices=("date", "rh"), default="date",
                         help="with --comet: order by date (default) or by rh")
-    parser.add_argument("--rh-min", type=float, metavar="AU", default=None, help="smallest rh (au)")
-    parser.add_argument("--rh-max", type=float, metavar="AU", default=None, help="largest rh (au)")
+    parser.add_argument("--rh-min", type=ranged("rh_filter"), metavar="AU", default=None, help="smallest rh (au)")
+    parser.add_argument("--rh-max", type=ranged("rh_filter"), metavar="AU", default=None, help="largest rh (au)")
     parser.add_argument("--format", choices=FORMATS, default="table",
                         help="output format (default: a readable table)")
     parser.add_argument("-o", "--output", metavar="FILE", default=None,
@@ -62,6 +64,9 @@ def _run(args) -> int:
     from .._output import atomic_path
     from ..errors import UsageError
 
+    check_outputs(args, "--output")
+    if args.rh_min is not None and args.rh_max is not None and args.rh_min > args.rh_max:
+        raise UsageError(f"--rh-min {args.rh_min:g} is above --rh-max {args.rh_max:g}")
     rh_range = None
     if args.rh_min is not None or args.rh_max is not None:
         rh_range = (0.0 if args.rh_min is None else args.rh_min,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from ._args import check_outputs, check_value, ranged
+
 __all__ = ["add_parser"]
 
 
@@ -38,7 +40,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--ratio-name", default="CO2/H2O", metavar="NAME",
                         help="which ratio: CO2/H2O (default), CO/H2O, CO2/CO or an inverse "
                              "(H2O/CO2, H2O/CO, CO/CO2)")
-    parser.add_argument("--rh", type=float, required=True, metavar="AU",
+    parser.add_argument("--rh", type=ranged("rh"), required=True, metavar="AU",
                         help="heliocentric distance of the measurement, au")
     parser.add_argument("--label", default="This work", metavar="NAME",
                         help="legend label of the measurement (default 'This work')")
@@ -67,9 +69,12 @@ def _run(args) -> int:
 
     if args.output is not None and Path(args.output).suffix.lower() not in (".pdf", ".png"):
         raise UsageError(f"{args.output}: the figure file must end in .pdf or .png")
+    check_outputs(args, "--output")
     name = parse_name(args.ratio_name, "--ratio-name").name
     value, unit = parse_value(args.ratio, "--ratio")
     err = parse_value(args.ratio_err, "--ratio-err")[0]
+    check_value(value, "ratio", "--ratio")
+    check_value(err, "ratio_err", "--ratio-err")
     table = catalog.load()
     result = catalog.compare(value, args.rh, err, ratio=name, table=table,
                              direct_only=not args.include_indirect)
@@ -85,7 +90,8 @@ def _run(args) -> int:
                                          width=args.width, ratio_name=name)
         save_figure(fig, args.output)
     # said once everything succeeded, so that bad input stays one line on stderr
-    print(reading_note("--ratio", args.ratio, value, unit, name), file=sys.stderr)
+    if not getattr(args, "quiet", False):
+        print(reading_note("--ratio", args.ratio, value, unit, name), file=sys.stderr)
     if args.json:
         print(json.dumps(result.to_dict(), indent=1))
     else:

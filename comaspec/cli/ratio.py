@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from ._args import MC_MAX, SEED_MAX, box, check_outputs, integer, ranged
+
 HELP = "fit a coma spectrum: band fluxes, production rates and the CO2/H2O ratio"
 
 _EPILOG = """\
@@ -30,24 +32,31 @@ def add_parser(subparsers):
     p.add_argument("--example", action="store_true",
                    help="fit the bundled example (synthetic 3I/ATLAS-like PRISM spectrum, geometry from its header)")
     g = p.add_argument_group("geometry (required unless --example)")
-    g.add_argument("--rh", type=float, metavar="AU", help="heliocentric distance, au")
-    g.add_argument("--delta", type=float, metavar="AU", help="distance from the observer, au")
-    g.add_argument("--phase", type=float, metavar="DEG", help="phase angle, degrees")
+    g.add_argument("--rh", type=ranged("rh"), metavar="AU", help="heliocentric distance, au")
+    g.add_argument("--delta", type=ranged("delta"), metavar="AU", help="distance from the observer, au")
+    g.add_argument("--phase", type=ranged("phase"), metavar="DEG", help="phase angle, degrees")
     a = p.add_argument_group("aperture (default for cubes: 0.5 arcsec radius around the photocentre)")
     ex = a.add_mutually_exclusive_group()
-    ex.add_argument("--aperture-radius", type=float, metavar="ARCSEC", help="circular aperture radius, arcsec")
-    ex.add_argument("--aperture-box", metavar="WxH", help="rectangular aperture, arcsec, e.g. 1.0x0.6")
+    ex.add_argument("--aperture-radius", type=ranged("aperture"), metavar="ARCSEC", help="circular aperture radius, arcsec")
+    ex.add_argument("--aperture-box", type=box, metavar="WxH", help="rectangular aperture, arcsec, e.g. 1.0x0.6")
     f = p.add_argument_group("model")
     f.add_argument("--species", default="CO2,H2O,CO", metavar="LIST",
                    help="comma-separated species to fit (default CO2,H2O,CO; also 13CO2, OCS)")
-    f.add_argument("--velocity", type=float, metavar="KM_S",
+    f.add_argument("--velocity", type=ranged("velocity"), metavar="KM_S",
                    help="gas expansion velocity, km/s (default: the velocity law at rh)")
-    f.add_argument("--trot", type=float, metavar="K", help="fix the rotational temperature (default: fitted)")
+    f.add_argument("--trot", type=ranged("trot"), metavar="K", help="fix the rotational temperature (default: fitted)")
     f.add_argument("--trot-per-species", action="store_true",
                    help="fit one rotational temperature per species instead of a shared one")
     f.add_argument("--window", action="append", metavar="LO-HI[:DEG]",
                    help="continuum window in um with its polynomial degree (default 2); repeat for "
                         "several; replaces the defaults 2.45-2.90:3 and 4.05-5.10:4")
+    f.add_argument("--extension", metavar="EXT",
+                   help="fit only this extraction of a multi-spectrum file: its name (e.g. EXTRACT1D,2) or its "
+                        "position as 'comaspec info' lists it")
+    f.add_argument("--joint", action="store_true",
+                   help="fit every extraction of a file together even when their modes or sources differ")
+    f.add_argument("--allow-implausible-flux", action="store_true",
+                   help="fit even when the flux level is implausible for its unit (a warning instead of an error)")
     f.add_argument("--mode", metavar="MODE",
                    help="instrument mode (e.g. PRISM, G395H) when the file does not say")
     f.add_argument("--continuum", choices=("polynomial", "physical"), default="polynomial",
@@ -61,15 +70,16 @@ def add_parser(subparsers):
     u = p.add_argument_group("uncertainties")
     u.add_argument("--scale-covar", action="store_true",
                    help="rescale the covariance by the reduced chi-square (default: errors from the data)")
-    u.add_argument("--detect-sigma", type=float, default=3.0, metavar="N", help="detection threshold (default 3)")
-    u.add_argument("--limit-sigma", type=float, default=3.0, metavar="N",
+    u.add_argument("--detect-sigma", type=ranged("sigma"), default=3.0, metavar="N", help="detection threshold (default 3)")
+    u.add_argument("--limit-sigma", type=ranged("sigma"), default=3.0, metavar="N",
                    help="significance of upper limits (default 3)")
     for key, what in (("g", "g-factors"), ("lifetime", "lifetimes"), ("velocity", "the expansion velocity")):
-        u.add_argument(f"--rel-err-{key}", type=float, metavar="FRAC",
+        u.add_argument(f"--rel-err-{key}", type=ranged("rel_err"), metavar="FRAC",
                        help=f"relative 1-sigma error of {what}, propagated into Q_sys (default: none claimed)")
-    u.add_argument("--mc", type=int, default=0, metavar="N", help="refit N noise realisations for the errors")
+    u.add_argument("--mc", type=integer(0, MC_MAX), default=0, metavar="N",
+                   help=f"refit N noise realisations for the errors (at most {MC_MAX}; progress bar on a terminal)")
     u.add_argument("--mcmc", action="store_true", help="sample with emcee (needs the 'mcmc' extra)")
-    u.add_argument("--seed", type=int, default=None, help="seed for --mc / --mcmc")
+    u.add_argument("--seed", type=integer(0, SEED_MAX), default=None, help="seed for --mc / --mcmc (>= 0)")
     o = p.add_argument_group("output")
     o.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     o.add_argument("--output", metavar="FILE", help="write the result (.json or .ecsv)")
@@ -113,10 +123,7 @@ def _aperture(args, example_header, has_cube):
     if args.aperture_radius is not None:
         return CircularAperture(args.aperture_radius * u.arcsec)
     if args.aperture_box is not None:
-        try:
-            w, h = (float(v) for v in args.aperture_box.lower().split("x"))
-        except ValueError:
-            raise UsageError(f"--aperture-box {args.aperture_box}: expected WxH in arcsec, e.g. 1.0x0.6") from None
+        w, h = args.aperture_box
         return RectangularAperture(w * u.arcsec, h * u.arcsec)
     if example_header is not None:
         from ..synthetic import aperture_from_header
@@ -140,9 +147,12 @@ def _windows(specs):
         try:
             span, _, deg = text.partition(":")
             lo, hi = (float(v) for v in span.split("-"))
-            out.append(Window(f"w{len(out) + 1}", lo, hi, int(deg) if deg else 2))
+            deg = int(deg) if deg else 2
         except ValueError:
             raise UsageError(f"--window {text}: expected LO-HI[:DEG] in um, e.g. 2.45-2.90:3") from None
+        if not (0.5 <= lo < hi <= 30.0 and 0 <= deg <= 6):
+            raise UsageError(f"--window {text}: needs 0.5 <= LO < HI <= 30 um and a degree from 0 to 6")
+        out.append(Window(f"w{len(out) + 1}", lo, hi, deg))
     return out
 
 
@@ -158,18 +168,19 @@ def _load(paths):
     return out
 
 
-def _spectra(loaded, aperture):
+def _spectra(loaded, aperture, extension=None, joint=False):
     from ..io import average_integrations, extract_spectrum
+    from ._select import select_extractions
 
     spectra = []
-    for _path, obj, is_cube in loaded:
+    for path, obj, is_cube in loaded:
         if is_cube:
             spectra.append(extract_spectrum(obj, aperture))
         elif type(obj).__name__ == "SpectrumList":
             if obj and obj[0].meta.get("product") == "x1dints":
                 spectra.append(average_integrations(obj))
             else:
-                spectra.extend(obj)
+                spectra.extend(select_extractions(path, obj, extension, joint))
         else:
             spectra.append(obj)
     return spectra
@@ -177,7 +188,6 @@ def _spectra(loaded, aperture):
 
 def _run(args):
     import json
-    import sys
     from contextlib import ExitStack
 
     from ..errors import UsageError
@@ -194,6 +204,7 @@ def _run(args):
     _suffix_check(args.output, (".json", ".ecsv"), "--output")
     _suffix_check(args.plot, (".png", ".pdf"), "--plot")
     _suffix_check(args.compare, (".png", ".pdf"), "--compare")
+    check_outputs(args, "--output", "--plot", "--compare")
     species = [s.strip() for s in args.species.split(",") if s.strip()]
     if not species:
         raise UsageError("--species is empty")
@@ -210,7 +221,10 @@ def _run(args):
         example_header = meta.get("primary_header")
     geometry = _geometry(args, example_header)
     aperture = _aperture(args, example_header, any(c for _, _, c in loaded))
-    spectra = _spectra(loaded, aperture)
+    spectra = _spectra(loaded, aperture, args.extension, args.joint)
+    from ._select import check_plausible
+
+    check_plausible(spectra, args.allow_implausible_flux)
 
     import astropy.units as u
 
@@ -258,9 +272,11 @@ def _run(args):
         print(json.dumps(fit.to_dict(numerator, denominator)))
     else:
         print(fit.summary(numerator, denominator))
+        from ._console import status
+
         for flag, path in (("output", args.output), ("plot", args.plot), ("compare", args.compare)):
             if path:
-                print(f"wrote {path}", file=sys.stderr)
+                status(args, f"wrote {path}")
     return 0
 
 
