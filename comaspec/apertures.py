@@ -33,6 +33,11 @@ def _size(value, name):
     return value.reshape(())
 
 
+def _pixels(q, pixel_scale):
+    """An angle in pixels of ``pixel_scale``."""
+    return float((q / pixel_scale).to_value(u.dimensionless_unscaled))
+
+
 def _kind(q):
     return q.unit.physical_type
 
@@ -81,6 +86,48 @@ class Aperture:
         changes["offset"] = geometry.angle_to_km(self.offset)
         return replace(self, **changes)
 
+    def _km(self, value):
+        """A length of this aperture in km (plain float); angles need `to_km` first."""
+        if _kind(value) != "length":
+            raise InputError("aperture", "the Haser number needs the aperture in km: call to_km(geometry) first")
+        return float(value.to_value(u.km))
+
+    def haser_number(self, q, v_km_s, tau_s):
+        """Molecules in this (km) aperture for a Haser coma (production rate ``q``, 1/s).
+
+        Parameters
+        ----------
+        q, v_km_s, tau_s : float
+            Production rate (1/s), expansion velocity (km/s) and lifetime at the comet (s).
+
+        Returns
+        -------
+        float
+        """
+        raise NotImplementedError
+
+    def area(self):
+        """Area of the aperture, in the square of its own unit (arcsec² or km²).
+
+        Returns
+        -------
+        `~astropy.units.Quantity`
+        """
+        raise NotImplementedError
+
+    def outer_radius(self):
+        """Radius of the smallest circle about its centre holding the aperture (its unit)."""
+        raise NotImplementedError
+
+    def photutils_aperture(self, center_xy, pixel_scale):
+        """The photutils aperture on a pixel grid of ``pixel_scale`` (angle per pixel).
+
+        Returns
+        -------
+        photutils aperture
+        """
+        raise InputError("aperture", f"cannot extract with a {type(self).__name__}")
+
     def describe(self, geometry=None) -> dict:
         """Plain-number description, as in the ``aperture`` block of the JSON output.
 
@@ -122,6 +169,22 @@ class CircularAperture(Aperture):
     shape = "circle"
     _size_fields = ("radius",)
 
+    def haser_number(self, q, v_km_s, tau_s):
+        from . import haser
+
+        return float(haser.number_circle(self._km(self.radius), q, v_km_s, tau_s, self.offset.to_value(u.km)))
+
+    def area(self):
+        return np.pi * self.radius**2
+
+    def outer_radius(self):
+        return self.radius
+
+    def photutils_aperture(self, center_xy, pixel_scale):
+        from photutils import aperture as pa
+
+        return pa.CircularAperture(center_xy, r=_pixels(self.radius, pixel_scale))
+
 
 @dataclass(frozen=True)
 class AnnularAperture(Aperture):
@@ -140,6 +203,24 @@ class AnnularAperture(Aperture):
     offset: u.Quantity | None = None
     shape = "annulus"
     _size_fields = ("r_in", "r_out")
+
+    def haser_number(self, q, v_km_s, tau_s):
+        from . import haser
+
+        return float(haser.number_annulus(self._km(self.r_in), self._km(self.r_out), q, v_km_s, tau_s,
+                                          self.offset.to_value(u.km)))
+
+    def area(self):
+        return np.pi * (self.r_out**2 - self.r_in**2)
+
+    def outer_radius(self):
+        return self.r_out
+
+    def photutils_aperture(self, center_xy, pixel_scale):
+        from photutils import aperture as pa
+
+        return pa.CircularAnnulus(center_xy, r_in=_pixels(self.r_in, pixel_scale),
+                                  r_out=_pixels(self.r_out, pixel_scale))
 
     def __post_init__(self):
         super().__post_init__()
@@ -164,6 +245,24 @@ class RectangularAperture(Aperture):
     offset: u.Quantity | None = None
     shape = "rectangle"
     _size_fields = ("width", "height")
+
+    def haser_number(self, q, v_km_s, tau_s):
+        from . import haser
+
+        return float(haser.number_rectangle(self._km(self.width), self._km(self.height), q, v_km_s, tau_s,
+                                            self.offset.to_value(u.km)))
+
+    def area(self):
+        return self.width * self.height
+
+    def outer_radius(self):
+        return 0.5 * np.hypot(self.width, self.height)
+
+    def photutils_aperture(self, center_xy, pixel_scale):
+        from photutils import aperture as pa
+
+        return pa.RectangularAperture(center_xy, w=_pixels(self.width, pixel_scale),
+                                      h=_pixels(self.height, pixel_scale))
 
 
 @dataclass(frozen=True)
@@ -200,6 +299,18 @@ class SpaxelMask(Aperture):
             raise InputError("aperture", f"nucleus must be (x, y), got {self.nucleus}")
         object.__setattr__(self, "nucleus", nucleus)
         super().__post_init__()
+
+    def haser_number(self, q, v_km_s, tau_s):
+        from . import haser
+
+        return float(haser.number_mask(self.mask, self._km(self.pixel_scale), self.nucleus, q, v_km_s, tau_s,
+                                       self.offset.to_value(u.km)))
+
+    def area(self):
+        return int(self.mask.sum()) * self.pixel_scale**2
+
+    def outer_radius(self):
+        return None  # the mask fixes its own spaxels: no photocentre search radius
 
     def describe(self, geometry=None) -> dict:
         out = super().describe(geometry)

@@ -575,10 +575,10 @@ def _assumptions(name, feature, geometry, velocity, lifetime, g_factor):
     bands = molecules.bands_of(name, feature)
     try:
         if g_user is not None:
-            from .model import _band_g_factors
+            from .feature_weights import split_g
 
-            g_bands = _band_g_factors(name, g_user)
-            out["g"] = float(sum(g_bands[b.band].to_value(1 / u.s) for b in bands))
+            g_bands = split_g(name, float(u.Quantity(g_user).to_value(1 / u.s)))
+            out["g"] = float(sum(g_bands[b.band] for b in bands))
             out["sources"]["g_factor_source"] = "user"
         else:
             out["g"] = float(sum(molecules.g_factor(name, b.band).to_value(1 / u.s) for b in bands))
@@ -678,7 +678,7 @@ def _build_result(model, problem, species, geometry, apertures, best_vals, lin, 
         for w, _ in model.win_pix[i]:
             in_win |= (sp.wavelength_um >= w.lo_um) & (sp.wavelength_um <= w.hi_um)
         cont = block[:, n_sp:] @ lin[n_sp:]
-        cont = np.where(in_win, cont, np.nan) if model.continuum == "polynomial" else cont
+        cont = np.where(model.continuum.defined(model.coverage, i, sp.wavelength_um), cont, np.nan)
         comps = {s: block[:, j] * lin[j] for j, s in enumerate(fitted) if model.species[s].terms[i]}
         total = cont + sum(comps.values()) if comps else cont
         components.append({"label": sp.label, "mode": sp.mode, "wavelength_um": sp.wavelength_um,
@@ -696,13 +696,11 @@ def _build_result(model, problem, species, geometry, apertures, best_vals, lin, 
         "covariance_scaled": bool(scale_covar), "method": "lmfit leastsq (Levenberg-Marquardt), weights 1/sigma",
         "detect_sigma": detect_sigma, "limit_sigma": limit_sigma,
         "windows": [[w.name, w.lo_um, w.hi_um, w.degree] for w in model.windows],
-        "continuum": model.continuum,
+        "continuum": model.continuum.name,
         "wavelength_shift_um": [float(s) for s in shifts],
         "nfev": int(result.nfev), "notes": notes, "systematics": dict(systematics or {}),
     }
-    if model.continuum == "physical":
-        fit_info["continuum_slope"] = float(slope)
-        fit_info["dust_temperature_K"] = float(dust_T)
+    fit_info.update(model.continuum.info({"cont_slope": slope, "cont_dust_T": dust_T}))
     # the first spectrum's aperture is the reference of the band fluxes
     aperture = apertures[0] if geometry is not None else None
     if aperture is not None and any(a.describe() != aperture.describe() for a in apertures[1:]):

@@ -18,12 +18,11 @@ from dataclasses import dataclass, field
 
 import astropy.units as u
 import numpy as np
-from astropy import constants as const
 
-from . import haser
-from .apertures import AnnularAperture, Aperture, CircularAperture, RectangularAperture, SpaxelMask
+from .apertures import Aperture
 from ._validate import in_range, production_arguments, scalar_quantity
 from .errors import InputError
+from .feature_weights import FeatureWeights, band_flux_per_q, split_g
 from .geometry import Geometry
 
 __all__ = [
@@ -34,6 +33,8 @@ __all__ = [
     "ProductionRate",
     "production_rate",
     "band_flux",
+    "FeatureWeights",
+    "split_g",
 ]
 
 _FLUX_UNIT = u.W / u.m**2
@@ -131,10 +132,7 @@ def _lifetime_label(species, source, activity):
 def _default_law_name():
     from . import molecules
 
-    for name, law in molecules.VELOCITY_LAWS.items():
-        if getattr(law, "default", False):
-            return name
-    return next(iter(molecules.VELOCITY_LAWS))
+    return molecules.DEFAULT_VELOCITY_LAW
 
 
 def _aperture_km(aperture, geometry):
@@ -143,22 +141,6 @@ def _aperture_km(aperture, geometry):
     return aperture.to_km(geometry)
 
 
-def _molecules_per_q(ap_km, v_km_s, tau_s):
-    """N for Q = 1/s in a km aperture (plain float)."""
-    off = ap_km.offset.to_value(u.km)
-    if isinstance(ap_km, CircularAperture):
-        n = haser.number_circle(ap_km.radius.to_value(u.km), 1.0, v_km_s, tau_s, off)
-    elif isinstance(ap_km, AnnularAperture):
-        n = haser.number_annulus(ap_km.r_in.to_value(u.km), ap_km.r_out.to_value(u.km), 1.0, v_km_s, tau_s, off)
-    elif isinstance(ap_km, RectangularAperture):
-        n = haser.number_rectangle(ap_km.width.to_value(u.km), ap_km.height.to_value(u.km), 1.0, v_km_s,
-                                   tau_s, off)
-    elif isinstance(ap_km, SpaxelMask):
-        n = haser.number_mask(ap_km.mask, ap_km.pixel_scale.to_value(u.km), ap_km.nucleus, 1.0, v_km_s,
-                              tau_s, off)
-    else:
-        raise InputError("aperture", f"no Haser integral for aperture shape {getattr(ap_km, 'shape', '?')}")
-    return float(n)
 
 
 def molecules_per_unit_Q(species, geometry, aperture, *, velocity=None, lifetime=None, **kwargs):
@@ -185,15 +167,7 @@ def molecules_per_unit_Q(species, geometry, aperture, *, velocity=None, lifetime
     geometry = _geometry(geometry)
     a = haser_assumptions(species, geometry, velocity=velocity, lifetime=lifetime, **kwargs)
     ap = _aperture_km(aperture, geometry)
-    return _molecules_per_q(ap, a.velocity.to_value(u.km / u.s), a.lifetime.to_value(u.s)) * u.s
-
-
-def _photon_energy_j(center_cm):
-    return float((const.h * const.c * (center_cm / u.cm)).to_value(u.J))
-
-
-def _dilution_m2(geometry):
-    return float(4 * np.pi * geometry.delta.to_value(u.m) ** 2)
+    return ap.haser_number(1.0, a.velocity.to_value(u.km / u.s), a.lifetime.to_value(u.s)) * u.s
 
 
 def flux_per_unit_Q(species, band, geometry, aperture, *, velocity=None, lifetime=None, g_factor=None,
@@ -235,92 +209,22 @@ def flux_per_unit_Q(species, band, geometry, aperture, *, velocity=None, lifetim
           else in_range(scalar_quantity(g_factor, 1 / u.s, "g_factor", positive=True), "g_factor"))
     n_per_q = molecules_per_unit_Q(species, geometry, aperture, velocity=velocity, lifetime=lifetime,
                                    **kwargs).to_value(u.s)
-    rh_au = float(geometry.rh.to_value(u.au))
-    g_rh = float(g1.to_value(1 / u.s)) / rh_au**2
-    value = n_per_q * g_rh * _photon_energy_j(b.center_cm) / _dilution_m2(geometry)
+    value = band_flux_per_q(n_per_q, float(g1.to_value(1 / u.s)), float(geometry.rh.to_value(u.au)), b.center_cm,
+                            float(geometry.delta.to_value(u.m)))
     return value * _FLUX_PER_Q_UNIT
 
 
-# --- flux ↔ Q for a whole feature -------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _FeatureSetup:
-    """Everything needed to turn a feature's flux into Q (plain floats, SI / km / s)."""
-
-    species: str
-    feature: str
-    bands: tuple  # of molecules.Band
-    g_1au: tuple  # per band, 1/s
-    g_sources: tuple
-    assumptions: HaserAssumptions
-    aperture_km: Aperture
-    geometry: Geometry
-    n_per_q: float  # s
-
-    @property
-    def energy_weighted_g(self):
-        """Σ_b g_b(1 au) · h c ν̃_b  (J/s per molecule at 1 au)."""
-        return sum(g * _photon_energy_j(b.center_cm) for g, b in zip(self.g_1au, self.bands))
-
-    def flux_per_q(self, n_per_q=None):
-        n = self.n_per_q if n_per_q is None else n_per_q
-        rh_au = float(self.geometry.rh.to_value(u.au))
-        return n * self.energy_weighted_g / rh_au**2 / _dilution_m2(self.geometry)
-
-    @property
-    def g_total_1au(self):
-        return float(sum(self.g_1au))
-
-    @property
-    def center_cm(self):
-        """g-weighted mean band centre (the single band's centre for one-band features)."""
-        return float(sum(g * b.center_cm for g, b in zip(self.g_1au, self.bands)) / sum(self.g_1au))
-
-
-def _feature_setup(species, geometry, aperture, feature, velocity, lifetime, g_factor, g_source, kwargs):
+def _feature_weights(species, geometry, aperture, feature, velocity, lifetime, g_factor, g_source, kwargs):
+    """The species' FeatureWeights with a stated g taken as the total of ``feature``; the feature name."""
     from . import molecules
 
-    geometry = _geometry(geometry)
-    bands = molecules.bands_of(species, feature)
-    feature = bands[0].feature
-    if g_factor is None:
-        g = tuple(float(molecules.g_factor(species, b.band, source=g_source).to_value(1 / u.s)) for b in bands)
-        sources = tuple(g_source or b.g_source for b in bands)
-    else:
-        # A stated g for a feature is its total; split it over the bands in the tabulated
-        # proportions (which only matters for the photon energy of multi-band features).
-        total = float(in_range(scalar_quantity(g_factor, 1 / u.s, "g_factor", positive=True), "g_factor").to_value(1 / u.s))
-        if len(bands) == 1:
-            g = (total,)
-        else:
-            default = [b.g_1au for b in bands]
-            if not all(math.isfinite(x) for x in default):
-                raise InputError(
-                    f"g_factor for {species} {feature}",
-                    "the feature has several bands without tabulated g-factors to split a total over",
-                )
-            g = tuple(total * x / sum(default) for x in default)
-        sources = ("user",) * len(bands)
-    a = haser_assumptions(species, geometry, velocity=velocity, lifetime=lifetime, **kwargs)
-    ap = _aperture_km(aperture, geometry)
-    n = _molecules_per_q(ap, a.velocity.to_value(u.km / u.s), a.lifetime.to_value(u.s))
-    return _FeatureSetup(species, feature, bands, g, sources, a, ap, geometry, n)
-
-
-def _log_derivatives(setup):
-    """d ln N / d ln τ and d ln N / d ln v at fixed Q (numerical, central differences)."""
-    v = setup.assumptions.velocity.to_value(u.km / u.s)
-    tau = setup.assumptions.lifetime.to_value(u.s)
-    h = 1e-4
-    f = np.exp([h, -h])
-
-    def dln(nplus, nminus):
-        return float((math.log(nplus) - math.log(nminus)) / (2 * h))
-
-    d_tau = dln(*(_molecules_per_q(setup.aperture_km, v, tau * k) for k in f))
-    d_v = dln(*(_molecules_per_q(setup.aperture_km, v * k, tau) for k in f))
-    return d_tau, d_v
+    feature = molecules.bands_of(species, feature)[0].feature
+    fw = FeatureWeights.build(species, geometry, aperture, velocity=velocity, lifetime=lifetime, g_factor=g_factor,
+                              g_feature=feature, g_source=g_source, **kwargs)
+    for b in molecules.bands_of(species, feature):
+        if fw.band_flux_per_q(b.band) is None:
+            molecules.g_factor(species, b.band)  # raises the one message for a band without g
+    return fw, feature
 
 
 def _rel(value, name):
@@ -528,6 +432,8 @@ def production_rate(flux, species, geometry, aperture, *, flux_err=None, feature
     >>> q.Q.unit
     Unit("1 / s")
     """
+    from . import molecules
+
     production_arguments(threshold, {"rel_err_g": rel_err_g, "rel_err_lifetime": rel_err_lifetime,
                                       "rel_err_velocity": rel_err_velocity})
     f = _flux_value(flux, "flux")
@@ -539,31 +445,29 @@ def production_rate(flux, species, geometry, aperture, *, flux_err=None, feature
         raise InputError("threshold", f"must be positive (got {threshold})")
     if f <= 0 and not ferr:
         raise InputError("flux", f"is not positive ({f:g} W m^-2): give flux_err to get an upper limit")
-    setup = _feature_setup(species, geometry, aperture, feature, velocity, lifetime, g_factor, g_source, kwargs)
-    per_q = setup.flux_per_q()
+    fw, feature = _feature_weights(species, geometry, aperture, feature, velocity, lifetime, g_factor, g_source, kwargs)
+    per_q = fw.flux_per_q(feature)
     q = f / per_q
     q_err = None if ferr is None else ferr / per_q
     snr = None if ferr is None else f / ferr
     detected = None if ferr is None else bool(snr >= threshold)
     q_upper = None if detected is not False else (max(f, 0.0) + threshold * ferr) / per_q
-    d_tau, d_v = _log_derivatives(setup)
-    # Q = F / (g · N/Q(τ, v)):  dlnQ/dln g = −1, dlnQ/dln τ = −dlnN/dlnτ, likewise for v.
-    elastic = {"g_factor": -1.0, "lifetime": -d_tau, "velocity": -d_v}
+    elastic = fw.sensitivities()
     rel = {"g_factor": _rel(rel_err_g, "rel_err_g"), "lifetime": _rel(rel_err_lifetime, "rel_err_lifetime"),
            "velocity": _rel(rel_err_velocity, "rel_err_velocity")}
     rel_sys = math.sqrt(sum((elastic[k] * rel[k]) ** 2 for k in rel))
     q_scale = abs(q) if detected is not False else q_upper
-    a = setup.assumptions
+    a = fw.assumptions
     return ProductionRate(
-        species=species, feature=setup.feature, Q=q / u.s, Q_err=None if q_err is None else q_err / u.s,
+        species=species, feature=feature, Q=q / u.s, Q_err=None if q_err is None else q_err / u.s,
         Q_sys=q_scale * rel_sys / u.s, detected=detected, Q_upper=None if q_upper is None else q_upper / u.s,
         snr=snr, threshold=threshold, flux=f * _FLUX_UNIT, flux_err=None if ferr is None else ferr * _FLUX_UNIT,
-        g_factor_1au=setup.g_total_1au / u.s, band_center=setup.center_cm / u.cm,
-        bands=tuple(b.band for b in setup.bands), assumptions=a,
-        aperture=setup.aperture_km.describe() | _aperture_angles(aperture),
-        geometry=setup.geometry.to_dict(), molecules_per_Q=setup.n_per_q * u.s,
+        g_factor_1au=fw.g_total_1au(feature) / u.s, band_center=fw.center_cm(feature) / u.cm,
+        bands=tuple(b.band for b in molecules.bands_of(species, feature)), assumptions=a,
+        aperture=fw.aperture_km.describe() | _aperture_angles(aperture),
+        geometry=fw.geometry.to_dict(), molecules_per_Q=fw.n_per_q * u.s,
         dlnQ_dln=elastic, rel_err=rel,
-        sources={"g_factor": sorted(set(setup.g_sources)), "lifetime": a.lifetime_source,
+        sources={"g_factor": fw.sources(feature), "lifetime": a.lifetime_source,
                  "velocity": a.velocity_source},
     )
 
@@ -604,5 +508,5 @@ def band_flux(Q, species, geometry, aperture, *, feature=None, velocity=None, li
         q = Q.to_value(1 / u.s)
     except u.UnitConversionError:
         raise InputError("Q", f"needs units of 1/s, got {Q.unit}") from None
-    setup = _feature_setup(species, geometry, aperture, feature, velocity, lifetime, g_factor, g_source, kwargs)
-    return q * setup.flux_per_q() * _FLUX_UNIT
+    fw, feature = _feature_weights(species, geometry, aperture, feature, velocity, lifetime, g_factor, g_source, kwargs)
+    return q * fw.flux_per_q(feature) * _FLUX_UNIT

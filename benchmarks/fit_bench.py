@@ -1,0 +1,79 @@
+"""Speed of a full nonlinear `fit_coma` against its floor: a weighted linear solve.
+
+For PRISM, G395H and a joint G235H + G395H fit of synthetic comae (fixed seed), the script
+times, in the same process,
+
+* ``fit_coma`` with T_rot and wavelength shift free (what a user runs), and
+* the floor: a weighted ``numpy.linalg.lstsq`` on the *same* design matrix at the best-fit
+  T_rot and shift (the problem is linear there), design built once beforehand.
+
+It prints the median of each over ``--repeat`` runs and their ratio (goal <= 10). The first
+call of each case is a warm-up (line lists read, caches filled), as for a user fitting more
+than one spectrum in a session. Run:
+
+    python benchmarks/fit_bench.py [--repeat N]
+"""
+
+import argparse
+import statistics
+import time
+import warnings
+
+import astropy.units as u
+import numpy as np
+
+from comaspec.apertures import CircularAperture
+from comaspec.fit import as_observed, fit_coma
+from comaspec.geometry import Geometry
+from comaspec.model import ForwardModel
+from comaspec.synthetic import synthetic_spectrum
+
+GEO = Geometry(3.32 * u.au, 2.61 * u.au, 17 * u.deg)
+AP = CircularAperture(0.5 * u.arcsec)
+Q = {"CO2": 1.7e27, "H2O": 2.2e26, "CO": 1e26}
+CONT = {"scattered": 1.2e-16, "slope": 0.5, "thermal": 2e-19}
+CASES = {"PRISM": ["PRISM"], "G395H": ["G395H"], "G235H+G395H": ["G235H", "G395H"]}
+
+
+def _spectra(modes):
+    return [synthetic_spectrum(m, Q, GEO, AP, T_rot=50.0, error=2e-19 * u.W / u.m**2 / u.um, continuum=CONT,
+                               seed=k, shift_um=2e-4) for k, m in enumerate(modes)]
+
+
+def _median_time(fn, repeat):
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def _floor(spectra, fit):
+    """A weighted lstsq on the design at the fit's T_rot and shifts (design built outside the timing)."""
+    model = ForwardModel([as_observed(s) for s in spectra], list(Q), GEO, [AP] * len(spectra))
+    T = {s: fit.species[s].T_rot for s in model.fitted_species}
+    a = model.design(T, fit.fit_info["wavelength_shift_um"])
+    y, e = model.data()
+    aw, yw = a / e[:, None], y / e
+    return lambda: np.linalg.lstsq(aw, yw, rcond=None)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5, help="timed runs of each (default 5)")
+    args = parser.parse_args(argv)
+    warnings.simplefilter("ignore")
+    for name, modes in CASES.items():
+        spectra = _spectra(modes)
+        run = lambda: fit_coma(spectra, GEO, AP, list(Q))  # noqa: E731
+        fit = run()  # warm-up
+        t_fit = _median_time(run, args.repeat)
+        floor = _floor(spectra, fit)
+        t_floor = _median_time(floor, max(args.repeat, 50))
+        print(f"{name:12s} fit {1e3 * t_fit:8.1f} ms   weighted lstsq at fixed T_rot {1e3 * t_floor:7.3f} ms   "
+              f"ratio {t_fit / t_floor:7.1f} (goal <= 10)   nfev {fit.fit_info['nfev']}")
+
+
+if __name__ == "__main__":
+    main()

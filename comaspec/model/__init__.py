@@ -1,0 +1,66 @@
+"""The forward model: continuum + Σ_X Q_X · A_X(geometry, aperture) · S_X(λ; T_rot, LSF).
+
+This is the one place the spectrum of a coma is computed; the fitter (:mod:`comaspec.fit`),
+the synthetic-spectrum generator (:mod:`comaspec.synthetic`) and the cube maps call it.
+It is built from small parts:
+
+``kernels``
+    pure-numpy functions: Legendre and blackbody continua, LSF widths;
+``continuum``
+    the fit windows and one class per continuum model (`PolynomialContinuum`,
+    `PhysicalContinuum`), all with one protocol;
+``coverage``
+    which pixels are fitted and why a band is (not) covered;
+``species``
+    one component per species: band templates tied by the flux ↔ Q object
+    (`comaspec.production.FeatureWeights`);
+``forward``
+    `ForwardModel`, built once for a set of spectra; `ForwardModel.with_data` re-uses it for
+    new data on the same pixels.
+
+The continuum is either low-order Legendre polynomials over wavelength windows around the
+bands (:data:`DEFAULT_WINDOWS` avoid the 3 µm water-ice absorption and the 3.3–3.5 µm
+organics), or a physical model: scattered sunlight (a blackbody at the Sun's effective
+temperature, from IAU/CODATA constants) with a spectral slope, plus thermal emission of
+dust (a blackbody; its temperature starts at the equilibrium value for the heliocentric
+distance).
+
+Everything here works on plain float64 arrays in µm and W m^-2 µm^-1.
+"""
+
+from .continuum import (CONTINUA, DEFAULT_WINDOWS, PhysicalContinuum, PolynomialContinuum, ShapeParameter, Window,
+                        make_continuum)
+from .coverage import Coverage
+from .forward import ForwardModel, ObservedSpectrum
+from .kernels import (equilibrium_temperature, legendre_basis, lsf_fwhm_um, physical_continuum_basis,
+                      planck_lambda, sun_temperature)
+from .species import (DEFAULT_EMISSION, DEFAULT_ORTHO_PARA, DEFAULT_SPECIES, SpeciesComponent, _band_profile,  # noqa: F401
+                      band_weights, build_component, feature_weights, gas_spectrum, unit_q_spectrum)
+
+__all__ = [
+    "Window",
+    "DEFAULT_WINDOWS",
+    "DEFAULT_SPECIES",
+    "DEFAULT_EMISSION",
+    "DEFAULT_ORTHO_PARA",
+    "ObservedSpectrum",
+    "legendre_basis",
+    "planck_lambda",
+    "sun_temperature",
+    "equilibrium_temperature",
+    "physical_continuum_basis",
+    "band_weights",
+    "feature_weights",
+    "unit_q_spectrum",
+    "gas_spectrum",
+    "ForwardModel",
+    "lsf_fwhm_um",
+    "Coverage",
+    "SpeciesComponent",
+    "build_component",
+    "ShapeParameter",
+    "PolynomialContinuum",
+    "PhysicalContinuum",
+    "CONTINUA",
+    "make_continuum",
+]

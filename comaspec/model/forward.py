@@ -1,0 +1,347 @@
+"""The forward model of one or several spectra of one coma, built once.
+
+``ForwardModel`` puts together the parts of this package: the fitted pixels and band
+coverage (`coverage`), one component per species (`species`: templates tied by the flux ↔ Q
+object), and a continuum object (`continuum`). It is linear in the band fluxes and the
+continuum amplitudes at fixed T_rot, wavelength shift, continuum shape, band-origin offset
+and H2O ortho/para ratio; `ForwardModel.design` returns that linear system.
+
+Everything but the data is fixed at construction: `ForwardModel.with_data` gives the same
+model for new data on the same pixels (e.g. the spaxels of a cube), sharing the set-up and
+the cache of template columns.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import FitError, InputError
+from .continuum import DEFAULT_WINDOWS, make_continuum
+from .coverage import Coverage
+from .species import DEFAULT_EMISSION, DEFAULT_ORTHO_PARA, build_component
+
+__all__ = ["ObservedSpectrum", "ForwardModel"]
+
+#: Template columns kept per model (each one spectrum's pixel grid): enough for every
+#: species and spectrum at the few nonlinear states a Levenberg-Marquardt step visits.
+_COLUMN_CACHE_SIZE = 256
+
+
+@dataclass
+class ObservedSpectrum:
+    """One spectrum as the model sees it: float64 arrays in fixed units.
+
+    Parameters
+    ----------
+    wavelength_um : ndarray
+        Pixel centres, µm, strictly increasing.
+    flux, error : ndarray
+        Flux density and 1σ uncertainty, W m^-2 µm^-1.
+    good : ndarray of bool
+        Pixels that may be used (finite, error > 0, not flagged).
+    lsf : object
+        Line-spread function with ``integrate_lines`` and ``fwhm_um``.
+    label : str
+        Name for outputs (e.g. the file name).
+    mode : str or None
+        Instrument mode.
+    meta : dict
+        Anything else (instrument, target, source file).
+    """
+
+    wavelength_um: np.ndarray
+    flux: np.ndarray
+    error: np.ndarray
+    good: np.ndarray
+    lsf: object
+    label: str = "spectrum"
+    mode: str | None = None
+    meta: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.wavelength_um = np.asarray(self.wavelength_um, dtype=np.float64)
+        self.flux = np.asarray(self.flux, dtype=np.float64)
+        self.error = np.asarray(self.error, dtype=np.float64)
+        n = self.wavelength_um.size
+        if self.wavelength_um.ndim != 1 or n < 2:
+            raise InputError(self.label, "needs a 1-D spectrum of at least 2 pixels")
+        if self.flux.shape != (n,) or self.error.shape != (n,):
+            raise InputError(self.label, "wavelength, flux and error must have the same length")
+        if np.any(np.diff(self.wavelength_um) <= 0):
+            raise InputError(self.label, "wavelengths must increase strictly")
+        good = np.asarray(self.good, dtype=bool) & np.isfinite(self.flux) & np.isfinite(self.error)
+        self.good = good & (np.where(np.isfinite(self.error), self.error, 0.0) > 0)
+
+
+class ForwardModel:
+    """The forward model of one or several spectra of one coma, set up for fitting.
+
+    Parameters are the band fluxes of each covered species (shared by all spectra), the
+    continuum (per spectrum), the rotational temperature(s) and a wavelength shift per
+    spectrum. The model is linear in band fluxes and continuum amplitudes at fixed
+    T_rot / shift / continuum shape: `design` returns that linear system.
+
+    Parameters
+    ----------
+    spectra : list of ObservedSpectrum
+    species : sequence of str
+    geometry : `comaspec.Geometry` or None
+        None: band fluxes only (no production rates).
+    apertures : list
+        One aperture per spectrum (ignored without geometry).
+    windows : sequence of Window, optional
+        Continuum windows (default `DEFAULT_WINDOWS`); only pixels inside them are fitted.
+    continuum : {"polynomial", "physical"} or continuum object
+        Continuum model: a name in `comaspec.model.CONTINUA` or an object with the protocol
+        of `comaspec.model.continuum`.
+    velocity, lifetime, g_factor : optional
+        Passed to `comaspec.production.FeatureWeights` (``lifetime`` and ``g_factor`` may be
+        dicts by species; ``g_factor`` is the total of the species' default feature).
+    emission : {"fluorescence", "thermal"}
+        Emission model of the band templates (`comaspec.templates`).
+
+    Attributes
+    ----------
+    spectra : list of ObservedSpectrum
+    species : dict
+        Species name → `comaspec.model.SpeciesComponent` (covered or not).
+    fitted_species : list of str
+        The covered species, in design-matrix column order.
+    continuum : continuum object
+    coverage : `comaspec.model.Coverage`
+    used : list of ndarray of bool
+        Fitted pixels of each spectrum.
+    cont_sizes : list of int
+        Continuum columns per spectrum.
+    n_linear, n_points : int
+        Linear parameters, fitted pixels.
+    """
+
+    def __init__(self, spectra, species, geometry, apertures, *, windows=None, continuum="polynomial",
+                 velocity=None, lifetime=None, g_factor=None, emission=DEFAULT_EMISSION):
+        from .. import molecules
+        from ..templates import _check_emission
+
+        self.spectra = list(spectra)
+        self.geometry = geometry
+        self.apertures = list(apertures)
+        self.windows = tuple(DEFAULT_WINDOWS if windows is None else windows)
+        self.continuum = make_continuum(continuum, self.windows)
+        self.emission = _check_emission(emission)
+        self.notes = []
+        for s in species:
+            if s not in molecules.SPECIES:
+                raise InputError(f"species {s!r}", f"unknown; known species: {', '.join(molecules.SPECIES)}")
+        self.coverage = Coverage(self.spectra, self.windows)
+        self.species = {s: build_component(s, self.coverage, geometry, self.apertures, velocity=velocity,
+                                           lifetime=lifetime, g_factor=g_factor) for s in species}
+        self.fitted_species = [s for s, v in self.species.items() if v.covered]
+        if not self.fitted_species:
+            raise FitError("none of the requested bands (" + ", ".join(species) + ") lies in the usable "
+                           "part of the spectrum")
+        self.cont_sizes = self.continuum.sizes(self.coverage)
+        self.n_points = self.coverage.n_points
+        self.n_linear = len(self.fitted_species) + sum(self.cont_sizes)
+        self._columns = OrderedDict()
+        self._data = None
+
+    # -------------------------------------------------------------- layout
+    @property
+    def used(self):
+        """Fitted pixels of each spectrum (list of bool arrays)."""
+        return self.coverage.used
+
+    @property
+    def win_pix(self):
+        """Per spectrum, the used windows and their pixel indices."""
+        return self.coverage.win_pix
+
+    def linear_names(self):
+        """Names of the linear parameters, in design-matrix column order."""
+        names = [f"F_{s}" for s in self.fitted_species]
+        for i in range(len(self.spectra)):
+            names += self.continuum.names(self.coverage, i)
+        return names
+
+    @property
+    def origin_bounds(self):
+        """Fitted species whose band origin is uncertain: name -> bound of its offset, cm^-1."""
+        return {s: self.species[s].origin_bound_cm for s in self.fitted_species
+                if self.species[s].origin_bound_cm > 0}
+
+    def median_fwhm_um(self, i):
+        """Median LSF FWHM over the fitted pixels of spectrum i, µm."""
+        return self.coverage.median_fwhm_um(i)
+
+    # -------------------------------------------------------------- evaluation
+    def species_column(self, name, i, wavelength_um, T_rot, shift_um, origin_cm=0.0,
+                       ortho_para=DEFAULT_ORTHO_PARA):
+        """Spectrum of ``name`` per unit band flux (µm^-1) on ``wavelength_um`` of spectrum i.
+
+        Parameters
+        ----------
+        name : str
+        i : int
+            Spectrum index.
+        wavelength_um : ndarray
+        T_rot : float
+        shift_um : float
+        origin_cm : float
+            Offset of the band origin (cm^-1) applied to the bands of the species whose
+            origin is uncertain (`origin_bounds`); 0 for the tabulated origin.
+        ortho_para : float
+            H2O ortho/para ratio.
+
+        Returns
+        -------
+        ndarray
+        """
+        return self.species[name].column(i, wavelength_um, self.spectra[i].lsf, T_rot, shift_um, origin_cm,
+                                         ortho_para, self.emission)
+
+    def _grid_column(self, name, i, T_rot, shift_um, origin_cm, ortho_para):
+        """species_column on spectrum i's whole pixel grid, cached by its exact arguments."""
+        key = (name, i, float(T_rot), float(shift_um), float(origin_cm), float(ortho_para))
+        column = self._columns.get(key)
+        if column is None:
+            column = self.species_column(name, i, self.spectra[i].wavelength_um, T_rot, shift_um, origin_cm,
+                                         ortho_para)
+            column.flags.writeable = False
+            self._columns[key] = column
+            if len(self._columns) > _COLUMN_CACHE_SIZE:
+                self._columns.popitem(last=False)
+        else:
+            self._columns.move_to_end(key)
+        return column
+
+    def continuum_columns(self, i, wavelength_um, slope=0.0, dust_T=None):
+        """Continuum basis of spectrum i evaluated at ``wavelength_um``."""
+        return self.continuum.columns(self.coverage, i, wavelength_um, {"cont_slope": slope, "cont_dust_T": dust_T})
+
+    def design(self, T_rot, shifts, slope=0.0, dust_T=None, pixels="used", origins=None,
+               ortho_para=DEFAULT_ORTHO_PARA):
+        """The linear system at fixed nonlinear parameters.
+
+        Parameters
+        ----------
+        T_rot : dict
+            Species → T_rot (K).
+        shifts : sequence of float
+            Wavelength shift per spectrum, µm.
+        slope, dust_T : float
+            Physical-continuum shape (``cont_slope``, ``cont_dust_T``; ignored by the
+            polynomial continuum).
+        pixels : {"used", "all"}
+            Fitted pixels only (concatenated) or every pixel (list per spectrum).
+        origins : dict, optional
+            Species → band-origin offset (cm^-1), for species in `origin_bounds`.
+        ortho_para : float
+            H2O ortho/para ratio.
+
+        Returns
+        -------
+        ndarray or list of ndarray
+            Columns in the order of `linear_names`: W m^-2 µm^-1 per unit parameter
+            (band fluxes in W m^-2, continuum amplitudes in W m^-2 µm^-1).
+        """
+        if pixels not in ("used", "all"):
+            raise InputError("pixels", f"must be 'used' or 'all' (got {pixels!r})")
+        shape = {"cont_slope": slope, "cont_dust_T": dust_T}
+        origins = origins or {}
+        blocks = []
+        n_species = len(self.fitted_species)
+        offsets = np.cumsum([0] + self.cont_sizes)
+        for i, sp in enumerate(self.spectra):
+            rows = slice(None) if pixels == "all" else self.used[i]
+            wl = sp.wavelength_um[rows]
+            block = np.zeros((wl.size, self.n_linear))
+            if wl.size:
+                for j, name in enumerate(self.fitted_species):
+                    if self.species[name].terms[i]:
+                        # on the spectrum's whole pixel grid: a pixel's edges are those of the
+                        # detector, not midpoints to the next *fitted* pixel across a gap
+                        column = self._grid_column(name, i, T_rot[name], shifts[i], origins.get(name, 0.0),
+                                                   ortho_para)
+                        block[:, j] = column[rows]
+                c0 = n_species + offsets[i]
+                block[:, c0:c0 + self.cont_sizes[i]] = self.continuum.columns(self.coverage, i, wl, shape)
+            blocks.append(block)
+        return blocks if pixels == "all" else np.vstack(blocks)
+
+    # -------------------------------------------------------------- data
+    def data(self):
+        """(flux, error) of the fitted pixels, concatenated over spectra."""
+        if self._data is not None:
+            return self._data
+        y = np.concatenate([sp.flux[u] for sp, u in zip(self.spectra, self.used)])
+        e = np.concatenate([sp.error[u] for sp, u in zip(self.spectra, self.used)])
+        return y, e
+
+    def with_data(self, y, sigma):
+        """The same model for new data on the same pixels.
+
+        Everything but the data is shared with this model: pixel selection, species
+        components, flux ↔ Q weights, continuum and the cache of template columns. Use it
+        for the spaxels of a cube or for noise realisations.
+
+        Parameters
+        ----------
+        y, sigma : ndarray
+            Flux and 1σ error (W m^-2 µm^-1), either on the fitted pixels (shape
+            ``(n_points,)``, in the order of `data`) or on the whole pixel grid (one spectrum:
+            shape ``(n_pixels,)``; several: a list of one array per spectrum).
+
+        Returns
+        -------
+        ForwardModel
+            A copy whose `data` are ``(y, sigma)`` on the fitted pixels and whose spectra
+            hold the new data (NaN on pixels the new data do not give).
+
+        Raises
+        ------
+        InputError
+            Wrong shapes, or a fitted pixel whose new value is not finite or whose error is
+            not positive (the pixel layout would change: build a new model instead).
+        """
+        ys, es = self._split(y, "y"), self._split(sigma, "sigma")
+        spectra = []
+        for sp, used, yi, ei in zip(self.spectra, self.used, ys, es):
+            if not (np.all(np.isfinite(yi[used])) and np.all(np.isfinite(ei[used])) and np.all(ei[used] > 0)):
+                raise InputError("with_data", f"{sp.label}: the new data are not finite (or the errors not "
+                                              "positive) on every fitted pixel; build a new ForwardModel")
+            new = copy.copy(sp)
+            new.flux, new.error = yi, ei
+            spectra.append(new)
+        out = copy.copy(self)
+        out.spectra = spectra
+        out._data = (np.concatenate([yi[u] for yi, u in zip(ys, self.used)]),
+                     np.concatenate([ei[u] for ei, u in zip(es, self.used)]))
+        return out
+
+    def _split(self, values, name):
+        """Per-spectrum full-grid arrays from fitted-pixel or full-grid input."""
+        if isinstance(values, (list, tuple)):
+            arrays = [np.asarray(v, dtype=np.float64) for v in values]
+            if len(arrays) != len(self.spectra) or any(a.shape != sp.wavelength_um.shape
+                                                       for a, sp in zip(arrays, self.spectra)):
+                raise InputError(name, "needs one array per spectrum, each on that spectrum's pixel grid")
+            return arrays
+        values = np.asarray(values, dtype=np.float64)
+        if values.shape == (self.n_points,):
+            arrays, k = [], 0
+            for sp, used in zip(self.spectra, self.used):
+                full = np.full(sp.wavelength_um.shape, np.nan)
+                n = int(used.sum())
+                full[used] = values[k:k + n]
+                k += n
+                arrays.append(full)
+            return arrays
+        if len(self.spectra) == 1 and values.shape == self.spectra[0].wavelength_um.shape:
+            return [values]
+        raise InputError(name, f"has shape {values.shape}; expected ({self.n_points},) fitted pixels"
+                               + (f" or ({self.spectra[0].wavelength_um.size},) pixels" if len(self.spectra) == 1
+                                  else " or one array per spectrum"))
