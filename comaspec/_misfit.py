@@ -101,5 +101,17 @@ def inflate_errors(chi2, dof, scale_covar, design, y, sigma, coef, covariance, s
                f"inflated by the residuals ({worst}); inspect the residuals (--plot), and use --scale-covar for "
                "a plain chi2_nu rescaling")
     notes.append(message)
-    warnings.warn(message, ComaspecWarning, stacklevel=3)
+    warnings.warn(message, ComaspecWarning, stacklevel=_user_stacklevel())
     return covariance, samples, inflation
+
+
+def _user_stacklevel():
+    """``stacklevel`` of the first caller outside comaspec, for the function that calls this one."""
+    import os
+    import sys
+
+    package = os.path.dirname(os.path.abspath(__file__))
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package + os.sep):
+        frame, level = frame.f_back, level + 1
+    return level

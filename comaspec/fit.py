@@ -26,11 +26,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._misfit import inflate_errors
+from ._problem import NonlinearState, Problem, origin_name
 from .errors import FitError, InputError, UsageError
-from .model import (DEFAULT_EMISSION, DEFAULT_ORTHO_PARA, DEFAULT_SPECIES, ForwardModel, ObservedSpectrum,
-                    equilibrium_temperature)
+from .model import DEFAULT_EMISSION, DEFAULT_ORTHO_PARA, DEFAULT_SPECIES, ForwardModel, ObservedSpectrum
 
-__all__ = ["fit_coma", "linear_solve", "LinearSolution", "as_observed", "DEFAULT_TROT_BOUNDS_K"]
+__all__ = ["fit_coma", "fit_model", "FitOptions", "FitSolution", "linear_solve", "LinearSolution", "as_observed",
+           "DEFAULT_TROT_BOUNDS_K"]
 
 #: Range allowed for a fitted rotational temperature, K (the templates' sensible range).
 DEFAULT_TROT_BOUNDS_K = (10.0, 300.0)
@@ -189,72 +190,6 @@ def _as_list(spectrum_or_list):
 
 
 # --------------------------------------------------------------------------- fitting
-class _Problem:
-    """The model, its data and the mapping between lmfit parameters and the linear system."""
-
-    def __init__(self, model: ForwardModel, T_names, fixed_T, fit_shift, max_shift, ortho_para=DEFAULT_ORTHO_PARA):
-        self.model = model
-        self.ortho_para = ortho_para    # fixed H2O ortho/para ratio (used unless "ortho_para" is fitted)
-        self.y, self.sigma = model.data()
-        self.T_names = T_names          # species -> lmfit parameter name (or None if fixed)
-        self.fixed_T = fixed_T          # species -> K for fixed temperatures
-        self.fit_shift = fit_shift
-        self.max_shift = max_shift
-        self.lin_names = model.linear_names()
-        self.scales = None
-        self._cache = {}
-
-    def nonlinear(self, values):
-        T = {s: (values[self.T_names[s]] if self.T_names.get(s) else self.fixed_T[s])
-             for s in self.model.fitted_species}
-        shifts = [values.get(f"shift_{i}", 0.0) for i in range(len(self.model.spectra))]
-        slope = values.get("cont_slope", 0.0)
-        dust_T = values.get("cont_dust_T", None)
-        origins = {s: values[_origin_name(s)] for s in self.model.origin_bounds if _origin_name(s) in values}
-        opr = values.get("ortho_para", self.ortho_para)
-        return T, shifts, slope, dust_T, origins, opr
-
-    def design(self, T, shifts, slope, dust_T, origins=None, opr=DEFAULT_ORTHO_PARA):
-        origins = origins or {}
-        key = (tuple(round(T[s], 12) for s in self.model.fitted_species), tuple(shifts), slope, dust_T,
-               tuple(sorted(origins.items())), opr)
-        a = self._cache.get(key)
-        if a is None:
-            if len(self._cache) > 16:
-                self._cache.clear()
-            a = self.model.design(T, shifts, slope, dust_T, origins=origins, ortho_para=opr)
-            self._cache[key] = a
-        return a
-
-    def residual(self, params):
-        values = params.valuesdict()
-        a = self.design(*self.nonlinear(values))
-        p = np.array([values[n] for n in self.lin_names]) * self.scales
-        return (self.y - a @ p) / self.sigma
-
-
-def _origin_name(species):
-    """lmfit parameter name of a species' band-origin offset (cm^-1)."""
-    return f"origin_{species}"
-
-
-def _snr(problem, values):
-    """Band-flux SNR of each fitted species at fixed nonlinear parameters (linear solve)."""
-    sol = linear_solve(problem.design(*problem.nonlinear(values)), problem.y, problem.sigma)
-    n = len(problem.model.fitted_species)
-    err = np.sqrt(np.diag(sol.covariance)[:n])
-    return dict(zip(problem.model.fitted_species, sol.coef[:n] / err))
-
-
-def _t_value(T_rot):
-    if T_rot is None:
-        return None
-    value = float(getattr(T_rot, "to_value", lambda unit: T_rot)("K"))
-    if not (math.isfinite(value) and value > 0):
-        raise InputError("T_rot", f"must be a positive temperature in K (got {T_rot!r})")
-    return value
-
-
 def fit_coma(spectrum_or_list, geometry, aperture, species=DEFAULT_SPECIES, *, T_rot=None,
              per_species_T_rot=False, T_rot_bounds=DEFAULT_TROT_BOUNDS_K, fit_shift=True, max_shift_um=None,
              windows=None, continuum="polynomial", velocity=None, lifetime=None, g_factor=None, lsf=None,
@@ -352,93 +287,206 @@ def fit_coma(spectrum_or_list, geometry, aperture, species=DEFAULT_SPECIES, *, T
         if len(apertures) != len(spectra) or any(a is None for a in apertures):
             raise UsageError("give one aperture, or one per spectrum (production rates need the aperture)")
     species = [species] if isinstance(species, str) else list(species)
-    if mc and mcmc:
-        raise UsageError("choose either mc (noise refits) or mcmc, not both")
-    if mcmc:
-        try:
-            import emcee  # noqa: F401
-        except ImportError:
-            raise UsageError("MCMC needs emcee: pip install 'comaspec[mcmc]'") from None
-
-    fit_opr, opr0 = _ortho_para_option(ortho_para)
+    options = FitOptions(T_rot=T_rot, per_species_T_rot=per_species_T_rot, T_rot_bounds=T_rot_bounds,
+                         fit_shift=fit_shift, max_shift_um=max_shift_um, scale_covar=scale_covar,
+                         detect_sigma=detect_sigma, limit_sigma=limit_sigma, mc=mc, mcmc=mcmc,
+                         mcmc_steps=mcmc_steps, mcmc_burn=mcmc_burn, mcmc_walkers=mcmc_walkers, seed=seed,
+                         systematics=systematics, inputs=inputs, ortho_para=ortho_para)
+    options.check()
     model = ForwardModel(spectra, species, geometry, apertures, windows=windows, continuum=continuum,
                          velocity=velocity, lifetime=lifetime, g_factor=g_factor, emission=emission)
-    fitted = model.fitted_species
-    fit_opr = fit_opr and "H2O" in fitted
+    return fit_model(model, options)
 
-    # ---- which nonlinear parameters vary
+
+@dataclass(frozen=True)
+class FitOptions:
+    """How `fit_model` fits a `ForwardModel` (everything of `fit_coma` that is not the model).
+
+    Attributes
+    ----------
+    T_rot : float, Quantity, dict or None
+        Fixed rotational temperature(s), K; None: fitted.
+    per_species_T_rot : bool
+        One fitted T_rot per species instead of a shared one.
+    T_rot_bounds : (float, float)
+        Range of a fitted T_rot, K.
+    fit_shift : bool
+        Fit a wavelength shift per spectrum.
+    max_shift_um : float or None
+        Bound of the shift (default half the median resolution element of each spectrum).
+    scale_covar : bool
+        Rescale the covariance by the reduced χ².
+    detect_sigma, limit_sigma : float
+        Detection threshold and significance of upper limits.
+    mc : int
+        Noise refits for the errors (0: none).
+    mcmc : bool
+        Sample the posterior with emcee.
+    mcmc_steps, mcmc_burn, mcmc_walkers : int
+        emcee settings (walkers: default max(2 n_params + 2, 20)).
+    seed : int or None
+        Seed of MC noise and MCMC.
+    systematics : dict or None
+        Relative 1σ errors of ``g_factor``, ``lifetime``, ``velocity``.
+    inputs : dict or None
+        ``paths``/``instrument``/``mode``/``target`` for the output.
+    ortho_para : float or "fit"
+        H2O ortho/para ratio, or ``"fit"``.
+    """
+
+    T_rot: object = None
+    per_species_T_rot: bool = False
+    T_rot_bounds: tuple = DEFAULT_TROT_BOUNDS_K
+    fit_shift: bool = True
+    max_shift_um: float | None = None
+    scale_covar: bool = False
+    detect_sigma: float = 3.0
+    limit_sigma: float = 3.0
+    mc: int = 0
+    mcmc: bool = False
+    mcmc_steps: int = 600
+    mcmc_burn: int = 200
+    mcmc_walkers: int | None = None
+    seed: int | None = None
+    systematics: dict | None = None
+    inputs: dict | None = None
+    ortho_para: object = DEFAULT_ORTHO_PARA
+
+    def check(self):
+        """Raise UsageError for options that exclude each other or need a missing extra."""
+        if self.mc and self.mcmc:
+            raise UsageError("choose either mc (noise refits) or mcmc, not both")
+        if self.mcmc:
+            try:
+                import emcee  # noqa: F401
+            except ImportError:
+                raise UsageError("MCMC needs emcee: pip install 'comaspec[mcmc]'") from None
+        _ortho_para_option(self.ortho_para)
+        if self.systematics:
+            unknown = set(self.systematics) - {"g_factor", "lifetime", "velocity"}
+            if unknown:
+                raise UsageError(f"systematics: unknown keys {', '.join(sorted(unknown))} "
+                                 "(g_factor, lifetime, velocity)")
+
+
+def fit_model(model, options=None):
+    """Fit a built `ForwardModel` (e.g. one spaxel's ``model.with_data(y, sigma)``).
+
+    The driver of `fit_coma`: parameters → start values (linear solves on a T_rot grid) →
+    Levenberg-Marquardt → optional MC refits or MCMC → `ComaFit`. BLAS runs single-threaded
+    meanwhile (these matrices are small; threads only contend on a shared machine).
+
+    Parameters
+    ----------
+    model : `comaspec.model.ForwardModel`
+    options : FitOptions, optional
+        Default: ``FitOptions()``.
+
+    Returns
+    -------
+    `comaspec.results.ComaFit`
+    """
+    from ._threads import single_threaded_blas
+
+    options = FitOptions() if options is None else options
+    options.check()
+    with single_threaded_blas():
+        problem, params = _parameters(model, options)
+        result, notes = _minimise(problem, params, options)
+        solution = _solution(problem, result, options, notes)
+        _sample(solution, options)
+    from .results import ComaFit
+
+    return ComaFit.from_solution(solution)
+
+
+# --------------------------------------------------------------------------- stages
+def _parameters(model, options):
+    """The Problem and its lmfit Parameters with start values from linear solves."""
+    import lmfit
+
+    fitted = model.fitted_species
+    fit_opr, opr0 = _ortho_para_option(options.ortho_para)
+    fit_opr = fit_opr and "H2O" in fitted
     fixed_T, T_names = {}, {}
-    if T_rot is None:
+    if options.T_rot is None:
         for s in fitted:
-            T_names[s] = f"T_rot_{s}" if per_species_T_rot else "T_rot"
-    elif isinstance(T_rot, dict):
+            T_names[s] = f"T_rot_{s}" if options.per_species_T_rot else "T_rot"
+    elif isinstance(options.T_rot, dict):
         for s in fitted:
-            if s not in T_rot:
+            if s not in options.T_rot:
                 raise UsageError(f"T_rot given per species but not for {s}")
-            fixed_T[s] = _t_value(T_rot[s])
+            fixed_T[s] = _t_value(options.T_rot[s])
     else:
-        fixed_T = {s: _t_value(T_rot) for s in fitted}
-    if max_shift_um is None:
-        max_shift_um = [0.5 * model.median_fwhm_um(i) for i in range(len(spectra))]
+        fixed_T = {s: _t_value(options.T_rot) for s in fitted}
+    n_spectra = len(model.spectra)
+    if options.max_shift_um is None:
+        max_shift = [0.5 * model.median_fwhm_um(i) for i in range(n_spectra)]
     else:
-        max_shift_um = [float(max_shift_um)] * len(spectra)
-    problem = _Problem(model, T_names, fixed_T, fit_shift, max_shift_um, opr0)
-    n_nonlin = (len(set(T_names.values())) + (len(spectra) if fit_shift else 0) + (2 if continuum == "physical" else 0)
+        max_shift = [float(options.max_shift_um)] * n_spectra
+    shape = model.continuum.parameters(model.geometry)
+    n_nonlin = (len(set(T_names.values())) + (n_spectra if options.fit_shift else 0) + len(shape)
                 + len(model.origin_bounds) + int(fit_opr))
     n_params = model.n_linear + n_nonlin
     if model.n_points <= n_params + 2:
         raise FitError(f"too few usable pixels ({model.n_points}) for {n_params} parameters")
+    problem = Problem(model, T_names, fixed_T, opr0, [p.name for p in shape])
+    problem.fit_opr, problem.max_shift = fit_opr, max_shift
 
-    # ---- starting values: linear solves on a T_rot grid
-    if continuum == "physical" and geometry is None:
-        raise UsageError("the physical continuum needs the heliocentric distance (geometry)")
-    dust_T0 = equilibrium_temperature(geometry.rh.to_value("au")) if continuum == "physical" else None
-    start = {"cont_slope": 0.0, "cont_dust_T": dust_T0} if continuum == "physical" else {}
-    y, sigma = problem.y, problem.sigma
-    t_grid = [t for t in _TROT_GRID_K if T_rot_bounds[0] <= t <= T_rot_bounds[1]] or [sum(T_rot_bounds) / 2]
-    # shifts larger than the resolution element are searched on a grid too (one per spectrum,
-    # the same offset for all: a starting point only)
+    # starting values: linear solves on a T_rot grid, and on a shift grid when the allowed
+    # shift exceeds the resolution element (one offset for all spectra: a start only)
+    bounds = options.T_rot_bounds
+    t_grid = [t for t in _TROT_GRID_K if bounds[0] <= t <= bounds[1]] or [sum(bounds) / 2]
     shift_grid = [0.0]
-    if fit_shift:
-        ratio = max(m / max(model.median_fwhm_um(i), 1e-12) for i, m in enumerate(max_shift_um))
+    if options.fit_shift:
+        ratio = max(m / max(model.median_fwhm_um(i), 1e-12) for i, m in enumerate(max_shift))
         if ratio > 1.0:
             n = int(min(np.ceil(2 * ratio), 10))
             shift_grid = list(np.linspace(-1.0, 1.0, 2 * n + 1))
+    start = {p.name: p.value for p in shape}
     best = None
     for t in (t_grid if T_names else [None]):
         for frac in shift_grid:
             vals = dict(start, **({n: t for n in set(T_names.values())} if t is not None else {}))
             if frac:
-                vals.update({f"shift_{i}": frac * m for i, m in enumerate(max_shift_um)})
-            a = problem.design(*problem.nonlinear(vals))
-            sol = linear_solve(a, y, sigma)
+                vals.update({f"shift_{i}": frac * m for i, m in enumerate(max_shift)})
+            a = problem.design(problem.state(vals))
+            sol = linear_solve(a, problem.y, problem.sigma)
             if best is None or sol.chi2 < best[1].chi2:
                 best = (vals, sol, a)
     start_vals, sol0, a0 = best
-    problem.scales = 1.0 / np.sqrt(((a0 / sigma[:, None]) ** 2).sum(axis=0))
-
-    import lmfit
+    problem.scales = 1.0 / np.sqrt(((a0 / problem.sigma[:, None]) ** 2).sum(axis=0))
 
     params = lmfit.Parameters()
     for name, c, s in zip(problem.lin_names, sol0.coef, problem.scales):
         params.add(name, value=c / s)
     for name in sorted(set(T_names.values())):
-        params.add(name, value=start_vals[name], min=T_rot_bounds[0], max=T_rot_bounds[1])
-    if fit_shift:
-        for i, m in enumerate(max_shift_um):
+        params.add(name, value=start_vals[name], min=bounds[0], max=bounds[1])
+    if options.fit_shift:
+        for i, m in enumerate(max_shift):
             if m > 0:
                 params.add(f"shift_{i}", value=start_vals.get(f"shift_{i}", 0.0), min=-m, max=m)
-    if continuum == "physical":
-        params.add("cont_slope", value=0.0, min=-4.0, max=4.0)
-        params.add("cont_dust_T", value=dust_T0, min=0.5 * dust_T0, max=3.0 * dust_T0)
+    for p in shape:
+        params.add(p.name, value=p.value, min=p.min, max=p.max)
     if fit_opr:
         params.add("ortho_para", value=opr0, min=OPR_BOUNDS[0], max=OPR_BOUNDS[1])
+    return problem, params
 
-    minimizer = lmfit.Minimizer(problem.residual, params, scale_covar=scale_covar, nan_policy="raise")
+
+def _leastsq(problem, params, scale_covar, what="the fit"):
+    import lmfit
+
     try:
-        result = minimizer.minimize(method="leastsq")
+        return lmfit.Minimizer(problem.residual, params, scale_covar=scale_covar,
+                               nan_policy="raise").minimize(method="leastsq")
     except (ValueError, np.linalg.LinAlgError) as exc:
-        raise FitError(f"the fit failed: {exc}") from None
+        raise FitError(f"{what} failed: {exc}") from None
+
+
+def _minimise(problem, params, options):
+    """Levenberg-Marquardt; then, for a detected band with an uncertain origin, again with it free."""
+    model = problem.model
+    result = _leastsq(problem, params, options.scale_covar)
     notes = list(model.notes)
     for sp in model.species.values():
         notes += sp.notes
@@ -446,7 +494,7 @@ def fit_coma(spectrum_or_list, geometry, aperture, species=DEFAULT_SPECIES, *, T
     # is detected: undetected, the offset is unconstrained and would spoil the covariance.
     if model.origin_bounds:
         snr = _snr(problem, result.params.valuesdict())
-        free = {s: b for s, b in model.origin_bounds.items() if snr[s] >= detect_sigma}
+        free = {s: b for s, b in model.origin_bounds.items() if snr[s] >= options.detect_sigma}
         for s, b in model.origin_bounds.items():
             notes.append(f"{s}: band origin fitted within +-{b:g} cm-1 (the uncertainty of its tabulated centre)"
                          if s in free else
@@ -455,22 +503,73 @@ def fit_coma(spectrum_or_list, geometry, aperture, species=DEFAULT_SPECIES, *, T
         if free:
             params = result.params.copy()
             for s, b in free.items():
-                params.add(_origin_name(s), value=0.0, min=-b, max=b)
-            minimizer = lmfit.Minimizer(problem.residual, params, scale_covar=scale_covar, nan_policy="raise")
-            try:
-                result = minimizer.minimize(method="leastsq")
-            except (ValueError, np.linalg.LinAlgError) as exc:
-                raise FitError(f"the fit failed: {exc}") from None
+                params.add(origin_name(s), value=0.0, min=-b, max=b)
+            result = _leastsq(problem, params, options.scale_covar)
     if not result.success:
         notes.append(f"lmfit did not report convergence: {result.message}")
+    return result, notes
 
-    best_vals = result.params.valuesdict()
-    T, shifts, slope, dust_T, origins, opr = problem.nonlinear(best_vals)
-    a_best = problem.design(T, shifts, slope, dust_T, origins, opr)
-    lin = np.array([best_vals[n] for n in problem.lin_names]) * problem.scales
+
+@dataclass
+class FitSolution:
+    """Everything a `ComaFit` is made from (the output of the fitting stages).
+
+    Attributes
+    ----------
+    model : ForwardModel
+    problem : Problem
+    options : FitOptions
+    result : lmfit.MinimizerResult
+    values : dict
+        Best-fit lmfit values by name.
+    state : NonlinearState
+        Best-fit nonlinear parameters.
+    design : ndarray
+        Design matrix of the fitted pixels at ``state``.
+    linear : ndarray
+        Best-fit linear parameters (band fluxes W m^-2, continuum amplitudes).
+    linear_cov : ndarray
+        Their covariance (inflated for an improbable χ²).
+    chi2 : float
+    dof : int
+    nonlinear_err : dict
+        lmfit's 1σ error of each nonlinear parameter by name (None where not estimated).
+    notes : list of str
+    band_flux_samples : ndarray or None
+        (n, n_fitted_species) band fluxes from MC refits or MCMC.
+    sample_method : str or None
+    inflation : dict or None
+        Error inflation applied for an improbable χ² (see `comaspec._misfit`).
+    """
+
+    model: object
+    problem: object
+    options: FitOptions
+    result: object
+    values: dict
+    state: NonlinearState
+    design: np.ndarray
+    linear: np.ndarray
+    linear_cov: np.ndarray
+    chi2: float
+    dof: int
+    nonlinear_err: dict
+    notes: list
+    band_flux_samples: np.ndarray | None = None
+    sample_method: str | None = None
+    inflation: dict | None = None
+
+
+def _solution(problem, result, options, notes):
+    """Best-fit values, χ², the covariance of the linear parameters and lmfit's other errors."""
+    model = problem.model
+    y, sigma = problem.y, problem.sigma
+    values = result.params.valuesdict()
+    state = problem.state(values)
+    a_best = problem.design(state)
+    lin = problem.linear_values(values)
     chi2 = float(np.sum(((y - a_best @ lin) / sigma) ** 2))
     dof = int(model.n_points - result.nvarys)
-    # covariance of the linear parameters (physical units)
     lin_cov = None
     if result.covar is not None and np.all(np.isfinite(result.covar)):
         idx = [result.var_names.index(n) for n in problem.lin_names]
@@ -479,72 +578,79 @@ def fit_coma(spectrum_or_list, geometry, aperture, species=DEFAULT_SPECIES, *, T
             lin_cov = None
     if lin_cov is None:
         sol = linear_solve(a_best, y, sigma)
-        lin_cov = sol.covariance * (chi2 / max(dof, 1) if scale_covar else 1.0)
+        lin_cov = sol.covariance * (chi2 / max(dof, 1) if options.scale_covar else 1.0)
         notes.append("lmfit could not estimate the full covariance (T_rot or shift unconstrained); "
                      "uncertainties are those at the best-fit T_rot and shift")
-    nonlin_err = {}
-    for name in result.var_names:
-        if name not in problem.lin_names:
-            nonlin_err[name] = result.params[name].stderr
-    for name in set(T_names.values()):
-        v = best_vals[name]
-        if min(v - T_rot_bounds[0], T_rot_bounds[1] - v) < 1e-3 * v:
+    nonlin_err = {name: result.params[name].stderr for name in result.var_names if name not in problem.lin_names}
+    lo, hi = options.T_rot_bounds
+    for name in set(problem.T_names.values()):
+        v = values[name]
+        if min(v - lo, hi - v) < 1e-3 * v:
             notes.append(f"{name} ran to its bound ({v:.0f} K): the band shapes do not constrain it; "
                          "consider fixing it with T_rot=")
+    return FitSolution(model, problem, options, result, values, state, a_best, lin, lin_cov, chi2, dof,
+                       nonlin_err, notes)
 
-    # ---- samples
-    q_samples_F, sample_method = None, None
-    rng = np.random.default_rng(seed)
+
+def _sample(solution, options):
+    """MC refits of noise realisations or MCMC; then the error inflation of an improbable χ²."""
+    import lmfit
+
+    problem, result = solution.problem, solution.result
+    fitted = problem.model.fitted_species
     n_sp = len(fitted)
-    if mc:
-        model_best = a_best @ lin
-        draws = []
+    if options.mc:
         from ._progress import progress
 
-        for _ in progress(range(int(mc)), desc="Monte Carlo refits"):
-            problem_k = _Problem(model, T_names, fixed_T, fit_shift, max_shift_um, opr0)
-            problem_k.scales, problem_k._cache = problem.scales, problem._cache
-            problem_k.y = model_best + rng.normal(0.0, sigma)
+        rng = np.random.default_rng(options.seed)
+        model_best = solution.design @ solution.linear
+        draws = []
+        for _ in progress(range(int(options.mc)), desc="Monte Carlo refits"):
+            problem_k = problem.with_data(model_best + rng.normal(0.0, problem.sigma), problem.sigma)
             try:
                 res_k = lmfit.Minimizer(problem_k.residual, result.params,
-                                        scale_covar=scale_covar).minimize(method="leastsq")
+                                        scale_covar=options.scale_covar).minimize(method="leastsq")
             except (ValueError, np.linalg.LinAlgError) as exc:
                 raise FitError(f"a Monte Carlo refit failed: {exc}") from None
             vk = res_k.params.valuesdict()
             draws.append([vk[f"F_{s}"] * problem.scales[j] for j, s in enumerate(fitted)])
-        q_samples_F = np.array(draws)
-        sample_method = f"mc refits (N={int(mc)})"
-    elif mcmc:
-        nwalkers = mcmc_walkers or max(2 * result.nvarys + 2, 20)
+        solution.band_flux_samples = np.array(draws)
+        solution.sample_method = f"mc refits (N={int(options.mc)})"
+    elif options.mcmc:
         from ._capture import stdout_to_notes
         from ._progress import wanted
 
-        with stdout_to_notes("emcee", notes):  # lmfit prints emcee's advice: keep stdout clean
+        nwalkers = options.mcmc_walkers or max(2 * result.nvarys + 2, 20)
+        with stdout_to_notes("emcee", solution.notes):  # lmfit prints emcee's advice: keep stdout clean
             emc = lmfit.Minimizer(problem.residual, result.params, scale_covar=False).minimize(
-                method="emcee", steps=int(mcmc_steps), burn=int(mcmc_burn), nwalkers=int(nwalkers),
-                is_weighted=True, seed=seed, progress=wanted(), params=result.params)
+                method="emcee", steps=int(options.mcmc_steps), burn=int(options.mcmc_burn),
+                nwalkers=int(nwalkers), is_weighted=True, seed=options.seed, progress=wanted(),
+                params=result.params)
         chain = np.asarray(emc.chain).reshape(-1, len(emc.var_names))
         cols = [emc.var_names.index(f"F_{s}") for s in fitted]
-        q_samples_F = chain[:, cols] * problem.scales[:n_sp]
-        sample_method = f"mcmc (emcee, {chain.shape[0]} samples)"
-
+        solution.band_flux_samples = chain[:, cols] * problem.scales[:n_sp]
+        solution.sample_method = f"mcmc (emcee, {chain.shape[0]} samples)"
     # an improbable chi2: errors inflated by the residuals, so a misfit never makes a detection
-    lin_cov, q_samples_F, inflation = inflate_errors(chi2, dof, scale_covar, a_best, y, sigma, lin, lin_cov,
-                                                     fitted, notes, q_samples_F)
-    fit = _build_result(model, problem, species, geometry, apertures, best_vals, lin, lin_cov, T, shifts,
-                        slope, dust_T, chi2, dof, result, scale_covar, detect_sigma, limit_sigma, notes,
-                        nonlin_err, q_samples_F, sample_method, inputs, velocity, lifetime, g_factor, systematics,
-                        origins, opr)
-    fit.fit_info["error_inflation"] = inflation
-    fit.fit_info["emission"] = model.emission
-    if "H2O" in fitted:
-        fit.fit_info["ortho_para"] = float(opr)
-        fit.fit_info["ortho_para_fitted"] = bool(fit_opr)
-        fit.fit_info["ortho_para_err"] = nonlin_err.get("ortho_para") if fit_opr else None
-        if fit_opr and min(abs(opr - OPR_BOUNDS[0]), abs(opr - OPR_BOUNDS[1])) < 1e-3:
-            notes.append(f"ortho_para ran to its bound ({opr:.2f}): the H2O lines do not constrain it at "
-                         "this resolution and SNR; fix it (ortho_para=3)")
-    return fit
+    solution.linear_cov, solution.band_flux_samples, solution.inflation = inflate_errors(
+        solution.chi2, solution.dof, options.scale_covar, solution.design, problem.y, problem.sigma,
+        solution.linear, solution.linear_cov, fitted, solution.notes, solution.band_flux_samples)
+
+
+def _snr(problem, values):
+    """Band-flux SNR of each fitted species at fixed nonlinear parameters (linear solve)."""
+    sol = linear_solve(problem.design(problem.state(values)), problem.y, problem.sigma)
+    n = len(problem.model.fitted_species)
+    err = np.sqrt(np.diag(sol.covariance)[:n])
+    return dict(zip(problem.model.fitted_species, sol.coef[:n] / err))
+
+
+def _t_value(T_rot):
+    if T_rot is None:
+        return None
+    value = float(getattr(T_rot, "to_value", lambda unit: T_rot)("K"))
+    if not (math.isfinite(value) and value > 0):
+        raise InputError("T_rot", f"must be a positive temperature in K (got {T_rot!r})")
+    return value
 
 
 def _ortho_para_option(ortho_para):
@@ -560,151 +666,3 @@ def _ortho_para_option(ortho_para):
     if not (math.isfinite(value) and value > 0):
         raise InputError("ortho_para", f"must be a finite number > 0, got {value}")
     return False, value
-
-
-def _assumptions(name, feature, geometry, velocity, lifetime, g_factor):
-    """g (1 au, summed over the feature), lifetime (1 au) and velocity used for Q, and sources."""
-    import astropy.units as u
-
-    from . import molecules
-
-    out = {"g": None, "tau": None, "v": None, "sources": {}}
-    if geometry is None:
-        return out
-    g_user = g_factor.get(name) if isinstance(g_factor, dict) else g_factor
-    bands = molecules.bands_of(name, feature)
-    try:
-        if g_user is not None:
-            from .feature_weights import split_g
-
-            g_bands = split_g(name, float(u.Quantity(g_user).to_value(1 / u.s)))
-            out["g"] = float(sum(g_bands[b.band] for b in bands))
-            out["sources"]["g_factor_source"] = "user"
-        else:
-            out["g"] = float(sum(molecules.g_factor(name, b.band).to_value(1 / u.s) for b in bands))
-            out["sources"]["g_factor_source"] = ", ".join(sorted({b.g_source for b in bands}))
-    except InputError:
-        pass
-    tau_user = lifetime.get(name) if isinstance(lifetime, dict) else lifetime
-    try:
-        from .production import haser_assumptions
-
-        h = haser_assumptions(name, geometry, velocity=velocity, lifetime=tau_user)
-        out["tau"] = float(h.lifetime_1au.to_value(u.s))
-        out["v"] = float(h.velocity.to_value(u.km / u.s))
-        out["sources"].update(lifetime_source=h.lifetime_source, velocity_source=h.velocity_source)
-    except InputError:
-        pass
-    return out
-
-
-def _systematic_error(name, feature, flux, err, geometry, aperture, velocity, lifetime, g_factor, systematics,
-                      detect_sigma):
-    """Q_sys from `comaspec.production.production_rate` for stated relative errors (None without)."""
-    if not systematics:
-        return None
-    import astropy.units as u
-
-    from .production import production_rate
-
-    unknown = set(systematics) - {"g_factor", "lifetime", "velocity"}
-    if unknown:
-        raise UsageError(f"systematics: unknown keys {', '.join(sorted(unknown))} (g_factor, lifetime, velocity)")
-    flam = u.W / u.m**2
-    pr = production_rate(flux * flam, name, geometry, aperture, flux_err=err * flam, feature=feature,
-                         velocity=velocity, lifetime=_per(lifetime, name), g_factor=_per(g_factor, name),
-                         rel_err_g=systematics.get("g_factor"), rel_err_lifetime=systematics.get("lifetime"),
-                         rel_err_velocity=systematics.get("velocity"), threshold=detect_sigma)
-    return float(pr.Q_sys.to_value(1 / u.s))
-
-
-def _per(value, name):
-    return value.get(name) if isinstance(value, dict) else value
-
-
-def _build_result(model, problem, species, geometry, apertures, best_vals, lin, lin_cov, T, shifts, slope,
-                  dust_T, chi2, dof, result, scale_covar, detect_sigma, limit_sigma, notes, nonlin_err,
-                  q_samples_F, sample_method, inputs, velocity, lifetime, g_factor, systematics, origins, opr):
-    from .results import ComaFit, SpeciesResult
-
-    fitted = model.fitted_species
-    n_sp = len(fitted)
-    f_vals = lin[:n_sp]
-    f_cov = lin_cov[:n_sp, :n_sp]
-    phis = np.array([model.species[s].phi if model.species[s].phi is not None else np.nan for s in fitted])
-    out = {}
-    for name in species:
-        setup = model.species[name]
-        if not setup.covered:
-            out[name] = SpeciesResult(name, False, detect_sigma=detect_sigma, limit_sigma=limit_sigma,
-                                      extra={"not_covered_because": setup.why_not_covered})
-            continue
-        j = fitted.index(name)
-        flux, err = float(f_vals[j]), float(math.sqrt(f_cov[j, j]))
-        phi = setup.phi
-        a = _assumptions(name, setup.feature, geometry, velocity, lifetime, g_factor)
-        extra = {"features_fitted": list(setup.covered_features), **a["sources"]}
-        if q_samples_F is not None:
-            extra["band_flux_err_samples_W_m2"] = float(np.std(q_samples_F[:, j], ddof=1))
-            if phi:
-                extra["Q_err_samples_per_s"] = float(np.std(q_samples_F[:, j], ddof=1) / phi)
-        q_sys = _systematic_error(name, setup.feature, flux, err, geometry, apertures[0], velocity, lifetime,
-                                  g_factor, systematics, detect_sigma) if phi is not None else None
-        name_T = problem.T_names.get(name)
-        if name_T and nonlin_err.get(name_T) is not None:
-            extra["T_rot_err_K"] = float(nonlin_err[name_T])
-        extra["T_rot_fitted"] = bool(name_T)
-        if name in origins:
-            extra["band_origin_offset_cm"] = float(origins[name])
-            if nonlin_err.get(_origin_name(name)) is not None:
-                extra["band_origin_offset_err_cm"] = float(nonlin_err[_origin_name(name)])
-        out[name] = SpeciesResult(
-            name, True, setup.feature, flux, err,
-            Q=None if phi is None else flux / phi, Q_err=None if phi is None else err / phi,
-            detect_sigma=detect_sigma, limit_sigma=limit_sigma,
-            g_factor_1au=a["g"], lifetime_1au=a["tau"], velocity_km_s=a["v"], T_rot=float(T[name]),
-            Q_sys=q_sys, extra=extra)
-    q_names = [s for s in fitted if model.species[s].phi is not None]
-    qi = [fitted.index(s) for s in q_names]
-    q_vals = f_vals[qi] / phis[qi]
-    q_cov = f_cov[np.ix_(qi, qi)] / np.outer(phis[qi], phis[qi])
-    q_samples = None if q_samples_F is None else q_samples_F[:, qi] / phis[qi]
-
-    # components on every pixel, for plots and residuals
-    blocks = model.design(T, shifts, slope, dust_T, pixels="all", origins=origins, ortho_para=opr)
-    components = []
-    for i, (sp, block) in enumerate(zip(model.spectra, blocks)):
-        in_win = np.zeros(sp.wavelength_um.size, dtype=bool)
-        for w, _ in model.win_pix[i]:
-            in_win |= (sp.wavelength_um >= w.lo_um) & (sp.wavelength_um <= w.hi_um)
-        cont = block[:, n_sp:] @ lin[n_sp:]
-        cont = np.where(model.continuum.defined(model.coverage, i, sp.wavelength_um), cont, np.nan)
-        comps = {s: block[:, j] * lin[j] for j, s in enumerate(fitted) if model.species[s].terms[i]}
-        total = cont + sum(comps.values()) if comps else cont
-        components.append({"label": sp.label, "mode": sp.mode, "wavelength_um": sp.wavelength_um,
-                           "flux": sp.flux, "error": sp.error, "used": model.used[i], "good": sp.good,
-                           "model": total, "continuum": cont, "species": comps,
-                           "windows": [(w.name, w.lo_um, w.hi_um) for w, _ in model.win_pix[i]]})
-    first = model.spectra[0]
-    if inputs is None:
-        inputs = {"paths": [sp.meta.get("source_file", sp.label) for sp in model.spectra],
-                  "instrument": first.meta.get("instrument"),
-                  "mode": "+".join(dict.fromkeys(sp.mode or "?" for sp in model.spectra)),
-                  "target": first.meta.get("target")}
-    fit_info = {
-        "chi2": chi2, "dof": dof, "n_points": model.n_points, "n_params": int(result.nvarys),
-        "covariance_scaled": bool(scale_covar), "method": "lmfit leastsq (Levenberg-Marquardt), weights 1/sigma",
-        "detect_sigma": detect_sigma, "limit_sigma": limit_sigma,
-        "windows": [[w.name, w.lo_um, w.hi_um, w.degree] for w in model.windows],
-        "continuum": model.continuum.name,
-        "wavelength_shift_um": [float(s) for s in shifts],
-        "nfev": int(result.nfev), "notes": notes, "systematics": dict(systematics or {}),
-    }
-    fit_info.update(model.continuum.info({"cont_slope": slope, "cont_dust_T": dust_T}))
-    # the first spectrum's aperture is the reference of the band fluxes
-    aperture = apertures[0] if geometry is not None else None
-    if aperture is not None and any(a.describe() != aperture.describe() for a in apertures[1:]):
-        notes.append("the spectra have different apertures; band fluxes refer to the first one")
-    return ComaFit(out, q_names, q_vals, q_cov, geometry=geometry, aperture=aperture, inputs=inputs,
-                   fit_info=fit_info, components=components, q_samples=q_samples, sample_method=sample_method,
-                   params=result.params)

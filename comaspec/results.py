@@ -35,6 +35,7 @@ __all__ = [
     "Ratio",
     "ratio_from_values",
     "SpeciesResult",
+    "SpectrumComponents",
     "ComaFit",
 ]
 
@@ -322,6 +323,44 @@ class SpeciesResult:
         return out
 
 
+@dataclass
+class SpectrumComponents:
+    """One fitted spectrum and its model on every pixel (fluxes in W m^-2 µm^-1), for plots.
+
+    Items are also readable by name (``comp["model"]``), as the dicts of earlier versions.
+
+    Attributes
+    ----------
+    label, mode : str
+        Spectrum name and instrument mode.
+    wavelength_um, flux, error : ndarray
+        The data.
+    used, good : ndarray of bool
+        Fitted pixels; pixels usable at all.
+    model, continuum : ndarray
+        Best-fit model and its continuum (NaN where the continuum is not modelled).
+    species : dict
+        Species → its best-fit component.
+    windows : list of (str, float, float)
+        The fitted windows (name, lo, hi in µm).
+    """
+
+    label: str
+    mode: str | None
+    wavelength_um: np.ndarray
+    flux: np.ndarray
+    error: np.ndarray
+    used: np.ndarray
+    good: np.ndarray
+    model: np.ndarray
+    continuum: np.ndarray
+    species: dict
+    windows: list
+
+    def __getitem__(self, name):
+        return getattr(self, name)
+
+
 class ComaFit:
     """The outcome of `comaspec.fit_coma`: what was fitted and what it says.
 
@@ -342,10 +381,8 @@ class ComaFit:
     fit_info : dict
         ``chi2``, ``dof``, ``n_points``, ``n_params``, ``covariance_scaled``, ``method``,
         ``notes`` and other diagnostics.
-    components : list of dict, optional
-        Per spectrum: ``wavelength_um``, ``flux``, ``error``, ``used`` (mask),
-        ``model``, ``continuum``, and ``species`` {name: model component}; fluxes in
-        W m^-2 µm^-1. Used by `plot`.
+    components : list of SpectrumComponents, optional
+        Per spectrum: data, best-fit model, continuum and species components. Used by `plot`.
     q_samples : ndarray, optional
         (n, len(q_names)) draws of Q from MC refits or MCMC.
     sample_method : str, optional
@@ -367,6 +404,22 @@ class ComaFit:
         self.q_samples = None if q_samples is None else np.asarray(q_samples, dtype=float)
         self.sample_method = sample_method
         self.params = params
+
+    @classmethod
+    def from_solution(cls, solution):
+        """The result of the fitting stages of `comaspec.fit.fit_model`.
+
+        Parameters
+        ----------
+        solution : `comaspec.fit.FitSolution`
+
+        Returns
+        -------
+        ComaFit
+        """
+        from ._assemble import coma_fit_from_solution
+
+        return coma_fit_from_solution(solution)
 
     # ------------------------------------------------------------------ numbers
     @property

@@ -248,9 +248,31 @@ class ForwardModel:
             Columns in the order of `linear_names`: W m^-2 µm^-1 per unit parameter
             (band fluxes in W m^-2, continuum amplitudes in W m^-2 µm^-1).
         """
+        return self.design_at(T_rot, shifts, {"cont_slope": slope, "cont_dust_T": dust_T}, pixels=pixels,
+                              origins=origins, ortho_para=ortho_para)
+
+    def design_at(self, T_rot, shifts, shape=None, *, pixels="used", origins=None, ortho_para=DEFAULT_ORTHO_PARA):
+        """`design` with the continuum's shape parameters by name (``shape``: name → value).
+
+        Parameters
+        ----------
+        T_rot : dict
+            Species → T_rot (K).
+        shifts : sequence of float
+            Wavelength shift per spectrum, µm.
+        shape : dict, optional
+            Continuum shape parameters by name (see ``continuum.parameters``).
+        pixels : {"used", "all"}
+        origins : dict, optional
+        ortho_para : float
+
+        Returns
+        -------
+        ndarray or list of ndarray
+        """
         if pixels not in ("used", "all"):
             raise InputError("pixels", f"must be 'used' or 'all' (got {pixels!r})")
-        shape = {"cont_slope": slope, "cont_dust_T": dust_T}
+        shape = shape or {}
         origins = origins or {}
         blocks = []
         n_species = len(self.fitted_species)

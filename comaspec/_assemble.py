@@ -1,0 +1,164 @@
+"""Turn a `comaspec.fit.FitSolution` into a `comaspec.results.ComaFit` (used by ComaFit.from_solution).
+
+Band flux → Q with each species' flux ↔ Q object (`comaspec.production.FeatureWeights`):
+Q = F / Φ, its systematic error from the same object's sensitivities, and the assumptions
+(g, lifetime, velocity and their sources) it used.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._problem import origin_name
+
+__all__ = ["coma_fit_from_solution"]
+
+
+def _assumptions(comp, geometry):
+    """g (1 au, over the reported feature), lifetime (1 au) and velocity used for Q, and sources."""
+    import astropy.units as u
+
+    out = {"g": None, "tau": None, "v": None, "sources": {}}
+    fw = comp.weights
+    if geometry is None or fw is None:
+        return out
+    g = fw.g_total_1au(comp.feature)
+    if math.isfinite(g):
+        out["g"] = g
+        out["sources"]["g_factor_source"] = ", ".join(fw.sources(comp.feature))
+    if fw.assumptions is not None:
+        h = fw.assumptions
+        out["tau"] = float(h.lifetime_1au.to_value(u.s))
+        out["v"] = float(h.velocity.to_value(u.km / u.s))
+        out["sources"].update(lifetime_source=h.lifetime_source, velocity_source=h.velocity_source)
+    return out
+
+
+def _systematic_error(comp, flux, err, systematics, detect_sigma):
+    """Q_sys for stated relative errors of g, lifetime, velocity (None without, or without Q).
+
+    Scaled from |Q| for a detection and from the upper limit otherwise, with Q = F / Φ of the
+    same flux ↔ Q object that gives the reported Q.
+    """
+    if not systematics or comp.phi is None:
+        return None
+    from .production import _rel
+
+    rel = {k: _rel(systematics.get(k), f"systematics[{k!r}]") for k in ("g_factor", "lifetime", "velocity")}
+    detected = err > 0 and flux / err >= detect_sigma
+    q_scale = abs(flux) / comp.phi if detected else (max(flux, 0.0) + detect_sigma * err) / comp.phi
+    return float(q_scale * comp.weights.relative_systematic(rel))
+
+
+def _components(solution):
+    """Per spectrum: data, model, continuum and species components on every pixel (for plots)."""
+    from .results import SpectrumComponents
+
+    model, lin = solution.model, solution.linear
+    fitted = model.fitted_species
+    n_sp = len(fitted)
+    blocks = solution.state.design(model, pixels="all")
+    out = []
+    for i, (sp, block) in enumerate(zip(model.spectra, blocks)):
+        cont = block[:, n_sp:] @ lin[n_sp:]
+        cont = np.where(model.continuum.defined(model.coverage, i, sp.wavelength_um), cont, np.nan)
+        comps = {s: block[:, j] * lin[j] for j, s in enumerate(fitted) if model.species[s].terms[i]}
+        total = cont + sum(comps.values()) if comps else cont
+        out.append(SpectrumComponents(
+            label=sp.label, mode=sp.mode, wavelength_um=sp.wavelength_um, flux=sp.flux, error=sp.error,
+            used=model.used[i], good=sp.good, model=total, continuum=cont, species=comps,
+            windows=[(w.name, w.lo_um, w.hi_um) for w, _ in model.win_pix[i]]))
+    return out
+
+
+def coma_fit_from_solution(solution):
+    """The `ComaFit` of a `FitSolution` (see `comaspec.results.ComaFit.from_solution`)."""
+    from .results import ComaFit, SpeciesResult
+
+    model, problem, options = solution.model, solution.problem, solution.options
+    geometry = model.geometry
+    fitted = model.fitted_species
+    n_sp = len(fitted)
+    f_vals = solution.linear[:n_sp]
+    f_cov = solution.linear_cov[:n_sp, :n_sp]
+    samples = solution.band_flux_samples
+    T, origins = solution.state.T_rot, solution.state.origins
+    out = {}
+    for name, comp in model.species.items():
+        if not comp.covered:
+            out[name] = SpeciesResult(name, False, detect_sigma=options.detect_sigma,
+                                      limit_sigma=options.limit_sigma,
+                                      extra={"not_covered_because": comp.why_not_covered})
+            continue
+        j = fitted.index(name)
+        flux, err = float(f_vals[j]), float(math.sqrt(f_cov[j, j]))
+        phi = comp.phi
+        a = _assumptions(comp, geometry)
+        extra = {"features_fitted": list(comp.covered_features), **a["sources"]}
+        if samples is not None:
+            extra["band_flux_err_samples_W_m2"] = float(np.std(samples[:, j], ddof=1))
+            if phi:
+                extra["Q_err_samples_per_s"] = float(np.std(samples[:, j], ddof=1) / phi)
+        name_T = problem.T_names.get(name)
+        if name_T and solution.nonlinear_err.get(name_T) is not None:
+            extra["T_rot_err_K"] = float(solution.nonlinear_err[name_T])
+        extra["T_rot_fitted"] = bool(name_T)
+        if name in origins:
+            extra["band_origin_offset_cm"] = float(origins[name])
+            if solution.nonlinear_err.get(origin_name(name)) is not None:
+                extra["band_origin_offset_err_cm"] = float(solution.nonlinear_err[origin_name(name)])
+        out[name] = SpeciesResult(
+            name, True, comp.feature, flux, err,
+            Q=None if phi is None else flux / phi, Q_err=None if phi is None else err / phi,
+            detect_sigma=options.detect_sigma, limit_sigma=options.limit_sigma,
+            g_factor_1au=a["g"], lifetime_1au=a["tau"], velocity_km_s=a["v"], T_rot=float(T[name]),
+            Q_sys=_systematic_error(comp, flux, err, options.systematics, options.detect_sigma), extra=extra)
+    q_names = [s for s in fitted if model.species[s].phi is not None]
+    qi = [fitted.index(s) for s in q_names]
+    phis = np.array([model.species[s].phi for s in q_names], dtype=float)
+    q_vals = f_vals[qi] / phis
+    q_cov = f_cov[np.ix_(qi, qi)] / np.outer(phis, phis)
+    q_samples = None if samples is None else samples[:, qi] / phis
+
+    notes = solution.notes
+    first = model.spectra[0]
+    inputs = options.inputs
+    if inputs is None:
+        inputs = {"paths": [sp.meta.get("source_file", sp.label) for sp in model.spectra],
+                  "instrument": first.meta.get("instrument"),
+                  "mode": "+".join(dict.fromkeys(sp.mode or "?" for sp in model.spectra)),
+                  "target": first.meta.get("target")}
+    result = solution.result
+    fit_info = {
+        "chi2": solution.chi2, "dof": solution.dof, "n_points": model.n_points, "n_params": int(result.nvarys),
+        "covariance_scaled": bool(options.scale_covar),
+        "method": "lmfit leastsq (Levenberg-Marquardt), weights 1/sigma",
+        "detect_sigma": options.detect_sigma, "limit_sigma": options.limit_sigma,
+        "windows": [[w.name, w.lo_um, w.hi_um, w.degree] for w in model.windows],
+        "continuum": model.continuum.name,
+        "wavelength_shift_um": [float(s) for s in solution.state.shifts],
+        "nfev": int(result.nfev), "notes": notes, "systematics": dict(options.systematics or {}),
+    }
+    fit_info.update(model.continuum.info(solution.state.shape))
+    # the first spectrum's aperture is the reference of the band fluxes
+    apertures = model.apertures
+    aperture = apertures[0] if geometry is not None else None
+    if aperture is not None and any(a.describe() != aperture.describe() for a in apertures[1:]):
+        notes.append("the spectra have different apertures; band fluxes refer to the first one")
+    fit_info["error_inflation"] = solution.inflation
+    fit_info["emission"] = model.emission
+    if "H2O" in fitted:
+        opr = solution.state.ortho_para
+        fit_info["ortho_para"] = float(opr)
+        fit_info["ortho_para_fitted"] = bool(problem.fit_opr)
+        fit_info["ortho_para_err"] = solution.nonlinear_err.get("ortho_para") if problem.fit_opr else None
+        from .fit import OPR_BOUNDS
+
+        if problem.fit_opr and min(abs(opr - OPR_BOUNDS[0]), abs(opr - OPR_BOUNDS[1])) < 1e-3:
+            notes.append(f"ortho_para ran to its bound ({opr:.2f}): the H2O lines do not constrain it at "
+                         "this resolution and SNR; fix it (ortho_para=3)")
+    return ComaFit(out, q_names, q_vals, q_cov, geometry=geometry, aperture=aperture, inputs=inputs,
+                   fit_info=fit_info, components=_components(solution), q_samples=q_samples,
+                   sample_method=solution.sample_method, params=result.params)
