@@ -115,9 +115,10 @@ class Aperture:
         """
         raise NotImplementedError
 
-    def outer_radius(self):
-        """Radius of the smallest circle about its centre holding the aperture (its unit)."""
-        raise NotImplementedError
+    def photocentre_radius(self):
+        """Radius (its unit) of the region searched for the continuum photocentre of a cube
+        before extracting with this aperture; None: the whole cube."""
+        return None
 
     def photutils_aperture(self, center_xy, pixel_scale):
         """The photutils aperture on a pixel grid of ``pixel_scale`` (angle per pixel).
@@ -177,7 +178,7 @@ class CircularAperture(Aperture):
     def area(self):
         return np.pi * self.radius**2
 
-    def outer_radius(self):
+    def photocentre_radius(self):
         return self.radius
 
     def photutils_aperture(self, center_xy, pixel_scale):
@@ -213,7 +214,7 @@ class AnnularAperture(Aperture):
     def area(self):
         return np.pi * (self.r_out**2 - self.r_in**2)
 
-    def outer_radius(self):
+    def photocentre_radius(self):
         return self.r_out
 
     def photutils_aperture(self, center_xy, pixel_scale):
@@ -254,9 +255,6 @@ class RectangularAperture(Aperture):
 
     def area(self):
         return self.width * self.height
-
-    def outer_radius(self):
-        return 0.5 * np.hypot(self.width, self.height)
 
     def photutils_aperture(self, center_xy, pixel_scale):
         from photutils import aperture as pa
@@ -308,9 +306,6 @@ class SpaxelMask(Aperture):
 
     def area(self):
         return int(self.mask.sum()) * self.pixel_scale**2
-
-    def outer_radius(self):
-        return None  # the mask fixes its own spaxels: no photocentre search radius
 
     def describe(self, geometry=None) -> dict:
         out = super().describe(geometry)

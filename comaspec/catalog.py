@@ -546,8 +546,6 @@ def compare(value, rh, err=0.0, *, ratio="CO2/H2O", table=None, **sample_options
     -------
     Comparison
     """
-    import astropy.units as u
-
     from .ratios import as_number, parse_name
 
     name = parse_name(ratio).name

@@ -34,8 +34,9 @@ __all__ = [
     "make_lsf",
 ]
 
-#: Instrument modes with a resolving-power table in ``linelists/resolving_power.ecsv``.
-MODES = ("PRISM", "G140M", "G140H", "G235M", "G235H", "G395M", "G395H")
+# MODES (the instrument modes with a resolving-power table) is read from
+# linelists/resolving_power.ecsv on first access (module __getattr__ below): a new mode is a
+# block of rows there, nothing in the code.
 
 #: Every NIRSpec disperser name recognised in metadata, tabulated or not.
 _NIRSPEC_DISPERSERS = ("PRISM", "G140M", "G140H", "G235M", "G235H", "G395M", "G395H")
@@ -59,6 +60,23 @@ _TABLE_FILE = "resolving_power.ecsv"
 # ---------------------------------------------------------------------------------------------
 # Resolving-power tables
 # ---------------------------------------------------------------------------------------------
+def _mode_order(mode):
+    """Presentation order of modes: PRISM, then by band (G140, G235, G395), M before H."""
+    return (mode != "PRISM", mode[1:4], mode[-1:] != "M", mode)
+
+
+@functools.lru_cache(maxsize=1)
+def _modes():
+    """The modes of the resolving-power table, in `_mode_order`."""
+    return tuple(sorted(_tables(), key=_mode_order))
+
+
+def __getattr__(name):
+    # MODES comes from the resolving-power table on first access (PEP 562), so that
+    # importing this module reads no file.
+    if name == "MODES":
+        return _modes()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 @functools.lru_cache(maxsize=1)
 def _tables():
     """Read the resolving-power table once: mode -> (wavelength_um, R, reference)."""
@@ -86,10 +104,10 @@ def _known_mode(mode):
     if not isinstance(mode, str):
         raise InputError("mode", f"expected a mode name such as 'PRISM', got {mode!r}")
     name = mode.strip().upper()
-    if name not in MODES:
+    if name not in _modes():
         parsed = _parse_mode_string(name)
         name = parsed if parsed is not None else name
-    if name in MODES:
+    if name in _modes():
         return name
     if name in _NIRSPEC_DISPERSERS:
         raise InputError(
@@ -97,7 +115,7 @@ def _known_mode(mode):
             f"comaspec has no published resolving-power table for {name}; "
             "pass the resolving power explicitly (a number R or a callable R(wavelength_um))",
         )
-    raise InputError("mode", f"unknown instrument mode {mode!r}; known modes: {', '.join(MODES)}")
+    raise InputError("mode", f"unknown instrument mode {mode!r}; known modes: {', '.join(_modes())}")
 
 
 def mode_range(mode):
@@ -234,9 +252,10 @@ def _lower_keys(meta):
 def mode_from_meta(meta):
     """Instrument mode of a spectrum from its metadata.
 
-    Looks, case-insensitively, at ``meta["mode"]`` (e.g. ``"NIRSPEC PRISM/CLEAR"``,
-    ``"NIRSPEC G395H/F290LP"``), then at ``meta["grating"]`` (JWST keyword ``GRATING``).
-    The filter does not change R and is not needed.
+    Takes ``meta["grating"]`` (the field the readers fill from the JWST keyword ``GRATING``)
+    when it names a tabulated mode; otherwise looks, case-insensitively, for a disperser name
+    in ``meta["mode"]`` (e.g. ``"NIRSPEC PRISM/CLEAR"``, ``"NIRSPEC G395H/F290LP"``), then in
+    ``meta["grating"]``. The filter does not change R and is not needed.
 
     Parameters
     ----------
@@ -251,12 +270,15 @@ def mode_from_meta(meta):
         must pass R).
     """
     keys = _lower_keys(meta)
+    grating = keys.get("grating")
+    if isinstance(grating, str) and grating.strip().upper() in _modes():
+        return grating.strip().upper()  # the readers give the disperser as a field: no parsing
     for key in ("mode", "grating"):
         value = keys.get(key)
         if isinstance(value, str):
             name = _parse_mode_string(value)
             if name is not None:
-                return name if name in MODES else None
+                return name if name in _modes() else None
     return None
 
 
@@ -378,7 +400,7 @@ def _resolving_power_function(spec):
         return spec, None
     raise InputError(
         "resolving_power",
-        f"expected a number R, a mode name ({', '.join(MODES)}) or a callable R(wavelength_um), "
+        f"expected a number R, a mode name ({', '.join(_modes())}) or a callable R(wavelength_um), "
         f"got {type(spec).__name__}",
     )
 
@@ -732,7 +754,7 @@ def make_lsf(spec):
         raise InputError(
             "lsf",
             "no resolution given: pass R (a number), a mode name "
-            f"({', '.join(MODES)}), a callable R(wavelength_um) or an LSF object",
+            f"({', '.join(_modes())}), a callable R(wavelength_um) or an LSF object",
         )
     if callable(getattr(spec, "integrate_lines", None)):
         return spec

@@ -39,12 +39,10 @@ __all__ = [
     "reference",
 ]
 
-#: Species comaspec knows, in the order used in tables and outputs.
-SPECIES = ("CO2", "13CO2", "H2O", "CO", "OCS")
-
-# The feature measured by default for each species (vocabulary, not physics: a feature is
-# a named group of bands in bands.ecsv that is measured as one flux).
-_DEFAULT_FEATURE = {"CO2": "4.26um", "13CO2": "4.38um", "H2O": "2.7um", "CO": "4.67um", "OCS": "4.85um"}
+# SPECIES (the species comaspec knows, in the order of linelists/bands.ecsv) is read from
+# that table on first access (module __getattr__ below). A species' default feature (a
+# feature is a named group of bands measured as one flux) is the first one listed for it
+# there: a new species or band is rows in bands.ecsv (and its line list), nothing in the code.
 
 
 @dataclass(frozen=True)
@@ -232,6 +230,8 @@ def __getattr__(name):
         return MappingProxyType(_velocity_laws()[0])
     if name == "DEFAULT_VELOCITY_LAW":
         return _velocity_laws()[1]
+    if name == "SPECIES":
+        return _species()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -239,9 +239,24 @@ def __getattr__(name):
 # Public look-ups
 
 
+@cache
+def _species():
+    """Species in the order of their first row in bands.ecsv."""
+    return tuple(dict.fromkeys(s for s, _b in _bands()[0]))
+
+
+@cache
+def _default_features():
+    """Species → its default feature: the first feature listed for it in bands.ecsv."""
+    out = {}
+    for (s, _b), by_source in _bands()[0].items():
+        out.setdefault(s, next(iter(by_source.values()))["feature"])
+    return out
+
+
 def _check_species(species):
-    if species not in SPECIES:
-        raise InputError(f"species {species!r}", f"unknown species; known: {', '.join(SPECIES)}")
+    if species not in _species():
+        raise InputError(f"species {species!r}", f"unknown species; known: {', '.join(_species())}")
 
 
 def _band_rows(species, band):
@@ -315,7 +330,7 @@ def features_of(species):
         feature = next(iter(by_source.values()))["feature"]
         if s == species and feature not in found:
             found.append(feature)
-    default = _DEFAULT_FEATURE[species]
+    default = _default_features()[species]
     return (default, *[f for f in found if f != default])
 
 
@@ -333,7 +348,7 @@ def default_feature(species):
         e.g. ``"2.7um"`` for H2O, ``"4.26um"`` for CO2.
     """
     _check_species(species)
-    return _DEFAULT_FEATURE[species]
+    return _default_features()[species]
 
 
 def bands_of(species, feature=None):
@@ -358,7 +373,7 @@ def bands_of(species, feature=None):
     """
     _check_species(species)
     if feature is None:
-        feature = _DEFAULT_FEATURE[species]
+        feature = _default_features()[species]
     rows, _ = _bands()
     out = tuple(get_band(s, b) for (s, b) in rows if s == species)
     out = tuple(b for b in out if b.feature == feature)

@@ -350,18 +350,8 @@ def write_x1d(path, wavelength_um, flux_jy, error_jy, mode, geometry, aperture, 
 def _solid_angle_sr(aperture, geometry):
     import astropy.units as u
 
-    from .apertures import CircularAperture, RectangularAperture
-
-    def angle(q):
-        if q.unit.physical_type == "angle":
-            return q.to_value(u.rad)
-        return (q / geometry.delta).to_value(u.dimensionless_unscaled)
-
-    if isinstance(aperture, CircularAperture):
-        return math.pi * angle(aperture.radius) ** 2
-    if isinstance(aperture, RectangularAperture):
-        return angle(aperture.width) * angle(aperture.height)
-    return float("nan")
+    area = aperture.area() if aperture.is_angular else aperture.area() / geometry.delta**2
+    return float(area.to_value(u.sr, equivalencies=u.dimensionless_angles()))
 
 
 def synthetic_cube(mode, production_rates, geometry, *, T_rot, error_per_spaxel, continuum=None,
@@ -443,7 +433,7 @@ def synthetic_cube(mode, production_rates, geometry, *, T_rot, error_per_spaxel,
     flux = np.zeros((wl.size, ny, nx))
     for species, q in production_rates.items():
         q = float(getattr(q, "to_value", lambda unit: q)("1/s"))
-        curves, shapes = [], []
+        curves = []
         for r in radii[1:]:
             w = band_weights(species, geometry, CircularAperture(r * u.arcsec), velocity=velocity,
                              lifetime=lifetime, g_factor=g_factor)

@@ -85,27 +85,14 @@ def continuum_photocentre(cube, radius_pix=None):
 
 def _weights(aperture, center_xy, pixel_scale, shape):
     """(weights image (ny, nx), aperture area in spaxels) for a comaspec aperture."""
-    from photutils import aperture as pa
-
-    from ..apertures import AnnularAperture, CircularAperture, RectangularAperture, SpaxelMask
+    from ..apertures import SpaxelMask
 
     if isinstance(aperture, SpaxelMask):
         if aperture.mask.shape != shape:
             raise InputError("aperture", f"spaxel mask shape {aperture.mask.shape} differs from the cube's {shape}")
         w = aperture.mask.astype(float)
         return w, float(w.sum())
-
-    def pix(q):
-        return float((q / pixel_scale).to_value(u.dimensionless_unscaled))
-
-    if isinstance(aperture, CircularAperture):
-        ap = pa.CircularAperture(center_xy, r=pix(aperture.radius))
-    elif isinstance(aperture, AnnularAperture):
-        ap = pa.CircularAnnulus(center_xy, r_in=pix(aperture.r_in), r_out=pix(aperture.r_out))
-    elif isinstance(aperture, RectangularAperture):
-        ap = pa.RectangularAperture(center_xy, w=pix(aperture.width), h=pix(aperture.height))
-    else:
-        raise InputError("aperture", f"cannot extract with a {type(aperture).__name__}")
+    ap = aperture.photutils_aperture(center_xy, pixel_scale)
     image = ap.to_mask(method="exact").to_image(shape)  # None when wholly off the cube
     return (np.zeros(shape) if image is None else image), float(ap.area)
 
@@ -127,7 +114,7 @@ def extract_spectrum_from_cube(cube, aperture, center=None, max_masked_fraction=
         nucleus = aperture.nucleus
         method = "spaxel mask nucleus"
     elif center is None:
-        outer = getattr(aperture, "r_out", getattr(aperture, "radius", None))
+        outer = aperture.photocentre_radius()
         radius = None if outer is None else float((outer / cube.pixel_scale).decompose())
         nucleus = continuum_photocentre(cube, radius)
         method = "continuum photocentre"
