@@ -79,7 +79,7 @@ def split_g(species, g_total, feature=None):
                              "the feature has several bands without tabulated g-factors to split a total over")
         ref = sum(tab)
         out = {b.band: g_total * b.g_1au / ref for b in own}
-    for b in molecules.bands_of(species):
+    for b in (b for f in molecules.features_of(species) for b in molecules.bands_of(species, f)):
         if b.band not in out:
             out[b.band] = g_total * b.g_1au / ref if math.isfinite(ref) and math.isfinite(b.g_1au) else math.nan
     return out

@@ -395,9 +395,9 @@ def fit_model(model, options=None):
         result, notes = _minimise(problem, params, options)
         solution = _solution(problem, result, options, notes)
         _sample(solution, options)
-    from .results import ComaFit
+        from .results import ComaFit
 
-    return ComaFit.from_solution(solution)
+        return ComaFit.from_solution(solution)
 
 
 # --------------------------------------------------------------------------- stages

@@ -1,0 +1,179 @@
+"""The model as parts: a continuum is one class, the model is built once (with_data), the fit
+is a driver over FitOptions, and species and modes come from the tables."""
+
+import subprocess
+import sys
+
+import astropy.units as u
+import numpy as np
+import pytest
+from astropy.table import Table
+
+from comaspec import instrument, molecules
+from comaspec._paths import linelists_dir
+from comaspec.apertures import CircularAperture
+from comaspec.errors import InputError
+from comaspec.fit import FitOptions, as_observed, fit_coma, fit_model
+from comaspec.geometry import Geometry
+from comaspec.model import ForwardModel, Window
+from comaspec.synthetic import synthetic_spectrum
+
+GEO = Geometry(3.32 * u.au, 2.61 * u.au, 17 * u.deg)
+AP = CircularAperture(0.5 * u.arcsec)
+FLAM = u.W / u.m**2 / u.um
+Q = {"CO2": 1.7e27, "H2O": 2.2e26}
+
+
+def _spec(mode="PRISM", seed=1, continuum=None, noise=True, error=5e-19):
+    return synthetic_spectrum(mode, Q, GEO, AP, T_rot=50.0, error=error * FLAM, seed=seed, noise=noise,
+                              continuum=continuum if continuum is not None else (lambda wl: 5e-17 * (wl / 3.5) ** -1.5))
+
+
+class OffsetContinuum:
+    """A third continuum: one constant per spectrum (and it records the BLAS threads it sees)."""
+
+    name = "offset"
+
+    def __init__(self):
+        self.blas_threads = set()
+
+    def sizes(self, coverage):
+        return [1 if used.any() else 0 for used in coverage.used]
+
+    def names(self, coverage, i):
+        return [f"offset_{i}"]
+
+    def columns(self, coverage, i, wavelength_um, shape=None):
+        from threadpoolctl import threadpool_info
+
+        self.blas_threads |= {p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"}
+        return np.ones((np.size(wavelength_um), 1))
+
+    def parameters(self, geometry):
+        return []
+
+    def defined(self, coverage, i, wavelength_um):
+        return np.ones(np.shape(wavelength_um), dtype=bool)
+
+    def info(self, shape):
+        return {}
+
+
+def test_a_third_continuum_is_one_class_and_blas_is_single_threaded_in_a_fit():
+    level = 3e-18
+    spec = _spec(continuum=lambda wl: np.full_like(wl, level), noise=False)
+    cont = OffsetContinuum()
+    fit = fit_coma(spec, GEO, AP, species=["CO2", "H2O"], continuum=cont, T_rot=50.0, fit_shift=False)
+    assert fit.fit_info["continuum"] == "offset"
+    np.testing.assert_allclose(fit.components[0].continuum, level, rtol=1e-6)
+    for s in Q:  # the noiseless spectrum made by synthetic_spectrum (gas_spectrum) is recovered
+        assert fit.species[s].Q == pytest.approx(Q[s], rel=1e-6)
+    assert cont.blas_threads == {1}
+
+
+def test_unknown_continuum_name_and_incomplete_object_are_usage_errors():
+    from comaspec.errors import UsageError
+
+    with pytest.raises(UsageError, match="'polynomial' or 'physical'"):
+        fit_coma(_spec(), GEO, AP, continuum="spline")
+    with pytest.raises(UsageError, match="missing"):
+        fit_coma(_spec(), GEO, AP, continuum=object())
+
+
+def test_with_data_fits_new_data_exactly_as_a_new_model():
+    first, second = _spec(seed=1), _spec(seed=2)
+    model = ForwardModel([as_observed(first)], ["CO2", "H2O"], GEO, [AP])
+    fresh = ForwardModel([as_observed(second)], ["CO2", "H2O"], GEO, [AP])
+    y, e = fresh.data()
+    reused = model.with_data(y, e)
+    assert reused.used is model.used and reused.species is model.species
+    np.testing.assert_array_equal(reused.data()[0], y)
+    a = fit_model(reused, FitOptions())
+    b = fit_coma(second, GEO, AP, species=["CO2", "H2O"])
+    for s in Q:
+        assert a.species[s].Q == pytest.approx(b.species[s].Q, rel=1e-10)
+        assert a.species[s].Q_err == pytest.approx(b.species[s].Q_err, rel=1e-8)
+    # full-grid arrays are accepted too, and the original model keeps its data
+    full = model.with_data(as_observed(second).flux, as_observed(second).error)
+    np.testing.assert_array_equal(full.data()[0], y)
+    assert not np.array_equal(model.data()[0], y)
+
+
+def test_with_data_refuses_a_different_pixel_layout():
+    model = ForwardModel([as_observed(_spec())], ["CO2", "H2O"], GEO, [AP])
+    y, e = model.data()
+    bad = y.copy()
+    bad[3] = np.nan
+    with pytest.raises(InputError, match="build a new ForwardModel"):
+        model.with_data(bad, e)
+    with pytest.raises(InputError, match="shape"):
+        model.with_data(y[:-1], e[:-1])
+
+
+def test_cached_design_equals_a_fresh_evaluation_and_shape_goes_by_name():
+    obs = as_observed(_spec())
+    model = ForwardModel([obs], ["CO2", "H2O"], GEO, [AP], continuum="physical")
+    T = {"CO2": 47.0, "H2O": 47.0}
+    first = model.design(T, [1e-4], 0.3, 160.0)
+    again = model.design(T, [1e-4], 0.3, 160.0)  # from the column cache
+    fresh = ForwardModel([obs], ["CO2", "H2O"], GEO, [AP], continuum="physical").design(T, [1e-4], 0.3, 160.0)
+    np.testing.assert_array_equal(first, again)
+    np.testing.assert_array_equal(first, fresh)
+    by_name = model.design_at(T, [1e-4], {"cont_slope": 0.3, "cont_dust_T": 160.0})
+    np.testing.assert_array_equal(first, by_name)
+    # the species columns do not depend on the continuum shape: only those are cached
+    other = model.design(T, [1e-4], -1.0, 300.0)
+    np.testing.assert_array_equal(first[:, :2], other[:, :2])
+    assert not np.array_equal(first[:, 2:], other[:, 2:])
+
+
+def test_species_and_default_features_come_from_bands_ecsv():
+    t = Table.read(linelists_dir() / "bands.ecsv", format="ascii.ecsv")
+    species = list(dict.fromkeys(str(s) for s in t["species"]))
+    assert list(molecules.SPECIES) == species
+    for s in species:
+        first_feature = str(t["feature"][list(t["species"]).index(s)])
+        assert molecules.default_feature(s) == first_feature == molecules.features_of(s)[0]
+
+
+def test_modes_come_from_the_resolving_power_table():
+    t = Table.read(linelists_dir() / "resolving_power.ecsv", format="ascii.ecsv")
+    assert set(instrument.MODES) == {str(m) for m in t["mode"]}
+    assert instrument.MODES[0] == "PRISM"
+
+
+def test_mode_is_taken_from_the_grating_field_without_parsing_text(monkeypatch):
+    def no_parsing(text):
+        raise AssertionError(f"parsed {text!r}")
+
+    spec = _spec("G395H")
+    monkeypatch.setattr(instrument, "_parse_mode_string", no_parsing)
+    assert spec.meta["grating"] == "G395H"
+    assert instrument.mode_from_meta(spec.meta) == "G395H"
+    assert as_observed(spec).mode == "G395H"
+
+
+def test_systematic_error_of_a_47um_h2o_report_uses_the_g_of_its_q():
+    # G395H sees only the H2O 4.7 um hot bands: Q is reported from them, and with only a g-factor
+    # error stated (d ln Q / d ln g = -1) Q_sys is exactly that fraction of Q
+    spec = synthetic_spectrum("G395H", {"CO2": 1.7e27, "H2O": 3e28}, GEO, AP, T_rot=50.0, error=2e-20 * FLAM,
+                              seed=3, continuum=lambda wl: 5e-17 * (wl / 3.5) ** -1.5)
+    fit = fit_coma(spec, GEO, AP, species=["CO2", "H2O"], g_factor={"H2O": 3e-4 / u.s},
+                   systematics={"g_factor": 0.1})
+    h2o = fit.species["H2O"]
+    assert h2o.feature == "4.7um" and h2o.detected
+    assert h2o.Q_sys == pytest.approx(0.1 * h2o.Q, rel=1e-12)
+
+
+def test_comaspec_runs_without_sbpy():
+    code = ("import sys; sys.modules['sbpy'] = None\n"
+            "from comaspec.cli import main\n"
+            "raise SystemExit(main(['ratio', '--example', '--json', '-q']))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert '"ratio"' in out.stdout
+
+
+def test_windows_still_build_the_polynomial_continuum_names():
+    model = ForwardModel([as_observed(_spec())], ["CO2"], GEO, [AP], windows=[Window("w 1", 4.05, 5.1, 2)])
+    assert model.linear_names() == ["F_CO2", "c0_w_1_0", "c0_w_1_1", "c0_w_1_2"]
