@@ -17,15 +17,12 @@ this module does no fitting. Conventions (see ``docs/uncertainties.rst``):
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ._systematics import ratio_systematic, ratio_systematic_text
-from ._version import __version__
-from .errors import InputError, UsageError
+from .errors import UsageError
 
 __all__ = [
     "DEFAULT_DETECT_SIGMA",
@@ -479,28 +476,9 @@ class ComaFit:
         (W m^-2), ``snr``, ``detected``, ``Q``, ``Q_err``, ``Q_upper_limit`` (1/s; Q and
         Q_err masked to NaN when not detected), ``T_rot`` (K).
         """
-        import astropy.units as u
-        from astropy.table import QTable
+        from . import results_io
 
-        rows = [s.to_dict() for s in self.species.values()]
-
-        def col(key):
-            return np.array([np.nan if r[key] is None else r[key] for r in rows], dtype=float)
-
-        t = QTable()
-        t["species"] = [s.name for s in self.species.values()]
-        t["covered"] = [r["covered"] for r in rows]
-        t["feature"] = [r["feature"] or "" for r in rows]
-        t["band_flux"] = col("band_flux_W_m2") * u.W / u.m**2
-        t["band_flux_err"] = col("band_flux_err_W_m2") * u.W / u.m**2
-        t["snr"] = col("snr")
-        t["detected"] = [r["detected"] for r in rows]
-        t["Q"] = col("Q_per_s") / u.s
-        t["Q_err"] = col("Q_err_per_s") / u.s
-        t["Q_upper_limit"] = col("Q_upper_limit_per_s") / u.s
-        t["T_rot"] = col("T_rot_K") * u.K
-        t.meta.update(self._meta_for("CO2", "H2O"))
-        return t
+        return results_io.production_table(self)
 
     # ------------------------------------------------------------------ output
     def to_dict(self, numerator="CO2", denominator="H2O") -> dict:
@@ -515,51 +493,9 @@ class ComaFit:
         -------
         dict
         """
-        if numerator in self.species and denominator in self.species:
-            ratio = self.ratio(numerator, denominator).to_dict()
-            rel_sys = ratio_systematic(self, numerator, denominator)
-            ratio["err_sys_relative"] = rel_sys
-            ratio["err_sys"] = None if rel_sys is None or ratio["value"] is None else rel_sys * ratio["value"]
-        else:
-            absent = [n for n in (numerator, denominator) if n not in self.species]
-            ratio = Ratio(numerator, denominator,
-                          reason=f"{' and '.join(absent)} not among the fitted species").to_dict()
-        info = self.fit_info
-        return {
-            "comaspec_version": __version__,
-            "input": {
-                "paths": [str(p) for p in self.inputs.get("paths", [])],
-                "instrument": self.inputs.get("instrument"),
-                "mode": self.inputs.get("mode"),
-                "target": self.inputs.get("target"),
-            },
-            "geometry": None if self.geometry is None else self.geometry.to_dict(),
-            "aperture": None if self.aperture is None else self.aperture.describe(self.geometry),
-            "species": {name: s.to_dict() for name, s in self.species.items()},
-            "ratio": ratio,
-            "fit": {
-                "chi2_reduced": _num(self.chi2_reduced),
-                "chi2": _num(info.get("chi2")),
-                "dof": info.get("dof"),
-                "n_points": info.get("n_points"),
-                "n_params": info.get("n_params"),
-                "covariance_scaled": bool(info.get("covariance_scaled", False)),
-                "method": info.get("method"),
-                "uncertainty_method": self.sample_method or "covariance",
-                "n_samples": None if self.q_samples is None else int(self.q_samples.shape[0]),
-                "detect_sigma": info.get("detect_sigma"),
-                "limit_sigma": info.get("limit_sigma"),
-                "windows": info.get("windows"),
-                "continuum": info.get("continuum"),
-                "wavelength_shift_um": info.get("wavelength_shift_um"),
-                "error_inflation": info.get("error_inflation"),
-                "emission": info.get("emission"),
-                "ortho_para": _num(info.get("ortho_para")),
-                "ortho_para_fitted": info.get("ortho_para_fitted"),
-                "ortho_para_err": _num(info.get("ortho_para_err")),
-                "notes": list(info.get("notes", [])),
-            },
-        }
+        from . import results_io
+
+        return results_io.to_dict(self, numerator, denominator)
 
     def to_json(self, numerator="CO2", denominator="H2O", indent=None) -> str:
         """The result as one JSON object (see ``docs/json_schema.rst``).
@@ -575,7 +511,9 @@ class ComaFit:
         -------
         str
         """
-        return json.dumps(self.to_dict(numerator, denominator), indent=indent, allow_nan=False)
+        from . import results_io
+
+        return results_io.to_json(self, numerator, denominator, indent)
 
     def write(self, path, numerator="CO2", denominator="H2O", overwrite=True):
         """Write the result atomically: ``.json`` (the JSON object) or ``.ecsv`` (the table).
@@ -589,27 +527,9 @@ class ComaFit:
         overwrite : bool
             Replace an existing file.
         """
-        from pathlib import Path
+        from . import results_io
 
-        from ._output import atomic_path
-
-        path = Path(path)
-        suffix = path.suffix.lower()
-        if suffix not in (".json", ".ecsv"):
-            raise InputError(path, "output must end in .json or .ecsv")
-        if path.exists() and not overwrite:
-            raise InputError(path, "exists (pass overwrite=True to replace it)")
-        with atomic_path(path) as tmp:
-            if suffix == ".json":
-                tmp.write_text(self.to_json(numerator, denominator, indent=2) + "\n")
-            else:
-                table = self.production_rates
-                table.meta = self._meta_for(numerator, denominator)
-                table.write(tmp, format="ascii.ecsv", overwrite=True)
-
-    def _meta_for(self, numerator, denominator):
-        d = self.to_dict(numerator, denominator)
-        return {k: d[k] for k in ("comaspec_version", "input", "geometry", "aperture", "ratio", "fit")}
+        return results_io.write(self, path, numerator, denominator, overwrite)
 
     def summary(self, numerator="CO2", denominator="H2O") -> str:
         """A short aligned text table and the ratio line (what the CLI prints).
@@ -623,58 +543,9 @@ class ComaFit:
         -------
         str
         """
-        head = ("species", "feature", "band flux [W m-2]", "SNR", "Q [s-1]")
-        rows = []
-        for s in self.species.values():
-            if not s.covered:
-                rows.append((s.name, "-", "not covered", "-", "-"))
-                continue
-            flux = f"{s.band_flux:.3e} ± {s.band_flux_err:.2e}"
-            if s.Q is None:
-                q = "- (band flux only)"
-            elif s.detected:
-                q = f"{s.Q:.3e} ± {s.Q_err:.2e}" + (f" ± {s.Q_sys:.2e} sys" if s.Q_sys else "")
-            else:
-                q = f"< {s.Q_upper_limit:.2e} ({s.limit_sigma:g}σ)"
-            rows.append((s.name, s.feature or "-", flux, f"{s.snr:.1f}", q))
-        widths = [max(len(r[i]) for r in (head, *rows)) for i in range(len(head))]
-        lines = ["  ".join(c.ljust(w) for c, w in zip(head, widths)).rstrip()]
-        lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
-        if numerator in self.species and denominator in self.species:
-            lines.append(str(self.ratio(numerator, denominator)) + ratio_systematic_text(self, numerator, denominator))
-        model_line = self._model_line()
-        if model_line:
-            lines.append(model_line)
-        scaled = "rescaled by χ²_ν" if self.fit_info.get("covariance_scaled") else "not rescaled by χ²_ν"
-        lines.append(f"fit: χ²_ν = {self.chi2_reduced:.2f} over {self.fit_info.get('n_points')} points; "
-                     f"covariance {scaled}")
-        for note in self.fit_info.get("notes", []):
-            lines.append(f"note: {note}")
-        return "\n".join(lines)
+        from . import results_io
 
-    def _model_line(self):
-        """'model: fluorescence, T_rot = 48 ± 3 K, H2O ortho/para = 3 (fixed)' (or None)."""
-        parts = []
-        if self.fit_info.get("emission"):
-            parts.append(f"{self.fit_info['emission']} emission")
-        temps = {}
-        for s in self.species.values():
-            if s.covered and s.T_rot is not None:
-                err = s.extra.get("T_rot_err_K")
-                text = f"{s.T_rot:.1f}" + (f" ± {err:.2g} K" if err else " K")
-                text += "" if s.extra.get("T_rot_fitted") else " (fixed)"
-                temps.setdefault(text, []).append(s.name)
-        if len(temps) == 1:
-            parts.append(f"T_rot = {next(iter(temps))}")
-        else:
-            parts += [f"T_rot({', '.join(names)}) = {text}" for text, names in temps.items()]
-        if self.fit_info.get("ortho_para") is not None:
-            opr, err = self.fit_info["ortho_para"], self.fit_info.get("ortho_para_err")
-            if self.fit_info.get("ortho_para_fitted"):
-                parts.append(f"H2O ortho/para = {opr:.2f}" + (f" ± {err:.2f}" if err else " (no error estimate)"))
-            else:
-                parts.append(f"H2O ortho/para = {opr:g} (fixed)")
-        return "model: " + ", ".join(parts) if parts else None
+        return results_io.summary(self, numerator, denominator)
 
     def __repr__(self) -> str:
         return f"<ComaFit species={list(self.species)} chi2_reduced={self.chi2_reduced:.3g}>"

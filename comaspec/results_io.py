@@ -1,0 +1,183 @@
+"""Writing a `comaspec.results.ComaFit`: the JSON object, the ECSV table, the text summary.
+
+`ComaFit` keeps the numbers; everything that turns them into a file or text for people
+lives here (``ComaFit.to_dict``, ``to_json``, ``write``, ``summary`` and
+``production_rates`` call these functions). The JSON layout is ``docs/json_schema.rst``.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from ._systematics import ratio_systematic, ratio_systematic_text
+from ._version import __version__
+from .errors import InputError
+from .results import Ratio, _num
+
+__all__ = ["to_dict", "to_json", "write", "summary", "production_table"]
+
+
+def production_table(fit):
+    """`~astropy.table.QTable` of one row per species (see `comaspec.results.ComaFit.production_rates`)."""
+    import astropy.units as u
+    from astropy.table import QTable
+
+    rows = [s.to_dict() for s in fit.species.values()]
+
+    def col(key):
+        return np.array([np.nan if r[key] is None else r[key] for r in rows], dtype=float)
+
+    t = QTable()
+    t["species"] = [s.name for s in fit.species.values()]
+    t["covered"] = [r["covered"] for r in rows]
+    t["feature"] = [r["feature"] or "" for r in rows]
+    t["band_flux"] = col("band_flux_W_m2") * u.W / u.m**2
+    t["band_flux_err"] = col("band_flux_err_W_m2") * u.W / u.m**2
+    t["snr"] = col("snr")
+    t["detected"] = [r["detected"] for r in rows]
+    t["Q"] = col("Q_per_s") / u.s
+    t["Q_err"] = col("Q_err_per_s") / u.s
+    t["Q_upper_limit"] = col("Q_upper_limit_per_s") / u.s
+    t["T_rot"] = col("T_rot_K") * u.K
+    t.meta.update(meta_for(fit, "CO2", "H2O"))
+    return t
+
+
+def to_dict(fit, numerator="CO2", denominator="H2O"):
+    """The full result as plain numbers (see `comaspec.results.ComaFit.to_dict`)."""
+    if numerator in fit.species and denominator in fit.species:
+        ratio = fit.ratio(numerator, denominator).to_dict()
+        rel_sys = ratio_systematic(fit, numerator, denominator)
+        ratio["err_sys_relative"] = rel_sys
+        ratio["err_sys"] = None if rel_sys is None or ratio["value"] is None else rel_sys * ratio["value"]
+    else:
+        absent = [n for n in (numerator, denominator) if n not in fit.species]
+        ratio = Ratio(numerator, denominator,
+                      reason=f"{' and '.join(absent)} not among the fitted species").to_dict()
+    info = fit.fit_info
+    return {
+        "comaspec_version": __version__,
+        "input": {
+            "paths": [str(p) for p in fit.inputs.get("paths", [])],
+            "instrument": fit.inputs.get("instrument"),
+            "mode": fit.inputs.get("mode"),
+            "target": fit.inputs.get("target"),
+        },
+        "geometry": None if fit.geometry is None else fit.geometry.to_dict(),
+        "aperture": None if fit.aperture is None else fit.aperture.describe(fit.geometry),
+        "species": {name: s.to_dict() for name, s in fit.species.items()},
+        "ratio": ratio,
+        "fit": {
+            "chi2_reduced": _num(fit.chi2_reduced),
+            "chi2": _num(info.get("chi2")),
+            "dof": info.get("dof"),
+            "n_points": info.get("n_points"),
+            "n_params": info.get("n_params"),
+            "covariance_scaled": bool(info.get("covariance_scaled", False)),
+            "method": info.get("method"),
+            "uncertainty_method": fit.sample_method or "covariance",
+            "n_samples": None if fit.q_samples is None else int(fit.q_samples.shape[0]),
+            "detect_sigma": info.get("detect_sigma"),
+            "limit_sigma": info.get("limit_sigma"),
+            "windows": info.get("windows"),
+            "continuum": info.get("continuum"),
+            "wavelength_shift_um": info.get("wavelength_shift_um"),
+            "error_inflation": info.get("error_inflation"),
+            "emission": info.get("emission"),
+            "ortho_para": _num(info.get("ortho_para")),
+            "ortho_para_fitted": info.get("ortho_para_fitted"),
+            "ortho_para_err": _num(info.get("ortho_para_err")),
+            "notes": list(info.get("notes", [])),
+        },
+    }
+
+
+def to_json(fit, numerator="CO2", denominator="H2O", indent=None):
+    """The result as one JSON object (see `comaspec.results.ComaFit.to_json`)."""
+    return json.dumps(to_dict(fit, numerator, denominator), indent=indent, allow_nan=False)
+
+
+def write(fit, path, numerator="CO2", denominator="H2O", overwrite=True):
+    """Write ``.json`` or ``.ecsv`` atomically (see `comaspec.results.ComaFit.write`)."""
+    from pathlib import Path
+
+    from ._output import atomic_path
+
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".json", ".ecsv"):
+        raise InputError(path, "output must end in .json or .ecsv")
+    if path.exists() and not overwrite:
+        raise InputError(path, "exists (pass overwrite=True to replace it)")
+    with atomic_path(path) as tmp:
+        if suffix == ".json":
+            tmp.write_text(to_json(fit, numerator, denominator, indent=2) + "\n")
+        else:
+            table = production_table(fit)
+            table.meta = meta_for(fit, numerator, denominator)
+            table.write(tmp, format="ascii.ecsv", overwrite=True)
+
+
+def meta_for(fit, numerator, denominator):
+    """The table metadata: the JSON object without the species block."""
+    d = to_dict(fit, numerator, denominator)
+    return {k: d[k] for k in ("comaspec_version", "input", "geometry", "aperture", "ratio", "fit")}
+
+
+def summary(fit, numerator="CO2", denominator="H2O"):
+    """The aligned text table and ratio line (see `comaspec.results.ComaFit.summary`)."""
+    head = ("species", "feature", "band flux [W m-2]", "SNR", "Q [s-1]")
+    rows = []
+    for s in fit.species.values():
+        if not s.covered:
+            rows.append((s.name, "-", "not covered", "-", "-"))
+            continue
+        flux = f"{s.band_flux:.3e} ± {s.band_flux_err:.2e}"
+        if s.Q is None:
+            q = "- (band flux only)"
+        elif s.detected:
+            q = f"{s.Q:.3e} ± {s.Q_err:.2e}" + (f" ± {s.Q_sys:.2e} sys" if s.Q_sys else "")
+        else:
+            q = f"< {s.Q_upper_limit:.2e} ({s.limit_sigma:g}σ)"
+        rows.append((s.name, s.feature or "-", flux, f"{s.snr:.1f}", q))
+    widths = [max(len(r[i]) for r in (head, *rows)) for i in range(len(head))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(head, widths)).rstrip()]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    if numerator in fit.species and denominator in fit.species:
+        lines.append(str(fit.ratio(numerator, denominator)) + ratio_systematic_text(fit, numerator, denominator))
+    line = model_line(fit)
+    if line:
+        lines.append(line)
+    scaled = "rescaled by χ²_ν" if fit.fit_info.get("covariance_scaled") else "not rescaled by χ²_ν"
+    lines.append(f"fit: χ²_ν = {fit.chi2_reduced:.2f} over {fit.fit_info.get('n_points')} points; "
+                 f"covariance {scaled}")
+    for note in fit.fit_info.get("notes", []):
+        lines.append(f"note: {note}")
+    return "\n".join(lines)
+
+
+def model_line(fit):
+    """'model: fluorescence, T_rot = 48 ± 3 K, H2O ortho/para = 3 (fixed)' (or None)."""
+    parts = []
+    if fit.fit_info.get("emission"):
+        parts.append(f"{fit.fit_info['emission']} emission")
+    temps = {}
+    for s in fit.species.values():
+        if s.covered and s.T_rot is not None:
+            err = s.extra.get("T_rot_err_K")
+            text = f"{s.T_rot:.1f}" + (f" ± {err:.2g} K" if err else " K")
+            text += "" if s.extra.get("T_rot_fitted") else " (fixed)"
+            temps.setdefault(text, []).append(s.name)
+    if len(temps) == 1:
+        parts.append(f"T_rot = {next(iter(temps))}")
+    else:
+        parts += [f"T_rot({', '.join(names)}) = {text}" for text, names in temps.items()]
+    if fit.fit_info.get("ortho_para") is not None:
+        opr, err = fit.fit_info["ortho_para"], fit.fit_info.get("ortho_para_err")
+        if fit.fit_info.get("ortho_para_fitted"):
+            parts.append(f"H2O ortho/para = {opr:.2f}" + (f" ± {err:.2f}" if err else " (no error estimate)"))
+        else:
+            parts.append(f"H2O ortho/para = {opr:g} (fixed)")
+    return "model: " + ", ".join(parts) if parts else None
