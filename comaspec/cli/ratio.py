@@ -59,7 +59,9 @@ def add_parser(subparsers):
                    help="fit even when the flux level is implausible for its unit (a warning instead of an error)")
     f.add_argument("--mode", metavar="MODE",
                    help="instrument mode (e.g. PRISM, G395H) when the file does not say")
-    f.add_argument("--continuum", choices=("polynomial", "physical"), default="polynomial",
+    from ..model.continuum import CONTINUA
+
+    f.add_argument("--continuum", choices=tuple(CONTINUA), default="polynomial",
                    help="continuum model (default polynomial windows)")
     f.add_argument("--no-shift", action="store_true", help="do not fit a wavelength shift")
     f.add_argument("--emission", choices=("fluorescence", "thermal"), default="fluorescence",
