@@ -177,3 +177,41 @@ def test_comaspec_runs_without_sbpy():
 def test_windows_still_build_the_polynomial_continuum_names():
     model = ForwardModel([as_observed(_spec())], ["CO2"], GEO, [AP], windows=[Window("w 1", 4.05, 5.1, 2)])
     assert model.linear_names() == ["F_CO2", "c0_w_1_0", "c0_w_1_1", "c0_w_1_2"]
+
+
+def test_q_recovered_from_a_spectrum_made_by_an_independent_generator():
+    """CO at G395H written out by hand: the line list's sticks, each a Gaussian of FWHM
+    lambda/R integrated over the pixels with scipy's erf, scaled by the decay-free closed form
+    of the flux per unit Q. The fit must return the Q put in."""
+    import math
+
+    import astropy.constants as const
+    from astropy.nddata import StdDevUncertainty
+    from scipy.special import erf
+    from specutils import Spectrum
+
+    from comaspec.synthetic import wavelength_grid
+    from comaspec.templates import stick_spectrum
+
+    geo = Geometry(2.0 * u.au, 1.5 * u.au)
+    radius_km, v_km_s, q_true = 3000.0, 0.6, 5e27
+    wl = wavelength_grid("G395H", 4.3, 5.0)
+    edges = np.concatenate(([1.5 * wl[0] - 0.5 * wl[1]], 0.5 * (wl[1:] + wl[:-1]), [1.5 * wl[-1] - 0.5 * wl[-2]]))
+    wavenumber, weight = stick_spectrum("CO", "1-0", 40.0)
+    lam = 1e4 / wavenumber
+    sigma = lam / instrument.resolving_power("G395H", lam) / (2 * math.sqrt(2 * math.log(2)))
+    cdf = 0.5 * (1 + erf((edges[:, None] - lam[None, :]) / (sigma[None, :] * math.sqrt(2))))
+    profile = (np.diff(cdf, axis=0) @ weight) / np.diff(edges)           # unit area, per um
+    t = Table.read(linelists_dir() / "bands.ecsv", format="ascii.ecsv")
+    row = t[(t["species"] == "CO") & t["default"]][0]
+    g_1au, center_cm = float(row["g_1au"]), float(row["center_cm"])
+    n_per_q = math.pi * radius_km / (2 * v_km_s)                          # decay-free disc
+    flux_per_q = (n_per_q * u.s * g_1au / u.s / 2.0**2 * const.h * const.c * center_cm / u.cm
+                  / (4 * math.pi * (1.5 * u.au) ** 2)).to_value(u.W * u.s / u.m**2)
+    flam = q_true * flux_per_q * profile + 2e-18
+    err = np.full(wl.size, 1e-22)
+    spec = Spectrum(spectral_axis=wl * u.um, flux=flam * FLAM, uncertainty=StdDevUncertainty(err * FLAM),
+                    meta={"grating": "G395H"})
+    fit = fit_coma(spec, geo, CircularAperture(radius_km * u.km), species=["CO"], T_rot=40.0, fit_shift=False,
+                   velocity=v_km_s * u.km / u.s, lifetime=1e10 * u.s, windows=[Window("co", 4.45, 4.95, 0)])
+    assert fit.species["CO"].Q == pytest.approx(q_true, rel=2e-5)

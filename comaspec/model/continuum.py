@@ -199,5 +199,6 @@ def make_continuum(continuum, windows):
     needed = ("name", "sizes", "names", "columns", "parameters", "defined", "info")
     missing = [a for a in needed if not hasattr(continuum, a)]
     if missing:
-        raise UsageError(f"continuum must be a name or an object with {', '.join(needed)} (missing {', '.join(missing)})")
+        raise UsageError(f"continuum must be a name or an object with {', '.join(needed)} "
+                         f"(missing {', '.join(missing)})")
     return continuum

@@ -252,23 +252,10 @@ class ForwardModel:
                               origins=origins, ortho_para=ortho_para)
 
     def design_at(self, T_rot, shifts, shape=None, *, pixels="used", origins=None, ortho_para=DEFAULT_ORTHO_PARA):
-        """`design` with the continuum's shape parameters by name (``shape``: name → value).
+        """`design` with the continuum's shape parameters by name.
 
-        Parameters
-        ----------
-        T_rot : dict
-            Species → T_rot (K).
-        shifts : sequence of float
-            Wavelength shift per spectrum, µm.
-        shape : dict, optional
-            Continuum shape parameters by name (see ``continuum.parameters``).
-        pixels : {"used", "all"}
-        origins : dict, optional
-        ortho_para : float
-
-        Returns
-        -------
-        ndarray or list of ndarray
+        ``shape`` maps the names of ``continuum.parameters`` (e.g. ``cont_slope``,
+        ``cont_dust_T``) to values; the other arguments and the result are those of `design`.
         """
         if pixels not in ("used", "all"):
             raise InputError("pixels", f"must be 'used' or 'all' (got {pixels!r})")

@@ -130,7 +130,6 @@ def physical_continuum_basis(wavelength_um, slope, dust_temperature_K):
     return np.column_stack([scat, therm])
 
 
-
 def lsf_fwhm_um(lsf, grid_um, wavelength_um):
     """FWHM of ``lsf`` at ``wavelength_um`` (µm).
 

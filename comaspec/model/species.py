@@ -24,8 +24,8 @@ import numpy as np
 
 from ..errors import InputError
 
-__all__ = ["feature_weights", "DEFAULT_SPECIES", "DEFAULT_EMISSION", "DEFAULT_ORTHO_PARA", "band_weights", "unit_q_spectrum",
-           "gas_spectrum", "SpeciesComponent", "build_component"]
+__all__ = ["feature_weights", "DEFAULT_SPECIES", "DEFAULT_EMISSION", "DEFAULT_ORTHO_PARA", "band_weights",
+           "unit_q_spectrum", "gas_spectrum", "SpeciesComponent", "build_component"]
 
 #: Species fitted by default.
 DEFAULT_SPECIES = ("CO2", "H2O", "CO")
