@@ -68,6 +68,8 @@ class Problem:
         Fixed (or starting) H2O ortho/para ratio, used unless ``ortho_para`` is a parameter.
     shape_names : sequence of str
         Names of the continuum's nonlinear shape parameters.
+    fit_opr : bool
+        Whether the H2O ortho/para ratio is a fitted parameter.
     design_cache : dict, optional
         Shared cache of design matrices by `NonlinearState.key` (e.g. between the noise
         refits of one fit).
@@ -76,7 +78,7 @@ class Problem:
     #: Designs kept in the cache: a Levenberg-Marquardt step visits a few states only.
     CACHE_SIZE = 16
 
-    def __init__(self, model, T_names, fixed_T, ortho_para, shape_names=(), design_cache=None):
+    def __init__(self, model, T_names, fixed_T, ortho_para, shape_names=(), fit_opr=False, design_cache=None):
         self.model = model
         self.y, self.sigma = model.data()
         self.T_names = dict(T_names)
@@ -84,13 +86,14 @@ class Problem:
         self.ortho_para = ortho_para
         self.lin_names = model.linear_names()
         self.shape_names = tuple(shape_names)
+        self.fit_opr = bool(fit_opr)
         self.scales = None
         self._cache = {} if design_cache is None else design_cache
 
     def with_data(self, y, sigma):
         """The same problem (scales, design cache) for new data on the fitted pixels."""
         other = Problem(self.model.with_data(y, sigma), self.T_names, self.fixed_T, self.ortho_para,
-                        self.shape_names, self._cache)
+                        self.shape_names, self.fit_opr, self._cache)
         other.scales = self.scales
         return other
 

@@ -430,8 +430,7 @@ def _parameters(model, options):
     n_params = model.n_linear + n_nonlin
     if model.n_points <= n_params + 2:
         raise FitError(f"too few usable pixels ({model.n_points}) for {n_params} parameters")
-    problem = Problem(model, T_names, fixed_T, opr0, [p.name for p in shape])
-    problem.fit_opr, problem.max_shift = fit_opr, max_shift
+    problem = Problem(model, T_names, fixed_T, opr0, [p.name for p in shape], fit_opr)
 
     # starting values: linear solves on a T_rot grid, and on a shift grid when the allowed
     # shift exceeds the resolution element (one offset for all spectra: a start only)
@@ -645,8 +644,6 @@ def _snr(problem, values):
 
 
 def _t_value(T_rot):
-    if T_rot is None:
-        return None
     value = float(getattr(T_rot, "to_value", lambda unit: T_rot)("K"))
     if not (math.isfinite(value) and value > 0):
         raise InputError("T_rot", f"must be a positive temperature in K (got {T_rot!r})")
