@@ -44,12 +44,15 @@ def add_parser(subparsers):
                    help="position angle of the Sun (deg E of N; Horizons PsAng - 180)")
     p.add_argument("--velocity-pa", type=ranged("position_angle"), metavar="DEG",
                    help="position angle of the velocity vector (deg E of N; Horizons PsAMV - 180)")
-    p.add_argument("--output", type=output_file(".fits"), metavar="MAPS.fits", help="write the maps (multi-extension FITS)")
+    p.add_argument("--output", type=output_file(".fits"), metavar="MAPS.fits",
+                   help="write the maps (multi-extension FITS)")
     p.add_argument("--plot", type=output_file(".pdf", ".png"), metavar="MAPS.pdf", help="write the map panel")
     p.add_argument("--profiles", type=output_file(".ecsv"), metavar="PROFILES.ecsv",
                    help="write azimuthal radial profiles of every species' column density")
     p.add_argument("--qcurve", type=output_file(".pdf", ".png", ".ecsv"), metavar="QCURVE.pdf",
                    help="write the Q-curve (figure, or the table with .ecsv) of the first species with a g-factor")
+    p.add_argument("--chunk", type=integer(1, 1_000_000), default=2048, metavar="N",
+                   help="bins solved together (default 2048; smaller uses less memory)")
     p.add_argument("--overwrite", action="store_true", help="replace existing output files")
     p.set_defaults(run=_run)
     return p
@@ -91,7 +94,7 @@ def _run(args):
     maps = map_cube(args.cube, Geometry(args.rh * u.au, args.delta * u.au), species=species, binning=binning,
                     target_snr=args.target_snr, T_rot=args.trot, nonlinear_snr=args.fit_trot_snr, center=center,
                     sun_pa=None if args.sun_pa is None else args.sun_pa * u.deg,
-                    velocity_pa=None if args.velocity_pa is None else args.velocity_pa * u.deg)
+                    velocity_pa=None if args.velocity_pa is None else args.velocity_pa * u.deg, chunk=args.chunk)
 
     def note(message):
         status(args, message)

@@ -39,6 +39,8 @@ class BatchSolution:
         Number of pixels with weight > 0 minus k.
     ok : ndarray of bool, shape (m,)
         False where a column has no weight or the system is degenerate.
+    group_chi2 : ndarray, shape (m, g) or None
+        Mean (w r²) over the pixels of each group with weight > 0 (1 where a group has none).
     """
 
     coef: np.ndarray
@@ -46,9 +48,10 @@ class BatchSolution:
     chi2: np.ndarray
     dof: np.ndarray
     ok: np.ndarray
+    group_chi2: np.ndarray | None = None
 
 
-def batched_wls(design, y, weights, *, with_chi2=True) -> BatchSolution:
+def batched_wls(design, y, weights, *, with_chi2=True, groups=None) -> BatchSolution:
     """Solve m weighted linear least-squares problems with one shared design matrix.
 
     Parameters
@@ -61,6 +64,9 @@ def batched_wls(design, y, weights, *, with_chi2=True) -> BatchSolution:
         1/σ², 0 for masked pixels.
     with_chi2 : bool
         Compute χ² (one more n × k × m product).
+    groups : ndarray of bool, shape (g, n), optional
+        Pixel groups (e.g. each band's pixels) whose mean squared normalised residual is
+        returned in ``group_chi2`` (needs ``with_chi2``).
 
     Returns
     -------
@@ -93,7 +99,13 @@ def batched_wls(design, y, weights, *, with_chi2=True) -> BatchSolution:
     cov[~ok] = np.nan
     dof = (w > 0).sum(axis=0) - k
     chi2 = np.full(m, np.nan)
+    group_chi2 = None
     if with_chi2:
         resid = y - a @ np.where(ok[:, None], coef, 0.0).T
-        chi2 = np.where(ok, (w * resid * resid).sum(axis=0), np.nan)
-    return BatchSolution(coef, cov, chi2, dof, ok)
+        wr2 = w * resid * resid
+        chi2 = np.where(ok, wr2.sum(axis=0), np.nan)
+        if groups is not None:
+            g = np.asarray(groups, dtype=float)
+            count = g @ (w > 0)
+            group_chi2 = np.where(count > 0, (g @ wr2) / np.where(count > 0, count, 1.0), 1.0).T
+    return BatchSolution(coef, cov, chi2, dof, ok, group_chi2)

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import astropy.units as u
 import numpy as np
 
-from ..errors import FitError, InputError, UsageError
+from ..errors import InputError
 
 __all__ = ["ComaMaps", "map_cube", "DEFAULT_APERTURE_RADIUS", "DEFAULT_NONLINEAR_GRID"]
 
@@ -85,7 +85,10 @@ class ComaMaps:
     molecule_flux : dict
         Species → band flux per molecule, Σ g_b E_b / (4π Δ²) (W m^-2), for M = F / this.
     aperture_fit : `comaspec.results.ComaFit` or None
-        The aperture fit that gave the held nonlinear parameters.
+        The aperture fit that gave the held nonlinear parameters (None when both were given).
+    error_inflation : dict
+        Species → factor applied to each bin's band-flux error where its χ² is improbable
+        (1 elsewhere; as `comaspec.fit_coma`).
     meta : dict
         Binning, thresholds, timings, notes.
     """
@@ -124,6 +127,7 @@ class ComaMaps:
     limit_sigma: float = 3.0
     velocity_km_s: dict = field(default_factory=dict)
     lifetime_s: dict = field(default_factory=dict)
+    error_inflation: dict = field(default_factory=dict)
     meta: dict = field(default_factory=dict)
 
     # ------------------------------------------------------------------ images
@@ -260,12 +264,11 @@ def _position_angles(cube, sun_pa, velocity_pa):
     keys = _comaspec_keys(cube.meta.get("primary_header") or {})
     keys.update(_comaspec_keys(cube.meta.get("header") or {}))
     out, sources = [], []
+    from .._validate import scalar_quantity
+
     for value, key, name in ((sun_pa, "SUN_PA_DEG", "sun_pa"), (velocity_pa, "VEL_PA_DEG", "velocity_pa")):
         if value is not None:
-            q = u.Quantity(value)
-            if not q.unit.is_equivalent(u.deg) or q.size != 1 or not np.isfinite(q.value):
-                raise InputError(name, f"must be one angle (deg east of north), got {value!r}")
-            out.append(q.to(u.deg) % (360 * u.deg))
+            out.append(scalar_quantity(value, u.deg, name) % (360 * u.deg))
             sources.append(f"{name}: user")
         elif key in keys:
             out.append((float(keys[key]) * u.deg) % (360 * u.deg))
@@ -274,20 +277,6 @@ def _position_angles(cube, sun_pa, velocity_pa):
             out.append(None)
             sources.append(f"{name}: unknown")
     return out[0], out[1], "; ".join(sources)
-
-
-def _center(cube, center, radius_pix):
-    from ..io.extract import continuum_photocentre
-
-    if center is None:
-        return continuum_photocentre(cube, radius_pix), "continuum photocentre"
-    try:
-        xy = tuple(float(v) for v in center)
-    except (TypeError, ValueError):
-        raise InputError("center", f"must be (x, y) in pixels (got {center!r})") from None
-    if len(xy) != 2 or not all(np.isfinite(xy)):
-        raise InputError("center", f"must be two finite pixel coordinates (got {center!r})")
-    return xy, "given"
 
 
 def _check_args(species, detect_sigma, limit_sigma, nonlinear_snr, T_rot, chunk):
@@ -308,7 +297,7 @@ def _check_args(species, detect_sigma, limit_sigma, nonlinear_snr, T_rot, chunk)
 
 # ====================================================================== the map
 def map_cube(cube, geometry, *, species=("CO2", "H2O", "CO"), binning=None, target_snr=None, snr_species=None,
-             T_rot=None, nonlinear_snr=None, center=None, aperture_radius=DEFAULT_APERTURE_RADIUS,
+             T_rot=None, shift=None, nonlinear_snr=None, center=None, aperture_radius=DEFAULT_APERTURE_RADIUS,
              sun_pa=None, velocity_pa=None, lsf=None, windows=None, velocity=None, lifetime=None,
              g_factor=None, emission=None, ortho_para=3.0, detect_sigma=3.0, limit_sigma=3.0,
              max_masked_fraction=0.1, chunk=2048) -> ComaMaps:
@@ -331,6 +320,9 @@ def map_cube(cube, geometry, *, species=("CO2", "H2O", "CO"), binning=None, targ
         Species whose band SNR drives Voronoi binning (default the first mapped one).
     T_rot : float or Quantity, optional
         Hold T_rot at this value (K). Default: the aperture fit's T_rot.
+    shift : Quantity, optional
+        Hold the wavelength shift (observed − rest) at this value. Default: the aperture
+        fit's. With both ``T_rot`` and ``shift`` given no aperture fit is made.
     nonlinear_snr : float, optional
         Fit T_rot (unless given) and the shift in every bin whose best band SNR reaches
         this value; other bins keep the aperture fit's values. Default: never (all bins
@@ -364,10 +356,12 @@ def map_cube(cube, geometry, *, species=("CO2", "H2O", "CO"), binning=None, targ
     import time
 
     from .. import instrument
+    from .._validate import in_range, scalar_quantity, temperature
     from ..apertures import CircularAperture
     from ..fit import as_observed, fit_coma
     from ..geometry import Geometry
     from ..io import extract_spectrum, read_cube
+    from ..io.extract import nucleus_position
     from ..production import molecules_per_unit_Q
     from ._adapter import spaxel_design
     from .binning import make_bins
@@ -380,11 +374,10 @@ def map_cube(cube, geometry, *, species=("CO2", "H2O", "CO"), binning=None, targ
     if cube.error is None:
         raise InputError(source, "has no ERR extension: per-spaxel fits need uncertainties")
     geometry = Geometry.from_any(geometry)
-    T_fixed = None if T_rot is None else float(u.Quantity(T_rot, u.K).to_value(u.K))
-    radius = u.Quantity(aperture_radius)
-    if not radius.unit.is_equivalent(u.arcsec) or not radius.value > 0:
-        raise InputError("aperture_radius", f"must be a positive angle (got {aperture_radius!r})")
-    nucleus, nucleus_method = _center(cube, center, float((radius / cube.pixel_scale).decompose()))
+    T_fixed = None if T_rot is None else temperature(T_rot)
+    radius = in_range(scalar_quantity(aperture_radius, u.arcsec, "aperture_radius", positive=True),
+                      "aperture_radius", "aperture")
+    nucleus, nucleus_method = nucleus_position(cube, center, float((radius / cube.pixel_scale).decompose()))
     sun, vel, pa_source = _position_angles(cube, sun_pa, velocity_pa)
     mode = instrument.mode_from_meta(cube.meta)
     if lsf is None and mode is None:
@@ -393,14 +386,22 @@ def map_cube(cube, geometry, *, species=("CO2", "H2O", "CO"), binning=None, targ
     # ---- 1. the aperture fit: nonlinear parameters held for every bin
     aperture = CircularAperture(radius.to(u.arcsec))
     spec = extract_spectrum(cube, aperture, center=nucleus, max_masked_fraction=max_masked_fraction)
-    fit = fit_coma(spec, geometry, aperture, species, T_rot=T_fixed, lsf=lsf, windows=windows, velocity=velocity,
-                   lifetime=lifetime, g_factor=g_factor, emission=emission or "fluorescence",
-                   ortho_para=ortho_para, detect_sigma=detect_sigma, limit_sigma=limit_sigma)
-    fitted = [s for s in species if fit.species[s].covered]
+    shift_fixed = None if shift is None else _shift_um(shift)
+    fit = None
+    if T_fixed is None or shift_fixed is None:
+        fit = fit_coma(spec, geometry, aperture, species, T_rot=T_fixed, lsf=lsf, windows=windows,
+                       velocity=velocity, lifetime=lifetime, g_factor=g_factor, emission=emission or "fluorescence",
+                       ortho_para=ortho_para, detect_sigma=detect_sigma, limit_sigma=limit_sigma,
+                       fit_shift=shift_fixed is None)
+        fitted = [s for s in species if fit.species[s].covered]
+    else:
+        fitted = species
     T0 = T_fixed if T_fixed is not None else float(fit.species[fitted[0]].T_rot)
-    shift0 = float(fit.fit_info["wavelength_shift_um"][0])
-    T_source = ("given (T_rot=%g K)" % T0) if T_fixed is not None else \
-        f"aperture fit ({radius.to_value(u.arcsec):g}\" radius around the nucleus): {T0:.1f} K"
+    shift0 = shift_fixed if shift_fixed is not None else float(fit.fit_info["wavelength_shift_um"][0])
+    where = f"aperture fit ({radius.to_value(u.arcsec):g}\" radius around the nucleus)"
+    T_source = (f"T_rot given ({T0:g} K)" if T_fixed is not None else f"T_rot from the {where}: {T0:.1f} K") + \
+        (f", shift given ({shift0:.3g} um)" if shift_fixed is not None else f", shift from the {where}: "
+                                                                             f"{shift0:.3g} um")
 
     # ---- 2. the model, built once
     obs = as_observed(spec, lsf=lsf)
@@ -424,7 +425,7 @@ def map_cube(cube, geometry, *, species=("CO2", "H2O", "CO"), binning=None, targ
 
     def solve_spaxels_at_aperture():
         a = sd.design({s: T0 for s in sd.species}, shift0)
-        return _solve_bins(a, data, [np.array([i]) for i in range(ny * nx)], chunk)
+        return _solve_bins(a, data, [np.array([i]) for i in range(ny * nx)], chunk, n_sp)
 
     bins = make_bins(binning, (ny, nx), data.usable_spaxels(), target_snr=target_snr,
                      unbinned=solve_spaxels_at_aperture, snr_column=_snr_column(sd, snr_species))
@@ -433,7 +434,7 @@ def map_cube(cube, geometry, *, species=("CO2", "H2O", "CO"), binning=None, targ
     # ---- 4. every bin at the aperture's nonlinear parameters
     t_solve = time.perf_counter()
     a0 = sd.design({s: T0 for s in sd.species}, shift0)
-    sol = _solve_bins(a0, data, members, chunk)
+    sol = _solve_bins(a0, data, members, chunk, n_sp)
     t_solve = time.perf_counter() - t_solve
     n_bins = len(members)
     T_map = np.full(n_bins, T0)
@@ -455,7 +456,7 @@ def map_cube(cube, geometry, *, species=("CO2", "H2O", "CO"), binning=None, targ
             T_fit[strong] = True
             for j, i in enumerate(strong):
                 a = sd.design({s: T_map[i] for s in sd.species}, shift_map[i])
-                one = _solve_bins(a, data, [members[i]], chunk)
+                one = _solve_bins(a, data, [members[i]], chunk, n_sp)
                 for key in sol:
                     sol[key][i] = one[key][0]
             notes.append(f"T_rot{' (given)' if T_fixed is not None else ''} and shift fitted in {strong.size} of "
@@ -465,6 +466,10 @@ def map_cube(cube, geometry, *, species=("CO2", "H2O", "CO"), binning=None, targ
 
     # ---- 6. physical quantities
     n_spax = np.array([m.size for m in members])
+    inflated = (sol["inflation"] > 1).any(axis=1) & sol["ok"]
+    if inflated.any():
+        notes.append(f"{int(inflated.sum())} of {n_bins} bins have an improbable chi2 (p < 1e-3): their band-flux "
+                     "errors are inflated by the residuals, as fit_coma does (error_inflation)")
     flux = {s: sol["coef"][:, j] for j, s in enumerate(sd.species)}
     flux_err = {s: np.sqrt(sol["var"][:, j]) for j, s in enumerate(sd.species)}
     omega = float(cube.meta.get("pixel_area", (cube.pixel_scale**2).to(u.sr)).to_value(u.sr))
@@ -504,11 +509,18 @@ def map_cube(cube, geometry, *, species=("CO2", "H2O", "CO"), binning=None, targ
         pixel_scale=cube.pixel_scale.to(u.arcsec), pixel_area=omega * u.sr, geometry=geometry,
         molecule_flux=molecule_flux, aperture_fit=fit, T_rot_source=T_source, pa_source=pa_source,
         detect_sigma=float(detect_sigma), limit_sigma=float(limit_sigma), velocity_km_s=vel_km, lifetime_s=tau_s,
+        error_inflation={s: sol["inflation"][:, j] for j, s in enumerate(sd.species)},
         meta={"source_file": str(source), "binning": bins.describe, "n_bins": n_bins, "notes": notes + bins.notes,
               "linear_names": list(sd.names), "n_pixels_fitted": int(pix.size), "mode": mode,
               "solve_seconds": t_solve, "total_seconds": time.perf_counter() - t0,
               "nonlinear_snr": nonlinear_snr, "T_rot_aperture_K": T0, "shift_aperture_um": shift0,
               "bunit": str(cube.bunit), "target": cube.meta.get("target")})
+
+
+def _shift_um(shift):
+    from .._validate import scalar_quantity
+
+    return float(scalar_quantity(shift, u.um, "shift").value)
 
 
 def _snr_column(sd, snr_species):
@@ -558,25 +570,51 @@ class _Data:
         return y, np.where(usable & (sig2 > 0), 1.0 / np.where(sig2 > 0, sig2, 1.0), 0.0)
 
 
-def _solve_bins(design, data, members, chunk, progress_desc="map"):
-    """Batched solve of every bin at one design; per-bin coef, variances, chi2, dof, ok."""
+def _band_pixels(design, n_species):
+    """Each species' band pixels: where its unit template exceeds a tenth of its peak (as fit_coma)."""
+    from .._misfit import _BAND_FRACTION
+
+    col = np.abs(design[:, :n_species]).T
+    return col > _BAND_FRACTION * col.max(axis=1, keepdims=True)
+
+
+def _solve_bins(design, data, members, chunk, n_species, progress_desc="map"):
+    """Batched solve of every bin at one design; per-bin coef, variances, chi2, dof, ok.
+
+    As `comaspec.fit_coma` does for one spectrum (`comaspec._misfit`), a bin whose χ² is
+    improbable (p < P_IMPROBABLE) has each band-flux error multiplied by
+    sqrt(max(1, χ²_ν, χ²_local)); ``inflation`` holds the factors (1 elsewhere).
+    """
+    from scipy import special
+
+    from .._misfit import P_IMPROBABLE
     from .._progress import progress
     from ._solve import batched_wls
 
     n, k = len(members), design.shape[1]
     out = {"coef": np.full((n, k), np.nan), "var": np.full((n, k), np.nan), "cov01": np.full(n, np.nan),
-           "chi2": np.full(n, np.nan), "dof": np.zeros(n, dtype=int), "ok": np.zeros(n, dtype=bool)}
+           "chi2": np.full(n, np.nan), "dof": np.zeros(n, dtype=int), "ok": np.zeros(n, dtype=bool),
+           "inflation": np.ones((n, n_species))}
+    groups = _band_pixels(design, n_species)
     starts = range(0, n, chunk)
     if len(starts) > 1:
         starts = progress(starts, desc=progress_desc, total=len(starts))
     for start in starts:
         sl = slice(start, min(start + chunk, n))
         y, w = data.gather(members[sl])
-        res = batched_wls(design, y, w)
+        res = batched_wls(design, y, w, groups=groups)
+        dof = np.maximum(res.dof, 1)
+        with np.errstate(invalid="ignore"):
+            improbable = res.ok & (res.dof > 0) & (special.chdtrc(dof, np.nan_to_num(res.chi2)) < P_IMPROBABLE)
+        f = np.sqrt(np.maximum(np.maximum(1.0, (res.chi2 / dof)[:, None]), res.group_chi2))
+        f = np.where(improbable[:, None], f, 1.0)
+        out["inflation"][sl] = f
         out["coef"][sl] = res.coef
-        out["var"][sl] = np.einsum("mii->mi", res.covariance)
-        if k > 1:
-            out["cov01"][sl] = res.covariance[:, 0, 1]
+        var = np.einsum("mii->mi", res.covariance).copy()
+        var[:, :n_species] *= f**2
+        out["var"][sl] = var
+        if n_species > 1:
+            out["cov01"][sl] = res.covariance[:, 0, 1] * f[:, 0] * f[:, 1]
         out["chi2"][sl], out["dof"][sl], out["ok"][sl] = res.chi2, res.dof, res.ok
     return out
 
@@ -609,28 +647,43 @@ def _fit_nonlinear(sd, data, members, T_fixed, T0, shift0, max_shift, chunk):
     """Per-bin T_rot (unless fixed) and shift: χ² on a grid of designs, parabola at the minimum."""
     t_grid = np.array([T_fixed]) if T_fixed is not None else DEFAULT_NONLINEAR_GRID[0]
     s_grid = shift0 + max_shift * DEFAULT_NONLINEAR_GRID[1] if max_shift > 0 else np.array([shift0])
-    chi2 = np.full((len(members), t_grid.size, s_grid.size), np.inf)
-    for a_i, t in enumerate(t_grid):
-        for b_i, s in enumerate(s_grid):
-            a = sd.design({sp: t for sp in sd.species}, s)
-            res = _solve_bins(a, data, members, chunk, progress_desc="T_rot grid")
-            chi2[:, a_i, b_i] = np.where(res["ok"], res["chi2"], np.inf)
     out = {"T": np.full(len(members), T0), "T_err": np.full(len(members), np.nan),
            "shift": np.full(len(members), shift0)}
-    for m in range(len(members)):
-        flat = np.argmin(chi2[m])
-        ia, ib = np.unravel_index(flat, chi2[m].shape)
-        if not np.isfinite(chi2[m, ia, ib]):
-            continue
-        x_t = np.log(t_grid)
-        t_best, t_curv = _parabola(x_t, chi2[m, :, ib], ia)
-        s_best, _ = _parabola(s_grid, chi2[m, ia, :], ib)
-        out["T"][m] = math.exp(t_best)
-        out["shift"][m] = s_best
-        if T_fixed is None and t_curv and t_curv > 0:
-            # Δχ² = 1 in ln T: σ_lnT = sqrt(2 / χ²''), σ_T = T σ_lnT
-            out["T_err"][m] = out["T"][m] * math.sqrt(2.0 / t_curv)
+    # two passes: the coarse grid, then a fine one spanning the bins' minima (parabolas
+    # through coarse steps are biased when χ² is not quadratic over a step)
+    for fine in (False, True):
+        if fine:
+            t_grid = _refined(t_grid, np.log(out["T"]), log=True)
+            s_grid = _refined(s_grid, out["shift"], log=False)
+        chi2 = np.full((len(members), t_grid.size, s_grid.size), np.inf)
+        for a_i, t in enumerate(t_grid):
+            for b_i, s in enumerate(s_grid):
+                a = sd.design({sp: t for sp in sd.species}, s)
+                res = _solve_bins(a, data, members, chunk, len(sd.species), progress_desc="T_rot grid")
+                chi2[:, a_i, b_i] = np.where(res["ok"], res["chi2"], np.inf)
+        for m in range(len(members)):
+            ia, ib = np.unravel_index(np.argmin(chi2[m]), chi2[m].shape)
+            if not np.isfinite(chi2[m, ia, ib]):
+                continue
+            t_best, t_curv = _parabola(np.log(t_grid), chi2[m, :, ib], ia)
+            s_best, _ = _parabola(s_grid, chi2[m, ia, :], ib)
+            out["T"][m] = math.exp(t_best)
+            out["shift"][m] = s_best
+            if T_fixed is None and t_curv and t_curv > 0:
+                # Δχ² = 1 in ln T: σ_lnT = sqrt(2 / χ²''), σ_T = T σ_lnT
+                out["T_err"][m] = out["T"][m] * math.sqrt(2.0 / t_curv)
     return out
+
+
+def _refined(grid, best, log):
+    """A finer grid (11 points) from one coarse step below the lowest minimum to one above the highest."""
+    if grid.size < 3:
+        return grid
+    x = np.log(grid) if log else grid
+    step = float(np.max(np.diff(x)))
+    lo, hi = max(x[0], np.min(best) - step), min(x[-1], np.max(best) + step)
+    fine = np.linspace(lo, hi, 11)
+    return np.exp(fine) if log else fine
 
 
 def _parabola(x, y, i):

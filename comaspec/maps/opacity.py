@@ -16,11 +16,13 @@ in ``linelists/molecular_mass.ecsv``. Taking the Doppler width from T_rot alone 
 conservative: the coma's expansion (a spread of line-of-sight velocities of ~v) widens the
 lines and lowers τ₀.
 
-The column used for a spaxel is its line-of-sight column (the map's). It bounds the
-column toward the Sun of the molecules it holds: in a 1/r² coma the line-of-sight column
-at ρ is Q / (4 v ρ), π times the radial column Q / (4π v ρ) from distance ρ outward, so the
-pump opacity is at most τ₀ / π where τ₀ is flagged here. No correction is applied: a first-order correction for pump opacity
-needs a radiative-transfer model of the coma that is not sourced and validated here; the
+The column used for a spaxel is its line-of-sight column (the map's), which measures the
+escape of the emitted line photons. The pumping sunlight crosses a different column: in a
+1/r² coma the line-of-sight column at ρ is Q / (4 v ρ), π times the radial column
+Q / (4π v ρ) from distance ρ outward that a molecule on the sunward side sees toward the
+Sun; on the anti-sunward side the sunlight has crossed the inner coma and that column can
+be larger. No correction is applied: a first-order correction for pump opacity needs a
+radiative-transfer model of the coma that is not sourced and validated here; the
 diagnostic flags spaxels whose τ₀ exceeds a threshold and warns.
 """
 

@@ -53,14 +53,16 @@ def maps_hdulist(maps):
     ph["NUC_X"] = (maps.nucleus_xy[0], "nucleus x, 0-based pixel")
     ph["NUC_Y"] = (maps.nucleus_xy[1], "nucleus y, 0-based pixel")
     ph["NUC_METH"] = maps.nucleus_method
-    ph["SUN_PA"] = (np.nan if maps.sun_pa is None else float(maps.sun_pa.to_value("deg")), "deg E of N; NaN unknown")
-    ph["VEL_PA"] = (np.nan if maps.velocity_pa is None else float(maps.velocity_pa.to_value("deg")),
-                    "deg E of N; NaN unknown")
+    # absent when unknown (FITS headers hold no NaN)
+    if maps.sun_pa is not None:
+        ph["SUN_PA"] = (float(maps.sun_pa.to_value("deg")), "position angle of the Sun, deg E of N")
+    if maps.velocity_pa is not None:
+        ph["VEL_PA"] = (float(maps.velocity_pa.to_value("deg")), "position angle of the velocity, deg E of N")
     ph["BINNING"] = maps.meta.get("binning", "")
     ph["NBINS"] = int(maps.meta.get("n_bins", 0))
     ph["DETSIG"] = maps.detect_sigma
     ph["LIMSIG"] = maps.limit_sigma
-    ph["TROT_AP"] = (float(maps.meta.get("T_rot_aperture_K", np.nan)), "K, held where TROT_FITTED = 0")
+    ph["TROT_AP"] = (float(maps.meta["T_rot_aperture_K"]), "K, held where TROT_FITTED = 0")
     ph["PIXSCALE"] = (float(maps.pixel_scale.to_value("arcsec")), "arcsec")
     ph["PIXAR_SR"] = float(maps.pixel_area.to_value("sr"))
     ph["HIERARCH TROT_SOURCE"] = maps.T_rot_source[:60]
@@ -94,6 +96,19 @@ def maps_hdulist(maps):
     return fits.HDUList(hdus)
 
 
+def _write_atomically(path, overwrite, write):
+    from pathlib import Path
+
+    from .._output import atomic_path
+
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise InputError(path, "exists (pass overwrite=True)")
+    with atomic_path(path) as tmp:
+        write(tmp)
+    return path
+
+
 def write_maps(maps, path, overwrite=False):
     """Write the maps as multi-extension FITS, all at once or not at all.
 
@@ -107,17 +122,8 @@ def write_maps(maps, path, overwrite=False):
     -------
     pathlib.Path
     """
-    from pathlib import Path
-
-    from .._output import atomic_path
-
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise InputError(path, "exists (pass overwrite=True)")
     hdul = maps_hdulist(maps)
-    with atomic_path(path) as tmp:
-        hdul.writeto(tmp, overwrite=True)
-    return path
+    return _write_atomically(path, overwrite, lambda tmp: hdul.writeto(tmp, overwrite=True))
 
 
 def write_table(table, path, overwrite=False):
@@ -133,13 +139,4 @@ def write_table(table, path, overwrite=False):
     -------
     pathlib.Path
     """
-    from pathlib import Path
-
-    from .._output import atomic_path
-
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise InputError(path, "exists (pass overwrite=True)")
-    with atomic_path(path) as tmp:
-        table.write(tmp, format="ascii.ecsv", overwrite=True)
-    return path
+    return _write_atomically(path, overwrite, lambda tmp: table.write(tmp, format="ascii.ecsv", overwrite=True))

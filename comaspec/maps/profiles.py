@@ -156,7 +156,8 @@ def radial_profile(maps, species, *, edges=None, pa_range=None, half_width=45 * 
         n = int(sel.sum())
         if n == 0:
             continue
-        rows.append((lo, hi, rho_pix[sel].mean(), m[sel].mean() * to_col, math.sqrt((m_err[sel] ** 2).sum()) / n * to_col, n))
+        err = math.sqrt((m_err[sel] ** 2).sum()) / n
+        rows.append((lo, hi, rho_pix[sel].mean(), m[sel].mean() * to_col, err * to_col, n))
     if not rows:
         raise InputError("edges", "no spaxel with data falls in the annuli")
     a = np.array(rows)
@@ -293,8 +294,8 @@ class ExtendedSourceFit:
     Q_nucleus, Q_nucleus_err, Q_distributed, Q_distributed_err : float
         Parent + distributed fit (1/s); errors at the best scale length.
     scale_length_km, scale_length_err_km : float
-        Distributed source's parent scale length L_d (error from Δχ² = 1, NaN when the
-        curve does not close).
+        Distributed source's parent scale length L_d, searched from one spaxel to 50 times
+        the outer radius (error from Δχ² = 1, NaN when the curve does not close).
     chi2_extended : float
     n_points : int
         Annuli fitted.
@@ -405,7 +406,8 @@ def fit_extended_source(maps, species="H2O", *, edges=None, r_min=None, bic_thre
     def chi2_of(log_ld):
         return _wls([parent, distributed(math.exp(log_ld))], y, sig)[2]
 
-    lo_l, hi_l = math.log(0.2 * pix_km), math.log(max(50.0 * e[-1] * pix_km, 1.0))
+    # a scale length below one spaxel is not resolved (it would only fit the central spaxel)
+    lo_l, hi_l = math.log(pix_km), math.log(max(50.0 * e[-1] * pix_km, 2.0 * pix_km))
     grid = np.linspace(lo_l, hi_l, 40)
     chi_grid = np.array([chi2_of(x) for x in grid])
     i = int(np.argmin(chi_grid))
