@@ -77,6 +77,14 @@ def test_batched_wls_equals_per_spectrum_svd_solve():
         np.testing.assert_allclose(np.sqrt(np.diag(res.covariance[j])), err, rtol=1e-8)
         assert res.chi2[j] == pytest.approx(ref.chi2, rel=1e-8)
         assert res.dof[j] == ref.dof
+    # the band-group residuals (used for the misfit inflation) by direct summation
+    from comaspec.maps._solve import group_chi2
+
+    groups = np.array([np.abs(design[:, 0]) > 1e-20, np.ones(n, dtype=bool)])
+    local = group_chi2(design, y, w, res.coef, groups)
+    resid = np.where(mask, 0.0, (y - design @ res.coef.T) / sigma)
+    np.testing.assert_allclose(local[:, 1], (resid**2).sum(axis=0) / (~mask).sum(axis=0), rtol=1e-10)
+    np.testing.assert_allclose(local[:, 1] * (~mask).sum(axis=0), res.chi2, rtol=1e-8)
 
 
 def test_batched_wls_flags_an_unconstrained_column():
@@ -130,6 +138,25 @@ def test_columns_match_the_exact_haser_spaxel_integral(parent_maps):
             expected = n / omega_cm2
             # noise, plus the synthetic cube's own pixelisation (< 1 %)
             assert abs(col[y, x] - expected) < 4 * err[y, x] + 0.01 * expected
+
+
+def test_radial_profile_matches_the_haser_column(parent_maps):
+    """Mean column in each annulus against the exact Haser molecules of the same spaxels."""
+    from comaspec.maps.profiles import _haser_per_q
+
+    m = parent_maps
+    omega_cm2 = float(m.pixel_area.to_value(u.sr)) * float(GEO.delta.to_value(u.cm)) ** 2
+    rho = m.offsets()["rho_arcsec"] / 0.1
+    for s in ("CO2", "H2O"):
+        per_q, _, _ = _haser_per_q(m, s)
+        prof = m.radial_profile(s)
+        assert len(prof) == 10
+        for row in prof:
+            lo, hi = row["r_in"].to_value(u.arcsec) / 0.1, row["r_out"].to_value(u.arcsec) / 0.1
+            sel = (rho >= lo - 1e-9) & (rho < hi - 1e-9)
+            expected = TRUTH[s] * per_q[sel].mean() / omega_cm2
+            got, err = row["column"].to_value(u.cm**-2), row["column_err"].to_value(u.cm**-2)
+            assert abs(got - expected) < 4 * err + 0.01 * expected
 
 
 def test_terminal_q_recovered_and_growth_factor_one_for_a_parent(parent_maps):

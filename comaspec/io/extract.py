@@ -62,7 +62,10 @@ def continuum_photocentre(cube, radius_pix=None):
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             # np.nanmedian loops over spaxels in Python for long axes; np.median is vectorised
-            image[rows] = np.median(data, axis=0) if not np.isnan(data).any() else np.nanmedian(data, axis=0)
+            # wavelength made the contiguous axis: partitioning strided data is several times slower
+            flat = np.ascontiguousarray(data.reshape(nwave, -1).T)
+            med = np.median(flat, axis=1) if not np.isnan(flat).any() else np.nanmedian(flat, axis=1)
+            image[rows] = med.reshape(-1, nx)
     image = np.where(np.isfinite(image), image, 0.0)
     if not np.any(image > 0):
         raise InputError(cube.meta.get("source_file", "cube"), "no positive continuum: cannot find the photocentre; give center=")

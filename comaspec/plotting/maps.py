@@ -11,7 +11,7 @@ import numpy as np
 
 from .style import figure_size, save_figure, use_style
 
-__all__ = ["maps_panel", "profiles_figure", "q_curve_figure", "DEFAULT_PANELS"]
+__all__ = ["maps_panel", "profiles_figure", "q_curve_figure", "DEFAULT_PANELS", "SNR_LEVELS"]
 
 #: Quantities shown by default (those present).
 DEFAULT_PANELS = ("CO2_COLUMN", "H2O_COLUMN", "RATIO_CO2_H2O", "TROT")
@@ -57,6 +57,17 @@ def _arrow(ax, maps, pa, label, colour, length):
     ax.text(x0 + 1.18 * d[0], y0 + 1.18 * d[1], label, color=colour, ha="center", va="center", fontsize=7)
 
 
+#: SNR contour levels drawn where the map spans them.
+SNR_LEVELS = (3, 10, 30, 100, 300, 1000, 3000, 10000)
+
+
+def _snr_levels(snr_image):
+    if snr_image is None or not np.isfinite(snr_image).any():
+        return []
+    lo, hi = np.nanmin(snr_image), np.nanmax(snr_image)
+    return [lv for lv in SNR_LEVELS if lo < lv < hi]
+
+
 def _decorate(ax, maps, snr_image):
     import astropy.units as u
 
@@ -64,10 +75,9 @@ def _decorate(ax, maps, snr_image):
 
     ny, nx = maps.shape
     x0, y0 = maps.nucleus_xy
-    if snr_image is not None and np.isfinite(snr_image).any():
-        levels = [lv for lv in (3, 10, 30, 100) if np.nanmax(snr_image) > lv]
-        if levels:
-            ax.contour(np.nan_to_num(snr_image), levels=levels, colors="w", linewidths=0.6)
+    levels = _snr_levels(snr_image)
+    if levels:
+        ax.contour(np.nan_to_num(snr_image), levels=levels, colors="w", linewidths=0.6)
     ax.plot([x0], [y0], marker="+", color="k", ms=8, mew=1.2)
     length = 0.22 * min(nx, ny)
     if maps.sun_pa is not None:
@@ -106,7 +116,8 @@ def maps_panel(maps, path=None, *, panels=None, snr_species=None):
         Extension-style names (``CO2_COLUMN``, ``SNR_H2O``, ``RATIO_CO2_H2O``, ``TROT``...);
         default those of `DEFAULT_PANELS` that exist.
     snr_species : str, optional
-        Species whose SNR is contoured (default the first mapped).
+        Species whose SNR is contoured (default H2O when mapped, else the first species);
+        the levels of `SNR_LEVELS` inside its range are drawn.
 
     Returns
     -------
@@ -118,7 +129,7 @@ def maps_panel(maps, path=None, *, panels=None, snr_species=None):
         panels = [p for p in DEFAULT_PANELS
                   if (p != "RATIO_CO2_H2O" or maps.ratio is not None)
                   and (not p.endswith("_COLUMN") or p[:-7] in maps.molecule_flux)]
-    species = snr_species or maps.species[0]
+    species = snr_species or ("H2O" if "H2O" in maps.species else maps.species[0])
     snr = maps.image(maps.snr[species])
     n = len(panels)
     with use_style():
@@ -126,14 +137,20 @@ def maps_panel(maps, path=None, *, panels=None, snr_species=None):
         fig, axes = plt.subplots(1, n, figsize=(width, width / n * 1.15), squeeze=False)
         for ax, name in zip(axes[0], panels):
             image, label = _quantity(maps, name)
-            im = ax.imshow(image, origin="lower", cmap="viridis", interpolation="nearest")
+            norm = None
+            if name.endswith(("_COLUMN", "_FLUX")) and np.nanmin(image) > 0:
+                from matplotlib.colors import LogNorm
+
+                norm = LogNorm()  # a coma's columns span decades
+            im = ax.imshow(image, origin="lower", cmap="viridis", interpolation="nearest", norm=norm)
             cb = fig.colorbar(im, ax=ax, orientation="horizontal", pad=0.04, fraction=0.06)
             cb.set_label(label, fontsize=7)
             cb.ax.tick_params(labelsize=6)
             _decorate(ax, maps, snr)
             ax.set_xticks([])
             ax.set_yticks([])
-        fig.suptitle(f"contours: {species} SNR 3, 10, 30, 100;  +: nucleus ({maps.nucleus_method})", fontsize=7,
+        levels = ", ".join(str(lv) for lv in _snr_levels(snr)) or "none in range"
+        fig.suptitle(f"contours: {species} SNR {levels};  +: nucleus ({maps.nucleus_method})", fontsize=7,
                      color="0.3")
         if path is not None:
             save_figure(fig, path)
