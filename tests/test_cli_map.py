@@ -55,12 +55,18 @@ def test_map_writes_every_output(capsys, cube, tmp_path):
 def test_qcurve_table_and_voronoi(capsys, cube, tmp_path):
     pytest.importorskip("vorbin")
     q = tmp_path / "q.ecsv"
-    status, stdout, err = _run(capsys, cube, *ARGS, "--species", "CO2,H2O", "--trot", "50", "--target-snr", "20",
-                               "--qcurve", q, "--quiet")
+    m = tmp_path / "m.fits"
+    status, stdout, err = _run(capsys, cube, *ARGS, "--species", "CO2,H2O", "--target-snr", "20",
+                               "--fit-trot-snr", "100", "--qcurve", q, "--output", m, "--quiet")
     assert status == 0, err
     assert err == ""
-    assert "voronoi" in stdout
+    assert "voronoi" in stdout and "T_rot from the aperture fit" in stdout
     assert QTable.read(q).meta["species"] == "CO2"
+    with fits.open(m) as hdul:
+        fitted = hdul["TROT_FITTED"].data == 1
+        assert fitted.any()
+        trot = hdul["TROT"].data
+        assert np.all(np.abs(trot[fitted] - 50.0) < 4 * hdul["TROT_ERR"].data[fitted])
 
 
 @pytest.mark.parametrize("args, message", [
