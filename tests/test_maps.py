@@ -417,6 +417,12 @@ def test_optical_depth_flags_the_nucleus(parent_maps):
     assert tau[0] / tau[1] == pytest.approx(10.0, rel=0.05)
     quiet = parent_maps.optical_depth("CO2", threshold=1e6)
     assert quiet["n_flagged"] == 0
+    # apertures: the share of their flux from flagged spaxels falls as they grow
+    from comaspec.maps.opacity import aperture_thick_fraction
+
+    frac = aperture_thick_fraction(parent_maps, [0.05, 0.3, 1.0] * u.arcsec, threshold=1.0)
+    assert frac[0] == 1.0 and frac[0] >= frac[1] >= frac[2] and frac[2] < 1.0
+    assert np.all(aperture_thick_fraction(parent_maps, [0.3] * u.arcsec, threshold=1e6) == 0.0)
 
 
 # ------------------------------------------------------------------ figures

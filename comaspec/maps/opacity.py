@@ -37,7 +37,7 @@ import numpy as np
 from ..errors import ComaspecWarning, InputError
 
 __all__ = ["line_centre_cross_sections", "line_centre_optical_depth", "haser_optical_depth", "optical_depth_map",
-           "molecular_mass", "DEFAULT_TAU_THRESHOLD"]
+           "aperture_thick_fraction", "molecular_mass", "DEFAULT_TAU_THRESHOLD"]
 
 #: τ₀ above which a spaxel is flagged: at τ₀ = 0.1 the escape/pumping of the line centre is
 #: reduced by ~ τ₀/2 = 5 %, comparable to the other systematic terms of a band flux.
@@ -197,3 +197,33 @@ def optical_depth_map(maps, species="CO2", *, threshold=DEFAULT_TAU_THRESHOLD, b
         warnings.warn(message, ComaspecWarning, stacklevel=2)
     return {"tau0": image, "flagged": flagged, "threshold": float(threshold), "n_flagged": n,
             "max_tau0": float(np.nanmax(image)), "doppler_b_km_s": float(b), "message": message}
+
+
+def aperture_thick_fraction(maps, radii, species="CO2", *, threshold=DEFAULT_TAU_THRESHOLD, band="nu3"):
+    """Fraction of the band flux of circular apertures that comes from flagged (τ₀ > threshold) spaxels.
+
+    Parameters
+    ----------
+    maps : `comaspec.maps.ComaMaps`
+    radii : Quantity
+        Aperture radii around the nucleus (angles); a spaxel belongs to a circle when its
+        centre does.
+    species, band : str
+    threshold : float
+
+    Returns
+    -------
+    ndarray
+        Per radius, Σ flux of flagged spaxels / Σ flux (NaN for an empty circle).
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ComaspecWarning)  # the caller reports per aperture
+        flagged = optical_depth_map(maps, species, threshold=threshold, band=band)["flagged"]
+    flux = np.nan_to_num(maps.image(maps.flux[species], per_spaxel=True))
+    rho = maps.offsets()["rho_arcsec"]
+    out = []
+    for r in np.atleast_1d(u.Quantity(radii).to_value(u.arcsec)):
+        inside = rho <= r
+        total = flux[inside].sum()
+        out.append(flux[inside & flagged].sum() / total if total > 0 else np.nan)
+    return np.array(out)
