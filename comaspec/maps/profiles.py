@@ -304,6 +304,8 @@ class ExtendedSourceFit:
     needed : bool
         ΔBIC ≥ ``bic_threshold`` and Q_distributed detected at ≥ 3σ.
     verdict : str
+        One line; it also says when the preferred model's χ² is improbable (p < 1e-3,
+        ``meta["p_value_best"]``).
     profile : astropy.table.QTable
         Per annulus: data, errors and both models (molecules).
     """
@@ -427,6 +429,13 @@ def fit_extended_source(maps, species="H2O", *, edges=None, r_min=None, bic_thre
                f"L_d = {ld:.3g} km" if needed else
                f"no distributed source needed: ΔBIC = {d_bic:.1f} (threshold {bic_threshold:g}), "
                f"Q_d/σ = {qd / qd_err:.1f}")
+    from scipy import special
+
+    p_best = float(special.chdtrc(max(n - 3, 1), chi2_e)) if needed else float(special.chdtrc(max(n - 1, 1), chi2_p))
+    if p_best < 1e-3:
+        # a profile no model describes (PSF core, asymmetry, a cube's own artefacts): say so
+        verdict += (f"; but the {'extended' if needed else 'parent'} model does not describe the profile either "
+                    f"(chi2 = {chi2_e if needed else chi2_p:.1f} for {n} annuli, p = {p_best:.1g})")
     prof = QTable()
     prof["r_in"] = np.array([r[0] for r in rings]) * scale * u.arcsec
     prof["r_out"] = np.array([r[1] for r in rings]) * scale * u.arcsec
@@ -440,6 +449,7 @@ def fit_extended_source(maps, species="H2O", *, edges=None, r_min=None, bic_thre
                              float(coef_e[0]), float(math.sqrt(cov_e[0, 0])), qd, qd_err, ld, ld_err, chi2_e, n,
                              float(d_chi2), float(d_aic), float(d_bic), needed, verdict, prof,
                              meta={"scale_length_parent_km": L, "velocity_km_s": v, "bic_threshold": bic_threshold,
+                                   "p_value_best": p_best,
                                    "psf": "not modelled; use r_min to leave out the PSF core",
                                    "rho_km": (prof["rho"] * maps.geometry.km_per_arcsec).to_value(u.km),
                                    "column_per_molecule": 1.0 / (np.array(prof["n_spaxels"], dtype=float)
