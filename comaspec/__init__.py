@@ -29,10 +29,13 @@ _EXPORTS = {
     "TabulatedLSF": "instrument",
     "make_lsf": "instrument",
     "resolving_power": "instrument",
+    "map_cube": "maps",
+    "ComaMaps": "maps",
 }
 _SUBMODULES = {
     "catalog", "plotting", "molecules", "templates", "instrument", "haser",
     "production", "model", "fit", "results", "synthetic", "io", "geometry", "apertures",
+    "maps",
 }
 
 __all__ = ["__version__", "ComaspecError", "ComaspecWarning", "InputError", "UsageError", "FitError",

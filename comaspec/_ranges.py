@@ -26,4 +26,6 @@ RANGES = {
     "ratio": (0.0, 1e4, "", False),
     "ratio_err": (0.0, 1e4, "", True),
     "rh_filter": (0.0, 1e3, "au", True),
+    "target_snr": (0.0, 1e4, "", False),
+    "position_angle": (-360.0, 360.0, "deg", True),
 }

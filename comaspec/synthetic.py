@@ -357,7 +357,7 @@ def _solid_angle_sr(aperture, geometry):
 def synthetic_cube(mode, production_rates, geometry, *, T_rot, error_per_spaxel, continuum=None,
                    shape=(21, 21), pixel_scale=None, noise=True, seed=0, velocity=None, lifetime=None,
                    g_factor=None, target="synthetic coma", path=None, overwrite=False, subsample=5,
-                   emission="fluorescence", ortho_para=3.0):
+                   emission="fluorescence", ortho_para=3.0, distributed=None, sun_pa=None, velocity_pa=None):
     """A synthetic IFU cube (JWST s3d layout) of a coma, optionally written to ``path``.
 
     The gas surface brightness follows each species' Haser curve of growth: the band flux in
@@ -389,6 +389,14 @@ def synthetic_cube(mode, production_rates, geometry, *, T_rot, error_per_spaxel,
         Sub-pixels per spaxel side.
     emission, ortho_para
         As in `synthetic_spectrum`.
+    distributed : dict, optional
+        Species → (Q_d, L_d): an extended source adding Q_d molecules/s released from a
+        parent with scale length L_d (km Quantity), e.g. water from icy grains; the species
+        is then a Haser daughter of that parent, with the same velocity (see
+        `comaspec.maps.profiles`). Written as COMASPEC TRUE_QD_<X> / TRUE_LD_<X>.
+    sun_pa, velocity_pa : Quantity, optional
+        Position angles (east of north) of the Sun and the velocity vector, written as
+        COMASPEC SUN_PA_DEG / VEL_PA_DEG (the gas model stays symmetric).
 
     Returns
     -------
@@ -443,6 +451,11 @@ def synthetic_cube(mode, production_rates, geometry, *, T_rot, error_per_spaxel,
             image = spaxel_sum(ring_density(curve))
             profile = _band_profile(species, key[1], wl, T_rot, lsf, emission, ortho_para)
             flux += profile[:, None, None] * image[None, :, :]
+    for species, (q_d, l_d) in (distributed or {}).items():
+        image = _daughter_images(species, geometry, radii, float(q_d), l_d, velocity, lifetime, g_factor)
+        for key, img in image.items():
+            profile = _band_profile(species, key[1], wl, T_rot, lsf, emission, ortho_para)
+            flux += profile[:, None, None] * spaxel_sum(ring_density(img))[None, :, :]
     if continuum is not None:
         cont = continuum_spectrum(wl, continuum, float(geometry.rh.to_value(u.au)))
         # 1/rho coma: F(<r) = F(<0.5") r / 0.5"
@@ -457,12 +470,51 @@ def synthetic_cube(mode, production_rates, geometry, *, T_rot, error_per_spaxel,
     sb, sb_err = flux * to_sb, err * to_sb
     out = {"wavelength_um": wl, "sb": sb, "sb_error": np.array(sb_err), "pixel_scale": pixel_scale,
            "center_xy": (cx, cy)}
+    extra = {}
+    for species, (q_d, l_d) in (distributed or {}).items():
+        extra[f"TRUE_QD_{species}"] = float(q_d)
+        extra[f"TRUE_LD_{species}"] = float(u.Quantity(l_d).to_value(u.km))
+    for key, value in (("SUN_PA_DEG", sun_pa), ("VEL_PA_DEG", velocity_pa)):
+        if value is not None:
+            extra[key] = float(u.Quantity(value).to_value(u.deg))
     if path is not None:
-        _write_s3d(path, out, mode_name, geometry, production_rates, T_rot, target, overwrite, seed)
+        _write_s3d(path, out, mode_name, geometry, production_rates, T_rot, target, overwrite, seed, extra)
     return out
 
 
-def _write_s3d(path, cube, mode, geometry, production_rates, T_rot, target, overwrite, seed):
+def _daughter_images(species, geometry, radii_arcsec, q_d, l_d, velocity, lifetime, g_factor):
+    """Curves of growth (band flux in circles of ``radii_arcsec``) of a distributed source.
+
+    A Haser daughter (scale length L) of a parent with scale length L_d, both at speed v,
+    holds in any region N_d = Q_d / v · L / (L − L_d) · [L P(L) − L_d P(L_d)], P the
+    parent-only fraction; ``band_weights`` with lifetime τ gives Q τ P(vτ) times g E / 4πΔ²,
+    so the daughter is L / (L − L_d) · [A(τ) − A(τ_d)] with τ_d = L_d / v.
+    """
+    import astropy.units as u
+
+    from .apertures import CircularAperture
+    from .model import band_weights
+    from .production import haser_assumptions
+
+    h = haser_assumptions(species, geometry, velocity=velocity,
+                          lifetime=lifetime.get(species) if isinstance(lifetime, dict) else lifetime)
+    v = float(h.velocity.to_value(u.km / u.s))
+    tau = float(h.lifetime.to_value(u.s))
+    L = v * tau
+    ld = float(u.Quantity(l_d).to_value(u.km))
+    rh2 = float(geometry.rh.to_value(u.au)) ** 2
+    tau_d_1au = ld / v / rh2 * u.s  # band_weights scales lifetimes from 1 au as rh^2
+    curves = {}
+    for r in radii_arcsec[1:]:
+        ap = CircularAperture(r * u.arcsec)
+        a_l = band_weights(species, geometry, ap, velocity=h.velocity, lifetime=tau / rh2 * u.s, g_factor=g_factor)
+        a_d = band_weights(species, geometry, ap, velocity=h.velocity, lifetime=tau_d_1au, g_factor=g_factor)
+        for key in a_l:
+            curves.setdefault(key, [0.0]).append(q_d * L / (L - ld) * (a_l[key] - a_d[key]))
+    return {key: np.array(c) for key, c in curves.items()}
+
+
+def _write_s3d(path, cube, mode, geometry, production_rates, T_rot, target, overwrite, seed, extra=None):
     from pathlib import Path
 
     from astropy.io import fits
@@ -487,6 +539,8 @@ def _write_s3d(path, cube, mode, geometry, production_rates, T_rot, target, over
         ph[_KW + f"TRUE_Q_{species}"] = (float(getattr(q, "to_value", lambda unit: q)("1/s")), "[1/s]")
     ph[_KW + "TRUE_TROT"] = float(T_rot)
     ph[_KW + "TRUE_SEED"] = int(seed)
+    for key, value in (extra or {}).items():
+        ph[_KW + key] = value
     wl = cube["wavelength_um"]
     nwave, ny, nx = cube["sb"].shape
     scale_deg = cube["pixel_scale"].to_value("deg")

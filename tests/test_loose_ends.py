@@ -226,29 +226,15 @@ def test_documented_ranges_are_the_ranges_in_force():
 def test_mc_progress_bar_on_a_terminal():
     """With stderr on a terminal (a pseudo-terminal here) --mc shows a tqdm bar with the time
     left; the JSON on stdout is untouched, and --quiet removes the bar."""
-    import os
-    import pty
-    import subprocess
     import sys
+
+    from terminal import run_on_terminal
 
     argv = [sys.executable, "-m", "comaspec", "ratio", "--example", "--species", "CO2,H2O", "--trot", "50",
             "--mc", "4", "--seed", "1", "--json"]
 
     def run(extra):
-        master, slave = pty.openpty()
-        proc = subprocess.run(argv + extra, stdout=subprocess.PIPE, stderr=slave, timeout=300)
-        os.close(slave)
-        chunks = []
-        while True:
-            try:
-                data = os.read(master, 65536)
-            except OSError:
-                break
-            if not data:
-                break
-            chunks.append(data)
-        os.close(master)
-        return proc, b"".join(chunks).decode(errors="replace")
+        return run_on_terminal(argv + extra)
 
     proc, err = run([])
     assert proc.returncode == 0 and json.loads(proc.stdout)["fit"]["n_samples"] == 4

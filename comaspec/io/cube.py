@@ -155,11 +155,15 @@ def read_cube_hdul(source, hdul) -> Cube:
         if err.shape != data.shape:
             raise InputError(source, f"ERR shape {err.shape} differs from SCI shape {data.shape}")
         eunit_text = hdul["ERR"].header.get("BUNIT", bunit_text)
-        error = u.Quantity(err, parse_unit(str(eunit_text).strip(), source, "ERR BUNIT")).to(bunit)
+        eunit = parse_unit(str(eunit_text).strip(), source, "ERR BUNIT")
+        # no second copy of a large array when the units agree
+        error = u.Quantity(err, bunit, copy=False) if eunit == bunit else u.Quantity(err, eunit, copy=False).to(bunit)
     dq = None
     mask = ~np.isfinite(data)
     if "DQ" in hdul and hdul["DQ"].data is not None:
-        dq = np.asarray(hdul["DQ"].data).astype(np.int64)
+        dq = np.asarray(hdul["DQ"].data)
+        if not np.issubdtype(dq.dtype, np.integer):
+            dq = dq.astype(np.int64)
         if dq.shape != data.shape:
             raise InputError(source, f"DQ shape {dq.shape} differs from SCI shape {data.shape}")
         mask |= (dq & DO_NOT_USE) != 0
@@ -178,7 +182,7 @@ def read_cube_hdul(source, hdul) -> Cube:
         header=header,
     )
     return Cube(
-        flux=u.Quantity(data, bunit),
+        flux=u.Quantity(data, bunit, copy=False),
         error=error,
         mask=mask,
         wavelength=u.Quantity(wave, u.um),

@@ -24,7 +24,7 @@ from ..errors import InputError
 from ._spectrum import build_spectrum
 from ._units import FLUX_DENSITY, SURFACE_BRIGHTNESS
 
-__all__ = ["extract_spectrum_from_cube", "continuum_photocentre", "DEFAULT_MAX_MASKED_FRACTION"]
+__all__ = ["extract_spectrum_from_cube", "continuum_photocentre", "nucleus_position", "DEFAULT_MAX_MASKED_FRACTION"]
 
 #: Largest fraction of the aperture area that may be missing before a wavelength is masked.
 DEFAULT_MAX_MASKED_FRACTION = 0.1
@@ -51,13 +51,21 @@ def continuum_photocentre(cube, radius_pix=None):
     -------
     tuple of float
     """
-    data = np.where(cube.mask, np.nan, cube.flux.value)
-    with np.errstate(all="ignore"):
-        import warnings
+    import warnings
 
-        with warnings.catch_warnings():
+    nwave, ny, nx = cube.shape
+    image = np.empty((ny, nx))
+    step = max(1, 2_000_000 // max(1, nwave * nx))  # rows at a time: no full-cube temporaries
+    for y0 in range(0, ny, step):
+        rows = slice(y0, y0 + step)
+        data = np.where(cube.mask[:, rows], np.nan, cube.flux.value[:, rows])
+        with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            image = np.nanmedian(data, axis=0)
+            # np.nanmedian loops over spaxels in Python for long axes; np.median is vectorised
+            # wavelength made the contiguous axis: partitioning strided data is several times slower
+            flat = np.ascontiguousarray(data.reshape(nwave, -1).T)
+            med = np.median(flat, axis=1) if not np.isnan(flat).any() else np.nanmedian(flat, axis=1)
+            image[rows] = med.reshape(-1, nx)
     image = np.where(np.isfinite(image), image, 0.0)
     if not np.any(image > 0):
         raise InputError(cube.meta.get("source_file", "cube"), "no positive continuum: cannot find the photocentre; give center=")
@@ -81,6 +89,33 @@ def continuum_photocentre(cube, radius_pix=None):
         if shift < 1e-4:
             break
     return x, y
+
+
+def nucleus_position(cube, center=None, radius_pix=None):
+    """The nucleus: ``center`` checked, or the continuum photocentre.
+
+    Parameters
+    ----------
+    cube : `comaspec.io.Cube`
+    center : (x, y), optional
+        0-based pixels.
+    radius_pix : float, optional
+        Centroiding radius for the photocentre (`continuum_photocentre`).
+
+    Returns
+    -------
+    (tuple of float, str)
+        (x, y) and "given" or "continuum photocentre".
+    """
+    if center is None:
+        return continuum_photocentre(cube, radius_pix), "continuum photocentre"
+    try:
+        nucleus = tuple(float(v) for v in center)
+    except (TypeError, ValueError):
+        raise InputError("center", f"must be (x, y) in pixels (got {center!r})") from None
+    if len(nucleus) != 2 or not all(np.isfinite(nucleus)):
+        raise InputError("center", f"must be two finite pixel coordinates (got {center!r})")
+    return nucleus, "given"
 
 
 def _weights(aperture, center_xy, pixel_scale, shape):
@@ -113,19 +148,10 @@ def extract_spectrum_from_cube(cube, aperture, center=None, max_masked_fraction=
     if isinstance(aperture, SpaxelMask):
         nucleus = aperture.nucleus
         method = "spaxel mask nucleus"
-    elif center is None:
+    else:
         outer = aperture.photocentre_radius()
         radius = None if outer is None else float((outer / cube.pixel_scale).decompose())
-        nucleus = continuum_photocentre(cube, radius)
-        method = "continuum photocentre"
-    else:
-        try:
-            nucleus = tuple(float(v) for v in center)
-        except (TypeError, ValueError):
-            raise InputError("center", f"must be (x, y) in pixels (got {center!r})") from None
-        if len(nucleus) != 2 or not all(np.isfinite(nucleus)):
-            raise InputError("center", f"must be two finite pixel coordinates (got {center!r})")
-        method = "given"
+        nucleus, method = nucleus_position(cube, center, radius)
     offset_pix = (0.0, 0.0)
     if not isinstance(aperture, SpaxelMask):
         offset_pix = tuple(float(v) for v in (aperture.offset / cube.pixel_scale).decompose().value)

@@ -22,6 +22,9 @@ _EXPORTS = {
     "fit_comparison": "compare",
     "comet_track": "timeseries",
     "two_ratio_diagram": "diagram",
+    "maps_panel": "maps",
+    "profiles_figure": "maps",
+    "q_curve_figure": "maps",
 }
 
 __all__ = list(_EXPORTS)
@@ -30,7 +33,7 @@ __all__ = list(_EXPORTS)
 def __getattr__(name):
     if name in _EXPORTS:
         value = getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
-    elif name in ("style", "compare", "fit", "timeseries", "diagram"):
+    elif name in ("style", "compare", "fit", "timeseries", "diagram", "maps"):
         value = import_module(f".{name}", __name__)
     else:
         raise AttributeError(f"module 'comaspec.plotting' has no attribute {name!r}")

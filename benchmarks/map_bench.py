@@ -1,0 +1,139 @@
+"""`comaspec.map_cube` against looping `comaspec.fit_coma` over the same spaxels.
+
+For two synthetic cubes — a 40×40 NIRSpec PRISM cube and a 100×100 G395H cube (3752
+channels, more than the 3000 of the goal) — the script prints:
+
+- the wall time of ``map_cube`` (T_rot held at 50 K, shift 0: photocentre, aperture
+  spectrum, building the model and the batched solve of every spaxel), the median of three
+  calls after the first (so that the band templates are cached, as they are for the loop;
+  the first call is printed too), and, separately, of its batched solve alone;
+- the time per spaxel of ``fit_coma`` on single-spaxel spectra (`comaspec.SpaxelMask`) at the
+  same nonlinear parameters (T_rot = 50 K, ``fit_shift=False``), timed on a random subset of
+  spaxels and **extrapolated** to the whole cube (the spectra are extracted outside the
+  timing, which favours the loop); slices of the loop alternate with the map calls so
+  that the load of a shared machine hits both alike;
+- the ratio of the two (goal ≥ 300×) and the largest |Δflux|/σ over the subset (goal < 1e-3);
+- the peak resident memory (ru_maxrss) of a fresh process that reads the 100×100 cube and
+  maps it (goal ≤ 2 GB).
+
+Run:  python benchmarks/map_bench.py [--subset N] [--quiet]
+(``--quiet``: no progress bar; none is shown either when stderr is not a terminal).
+"""
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import astropy.units as u
+import numpy as np
+
+FLAM = u.W / u.m**2 / u.um
+SPECIES = ("CO2", "H2O", "CO")
+TRUTH = {"CO2": 1.7e27, "H2O": 2.2e26, "CO": 5e26}
+T_ROT = 50.0
+#: map runs alternating with slices of the fit_coma loop
+REPEATS = 3
+
+_MEMORY_SCRIPT = """
+import resource, sys, warnings
+warnings.simplefilter("ignore")
+import astropy.units as u
+import comaspec
+from comaspec import _progress
+_progress.set_enabled(False)
+cube = comaspec.read_cube(sys.argv[1])
+m = comaspec.map_cube(cube, comaspec.Geometry(3.32 * u.au, 2.61 * u.au), species=("CO2", "H2O", "CO"),
+                      T_rot=50.0, shift=0.0 * u.um)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, cube.shape)
+"""
+
+
+def make_cube(path, mode, shape, seed):
+    from comaspec import Geometry
+    from comaspec.synthetic import synthetic_cube
+
+    geo = Geometry(3.32 * u.au, 2.61 * u.au)
+    synthetic_cube(mode, TRUTH, geo, T_rot=T_ROT, error_per_spaxel=2e-20 * FLAM, shape=shape, seed=seed,
+                   continuum=lambda wl: 1e-17 * np.ones_like(wl), path=path, overwrite=True, subsample=3)
+    return geo
+
+
+def bench(label, path, geo, subset, rng):
+    import comaspec
+    from comaspec import SpaxelMask, extract_spectrum, fit_coma, map_cube
+
+    cube = comaspec.read_cube(path)
+    t0 = time.perf_counter()
+    maps = map_cube(cube, geo, species=SPECIES, T_rot=T_ROT, shift=0.0 * u.um)
+    t_first = time.perf_counter() - t0
+    ny, nx = maps.shape
+    n_spax = int((maps.bin_id >= 0).sum())
+    pick = rng.choice(ny * nx, size=min(subset, ny * nx), replace=False)
+    spectra = []
+    for flat in pick:
+        y, x = divmod(int(flat), nx)
+        mask = np.zeros((ny, nx), dtype=bool)
+        mask[y, x] = True
+        ap = SpaxelMask(mask, cube.pixel_scale, maps.nucleus_xy)
+        spectra.append((y, x, ap, extract_spectrum(cube, ap)))
+    # the map (templates cached, as they are for every fit of the loop) and slices of the
+    # loop alternate, so that a change in the machine's load hits both alike
+    worst, t_loop, t_maps = 0.0, 0.0, []
+    for part in np.array_split(np.arange(len(spectra)), REPEATS):
+        t0 = time.perf_counter()
+        maps = map_cube(cube, geo, species=SPECIES, T_rot=T_ROT, shift=0.0 * u.um)
+        t_maps.append(time.perf_counter() - t0)
+        for i in part:
+            y, x, ap, spec = spectra[i]
+            t1 = time.perf_counter()
+            fit = fit_coma(spec, geo, ap, SPECIES, T_rot=T_ROT, fit_shift=False)
+            t_loop += time.perf_counter() - t1
+            b = maps.bin_id[y, x]
+            for s in SPECIES:
+                sigma = maps.flux_err[s][b] / maps.error_inflation[s][b]
+                worst = max(worst, abs(fit.species[s].band_flux - maps.flux[s][b]) / sigma)
+    t_map = float(np.median(t_maps))
+    per_fit = t_loop / len(spectra)
+    loop_total = per_fit * n_spax
+    print(f"{label}: {ny}x{nx} spaxels x {cube.shape[0]} channels, {maps.meta['n_pixels_fitted']} fitted pixels, "
+          f"{len(maps.meta['linear_names'])} linear parameters")
+    print(f"  map_cube wall time           : {t_map:8.2f} s  (median of {REPEATS}; batched solve alone "
+          f"{maps.meta['solve_seconds']:.2f} s; first call, with imports and template caching: {t_first:.2f} s)")
+    print(f"  fit_coma loop                : {per_fit * 1e3:8.1f} ms per spaxel, timed on {len(spectra)} random "
+          f"spaxels, extrapolated to {n_spax}: {loop_total:.0f} s")
+    print(f"  speed-up (loop / map_cube)   : {loop_total / t_map:8.0f}x   (loop / batched solve: "
+          f"{loop_total / maps.meta['solve_seconds']:.0f}x; goal >= 300x)")
+    print(f"  max |dflux|/sigma vs fit_coma: {worst:8.2e}   (goal < 1e-3; same T_rot, shift 0)")
+    return maps
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--subset", type=int, default=24, help="spaxels fitted with fit_coma per cube (default 24)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    args = parser.parse_args(argv)
+    from comaspec import _progress
+
+    _progress.set_enabled(False if args.quiet else None)
+    warnings.simplefilter("ignore")
+    rng = np.random.default_rng(1)
+    with tempfile.TemporaryDirectory() as tmp:
+        cases = (("PRISM 40x40", "PRISM", (40, 40)), ("G395H 100x100", "G395H", (100, 100)))
+        for i, (label, mode, shape) in enumerate(cases):
+            path = Path(tmp) / f"{mode}_s3d.fits"
+            geo = make_cube(path, mode, shape, seed=i)
+            bench(label, path, geo, args.subset, rng)
+        big = Path(tmp) / "G395H_s3d.fits"
+        out = subprocess.run([sys.executable, "-c", _MEMORY_SCRIPT, str(big)], check=True, capture_output=True,
+                             text=True)
+        peak_mb, shape = out.stdout.split(" ", 1)
+        print(f"peak memory, fresh process reading and mapping the {shape.strip()} cube: "
+              f"{float(peak_mb) / 1024:.2f} GB (goal <= 2 GB)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,35 @@
+"""Maps from IFU cubes: per-spaxel band fluxes, column densities, T_rot, CO2/H2O, radial
+profiles, Q-curves and extended-source diagnostics.
+
+`map_cube` is the entry point; it returns a `ComaMaps`. The modules:
+
+- ``core``: `map_cube`, `ComaMaps`; ``_adapter``: the one bridge to the forward model;
+  ``_solve``: the batched weighted least squares; ``binning``: none, n × n, Voronoi;
+- ``profiles``: radial profiles, Q-curves, parent vs distributed-source fits;
+- ``opacity``: line-centre optical depth of the pumping lines;
+- ``output``: multi-extension FITS and ECSV; plots are in `comaspec.plotting.maps`.
+"""
+
+from importlib import import_module
+
+_EXPORTS = {
+    "map_cube": "core",
+    "ComaMaps": "core",
+    "batched_wls": "_solve",
+    "radial_profile": "profiles",
+    "q_curve": "profiles",
+    "fit_extended_source": "profiles",
+    "optical_depth_map": "opacity",
+    "line_centre_optical_depth": "opacity",
+    "write_maps": "output",
+}
+
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        value = getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'comaspec.maps' has no attribute {name!r}")

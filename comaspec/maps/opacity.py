@@ -1,0 +1,229 @@
+"""Line-centre optical depth of the solar-pumping lines (the CO2 ν3 band near the nucleus).
+
+For a line l → u with Einstein A_ul, statistical weights g_u, g_l and wavelength λ, the
+absorption coefficient integrated over the line is ``(λ² / 8π)(g_u / g_l) A_ul n_l`` per unit
+frequency (Rybicki & Lightman 1979, *Radiative Processes in Astrophysics*, §1.6, the
+Einstein relations; stimulated emission is negligible: the upper vibrational level is
+nearly empty). With the thermal Doppler profile ``φ(ν) = exp(−(Δv/b)²) / (√π Δν_D)``,
+``Δν_D = ν b / c``, ``b = sqrt(2 k T / m)`` (ibid. §10.6), the optical depth at line centre
+through a column N of molecules, a fraction n_l of them in the lower level, is
+
+    τ₀ = (λ³ / 8π) (g_u / g_l) A_ul n_l N / (√π b).
+
+n_l is the Boltzmann population of the ground vibrational state at T_rot and A_ul the
+absolute Einstein A of `comaspec.fluorescence` (``linelists/einstein_a.ecsv``); the mass is
+in ``linelists/molecular_mass.ecsv``. Taking the Doppler width from T_rot alone is
+conservative: the coma's expansion (a spread of line-of-sight velocities of ~v) widens the
+lines and lowers τ₀.
+
+The column used for a spaxel is its line-of-sight column (the map's), which measures the
+escape of the emitted line photons. The pumping sunlight crosses a different column: in a
+1/r² coma the line-of-sight column at ρ is Q / (4 v ρ), π times the radial column
+Q / (4π v ρ) from distance ρ outward that a molecule on the sunward side sees toward the
+Sun; on the anti-sunward side the sunlight has crossed the inner coma and that column can
+be larger. No correction is applied: a first-order correction for pump opacity needs a
+radiative-transfer model of the coma that is not sourced and validated here; the
+diagnostic flags spaxels whose τ₀ exceeds a threshold and warns.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import astropy.units as u
+import numpy as np
+
+from ..errors import ComaspecWarning, InputError
+
+__all__ = ["line_centre_cross_sections", "line_centre_optical_depth", "haser_optical_depth", "optical_depth_map",
+           "aperture_thick_fraction", "molecular_mass", "DEFAULT_TAU_THRESHOLD"]
+
+#: τ₀ above which a spaxel is flagged: at τ₀ = 0.1 the escape/pumping of the line centre is
+#: reduced by ~ τ₀/2 = 5 %, comparable to the other systematic terms of a band flux.
+DEFAULT_TAU_THRESHOLD = 0.1
+
+
+def molecular_mass(species):
+    """Mass of the main isotopologue (kg), from ``linelists/molecular_mass.ecsv``.
+
+    Parameters
+    ----------
+    species : str
+
+    Returns
+    -------
+    float
+    """
+    from ..molecules import _read
+
+    table = _read("molecular_mass.ecsv")
+    rows = table[table["species"] == species]
+    if len(rows) != 1:
+        raise InputError(f"species {species!r}", "no molecular mass tabulated (linelists/molecular_mass.ecsv)")
+    return float(rows["mass"].quantity[0].to_value(u.kg))
+
+
+def line_centre_cross_sections(species="CO2", T_rot=50.0, *, band="nu3", ortho_para=3.0):
+    """Line-centre absorption cross-section per molecule (all levels) of each pumping line.
+
+    Parameters
+    ----------
+    species, band : str
+        A band with absolute Einstein A in `comaspec.fluorescence` (CO2 nu3, 13CO2 nu3, CO 1-0, H2O nu3).
+    T_rot : float
+        Rotational (and kinetic) temperature, K.
+    ortho_para : float
+        H2O ortho/para ratio.
+
+    Returns
+    -------
+    astropy.table.QTable
+        ``wavenumber`` (1/cm), ``sigma0`` (cm², n_l included), sorted by decreasing sigma0;
+        meta ``doppler_b_km_s``.
+    """
+    import astropy.constants as const
+    from astropy.table import QTable
+
+    from .. import fluorescence as fl
+
+    T = fl._check_T(T_rot)
+    system = fl._system(species, band)
+    a = fl._absolute_a(species, band)
+    if a is None:
+        raise InputError(f"{species} {band}", "has no absolute Einstein A: no optical depth")
+    pop = fl._populations(system, T, fl._check_opr(ortho_para))
+    sel = system.pump & (system.band == band)
+    nu = system.wavenumber[sel]
+    lam_cm = 1.0 / nu
+    b_cm_s = math.sqrt(2 * const.k_B.to_value(u.J / u.K) * T / molecular_mass(species)) * 100.0
+    g_u = system.upper_g[system.upper[sel]]
+    g_l = system.lower_g[system.lower[sel]]
+    n_l = pop[system.lower[sel]]
+    sigma0 = lam_cm**3 / (8 * math.pi) * (g_u / g_l) * a[sel] * n_l / (math.sqrt(math.pi) * b_cm_s)
+    order = np.argsort(-sigma0)
+    t = QTable()
+    t["wavenumber"] = nu[order] / u.cm
+    t["sigma0"] = sigma0[order] * u.cm**2
+    t["line"] = system.line_label[sel][order]
+    t.meta.update(species=species, band=band, T_rot_K=T, doppler_b_km_s=b_cm_s / 1e5,
+                  formula="tau0 = lambda^3/(8 pi) g_u/g_l A n_l N / (sqrt(pi) b) (Rybicki & Lightman 1979, 1.6, 10.6)")
+    return t
+
+
+def line_centre_optical_depth(column, T_rot, species="CO2", *, band="nu3", ortho_para=3.0):
+    """Largest line-centre optical depth among the band's pumping lines for a column density.
+
+    Parameters
+    ----------
+    column : float, ndarray or Quantity
+        Column density (cm^-2 when plain).
+    T_rot : float
+        K.
+    species, band, ortho_para
+        As `line_centre_cross_sections`.
+
+    Returns
+    -------
+    ndarray
+        τ₀ of the strongest line (same shape as ``column``).
+    """
+    col = u.Quantity(column, u.cm**-2).to_value(u.cm**-2) if hasattr(column, "unit") else np.asarray(column, float)
+    sigma = line_centre_cross_sections(species, T_rot, band=band, ortho_para=ortho_para)["sigma0"][0].to_value(u.cm**2)
+    return col * sigma
+
+
+def haser_optical_depth(Q, rho_km, T_rot, *, velocity_km_s, lifetime_s, species="CO2", band="nu3"):
+    """τ₀ of the strongest pumping line along the line of sight at projected distance ρ of a Haser coma.
+
+    Parameters
+    ----------
+    Q : float
+        Production rate (1/s).
+    rho_km : float or ndarray
+        Projected distance (km).
+    T_rot : float
+        K.
+    velocity_km_s, lifetime_s : float
+        Expansion velocity and lifetime at the comet.
+    species, band : str
+
+    Returns
+    -------
+    ndarray
+    """
+    from ..haser import column_density
+
+    n_km2 = column_density(rho_km, Q, velocity_km_s, lifetime_s)
+    return line_centre_optical_depth(n_km2 * 1e-10, T_rot, species, band=band)
+
+
+def optical_depth_map(maps, species="CO2", *, threshold=DEFAULT_TAU_THRESHOLD, band="nu3"):
+    """Line-centre optical depth of the strongest pumping line in every spaxel, and the flagged ones.
+
+    Uses each bin's column density and T_rot (the map's). Emits a `ComaspecWarning` when
+    any spaxel exceeds ``threshold``; no correction is applied (module docstring).
+
+    Parameters
+    ----------
+    maps : `comaspec.maps.ComaMaps`
+    species, band : str
+    threshold : float
+
+    Returns
+    -------
+    dict
+        ``tau0`` (image), ``flagged`` (bool image), ``threshold``, ``n_flagged``, ``max_tau0``,
+        ``doppler_b_km_s`` (at the aperture T_rot), ``message``.
+    """
+    if species not in maps.column or not np.any(np.isfinite(maps.column[species])):
+        raise InputError("species", f"{species!r} has no column-density map")
+    if not threshold > 0:
+        raise InputError("threshold", f"must be > 0 (got {threshold!r})")
+    col = np.clip(maps.column[species], 0.0, None)
+    tau = np.full(col.size, np.nan)
+    for t in np.unique(maps.T_rot):
+        sel = maps.T_rot == t
+        tau[sel] = line_centre_optical_depth(col[sel], float(t), species, band=band)
+    image = maps.image(tau)
+    flagged = np.nan_to_num(image) > threshold
+    b = line_centre_cross_sections(species, float(np.median(maps.T_rot)), band=band).meta["doppler_b_km_s"]
+    n = int(flagged.sum())
+    message = (f"{species} {band}: line-centre optical depth above {threshold:g} in {n} spaxels (max "
+               f"{np.nanmax(image):.2g}); band fluxes and columns there are underestimated and not corrected"
+               if n else f"{species} {band}: optically thin everywhere (max tau0 {np.nanmax(image):.2g} "
+                         f"<= {threshold:g})")
+    if n:
+        warnings.warn(message, ComaspecWarning, stacklevel=2)
+    return {"tau0": image, "flagged": flagged, "threshold": float(threshold), "n_flagged": n,
+            "max_tau0": float(np.nanmax(image)), "doppler_b_km_s": float(b), "message": message}
+
+
+def aperture_thick_fraction(maps, radii, species="CO2", *, threshold=DEFAULT_TAU_THRESHOLD, band="nu3"):
+    """Fraction of the band flux of circular apertures that comes from flagged (τ₀ > threshold) spaxels.
+
+    Parameters
+    ----------
+    maps : `comaspec.maps.ComaMaps`
+    radii : Quantity
+        Aperture radii around the nucleus (angles); a spaxel belongs to a circle when its
+        centre does.
+    species, band : str
+    threshold : float
+
+    Returns
+    -------
+    ndarray
+        Per radius, Σ flux of flagged spaxels / Σ flux (NaN for an empty circle).
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ComaspecWarning)  # the caller reports per aperture
+        flagged = optical_depth_map(maps, species, threshold=threshold, band=band)["flagged"]
+    flux = np.nan_to_num(maps.image(maps.flux[species], per_spaxel=True))
+    rho = maps.offsets()["rho_arcsec"]
+    out = []
+    for r in np.atleast_1d(u.Quantity(radii).to_value(u.arcsec)):
+        inside = rho <= r
+        total = flux[inside].sum()
+        out.append(flux[inside & flagged].sum() / total if total > 0 else np.nan)
+    return np.array(out)

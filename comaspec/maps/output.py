@@ -1,0 +1,142 @@
+"""Map output: multi-extension FITS (one image per quantity) and ECSV tables, written atomically.
+
+Each image extension carries the cube's celestial WCS and a BUNIT. Extensions:
+``<X>_FLUX`` / ``<X>_FLUX_ERR`` (band flux per spaxel, W m^-2; a bin's flux shared equally
+over its spaxels), ``<X>_COLUMN`` / ``<X>_COLUMN_ERR`` (cm^-2), ``SNR_<X>``, ``DET_<X>``
+(1 detected), ``RATIO_CO2_H2O`` / ``RATIO_CO2_H2O_ERR`` / ``RATIO_LIMIT`` (0 measured,
+1 lower limit, 2 upper limit, -1 neither detected), ``TROT`` / ``TROT_ERR`` (K),
+``TROT_FITTED`` (1 fitted in the bin, 0 the aperture fit's value), ``SHIFT`` (µm),
+``CHI2``, ``DOF``, ``BIN_ID``. The primary header holds the geometry, nucleus, position
+angles, binning and notes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import InputError
+
+__all__ = ["maps_hdulist", "write_maps", "write_table"]
+
+
+def _image_hdu(data, name, wcs, bunit, comment=None):
+    from astropy.io import fits
+
+    header = wcs.to_header() if wcs is not None else fits.Header()
+    header["BUNIT"] = bunit
+    if comment:
+        header["COMMENT"] = comment
+    return fits.ImageHDU(np.asarray(data), header=header, name=name)
+
+
+def maps_hdulist(maps):
+    """The maps as an `astropy.io.fits.HDUList` (module docstring lists the extensions).
+
+    Parameters
+    ----------
+    maps : `comaspec.maps.ComaMaps`
+
+    Returns
+    -------
+    astropy.io.fits.HDUList
+    """
+    from astropy.io import fits
+
+    from .._version import __version__
+
+    ph = fits.Header()
+    ph["ORIGIN"] = "comaspec"
+    ph["CSVERS"] = (__version__, "comaspec version")
+    ph["SRCFILE"] = str(maps.meta.get("source_file", ""))[-68:]
+    ph["RH_AU"] = float(maps.geometry.rh.to_value("au"))
+    ph["DELTA_AU"] = float(maps.geometry.delta.to_value("au"))
+    ph["NUC_X"] = (maps.nucleus_xy[0], "nucleus x, 0-based pixel")
+    ph["NUC_Y"] = (maps.nucleus_xy[1], "nucleus y, 0-based pixel")
+    ph["NUC_METH"] = maps.nucleus_method
+    # absent when unknown (FITS headers hold no NaN)
+    if maps.sun_pa is not None:
+        ph["SUN_PA"] = (float(maps.sun_pa.to_value("deg")), "position angle of the Sun, deg E of N")
+    if maps.velocity_pa is not None:
+        ph["VEL_PA"] = (float(maps.velocity_pa.to_value("deg")), "position angle of the velocity, deg E of N")
+    ph["BINNING"] = maps.meta.get("binning", "")
+    ph["NBINS"] = int(maps.meta.get("n_bins", 0))
+    ph["DETSIG"] = maps.detect_sigma
+    ph["LIMSIG"] = maps.limit_sigma
+    ph["TROT_AP"] = (float(maps.meta["T_rot_aperture_K"]), "K, held where TROT_FITTED = 0")
+    ph["PIXSCALE"] = (float(maps.pixel_scale.to_value("arcsec")), "arcsec")
+    ph["PIXAR_SR"] = float(maps.pixel_area.to_value("sr"))
+    ph["HIERARCH TROT_SOURCE"] = maps.T_rot_source[:60]
+    for note in maps.meta.get("notes", []):
+        ph["COMMENT"] = note
+    hdus = [fits.PrimaryHDU(header=ph)]
+    wcs = maps.wcs
+    for s in maps.species:
+        hdus.append(_image_hdu(maps.image(maps.flux[s], per_spaxel=True), f"{s}_FLUX", wcs, "W m-2",
+                               "band flux per spaxel (bin mean)"))
+        hdus.append(_image_hdu(maps.image(maps.flux_err[s], per_spaxel=True), f"{s}_FLUX_ERR", wcs, "W m-2"))
+        if s in maps.molecule_flux:
+            hdus.append(_image_hdu(maps.image(maps.column[s]), f"{s}_COLUMN", wcs, "cm-2"))
+            hdus.append(_image_hdu(maps.image(maps.column_err[s]), f"{s}_COLUMN_ERR", wcs, "cm-2"))
+        hdus.append(_image_hdu(maps.image(maps.snr[s]), f"SNR_{s}", wcs, ""))
+        hdus.append(_image_hdu(np.nan_to_num(maps.image(maps.detected[s].astype(float)), nan=-1).astype(np.int16),
+                               f"DET_{s}", wcs, "", "1 detected, 0 not, -1 no data"))
+    if maps.ratio is not None:
+        hdus.append(_image_hdu(maps.image(maps.ratio), "RATIO_CO2_H2O", wcs, "", "column ratio, or the limit"))
+        hdus.append(_image_hdu(maps.image(maps.ratio_err), "RATIO_CO2_H2O_ERR", wcs, ""))
+        hdus.append(_image_hdu(np.nan_to_num(maps.image(maps.ratio_limit.astype(float)), nan=-9).astype(np.int16),
+                               "RATIO_LIMIT", wcs, "", "0 value, 1 lower limit, 2 upper limit, -1 none, -9 no data"))
+    hdus.append(_image_hdu(maps.image(maps.T_rot), "TROT", wcs, "K"))
+    hdus.append(_image_hdu(maps.image(maps.T_rot_err), "TROT_ERR", wcs, "K"))
+    hdus.append(_image_hdu(np.nan_to_num(maps.image(maps.T_rot_fitted.astype(float)), nan=-1).astype(np.int16),
+                           "TROT_FITTED", wcs, "", "1 fitted in the bin, 0 aperture fit's value"))
+    hdus.append(_image_hdu(maps.image(maps.shift_um), "SHIFT", wcs, "um"))
+    hdus.append(_image_hdu(maps.image(maps.chi2), "CHI2", wcs, ""))
+    hdus.append(_image_hdu(maps.image(maps.dof.astype(float)), "DOF", wcs, ""))
+    hdus.append(_image_hdu(maps.bin_id.astype(np.int32), "BIN_ID", wcs, "", "-1: spaxel not used"))
+    return fits.HDUList(hdus)
+
+
+def _write_atomically(path, overwrite, write):
+    from pathlib import Path
+
+    from .._output import atomic_path
+
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise InputError(path, "exists (pass overwrite=True)")
+    with atomic_path(path) as tmp:
+        write(tmp)
+    return path
+
+
+def write_maps(maps, path, overwrite=False):
+    """Write the maps as multi-extension FITS, all at once or not at all.
+
+    Parameters
+    ----------
+    maps : `comaspec.maps.ComaMaps`
+    path : str or os.PathLike
+    overwrite : bool
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    hdul = maps_hdulist(maps)
+    return _write_atomically(path, overwrite, lambda tmp: hdul.writeto(tmp, overwrite=True))
+
+
+def write_table(table, path, overwrite=False):
+    """Write an astropy table (a profile or a Q-curve) as ECSV, atomically.
+
+    Parameters
+    ----------
+    table : astropy.table.Table or QTable
+    path : str or os.PathLike
+    overwrite : bool
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    return _write_atomically(path, overwrite, lambda tmp: table.write(tmp, format="ascii.ecsv", overwrite=True))

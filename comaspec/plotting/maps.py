@@ -1,0 +1,232 @@
+"""Figures of IFU maps: a panel of maps, radial profiles, the Q-curve.
+
+The map panel shows, for each quantity, the image with SNR contours of the first species,
+a nucleus marker, arrows toward the Sun and along the velocity vector (when known), a
+compass (N, E) and a scale bar labelled in arcsec and km.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .style import figure_size, save_figure, use_style
+
+__all__ = ["maps_panel", "profiles_figure", "q_curve_figure", "DEFAULT_PANELS", "SNR_LEVELS"]
+
+#: Quantities shown by default (those present).
+DEFAULT_PANELS = ("CO2_COLUMN", "H2O_COLUMN", "RATIO_CO2_H2O", "TROT")
+_LABELS = {"COLUMN": "column density (cm$^{-2}$)", "FLUX": "band flux per spaxel (W m$^{-2}$)",
+           "RATIO_CO2_H2O": "CO$_2$/H$_2$O", "TROT": "$T_\\mathrm{rot}$ (K)", "SNR": "SNR"}
+
+
+def _quantity(maps, name):
+    """(image, colour-bar label) of a panel name such as CO2_COLUMN, SNR_H2O, RATIO_CO2_H2O, TROT."""
+    from ..errors import InputError
+
+    if name == "RATIO_CO2_H2O":
+        if maps.ratio is None:
+            raise InputError("panels", "RATIO_CO2_H2O needs CO2 and H2O maps")
+        return np.where(maps.image(maps.ratio_limit.astype(float)) == 0, maps.image(maps.ratio), np.nan), \
+            _LABELS[name] + " (measured)"
+    if name == "TROT":
+        return maps.image(maps.T_rot), _LABELS[name]
+    if name.startswith("SNR_"):
+        return maps.image(maps.snr[name[4:]]), f"{name[4:]} SNR"
+    species, _, kind = name.rpartition("_")
+    if species in maps.species and kind == "COLUMN" and species in maps.molecule_flux:
+        return _scaled(maps.image(maps.column[species]), f"{species} column", "cm$^{-2}$")
+    if species in maps.species and kind == "FLUX":
+        return _scaled(maps.image(maps.flux[species], per_spaxel=True), f"{species} flux/spaxel", "W m$^{-2}$")
+    raise InputError("panels", f"unknown map {name!r}")
+
+
+def _scaled(image, name, unit):
+    """Image divided by a power of ten, and a label stating it (no offset text on the bar)."""
+    peak = np.nanmax(np.abs(image)) if np.isfinite(image).any() else 0.0
+    p = int(np.floor(np.log10(peak))) if peak > 0 else 0
+    return image / 10.0**p, f"{name} ($10^{{{p}}}$ {unit})"
+
+
+def _arrow(ax, maps, pa, label, colour, length):
+    from ..maps.geometry import pa_to_pixel_vector
+
+    d = pa_to_pixel_vector(maps.wcs, float(pa.to_value("deg"))) * length
+    x0, y0 = maps.nucleus_xy
+    ax.annotate("", xy=(x0 + d[0], y0 + d[1]), xytext=(x0, y0),
+                arrowprops=dict(arrowstyle="->", color=colour, lw=1.0))
+    ax.text(x0 + 1.18 * d[0], y0 + 1.18 * d[1], label, color=colour, ha="center", va="center", fontsize=7)
+
+
+#: SNR contour levels drawn where the map spans them.
+SNR_LEVELS = (3, 10, 30, 100, 300, 1000, 3000, 10000)
+
+
+def _snr_levels(snr_image):
+    if snr_image is None or not np.isfinite(snr_image).any():
+        return []
+    lo, hi = np.nanmin(snr_image), np.nanmax(snr_image)
+    return [lv for lv in SNR_LEVELS if lo < lv < hi]
+
+
+def _decorate(ax, maps, snr_image):
+    import astropy.units as u
+
+    from ..maps.geometry import pa_to_pixel_vector
+
+    ny, nx = maps.shape
+    x0, y0 = maps.nucleus_xy
+    levels = _snr_levels(snr_image)
+    if levels:
+        ax.contour(np.nan_to_num(snr_image), levels=levels, colors="w", linewidths=0.6)
+    ax.plot([x0], [y0], marker="+", color="k", ms=8, mew=1.2)
+    length = 0.22 * min(nx, ny)
+    if maps.sun_pa is not None:
+        _arrow(ax, maps, maps.sun_pa, "☉", "tab:orange", length)
+    if maps.velocity_pa is not None:
+        _arrow(ax, maps, maps.velocity_pa, "v", "tab:cyan", length)
+    # compass in the top-left corner
+    cx, cy = 0.2 * nx, 0.75 * ny
+    for pa, lab in ((0.0, "N"), (90.0, "E")):
+        d = pa_to_pixel_vector(maps.wcs, pa) * 0.1 * min(nx, ny)
+        ax.annotate("", xy=(cx + d[0], cy + d[1]), xytext=(cx, cy),
+                    arrowprops=dict(arrowstyle="-", color="w", lw=0.8))
+        ax.text(cx + 1.5 * d[0], cy + 1.5 * d[1], lab, fontsize=6, ha="center", va="center", color="w")
+    # scale bar: a round number of km near a quarter of the field
+    km_per_pix = float((maps.pixel_scale * maps.geometry.km_per_arcsec).to_value(u.km))
+    target = 0.25 * nx * km_per_pix
+    km = float(10 ** np.floor(np.log10(target)))
+    km = max(k for k in (km, 2 * km, 5 * km) if k <= target) if target >= km else km
+    pix = km / km_per_pix
+    arcsec = pix * float(maps.pixel_scale.to_value(u.arcsec))
+    xb, yb = nx - 1.0 - pix, 0.06 * ny
+    ax.plot([xb, xb + pix], [yb, yb], color="w", lw=1.5)
+    ax.text(xb + pix, yb + 0.03 * ny, f"{km:,.0f} km\n{arcsec:.2g}\"", ha="right", va="bottom", fontsize=6,
+            color="w")
+
+
+def maps_panel(maps, path=None, *, panels=None, snr_species=None):
+    """A row of maps with nucleus marker, Sun/velocity arrows, compass, scale bar and SNR contours.
+
+    Parameters
+    ----------
+    maps : `comaspec.maps.ComaMaps`
+    path : str or os.PathLike, optional
+        Write the figure (.pdf or .png).
+    panels : sequence of str, optional
+        Extension-style names (``CO2_COLUMN``, ``SNR_H2O``, ``RATIO_CO2_H2O``, ``TROT``...);
+        default those of `DEFAULT_PANELS` that exist.
+    snr_species : str, optional
+        Species whose SNR is contoured (default H2O when mapped, else the first species);
+        the levels of `SNR_LEVELS` inside its range are drawn.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    if panels is None:
+        panels = [p for p in DEFAULT_PANELS
+                  if (p != "RATIO_CO2_H2O" or maps.ratio is not None)
+                  and (not p.endswith("_COLUMN") or p[:-7] in maps.molecule_flux)]
+    species = snr_species or ("H2O" if "H2O" in maps.species else maps.species[0])
+    snr = maps.image(maps.snr[species])
+    n = len(panels)
+    with use_style():
+        width, _ = figure_size("double")
+        fig, axes = plt.subplots(1, n, figsize=(width, width / n * 1.15), squeeze=False)
+        for ax, name in zip(axes[0], panels):
+            image, label = _quantity(maps, name)
+            norm = None
+            if name.endswith(("_COLUMN", "_FLUX")) and np.nanmin(image) > 0:
+                from matplotlib.colors import LogNorm
+
+                norm = LogNorm()  # a coma's columns span decades
+            im = ax.imshow(image, origin="lower", cmap="viridis", interpolation="nearest", norm=norm)
+            cb = fig.colorbar(im, ax=ax, orientation="horizontal", pad=0.04, fraction=0.06)
+            cb.set_label(label, fontsize=7)
+            cb.ax.tick_params(labelsize=6)
+            _decorate(ax, maps, snr)
+            ax.set_xticks([])
+            ax.set_yticks([])
+        levels = ", ".join(str(lv) for lv in _snr_levels(snr)) or "none in range"
+        fig.suptitle(f"contours: {species} SNR {levels};  +: nucleus ({maps.nucleus_method})", fontsize=7,
+                     color="0.3")
+        if path is not None:
+            save_figure(fig, path)
+    return fig
+
+
+def profiles_figure(profiles, path=None, *, fits=None):
+    """Column-density radial profiles (log-log), one line per table.
+
+    Parameters
+    ----------
+    profiles : dict
+        Label → table from `comaspec.maps.radial_profile`.
+    path : str or os.PathLike, optional
+    fits : dict, optional
+        Label → `comaspec.maps.profiles.ExtendedSourceFit` to overplot (as mean columns).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    with use_style():
+        fig, ax = plt.subplots(figsize=figure_size("single", 0.8))
+        for label, t in profiles.items():
+            ax.errorbar(t["rho_km"].value, t["column"].value, t["column_err"].value, fmt="o", ms=3, label=label)
+        for label, f in (fits or {}).items():
+            p = f.profile
+            scale = np.asarray(f.meta.get("column_per_molecule", []))
+            if scale.size == len(p):
+                ax.plot(f.meta["rho_km"], p["model_parent"] * scale, "k--", lw=0.8, label=f"{label}: parent")
+                ax.plot(f.meta["rho_km"], p["model_extended"] * scale, "k-", lw=0.8, label=f"{label}: + distributed")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("projected distance from the nucleus (km)")
+        ax.set_ylabel("column density (cm$^{-2}$)")
+        ax.legend(fontsize=6)
+        if path is not None:
+            save_figure(fig, path)
+    return fig
+
+
+def q_curve_figure(curve, path=None):
+    """Q from circular apertures and annuli against radius, with the terminal Q and its plateau.
+
+    Parameters
+    ----------
+    curve : astropy.table.QTable
+        From `comaspec.maps.q_curve`.
+    path : str or os.PathLike, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    m = curve.meta
+    with use_style():
+        fig, ax = plt.subplots(figsize=figure_size("single", 0.7))
+        r = curve["r"].value
+        ax.errorbar(r, curve["Q_circle"].value, curve["Q_circle_err"].value, fmt="o-", ms=3, label="circle")
+        ax.errorbar(r, curve["Q_annulus"].value, curve["Q_annulus_err"].value, fmt="s", ms=3, mfc="none",
+                    label="annulus")
+        lo, hi = m["plateau_arcsec"]
+        ax.axvspan(lo, hi, color="0.9", zorder=0)
+        ax.axhline(m["Q_terminal"], color="k", lw=0.8)
+        ax.axhspan(m["Q_terminal"] - m["Q_terminal_err"], m["Q_terminal"] + m["Q_terminal_err"], color="0.7",
+                   alpha=0.5, zorder=0)
+        ax.text(0.98, 0.04, f"terminal Q = {m['Q_terminal']:.3g} s$^{{-1}}$\ngrowth factor = "
+                            f"{m['growth_factor']:.2f} ± {m['growth_factor_err']:.2f}",
+                transform=ax.transAxes, ha="right", va="bottom", fontsize=7)
+        ax.set_xlabel("aperture radius (arcsec)")
+        ax.set_ylabel(f"Q({m['species']}) (s$^{{-1}}$)")
+        ax.legend(fontsize=7, loc="upper left")
+        if path is not None:
+            save_figure(fig, path)
+    return fig
