@@ -1,0 +1,154 @@
+"""Running batch jobs on Dask: a local cluster of processes, or an existing scheduler.
+
+Every worker process imports comaspec once and limits its BLAS to one thread (a worker
+plugin), so a job pays for its fit only. Ctrl-C cancels what is queued, shuts the local
+cluster down and removes the temporaries of the jobs that were cut short.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+
+from ..errors import UsageError
+
+__all__ = ["import_dask", "connect", "close", "default_workers", "run_jobs"]
+
+INSTALL_HINT = "pip install 'comaspec[batch]'"
+
+
+def import_dask():
+    """Import ``dask.distributed``, or raise a UsageError that says how to install it.
+
+    Returns
+    -------
+    module
+        ``distributed``.
+    """
+    try:
+        import dask  # noqa: F401
+        import distributed
+    except ImportError as exc:
+        raise UsageError(f"comaspec batch runs on Dask, which is not installed ({exc.name or exc}): "
+                         f"{INSTALL_HINT}") from None
+    return distributed
+
+
+def default_workers() -> int:
+    """The number of cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def connect(scheduler=None, workers=None):
+    """A Dask client: to ``scheduler`` if given, else to a new local cluster of processes.
+
+    Parameters
+    ----------
+    scheduler : str, optional
+        Address of a running ``dask.distributed`` scheduler (``tcp://host:8786``).
+    workers : int, optional
+        Worker processes of the local cluster (default: this machine's cores), one
+        thread each.
+
+    Returns
+    -------
+    (distributed.Client, str)
+        The client (close it, and its ``cluster`` for a local one) and a description.
+    """
+    distributed = import_dask()
+    if scheduler is not None and workers is not None:
+        raise UsageError("--workers is for the local cluster; with --scheduler the cluster has its own workers")
+    if workers is not None and workers < 1:
+        raise UsageError(f"--workers {workers}: must be at least 1")
+    if scheduler is not None:
+        try:
+            client = distributed.Client(scheduler, timeout="10s")
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise UsageError(f"--scheduler {scheduler}: cannot connect ({' '.join(str(exc).split())[:200]})") from None
+        where = f"the Dask scheduler at {scheduler}"
+    else:
+        import logging
+
+        n = default_workers() if workers is None else workers
+        cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                           dashboard_address=None, silence_logs=logging.ERROR)
+        client = distributed.Client(cluster)
+        where = f"a local Dask cluster of {n} worker process{'es' if n > 1 else ''}"
+    from ._worker import LocalWorkerSetup, WorkerSetup
+
+    client.register_plugin(WorkerSetup() if scheduler is not None else LocalWorkerSetup(os.getpid()))
+    return client, where
+
+
+def close(client):
+    """Close a client from `connect`, and its local cluster if it made one.
+
+    Parameters
+    ----------
+    client : distributed.Client
+    """
+    cluster = client.cluster
+    client.close()
+    if cluster is not None:
+        cluster.close()
+
+
+def _progress_bar(total, show):
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="job", desc="comaspec batch", disable=not show, file=sys.stderr,
+                dynamic_ncols=True, leave=True)
+
+
+def run_jobs(jobs, output_dir, client, *, progress=False):
+    """Run ``jobs`` on the Dask ``client``; each writes ``output_dir/<label>``.
+
+    Parameters
+    ----------
+    jobs : list of Job
+    output_dir : pathlib.Path
+    client : distributed.Client
+    progress : bool
+        Show a progress bar of finished and failed jobs on stderr.
+
+    Returns
+    -------
+    dict
+        Label → outcome (``status`` "ok" or "failed", ``reason``).
+    """
+    from distributed import as_completed
+
+    from .jobs import run_job, write_error
+
+    by_key, outcomes = {}, {}
+    futures = []
+    token = uuid.uuid4().hex[:8]  # task keys unique on a shared scheduler
+    for job in jobs:
+        future = client.submit(run_job, job, str(output_dir), key=f"comaspec-batch-{job.label}-{token}", pure=False)
+        by_key[future.key] = job
+        futures.append(future)
+    counts = {"ok": 0, "failed": 0}
+    bar = _progress_bar(len(futures), progress)
+    try:
+        for future in as_completed(futures):
+            job = by_key[future.key]
+            try:
+                outcome = future.result()
+            except Exception as exc:  # noqa: BLE001 - the worker died or the task could not run
+                reason = f"the Dask task failed: {type(exc).__name__}: {' '.join(str(exc).split())}"
+                write_error(job, output_dir, reason)
+                outcome = {"label": job.label, "status": "failed", "reason": reason}
+            outcomes[job.label] = outcome
+            counts[outcome["status"]] += 1
+            bar.set_postfix(ok=counts["ok"], failed=counts["failed"], refresh=False)
+            bar.update(1)
+    except BaseException:
+        client.cancel(futures)
+        raise
+    finally:
+        bar.close()
+    return outcomes
