@@ -10,10 +10,11 @@ from __future__ import annotations
 import os
 import sys
 import uuid
+import warnings
 
 from ..errors import UsageError
 
-__all__ = ["import_dask", "connect", "close", "default_workers", "run_jobs"]
+__all__ = ["import_dask", "connect", "close", "default_workers", "run_jobs", "chunk_size"]
 
 INSTALL_HINT = "pip install 'comaspec[batch]'"
 
@@ -73,9 +74,16 @@ def connect(scheduler=None, workers=None):
     else:
         import logging
 
+        import dask
+
         n = default_workers() if workers is None else workers
-        cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                           dashboard_address=None, silence_logs=logging.ERROR)
+        with warnings.catch_warnings():
+            # without a dashboard the scheduler still serves HTTP; any free port will do
+            warnings.filterwarnings("ignore", message="Port .* is already in use")
+            # the statistical profiler samples every 10 ms: a cost on every job, and nobody looks
+            with dask.config.set({"distributed.worker.profile.enabled": False}):
+                cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                                   dashboard_address=None, silence_logs=logging.ERROR)
         client = distributed.Client(cluster)
         where = f"a local Dask cluster of {n} worker process{'es' if n > 1 else ''}"
     from ._worker import LocalWorkerSetup, WorkerSetup
@@ -104,7 +112,46 @@ def _progress_bar(total, show):
                 dynamic_ncols=True, leave=True)
 
 
-def run_jobs(jobs, output_dir, client, *, progress=False):
+def chunk_size(n_jobs, n_workers):
+    """Jobs per Dask task: a few tasks per worker, at most `MAX_CHUNK` jobs each.
+
+    A fit takes tens of milliseconds, comparable to what Dask spends on a task; grouping
+    jobs keeps that cost a small part of each job while every worker still gets several
+    tasks to balance the load.
+
+    Parameters
+    ----------
+    n_jobs, n_workers : int
+
+    Returns
+    -------
+    int
+    """
+    return max(1, min(MAX_CHUNK, n_jobs // (TASKS_PER_WORKER * max(n_workers, 1))))
+
+
+#: Most jobs in one Dask task.
+MAX_CHUNK = 8
+#: Tasks per worker aimed at (load balance).
+TASKS_PER_WORKER = 4
+
+
+def _failed_chunk(chunk, output_dir, exc):
+    """Outcomes of a task that did not return (its worker died): jobs without results failed."""
+    from .jobs import job_state, write_error
+
+    reason = f"the Dask task failed: {type(exc).__name__}: {' '.join(str(exc).split())}"
+    out = []
+    for job in chunk:
+        if job_state(job, output_dir) == "done":
+            out.append({"label": job.label, "status": "ok", "reason": None})
+        else:
+            write_error(job, output_dir, reason)
+            out.append({"label": job.label, "status": "failed", "reason": reason})
+    return out
+
+
+def run_jobs(jobs, output_dir, client, *, progress=False, chunk=None):
     """Run ``jobs`` on the Dask ``client``; each writes ``output_dir/<label>``.
 
     Parameters
@@ -114,6 +161,8 @@ def run_jobs(jobs, output_dir, client, *, progress=False):
     client : distributed.Client
     progress : bool
         Show a progress bar of finished and failed jobs on stderr.
+    chunk : int, optional
+        Jobs per Dask task (default `chunk_size` for the client's workers).
 
     Returns
     -------
@@ -122,32 +171,32 @@ def run_jobs(jobs, output_dir, client, *, progress=False):
     """
     from distributed import as_completed
 
-    from .jobs import run_job, write_error
+    from .jobs import run_jobs_here
 
-    by_key, outcomes = {}, {}
-    futures = []
+    if chunk is None:
+        chunk = chunk_size(len(jobs), len(client.scheduler_info().get("workers", {})))
+    chunks = {}
     token = uuid.uuid4().hex[:8]  # task keys unique on a shared scheduler
-    for job in jobs:
-        future = client.submit(run_job, job, str(output_dir), key=f"comaspec-batch-{job.label}-{token}", pure=False)
-        by_key[future.key] = job
-        futures.append(future)
-    counts = {"ok": 0, "failed": 0}
-    bar = _progress_bar(len(futures), progress)
+    for i in range(0, len(jobs), chunk):
+        part = jobs[i:i + chunk]
+        future = client.submit(run_jobs_here, part, str(output_dir), key=f"comaspec-batch-{part[0].label}-{token}",
+                               pure=False)
+        chunks[future] = part
+    outcomes, counts = {}, {"ok": 0, "failed": 0}
+    bar = _progress_bar(len(jobs), progress)
     try:
-        for future in as_completed(futures):
-            job = by_key[future.key]
+        for future in as_completed(list(chunks)):
             try:
-                outcome = future.result()
+                done = future.result()
             except Exception as exc:  # noqa: BLE001 - the worker died or the task could not run
-                reason = f"the Dask task failed: {type(exc).__name__}: {' '.join(str(exc).split())}"
-                write_error(job, output_dir, reason)
-                outcome = {"label": job.label, "status": "failed", "reason": reason}
-            outcomes[job.label] = outcome
-            counts[outcome["status"]] += 1
+                done = _failed_chunk(chunks[future], output_dir, exc)
+            for outcome in done:
+                outcomes[outcome["label"]] = outcome
+                counts[outcome["status"]] += 1
             bar.set_postfix(ok=counts["ok"], failed=counts["failed"], refresh=False)
-            bar.update(1)
+            bar.update(len(done))
     except BaseException:
-        client.cancel(futures)
+        client.cancel(list(chunks))
         raise
     finally:
         bar.close()

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ..errors import ComaspecError, UsageError
 
-__all__ = ["Job", "InvalidRow", "run_job", "job_state", "write_error", "remove_stale",
+__all__ = ["Job", "InvalidRow", "run_job", "run_jobs_here", "job_state", "write_error", "remove_stale",
            "PRODUCTS", "PLANNED_PRODUCTS", "RESULT_JSON", "RESULT_ECSV", "JOB_JSON", "ERROR_TXT"]
 
 RESULT_JSON = "result.json"
@@ -231,6 +231,22 @@ def run_job(job, output_dir):
         return {"label": job.label, "status": "failed", "reason": reason}
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run_jobs_here(jobs, output_dir):
+    """`run_job` for each of ``jobs`` in turn (one Dask task).
+
+    Parameters
+    ----------
+    jobs : sequence of Job
+    output_dir : str or os.PathLike
+
+    Returns
+    -------
+    list of dict
+        The outcomes, in order.
+    """
+    return [run_job(job, output_dir) for job in jobs]
 
 
 def job_state(job, output_dir):
