@@ -26,8 +26,6 @@ from comaspec.errors import InputError, UsageError
 from comaspec.geometry import Geometry
 from comaspec.synthetic import synthetic_spectrum
 
-pytest.importorskip("distributed")
-
 FLAM = u.W / u.m**2 / u.um
 AP = CircularAperture(0.5 * u.arcsec)
 REPO = Path(__file__).resolve().parents[1]
@@ -201,6 +199,7 @@ def test_twelve_jobs_on_a_local_cluster_of_two_workers(twelve, spectra, tmp_path
     assert any(line.startswith("comaspec batch: broken: failed: ") and "corrupt_x1d.fits" in line for line in lines)
     assert "on a local Dask cluster of 2 worker processes" in stderr
     assert "Traceback" not in stderr and stdout == ""
+    assert "%|" not in stderr  # no progress bar when stderr is not a terminal
     for i in range(N_GOOD):
         assert sorted(p.name for p in (out / f"e{i}").iterdir()) == ["job.json", "result.ecsv", "result.json"]
     error = (out / "broken" / "error.txt").read_text()
@@ -225,6 +224,23 @@ def test_twelve_jobs_on_a_local_cluster_of_two_workers(twelve, spectra, tmp_path
         assert row["CO2_H2O"] == single["ratio"]["value"]
         assert np.isnan(row["Q_CO"].value) and row["Q_CO_upper_limit"].to_value(1 / u.s) == \
             single["species"]["CO"]["Q_upper_limit_per_s"]
+
+
+def test_cube_job_equals_a_single_run(tmp_path, capsys, client):
+    """A cube without an aperture: extracted through the 0.5" default, as `comaspec ratio` does."""
+    from comaspec.synthetic import synthetic_cube
+
+    geometry = Geometry(_rh(3) * u.au, (_rh(3) - 0.7) * u.au)
+    synthetic_cube("PRISM", {"CO2": 8e26, "H2O": 1e27}, geometry, T_rot=50.0, error_per_spaxel=2e-20 * FLAM,
+                   continuum=_continuum, shape=(11, 11), seed=3, path=tmp_path / "visit_s3d.fits")
+    manifest = tmp_path / "cube.csv"
+    manifest.write_text(f"files,rh,delta,T_rot\nvisit_s3d.fits,{_rh(3)},{_rh(3) - 0.7},50\n")
+    result = run_batch(manifest, tmp_path / "out", client=client, figure=False)
+    assert result.n_failed == 0
+    assert main(["ratio", str(tmp_path.resolve() / "visit_s3d.fits"), "--rh", str(_rh(3)), "--delta",
+                 str(_rh(3) - 0.7), "--trot", "50", "--json"]) == 0
+    single = json.loads(capsys.readouterr().out)
+    assert json.loads((tmp_path / "out" / "visit_s3d" / "result.json").read_text()) == single
 
 
 def test_interrupted_and_killed_runs_resume(spectra, tmp_path, client):
@@ -283,6 +299,13 @@ def test_rerun_skips_finished_retries_failed_refits_changed(spectra, tmp_path, c
     result = run_batch(changed, out, client=client, force=True, figure=False)
     assert result.skipped == [] and sorted(result.outcomes) == ["broken", "e0", "e1"]
     assert not (out / "summary.pdf").exists() and (out / "summary.ecsv").is_file()
+
+
+def test_progress_bar_counts_finished_and_failed_jobs(spectra, tmp_path, capsys, client):
+    manifest = _manifest(spectra, "bar.csv", [_good_row(0), "broken,corrupt_x1d.fits,2.0,1.3,20,0.5,,,no"])
+    run_batch(manifest, tmp_path / "out", client=client, progress=True, figure=False)
+    bar = capsys.readouterr().err.split("\r")[-1]
+    assert "2/2" in bar and "ok=1" in bar and "failed=1" in bar
 
 
 def test_existing_scheduler(spectra, tmp_path, capsys, client):

@@ -19,13 +19,16 @@ Exit status: 0 when every job gave a result, 1 when some failed or were refused,
 """
 
 
-def add_parser(subparsers):
+def add_parser(subparsers) -> argparse.ArgumentParser:
     """Register the ``batch`` subcommand.
 
     Parameters
     ----------
     subparsers : argparse._SubParsersAction
-        From the main parser.
+
+    Returns
+    -------
+    argparse.ArgumentParser
     """
     p = subparsers.add_parser("batch", help=HELP, description=HELP.capitalize() + ".", epilog=_EPILOG,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
