@@ -11,7 +11,9 @@ The script prints
   ``(wall_1 - baseline) / 40``, as a fraction of one fit (goal <= 10 %), and the same in
   CPU time summed over this process and the workers (a shared machine disturbs it less);
 - for 2 workers: the wall time and the speed-up ``wall_1 / wall_2`` (goal >= 1.7 on a
-  2-core machine);
+  2-core machine), with the share of a core each worker actually had (CPU time / wall
+  time): on a machine shared with other programs the workers get less than a core each,
+  and the speed-up per core received tells how the jobs scale apart from that;
 - what is paid once per batch, not per job: starting the local cluster (each worker
   imports comaspec once), the first job of each worker (it builds the band templates),
   and writing the summary table and figure.
@@ -109,22 +111,22 @@ def start_cluster(n, job, base):
 
 
 def time_batch(client, jobs, out):
-    """(wall, CPU) seconds for `run_jobs` (what `run_batch` does between start-up and summary).
+    """(wall, CPU, workers' CPU) seconds for `run_jobs` (what `run_batch` does between start-up and summary).
 
     CPU counts this process (client and scheduler) and every worker process.
     """
     from comaspec.batch.execute import run_jobs
 
     def cpu():
-        return time.process_time() + sum(client.run(_cpu_seconds).values())
+        return time.process_time(), sum(client.run(_cpu_seconds).values())
 
-    cpu0 = cpu()
+    main0, workers0 = cpu()
     start = time.perf_counter()
     outcomes = run_jobs(jobs, out, client)
     elapsed = time.perf_counter() - start
-    used = cpu() - cpu0
+    main1, workers1 = cpu()
     assert all(o["status"] == "ok" for o in outcomes.values())
-    return elapsed, used
+    return elapsed, (main1 - main0) + (workers1 - workers0), workers1 - workers0
 
 
 def main(argv=None):
@@ -163,20 +165,27 @@ def main(argv=None):
 
     n = len(jobs)
     fit = statistics.median(fits)
-    serial = statistics.median(w for w, _ in serials)
+    serial = statistics.median(w for w, *_ in serials)
     # per round, so that a slow patch of the machine weighs on both terms
     overhead = statistics.median((a[0] - b[0]) / n for a, b in zip(walls[1], serials))
     overhead_cpu = statistics.median((a[1] - b[1]) / n for a, b in zip(walls[1], serials))
+    # how much of a core each worker had: below 1 when other programs take the cores
+    on_cpu = {k: statistics.median(c / (k * w) for w, _, c in walls[k]) for k in (1, 2)}
     speedup = statistics.median(a[0] / b[0] for a, b in zip(walls[1], walls[2]))
     print(f"{n} synthetic PRISM x1d jobs; {os.cpu_count()} cores; load average {load_before[0]:.1f} at start, "
           f"{os.getloadavg()[0]:.1f} at end (other programs share the machine)")
     print(f"one fit in this process:            {1e3 * fit:7.1f} ms (median of {args.repeat} rounds)")
     print(f"one job in this process:            {1e3 * serial / n:7.1f} ms (read + fit + write JSON/ECSV); "
-          f"runs: {', '.join(f'{w:.2f}' for w, _ in serials)} s")
+          f"runs: {', '.join(f'{w:.2f}' for w, *_ in serials)} s")
     for k in (1, 2):
-        print(f"{k} worker{'s' if k > 1 else ' '}: {n} jobs in {statistics.median(w for w, _ in walls[k]):6.2f} s   "
-              f"runs: {', '.join(f'{w:.2f}' for w, _ in walls[k])} s")
-    print(f"speed-up 2 workers / 1 worker:      {speedup:7.2f}   (median over rounds; goal >= 1.7)")
+        print(f"{k} worker{'s' if k > 1 else ' '}: {n} jobs in {statistics.median(w for w, *_ in walls[k]):6.2f} s   "
+              f"runs: {', '.join(f'{w:.2f}' for w, *_ in walls[k])} s")
+    print(f"the workers were on a core {100 * on_cpu[1]:.0f} % (1 worker) and {100 * on_cpu[2]:.0f} % (2 workers) "
+          "of the wall time: below 100 % when other programs take the cores")
+    print(f"speed-up 2 workers / 1 worker:      {speedup:7.2f}   (median over rounds; goal >= 1.7); "
+          f"fastest runs: {min(w for w, *_ in walls[1]) / min(w for w, *_ in walls[2]):.2f}")
+    print(f"speed-up per core received (speed-up x on-core 1 worker / on-core 2 workers): "
+          f"{speedup * on_cpu[1] / on_cpu[2]:.2f}   (what the jobs scale to on cores not shared)")
     print(f"Dask overhead per job (1 worker), wall: {1e3 * overhead:6.1f} ms = {100 * overhead / fit:5.1f} % of a fit "
           "(goal <= 10 %)")
     print(f"Dask overhead per job (1 worker), CPU:  {1e3 * overhead_cpu:6.1f} ms = {100 * overhead_cpu / fit:5.1f} % "

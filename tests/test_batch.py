@@ -82,9 +82,13 @@ def twelve(spectra):
 @pytest.fixture(scope="module")
 def client():
     """An in-process Dask cluster with one single-threaded worker."""
+    import warnings
+
     from distributed import Client
 
-    c = Client(processes=False, n_workers=1, threads_per_worker=1, dashboard_address=None)
+    with warnings.catch_warnings():  # its HTTP server takes another port when 8787 is in use
+        warnings.filterwarnings("ignore", message="Port .* is already in use")
+        c = Client(processes=False, n_workers=1, threads_per_worker=1, dashboard_address=None)
     yield c
     c.close()
 

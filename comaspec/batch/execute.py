@@ -133,7 +133,7 @@ def chunk_size(n_jobs, n_workers):
 #: Most jobs in one Dask task.
 MAX_CHUNK = 8
 #: Tasks per worker aimed at (load balance).
-TASKS_PER_WORKER = 4
+TASKS_PER_WORKER = 8
 
 
 def _failed_chunk(chunk, output_dir, exc):
