@@ -120,8 +120,7 @@ def run_batch(source, output_dir, *, invalid=(), species=None, client=None, sche
     -------
     BatchResult
     """
-    from .execute import close, connect, import_dask, run_jobs
-    from .summary import summary_table, write_summary
+    from .execute import check_where, import_dask
 
     log = log or (lambda line: None)
     if isinstance(source, (str, os.PathLike)):
@@ -132,12 +131,27 @@ def run_batch(source, output_dir, *, invalid=(), species=None, client=None, sche
         jobs, invalid = list(source), list(invalid)
     if client is None:
         import_dask()
+        check_where(scheduler, workers)
+    created = not Path(output_dir).exists()
     output_dir = _output_dir(output_dir)
+    try:
+        return _run_in(output_dir, jobs, invalid, client, scheduler, workers, force, progress, figure, log)
+    except BaseException:
+        if created and not any(output_dir.iterdir()):  # e.g. the scheduler could not be reached
+            output_dir.rmdir()
+        raise
+
+
+def _run_in(output_dir, jobs, invalid, client, scheduler, workers, force, progress, figure, log):
+    """`run_batch` once its output directory exists."""
+    from .execute import close, connect, run_jobs
+    from .summary import summary_table, write_summary
+
     with _locked(output_dir):
         remove_stale(output_dir)
         states = {job.label: job_state(job, output_dir) for job in jobs}
         todo = [job for job in jobs if force or states[job.label] != "done"]
-        skipped = [job.label for job in jobs if job not in todo]
+        skipped = [] if force else [job.label for job in jobs if states[job.label] == "done"]
         if skipped:
             log(f"{len(skipped)} job{'s' if len(skipped) > 1 else ''} finished earlier: skipped (--force runs them again)")
         for job in todo:

@@ -14,7 +14,7 @@ import warnings
 
 from ..errors import UsageError
 
-__all__ = ["import_dask", "connect", "close", "default_workers", "run_jobs", "chunk_size"]
+__all__ = ["import_dask", "check_where", "connect", "close", "default_workers", "run_jobs", "chunk_size"]
 
 INSTALL_HINT = "pip install 'comaspec[batch]'"
 
@@ -44,6 +44,20 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
+def check_where(scheduler=None, workers=None):
+    """Raise a UsageError unless ``scheduler`` and ``workers`` make sense together.
+
+    Parameters
+    ----------
+    scheduler : str, optional
+    workers : int, optional
+    """
+    if scheduler is not None and workers is not None:
+        raise UsageError("--workers is for the local cluster; with --scheduler the cluster has its own workers")
+    if workers is not None and workers < 1:
+        raise UsageError(f"--workers {workers}: must be at least 1")
+
+
 def connect(scheduler=None, workers=None):
     """A Dask client: to ``scheduler`` if given, else to a new local cluster of processes.
 
@@ -61,10 +75,7 @@ def connect(scheduler=None, workers=None):
         The client (close it, and its ``cluster`` for a local one) and a description.
     """
     distributed = import_dask()
-    if scheduler is not None and workers is not None:
-        raise UsageError("--workers is for the local cluster; with --scheduler the cluster has its own workers")
-    if workers is not None and workers < 1:
-        raise UsageError(f"--workers {workers}: must be at least 1")
+    check_where(scheduler, workers)
     if scheduler is not None:
         try:
             client = distributed.Client(scheduler, timeout="10s")

@@ -30,7 +30,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     -------
     argparse.ArgumentParser
     """
-    p = subparsers.add_parser("batch", help=HELP, description=HELP.capitalize() + ".", epilog=_EPILOG,
+    p = subparsers.add_parser("batch", help=HELP, description=HELP[0].upper() + HELP[1:] + ".", epilog=_EPILOG,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("source", metavar="MANIFEST|DIR",
                    help="an .ecsv/.csv manifest (one row per job), or a directory of FITS files")
@@ -66,8 +66,6 @@ def _run(args):
         species = [s.strip() for s in args.species.split(",") if s.strip()]
         if not species:
             raise UsageError("--species is empty")
-    if args.workers is not None and args.workers < 1:
-        raise UsageError(f"--workers {args.workers}: must be at least 1")
     jobs, invalid = read_jobs(args.source, species)
     for bad in invalid:  # refused rows are errors: shown even with --quiet
         print(f"comaspec batch: {bad}", file=sys.stderr)
