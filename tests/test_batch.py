@@ -174,7 +174,7 @@ def test_bad_manifest_is_one_error(spectra, capsys, tmp_path, text, message):
     assert not (tmp_path / "out").exists()
 
 
-def test_directory_takes_geometry_from_headers(tmp_path, spectra):
+def test_directory_takes_geometry_from_headers(tmp_path, spectra, capsys):
     from astropy.io import fits
 
     for i in (0, 1):
@@ -187,6 +187,13 @@ def test_directory_takes_geometry_from_headers(tmp_path, spectra):
     assert jobs[1].geometry.delta.to_value(u.au) == pytest.approx(_rh(1) - 0.7)
     assert jobs[1].aperture.describe()["radius_arcsec"] == 0.5
     assert len(invalid) == 1 and str(invalid[0]).startswith("plain_x1d.fits: geometry missing")
+    # through the command: one line per refused file, nothing else (no astropy warnings)
+    (tmp_path / "corrupt_x1d.fits").write_bytes((spectra / "corrupt_x1d.fits").read_bytes())
+    assert main(["batch", str(tmp_path), "--output-dir", str(tmp_path / "out"), "--check"]) == 1
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0].startswith("comaspec batch: corrupt_x1d.fits: cannot be read")
+    assert lines[1].startswith("comaspec batch: plain_x1d.fits: geometry missing: no COMASPEC RH_AU")
+    assert lines[2:] == ["comaspec batch: 2 jobs ready, 2 refused"]
 
 
 # ---------------------------------------------------------------------------- running

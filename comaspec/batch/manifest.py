@@ -266,6 +266,7 @@ def jobs_from_directory(directory, species=None):
     """
     from astropy.io import fits
 
+    from ..io._checks import quiet_astropy
     from ..synthetic import aperture_from_header, geometry_from_header
 
     directory = Path(directory)
@@ -278,7 +279,8 @@ def jobs_from_directory(directory, species=None):
         try:
             label = _label_of(None, [path.name])
             try:
-                header = fits.getheader(path, 0)
+                with quiet_astropy():
+                    header = fits.getheader(path, 0)
             except (OSError, ValueError) as exc:
                 raise _RowError(f"cannot be read ({' '.join(str(exc).split())[:200]})") from None
             if label in labels:
