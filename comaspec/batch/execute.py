@@ -44,6 +44,19 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
+#: Dask settings of the local cluster. The defaults wake every process tens of times a second
+#: (event-loop ticks every 20 ms, the statistical profiler every 10 ms, memory and system
+#: monitors, work stealing): a few % of a core per process, which jobs of tens of
+#: milliseconds feel. None of these is needed here; the intervals are only made longer.
+LOCAL_CLUSTER_CONFIG = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "1s",
+    "distributed.admin.system-monitor.interval": "2s",
+    "distributed.worker.memory.monitor-interval": "1s",
+    "distributed.scheduler.work-stealing-interval": "1s",
+}
+
+
 def check_where(scheduler=None, workers=None):
     """Raise a UsageError unless ``scheduler`` and ``workers`` make sense together.
 
@@ -91,11 +104,10 @@ def connect(scheduler=None, workers=None):
         with warnings.catch_warnings():
             # without a dashboard the scheduler still serves HTTP; any free port will do
             warnings.filterwarnings("ignore", message="Port .* is already in use")
-            # the statistical profiler samples every 10 ms: a cost on every job, and nobody looks
-            with dask.config.set({"distributed.worker.profile.enabled": False}):
+            with dask.config.set(LOCAL_CLUSTER_CONFIG):
                 cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
                                                    dashboard_address=None, silence_logs=logging.ERROR)
-        client = distributed.Client(cluster)
+                client = distributed.Client(cluster)
         where = f"a local Dask cluster of {n} worker process{'es' if n > 1 else ''}"
     from ._worker import LocalWorkerSetup, WorkerSetup
 
