@@ -7,7 +7,7 @@ The public API is re-exported here. Names are imported on first use so that
 from importlib import import_module
 
 from ._version import __version__
-from .errors import ComaspecError, FitError, InputError, UsageError
+from .errors import ComaspecError, ComaspecWarning, FitError, InputError, UsageError
 
 # public name -> module that defines it
 _EXPORTS = {
@@ -35,7 +35,8 @@ _SUBMODULES = {
     "production", "model", "fit", "results", "synthetic", "io", "geometry", "apertures",
 }
 
-__all__ = ["__version__", "ComaspecError", "InputError", "UsageError", "FitError", *_EXPORTS]
+__all__ = ["__version__", "ComaspecError", "ComaspecWarning", "InputError", "UsageError", "FitError",
+           *_EXPORTS]
 
 
 def __getattr__(name):

@@ -3,6 +3,7 @@
 import astropy.units as u
 import numpy as np
 
+from ._ranges import RANGES
 from .errors import InputError
 
 
@@ -37,3 +38,321 @@ def scalar_quantity(value, unit, name, *, positive=False):
     if positive and q.value <= 0:
         raise InputError(name, f"must be one positive finite value (got {value})")
     return q.reshape(())
+
+
+# --------------------------------------------------------------------------- plain values
+#: Rotational temperatures accepted at the public boundary, K (the templates' useful range).
+T_ROT_RANGE_K = RANGES["trot"][:2]
+#: Largest number of Monte Carlo refits (``mc=``), as for ``comaspec ratio --mc``.
+MC_MAX = 100_000
+
+
+def _describe(value):
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def number(value, name, *, low=None, high=None, low_open=False):
+    """Return ``value`` as a finite float within [low, high], or raise InputError.
+
+    Parameters
+    ----------
+    value : float or int
+        A plain number (a Quantity or a string is refused).
+    name : str
+        Argument name for the message.
+    low, high : float, optional
+        Bounds (inclusive, except ``low`` when ``low_open``).
+    low_open : bool
+        Require ``value > low``.
+
+    Returns
+    -------
+    float
+    """
+    if isinstance(value, (bool, str, bytes)) or isinstance(value, u.Quantity) or np.ndim(value) != 0:
+        raise InputError(name, f"must be a plain number (got {_describe(value)})")
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise InputError(name, f"must be a plain number (got {_describe(value)})") from None
+    below = low is not None and (v <= low if low_open else v < low)
+    if not np.isfinite(v) or below or (high is not None and v > high):
+        lo_text = "" if low is None else f"{'>' if low_open else '>='} {low:g}"
+        hi_text = "" if high is None else f"<= {high:g}"
+        span = " and ".join(t for t in (lo_text, hi_text) if t) or "finite"
+        raise InputError(name, f"must be {span} (got {_describe(value)})")
+    return v
+
+
+def integer(value, name, *, low=0, high=None):
+    """Return ``value`` as an int within [low, high], or raise InputError.
+
+    Parameters
+    ----------
+    value : int
+        An integer (bool, float and strings refused).
+    name : str
+        Argument name for the message.
+    low, high : int, optional
+        Inclusive bounds.
+
+    Returns
+    -------
+    int
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise InputError(name, f"must be an integer (got {_describe(value)})")
+    if (low is not None and value < low) or (high is not None and value > high):
+        span = f"from {low} to {high}" if high is not None else f">= {low}"
+        raise InputError(name, f"must be an integer {span} (got {value})")
+    return int(value)
+
+
+def temperature(value, name="T_rot"):
+    """Return a rotational temperature in K as a float, checked against `T_ROT_RANGE_K`.
+
+    Parameters
+    ----------
+    value : float or `~astropy.units.Quantity`
+        K when a plain number.
+    name : str
+        Argument name for the message.
+
+    Returns
+    -------
+    float
+    """
+    lo, hi = T_ROT_RANGE_K
+    if isinstance(value, u.Quantity):
+        try:
+            value = value.to_value(u.K, equivalencies=u.temperature())
+        except u.UnitsError:
+            raise InputError(name, f"needs units of temperature, got {value.unit}") from None
+    return number(value, name, low=lo, high=hi)
+
+
+def _quantity_or_dict(value, unit, name):
+    """None, a positive scalar Quantity, or a dict of those by species."""
+    if value is None:
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            scalar_quantity(item, unit, f"{name}[{key!r}]", positive=True)
+        return
+    scalar_quantity(value, unit, name, positive=True)
+
+
+# --------------------------------------------------------------------------- entry points
+def fit_coma_arguments(args):
+    """Check the arguments of `comaspec.fit_coma` (its ``locals()``) before any work.
+
+    Parameters
+    ----------
+    args : dict
+        Argument name -> value.
+
+    Raises
+    ------
+    InputError
+        The first argument of the wrong type, unit or range, named.
+    """
+    from .apertures import Aperture
+    from .model import Window
+
+    ap = args["aperture"]
+    for i, item in enumerate(ap if isinstance(ap, (list, tuple)) else [ap]):
+        if item is not None and not isinstance(item, Aperture):
+            where = f"aperture[{i}]" if isinstance(ap, (list, tuple)) else "aperture"
+            raise InputError(where, f"must be a comaspec aperture such as CircularAperture(0.5 * u.arcsec) "
+                                    f"(got {_describe(item)})")
+    species = args["species"]
+    items = [species] if isinstance(species, str) else species
+    if not isinstance(items, (list, tuple)) or not items or not all(isinstance(s, str) for s in items):
+        raise InputError("species", f"must be a species name or a list of names (got {_describe(species)})")
+    t_rot = args["T_rot"]
+    if isinstance(t_rot, dict):
+        for key, item in t_rot.items():
+            temperature(item, f"T_rot[{key!r}]")
+    elif t_rot is not None:
+        temperature(t_rot)
+    bounds = args["T_rot_bounds"]
+    if not isinstance(bounds, (list, tuple)) or len(bounds) != 2:
+        raise InputError("T_rot_bounds", f"must be (low, high) in K (got {_describe(bounds)})")
+    low = number(bounds[0], "T_rot_bounds[0]", low=0.0, low_open=True)
+    if number(bounds[1], "T_rot_bounds[1]") <= low:
+        raise InputError("T_rot_bounds", f"low must be below high (got {_describe(bounds)})")
+    if args["max_shift_um"] is not None:
+        number(args["max_shift_um"], "max_shift_um", low=0.0)
+    windows = args["windows"]
+    if windows is not None:
+        if isinstance(windows, (str, Window)) or not hasattr(windows, "__iter__"):
+            raise InputError("windows", f"must be a list of comaspec.model.Window (got {_describe(windows)})")
+        for i, w in enumerate(windows):
+            if not isinstance(w, Window):
+                raise InputError(f"windows[{i}]", f"must be a comaspec.model.Window, e.g. Window('w1', 2.45, "
+                                                  f"2.90, 3) (got {_describe(w)})")
+    for key, unit in (("g_factor", 1 / u.s), ("lifetime", u.s), ("velocity", u.km / u.s)):
+        _quantity_or_dict(args[key], unit, key)
+    for key in ("detect_sigma", "limit_sigma"):
+        number(args[key], key, low=0.0, low_open=True)
+    integer(args["mc"], "mc", low=0, high=MC_MAX)
+    for key in ("mcmc_steps", "mcmc_burn"):
+        integer(args[key], key, low=0 if key == "mcmc_burn" else 1)
+    if args["mcmc_walkers"] is not None:
+        integer(args["mcmc_walkers"], "mcmc_walkers", low=2)
+    if args["mcmc"] and args["mcmc_burn"] >= args["mcmc_steps"]:
+        raise InputError("mcmc_burn", f"must be below mcmc_steps ({args['mcmc_burn']} >= {args['mcmc_steps']})")
+    if args["seed"] is not None:
+        integer(args["seed"], "seed", low=0)
+    systematics = args["systematics"]
+    if systematics is not None:
+        if not isinstance(systematics, dict):
+            raise InputError("systematics", f"must be a dict such as {{'g_factor': 0.1}} (got {_describe(systematics)})")
+        for key, value in systematics.items():
+            number(value, f"systematics[{key!r}]", low=0.0, high=10.0)
+    _warn_implausible(args["spectrum_or_list"])
+
+
+def production_arguments(threshold, rel_errors):
+    """Check the plain-number arguments of `comaspec.production_rate`.
+
+    Parameters
+    ----------
+    threshold : float
+        Detection threshold in sigma.
+    rel_errors : dict
+        Argument name -> stated relative error (or None).
+
+    Raises
+    ------
+    InputError
+    """
+    number(threshold, "threshold", low=0.0, low_open=True)
+    for key, value in rel_errors.items():
+        if value is not None:
+            number(value, key, low=0.0, high=10.0)
+
+
+def _warn_implausible(spectra):
+    """A ComaspecWarning for each spectrum whose flux level is implausible for its unit."""
+    import warnings
+
+    from .errors import ComaspecWarning
+    from .io._sanity import problems
+
+    items = list(spectra) if isinstance(spectra, (list, tuple)) or type(spectra).__name__ == "SpectrumList" \
+        else [spectra]
+    for text in problems([s for s in items if hasattr(s, "spectral_axis")], wavelength=False):
+        warnings.warn(text, ComaspecWarning, stacklevel=4)
+
+
+def synthetic_arguments(production_rates, geometry, error, seed):
+    """Check the arguments of `comaspec.synthetic_spectrum` that it uses unchecked.
+
+    Parameters
+    ----------
+    production_rates : dict
+        Species -> Q (plain numbers in 1/s or Quantities).
+    geometry : `comaspec.Geometry`
+    error : `~astropy.units.Quantity`
+    seed : int
+
+    Returns
+    -------
+    Geometry
+        ``geometry`` as a Geometry (dicts and sbpy Ephem accepted).
+
+    Raises
+    ------
+    InputError
+    """
+    from .geometry import Geometry
+
+    if not isinstance(production_rates, dict) or not production_rates:
+        raise InputError("production_rates", f"must be a dict species -> Q (got {_describe(production_rates)})")
+    for key, q in production_rates.items():
+        if isinstance(q, u.Quantity):
+            scalar_quantity(q, 1 / u.s, f"production_rates[{key!r}]")
+        else:
+            number(q, f"production_rates[{key!r}]", low=0.0)
+    if not isinstance(error, u.Quantity):
+        raise InputError("error", f"must be a flux-density Quantity, e.g. 1e-5 * u.Jy (got {_describe(error)})")
+    integer(seed, "seed", low=0)
+    return Geometry.from_any(geometry)
+
+
+def in_range(quantity, name, kind=None):
+    """Check a scalar Quantity against its physical range in `comaspec._ranges.RANGES`.
+
+    Parameters
+    ----------
+    quantity : `~astropy.units.Quantity`
+        Already checked by `scalar_quantity`.
+    name : str
+        Argument name for the message.
+    kind : str, optional
+        Key of the range (default ``name``).
+
+    Returns
+    -------
+    `~astropy.units.Quantity`
+        ``quantity`` unchanged.
+    """
+    lo, hi, unit, _ = RANGES[kind or name]
+    value = quantity.to_value(u.Unit(unit.replace("^", "")) if unit else u.one)
+    if not lo <= value <= hi:
+        raise InputError(name, f"must lie between {lo:g} and {hi:g} {unit} (got {quantity})")
+    return quantity
+
+
+def distance_au(value, name):
+    """A distance in au from a plain number (au) or a length Quantity, or InputError.
+
+    Parameters
+    ----------
+    value : float or `~astropy.units.Quantity`
+    name : str
+        Argument name for the message.
+
+    Returns
+    -------
+    float
+    """
+    if isinstance(value, u.Quantity):
+        return float(scalar_quantity(value, u.au, name).value)
+    return number(value, name)
+
+
+def names(value, name):
+    """A tuple of strings from one string or an iterable of strings, or InputError.
+
+    Parameters
+    ----------
+    value : str or iterable of str
+    name : str
+        Argument name for the message.
+
+    Returns
+    -------
+    tuple of str
+    """
+    items = (value,) if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple, set)) or not all(isinstance(v, str) for v in items):
+        raise InputError(name, f"must be a name or a list of names (got {_describe(value)})")
+    return tuple(items)
+
+
+def fraction(value, name):
+    """A plain number between 0 and 1, or InputError.
+
+    Parameters
+    ----------
+    value : float
+    name : str
+
+    Returns
+    -------
+    float
+    """
+    return number(value, name, low=0.0, high=1.0)

@@ -51,7 +51,10 @@ class Aperture:
         offset = self.offset
         if offset is None:
             offset = u.Quantity([0.0, 0.0], getattr(self, self._size_fields[0]).unit)
-        offset = u.Quantity(offset)
+        try:
+            offset = u.Quantity(offset)
+        except (TypeError, ValueError):
+            raise InputError("aperture offset", f"must be (dx, dy) in the aperture's units (got {offset!r})") from None
         if offset.shape != (2,) or _kind(offset) not in kinds:
             raise InputError("aperture offset", f"must be (dx, dy) in the aperture's units (got {offset})")
         object.__setattr__(self, "offset", offset)
@@ -189,7 +192,10 @@ class SpaxelMask(Aperture):
         if mask.ndim != 2 or not mask.any():
             raise InputError("aperture", "a spaxel mask must be 2-D with at least one spaxel set")
         object.__setattr__(self, "mask", mask)
-        nucleus = tuple(float(v) for v in self.nucleus)
+        try:
+            nucleus = tuple(float(v) for v in self.nucleus)
+        except (TypeError, ValueError):
+            raise InputError("aperture", f"nucleus must be (x, y) in pixels, got {self.nucleus!r}") from None
         if len(nucleus) != 2:
             raise InputError("aperture", f"nucleus must be (x, y), got {self.nucleus}")
         object.__setattr__(self, "nucleus", nucleus)

@@ -4,7 +4,10 @@ Every error carries a single-line message; the command line prints it on stderr 
 exits with status 2 (usage and input errors).
 """
 
-__all__ = ["ComaspecError", "InputError", "UsageError", "FitError"]
+__all__ = ["ComaspecError", "InputError", "UsageError", "FitError", "ComaspecWarning", "TOO_LARGE"]
+
+#: The one-line message for a file whose content cannot fit in memory.
+TOO_LARGE = "file too large or malformed (not enough memory to read it)"
 
 
 class ComaspecError(Exception):
@@ -40,3 +43,11 @@ class UsageError(ComaspecError, ValueError):
 
 class FitError(ComaspecError, RuntimeError):
     """A spectrum that cannot be fitted (too short, too noisy, no band covered)."""
+
+
+class ComaspecWarning(UserWarning):
+    """Something the user should know that does not stop the work (one line).
+
+    The command line prints each on stderr as ``comaspec CMD: warning: ...`` (never on
+    standard output), and not at all with ``--quiet``.
+    """

@@ -24,19 +24,21 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
 
+from ._misfit import inflate_errors
 from .errors import FitError, InputError, UsageError
-from .model import DEFAULT_SPECIES, ForwardModel, ObservedSpectrum, equilibrium_temperature
+from .model import (DEFAULT_EMISSION, DEFAULT_ORTHO_PARA, DEFAULT_SPECIES, ForwardModel, ObservedSpectrum,
+                    equilibrium_temperature)
 
 __all__ = ["fit_coma", "linear_solve", "LinearSolution", "as_observed", "DEFAULT_TROT_BOUNDS_K"]
 
 #: Range allowed for a fitted rotational temperature, K (the templates' sensible range).
 DEFAULT_TROT_BOUNDS_K = (10.0, 300.0)
+#: Range allowed for a fitted H2O ortho/para ratio (3 is the high-temperature limit; the
+#: range leaves room for noise on either side).
+OPR_BOUNDS = (0.5, 4.5)
 #: Starting grid of T_rot (K) searched with the linear solve when T_rot is free.
 _TROT_GRID_K = (15.0, 25.0, 40.0, 65.0, 100.0, 160.0)
-#: chi-square tail probability below which the fit result carries a goodness-of-fit warning
-_CHI2_NOTE_P = 1e-3
 
 
 @dataclass
@@ -190,8 +192,9 @@ def _as_list(spectrum_or_list):
 class _Problem:
     """The model, its data and the mapping between lmfit parameters and the linear system."""
 
-    def __init__(self, model: ForwardModel, T_names, fixed_T, fit_shift, max_shift):
+    def __init__(self, model: ForwardModel, T_names, fixed_T, fit_shift, max_shift, ortho_para=DEFAULT_ORTHO_PARA):
         self.model = model
+        self.ortho_para = ortho_para    # fixed H2O ortho/para ratio (used unless "ortho_para" is fitted)
         self.y, self.sigma = model.data()
         self.T_names = T_names          # species -> lmfit parameter name (or None if fixed)
         self.fixed_T = fixed_T          # species -> K for fixed temperatures
@@ -208,17 +211,18 @@ class _Problem:
         slope = values.get("cont_slope", 0.0)
         dust_T = values.get("cont_dust_T", None)
         origins = {s: values[_origin_name(s)] for s in self.model.origin_bounds if _origin_name(s) in values}
-        return T, shifts, slope, dust_T, origins
+        opr = values.get("ortho_para", self.ortho_para)
+        return T, shifts, slope, dust_T, origins, opr
 
-    def design(self, T, shifts, slope, dust_T, origins=None):
+    def design(self, T, shifts, slope, dust_T, origins=None, opr=DEFAULT_ORTHO_PARA):
         origins = origins or {}
         key = (tuple(round(T[s], 12) for s in self.model.fitted_species), tuple(shifts), slope, dust_T,
-               tuple(sorted(origins.items())))
+               tuple(sorted(origins.items())), opr)
         a = self._cache.get(key)
         if a is None:
             if len(self._cache) > 16:
                 self._cache.clear()
-            a = self.model.design(T, shifts, slope, dust_T, origins=origins)
+            a = self.model.design(T, shifts, slope, dust_T, origins=origins, ortho_para=opr)
             self._cache[key] = a
         return a
 
@@ -255,7 +259,8 @@ def fit_coma(spectrum_or_list, geometry, aperture, species=DEFAULT_SPECIES, *, T
              per_species_T_rot=False, T_rot_bounds=DEFAULT_TROT_BOUNDS_K, fit_shift=True, max_shift_um=None,
              windows=None, continuum="polynomial", velocity=None, lifetime=None, g_factor=None, lsf=None,
              scale_covar=False, detect_sigma=3.0, limit_sigma=3.0, mc=0, mcmc=False, mcmc_steps=600,
-             mcmc_burn=200, mcmc_walkers=None, seed=None, systematics=None, inputs=None):
+             mcmc_burn=200, mcmc_walkers=None, seed=None, systematics=None, inputs=None,
+             emission=DEFAULT_EMISSION, ortho_para=DEFAULT_ORTHO_PARA):
     """Fit continuum + molecular bands to spectra of a coma; production rates and ratios.
 
     Parameters
@@ -314,6 +319,14 @@ def fit_coma(spectrum_or_list, geometry, aperture, species=DEFAULT_SPECIES, *, T
         `comaspec.production.production_rate`. Default: no systematic error claimed.
     inputs : dict, optional
         ``paths``/``instrument``/``mode``/``target`` for the output (default: from metadata).
+    emission : {"fluorescence", "thermal"}
+        Emission model of the band templates: solar-pumped fluorescence equilibrium from a
+        thermal ground state (default), or a thermal upper state (the pre-0.2 model, kept for
+        comparison); see :doc:`emission`.
+    ortho_para : float or "fit"
+        H2O ortho/para ratio of the templates (default 3), or ``"fit"`` to fit it (within
+        `OPR_BOUNDS`) when H2O is fitted; its value and error are in
+        ``fit.fit_info["ortho_para"]`` / ``["ortho_para_err"]``.
 
     Returns
     -------
@@ -326,8 +339,10 @@ def fit_coma(spectrum_or_list, geometry, aperture, species=DEFAULT_SPECIES, *, T
     InputError
         Unusable input (no uncertainties, unknown mode, bad geometry).
     """
+    from ._validate import fit_coma_arguments
     from .geometry import Geometry
 
+    fit_coma_arguments(locals())  # types, units and ranges of every argument, before any work
     spectra = [as_observed(s, lsf=lsf) for s in _as_list(spectrum_or_list)]
     if not spectra:
         raise InputError("spectrum", "no spectrum given")
@@ -345,9 +360,11 @@ def fit_coma(spectrum_or_list, geometry, aperture, species=DEFAULT_SPECIES, *, T
         except ImportError:
             raise UsageError("MCMC needs emcee: pip install 'comaspec[mcmc]'") from None
 
+    fit_opr, opr0 = _ortho_para_option(ortho_para)
     model = ForwardModel(spectra, species, geometry, apertures, windows=windows, continuum=continuum,
-                         velocity=velocity, lifetime=lifetime, g_factor=g_factor)
+                         velocity=velocity, lifetime=lifetime, g_factor=g_factor, emission=emission)
     fitted = model.fitted_species
+    fit_opr = fit_opr and "H2O" in fitted
 
     # ---- which nonlinear parameters vary
     fixed_T, T_names = {}, {}
@@ -365,9 +382,9 @@ def fit_coma(spectrum_or_list, geometry, aperture, species=DEFAULT_SPECIES, *, T
         max_shift_um = [0.5 * model.median_fwhm_um(i) for i in range(len(spectra))]
     else:
         max_shift_um = [float(max_shift_um)] * len(spectra)
-    problem = _Problem(model, T_names, fixed_T, fit_shift, max_shift_um)
+    problem = _Problem(model, T_names, fixed_T, fit_shift, max_shift_um, opr0)
     n_nonlin = (len(set(T_names.values())) + (len(spectra) if fit_shift else 0) + (2 if continuum == "physical" else 0)
-                + len(model.origin_bounds))
+                + len(model.origin_bounds) + int(fit_opr))
     n_params = model.n_linear + n_nonlin
     if model.n_points <= n_params + 2:
         raise FitError(f"too few usable pixels ({model.n_points}) for {n_params} parameters")
@@ -414,6 +431,8 @@ def fit_coma(spectrum_or_list, geometry, aperture, species=DEFAULT_SPECIES, *, T
     if continuum == "physical":
         params.add("cont_slope", value=0.0, min=-4.0, max=4.0)
         params.add("cont_dust_T", value=dust_T0, min=0.5 * dust_T0, max=3.0 * dust_T0)
+    if fit_opr:
+        params.add("ortho_para", value=opr0, min=OPR_BOUNDS[0], max=OPR_BOUNDS[1])
 
     minimizer = lmfit.Minimizer(problem.residual, params, scale_covar=scale_covar, nan_policy="raise")
     try:
@@ -446,8 +465,8 @@ def fit_coma(spectrum_or_list, geometry, aperture, species=DEFAULT_SPECIES, *, T
         notes.append(f"lmfit did not report convergence: {result.message}")
 
     best_vals = result.params.valuesdict()
-    T, shifts, slope, dust_T, origins = problem.nonlinear(best_vals)
-    a_best = problem.design(T, shifts, slope, dust_T, origins)
+    T, shifts, slope, dust_T, origins, opr = problem.nonlinear(best_vals)
+    a_best = problem.design(T, shifts, slope, dust_T, origins, opr)
     lin = np.array([best_vals[n] for n in problem.lin_names]) * problem.scales
     chi2 = float(np.sum(((y - a_best @ lin) / sigma) ** 2))
     dof = int(model.n_points - result.nvarys)
@@ -467,13 +486,6 @@ def fit_coma(spectrum_or_list, geometry, aperture, species=DEFAULT_SPECIES, *, T
     for name in result.var_names:
         if name not in problem.lin_names:
             nonlin_err[name] = result.params[name].stderr
-    if dof > 0 and not scale_covar and special.chdtrc(dof, chi2) < _CHI2_NOTE_P:
-        # chi2 this large is improbable if the model and the errors were right: say so loudly,
-        # because the reported (unscaled) uncertainties are then too small
-        notes.append(f"chi2_nu = {chi2 / dof:.2f} over {dof} degrees of freedom is improbable "
-                     f"(p < {_CHI2_NOTE_P:g}): the model does not describe the data or the errors are "
-                     "underestimated, so the uncertainties are too small; inspect the residuals "
-                     "(--plot) or rescale them with --scale-covar")
     for name in set(T_names.values()):
         v = best_vals[name]
         if min(v - T_rot_bounds[0], T_rot_bounds[1] - v) < 1e-3 * v:
@@ -487,8 +499,10 @@ def fit_coma(spectrum_or_list, geometry, aperture, species=DEFAULT_SPECIES, *, T
     if mc:
         model_best = a_best @ lin
         draws = []
-        for _ in range(int(mc)):
-            problem_k = _Problem(model, T_names, fixed_T, fit_shift, max_shift_um)
+        from ._progress import progress
+
+        for _ in progress(range(int(mc)), desc="Monte Carlo refits"):
+            problem_k = _Problem(model, T_names, fixed_T, fit_shift, max_shift_um, opr0)
             problem_k.scales, problem_k._cache = problem.scales, problem._cache
             problem_k.y = model_best + rng.normal(0.0, sigma)
             try:
@@ -502,18 +516,50 @@ def fit_coma(spectrum_or_list, geometry, aperture, species=DEFAULT_SPECIES, *, T
         sample_method = f"mc refits (N={int(mc)})"
     elif mcmc:
         nwalkers = mcmc_walkers or max(2 * result.nvarys + 2, 20)
-        emc = lmfit.Minimizer(problem.residual, result.params, scale_covar=False).minimize(
-            method="emcee", steps=int(mcmc_steps), burn=int(mcmc_burn), nwalkers=int(nwalkers),
-            is_weighted=True, seed=seed, progress=False, params=result.params)
+        from ._capture import stdout_to_notes
+        from ._progress import wanted
+
+        with stdout_to_notes("emcee", notes):  # lmfit prints emcee's advice: keep stdout clean
+            emc = lmfit.Minimizer(problem.residual, result.params, scale_covar=False).minimize(
+                method="emcee", steps=int(mcmc_steps), burn=int(mcmc_burn), nwalkers=int(nwalkers),
+                is_weighted=True, seed=seed, progress=wanted(), params=result.params)
         chain = np.asarray(emc.chain).reshape(-1, len(emc.var_names))
         cols = [emc.var_names.index(f"F_{s}") for s in fitted]
         q_samples_F = chain[:, cols] * problem.scales[:n_sp]
         sample_method = f"mcmc (emcee, {chain.shape[0]} samples)"
 
-    return _build_result(model, problem, species, geometry, apertures, best_vals, lin, lin_cov, T, shifts,
-                         slope, dust_T, chi2, dof, result, scale_covar, detect_sigma, limit_sigma, notes,
-                         nonlin_err, q_samples_F, sample_method, inputs, velocity, lifetime, g_factor, systematics,
-                         origins)
+    # an improbable chi2: errors inflated by the residuals, so a misfit never makes a detection
+    lin_cov, q_samples_F, inflation = inflate_errors(chi2, dof, scale_covar, a_best, y, sigma, lin, lin_cov,
+                                                     fitted, notes, q_samples_F)
+    fit = _build_result(model, problem, species, geometry, apertures, best_vals, lin, lin_cov, T, shifts,
+                        slope, dust_T, chi2, dof, result, scale_covar, detect_sigma, limit_sigma, notes,
+                        nonlin_err, q_samples_F, sample_method, inputs, velocity, lifetime, g_factor, systematics,
+                        origins, opr)
+    fit.fit_info["error_inflation"] = inflation
+    fit.fit_info["emission"] = model.emission
+    if "H2O" in fitted:
+        fit.fit_info["ortho_para"] = float(opr)
+        fit.fit_info["ortho_para_fitted"] = bool(fit_opr)
+        fit.fit_info["ortho_para_err"] = nonlin_err.get("ortho_para") if fit_opr else None
+        if fit_opr and min(abs(opr - OPR_BOUNDS[0]), abs(opr - OPR_BOUNDS[1])) < 1e-3:
+            notes.append(f"ortho_para ran to its bound ({opr:.2f}): the H2O lines do not constrain it at "
+                         "this resolution and SNR; fix it (ortho_para=3)")
+    return fit
+
+
+def _ortho_para_option(ortho_para):
+    """(fit it?, starting or fixed value) from ``ortho_para`` (a number or "fit")."""
+    if isinstance(ortho_para, str):
+        if ortho_para.strip().lower() == "fit":
+            return True, DEFAULT_ORTHO_PARA
+        raise InputError("ortho_para", f"must be a number or 'fit', got {ortho_para!r}")
+    try:
+        value = float(ortho_para)
+    except (TypeError, ValueError):
+        raise InputError("ortho_para", f"must be a number or 'fit', got {ortho_para!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise InputError("ortho_para", f"must be a finite number > 0, got {value}")
+    return False, value
 
 
 def _assumptions(name, feature, geometry, velocity, lifetime, g_factor):
@@ -578,7 +624,7 @@ def _per(value, name):
 
 def _build_result(model, problem, species, geometry, apertures, best_vals, lin, lin_cov, T, shifts, slope,
                   dust_T, chi2, dof, result, scale_covar, detect_sigma, limit_sigma, notes, nonlin_err,
-                  q_samples_F, sample_method, inputs, velocity, lifetime, g_factor, systematics, origins):
+                  q_samples_F, sample_method, inputs, velocity, lifetime, g_factor, systematics, origins, opr):
     from .results import ComaFit, SpeciesResult
 
     fitted = model.fitted_species
@@ -625,7 +671,7 @@ def _build_result(model, problem, species, geometry, apertures, best_vals, lin, 
     q_samples = None if q_samples_F is None else q_samples_F[:, qi] / phis[qi]
 
     # components on every pixel, for plots and residuals
-    blocks = model.design(T, shifts, slope, dust_T, pixels="all", origins=origins)
+    blocks = model.design(T, shifts, slope, dust_T, pixels="all", origins=origins, ortho_para=opr)
     components = []
     for i, (sp, block) in enumerate(zip(model.spectra, blocks)):
         in_win = np.zeros(sp.wavelength_um.size, dtype=bool)
@@ -652,7 +698,7 @@ def _build_result(model, problem, species, geometry, apertures, best_vals, lin, 
         "windows": [[w.name, w.lo_um, w.hi_um, w.degree] for w in model.windows],
         "continuum": model.continuum,
         "wavelength_shift_um": [float(s) for s in shifts],
-        "nfev": int(result.nfev), "notes": notes,
+        "nfev": int(result.nfev), "notes": notes, "systematics": dict(systematics or {}),
     }
     if model.continuum == "physical":
         fit_info["continuum_slope"] = float(slope)

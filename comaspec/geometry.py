@@ -8,6 +8,7 @@ import astropy.units as u
 import numpy as np
 from astropy.time import Time
 
+from ._validate import in_range
 from ._validate import scalar_quantity as _quantity
 from .errors import InputError
 
@@ -49,6 +50,8 @@ class Geometry:
             raise InputError("rh", f"must be positive (got {rh})")
         if delta <= 0 * u.au:
             raise InputError("delta", f"must be positive (got {delta})")
+        in_range(rh, "rh")
+        in_range(delta, "delta")
         object.__setattr__(self, "rh", rh)
         object.__setattr__(self, "delta", delta)
         if self.phase is not None:

@@ -240,10 +240,14 @@ def _offset_circle_fraction(a, b):
     beta = np.pi + w[..., None] * np.sinh(t)
     dbeta = w[..., None] * np.cosh(t) * wt
     A, B = a[..., None], b[..., None]
-    cosb = np.cos(beta)
-    R2 = A * A + B * B + 2 * A * B * cosb
+    # 1 + cos(beta) as 2 cos^2(beta/2): no cancellation near beta = pi, so R2 >= 0 and the
+    # nucleus-on-the-boundary case (a == b) stays finite instead of 0/0 = nan
+    half = 2 * np.cos(beta / 2) ** 2
+    R2 = (A - B) ** 2 + 2 * A * B * half
     R = np.sqrt(R2)
-    integrand = circle_fraction(R) * (A * A + A * B * cosb) / R2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        jacobian = np.where(R2 > 0, A * ((A - B) + B * half) / R2, 0.0)
+    integrand = circle_fraction(R) * jacobian  # f1(0) = 0 where R2 = 0
     return (integrand * dbeta).sum(axis=-1) / (2 * np.pi)
 
 

@@ -144,7 +144,10 @@ def _as_um(values, name):
             values = values.to_value(u.um, equivalencies=u.spectral())
         except u.UnitConversionError as exc:
             raise InputError(name, f"cannot convert unit {unit} to um") from exc
-    arr = np.asarray(values, dtype=np.float64)
+    try:
+        arr = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InputError(name, f"must be numbers in um or a length Quantity (got {values!r:.60})") from None
     if not np.all(np.isfinite(arr)):
         raise InputError(name, "contains NaN or infinite values")
     return arr

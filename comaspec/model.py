@@ -57,6 +57,10 @@ __all__ = [
 
 #: Species fitted by default.
 DEFAULT_SPECIES = ("CO2", "H2O", "CO")
+#: Emission model of the band templates (see `comaspec.fluorescence`).
+DEFAULT_EMISSION = "fluorescence"
+#: H2O ortho/para ratio used unless given or fitted (the high-temperature limit).
+DEFAULT_ORTHO_PARA = 3.0
 
 
 @dataclass(frozen=True)
@@ -260,10 +264,10 @@ def _molecules():
     return molecules
 
 
-def _band_profile(species, band, wavelength_um, T_rot, lsf):
+def _band_profile(species, band, wavelength_um, T_rot, lsf, emission=DEFAULT_EMISSION, ortho_para=3.0):
     from .templates import band_profile
 
-    return band_profile(species, band, wavelength_um, T_rot, lsf)
+    return band_profile(species, band, wavelength_um, T_rot, lsf, ortho_para=ortho_para, emission=emission)
 
 
 def _flux_per_unit_q(species, band, geometry, aperture, **kwargs):
@@ -341,7 +345,8 @@ def band_weights(species, geometry, aperture, features=None, *, velocity=None, l
 
 
 def unit_q_spectrum(species, wavelength_um, T_rot, lsf, geometry, aperture, *, shift_um=0.0,
-                    features=None, velocity=None, lifetime=None, g_factor=None):
+                    features=None, velocity=None, lifetime=None, g_factor=None, emission=DEFAULT_EMISSION,
+                    ortho_para=DEFAULT_ORTHO_PARA):
     """Spectrum of one species for Q = 1 molecule/s: Σ_b A_b S_b(λ), W m^-2 µm^-1 per (1/s).
 
     Parameters
@@ -361,6 +366,10 @@ def unit_q_spectrum(species, wavelength_um, T_rot, lsf, geometry, aperture, *, s
         Features to include (default all).
     velocity, lifetime, g_factor : optional
         Passed to `comaspec.production.flux_per_unit_Q`.
+    emission : {"fluorescence", "thermal"}
+        Emission model of the band templates.
+    ortho_para : float
+        H2O ortho/para ratio.
 
     Returns
     -------
@@ -372,12 +381,13 @@ def unit_q_spectrum(species, wavelength_um, T_rot, lsf, geometry, aperture, *, s
                                             lifetime=lifetime, g_factor=g_factor).items():
         if a is None:
             raise InputError(f"{species} {band}", "has no published g-factor: pass g_factor= to model it")
-        out += a * _band_profile(species, band, wl, T_rot, lsf)
+        out += a * _band_profile(species, band, wl, T_rot, lsf, emission, ortho_para)
     return out
 
 
 def gas_spectrum(production_rates, wavelength_um, T_rot, lsf, geometry, aperture, *, shift_um=0.0,
-                 velocity=None, lifetime=None, g_factor=None):
+                 velocity=None, lifetime=None, g_factor=None, emission=DEFAULT_EMISSION,
+                 ortho_para=DEFAULT_ORTHO_PARA):
     """Σ_X Q_X · (spectrum per unit Q of X), W m^-2 µm^-1.
 
     Parameters
@@ -387,7 +397,7 @@ def gas_spectrum(production_rates, wavelength_um, T_rot, lsf, geometry, aperture
     wavelength_um : ndarray
     T_rot : float or dict
         One rotational temperature (K) or one per species.
-    lsf, geometry, aperture, shift_um, velocity, lifetime, g_factor
+    lsf, geometry, aperture, shift_um, velocity, lifetime, g_factor, emission, ortho_para
         As in `unit_q_spectrum`.
 
     Returns
@@ -399,7 +409,8 @@ def gas_spectrum(production_rates, wavelength_um, T_rot, lsf, geometry, aperture
         q = float(getattr(q, "to_value", lambda unit: q)("1/s"))
         t = T_rot[species] if isinstance(T_rot, dict) else T_rot
         out += q * unit_q_spectrum(species, wavelength_um, t, lsf, geometry, aperture, shift_um=shift_um,
-                                   velocity=velocity, lifetime=lifetime, g_factor=g_factor)
+                                   velocity=velocity, lifetime=lifetime, g_factor=g_factor,
+                                   emission=emission, ortho_para=ortho_para)
     return out
 
 
@@ -445,10 +456,12 @@ class ForwardModel:
         Continuum model.
     velocity, lifetime, g_factor : optional
         Passed to `comaspec.production.flux_per_unit_Q`.
+    emission : {"fluorescence", "thermal"}
+        Emission model of the band templates (`comaspec.templates`).
     """
 
     def __init__(self, spectra, species, geometry, apertures, *, windows=None, continuum="polynomial",
-                 velocity=None, lifetime=None, g_factor=None):
+                 velocity=None, lifetime=None, g_factor=None, emission=DEFAULT_EMISSION):
         if continuum not in ("polynomial", "physical"):
             raise UsageError(f"continuum must be 'polynomial' or 'physical' (got {continuum!r})")
         self.spectra = list(spectra)
@@ -456,6 +469,9 @@ class ForwardModel:
         self.apertures = list(apertures)
         self.windows = tuple(DEFAULT_WINDOWS if windows is None else windows)
         self.continuum = continuum
+        from .templates import _check_emission
+
+        self.emission = _check_emission(emission)
         self.notes = []
         mol = _molecules()
         for s in species:
@@ -640,7 +656,8 @@ class ForwardModel:
         return names
 
     # -------------------------------------------------------------- evaluation
-    def species_column(self, name, i, wavelength_um, T_rot, shift_um, origin_cm=0.0):
+    def species_column(self, name, i, wavelength_um, T_rot, shift_um, origin_cm=0.0,
+                       ortho_para=DEFAULT_ORTHO_PARA):
         """Spectrum of ``name`` per unit band flux (µm^-1) on ``wavelength_um`` of spectrum i.
 
         Parameters
@@ -654,6 +671,8 @@ class ForwardModel:
         origin_cm : float
             Offset of the band origin (cm^-1) applied to the bands of the species whose
             origin is uncertain (`origin_bounds`); 0 for the tabulated origin.
+        ortho_para : float
+            H2O ortho/para ratio.
 
         Returns
         -------
@@ -667,7 +686,7 @@ class ForwardModel:
             centre = setup.origin_bands.get(band)
             # nu -> nu + d moves the band by d lambda = -lambda^2 d / 1e4 (um, cm^-1)
             moved = wl if not origin_cm or centre is None else wl + centre * centre * origin_cm / 1e4
-            out += weight * _band_profile(name, band, moved, T_rot, lsf)
+            out += weight * _band_profile(name, band, moved, T_rot, lsf, self.emission, ortho_para)
         return out
 
     @property
@@ -691,7 +710,8 @@ class ForwardModel:
             cols[:] = physical_continuum_basis(wl, slope, dust_T)
         return cols
 
-    def design(self, T_rot, shifts, slope=0.0, dust_T=None, pixels="used", origins=None):
+    def design(self, T_rot, shifts, slope=0.0, dust_T=None, pixels="used", origins=None,
+               ortho_para=DEFAULT_ORTHO_PARA):
         """The linear system at fixed nonlinear parameters.
 
         Parameters
@@ -706,6 +726,8 @@ class ForwardModel:
             Fitted pixels only (concatenated) or every pixel (list per spectrum).
         origins : dict, optional
             Species → band-origin offset (cm^-1), for species in `origin_bounds`.
+        ortho_para : float
+            H2O ortho/para ratio.
 
         Returns
         -------
@@ -717,13 +739,17 @@ class ForwardModel:
         n_species = len(self.fitted_species)
         offsets = np.cumsum([0] + self.cont_sizes)
         for i, sp in enumerate(self.spectra):
-            wl = sp.wavelength_um if pixels == "all" else sp.wavelength_um[self.used[i]]
+            rows = slice(None) if pixels == "all" else self.used[i]
+            wl = sp.wavelength_um[rows]
             block = np.zeros((wl.size, self.n_linear))
             if wl.size:
                 for j, name in enumerate(self.fitted_species):
                     if self.species[name].terms[i]:
-                        block[:, j] = self.species_column(name, i, wl, T_rot[name], shifts[i],
-                                                          (origins or {}).get(name, 0.0))
+                        # on the spectrum's whole pixel grid: a pixel's edges are those of the
+                        # detector, not midpoints to the next *fitted* pixel across a gap
+                        column = self.species_column(name, i, sp.wavelength_um, T_rot[name], shifts[i],
+                                                     (origins or {}).get(name, 0.0), ortho_para)
+                        block[:, j] = column[rows]
                 c0 = n_species + offsets[i]
                 block[:, c0:c0 + self.cont_sizes[i]] = self.continuum_columns(i, wl, slope, dust_T)
             blocks.append(block)

@@ -71,8 +71,9 @@ class Band:
     reference : str
         Full citation of ``g_1au``.
     verified : str
-        How well ``g_1au`` was checked: ``"paper"``, ``"code"``, ``"secondary"`` or
-        ``"unverified"``.
+        How well ``g_1au`` was checked: ``"paper"``, ``"code"``, ``"data"``,
+        ``"secondary"``, ``"unverified"``, or ``"computed"`` (not published: the
+        fluorescence model's value, :doc:`emission`).
     note : str
         Remarks on the value.
     center_err_cm : float

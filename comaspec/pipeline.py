@@ -34,7 +34,7 @@ def load_inputs(paths):
     return out
 
 
-def spectra_to_fit(loaded, aperture, mode=None):
+def spectra_to_fit(loaded, aperture, mode=None, *, extension=None, joint=False):
     """The spectra to fit: cubes extracted through ``aperture``, x1dints averaged.
 
     Parameters
@@ -46,23 +46,29 @@ def spectra_to_fit(loaded, aperture, mode=None):
     mode : str, optional
         Instrument mode for spectra whose metadata do not name one (a mode named in
         the file wins).
+    extension : str, optional
+        Of a file with several extractions, fit only this one (``ratio --extension``).
+    joint : bool
+        Fit every extraction of a file together even when their modes or sources differ
+        (``ratio --joint``).
 
     Returns
     -------
     list of specutils.Spectrum
     """
+    from .cli._select import select_extractions
     from .instrument import mode_from_meta
     from .io import average_integrations, extract_spectrum
 
     spectra = []
-    for _path, obj, is_cube in loaded:
+    for path, obj, is_cube in loaded:
         if is_cube:
             spectra.append(extract_spectrum(obj, aperture))
         elif type(obj).__name__ == "SpectrumList":
             if obj and obj[0].meta.get("product") == "x1dints":
                 spectra.append(average_integrations(obj))
             else:
-                spectra.extend(obj)
+                spectra.extend(select_extractions(path, obj, extension, joint))
         else:
             spectra.append(obj)
     if mode:
@@ -72,7 +78,8 @@ def spectra_to_fit(loaded, aperture, mode=None):
     return spectra
 
 
-def fit_loaded(loaded, geometry, aperture, species, *, mode=None, **options):
+def fit_loaded(loaded, geometry, aperture, species, *, mode=None, extension=None, joint=False,
+               allow_implausible_flux=False, **options):
     """Fit the files read by `load_inputs` jointly: what ``comaspec ratio`` computes.
 
     Parameters
@@ -84,8 +91,11 @@ def fit_loaded(loaded, geometry, aperture, species, *, mode=None, **options):
         The extraction aperture (also used to extract cubes).
     species : sequence of str
         Species to fit.
-    mode : str, optional
-        Instrument mode for spectra that do not name one.
+    mode, extension, joint : optional
+        As in `spectra_to_fit`.
+    allow_implausible_flux : bool
+        Fit spectra whose flux level is implausible for their unit (default: refused
+        with an `comaspec.InputError`, as ``comaspec ratio`` does).
     **options
         Passed to `comaspec.fit_coma` (``T_rot``, ``windows``, ``mc``, ...).
 
@@ -95,9 +105,11 @@ def fit_loaded(loaded, geometry, aperture, species, *, mode=None, **options):
         Its ``inputs`` hold the paths as given, and the instrument, mode and target
         of the first spectrum.
     """
+    from .cli._select import check_plausible
     from .fit import fit_coma
 
-    spectra = spectra_to_fit(loaded, aperture, mode)
+    spectra = spectra_to_fit(loaded, aperture, mode, extension=extension, joint=joint)
+    check_plausible(spectra, allow_implausible_flux)
     first = spectra[0].meta
     inputs = {"paths": [path for path, _, _ in loaded], "instrument": first.get("instrument"),
               "mode": "+".join(dict.fromkeys(str(s.meta.get("mode")) for s in spectra)),
@@ -105,17 +117,17 @@ def fit_loaded(loaded, geometry, aperture, species, *, mode=None, **options):
     return fit_coma(spectra, geometry, aperture, species, inputs=inputs, **options)
 
 
-def fit_files(paths, geometry, aperture, species, *, mode=None, **options):
+def fit_files(paths, geometry, aperture, species, **options):
     """Read and fit the files of one coma: `load_inputs` then `fit_loaded`.
 
     Parameters
     ----------
     paths : sequence of str or os.PathLike
-    geometry, aperture, species, mode, **options
+    geometry, aperture, species, **options
         As in `fit_loaded`.
 
     Returns
     -------
     `comaspec.results.ComaFit`
     """
-    return fit_loaded(load_inputs(paths), geometry, aperture, species, mode=mode, **options)
+    return fit_loaded(load_inputs(paths), geometry, aperture, species, **options)

@@ -22,7 +22,7 @@ from astropy import constants as const
 
 from . import haser
 from .apertures import AnnularAperture, Aperture, CircularAperture, RectangularAperture, SpaxelMask
-from ._validate import scalar_quantity
+from ._validate import in_range, production_arguments, scalar_quantity
 from .errors import InputError
 from .geometry import Geometry
 
@@ -106,13 +106,13 @@ def haser_assumptions(species, geometry, *, velocity=None, lifetime=None, veloci
         tau1 = molecules.lifetime(species, source=lifetime_source, activity=activity).to(u.s)
         tau_src = _lifetime_label(species, lifetime_source, activity)
     else:
-        tau1 = scalar_quantity(lifetime, u.s, "lifetime", positive=True)
+        tau1 = in_range(scalar_quantity(lifetime, u.s, "lifetime", positive=True), "lifetime")
         tau_src = "user"
     if velocity is None:
         v = molecules.expansion_velocity(geometry.rh, law=velocity_law).to(u.km / u.s)
         v_src = velocity_law if velocity_law is not None else _default_law_name()
     else:
-        v = scalar_quantity(velocity, u.km / u.s, "velocity", positive=True)
+        v = in_range(scalar_quantity(velocity, u.km / u.s, "velocity", positive=True), "velocity")
         v_src = "user"
     tau = tau1 * rh_au**2
     return HaserAssumptions(species, tau1, tau, v, (v * tau).to(u.km), tau_src, v_src)
@@ -232,7 +232,7 @@ def flux_per_unit_Q(species, band, geometry, aperture, *, velocity=None, lifetim
     geometry = _geometry(geometry)
     b = molecules.get_band(species, band)
     g1 = (molecules.g_factor(species, band, source=g_source) if g_factor is None
-          else scalar_quantity(g_factor, 1 / u.s, "g_factor", positive=True))
+          else in_range(scalar_quantity(g_factor, 1 / u.s, "g_factor", positive=True), "g_factor"))
     n_per_q = molecules_per_unit_Q(species, geometry, aperture, velocity=velocity, lifetime=lifetime,
                                    **kwargs).to_value(u.s)
     rh_au = float(geometry.rh.to_value(u.au))
@@ -290,7 +290,7 @@ def _feature_setup(species, geometry, aperture, feature, velocity, lifetime, g_f
     else:
         # A stated g for a feature is its total; split it over the bands in the tabulated
         # proportions (which only matters for the photon energy of multi-band features).
-        total = float(scalar_quantity(g_factor, 1 / u.s, "g_factor", positive=True).to_value(1 / u.s))
+        total = float(in_range(scalar_quantity(g_factor, 1 / u.s, "g_factor", positive=True), "g_factor").to_value(1 / u.s))
         if len(bands) == 1:
             g = (total,)
         else:
@@ -528,6 +528,8 @@ def production_rate(flux, species, geometry, aperture, *, flux_err=None, feature
     >>> q.Q.unit
     Unit("1 / s")
     """
+    production_arguments(threshold, {"rel_err_g": rel_err_g, "rel_err_lifetime": rel_err_lifetime,
+                                      "rel_err_velocity": rel_err_velocity})
     f = _flux_value(flux, "flux")
     ferr = None if flux_err is None else _flux_value(flux_err, "flux_err", allow_negative=False)
     if ferr is not None and ferr == 0:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from ._systematics import ratio_systematic, ratio_systematic_text
 from ._version import __version__
 from .errors import InputError, UsageError
 
@@ -463,6 +464,9 @@ class ComaFit:
         """
         if numerator in self.species and denominator in self.species:
             ratio = self.ratio(numerator, denominator).to_dict()
+            rel_sys = ratio_systematic(self, numerator, denominator)
+            ratio["err_sys_relative"] = rel_sys
+            ratio["err_sys"] = None if rel_sys is None or ratio["value"] is None else rel_sys * ratio["value"]
         else:
             absent = [n for n in (numerator, denominator) if n not in self.species]
             ratio = Ratio(numerator, denominator,
@@ -495,6 +499,11 @@ class ComaFit:
                 "windows": info.get("windows"),
                 "continuum": info.get("continuum"),
                 "wavelength_shift_um": info.get("wavelength_shift_um"),
+                "error_inflation": info.get("error_inflation"),
+                "emission": info.get("emission"),
+                "ortho_para": _num(info.get("ortho_para")),
+                "ortho_para_fitted": info.get("ortho_para_fitted"),
+                "ortho_para_err": _num(info.get("ortho_para_err")),
                 "notes": list(info.get("notes", [])),
             },
         }
@@ -571,7 +580,7 @@ class ComaFit:
             if s.Q is None:
                 q = "- (band flux only)"
             elif s.detected:
-                q = f"{s.Q:.3e} ± {s.Q_err:.2e}"
+                q = f"{s.Q:.3e} ± {s.Q_err:.2e}" + (f" ± {s.Q_sys:.2e} sys" if s.Q_sys else "")
             else:
                 q = f"< {s.Q_upper_limit:.2e} ({s.limit_sigma:g}σ)"
             rows.append((s.name, s.feature or "-", flux, f"{s.snr:.1f}", q))
@@ -579,13 +588,40 @@ class ComaFit:
         lines = ["  ".join(c.ljust(w) for c, w in zip(head, widths)).rstrip()]
         lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
         if numerator in self.species and denominator in self.species:
-            lines.append(str(self.ratio(numerator, denominator)))
+            lines.append(str(self.ratio(numerator, denominator)) + ratio_systematic_text(self, numerator, denominator))
+        model_line = self._model_line()
+        if model_line:
+            lines.append(model_line)
         scaled = "rescaled by χ²_ν" if self.fit_info.get("covariance_scaled") else "not rescaled by χ²_ν"
         lines.append(f"fit: χ²_ν = {self.chi2_reduced:.2f} over {self.fit_info.get('n_points')} points; "
                      f"covariance {scaled}")
         for note in self.fit_info.get("notes", []):
             lines.append(f"note: {note}")
         return "\n".join(lines)
+
+    def _model_line(self):
+        """'model: fluorescence, T_rot = 48 ± 3 K, H2O ortho/para = 3 (fixed)' (or None)."""
+        parts = []
+        if self.fit_info.get("emission"):
+            parts.append(f"{self.fit_info['emission']} emission")
+        temps = {}
+        for s in self.species.values():
+            if s.covered and s.T_rot is not None:
+                err = s.extra.get("T_rot_err_K")
+                text = f"{s.T_rot:.1f}" + (f" ± {err:.2g} K" if err else " K")
+                text += "" if s.extra.get("T_rot_fitted") else " (fixed)"
+                temps.setdefault(text, []).append(s.name)
+        if len(temps) == 1:
+            parts.append(f"T_rot = {next(iter(temps))}")
+        else:
+            parts += [f"T_rot({', '.join(names)}) = {text}" for text, names in temps.items()]
+        if self.fit_info.get("ortho_para") is not None:
+            opr, err = self.fit_info["ortho_para"], self.fit_info.get("ortho_para_err")
+            if self.fit_info.get("ortho_para_fitted"):
+                parts.append(f"H2O ortho/para = {opr:.2f}" + (f" ± {err:.2f}" if err else " (no error estimate)"))
+            else:
+                parts.append(f"H2O ortho/para = {opr:g} (fixed)")
+        return "model: " + ", ".join(parts) if parts else None
 
     def __repr__(self) -> str:
         return f"<ComaFit species={list(self.species)} chi2_reduced={self.chi2_reduced:.3g}>"

@@ -168,7 +168,7 @@ def _jy_to_flam(values, wavelength_um):
 def synthetic_spectrum(mode, production_rates, geometry, aperture, *, T_rot, error, wavelength_um=None,
                        continuum=None, noise=True, seed=0, shift_um=0.0, velocity=None, lifetime=None,
                        g_factor=None, lsf=None, target="synthetic coma", epoch=None, path=None, overwrite=False,
-                       header_notes=()):
+                       header_notes=(), emission="fluorescence", ortho_para=3.0):
     """A synthetic coma spectrum with known production rates, optionally written as an x1d file.
 
     Parameters
@@ -207,6 +207,10 @@ def synthetic_spectrum(mode, production_rates, geometry, aperture, *, T_rot, err
         Replace an existing file.
     header_notes : sequence of str
         COMMENT cards for the primary header (e.g. the sources of the inputs).
+    emission : {"fluorescence", "thermal"}
+        Emission model of the band templates (default fluorescence equilibrium).
+    ortho_para : float
+        H2O ortho/para ratio (default 3).
 
     Returns
     -------
@@ -219,15 +223,18 @@ def synthetic_spectrum(mode, production_rates, geometry, aperture, *, T_rot, err
     from specutils import Spectrum
 
     from . import instrument
+    from ._validate import synthetic_arguments
     from .model import gas_spectrum
 
+    geometry = synthetic_arguments(production_rates, geometry, error, seed)
     mode_name = instrument.mode_from_meta({"mode": mode}) or str(mode).upper()
     lsf = instrument.make_lsf(mode_name if lsf is None else lsf)
     wl = wavelength_grid(mode_name) if wavelength_um is None else np.asarray(wavelength_um, dtype=float)
     rh_au = float(geometry.rh.to_value(u.au))
     cont = continuum_spectrum(wl, continuum, rh_au)
     gas = gas_spectrum(production_rates, wl, T_rot, lsf, geometry, aperture, shift_um=shift_um,
-                       velocity=velocity, lifetime=lifetime, g_factor=g_factor)
+                       velocity=velocity, lifetime=lifetime, g_factor=g_factor, emission=emission,
+                       ortho_para=ortho_para)
     model = cont + gas
     err = np.broadcast_to(_jy_to_flam(u.Quantity(error), wl), wl.shape).astype(float)
     if np.any(~np.isfinite(err)) or np.any(err <= 0):
@@ -238,6 +245,7 @@ def synthetic_spectrum(mode, production_rates, geometry, aperture, *, T_rot, err
         "Q": {s: float(getattr(q, "to_value", lambda unit: q)("1/s")) for s, q in production_rates.items()},
         "T_rot": T_rot if isinstance(T_rot, dict) else float(T_rot),
         "shift_um": float(shift_um), "seed": int(seed), "noise": bool(noise),
+        "emission": emission, "ortho_para": float(ortho_para),
     }
     epoch = epoch if epoch is not None else geometry.epoch
     meta = {"mode": f"NIRSPEC {mode_name}/{_FILTER_OF.get(mode_name, 'CLEAR')}", "instrument": "NIRSPEC",
@@ -312,7 +320,7 @@ def write_x1d(path, wavelength_um, flux_jy, error_jy, mode, geometry, aperture, 
                 ph[_KW + f"TRUE_TROT_{species}"] = (float(t), "[K]")
         elif trot is not None:
             ph[_KW + "TRUE_TROT"] = (float(trot), "[K]")
-        for key in ("shift_um", "seed", "noise"):
+        for key in ("shift_um", "seed", "noise", "emission", "ortho_para"):
             if key in truth:
                 ph[_KW + f"TRUE_{key.upper()}"] = truth[key]
     for note in header_notes:
@@ -358,7 +366,8 @@ def _solid_angle_sr(aperture, geometry):
 
 def synthetic_cube(mode, production_rates, geometry, *, T_rot, error_per_spaxel, continuum=None,
                    shape=(21, 21), pixel_scale=None, noise=True, seed=0, velocity=None, lifetime=None,
-                   g_factor=None, target="synthetic coma", path=None, overwrite=False, subsample=5):
+                   g_factor=None, target="synthetic coma", path=None, overwrite=False, subsample=5,
+                   emission="fluorescence", ortho_para=3.0):
     """A synthetic IFU cube (JWST s3d layout) of a coma, optionally written to ``path``.
 
     The gas surface brightness follows each species' Haser curve of growth: the band flux in
@@ -388,6 +397,8 @@ def synthetic_cube(mode, production_rates, geometry, *, T_rot, error_per_spaxel,
         As in `synthetic_spectrum`.
     subsample : int
         Sub-pixels per spaxel side.
+    emission, ortho_para
+        As in `synthetic_spectrum`.
 
     Returns
     -------
@@ -440,7 +451,7 @@ def synthetic_cube(mode, production_rates, geometry, *, T_rot, error_per_spaxel,
         for key in curves[0]:
             curve = np.array([0.0] + [c[key] for c in curves]) * q
             image = spaxel_sum(ring_density(curve))
-            profile = _band_profile(species, key[1], wl, T_rot, lsf)
+            profile = _band_profile(species, key[1], wl, T_rot, lsf, emission, ortho_para)
             flux += profile[:, None, None] * image[None, :, :]
     if continuum is not None:
         cont = continuum_spectrum(wl, continuum, float(geometry.rh.to_value(u.au)))

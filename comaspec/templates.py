@@ -1,16 +1,21 @@
 """Band templates: the spectral shape of one molecular band at a rotational temperature.
 
 A band template is built from a line list in ``linelists/`` (computed from published
-constants, see :doc:`templates`), never from a copied database:
+constants, see :doc:`templates`), never from a copied database. Two emission models give
+the share of the band's energy in each line:
 
-* emission model: the upper-state rotational levels are in Boltzmann equilibrium at
+* ``emission="fluorescence"`` (default): solar-pumped fluorescence equilibrium. The ground
+  vibrational state's rotational levels are thermal at ``T_rot``; sunlight pumps every line,
+  each excited level decays through all its lines in proportion to their Einstein A
+  (:mod:`comaspec.fluorescence`, :doc:`emission`);
+* ``emission="thermal"``: the upper-state rotational levels are in Boltzmann equilibrium at
   ``T_rot`` and each line emits energy in proportion to
   ``g_u A_ul nu exp(-c2 E'_rot / T_rot)`` (``E'_rot``: rotational energy within the upper
-  vibrational state; ``c2 = h c / k_B`` from :mod:`astropy.constants`). Fluorescence pumping
-  by sunlight populates the upper vibrational state; within it, collisions (inner coma) and
-  the pumping itself are assumed to leave a thermal rotational distribution;
-* H2O: the ortho and para upper levels are normalised separately so that the total
-  ortho/para population ratio is ``ortho_para`` (default 3, the high-temperature limit);
+  vibrational state; ``c2 = h c / k_B`` from :mod:`astropy.constants`). Kept for
+  comparison: in a coma this is wrong where rotational energies are comparable to k T_rot
+  (H2O at 20-50 K);
+* H2O: the ortho and para levels are normalised separately so that the total ortho/para
+  ratio is ``ortho_para`` (default 3, the high-temperature limit);
 * H2O: nu3, nu1, nu2+nu3-nu2, nu3-nu2 and nu1-nu2 have lines of their own in
   ``linelists/h2o_lines.ecsv``. A hot band without lines in the list (now only
   nu1+nu3-nu1) is a copy of its parent band (nu3 for the a-type bands, nu1 for the b-type
@@ -230,8 +235,21 @@ def _check_ortho_para(ortho_para):
     return value
 
 
-@functools.lru_cache(maxsize=512)
-def _sticks(species, band, T_rot, ortho_para):
+def _check_emission(emission):
+    from .fluorescence import EMISSION_MODELS
+
+    if emission not in EMISSION_MODELS:
+        raise InputError("emission", f"must be one of {', '.join(EMISSION_MODELS)}, got {emission!r}")
+    return emission
+
+
+@functools.lru_cache(maxsize=1024)
+def _sticks(species, band, T_rot, ortho_para, emission="thermal"):
+    if emission == "fluorescence":
+        from .fluorescence import emission_weights
+
+        wavenumber, weight = emission_weights(species, band, T_rot, ortho_para=ortho_para)
+        return _drop_weak(wavenumber, weight)
     lines = _line_list(species, band)
     # Counted from the lowest upper level: a common factor that cancels in the
     # normalisations, and keeps exp() from underflowing to all zeros at very low T_rot.
@@ -253,16 +271,20 @@ def _sticks(species, band, T_rot, ortho_para):
     if not weight.max() > 0:
         raise InputError(f"{species} {band}", f"no line carries any weight at T_rot = {T_rot} K "
                                               f"and ortho_para = {ortho_para}")
+    return _drop_weak(lines.wavenumber, weight)
+
+
+def _drop_weak(wavenumber, weight):
+    """Lines above _WEIGHT_FLOOR of the strongest, weights renormalised; read-only copies."""
     keep = weight >= _WEIGHT_FLOOR * weight.max()
-    wavenumber = lines.wavenumber[keep]
+    wavenumber = np.array(wavenumber[keep])
     weight = weight[keep] / weight[keep].sum()
-    wavenumber = np.array(wavenumber)
     wavenumber.flags.writeable = False
     weight.flags.writeable = False
     return wavenumber, weight
 
 
-def stick_spectrum(species, band, T_rot, *, ortho_para=3.0):
+def stick_spectrum(species, band, T_rot, *, ortho_para=3.0, emission="fluorescence"):
     """Emission lines of one band at rotational temperature ``T_rot``.
 
     Parameters
@@ -272,10 +294,13 @@ def stick_spectrum(species, band, T_rot, *, ortho_para=3.0):
     band : str
         Band label as in ``linelists/bands.ecsv`` (e.g. "nu3", "1-0", "nu1-nu2").
     T_rot : float or `~astropy.units.Quantity`
-        Rotational temperature of the upper vibrational state, K.
+        Rotational temperature, K: of the ground vibrational state (fluorescence) or of the
+        upper vibrational state (thermal).
     ortho_para : float, optional
-        H2O only: total ortho/para population ratio of the upper levels (default 3).
-        Ignored for the linear molecules, whose nuclear-spin weights are in the line list.
+        H2O only: total ortho/para population ratio (default 3). Ignored for the linear
+        molecules, whose nuclear-spin weights are in the line list.
+    emission : {"fluorescence", "thermal"}, optional
+        Emission model (default fluorescence equilibrium; see the module docstring).
 
     Returns
     -------
@@ -293,10 +318,10 @@ def stick_spectrum(species, band, T_rot, *, ortho_para=3.0):
     T = _check_temperature(T_rot)
     op = _check_ortho_para(ortho_para)
     _check_band(species, band)
-    return _sticks(str(species), str(band), T, op)
+    return _sticks(str(species), str(band), T, op, _check_emission(emission))
 
 
-def band_profile(species, band, wavelength_um, T_rot, lsf, *, ortho_para=3.0):
+def band_profile(species, band, wavelength_um, T_rot, lsf, *, ortho_para=3.0, emission="fluorescence"):
     """Unit-area band profile on a pixel grid, seen through a line-spread function.
 
     Parameters
@@ -313,6 +338,8 @@ def band_profile(species, band, wavelength_um, T_rot, lsf, *, ortho_para=3.0):
         `comaspec.instrument.make_lsf` (a resolving power or a mode name).
     ortho_para : float, optional
         H2O only: ortho/para ratio (default 3).
+    emission : {"fluorescence", "thermal"}, optional
+        Emission model (default fluorescence equilibrium).
 
     Returns
     -------
@@ -325,7 +352,7 @@ def band_profile(species, band, wavelength_um, T_rot, lsf, *, ortho_para=3.0):
     wavelength = _as_micron(wavelength_um)
     if not hasattr(lsf, "integrate_lines"):
         lsf = instrument.make_lsf(lsf)
-    wavenumber, weight = stick_spectrum(species, band, T_rot, ortho_para=ortho_para)
+    wavenumber, weight = stick_spectrum(species, band, T_rot, ortho_para=ortho_para, emission=emission)
     edges = instrument.pixel_edges(wavelength)
     return lsf.integrate_lines(1e4 / wavenumber, weight, edges)
 

@@ -23,9 +23,10 @@ from comaspec import catalog  # noqa: E402
 GENERATED = DOCS / "_generated"
 GALLERY = DOCS / "_static" / "gallery"
 
-# Cordiner et al. 2025 published values for 3I/ATLAS (also rows of the catalog)
-ATLAS = {"published": (760.0, 30.0), "arXiv v1": (800.0, 100.0)}
+# Cordiner et al. 2025 published values for 3I/ATLAS (also rows of the catalog); plain ratios
+ATLAS = {"published": (7.6, 0.3), "arXiv v1": (8.0, 1.0)}
 ATLAS_RH = 3.32
+RATIOS = ("CO2/H2O", "CO/H2O", "CO2/CO")
 
 
 def _value(cell, unit):
@@ -46,15 +47,10 @@ def _q(row, species):
     return text + (f" ± {err / 1e26:.2g}" if err and not sign else "")
 
 
-def _ratio(row):
-    value = _value(row["co2_h2o"], u.percent)
-    if value is None:
-        return ""
-    sign = {"upper": "<", "lower": ">"}.get(row["co2_h2o_limit"], "")
-    lo, hi = _value(row["co2_h2o_err_lo"], u.percent), _value(row["co2_h2o_err_hi"], u.percent)
-    if sign or lo is None:
-        return f"{sign}{value:g}"
-    return f"{value:g} ± {lo:g}" if lo == hi else f"{value:g} −{lo:g} +{hi:g}"
+def _ratio(row, prefix):
+    from comaspec.cli.catalog import _ratio_text
+
+    return _ratio_text(row, prefix)
 
 
 def _reference(row):
@@ -82,11 +78,13 @@ def _csv_cell(text):
 def catalog_table():
     """Return the reStructuredText of the full catalog table."""
     table = catalog.load()
-    header = ["Comet", "Class", "r_h (au)", "Date", "CO2/H2O (%)", "Q(H2O)", "Q(CO2)",
-              "Q(CO)", "Method", "Facility", "Reference", "Checked", "Flags"]
+    header = ["Comet", "Class", "r_h (au)", "Date", "CO2/H2O", "CO/H2O", "CO2/CO", "Q(H2O)",
+              "Q(CO2)", "Q(CO)", "Method", "Facility", "Reference", "Checked", "Flags"]
     lines = [
         ".. csv-table:: Published measurements in ``comaspec/data/comets.ecsv`` "
-        f"({len(table)} rows). Q in 10\\ :sup:`26` s\\ :sup:`−1`; < upper, > lower limit.",
+        f"({len(table)} rows). Ratios are plain numbers (7.6 = 760 %); (i) inverted from the "
+        "published inverse, (c) computed from the Q, (d) derived from two published ratios. "
+        "Q in 10\\ :sup:`26` s\\ :sup:`−1`; < upper, > lower limit.",
         "   :header: " + ", ".join(_csv_cell(h) for h in header),
         "   :widths: auto",
         "",
@@ -95,7 +93,7 @@ def catalog_table():
         rh = _value(row["rh"], u.au)
         name = f"{row['designation']} ({row['name']})" if row["name"] else row["designation"]
         cells = [name, row["dyn_class"], "" if rh is None else f"{rh:g}", row["date"],
-                 _ratio(row), _q(row, "h2o"), _q(row, "co2"), _q(row, "co"), row["method"],
+                 _ratio(row, "co2_h2o"), _ratio(row, "co_h2o"), _ratio(row, "co2_co"), _q(row, "h2o"), _q(row, "co2"), _q(row, "co"), row["method"],
                  row["facility"], _reference(row), row["verified"], row["flags"]]
         lines.append("   " + ", ".join(_csv_cell(c) for c in cells))
     return "\n".join(lines) + "\n"
@@ -119,15 +117,13 @@ def catalog_stats():
     fits = []
     out += [
         f".. |hp22_n| replace:: {len(near)}",
-        f".. |hp22_median| replace:: {np.median(near['co2_h2o'].to_value(u.percent)):.3g} %",
+        f".. |hp22_median| replace:: {_median(near)}",
         f".. |hp22_direct_n| replace:: {len(near_direct)}",
-        f".. |hp22_all_median| replace:: "
-        f"{np.median(everywhere['co2_h2o'].to_value(u.percent)):.3g} %",
-        f".. |hp22_direct_median| replace:: "
-        f"{np.median(near_direct['co2_h2o'].to_value(u.percent)):.3g} %",
+        f".. |hp22_all_median| replace:: {_median(everywhere)}",
+        f".. |hp22_direct_median| replace:: {_median(near_direct)}",
     ]
     fits += [
-        ".. list-table:: Trend fits, log10(CO2/H2O / %) = a + b log10(r_h / au)",
+        ".. list-table:: Trend fits of CO2/H2O, log10(CO2/H2O) = a + b log10(r_h / au)",
         "   :header-rows: 1",
         "",
         "   * - sample",
@@ -157,13 +153,59 @@ def catalog_stats():
         ]
     pub = catalog.compare(ATLAS["published"][0], ATLAS_RH, ATLAS["published"][1], table=table)
     out += [
-        f".. |atlas_trend| replace:: {pub.trend_ratio:.3g} %",
+        f".. |atlas_trend| replace:: {pub.trend_ratio:.3g}",
         f".. |atlas_offset| replace:: {pub.offset_dex:.2f} dex",
         f".. |atlas_sigma| replace:: {pub.n_sigma:.1f}",
         f".. |atlas_sigma_meas| replace:: {pub.n_sigma_measurement:.0f}",
         f".. |fit_scatter| replace:: {fit.scatter_dex:.2f} dex",
     ]
+    fits += [""] + _ratio_fits(table)
     return "\n".join(out) + "\n", "\n".join(fits) + "\n"
+
+
+def _median(rows):
+    m = float(np.median(rows["co2_h2o"].to_value(u.one)))
+    return f"{m:.3g} ({100 * m:.3g} %)"
+
+
+def _ratio_fits(table):
+    """Default trend of each ratio, and where the 3I/ATLAS December 2025 epoch stands."""
+    december = table[(table["designation"] == "3I") & (table["date"] == "2025-12-22/2025-12-23")
+                     & (table["flags"] == "")]
+    lines = [
+        ".. list-table:: Default trend of each ratio, log10(ratio) = a + b log10(r_h / au), "
+        "and the 3I/ATLAS epoch of 2025 December 22-23 (r_h = 2.39 au) against it",
+        "   :header-rows: 1",
+        "",
+        "   * - ratio",
+        "     - N (limits not fitted)",
+        "     - a (intercept)",
+        "     - b (slope)",
+        "     - intrinsic scatter (dex)",
+        "     - 3I/ATLAS, December 2025",
+    ]
+    for name in RATIOS:
+        f = catalog.fit_trend(table, ratio=name)
+        col = catalog.ratio_columns(december, name)
+        value, err = float(col["value"][0]), float(col["err_lo"][0])
+        c = catalog.compare(value, 2.39, err, ratio=name, table=table)
+        lines += [
+            f"   * - {name}",
+            f"     - {f.n} ({f.n_limits})",
+            f"     - {f.intercept:.3f} ± {f.intercept_err:.3f}",
+            f"     - {f.slope:.2f} ± {f.slope_err:.2f}",
+            f"     - {f.scatter_dex:.3f}",
+            f"     - {_fmt(value, err)} ({col['origin'][0]}): {c.n_sigma:+.1f} σ, percentile "
+            f"{c.percentile:.0f} ({c.percentile_range[0]:.0f}-{c.percentile_range[1]:.0f} "
+            "with limits)",
+        ]
+    return lines
+
+
+def _fmt(value, err):
+    from comaspec.ratios import format_value
+
+    return format_value(value, err)
 
 
 def gallery():
@@ -171,15 +213,20 @@ def gallery():
     import matplotlib
 
     matplotlib.use("Agg")
-    from comaspec.plotting import compare, save_figure
+    from comaspec.plotting import compare, comet_track, save_figure, two_ratio_diagram
 
     GALLERY.mkdir(parents=True, exist_ok=True)
     label = "3I/ATLAS (Cordiner et al. 2025)"
     figures = {
-        "ratio_vs_rh_single.png": compare.ratio_vs_rh(760, 30, ATLAS_RH, label=label),
-        "ratio_vs_rh_double.png": compare.ratio_vs_rh(760, 30, ATLAS_RH, label=label,
+        "ratio_vs_rh_single.png": compare.ratio_vs_rh(7.6, 0.3, ATLAS_RH, label=label),
+        "ratio_vs_rh_double.png": compare.ratio_vs_rh(7.6, 0.3, ATLAS_RH, label=label,
                                                       width="double", aspect=0.45),
-        "ratio_by_class_single.png": compare.ratio_by_class(760, 30, label=label),
+        "ratio_by_class_single.png": compare.ratio_by_class(7.6, 0.3, label=label),
+        "atlas_track_rh.png": comet_track("3I"),
+        "atlas_track_date.png": comet_track("3I", x="date", width="double"),
+        "two_ratio_diagram.png": two_ratio_diagram(
+            0.955, 2.252, x_err=0.025, y_err=(0.035, 0.036),
+            label="3I/ATLAS 2025 Dec (arXiv:2603.20460)"),
     }
     for name, fig in figures.items():
         save_figure(fig, GALLERY / name, dpi=150)

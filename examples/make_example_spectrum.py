@@ -55,6 +55,7 @@ NOTES = [
     "(JWST NIRSpec; arXiv:2508.18209).",
     "Q(H2O)=2.2e26 /s is a placeholder (published Q not verified); Q(CO2)=7.6*Q(H2O).",
     "Delta=2.61 au approximate (not checked against an ephemeris).",
+    "Bands in solar-pumped fluorescence equilibrium (comaspec.fluorescence; H2O ortho/para 3).",
     "Aperture, T_rot=50 K, continuum (incl. an illustrative Gaussian 3 um ice band), noise and the absence "
     "of CO are choices for the example, not measurements.",
 ]
@@ -64,7 +65,7 @@ def noise_for_snr(geometry):
     """Per-pixel sigma (W m-2 um-1) that gives the H2O 2.7 um band the target SNR."""
     flam = u.W / u.m**2 / u.um
     clean = synthetic_spectrum("PRISM", Q, geometry, APERTURE, T_rot=T_ROT, error=1.0 * flam, noise=False,
-                               continuum=CONTINUUM)
+                               continuum=CONTINUUM, emission="fluorescence")
     fm = ForwardModel([as_observed(clean)], ["CO2", "H2O", "CO"], geometry, [APERTURE])
     y, unit_sigma = fm.data()
     sol = linear_solve(fm.design({s: T_ROT for s in fm.fitted_species}, [0.0]), y, unit_sigma)
@@ -78,7 +79,7 @@ def main():
     OUT.parent.mkdir(parents=True, exist_ok=True)
     spec = synthetic_spectrum("PRISM", Q, geometry, APERTURE, T_rot=T_ROT, error=sigma * u.W / u.m**2 / u.um,
                               continuum=CONTINUUM, seed=SEED, target="3I/ATLAS-like (synthetic)", path=OUT,
-                              overwrite=True, header_notes=NOTES)
+                              overwrite=True, header_notes=NOTES, emission="fluorescence")
     print(f"wrote {OUT} ({OUT.stat().st_size} bytes, {spec.spectral_axis.size} pixels, sigma {sigma:.3e} W m-2 um-1)")
 
 

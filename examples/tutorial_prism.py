@@ -73,14 +73,10 @@ def main():
     ratio = mc.ratio("CO2", "H2O")
     (OUT / "example_mc.txt").write_text(str(ratio) + "\n")
     print(ratio)
-    from comaspec.plotting.compare import ratio_vs_rh
-    from comaspec.plotting.style import save_figure
+    from comaspec.plotting.compare import save_fit_comparison
 
-    r = fit.ratio("CO2", "H2O")
-    fig = ratio_vs_rh(100 * r.value, (100 * r.err_lo, 100 * r.err_hi), geometry.rh.to_value(u.au),
-                      label="example fit")
-    save_figure(fig, OUT / "example_compare.png")
-    plt.close(fig)
+    # what `comaspec ratio --example --compare FIG` draws: each ratio the fit gives
+    save_fit_comparison(fit, geometry, OUT / "example_compare.png")
     samples = mc.q_samples[:, 0] / mc.q_samples[:, 1]
     print(f"MC refits: median {np.median(samples):.2f}, 68 % [{ratio.value - ratio.err_lo:.2f}, "
           f"{ratio.value + ratio.err_hi:.2f}]")

@@ -376,9 +376,9 @@ def test_summary_figure_draws_measurements_and_limits(spectra, tmp_path, client)
     assert list(table["status"]) == list(result.summary["status"]) == ["ok", "ok", "invalid"]
     fig = batch_summary_figure(table)
     a, b, c, d = fig.axes
-    # (a): the two CO2/H2O values over the catalog, in percent
+    # (a): the two CO2/H2O values over the catalog, plain numbers as the catalog's
     star = [ln for ln in a.lines if ln.get_label() == "this batch"][0]
-    assert np.allclose(np.sort(star.get_ydata()), np.sort(100 * np.asarray(table["CO2_H2O"][:2])))
+    assert np.allclose(np.sort(star.get_ydata()), np.sort(np.asarray(table["CO2_H2O"][:2])))
     # (c): CO was not injected: two upper limits with arrows, never points with error bars
     co = [ln for ln in c.lines if ln.get_label() == "CO"][0]
     assert co.get_markerfacecolor() == "none" and len(co.get_xdata()) == 2

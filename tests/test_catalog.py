@@ -35,8 +35,10 @@ def test_units(table):
     assert table["rh"].unit == u.au
     for name in ("q_h2o", "q_co2", "q_co", "q_h2o_err", "q_co2_err", "q_co_err"):
         assert table[name].unit == 1 / u.s, name
-    for name in ("co2_h2o", "co2_h2o_err_lo", "co2_h2o_err_hi", "co_h2o", "co_h2o_err"):
-        assert table[name].unit == u.percent, name
+    # ratios are plain numbers (comaspec.ratios): 7.6, not 760 %
+    for prefix in ("co2_h2o", "co_h2o", "co2_co"):
+        for name in (prefix, f"{prefix}_err_lo", f"{prefix}_err_hi"):
+            assert table[name].unit == u.dimensionless_unscaled, name
 
 
 def test_fixed_vocabularies(table):
@@ -45,8 +47,9 @@ def test_fixed_vocabularies(table):
     assert set(table["verified"]) <= set(catalog.VERIFIED)
     for name in ("q_h2o_limit", "q_co2_limit", "q_co_limit"):
         assert set(table[name]) <= {"", "upper"}, name
-    assert set(table["co2_h2o_limit"]) <= set(catalog.LIMITS)
-    assert set(table["co2_h2o_origin"]) <= {"", "published", "computed"}
+    for prefix in ("co2_h2o", "co_h2o", "co2_co"):
+        assert set(table[f"{prefix}_limit"]) <= set(catalog.LIMITS)
+        assert set(table[f"{prefix}_origin"]) <= set(catalog.ORIGINS)
     flags = {f for row in table["flags"] for f in row.split()}
     assert flags <= set(catalog.FLAGS)
 
@@ -63,14 +66,14 @@ def test_every_row_has_a_reference(table):
 
 
 def test_every_row_holds_a_measurement(table):
-    values = ["q_h2o", "q_co2", "q_co", "co2_h2o", "co_h2o"]
+    values = ["q_h2o", "q_co2", "q_co", "co2_h2o", "co_h2o", "co2_co"]
     for row in table:
         assert any(np.isfinite(_float(row[v], table[v].unit)) for v in values), row["designation"]
 
 
 def test_no_duplicate_rows(table):
     keys = Counter((r["designation"], r["date"], r["ref_authors"], r["ref_arxiv"],
-                    r["facility"]) for r in table)
+                    r["facility"], r["flags"]) for r in table)
     assert max(keys.values()) == 1, [k for k, n in keys.items() if n > 1]
 
 
@@ -79,7 +82,7 @@ def test_ratios_agree_with_production_rates(table):
     checked = 0
     for row in table:
         q_co2, q_h2o = _float(row["q_co2"], 1 / u.s), _float(row["q_h2o"], 1 / u.s)
-        ratio = _float(row["co2_h2o"], u.percent)
+        ratio = 100 * _float(row["co2_h2o"], u.one)
         if not (np.isfinite(q_co2) and np.isfinite(q_h2o) and np.isfinite(ratio)):
             continue
         quotient = 100 * q_co2 / q_h2o
@@ -98,7 +101,8 @@ def test_ratios_agree_with_production_rates(table):
 
 
 def test_errors_are_positive(table):
-    for name in ("co2_h2o_err_lo", "co2_h2o_err_hi", "q_h2o_err", "q_co2_err"):
+    for name in ("co2_h2o_err_lo", "co2_h2o_err_hi", "co_h2o_err_lo", "co_h2o_err_hi",
+                 "co2_co_err_lo", "co2_co_err_hi", "q_h2o_err", "q_co2_err"):
         values = np.array([_float(v, table[name].unit) for v in table[name]])
         assert np.all(values[np.isfinite(values)] > 0), name
 
@@ -107,9 +111,9 @@ def test_errors_are_positive(table):
 def test_size_and_required_measurements(table):
     assert len(table) >= 60
     atlas = table[table["designation"] == "3I"]
-    ratios = {(_float(r["co2_h2o"], u.percent), r["flags"]) for r in atlas}
-    assert (760.0, "") in ratios          # Cordiner et al. 2025, published
-    assert (800.0, "superseded") in ratios  # arXiv v1
+    ratios = {(_float(r["co2_h2o"], u.one), r["flags"]) for r in atlas}
+    assert (7.6, "") in ratios          # Cordiner et al. 2025, published
+    assert (8.0, "superseded") in ratios  # arXiv v1
     spherex = atlas[atlas["co2_h2o_limit"] == "lower"]
     assert len(spherex) == 1
     assert _float(spherex["q_co2"][0], 1 / u.s) == pytest.approx(9.4e26)
@@ -120,10 +124,10 @@ def test_size_and_required_measurements(table):
     assert "C/2024 E1" in set(table["designation"])
     oterma = table[table["designation"] == "39P"]  # Harrington Pinto et al. 2023 abstract
     assert len(oterma) == 1 and oterma["dyn_class"][0] == "Centaur"
-    assert oterma["co2_h2o_limit"][0] == "lower" and _float(oterma["co2_h2o"][0], u.percent) == 60.0
+    assert oterma["co2_h2o_limit"][0] == "lower" and _float(oterma["co2_h2o"][0], u.one) == 0.60
     assert _float(oterma["q_co2"][0], 1 / u.s) == pytest.approx(5.96e23)
     mckay = table[table["ref_arxiv"] == "1510.02165"]
-    assert sorted(_float(v, u.percent) for v in mckay["co2_h2o"]) == [12.6, 28.9, 31.3]
+    assert sorted(_float(v, u.percent) for v in mckay["co2_h2o"]) == pytest.approx([12.6, 28.9, 31.3])
     akari = set(table["designation"][table["ref_authors"] == "Ootsubo et al."])
     assert len(akari) >= 17
     for desig in ("1P", "9P", "67P", "103P", "C/1995 O1"):
@@ -181,7 +185,7 @@ def test_filters(table):
     assert set(no_limits["co2_h2o_limit"]) == {""}
     assert len(limits) + len(no_limits) == len(catalog.load(with_ratio=True))
     fresh = catalog.load(exclude_flags=["superseded"])
-    assert len(fresh) == len(table) - 1
+    assert len(fresh) == len(table) - 2  # Cordiner et al. v1 and the earlier arXiv:2603.20460
 
 
 @pytest.mark.parametrize("kwargs", [dict(dyn_class="comet"), dict(method="proxy"),
@@ -203,13 +207,13 @@ def _synthetic_catalog(slope, intercept, scatter, n, seed):
     t["co2_h2o_limit"] = [""] * n
     t["flags"] = [""] * n
     t["rh"] = rh * u.au
-    t["co2_h2o"] = ratio * u.percent
-    t["co2_h2o_err_lo"] = t["co2_h2o_err_hi"] = 0.01 * ratio * u.percent
+    t["co2_h2o"] = ratio * u.one
+    t["co2_h2o_err_lo"] = t["co2_h2o_err_hi"] = 0.01 * ratio * u.one
     return t
 
 
 def test_trend_fit_recovers_injected_power_law():
-    truth = dict(slope=1.2, intercept=0.9, scatter=0.2)
+    truth = dict(slope=1.2, intercept=-1.1, scatter=0.2)
     fit = catalog.fit_trend(_synthetic_catalog(**truth, n=400, seed=1))
     assert fit.n == 400
     assert abs(fit.slope - truth["slope"]) < 3 * fit.slope_err
@@ -218,7 +222,7 @@ def test_trend_fit_recovers_injected_power_law():
 
 
 def test_trend_fit_without_scatter_has_zero_intrinsic_scatter():
-    t = _synthetic_catalog(slope=-0.5, intercept=1.0, scatter=0.0, n=20, seed=2)
+    t = _synthetic_catalog(slope=-0.5, intercept=-1.0, scatter=0.0, n=20, seed=2)
     fit = catalog.fit_trend(t)
     assert fit.scatter_dex == 0.0
     assert fit.slope == pytest.approx(-0.5, abs=1e-9)
@@ -235,7 +239,7 @@ def test_compare_on_the_trend_is_zero_sigma(table):
 
 def test_compare_3i_atlas_lies_far_above_the_trend(table):
     """Cordiner et al. 2025: 7.6 +- 0.3 at 3.32 au, 4.5 sigma above the trend (their fit)."""
-    result = catalog.compare(760, 3.32, 30, table=table)
+    result = catalog.compare(7.6, 3.32, 0.3, table=table)
     assert result.n_sigma > 3
     assert result.percentile > 95
     assert result.n_sigma_measurement > result.n_sigma
@@ -246,25 +250,25 @@ def test_compare_3i_atlas_lies_far_above_the_trend(table):
 
 def test_compare_flags_extrapolation(table):
     fit = catalog.fit_trend(table)
-    assert not catalog.compare(10, 0.5 * (fit.rh_min + fit.rh_max), table=table).extrapolated
-    far = catalog.compare(10, 2 * fit.rh_max, table=table)
+    assert not catalog.compare(0.1, 0.5 * (fit.rh_min + fit.rh_max), table=table).extrapolated
+    far = catalog.compare(0.1, 2 * fit.rh_max, table=table)
     assert far.extrapolated and "extrapolated" in far.summary()
 
 
 def test_compare_median_comet_is_unremarkable(table):
-    result = catalog.compare(12, 1.5, 2, table=table)
+    result = catalog.compare(0.12, 1.5, 0.02, table=table)
     assert abs(result.n_sigma) < 2
     assert 20 < result.percentile < 80
 
 
 def test_compare_accepts_quantities(table):
-    a = catalog.compare(0.12 * u.one, 149597870.7 * u.km, table=table)
-    b = catalog.compare(12.0, 1.0, table=table)
-    assert a.ratio == pytest.approx(12.0) and a.n_sigma == pytest.approx(b.n_sigma)
+    a = catalog.compare(12 * u.percent, 149597870.7 * u.km, table=table)
+    b = catalog.compare(0.12, 1.0, table=table)
+    assert a.ratio == pytest.approx(0.12) and a.n_sigma == pytest.approx(b.n_sigma)
     assert set(a.to_dict()) >= {"percentile", "n_sigma", "fit"}
 
 
-@pytest.mark.parametrize("args", [(-5, 2.0, 1.0), (10, 0.0, 1.0), (10, 2.0, -1.0),
+@pytest.mark.parametrize("args", [(-5, 2.0, 1.0), (0.1, 0.0, 1.0), (0.1, 2.0, -1.0),
                                   (float("nan"), 2.0, 1.0)])
 def test_compare_rejects_bad_input(args):
     with pytest.raises(InputError):

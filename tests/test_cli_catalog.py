@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 
+import astropy.units as u
 import numpy as np
 import pytest
 from astropy.table import QTable
@@ -23,7 +24,8 @@ def test_catalog_table_lists_every_row(capsys):
     status, out, err = run_main(capsys, "catalog")
     assert status == 0 and err == ""
     assert f"{len(catalog.load())} rows" in out
-    assert "3I" in out and ">626.7" in out and "<0.7" in out  # limits are marked
+    assert "3I" in out and "> 6.27 (c)" in out and "< 0.007" in out  # limits are marked
+    assert "7.60 ± 0.30" in out and "0.955 ± 0.025 (d)" in out  # plain numbers, origin marked
 
 
 def test_catalog_class_and_direct_filters(capsys):
@@ -44,7 +46,7 @@ def test_catalog_repeated_class(capsys):
 def test_catalog_ecsv_round_trip_keeps_units(capsys):
     _, out, _ = run_main(capsys, "catalog", "--format", "ecsv", "--with-ratio")
     table = QTable.read(out, format="ascii.ecsv")
-    assert str(table["co2_h2o"].unit) == "%" and str(table["rh"].unit) == "AU"
+    assert table["co2_h2o"].unit == u.dimensionless_unscaled and str(table["rh"].unit) == "AU"
     assert len(table) == len(catalog.load(with_ratio=True))
 
 
@@ -85,32 +87,33 @@ def test_catalog_bad_arguments_exit_2(args, capsys):
 # ------------------------------------------------------------------------- compare
 def test_compare_3i_atlas_figure_and_summary(tmp_path, capsys):
     fig = tmp_path / "atlas.pdf"
-    status, out, err = run_main(capsys, "compare", "--ratio", "760", "--ratio-err", "30",
+    status, out, err = run_main(capsys, "compare", "--ratio", "7.6", "--ratio-err", "0.3",
                                 "--rh", "3.32", "--label", "3I/ATLAS", "-o", str(fig))
-    assert status == 0 and err == ""
+    assert status == 0 and err.startswith("note: --ratio 7.6 read as a plain ratio")
+    assert err.count("\n") == 1
     assert fig.read_bytes()[:5] == b"%PDF-"
     assert "sigma" in out and "percentile" in out
 
 
 def test_compare_json_matches_the_api(capsys):
-    _, out, _ = run_main(capsys, "compare", "--ratio", "760", "--ratio-err", "30", "--rh", "3.32",
+    _, out, _ = run_main(capsys, "compare", "--ratio", "7.6", "--ratio-err", "0.3", "--rh", "3.32",
                          "--json")
     data = json.loads(out)
-    api = catalog.compare(760, 3.32, 30)
+    api = catalog.compare(7.6, 3.32, 0.3)
     assert data["n_sigma"] == pytest.approx(api.n_sigma)
     assert data["percentile"] == pytest.approx(api.percentile)
     assert data["fit"]["n"] == api.fit.n
 
 
 def test_compare_without_error_gives_strict_json(capsys):
-    _, out, _ = run_main(capsys, "compare", "--ratio", "50", "--rh", "2", "--json")
+    _, out, _ = run_main(capsys, "compare", "--ratio", "0.5", "--rh", "2", "--json")
     assert "Infinity" not in out and "NaN" not in out
     assert json.loads(out)["n_sigma_measurement"] is None
 
 
 def test_compare_class_figure_png(tmp_path, capsys):
     fig = tmp_path / "by_class.png"
-    status, _, _ = run_main(capsys, "compare", "--ratio", "12", "--ratio-err", "2", "--rh", "1.5",
+    status, _, _ = run_main(capsys, "compare", "--ratio", "0.12", "--ratio-err", "0.02", "--rh", "1.5",
                             "--figure", "class", "--width", "double", "-o", str(fig))
     assert status == 0 and fig.read_bytes()[:4] == b"\x89PNG"
 
@@ -136,8 +139,66 @@ def test_compare_bad_arguments_exit_2_and_write_nothing(args, tmp_path):
 def test_compare_percentile_is_a_count_of_the_sample(capsys):
     """Independent re-derivation: percentile = share of direct measured values below."""
     sample = catalog.trend_sample()
-    values = np.sort(sample["co2_h2o"].value)
+    values = np.sort(sample["co2_h2o"].value)  # plain ratios
     probe = float(values[len(values) // 2]) * 1.0001  # just above the middle value
     _, out, _ = run_main(capsys, "compare", "--ratio", str(probe), "--rh", "1.5", "--json")
     expected = 100.0 * np.sum(values < probe) / values.size
     assert json.loads(out)["percentile"] == pytest.approx(expected)
+
+
+# ------------------------------------------------------------- one ratio convention
+def test_compare_percent_sign_and_plain_number_agree(capsys):
+    """7.6 and 760% are the same ratio; the note on stderr says how each was read."""
+    _, plain, err_plain = run_main(capsys, "compare", "--ratio", "7.6", "--ratio-err", "0.3",
+                                   "--rh", "3.32", "--json")
+    _, pct, err_pct = run_main(capsys, "compare", "--ratio", "760%", "--ratio-err", "30%",
+                               "--rh", "3.32", "--json")
+    a, b = json.loads(plain), json.loads(pct)
+    assert a["ratio"] == pytest.approx(7.6) == pytest.approx(b["ratio"])
+    assert a["n_sigma"] == pytest.approx(b["n_sigma"]) and a["n_sigma"] > 3  # above the trend
+    assert "read as a plain ratio" in err_plain and "760%" in err_plain
+    assert "read as percent" in err_pct
+
+
+def test_ratio_prints_the_same_number_compare_reads(capsys):
+    """The value `comaspec ratio` prints (a plain ratio) is what `compare --ratio` expects."""
+    _, out, _ = run_main(capsys, "ratio", "--example", "--json")
+    printed = json.loads(out)["ratio"]["value"]
+    _, out, _ = run_main(capsys, "compare", "--ratio", str(printed), "--rh", "3.32", "--json")
+    assert json.loads(out)["ratio"] == pytest.approx(printed)
+    assert json.loads(out)["n_sigma"] > 3  # a 3I/ATLAS-like ratio lies far above the trend
+
+
+@pytest.mark.parametrize("name", ["CO/H2O", "CO2/CO", "H2O/CO"])
+def test_compare_any_ratio_name_matches_the_api(name, capsys):
+    status, out, _ = run_main(capsys, "compare", "--ratio-name", name, "--ratio", "0.4",
+                              "--ratio-err", "0.02", "--rh", "2.39", "--json")
+    assert status == 0
+    api = catalog.compare(0.4, 2.39, 0.02, ratio=name)
+    data = json.loads(out)
+    assert data["ratio_name"] == name and data["n_sigma"] == pytest.approx(api.n_sigma)
+    assert data["percentile_range"] == pytest.approx(list(api.percentile_range))
+
+
+def test_compare_bad_ratio_name_exit_2(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "comaspec", "compare", "--ratio-name", "CO2/CH4",
+                          "--ratio", "1", "--rh", "2"], capture_output=True, text=True)
+    assert out.returncode == 2 and out.stderr.count("\n") == 1 and "--ratio-name" in out.stderr
+
+
+def test_catalog_comet_time_series(capsys):
+    status, out, _ = run_main(capsys, "catalog", "--comet", "3I", "--format", "json")
+    rows = json.loads(out)["rows"]
+    dates = [r["date"] for r in rows if r["date"]]
+    assert status == 0 and dates == sorted(dates) and len(rows) == len(catalog.time_series("3I"))
+    assert {r["co2_co_origin"] for r in rows} >= {"published", "computed"}
+    status = main(["catalog", "--comet", "no-such-comet"])
+    assert status == 2
+
+
+def test_catalog_ratio_name_filters(capsys):
+    _, out, _ = run_main(capsys, "catalog", "--ratio-name", "CO2/CO", "--with-ratio",
+                         "--no-limits", "--format", "json")
+    rows = json.loads(out)["rows"]
+    assert len(rows) == len(catalog.load(ratio="CO2/CO", with_ratio=True, limits="exclude"))
+    assert all(r["co2_co"] is not None and r["co2_co_limit"] == "" for r in rows)

@@ -35,7 +35,10 @@ def x1d(tmp_path):
 
 
 def _run(capsys, *args):
-    status = main(["ratio", *map(str, args)])
+    try:
+        status = main(["ratio", *map(str, args)])
+    except SystemExit as exc:  # argument errors (e.g. out of range) stop in argparse
+        status = exc.code
     out, err = capsys.readouterr()
     return status, out, err
 

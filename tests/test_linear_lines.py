@@ -264,11 +264,11 @@ def _assert_contour_matches_hitran(species, mode, T_rot, shared_data):
     instrument = pytest.importorskip("comaspec.instrument")
     band = OURS[species][0]
     template = templates.band_profile(species, band, centres, T_rot,
-                                      instrument.GaussianLSF(mode))
+                                      instrument.GaussianLSF(mode), emission="thermal")
     assert np.max(np.abs(template - reference)) < 0.03 * reference.max()
     # the comparison is sensitive: a template at twice the temperature fails it
     wrong = templates.band_profile(species, band, centres, 2 * T_rot,
-                                   instrument.GaussianLSF(mode))
+                                   instrument.GaussianLSF(mode), emission="thermal")
     assert np.max(np.abs(wrong - reference)) > 0.1 * reference.max()
 
 
@@ -286,7 +286,7 @@ def test_co_contour_from_par_einstein_a(shared_data):
     centres = _grid("CO", "G395H")
     lsf = instrument.GaussianLSF("G395H")
     reference = lsf.integrate_lines(1e4 / nu, weight, instrument.pixel_edges(centres))
-    template = templates.band_profile("CO", "1-0", centres, T_rot, lsf)
+    template = templates.band_profile("CO", "1-0", centres, T_rot, lsf, emission="thermal")
     # lines outside 2000-2300 cm-1 carry < 1e-4 of the band at 40 K
     assert np.max(np.abs(template - reference)) < 0.03 * reference.max()
 

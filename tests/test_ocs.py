@@ -144,7 +144,7 @@ def test_rigid_upper_state_costs_under_one_percent_of_band_flux(ocs_variants, mo
     assert abs(_flux_bias(rigid, truth, centres)) < 0.01
     assert np.max(np.abs(truth - rigid)) > 0.01 * rigid.max()  # the test does see the change
     # and the shipped template is that rigid line list
-    shipped = templates.band_profile("OCS", "nu3", centres, T_rot, instrument.GaussianLSF(mode))
+    shipped = templates.band_profile("OCS", "nu3", centres, T_rot, instrument.GaussianLSF(mode), emission="thermal")
     np.testing.assert_allclose(shipped, rigid, atol=1e-3 * rigid.max())
 
 
@@ -241,9 +241,12 @@ def test_detected_ocs_band_origin_is_fitted_within_its_uncertainty():
     assert abs(offset - delta) < 3 * err and err < 0.3
     assert any("OCS: band origin fitted within +-1 cm-1" in n for n in fit.fit_info["notes"])
     # held at the tabulated centre (detection threshold out of reach), the flux is off by
-    # many sigma (measured 7.5) and the fit is poor
+    # many sigma of the data's errors (measured 7.5) and the fit is poor: improbable enough
+    # that the reported errors are inflated by the residuals (comaspec._misfit)
     held = fit_coma(spectrum, GEO, AP, species=("CO2", "H2O", "CO", "OCS"), T_rot=50.0, detect_sigma=1e6)
-    assert abs(held.species["OCS"].band_flux - flux) > 4 * held.species["OCS"].band_flux_err
+    inflation = held.fit_info["error_inflation"]["OCS"]
+    assert inflation > 1
+    assert abs(held.species["OCS"].band_flux - flux) > 4 * held.species["OCS"].band_flux_err / inflation
     assert held.chi2_reduced > fit.chi2_reduced + 0.5
 
 

@@ -38,7 +38,7 @@ LINEAR = [("CO2", "nu3"), ("CO", "1-0")]
 @pytest.mark.parametrize("species,band", LINEAR)
 @pytest.mark.parametrize("T_rot", [5.0, 30.0, 100.0, 300.0])
 def test_sticks_are_normalised_float64(species, band, T_rot):
-    nu, w = templates.stick_spectrum(species, band, T_rot)
+    nu, w = templates.stick_spectrum(species, band, T_rot, emission="thermal")
     assert nu.dtype == np.float64 and w.dtype == np.float64
     assert np.isclose(w.sum(), 1.0, rtol=1e-12)
     assert np.all(w >= 1e-6 * w.max() / (1 + 1e-9))
@@ -57,7 +57,7 @@ def test_emission_weights_follow_boltzmann_closed_form():
     # Ratio of two lines = ratio of g A nu exp(-c2 E'/T), computed here from the file columns.
     t = Table.read(templates.linelists_dir() / "co_1-0_lines.ecsv")
     T = 77.0
-    nu, w = templates.stick_spectrum("CO", "1-0", T)
+    nu, w = templates.stick_spectrum("CO", "1-0", T, emission="thermal")
     expect = t["g_upper"] * t["A_rel"] * t["wavenumber"] * np.exp(-C2 * t["E_rot_upper"] / T)
     expect = np.asarray(expect / expect.sum())
     order = np.argsort(np.asarray(t["wavenumber"]))
@@ -72,7 +72,7 @@ def _branch_peaks(species, band, T_rot):
     Per branch, a parabola through log(weight) of the strongest line and its two neighbours
     (the envelope J exp(-a J^2) is close to a Gaussian near its top).
     """
-    nu, w = templates.stick_spectrum(species, band, T_rot)
+    nu, w = templates.stick_spectrum(species, band, T_rot, emission="thermal")
     centre = np.sum(nu * w)
     peaks = []
     for side in (nu < centre, nu > centre):
@@ -100,7 +100,7 @@ def test_co2_branch_separation_grows_as_sqrt_T():
 
 def test_band_gets_wider_when_hotter():
     def rms_width(T):
-        nu, w = templates.stick_spectrum("CO", "1-0", T)
+        nu, w = templates.stick_spectrum("CO", "1-0", T, emission="thermal")
         mean = np.sum(nu * w)
         return np.sqrt(np.sum(w * (nu - mean) ** 2))
 
@@ -116,7 +116,7 @@ def test_very_cold_gas_emits_from_lowest_levels_only(species, band):
     # CO2: J'=1 -> R(0) and P(2), in the Honl-London ratio 1 : 2 times (nu_R/nu_P)^4).
     t = Table.read(templates.linelists_dir() / {"CO2": "co2_nu3_lines.ecsv",
                                                 "CO": "co_1-0_lines.ecsv"}[species])
-    nu, w = templates.stick_spectrum(species, band, 0.01)
+    nu, w = templates.stick_spectrum(species, band, 0.01, emission="thermal")
     assert np.all(np.isfinite(w)) and np.isclose(w.sum(), 1.0)
     lowest = np.asarray(t["E_rot_upper"]) == np.min(t["E_rot_upper"])
     assert np.allclose(np.sort(nu), np.sort(np.asarray(t["wavenumber"])[lowest]))
@@ -127,27 +127,27 @@ def test_very_cold_gas_emits_from_lowest_levels_only(species, band):
 
 
 def test_quantity_temperature_accepted():
-    a = templates.stick_spectrum("CO2", "nu3", 50 * u.K)
-    b = templates.stick_spectrum("CO2", "nu3", 50.0)
+    a = templates.stick_spectrum("CO2", "nu3", 50 * u.K, emission="thermal")
+    b = templates.stick_spectrum("CO2", "nu3", 50.0, emission="thermal")
     assert np.array_equal(a[1], b[1])
 
 
 @pytest.mark.parametrize("bad", [0.0, -3.0, np.nan, np.inf])
 def test_bad_temperature_is_input_error(bad):
     with pytest.raises(InputError, match="T_rot"):
-        templates.stick_spectrum("CO2", "nu3", bad)
+        templates.stick_spectrum("CO2", "nu3", bad, emission="thermal")
 
 
 def test_unknown_species_and_band_are_input_errors():
     with pytest.raises(InputError, match="'CH4'"):
-        templates.stick_spectrum("CH4", "nu3", 50.0)
+        templates.stick_spectrum("CH4", "nu3", 50.0, emission="thermal")
     with pytest.raises(InputError, match="'nu2'.*known bands: nu3"):
-        templates.stick_spectrum("CO2", "nu2", 50.0)
+        templates.stick_spectrum("CO2", "nu2", 50.0, emission="thermal")
 
 
 def test_erf_lsf_profile_has_unit_area():
     # Integrating the sticks through any LSF with the integrate_lines contract keeps the area.
-    nu, w = templates.stick_spectrum("CO2", "nu3", 80.0)
+    nu, w = templates.stick_spectrum("CO2", "nu3", 80.0, emission="thermal")
     centres = np.linspace(4.1, 4.4, 400)
     prof = _ErfGaussianLSF(1000.0).integrate_lines(1e4 / nu, w, _edges(centres))
     assert np.sum(prof * np.diff(_edges(centres))) == pytest.approx(1.0, rel=1e-6)
@@ -163,8 +163,8 @@ def test_band_profile_matches_lsf_of_sticks():
     instrument = _instrument()
     centres = np.linspace(4.1, 4.45, 300)
     lsf = _ErfGaussianLSF(300.0)
-    prof = templates.band_profile("CO2", "nu3", centres, 60.0, lsf)
-    nu, w = templates.stick_spectrum("CO2", "nu3", 60.0)
+    prof = templates.band_profile("CO2", "nu3", centres, 60.0, lsf, emission="thermal")
+    nu, w = templates.stick_spectrum("CO2", "nu3", 60.0, emission="thermal")
     expect = lsf.integrate_lines(1e4 / nu, w, instrument.pixel_edges(centres))
     assert np.allclose(prof, expect, rtol=1e-12, atol=0)
     area = np.sum(prof * np.diff(instrument.pixel_edges(centres)))
@@ -175,8 +175,8 @@ def test_band_profile_accepts_quantity_grid_and_instrument_lsf():
     instrument = _instrument()
     centres = np.linspace(4.5, 4.85, 500)
     lsf = instrument.GaussianLSF(2700.0)
-    a = templates.band_profile("CO", "1-0", centres * u.um, 30.0, lsf)
-    b = templates.band_profile("CO", "1-0", centres, 30.0, lsf)
+    a = templates.band_profile("CO", "1-0", centres * u.um, 30.0, lsf, emission="thermal")
+    b = templates.band_profile("CO", "1-0", centres, 30.0, lsf, emission="thermal")
     assert np.array_equal(a, b)
     edges = instrument.pixel_edges(centres)
     assert np.sum(a * np.diff(edges)) == pytest.approx(1.0, rel=1e-4)
@@ -224,7 +224,7 @@ _H2O_ROWS = [
 @pytest.mark.parametrize("T_rot", [10.0, 60.0])
 def test_h2o_total_ortho_para_ratio(synthetic_linelists, ortho_para, T_rot):
     synthetic_linelists(_H2O_ROWS)
-    nu, w = templates.stick_spectrum("H2O", "nu3", T_rot, ortho_para=ortho_para)
+    nu, w = templates.stick_spectrum("H2O", "nu3", T_rot, ortho_para=ortho_para, emission="thermal")
     is_ortho = np.isin(nu, [3765.0, 3775.0])
     # (rel 1e-6: at 10 K the 2_21 line falls below the 1e-6 floor and is dropped)
     assert w[is_ortho].sum() / w[~is_ortho].sum() == pytest.approx(ortho_para, rel=1e-6)
@@ -238,10 +238,10 @@ def test_h2o_total_ortho_para_ratio(synthetic_linelists, ortho_para, T_rot):
 def test_h2o_zero_ortho_para_on_ortho_only_band_is_input_error(synthetic_linelists):
     rows = [r for r in _H2O_ROWS if r[4]] + [_H2O_ROWS[-1]]  # nu3: ortho lines only
     synthetic_linelists(rows)
-    nu, w = templates.stick_spectrum("H2O", "nu3", 40.0, ortho_para=3.0)
+    nu, w = templates.stick_spectrum("H2O", "nu3", 40.0, ortho_para=3.0, emission="thermal")
     assert np.isclose(w.sum(), 1.0)
     with pytest.raises(InputError, match="no line carries any weight"):
-        templates.stick_spectrum("H2O", "nu3", 40.0, ortho_para=0.0)
+        templates.stick_spectrum("H2O", "nu3", 40.0, ortho_para=0.0, emission="thermal")
 
 
 def test_h2o_level_shared_by_two_lines_counted_once(synthetic_linelists):
@@ -252,7 +252,7 @@ def test_h2o_level_shared_by_two_lines_counted_once(synthetic_linelists):
     rows[3] = (nu, "nu3", 134.9, 5.0, True, a / 2, 2, 2, 1)
     rows.append((nu + 1.0, "nu3", 134.9, 5.0, True, a / 2 * nu / (nu + 1.0), 2, 2, 1))
     synthetic_linelists(rows)
-    nu_s, w = templates.stick_spectrum("H2O", "nu3", 60.0, ortho_para=3.0)
+    nu_s, w = templates.stick_spectrum("H2O", "nu3", 60.0, ortho_para=3.0, emission="thermal")
     is_ortho = np.isin(nu_s, [3765.0, 3775.0, 3776.0])
     assert w[is_ortho].sum() / w[~is_ortho].sum() == pytest.approx(3.0, rel=1e-10)
 
@@ -263,8 +263,8 @@ def test_h2o_hot_band_without_lines_is_shifted_parent(synthetic_linelists, hot, 
     from comaspec import molecules
 
     synthetic_linelists(_H2O_ROWS)
-    nu_p, w_p = templates.stick_spectrum("H2O", parent, 40.0)
-    nu_h, w_h = templates.stick_spectrum("H2O", hot, 40.0)
+    nu_p, w_p = templates.stick_spectrum("H2O", parent, 40.0, emission="thermal")
+    nu_h, w_h = templates.stick_spectrum("H2O", hot, 40.0, emission="thermal")
     shift = molecules.get_band("H2O", hot).center_cm - molecules.get_band("H2O", parent).center_cm
     assert np.allclose(nu_h, nu_p + shift, rtol=0, atol=1e-9)
     # same g A per line; the emitted energy per line scales with its own (shifted) nu
@@ -275,19 +275,19 @@ def test_h2o_hot_band_without_lines_is_shifted_parent(synthetic_linelists, hot, 
 def test_h2o_hot_band_with_own_lines_uses_them(synthetic_linelists):
     rows = list(_H2O_ROWS) + [(2150.0, "nu3-nu2", 0.0, 1.0, False, 1.0, 0, 0, 0)]
     synthetic_linelists(rows)
-    nu, w = templates.stick_spectrum("H2O", "nu3-nu2", 40.0)
+    nu, w = templates.stick_spectrum("H2O", "nu3-nu2", 40.0, emission="thermal")
     assert np.array_equal(nu, [2150.0]) and np.array_equal(w, [1.0])
 
 
 def test_malformed_line_list_names_file_and_column(synthetic_linelists):
     path = synthetic_linelists(_H2O_ROWS, drop=("A_rel",))
     with pytest.raises(InputError, match=f"{path}.*A_rel"):
-        templates.stick_spectrum("H2O", "nu3", 40.0)
+        templates.stick_spectrum("H2O", "nu3", 40.0, emission="thermal")
 
 
 def test_missing_line_list_file_is_input_error(synthetic_linelists):
     with pytest.raises(InputError, match="co2_nu3_lines.ecsv.*missing"):
-        templates.stick_spectrum("CO2", "nu3", 40.0)
+        templates.stick_spectrum("CO2", "nu3", 40.0, emission="thermal")
 
 
 def test_real_h2o_list_serves_every_h2o_band():
@@ -295,7 +295,7 @@ def test_real_h2o_list_serves_every_h2o_band():
     if not path.is_file():
         pytest.skip("H2O line list not built yet")
     for band in ("nu3", "nu1", "nu1+nu3-nu1", "nu2+nu3-nu2", "nu3-nu2", "nu1-nu2"):
-        nu, w = templates.stick_spectrum("H2O", band, 50.0)
+        nu, w = templates.stick_spectrum("H2O", band, 50.0, emission="thermal")
         assert nu.size > 10 and np.isclose(w.sum(), 1.0)
 
 
@@ -303,7 +303,7 @@ def test_real_h2o_list_serves_every_h2o_band():
 
 @pytest.mark.parametrize("T_rot", [5.0, 30.0, 100.0, 300.0])
 def test_13co2_sticks_are_normalised_float64(T_rot):
-    nu, w = templates.stick_spectrum("13CO2", "nu3", T_rot)
+    nu, w = templates.stick_spectrum("13CO2", "nu3", T_rot, emission="thermal")
     assert nu.dtype == np.float64 and w.dtype == np.float64
     assert np.isclose(w.sum(), 1.0, rtol=1e-12)
 
@@ -318,7 +318,7 @@ def test_13co2_has_only_even_lower_levels_and_no_q_branch():
 def test_13co2_very_cold_gas_emits_R0_and_P2_only():
     # T -> 0: only J' = 1 is populated: R(0) and P(2) in the Honl-London ratio
     # 1 : 2 times (nu_R / nu_P)^4 (A ~ nu^3 L, energy per photon ~ nu).
-    nu, w = templates.stick_spectrum("13CO2", "nu3", 0.01)
+    nu, w = templates.stick_spectrum("13CO2", "nu3", 0.01, emission="thermal")
     assert nu.size == 2
     nu_r, nu_p = nu.max(), nu.min()
     assert w[np.argmax(nu)] == pytest.approx(nu_r**4 / (nu_r**4 + 2.0 * nu_p**4), rel=1e-9)
@@ -329,11 +329,11 @@ def test_13co2_band_profile_is_served_and_sits_at_4p38um():
 
     instrument = _instrument()
     centres = np.linspace(4.25, 4.55, 400)
-    prof = templates.band_profile("13CO2", "nu3", centres, 50.0, instrument.GaussianLSF(2700.0))
+    prof = templates.band_profile("13CO2", "nu3", centres, 50.0, instrument.GaussianLSF(2700.0), emission="thermal")
     assert np.sum(prof * np.diff(instrument.pixel_edges(centres))) == pytest.approx(1.0, rel=1e-4)
     # P and R branches straddle the band origin of linelists/bands.ecsv (no Q branch)
     centre_um = molecules.get_band("13CO2", "nu3").center_um
-    nu, w = templates.stick_spectrum("13CO2", "nu3", 50.0)
+    nu, w = templates.stick_spectrum("13CO2", "nu3", 50.0, emission="thermal")
     lam = 1e4 / nu
     assert w[lam > centre_um].sum() > 0.3 and w[lam < centre_um].sum() > 0.3
     assert ("13CO2", "nu3") in templates.available_bands()

@@ -131,8 +131,10 @@ def close(client):
 def _progress_bar(total, show):
     from tqdm import tqdm
 
+    from .._progress import _unknown_size_fallback
+
     return tqdm(total=total, unit="job", desc="comaspec batch", disable=not show, file=sys.stderr,
-                dynamic_ncols=True, leave=True)
+                leave=True, **_unknown_size_fallback())
 
 
 def chunk_size(n_jobs, n_workers):

@@ -50,6 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
                 continue  # subcommand not built yet
             raise
         module.add_parser(sub)
+    from ._console import add_verbosity
+
+    for subparser in sub.choices.values():
+        add_verbosity(subparser)
     return parser
 
 
@@ -68,11 +72,19 @@ def main(argv=None) -> int:
     """
     parser = build_parser()
     args = parser.parse_args(argv)
+    from ._console import verbosity
+
     try:
-        status = args.run(args)
+        with verbosity(args):
+            status = args.run(args)
     except ComaspecError as exc:
         print(f"comaspec {args.command}: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except MemoryError:
+        from ..errors import TOO_LARGE
+
+        print(f"comaspec {args.command}: error: {TOO_LARGE}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print(f"comaspec {args.command}: interrupted", file=sys.stderr)
         return 130

@@ -46,7 +46,6 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="species of rows that name none (default CO2,H2O,CO)")
     p.add_argument("--force", action="store_true", help="run every job again, also those already finished")
     p.add_argument("--check", action="store_true", help="only check the manifest: list refused rows, run nothing")
-    p.add_argument("--quiet", action="store_true", help="no progress bar and no messages except errors")
     p.set_defaults(run=_run)
     return p
 
@@ -54,12 +53,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def _run(args):
     import sys
 
+    from .._progress import wanted
     from ..batch import read_jobs, run_batch
     from ..errors import UsageError
+    from ._console import status
 
     def say(line):
-        if not args.quiet:
-            print(f"comaspec batch: {line}", file=sys.stderr)
+        status(args, line)
 
     species = None
     if args.species is not None:
@@ -73,11 +73,11 @@ def _run(args):
         say(f"{len(jobs)} job{'s' if len(jobs) != 1 else ''} ready, {len(invalid)} refused")
         return 1 if invalid else 0
     result = run_batch(jobs, args.output_dir, invalid=invalid, scheduler=args.scheduler, workers=args.workers,
-                       force=args.force, progress=sys.stderr.isatty() and not args.quiet, log=say)
+                       force=args.force, progress=wanted(), log=say)
     for label, outcome in result.outcomes.items():
         if outcome["status"] != "ok":
             print(f"comaspec batch: {label}: failed: {outcome['reason']}", file=sys.stderr)
-    status = list(result.summary["status"])
-    say(f"{status.count('ok')} ok, {status.count('failed')} failed, {status.count('invalid')} refused "
-        f"of {len(status)} jobs; wrote {' and '.join(map(str, result.paths))}")
+    states = list(result.summary["status"])
+    say(f"{states.count('ok')} ok, {states.count('failed')} failed, {states.count('invalid')} refused "
+        f"of {len(states)} jobs; wrote {' and '.join(map(str, result.paths))}")
     return 1 if result.n_failed else 0

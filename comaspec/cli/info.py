@@ -195,9 +195,21 @@ def _run(args) -> int:
     if args.unit is not None or args.wavelength_unit is not None:
         unit = {k: v for k, v in (("flux", args.unit), ("wavelength", args.wavelength_unit)) if v is not None}
     obj = read_any(args.file, flux_column=args.flux_column, unit=unit)
+    _warn_implausible(obj)
     summary = summarize(obj, args.file)
     if args.json:
         print(json.dumps(summary))
     else:
         print(format_text(summary))
     return 0
+
+
+def _warn_implausible(obj):
+    """A warning (stderr, one line each) for flux levels or wavelengths that suggest a wrong unit."""
+    import warnings
+
+    from ..errors import ComaspecWarning
+    from ..io._sanity import problems
+
+    for text in problems(obj):
+        warnings.warn(text, ComaspecWarning, stacklevel=2)

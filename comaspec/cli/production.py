@@ -3,47 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import math
 import re
 
+from ._args import box, offset, ranged
+
 _HELP = "production rate from a band flux (Haser model), with every assumption printed"
-
-
-def _number(text, accept, requirement):
-    """float(text) if ``accept(value)``, else an argparse error saying ``requirement``."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not (math.isfinite(value) and accept(value)):
-        raise argparse.ArgumentTypeError(f"must be {requirement}: {text!r}")
-    return value
-
-
-def _positive(text):
-    return _number(text, lambda v: v > 0, "a positive finite number")
-
-
-def _nonneg(text):
-    return _number(text, lambda v: v >= 0, "a non-negative finite number")
-
-
-def _finite(text):
-    return _number(text, lambda v: True, "finite")
-
-
-def _box(text):
-    parts = text.lower().split("x")
-    if len(parts) != 2:
-        raise argparse.ArgumentTypeError(f"expected WxH in arcsec, e.g. 3x3 (got {text!r})")
-    return tuple(_positive(p) for p in parts)
-
-
-def _offset(text):
-    parts = text.split(",")
-    if len(parts) != 2:
-        raise argparse.ArgumentTypeError(f"expected DX,DY in arcsec (got {text!r})")
-    return tuple(_finite(p) for p in parts)
 
 
 def add_parser(subparsers):
@@ -66,29 +30,29 @@ def add_parser(subparsers):
     )
     p.add_argument("--species", required=True, help="species: CO2, 13CO2, H2O, CO or OCS")
     p.add_argument("--feature", help="feature of the species (default: its main one, e.g. 2.7um for H2O)")
-    p.add_argument("--flux", required=True, type=_finite, metavar="W_M2",
+    p.add_argument("--flux", required=True, type=ranged("flux"), metavar="W_M2",
                    help="band-integrated flux of the feature in W m^-2 (not W m^-2 um^-1)")
-    p.add_argument("--flux-err", type=_nonneg, metavar="W_M2",
+    p.add_argument("--flux-err", type=ranged("flux_err"), metavar="W_M2",
                    help="1-sigma flux uncertainty in W m^-2 (gives Q_err, and an upper limit below the threshold)")
-    p.add_argument("--rh", required=True, type=_positive, metavar="AU", help="heliocentric distance (au)")
-    p.add_argument("--delta", required=True, type=_positive, metavar="AU", help="distance from the observer (au)")
+    p.add_argument("--rh", required=True, type=ranged("rh"), metavar="AU", help="heliocentric distance (au)")
+    p.add_argument("--delta", required=True, type=ranged("delta"), metavar="AU", help="distance from the observer (au)")
     ap = p.add_mutually_exclusive_group(required=True)
-    ap.add_argument("--aperture-radius", type=_positive, metavar="ARCSEC", help="circular aperture radius (arcsec)")
-    ap.add_argument("--aperture-box", type=_box, metavar="WxH", help="rectangular aperture W x H (arcsec), e.g. 3x3")
-    p.add_argument("--offset", type=_offset, metavar="DX,DY",
+    ap.add_argument("--aperture-radius", type=ranged("aperture"), metavar="ARCSEC", help="circular aperture radius (arcsec)")
+    ap.add_argument("--aperture-box", type=box, metavar="WxH", help="rectangular aperture W x H (arcsec), e.g. 3x3")
+    p.add_argument("--offset", type=offset, metavar="DX,DY",
                    help="aperture centre minus nucleus position (arcsec; default 0,0)")
-    p.add_argument("--velocity", type=_positive, metavar="KM_S",
+    p.add_argument("--velocity", type=ranged("velocity"), metavar="KM_S",
                    help="expansion velocity at the comet (km/s; default: the velocity law at rh)")
-    p.add_argument("--lifetime", type=_positive, metavar="S_AT_1AU",
+    p.add_argument("--lifetime", type=ranged("lifetime"), metavar="S_AT_1AU",
                    help="photodestruction lifetime at 1 au (s; scaled as rh^2)")
-    p.add_argument("--g-factor", type=_positive, metavar="PER_S_AT_1AU",
+    p.add_argument("--g-factor", type=ranged("g_factor"), metavar="PER_S_AT_1AU",
                    help="total g-factor of the feature at 1 au (photons/s/molecule; scaled as rh^-2)")
-    p.add_argument("--rel-err-g", type=_nonneg, metavar="FRAC", help="relative 1-sigma error on g (systematic)")
-    p.add_argument("--rel-err-lifetime", type=_nonneg, metavar="FRAC",
+    p.add_argument("--rel-err-g", type=ranged("rel_err"), metavar="FRAC", help="relative 1-sigma error on g (systematic)")
+    p.add_argument("--rel-err-lifetime", type=ranged("rel_err"), metavar="FRAC",
                    help="relative 1-sigma error on the lifetime (systematic)")
-    p.add_argument("--rel-err-velocity", type=_nonneg, metavar="FRAC",
+    p.add_argument("--rel-err-velocity", type=ranged("rel_err"), metavar="FRAC",
                    help="relative 1-sigma error on the velocity (systematic)")
-    p.add_argument("--threshold", type=_positive, default=3.0, metavar="SIGMA",
+    p.add_argument("--threshold", type=ranged("sigma"), default=3.0, metavar="SIGMA",
                    help="detection threshold in sigma (default 3)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     # Let "--flux -1e-18" (scientific notation) read as a negative number, not an option;

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from ._args import MC_MAX, SEED_MAX, box, check_outputs, integer, ranged
+
 HELP = "fit a coma spectrum: band fluxes, production rates and the CO2/H2O ratio"
 
 _EPILOG = """\
@@ -30,47 +32,61 @@ def add_parser(subparsers):
     p.add_argument("--example", action="store_true",
                    help="fit the bundled example (synthetic 3I/ATLAS-like PRISM spectrum, geometry from its header)")
     g = p.add_argument_group("geometry (required unless --example)")
-    g.add_argument("--rh", type=float, metavar="AU", help="heliocentric distance, au")
-    g.add_argument("--delta", type=float, metavar="AU", help="distance from the observer, au")
-    g.add_argument("--phase", type=float, metavar="DEG", help="phase angle, degrees")
+    g.add_argument("--rh", type=ranged("rh"), metavar="AU", help="heliocentric distance, au")
+    g.add_argument("--delta", type=ranged("delta"), metavar="AU", help="distance from the observer, au")
+    g.add_argument("--phase", type=ranged("phase"), metavar="DEG", help="phase angle, degrees")
     a = p.add_argument_group("aperture (default for cubes: 0.5 arcsec radius around the photocentre)")
     ex = a.add_mutually_exclusive_group()
-    ex.add_argument("--aperture-radius", type=float, metavar="ARCSEC", help="circular aperture radius, arcsec")
-    ex.add_argument("--aperture-box", metavar="WxH", help="rectangular aperture, arcsec, e.g. 1.0x0.6")
+    ex.add_argument("--aperture-radius", type=ranged("aperture"), metavar="ARCSEC", help="circular aperture radius, arcsec")
+    ex.add_argument("--aperture-box", type=box, metavar="WxH", help="rectangular aperture, arcsec, e.g. 1.0x0.6")
     f = p.add_argument_group("model")
     f.add_argument("--species", default="CO2,H2O,CO", metavar="LIST",
                    help="comma-separated species to fit (default CO2,H2O,CO; also 13CO2, OCS)")
-    f.add_argument("--velocity", type=float, metavar="KM_S",
+    f.add_argument("--velocity", type=ranged("velocity"), metavar="KM_S",
                    help="gas expansion velocity, km/s (default: the velocity law at rh)")
-    f.add_argument("--trot", type=float, metavar="K", help="fix the rotational temperature (default: fitted)")
+    f.add_argument("--trot", type=ranged("trot"), metavar="K", help="fix the rotational temperature (default: fitted)")
     f.add_argument("--trot-per-species", action="store_true",
                    help="fit one rotational temperature per species instead of a shared one")
     f.add_argument("--window", action="append", metavar="LO-HI[:DEG]",
                    help="continuum window in um with its polynomial degree (default 2); repeat for "
                         "several; replaces the defaults 2.45-2.90:3 and 4.05-5.10:4")
+    f.add_argument("--extension", metavar="EXT",
+                   help="fit only this extraction of a multi-spectrum file: its name (e.g. EXTRACT1D,2) or its "
+                        "position as 'comaspec info' lists it")
+    f.add_argument("--joint", action="store_true",
+                   help="fit every extraction of a file together even when their modes or sources differ")
+    f.add_argument("--allow-implausible-flux", action="store_true",
+                   help="fit even when the flux level is implausible for its unit (a warning instead of an error)")
     f.add_argument("--mode", metavar="MODE",
                    help="instrument mode (e.g. PRISM, G395H) when the file does not say")
     f.add_argument("--continuum", choices=("polynomial", "physical"), default="polynomial",
                    help="continuum model (default polynomial windows)")
     f.add_argument("--no-shift", action="store_true", help="do not fit a wavelength shift")
+    f.add_argument("--emission", choices=("fluorescence", "thermal"), default="fluorescence",
+                   help="band emission model: solar-pumped fluorescence equilibrium (default) or a "
+                        "thermal upper state (for comparison)")
+    f.add_argument("--opr", default="3", metavar="VALUE|fit",
+                   help="H2O ortho/para ratio of the templates (default 3), or 'fit'")
     u = p.add_argument_group("uncertainties")
     u.add_argument("--scale-covar", action="store_true",
                    help="rescale the covariance by the reduced chi-square (default: errors from the data)")
-    u.add_argument("--detect-sigma", type=float, default=3.0, metavar="N", help="detection threshold (default 3)")
-    u.add_argument("--limit-sigma", type=float, default=3.0, metavar="N",
+    u.add_argument("--detect-sigma", type=ranged("sigma"), default=3.0, metavar="N", help="detection threshold (default 3)")
+    u.add_argument("--limit-sigma", type=ranged("sigma"), default=3.0, metavar="N",
                    help="significance of upper limits (default 3)")
     for key, what in (("g", "g-factors"), ("lifetime", "lifetimes"), ("velocity", "the expansion velocity")):
-        u.add_argument(f"--rel-err-{key}", type=float, metavar="FRAC",
+        u.add_argument(f"--rel-err-{key}", type=ranged("rel_err"), metavar="FRAC",
                        help=f"relative 1-sigma error of {what}, propagated into Q_sys (default: none claimed)")
-    u.add_argument("--mc", type=int, default=0, metavar="N", help="refit N noise realisations for the errors")
+    u.add_argument("--mc", type=integer(0, MC_MAX), default=0, metavar="N",
+                   help=f"refit N noise realisations for the errors (at most {MC_MAX}; progress bar on a terminal)")
     u.add_argument("--mcmc", action="store_true", help="sample with emcee (needs the 'mcmc' extra)")
-    u.add_argument("--seed", type=int, default=None, help="seed for --mc / --mcmc")
+    u.add_argument("--seed", type=integer(0, SEED_MAX), default=None, help="seed for --mc / --mcmc (>= 0)")
     o = p.add_argument_group("output")
     o.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     o.add_argument("--output", metavar="FILE", help="write the result (.json or .ecsv)")
     o.add_argument("--plot", metavar="FILE", help="draw the fit (.png or .pdf)")
     o.add_argument("--compare", metavar="FIG",
-                   help="draw CO2/H2O against rh with the catalog of comets (.png or .pdf)")
+                   help="draw each ratio the fit gives (CO2/H2O, CO/H2O, CO2/CO) against rh with "
+                        "the catalog of comets (.png or .pdf)")
     p.set_defaults(run=_run)
     return p
 
@@ -107,10 +123,7 @@ def _aperture(args, example_header, has_cube):
     if args.aperture_radius is not None:
         return CircularAperture(args.aperture_radius * u.arcsec)
     if args.aperture_box is not None:
-        try:
-            w, h = (float(v) for v in args.aperture_box.lower().split("x"))
-        except ValueError:
-            raise UsageError(f"--aperture-box {args.aperture_box}: expected WxH in arcsec, e.g. 1.0x0.6") from None
+        w, h = args.aperture_box
         return RectangularAperture(w * u.arcsec, h * u.arcsec)
     if example_header is not None:
         from ..synthetic import aperture_from_header
@@ -134,15 +147,17 @@ def _windows(specs):
         try:
             span, _, deg = text.partition(":")
             lo, hi = (float(v) for v in span.split("-"))
-            out.append(Window(f"w{len(out) + 1}", lo, hi, int(deg) if deg else 2))
+            deg = int(deg) if deg else 2
         except ValueError:
             raise UsageError(f"--window {text}: expected LO-HI[:DEG] in um, e.g. 2.45-2.90:3") from None
+        if not (0.5 <= lo < hi <= 30.0 and 0 <= deg <= 6):
+            raise UsageError(f"--window {text}: needs 0.5 <= LO < HI <= 30 um and a degree from 0 to 6")
+        out.append(Window(f"w{len(out) + 1}", lo, hi, deg))
     return out
 
 
 def _run(args):
     import json
-    import sys
     from contextlib import ExitStack
 
     from ..errors import UsageError
@@ -159,6 +174,7 @@ def _run(args):
     _suffix_check(args.output, (".json", ".ecsv"), "--output")
     _suffix_check(args.plot, (".png", ".pdf"), "--plot")
     _suffix_check(args.compare, (".png", ".pdf"), "--compare")
+    check_outputs(args, "--output", "--plot", "--compare")
     species = [s.strip() for s in args.species.split(",") if s.strip()]
     if not species:
         raise UsageError("--species is empty")
@@ -183,11 +199,13 @@ def _run(args):
     velocity = None if args.velocity is None else args.velocity * u.km / u.s
     systematics = {k: v for k, v in (("g_factor", args.rel_err_g), ("lifetime", args.rel_err_lifetime),
                                      ("velocity", args.rel_err_velocity)) if v is not None}
-    fit = fit_loaded(loaded, geometry, aperture, species, mode=args.mode, T_rot=args.trot,
+    fit = fit_loaded(loaded, geometry, aperture, species, mode=args.mode, extension=args.extension,
+                     joint=args.joint, allow_implausible_flux=args.allow_implausible_flux, T_rot=args.trot,
                      fit_shift=not args.no_shift, per_species_T_rot=args.trot_per_species, windows=windows,
                      continuum=args.continuum, velocity=velocity, scale_covar=args.scale_covar,
                      detect_sigma=args.detect_sigma, limit_sigma=args.limit_sigma, mc=args.mc, mcmc=args.mcmc,
-                     seed=args.seed, systematics=systematics or None)
+                     seed=args.seed, systematics=systematics or None,
+                     emission=args.emission, ortho_para=_opr(args.opr))
     numerator, denominator = "CO2", "H2O"
 
     # all files or none: everything is written to temporaries first, moved at the end
@@ -203,14 +221,18 @@ def _run(args):
             _close(fig)
         if args.compare:
             tmp = stack.enter_context(atomic_path(args.compare))
-            _compare(fit, geometry, tmp, numerator, denominator)
+            from ..plotting.compare import save_fit_comparison
+
+            save_fit_comparison(fit, geometry, tmp)
     if args.json:
         print(json.dumps(fit.to_dict(numerator, denominator)))
     else:
         print(fit.summary(numerator, denominator))
+        from ._console import status
+
         for flag, path in (("output", args.output), ("plot", args.plot), ("compare", args.compare)):
             if path:
-                print(f"wrote {path}", file=sys.stderr)
+                status(args, f"wrote {path}")
     return 0
 
 
@@ -220,15 +242,16 @@ def _close(fig):
     plt.close(fig)
 
 
-def _compare(fit, geometry, path, numerator, denominator):
+def _opr(text):
+    """--opr: a number, or "fit"."""
     from ..errors import UsageError
-    from ..plotting.compare import ratio_vs_rh
-    from ..plotting.style import save_figure
 
-    r = fit.ratio(numerator, denominator)
-    if r.value is None or r.limit is not None:
-        raise UsageError(f"--compare needs a measured {numerator}/{denominator} ({r.reason})")
-    # the asymmetric 68 % interval, in percent
-    fig = ratio_vs_rh(100.0 * r.value, (100.0 * r.err_lo, 100.0 * r.err_hi), float(geometry.rh.to_value("au")))
-    save_figure(fig, path)
-    _close(fig)
+    if text.strip().lower() == "fit":
+        return "fit"
+    try:
+        value = float(text)
+    except ValueError:
+        raise UsageError(f"--opr takes a number or 'fit' (got {text!r})") from None
+    if not (value > 0 and value < float("inf")):
+        raise UsageError(f"--opr must be a finite number > 0 (got {text!r})")
+    return value

@@ -14,7 +14,7 @@ the file and the problem.
 
 from __future__ import annotations
 
-from ..errors import ComaspecError, InputError
+from ..errors import TOO_LARGE, ComaspecError, InputError
 from ._checks import check_path, open_fits, quiet_astropy, sniff
 from .cube import Cube
 
@@ -48,6 +48,8 @@ def _guard(path, reader):
     except (ValueError, KeyError, IndexError, TypeError, OSError) as exc:
         text = " ".join(str(exc).split())[:200]
         raise InputError(path, f"cannot be read ({type(exc).__name__}: {text})") from exc
+    except MemoryError:
+        raise InputError(path, TOO_LARGE) from None
 
 
 def read_any(path, *, flux_column=None, unit=None):
@@ -226,6 +228,9 @@ def extract_spectrum(cube, aperture, center=None, *, max_masked_fraction=0.1):
 
     if not isinstance(cube, Cube):
         raise InputError("cube", f"must be a Cube from read_cube (got {type(cube).__name__})")
+    from .._validate import fraction
+
+    max_masked_fraction = fraction(max_masked_fraction, "max_masked_fraction")
     with quiet_astropy():
         return extract_spectrum_from_cube(cube, aperture, center, max_masked_fraction)
 

@@ -12,9 +12,9 @@ import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..errors import InputError
+from ..errors import TOO_LARGE, InputError
 
-__all__ = ["check_path", "sniff", "quiet_astropy", "open_fits"]
+__all__ = ["check_path", "sniff", "quiet_astropy", "open_fits", "check_declared_sizes"]
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _FITS_MAGIC = b"SIMPLE  ="
@@ -137,6 +137,7 @@ def open_fits(path: Path):
     """
     from astropy.io import fits
 
+    check_declared_sizes(path)
     failure = None
     hdul = None
     with warnings.catch_warnings(record=True) as caught:
@@ -150,6 +151,10 @@ def open_fits(path: Path):
                         data[name]
         except (OSError, ValueError, TypeError, IndexError, EOFError, KeyError) as exc:
             failure = exc
+        except MemoryError:
+            if hdul is not None:
+                hdul.close()
+            raise InputError(path, TOO_LARGE) from None
     messages = " ".join(str(w.message) for w in caught)
     if "truncated" in messages or "Header size is not" in messages or isinstance(failure, EOFError):
         if hdul is not None:
@@ -160,3 +165,66 @@ def open_fits(path: Path):
             hdul.close()
         raise InputError(path, f"is not a readable FITS file ({failure})")
     return hdul
+
+
+def _content_size(path: Path) -> int:
+    """Bytes of FITS content: the file size, or the decompressed size of a gzip file."""
+    with open(path, "rb") as fh:
+        compressed = fh.read(2) == _GZIP_MAGIC
+    if not compressed:
+        return path.stat().st_size
+    total = 0
+    try:
+        with gzip.open(path, "rb") as fh:  # streamed: the count costs no memory
+            while chunk := fh.read(1 << 20):
+                total += len(chunk)
+    except (OSError, EOFError) as exc:
+        raise InputError(path, f"is gzip-compressed but cannot be decompressed ({exc})") from None
+    return total
+
+
+def check_declared_sizes(path: Path):
+    """Refuse a FITS file whose headers declare more data than the file holds.
+
+    Only the headers are read (lazily), and each HDU's declared data span
+    (NAXISn x BITPIX, plus the heap) is compared with the real content size, so a
+    header claiming 2e9 table rows is refused before anything is allocated.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+
+    Raises
+    ------
+    comaspec.InputError
+        When an HDU's data would end beyond the end of the file.
+    """
+    from astropy.io import fits
+
+    size = _content_size(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # astropy's own truncation warning: we say it ourselves
+        try:
+            hdul = fits.open(path, memmap=False, lazy_load_hdus=True)
+        except (OSError, ValueError, TypeError, IndexError, EOFError, KeyError):
+            return  # open_fits reports what is wrong with the file itself
+        try:
+            for index, hdu in enumerate(hdul):
+                info = hdu.fileinfo()
+                if info is None:
+                    continue
+                end = info["datLoc"] + info["datSpan"]
+                if end - size >= 2880:  # a missing final padding block alone is tolerated
+                    name = hdu.name or "PRIMARY"
+                    raise InputError(
+                        path,
+                        f"is truncated or malformed: the header of HDU {index} ({name}) declares "
+                        f"{info['datSpan']:,} bytes of data but the file holds {max(size - info['datLoc'], 0):,} "
+                        "after it (file too large or malformed)",
+                    )
+        except InputError:
+            raise
+        except (OSError, ValueError, TypeError, IndexError, EOFError, KeyError):
+            return
+        finally:
+            hdul.close()

@@ -29,8 +29,14 @@ _ALIASES = {
     "a": "Angstrom",  # in a spectrum file "A" means ångström, never ampère
 }
 
+# All-lowercase spellings of jansky units, as in column names ("flux_mjy"); matched
+# exactly, so "MJy" stays megajansky while "mjy" (never used for MJy) is millijansky.
+_LOWERCASE = {"jy": "Jy", "mjy": "mJy", "ujy": "uJy", "µjy": "uJy", "μjy": "uJy", "njy": "nJy"}
+
 
 def _alias(name: str) -> str:
+    if name in _LOWERCASE:
+        return _LOWERCASE[name]
     return _ALIASES.get(name.lower(), name)
 
 

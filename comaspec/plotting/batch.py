@@ -133,9 +133,9 @@ def batch_summary_figure(table, *, width="double", aspect=0.8):
     ok = np.asarray(table["status"]) == "ok"
     t = table[ok]
     rh = np.asarray(t["rh"].to_value("au"), dtype=float)
-    # in percent, the unit of the catalog figure
-    ratio = 100.0 * np.asarray(t["CO2_H2O"], dtype=float)
-    lo, hi = 100.0 * np.asarray(t["CO2_H2O_err_lo"], dtype=float), 100.0 * np.asarray(t["CO2_H2O_err_hi"], dtype=float)
+    # plain numbers (7.6, not 760 %), as the catalog figure
+    ratio = np.asarray(t["CO2_H2O"], dtype=float)
+    lo, hi = np.asarray(t["CO2_H2O_err_lo"], dtype=float), np.asarray(t["CO2_H2O_err_hi"], dtype=float)
     limit = _limit_kinds(t["CO2_H2O_limit"])
     species = [c[2:] for c in t.colnames if c.startswith("Q_") and not c.endswith(("_err", "_upper_limit"))]
     dates = _dates(t)

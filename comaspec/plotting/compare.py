@@ -1,10 +1,12 @@
-"""Comparison figures: a CO2/H2O measurement against every published comet.
+"""Comparison figures: a ratio measurement against every published comet.
 
-`ratio_vs_rh` plots CO2/H2O against heliocentric distance, coloured by dynamical class,
-with limits as arrows, the trend of `comaspec.catalog.fit_trend` and the user's
-measurement highlighted. `ratio_by_class` shows the distribution in each class (a strip
-plot with the class medians) with the user's value marked. Both return a matplotlib
-Figure drawn in the comaspec style; write it with `comaspec.plotting.save_figure`.
+`ratio_vs_rh` plots one ratio (CO2/H2O by default, or CO/H2O, CO2/CO, an inverse) against
+heliocentric distance, coloured by dynamical class, with limits as arrows, the trend of
+`comaspec.catalog.fit_trend` and the user's measurement highlighted. `ratio_by_class` shows
+the distribution in each class (a strip plot with the class medians) with the user's value
+marked. `fit_comparison` draws one `ratio_vs_rh` panel for each ratio a coma fit measured.
+All return a matplotlib Figure drawn in the comaspec style; write it with
+`comaspec.plotting.save_figure`. Ratios are plain numbers (7.6, not 760 %).
 """
 
 from __future__ import annotations
@@ -12,13 +14,15 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputError
+from ..ratios import axis_label, parse_name
 from .style import (CLASS_COLOURS, CLASS_MARKERS, HIGHLIGHT_COLOUR, TREND_COLOUR,
                     figure_size, use_style)
 
-__all__ = ["ratio_vs_rh", "ratio_by_class", "RATIO_LABEL", "RH_LABEL"]
+__all__ = ["ratio_vs_rh", "ratio_by_class", "fit_comparison", "save_fit_comparison",
+           "RATIO_LABEL", "RH_LABEL"]
 
-#: Axis labels (also checked by the tests).
-RATIO_LABEL = r"CO$_2$/H$_2$O (%)"
+#: Axis labels (also checked by the tests); other ratios: `comaspec.ratios.axis_label`.
+RATIO_LABEL = axis_label("CO2/H2O")
 RH_LABEL = r"Heliocentric distance $r_\mathrm{h}$ (au)"
 
 #: Length of limit arrows, as a factor in the ratio (log axis).
@@ -27,7 +31,7 @@ _ARROW_FACTOR = 1.8
 HIGHLIGHT_GID = "comaspec-measurement"
 
 
-def _measurement(ratio, ratio_err, rh, need_rh):
+def _measurement(ratio, ratio_err, rh, need_rh, name="CO2/H2O"):
     """Validate the user's measurement; return (ratio, (err_lo, err_hi), rh) or None."""
     if ratio is None:
         return None
@@ -43,30 +47,34 @@ def _measurement(ratio, ratio_err, rh, need_rh):
     except (TypeError, ValueError):
         raise InputError("measurement", "ratio, ratio_err and rh must be numbers") from None
     if not (np.isfinite(ratio) and ratio > 0):
-        raise InputError("ratio", f"CO2/H2O must be a positive number of percent, got {ratio}")
+        raise InputError("ratio", f"{name} must be a positive number, got {ratio}")
     if len(errors) != 2 or not all(np.isfinite(e) and e >= 0 for e in errors):
-        raise InputError("ratio_err", f"must be one or two (lower, upper) errors >= 0 percent, "
+        raise InputError("ratio_err", f"must be one or two (lower, upper) errors >= 0, "
                                       f"got {ratio_err}")
     if need_rh and (rh is None or not (np.isfinite(rh) and rh > 0)):
         raise InputError("rh", f"a positive heliocentric distance in au is needed, got {rh}")
     return ratio, errors, rh
 
 
-def _catalog_arrays(table, direct_only, exclude_flags):
-    """Rows with a CO2/H2O value as plain arrays (ratios in %, rh in au, NaN if missing)."""
+def _catalog_arrays(table, direct_only, exclude_flags, ratio_name="CO2/H2O"):
+    """Rows with a value of the ratio as plain arrays (rh in au, NaN if missing)."""
     import astropy.units as u
 
     from .. import catalog
 
+    name = parse_name(ratio_name)
+    uses_co2 = "CO2" in (name.numerator, name.denominator)
     table = catalog.load() if table is None else table
-    rows = catalog.select(table, with_ratio=True, method="direct" if direct_only else None,
+    rows = catalog.select(table, with_ratio=True, ratio=name.name,
+                          method="direct" if (direct_only and uses_co2) else None,
                           exclude_flags=tuple(exclude_flags))
-    values = {name: catalog._values(rows[name], unit)[0] for name, unit in (
-        ("co2_h2o", u.percent), ("co2_h2o_err_lo", u.percent),
-        ("co2_h2o_err_hi", u.percent), ("rh", u.au))}
+    cols = catalog.ratio_columns(rows, name.name)
+    values = {"ratio": cols["value"], "err_lo": cols["err_lo"], "err_hi": cols["err_hi"],
+              "limit": cols["limit"], "rh": catalog._values(rows["rh"], u.au)[0]}
     values["dyn_class"] = np.asarray(rows["dyn_class"], dtype=str)
-    values["limit"] = np.asarray(rows["co2_h2o_limit"], dtype=str)
-    values["method"] = np.asarray(rows["method"], dtype=str)
+    # the method column describes CO2; CO is measured from its own bands in every row
+    values["method"] = (np.asarray(rows["method"], dtype=str) if uses_co2
+                        else np.full(len(rows), "direct"))
     return values
 
 
@@ -104,8 +112,8 @@ def _new_axes(ax, width, aspect):
 
 def ratio_vs_rh(ratio=None, ratio_err=None, rh=None, *, label="This work", table=None,
                 direct_only=False, show_trend=True, exclude_flags=("superseded",),
-                width="single", aspect=0.8, ax=None):
-    """CO2/H2O against heliocentric distance for the catalog, with a measurement highlighted.
+                width="single", aspect=0.8, ax=None, ratio_name="CO2/H2O", limit=""):
+    """A ratio against heliocentric distance for the catalog, with a measurement highlighted.
 
     Catalog points are coloured and shaped by dynamical class; direct measurements are
     filled, indirect ones open; upper and lower limits carry arrows; error bars are drawn
@@ -115,9 +123,9 @@ def ratio_vs_rh(ratio=None, ratio_err=None, rh=None, *, label="This work", table
     Parameters
     ----------
     ratio : float, optional
-        The measurement to highlight (percent).
+        The measurement to highlight, a plain number (7.6 means 760 %).
     ratio_err : float or (float, float), optional
-        Its 1-sigma error, or (lower, upper) errors, in percent.
+        Its 1-sigma error, or (lower, upper) errors.
     rh : float, optional
         Its heliocentric distance (au); required with ``ratio``.
     label : str
@@ -136,6 +144,10 @@ def ratio_vs_rh(ratio=None, ratio_err=None, rh=None, *, label="This work", table
         Height / width.
     ax : matplotlib.axes.Axes, optional
         Draw into these axes instead of a new figure.
+    ratio_name : str
+        Which ratio: CO2/H2O (default), CO/H2O, CO2/CO or an inverse.
+    limit : {"", "upper", "lower"}
+        The highlighted measurement is an upper or lower limit (drawn with an arrow).
 
     Returns
     -------
@@ -143,8 +155,9 @@ def ratio_vs_rh(ratio=None, ratio_err=None, rh=None, *, label="This work", table
     """
     from .. import catalog
 
-    measurement = _measurement(ratio, ratio_err, rh, need_rh=True)
-    data = _catalog_arrays(table, direct_only, exclude_flags)
+    name = parse_name(ratio_name).name
+    measurement = _measurement(ratio, ratio_err, rh, need_rh=True, name=name)
+    data = _catalog_arrays(table, direct_only, exclude_flags, name)
     has_rh = np.isfinite(data["rh"])
     with use_style():
         fig, ax = _new_axes(ax, width, aspect)
@@ -152,8 +165,8 @@ def ratio_vs_rh(ratio=None, ratio_err=None, rh=None, *, label="This work", table
         for cls in present:
             sel = has_rh & (data["dyn_class"] == cls)
             colour, marker = CLASS_COLOURS[cls], CLASS_MARKERS[cls]
-            x, y = data["rh"][sel], data["co2_h2o"][sel]
-            lo, hi = data["co2_h2o_err_lo"][sel], data["co2_h2o_err_hi"][sel]
+            x, y = data["rh"][sel], data["ratio"][sel]
+            lo, hi = data["err_lo"][sel], data["err_hi"][sel]
             has_err = np.isfinite(lo) & np.isfinite(hi)
             if np.any(has_err):
                 ax.errorbar(x[has_err], y[has_err], yerr=[lo[has_err], hi[has_err]], fmt="none",
@@ -170,7 +183,7 @@ def ratio_vs_rh(ratio=None, ratio_err=None, rh=None, *, label="This work", table
         xmin, xmax = 0.4, 8.0
         handles = _class_handles(present)
         if show_trend:
-            fit = catalog.fit_trend(table if table is not None else catalog.load())
+            fit = catalog.fit_trend(table if table is not None else catalog.load(), ratio=name)
             grid = np.geomspace(xmin, xmax, 200)
             trend, _ = fit.predict(grid)
             ax.plot(grid, 10**trend, color=TREND_COLOUR, lw=0.9, zorder=1,
@@ -180,9 +193,12 @@ def ratio_vs_rh(ratio=None, ratio_err=None, rh=None, *, label="This work", table
             handles.append(ax.lines[-1])
         if measurement is not None:
             value, (err_lo, err_hi), at = measurement
-            ax.errorbar([at], [value], yerr=[[min(err_lo, value * 0.999)], [err_hi]], fmt="none",
-                        ecolor="black", elinewidth=0.9, capsize=2, zorder=9,
-                        gid=HIGHLIGHT_GID + "-error")
+            if limit:
+                _draw_limit_arrows(ax, [at], [value], [limit], "black")
+            elif err_lo > 0 or err_hi > 0:
+                ax.errorbar([at], [value], yerr=[[min(err_lo, value * 0.999)], [err_hi]],
+                            fmt="none", ecolor="black", elinewidth=0.9, capsize=2, zorder=9,
+                            gid=HIGHLIGHT_GID + "-error")
             ax.plot([at], [value], ls="none", marker="*", markersize=11,
                     markerfacecolor=HIGHLIGHT_COLOUR, markeredgecolor="black",
                     markeredgewidth=0.7, zorder=10, label=label, gid=HIGHLIGHT_GID)
@@ -192,11 +208,11 @@ def ratio_vs_rh(ratio=None, ratio_err=None, rh=None, *, label="This work", table
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlim(xmin, xmax)
-        finite = data["co2_h2o"][has_rh]
+        finite = data["ratio"][has_rh]
         ys = list(finite) + ([measurement[0]] if measurement else [])
-        ax.set_ylim(max(min(ys) / 3.0, 0.05), max(ys) * 3.0)
+        ax.set_ylim(max(min(ys) / 3.0, 1e-4), max(ys) * 3.0)
         ax.set_xlabel(RH_LABEL)
-        ax.set_ylabel(RATIO_LABEL)
+        ax.set_ylabel(axis_label(name))
         _plain_log_ticks(ax.xaxis)
         ax.legend(handles=handles, loc="upper left", ncol=2, handlelength=1.2)
     return fig
@@ -204,8 +220,8 @@ def ratio_vs_rh(ratio=None, ratio_err=None, rh=None, *, label="This work", table
 
 def ratio_by_class(ratio=None, ratio_err=None, *, label="This work", table=None,
                    direct_only=False, exclude_flags=("superseded",), width="single",
-                   aspect=0.8, ax=None, seed=0):
-    """Distribution of CO2/H2O in each dynamical class, with a measurement marked.
+                   aspect=0.8, ax=None, seed=0, ratio_name="CO2/H2O"):
+    """Distribution of a ratio in each dynamical class, with a measurement marked.
 
     A strip plot: one column per class present in the catalog, points jittered sideways
     (with a fixed seed, so the figure is reproducible), limits with arrows, indirect
@@ -215,9 +231,9 @@ def ratio_by_class(ratio=None, ratio_err=None, *, label="This work", table=None,
     Parameters
     ----------
     ratio : float, optional
-        The measurement (percent).
+        The measurement, a plain number (7.6 means 760 %).
     ratio_err : float or (float, float), optional
-        Its 1-sigma error, or (lower, upper) errors, in percent.
+        Its 1-sigma error, or (lower, upper) errors.
     label : str
         Legend label of the measurement.
     table : astropy.table.QTable, optional
@@ -234,6 +250,8 @@ def ratio_by_class(ratio=None, ratio_err=None, *, label="This work", table=None,
         Draw into these axes.
     seed : int
         Seed of the sideways jitter.
+    ratio_name : str
+        Which ratio: CO2/H2O (default), CO/H2O, CO2/CO or an inverse.
 
     Returns
     -------
@@ -241,8 +259,9 @@ def ratio_by_class(ratio=None, ratio_err=None, *, label="This work", table=None,
     """
     from .. import catalog
 
-    measurement = _measurement(ratio, ratio_err, None, need_rh=False)
-    data = _catalog_arrays(table, direct_only, exclude_flags)
+    name = parse_name(ratio_name).name
+    measurement = _measurement(ratio, ratio_err, None, need_rh=False, name=name)
+    data = _catalog_arrays(table, direct_only, exclude_flags, name)
     rng = np.random.default_rng(seed)
     with use_style():
         fig, ax = _new_axes(ax, width, aspect)
@@ -250,7 +269,7 @@ def ratio_by_class(ratio=None, ratio_err=None, *, label="This work", table=None,
         for i, cls in enumerate(present):
             sel = data["dyn_class"] == cls
             colour, marker = CLASS_COLOURS[cls], CLASS_MARKERS[cls]
-            y = data["co2_h2o"][sel]
+            y = data["ratio"][sel]
             x = i + rng.uniform(-0.22, 0.22, y.size)
             direct = data["method"][sel] == "direct"
             ax.scatter(x[direct], y[direct], marker=marker, s=14, color=colour, linewidths=0.6,
@@ -280,10 +299,10 @@ def ratio_by_class(ratio=None, ratio_err=None, *, label="This work", table=None,
         ax.set_xticks(range(len(present)))
         ax.set_xticklabels(present, rotation=35, ha="right", rotation_mode="anchor")
         ax.tick_params(axis="x", which="both", top=False, length=0)
-        ax.set_ylabel(RATIO_LABEL)
+        ax.set_ylabel(axis_label(name))
         ax.set_xlabel("Dynamical class")
-        ys = list(data["co2_h2o"]) + ([measurement[0]] if measurement else [])
-        ax.set_ylim(max(min(ys) / 3.0, 0.05), max(ys) * 3.0)
+        ys = list(data["ratio"]) + ([measurement[0]] if measurement else [])
+        ax.set_ylim(max(min(ys) / 3.0, 1e-4), max(ys) * 3.0)
         ax.legend(handles=handles, loc="upper left")
     return fig
 
@@ -295,3 +314,116 @@ def _plain_log_ticks(axis):
     axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
     axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     axis.set_minor_formatter(NullFormatter())
+
+
+def _fit_ratios(fit):
+    """(name, value, (err_lo, err_hi), limit) for each stored ratio the fit measured or limited."""
+    from ..ratios import STORED
+
+    out, missing = [], []
+    for name in STORED:
+        numerator, denominator = name.split("/")
+        if numerator not in fit.species or denominator not in fit.species:
+            continue
+        r = fit.ratio(numerator, denominator)
+        if r.value is None or not np.isfinite(r.value) or r.value <= 0:
+            missing.append(f"{name}: {r.reason}")
+            continue
+        errors = (0.0, 0.0) if r.limit else (float(r.err_lo or 0.0), float(r.err_hi or 0.0))
+        out.append((name, float(r.value), errors, r.limit or ""))
+    return out, missing
+
+
+def fit_comparison(fit, rh, *, label="This work", table=None, width="double", ax=None):
+    """One `ratio_vs_rh` panel for each of CO2/H2O, CO/H2O and CO2/CO that a fit gives.
+
+    A ratio is drawn when both species were fitted and the ratio is measured or a limit
+    (a limit is drawn with an arrow); ratios the fit could not give are left out.
+
+    Parameters
+    ----------
+    fit : comaspec.results.ComaFit
+        The result of `comaspec.fit.fit_coma`.
+    rh : float or Quantity
+        Heliocentric distance of the observation (floats are au).
+    label : str
+        Legend label of the measurement.
+    table : astropy.table.QTable, optional
+        Catalog (default `comaspec.catalog.load()`).
+    width : {"single", "double"} or float
+        Figure width.
+    ax : sequence of matplotlib.axes.Axes, optional
+        One axes per ratio drawn, instead of a new figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    InputError
+        If the fit gives none of the three ratios.
+    """
+    import astropy.units as u
+    import matplotlib.pyplot as plt
+
+    from .. import catalog
+
+    rh = float(u.Quantity(rh, u.au).to_value(u.au))
+    panels, missing = _fit_ratios(fit)
+    if not panels:
+        raise InputError("fit", "none of CO2/H2O, CO/H2O, CO2/CO was measured or limited"
+                         + (f" ({'; '.join(missing)})" if missing else
+                            f" (fitted species: {', '.join(fit.species)})"))
+    table = catalog.load() if table is None else table
+    with use_style():
+        if ax is None:
+            w, _ = figure_size(width)
+            fig, axes = plt.subplots(1, len(panels), figsize=(w, w * 0.8 / len(panels) + 0.6),
+                                     squeeze=False)
+            axes = axes[0]
+        else:
+            axes = list(ax)
+            fig = axes[0].figure
+        for axis, (name, value, errors, limit) in zip(axes, panels):
+            ratio_vs_rh(value, errors, rh, label=label, table=table, ratio_name=name,
+                        limit=limit, ax=axis)
+            axis.set_title(name, fontsize="medium")
+        for axis in axes[1:]:
+            legend = axis.get_legend()
+            if legend is not None:
+                legend.remove()
+        if fig.get_layout_engine() is None:
+            fig.tight_layout()
+    return fig
+
+
+def save_fit_comparison(fit, geometry, path, **kwargs):
+    """Draw `fit_comparison` for a fit at ``geometry.rh`` and write it to ``path``.
+
+    Parameters
+    ----------
+    fit : comaspec.results.ComaFit
+        The fit.
+    geometry : comaspec.geometry.Geometry
+        Observing geometry (its ``rh`` is used).
+    path : str or os.PathLike
+        Output file (.pdf or .png).
+    **kwargs
+        Passed to `fit_comparison`.
+
+    Returns
+    -------
+    list of str
+        The ratios drawn.
+    """
+    import matplotlib.pyplot as plt
+
+    from .style import save_figure
+
+    fig = fit_comparison(fit, geometry.rh, **kwargs)
+    try:
+        save_figure(fig, path)
+        return [a.get_title() for a in fig.axes]
+    finally:
+        plt.close(fig)

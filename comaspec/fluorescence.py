@@ -1,0 +1,597 @@
+"""Solar-pumped fluorescence equilibrium: line and band g-factors, template line weights.
+
+In a coma the infrared bands are fluorescence. Sunlight pumps molecules out of the ground
+vibrational state, whose rotational levels are in Boltzmann equilibrium at ``T_rot``
+(collisions in the inner coma); each excited rotational level decays radiatively
+(A ~ 1e2-1e3 s^-1, far faster than collisions) through all its lines, in proportion to
+their Einstein A. For a molecule in the ground state (per molecule, at r_h = 1 au):
+
+* population of lower level l: ``n_l = g_l exp(-c2 E_l / T) / Z`` (H2O: ortho and para
+  normalised separately to ``ortho_para / (1 + ortho_para)`` and ``1 / (1 + ortho_para)``);
+* pumping rate of upper level u:
+  ``P_u = sum_l n_l (g_u / g_l) A_ul Phi(nu_ul) / (8 pi c nu_ul^2)``, where
+  ``Phi`` is the solar photon flux per unit wavenumber at 1 au (photons s^-1 cm^-2 (cm^-1)^-1)
+  from the ASTM E490-00a spectrum (``linelists/solar_irradiance.ecsv``) and
+  ``g_u A_ul / (8 pi c nu^2 g_l)`` is the integrated absorption cross-section;
+* photon emission rate (line g-factor) of line u -> l': ``g_ul' = P_u A_ul' / sum_l A_ul``.
+
+The upper level's decay channels include the lines to excited lower states that the line
+lists hold: H2O (001) -> (010) (nu3-nu2, 4.63 µm) and (100) -> (010) (nu1-nu2, 4.85 µm).
+Their Einstein A are not in the HITRAN subsets we can check against, so the vibrational
+branching ratio of each upper state is taken from the cited band g-factor ratio
+(``linelists/bands.ecsv``: g(nu3-nu2) / g(nu3), g(nu1-nu2) / g(nu1)) and applied equally to
+every rotational level, the photons of one level being shared over its lines by their
+relative A. The CO2 (00011) -> (10002)/(10001) laser channels (A < 1 s^-1 against several
+hundred for nu3, Rothman & Young 1981 constants) are below 0.1 % and are left out.
+
+Absolute Einstein A come from ``linelists/einstein_a.ecsv`` (one number per band, derived
+from HITRAN2020 line intensities by ``linelists/build_einstein_a.py``); the line lists give
+relative A within a band. Bands pumped from a *vibrationally excited* state (the H2O
+2.7 µm hot bands nu2+nu3-nu2 and nu1+nu3-nu1, whose lower states are fed by the cascade)
+are not modelled from first principles: their band strength keeps the cited ratio to the
+nu3 band, and their line shape is fluorescence pumped from a lower vibrational state whose
+rotational levels are taken to be thermal at ``T_rot`` (nu1+nu3-nu1: the nu3 pattern moved
+to its centre, as in :mod:`comaspec.templates`).
+
+Everything here works on float64 arrays in cm^-1 and s^-1; the public functions return
+astropy Quantities and tables.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._paths import linelists_dir
+from .errors import InputError
+
+__all__ = ["line_g_factors", "band_g_factor", "emission_weights", "solar_photon_flux",
+           "EMISSION_MODELS", "DEFAULT_EMISSION"]
+
+#: Emission models understood by the templates and the fitter.
+EMISSION_MODELS = ("fluorescence", "thermal")
+#: The default emission model.
+DEFAULT_EMISSION = "fluorescence"
+
+# H2O: vibrational (upper, lower) states of each band of linelists/h2o_lines.ecsv.
+_H2O_STATES = {
+    "nu3": ("(001)", "(000)"),
+    "nu1": ("(100)", "(000)"),
+    "nu3-nu2": ("(001)", "(010)"),
+    "nu1-nu2": ("(100)", "(010)"),
+    "nu2+nu3-nu2": ("(011)", "(010)"),
+    "nu1+nu3-nu1": ("(101)", "(100)"),
+}
+# H2O bands whose upper levels are pumped from the ground state, and for each decay channel
+# to an excited state the band to whose photons its cited branching ratio refers.
+_H2O_GROUND_BANDS = ("nu3", "nu1", "nu3-nu2", "nu1-nu2")
+_H2O_CHANNEL_PARENT = {"nu3-nu2": "nu3", "nu1-nu2": "nu1"}
+# H2O bands pumped from an excited vibrational state: band -> band whose computed g-factor
+# their cited g-ratio refers to.
+_H2O_HOT_PARENT = {"nu2+nu3-nu2": "nu3", "nu1+nu3-nu1": "nu3"}
+
+_LINEAR_FILES = {
+    ("CO2", "nu3"): "co2_nu3_lines.ecsv",
+    ("13CO2", "nu3"): "13co2_nu3_lines.ecsv",
+    ("CO", "1-0"): "co_1-0_lines.ecsv",
+    ("OCS", "nu3"): "ocs_nu3_lines.ecsv",
+}
+
+
+# ----------------------------------------------------------------------------- constants
+@functools.cache
+def _constants():
+    """(c2 = h c / k_B in cm K, c in cm/s, h c in J cm) from astropy.constants (CODATA)."""
+    from astropy import constants as const
+    from astropy import units as u
+
+    return (float((const.h * const.c / const.k_B).to_value(u.cm * u.K)),
+            float(const.c.to_value(u.cm / u.s)),
+            float((const.h * const.c).to_value(u.J * u.cm)))
+
+
+# ----------------------------------------------------------------------------- the Sun
+@functools.cache
+def _solar_table():
+    from .molecules import _read
+
+    table = _read("solar_irradiance.ecsv")
+    wave = table["wavelength"].quantity.to_value("um")
+    flux = table["irradiance"].quantity.to_value("W / (m2 um)")
+    return np.log(wave), np.log(flux), (float(wave.min()), float(wave.max()))
+
+
+def _solar_photons(wavenumber_cm):
+    """Solar photon flux at 1 au per unit wavenumber, photons s^-1 cm^-2 (cm^-1)^-1.
+
+    Log-log interpolation of the E490 irradiance F_lambda (W m^-2 µm^-1):
+    F_nu~ = F_lambda lambda^2 / 1e4 (W m^-2 (cm^-1)^-1), divided by the photon energy h c nu~
+    and by 1e4 cm^2 m^-2.
+    """
+    log_wave, log_flux, (lo, hi) = _solar_table()
+    nu = np.asarray(wavenumber_cm, dtype=np.float64)
+    wave = 1e4 / nu
+    if wave.size and (wave.min() < lo * (1 - 1e-9) or wave.max() > hi * (1 + 1e-9)):
+        raise InputError("solar spectrum", f"tabulated for {lo:g}-{hi:g} um only; lines at "
+                                           f"{wave.min():.3f}-{wave.max():.3f} um")
+    f_lambda = np.exp(np.interp(np.log(wave), log_wave, log_flux))
+    f_nu = f_lambda * wave * wave / 1e4
+    _, _, hc = _constants()
+    return f_nu / (hc * nu) / 1e4
+
+
+def solar_photon_flux(wavenumber):
+    """Solar photon flux at 1 au per unit wavenumber, from the E490-00a spectrum.
+
+    Parameters
+    ----------
+    wavenumber : `~astropy.units.Quantity` or array_like
+        Wavenumbers (1/cm if no unit), within 1.9-6.6 µm.
+
+    Returns
+    -------
+    `~astropy.units.Quantity`
+        Photons s^-1 cm^-2 (cm^-1)^-1.
+    """
+    from astropy import units as u
+
+    nu = u.Quantity(wavenumber, 1 / u.cm).to_value(1 / u.cm, equivalencies=u.spectral())
+    return _solar_photons(nu) / (u.s * u.cm**2 / u.cm)
+
+
+# ----------------------------------------------------------------------------- line systems
+@dataclass(frozen=True)
+class _System:
+    """The lines of one species that share rotational levels, as float64 arrays.
+
+    Levels are indices: ``upper``/``lower`` map each line to its levels. Only lines whose
+    lower level is in the pumped (thermal) vibrational state (``pump``) absorb sunlight;
+    every line of an upper level is a decay channel.
+    """
+
+    species: str
+    band: np.ndarray            # str, per line
+    wavenumber: np.ndarray      # cm^-1, per line
+    a_rel: np.ndarray           # Einstein A within a band, relative (line list)
+    upper: np.ndarray           # int, per line
+    lower: np.ndarray           # int, per line
+    pump: np.ndarray            # bool, per line
+    upper_g: np.ndarray         # per upper level
+    lower_g: np.ndarray         # per lower level (rotational degeneracy)
+    lower_energy: np.ndarray    # per lower level, cm^-1 within its vibrational state
+    lower_ortho: np.ndarray | None   # per lower level (H2O)
+    upper_label: np.ndarray     # str, per upper level
+    lower_label: np.ndarray     # str, per lower level
+    line_label: np.ndarray      # str, per line
+    # H2O: for each lower level, the (100) upper level of the same J Ka Kc that the
+    # (101) -> (100) cascade feeds when it ends in that (000) level (-1: none)
+    cascade_target: np.ndarray | None = None
+
+
+def _read_lines(filename):
+    from .templates import _read_table
+
+    return _read_table(filename)
+
+
+def _index(keys):
+    """Unique row keys -> (index per row, first row of each unique key)."""
+    keys = np.asarray(keys)
+    _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    return inverse.ravel(), first
+
+
+def _linear_system(species, band):
+    table = _read_lines(_LINEAR_FILES[(species, band)])
+    for name in ("J_lower", "J_upper", "E_lower", "branch"):
+        if name not in table.colnames:
+            raise InputError(linelists_dir() / _LINEAR_FILES[(species, band)], f"missing column {name}")
+    j_up = np.asarray(table["J_upper"], dtype=np.int64)
+    j_low = np.asarray(table["J_lower"], dtype=np.int64)
+    g_up = np.asarray(table["g_upper"], dtype=np.float64)
+    upper, up_first = _index(j_up[:, None])
+    lower, low_first = _index(j_low[:, None])
+    # nuclear-spin weight of the pair (same for both levels of an allowed line)
+    spin = g_up / (2 * j_up + 1)
+    branch = np.asarray(table["branch"]).astype(str)
+    return _System(
+        species=species,
+        band=np.full(len(table), band),
+        wavenumber=np.asarray(table["wavenumber"], dtype=np.float64),
+        a_rel=np.asarray(table["A_rel"], dtype=np.float64),
+        upper=upper, lower=lower, pump=np.ones(len(table), dtype=bool),
+        upper_g=g_up[up_first],
+        lower_g=(spin * (2 * j_low + 1))[low_first],
+        lower_energy=np.asarray(table["E_lower"], dtype=np.float64)[low_first],
+        lower_ortho=None,
+        upper_label=np.array([f"J={j}" for j in j_up[up_first]]),
+        lower_label=np.array([f"J={j}" for j in j_low[low_first]]),
+        line_label=np.array([f"{b}{j}" for b, j in zip(branch, j_low)]),
+    )
+
+
+def _h2o_rows(bands):
+    table = _read_lines("h2o_lines.ecsv")
+    band = np.asarray(table["band"]).astype(str)
+    rows = table[np.isin(band, bands)]
+    if not len(rows):
+        raise InputError(linelists_dir() / "h2o_lines.ecsv", f"no lines of {', '.join(bands)}")
+    return rows
+
+
+def _h2o_system(bands, pump_state):
+    """H2O lines of ``bands``; levels keyed by (vibrational state, J, Ka, Kc)."""
+    from . import molecules
+
+    rows = _h2o_rows(bands)
+    band = np.asarray(rows["band"]).astype(str)
+    nu = np.asarray(rows["wavenumber"], dtype=np.float64)
+    q = {n: np.asarray(rows[n], dtype=np.int64) for n in ("J_u", "Ka_u", "Kc_u", "J_l", "Ka_l", "Kc_l")}
+    vib_up = np.array([_H2O_STATES[b][0] for b in band])
+    vib_low = np.array([_H2O_STATES[b][1] for b in band])
+    # energy of the lower level within its vibrational state: the band origin is the distance
+    # between the 0_00 levels of its two states and E_rot_upper is counted from the upper 0_00
+    centre = np.array([molecules.get_band("H2O", b).center_cm for b in band])
+    e_low = centre + np.asarray(rows["E_rot_upper"], dtype=np.float64) - nu
+    up_key = np.stack([np.unique(vib_up, return_inverse=True)[1].ravel(), q["J_u"], q["Ka_u"], q["Kc_u"]], 1)
+    low_key = np.stack([np.unique(vib_low, return_inverse=True)[1].ravel(), q["J_l"], q["Ka_l"], q["Kc_l"]], 1)
+    upper, up_first = _index(up_key)
+    lower, low_first = _index(low_key)
+    up_label = np.array([f"{vib_up[i]}{q['J_u'][i]}{q['Ka_u'][i]}{q['Kc_u'][i]}" for i in up_first])
+    low_label = np.array([f"{vib_low[i]}{q['J_l'][i]}{q['Ka_l'][i]}{q['Kc_l'][i]}" for i in low_first])
+    ortho = np.asarray(rows["ortho"], dtype=bool)
+    # lower (000) level -> upper (100) level with the same rotational labels
+    up_100 = {label[len("(100)"):]: i for i, label in enumerate(up_label) if label.startswith("(100)")}
+    target = np.array([up_100.get(label[len("(000)"):], -1) if label.startswith("(000)") else -1
+                       for label in low_label])
+    return _System(
+        species="H2O", band=band, wavenumber=nu,
+        a_rel=np.asarray(rows["A_rel"], dtype=np.float64),
+        upper=upper, lower=lower, pump=vib_low == pump_state,
+        upper_g=(2 * q["J_u"] + 1).astype(np.float64)[up_first],
+        lower_g=(2 * q["J_l"] + 1).astype(np.float64)[low_first],
+        lower_energy=e_low[low_first],
+        lower_ortho=ortho[low_first],
+        upper_label=up_label, lower_label=low_label,
+        line_label=np.array([f"{up_label[u]}-{low_label[l]}" for u, l in zip(upper, lower)]),
+        cascade_target=target,
+    )
+
+
+@functools.cache
+def _system(species, band):
+    """The _System that holds (species, band), and the bands it models together."""
+    if species == "H2O":
+        if band in _H2O_GROUND_BANDS:
+            return _h2o_system(_H2O_GROUND_BANDS, "(000)")
+        if band == "nu2+nu3-nu2":
+            return _h2o_system(("nu2+nu3-nu2",), "(010)")
+        raise InputError(f"H2O {band}", "no line list of its own (see comaspec.templates)")
+    if (species, band) in _LINEAR_FILES:
+        return _linear_system(species, band)
+    raise InputError(f"{species} {band}", "no fluorescence model (unknown species or band)")
+
+
+# ----------------------------------------------------------------------------- Einstein A
+@functools.cache
+def _einstein_a_table():
+    from .molecules import _read
+
+    table = _read("einstein_a.ecsv")
+    a_v = table["A_lowest_upper"].quantity.to_value("1/s")
+    return {(str(r["species"]), str(r["band"])): {"A": float(a), "source": str(r["source"])}
+            for r, a in zip(table, a_v)}
+
+
+def band_einstein_a(species, band):
+    """Einstein A (s^-1) summed over a band's lines from its lowest upper level, or None."""
+    row = _einstein_a_table().get((species, band))
+    return None if row is None else row["A"]
+
+
+@functools.cache
+def _absolute_a(species, band):
+    """Absolute Einstein A per line of _system(species, band) (s^-1), or None if unknown.
+
+    Each band with a tabulated A is scaled so that the A summed over the lines of its
+    lowest upper level equals the table's value; an H2O decay channel to (010) is scaled,
+    level by level, to the cited branching ratio of its parent band.
+    """
+    system = _system(species, band)
+    a = np.full(system.a_rel.size, np.nan)
+    for b in np.unique(system.band):
+        in_band = system.band == b
+        a_v = band_einstein_a(species, b)
+        if a_v is None:
+            continue
+        level = _lowest_upper_level(system, in_band)
+        a[in_band] = system.a_rel[in_band] * a_v / system.a_rel[in_band & (system.upper == level)].sum()
+    if species == "H2O":
+        for channel, parent in _H2O_CHANNEL_PARENT.items():
+            in_channel = system.band == channel
+            if not in_channel.any():
+                continue
+            ratio = _cited_g_ratio(channel, parent)
+            n_up = system.upper_g.size
+            parent_sum = np.bincount(system.upper[system.band == parent],
+                                     a[system.band == parent], minlength=n_up)
+            channel_rel = np.bincount(system.upper[in_channel], system.a_rel[in_channel], minlength=n_up)
+            scale = np.divide(ratio * parent_sum, channel_rel, out=np.zeros(n_up), where=channel_rel > 0)
+            a[in_channel] = system.a_rel[in_channel] * scale[system.upper[in_channel]]
+    if not np.all(np.isfinite(a)):
+        return None
+    a.flags.writeable = False
+    return a
+
+
+def _lowest_upper_level(system, in_band):
+    """Index of the band's upper level that has the lowest energy (lowest J, then most lines)."""
+    levels = np.unique(system.upper[in_band])
+    # level energy is not stored for upper levels; the lowest level has the smallest
+    # degeneracy among those decaying to the lowest lower level
+    energy = np.full(system.upper_g.size, np.inf)
+    e_up = system.lower_energy[system.lower] + system.wavenumber
+    np.minimum.at(energy, system.upper[in_band], e_up[in_band])
+    return int(levels[np.argmin(energy[levels])])
+
+
+def _cited_g_ratio(band, parent):
+    from . import molecules
+
+    return molecules.get_band("H2O", band).g_1au / molecules.get_band("H2O", parent).g_1au
+
+
+# ----------------------------------------------------------------------------- equilibrium
+def _populations(system, T_rot, ortho_para):
+    """Fraction of molecules in each lower level of the pumped state (sums to 1)."""
+    c2, _, _ = _constants()
+    e = system.lower_energy
+    pumped = np.zeros(e.size, dtype=bool)
+    pumped[system.lower[system.pump]] = True
+    e0 = e[pumped].min()
+    w = np.where(pumped, system.lower_g * np.exp(-c2 * (e - e0) / T_rot), 0.0)
+    if system.lower_ortho is None:
+        return w / w.sum()
+    ortho = system.lower_ortho
+    z_o, z_p = w[ortho].sum(), w[~ortho].sum()
+    f_o = ortho_para / (1.0 + ortho_para)
+    return np.where(ortho, w * f_o / z_o if z_o > 0 else 0.0, w * (1 - f_o) / z_p if z_p > 0 else 0.0)
+
+
+def _line_rates(system, a, T_rot, ortho_para):
+    """Photon emission rate per molecule of every line at 1 au (1/s), for Einstein A ``a``.
+
+    With relative A the rates are relative too (the band shapes are unchanged).
+    """
+    _, c_cm, _ = _constants()
+    n = _populations(system, T_rot, ortho_para)
+    p = system.pump
+    nu = system.wavenumber[p]
+    absorb = (n[system.lower[p]] * system.upper_g[system.upper[p]] / system.lower_g[system.lower[p]]
+              * a[p] * _solar_photons(nu) / (8 * math.pi * c_cm * nu * nu))
+    n_up = system.upper_g.size
+    pumping = np.bincount(system.upper[p], absorb, minlength=n_up)
+    decay = np.bincount(system.upper, a, minlength=n_up)
+    rates = pumping[system.upper] * a / decay[system.upper]
+    if system.species == "H2O" and "nu1" in system.band:
+        pumping = pumping + _cascade_into_100(system, rates)
+        rates = pumping[system.upper] * a / decay[system.upper]
+    return rates
+
+
+def _cascade_into_100(system, rates):
+    """Arrival rate in each H2O (100) level from the (101) -> (100) cascade (1/s).
+
+    (101) is pumped from the ground state through the nu1+nu3 combination band (1.38 µm)
+    and decays to (100) by emitting the nu1+nu3-nu1 hot band; each of its photons brings a
+    molecule to (100). That feed is as large as the direct nu1 pumping, so it is modelled:
+    its total is the hot band's g-factor (computed nu3 value times the cited ratio, as in
+    `band_g_factor`) and its rotational distribution mirrors the nu3 emission into the
+    (000) levels (the nu1+nu3-nu1 pattern is the nu3 pattern, see the module docstring).
+    """
+    in3 = system.band == "nu3"
+    into_ground = np.bincount(system.lower[in3], rates[in3], minlength=system.lower_g.size)
+    has = system.cascade_target >= 0
+    feed = np.bincount(system.cascade_target[has], into_ground[has], minlength=system.upper_g.size)
+    total = rates[in3].sum() * _cited_g_ratio("nu1+nu3-nu1", "nu3")
+    return feed * (total / feed.sum()) if feed.sum() > 0 else feed
+
+
+def _check_T(T_rot):
+    try:
+        value = float(getattr(T_rot, "to_value", lambda unit: T_rot)("K"))
+    except Exception as exc:
+        raise InputError("T_rot", f"must be a temperature in K, got {T_rot!r}") from exc
+    if not (math.isfinite(value) and value > 0):
+        raise InputError("T_rot", f"must be a positive finite temperature in K, got {value}")
+    return value
+
+
+def _check_opr(ortho_para):
+    try:
+        value = float(ortho_para)
+    except (TypeError, ValueError):
+        raise InputError("ortho_para", f"must be a number, got {ortho_para!r}") from None
+    if not (math.isfinite(value) and value >= 0):
+        raise InputError("ortho_para", f"must be a finite number >= 0, got {value}")
+    return value
+
+
+@functools.lru_cache(maxsize=256)
+def _rates(species, band, T_rot, ortho_para):
+    """(system, per-line photon rates, absolute?) at 1 au."""
+    system = _system(species, band)
+    a = _absolute_a(species, band)
+    absolute = a is not None
+    if not absolute:
+        a = system.a_rel
+    rates = _line_rates(system, a, T_rot, ortho_para)
+    rates.flags.writeable = False
+    return system, rates, absolute
+
+
+def emission_weights(species, band, T_rot, *, ortho_para=3.0):
+    """Lines of one band in fluorescence equilibrium, as fractions of the band's energy.
+
+    The hot band ``nu1+nu3-nu1`` of H2O, which has no lines of its own, is the nu3 pattern
+    moved to its centre (as in :mod:`comaspec.templates`).
+
+    Parameters
+    ----------
+    species, band : str
+        As in ``linelists/bands.ecsv``.
+    T_rot : float or `~astropy.units.Quantity`
+        Rotational temperature of the pumped vibrational state, K.
+    ortho_para : float, optional
+        H2O ortho/para ratio of the pumped state (default 3).
+
+    Returns
+    -------
+    wavenumber_cm : ndarray
+        Line positions, cm^-1.
+    weight : ndarray
+        Fraction of the band's emitted energy in each line (sums to 1).
+
+    Raises
+    ------
+    comaspec.InputError
+        Unknown band, no line list, bad ``T_rot`` or ``ortho_para``.
+    """
+    T = _check_T(T_rot)
+    opr = _check_opr(ortho_para)
+    shift = 0.0
+    if species == "H2O" and band == "nu1+nu3-nu1":
+        from . import molecules
+
+        shift = molecules.get_band("H2O", band).center_cm - molecules.get_band("H2O", "nu3").center_cm
+        band = "nu3"
+    system, rates, _ = _rates(species, band, T, opr)
+    in_band = system.band == band
+    energy = rates[in_band] * system.wavenumber[in_band]
+    total = energy.sum()
+    if not total > 0:
+        raise InputError(f"{species} {band}", f"no line is pumped at T_rot = {T} K")
+    return system.wavenumber[in_band] + shift, energy / total
+
+
+def _band_photon_rate(species, band, T, opr):
+    """Photon g-factor (1/s at 1 au) of one band; (value, origin)."""
+    if species == "H2O" and band in _H2O_HOT_PARENT:
+        parent = _H2O_HOT_PARENT[band]
+        g_parent, _ = _band_photon_rate(species, parent, T, opr)
+        return g_parent * _cited_g_ratio(band, parent), f"cited g-ratio to {parent}"
+    system, rates, absolute = _rates(species, band, T, opr)
+    if not absolute:
+        raise InputError(f"{species} {band}", "no absolute Einstein A (linelists/einstein_a.ecsv): "
+                                              "no g-factor can be computed")
+    origin = (f"computed; decay channel scaled to the cited g-ratio to {_H2O_CHANNEL_PARENT[band]}"
+              if species == "H2O" and band in _H2O_CHANNEL_PARENT else "computed")
+    return float(rates[system.band == band].sum()), origin
+
+
+def band_g_factor(species, band, T_rot, *, ortho_para=3.0):
+    """Band g-factor at r_h = 1 au from the fluorescence-equilibrium model.
+
+    Parameters
+    ----------
+    species, band : str
+        As in ``linelists/bands.ecsv``.
+    T_rot : float or `~astropy.units.Quantity`
+        Rotational temperature of the ground vibrational state, K.
+    ortho_para : float, optional
+        H2O ortho/para ratio (default 3).
+
+    Returns
+    -------
+    `~astropy.units.Quantity`
+        Photons s^-1 per molecule at 1 au (scale as r_h^-2). H2O bands pumped from excited
+        states (nu2+nu3-nu2, nu1+nu3-nu1) are the computed nu3 value times their cited
+        g-ratio.
+
+    Raises
+    ------
+    comaspec.InputError
+        No line list or no absolute Einstein A for the band (OCS), bad arguments.
+    """
+    from astropy import units as u
+
+    value, _ = _band_photon_rate(species, band, _check_T(T_rot), _check_opr(ortho_para))
+    return value / u.s
+
+
+def line_g_factors(species, T_rot, *, ortho_para=3.0):
+    """Line g-factors of every modelled band of a species in fluorescence equilibrium.
+
+    Parameters
+    ----------
+    species : str
+        "CO2", "13CO2", "CO" or "H2O".
+    T_rot : float or `~astropy.units.Quantity`
+        Rotational temperature of the ground vibrational state, K.
+    ortho_para : float, optional
+        H2O ortho/para ratio of the ground state (default 3).
+
+    Returns
+    -------
+    `~astropy.table.QTable`
+        One row per line, sorted by wavenumber: ``wavenumber`` (1/cm), ``wavelength`` (µm),
+        ``g`` (1/s per molecule at 1 au), ``band``, ``upper`` and ``lower`` (quantum labels:
+        H2O ``(001)111``; linear molecules ``J=2``), ``line`` (H2O ``(001)111-(010)110``,
+        linear ``R1``/``P2``), and ``origin`` ("computed", or how a cited ratio enters).
+        H2O nu1+nu3-nu1 has no lines of its own and is not listed.
+
+    Raises
+    ------
+    comaspec.InputError
+        Unknown species, no absolute Einstein A (OCS), bad arguments.
+    """
+    from astropy import units as u
+    from astropy.table import QTable, vstack
+
+    from . import molecules
+
+    T = _check_T(T_rot)
+    opr = _check_opr(ortho_para)
+    try:
+        bands = [b.band for feature in molecules.features_of(species)
+                 for b in molecules.bands_of(species, feature)]
+    except InputError:
+        raise InputError(f"species {species!r}", "unknown species") from None
+    parts = []
+    for band in bands:
+        if species == "H2O" and band == "nu1+nu3-nu1":
+            continue
+        system, rates, absolute = _rates(species, band, T, opr)
+        hot = species == "H2O" and band in _H2O_HOT_PARENT
+        if not (absolute or hot):
+            raise InputError(f"{species} {band}", "no absolute Einstein A (linelists/einstein_a.ecsv): "
+                                                  "no g-factor can be computed")
+        in_band = system.band == band
+        scale, origin = 1.0, "computed"
+        if hot:
+            g_parent, _ = _band_photon_rate(species, _H2O_HOT_PARENT[band], T, opr)
+            scale = g_parent * _cited_g_ratio(band, _H2O_HOT_PARENT[band]) / rates[in_band].sum()
+            origin = f"shape computed, band g from the cited ratio to {_H2O_HOT_PARENT[band]}"
+        elif species == "H2O" and band in _H2O_CHANNEL_PARENT:
+            origin = f"computed; channel scaled to the cited g-ratio to {_H2O_CHANNEL_PARENT[band]}"
+        nu = system.wavenumber[in_band]
+        part = QTable()
+        part["wavenumber"] = nu / u.cm
+        part["wavelength"] = (1e4 / nu) * u.um
+        part["g"] = rates[in_band] * scale / u.s
+        part["band"] = system.band[in_band]
+        part["upper"] = system.upper_label[system.upper[in_band]]
+        part["lower"] = system.lower_label[system.lower[in_band]]
+        part["line"] = system.line_label[in_band]
+        part["origin"] = np.full(int(in_band.sum()), origin)
+        parts.append(part)
+    table = vstack(parts)
+    table.sort("wavenumber")
+    table.meta.update(species=species, T_rot_K=T, ortho_para=opr if species == "H2O" else None,
+                      r_h="1 au (g scales as r_h^-2)",
+                      solar_spectrum="ASTM E490-00a (2014), linelists/solar_irradiance.ecsv",
+                      einstein_a="linelists/einstein_a.ecsv")
+    return table

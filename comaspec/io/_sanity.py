@@ -1,0 +1,153 @@
+"""Plausibility of what a file claims: flux levels and wavelengths that betray a wrong unit.
+
+A table whose values are Jy-sized but whose header says erg s⁻¹ cm⁻² Å⁻¹ converts to
+absurd flux densities (~1e10 Jy); Ångström values labelled µm become "6500–52486 µm".
+Both read without an error, so they are checked here against deliberately loose
+envelopes, several orders of magnitude wider than any JWST spectrum:
+
+- flux density: the median |flux| of the good points between `FLUX_DENSITY_RANGE_JY`
+  (JWST spectra span roughly 1e-8 Jy, deep faint sources, to a few hundred Jy,
+  saturation of the brightest extended targets; the envelope adds a factor 100 each
+  side), surface brightness between `SURFACE_BRIGHTNESS_RANGE_MJY_SR` (the upper end is
+  above the Sun's photosphere at these wavelengths, ~1e9 MJy/sr, so laboratory radiances
+  of hot gas cells pass);
+- wavelength: inside `WAVELENGTH_RANGE_UM` (JWST's 0.6–28.5 µm, rounded outwards).
+
+These are unit checks, not physics constants: a spectrum outside is not impossible,
+only far more likely mislabelled than real.
+"""
+
+from __future__ import annotations
+
+import astropy.units as u
+import numpy as np
+
+__all__ = ["FLUX_DENSITY_RANGE_JY", "SURFACE_BRIGHTNESS_RANGE_MJY_SR", "WAVELENGTH_RANGE_UM",
+           "flux_scale_problem", "wavelength_problem", "problems"]
+
+#: median |F_nu| (Jy) outside this range means the flux unit is almost surely wrong
+FLUX_DENSITY_RANGE_JY = (1e-10, 1e5)
+#: median |I_nu| (MJy/sr) outside this range means the unit is almost surely wrong
+SURFACE_BRIGHTNESS_RANGE_MJY_SR = (1e-7, 1e10)
+#: wavelengths (µm) outside this range suggest a wrong wavelength unit
+WAVELENGTH_RANGE_UM = (0.5, 30.0)
+
+
+def _label(meta):
+    src = meta.get("source_file") or "spectrum"
+    ext = meta.get("extension")
+    return f"{src} [{ext}]" if ext else str(src)
+
+
+def _good(flux, mask):
+    values = np.abs(np.asarray(flux, dtype=float))
+    keep = np.isfinite(values)
+    if mask is not None:
+        keep &= ~np.asarray(mask, dtype=bool)
+    return values[keep]
+
+
+def flux_scale_problem(flux, mask=None, label="spectrum", original_unit=None):
+    """Say why a spectrum's flux level is implausible for its unit, or None.
+
+    Parameters
+    ----------
+    flux : `~astropy.units.Quantity`
+        Flux density (any spectral flux-density unit convertible to Jy at its own
+        wavelengths must already be in Jy) or surface brightness.
+    mask : array_like of bool, optional
+        True for bad points.
+    label : str
+        Names the spectrum in the message.
+    original_unit : str, optional
+        The unit the file stated, quoted in the message.
+
+    Returns
+    -------
+    str or None
+        One sentence, or None when the level is plausible (or cannot be judged).
+    """
+    unit = getattr(flux, "unit", None)
+    if unit is None:
+        return None
+    if unit.is_equivalent(u.Jy):
+        lo, hi = FLUX_DENSITY_RANGE_JY
+        values, shown = _good(flux.to_value(u.Jy), mask), "Jy"
+    elif unit.is_equivalent(u.MJy / u.sr):
+        lo, hi = SURFACE_BRIGHTNESS_RANGE_MJY_SR
+        values, shown = _good(flux.to_value(u.MJy / u.sr), mask), "MJy/sr"
+    else:
+        return None
+    values = values[values > 0]
+    if values.size == 0:
+        return None
+    level = float(np.median(values))
+    if lo <= level <= hi:
+        return None
+    stated = f" from the stated unit {original_unit}" if original_unit else ""
+    return (f"{label}: the median flux level is {level:.3g} {shown}{stated}, outside {lo:g}-{hi:g} {shown} "
+            "(far beyond anything JWST records): the flux unit is probably wrong")
+
+
+def wavelength_problem(wavelength_um, label="spectrum"):
+    """Say why a spectrum's wavelengths suggest a wrong unit, or None.
+
+    Parameters
+    ----------
+    wavelength_um : array_like
+        Wavelengths in µm as read.
+    label : str
+        Names the spectrum in the message.
+
+    Returns
+    -------
+    str or None
+    """
+    w = np.asarray(wavelength_um, dtype=float)
+    w = w[np.isfinite(w)]
+    if w.size == 0:
+        return None
+    lo, hi = WAVELENGTH_RANGE_UM
+    if w.min() >= lo and w.max() <= hi:
+        return None
+    return (f"{label}: wavelengths {w.min():.5g}-{w.max():.5g} um reach outside {lo:g}-{hi:g} um "
+            "(JWST's range): is the wavelength unit right (e.g. Angstrom or nm labelled um)?")
+
+
+def problems(obj, *, flux=True, wavelength=True):
+    """Every plausibility problem of a spectrum, a list of spectra or a cube.
+
+    Parameters
+    ----------
+    obj : specutils.Spectrum, SpectrumList, list or `comaspec.io.Cube`
+        What `comaspec.io.read_any` returned.
+    flux, wavelength : bool
+        Which checks to run.
+
+    Returns
+    -------
+    list of str
+        One sentence per problem (empty when all is plausible).
+    """
+    items = list(obj) if isinstance(obj, (list, tuple)) else [obj]
+    out = []
+    for item in items:
+        meta = dict(getattr(item, "meta", {}) or {})
+        label = _label(meta)
+        if hasattr(item, "bunit"):  # a Cube
+            values = u.Quantity(item.flux, item.bunit)
+            wave, mask = item.wavelength.to_value(u.um), item.mask
+        elif hasattr(item, "spectral_axis"):
+            values, mask = item.flux, item.mask
+            wave = item.spectral_axis.to_value(u.um, equivalencies=u.spectral())
+        else:
+            continue
+        if flux:
+            text = flux_scale_problem(values, mask, label, meta.get("original_flux_unit"))
+            if text:
+                out.append(text)
+        if wavelength:
+            text = wavelength_problem(wave, label)
+            if text:
+                out.append(text)
+    return out
