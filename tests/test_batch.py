@@ -128,6 +128,8 @@ def test_rows_are_checked_before_any_work(spectra):
             "odd,epoch1_x1d.fits,2.0,1.3,,0.5,CO2;NH3,,",
             "box,epoch1_x1d.fits,2.0,1.3,,1.0x0.6,,40,",
             "badap,epoch1_x1d.fits,2.0,1.3,,wide,,,",
+            "hot,epoch1_x1d.fits,2.0,1.3,,0.5,,900,",
+            "far,epoch1_x1d.fits,2e9,1.3,,0.5,,,",
             ",epoch2_x1d.fits;epoch3_x1d.fits,2.0,1.3,,0.5,,,no"]
     jobs, invalid = read_manifest(_manifest(spectra, "checked.csv", rows))
     assert [j.label for j in jobs] == ["e0", "e1", "box", "epoch2_x1d"]
@@ -140,6 +142,7 @@ def test_rows_are_checked_before_any_work(spectra):
     assert reasons["maps"] == "checked.csv row 4 (maps): map=yes: IFU maps are not available yet (issue #11)"
     assert "file missing_x1d.fits does not exist" in reasons["gone"]
     assert "unknown species NH3" in reasons["odd"] and "aperture 'wide'" in reasons["badap"]
+    assert "T_rot: must be" in reasons["hot"] and "rh" in reasons["far"]  # the ranges of the command line
     assert all("\n" not in r for r in reasons.values())
 
 

@@ -18,6 +18,8 @@ import math
 import re
 from pathlib import Path
 
+from .._ranges import RANGES
+from .._validate import number, temperature
 from ..errors import ComaspecError, InputError, UsageError
 from .jobs import PLANNED_PRODUCTS, PRODUCTS, InvalidRow, Job
 
@@ -86,13 +88,24 @@ def _aperture(text):
         return None
     try:
         sizes = [float(v) for v in text.lower().split("x")]
-        if len(sizes) == 1 and sizes[0] > 0:
-            return CircularAperture(sizes[0] * u.arcsec)
-        if len(sizes) == 2 and min(sizes) > 0:
-            return RectangularAperture(sizes[0] * u.arcsec, sizes[1] * u.arcsec)
     except ValueError:
-        pass
-    raise _RowError(f"aperture {text!r}: expected a radius in arcsec (0.5) or a box WxH in arcsec (1.0x0.6)")
+        sizes = []
+    if len(sizes) not in (1, 2):
+        raise _RowError(f"aperture {text!r}: expected a radius in arcsec (0.5) or a box WxH in arcsec (1.0x0.6)")
+    lo, hi = RANGES["aperture"][:2]
+    for size in sizes:
+        _checked(number, size, "aperture", low=lo, high=hi)
+    if len(sizes) == 1:
+        return CircularAperture(sizes[0] * u.arcsec)
+    return RectangularAperture(sizes[0] * u.arcsec, sizes[1] * u.arcsec)
+
+
+def _checked(check, *args, **kwargs):
+    """``check(*args, **kwargs)``, its InputError turned into a row error."""
+    try:
+        return check(*args, **kwargs)
+    except InputError as exc:
+        raise _RowError(str(exc)) from None
 
 
 def _products(text):
@@ -231,8 +244,8 @@ def read_manifest(path, species=None):
             for given, full in zip(files, resolved):
                 if not Path(full).is_file():
                     raise _RowError(f"file {given} does not exist")
-            if row.get("t_rot") is not None and not row["t_rot"] > 0:
-                raise _RowError(f"T_rot {row['t_rot']}: must be positive (K)")
+            if row.get("t_rot") is not None:
+                _checked(temperature, row["t_rot"])
             jobs.append(Job(label=label, files=resolved,
                             geometry=_geometry(row.get("rh"), row.get("delta"), row.get("phase")),
                             aperture=_aperture(row.get("aperture")),
