@@ -454,3 +454,21 @@ def test_map_input_errors(parent_cube, tmp_path):
         map_cube(parent_cube, GEO, T_rot={"CO2": 50.0})
     with pytest.raises(InputError, match="sun_pa"):
         map_cube(parent_cube, GEO, T_rot=50.0, shift=0 * u.um, sun_pa=30.0 * u.km)
+
+
+def test_molecular_masses_agree_with_hitran_isotopologue_table():
+    """linelists/molecular_mass.ecsv against HITRAN's isotopologue masses as shipped in HAPI."""
+    import contextlib
+    import io
+
+    from astropy.table import Table
+
+    from comaspec._paths import linelists_dir
+
+    with contextlib.redirect_stdout(io.StringIO()):  # hapi prints a banner on import
+        import hapi
+    hitran_ids = {"12C16O2": (2, 1), "13C16O2": (2, 2), "12C16O": (5, 1), "1H216O": (1, 1)}
+    table = Table.read(linelists_dir() / "molecular_mass.ecsv", format="ascii.ecsv")
+    for row in table:
+        expected = hapi.molecularMass(*hitran_ids[str(row["isotopologue"])])
+        assert float(row["mass"]) == pytest.approx(expected, rel=5e-7), row["isotopologue"]  # 7 digits

@@ -17,7 +17,7 @@ from ..errors import ComaspecError
 __all__ = ["main", "SUBCOMMANDS"]
 
 #: Subcommand modules, in the order ``comaspec --help`` lists them.
-SUBCOMMANDS = ("info", "production", "ratio", "map", "catalog", "compare")
+SUBCOMMANDS = ("info", "production", "ratio", "map", "batch", "catalog", "compare")
 
 
 class _OneLineParser(argparse.ArgumentParser):

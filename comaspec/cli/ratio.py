@@ -132,7 +132,9 @@ def _aperture(args, example_header, has_cube):
 
         return aperture_from_header(example_header, "the bundled example")
     if has_cube:
-        return CircularAperture(0.5 * u.arcsec)
+        from ..pipeline import DEFAULT_CUBE_APERTURE_ARCSEC
+
+        return CircularAperture(DEFAULT_CUBE_APERTURE_ARCSEC * u.arcsec)
     raise UsageError("the extraction aperture of the spectrum is needed for production rates: "
                      "add --aperture-radius ARCSEC or --aperture-box WxH")
 
@@ -156,36 +158,6 @@ def _windows(specs):
             raise UsageError(f"--window {text}: needs 0.5 <= LO < HI <= 30 um and a degree from 0 to 6")
         out.append(Window(f"w{len(out) + 1}", lo, hi, deg))
     return out
-
-
-def _load(paths):
-    """Read every file: list of (path, spectrum-or-cube, is_cube)."""
-    from ..io import read_any
-
-    out = []
-    for path in paths:
-        obj = read_any(path)
-        is_cube = type(obj).__name__ == "Cube"
-        out.append((path, obj, is_cube))
-    return out
-
-
-def _spectra(loaded, aperture, extension=None, joint=False):
-    from ..io import average_integrations, extract_spectrum
-    from ._select import select_extractions
-
-    spectra = []
-    for path, obj, is_cube in loaded:
-        if is_cube:
-            spectra.append(extract_spectrum(obj, aperture))
-        elif type(obj).__name__ == "SpectrumList":
-            if obj and obj[0].meta.get("product") == "x1dints":
-                spectra.append(average_integrations(obj))
-            else:
-                spectra.extend(select_extractions(path, obj, extension, joint))
-        else:
-            spectra.append(obj)
-    return spectra
 
 
 def _run(args):
@@ -217,41 +189,27 @@ def _run(args):
         paths = [str(example_path())]
     else:
         paths = list(args.spectra)
-    loaded = _load(paths)
+    from ..pipeline import fit_loaded, load_inputs
+
+    loaded = load_inputs(paths)
     if args.example:
         meta = loaded[0][1].meta
         example_header = meta.get("primary_header")
     geometry = _geometry(args, example_header)
     aperture = _aperture(args, example_header, any(c for _, _, c in loaded))
-    spectra = _spectra(loaded, aperture, args.extension, args.joint)
-    from ._select import check_plausible
-
-    check_plausible(spectra, args.allow_implausible_flux)
 
     import astropy.units as u
 
-    from ..fit import fit_coma
-
-    from ..instrument import mode_from_meta
-
-    if args.mode:
-        # --mode fills in what a file does not say; a mode named in the file wins
-        for spectrum in spectra:
-            if mode_from_meta(spectrum.meta) is None:
-                spectrum.meta["mode"] = args.mode
     velocity = None if args.velocity is None else args.velocity * u.km / u.s
-    first = spectra[0].meta
-    inputs = {"paths": paths, "instrument": first.get("instrument"),
-              "mode": "+".join(dict.fromkeys(str(s.meta.get("mode")) for s in spectra)),
-              "target": first.get("target")}
     systematics = {k: v for k, v in (("g_factor", args.rel_err_g), ("lifetime", args.rel_err_lifetime),
                                      ("velocity", args.rel_err_velocity)) if v is not None}
-    fit = fit_coma(spectra, geometry, aperture, species, T_rot=args.trot, fit_shift=not args.no_shift,
-                   per_species_T_rot=args.trot_per_species, windows=windows,
-                   continuum=args.continuum, velocity=velocity, scale_covar=args.scale_covar,
-                   detect_sigma=args.detect_sigma, limit_sigma=args.limit_sigma, mc=args.mc, mcmc=args.mcmc,
-                   seed=args.seed, systematics=systematics or None, inputs=inputs,
-                   emission=args.emission, ortho_para=_opr(args.opr))
+    fit = fit_loaded(loaded, geometry, aperture, species, mode=args.mode, extension=args.extension,
+                     joint=args.joint, allow_implausible_flux=args.allow_implausible_flux, T_rot=args.trot,
+                     fit_shift=not args.no_shift, per_species_T_rot=args.trot_per_species, windows=windows,
+                     continuum=args.continuum, velocity=velocity, scale_covar=args.scale_covar,
+                     detect_sigma=args.detect_sigma, limit_sigma=args.limit_sigma, mc=args.mc, mcmc=args.mcmc,
+                     seed=args.seed, systematics=systematics or None,
+                     emission=args.emission, ortho_para=_opr(args.opr))
     numerator, denominator = "CO2", "H2O"
 
     # all files or none: everything is written to temporaries first, moved at the end

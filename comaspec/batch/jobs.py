@@ -1,0 +1,297 @@
+"""One batch job: what to fit, and running it into its own output directory.
+
+A job's files appear all at once: everything is written into a hidden temporary
+directory beside ``DIR/<label>``, which is then renamed into place. A job that fails
+leaves ``DIR/<label>/error.txt`` (one line) instead of results. `run_job` is what a Dask
+worker executes; it never raises for a bad input, so the other jobs go on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import ComaspecError, UsageError
+
+__all__ = ["Job", "InvalidRow", "run_job", "run_jobs_here", "job_state", "write_error", "remove_stale",
+           "PRODUCTS", "PLANNED_PRODUCTS", "RESULT_JSON", "RESULT_ECSV", "JOB_JSON", "ERROR_TXT"]
+
+RESULT_JSON = "result.json"
+RESULT_ECSV = "result.ecsv"
+JOB_JSON = "job.json"
+ERROR_TXT = "error.txt"
+
+# hidden names of unfinished work: removed at the start of a run and after Ctrl-C
+_STALE = re.compile(r"\..+\.(tmp|old)-[A-Za-z0-9_]{8}|\.summary\.(ecsv|pdf)\..+")
+
+
+@dataclass(frozen=True)
+class Job:
+    """One fit of the files of one coma (one manifest row, or one file of a directory).
+
+    Attributes
+    ----------
+    label : str
+        Name of the job and of its output directory.
+    files : tuple of str
+        Absolute paths of the spectra or cubes fitted together.
+    geometry : `comaspec.Geometry`
+    aperture : comaspec aperture or None
+        None: the default of ``comaspec ratio`` (0.5 arcsec radius for cubes; needed
+        for spectra).
+    species : tuple of str
+    T_rot : float or None
+        Fixed rotational temperature, K (None: fitted).
+    mode : str or None
+        Instrument mode for files that do not name one.
+    products : tuple of str
+        What to make (keys of `PRODUCTS`).
+    origin : str
+        Where the job was defined (``"manifest.csv row 3"``), for messages.
+    index : int
+        Position in the manifest (summary order).
+    """
+
+    label: str
+    files: tuple
+    geometry: object
+    aperture: object = None
+    species: tuple = ("CO2", "H2O", "CO")
+    T_rot: float | None = None
+    mode: str | None = None
+    products: tuple = ("ratio",)
+    origin: str = field(default="", compare=False)
+    index: int = field(default=0, compare=False)
+
+    def to_dict(self) -> dict:
+        """What the job asks for, as plain values (``job.json``; compared on resume).
+
+        Returns
+        -------
+        dict
+        """
+        return {"label": self.label, "files": list(self.files), "geometry": self.geometry.to_dict(),
+                "aperture": None if self.aperture is None else self.aperture.describe(self.geometry),
+                "species": list(self.species), "T_rot": self.T_rot, "mode": self.mode,
+                "products": list(self.products)}
+
+
+@dataclass(frozen=True)
+class InvalidRow:
+    """A manifest row (or file) refused before any work starts.
+
+    Attributes
+    ----------
+    origin : str
+        ``"manifest.csv row 7"`` or the file name.
+    label : str or None
+    files : tuple of str
+    reason : str
+        One line.
+    index : int
+        Position in the manifest.
+    """
+
+    origin: str
+    label: str | None
+    files: tuple
+    reason: str
+    index: int = 0
+
+    def __str__(self) -> str:
+        named = f" ({self.label})" if self.label and self.label not in self.origin else ""
+        return f"{self.origin}{named}: {self.reason}"
+
+
+def _default_aperture(loaded):
+    """The aperture ``comaspec ratio`` uses when none is given: 0.5" radius, cubes only."""
+    from ..pipeline import default_aperture
+
+    aperture = default_aperture(loaded)
+    if aperture is not None:
+        return aperture
+    raise UsageError("the extraction aperture of the spectrum is needed for production rates: "
+                     "give the aperture (radius in arcsec, or WxH)")
+
+
+def _ratio_product(job, loaded, directory):
+    """``comaspec ratio``'s result: ``result.json`` and ``result.ecsv``."""
+    from ..pipeline import fit_loaded
+
+    aperture = _default_aperture(loaded) if job.aperture is None else job.aperture
+    fit = fit_loaded(loaded, job.geometry, aperture, list(job.species), mode=job.mode, T_rot=job.T_rot)
+    fit.write(directory / RESULT_JSON)
+    fit.write(directory / RESULT_ECSV)
+
+
+#: What a job can make: name -> function(job, loaded_inputs, directory) writing its files there.
+#: A new product (e.g. IFU maps) is one more entry.
+PRODUCTS = {"ratio": _ratio_product}
+
+#: Products asked for in manifests but not available yet -> why.
+PLANNED_PRODUCTS = {"map": "IFU maps are not available yet (issue #11)"}
+
+
+def _epoch(loaded):
+    for _path, obj, _is_cube in loaded:
+        first = obj[0] if type(obj).__name__ == "SpectrumList" and len(obj) else obj
+        epoch = getattr(first, "meta", {}).get("epoch")
+        if epoch is not None:
+            return epoch.isot
+    return None
+
+
+def _one_line(exc) -> str:
+    if isinstance(exc, ComaspecError):
+        return str(exc)
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _write_job_json(directory, job, epoch=None):
+    record = {"job": job.to_dict(), "epoch": epoch}
+    (directory / JOB_JSON).write_text(json.dumps(record, indent=2) + "\n")
+
+
+def _commit(tmp, final):
+    """Put the finished directory ``tmp`` in place of ``final`` (renames only)."""
+    if os.path.lexists(final):
+        old = final.parent / f".{final.name}.old-{uuid.uuid4().hex[:8]}"
+        os.replace(final, old)
+        os.replace(tmp, final)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp, final)
+
+
+def _new_tmp(job, output_dir):
+    tmp = Path(tempfile.mkdtemp(prefix=f".{job.label}.tmp-", dir=output_dir))
+    # mkdtemp makes it private (0700); the results get what a plain mkdir would give
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)
+    return tmp
+
+
+def write_error(job, output_dir, reason):
+    """Make ``DIR/<label>`` hold ``error.txt`` (the one-line reason) and ``job.json``.
+
+    Parameters
+    ----------
+    job : Job
+    output_dir : str or os.PathLike
+    reason : str
+    """
+    output_dir = Path(output_dir)
+    tmp = _new_tmp(job, output_dir)
+    try:
+        (tmp / ERROR_TXT).write_text(" ".join(str(reason).split()) + "\n")
+        _write_job_json(tmp, job)
+        _commit(tmp, output_dir / job.label)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run_job(job, output_dir):
+    """Run one job into ``output_dir/<label>``; what each Dask worker executes.
+
+    Parameters
+    ----------
+    job : Job
+    output_dir : str or os.PathLike
+        The batch's output directory (it must exist).
+
+    Returns
+    -------
+    dict
+        ``label``, ``status`` ("ok" or "failed") and ``reason`` (one line, or None).
+    """
+    from ..pipeline import load_inputs
+
+    output_dir = Path(output_dir)
+    tmp = _new_tmp(job, output_dir)
+    try:
+        try:
+            loaded = load_inputs(job.files)
+            for product in job.products:
+                PRODUCTS[product](job, loaded, tmp)
+            _write_job_json(tmp, job, _epoch(loaded))
+            _commit(tmp, output_dir / job.label)
+            return {"label": job.label, "status": "ok", "reason": None}
+        except Exception as exc:  # noqa: BLE001 - a bad job is reported and the batch goes on
+            reason = _one_line(exc)
+        write_error(job, output_dir, reason)
+        return {"label": job.label, "status": "failed", "reason": reason}
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run_jobs_here(jobs, output_dir):
+    """`run_job` for each of ``jobs`` in turn (one Dask task).
+
+    Parameters
+    ----------
+    jobs : sequence of Job
+    output_dir : str or os.PathLike
+
+    Returns
+    -------
+    list of dict
+        The outcomes, in order.
+    """
+    return [run_job(job, output_dir) for job in jobs]
+
+
+def job_state(job, output_dir):
+    """What ``output_dir/<label>`` says about ``job``.
+
+    Parameters
+    ----------
+    job : Job
+    output_dir : str or os.PathLike
+
+    Returns
+    -------
+    str
+        ``"done"`` (results of this very job), ``"changed"`` (results of a different
+        manifest row under that label), ``"failed"`` or ``"new"``.
+    """
+    directory = Path(output_dir) / job.label
+    if (directory / RESULT_JSON).is_file():
+        try:
+            asked = json.loads((directory / JOB_JSON).read_text())["job"]
+        except (OSError, ValueError, KeyError):
+            return "changed"
+        return "done" if asked == json.loads(json.dumps(job.to_dict())) else "changed"
+    if (directory / ERROR_TXT).is_file():
+        return "failed"
+    return "new"
+
+
+def remove_stale(output_dir):
+    """Delete what an interrupted run left unfinished (hidden temporaries only).
+
+    Parameters
+    ----------
+    output_dir : str or os.PathLike
+
+    Returns
+    -------
+    list of str
+        Names removed.
+    """
+    removed = []
+    for entry in Path(output_dir).iterdir():
+        if _STALE.fullmatch(entry.name):
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+            removed.append(entry.name)
+    return removed

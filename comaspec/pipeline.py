@@ -1,0 +1,168 @@
+"""The per-observation work of ``comaspec ratio`` as one API call.
+
+Read the files of one coma (spectra, x1dints, s3d cubes), turn them into the spectra to
+fit (cubes extracted through the aperture, integrations averaged) and fit them jointly.
+``comaspec ratio`` and ``comaspec batch`` both go through `fit_loaded`, so a batch gives
+the numbers the command gives file by file.
+"""
+
+from __future__ import annotations
+
+__all__ = ["load_inputs", "spectra_to_fit", "fit_loaded", "fit_files", "default_aperture",
+           "DEFAULT_CUBE_APERTURE_ARCSEC"]
+
+#: Radius (arcsec) of the circular aperture, around the continuum photocentre, used for s3d
+#: cubes when no aperture is given: a choice of comaspec (about the NIRSpec IFU PSF core at
+#: 4 µm), not a measurement.
+DEFAULT_CUBE_APERTURE_ARCSEC = 0.5
+
+
+def default_aperture(loaded):
+    """The aperture used when none is given: a circle of `DEFAULT_CUBE_APERTURE_ARCSEC` when
+    an input is a cube, else None (a spectrum's extraction aperture cannot be guessed).
+
+    Parameters
+    ----------
+    loaded : list
+        From `load_inputs`.
+
+    Returns
+    -------
+    `comaspec.CircularAperture` or None
+    """
+    import astropy.units as u
+
+    from .apertures import CircularAperture
+
+    if any(is_cube for _, _, is_cube in loaded):
+        return CircularAperture(DEFAULT_CUBE_APERTURE_ARCSEC * u.arcsec)
+    return None
+
+
+def load_inputs(paths):
+    """Read every file as whatever it holds.
+
+    Parameters
+    ----------
+    paths : sequence of str or os.PathLike
+        Spectra (x1d, x1dints, c1d, tables) or s3d cubes of one coma.
+
+    Returns
+    -------
+    list of (path, object, bool)
+        The path as given, the `specutils.Spectrum`, `~specutils.SpectrumList` or
+        `comaspec.io.Cube` read from it, and whether it is a cube.
+    """
+    from .io import read_any
+
+    out = []
+    for path in paths:
+        obj = read_any(path)
+        out.append((path, obj, type(obj).__name__ == "Cube"))
+    return out
+
+
+def spectra_to_fit(loaded, aperture, mode=None, *, extension=None, joint=False):
+    """The spectra to fit: cubes extracted through ``aperture``, x1dints averaged.
+
+    Parameters
+    ----------
+    loaded : list
+        From `load_inputs`.
+    aperture : comaspec aperture
+        Extraction aperture for cubes.
+    mode : str, optional
+        Instrument mode for spectra whose metadata do not name one (a mode named in
+        the file wins).
+    extension : str, optional
+        Of a file with several extractions, fit only this one (``ratio --extension``).
+    joint : bool
+        Fit every extraction of a file together even when their modes or sources differ
+        (``ratio --joint``).
+
+    Returns
+    -------
+    list of specutils.Spectrum
+    """
+    from .cli._select import select_extractions
+    from .instrument import mode_from_meta
+    from .io import average_integrations, extract_spectrum
+
+    spectra = []
+    for path, obj, is_cube in loaded:
+        if is_cube:
+            spectra.append(extract_spectrum(obj, aperture))
+        elif type(obj).__name__ == "SpectrumList":
+            if obj and obj[0].meta.get("product") == "x1dints":
+                spectra.append(average_integrations(obj))
+            else:
+                spectra.extend(select_extractions(path, obj, extension, joint))
+        else:
+            spectra.append(obj)
+    if mode:
+        for spectrum in spectra:
+            if mode_from_meta(spectrum.meta) is None:
+                spectrum.meta["mode"] = mode
+    return spectra
+
+
+def fit_loaded(loaded, geometry, aperture, species, *, mode=None, extension=None, joint=False,
+               allow_implausible_flux=False, **options):
+    """Fit the files read by `load_inputs` jointly: what ``comaspec ratio`` computes.
+
+    Parameters
+    ----------
+    loaded : list
+        From `load_inputs`.
+    geometry : `comaspec.Geometry`
+    aperture : comaspec aperture or None
+        The extraction aperture (also used to extract cubes); None: `default_aperture`
+        (cubes only).
+    species : sequence of str
+        Species to fit.
+    mode, extension, joint : optional
+        As in `spectra_to_fit`.
+    allow_implausible_flux : bool
+        Fit spectra whose flux level is implausible for their unit (default: refused
+        with an `comaspec.InputError`, as ``comaspec ratio`` does).
+    **options
+        Passed to `comaspec.fit_coma` (``T_rot``, ``windows``, ``mc``, ...).
+
+    Returns
+    -------
+    `comaspec.results.ComaFit`
+        Its ``inputs`` hold the paths as given, and the instrument, mode and target
+        of the first spectrum.
+    """
+    from .cli._select import check_plausible
+    from .errors import UsageError
+    from .fit import fit_coma
+
+    if aperture is None:
+        aperture = default_aperture(loaded)
+        if aperture is None:
+            raise UsageError("the extraction aperture of the spectrum is needed for production rates: "
+                             "pass aperture= (only cubes have a default)")
+    spectra = spectra_to_fit(loaded, aperture, mode, extension=extension, joint=joint)
+    check_plausible(spectra, allow_implausible_flux)
+    first = spectra[0].meta
+    inputs = {"paths": [path for path, _, _ in loaded], "instrument": first.get("instrument"),
+              "mode": "+".join(dict.fromkeys(str(s.meta.get("mode")) for s in spectra)),
+              "target": first.get("target")}
+    return fit_coma(spectra, geometry, aperture, species, inputs=inputs, **options)
+
+
+def fit_files(paths, geometry, aperture, species, **options):
+    """Read and fit the files of one coma: `load_inputs` then `fit_loaded`.
+
+    Parameters
+    ----------
+    paths : sequence of str or os.PathLike
+    geometry, aperture, species, **options
+        As in `fit_loaded`.
+
+    Returns
+    -------
+    `comaspec.results.ComaFit`
+    """
+    return fit_loaded(load_inputs(paths), geometry, aperture, species, **options)
