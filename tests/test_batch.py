@@ -216,7 +216,7 @@ def test_twelve_jobs_on_a_local_cluster_of_two_workers(twelve, spectra, tmp_path
     assert "Traceback" not in stderr and stdout == ""
     assert "%|" not in stderr  # no progress bar when stderr is not a terminal
     for i in range(N_GOOD):
-        assert sorted(p.name for p in (out / f"e{i}").iterdir()) == ["job.json", "result.ecsv", "result.json"]
+        assert sorted(p.name for p in (out / f"e{i}").iterdir()) == ["job.json", "ratios.json", "result.ecsv", "result.json"]
     error = (out / "broken" / "error.txt").read_text()
     assert error.count("\n") == 1 and "corrupt_x1d.fits" in error
     assert not (out / "nogeo").exists() and _hidden(out) == []
@@ -239,6 +239,10 @@ def test_twelve_jobs_on_a_local_cluster_of_two_workers(twelve, spectra, tmp_path
         assert row["CO2_H2O"] == single["ratio"]["value"]
         assert np.isnan(row["Q_CO"].value) and row["Q_CO_upper_limit"].to_value(1 / u.s) == \
             single["species"]["CO"]["Q_upper_limit_per_s"]
+        # CO is not detected: CO/H2O is an upper limit, CO2/CO a lower limit, both from Q(CO)'s limit
+        assert row["CO_H2O_limit"] == "upper" and row["CO2_CO_limit"] == "lower"
+        q_co_limit = single["species"]["CO"]["Q_upper_limit_per_s"]
+        assert row["CO_H2O"] == pytest.approx(q_co_limit / single["species"]["H2O"]["Q_per_s"], rel=0.05)
 
 
 def test_cube_job_equals_a_single_run(tmp_path, capsys, client):
@@ -306,7 +310,7 @@ def test_interrupted_and_killed_runs_resume(spectra, tmp_path, client):
         assert not (out / "summary.ecsv").exists()
     assert _hidden(out) == []
     for job_dir in out.iterdir():  # every directory is a whole result
-        assert sorted(p.name for p in job_dir.iterdir()) == ["job.json", "result.ecsv", "result.json"]
+        assert sorted(p.name for p in job_dir.iterdir()) == ["job.json", "ratios.json", "result.ecsv", "result.json"]
 
     done_before = len(list(out.glob("[!.]*/result.json")))
     status, _ = start_and_signal(signal.SIGKILL, done_before + 1)

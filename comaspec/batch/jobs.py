@@ -23,13 +23,16 @@ from ..errors import ComaspecError, UsageError
 
 __all__ = ["Job", "InvalidRow", "run_job", "run_jobs_here", "job_state", "write_error", "remove_stale",
            "PRODUCTS", "PLANNED_PRODUCTS", "RESULT_JSON", "RESULT_ECSV", "JOB_JSON", "ERROR_TXT",
-           "MAPS_FITS"]
+           "MAPS_FITS", "RATIOS_JSON", "RATIO_PAIRS"]
 
 RESULT_JSON = "result.json"
 RESULT_ECSV = "result.ecsv"
 JOB_JSON = "job.json"
 ERROR_TXT = "error.txt"
 MAPS_FITS = "maps.fits"
+RATIOS_JSON = "ratios.json"
+#: The ratios a job reports: the three between CO2, CO and H2O (as the catalog).
+RATIO_PAIRS = (("CO2", "H2O"), ("CO", "H2O"), ("CO2", "CO"))
 
 # hidden names of unfinished work: removed at the start of a run and after Ctrl-C
 _STALE = re.compile(r"\..+\.(tmp|old)-[A-Za-z0-9_]{8}|\.summary\.(ecsv|pdf)\..+")
@@ -133,6 +136,10 @@ def _ratio_product(job, loaded, directory):
     fit = fit_loaded(loaded, job.geometry, aperture, list(job.species), mode=job.mode, T_rot=job.T_rot)
     fit.write(directory / RESULT_JSON)
     fit.write(directory / RESULT_ECSV)
+    # every ratio between the main volatiles (result.json holds CO2/H2O only, as 'ratio' does)
+    ratios = {f"{a}/{b}": fit.ratio(a, b).to_dict() for a, b in RATIO_PAIRS
+              if a in fit.species and b in fit.species}
+    (directory / RATIOS_JSON).write_text(json.dumps(ratios, indent=1, allow_nan=False) + "\n")
 
 
 def _map_product(job, loaded, directory):
