@@ -132,14 +132,15 @@ def test_rows_are_checked_before_any_work(spectra):
             "far,epoch1_x1d.fits,2e9,1.3,,0.5,,,",
             ",epoch2_x1d.fits;epoch3_x1d.fits,2.0,1.3,,0.5,,,no"]
     jobs, invalid = read_manifest(_manifest(spectra, "checked.csv", rows))
-    assert [j.label for j in jobs] == ["e0", "e1", "box", "epoch2_x1d"]
+    assert [j.label for j in jobs] == ["e0", "e1", "maps", "box", "epoch2_x1d"]
+    assert jobs[2].products == ("ratio", "map")
+    jobs = [j for j in jobs if j.label != "maps"]
     assert jobs[1].species == ("CO2", "H2O") and jobs[0].species == ("CO2", "H2O", "CO")
     assert jobs[0].geometry.rh.to_value(u.au) == pytest.approx(_rh(0)) and jobs[0].geometry.phase == 20 * u.deg
     assert jobs[2].T_rot == 40.0 and jobs[2].aperture.describe()["shape"] == "rectangle"
     assert jobs[3].files == (str(spectra / "epoch2_x1d.fits"), str(spectra / "epoch3_x1d.fits"))
     reasons = {b.label: str(b) for b in invalid}
     assert reasons["nogeo"] == "checked.csv row 3 (nogeo): geometry missing: no delta (au)"
-    assert reasons["maps"] == "checked.csv row 4 (maps): map=yes: IFU maps are not available yet (issue #11)"
     assert "file missing_x1d.fits does not exist" in reasons["gone"]
     assert "unknown species NH3" in reasons["odd"] and "aperture 'wide'" in reasons["badap"]
     assert "T_rot: must be" in reasons["hot"] and "rh" in reasons["far"]  # the ranges of the command line
@@ -215,7 +216,7 @@ def test_twelve_jobs_on_a_local_cluster_of_two_workers(twelve, spectra, tmp_path
     assert "Traceback" not in stderr and stdout == ""
     assert "%|" not in stderr  # no progress bar when stderr is not a terminal
     for i in range(N_GOOD):
-        assert sorted(p.name for p in (out / f"e{i}").iterdir()) == ["job.json", "result.ecsv", "result.json"]
+        assert sorted(p.name for p in (out / f"e{i}").iterdir()) == ["job.json", "ratios.json", "result.ecsv", "result.json"]
     error = (out / "broken" / "error.txt").read_text()
     assert error.count("\n") == 1 and "corrupt_x1d.fits" in error
     assert not (out / "nogeo").exists() and _hidden(out) == []
@@ -238,6 +239,10 @@ def test_twelve_jobs_on_a_local_cluster_of_two_workers(twelve, spectra, tmp_path
         assert row["CO2_H2O"] == single["ratio"]["value"]
         assert np.isnan(row["Q_CO"].value) and row["Q_CO_upper_limit"].to_value(1 / u.s) == \
             single["species"]["CO"]["Q_upper_limit_per_s"]
+        # CO is not detected: CO/H2O is an upper limit, CO2/CO a lower limit, both from Q(CO)'s limit
+        assert row["CO_H2O_limit"] == "upper" and row["CO2_CO_limit"] == "lower"
+        q_co_limit = single["species"]["CO"]["Q_upper_limit_per_s"]
+        assert row["CO_H2O"] == pytest.approx(q_co_limit / single["species"]["H2O"]["Q_per_s"], rel=0.05)
 
 
 def test_cube_job_equals_a_single_run(tmp_path, capsys, client):
@@ -248,13 +253,39 @@ def test_cube_job_equals_a_single_run(tmp_path, capsys, client):
     synthetic_cube("PRISM", {"CO2": 8e26, "H2O": 1e27}, geometry, T_rot=50.0, error_per_spaxel=2e-20 * FLAM,
                    continuum=_continuum, shape=(11, 11), seed=3, path=tmp_path / "visit_s3d.fits")
     manifest = tmp_path / "cube.csv"
-    manifest.write_text(f"files,rh,delta,T_rot\nvisit_s3d.fits,{_rh(3)},{_rh(3) - 0.7},50\n")
+    manifest.write_text(f"files,rh,delta,T_rot,map\nvisit_s3d.fits,{_rh(3)},{_rh(3) - 0.7},50,yes\n")
     result = run_batch(manifest, tmp_path / "out", client=client, figure=False)
     assert result.n_failed == 0
     assert main(["ratio", str(tmp_path.resolve() / "visit_s3d.fits"), "--rh", str(_rh(3)), "--delta",
                  str(_rh(3) - 0.7), "--trot", "50", "--json"]) == 0
     single = json.loads(capsys.readouterr().out)
     assert json.loads((tmp_path / "out" / "visit_s3d" / "result.json").read_text()) == single
+    # map=yes: the same maps as 'comaspec map' on the cube
+    from astropy.io import fits
+
+    assert main(["map", str(tmp_path.resolve() / "visit_s3d.fits"), "--rh", str(_rh(3)), "--delta",
+                 str(_rh(3) - 0.7), "--trot", "50", "--species", "CO2,H2O,CO", "--output",
+                 str(tmp_path / "single_maps.fits"), "--quiet"]) == 0
+    with fits.open(tmp_path / "out" / "visit_s3d" / "maps.fits") as batch_maps, \
+            fits.open(tmp_path / "single_maps.fits") as single_maps:
+        for name in ("CO2_FLUX", "CO2_FLUX_ERR", "H2O_COLUMN", "RATIO_CO2_H2O", "BIN_ID"):
+            assert np.array_equal(batch_maps[name].data, single_maps[name].data, equal_nan=True), name
+    assert (tmp_path / "out" / "visit_s3d" / "qcurve_CO2.ecsv").is_file()
+
+
+def test_map_job_on_a_spectrum_fails_alone(spectra, tmp_path):
+    """map=yes needs a cube: that job fails with one line, the others are not affected."""
+    from comaspec.batch.jobs import run_job
+
+    jobs, invalid = read_manifest(_manifest(spectra, "mapx1d.csv", [_good_row(0),
+                                                                     "m1,epoch1_x1d.fits,2.0,1.3,,0.5,,,yes"]))
+    assert not invalid
+    out = tmp_path / "out"
+    out.mkdir()
+    outcomes = [run_job(job, out) for job in jobs]
+    assert [o["status"] for o in outcomes] == ["ok", "failed"]
+    assert "needs exactly one IFU cube" in outcomes[1]["reason"]
+    assert (out / "m1" / "error.txt").read_text().count("\n") <= 1
 
 
 def test_interrupted_and_killed_runs_resume(spectra, tmp_path, client):
@@ -279,7 +310,7 @@ def test_interrupted_and_killed_runs_resume(spectra, tmp_path, client):
         assert not (out / "summary.ecsv").exists()
     assert _hidden(out) == []
     for job_dir in out.iterdir():  # every directory is a whole result
-        assert sorted(p.name for p in job_dir.iterdir()) == ["job.json", "result.ecsv", "result.json"]
+        assert sorted(p.name for p in job_dir.iterdir()) == ["job.json", "ratios.json", "result.ecsv", "result.json"]
 
     done_before = len(list(out.glob("[!.]*/result.json")))
     status, _ = start_and_signal(signal.SIGKILL, done_before + 1)

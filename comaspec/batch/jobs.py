@@ -17,15 +17,22 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from ..errors import ComaspecError, UsageError
 
 __all__ = ["Job", "InvalidRow", "run_job", "run_jobs_here", "job_state", "write_error", "remove_stale",
-           "PRODUCTS", "PLANNED_PRODUCTS", "RESULT_JSON", "RESULT_ECSV", "JOB_JSON", "ERROR_TXT"]
+           "PRODUCTS", "PLANNED_PRODUCTS", "RESULT_JSON", "RESULT_ECSV", "JOB_JSON", "ERROR_TXT",
+           "MAPS_FITS", "RATIOS_JSON", "RATIO_PAIRS"]
 
 RESULT_JSON = "result.json"
 RESULT_ECSV = "result.ecsv"
 JOB_JSON = "job.json"
 ERROR_TXT = "error.txt"
+MAPS_FITS = "maps.fits"
+RATIOS_JSON = "ratios.json"
+#: The ratios a job reports: the three between CO2, CO and H2O (as the catalog).
+RATIO_PAIRS = (("CO2", "H2O"), ("CO", "H2O"), ("CO2", "CO"))
 
 # hidden names of unfinished work: removed at the start of a run and after Ctrl-C
 _STALE = re.compile(r"\..+\.(tmp|old)-[A-Za-z0-9_]{8}|\.summary\.(ecsv|pdf)\..+")
@@ -128,14 +135,37 @@ def _ratio_product(job, loaded, directory):
     fit = fit_loaded(loaded, job.geometry, aperture, list(job.species), mode=job.mode, T_rot=job.T_rot)
     fit.write(directory / RESULT_JSON)
     fit.write(directory / RESULT_ECSV)
+    # every ratio between the main volatiles (result.json holds CO2/H2O only, as 'ratio' does)
+    ratios = {f"{a}/{b}": fit.ratio(a, b).to_dict() for a, b in RATIO_PAIRS
+              if a in fit.species and b in fit.species}
+    (directory / RATIOS_JSON).write_text(json.dumps(ratios, indent=1, allow_nan=False) + "\n")
+
+
+def _map_product(job, loaded, directory):
+    """``comaspec map``'s result for the job's cube: ``maps.fits`` and one Q-curve per species.
+
+    The maps hold T_rot at the job's value, or at the 0.5" aperture fit's (as
+    `comaspec.map_cube` does by default).
+    """
+    from ..maps import map_cube
+    from ..maps.output import write_maps, write_table
+
+    cubes = [obj for _, obj, is_cube in loaded if is_cube]
+    if len(cubes) != 1 or len(loaded) != 1:
+        raise UsageError("map=yes needs exactly one IFU cube (s3d) in the job's files")
+    maps = map_cube(cubes[0], job.geometry, species=list(job.species), T_rot=job.T_rot)
+    write_maps(maps, directory / MAPS_FITS)
+    for name in maps.molecule_flux:  # species with a g-factor, detected in some bin
+        if np.any(maps.detected[name]):
+            write_table(maps.q_curve(name), directory / f"qcurve_{name}.ecsv")
 
 
 #: What a job can make: name -> function(job, loaded_inputs, directory) writing its files there.
-#: A new product (e.g. IFU maps) is one more entry.
-PRODUCTS = {"ratio": _ratio_product}
+#: A new product is one more entry.
+PRODUCTS = {"ratio": _ratio_product, "map": _map_product}
 
 #: Products asked for in manifests but not available yet -> why.
-PLANNED_PRODUCTS = {"map": "IFU maps are not available yet (issue #11)"}
+PLANNED_PRODUCTS = {}
 
 
 def _epoch(loaded):

@@ -10,7 +10,7 @@ import json
 import math
 from pathlib import Path
 
-from .jobs import ERROR_TXT, JOB_JSON, RESULT_JSON
+from .jobs import ERROR_TXT, JOB_JSON, RATIO_PAIRS, RATIOS_JSON, RESULT_JSON
 
 __all__ = ["summary_table", "write_summary", "SUMMARY_ECSV", "SUMMARY_PDF", "RATIO"]
 
@@ -39,8 +39,10 @@ def _job_row(job, output_dir):
     result = _read_json(directory / RESULT_JSON)
     if result is not None:
         record = _read_json(directory / JOB_JSON) or {}
+        ratios = _read_json(directory / RATIOS_JSON) or {}
+        ratios["/".join(RATIO)] = result["ratio"]
         row.update(status="ok", epoch=record.get("epoch") or "", species=result["species"], ratio=result["ratio"],
-                   chi2_nu=_nan(result["fit"]["chi2_reduced"]))
+                   ratios=ratios, chi2_nu=_nan(result["fit"]["chi2_reduced"]))
         row["reason"] = result["ratio"].get("reason") or ""
     elif (directory / ERROR_TXT).is_file():
         row.update(status="failed", reason=(directory / ERROR_TXT).read_text().strip())
@@ -67,10 +69,11 @@ def summary_table(jobs, invalid, output_dir):
         ``label``, ``files`` (``;``-separated), ``status`` (ok, failed, invalid, not run),
         ``rh``, ``delta`` (au), ``epoch`` (ISO, from the file headers; empty when unknown),
         for each species ``Q_<X>``, ``Q_<X>_err`` (1/s; NaN unless detected) and
-        ``Q_<X>_upper_limit`` (1/s; NaN unless an upper limit), ``CO2_H2O`` with
+        ``Q_<X>_upper_limit`` (1/s; NaN unless an upper limit); for each ratio of
+        CO2/H2O, CO/H2O and CO2/CO whose species some job fits, e.g. ``CO2_H2O`` with
         ``CO2_H2O_err_lo``/``CO2_H2O_err_hi`` (68 % interval) and ``CO2_H2O_limit``
-        ("", "upper" or "lower"), ``chi2_nu`` and ``reason`` (why a job failed, or why
-        the ratio is a limit or missing).
+        ("", "upper" or "lower"); ``chi2_nu`` and ``reason`` (why a job failed, or why
+        CO2/H2O is a limit or missing).
     """
     import astropy.units as u
     from astropy.table import QTable
@@ -89,10 +92,14 @@ def summary_table(jobs, invalid, output_dir):
     for name in species:
         for column, key in (("", "Q_per_s"), ("_err", "Q_err_per_s"), ("_upper_limit", "Q_upper_limit_per_s")):
             t[f"Q_{name}{column}"] = [_nan(r["species"].get(name, {}).get(key)) for r in rows] / u.s
-    ratio = "_".join(RATIO)
-    for column, key in (("", "value"), ("_err_lo", "err_lo"), ("_err_hi", "err_hi")):
-        t[f"{ratio}{column}"] = [_nan(r["ratio"].get(key)) for r in rows]
-    t[f"{ratio}_limit"] = [r["ratio"].get("limit") or "" for r in rows]
+    for pair in RATIO_PAIRS:
+        if not all(any(s in j.species for j in jobs) for s in pair):
+            continue
+        name, ratio = "/".join(pair), "_".join(pair)
+        got = [r.get("ratios", {}).get(name, {}) for r in rows]
+        for column, key in (("", "value"), ("_err_lo", "err_lo"), ("_err_hi", "err_hi")):
+            t[f"{ratio}{column}"] = [_nan(g.get(key)) for g in got]
+        t[f"{ratio}_limit"] = [g.get("limit") or "" for g in got]
     t["chi2_nu"] = [r["chi2_nu"] for r in rows]
     t["reason"] = [r["reason"] for r in rows]
     t.meta["comaspec"] = "comaspec batch summary: one row per job; see docs/batch.rst"
