@@ -129,6 +129,24 @@ class Aperture:
         """
         raise InputError("aperture", f"cannot extract with a {type(self).__name__}")
 
+    # --- extraction from a cube (comaspec.io.extract)
+    def cube_nucleus(self):
+        """(x, y) pixel position of the nucleus this aperture fixes on a cube, and how it was
+        found; None when it is to be found from the data (given, or the photocentre)."""
+        return None
+
+    def cube_offset_pixels(self, pixel_scale):
+        """The aperture's offset from the nucleus in cube pixels (angular apertures only)."""
+        if not self.is_angular:
+            raise InputError("aperture", "extraction from a cube needs angular sizes (arcsec), not km")
+        return tuple(float(v) for v in (self.offset / pixel_scale).decompose().value)
+
+    def cube_weights(self, center_xy, pixel_scale, shape):
+        """(weights image (ny, nx), area in spaxels) of this aperture centred at ``center_xy``."""
+        ap = self.photutils_aperture(center_xy, pixel_scale)
+        image = ap.to_mask(method="exact").to_image(shape)  # None when wholly off the cube
+        return (np.zeros(shape) if image is None else image), float(ap.area)
+
     def describe(self, geometry=None) -> dict:
         """Plain-number description, as in the ``aperture`` block of the JSON output.
 
@@ -306,6 +324,18 @@ class SpaxelMask(Aperture):
 
     def area(self):
         return int(self.mask.sum()) * self.pixel_scale**2
+
+    def cube_nucleus(self):
+        return self.nucleus, "spaxel mask nucleus"
+
+    def cube_offset_pixels(self, pixel_scale):
+        return (0.0, 0.0)  # the mask fixes its spaxels
+
+    def cube_weights(self, center_xy, pixel_scale, shape):
+        if self.mask.shape != shape:
+            raise InputError("aperture", f"spaxel mask shape {self.mask.shape} differs from the cube's {shape}")
+        w = self.mask.astype(float)
+        return w, float(w.sum())
 
     def describe(self, geometry=None) -> dict:
         out = super().describe(geometry)

@@ -118,46 +118,28 @@ def nucleus_position(cube, center=None, radius_pix=None):
     return nucleus, "given"
 
 
-def _weights(aperture, center_xy, pixel_scale, shape):
-    """(weights image (ny, nx), aperture area in spaxels) for a comaspec aperture."""
-    from ..apertures import SpaxelMask
-
-    if isinstance(aperture, SpaxelMask):
-        if aperture.mask.shape != shape:
-            raise InputError("aperture", f"spaxel mask shape {aperture.mask.shape} differs from the cube's {shape}")
-        w = aperture.mask.astype(float)
-        return w, float(w.sum())
-    ap = aperture.photutils_aperture(center_xy, pixel_scale)
-    image = ap.to_mask(method="exact").to_image(shape)  # None when wholly off the cube
-    return (np.zeros(shape) if image is None else image), float(ap.area)
-
-
 def extract_spectrum_from_cube(cube, aperture, center=None, max_masked_fraction=DEFAULT_MAX_MASKED_FRACTION):
     """Implementation of `comaspec.extract_spectrum` (see there)."""
-    from ..apertures import Aperture, SpaxelMask
+    from ..apertures import Aperture
 
     source = cube.meta.get("source_file", "cube")
     if not isinstance(aperture, Aperture):
         raise InputError("aperture", f"must be a comaspec aperture (got {type(aperture).__name__})")
-    if not isinstance(aperture, SpaxelMask) and not aperture.is_angular:
-        raise InputError("aperture", "extraction from a cube needs angular sizes (arcsec), not km")
+    offset_pix = aperture.cube_offset_pixels(cube.pixel_scale)
     if not 0 <= max_masked_fraction < 1:
         raise InputError("max_masked_fraction", f"must lie in [0, 1) (got {max_masked_fraction})")
     nwave, ny, nx = cube.shape
 
-    if isinstance(aperture, SpaxelMask):
-        nucleus = aperture.nucleus
-        method = "spaxel mask nucleus"
+    fixed = aperture.cube_nucleus()
+    if fixed is not None:
+        nucleus, method = fixed
     else:
         outer = aperture.photocentre_radius()
         radius = None if outer is None else float((outer / cube.pixel_scale).decompose())
         nucleus, method = nucleus_position(cube, center, radius)
-    offset_pix = (0.0, 0.0)
-    if not isinstance(aperture, SpaxelMask):
-        offset_pix = tuple(float(v) for v in (aperture.offset / cube.pixel_scale).decompose().value)
     centre = (nucleus[0] + offset_pix[0], nucleus[1] + offset_pix[1])
 
-    weights, area = _weights(aperture, centre, cube.pixel_scale, (ny, nx))
+    weights, area = aperture.cube_weights(centre, cube.pixel_scale, (ny, nx))
     rows = np.flatnonzero(weights.any(axis=1))
     cols = np.flatnonzero(weights.any(axis=0))
     if rows.size == 0 or area <= 0:
