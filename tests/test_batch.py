@@ -211,7 +211,7 @@ def test_twelve_jobs_on_a_local_cluster_of_two_workers(twelve, spectra, tmp_path
     assert proc.returncode == 1, stderr
     lines = stderr.splitlines()
     assert "comaspec batch: twelve.csv row 9 (nogeo): geometry missing: no rh (au)" in lines
-    assert any(line.startswith("comaspec batch: broken: failed: ") and "corrupt_x1d.fits" in line for line in lines)
+    assert any(line.startswith("comaspec batch: broken: failed: ") and "corrupt_x1d.fits" in line for line in lines), stderr
     assert "on a local Dask cluster of 2 worker processes" in stderr
     assert "Traceback" not in stderr and stdout == ""
     assert "%|" not in stderr  # no progress bar when stderr is not a terminal

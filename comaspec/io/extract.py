@@ -33,11 +33,19 @@ DEFAULT_MAX_MASKED_FRACTION = 0.1
 _CUBE_ONLY = {"header", "primary_header", "pixel_area", "pixel_area_from", "wavelength_axis"}
 
 
+#: Most channels whose median makes the continuum image of `continuum_photocentre`.
+PHOTOCENTRE_CHANNELS = 500
+
+
 def continuum_photocentre(cube, radius_pix=None):
     """Continuum photocentre (x, y) of a cube, in 0-based pixels.
 
     The continuum image is the median over wavelength of the good voxels (emission
-    lines occupy few channels, so they barely move it). Starting at the brightest
+    lines occupy few channels, so they barely move it), taken over at most
+    ``PHOTOCENTRE_CHANNELS`` channels evenly spaced along the cube (all of them for
+    shorter cubes): a median of several hundred samples per spaxel is as robust a continuum
+    level, and the full median of a 3000-channel, 100 × 100 cube took half the time of
+    mapping it. Starting at the brightest
     spaxel of a 3×3-smoothed image, the flux-weighted centroid of the positive
     spaxels within ``radius_pix`` is iterated to convergence.
 
@@ -54,11 +62,13 @@ def continuum_photocentre(cube, radius_pix=None):
     import warnings
 
     nwave, ny, nx = cube.shape
+    channels = slice(None, None, -(-nwave // PHOTOCENTRE_CHANNELS))  # every k-th channel
+    nwave = len(range(*channels.indices(cube.shape[0])))
     image = np.empty((ny, nx))
     step = max(1, 2_000_000 // max(1, nwave * nx))  # rows at a time: no full-cube temporaries
     for y0 in range(0, ny, step):
         rows = slice(y0, y0 + step)
-        data = np.where(cube.mask[:, rows], np.nan, cube.flux.value[:, rows])
+        data = np.where(cube.mask[channels, rows], np.nan, cube.flux.value[channels, rows])
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             # np.nanmedian loops over spaxels in Python for long axes; np.median is vectorised

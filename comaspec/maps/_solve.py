@@ -50,9 +50,10 @@ class BatchSolution:
 
 
 def _one_blas_thread():
-    from threadpoolctl import threadpool_limits
+    # one controller for the session (finding the BLAS libraries costs ~2 ms a call)
+    from .._threads import single_threaded_blas
 
-    return threadpool_limits(limits=1, user_api="blas")
+    return single_threaded_blas()
 
 
 def batched_wls(design, y, weights, *, with_chi2=True) -> BatchSolution:
