@@ -28,6 +28,7 @@ import numpy as np
 from ._misfit import inflate_errors
 from ._problem import NonlinearState, Problem, origin_name
 from .errors import FitError, InputError, UsageError
+from .fluorescence import check_temperature
 from .model import DEFAULT_EMISSION, DEFAULT_ORTHO_PARA, DEFAULT_SPECIES, ForwardModel, ObservedSpectrum
 
 __all__ = ["fit_coma", "fit_model", "FitOptions", "FitSolution", "linear_solve", "LinearSolution", "as_observed",
@@ -416,9 +417,9 @@ def _parameters(model, options):
         for s in fitted:
             if s not in options.T_rot:
                 raise UsageError(f"T_rot given per species but not for {s}")
-            fixed_T[s] = _t_value(options.T_rot[s])
+            fixed_T[s] = check_temperature(options.T_rot[s])
     else:
-        fixed_T = {s: _t_value(options.T_rot) for s in fitted}
+        fixed_T = {s: check_temperature(options.T_rot) for s in fitted}
     n_spectra = len(model.spectra)
     if options.max_shift_um is None:
         max_shift = [0.5 * model.median_fwhm_um(i) for i in range(n_spectra)]
@@ -641,13 +642,6 @@ def _snr(problem, values):
     n = len(problem.model.fitted_species)
     err = np.sqrt(np.diag(sol.covariance)[:n])
     return dict(zip(problem.model.fitted_species, sol.coef[:n] / err))
-
-
-def _t_value(T_rot):
-    value = float(getattr(T_rot, "to_value", lambda unit: T_rot)("K"))
-    if not (math.isfinite(value) and value > 0):
-        raise InputError("T_rot", f"must be a positive temperature in K (got {T_rot!r})")
-    return value
 
 
 def _ortho_para_option(ortho_para):

@@ -49,12 +49,15 @@ from ._paths import linelists_dir
 from .errors import InputError
 
 __all__ = ["line_g_factors", "band_g_factor", "emission_weights", "solar_photon_flux",
-           "EMISSION_MODELS", "DEFAULT_EMISSION"]
+           "EMISSION_MODELS", "DEFAULT_EMISSION", "DEFAULT_ORTHO_PARA"]
 
 #: Emission models understood by the templates and the fitter.
 EMISSION_MODELS = ("fluorescence", "thermal")
 #: The default emission model.
 DEFAULT_EMISSION = "fluorescence"
+#: H2O ortho/para ratio used unless given or fitted: the high-temperature limit, the ratio
+#: of the nuclear-spin weights of the ortho and para levels, 3 : 1 (Herzberg 1945, ch. I).
+DEFAULT_ORTHO_PARA = 3.0
 
 # H2O: vibrational (upper, lower) states of each band of linelists/h2o_lines.ecsv.
 _H2O_STATES = {
@@ -400,7 +403,8 @@ def _cascade_into_100(system, rates):
     return feed * (total / feed.sum()) if feed.sum() > 0 else feed
 
 
-def _check_T(T_rot):
+def check_temperature(T_rot):
+    """T_rot as a positive finite float in K (a number or a temperature Quantity); InputError else."""
     try:
         value = float(getattr(T_rot, "to_value", lambda unit: T_rot)("K"))
     except Exception as exc:
@@ -410,7 +414,8 @@ def _check_T(T_rot):
     return value
 
 
-def _check_opr(ortho_para):
+def check_ortho_para(ortho_para):
+    """The H2O ortho/para ratio as a finite float >= 0; InputError else."""
     try:
         value = float(ortho_para)
     except (TypeError, ValueError):
@@ -433,7 +438,7 @@ def _rates(species, band, T_rot, ortho_para):
     return system, rates, absolute
 
 
-def emission_weights(species, band, T_rot, *, ortho_para=3.0):
+def emission_weights(species, band, T_rot, *, ortho_para=DEFAULT_ORTHO_PARA):
     """Lines of one band in fluorescence equilibrium, as fractions of the band's energy.
 
     The hot band ``nu1+nu3-nu1`` of H2O, which has no lines of its own, is the nu3 pattern
@@ -460,8 +465,8 @@ def emission_weights(species, band, T_rot, *, ortho_para=3.0):
     comaspec.InputError
         Unknown band, no line list, bad ``T_rot`` or ``ortho_para``.
     """
-    T = _check_T(T_rot)
-    opr = _check_opr(ortho_para)
+    T = check_temperature(T_rot)
+    opr = check_ortho_para(ortho_para)
     shift = 0.0
     if species == "H2O" and band == "nu1+nu3-nu1":
         from . import molecules
@@ -482,7 +487,8 @@ def _band_photon_rate(species, band, T, opr):
     if species == "H2O" and band in _H2O_HOT_PARENT:
         parent = _H2O_HOT_PARENT[band]
         g_parent, _ = _band_photon_rate(species, parent, T, opr)
-        return g_parent * _cited_g_ratio(band, parent), f"cited g-ratio to {parent}"
+        return (g_parent * _cited_g_ratio(band, parent),
+                f"shape computed, band g from the cited ratio to {parent}")
     system, rates, absolute = _rates(species, band, T, opr)
     if not absolute:
         raise InputError(f"{species} {band}", "no absolute Einstein A (linelists/einstein_a.ecsv): "
@@ -492,7 +498,7 @@ def _band_photon_rate(species, band, T, opr):
     return float(rates[system.band == band].sum()), origin
 
 
-def band_g_factor(species, band, T_rot, *, ortho_para=3.0):
+def band_g_factor(species, band, T_rot, *, ortho_para=DEFAULT_ORTHO_PARA):
     """Band g-factor at r_h = 1 au from the fluorescence-equilibrium model.
 
     Parameters
@@ -518,11 +524,11 @@ def band_g_factor(species, band, T_rot, *, ortho_para=3.0):
     """
     from astropy import units as u
 
-    value, _ = _band_photon_rate(species, band, _check_T(T_rot), _check_opr(ortho_para))
+    value, _ = _band_photon_rate(species, band, check_temperature(T_rot), check_ortho_para(ortho_para))
     return value / u.s
 
 
-def line_g_factors(species, T_rot, *, ortho_para=3.0):
+def line_g_factors(species, T_rot, *, ortho_para=DEFAULT_ORTHO_PARA):
     """Line g-factors of every modelled band of a species in fluorescence equilibrium.
 
     Parameters
@@ -553,8 +559,8 @@ def line_g_factors(species, T_rot, *, ortho_para=3.0):
 
     from . import molecules
 
-    T = _check_T(T_rot)
-    opr = _check_opr(ortho_para)
+    T = check_temperature(T_rot)
+    opr = check_ortho_para(ortho_para)
     try:
         bands = [b.band for feature in molecules.features_of(species)
                  for b in molecules.bands_of(species, feature)]
@@ -564,19 +570,12 @@ def line_g_factors(species, T_rot, *, ortho_para=3.0):
     for band in bands:
         if species == "H2O" and band == "nu1+nu3-nu1":
             continue
-        system, rates, absolute = _rates(species, band, T, opr)
-        hot = species == "H2O" and band in _H2O_HOT_PARENT
-        if not (absolute or hot):
-            raise InputError(f"{species} {band}", "no absolute Einstein A (linelists/einstein_a.ecsv): "
-                                                  "no g-factor can be computed")
+        system, rates, _ = _rates(species, band, T, opr)
         in_band = system.band == band
-        scale, origin = 1.0, "computed"
-        if hot:
-            g_parent, _ = _band_photon_rate(species, _H2O_HOT_PARENT[band], T, opr)
-            scale = g_parent * _cited_g_ratio(band, _H2O_HOT_PARENT[band]) / rates[in_band].sum()
-            origin = f"shape computed, band g from the cited ratio to {_H2O_HOT_PARENT[band]}"
-        elif species == "H2O" and band in _H2O_CHANNEL_PARENT:
-            origin = f"computed; channel scaled to the cited g-ratio to {_H2O_CHANNEL_PARENT[band]}"
+        # the band's g-factor (and where it comes from) scales its lines; a no-op for bands
+        # with absolute A, the cited ratio for the hot bands pumped from excited states
+        band_g, origin = _band_photon_rate(species, band, T, opr)
+        scale = band_g / rates[in_band].sum()
         nu = system.wavenumber[in_band]
         part = QTable()
         part["wavenumber"] = nu / u.cm

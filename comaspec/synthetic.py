@@ -23,6 +23,7 @@ import math
 import numpy as np
 
 from .errors import InputError, UsageError
+from .fluorescence import DEFAULT_EMISSION, DEFAULT_ORTHO_PARA
 
 __all__ = [
     "wavelength_grid",
@@ -168,7 +169,7 @@ def _jy_to_flam(values, wavelength_um):
 def synthetic_spectrum(mode, production_rates, geometry, aperture, *, T_rot, error, wavelength_um=None,
                        continuum=None, noise=True, seed=0, shift_um=0.0, velocity=None, lifetime=None,
                        g_factor=None, lsf=None, target="synthetic coma", epoch=None, path=None, overwrite=False,
-                       header_notes=(), emission="fluorescence", ortho_para=3.0):
+                       header_notes=(), emission=DEFAULT_EMISSION, ortho_para=DEFAULT_ORTHO_PARA):
     """A synthetic coma spectrum with known production rates, optionally written as an x1d file.
 
     Parameters
@@ -357,7 +358,7 @@ def _solid_angle_sr(aperture, geometry):
 def synthetic_cube(mode, production_rates, geometry, *, T_rot, error_per_spaxel, continuum=None,
                    shape=(21, 21), pixel_scale=None, noise=True, seed=0, velocity=None, lifetime=None,
                    g_factor=None, target="synthetic coma", path=None, overwrite=False, subsample=5,
-                   emission="fluorescence", ortho_para=3.0, distributed=None, sun_pa=None, velocity_pa=None):
+                   emission=DEFAULT_EMISSION, ortho_para=DEFAULT_ORTHO_PARA, distributed=None, sun_pa=None, velocity_pa=None):
     """A synthetic IFU cube (JWST s3d layout) of a coma, optionally written to ``path``.
 
     The gas surface brightness follows each species' Haser curve of growth: the band flux in

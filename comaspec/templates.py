@@ -31,6 +31,8 @@ import numpy as np
 
 from ._paths import linelists_dir
 from .errors import InputError
+from .fluorescence import (DEFAULT_EMISSION, DEFAULT_ORTHO_PARA, EMISSION_MODELS, check_ortho_para,
+                           check_temperature)
 
 __all__ = ["stick_spectrum", "band_profile", "available_bands", "approximation"]
 
@@ -218,26 +220,7 @@ def _hot_band_shift(species, band, parent):
             - molecules.get_band(species, parent).center_cm)
 
 
-def _check_temperature(T_rot):
-    try:
-        value = float(getattr(T_rot, "to_value", lambda unit: T_rot)("K"))
-    except Exception as exc:
-        raise InputError("T_rot", f"must be a temperature in K, got {T_rot!r}") from exc
-    if not np.isfinite(value) or value <= 0:
-        raise InputError("T_rot", f"must be a positive finite temperature in K, got {value}")
-    return value
-
-
-def _check_ortho_para(ortho_para):
-    value = float(ortho_para)
-    if not np.isfinite(value) or value < 0:
-        raise InputError("ortho_para", f"must be a finite number >= 0, got {value}")
-    return value
-
-
 def _check_emission(emission):
-    from .fluorescence import EMISSION_MODELS
-
     if emission not in EMISSION_MODELS:
         raise InputError("emission", f"must be one of {', '.join(EMISSION_MODELS)}, got {emission!r}")
     return emission
@@ -284,7 +267,7 @@ def _drop_weak(wavenumber, weight):
     return wavenumber, weight
 
 
-def stick_spectrum(species, band, T_rot, *, ortho_para=3.0, emission="fluorescence"):
+def stick_spectrum(species, band, T_rot, *, ortho_para=DEFAULT_ORTHO_PARA, emission=DEFAULT_EMISSION):
     """Emission lines of one band at rotational temperature ``T_rot``.
 
     Parameters
@@ -315,13 +298,14 @@ def stick_spectrum(species, band, T_rot, *, ortho_para=3.0, emission="fluorescen
     comaspec.InputError
         Unknown species or band, missing or malformed line list, bad ``T_rot``.
     """
-    T = _check_temperature(T_rot)
-    op = _check_ortho_para(ortho_para)
+    T = check_temperature(T_rot)
+    op = check_ortho_para(ortho_para)
     _check_band(species, band)
     return _sticks(str(species), str(band), T, op, _check_emission(emission))
 
 
-def band_profile(species, band, wavelength_um, T_rot, lsf, *, ortho_para=3.0, emission="fluorescence"):
+def band_profile(species, band, wavelength_um, T_rot, lsf, *, ortho_para=DEFAULT_ORTHO_PARA,
+                 emission=DEFAULT_EMISSION):
     """Unit-area band profile on a pixel grid, seen through a line-spread function.
 
     Parameters

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from ..fluorescence import DEFAULT_EMISSION, EMISSION_MODELS
 from ._args import MC_MAX, SEED_MAX, box, check_outputs, integer, ranged
 
 HELP = "fit a coma spectrum: band fluxes, production rates and the CO2/H2O ratio"
@@ -64,7 +65,7 @@ def add_parser(subparsers):
     f.add_argument("--continuum", choices=tuple(CONTINUA), default="polynomial",
                    help="continuum model (default polynomial windows)")
     f.add_argument("--no-shift", action="store_true", help="do not fit a wavelength shift")
-    f.add_argument("--emission", choices=("fluorescence", "thermal"), default="fluorescence",
+    f.add_argument("--emission", choices=EMISSION_MODELS, default=DEFAULT_EMISSION,
                    help="band emission model: solar-pumped fluorescence equilibrium (default) or a "
                         "thermal upper state (for comparison)")
     f.add_argument("--opr", default="3", metavar="VALUE|fit",

@@ -15,6 +15,8 @@ from typing import Callable
 
 import numpy as np
 
+from ..fluorescence import DEFAULT_EMISSION, DEFAULT_ORTHO_PARA
+
 __all__ = ["SpaxelDesign", "spaxel_design"]
 
 
@@ -51,8 +53,8 @@ class SpaxelDesign:
 
 
 def spaxel_design(wavelength_um, flux, error, good, lsf, species, geometry, aperture, *, windows=None,
-                  continuum="polynomial", velocity=None, lifetime=None, g_factor=None, emission=None,
-                  ortho_para=3.0, label="cube") -> SpaxelDesign:
+                  continuum="polynomial", velocity=None, lifetime=None, g_factor=None, emission=DEFAULT_EMISSION,
+                  ortho_para=DEFAULT_ORTHO_PARA, label="cube") -> SpaxelDesign:
     """Build the forward model once for a cube and return its design function.
 
     Parameters
@@ -77,12 +79,12 @@ def spaxel_design(wavelength_um, flux, error, good, lsf, species, geometry, aper
     -------
     SpaxelDesign
     """
-    from ..model import DEFAULT_EMISSION, ForwardModel, ObservedSpectrum
+    from ..model import ForwardModel, ObservedSpectrum
 
     spectrum = ObservedSpectrum(wavelength_um, flux, error, good, lsf, label=label)
     model = ForwardModel([spectrum], list(species), geometry, [aperture], windows=windows, continuum=continuum,
                          velocity=velocity, lifetime=lifetime, g_factor=g_factor,
-                         emission=emission or DEFAULT_EMISSION)
+                         emission=emission)
     pixels = model.used[0].copy()
 
     def design(T_rot, shift_um, slope=0.0, dust_T=None):

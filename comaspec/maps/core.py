@@ -30,6 +30,7 @@ import astropy.units as u
 import numpy as np
 
 from ..errors import InputError
+from ..fluorescence import DEFAULT_EMISSION, DEFAULT_ORTHO_PARA
 
 __all__ = ["ComaMaps", "map_cube", "DEFAULT_APERTURE_RADIUS", "DEFAULT_NONLINEAR_GRID"]
 
@@ -367,7 +368,7 @@ def _check_args(species, detect_sigma, limit_sigma, nonlinear_snr, T_rot, chunk)
 def map_cube(cube, geometry, *, species=("CO2", "H2O", "CO"), binning=None, target_snr=None, snr_species=None,
              T_rot=None, shift=None, nonlinear_snr=None, center=None, aperture_radius=DEFAULT_APERTURE_RADIUS,
              sun_pa=None, velocity_pa=None, lsf=None, windows=None, velocity=None, lifetime=None,
-             g_factor=None, emission=None, ortho_para=3.0, detect_sigma=3.0, limit_sigma=3.0,
+             g_factor=None, emission=DEFAULT_EMISSION, ortho_para=DEFAULT_ORTHO_PARA, detect_sigma=3.0, limit_sigma=3.0,
              max_masked_fraction=0.1, chunk=2048) -> ComaMaps:
     """Map band fluxes, column densities, T_rot and CO2/H2O over an IFU cube.
 
@@ -459,7 +460,7 @@ def map_cube(cube, geometry, *, species=("CO2", "H2O", "CO"), binning=None, targ
     fit = None
     if T_fixed is None or shift_fixed is None:
         fit = fit_coma(spec, geometry, aperture, species, T_rot=T_fixed, lsf=lsf, windows=windows,
-                       velocity=velocity, lifetime=lifetime, g_factor=g_factor, emission=emission or "fluorescence",
+                       velocity=velocity, lifetime=lifetime, g_factor=g_factor, emission=emission,
                        ortho_para=ortho_para, detect_sigma=detect_sigma, limit_sigma=limit_sigma)
         fitted = [s for s in species if fit.species[s].covered]
     else:

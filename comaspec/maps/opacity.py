@@ -35,6 +35,7 @@ import astropy.units as u
 import numpy as np
 
 from ..errors import ComaspecWarning, InputError
+from ..fluorescence import DEFAULT_ORTHO_PARA
 
 __all__ = ["line_centre_cross_sections", "line_centre_optical_depth", "haser_optical_depth", "optical_depth_map",
            "aperture_thick_fraction", "molecular_mass", "DEFAULT_TAU_THRESHOLD"]
@@ -64,7 +65,7 @@ def molecular_mass(species):
     return float(rows["mass"].quantity[0].to_value(u.kg))
 
 
-def line_centre_cross_sections(species="CO2", T_rot=50.0, *, band="nu3", ortho_para=3.0):
+def line_centre_cross_sections(species="CO2", T_rot=50.0, *, band="nu3", ortho_para=DEFAULT_ORTHO_PARA):
     """Line-centre absorption cross-section per molecule (all levels) of each pumping line.
 
     Parameters
@@ -87,12 +88,12 @@ def line_centre_cross_sections(species="CO2", T_rot=50.0, *, band="nu3", ortho_p
 
     from .. import fluorescence as fl
 
-    T = fl._check_T(T_rot)
+    T = fl.check_temperature(T_rot)
     system = fl._system(species, band)
     a = fl._absolute_a(species, band)
     if a is None:
         raise InputError(f"{species} {band}", "has no absolute Einstein A: no optical depth")
-    pop = fl._populations(system, T, fl._check_opr(ortho_para))
+    pop = fl._populations(system, T, fl.check_ortho_para(ortho_para))
     sel = system.pump & (system.band == band)
     nu = system.wavenumber[sel]
     lam_cm = 1.0 / nu
@@ -111,7 +112,7 @@ def line_centre_cross_sections(species="CO2", T_rot=50.0, *, band="nu3", ortho_p
     return t
 
 
-def line_centre_optical_depth(column, T_rot, species="CO2", *, band="nu3", ortho_para=3.0):
+def line_centre_optical_depth(column, T_rot, species="CO2", *, band="nu3", ortho_para=DEFAULT_ORTHO_PARA):
     """Largest line-centre optical depth among the band's pumping lines for a column density.
 
     Parameters

@@ -31,12 +31,6 @@ __all__ = ["Window", "DEFAULT_WINDOWS", "ShapeParameter", "PolynomialContinuum",
            "CONTINUA", "make_continuum"]
 
 
-#: Emission model of the band templates (see `comaspec.fluorescence`).
-DEFAULT_EMISSION = "fluorescence"
-#: H2O ortho/para ratio used unless given or fitted (the high-temperature limit).
-DEFAULT_ORTHO_PARA = 3.0
-
-
 @dataclass(frozen=True)
 class Window:
     """A wavelength window fitted with its own continuum polynomial.

@@ -23,16 +23,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import InputError
+from ..fluorescence import DEFAULT_EMISSION, DEFAULT_ORTHO_PARA
 
 __all__ = ["feature_weights", "DEFAULT_SPECIES", "DEFAULT_EMISSION", "DEFAULT_ORTHO_PARA", "band_weights",
            "unit_q_spectrum", "gas_spectrum", "SpeciesComponent", "build_component"]
 
 #: Species fitted by default.
 DEFAULT_SPECIES = ("CO2", "H2O", "CO")
-#: Emission model of the band templates (see `comaspec.fluorescence`).
-DEFAULT_EMISSION = "fluorescence"
-#: H2O ortho/para ratio used unless given or fitted (the high-temperature limit).
-DEFAULT_ORTHO_PARA = 3.0
 
 
 def _molecules():
@@ -41,7 +38,8 @@ def _molecules():
     return molecules
 
 
-def _band_profile(species, band, wavelength_um, T_rot, lsf, emission=DEFAULT_EMISSION, ortho_para=3.0):
+def _band_profile(species, band, wavelength_um, T_rot, lsf, emission=DEFAULT_EMISSION,
+                  ortho_para=DEFAULT_ORTHO_PARA):
     from ..templates import band_profile
 
     return band_profile(species, band, wavelength_um, T_rot, lsf, ortho_para=ortho_para, emission=emission)
