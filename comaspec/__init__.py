@@ -4,8 +4,7 @@ The public API is re-exported here. Names are imported on first use so that
 ``import comaspec`` (and the ``comaspec`` command) stays fast.
 """
 
-from importlib import import_module
-
+from ._lazy import lazy_exports
 from ._version import __version__
 from .errors import ComaspecError, ComaspecWarning, FitError, InputError, UsageError
 
@@ -42,16 +41,4 @@ __all__ = ["__version__", "ComaspecError", "ComaspecWarning", "InputError", "Usa
            *_EXPORTS]
 
 
-def __getattr__(name):
-    if name in _EXPORTS:
-        value = getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
-    elif name in _SUBMODULES:
-        value = import_module(f".{name}", __name__)
-    else:
-        raise AttributeError(f"module 'comaspec' has no attribute {name!r}")
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_EXPORTS) | _SUBMODULES)
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS, _SUBMODULES)

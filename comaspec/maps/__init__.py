@@ -10,7 +10,7 @@ profiles, Q-curves and extended-source diagnostics.
 - ``output``: multi-extension FITS and ECSV; plots are in `comaspec.plotting.maps`.
 """
 
-from importlib import import_module
+from .._lazy import lazy_exports
 
 _EXPORTS = {
     "map_cube": "core",
@@ -27,9 +27,4 @@ _EXPORTS = {
 __all__ = list(_EXPORTS)
 
 
-def __getattr__(name):
-    if name in _EXPORTS:
-        value = getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'comaspec.maps' has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)

@@ -6,7 +6,7 @@ Names are imported on first use so that ``import comaspec.plotting`` does not im
 matplotlib.
 """
 
-from importlib import import_module
+from .._lazy import lazy_exports
 
 # public name -> submodule that defines it
 _EXPORTS = {
@@ -30,16 +30,5 @@ _EXPORTS = {
 __all__ = list(_EXPORTS)
 
 
-def __getattr__(name):
-    if name in _EXPORTS:
-        value = getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
-    elif name in ("style", "compare", "fit", "timeseries", "diagram", "maps"):
-        value = import_module(f".{name}", __name__)
-    else:
-        raise AttributeError(f"module 'comaspec.plotting' has no attribute {name!r}")
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_EXPORTS) | {"style", "compare", "fit", "timeseries", "diagram"})
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS,
+                                   ("style", "compare", "fit", "timeseries", "diagram", "maps"))
