@@ -76,13 +76,6 @@ _H2O_CHANNEL_PARENT = {"nu3-nu2": "nu3", "nu1-nu2": "nu1"}
 # their cited g-ratio refers to.
 _H2O_HOT_PARENT = {"nu2+nu3-nu2": "nu3", "nu1+nu3-nu1": "nu3"}
 
-_LINEAR_FILES = {
-    ("CO2", "nu3"): "co2_nu3_lines.ecsv",
-    ("13CO2", "nu3"): "13co2_nu3_lines.ecsv",
-    ("CO", "1-0"): "co_1-0_lines.ecsv",
-    ("OCS", "nu3"): "ocs_nu3_lines.ecsv",
-}
-
 
 # ----------------------------------------------------------------------------- constants
 @functools.cache
@@ -174,6 +167,13 @@ class _System:
     cascade_target: np.ndarray | None = None
 
 
+def _line_list_file(species, band):
+    """The line-list file of (species, band) (the templates' table of them), or None."""
+    from .templates import _LINE_LISTS
+
+    return _LINE_LISTS.get((species, band))
+
+
 def _read_lines(filename):
     from .templates import _read_table
 
@@ -188,10 +188,11 @@ def _index(keys):
 
 
 def _linear_system(species, band):
-    table = _read_lines(_LINEAR_FILES[(species, band)])
+    filename = _line_list_file(species, band)
+    table = _read_lines(filename)
     for name in ("J_lower", "J_upper", "E_lower", "branch"):
         if name not in table.colnames:
-            raise InputError(linelists_dir() / _LINEAR_FILES[(species, band)], f"missing column {name}")
+            raise InputError(linelists_dir() / filename, f"missing column {name}")
     j_up = np.asarray(table["J_upper"], dtype=np.int64)
     j_low = np.asarray(table["J_lower"], dtype=np.int64)
     g_up = np.asarray(table["g_upper"], dtype=np.float64)
@@ -273,7 +274,7 @@ def _system(species, band):
         if band == "nu2+nu3-nu2":
             return _h2o_system(("nu2+nu3-nu2",), "(010)")
         raise InputError(f"H2O {band}", "no line list of its own (see comaspec.templates)")
-    if (species, band) in _LINEAR_FILES:
+    if species != "H2O" and _line_list_file(species, band) is not None:
         return _linear_system(species, band)
     raise InputError(f"{species} {band}", "no fluorescence model (unknown species or band)")
 
