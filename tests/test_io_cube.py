@@ -160,3 +160,24 @@ def test_jy_per_spaxel_cube_is_summed_without_solid_angle(tmp_path):
     cube = comaspec.read_cube(path)
     spec = comaspec.extract_spectrum(cube, RectangularAperture(0.2 * u.arcsec, 0.2 * u.arcsec), center=(4.5, 4.5))
     np.testing.assert_allclose(spec.flux.to_value(u.Jy), 4 * 0.5)
+
+
+def test_photocentre_of_a_long_cube_uses_a_subset_of_channels_and_agrees(tmp_path, monkeypatch):
+    """A 1600-channel cube with noise and emission lines: the photocentre from every 4th
+    channel (at most PHOTOCENTRE_CHANNELS = 500) agrees with the one from all channels."""
+    from comaspec.io import extract
+
+    x0, y0, nw, ny, nx = 10.3, 8.7, 1600, 19, 21
+    yy, xx = np.mgrid[0:ny, 0:nx]
+    img = np.exp(-0.5 * ((xx - x0) ** 2 + (yy - y0) ** 2) / 1.5**2)
+    rng = np.random.default_rng(4)
+    sci = img[None] * (1.0 + 0.05 * rng.normal(size=(nw, 1, 1))) + rng.normal(0.0, 0.02, (nw, ny, nx))
+    sci[::37] += 5.0 * np.exp(-0.5 * ((xx - 3.0) ** 2 + (yy - 3.0) ** 2))[None]  # a line, off-nucleus
+    cube = comaspec.read_cube(write_s3d(tmp_path / "long_s3d.fits", sci, np.full(sci.shape, 0.02),
+                                        np.zeros(sci.shape, np.uint32)))
+    assert extract.PHOTOCENTRE_CHANNELS < nw
+    subset = extract.continuum_photocentre(cube)
+    monkeypatch.setattr(extract, "PHOTOCENTRE_CHANNELS", nw)
+    full = extract.continuum_photocentre(cube)
+    assert abs(subset[0] - full[0]) < 0.01 and abs(subset[1] - full[1]) < 0.01
+    assert abs(full[0] - x0) < 0.1 and abs(full[1] - y0) < 0.1
