@@ -87,6 +87,66 @@ def test_batched_wls_equals_per_spectrum_svd_solve():
     np.testing.assert_allclose(local[:, 1] * (~mask).sum(axis=0), res.chi2, rtol=1e-8)
 
 
+def test_batched_wls_on_a_block_sparse_design_equals_numpy_lstsq():
+    """Two windows, each with its own continuum, and bands cut to exact zeros (the sparsity the
+    solve exploits): every spectrum against numpy's lstsq on its √w-scaled rows."""
+    from comaspec.maps import batched_wls
+
+    rng = np.random.default_rng(11)
+    n, m = 400, 30
+    x = np.linspace(0.0, 1.0, n)
+    left = x < 0.3
+    cols = []
+    for c in (0.1, 0.5, 0.55, 0.8):          # bands, exactly zero beyond 3 widths
+        g = np.exp(-0.5 * ((x - c) / 0.02) ** 2)
+        cols.append(np.where(np.abs(x - c) < 0.06, g, 0.0) * 1e-19)
+    for win in (left, ~left):                 # a quadratic continuum per window
+        t = np.where(win, x - x[win].mean(), 0.0)
+        cols += [np.where(win, t**i, 0.0) * 1e-17 for i in range(3)]
+    design = np.column_stack(cols)
+    k = design.shape[1]
+    truth = rng.normal(1.0, 0.2, (k, m))
+    sigma = rng.uniform(0.5, 2.0, (n, m)) * 1e-19
+    y = design @ truth + rng.normal(size=(n, m)) * sigma
+    mask = rng.random((n, m)) < 0.05
+    w = np.where(mask, 0.0, 1.0 / sigma**2)
+    res = batched_wls(design, y, w)
+    assert res.ok.all()
+    for j in range(m):
+        keep = ~mask[:, j]
+        sw = 1.0 / sigma[keep, j]
+        scale = np.abs(design[keep]).max(axis=0)
+        coef, *_ = np.linalg.lstsq(design[keep] / scale * sw[:, None], y[keep, j] * sw, rcond=None)
+        coef /= scale
+        cov = np.linalg.inv((design[keep] * sw[:, None]).T @ (design[keep] * sw[:, None]) / np.outer(scale, scale))
+        err = np.sqrt(np.diag(cov)) / scale
+        assert np.all(np.abs(res.coef[j] - coef) / err < 1e-8)
+        np.testing.assert_allclose(np.sqrt(np.diag(res.covariance[j])), err, rtol=1e-8)
+        chi2 = np.sum(((y[keep, j] - design[keep] @ coef) * sw) ** 2)
+        assert res.chi2[j] == pytest.approx(chi2, rel=1e-8)
+
+
+def test_batched_wls_flags_singular_and_near_singular_systems():
+    """Two columns equal in one spectrum's unmasked pixels (exactly singular) or equal to
+    1e-9 (cond(A) ~ 1e9 > 1e6): those spectra are not solved, the others are."""
+    from comaspec.maps import batched_wls
+
+    n = 50
+    x = np.linspace(0.0, 1.0, n)
+    a = np.column_stack([np.ones(n), x, np.r_[x[:25], x[25:] + 1.0]])
+    w = np.ones((n, 3))
+    w[25:, 1] = 0.0                        # spectrum 1: columns 1 and 2 identical where weighted
+    near = a.copy()
+    near[:, 2] = x * (1.0 + 1e-9 * np.cos(7 * x))
+    y = a @ np.array([1.0, 2.0, 3.0])
+    res = batched_wls(a, np.column_stack([y] * 3), w)
+    assert res.ok.tolist() == [True, False, True]
+    np.testing.assert_allclose(res.coef[0], [1.0, 2.0, 3.0], rtol=1e-10)
+    assert np.isnan(res.coef[1]).all() and np.isnan(res.covariance[1]).all()
+    res = batched_wls(near, np.column_stack([near @ np.ones(3)] * 2), np.ones((n, 2)))
+    assert not res.ok.any()
+
+
 def test_batched_wls_flags_an_unconstrained_column():
     from comaspec.maps import batched_wls
 

@@ -51,8 +51,8 @@ def add_parser(subparsers):
                    help="write azimuthal radial profiles of every species' column density")
     p.add_argument("--qcurve", type=output_file(".pdf", ".png", ".ecsv"), metavar="QCURVE.pdf",
                    help="write the Q-curve (figure, or the table with .ecsv) of the first species with a g-factor")
-    p.add_argument("--chunk", type=integer(1, 1_000_000), default=2048, metavar="N",
-                   help="bins solved together (default 2048; smaller uses less memory)")
+    p.add_argument("--chunk", type=integer(1, 1_000_000), default=None, metavar="N",
+                   help="bins solved together (default: comaspec.map_cube's, 512; smaller uses less memory)")
     p.add_argument("--overwrite", action="store_true", help="replace existing output files")
     p.set_defaults(run=_run)
     return p
@@ -94,7 +94,8 @@ def _run(args):
     maps = map_cube(args.cube, Geometry(args.rh * u.au, args.delta * u.au), species=species, binning=binning,
                     target_snr=args.target_snr, T_rot=args.trot, nonlinear_snr=args.fit_trot_snr, center=center,
                     sun_pa=None if args.sun_pa is None else args.sun_pa * u.deg,
-                    velocity_pa=None if args.velocity_pa is None else args.velocity_pa * u.deg, chunk=args.chunk)
+                    velocity_pa=None if args.velocity_pa is None else args.velocity_pa * u.deg,
+                    **({} if args.chunk is None else {"chunk": args.chunk}))
 
     def note(message):
         status(args, message)

@@ -48,8 +48,10 @@ def _from_labels(labels, usable, describe, notes=None):
     bin_id = np.full(flat.size, -1)
     bin_id[used] = inverse
     order = np.argsort(inverse, kind="stable")
-    splits = np.cumsum(np.bincount(inverse, minlength=uniq.size))[:-1]
-    members = np.split(used[order], splits)
+    if uniq.size == used.size:          # one spaxel a bin: row views (np.split loops in Python)
+        members = list(used[order].reshape(-1, 1))
+    else:
+        members = np.split(used[order], np.cumsum(np.bincount(inverse, minlength=uniq.size))[:-1])
     return Bins(bin_id.reshape(labels.shape), members, describe, list(notes or []))
 
 
