@@ -155,9 +155,10 @@ NOMINAL_BAND_UNFILED = {"G140M": (0.97, 1.89), "G140H": (0.97, 1.89), "G235M": (
 
 @pytest.mark.parametrize("mode", ["G140M", "G140H", "G235M"])
 def test_untabulated_gratings_have_the_esa_family_resolving_power_at_band_centre(shared_data, mode):
-    """The M gratings are built for R ~ 1000, the H gratings for R ~ 2700 (Jakobsen et al. 2022,
-    A&A 661, A80). The ESA files give that family value at their band centres (G395M 1031;
-    G235H 2783, G395H 2791); the three gratings without an ESA file must match it within 5 %."""
+    """Each grating family has one design resolving power at its band centre (M ~ 1000, H ~ 2700;
+    Jakobsen et al. 2022, A&A 661, A80, quoted from memory, not re-read: the expectation below
+    uses only the ESA files). The ESA files give the family value at their band centres (G395M
+    1031; G235H 2783, G395H 2791); the three gratings without an ESA file must match it within 5 %."""
     def centre_r(esa_mode):
         path = shared_data("jwst-nirspec-dispersion", DISPERSION_FILES[esa_mode])
         with fits.open(path) as hdul:
