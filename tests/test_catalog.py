@@ -228,13 +228,36 @@ def test_trend_fit_without_scatter_has_zero_intrinsic_scatter():
     assert fit.slope == pytest.approx(-0.5, abs=1e-9)
 
 
-def test_compare_on_the_trend_is_zero_sigma(table):
-    fit = catalog.fit_trend(table)
-    rh = 2.0
-    on_trend = 10 ** (fit.intercept + fit.slope * np.log10(rh))
-    result = catalog.compare(on_trend, rh, 0.0, table=table)
-    assert result.n_sigma == pytest.approx(0.0, abs=1e-9)
-    assert result.trend_ratio == pytest.approx(on_trend)
+def _four_point_catalog(intercept, slope, d):
+    """Two comets at 1 au and two at 4 au, each pair d dex either side of a power law, no errors.
+
+    Closed forms: the fit returns the law exactly; its residuals are ±d, so a reduced chi-square
+    of one (dof 2) needs the intrinsic scatter s = d √2; at log rh = mean log rh (2 au) the
+    trend's own error is s / √4.
+    """
+    t = _synthetic_catalog(slope=0.0, intercept=0.0, scatter=0.0, n=4, seed=0)
+    x = np.log10([1.0, 1.0, 4.0, 4.0])
+    t["rh"] = 10**x * u.au
+    t["co2_h2o"] = 10 ** (intercept + slope * x + np.array([d, -d, d, -d])) * u.one
+    t["co2_h2o_err_lo"] = t["co2_h2o_err_hi"] = np.zeros(4) * u.one
+    return t
+
+
+@pytest.mark.parametrize("offset_dex, err", [(0.0, 0.0), (0.3, 0.0), (-0.2, 0.05)])
+def test_compare_n_sigma_closed_form(offset_dex, err):
+    intercept, slope, d = -1.0, 0.8, 0.1
+    t = _four_point_catalog(intercept, slope, d)
+    on_trend = 10 ** (intercept + slope * np.log10(2.0))
+    value = on_trend * 10**offset_dex
+    result = catalog.compare(value, 2.0, err, table=t)
+    s = d * np.sqrt(2)
+    meas = err / (value * np.log(10))
+    assert result.fit.scatter_dex == pytest.approx(s, rel=1e-6)
+    assert result.trend_ratio == pytest.approx(on_trend, rel=1e-12)
+    assert result.offset_dex == pytest.approx(offset_dex, abs=1e-12)
+    assert result.n_sigma == pytest.approx(offset_dex / np.sqrt(s**2 + meas**2 + s**2 / 4), rel=1e-6, abs=1e-12)
+    values = np.asarray(t["co2_h2o"].value)
+    assert result.percentile == pytest.approx(100 * np.mean(values < value))
 
 
 def test_compare_3i_atlas_lies_far_above_the_trend(table):

@@ -80,6 +80,8 @@ def _load_builder():
 
 
 def test_einstein_a_table_rebuilds_from_hitran(shared_data):
+    """Consistency check (the shipped table is what the script makes from HITRAN); the S -> A
+    conversion itself: test_intensity_to_einstein_a_matches_hitran_par_a."""
     folder = shared_data("hitran-linelists-spectr", "hitran_h2o_161_3300-4000cm.csv").parent
     rebuilt = _load_builder().build(folder)
     shipped = Table.read(fluorescence.linelists_dir() / "einstein_a.ecsv", format="ascii.ecsv")

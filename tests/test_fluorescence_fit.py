@@ -1,8 +1,11 @@
 """Fitting with the fluorescence templates: ortho/para ratio, T_rot errors and the CLI options.
 
-These are round trips through comaspec's own generator (the machinery of the fit); the
-physics of the model is validated against independent data in tests/test_fluorescence.py and
-tests/test_fluorescence_validation.py.
+These are consistency checks: round trips through comaspec's own generator (the machinery of
+the fit). The physics of the model is validated against independent data in
+tests/test_fluorescence.py and tests/test_fluorescence_validation.py, which also recovers
+T_rot and the ortho/para ratio from spectra of the independent generator
+tests/fluorescence_reference.py (test_trot_recovered_by_fit_coma,
+test_ortho_para_recovered_by_fit_coma).
 """
 
 import json

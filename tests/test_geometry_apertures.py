@@ -45,7 +45,8 @@ def test_aperture_to_km_and_describe():
     ap = CircularAperture(0.5 * u.arcsec)
     km = ap.to_km(g)
     assert km.radius.unit == u.km
-    assert km.radius.value == pytest.approx(0.5 * g.km_per_arcsec.value)
+    # small angle, written out: 0.5 arcsec at Delta = 2.61 au
+    assert km.radius.value == pytest.approx(2.61 * 149597870.7 * 0.5 * np.pi / 648000, rel=1e-10)
     d = ap.describe(g)
     assert d["shape"] == "circle" and d["radius_arcsec"] == 0.5 and d["radius_km"] == pytest.approx(km.radius.value)
     box = RectangularAperture(1 * u.arcsec, 2 * u.arcsec).describe(g)

@@ -49,8 +49,9 @@ def bend(builder):
 
 
 def test_regeneration_reproduces_committed_file(builder, lines):
-    """The script rebuilds the committed list from h2o_constants.ecsv (numbers compared
-    to their written precision, so BLAS rounding differences cannot break the test)."""
+    """Consistency check: the script rebuilds the committed list from h2o_constants.ecsv
+    (numbers compared to their written precision, so BLAS rounding differences cannot break
+    the test). The list's physics is checked against HITRAN and Villanueva et al. below."""
     table = builder.build_table()
     assert table.colnames == lines.colnames and len(table) == len(lines)
     for name in ("band", "ortho", "J_u", "Ka_u", "Kc_u", "J_l", "Ka_l", "Kc_l"):
@@ -277,15 +278,6 @@ def test_hot_band_nu2_nu3_positions_and_strengths(shared_data, builder, lines, b
     pairs, _, _ = _match_hitran(builder, shared_data, lines, bend, "nu2+nu3-nu2", 6, 0.2)
     dev = _relative_deviation(pairs)
     assert len(pairs) > 30 and np.median(dev) < 0.03 and dev.max() < 0.10
-
-
-VILLANUEVA = [  # (band, upper, lower, nu) from the shared transcription of V11 Table 2
-    ("nu3-nu2", (1, 1, 1), (1, 1, 0)),
-    ("nu3-nu2", (0, 0, 0), (1, 0, 1)),
-    ("nu3-nu2", (2, 2, 0), (2, 2, 1)),
-    ("nu3-nu2", (2, 1, 2), (2, 1, 1)),
-    ("nu1-nu2", (2, 2, 1), (1, 1, 0)),
-]
 
 
 def test_hot_band_positions_match_villanueva2011(shared_data, lines):

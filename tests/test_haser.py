@@ -52,6 +52,8 @@ def test_circle_fraction_matches_mpmath_1e6_to_1e3():
 
 
 def test_series_and_closed_form_agree_at_switch():
+    """Consistency check of two internal branches (no jump where the series hands over); the
+    values themselves are tested against mpmath in test_circle_fraction_matches_mpmath_1e6_to_1e3."""
     x = np.array([haser._G_SERIES * (1 - 1e-9), haser._G_SERIES * (1 + 1e-9)])
     g = haser._g(x)
     assert g[0] == pytest.approx(g[1], rel=1e-10)
@@ -158,13 +160,24 @@ def test_offset_circle_is_rotation_invariant_and_continuous_at_zero_offset():
     assert haser.number_circle(r, Q, V, TAU, (1e-9 * L, 0)) == pytest.approx(n0, rel=1e-9)
 
 
-def test_annulus_is_difference_of_circles_and_positive():
-    n = haser.number_annulus(0.1 * L, 0.2 * L, Q, V, TAU)
+def _column_over_q_tau(r):
+    """σ(ρ)/(Qτ) per unit area in L², ρ = r L: the textbook form Ki1(r)/(2π r), Ki1 = π/2 − ∫_0^r K0."""
+    return (np.pi / 2 - special.iti0k0(r)[1]) / (2 * np.pi * r)
+
+
+@pytest.mark.parametrize("r_in,r_out", [(0.1, 0.2), (1e-4, 3e-4), (0.5, 4.0)])
+def test_annulus_matches_radial_integral_of_the_column(r_in, r_out):
+    """Independent: scipy quad of 2πρ σ(ρ) between the radii (lengths in L)."""
+    ref, _ = integrate.quad(lambda r: 2 * np.pi * r * _column_over_q_tau(r), r_in, r_out,
+                            epsabs=0, epsrel=1e-12, limit=200)
+    n = haser.number_annulus(r_in * L, r_out * L, Q, V, TAU)
     assert n > 0
-    assert n == pytest.approx(haser.number_circle(0.2 * L, Q, V, TAU) - haser.number_circle(0.1 * L, Q, V, TAU))
+    assert n / (Q * TAU) == pytest.approx(ref, rel=1e-9)
 
 
 def test_mask_of_full_grid_equals_rectangle_and_spaxels_add_up():
+    """Consistency of number_mask with number_rectangle (tested against dblquad above) and
+    additivity; number_mask's own values: test_single_*_spaxel_* below."""
     mask = np.ones((5, 7), bool)
     p = 0.01 * L
     nuc = (2.3, 1.6)
@@ -180,14 +193,23 @@ def test_mask_of_full_grid_equals_rectangle_and_spaxels_add_up():
 
 
 def test_single_far_spaxel_matches_point_estimate():
-    """A spaxel far from the nucleus holds ≈ σ(ρ_centre) · area."""
+    """A spaxel far from the nucleus holds ≈ σ(ρ_centre) · area (σ from the textbook form)."""
     p = 1e-3 * L
     mask = np.zeros((1, 1), bool)
     mask[0, 0] = True
     nuc = (-100.0, -50.0)
     n = haser.number_mask(mask, p, nuc, Q, V, TAU)
     rho = np.hypot(100.0, 50.0) * p
-    assert n == pytest.approx(haser.column_density(rho, Q, V, TAU) * p * p, rel=1e-4)
+    assert n == pytest.approx(Q * TAU * _column_over_q_tau(rho / L) * (p / L) ** 2, rel=1e-4)
+
+
+def test_single_small_spaxel_on_the_nucleus_closed_form():
+    """Spaxel of side p << L centred on the nucleus: σ = Q/(4vρ) ⇒ N = (Q p / v) asinh(1)."""
+    p = 1e-6 * L
+    mask = np.zeros((3, 3), bool)
+    mask[1, 1] = True
+    n = haser.number_mask(mask, p, (1.0, 1.0), Q, V, TAU)
+    assert n == pytest.approx(Q * p / V * np.arcsinh(1.0), rel=3e-5)
 
 
 def test_kernels_are_vectorised():

@@ -137,12 +137,39 @@ def test_pahfit_fits_reproduce_the_esa_files(shared_data, mode):
 
 @pytest.mark.parametrize("mode", ["G140M", "G140H", "G235M"])
 def test_table_matches_pahfit_curve_to_2_percent(mode):
+    """Consistency check: the table was built from this curve (interpolation error only).
+    Independent checks of these modes: test_pahfit_fits_reproduce_the_esa_files (the same
+    fits against the ESA files of the other gratings) and
+    test_untabulated_gratings_have_the_esa_family_resolving_power_at_band_centre."""
     builder = _builder()
     lo, hi = builder.PAHFIT_V01[mode][0]
     wave = np.linspace(lo, hi, 2000)
     ratio = instrument.resolving_power(mode, wave) / builder.pahfit_curve(mode, wave)
     assert np.max(np.abs(ratio - 1.0)) < 0.02
     assert "PAHFIT" in instrument.mode_reference(mode)
+
+
+# G140M/F100LP, G140H/F100LP and G235M/F170LP nominal bands (µm, JDox; see NOMINAL_BAND_UM).
+NOMINAL_BAND_UNFILED = {"G140M": (0.97, 1.89), "G140H": (0.97, 1.89), "G235M": (1.66, 3.17)}
+
+
+@pytest.mark.parametrize("mode", ["G140M", "G140H", "G235M"])
+def test_untabulated_gratings_have_the_esa_family_resolving_power_at_band_centre(shared_data, mode):
+    """Each grating family has one design resolving power at its band centre (M ~ 1000, H ~ 2700;
+    Jakobsen et al. 2022, A&A 661, A80, quoted from memory, not re-read: the expectation below
+    uses only the ESA files). The ESA files give the family value at their band centres (G395M
+    1031; G235H 2783, G395H 2791); the three gratings without an ESA file must match it within 5 %."""
+    def centre_r(esa_mode):
+        path = shared_data("jwst-nirspec-dispersion", DISPERSION_FILES[esa_mode])
+        with fits.open(path) as hdul:
+            wave = np.asarray(hdul[1].data["WAVELENGTH"], float)
+            rpow = np.asarray(hdul[1].data["R"], float)
+        return np.interp(np.mean(NOMINAL_BAND_UM[esa_mode]), wave, rpow)
+
+    family = [centre_r("G395M")] if mode.endswith("M") else [centre_r("G235H"), centre_r("G395H")]
+    expected = float(np.mean(family))
+    got = float(instrument.resolving_power(mode, [np.mean(NOMINAL_BAND_UNFILED[mode])])[0])
+    assert got == pytest.approx(expected, rel=0.05)
 
 
 # ------------------------------------------------------------------------------------------
@@ -288,6 +315,7 @@ def test_order_and_sum_of_lines_is_linear():
 
 
 def test_large_window_chunking_matches(monkeypatch):
+    """Consistency check (chunked = unchunked); the values: test_pixel_integration_matches_quad_not_point_sampling."""
     _, edges = _uniform_grid(4.0, 4.4, 4000)
     rng = np.random.default_rng(5)
     lines = rng.uniform(4.1, 4.3, 200)
@@ -370,15 +398,22 @@ def _gaussian_kernel_in_fwhm(n=4001, half_width=4.0):
     return x, np.exp(-0.5 * (x * FWHM_PER_SIGMA) ** 2)
 
 
-def test_tabulated_gaussian_matches_gaussian_lsf():
+@pytest.mark.parametrize("rpow", [1500.0, "G395M"])
+def test_tabulated_gaussian_matches_erf_closed_form(rpow):
+    """A Gaussian kernel tabulated in FWHM units: each pixel holds the difference of the
+    normal CDF at its edges, σ = λ / (R · 2√(2 ln 2)) (G395M: R(λ) of the table, itself
+    checked against the ESA file above)."""
     _, edges = _uniform_grid(4.0, 4.5, 600)
     lines = np.array([4.1, 4.2234, 4.3])
     weights = np.array([1.0, 0.5, 2.0])
     x, prof = _gaussian_kernel_in_fwhm()
-    tab = instrument.TabulatedLSF(x, prof, resolving_power="G395M")
-    ref = instrument.GaussianLSF("G395M").integrate_lines(lines, weights, edges)
+    tab = instrument.TabulatedLSF(x, prof, resolving_power=rpow)
+    r = rpow if isinstance(rpow, float) else instrument.resolving_power(rpow, lines)
+    sigma = lines / r / FWHM_PER_SIGMA
+    cdf = stats.norm.cdf((edges[:, None] - lines[None, :]) / sigma[None, :])
+    ref = (np.diff(cdf, axis=0) * weights).sum(axis=1) / np.diff(edges)
     out = tab.integrate_lines(lines, weights, edges)
-    # piecewise-linear sampling of the Gaussian at 0.002 FWHM: ~1e-6 relative differences
+    # piecewise-linear sampling of the Gaussian at 0.002 FWHM, truncated at ±4 FWHM: ~1e-6
     np.testing.assert_allclose(out, ref, rtol=0, atol=1e-5 * ref.max())
     assert np.sum(out * np.diff(edges)) == pytest.approx(weights.sum(), rel=1e-4)
 

@@ -8,10 +8,11 @@ import warnings
 import astropy.units as u
 import numpy as np
 import pytest
-from scipy import integrate
+from astropy import constants as const
+from scipy import integrate, special
 
 import comaspec as c
-from comaspec import ComaspecWarning, haser
+from comaspec import ComaspecWarning, haser, molecules
 from comaspec.cli import main
 
 GEO = c.Geometry(3.32 * u.au, 2.61 * u.au)
@@ -19,28 +20,47 @@ AP = c.CircularAperture(0.5 * u.arcsec)
 
 
 # --------------------------------------------------------------------------- offset == radius
-def test_aperture_edge_through_the_nucleus_is_finite_and_right():
-    """Independent check: the column density integrated in polar coordinates about the nucleus,
-    which lies on the circle: rho <= 2 a cos(theta), |theta| <= pi/2."""
-    a, v, tau = 900.0, 0.5, 2e3  # km, km/s, s: scale length 1000 km, comparable to the aperture
-    n = float(haser.number_circle(a, 1.0, v, tau, (a, 0.0)))
+def _on_edge_number_per_q(a, v, tau):
+    """N/Q (s) in a circle of radius ``a`` (km) whose edge passes through the nucleus.
 
-    def ring(rho, theta):
-        return float(haser.column_density(rho, 1.0, v, tau)) * rho
+    Independent of haser.py: the textbook column density σ/Q = Ki1(ρ/L)/(2π v ρ), Ki1(x) =
+    π/2 − ∫_0^x K0 (scipy iti0k0), integrated in polar coordinates about the nucleus, which
+    lies on the circle: ρ <= 2 a cos(θ), |θ| <= π/2."""
+    length = v * tau
+
+    def ring(rho, theta):  # σ ρ / Q
+        return (math.pi / 2 - special.iti0k0(rho / length)[1]) / (2 * math.pi * v)
 
     ref, _ = integrate.dblquad(ring, -math.pi / 2, math.pi / 2, 0.0, lambda t: 2 * a * math.cos(t),
                                epsabs=0, epsrel=1e-9)
-    assert math.isfinite(n) and n == pytest.approx(ref, rel=1e-6)
+    return ref
+
+
+def test_aperture_edge_through_the_nucleus_is_finite_and_right():
+    a, v, tau = 900.0, 0.5, 2e3  # km, km/s, s: scale length 1000 km, comparable to the aperture
+    n = float(haser.number_circle(a, 1.0, v, tau, (a, 0.0)))
+    assert math.isfinite(n) and n == pytest.approx(_on_edge_number_per_q(a, v, tau), rel=1e-6)
     # and continuous across the edge
     inside = float(haser.number_circle(a, 1.0, v, tau, (a * (1 - 1e-7), 0.0)))
     assert n == pytest.approx(inside, rel=1e-5)
 
 
 def test_production_with_offset_equal_to_radius(capsys):
+    """Q = F / [(N/Q) (g/rh²) h c ν̃ / (4π Δ²)], written out here with the tabulated inputs
+    (g, lifetime, velocity law, band centre) and the polar integral above."""
     status = main(["production", "--species", "CO2", "--flux", "1e-17", "--rh", "3", "--delta", "2",
                    "--aperture-radius", "0.5", "--offset", "0.5,0", "--json"])
     d = json.loads(capsys.readouterr().out)
-    assert status == 0 and d["Q_per_s"] is not None and math.isfinite(d["Q_per_s"]) and d["Q_per_s"] > 0
+    assert status == 0
+    rh, delta = 3.0 * u.au, 2.0 * u.au
+    a_km = (delta * (0.5 * u.arcsec).to_value(u.rad)).to_value(u.km)
+    v = molecules.expansion_velocity(rh).to_value(u.km / u.s)
+    tau = molecules.lifetime("CO2").to_value(u.s) * 3.0**2
+    n_per_q = _on_edge_number_per_q(a_km, v, tau)
+    g = molecules.g_factor("CO2", "nu3").to_value(1 / u.s) / 3.0**2
+    photon = (const.h * const.c * molecules.get_band("CO2", "nu3").center_cm / u.cm).to_value(u.J)
+    flux_per_q = n_per_q * g * photon / (4 * math.pi * delta.to_value(u.m) ** 2)
+    assert d["Q_per_s"] == pytest.approx(1e-17 / flux_per_q, rel=1e-4)
 
 
 # --------------------------------------------------------------------------- column names with units

@@ -4,7 +4,10 @@ Only the ground-state B, D (NIST Triatomic Spectral Database) and the band centr
 (Shimanouchi 1972, +-1 cm-1) could be retrieved, so linelists/build_linear_lines.py takes the
 upper state's rotational constants equal to the ground state's. These tests check what was
 built from the cited numbers, bound the error of that approximation at JWST resolution, and
-check that a fit recovers an injected OCS band flux next to the H2O 4.85 um hot band.
+check that a fit recovers an injected OCS band flux next to the H2O 4.85 um hot band. The
+injected OCS band comes from a fluorescence generator written in this file from the textbook
+(rigid rotor, Honl-London factors, E490 Sun), not from comaspec's line list or templates;
+CO2, H2O and CO come from comaspec.synthetic.
 """
 
 import importlib.util
@@ -16,7 +19,8 @@ import pytest
 from astropy import constants as const
 from astropy.table import Table
 
-from comaspec import instrument, molecules, production, templates
+import fluorescence_reference as ref
+from comaspec import instrument, molecules, templates
 from comaspec._paths import linelists_dir
 from comaspec.apertures import CircularAperture
 from comaspec.cli import main
@@ -134,7 +138,10 @@ def ocs_variants():
 @pytest.mark.parametrize("mode", ["PRISM", "G395M", "G395H"])
 @pytest.mark.parametrize("T_rot", [20.0, 50.0, 80.0])
 def test_rigid_upper_state_costs_under_one_percent_of_band_flux(ocs_variants, mode, T_rot):
-    """If OCS's upper-state B were as much smaller than its ground-state B as in our CO
+    """A sensitivity bound of the approximation (not a validation; the positions are checked
+    against the NIST constants above and the shape against the independent generator below).
+
+    If OCS's upper-state B were as much smaller than its ground-state B as in our CO
     (0.91 %) or CO2 (0.79 %) tables, the rigid template would still give the band flux to
     < 1 % (measured <= 0.62 %) -- though the contour itself moves by up to 3.5 % of its peak
     at PRISM and 11.5 % at G395H (80 K): fine for fluxes, not for T_rot from OCS alone."""
@@ -169,28 +176,76 @@ def test_ocs_has_no_published_g_factor():
     assert not np.isfinite(molecules.get_band("OCS", "nu3").g_1au)
 
 
-Q = {"CO2": 1.7e27, "H2O": 2.2e26, "CO": 1e26, "OCS": 1e25}
-# Only sets the injected flux (no physical claim about OCS): the CO2 g-factor of bands.ecsv.
-G_INJECT = molecules.g_factor("CO2", "nu3")
-TAU_INJECT = molecules.lifetime("CO2")
+Q = {"CO2": 1.7e27, "H2O": 2.2e26, "CO": 1e26}
+OCS_FLUX = 1.8e-19  # W m^-2, the injected OCS band flux (no physical claim about OCS)
+# NIST Triatomic Spectral Database ground state of OCS (checked by hand above): B = 6081.492475
+# MHz, D = 1.301777 kHz, divided by c.
+B_OCS, D_OCS = 6081.492475e6 / 2.99792458e10, 1.301777e3 / 2.99792458e10
 
 
-def _injected_flux():
-    per_q = production.flux_per_unit_Q("OCS", "nu3", GEO, AP, g_factor=G_INJECT, lifetime=TAU_INJECT)
-    return float((Q["OCS"] / u.s * per_q).to_value(u.W / u.m**2))
+def _independent_ocs_lines(T_rot, origin_cm):
+    """(nu cm^-1, emitted energy fraction) of OCS nu3 in solar fluorescence, from the textbook.
+
+    Written here without comaspec's line list: a rigid rotor (the upper state's B and D taken
+    equal to the ground state's, the approximation of the shipped template), parallel band
+    R(J'') -> J' = J''+1, P(J'') -> J' = J''-1, Honl-London S_R = J''+1, S_P = J'', A ~ nu^3
+    S / (2J'+1). Ground levels Boltzmann at T_rot; level u is pumped at sum_l n_l (g_u/g_l)
+    A_ul Phi(nu) / nu^2 (E490 Sun of tests/fluorescence_reference.py) and decays through its
+    R and P lines in the ratio of their A.
+    """
+    j = np.arange(0, 151)
+    f = B_OCS * j * (j + 1) - D_OCS * (j * (j + 1)) ** 2
+    pop = (2 * j + 1) * np.exp(-C2 * f / T_rot)
+    pop /= pop.sum()
+    lines = []  # (J'', J', S)
+    lines += [(jl, jl + 1, jl + 1.0) for jl in j[:-1]]
+    lines += [(jl, jl - 1, float(jl)) for jl in j[1:]]
+    jl, ju, strength = (np.array(x) for x in zip(*lines))
+    nu = origin_cm + f[ju] - f[jl]
+    a = nu**3 * strength / (2 * ju + 1)
+    absorbed = pop[jl] * (2 * ju + 1) / (2 * jl + 1) * a * ref.solar_photon_flux(nu) / nu**2
+    pump = np.bincount(ju, weights=absorbed, minlength=j.size)
+    decay = np.bincount(ju, weights=a, minlength=j.size)
+    photons = pump[ju] * a / decay[ju]
+    energy = photons * nu
+    return nu, energy / energy.sum()
 
 
-def _spectrum(mode, path=None, seed=11):
-    return synthetic_spectrum(mode, Q, GEO, AP, T_rot=50.0, error=5e-19 * FLAM, seed=seed,
-                              g_factor={"OCS": G_INJECT}, lifetime={"OCS": TAU_INJECT},
-                              continuum=lambda wl: 5e-17 * (wl / 3.5) ** -1.5, path=path)
+def _spectrum(mode, path=None, seed=11, flux=OCS_FLUX, delta_cm=0.0, T_rot=50.0):
+    """CO2 + H2O + CO from comaspec's generator, plus an OCS band of ``flux`` (W m^-2) from
+    the independent generator above, its origin ``delta_cm`` above the tabulated centre."""
+    lsf = instrument.make_lsf(mode)
+    nu, w = _independent_ocs_lines(T_rot, molecules.get_band("OCS", "nu3").center_cm + delta_cm)
+
+    def continuum(wl):
+        return 5e-17 * (wl / 3.5) ** -1.5 + ref.spectrum(wl, nu, flux * w, lsf)
+
+    return synthetic_spectrum(mode, Q, GEO, AP, T_rot=T_rot, error=5e-19 * FLAM, seed=seed,
+                              continuum=continuum, path=path)
+
+
+def test_independent_ocs_generator_matches_the_shipped_template_shape():
+    """The template and the generator above agree line by line (positions 1e-6 cm^-1, energy
+    shares 0.1 % of the strongest line) at 20 and 80 K: what the fits below rely on, checked
+    once here where a mismatch would be named."""
+    for T_rot in (20.0, 80.0):
+        nu_t, w_t = templates.stick_spectrum("OCS", "nu3", T_rot)
+        nu_i, w_i = _independent_ocs_lines(T_rot, molecules.get_band("OCS", "nu3").center_cm)
+        keep = w_i >= 1e-6 * w_i.max()
+        order = np.argsort(nu_i[keep])
+        nu_i, w_i = nu_i[keep][order], w_i[keep][order] / w_i[keep].sum()
+        assert nu_t.size == nu_i.size
+        np.testing.assert_allclose(nu_t, nu_i, rtol=0, atol=1e-6)
+        np.testing.assert_allclose(w_t, w_i, rtol=0, atol=1e-3 * w_i.max())  # measured 3e-5
 
 
 @pytest.mark.parametrize("mode", ["PRISM", "G395H"])
 def test_fit_recovers_injected_ocs_band_flux_beside_the_h2o_hot_band(mode):
+    """OCS from the independent generator; the H2O check is a consistency check (comaspec's own
+    generator) that the OCS band does not disturb the hot band beside it."""
     fit = fit_coma(_spectrum(mode), GEO, AP, species=("CO2", "H2O", "CO", "OCS"), T_rot=50.0)
     ocs = fit.species["OCS"]
-    truth = _injected_flux()
+    truth = OCS_FLUX
     assert ocs.covered and ocs.feature == "4.85um" and ocs.Q is None
     assert truth / ocs.band_flux_err > 5   # detected
     assert abs(ocs.band_flux - truth) < 3 * ocs.band_flux_err
@@ -208,23 +263,7 @@ def test_cli_ratio_lists_ocs_as_band_flux(tmp_path, capsys):
     assert status == 0, err
     d = json.loads(out)["species"]["OCS"]
     assert d["covered"] is True and d["Q_per_s"] is None
-    assert abs(d["band_flux_W_m2"] - _injected_flux()) < 3 * d["band_flux_err_W_m2"]
-
-
-def _with_moved_ocs(mode, flux, delta_cm, seed=13, T_rot=50.0):
-    """CO2 + H2O + CO from the forward model, plus an OCS band of ``flux`` (W m^-2) whose
-    origin is ``delta_cm`` above the tabulated centre (added through the continuum hook)."""
-    lsf = instrument.GaussianLSF(mode)
-    centre = molecules.get_band("OCS", "nu3").center_um
-
-    def continuum(wl):
-        moved = wl + centre**2 * delta_cm / 1e4
-        band = flux * templates.band_profile("OCS", "nu3", moved, T_rot, lsf)
-        return 5e-17 * (wl / 3.5) ** -1.5 + band
-
-    q = {k: v for k, v in Q.items() if k != "OCS"}
-    return synthetic_spectrum(mode, q, GEO, AP, T_rot=T_rot, error=5e-19 * FLAM, seed=seed,
-                              continuum=continuum)
+    assert abs(d["band_flux_W_m2"] - OCS_FLUX) < 3 * d["band_flux_err_W_m2"]
 
 
 def test_detected_ocs_band_origin_is_fitted_within_its_uncertainty():
@@ -232,7 +271,7 @@ def test_detected_ocs_band_origin_is_fitted_within_its_uncertainty():
     several per cent (tests above); once OCS is detected the fit frees the origin within
     +-1 cm-1 and recovers both."""
     flux, delta = 6e-19, 0.7
-    spectrum = _with_moved_ocs("G395H", flux, delta)
+    spectrum = _spectrum("G395H", seed=13, flux=flux, delta_cm=delta)
     fit = fit_coma(spectrum, GEO, AP, species=("CO2", "H2O", "CO", "OCS"), T_rot=50.0)
     ocs = fit.species["OCS"]
     assert ocs.snr > 10
@@ -251,7 +290,7 @@ def test_detected_ocs_band_origin_is_fitted_within_its_uncertainty():
 
 
 def test_undetected_ocs_keeps_the_tabulated_origin():
-    fit = fit_coma(_with_moved_ocs("G395H", 0.0, 0.0), GEO, AP, species=("CO2", "H2O", "CO", "OCS"),
+    fit = fit_coma(_spectrum("G395H", seed=13, flux=0.0), GEO, AP, species=("CO2", "H2O", "CO", "OCS"),
                    T_rot=50.0)
     assert not fit.species["OCS"].detected
     assert "band_origin_offset_cm" not in fit.species["OCS"].extra
