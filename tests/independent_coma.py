@@ -1,0 +1,169 @@
+"""A coma spectrum written out by hand, for injection-recovery tests of the fitter.
+
+``comaspec.synthetic`` builds its spectra with the fitter's own forward model, so fitting
+them back proves only self-consistency. This module builds the same kind of spectrum with
+none of comaspec's flux <-> Q, LSF, pixel or unit code:
+
+* molecules in the aperture: a Haser parent coma (density ``Q exp(-r/L) / (4 pi r^2 v)``,
+  ``L = v tau(1 au) rh^2``) in a circular aperture of radius ``R``, integrated over shells:
+  ``N / Q = (1/v) int_0^inf exp(-r/L) f(r) dr`` with ``f = 1`` for ``r < R`` and
+  ``f = 1 - sqrt(1 - R^2/r^2)`` beyond (the fraction of the shell inside the cylinder),
+  by ``scipy.integrate.quad``; decay-free it is ``pi R / 2 v``;
+* band flux: ``F_b = N g_b / rh^2 h c nu_b / (4 pi Delta^2)``, with ``g_b`` and the band
+  origin ``nu_b`` read from ``linelists/bands.ecsv`` (the published inputs, not through
+  comaspec's code);
+* band shapes: the independent fluorescence-equilibrium sticks of
+  ``tests/fluorescence_reference.py`` (HITRAN + the solar spectrum): CO2 nu3, CO 1-0,
+  H2O nu3 ((001) upper level) and nu1 ((100)). The H2O hot bands (nu1+nu3-nu1,
+  nu2+nu3-nu2, nu3-nu2, nu1-nu2) are not in that generator; they take the shape of
+  ``comaspec.templates.stick_spectrum`` (validated against HITRAN in test_h2o_lines.py),
+  which is the only comaspec input here;
+* instrument: each line a Gaussian of FWHM lambda / R, R interpolated in the ESA pre-flight
+  dispersion tables in ``../shared/data/jwst-nirspec-dispersion`` (the third-party files,
+  not comaspec's resolving_power.ecsv), integrated over the pixel with ``erf``; pixels
+  2.2 per resolution element.
+
+Flux densities are W m^-2 um^-1. Known differences from comaspec's model (each well below
+a per cent of a band's flux, as the tolerances of the tests using it say): R from the full
+tables rather than comaspec's sampled points (2 %), lines below 1e-7 of the strongest left out.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+
+from conftest import _shared
+
+H_C = 6.62607015e-34 * 2.99792458e10  # J cm: h c, photon energy = H_C * nu[cm^-1]
+AU_M = 1.495978707e11
+ARCSEC_RAD = math.pi / 180.0 / 3600.0
+FLAM = "W / (m2 um)"
+PIXELS_PER_FWHM = 2.2
+_DISP = {"PRISM": "prism", "G235H": "g235h", "G395H": "g395h", "G395M": "g395m"}
+REFERENCE_SHAPE = {("CO2", "nu3"): ("CO2", None), ("CO", "1-0"): ("CO", None),
+                   ("H2O", "nu3"): ("H2O", "(001)"), ("H2O", "nu1"): ("H2O", "(100)")}
+
+
+@functools.cache
+def _r_table(mode):
+    from astropy.io import fits
+
+    path = _shared("jwst-nirspec-dispersion", f"jwst_nirspec_{_DISP[mode]}_disp.fits")
+    with fits.open(path) as hdul:
+        d = hdul[1].data
+        return np.array(d["WAVELENGTH"], float), np.array(d["R"], float)
+
+
+def resolving_power(mode, wavelength_um):
+    """R(lambda) of a NIRSpec disperser, from the ESA dispersion table."""
+    wl, r = _r_table(mode)
+    return np.interp(wavelength_um, wl, r)
+
+
+def grid(mode, lo_um, hi_um):
+    """Pixel centres from lo to hi, 2.2 pixels per FWHM."""
+    out = [lo_um]
+    while out[-1] < hi_um:
+        out.append(out[-1] * (1.0 + 1.0 / (PIXELS_PER_FWHM * float(resolving_power(mode, out[-1])))))
+    return np.array(out)
+
+
+def haser_n_per_q(radius_km, v_km_s, tau_1au_s, rh_au):
+    """Molecules in a circular aperture per unit Q (s), shell integral of a Haser parent."""
+    from scipy.integrate import quad
+
+    scale = v_km_s * tau_1au_s * rh_au**2
+    inner, _ = quad(lambda r: math.exp(-r / scale), 0.0, radius_km)
+    outer, _ = quad(lambda r: math.exp(-r / scale) * (1.0 - math.sqrt(1.0 - (radius_km / r) ** 2)),
+                    radius_km, np.inf, limit=400)
+    return (inner + outer) / v_km_s
+
+
+@functools.cache
+def _bands():
+    from astropy.table import Table
+
+    from comaspec._paths import linelists_dir
+
+    t = Table.read(linelists_dir() / "bands.ecsv", format="ascii.ecsv")
+    t = t[t["default"]]
+    return {(str(r["species"]), str(r["band"])): (str(r["feature"]), float(r["center_cm"]), float(r["g_1au"]))
+            for r in t}
+
+
+def bands(species):
+    """{band: (feature, centre cm^-1, g at 1 au s^-1)} of the tabulated default rows."""
+    return {b: v for (s, b), v in _bands().items() if s == species}
+
+
+@functools.cache
+def _shape(species, band, T_rot):
+    import fluorescence_reference as fr
+
+    if (species, band) in REFERENCE_SHAPE:
+        mol, upper = REFERENCE_SHAPE[(species, band)]
+        nu, g = fr.sticks(mol, T_rot, upper_state=upper)
+        energy = g * nu
+    else:
+        from comaspec.templates import stick_spectrum
+
+        nu, energy = stick_spectrum(species, band, T_rot)
+    return np.asarray(nu), np.asarray(energy) / np.sum(energy)
+
+
+def band_fluxes(q, rh_au, delta_au, radius_km, v_km_s, tau_1au_s):
+    """{(species, band): flux W m^-2} for production rates ``q`` (molecules/s)."""
+    out = {}
+    for species, rate in q.items():
+        n = rate * haser_n_per_q(radius_km, v_km_s, tau_1au_s[species], rh_au)
+        for band, (_feature, nu_b, g_b) in bands(species).items():
+            out[(species, band)] = n * g_b / rh_au**2 * H_C * nu_b / (4 * math.pi * (delta_au * AU_M) ** 2)
+    return out
+
+
+def gas_flam(mode, wavelength_um, fluxes, T_rot, shift_um=0.0):
+    """Mean flux density per pixel (W m^-2 um^-1) of the bands with the given fluxes."""
+    from scipy.special import erf
+
+    wl = np.asarray(wavelength_um, float)
+    mid = 0.5 * (wl[1:] + wl[:-1])
+    edges = np.concatenate(([2 * wl[0] - mid[0]], mid, [2 * wl[-1] - mid[-1]]))
+    out = np.zeros(wl.size)
+    for (species, band), flux in fluxes.items():
+        temp = T_rot[species] if isinstance(T_rot, dict) else T_rot
+        nu, weight = _shape(species, band, float(temp))
+        lam = 1e4 / nu + shift_um
+        keep = (lam > edges[0] - 0.2) & (lam < edges[-1] + 0.2)
+        lam, weight = lam[keep], weight[keep]
+        if lam.size == 0:
+            continue
+        sigma = lam / resolving_power(mode, lam) / (2 * math.sqrt(2 * math.log(2)))
+        cdf = 0.5 * (1 + erf((edges[:, None] - lam[None, :]) / (sigma[None, :] * math.sqrt(2))))
+        out += flux * (np.diff(cdf, axis=0) @ weight) / np.diff(edges)
+    return out
+
+
+def coma_spectrum(mode, q, *, rh_au, delta_au, radius_arcsec, v_km_s, tau_1au_s, T_rot, lo_um, hi_um,
+                  continuum, error, seed=None, shift_um=0.0):
+    """A `specutils.Spectrum` (W m^-2 um^-1, StdDevUncertainty) of a coma seen by ``mode``.
+
+    ``continuum`` is a function of wavelength (um) in W m^-2 um^-1; ``error`` the 1-sigma
+    noise per pixel (noise added when ``seed`` is not None). Also returns the band fluxes.
+    """
+    import astropy.units as u
+    from astropy.nddata import StdDevUncertainty
+    from specutils import Spectrum
+
+    wl = grid(mode, lo_um, hi_um)
+    radius_km = radius_arcsec * ARCSEC_RAD * delta_au * AU_M / 1e3
+    fluxes = band_fluxes(q, rh_au, delta_au, radius_km, v_km_s, tau_1au_s)
+    flam = gas_flam(mode, wl, fluxes, T_rot, shift_um) + continuum(wl)
+    if seed is not None:
+        flam = flam + np.random.default_rng(seed).normal(0.0, error, wl.size)
+    unit = u.Unit(FLAM)
+    spec = Spectrum(spectral_axis=wl * u.um, flux=flam * unit,
+                    uncertainty=StdDevUncertainty(np.full(wl.size, float(error)) * unit), meta={"grating": mode})
+    return spec, fluxes
