@@ -146,6 +146,28 @@ def gas_flam(mode, wavelength_um, fluxes, T_rot, shift_um=0.0):
     return out
 
 
+def physical_continuum(wavelength_um, *, scattered, thermal, slope, rh_au, ice=None):
+    """Scattered sunlight (5772 K blackbody B_lambda reddened by (lambda/3.5 um)^slope) plus
+    dust at the equilibrium temperature T_sun sqrt(R_sun / 2 rh), each normalised to 1 at
+    3.5 um (W m^-2 um^-1 amplitudes), written with astropy's BlackBody. ``ice``: optional
+    (tau0, centre um, FWHM um) of a Gaussian optical-depth absorption, exp(-tau)."""
+    import astropy.units as u
+    from astropy.constants import R_sun
+    from astropy.modeling.physical_models import BlackBody
+
+    wl = np.asarray(wavelength_um, float)
+    t_dust = 5772.0 * math.sqrt((R_sun / (2 * rh_au * u.au)).decompose().value)
+    per_um = 1.0 * u.W / u.m**2 / u.um / u.sr  # B_lambda (BlackBody's default is B_nu)
+    sun, dust = BlackBody(5772 * u.K, scale=per_um), BlackBody(t_dust * u.K, scale=per_um)
+    ref, lam = 3.5 * u.um, wl * u.um
+    out = (scattered * (sun(lam) / sun(ref)).decompose().value * (wl / 3.5) ** slope
+           + thermal * (dust(lam) / dust(ref)).decompose().value)
+    if ice is not None:
+        tau0, centre, fwhm = ice
+        out = out * np.exp(-tau0 * np.exp(-0.5 * ((wl - centre) / (fwhm / (2 * math.sqrt(2 * math.log(2))))) ** 2))
+    return out
+
+
 def coma_spectrum(mode, q, *, rh_au, delta_au, radius_arcsec, v_km_s, tau_1au_s, T_rot, lo_um, hi_um,
                   continuum, error, seed=None, shift_um=0.0):
     """A `specutils.Spectrum` (W m^-2 um^-1, StdDevUncertainty) of a coma seen by ``mode``.

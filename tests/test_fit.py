@@ -17,7 +17,7 @@ from comaspec.errors import FitError, InputError, UsageError
 from comaspec.fit import fit_coma, linear_solve
 from comaspec.geometry import Geometry
 from comaspec.synthetic import synthetic_spectrum
-from independent_coma import coma_spectrum
+from independent_coma import coma_spectrum, physical_continuum
 
 GEO = Geometry(3.32 * u.au, 2.61 * u.au, 17 * u.deg)
 AP = CircularAperture(0.5 * u.arcsec)
@@ -212,20 +212,7 @@ def test_uncovered_species_reported_with_reason():
 
 
 def _physical_continuum(wl):
-    """Scattered sunlight (5772 K blackbody, reddened as (lambda/3.5 um)^0.5) plus dust at the
-    equilibrium temperature T_sun sqrt(R_sun / 2 rh), both normalised at 3.5 um; written out
-    with astropy's BlackBody, not comaspec's continuum basis."""
-    from astropy.constants import R_sun
-    from astropy.modeling.physical_models import BlackBody
-
-    t_dust = 5772.0 * np.sqrt((R_sun / (2 * 3.32 * u.au)).decompose().value)
-    per_um = 1.0 * u.W / u.m**2 / u.um / u.sr  # B_lambda (BlackBody's default is B_nu)
-    sun, dust = BlackBody(5772 * u.K, scale=per_um), BlackBody(t_dust * u.K, scale=per_um)
-    ref = 3.5 * u.um
-    lam = wl * u.um
-    scattered = (sun(lam) / sun(ref)).decompose().value * (wl / 3.5) ** 0.5
-    thermal = (dust(lam) / dust(ref)).decompose().value
-    return PHYS_CONT["scattered"] * scattered + PHYS_CONT["thermal"] * thermal
+    return physical_continuum(wl, rh_au=3.32, **PHYS_CONT)
 
 
 def test_physical_continuum_option():
