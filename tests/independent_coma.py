@@ -189,3 +189,64 @@ def coma_spectrum(mode, q, *, rh_au, delta_au, radius_arcsec, v_km_s, tau_1au_s,
     spec = Spectrum(spectral_axis=wl * u.um, flux=flam * unit,
                     uncertainty=StdDevUncertainty(np.full(wl.size, float(error)) * unit), meta={"grating": mode})
     return spec, fluxes
+
+
+@functools.cache
+def default_lifetimes():
+    """{species: tau at 1 au, s}: the default rows of linelists/lifetimes.ecsv, read directly."""
+    from astropy.table import Table
+
+    from comaspec._paths import linelists_dir
+
+    t = Table.read(linelists_dir() / "lifetimes.ecsv", format="ascii.ecsv")
+    return {str(r["species"]): float(r["tau_1au"]) for r in t if r["default"]}
+
+
+def haser_column_per_q(rho_km, v_km_s, scale_km):
+    """Haser parent column per unit Q (s km^-2): (1 / 2 pi v rho) int_0^pi/2 exp(-rho / L cos t) dt."""
+    t, w = np.polynomial.legendre.leggauss(64)
+    theta = 0.25 * math.pi * (t + 1.0)
+    rho = np.asarray(rho_km, float)[..., None]
+    integral = 0.25 * math.pi * np.sum(w * np.exp(-rho / (scale_km * np.cos(theta))), axis=-1)
+    return integral / (2 * math.pi * v_km_s * rho[..., 0])
+
+
+def spaxel_numbers(shape, pixel_km, v_km_s, scale_km, subsample=21):
+    """Molecules per unit Q (s) in each spaxel, nucleus at the centre of the middle spaxel
+    (odd shape): the column summed over subsample x subsample sub-pixels; the sub-pixel on the
+    nucleus takes the decay-free square b ln(1 + sqrt 2) / v (b << L)."""
+    ny, nx = shape
+    b = pixel_km / subsample
+    offs = (np.arange(subsample) - (subsample - 1) / 2) * b
+    yy = (np.arange(ny) - (ny - 1) / 2)[:, None, None, None] * pixel_km + offs[None, None, :, None]
+    xx = (np.arange(nx) - (nx - 1) / 2)[None, :, None, None] * pixel_km + offs[None, None, None, :]
+    rho = np.hypot(yy, xx)
+    centre = rho < 0.5 * b
+    col = haser_column_per_q(np.where(centre, 1.0, rho), v_km_s, scale_km) * b * b
+    col = np.where(centre, b * math.log(1 + math.sqrt(2)) / v_km_s, col)
+    return col.sum(axis=(2, 3))
+
+
+def coma_cube(mode, q, *, rh_au, delta_au, pixel_arcsec, shape, v_km_s, tau_1au_s, T_rot, lo_um, hi_um,
+              continuum, error_per_spaxel, seed):
+    """(wavelength um, SB MJy/sr, error MJy/sr) of a Haser coma in an IFU cube.
+
+    ``continuum(wl)`` (W m^-2 um^-1) is spread over the spaxels as a decay-free 1/rho dust
+    coma (its value is that of a 0.5 arcsec-radius circle); ``error_per_spaxel`` is the noise
+    of one spaxel in W m^-2 um^-1.
+    """
+    wl = grid(mode, lo_um, hi_um)
+    pixel_km = pixel_arcsec * ARCSEC_RAD * delta_au * AU_M / 1e3
+    flam = np.zeros((wl.size,) + tuple(shape))
+    for species, rate in q.items():
+        n = spaxel_numbers(shape, pixel_km, v_km_s, v_km_s * tau_1au_s[species] * rh_au**2)
+        per_molecule = {(species, band): g_b / rh_au**2 * H_C * nu_b / (4 * math.pi * (delta_au * AU_M) ** 2)
+                        for band, (_f, nu_b, g_b) in bands(species).items()}
+        flam += gas_flam(mode, wl, per_molecule, T_rot)[:, None, None] * (rate * n)[None]
+    dust = spaxel_numbers(shape, pixel_km, 1.0, 1e30)
+    dust /= math.pi * 0.5 * pixel_km / pixel_arcsec / 2  # N of a 0.5" circle, decay-free, v = 1
+    flam += continuum(wl)[:, None, None] * dust[None]
+    flam += np.random.default_rng(seed).normal(0.0, error_per_spaxel, flam.shape)
+    # W m^-2 um^-1 per spaxel -> MJy/sr: F_nu = F_lambda lambda^2 / c, / solid angle
+    to_mjy_sr = 1e6 * (wl * 1e-6) ** 2 / 2.99792458e8 / 1e-26 / 1e6 / (pixel_arcsec * ARCSEC_RAD) ** 2
+    return wl, flam * to_mjy_sr[:, None, None], np.full(flam.shape, error_per_spaxel) * to_mjy_sr[:, None, None]

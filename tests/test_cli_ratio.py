@@ -163,20 +163,28 @@ def test_compare_figure(capsys, x1d, tmp_path):
 
 
 def test_s3d_cube_is_extracted_and_fitted(capsys, tmp_path):
-    from comaspec.synthetic import synthetic_cube
+    """A cube written by hand (tests/independent_coma.coma_cube: Haser column integrated over
+    sub-spaxels, HITRAN fluorescence sticks, ESA R tables; cube_build's file layout from
+    test_io_builders.write_s3d), extracted by the command in its default aperture: Q back."""
+    from independent_coma import coma_cube, default_lifetimes
+    from test_io_builders import write_s3d
 
-    path = tmp_path / "coma_s3d.fits"
     truth = {"CO2": 1.7e27, "H2O": 2.2e26}
-    synthetic_cube("PRISM", truth, GEO, T_rot=50.0, error_per_spaxel=2e-20 * FLAM, continuum=_continuum,
-                   shape=(15, 15), seed=3, path=path)
+    tau = default_lifetimes()
+    wave, sb, err = coma_cube("PRISM", truth, rh_au=3.32, delta_au=2.61, pixel_arcsec=0.1, shape=(15, 15),
+                              v_km_s=0.5, tau_1au_s=tau, T_rot=50.0, lo_um=2.4, hi_um=5.2, continuum=_continuum,
+                              error_per_spaxel=2e-20, seed=3)
+    path = write_s3d(tmp_path / "coma_s3d.fits", sb, err, wave=wave, wavetab=True)
     # no aperture flag: the default 0.5" radius around the continuum photocentre
-    status, out, err = _run(capsys, path, "--rh", "3.32", "--delta", "2.61", "--trot", "50", "--json")
+    status, out, err = _run(capsys, path, "--rh", "3.32", "--delta", "2.61", "--trot", "50", "--velocity", "0.5",
+                            "--species", "CO2,H2O", "--json")
     assert status == 0, err
     d = json.loads(out)
     assert d["aperture"] == {"shape": "circle", "radius_arcsec": 0.5,
                              "radius_km": pytest.approx(0.5 * GEO.km_per_arcsec.to_value(u.km / u.arcsec))}
-    # the cube's 1/rho coma through the Haser curve of growth: Q back within the pixelisation error
+    # the spaxel grid cuts the circle (partial spaxels): Q back to a few per cent
     for name, q in truth.items():
+        assert d["species"][name]["lifetime_1au_s"] == tau[name]
         assert d["species"][name]["Q_per_s"] == pytest.approx(q, rel=0.05)
 
 
