@@ -135,6 +135,9 @@ def test_mc_option(capsys, x1d):
 
 
 def test_example_json_in_a_fresh_process():
+    """End-to-end run of the bundled example in a fresh process. A consistency check: the example
+    was made by comaspec's forward model (its truth is in its header); Q against independently
+    made spectra is tested in test_fit and test_s3d_cube_is_extracted_and_fitted."""
     out = subprocess.run([sys.executable, "-m", "comaspec", "ratio", "--example", "--json"],
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
