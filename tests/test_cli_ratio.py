@@ -171,6 +171,10 @@ def test_compare_figure(capsys, x1d, tmp_path):
     status, _, err = _run(capsys, x1d, *GEO_ARGS, "--species", "CO2,H2O", "--trot", "50", "--compare", fig)
     assert status == 0, err
     assert fig.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    import matplotlib.image
+
+    img = matplotlib.image.imread(fig)[..., :3]
+    assert len(np.unique(img.reshape(-1, 3), axis=0)) > 20  # drawn on, not a blank canvas
 
 
 def test_s3d_cube_is_extracted_and_fitted(capsys, tmp_path):

@@ -471,6 +471,11 @@ def test_figures_are_written(parent_maps, tmp_path):
                               fits={"CO2": parent_maps.fit_extended_source("CO2")}))
     for name in ("maps.png", "q.pdf", "p.png"):
         assert (tmp_path / name).stat().st_size > 1000
+    import matplotlib.image
+
+    for name in ("maps.png", "p.png"):  # drawn on, not blank canvases
+        img = matplotlib.image.imread(tmp_path / name)[..., :3]
+        assert len(np.unique(img.reshape(-1, 3), axis=0)) > 20
 
 
 def test_map_input_errors(parent_cube, tmp_path):
