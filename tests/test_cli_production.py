@@ -20,8 +20,17 @@ def _json(capsys, argv):
 
 
 def test_json_has_required_keys_and_matches_api(capsys):
+    """Keys, the API's numbers (a consistency check), and Q by hand from the assumptions the
+    JSON reports: Haser shell integral (tests/independent_coma.py) and F = N g h c nu / 4 pi Delta^2."""
+    from independent_coma import AU_M, H_C, haser_n_per_q
+
     d = _json(capsys, BASE + ["--aperture-radius", "0.5", "--flux-err", "1e-18", "--json"])
     assert REQUIRED_KEYS <= set(d)
+    n_per_q = haser_n_per_q(d["aperture_km"]["radius_km"], d["velocity_km_s"], d["lifetime_1au_s"], 3.32)
+    per_q = n_per_q * d["g_factor_1au_per_s"] / 3.32**2 * H_C * d["band_center_cm-1"] / (4 * 3.141592653589793
+                                                                                       * (2.6 * AU_M) ** 2)
+    assert d["Q_per_s"] == pytest.approx(1.2e-17 / per_q, rel=1e-6)
+    assert d["Q_err_per_s"] == pytest.approx(1e-18 / per_q, rel=1e-6)
     api = production_rate(1.2e-17 * u.W / u.m**2, "CO2", Geometry(3.32 * u.au, 2.6 * u.au),
                           CircularAperture(0.5 * u.arcsec), flux_err=1e-18 * u.W / u.m**2)
     assert d["Q_per_s"] == pytest.approx(api.Q.to_value(1 / u.s), rel=1e-12)
@@ -34,6 +43,7 @@ def test_box_aperture_and_overrides_are_used(capsys):
     d = _json(capsys, BASE + ["--aperture-box", "3x0.2", "--velocity", "0.6", "--lifetime", "5e5",
                               "--g-factor", "2.86e-3", "--json"])
     assert d["velocity_km_s"] == 0.6 and d["lifetime_1au_s"] == 5e5 and d["g_factor_1au_per_s"] == 2.86e-3
+    # consistency check: the command and the API with the same overrides give the same Q
     assert d["aperture_km"]["shape"] == "rectangle"
     api = production_rate(1.2e-17 * u.W / u.m**2, "CO2", Geometry(3.32 * u.au, 2.6 * u.au),
                           RectangularAperture(3 * u.arcsec, 0.2 * u.arcsec), velocity=0.6 * u.km / u.s,

@@ -99,6 +99,8 @@ def test_split_g_gives_the_stated_total_to_its_feature_and_keeps_the_other_bands
 
 
 def test_model_and_production_rate_use_the_same_g_split():
+    """Consistency check between the model and production_rate (the split itself against
+    bands.ecsv: test_split_g_gives_the_stated_total_to_its_feature_and_keeps_the_other_bands_ratio)."""
     from comaspec.model import band_weights
 
     ap = CircularAperture(0.5 * u.arcsec)

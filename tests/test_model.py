@@ -110,16 +110,55 @@ def test_hot_bands_tied_by_their_flux_per_unit_q():
         assert terms[band] == pytest.approx(value / ref, rel=1e-12)
 
 
+V_KM_S = 0.5
+TAU_1AU_S = {"CO2": 5e5, "H2O": 8e4, "CO": 1.4e6}
+
+
+def _independent_band_fluxes(q):
+    """{(species, band): W m^-2} from the Haser shell integral and bands.ecsv (independent_coma)."""
+    from independent_coma import ARCSEC_RAD, AU_M, band_fluxes
+
+    radius_km = 0.5 * ARCSEC_RAD * 2.61 * AU_M / 1e3
+    return band_fluxes(q, 3.32, 2.61, radius_km, V_KM_S, TAU_1AU_S)
+
+
 def test_unit_q_spectrum_conserves_band_flux():
+    """The integral of the Q = 1 spectrum is the band flux per unit Q of the independent closed
+    form (Haser shell integral, F = N g h c nu / 4 pi Delta^2), every band inside the grid."""
     wl = wavelength_grid("PRISM")
     lsf = make_lsf("PRISM")
-    spec = model.unit_q_spectrum("CO2", wl, 50.0, lsf, GEO, AP)
+    spec = model.unit_q_spectrum("CO2", wl, 50.0, lsf, GEO, AP, velocity=V_KM_S * u.km / u.s,
+                                 lifetime=TAU_1AU_S["CO2"] * u.s)
     integral = np.sum(spec * np.diff(pixel_edges(wl)))
-    total = sum(model.band_weights("CO2", GEO, AP).values())
+    total = sum(_independent_band_fluxes({"CO2": 1.0}).values())
     assert integral == pytest.approx(total, rel=1e-4)
 
 
+@pytest.mark.parametrize("mode, lo, hi, species, shape_tol", [
+    ("PRISM", 2.4, 5.2, "CO2", 0.005), ("PRISM", 2.4, 5.2, "CO", 0.005),
+    # the independent H2O sticks lack the cascade into (001)/(100) (tests/fluorescence_reference.py)
+    ("PRISM", 2.4, 5.2, "H2O", 0.015),
+    ("G395H", 4.1, 5.2, "CO2", 0.005), ("G395H", 4.1, 5.2, "CO", 0.005),
+])
+def test_gas_spectrum_matches_the_independent_generator(mode, lo, hi, species, shape_tol):
+    """comaspec's gas spectrum against one written out by hand (tests/independent_coma.py:
+    HITRAN fluorescence sticks, ESA R tables, erf over pixels, Haser shell integral): same
+    integrated flux, same shape to a fraction of the peak."""
+    from independent_coma import gas_flam, grid
+
+    wl = grid(mode, lo, hi)
+    q = {species: 1e27}
+    expected = gas_flam(mode, wl, _independent_band_fluxes(q), 50.0)
+    got = model.gas_spectrum(q, wl, 50.0, make_lsf(mode), GEO, AP, velocity=V_KM_S * u.km / u.s,
+                             lifetime={species: TAU_1AU_S[species] * u.s})
+    width = np.gradient(wl)
+    assert np.sum(got * width) == pytest.approx(np.sum(expected * width), rel=1e-4)
+    assert np.max(np.abs(got - expected)) < shape_tol * expected.max()
+
+
 def test_design_is_linear_and_matches_gas_spectrum():
+    """Consistency check: the design columns times Q phi are gas_spectrum (gas_spectrum against
+    the independent generator: test_gas_spectrum_matches_the_independent_generator)."""
     obs = _obs("PRISM")
     m = ForwardModel([obs], ["CO2", "H2O"], GEO, [AP])
     blocks = m.design({"CO2": 40.0, "H2O": 40.0}, [0.0], pixels="all")

@@ -60,14 +60,23 @@ class OffsetContinuum:
 
 
 def test_a_third_continuum_is_one_class_and_blas_is_single_threaded_in_a_fit():
+    """A plug-in continuum class is fitted, on a noise-free spectrum of the independent generator
+    (tests/independent_coma.py): its level and the Q put in come back (tolerances: the
+    generator's band shapes differ from comaspec's by < 1 % of a band, see test_model)."""
+    from independent_coma import coma_spectrum
+
     level = 3e-18
-    spec = _spec(continuum=lambda wl: np.full_like(wl, level), noise=False)
+    tau = {"CO2": 5e5, "H2O": 8e4}
+    spec, _ = coma_spectrum("PRISM", Q, rh_au=3.32, delta_au=2.61, radius_arcsec=0.5, v_km_s=0.5, tau_1au_s=tau,
+                            T_rot=50.0, lo_um=2.4, hi_um=5.2, continuum=lambda wl: np.full_like(wl, level),
+                            error=5e-19)
     cont = OffsetContinuum()
-    fit = fit_coma(spec, GEO, AP, species=["CO2", "H2O"], continuum=cont, T_rot=50.0, fit_shift=False)
+    fit = fit_coma(spec, GEO, AP, species=["CO2", "H2O"], continuum=cont, T_rot=50.0, fit_shift=False,
+                   velocity=0.5 * u.km / u.s, lifetime={s: t * u.s for s, t in tau.items()})
     assert fit.fit_info["continuum"] == "offset"
-    np.testing.assert_allclose(fit.components[0].continuum, level, rtol=1e-6)
-    for s in Q:  # the noiseless spectrum made by synthetic_spectrum (gas_spectrum) is recovered
-        assert fit.species[s].Q == pytest.approx(Q[s], rel=1e-6)
+    np.testing.assert_allclose(fit.components[0].continuum, level, rtol=0.01)
+    assert fit.species["CO2"].Q == pytest.approx(Q["CO2"], rel=1e-3)
+    assert fit.species["H2O"].Q == pytest.approx(Q["H2O"], rel=0.015)
     assert cont.blas_threads == {1}
 
 
@@ -81,6 +90,8 @@ def test_unknown_continuum_name_and_incomplete_object_are_usage_errors():
 
 
 def test_with_data_fits_new_data_exactly_as_a_new_model():
+    """Consistency check (a cache must not change results): a reused model fitted to new data
+    equals a fresh fit; the values themselves are tested against independent spectra in test_fit."""
     first, second = _spec(seed=1), _spec(seed=2)
     model = ForwardModel([as_observed(first)], ["CO2", "H2O"], GEO, [AP])
     fresh = ForwardModel([as_observed(second)], ["CO2", "H2O"], GEO, [AP])
@@ -111,6 +122,7 @@ def test_with_data_refuses_a_different_pixel_layout():
 
 
 def test_cached_design_equals_a_fresh_evaluation_and_shape_goes_by_name():
+    """Consistency check of the column cache (the columns themselves: test_model's independent generator)."""
     obs = as_observed(_spec())
     model = ForwardModel([obs], ["CO2", "H2O"], GEO, [AP], continuum="physical")
     T = {"CO2": 47.0, "H2O": 47.0}
@@ -171,7 +183,10 @@ def test_comaspec_runs_without_sbpy():
             "raise SystemExit(main(['ratio', '--example', '--json', '-q']))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
-    assert '"ratio"' in out.stdout
+    import json
+
+    ratio = json.loads(out.stdout)["ratio"]
+    assert ratio["value"] > 0 and ratio["limit"] is None  # a measured ratio, not just some output
 
 
 def test_windows_still_build_the_polynomial_continuum_names():

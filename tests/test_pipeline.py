@@ -1,7 +1,10 @@
 """``comaspec.pipeline``: the per-observation call shared by ``ratio`` and ``batch``.
 
 Each product is fitted once through `fit_files` and once by the documented manual steps
-(read, extract or average, `fit_coma`); the results must be the same numbers.
+(read, extract or average, `fit_coma`); the results must be the same numbers. These are
+consistency checks by design (the values themselves are tested against independent spectra
+and cubes in test_fit, test_validation and test_cli_ratio); the averaging of integrations is
+also checked against the closed form sigma / sqrt(3).
 """
 
 import json

@@ -67,6 +67,8 @@ def test_x1d_file_round_trip(tmp_path):
 
 
 def test_noiseless_spectrum_is_the_forward_model():
+    """Consistency check by design: synthetic_spectrum is the forward model (which is tested
+    against an independent generator in test_model.test_gas_spectrum_matches_the_independent_generator)."""
     wl = wavelength_grid("PRISM")
     spec = synthetic_spectrum("PRISM", {"CO": 3e26}, GEO, AP, T_rot=30.0, error=1e-19 * FLAM, noise=False,
                               continuum=None)
