@@ -349,14 +349,45 @@ def _cited_g_ratio(band, parent):
 
 
 # ----------------------------------------------------------------------------- equilibrium
-def _populations(system, T_rot, ortho_para):
+class _PumpTerms:
+    """The temperature-independent factors of `_line_rates` for one system and its A.
+
+    Gathered once: the forward model evaluates the rates at a new T_rot many times per fit.
+    The arithmetic at each T_rot is the same, term by term and in the same order.
+    """
+
+    def __init__(self, system, a):
+        c2, c_cm, _ = _constants()
+        e = system.lower_energy
+        self.pumped = np.zeros(e.size, dtype=bool)
+        self.pumped[system.lower[system.pump]] = True
+        e0 = e[self.pumped].min()
+        self.minus_c2_de = -c2 * (e - e0)
+        p = system.pump
+        nu = system.wavenumber[p]
+        self.lower_p = system.lower[p]
+        self.upper_p = system.upper[p]
+        self.upper_g_p = system.upper_g[self.upper_p]
+        self.lower_g_p = system.lower_g[self.lower_p]
+        self.a_p = a[p]
+        self.solar_p = _solar_photons(nu)
+        self.denominator = 8 * math.pi * c_cm * nu * nu
+        self.n_up = system.upper_g.size
+        self.decay_line = np.bincount(system.upper, a, minlength=self.n_up)[system.upper]
+        self.cascade = system.species == "H2O" and "nu1" in system.band
+
+
+def _populations(system, T_rot, ortho_para, terms=None):
     """Fraction of molecules in each lower level of the pumped state (sums to 1)."""
-    c2, _, _ = _constants()
-    e = system.lower_energy
-    pumped = np.zeros(e.size, dtype=bool)
-    pumped[system.lower[system.pump]] = True
-    e0 = e[pumped].min()
-    w = np.where(pumped, system.lower_g * np.exp(-c2 * (e - e0) / T_rot), 0.0)
+    if terms is None:
+        c2, _, _ = _constants()
+        e = system.lower_energy
+        pumped = np.zeros(e.size, dtype=bool)
+        pumped[system.lower[system.pump]] = True
+        minus_c2_de = -c2 * (e - e[pumped].min())
+    else:
+        pumped, minus_c2_de = terms.pumped, terms.minus_c2_de
+    w = np.where(pumped, system.lower_g * np.exp(minus_c2_de / T_rot), 0.0)
     if system.lower_ortho is None:
         return w / w.sum()
     ortho = system.lower_ortho
@@ -365,24 +396,20 @@ def _populations(system, T_rot, ortho_para):
     return np.where(ortho, w * f_o / z_o if z_o > 0 else 0.0, w * (1 - f_o) / z_p if z_p > 0 else 0.0)
 
 
-def _line_rates(system, a, T_rot, ortho_para):
+def _line_rates(system, a, T_rot, ortho_para, terms=None):
     """Photon emission rate per molecule of every line at 1 au (1/s), for Einstein A ``a``.
 
-    With relative A the rates are relative too (the band shapes are unchanged).
+    With relative A the rates are relative too (the band shapes are unchanged). ``terms``:
+    the `_PumpTerms` of (system, a), if already gathered.
     """
-    _, c_cm, _ = _constants()
-    n = _populations(system, T_rot, ortho_para)
-    p = system.pump
-    nu = system.wavenumber[p]
-    absorb = (n[system.lower[p]] * system.upper_g[system.upper[p]] / system.lower_g[system.lower[p]]
-              * a[p] * _solar_photons(nu) / (8 * math.pi * c_cm * nu * nu))
-    n_up = system.upper_g.size
-    pumping = np.bincount(system.upper[p], absorb, minlength=n_up)
-    decay = np.bincount(system.upper, a, minlength=n_up)
-    rates = pumping[system.upper] * a / decay[system.upper]
-    if system.species == "H2O" and "nu1" in system.band:
+    t = _PumpTerms(system, a) if terms is None else terms
+    n = _populations(system, T_rot, ortho_para, t)
+    absorb = n[t.lower_p] * t.upper_g_p / t.lower_g_p * t.a_p * t.solar_p / t.denominator
+    pumping = np.bincount(t.upper_p, absorb, minlength=t.n_up)
+    rates = pumping[system.upper] * a / t.decay_line
+    if t.cascade:
         pumping = pumping + _cascade_into_100(system, rates)
-        rates = pumping[system.upper] * a / decay[system.upper]
+        rates = pumping[system.upper] * a / t.decay_line
     return rates
 
 
@@ -426,15 +453,32 @@ def check_ortho_para(ortho_para):
     return value
 
 
-@functools.lru_cache(maxsize=256)
 def _rates(species, band, T_rot, ortho_para):
-    """(system, per-line photon rates, absolute?) at 1 au."""
+    """(system, per-line photon rates, absolute?) at 1 au.
+
+    Computed once per system and temperature: the bands a system models together (the
+    four H2O bands from (000)) share the result, which does not depend on the band asked for.
+    """
+    return _system_rates(species, str(_system(species, band).band[0]), T_rot, ortho_para)
+
+
+@functools.cache
+def _system_a(species, band):
+    """(system, Einstein A per line, absolute?) of the system that holds ``band``, with its
+    `_PumpTerms`."""
     system = _system(species, band)
     a = _absolute_a(species, band)
     absolute = a is not None
     if not absolute:
         a = system.a_rel
-    rates = _line_rates(system, a, T_rot, ortho_para)
+    return system, a, absolute, _PumpTerms(system, a)
+
+
+@functools.lru_cache(maxsize=256)
+def _system_rates(species, band, T_rot, ortho_para):
+    """`_rates` of the system that holds ``band``."""
+    system, a, absolute, terms = _system_a(species, band)
+    rates = _line_rates(system, a, T_rot, ortho_para, terms)
     rates.flags.writeable = False
     return system, rates, absolute
 
@@ -474,13 +518,23 @@ def emission_weights(species, band, T_rot, *, ortho_para=DEFAULT_ORTHO_PARA):
 
         shift = molecules.get_band("H2O", band).center_cm - molecules.get_band("H2O", "nu3").center_cm
         band = "nu3"
-    system, rates, _ = _rates(species, band, T, opr)
-    in_band = system.band == band
-    energy = rates[in_band] * system.wavenumber[in_band]
+    _, rates, _ = _rates(species, band, T, opr)
+    in_band, wavenumber = _band_lines(species, band)
+    energy = rates[in_band] * wavenumber
     total = energy.sum()
     if not total > 0:
         raise InputError(f"{species} {band}", f"no line is pumped at T_rot = {T} K")
-    return system.wavenumber[in_band] + shift, energy / total
+    return wavenumber + shift, energy / total
+
+
+@functools.cache
+def _band_lines(species, band):
+    """(mask of the band's lines in its system, their wavenumbers), read-only."""
+    system = _system(species, band)
+    in_band = system.band == band
+    wavenumber = system.wavenumber[in_band]
+    in_band.flags.writeable = wavenumber.flags.writeable = False
+    return in_band, wavenumber
 
 
 def _band_photon_rate(species, band, T, opr):

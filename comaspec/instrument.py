@@ -549,7 +549,10 @@ class GaussianLSF(_ResolvingPowerMixin):
             ``sum(out * diff(edges))`` equals the weight falling on the grid
             (``sum(weights)`` for lines well inside it).
         """
-        lines, wts, edges = _check_lines(line_um, weights, pixel_edges_um)
+        return self._integrate_checked(*_check_lines(line_um, weights, pixel_edges_um))
+
+    def _integrate_checked(self, lines, wts, edges):
+        """`integrate_lines` on inputs known to be valid (flat float64, increasing edges)."""
         fwhm, use = self._line_fwhm(lines, edges, _GAUSS_HALF_WIDTH / _FWHM_PER_SIGMA)
         sigma = fwhm[use] / _FWHM_PER_SIGMA
         return _integrate_windowed(
@@ -717,7 +720,10 @@ class TabulatedLSF(_ResolvingPowerMixin):
             ``n`` per-pixel mean flux densities (weight per µm), as
             :meth:`GaussianLSF.integrate_lines`.
         """
-        lines, wts, edges = _check_lines(line_um, weights, pixel_edges_um)
+        return self._integrate_checked(*_check_lines(line_um, weights, pixel_edges_um))
+
+    def _integrate_checked(self, lines, wts, edges):
+        """`integrate_lines` on inputs known to be valid (flat float64, increasing edges)."""
         if self.offset_unit == "um":
             scale, use = np.ones(lines.size), np.ones(lines.size, dtype=bool)
         else:

@@ -336,9 +336,22 @@ def band_profile(species, band, wavelength_um, T_rot, lsf, *, ortho_para=DEFAULT
     wavelength = _as_micron(wavelength_um)
     if not hasattr(lsf, "integrate_lines"):
         lsf = instrument.make_lsf(lsf)
+    return _band_profile_on_edges(species, band, instrument.pixel_edges(wavelength), T_rot, lsf, ortho_para,
+                                  emission)
+
+
+def _band_profile_on_edges(species, band, edges, T_rot, lsf, ortho_para, emission):
+    """`band_profile` on pixel edges (`comaspec.instrument.pixel_edges`) with an LSF object.
+
+    The forward model calls it once per band with the edges of the whole grid computed
+    once per species; comaspec's own LSFs then skip re-validating lines that come from the
+    tables (``_integrate_checked``).
+    """
     wavenumber, weight = stick_spectrum(species, band, T_rot, ortho_para=ortho_para, emission=emission)
-    edges = instrument.pixel_edges(wavelength)
-    return lsf.integrate_lines(1e4 / wavenumber, weight, edges)
+    integrate = getattr(lsf, "_integrate_checked", None)
+    if integrate is None:
+        return lsf.integrate_lines(1e4 / wavenumber, weight, edges)
+    return integrate(1e4 / wavenumber, np.asarray(weight, dtype=np.float64), edges)
 
 
 def _as_micron(wavelength_um):

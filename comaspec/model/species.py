@@ -201,13 +201,22 @@ class SpeciesComponent:
 
         ``origin_cm`` offsets the origin (cm^-1) of the bands in `origin_bands`.
         """
+        from ..instrument import make_lsf, pixel_edges
+        from ..templates import _band_profile_on_edges
+
         out = np.zeros(np.shape(wavelength_um))
         wl = np.asarray(wavelength_um, dtype=float) - shift_um
+        if not hasattr(lsf, "integrate_lines"):
+            lsf = make_lsf(lsf)
+        edges = None
         for band, weight in self.terms[i]:
             centre = self.origin_bands.get(band)
-            # nu -> nu + d moves the band by d lambda = -lambda^2 d / 1e4 (um, cm^-1)
-            moved = wl if not origin_cm or centre is None else wl + centre * centre * origin_cm / 1e4
-            out += weight * _band_profile(self.name, band, moved, T_rot, lsf, emission, ortho_para)
+            if not origin_cm or centre is None:
+                band_edges = edges = pixel_edges(wl) if edges is None else edges   # shared by the bands
+            else:
+                # nu -> nu + d moves the band by d lambda = -lambda^2 d / 1e4 (um, cm^-1)
+                band_edges = pixel_edges(wl + centre * centre * origin_cm / 1e4)
+            out += weight * _band_profile_on_edges(self.name, band, band_edges, T_rot, lsf, ortho_para, emission)
         return out
 
 
