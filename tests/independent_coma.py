@@ -250,3 +250,32 @@ def coma_cube(mode, q, *, rh_au, delta_au, pixel_arcsec, shape, v_km_s, tau_1au_
     # W m^-2 um^-1 per spaxel -> MJy/sr: F_nu = F_lambda lambda^2 / c, / solid angle
     to_mjy_sr = 1e6 * (wl * 1e-6) ** 2 / 2.99792458e8 / 1e-26 / 1e6 / (pixel_arcsec * ARCSEC_RAD) ** 2
     return wl, flam * to_mjy_sr[:, None, None], np.full(flam.shape, error_per_spaxel) * to_mjy_sr[:, None, None]
+
+
+@functools.cache
+def _velocity_law():
+    from astropy.table import Table
+
+    from comaspec._paths import linelists_dir
+
+    (row,) = [r for r in Table.read(linelists_dir() / "velocity_laws.ecsv", format="ascii.ecsv") if r["default"]]
+    return float(row["v0"]), float(row["exponent"])
+
+
+def default_velocity(rh_au):
+    """Outflow speed km/s of the default row of linelists/velocity_laws.ecsv, v0 rh^exponent, read directly."""
+    v0, exponent = _velocity_law()
+    return v0 * rh_au**exponent
+
+
+def write_pipeline_x1d(path, spec, *, targname="test comet", **header):
+    """``spec`` (a `coma_spectrum`) as a pipeline-layout x1d (test_io_builders), in Jy;
+    ``header``: extra primary-header cards (e.g. ``{"HIERARCH COMASPEC RH_AU": 2.0}``)."""
+    import astropy.units as u
+
+    from test_io_builders import primary_header, write_x1d
+
+    to_jy = u.spectral_density(spec.spectral_axis)
+    return write_x1d(path, primary=primary_header(targname=targname, **header),
+                     wave=spec.spectral_axis.to_value(u.um), flux=spec.flux.to(u.Jy, to_jy).value,
+                     err=(spec.uncertainty.array * spec.flux.unit).to(u.Jy, to_jy).value)

@@ -91,20 +91,39 @@ def test_table_unit_options(tmp_path, capsys):
 
 
 SHARED_GOOD = [
-    ("jwst-nirspec-mos-g395m-x1d-smacs0723", "jw02736-o007_s06355_nirspec_f290lp-g395m_x1d.fits", "x1d", 1141),
+    ("jwst-nirspec-mos-g395m-x1d-smacs0723", "jw02736-o007_s06355_nirspec_f290lp-g395m_x1d.fits", "x1d"),
     ("jwst-nirspec-g395-planetary-nebula-msaexp", "calib_g395m-f290lp_iras-05248-7007_s200a1.v1.spec.fits.gz",
-     "msaexp", None),
-    ("c2017k2-jwst-nirspec-ch4", "c2017k2_nirspec_g395m_beam0.75arcsec_3.25-3.33um.txt", "table", 41),
-    ("co2-lab-emission-4-5um-radis", "CO2_measured_spectrum_4-5um.csv", "table", 18400),
+     "msaexp"),
+    ("c2017k2-jwst-nirspec-ch4", "c2017k2_nirspec_g395m_beam0.75arcsec_3.25-3.33um.txt", "table"),
+    ("co2-lab-emission-4-5um-radis", "CO2_measured_spectrum_4-5um.csv", "table"),
 ]
 
 
-@pytest.mark.parametrize("folder,name,product,n_good", SHARED_GOOD)
-def test_shared_spectra(shared_data, capsys, folder, name, product, n_good):
-    d = info_json(capsys, str(shared_data(folder, name)))
+def _good_points(path, product):
+    """Usable points counted from the file with astropy / numpy, not comaspec's readers: x1d,
+    finite flux with a finite positive error and no DQ DO_NOT_USE bit (1); tables, data rows
+    (``#`` comments and the header line left out) with finite values and positive errors."""
+    if product == "x1d":
+        from astropy.io import fits
+
+        d = fits.getdata(path, "EXTRACT1D")
+        e = d["FLUX_ERROR"]
+        return int(np.sum(np.isfinite(d["FLUX"]) & np.isfinite(e) & (e > 0) & ((d["DQ"] & 1) == 0)))
+    # a plain-text header line parses as NaN and drops out with the non-finite rows
+    rows = np.genfromtxt(path, comments="#", delimiter="," if path.suffix == ".csv" else None)
+    ok = np.all(np.isfinite(rows), axis=1)
+    if rows.shape[1] > 2:
+        ok &= rows[:, 2] > 0
+    return int(ok.sum())
+
+
+@pytest.mark.parametrize("folder,name,product", SHARED_GOOD)
+def test_shared_spectra(shared_data, capsys, folder, name, product):
+    path = shared_data(folder, name)
+    d = info_json(capsys, str(path))
     assert d["product"] == product
-    if n_good is not None:
-        assert d["n_good"] == n_good
+    if product != "msaexp":
+        assert d["n_good"] == _good_points(path, product) > 40
 
 
 @pytest.mark.parametrize("folder,name,problem", [
@@ -135,7 +154,7 @@ def test_every_shared_file_reads_or_fails_in_one_line(shared_data, capsys):
             read.add(path.name)
         else:
             assert out == "" and err.count("\n") == 1 and str(path) in err, (path, err)
-    must_read = {name for _, name, _, _ in SHARED_GOOD} | {
+    must_read = {name for _, name, _ in SHARED_GOOD} | {
         "calib_g395h-f290lp_iras-05248-7007_s200a1.v1.spec.fits.gz",
         "JWST-Extract-0.00-arcsecInnerRadius-0.10-arcsecOuterRadius-3.25um-to-3.33um.txt",
     }

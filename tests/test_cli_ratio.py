@@ -30,16 +30,12 @@ def _continuum(wl):
 def x1d(tmp_path):
     """A PRISM x1d of a coma written by hand (tests/independent_coma.py, default lifetimes),
     in the pipeline's layout (test_io_builders), so the command reads data comaspec did not make."""
-    from independent_coma import coma_spectrum, default_lifetimes
-    from test_io_builders import primary_header, write_x1d
+    from independent_coma import coma_spectrum, default_lifetimes, write_pipeline_x1d
 
     spec, _ = coma_spectrum("PRISM", {"CO2": 1.7e27, "H2O": 2.2e26}, rh_au=3.32, delta_au=2.61, radius_arcsec=0.5,
                             v_km_s=0.5, tau_1au_s=default_lifetimes(), T_rot=50.0, lo_um=2.4, hi_um=5.2,
                             continuum=_continuum, error=4e-19, seed=2)
-    to_jy = u.spectral_density(spec.spectral_axis)
-    return write_x1d(tmp_path / "coma_x1d.fits", primary=primary_header(targname="test comet"),
-                     wave=spec.spectral_axis.to_value(u.um), flux=spec.flux.to(u.Jy, to_jy).value,
-                     err=(spec.uncertainty.array * spec.flux.unit).to(u.Jy, to_jy).value)
+    return write_pipeline_x1d(tmp_path / "coma_x1d.fits", spec)
 
 
 def _run(capsys, *args):
