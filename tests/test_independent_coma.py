@@ -41,6 +41,20 @@ def test_column_and_spaxel_numbers():
     assert n[7, 7] == pytest.approx(100.0 * math.log(1 + math.sqrt(2)) / 0.6, rel=1e-2)  # the cusp spaxel
 
 
+def test_daughter_column_closed_forms():
+    """Released molecules (two-generation Haser): over the whole sky they number Q tau = Q L / v
+    (every released molecule lives tau); with a tiny parent scale they are a parent coma."""
+    from scipy import integrate
+
+    v, lp, ld = 0.5, 500.0, 4e4
+    total, _ = integrate.quad(lambda r: 2 * math.pi * r * ic.daughter_column_per_q(r, v, lp, ld), 0.0, 50 * ld,
+                              points=[lp, 10 * lp, ld], limit=400)
+    assert total == pytest.approx(ld / v, rel=1e-4)
+    rho = np.array([2e3, 1e4, 5e4])
+    np.testing.assert_allclose(ic.daughter_column_per_q(rho, v, 1e-3, ld), ic.haser_column_per_q(rho, v, ld),
+                               rtol=1e-6)
+
+
 def test_spectrum_carries_the_band_fluxes_put_in():
     # the generated lines integrate to the band fluxes (the wings inside the grid)
     fluxes = {("CO", "1-0"): 2e-18, ("CO2", "nu3"): 5e-18}

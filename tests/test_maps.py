@@ -4,8 +4,8 @@ The parent-coma cube is written by hand (`independent_coma.coma_cube`: the Haser
 integrated over sub-spaxels, HITRAN fluorescence sticks, ESA R tables, in cube_build's layout
 from `test_io_builders.write_s3d`), and the expected columns, profiles and ratios come from
 the same independent spaxel integral, not from `comaspec.haser`. The extended-source cube
-(a distributed source) still comes from `comaspec.synthetic.synthetic_cube`: the independent
-generator has no distributed-source model. Cubes are small (≤ 21 × 21 PRISM) to keep the
+adds a distributed source written the same way (the two-generation Haser column,
+`independent_coma.daughter_column_per_q`). Cubes are small (≤ 21 × 21 PRISM) to keep the
 suite fast; the large ones are in benchmarks/map_bench.py.
 """
 
@@ -40,15 +40,17 @@ def _cube(path, *, error=2e-20, shape=(21, 21), seed=1, truth=TRUTH, **kw):
     return path
 
 
-def _independent_cube(path, *, error=2e-20, shape=(21, 21), seed=1, sun_pa=None, velocity_pa=None):
-    """A PRISM cube of a parent coma written by hand (tests/independent_coma.py), with the
-    position angles in the COMASPEC header keywords map_cube reads."""
+def _independent_cube(path, *, error=2e-20, shape=(21, 21), seed=1, sun_pa=None, velocity_pa=None,
+                      distributed=None):
+    """A PRISM cube of a parent coma (plus a distributed source, {species: (Q, scale km)})
+    written by hand (tests/independent_coma.py), with the position angles in the COMASPEC
+    header keywords map_cube reads."""
     from independent_coma import coma_cube
     from test_io_builders import write_s3d
 
     wave, sb, err = coma_cube("PRISM", TRUTH, rh_au=3.32, delta_au=2.61, pixel_arcsec=0.1, shape=shape,
                               v_km_s=V_KM_S, tau_1au_s=TAU_1AU_S, T_rot=50.0, lo_um=2.4, hi_um=5.2,
-                              continuum=_flat, error_per_spaxel=error, seed=seed)
+                              continuum=_flat, error_per_spaxel=error, seed=seed, distributed=distributed)
     write_s3d(path, sb, err, wave=wave, wavetab=True)
     for key, value in (("SUN_PA_DEG", sun_pa), ("VEL_PA_DEG", velocity_pa)):
         if value is not None:
@@ -78,8 +80,10 @@ def parent_maps(parent_cube):
 
 @pytest.fixture(scope="module")
 def extended_maps(tmp_path_factory):
-    path = _cube(tmp_path_factory.mktemp("maps") / "ext_s3d.fits", distributed={"H2O": (2e26, 500 * u.km)})
-    return map_cube(path, GEO, species=("CO2", "H2O"), T_rot=50.0, center=(10.0, 10.0))
+    path = _independent_cube(tmp_path_factory.mktemp("maps") / "ext_s3d.fits", distributed={"H2O": (2e26, 500.0)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ComaspecWarning)
+        return map_cube(path, GEO, species=("CO2", "H2O"), T_rot=50.0, center=(10.0, 10.0), **HASER)
 
 
 # ------------------------------------------------------------------ the batched solve
