@@ -3,8 +3,11 @@ profiles, Q-curves and extended-source diagnostics.
 
 `map_cube` is the entry point; it returns a `ComaMaps`. The modules:
 
-- ``core``: `map_cube`, `ComaMaps`; ``_adapter``: the one bridge to the forward model;
-  ``_solve``: the batched weighted least squares; ``binning``: none, n × n, Voronoi;
+- ``core``: `map_cube`, a driver over its stages; ``result``: `ComaMaps`;
+  ``_adapter``: the one bridge to the forward model; ``_bins``: the cube's pixels gathered
+  into bins and solved together (fixed or gridded T_rot and shift); ``_solve``: the batched
+  weighted least squares; ``_quantities``: columns, SNR, detections, the CO2/H2O ratio;
+  ``binning``: none, n × n, Voronoi;
 - ``profiles``: radial profiles, Q-curves, parent vs distributed-source fits;
 - ``opacity``: line-centre optical depth of the pumping lines;
 - ``output``: multi-extension FITS and ECSV; plots are in `comaspec.plotting.maps`.
@@ -14,7 +17,7 @@ from .._lazy import lazy_exports
 
 _EXPORTS = {
     "map_cube": "core",
-    "ComaMaps": "core",
+    "ComaMaps": "result",
     "batched_wls": "_solve",
     "radial_profile": "profiles",
     "q_curve": "profiles",
