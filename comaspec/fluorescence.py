@@ -357,12 +357,8 @@ class _PumpTerms:
     """
 
     def __init__(self, system, a):
-        c2, c_cm, _ = _constants()
-        e = system.lower_energy
-        self.pumped = np.zeros(e.size, dtype=bool)
-        self.pumped[system.lower[system.pump]] = True
-        e0 = e[self.pumped].min()
-        self.minus_c2_de = -c2 * (e - e0)
+        _, c_cm, _ = _constants()
+        self.pumped, self.minus_c2_de = _boltzmann_terms(system)
         p = system.pump
         nu = system.wavenumber[p]
         self.lower_p = system.lower[p]
@@ -377,16 +373,22 @@ class _PumpTerms:
         self.cascade = system.species == "H2O" and "nu1" in system.band
 
 
+def _boltzmann_terms(system):
+    """(lower levels of the pumped state, -c2 (E - E_min) per lower level): the
+    temperature-independent part of the Boltzmann factors."""
+    c2, _, _ = _constants()
+    e = system.lower_energy
+    pumped = np.zeros(e.size, dtype=bool)
+    pumped[system.lower[system.pump]] = True
+    return pumped, -c2 * (e - e[pumped].min())
+
+
 def _populations(system, T_rot, ortho_para, terms=None):
-    """Fraction of molecules in each lower level of the pumped state (sums to 1)."""
-    if terms is None:
-        c2, _, _ = _constants()
-        e = system.lower_energy
-        pumped = np.zeros(e.size, dtype=bool)
-        pumped[system.lower[system.pump]] = True
-        minus_c2_de = -c2 * (e - e[pumped].min())
-    else:
-        pumped, minus_c2_de = terms.pumped, terms.minus_c2_de
+    """Fraction of molecules in each lower level of the pumped state (sums to 1).
+
+    ``terms``: the system's `_PumpTerms`, if already gathered.
+    """
+    pumped, minus_c2_de = _boltzmann_terms(system) if terms is None else (terms.pumped, terms.minus_c2_de)
     w = np.where(pumped, system.lower_g * np.exp(minus_c2_de / T_rot), 0.0)
     if system.lower_ortho is None:
         return w / w.sum()

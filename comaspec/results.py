@@ -70,16 +70,18 @@ def upper_limit(value, err, nsigma=DEFAULT_LIMIT_SIGMA) -> float:
 
     Parameters
     ----------
-    value, err : float
-        Measured value and its 1σ uncertainty.
+    value, err : float or ndarray
+        Measured value and its 1σ uncertainty (element-wise for arrays, e.g. map bins).
     nsigma : float
         Significance of the limit.
 
     Returns
     -------
-    float
+    float or ndarray
+        A float for scalar inputs. NaN where the value is NaN.
     """
-    return float(max(value, 0.0) + nsigma * err)
+    limit = np.maximum(value, 0.0) + nsigma * np.asarray(err, dtype=float)
+    return float(limit) if np.ndim(limit) == 0 else limit
 
 
 @dataclass(frozen=True)

@@ -79,6 +79,8 @@ def bin_quantities(sd, sol, n_spax, omega_sr, geometry, aperture, *, velocity, l
 
 def _ratio_map(column, column_err, detected, flux, species, sol, limit_sigma):
     """CO2/H2O column ratio per bin, its error (with the CO2-H2O covariance) and the limit flag."""
+    from ..results import upper_limit
+
     i, j = species.index("CO2"), species.index("H2O")
     n1, n2 = column["CO2"], column["H2O"]
     e1, e2 = column_err["CO2"], column_err["H2O"]
@@ -92,9 +94,8 @@ def _ratio_map(column, column_err, detected, flux, species, sol, limit_sigma):
         err = np.abs(ratio) * np.sqrt(np.clip(rel2, 0, None))
         d1, d2 = detected["CO2"], detected["H2O"]
         lim = np.where(d1 & d2, 0, np.where(d1, 1, np.where(d2, 2, -1)))
-        # `comaspec.results.upper_limit`, element-wise
-        ul1 = np.maximum(n1, 0.0) + limit_sigma * e1
-        ul2 = np.maximum(n2, 0.0) + limit_sigma * e2
+        ul1 = upper_limit(n1, e1, limit_sigma)
+        ul2 = upper_limit(n2, e2, limit_sigma)
         ratio = np.where(lim == 0, ratio, np.where(lim == 1, n1 / ul2, np.where(lim == 2, ul1 / n2, np.nan)))
         err = np.where(lim == 0, err, np.nan)
     return ratio, err, lim

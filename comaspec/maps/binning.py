@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import InputError, UsageError
 
-__all__ = ["Bins", "make_bins"]
+__all__ = ["Bins", "make_bins", "is_unbinned"]
 
 
 @dataclass
@@ -55,6 +55,22 @@ def _from_labels(labels, usable, describe, notes=None):
     return Bins(bin_id.reshape(labels.shape), members, describe, list(notes or []))
 
 
+def is_unbinned(binning):
+    """Whether ``binning`` asks for one bin a spaxel: None, "none" or 1.
+
+    Parameters
+    ----------
+    binning : object
+        The ``binning`` argument of `comaspec.map_cube`.
+
+    Returns
+    -------
+    bool
+    """
+    return binning is None or (isinstance(binning, str) and binning == "none") or \
+        (isinstance(binning, (int, np.integer)) and not isinstance(binning, bool) and binning == 1)
+
+
 def make_bins(binning, shape, usable, *, target_snr=None, unbinned=None, snr_column=0):
     """Group spaxels into bins.
 
@@ -79,7 +95,7 @@ def make_bins(binning, shape, usable, *, target_snr=None, unbinned=None, snr_col
     ny, nx = shape
     if not usable.any():
         raise InputError("cube", "no spaxel has usable data in the fitted wavelength windows")
-    if binning is None or binning == "none" or binning == 1:
+    if is_unbinned(binning):
         if target_snr is not None:
             raise UsageError("target_snr needs binning='voronoi'")
         return _from_labels(np.arange(ny * nx).reshape(ny, nx), usable, "none")

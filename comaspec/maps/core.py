@@ -290,13 +290,13 @@ def _bins_at_aperture(sd, data, shape, binning, target_snr, snr_species, T0, shi
     spaxels have data in the fit (a separate pass over the cube cost a tenth of a map).
     """
     from ._bins import solve_bins
-    from .binning import make_bins
+    from .binning import is_unbinned, make_bins
 
     ny, nx = shape
     n_sp = len(sd.species)
     a0 = sd.design({s: T0 for s in sd.species}, shift0)
     each_spaxel = None
-    if _unbinned(binning) or binning == "voronoi":
+    if is_unbinned(binning) or binning == "voronoi":
         each_spaxel = solve_bins(a0, data, list(np.arange(ny * nx).reshape(-1, 1)), chunk, n_sp)
         usable = each_spaxel["dof"] > -a0.shape[1]          # some pixel with weight
     else:
@@ -335,12 +335,6 @@ def _nonlinear_bins(sd, data, members, sol, nonlinear_snr, T_fixed, T0, shift0, 
             sol[key][i] = one[key][0]
     return out, [f"T_rot{' (given)' if T_fixed is not None else ''} and shift fitted in {strong.size} of "
                  f"{n_bins} bins (best band SNR >= {nonlinear_snr:g}); the others hold the aperture fit's"]
-
-
-def _unbinned(binning):
-    """Whether ``binning`` asks for one bin a spaxel (as `comaspec.maps.binning.make_bins` reads it)."""
-    return binning is None or (isinstance(binning, str) and binning == "none") or \
-        (isinstance(binning, (int, np.integer)) and not isinstance(binning, bool) and binning == 1)
 
 
 def _shift_um(shift):
