@@ -8,7 +8,7 @@ the numbers the command gives file by file.
 
 from __future__ import annotations
 
-__all__ = ["load_inputs", "spectra_to_fit", "fit_loaded", "fit_files", "default_aperture",
+__all__ = ["check_distinct", "load_inputs", "spectra_to_fit", "fit_loaded", "fit_files", "default_aperture",
            "DEFAULT_CUBE_APERTURE_ARCSEC"]
 
 #: Radius (arcsec) of the circular aperture, around the continuum photocentre, used for s3d
@@ -39,8 +39,44 @@ def default_aperture(loaded):
     return None
 
 
+def check_distinct(paths):
+    """Refuse a file given twice: fitted as two independent spectra, its noise would count
+    twice and every error would shrink by sqrt(2).
+
+    Two paths are the same file when they resolve to one (``..``, symbolic links) or name
+    one inode (hard links), as `os.path.samefile` decides. Paths that do not exist are left
+    to the readers.
+
+    Parameters
+    ----------
+    paths : sequence of str or os.PathLike
+
+    Raises
+    ------
+    comaspec.UsageError
+        Naming both paths.
+    """
+    import os
+
+    from .errors import UsageError
+
+    seen = {}
+    for path in paths:
+        try:
+            st = os.stat(path)
+        except (OSError, TypeError, ValueError):
+            continue
+        key = (st.st_dev, st.st_ino)
+        if key in seen:
+            first = seen[key]
+            what = "given twice" if str(first) == str(path) else f"and {path} are the same file"
+            raise UsageError(f"{first} {what}: each file is fitted once (twice, its noise would count as "
+                             "two independent measurements)")
+        seen[key] = path
+
+
 def load_inputs(paths):
-    """Read every file as whatever it holds.
+    """Read every file as whatever it holds (each file once: see `check_distinct`).
 
     Parameters
     ----------
@@ -55,6 +91,7 @@ def load_inputs(paths):
     """
     from .io import read_any
 
+    check_distinct(paths)
     out = []
     for path in paths:
         obj = read_any(path)

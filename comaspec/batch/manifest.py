@@ -108,6 +108,16 @@ def _checked(check, *args, **kwargs):
         raise _RowError(str(exc)) from None
 
 
+def _distinct(files):
+    """A file named twice in one row (``a;a``, or a link to it) is refused, as by ``comaspec ratio``."""
+    from ..pipeline import check_distinct
+
+    try:
+        check_distinct(files)
+    except UsageError as exc:
+        raise _RowError(str(exc)) from None
+
+
 def _products(text):
     value = "" if text is None else text.strip().lower()
     if value in _NO:
@@ -244,6 +254,7 @@ def read_manifest(path, species=None):
             for given, full in zip(files, resolved):
                 if not Path(full).is_file():
                     raise _RowError(f"file {given} does not exist")
+            _distinct(resolved)
             if row.get("t_rot") is not None:
                 _checked(temperature, row["t_rot"])
             jobs.append(Job(label=label, files=resolved,
