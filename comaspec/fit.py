@@ -171,7 +171,8 @@ def as_observed(spectrum, *, lsf=None, label=None) -> ObservedSpectrum:
         lo, hi = instrument.mode_range(mode)
         fwhm_ok = (wl >= lo - instrument.RANGE_MARGIN_UM) & (wl <= hi + instrument.RANGE_MARGIN_UM)
     keep_meta = {k: meta.get(k) for k in ("instrument", "mode", "target", "source_file", "product", "grating",
-                                           "filter", "epoch") if meta.get(k) is not None}
+                                           "filter", "epoch", "nucleus_pix", "center_pix", "nucleus_search")
+                 if meta.get(k) is not None}
     return ObservedSpectrum(wl[order], flux[order], err[order], (good & fwhm_ok)[order], lsf_obj,
                             label=label, mode=mode, meta=keep_meta)
 
@@ -396,9 +397,12 @@ def fit_model(model, options=None):
         result, notes = _minimise(problem, params, options)
         solution = _solution(problem, result, options, notes)
         _sample(solution, options)
+        from .pump_opacity import pump_opacity
         from .results import ComaFit
 
-        return ComaFit.from_solution(solution)
+        fit = ComaFit.from_solution(solution)
+        fit.fit_info["pump_opacity"] = pump_opacity(fit)
+        return fit
 
 
 # --------------------------------------------------------------------------- stages

@@ -99,7 +99,7 @@ def load_inputs(paths):
     return out
 
 
-def spectra_to_fit(loaded, aperture, mode=None, *, extension=None, joint=False):
+def spectra_to_fit(loaded, aperture, mode=None, *, extension=None, joint=False, center=None, species=None):
     """The spectra to fit: cubes extracted through ``aperture``, x1dints averaged.
 
     Parameters
@@ -116,6 +116,11 @@ def spectra_to_fit(loaded, aperture, mode=None, *, extension=None, joint=False):
     joint : bool
         Fit every extraction of a file together even when their modes or sources differ
         (``ratio --joint``).
+    center : (x, y), optional
+        The nucleus on the cubes, 0-based pixels (``ratio --center``); default: found from
+        the data (`comaspec.io.nucleus.find_nucleus`).
+    species : sequence of str, optional
+        The fitted species: their features may locate the gas on a cube.
 
     Returns
     -------
@@ -128,7 +133,7 @@ def spectra_to_fit(loaded, aperture, mode=None, *, extension=None, joint=False):
     spectra = []
     for path, obj, is_cube in loaded:
         if is_cube:
-            spectra.append(extract_spectrum(obj, aperture))
+            spectra.append(extract_spectrum(obj, aperture, center, species=species))
         elif type(obj).__name__ == "SpectrumList":
             if obj and obj[0].meta.get("product") == "x1dints":
                 spectra.append(average_integrations(obj))
@@ -143,7 +148,7 @@ def spectra_to_fit(loaded, aperture, mode=None, *, extension=None, joint=False):
     return spectra
 
 
-def fit_loaded(loaded, geometry, aperture, species, *, mode=None, extension=None, joint=False,
+def fit_loaded(loaded, geometry, aperture, species, *, mode=None, extension=None, joint=False, center=None,
                allow_implausible_flux=False, **options):
     """Fit the files read by `load_inputs` jointly: what ``comaspec ratio`` computes.
 
@@ -157,7 +162,7 @@ def fit_loaded(loaded, geometry, aperture, species, *, mode=None, extension=None
         (cubes only).
     species : sequence of str
         Species to fit.
-    mode, extension, joint : optional
+    mode, extension, joint, center : optional
         As in `spectra_to_fit`.
     allow_implausible_flux : bool
         Fit spectra whose flux level is implausible for their unit (default: refused
@@ -180,7 +185,10 @@ def fit_loaded(loaded, geometry, aperture, species, *, mode=None, extension=None
         if aperture is None:
             raise UsageError("the extraction aperture of the spectrum is needed for production rates: "
                              "pass aperture= (only cubes have a default)")
-    spectra = spectra_to_fit(loaded, aperture, mode, extension=extension, joint=joint)
+    if center is not None and not any(is_cube for _, _, is_cube in loaded):
+        raise UsageError("center: the nucleus position is for cubes, and no input is a cube")
+    spectra = spectra_to_fit(loaded, aperture, mode, extension=extension, joint=joint, center=center,
+                             species=species)
     check_plausible(spectra, allow_implausible_flux)
     first = spectra[0].meta
     inputs = {"paths": [path for path, _, _ in loaded], "instrument": first.get("instrument"),

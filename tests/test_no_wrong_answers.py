@@ -88,3 +88,163 @@ def test_fit_files_refuses_the_same_file_twice(tmp_path):
     a = write_x1d(tmp_path / "a_x1d.fits")
     with pytest.raises(UsageError, match="twice"):
         fit_files([a, str(a)], Geometry(3 * u.au, 2 * u.au), CircularAperture(0.5 * u.arcsec), ["CO2"])
+
+
+# ------------------------------------------------------------------ cubes without dust
+RH, DELTA = 3.32, 2.61
+TRUTH = {"CO2": 1.7e27, "H2O": 2.2e26}
+
+
+def _dust(wl):
+    return 5e-17 * (wl / 3.5) ** -1.5
+
+
+def _no_dust(wl):
+    return 0.0 * wl
+
+
+def _cube(mode, continuum, *, shape=(21, 21), crop=(slice(None), slice(None)), seed=3, noise=2e-20, roll_dust=0):
+    """(wave, SB, ERR) of a Haser coma by the independent generator, cropped so that the
+    nucleus is not at the middle; the nucleus is then at (xc, yc) returned too. With
+    ``roll_dust`` the dust coma is moved that many spaxels along +x (gas and dust apart)."""
+    import numpy as np
+    from independent_coma import coma_cube, default_lifetimes, default_velocity
+
+    lo, hi = {"PRISM": (2.4, 5.2), "G395H": (2.9, 5.2)}[mode]
+    kw = dict(rh_au=RH, delta_au=DELTA, pixel_arcsec=0.1, shape=shape, v_km_s=default_velocity(RH), tau_1au_s=default_lifetimes(),
+              T_rot=50.0, lo_um=lo, hi_um=hi, error_per_spaxel=noise)
+    if roll_dust:
+        wave, gas, err = coma_cube(mode, TRUTH, continuum=_no_dust, seed=seed, **kw)
+        _, dust, _ = coma_cube(mode, {}, continuum=continuum, seed=seed + 1, **kw)
+        sb = gas + np.roll(dust, roll_dust, axis=2)
+    else:
+        wave, sb, err = coma_cube(mode, TRUTH, continuum=continuum, seed=seed, **kw)
+    ys, xs = crop
+    nucleus = ((shape[1] - 1) / 2 - (xs.start or 0), (shape[0] - 1) / 2 - (ys.start or 0))
+    return wave, sb[:, ys, xs], err[:, ys, xs], nucleus
+
+
+def _write(tmp_path, name, wave, sb, err):
+    from test_io_builders import write_s3d
+
+    return write_s3d(tmp_path / name, sb, err, wave=wave, wavetab=True)
+
+
+@pytest.mark.parametrize("mode,seed", [("PRISM", 1), ("PRISM", 2), ("G395H", 3)])
+def test_gas_only_cube_is_centred_on_the_gas(tmp_path, mode, seed):
+    """No dust: the continuum image is noise (peak S/N below 10), and its photocentre lands
+    anywhere; the nucleus comes from the strongest band's emission instead, within a
+    quarter spaxel of the true one, with a warning that says so."""
+    from comaspec.io import read_cube
+    from comaspec.io.extract import continuum_photocentre
+    from comaspec.io.nucleus import WEAK_SNR, find_nucleus
+    from comaspec.errors import ComaspecWarning
+
+    wave, sb, err, (xn, yn) = _cube(mode, _no_dust, seed=seed, crop=(slice(3, None), slice(0, 17)))
+    cube = read_cube(_write(tmp_path, "gas_s3d.fits", wave, sb, err))
+    with pytest.warns(ComaspecWarning, match="continuum is weak"):
+        found = find_nucleus(cube, 5)
+    assert found["continuum_snr"] < WEAK_SNR < found["gas_snr"]
+    assert found["method"] == "gas centroid (CO2 4.26um)"
+    assert found["xy"] == pytest.approx((xn, yn), abs=0.25)
+    # what the photocentre alone gives on such a cube: not the nucleus (the bug this replaces)
+    cx, cy = continuum_photocentre(cube, 5)
+    assert found["xy"] != pytest.approx((cx, cy), abs=0.25) or (cx, cy) == pytest.approx((xn, yn), abs=0.25)
+
+
+def test_ratio_on_a_gas_only_cube_gives_the_true_q(capsys, tmp_path):
+    """`comaspec ratio` on a gas-only PRISM cube (nucleus off the middle): Q back within 5 %
+    (the photocentre alone gave a quarter of Q(CO2)), the centre and how it was found in the
+    JSON and in the text."""
+    wave, sb, err, (xn, yn) = _cube("PRISM", _no_dust, seed=1, crop=(slice(3, None), slice(0, 17)))
+    path = _write(tmp_path, "gas_s3d.fits", wave, sb, err)
+    args = ["ratio", path, "--rh", RH, "--delta", DELTA, "--trot", "50", "--species", "CO2,H2O"]
+    status, out, err_text = _run(capsys, *args, "--json")
+    assert status == 0, err_text
+    assert "continuum is weak" in err_text
+    d = json.loads(out)
+    for name, q in TRUTH.items():
+        assert d["species"][name]["Q_per_s"] == pytest.approx(q, rel=0.05), name
+    (centre,) = d["input"]["cube_centres"]
+    assert centre["method"] == "gas centroid (CO2 4.26um)" and centre["continuum_snr"] < 10 < centre["gas_snr"]
+    assert centre["nucleus_pix"] == pytest.approx([xn, yn], abs=0.25)
+    assert centre["aperture_offset_pix"] == [0.0, 0.0]
+    assert any("continuum is weak" in n for n in d["fit"]["notes"])
+    status, out, _ = _run(capsys, *args)
+    assert status == 0 and "centre: gas_s3d.fits: nucleus at pixel" in out and "gas centroid" in out
+
+
+def test_center_flag_and_dusty_cube(capsys, tmp_path):
+    """A dusty cube keeps the continuum photocentre (no warning); --center X,Y is used as
+    given and recorded; --center on spectra only, or not two numbers, is refused (exit 2)."""
+    wave, sb, err, (xn, yn) = _cube("PRISM", _dust, seed=2, shape=(15, 15))
+    path = _write(tmp_path, "dust_s3d.fits", wave, sb, err)
+    args = ["ratio", path, "--rh", RH, "--delta", DELTA, "--trot", "50", "--species", "CO2,H2O",
+            "--json"]
+    status, out, err_text = _run(capsys, *args)
+    assert status == 0 and "continuum" not in err_text and "centroid" not in err_text
+    (centre,) = json.loads(out)["input"]["cube_centres"]
+    assert centre["method"] == "continuum photocentre" and centre["continuum_snr"] > 10
+    assert centre["nucleus_pix"] == pytest.approx([xn, yn], abs=0.3)
+    status, out, err_text = _run(capsys, *args, "--center", "6.5,7.25")
+    assert status == 0, err_text
+    (centre,) = json.loads(out)["input"]["cube_centres"]
+    assert centre["method"] == "given" and centre["nucleus_pix"] == [6.5, 7.25]
+    for bad in ("7", "a,b", "nan,3"):
+        status, out, err_text = _run(capsys, *args, "--center", bad)
+        assert status == 2 and err_text.count("\n") == 1 and "--center" in err_text
+    x1d = write_x1d(tmp_path / "a_x1d.fits")
+    status, out, err_text = _run(capsys, "ratio", x1d, *GEO, "--center", "3,3")
+    assert status == 2 and "no input is a cube" in err_text
+
+
+def test_gas_and_dust_apart_warns(tmp_path):
+    """Dust coma 3 spaxels from the gas's nucleus, both bright: the continuum photocentre is
+    kept and a warning gives both centres and their distance."""
+    from comaspec.errors import ComaspecWarning
+    from comaspec.io import read_cube
+    from comaspec.io.nucleus import find_nucleus
+
+    wave, sb, err, (xn, yn) = _cube("PRISM", _dust, seed=4, roll_dust=3)
+    cube = read_cube(_write(tmp_path, "apart_s3d.fits", wave, sb, err))
+    with pytest.warns(ComaspecWarning, match=r"lie 3\.\d spaxels apart"):
+        found = find_nucleus(cube, 5)
+    assert found["method"] == "continuum photocentre"
+    assert found["xy"] == pytest.approx((xn + 3, yn), abs=0.3)
+    assert found["gas_xy"] == pytest.approx((xn, yn), abs=0.3)
+
+
+def test_map_and_batch_centre_on_the_gas(tmp_path):
+    """`map_cube` and a batch job (with and without the manifest's ``center`` column) on a
+    gas-only cube: the nucleus from the gas, Q back; the column is read as X;Y."""
+    import astropy.units as u
+
+    from comaspec import Geometry
+    from comaspec.batch.jobs import run_job
+    from comaspec.batch.manifest import read_manifest
+    from comaspec.maps import map_cube
+
+    wave, sb, err, (xn, yn) = _cube("PRISM", _no_dust, seed=5, crop=(slice(3, None), slice(0, 17)))
+    path = _write(tmp_path, "gas_s3d.fits", wave, sb, err)
+    with pytest.warns(Warning):
+        maps = map_cube(path, Geometry(RH * u.au, DELTA * u.au), species=["CO2", "H2O"], T_rot=50.0)
+    assert maps.nucleus_method == "gas centroid (CO2 4.26um)"
+    assert maps.nucleus_xy == pytest.approx((xn, yn), abs=0.25)
+    assert any("continuum is weak" in n for n in maps.meta["notes"])
+
+    manifest = tmp_path / "m.csv"
+    manifest.write_text("label,files,rh,delta,T_rot,species,center\n"
+                        f"found,gas_s3d.fits,{RH},{DELTA},50,CO2;H2O,\n"
+                        f"given,gas_s3d.fits,{RH},{DELTA},50,CO2;H2O,{xn};{yn}\n"
+                        f"bad,gas_s3d.fits,{RH},{DELTA},50,CO2;H2O,left\n")
+    jobs, invalid = read_manifest(manifest)
+    assert [j.center for j in jobs] == [None, (xn, yn)]
+    assert [r.label for r in invalid] == ["bad"] and "center" in invalid[0].reason
+    out = tmp_path / "out"
+    out.mkdir()
+    for job in jobs:
+        assert run_job(job, out)["status"] == "ok"
+        d = json.loads((out / job.label / "result.json").read_text())
+        assert d["input"]["cube_centres"][0]["nucleus_pix"] == pytest.approx([xn, yn], abs=0.25)
+        # Q(CO2) within 5 % (the photocentre alone gave 0.3 of it in a G395H batch)
+        assert d["species"]["CO2"]["Q_per_s"] == pytest.approx(TRUTH["CO2"], rel=0.05)

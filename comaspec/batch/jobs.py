@@ -59,6 +59,9 @@ class Job:
         Instrument mode for files that do not name one.
     products : tuple of str
         What to make (keys of `PRODUCTS`).
+    center : tuple of float or None
+        The nucleus on the job's cubes, 0-based pixels (None: found from the data, as
+        ``comaspec ratio`` does).
     origin : str
         Where the job was defined (``"manifest.csv row 3"``), for messages.
     index : int
@@ -73,6 +76,7 @@ class Job:
     T_rot: float | None = None
     mode: str | None = None
     products: tuple = ("ratio",)
+    center: tuple | None = None
     origin: str = field(default="", compare=False)
     index: int = field(default=0, compare=False)
 
@@ -86,7 +90,7 @@ class Job:
         return {"label": self.label, "files": list(self.files), "geometry": self.geometry.to_dict(),
                 "aperture": None if self.aperture is None else self.aperture.describe(self.geometry),
                 "species": list(self.species), "T_rot": self.T_rot, "mode": self.mode,
-                "products": list(self.products)}
+                "products": list(self.products), **({} if self.center is None else {"center": list(self.center)})}
 
 
 @dataclass(frozen=True)
@@ -132,7 +136,8 @@ def _ratio_product(job, loaded, directory):
     from ..pipeline import fit_loaded
 
     aperture = _default_aperture(loaded) if job.aperture is None else job.aperture
-    fit = fit_loaded(loaded, job.geometry, aperture, list(job.species), mode=job.mode, T_rot=job.T_rot)
+    fit = fit_loaded(loaded, job.geometry, aperture, list(job.species), mode=job.mode, T_rot=job.T_rot,
+                     center=job.center)
     fit.write(directory / RESULT_JSON)
     fit.write(directory / RESULT_ECSV)
     # every ratio between the main volatiles (result.json holds CO2/H2O only, as 'ratio' does)
@@ -153,7 +158,7 @@ def _map_product(job, loaded, directory):
     cubes = [obj for _, obj, is_cube in loaded if is_cube]
     if len(cubes) != 1 or len(loaded) != 1:
         raise UsageError("map=yes needs exactly one IFU cube (s3d) in the job's files")
-    maps = map_cube(cubes[0], job.geometry, species=list(job.species), T_rot=job.T_rot)
+    maps = map_cube(cubes[0], job.geometry, species=list(job.species), T_rot=job.T_rot, center=job.center)
     write_maps(maps, directory / MAPS_FITS)
     for name in maps.molecule_flux:  # species with a g-factor, detected in some bin
         if np.any(maps.detected[name]):

@@ -9,7 +9,8 @@ Manifest columns (see ``docs/batch.rst``): ``files`` (required; several paths fi
 together are separated by ``;``, relative paths are relative to the manifest), ``rh`` and
 ``delta`` (au), ``phase`` (deg), ``aperture`` (a radius in arcsec such as ``0.5``, or a box
 ``WxH`` in arcsec such as ``1.0x0.6``), ``species`` (``CO2;H2O;CO``), ``T_rot`` (K),
-``mode``, ``map`` (yes/no) and ``label``. An ECSV column with a unit is converted from it.
+``mode``, ``map`` (yes/no), ``center`` (the nucleus on a cube, ``X;Y`` in 0-based spaxels)
+and ``label``. An ECSV column with a unit is converted from it.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ __all__ = ["read_jobs", "read_manifest", "jobs_from_directory", "COLUMNS", "DEFA
 
 #: Manifest columns (lower case) and the unit of a bare number in each.
 COLUMNS = {"label": None, "files": None, "rh": "au", "delta": "au", "phase": "deg", "aperture": None,
-           "species": None, "t_rot": "K", "mode": None, "map": None}
+           "species": None, "t_rot": "K", "mode": None, "map": None, "center": None}
 #: Species fitted when a row does not name any (as ``comaspec ratio``).
 DEFAULT_SPECIES = ("CO2", "H2O", "CO")
 
@@ -106,6 +107,19 @@ def _checked(check, *args, **kwargs):
         return check(*args, **kwargs)
     except InputError as exc:
         raise _RowError(str(exc)) from None
+
+
+def _center(text):
+    """``X;Y`` (or ``X Y``, or a quoted ``X,Y``): the nucleus on the job's cube, 0-based spaxels."""
+    if text is None:
+        return None
+    try:
+        x, y = (float(v) for v in re.split(r"[;,\s]+", text.strip()))
+    except ValueError:
+        raise _RowError(f"center {text!r}: expected X;Y in pixels (0-based), e.g. 24.5;21") from None
+    if not (math.isfinite(x) and math.isfinite(y)):
+        raise _RowError(f"center {text!r}: expected two finite pixel coordinates")
+    return x, y
 
 
 def _distinct(files):
@@ -261,7 +275,8 @@ def read_manifest(path, species=None):
                             geometry=_geometry(row.get("rh"), row.get("delta"), row.get("phase")),
                             aperture=_aperture(row.get("aperture")),
                             species=_species_list(row.get("species"), species), T_rot=row.get("t_rot"),
-                            mode=row.get("mode"), products=_products(row.get("map")), origin=origin, index=i))
+                            mode=row.get("mode"), products=_products(row.get("map")),
+                            center=_center(row.get("center")), origin=origin, index=i))
         except _RowError as exc:
             invalid.append(InvalidRow(origin, label if isinstance(label, str) else None, files, str(exc), i))
     return jobs, invalid

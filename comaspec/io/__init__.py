@@ -195,7 +195,7 @@ def read_cube(path):
     return _guard(path, read)
 
 
-def extract_spectrum(cube, aperture, center=None, *, max_masked_fraction=0.1):
+def extract_spectrum(cube, aperture, center=None, *, max_masked_fraction=0.1, species=None):
     """Extract a 1-D spectrum from a cube through an aperture.
 
     Parameters
@@ -209,11 +209,16 @@ def extract_spectrum(cube, aperture, center=None, *, max_masked_fraction=0.1):
         along the cube's +x and +y pixel axes.
     center : tuple of float, optional
         Nucleus position (x, y) in 0-based pixels. Default: the continuum
-        photocentre (median over wavelength, flux-weighted centroid).
+        photocentre (median over wavelength, flux-weighted centroid), or the centroid of
+        the strongest band's emission where the continuum is weak
+        (`comaspec.io.nucleus.find_nucleus`, which warns when the two disagree).
     max_masked_fraction : float, optional
         Largest fraction of the aperture's area that may fall on missing spaxels
         (NaN, DO_NOT_USE, outside the cube) at a wavelength; the good part is then
         scaled up by area. Above it that wavelength is masked. Default 0.1.
+    species : sequence of str, optional
+        Species whose main feature may locate the gas when the continuum is weak
+        (default: every species).
 
     Returns
     -------
@@ -221,8 +226,10 @@ def extract_spectrum(cube, aperture, center=None, *, max_masked_fraction=0.1):
         Flux density in Jy (surface brightness × exact overlap weight × spaxel
         solid angle, summed), errors summed in quadrature with the weights.
         ``meta["aperture"]`` is ``aperture.describe()``, ``meta["center_pix"]`` the
-        aperture centre, ``meta["masked_area_fraction"]`` the missing fraction
-        per wavelength.
+        aperture centre, ``meta["nucleus_pix"]`` the nucleus and
+        ``meta["center_method"]`` how it was found, ``meta["nucleus_search"]`` the
+        search's numbers (peak S/N of the continuum and gas images, both centres, notes),
+        ``meta["masked_area_fraction"]`` the missing fraction per wavelength.
     """
     from .extract import extract_spectrum_from_cube
 
@@ -232,7 +239,7 @@ def extract_spectrum(cube, aperture, center=None, *, max_masked_fraction=0.1):
 
     max_masked_fraction = fraction(max_masked_fraction, "max_masked_fraction")
     with quiet_astropy():
-        return extract_spectrum_from_cube(cube, aperture, center, max_masked_fraction)
+        return extract_spectrum_from_cube(cube, aperture, center, max_masked_fraction, species)
 
 
 def average_integrations(spectra, *, weighting="uniform"):

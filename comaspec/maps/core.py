@@ -170,7 +170,7 @@ def map_cube(cube, geometry, *, species=("CO2", "H2O", "CO"), binning=None, targ
     from ..apertures import CircularAperture
     from ..geometry import Geometry
     from ..io import read_cube
-    from ..io.extract import nucleus_position
+    from ..io.extract import locate_nucleus
     from ._quantities import bin_quantities
 
     t0 = time.perf_counter()
@@ -185,7 +185,8 @@ def map_cube(cube, geometry, *, species=("CO2", "H2O", "CO"), binning=None, targ
     shift_fixed = None if shift is None else _shift_um(shift)
     radius = in_range(scalar_quantity(aperture_radius, u.arcsec, "aperture_radius", positive=True),
                       "aperture_radius", "aperture")
-    nucleus, nucleus_method = nucleus_position(cube, center, float((radius / cube.pixel_scale).decompose()))
+    found = locate_nucleus(cube, center, float((radius / cube.pixel_scale).decompose()), species)
+    nucleus, nucleus_method = found["xy"], found["method"]
     sun, vel, pa_source = _position_angles(cube, sun_pa, velocity_pa)
     mode = instrument.mode_from_meta(cube.meta)
     if lsf is None and mode is None:
@@ -213,6 +214,7 @@ def map_cube(cube, geometry, *, species=("CO2", "H2O", "CO"), binning=None, targ
     omega = float(cube.meta.get("pixel_area", (cube.pixel_scale**2).to(u.sr)).to_value(u.sr))
     q = bin_quantities(sd, sol, n_spax, omega, geometry, aperture, velocity=velocity, lifetime=lifetime,
                        detect_sigma=detect_sigma, limit_sigma=limit_sigma)
+    notes = list(found.get("notes", [])) + notes
     n_bins = len(bins.members)
     inflated = (sol["inflation"] > 1).any(axis=1) & sol["ok"]
     if inflated.any():
