@@ -248,3 +248,48 @@ def test_map_and_batch_centre_on_the_gas(tmp_path):
         assert d["input"]["cube_centres"][0]["nucleus_pix"] == pytest.approx([xn, yn], abs=0.25)
         # Q(CO2) within 5 % (the photocentre alone gave 0.3 of it in a G395H batch)
         assert d["species"]["CO2"]["Q_per_s"] == pytest.approx(TRUTH["CO2"], rel=0.05)
+
+
+# ------------------------------------------------------------------ optical depth
+def test_example_says_its_co2_pump_lines_are_thick(capsys):
+    """`ratio --example` (Q(CO2) 1.7e27 in a 946 km circle): the CO2 nu3 pump lines are not
+    optically thin. Checked against the decay-free closed forms (lifetime scale length
+    ~2e6 km >> 946 km): edge column Q / (4 v R), aperture-mean column (Q pi R / 2v) / pi R^2
+    = Q / (2 v R), i.e. twice the edge's, times the strongest line's cross-section."""
+    import astropy.units as u
+
+    from comaspec.maps.opacity import line_centre_cross_sections
+
+    status, out, err = _run(capsys, "ratio", "--example", "--json")
+    assert status == 0
+    d = json.loads(out)
+    co2 = d["fit"]["pump_opacity"]["CO2"]
+    q, v = d["species"]["CO2"]["Q_per_s"], d["species"]["CO2"]["velocity_km_s"]
+    radius_cm = d["aperture"]["radius_km"] * 1e5
+    sigma0 = line_centre_cross_sections("CO2", co2["T_rot_K"])["sigma0"][0].to_value(u.cm**2)
+    assert co2["tau0_aperture_edge"] == pytest.approx(sigma0 * q / (4 * v * 1e5 * radius_cm), rel=0.01)
+    assert co2["tau0_aperture_mean"] == pytest.approx(sigma0 * q / (2 * v * 1e5 * radius_cm), rel=0.01)
+    assert co2["tau0_aperture_edge"] == pytest.approx(0.5, abs=0.05)  # the issue's number
+    assert not co2["optically_thin"] and co2["threshold"] == 0.1
+    assert d["fit"]["pump_opacity"]["H2O"]["optically_thin"]  # Q 10x lower, weaker lines
+    assert any(n.startswith("CO2 nu3: the pumping lines are not optically thin") for n in d["fit"]["notes"])
+    assert "not optically thin" in err  # the warning on stderr
+    status, out, _ = _run(capsys, "ratio", "--example")
+    assert "note: CO2 nu3: the pumping lines are not optically thin" in out
+
+
+def test_thin_coma_has_no_opacity_note(capsys, tmp_path):
+    """A coma 100 times fainter (Q(CO2) 1.7e25): tau0 scales with Q, so it is thin and no note."""
+    from independent_coma import coma_spectrum, default_lifetimes, default_velocity, write_pipeline_x1d
+
+    spec, _ = coma_spectrum("PRISM", {"CO2": 1.7e25, "H2O": 2.2e24}, rh_au=RH, delta_au=DELTA, radius_arcsec=0.5,
+                            v_km_s=default_velocity(RH), tau_1au_s=default_lifetimes(), T_rot=50.0, lo_um=2.4,
+                            hi_um=5.2, continuum=_dust, error=4e-21, seed=2)
+    path = write_pipeline_x1d(tmp_path / "faint_x1d.fits", spec)
+    status, out, err = _run(capsys, "ratio", path, "--rh", RH, "--delta", DELTA, "--aperture-radius", "0.5",
+                            "--species", "CO2,H2O", "--json")
+    assert status == 0, err
+    d = json.loads(out)
+    co2 = d["fit"]["pump_opacity"]["CO2"]
+    assert co2["optically_thin"] and co2["tau0_aperture_mean"] < 0.02
+    assert not any("optically thin" in n for n in d["fit"]["notes"])
