@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._misfit import inflate_errors
+from ._misfit import inflate_errors, window_groups
 from ._problem import NonlinearState, Problem, origin_name
 from .errors import FitError, InputError, UsageError
 from .fluorescence import check_temperature
@@ -224,7 +224,9 @@ def fit_coma(spectrum_or_list, geometry, aperture, species=DEFAULT_SPECIES, *, T
         Fit a wavelength shift per spectrum (bounded by ``max_shift_um``, default half the
         median resolution element).
     windows : sequence of `comaspec.model.Window`, optional
-        Continuum windows (default `comaspec.model.DEFAULT_WINDOWS`).
+        Continuum windows (default `comaspec.model.DEFAULT_WINDOWS`, whose polynomial
+        degrees are raised where the data decisively ask for it: see
+        `comaspec._continuum_choice`; given windows keep their degrees).
     continuum : {"polynomial", "physical"}
         Polynomials per window, or scattered sunlight with a slope + dust thermal emission.
     velocity : Quantity, optional
@@ -295,9 +297,16 @@ def fit_coma(spectrum_or_list, geometry, aperture, species=DEFAULT_SPECIES, *, T
                          mcmc_steps=mcmc_steps, mcmc_burn=mcmc_burn, mcmc_walkers=mcmc_walkers, seed=seed,
                          systematics=systematics, inputs=inputs, ortho_para=ortho_para)
     options.check()
-    model = ForwardModel(spectra, species, geometry, apertures, windows=windows, continuum=continuum,
-                         velocity=velocity, lifetime=lifetime, g_factor=g_factor, emission=emission)
-    return fit_model(model, options)
+    def build(windows, continuum=continuum):
+        return ForwardModel(spectra, species, geometry, apertures, windows=windows, continuum=continuum,
+                            velocity=velocity, lifetime=lifetime, g_factor=g_factor, emission=emission)
+
+    model = build(windows)
+    if windows is not None or continuum != "polynomial":
+        return fit_model(model, options)
+    from ._continuum_choice import fit_with_chosen_degrees
+
+    return fit_with_chosen_degrees(model, options, build)  # the default windows' degrees from the data
 
 
 @dataclass(frozen=True)
@@ -637,7 +646,8 @@ def _sample(solution, options):
     # an improbable chi2: errors inflated by the residuals, so a misfit never makes a detection
     solution.linear_cov, solution.band_flux_samples, solution.inflation = inflate_errors(
         solution.chi2, solution.dof, options.scale_covar, solution.design, problem.y, problem.sigma,
-        solution.linear, solution.linear_cov, fitted, solution.notes, solution.band_flux_samples)
+        solution.linear, solution.linear_cov, fitted, solution.notes, solution.band_flux_samples,
+        groups=window_groups(problem.model.coverage))
 
 
 def _snr(problem, values):

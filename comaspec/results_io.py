@@ -85,6 +85,7 @@ def to_dict(fit, numerator="CO2", denominator="H2O"):
             "limit_sigma": info.get("limit_sigma"),
             "windows": info.get("windows"),
             "continuum": info.get("continuum"),
+            "continuum_choice": info.get("continuum_choice"),
             "wavelength_shift_um": info.get("wavelength_shift_um"),
             "error_inflation": info.get("error_inflation"),
             "emission": info.get("emission"),

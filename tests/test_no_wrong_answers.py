@@ -293,3 +293,108 @@ def test_thin_coma_has_no_opacity_note(capsys, tmp_path):
     co2 = d["fit"]["pump_opacity"]["CO2"]
     assert co2["optically_thin"] and co2["tau0_aperture_mean"] < 0.02
     assert not any("optically thin" in n for n in d["fit"]["notes"])
+
+
+# ------------------------------------------------------------------ thermal dust continua
+THERMAL_Q = {"CO2": 1.7e26, "H2O": 2.2e25}  # no CO
+
+
+def _thermal_spectrum(seed, thermal=1e-16, rh=3.0):
+    """PRISM spectrum by the independent generator: scattered sunlight plus a dust continuum
+    at the equilibrium temperature rising through 4-5 um (astropy BlackBody), S/N ~ 1000 on
+    the continuum, no CO. Before the fix the default fit claimed CO at 5.4 sigma and turned
+    H2O into a limit (CO2/H2O > 2.25 for a true 7.7)."""
+    from independent_coma import coma_spectrum, default_lifetimes, default_velocity, physical_continuum
+
+    def continuum(wl):
+        return physical_continuum(wl, scattered=2e-17, thermal=thermal, slope=0.5, rh_au=rh)
+
+    spec, _ = coma_spectrum("PRISM", THERMAL_Q, rh_au=rh, delta_au=rh - 0.5, radius_arcsec=0.5,
+                            v_km_s=default_velocity(rh), tau_1au_s=default_lifetimes(), T_rot=50.0, lo_um=2.4,
+                            hi_um=5.2, continuum=continuum, error=3e-20, seed=seed)
+    return spec
+
+
+def _fit(spec, rh=3.0, **kw):
+    import warnings
+
+    import astropy.units as u
+
+    from comaspec import CircularAperture, Geometry, fit_coma
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return fit_coma(spec, Geometry(rh * u.au, (rh - 0.5) * u.au), CircularAperture(0.5 * u.arcsec),
+                        ["CO2", "H2O", "CO"], T_rot=50.0, **kw)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_thermal_continuum_makes_no_co_and_keeps_water(seed):
+    """The default fit chooses its continuum from the data: no CO detection, H2O detected, the
+    true CO2/H2O within 2 sigma of the result, and the choice recorded."""
+    fit = _fit(_thermal_spectrum(seed))
+    assert not fit.species["CO"].detected and abs(fit.species["CO"].snr) < 3
+    assert fit.species["H2O"].detected and fit.species["H2O"].snr > 30
+    ratio = fit.ratio("CO2", "H2O")
+    truth = THERMAL_Q["CO2"] / THERMAL_Q["H2O"]
+    assert ratio.limit is None and abs(ratio.value - truth) < 2 * ratio.err_linear
+    choice = fit.fit_info["continuum_choice"]
+    assert choice["default_degrees"] == {"2.7um": 3, "4.5um": 4} and choice["degrees"]["4.5um"] > 4
+    assert choice["continuum"] == "physical" and choice["bic_polynomial"] - choice["bic_physical"] > 10
+    assert any(n.startswith("continuum: polynomial degree raised by the data") for n in fit.fit_info["notes"])
+
+
+def test_given_windows_keep_their_degrees_and_errors_inflate_per_window():
+    """Windows given by the user are kept (the quartic misfits the thermal rise): the misfit
+    at 4-5 um inflates CO2 and CO, not H2O at 2.7 um, so H2O stays detected (it became a
+    limit under the global inflation); the note names the physical continuum. (CO absorbs
+    part of the misfit, which the residuals cannot show: only the continuum choice of the
+    default fit removes that false CO, as the test above shows.)"""
+    from comaspec.model import DEFAULT_WINDOWS
+
+    fit = _fit(_thermal_spectrum(1), windows=DEFAULT_WINDOWS, detect_sigma=3.0)
+    assert fit.fit_info.get("continuum_choice") is None
+    assert any("--continuum physical" in n and "4.5um" in n for n in fit.fit_info["notes"])
+    inflation = fit.fit_info["error_inflation"]
+    assert inflation["CO"] > 3 and inflation["CO2"] > 3 and inflation["H2O"] < 1.5
+    assert fit.species["H2O"].detected and fit.ratio("CO2", "H2O").limit is None
+
+
+def test_clean_spectrum_is_unchanged():
+    """A scattered-light continuum (no thermal rise): the default windows stand and the fit
+    is the one with the windows given explicitly, number for number."""
+    from comaspec.model import DEFAULT_WINDOWS
+
+    spec = _thermal_spectrum(4, thermal=0.0)
+    chosen, given = _fit(spec), _fit(spec, windows=DEFAULT_WINDOWS)
+    assert chosen.fit_info.get("continuum_choice") is None
+    for name in ("CO2", "H2O", "CO"):
+        assert chosen.species[name].band_flux == given.species[name].band_flux
+        assert chosen.species[name].band_flux_err == given.species[name].band_flux_err
+    assert not chosen.species["CO"].detected
+
+
+def test_map_holds_the_continuum_the_aperture_fit_chose(tmp_path):
+    """`map_cube` on a cube with a thermal dust coma: the aperture fit chooses the physical
+    continuum, every bin uses it, and no bin shows CO."""
+    import warnings
+
+    import astropy.units as u
+    import numpy as np
+    from independent_coma import physical_continuum
+
+    from comaspec import Geometry
+    from comaspec.maps import map_cube
+
+    def continuum(wl):
+        return physical_continuum(wl, scattered=2e-17, thermal=1e-16, slope=0.5, rh_au=RH)
+
+    wave, sb, err, _ = _cube("PRISM", continuum, shape=(11, 11), seed=6, noise=1e-20)
+    path = _write(tmp_path, "thermal_s3d.fits", wave, sb, err)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        maps = map_cube(path, Geometry(RH * u.au, DELTA * u.au), species=["CO2", "H2O", "CO"], T_rot=50.0)
+    assert maps.aperture_fit.fit_info["continuum_choice"]["continuum"] == "physical"
+    assert any(n.startswith("continuum chosen by the aperture fit") for n in maps.meta["notes"])
+    assert "scat_0" in maps.meta["linear_names"]
+    assert not np.any(maps.detected["CO"])

@@ -198,6 +198,7 @@ def map_cube(cube, geometry, *, species=("CO2", "H2O", "CO"), binning=None, targ
     aperture = CircularAperture(radius.to(u.arcsec))
     ap = _aperture_fit(cube, geometry, aperture, nucleus, species, T_fixed, shift_fixed, max_masked_fraction,
                        model_args, detect_sigma, limit_sigma)
+    model_args, choice_note = _continuum_of(ap["fit"], model_args)
     # 2. the model, built once; the cube as (pixels, spaxels)
     sd, data = _model_and_data(cube, ap["spectrum"], ap["fitted"], geometry, aperture, max_masked_fraction,
                                model_args, source)
@@ -214,7 +215,7 @@ def map_cube(cube, geometry, *, species=("CO2", "H2O", "CO"), binning=None, targ
     omega = float(cube.meta.get("pixel_area", (cube.pixel_scale**2).to(u.sr)).to_value(u.sr))
     q = bin_quantities(sd, sol, n_spax, omega, geometry, aperture, velocity=velocity, lifetime=lifetime,
                        detect_sigma=detect_sigma, limit_sigma=limit_sigma)
-    notes = list(found.get("notes", [])) + notes
+    notes = list(found.get("notes", [])) + choice_note + notes
     n_bins = len(bins.members)
     inflated = (sol["inflation"] > 1).any(axis=1) & sol["ok"]
     if inflated.any():
@@ -262,6 +263,24 @@ def _aperture_fit(cube, geometry, aperture, nucleus, species, T_fixed, shift_fix
         (f", shift given ({shift0:.3g} um)" if shift_fixed is not None else f", shift from the {where}: "
                                                                              f"{shift0:.3g} um")
     return {"spectrum": spec, "fit": fit, "fitted": fitted, "T0": T0, "shift0": shift0, "source": source}
+
+
+def _continuum_of(fit, model_args):
+    """The continuum the aperture fit chose from the data (`comaspec._continuum_choice`),
+    held for every bin: its windows' degrees, or the physical continuum at its shape."""
+    choice = None if fit is None else fit.fit_info.get("continuum_choice")
+    if not choice:
+        return model_args, []
+    from ..model import Window
+
+    args = dict(model_args, windows=[Window(n, lo, hi, d) for n, lo, hi, d in fit.fit_info["windows"]],
+                continuum=choice["continuum"])
+    what = ", ".join(f"{n} degree {d}" for n, d in choice["degrees"].items())
+    if choice["continuum"] == "physical":
+        args["continuum_shape"] = {"slope": fit.fit_info["continuum_slope"], "dust_T": fit.fit_info["dust_temperature_K"]}
+        what = (f"physical (slope {fit.fit_info['continuum_slope']:.3g}, dust "
+                f"{fit.fit_info['dust_temperature_K']:.0f} K, held for every bin)")
+    return args, [f"continuum chosen by the aperture fit from the data: {what} (see fit_coma's continuum choice)"]
 
 
 def _model_and_data(cube, spec, fitted, geometry, aperture, max_masked_fraction, model_args, source):
