@@ -75,8 +75,8 @@ def band_filter(wavelength_um, species, lsf):
         or None when the band or its flanks are not inside the cube.
     """
     from ..fit import DEFAULT_TROT_BOUNDS_K
-    from ..molecules import bands_of
-    from ..templates import band_profile
+    from ..physics.molecules import bands_of
+    from ..physics.templates import band_profile
 
     profile = np.zeros(wavelength_um.size)
     for band in bands_of(species):
@@ -114,7 +114,7 @@ def _noise_image(data, error, axis_len):
 
 def _gas_image(cube, species):
     """(species, image, variance image) of the feature with the highest peak S/N, or None."""
-    from .. import instrument
+    from ..physics import instrument
     from ..errors import ComaspecError
 
     mode = instrument.mode_from_meta(cube.meta)
@@ -169,7 +169,7 @@ def find_nucleus(cube, radius_pix=None, species=None):
         ``gas_species``, ``gas_snr``, ``gas_xy`` (None when no feature is in the cube),
         ``weak_snr`` and ``notes`` (one line each; also issued as `ComaspecWarning`).
     """
-    from ..molecules import SPECIES, default_feature
+    from ..physics.molecules import SPECIES, default_feature
     from .extract import continuum_image
 
     cont, cont_var = continuum_image(cube)

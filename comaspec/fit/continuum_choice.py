@@ -41,7 +41,7 @@ DECISIVE_BIC = 10.0
 
 def _state(fit, model):
     """T_rot per fitted species, shifts and ortho/para of a fit."""
-    from .fluorescence import DEFAULT_ORTHO_PARA
+    from ..physics.fluorescence import DEFAULT_ORTHO_PARA
 
     T = {s: float(fit.species[s].T_rot) for s in model.fitted_species}
     shifts = [float(v) for v in fit.fit_info.get("wavelength_shift_um", [0.0] * len(model.spectra))]
@@ -50,7 +50,7 @@ def _state(fit, model):
 
 
 def _bic(design, y, sigma, keep):
-    from .fit import linear_solve
+    from .core import linear_solve
 
     sol = linear_solve(design[:, keep], y, sigma)
     return float(sol.chi2) + int(keep.sum()) * math.log(y.size)
@@ -73,7 +73,7 @@ def choose_degrees(model, fit, build):
     (tuple of Window, dict) or None
         The windows and ``{"bic_default", "bic_chosen", "degrees"}``.
     """
-    from .errors import ComaspecError
+    from ..errors import ComaspecError
 
     windows = tuple(model.windows)
     if not any(w.degree < MAX_DEGREE for w in windows):
@@ -98,7 +98,7 @@ def choose_degrees(model, fit, build):
             keep[j] = int(order) <= degrees[window.split("_", 1)[1]]
         return keep
 
-    from .model.continuum import _ident
+    from ..model.continuum import _ident
 
     default = {_ident(w.name): w.degree for w in windows}
     try:
@@ -138,7 +138,7 @@ def fit_with_chosen_degrees(model, options, build):
     """
     import warnings
 
-    from .fit import fit_model
+    from .core import fit_model
 
     first_options = replace(options, mc=0, mcmc=False)
     with warnings.catch_warnings(record=True) as caught:
@@ -181,8 +181,8 @@ def _physical_instead(model, windows, options, build):
     polynomial degrees by more than `DECISIVE_BIC`, else None (or without geometry)."""
     import warnings
 
-    from .errors import ComaspecError
-    from .fit import fit_model
+    from ..errors import ComaspecError
+    from .core import fit_model
 
     if model.geometry is None:
         return None

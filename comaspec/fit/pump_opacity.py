@@ -61,8 +61,8 @@ def pump_opacity(fit, threshold=None):
         A note (and a `comaspec.ComaspecWarning`) is added to ``fit.fit_info["notes"]`` for
         each species that is not optically thin.
     """
-    from .errors import ComaspecError, ComaspecWarning
-    from .maps.opacity import DEFAULT_TAU_THRESHOLD, haser_optical_depth, line_centre_optical_depth
+    from ..errors import ComaspecError, ComaspecWarning
+    from ..maps.opacity import DEFAULT_TAU_THRESHOLD, haser_optical_depth, line_centre_optical_depth
 
     threshold = DEFAULT_TAU_THRESHOLD if threshold is None else float(threshold)
     if fit.geometry is None or fit.aperture is None:
