@@ -174,11 +174,13 @@ def fit_loaded(loaded, geometry, aperture, species, *, mode=None, extension=None
     -------
     `comaspec.results.ComaFit`
         Its ``inputs`` hold the paths as given, and the instrument, mode and target
-        of the first spectrum.
+        of the first spectrum; ``fit_info["pump_opacity"]`` the optical depth of the
+        pumping lines in the aperture (`comaspec.maps.opacity.pump_opacity`).
     """
     from .io.select import check_plausible
     from .errors import UsageError
     from .fit.core import fit_coma
+    from .maps.opacity import pump_opacity
 
     if aperture is None:
         aperture = default_aperture(loaded)
@@ -194,7 +196,9 @@ def fit_loaded(loaded, geometry, aperture, species, *, mode=None, extension=None
     inputs = {"paths": [path for path, _, _ in loaded], "instrument": first.get("instrument"),
               "mode": "+".join(dict.fromkeys(str(s.meta.get("mode")) for s in spectra)),
               "target": first.get("target")}
-    return fit_coma(spectra, geometry, aperture, species, inputs=inputs, **options)
+    fit = fit_coma(spectra, geometry, aperture, species, inputs=inputs, **options)
+    fit.fit_info["pump_opacity"] = pump_opacity(fit)  # a note when the pump lines are not thin
+    return fit
 
 
 def fit_files(paths, geometry, aperture, species, **options):

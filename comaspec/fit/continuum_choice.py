@@ -50,10 +50,10 @@ def _state(fit, model):
 
 
 def _bic(design, y, sigma, keep):
-    from .core import linear_solve
-
-    sol = linear_solve(design[:, keep], y, sigma)
-    return float(sol.chi2) + int(keep.sum()) * math.log(y.size)
+    a, b = design[:, keep] / sigma[:, None], y / sigma
+    coef = np.linalg.lstsq(a, b, rcond=None)[0]
+    chi2 = float(np.sum((b - a @ coef) ** 2))
+    return chi2 + int(keep.sum()) * math.log(y.size)
 
 
 def choose_degrees(model, fit, build):
@@ -118,7 +118,7 @@ def choose_degrees(model, fit, build):
     return new, {"bic_default": bic0, "bic_chosen": bic1, "degrees": {w.name: w.degree for w in new}}
 
 
-def fit_with_chosen_degrees(model, options, build):
+def fit_with_chosen_degrees(model, options, build, fit_model):
     """`comaspec.fit.fit_model` with each default window's degree chosen by `choose_degrees`.
 
     The first fit runs without MC/MCMC; its warnings are held back and re-issued only when
@@ -131,14 +131,14 @@ def fit_with_chosen_degrees(model, options, build):
     options : `comaspec.fit.FitOptions`
     build : callable
         ``build(windows)`` -> a `ForwardModel` of the same spectra with these windows.
+    fit_model : callable
+        `comaspec.fit.fit_model` (passed in: this module sits below the fitter's core).
 
     Returns
     -------
     `comaspec.results.ComaFit`
     """
     import warnings
-
-    from .core import fit_model
 
     first_options = replace(options, mc=0, mcmc=False)
     with warnings.catch_warnings(record=True) as caught:
@@ -157,7 +157,7 @@ def fit_with_chosen_degrees(model, options, build):
     changed = ", ".join(f"{name} {old[name]} -> {d}" for name, d in info["degrees"].items() if d != old[name])
     note = (f"continuum: polynomial degree raised by the data ({changed}; BIC lower by "
             f"{info['bic_default'] - info['bic_chosen']:.1f} > {DECISIVE_BIC:g})")
-    final, physical = build(windows), _physical_instead(model, windows, first_options, build)
+    final, physical = build(windows), _physical_instead(model, windows, first_options, build, fit_model)
     if physical is not None:
         final = physical[0]
         info.update(continuum="physical", bic_polynomial=physical[1], bic_physical=physical[2])
@@ -176,13 +176,12 @@ def _bic_of(fit):
     return float(info["chi2"]) + int(info["n_params"]) * math.log(int(info["n_points"]))
 
 
-def _physical_instead(model, windows, options, build):
+def _physical_instead(model, windows, options, build, fit_model):
     """(model, BIC polynomial, BIC physical) when the physical continuum beats the chosen
     polynomial degrees by more than `DECISIVE_BIC`, else None (or without geometry)."""
     import warnings
 
     from ..errors import ComaspecError
-    from .core import fit_model
 
     if model.geometry is None:
         return None

@@ -303,7 +303,7 @@ def fit_coma(spectrum_or_list, geometry, aperture, species=DEFAULT_SPECIES, *, T
         return fit_model(model, options)
     from .continuum_choice import fit_with_chosen_degrees
 
-    return fit_with_chosen_degrees(model, options, build)  # the default windows' degrees from the data
+    return fit_with_chosen_degrees(model, options, build, fit_model)  # the default windows' degrees from the data
 
 
 @dataclass(frozen=True)
@@ -404,11 +404,8 @@ def fit_model(model, options=None):
         solution = _solution(problem, result, options, notes)
         _sample(solution, options)
         from .assemble import coma_fit_from_solution
-        from .pump_opacity import pump_opacity
 
-        fit = coma_fit_from_solution(solution)
-        fit.fit_info["pump_opacity"] = pump_opacity(fit)
-        return fit
+        return coma_fit_from_solution(solution)
 
 
 # --------------------------------------------------------------------------- stages

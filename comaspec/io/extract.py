@@ -17,14 +17,15 @@ at each wavelength is kept in ``meta["masked_area_fraction"]``.
 
 from __future__ import annotations
 
-import warnings
-
 import astropy.units as u
 import numpy as np
 
 from ..errors import InputError
 from ._spectrum import build_spectrum
 from ._units import FLUX_DENSITY, SURFACE_BRIGHTNESS
+
+from .nucleus import (PHOTOCENTRE_CHANNELS, centroid, continuum_image,  # noqa: F401 - also importable from here
+                      continuum_photocentre, locate_nucleus, nucleus_position, search_summary)
 
 __all__ = ["extract_spectrum_from_cube", "continuum_photocentre", "continuum_image", "centroid",
            "locate_nucleus", "nucleus_position", "DEFAULT_MAX_MASKED_FRACTION"]
@@ -34,167 +35,6 @@ DEFAULT_MAX_MASKED_FRACTION = 0.1
 
 # Keys of the cube's meta not copied to the spectrum (large, or about the cube only).
 _CUBE_ONLY = {"header", "primary_header", "pixel_area", "pixel_area_from", "wavelength_axis"}
-
-
-#: Most channels whose median makes the continuum image of `continuum_photocentre`.
-PHOTOCENTRE_CHANNELS = 250
-
-
-def continuum_image(cube):
-    """The continuum image of a cube and its variance (see `continuum_photocentre`).
-
-    Parameters
-    ----------
-    cube : `comaspec.io.Cube`
-
-    Returns
-    -------
-    (numpy.ndarray, numpy.ndarray)
-        The median over (at most ``PHOTOCENTRE_CHANNELS``) channels of each spaxel, 0 where
-        none is good; and its variance, (π/2) σ² / n (the variance of the median of n
-        Gaussian samples) with σ the spaxel's median ERR, or the scatter of consecutive
-        channels without ERR.
-    """
-    from .nucleus import _noise_image
-
-    nwave, ny, nx = cube.shape
-    channels = slice(None, None, -(-nwave // PHOTOCENTRE_CHANNELS))  # every k-th channel
-    nwave = len(range(*channels.indices(cube.shape[0])))
-    image, var = np.empty((ny, nx)), np.empty((ny, nx))
-    step = max(1, 2_000_000 // max(1, nwave * nx))  # rows at a time: no full-cube temporaries
-    for y0 in range(0, ny, step):
-        rows = slice(y0, y0 + step)
-        data = np.where(cube.mask[channels, rows], np.nan, cube.flux.value[channels, rows])
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            # np.nanmedian loops over spaxels in Python for long axes; np.median is vectorised
-            # wavelength made the contiguous axis: partitioning strided data is several times slower
-            flat = np.ascontiguousarray(data.reshape(nwave, -1).T)
-            med = np.median(flat, axis=1) if not np.isnan(flat).any() else np.nanmedian(flat, axis=1)
-            image[rows] = med.reshape(-1, nx)
-            err = None if cube.error is None else np.where(np.isnan(data), np.nan,
-                                                            cube.error.to_value(cube.bunit)[channels, rows])
-            n_good = np.sum(~np.isnan(data), axis=0)
-            var[rows] = np.pi / 2 * _noise_image(data, err, nwave) ** 2 / np.maximum(n_good, 1)
-    good = np.isfinite(image) & np.isfinite(var)
-    return np.where(good, image, 0.0), np.where(good, var, 0.0)
-
-
-def centroid(image, start, radius_pix=None):
-    """Flux-weighted centroid of the positive pixels of ``image`` within ``radius_pix`` (default
-    3, or larger when given) of ``start`` (x, y), iterated to convergence.
-
-    Returns
-    -------
-    tuple of float
-    """
-    ny, nx = image.shape
-    x, y = (float(v) for v in start)
-    r = max(3.0, float(radius_pix or 0.0))
-    yy, xx = np.mgrid[0:ny, 0:nx]
-    weights = np.clip(image, 0.0, None)
-    for _ in range(50):
-        inside = (xx - x) ** 2 + (yy - y) ** 2 <= r**2
-        w = weights * inside
-        total = w.sum()
-        if total <= 0:
-            break
-        nx_, ny_ = (w * xx).sum() / total, (w * yy).sum() / total
-        shift = np.hypot(nx_ - x, ny_ - y)
-        x, y = float(nx_), float(ny_)
-        if shift < 1e-4:
-            break
-    return x, y
-
-
-def continuum_photocentre(cube, radius_pix=None):
-    """Continuum photocentre (x, y) of a cube, in 0-based pixels.
-
-    The continuum image is the median over wavelength of the good voxels (emission
-    lines occupy few channels, so they barely move it), taken over at most
-    ``PHOTOCENTRE_CHANNELS`` channels evenly spaced along the cube (all of them for
-    shorter cubes): a median of a few hundred samples per spaxel is as robust a continuum
-    level, and the full median of a 3000-channel, 100 × 100 cube took half the time of
-    mapping it. Starting at the brightest
-    spaxel of a 3×3-smoothed image, the flux-weighted centroid of the positive
-    spaxels within ``radius_pix`` is iterated to convergence. On a cube whose continuum
-    is weak this follows noise: `comaspec.io.nucleus.find_nucleus` (what the extraction
-    uses) then centres on the gas.
-
-    Parameters
-    ----------
-    cube : `comaspec.io.Cube`
-    radius_pix : float, optional
-        Centroiding radius in spaxels (default 3, or larger when given).
-
-    Returns
-    -------
-    tuple of float
-    """
-    image, _ = continuum_image(cube)
-    if not np.any(image > 0):
-        raise InputError(cube.meta.get("source_file", "cube"), "no positive continuum: cannot find the photocentre; give center=")
-    ny, nx = image.shape
-    padded = np.pad(image, 1)
-    smooth = sum(padded[dy:dy + ny, dx:dx + nx] for dy in range(3) for dx in range(3)) / 9.0
-    y, x = np.unravel_index(np.argmax(smooth), smooth.shape)
-    return centroid(image, (x, y), radius_pix)
-
-
-def locate_nucleus(cube, center=None, radius_pix=None, species=None):
-    """The nucleus: ``center`` checked, or found from the data (`comaspec.io.nucleus.find_nucleus`).
-
-    Parameters
-    ----------
-    cube : `comaspec.io.Cube`
-    center : (x, y), optional
-        0-based pixels.
-    radius_pix : float, optional
-        Centroiding radius (`centroid`).
-    species : sequence of str, optional
-        Species whose features may locate the gas (default every species).
-
-    Returns
-    -------
-    dict
-        ``xy``, ``method`` ("given", "continuum photocentre" or "gas centroid (...)") and,
-        when searched, the search's S/N, both centres and notes (`find_nucleus`).
-    """
-    from .nucleus import find_nucleus
-
-    if center is None:
-        found = find_nucleus(cube, radius_pix, species)
-        if found["xy"] is None:
-            raise InputError(cube.meta.get("source_file", "cube"),
-                             "no positive continuum and no gas emission: cannot find the nucleus; give center=")
-        return found
-    try:
-        nucleus = tuple(float(v) for v in center)
-    except (TypeError, ValueError):
-        raise InputError("center", f"must be (x, y) in pixels (got {center!r})") from None
-    if len(nucleus) != 2 or not all(np.isfinite(nucleus)):
-        raise InputError("center", f"must be two finite pixel coordinates (got {center!r})")
-    return {"xy": nucleus, "method": "given"}
-
-
-def nucleus_position(cube, center=None, radius_pix=None):
-    """The nucleus: ``center`` checked, or found from the data (`locate_nucleus`).
-
-    Parameters
-    ----------
-    cube : `comaspec.io.Cube`
-    center : (x, y), optional
-        0-based pixels.
-    radius_pix : float, optional
-        Centroiding radius.
-
-    Returns
-    -------
-    (tuple of float, str)
-        (x, y) and how it was found ("given", "continuum photocentre", "gas centroid (...)").
-    """
-    found = locate_nucleus(cube, center, radius_pix)
-    return found["xy"], found["method"]
 
 
 def extract_spectrum_from_cube(cube, aperture, center=None, max_masked_fraction=DEFAULT_MAX_MASKED_FRACTION,
@@ -264,7 +104,7 @@ def extract_spectrum_from_cube(cube, aperture, center=None, max_masked_fraction=
         center_pix=(float(centre[0]), float(centre[1])),
         nucleus_pix=(float(nucleus[0]), float(nucleus[1])),
         center_method=method,
-        nucleus_search=_search_summary(found),
+        nucleus_search=search_summary(found),
         aperture_area_pix=area,
         max_masked_fraction=float(max_masked_fraction),
         flux_column="SCI",
@@ -276,20 +116,3 @@ def extract_spectrum_from_cube(cube, aperture, center=None, max_masked_fraction=
         extras={"masked_area_fraction": masked_fraction},
     )
 
-
-def _search_summary(found):
-    """The nucleus search as plain numbers (``meta["nucleus_search"]``; the JSON's ``centre``)."""
-    def num(v):
-        return None if v is None else round(float(v), 3)
-
-    out = {"method": found["method"]}
-    for key in ("continuum_snr", "gas_snr", "weak_snr"):
-        if key in found:
-            out[key] = num(found[key])
-    for key in ("continuum_xy", "gas_xy"):
-        if key in found:
-            out[key] = None if found[key] is None else [num(v) for v in found[key]]
-    if "gas_species" in found:
-        out["gas_feature"] = found["gas_species"]
-    out["notes"] = list(found.get("notes", []))
-    return out
