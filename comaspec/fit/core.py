@@ -27,6 +27,7 @@ import numpy as np
 
 from .misfit import inflate_errors, window_groups
 from .problem import OPR_BOUNDS, NonlinearState, Problem, origin_name
+from .._ranges import DEFAULT_TROT_BOUNDS_K
 from ..errors import FitError, InputError, UsageError
 from ..physics.fluorescence import check_temperature
 from ..model import DEFAULT_EMISSION, DEFAULT_ORTHO_PARA, DEFAULT_SPECIES, ForwardModel, ObservedSpectrum
@@ -34,8 +35,6 @@ from ..model import DEFAULT_EMISSION, DEFAULT_ORTHO_PARA, DEFAULT_SPECIES, Forwa
 __all__ = ["fit_coma", "fit_model", "FitOptions", "FitSolution", "linear_solve", "LinearSolution", "as_observed",
            "DEFAULT_TROT_BOUNDS_K"]
 
-#: Range allowed for a fitted rotational temperature, K (the templates' sensible range).
-DEFAULT_TROT_BOUNDS_K = (10.0, 300.0)
 #: Starting grid of T_rot (K) searched with the linear solve when T_rot is free.
 _TROT_GRID_K = (15.0, 25.0, 40.0, 65.0, 100.0, 160.0)
 

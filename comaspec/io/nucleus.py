@@ -23,6 +23,7 @@ are strong and their centres lie more than `DISAGREE_PIX` spaxels apart a warnin
 
 from __future__ import annotations
 
+import functools
 import warnings
 
 import numpy as np
@@ -36,7 +37,7 @@ __all__ = ["find_nucleus", "locate_nucleus", "nucleus_position", "continuum_phot
 WEAK_SNR = 10.0
 #: Distance (spaxels) between the continuum and the gas centres above which a warning is given.
 DISAGREE_PIX = 1.0
-# Fraction of a band's area (through the LSF, over the accepted T_rot range) inside its window.
+# Fraction of a band's area (through the LSF, over the fitter's T_rot range) inside its window.
 _BAND_AREA = 0.95
 
 
@@ -59,8 +60,8 @@ def band_filter(wavelength_um, species, lsf):
     """The linear filter giving a band's integrated emission from one spaxel's spectrum.
 
     The window holds the central 95 % of the feature's area (its bands weighted by their
-    g-factors, through the LSF, at both ends of the accepted T_rot range, ``RANGES["trot"]``);
-    the baseline is a
+    g-factors, through the LSF, at both ends of the fitter's T_rot range,
+    ``DEFAULT_TROT_BOUNDS_K``); the baseline is a
     straight line fitted to as many channels again on each side.
 
     Parameters
@@ -76,7 +77,7 @@ def band_filter(wavelength_um, species, lsf):
         Channel indices and weights (excess = Σ weights · data, in data units × channels),
         or None when the band or its flanks are not inside the cube.
     """
-    from .._ranges import RANGES
+    from .._ranges import DEFAULT_TROT_BOUNDS_K
     from ..physics.molecules import bands_of
     from ..physics.templates import band_profile
 
@@ -84,7 +85,7 @@ def band_filter(wavelength_um, species, lsf):
     for band in bands_of(species):
         if not np.isfinite(band.g_1au):
             continue
-        for T in RANGES["trot"][:2]:
+        for T in DEFAULT_TROT_BOUNDS_K:
             profile += band.g_1au * band_profile(species, band.band, wavelength_um, T, lsf)
     if not profile.any():
         return None
@@ -102,6 +103,12 @@ def band_filter(wavelength_um, species, lsf):
     weights = inside.astype(float)
     weights[~inside] -= design[inside].sum(axis=0) @ baseline
     return idx, weights
+
+
+@functools.lru_cache(maxsize=32)
+def _cached_filter(wavelength_bytes, species, mode):
+    """`band_filter` per (grid, species, mode): the cubes of a batch or a map share their grid."""
+    return band_filter(np.frombuffer(wavelength_bytes), species, mode)
 
 
 def _noise_image(data, error, axis_len):
@@ -127,19 +134,23 @@ def _gas_image(cube, species):
     best = None
     for name in species:
         try:
-            filt = band_filter(wl, name, mode)
+            filt = _cached_filter(wl.tobytes(), name, mode)
         except ComaspecError:  # no template or line list for this species
             continue
         if filt is None:
             continue
         idx, w = filt
-        data = np.where(cube.mask[idx], np.nan, cube.flux.value[idx])
-        sigma = np.where(cube.mask[idx], np.nan, err[idx]) if err is not None else None
-        sigma = np.broadcast_to(_noise_image(data, sigma, idx.size), data.shape) if sigma is None else sigma
-        image = np.tensordot(w, data, axes=1)
-        var = np.tensordot(w**2, sigma**2, axes=1)
-        bad = ~(np.isfinite(image) & np.isfinite(var))
-        image, var = np.where(bad, 0.0, image), np.where(bad, 0.0, var)
+        rows = slice(int(idx[0]), int(idx[-1]) + 1)  # contiguous channels: views, one matrix product each
+        ny, nx = cube.shape[1:]
+        data = cube.flux.value[rows].reshape(idx.size, -1)
+        if err is not None:
+            var = (w**2) @ (err[rows].reshape(idx.size, -1) ** 2)
+        else:
+            var = w @ w * _noise_image(np.where(cube.mask[rows], np.nan, cube.flux.value[rows]), None, idx.size) ** 2
+        image = w @ data
+        bad = cube.mask[rows].reshape(idx.size, -1).any(axis=0) | ~np.isfinite(image) | ~np.isfinite(var.ravel())
+        image = np.where(bad, 0.0, image).reshape(ny, nx)
+        var = np.where(bad, 0.0, var.ravel()).reshape(ny, nx)
         snr, _ = _smoothed_snr(image, var)
         if best is None or snr > best[3]:
             best = (name, image, var, snr)
