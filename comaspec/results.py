@@ -386,6 +386,10 @@ class ComaFit:
         (n, len(q_names)) draws of Q from MC refits or MCMC.
     sample_method : str, optional
         How ``q_samples`` were made.
+
+    Notes
+    -----
+    ``water_production``: a Q(H2O) given from outside (`comaspec.abundances.with_water_production`).
     """
 
     def __init__(self, species, q_names, q_values, q_covariance, *, geometry=None, aperture=None,
@@ -403,6 +407,7 @@ class ComaFit:
         self.q_samples = None if q_samples is None else np.asarray(q_samples, dtype=float)
         self.sample_method = sample_method
         self.params = params
+        self.water_production = None
 
     @classmethod
     def from_solution(cls, solution):
@@ -591,6 +596,4 @@ def _decimals(*errors):
 
 
 def _fmt(x):
-    if x is None:
-        return "?"
-    return f"{x:.3g}"
+    return "?" if x is None else f"{x:.3g}"

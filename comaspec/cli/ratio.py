@@ -70,6 +70,10 @@ def add_parser(subparsers):
                         "thermal upper state (for comparison)")
     f.add_argument("--opr", default="3", metavar="VALUE|fit",
                    help="H2O ortho/para ratio of the templates (default 3), or 'fit'")
+    f.add_argument("--q-h2o", metavar="Q[:ERR]|JSON",
+                   help="Q(H2O) in molecules/s when the spectrum has no H2O (e.g. 7.6e28 or 7.6e28:0.5e28, or a "
+                        "comaspec result .json with a detected H2O): abundances X/H2O in %% with its error in "
+                        "quadrature; refused when the fit covers H2O itself")
     u = p.add_argument_group("uncertainties")
     u.add_argument("--scale-covar", action="store_true",
                    help="rescale the covariance by the reduced chi-square (default: errors from the data)")
@@ -87,6 +91,9 @@ def add_parser(subparsers):
     o.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     o.add_argument("--output", metavar="FILE", help="write the result (.json or .ecsv)")
     o.add_argument("--plot", metavar="FILE", help="draw the fit (.png or .pdf)")
+    o.add_argument("--psg-config", metavar="FILE",
+                   help="write a NASA PSG configuration of the fitted coma (geometry, Q and abundances, T_rot, "
+                        "velocity, lifetimes, resolution, beam) to run the same case in PSG")
     o.add_argument("--compare", metavar="FIG",
                    help="draw each ratio the fit gives (CO2/H2O, CO/H2O, CO2/CO) against rh with "
                         "the catalog of comets (.png or .pdf)")
@@ -179,7 +186,12 @@ def _run(args):
     _suffix_check(args.output, (".json", ".ecsv"), "--output")
     _suffix_check(args.plot, (".png", ".pdf"), "--plot")
     _suffix_check(args.compare, (".png", ".pdf"), "--compare")
-    check_outputs(args, "--output", "--plot", "--compare")
+    check_outputs(args, "--output", "--plot", "--compare", "--psg-config")
+    water = None
+    if args.q_h2o is not None:
+        from ..abundances import WaterProduction
+
+        water = WaterProduction.parse(args.q_h2o)
     species = [s.strip() for s in args.species.split(",") if s.strip()]
     if not species:
         raise UsageError("--species is empty")
@@ -212,6 +224,11 @@ def _run(args):
                      seed=args.seed, systematics=systematics or None,
                      emission=args.emission, ortho_para=_opr(args.opr))
     numerator, denominator = "CO2", "H2O"
+    notes = []
+    if water is not None:
+        from ..abundances import with_water_production
+
+        fit = with_water_production(fit, water)
 
     # all files or none: everything is written to temporaries first, moved at the end
     from .._output import atomic_path
@@ -229,15 +246,24 @@ def _run(args):
             from ..plotting.compare import save_fit_comparison
 
             save_fit_comparison(fit, geometry, tmp)
+        if args.psg_config:
+            from ..io.psg_write import write_config
+
+            notes = write_config(fit, stack.enter_context(atomic_path(args.psg_config)))
     if args.json:
         print(json.dumps(fit.to_dict(numerator, denominator)))
     else:
         print(fit.summary(numerator, denominator))
         from ._console import status
 
-        for flag, path in (("output", args.output), ("plot", args.plot), ("compare", args.compare)):
+        for flag, path in (("output", args.output), ("plot", args.plot), ("compare", args.compare),
+                           ("psg-config", args.psg_config)):
             if path:
                 status(args, f"wrote {path}")
+    from ._console import status
+
+    for note in notes:
+        status(args, f"PSG configuration: {note}")
     return 0
 
 
