@@ -121,10 +121,12 @@ class WaterProduction:
             return cls.from_json(text)
         q, sep, err = text.partition(":")
         try:
-            return cls(float(q), float(err) if sep else 0.0)
+            values = float(q), float(err) if sep else 0.0
         except ValueError:
             raise InputError(f"{flag} {text}", "expected Q, Q:ERR (molecules/s, e.g. 7.6e28:0.5e28) "
                                                "or a comaspec result .json") from None
+        try:
+            return cls(*values)
         except InputError as exc:
             raise InputError(f"{flag} {text}", exc.problem) from None
 
