@@ -348,6 +348,7 @@ def abundance_lines(fit):
     if water is None:
         return []
     err = f" ± {water.Q_err:.2g}" if water.Q_err else " (no error given)"
-    lines = [f"Q(H2O) = {water.Q:.3g}{err} s^-1 given ({water.source}); abundances relative to it:"]
+    origin = "given" if water.source == "given" else f"from {water.source}"
+    lines = [f"Q(H2O) = {water.Q:.3g}{err} s^-1 ({origin}); abundances relative to it:"]
     lines += [f"  {a}" for a in abundances(fit).values()]
     return lines

@@ -221,7 +221,7 @@ def test_cli_text_and_q_h2o_from_json(x1d, tmp_path):
     out = _cli(x1d, "--rh", RH, "--delta", DELTA, "--aperture-radius", RADIUS, "--species", "CO2,CO",
                "--q-h2o", ref)
     assert out.returncode == 0, out.stderr
-    assert f"Q(H2O) = 7.6e+27 ± 6e+26 s^-1 given ({ref})" in out.stdout
+    assert f"Q(H2O) = 7.6e+27 ± 6e+26 s^-1 (from {ref}); abundances relative to it:" in out.stdout
     assert "  CO2/H2O = " in out.stdout and "  CO/H2O = " in out.stdout
 
 
