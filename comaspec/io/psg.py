@@ -29,7 +29,8 @@ import numpy as np
 
 from ..errors import InputError
 from ._checks import check_path
-from ._psg_config import KEY_LINE, SPECTRAL_UNITS, PSGConfig, parse_config_lines
+from ._psg_config import KEY_LINE, PSGConfig, parse_config_lines
+from .psg_write import config_from_fit, write_config
 
 __all__ = ["PSGResults", "PSGConfig", "read_psg", "read_psg_config", "is_psg_text", "psg_spectrum",
            "write_config", "config_from_fit"]
@@ -393,11 +394,3 @@ def read_psg_spectrum(path):
     """`read_psg` then `psg_spectrum` (the reader `comaspec.read_spectrum` uses for PSG files)."""
     return psg_spectrum(read_psg(path))
 
-
-def __getattr__(name):
-    # the writer needs the fit machinery: imported only when asked for
-    if name in ("write_config", "config_from_fit"):
-        from . import psg_write
-
-        return getattr(psg_write, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

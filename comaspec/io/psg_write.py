@@ -85,7 +85,7 @@ def _gases(fit, q_ref, notes):
 
 def _beam(fit, notes):
     """(GENERATOR-BEAM, GENERATOR-BEAM-UNIT): the aperture's diameter."""
-    aperture, geometry = fit.aperture, fit.geometry
+    aperture = fit.aperture
     if aperture is None:
         raise UsageError("the fit has no aperture: a PSG configuration needs the beam")
     if aperture.shape not in ("circle", "rectangle"):
@@ -169,7 +169,7 @@ def config_from_fit(fit):
     """
     notes = []
     values = _header(fit)
-    name, q_ref, ref_result, source = _reference(fit)
+    _, q_ref, ref_result, source = _reference(fit)
     rows = _gases(fit, q_ref, notes)
     pick = ref_result or next(s for s in fit.species.values() if s.Q_reported is not None)
     values.update({
