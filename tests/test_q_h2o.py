@@ -21,7 +21,7 @@ import pytest
 
 import comaspec
 from comaspec import CircularAperture, Geometry
-from comaspec.abundances import WaterProduction, abundances, with_water_production
+from comaspec.results.abundances import WaterProduction, abundances, with_water_production
 from comaspec.errors import InputError, UsageError
 from comaspec.io.psg import read_psg_config
 from comaspec.results import ComaFit

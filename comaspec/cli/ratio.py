@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..fluorescence import DEFAULT_EMISSION, EMISSION_MODELS
+from ..physics.fluorescence import DEFAULT_EMISSION, EMISSION_MODELS
 from ._args import MC_MAX, SEED_MAX, box, check_outputs, integer, ranged
 
 HELP = "fit a coma spectrum: band fluxes, production rates and the CO2/H2O ratio"
@@ -189,7 +189,7 @@ def _run(args):
     check_outputs(args, "--output", "--plot", "--compare", "--psg-config")
     water = None
     if args.q_h2o is not None:
-        from ..abundances import WaterProduction
+        from ..results.abundances import WaterProduction
 
         water = WaterProduction.parse(args.q_h2o)
     species = [s.strip() for s in args.species.split(",") if s.strip()]
@@ -226,7 +226,7 @@ def _run(args):
     numerator, denominator = "CO2", "H2O"
     notes = []
     if water is not None:
-        from ..abundances import with_water_production
+        from ..results.abundances import with_water_production
 
         fit = with_water_production(fit, water)
 

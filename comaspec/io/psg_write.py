@@ -106,7 +106,7 @@ def _beam(fit, notes):
 
 def _spectral(fit, notes):
     """GENERATOR keys of the fitted wavelengths and the resolving power at their centre."""
-    from .. import instrument
+    from ..physics import instrument
 
     used = [(c.wavelength_um[c.used], c.mode) for c in fit.components if np.any(c.used)]
     if not used:
@@ -153,7 +153,7 @@ def config_from_fit(fit):
     ----------
     fit : comaspec.ComaFit
         With a geometry and a circular or rectangular aperture; a given Q(H2O)
-        (`comaspec.abundances.with_water_production`) is used as the reference rate.
+        (`comaspec.results.abundances.with_water_production`) is used as the reference rate.
 
     Returns
     -------

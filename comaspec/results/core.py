@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .errors import UsageError
+from ..errors import UsageError
 
 __all__ = [
     "DEFAULT_DETECT_SIGMA",
@@ -389,7 +389,7 @@ class ComaFit:
 
     Notes
     -----
-    ``water_production``: a Q(H2O) given from outside (`comaspec.abundances.with_water_production`).
+    ``water_production``: a Q(H2O) given from outside (`comaspec.results.abundances.with_water_production`).
     """
 
     def __init__(self, species, q_names, q_values, q_covariance, *, geometry=None, aperture=None,
@@ -421,7 +421,7 @@ class ComaFit:
         -------
         ComaFit
         """
-        from ._assemble import coma_fit_from_solution
+        from ..fit.assemble import coma_fit_from_solution
 
         return coma_fit_from_solution(solution)
 
@@ -483,7 +483,7 @@ class ComaFit:
         (W m^-2), ``snr``, ``detected``, ``Q``, ``Q_err``, ``Q_upper_limit`` (1/s; Q and
         Q_err masked to NaN when not detected), ``T_rot`` (K).
         """
-        from . import results_io
+        from . import writers as results_io
 
         return results_io.production_table(self)
 
@@ -500,7 +500,7 @@ class ComaFit:
         -------
         dict
         """
-        from . import results_io
+        from . import writers as results_io
 
         return results_io.to_dict(self, numerator, denominator)
 
@@ -518,7 +518,7 @@ class ComaFit:
         -------
         str
         """
-        from . import results_io
+        from . import writers as results_io
 
         return results_io.to_json(self, numerator, denominator, indent)
 
@@ -534,7 +534,7 @@ class ComaFit:
         overwrite : bool
             Replace an existing file.
         """
-        from . import results_io
+        from . import writers as results_io
 
         return results_io.write(self, path, numerator, denominator, overwrite)
 
@@ -550,7 +550,7 @@ class ComaFit:
         -------
         str
         """
-        from . import results_io
+        from . import writers as results_io
 
         return results_io.summary(self, numerator, denominator)
 
@@ -574,7 +574,7 @@ class ComaFit:
         -------
         matplotlib.figure.Figure
         """
-        from .plotting.fit import plot_fit
+        from ..plotting.fit import plot_fit
 
         return plot_fit(self, path=path, **kwargs)
 

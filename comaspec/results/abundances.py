@@ -22,7 +22,7 @@ import math
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .errors import InputError, UsageError
+from ..errors import InputError, UsageError
 
 __all__ = ["WaterProduction", "Abundance", "with_water_production", "abundances", "water_ratio",
            "abundances_dict", "abundance_lines"]
@@ -147,7 +147,7 @@ class WaterProduction:
         comaspec.InputError
             When the file cannot be read, or its H2O is missing or only an upper limit.
         """
-        from .io._checks import check_path
+        from ..io._checks import check_path
 
         path = check_path(path)
         try:
@@ -306,7 +306,7 @@ def water_ratio(fit, numerator):
     comaspec.results.Ratio
         The linear error is the quadrature sum; the 68 % interval is ± that error.
     """
-    from .results import Ratio
+    from .core import Ratio
 
     if numerator not in fit.species:
         return Ratio(numerator, "H2O", reason=f"{numerator} not among the fitted species")
