@@ -239,3 +239,48 @@ def test_cli_refuses_q_h2o_when_h2o_is_covered(x1d, tmp_path):
                "--q-h2o", "7.6e27", "--psg-config", psg, "--output", js)
     assert out.returncode == 2 and out.stdout == "" and not psg.exists() and not js.exists()
     assert "covers H2O" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_cli_fits_a_psg_file_with_its_stated_geometry(spectrum, tmp_path):
+    """A PSG retrieval file (written here) holding the independent coma: r_h, Δ and the beam
+    come from its configuration (said on stderr), the injected Q come back."""
+    to_jy = u.spectral_density(spectrum.spectral_axis)
+    wave = spectrum.spectral_axis.to_value(u.um)
+    flux = spectrum.flux.to_value(u.Jy, to_jy)
+    noise = (spectrum.uncertainty.array * spectrum.flux.unit).to_value(u.Jy, to_jy)
+    cfg = (f"<OBJECT>Comet\n<OBJECT-NAME>test comet\n<OBJECT-STAR-DISTANCE>{RH}\n<GEOMETRY-OBS-ALTITUDE>{DELTA}\n"
+           f"<GEOMETRY-ALTITUDE-UNIT>AU\n<GENERATOR-BEAM>{2 * RADIUS}\n<GENERATOR-BEAM-UNIT>arcsec\n"
+           "<GENERATOR-RADUNITS>Jy\n<RETRIEVAL-FLUXLABELS>Data,Noise\n")
+    rows = "\n".join(f"{w:.9e} {f:.9e} {n:.9e}" for w, f, n in zip(wave, flux, noise))
+    path = tmp_path / "coma.retrieval-results.txt"
+    path.write_text("results_cfg.txt\n" + cfg + "results_dat.txt\n" + rows + "\n")
+    out = _cli(path, "--mode", "G395H", "--species", "CO2,CO", "--json")
+    assert out.returncode == 0, out.stderr
+    d = json.loads(out.stdout)
+    assert d["geometry"]["rh_au"] == RH and d["geometry"]["delta_au"] == DELTA
+    assert d["aperture"]["shape"] == "circle" and d["aperture"]["radius_arcsec"] == RADIUS
+    assert "geometry stated by the file" in out.stderr and "aperture stated by the file" in out.stderr
+    for name, q in Q_IN.items():
+        s = d["species"][name]
+        assert abs(s["Q_per_s"] - q) < 4 * s["Q_err_per_s"]
+
+
+def _two_species_fit(h2o_flux):
+    from comaspec.results import SpeciesResult
+
+    species = {"CO2": SpeciesResult("CO2", True, "4.26um", 1e-17, 1e-19, Q=1e27, Q_err=1e25),
+               "H2O": SpeciesResult("H2O", True, "2.7um", h2o_flux, 1e-20, Q=1e28 * h2o_flux / 1e-18, Q_err=2e26)}
+    return ComaFit(species, ["CO2", "H2O"], [1e27, 1e28 * h2o_flux / 1e-18], np.diag([1e25**2, 2e26**2]),
+                   fit_info={"chi2": 1.0, "dof": 1})
+
+
+def test_relative_to_fitted_water():
+    """Without a given Q(H2O) the block uses the fitted H2O (uncorrelated here: plain quadrature)."""
+    d = _two_species_fit(1e-18).to_dict()["relative_to_h2o"]
+    assert d["q_h2o_source"] == "fit" and d["q_h2o_per_s"] == 1e28 and d["q_h2o_err_per_s"] == 2e26
+    co2 = d["species"]["CO2"]
+    assert co2["value_pct"] == pytest.approx(10.0) and co2["limit"] is None
+    assert co2["err_pct"] == pytest.approx(10.0 * math.hypot(0.01, 0.02))
+    low = _two_species_fit(1e-20).to_dict()["relative_to_h2o"]["species"]["CO2"]  # H2O at 1 sigma
+    assert low["limit"] == "lower" and low["err_pct"] is None
+    assert _two_species_fit(1e-18).to_dict("CO2", "H2O")["ratio"]["value"] == pytest.approx(0.1)

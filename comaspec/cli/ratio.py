@@ -108,7 +108,14 @@ def _suffix_check(path, allowed, flag):
         raise UsageError(f"{flag} {path}: must end in {' or '.join(allowed)}")
 
 
-def _geometry(args, example_header):
+def _stated(loaded, key):
+    """The value every input file states for ``key`` (a PSG configuration states r_h, Δ, the
+    beam), or None when one does not or they differ."""
+    values = {getattr(obj, "meta", {}).get(key) for _, obj, _ in loaded}
+    return values.pop() if len(values) == 1 and None not in values else None
+
+
+def _geometry(args, example_header, loaded=()):
     import astropy.units as u
 
     from ..errors import UsageError
@@ -118,13 +125,19 @@ def _geometry(args, example_header):
         from ..synthetic import geometry_from_header
 
         return geometry_from_header(example_header, "the bundled example")
+    if args.rh is None and args.delta is None and _stated(loaded, "rh_au") and _stated(loaded, "delta_au"):
+        from ._console import status
+
+        rh, delta = _stated(loaded, "rh_au"), _stated(loaded, "delta_au")
+        status(args, f"geometry stated by the file: rh {rh:g} au, delta {delta:g} au")
+        return Geometry(rh * u.au, delta * u.au, None if args.phase is None else args.phase * u.deg)
     missing = [flag for flag, v in (("--rh AU", args.rh), ("--delta AU", args.delta)) if v is None]
     if missing:
         raise UsageError(f"the observing geometry is missing: add {' and '.join(missing)}")
     return Geometry(args.rh * u.au, args.delta * u.au, None if args.phase is None else args.phase * u.deg)
 
 
-def _aperture(args, example_header, has_cube):
+def _aperture(args, example_header, has_cube, loaded=()):
     import astropy.units as u
 
     from ..apertures import CircularAperture, RectangularAperture
@@ -139,6 +152,12 @@ def _aperture(args, example_header, has_cube):
         from ..synthetic import aperture_from_header
 
         return aperture_from_header(example_header, "the bundled example")
+    radius = _stated(loaded, "aperture_radius_arcsec")
+    if radius is not None and not has_cube:
+        from ._console import status
+
+        status(args, f"aperture stated by the file: a circle of radius {radius:g} arcsec")
+        return CircularAperture(radius * u.arcsec)
     if has_cube:
         from ..pipeline import DEFAULT_CUBE_APERTURE_ARCSEC
 
@@ -208,8 +227,8 @@ def _run(args):
     if args.example:
         meta = loaded[0][1].meta
         example_header = meta.get("primary_header")
-    geometry = _geometry(args, example_header)
-    aperture = _aperture(args, example_header, any(c for _, _, c in loaded))
+    geometry = _geometry(args, example_header, loaded)
+    aperture = _aperture(args, example_header, any(c for _, _, c in loaded), loaded)
 
     import astropy.units as u
 
