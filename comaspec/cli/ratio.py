@@ -70,10 +70,6 @@ def add_parser(subparsers):
                         "thermal upper state (for comparison)")
     f.add_argument("--opr", default="3", metavar="VALUE|fit",
                    help="H2O ortho/para ratio of the templates (default 3), or 'fit'")
-    f.add_argument("--q-h2o", metavar="Q[:ERR]|JSON",
-                   help="Q(H2O) in molecules/s when the spectrum has no H2O (e.g. 7.6e28 or 7.6e28:0.5e28, or a "
-                        "comaspec result .json with a detected H2O): abundances X/H2O in %% with its error in "
-                        "quadrature; refused when the fit covers H2O itself")
     u = p.add_argument_group("uncertainties")
     u.add_argument("--scale-covar", action="store_true",
                    help="rescale the covariance by the reduced chi-square (default: errors from the data)")
@@ -91,14 +87,23 @@ def add_parser(subparsers):
     o.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     o.add_argument("--output", metavar="FILE", help="write the result (.json or .ecsv)")
     o.add_argument("--plot", metavar="FILE", help="draw the fit (.png or .pdf)")
-    o.add_argument("--psg-config", metavar="FILE",
-                   help="write a NASA PSG configuration of the fitted coma (geometry, Q and abundances, T_rot, "
-                        "velocity, lifetimes, resolution, beam) to run the same case in PSG")
+    _add_water_and_psg(f, o)
     o.add_argument("--compare", metavar="FIG",
                    help="draw each ratio the fit gives (CO2/H2O, CO/H2O, CO2/CO) against rh with "
                         "the catalog of comets (.png or .pdf)")
     p.set_defaults(run=_run)
     return p
+
+
+def _add_water_and_psg(model, output):
+    """--q-h2o (model group) and --psg-config (output group)."""
+    model.add_argument("--q-h2o", metavar="Q[:ERR]|JSON",
+                       help="Q(H2O) in molecules/s when the spectrum has no H2O (e.g. 7.6e28 or 7.6e28:0.5e28, "
+                            "or a comaspec result .json with a detected H2O): abundances X/H2O in %% with its "
+                            "error in quadrature; refused when the fit covers H2O itself")
+    output.add_argument("--psg-config", metavar="FILE",
+                        help="write a NASA PSG configuration of the fitted coma (geometry, Q and abundances, "
+                             "T_rot, velocity, lifetimes, resolution, beam) to run the same case in PSG")
 
 
 def _suffix_check(path, allowed, flag):
@@ -188,9 +193,6 @@ def _windows(specs):
 
 
 def _run(args):
-    import json
-    from contextlib import ExitStack
-
     from ..errors import UsageError
 
     if args.example and args.spectra:
@@ -242,29 +244,33 @@ def _run(args):
                      detect_sigma=args.detect_sigma, limit_sigma=args.limit_sigma, mc=args.mc, mcmc=args.mcmc,
                      seed=args.seed, systematics=systematics or None,
                      emission=args.emission, ortho_para=_opr(args.opr))
-    numerator, denominator = "CO2", "H2O"
-    notes = []
     if water is not None:
         from ..results.abundances import with_water_production
 
         fit = with_water_production(fit, water)
+    _write_outputs(args, fit, geometry, "CO2", "H2O")
+    return 0
 
-    # all files or none: everything is written to temporaries first, moved at the end
+
+def _write_outputs(args, fit, geometry, numerator, denominator):
+    """Write every requested file (all or none), then print the result and the status lines."""
+    import json
+    from contextlib import ExitStack
+
     from .._output import atomic_path
+    from ._console import status
 
+    notes = []
+    # all files or none: everything is written to temporaries first, moved at the end
     with ExitStack() as stack:
         if args.output:
-            tmp = stack.enter_context(atomic_path(args.output))
-            fit.write(tmp, numerator, denominator)
+            fit.write(stack.enter_context(atomic_path(args.output)), numerator, denominator)
         if args.plot:
-            tmp = stack.enter_context(atomic_path(args.plot))
-            fig = fit.plot(tmp)
-            _close(fig)
+            _close(fit.plot(stack.enter_context(atomic_path(args.plot))))
         if args.compare:
-            tmp = stack.enter_context(atomic_path(args.compare))
             from ..plotting.compare import save_fit_comparison
 
-            save_fit_comparison(fit, geometry, tmp)
+            save_fit_comparison(fit, geometry, stack.enter_context(atomic_path(args.compare)))
         if args.psg_config:
             from ..io.psg_write import write_config
 
@@ -273,17 +279,11 @@ def _run(args):
         print(json.dumps(fit.to_dict(numerator, denominator)))
     else:
         print(fit.summary(numerator, denominator))
-        from ._console import status
-
-        for flag, path in (("output", args.output), ("plot", args.plot), ("compare", args.compare),
-                           ("psg-config", args.psg_config)):
+        for path in (args.output, args.plot, args.compare, args.psg_config):
             if path:
                 status(args, f"wrote {path}")
-    from ._console import status
-
     for note in notes:
         status(args, f"PSG configuration: {note}")
-    return 0
 
 
 def _close(fig):
