@@ -22,13 +22,14 @@ import math
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from .._ranges import RANGES
 from ..errors import InputError, UsageError
 
 __all__ = ["WaterProduction", "Abundance", "with_water_production", "abundances", "water_ratio",
            "abundances_dict", "abundance_lines"]
 
 #: Q(H2O) outside this range (s^-1) describes no comet: most likely a typo (7.6 for 7.6e28).
-Q_H2O_RANGE = (1e20, 1e32)
+Q_H2O_RANGE = RANGES["q_h2o"][:2]
 
 
 def _checked(value, name, source, allow_zero=False):
