@@ -248,16 +248,22 @@ def test_cli_fits_a_psg_file_with_its_stated_geometry(spectrum, tmp_path):
     wave = spectrum.spectral_axis.to_value(u.um)
     flux = spectrum.flux.to_value(u.Jy, to_jy)
     noise = (spectrum.uncertainty.array * spectrum.flux.unit).to_value(u.Jy, to_jy)
-    cfg = (f"<OBJECT>Comet\n<OBJECT-NAME>test comet\n<OBJECT-STAR-DISTANCE>{RH}\n<GEOMETRY-OBS-ALTITUDE>{DELTA}\n"
+    cfg = (f"<OBJECT>Comet\n<OBJECT-NAME>test comet\n<OBJECT-DATE>2025/11/02 03:04\n"
+           f"<OBJECT-STAR-DISTANCE>{RH}\n<GEOMETRY-OBS-ALTITUDE>{DELTA}\n"
            f"<GEOMETRY-ALTITUDE-UNIT>AU\n<GENERATOR-BEAM>{2 * RADIUS}\n<GENERATOR-BEAM-UNIT>arcsec\n"
            "<GENERATOR-RADUNITS>Jy\n<RETRIEVAL-FLUXLABELS>Data,Noise\n")
     rows = "\n".join(f"{w:.9e} {f:.9e} {n:.9e}" for w, f, n in zip(wave, flux, noise))
     path = tmp_path / "coma.retrieval-results.txt"
     path.write_text("results_cfg.txt\n" + cfg + "results_dat.txt\n" + rows + "\n")
-    out = _cli(path, "--mode", "G395H", "--species", "CO2,CO", "--json")
+    psg = tmp_path / "back.txt"
+    out = _cli(path, "--mode", "G395H", "--species", "CO2,CO", "--json", "--psg-config", psg)
     assert out.returncode == 0, out.stderr
     d = json.loads(out.stdout)
     assert d["geometry"]["rh_au"] == RH and d["geometry"]["delta_au"] == DELTA
+    assert d["geometry"]["epoch"] == "2025-11-02T03:04:00.000"
+    back = read_psg_config(psg)  # PSG in, PSG out: the same geometry, date and beam
+    assert back.rh == RH * u.au and back.delta == DELTA * u.au and back["OBJECT-DATE"] == "2025/11/02 03:04"
+    assert back.beam == 2 * RADIUS * u.arcsec and back.object_name == "test comet"
     assert d["aperture"]["shape"] == "circle" and d["aperture"]["radius_arcsec"] == RADIUS
     assert "geometry stated by the file" in out.stderr and "aperture stated by the file" in out.stderr
     for name, q in Q_IN.items():

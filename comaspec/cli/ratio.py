@@ -134,8 +134,10 @@ def _geometry(args, example_header, loaded=()):
         from ._console import status
 
         rh, delta = _stated(loaded, "rh_au"), _stated(loaded, "delta_au")
+        # one file: its date goes with its geometry (PSG's OBJECT-DATE)
+        epoch = loaded[0][1].meta.get("epoch") if len(loaded) == 1 else None
         status(args, f"geometry stated by the file: rh {rh:g} au, delta {delta:g} au")
-        return Geometry(rh * u.au, delta * u.au, None if args.phase is None else args.phase * u.deg)
+        return Geometry(rh * u.au, delta * u.au, None if args.phase is None else args.phase * u.deg, epoch)
     missing = [flag for flag, v in (("--rh AU", args.rh), ("--delta AU", args.delta)) if v is None]
     if missing:
         raise UsageError(f"the observing geometry is missing: add {' and '.join(missing)}")
