@@ -307,7 +307,7 @@ def water_ratio(fit, numerator):
     comaspec.results.Ratio
         The linear error is the quadrature sum; the 68 % interval is ± that error.
     """
-    from .core import Ratio
+    from .values import Ratio
 
     if numerator not in fit.species:
         return Ratio(numerator, "H2O", reason=f"{numerator} not among the fitted species")
