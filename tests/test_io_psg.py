@@ -107,7 +107,8 @@ def test_read_spectrum_recognises_psg_by_content(k2, tmp_path):
     assert spec.uncertainty.array[0] == first[2]
     assert spec.meta["psg_model"][0] == first[3] and spec.meta["psg_base"][0] == first[4]
     assert spec.meta["rh_au"] == 2.34017 and spec.meta["delta_au"] == 2.0386
-    assert spec.meta["aperture_radius_arcsec"] == 0.75 and spec.meta["resolving_power"] == pytest.approx(832.14, abs=0.01)
+    assert spec.meta["aperture_radius_arcsec"] == 0.75
+    assert spec.meta["resolving_power"] == pytest.approx(832.14, abs=0.01)
     with pytest.raises(InputError, match="PSG file"):
         comaspec.read_spectrum(copy, unit="Jy")
 

@@ -80,6 +80,12 @@ def format_config(mapping):
     Returns
     -------
     str
+
+    Examples
+    --------
+    >>> print(format_config({"OBJECT": "Comet", "OBJECT-STAR-DISTANCE": 2.34}), end="")
+    <OBJECT>Comet
+    <OBJECT-STAR-DISTANCE>2.34
     """
     lines = []
     for key, value in mapping.items():

@@ -88,6 +88,13 @@ def is_psg_text(head):
     bool
         True when the first non-blank line names a ``results_*.txt`` part or is a
         ``<KEY>value`` line, or a leading ``#`` comment names the Planetary Spectrum Generator.
+
+    Examples
+    --------
+    >>> is_psg_text("results_cfg.txt\\n<OBJECT>Comet\\n")
+    True
+    >>> is_psg_text("# wave (um) flux (Jy)\\n3.3 0.002\\n")
+    False
     """
     lines = [line.strip() for line in head.splitlines() if line.strip()]
     if not lines:

@@ -36,7 +36,13 @@ __all__ = ["config_from_fit", "write_config", "psg_gas_table"]
 
 @functools.cache
 def psg_gas_table():
-    """{comaspec species: (PSG gas, PSG type)} from ``linelists/psg_gases.ecsv``."""
+    """{comaspec species: (PSG gas, PSG type)} from ``linelists/psg_gases.ecsv``.
+
+    Examples
+    --------
+    >>> psg_gas_table()["H2O"]
+    ('H2O', 'GSFC[H2O]')
+    """
     from astropy.table import Table
 
     from .._paths import linelists_dir
