@@ -111,8 +111,8 @@ def _cube(mode, continuum, *, shape=(21, 21), crop=(slice(None), slice(None)), s
     from independent_coma import coma_cube, default_lifetimes, default_velocity
 
     lo, hi = {"PRISM": (2.4, 5.2), "G395H": (2.9, 5.2)}[mode]
-    kw = dict(rh_au=RH, delta_au=DELTA, pixel_arcsec=0.1, shape=shape, v_km_s=default_velocity(RH), tau_1au_s=default_lifetimes(),
-              T_rot=50.0, lo_um=lo, hi_um=hi, error_per_spaxel=noise)
+    kw = {"rh_au": RH, "delta_au": DELTA, "pixel_arcsec": 0.1, "shape": shape, "v_km_s": default_velocity(RH),
+          "tau_1au_s": default_lifetimes(), "T_rot": 50.0, "lo_um": lo, "hi_um": hi, "error_per_spaxel": noise}
     if roll_dust:
         wave, gas, err = coma_cube(mode, TRUTH, continuum=_no_dust, seed=seed, **kw)
         _, dust, _ = coma_cube(mode, {}, continuum=continuum, seed=seed + 1, **kw)

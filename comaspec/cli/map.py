@@ -39,8 +39,9 @@ def add_parser(subparsers):
                    help="hold T_rot at K (default: the aperture fit's T_rot)")
     p.add_argument("--fit-trot-snr", type=ranged("target_snr"), metavar="S",
                    help="fit T_rot and shift in every bin whose best band SNR reaches S")
-    p.add_argument("--center", metavar="X,Y", help="nucleus pixel (0-based; default: the continuum photocentre, or the gas "
-                                                         "centroid where the continuum is weak)")
+    p.add_argument("--center", metavar="X,Y",
+                   help="nucleus pixel (0-based; default: the continuum photocentre, or the gas centroid where the "
+                        "continuum is weak)")
     p.add_argument("--sun-pa", type=ranged("position_angle"), metavar="DEG",
                    help="position angle of the Sun (deg E of N; Horizons PsAng - 180)")
     p.add_argument("--velocity-pa", type=ranged("position_angle"), metavar="DEG",

@@ -245,7 +245,8 @@ def _run(args):
     systematics = {k: v for k, v in (("g_factor", args.rel_err_g), ("lifetime", args.rel_err_lifetime),
                                      ("velocity", args.rel_err_velocity)) if v is not None}
     fit = fit_loaded(loaded, geometry, aperture, species, mode=args.mode, extension=args.extension,
-                     joint=args.joint, center=center, allow_implausible_flux=args.allow_implausible_flux, T_rot=args.trot,
+                     joint=args.joint, center=center, allow_implausible_flux=args.allow_implausible_flux,
+                     T_rot=args.trot,
                      fit_shift=not args.no_shift, per_species_T_rot=args.trot_per_species, windows=windows,
                      continuum=args.continuum, velocity=velocity, scale_covar=args.scale_covar,
                      detect_sigma=args.detect_sigma, limit_sigma=args.limit_sigma, mc=args.mc, mcmc=args.mcmc,

@@ -17,9 +17,9 @@ where that species' bands are (where its unit template exceeds a tenth of its pe
 window term is the usual rescaling by χ²_ν, taken window by window: a continuum misfit at
 4–5 µm (a thermal dust continuum under a polynomial) inflates CO2 and CO there, not H2O at
 2.7 µm. The local term catches a misfit concentrated on the band itself. Continuum
-coefficients take the factor of the windows they span. Detections, upper limits and ratio intervals all follow from the inflated errors,
-and a warning says that the spectrum is not described by a coma model. A fit whose χ² is
-probable is left exactly as it was.
+coefficients take the factor of the windows they span. Detections, upper limits and ratio
+intervals all follow from the inflated errors, and a warning says that the spectrum is not
+described by a coma model. A fit whose χ² is probable is left exactly as it was.
 """
 
 from __future__ import annotations

@@ -322,7 +322,8 @@ def continuum_photocentre(cube, radius_pix=None):
     """
     image, _ = continuum_image(cube)
     if not np.any(image > 0):
-        raise InputError(cube.meta.get("source_file", "cube"), "no positive continuum: cannot find the photocentre; give center=")
+        raise InputError(cube.meta.get("source_file", "cube"),
+                         "no positive continuum: cannot find the photocentre; give center=")
     ny, nx = image.shape
     padded = np.pad(image, 1)
     smooth = sum(padded[dy:dy + ny, dx:dx + nx] for dy in range(3) for dx in range(3)) / 9.0

@@ -277,7 +277,8 @@ def _continuum_of(fit, model_args):
                 continuum=choice["continuum"])
     what = ", ".join(f"{n} degree {d}" for n, d in choice["degrees"].items())
     if choice["continuum"] == "physical":
-        args["continuum_shape"] = {"slope": fit.fit_info["continuum_slope"], "dust_T": fit.fit_info["dust_temperature_K"]}
+        args["continuum_shape"] = {"slope": fit.fit_info["continuum_slope"],
+                                   "dust_T": fit.fit_info["dust_temperature_K"]}
         what = (f"physical (slope {fit.fit_info['continuum_slope']:.3g}, dust "
                 f"{fit.fit_info['dust_temperature_K']:.0f} K, held for every bin)")
     return args, [f"continuum chosen by the aperture fit from the data: {what} (see fit_coma's continuum choice)"]
