@@ -36,19 +36,16 @@ from .fluorescence import (DEFAULT_EMISSION, DEFAULT_ORTHO_PARA, EMISSION_MODELS
 
 __all__ = ["stick_spectrum", "band_profile", "available_bands", "approximation"]
 
-# (species, band) -> line-list file in linelists/ (rows selected by its `band` column).
-_LINE_LISTS = {
-    ("CO2", "nu3"): "co2_nu3_lines.ecsv",
-    ("13CO2", "nu3"): "13co2_nu3_lines.ecsv",
-    ("CO", "1-0"): "co_1-0_lines.ecsv",
-    ("OCS", "nu3"): "ocs_nu3_lines.ecsv",
-    ("H2O", "nu3"): "h2o_lines.ecsv",
-    ("H2O", "nu1"): "h2o_lines.ecsv",
-    ("H2O", "nu1+nu3-nu1"): "h2o_lines.ecsv",
-    ("H2O", "nu2+nu3-nu2"): "h2o_lines.ecsv",
-    ("H2O", "nu3-nu2"): "h2o_lines.ecsv",
-    ("H2O", "nu1-nu2"): "h2o_lines.ecsv",
-}
+@functools.cache
+def _line_lists():
+    """(species, band) -> line-list file in linelists/ (rows selected by its `band` column),
+    from the ``line_list`` column of ``linelists/bands.ecsv``."""
+    from . import molecules
+
+    rows, _ = molecules._bands()
+    return {key: by_source[next(iter(by_source))]["line_list"]
+            for key, by_source in rows.items() if by_source[next(iter(by_source))]["line_list"]}
+
 
 # H2O hot band -> parent band whose rotational pattern it borrows when the line list has no
 # lines of its own: a change of v3 makes an a-type band (like nu3), nu1-nu2 is b-type (like nu1).
@@ -76,7 +73,7 @@ def available_bands():
         Species and band labels, as in ``linelists/bands.ecsv``. A pair is listed even if
         its line-list file has not been built; using it then raises `InputError`.
     """
-    return tuple(_LINE_LISTS)
+    return tuple(_line_lists())
 
 
 def approximation(species, band):
@@ -101,7 +98,7 @@ def approximation(species, band):
         Unknown species or band, or a missing or unreadable line-list file.
     """
     _check_band(species, band)
-    return _read_table(_LINE_LISTS[(species, band)]).meta.get("approximation")
+    return _read_table(_line_lists()[(species, band)]).meta.get("approximation")
 
 
 @functools.cache
@@ -144,12 +141,12 @@ class _Lines:
 
 
 def _check_band(species, band):
-    if (species, band) not in _LINE_LISTS:
-        known_species = sorted({s for s, _ in _LINE_LISTS})
+    if (species, band) not in _line_lists():
+        known_species = sorted({s for s, _ in _line_lists()})
         if species not in known_species:
             raise InputError(f"species {species!r}",
                              f"no band template; known species: {', '.join(known_species)}")
-        bands = [b for s, b in _LINE_LISTS if s == species]
+        bands = [b for s, b in _line_lists() if s == species]
         raise InputError(f"band {band!r} of {species}",
                          f"no band template; known bands: {', '.join(bands)}")
 
@@ -161,6 +158,7 @@ def _read_table(filename):
     path = linelists_dir() / filename
     if not path.is_file():
         builder = ("build_h2o_lines.py" if filename.startswith("h2o")
+                   else "build_hitran_lines.py" if filename.startswith(("ch4", "c2h6"))
                    else "build_linear_lines.py from linear_constants.ecsv")
         raise InputError(path, f"line list file is missing; it is made by linelists/{builder}")
     try:
@@ -182,7 +180,7 @@ def _select(table, species, band):
 def _line_list(species, band):
     """The _Lines of (species, band), read once and cached."""
     _check_band(species, band)
-    filename = _LINE_LISTS[(species, band)]
+    filename = _line_lists()[(species, band)]
     table = _read_table(filename)
     path = linelists_dir() / filename
     mask = _select(table, species, band)
