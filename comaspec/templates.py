@@ -157,10 +157,8 @@ def _read_table(filename):
 
     path = linelists_dir() / filename
     if not path.is_file():
-        builder = ("build_h2o_lines.py" if filename.startswith("h2o")
-                   else "build_hitran_lines.py" if filename.startswith(("ch4", "c2h6"))
-                   else "build_linear_lines.py from linear_constants.ecsv")
-        raise InputError(path, f"line list file is missing; it is made by linelists/{builder}")
+        raise InputError(path, "line list file is missing; it is made by a build script in linelists/ "
+                               "(build_h2o_lines.py, build_linear_lines.py or build_hitran_lines.py)")
     try:
         table = Table.read(path, format="ascii.ecsv")
     except Exception as exc:  # astropy raises many kinds; report one line

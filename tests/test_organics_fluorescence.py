@@ -45,8 +45,7 @@ def _ch4_model(rows):
 def test_ch4_line_g_factors_match_villanueva_2011_in_absolute_terms(ch4_published):
     ours = _ch4_model(ch4_published)
     published = np.asarray(ch4_published["g"], dtype=float)
-    # goal 25 %; found +4 to +5 % (the E490 solar spectrum is a little above the
-    # high-resolution one near 3.3 um, see docs/emission.rst)
+    # goal 25 %; found +4 to +5 % (not the solar spectrum, 0.5 % only: docs/emission.rst)
     assert np.all(np.abs(ours / published - 1) < 0.25), ours / published
     assert np.all(np.abs(ours / published - 1) < 0.07), ours / published
 
