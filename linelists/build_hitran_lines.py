@@ -67,31 +67,45 @@ def read_par(path):
         values = [line[a - 1:b] for line in lines]
         return np.array([kind(v) for v in values]) if kind is not str else np.array([v.strip() for v in values])
 
+    def raw(a, b):
+        return np.array([line[a - 1:b] for line in lines])
+
     return {
         "molecule": col(1, 2, int), "nu": col(4, 15, float), "S": col(16, 25, float),
         "A": col(26, 35, float), "E_lower": col(46, 55, float),
         "v_upper": col(68, 82), "v_lower": col(83, 97),
         "q_upper": col(98, 112), "q_lower": col(113, 127),
+        "q_upper_raw": raw(98, 112), "q_lower_raw": raw(113, 127),
         "g_upper": col(147, 153, float), "g_lower": col(154, 160, float),
     }
 
 
-def _j_and_symmetry(local, species):
-    """(J, symmetry) from HITRAN local quanta: CH4 ``J C alpha`` (``6F2 23``), C2H6
-    ``J K l sym`` (``11  1 1 A4``)."""
-    if species == "CH4":
-        text = local.split()[0]
-        n = len(text) - len(text.lstrip("0123456789"))
-        return int(text[:n]), text[n:]
-    parts = local.split()
-    return int(parts[0]), parts[-1]
+def _ch4_j_and_symmetry(local):
+    """(J, symmetry) from CH4 local quanta ``J C alpha`` (e.g. ``6F2 23``)."""
+    text = local.split()[0]
+    n = len(text) - len(text.lstrip("0123456789"))
+    return int(text[:n]), text[n:]
+
+
+def _c2h6_j_k_symmetry(local):
+    """(J, K, symmetry) from C2H6 local quanta, fixed columns ``J`` (3) ``K`` (3) ``l`` (2)
+    ``sym`` (e.g. `` 11  1 1 A4``)."""
+    return int(local[0:3]), int(local[3:6]), local[8:12].strip()
 
 
 def _line_name(upper, lower, species):
-    j_up, sym_up = _j_and_symmetry(upper, species)
-    j_low, _ = _j_and_symmetry(lower, species)
-    branch = {1: "R", 0: "Q", -1: "P"}[j_up - j_low]
-    return f"{branch}{j_low}({sym_up})"
+    """CH4: branch, J'' and the upper symmetry (``R2(F1)``, as Villanueva et al. 2011 name
+    them); C2H6: the perpendicular-band sub-branch, Delta K, Delta J and K'' (``rQ0``, their
+    ``RQ0``), then J'' and the upper symmetry (``rQ0(11,A4)``)."""
+    if species == "CH4":
+        (j_up, sym_up), (j_low, _) = _ch4_j_and_symmetry(upper), _ch4_j_and_symmetry(lower)
+        return f"{_BRANCH[j_up - j_low]}{j_low}({sym_up})"
+    (j_up, k_up, sym_up), (j_low, k_low, _) = _c2h6_j_k_symmetry(upper), _c2h6_j_k_symmetry(lower)
+    return f"{_BRANCH[k_up - k_low].lower()}{_BRANCH[j_up - j_low]}{k_low}({j_low},{sym_up})"
+
+
+# branch letters by Delta J (Delta K, in lower case): O P Q R S for -2..+2
+_BRANCH = {-2: "O", -1: "P", 0: "Q", 1: "R", 2: "S"}
 
 
 def split_levels(labels, energy, tolerance=0.05):
@@ -147,7 +161,7 @@ def build_table(shared_dir, species):
         part["g_lower"] = par["g_lower"][rows]
         part["upper"] = [f"{v_up} {k}" for k in keys]
         part["lower"] = [f"{v_low} {q}" for q in par["q_lower"][rows]]
-        part["line"] = [_line_name(a, b, species) for a, b in zip(par["q_upper"][rows], par["q_lower"][rows])]
+        part["line"] = [_line_name(a, b, species) for a, b in zip(par["q_upper_raw"][rows], par["q_lower_raw"][rows])]
         part["E_rot_upper"] = np.round(e_upper[rows] - e_min, 6) * u.cm**-1
         part["A_rel"] = par["A"][rows] / par["A"][rows].max()
         parts.append(part)

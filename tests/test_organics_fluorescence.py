@@ -104,18 +104,21 @@ def test_ch4_nuclear_spin_species_follow_their_weights_when_hot():
 
 
 def test_c2h6_q_branch_g_factors_against_villanueva_2011(shared_data):
-    """The seven nu7 Q branches (79 K): summed over +-1 cm^-1 (the published values are
-    "Q-branch windows incl. P/R"; the window width is not given) within 15 %; the Q-branch
-    cores alone (+-0.3 cm^-1) at 75-90 %. HITRAN's list is not short by a factor 2 here."""
+    """The seven nu7 Q branches (79 K). The published values are "Q-branch windows incl.
+    P/R" of unstated width: summed over +-1 cm^-1, comaspec is within 15 % of them
+    (0.90-1.09); its Q sub-branches alone (lines named rQ0..., pQ3, from HITRAN's quanta)
+    carry 0.55-0.83 of them. HITRAN's list is not short by a factor 2 at comet temperatures."""
     shared_data("comet-gfactors-published", "villanueva_gfactor_validation_targets.csv")
     rows = _villanueva("C2H6")
     assert len(rows) == 7
     table = fluorescence.line_g_factors("C2H6", 79.0)
     nu, g = table["wavenumber"].value, table["g"].value
+    names = np.asarray(table["line"]).astype(str)
     wide = np.array([g[np.abs(nu - row["nu_cm"]) < 1.0].sum() / row["g"] for row in rows])
-    core = np.array([g[np.abs(nu - row["nu_cm"]) < 0.3].sum() / row["g"] for row in rows])
+    sub = np.array([g[np.char.startswith(names, row["line"][0].lower() + row["line"][1:] + "(")].sum() / row["g"]
+                    for row in rows])
     assert np.all(np.abs(wide - 1) < 0.15), wide
-    assert np.all((core > 0.70) & (core < 0.95)), core
+    assert np.all((sub > 0.5) & (sub < 0.9)), sub
 
 
 @pytest.mark.parametrize("species,band", [("CH4", "nu3"), ("C2H6", "nu7"), ("C2H6", "nu5")])
