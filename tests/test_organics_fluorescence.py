@@ -1,4 +1,4 @@
-"""CH4 nu3 and C2H6 nu7/nu5 fluorescence (comaspec.levels) against what comaspec did not make:
+"""CH4 nu3 and C2H6 nu7/nu5 fluorescence (comaspec.physics.levels) against what comaspec did not make:
 the line g-factors published by Villanueva et al. 2011 (Icarus 216, 227, Table 2), the
 independent generator of tests/fluorescence_reference.py (all 25126 lines of the HITRAN
 CH4 file, levels found from energies) and closed-form limits of the nuclear-spin weights."""
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import fluorescence_reference as ref
-from comaspec import fluorescence, molecules
+from comaspec.physics import fluorescence, molecules
 
 # Villanueva et al. 2011 name CH4 lines by branch, J'' and (where two are close) the upper
 # symmetry; comaspec's line names are branch J''(upper symmetry)

@@ -81,7 +81,7 @@ def default_windows(species):
         "2.7um" and "4.5um" always; any other window of `DEFAULT_WINDOWS` when the centre of
         a band of one of ``species`` lies in it.
     """
-    from .. import molecules
+    from ..physics import molecules
 
     centres = [b.center_um for s in species if s in molecules.SPECIES
                for f in molecules.features_of(s) for b in molecules.bands_of(s, f)]

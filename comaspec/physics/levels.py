@@ -3,7 +3,7 @@
 A *labelled* line list (``linelists/build_hitran_lines.py``) gives, per line, the labels of
 its upper and lower levels, HITRAN's absolute Einstein A and its statistical weights g', g''
 (which include the nuclear-spin weights) and the lower-level energy E''. That is all the
-fluorescence equilibrium of :mod:`comaspec.fluorescence` needs, whatever the molecule's
+fluorescence equilibrium of :mod:`comaspec.physics.fluorescence` needs, whatever the molecule's
 symmetry: a spherical top such as CH4 (A/E/F levels) or C2H6 (torsional species) alike.
 
 * every lower level is in the ground vibrational state, populated by a Boltzmann law at
@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._paths import linelists_dir
-from .errors import InputError
+from .._paths import linelists_dir
+from ..errors import InputError
 
 __all__ = ["LABELLED_COLUMNS", "is_labelled", "labelled_system"]
 
@@ -56,7 +56,7 @@ def _per_level(index, values, n_levels, what, path):
 
 
 def labelled_system(species, filename, table):
-    """The fluorescence `~comaspec.fluorescence._System` of a labelled line list.
+    """The fluorescence `~comaspec.physics.fluorescence._System` of a labelled line list.
 
     Parameters
     ----------
@@ -69,7 +69,7 @@ def labelled_system(species, filename, table):
 
     Returns
     -------
-    comaspec.fluorescence._System
+    comaspec.physics.fluorescence._System
         With absolute Einstein A (``a_rel`` holds HITRAN's A, ``a_is_absolute`` is True).
 
     Raises
