@@ -3,10 +3,10 @@ the line g-factors published by Villanueva et al. 2011 (Icarus 216, 227, Table 2
 independent generator of tests/fluorescence_reference.py (all 25126 lines of the HITRAN
 CH4 file, levels found from energies) and closed-form limits of the nuclear-spin weights."""
 
+import fluorescence_reference as ref
 import numpy as np
 import pytest
 
-import fluorescence_reference as ref
 from comaspec.physics import fluorescence, molecules
 
 # Villanueva et al. 2011 name CH4 lines by branch, J'' and (where two are close) the upper

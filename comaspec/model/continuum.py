@@ -60,9 +60,9 @@ class Window:
 #: Default continuum windows. "2.7um" holds the H2O 2.7 µm complex and stops short of the
 #: 3 µm water-ice absorption; "4.5um" holds CO2, 13CO2, CO, OCS and the H2O hot bands;
 #: "3.3um" holds CH4 nu3 and C2H6 nu7/nu5 (3.15-3.55 µm, on the red wing of the ice band:
-#: a quadratic continuum) and is used only when a fitted species has a band in it
+#: a cubic continuum, as for 2.7um) and is used only when a fitted species has a band in it
 #: (`default_windows`), so fits of the other species are unchanged by it.
-DEFAULT_WINDOWS = (Window("2.7um", 2.45, 2.90, 3), Window("4.5um", 4.05, 5.10, 4), Window("3.3um", 3.15, 3.55, 2))
+DEFAULT_WINDOWS = (Window("2.7um", 2.45, 2.90, 3), Window("4.5um", 4.05, 5.10, 4), Window("3.3um", 3.15, 3.55, 3))
 # Default windows used whatever the species (the fits before the 3.3 µm window existed).
 _ALWAYS = ("2.7um", "4.5um")
 
