@@ -209,6 +209,7 @@ def load_lines(species):
         # recognised by its global label (its rotational levels reach above nu4)
         d = read_par(CH4_DIR / name, mol, iso)
         return Lines(d["nu"], d["A"], d["E_low"], d["g_up"], d["g_low"], ground_max,
+                     label=np.array([s.strip() for s in d["global_up"]]),
                      v_up=np.unique(d["global_up"], return_inverse=True)[1].ravel(),
                      v_low=np.array([0 if s.strip() == CH4_GROUND else 1 for s in d["global_low"]]))
     if kind == "par":
@@ -361,12 +362,13 @@ def band_g_factor(species, T_rot, lo_cm=-np.inf, hi_cm=np.inf, ortho_para=3.0):
 def sticks(species, T_rot, ortho_para=3.0, lo_cm=-np.inf, hi_cm=np.inf, floor=1e-7, upper_state=None):
     """(nu_cm, g) of the lines with g above ``floor`` times the strongest, in a range.
 
-    ``upper_state``: H2O only, keep the lines of one upper vibrational state ("(001)", ...).
+    ``upper_state``: keep the lines of one upper vibrational state: H2O "(001)", ... (found
+    from the decay rates); CH4 its HITRAN global label, e.g. "0 0 1 0 1F2" (nu3).
     """
     nu, g = line_g_factors(species, T_rot, ortho_para)
     keep = (nu >= lo_cm) & (nu <= hi_cm) & (g > floor * g.max())
     if upper_state is not None:
-        keep &= h2o_upper_state() == upper_state
+        keep &= (h2o_upper_state() if species == "H2O" else load_lines(species).label) == upper_state
     return nu[keep], g[keep]
 
 
