@@ -47,6 +47,7 @@ import numpy as np
 
 from .._paths import linelists_dir
 from ..errors import InputError
+from .linelists import line_lists, read_table
 
 __all__ = ["line_g_factors", "band_g_factor", "emission_weights", "solar_photon_flux",
            "EMISSION_MODELS", "DEFAULT_EMISSION", "DEFAULT_ORTHO_PARA"]
@@ -172,15 +173,11 @@ class _System:
 
 def _line_list_file(species, band):
     """The line-list file of (species, band) (the templates' table of them), or None."""
-    from .templates import _line_lists
-
-    return _line_lists().get((species, band))
+    return line_lists().get((species, band))
 
 
 def _read_lines(filename):
-    from .templates import _read_table
-
-    return _read_table(filename)
+    return read_table(filename)
 
 
 def _index(keys):
@@ -283,7 +280,7 @@ def _system(species, band):
 
         table = _read_lines(filename)
         if levels.is_labelled(table):
-            return levels.labelled_system(species, filename, table)
+            return _System(**levels.labelled_system(species, filename, table))
         return _linear_system(species, band)
     raise InputError(f"{species} {band}", "no fluorescence model (unknown species or band)")
 

@@ -56,7 +56,8 @@ def _per_level(index, values, n_levels, what, path):
 
 
 def labelled_system(species, filename, table):
-    """The fluorescence `~comaspec.physics.fluorescence._System` of a labelled line list.
+    """The level system of a labelled line list, as the fields of the fluorescence model's
+    line system (``comaspec.physics.fluorescence`` builds its ``_System`` from them).
 
     Parameters
     ----------
@@ -69,8 +70,11 @@ def labelled_system(species, filename, table):
 
     Returns
     -------
-    comaspec.physics.fluorescence._System
-        With absolute Einstein A (``a_rel`` holds HITRAN's A, ``a_is_absolute`` is True).
+    dict
+        Per line: ``band``, ``wavenumber``, ``a_rel`` (HITRAN's absolute A, with
+        ``a_is_absolute`` True), ``upper``, ``lower`` (level indices), ``pump``,
+        ``line_label``; per level: ``upper_g``, ``lower_g``, ``lower_energy``,
+        ``upper_label``, ``lower_label``; ``species`` and ``lower_ortho`` (None).
 
     Raises
     ------
@@ -78,8 +82,6 @@ def labelled_system(species, filename, table):
         Missing columns, non-positive A or weights, or a level label with two energies or
         two weights.
     """
-    from .fluorescence import _System
-
     path = linelists_dir() / filename
     missing = [name for name in LABELLED_COLUMNS if name not in table.colnames]
     if missing:
@@ -97,7 +99,7 @@ def labelled_system(species, filename, table):
     g_lower = _per_level(lower, g_low, lower_label.size, "lower-level weight", path)
     a = a.copy()
     a.flags.writeable = False
-    return _System(
+    return dict(
         species=species,
         band=np.asarray(table["band"]).astype(str),
         wavenumber=nu, a_rel=a, upper=upper, lower=lower,
