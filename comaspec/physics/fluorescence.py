@@ -167,12 +167,12 @@ class _System:
     # (101) -> (100) cascade feeds when it ends in that (000) level (-1: none)
     cascade_target: np.ndarray | None = None
     # True when a_rel holds absolute Einstein A from the line list (labelled lists,
-    # comaspec.levels)
+    # comaspec.physics.levels)
     a_is_absolute: bool = False
 
 
 def _line_list_file(species, band):
-    """The line-list file of (species, band) (the templates' table of them), or None."""
+    """The line-list file of (species, band) (the registry, comaspec.physics.linelists), or None."""
     return line_lists().get((species, band))
 
 
