@@ -187,7 +187,7 @@ def synthetic_linelists(tmp_path, monkeypatch):
     from comaspec.physics import linelists
 
     monkeypatch.setattr(templates, "linelists_dir", lambda: tmp_path)
-    monkeypatch.setattr(linelists, "linelists_dir", lambda: tmp_path)   # the reader lives there
+    monkeypatch.setattr(linelists, "linelists_dir", lambda: tmp_path)
     _clear_caches()
 
     def write(rows, name="h2o_lines.ecsv", drop=()):
