@@ -148,8 +148,8 @@ def fit_loaded(loaded, geometry, aperture, species, *, mode=None, extension=None
     if species is None:
         from .model.species import species_covered
 
-        species = species_covered([(float(s.spectral_axis.to_value("um").min()), float(s.spectral_axis.to_value("um").max()))
-                                   for s in spectra])
+        spans = [s.spectral_axis.to_value("um") for s in spectra]
+        species = species_covered([(float(wl.min()), float(wl.max())) for wl in spans])
     first = spectra[0].meta
     inputs = {"paths": [path for path, _, _ in loaded], "instrument": first.get("instrument"),
               "mode": "+".join(dict.fromkeys(str(s.meta.get("mode")) for s in spectra)),

@@ -25,8 +25,8 @@ Physics (per molecule, at r_h = 1 au)
 * CH4: all 25126 lines of the 2833-3246 cm^-1 file, every band; ground-state lines are
   those whose lower global quanta are ``0 0 0 0 1A1``. Its ground levels have E'' up to
   ~1300 cm^-1 in the file (all of them thermal).
-* Upper levels are identified by ``E' = E'' + nu`` (CH4: and their global label) (clustered within 3e-4 cm^-1) and ``g'``;
-  lower levels by ``E''`` and ``g''``.
+* Upper levels are identified by ``E' = E'' + nu`` (clustered within 3e-4 cm^-1; CH4:
+  1e-3 cm^-1 and its global label) and ``g'``; lower levels by ``E''`` and ``g''``.
 * Einstein A: read from the 160-character ``.par`` files; derived for the CSV subsets
   (which store S(296 K) per molecule of the isotopologue and no A) from
   ``S = g' A / (8 pi c nu^2) exp(-c2 E''/T0) (1 - exp(-c2 nu / T0)) / Q(T0)`` with

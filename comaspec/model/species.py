@@ -25,8 +25,8 @@ import numpy as np
 from ..errors import InputError
 from ..physics.fluorescence import DEFAULT_EMISSION, DEFAULT_ORTHO_PARA
 
-__all__ = ["feature_weights", "DEFAULT_SPECIES", "species_covered", "DEFAULT_EMISSION", "DEFAULT_ORTHO_PARA", "band_weights",
-           "unit_q_spectrum", "gas_spectrum", "SpeciesComponent", "build_component"]
+__all__ = ["feature_weights", "DEFAULT_SPECIES", "species_covered", "DEFAULT_EMISSION", "DEFAULT_ORTHO_PARA",
+           "band_weights", "unit_q_spectrum", "gas_spectrum", "SpeciesComponent", "build_component"]
 
 #: Species fitted by default.
 DEFAULT_SPECIES = ("CO2", "H2O", "CO")
