@@ -113,4 +113,4 @@ def test_psg_annulus_table_is_a_circular_beam_of_spaxel_diameter(fits, psg_table
     assert np.all(np.abs(psg / ours * np.pi / 4.0 - 1.0) < 0.03), psg / ours
     circle = _column(fits["psg_circle"], "Q")[1:] / psg
     assert np.all(np.abs(circle - 1.0) < 0.05), circle
-    assert np.all(np.abs(circle[1:] - 1.0) < 0.015), circle
+    assert np.all(np.abs(circle[1:] - 1.0) < 0.025), circle
