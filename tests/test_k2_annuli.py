@@ -8,10 +8,10 @@ one spaxel-sized beam at the mid-radius. Tolerances are what comaspec gets, stat
 * beyond 0.1": Q(CH4) within 12 % of the beam's, and flat (scatter < 5 %) beyond 0.2";
 * the innermost annulus (0-0.1") is PSF-smeared (the model has no PSF): Q there is < 60 %
   of the beam's, and it is left out of the comparisons;
-* PSG's annulus Q is 1.28 x comaspec's at every radius beyond 0.1": a circle of 0.1" diameter
-  at the mid-radius (area pi/4 of the square spaxel) fed with the spaxel's flux reproduces
-  PSG's table within 5 % (1.5 % beyond 0.2"), so PSG's annulus abundances (~1.17 %) sit 4/pi above the beam's
-  (0.87 %) for the beam's area, not for the coma.
+* PSG's annulus Q is 4/pi x comaspec's (within 3 %) at every radius beyond 0.1": a circle of
+  0.1" diameter at the mid-radius (area pi/4 of the square spaxel) fed with the spaxel's flux
+  reproduces PSG's table within 5 % (2.5 % beyond 0.2"). So PSG's annulus abundances
+  (~1.17 %) sit ~4/pi above its beam's (0.87 %) through the annulus beam's area, not the coma.
 """
 
 import numpy as np
