@@ -114,3 +114,15 @@ def test_psg_annulus_table_is_a_circular_beam_of_spaxel_diameter(fits, psg_table
     circle = _column(fits["psg_circle"], "Q")[1:] / psg
     assert np.all(np.abs(circle - 1.0) < 0.05), circle
     assert np.all(np.abs(circle[1:] - 1.0) < 0.025), circle
+
+
+def test_on_psgs_quadratic_baseline_trot_comes_closer_to_psgs(annuli, psg_table, fits):
+    # comaspec's default cubic continuum puts T_rot 1-3 K below PSG's beyond 0.2"; with PSG's
+    # degree-2 baseline (RETRIEVAL-REMOVEOFFSET 2) the offset halves
+    from comaspec.model import Window
+
+    quadratic = [ch4_numbers(fit_annulus(a, windows=[Window("3.3um", 3.15, 3.55, 2)])) for a in annuli[2:]]
+    offset_quadratic = _column(quadratic, "T") - psg_table["T"][2:]
+    offset_cubic = _column(fits["annulus"], "T")[2:] - psg_table["T"][2:]
+    assert np.all(np.abs(offset_quadratic) < 2.0), offset_quadratic
+    assert abs(np.mean(offset_quadratic)) < 0.6 * abs(np.mean(offset_cubic))
