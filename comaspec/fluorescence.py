@@ -433,19 +433,50 @@ def _cascade_into_100(system, rates):
     return feed * (total / feed.sum()) if feed.sum() > 0 else feed
 
 
-def check_temperature(T_rot):
-    """T_rot as a positive finite float in K (a number or a temperature Quantity); InputError else."""
+def _is_bool(value):
+    """True and False are not numbers here (True would be read as 1 K, or an o/p ratio of 1)."""
+    import numpy as _np
+
+    return isinstance(value, (bool, _np.bool_))
+
+
+def check_temperature(T_rot, *, bounded=True):
+    """T_rot as a finite float in K (a number or a temperature Quantity); InputError else.
+
+    Parameters
+    ----------
+    T_rot : float or `~astropy.units.Quantity`
+        The rotational temperature (K when a plain number; booleans are refused).
+    bounded : bool
+        Require the range of comet comae, ``comaspec._ranges.RANGES["trot"]`` (the public
+        fluorescence functions); False only requires T_rot > 0 (thermal templates of
+        laboratory spectra, fitted up to thousands of K).
+
+    Returns
+    -------
+    float
+    """
+    if _is_bool(T_rot) or _is_bool(getattr(T_rot, "value", None)):
+        raise InputError("T_rot", f"must be a temperature in K, got {T_rot!r}")
     try:
         value = float(getattr(T_rot, "to_value", lambda unit: T_rot)("K"))
     except Exception as exc:
         raise InputError("T_rot", f"must be a temperature in K, got {T_rot!r}") from exc
     if not (math.isfinite(value) and value > 0):
         raise InputError("T_rot", f"must be a positive finite temperature in K, got {value}")
+    if bounded:
+        from ._ranges import RANGES
+
+        lo, hi = RANGES["trot"][:2]
+        if not lo <= value <= hi:
+            raise InputError("T_rot", f"must be between {lo:g} and {hi:g} K for a coma, got {value:g}")
     return value
 
 
 def check_ortho_para(ortho_para):
-    """The H2O ortho/para ratio as a finite float >= 0; InputError else."""
+    """The H2O ortho/para ratio as a finite float >= 0 (booleans refused); InputError else."""
+    if _is_bool(ortho_para):
+        raise InputError("ortho_para", f"must be a number, got {ortho_para!r}")
     try:
         value = float(ortho_para)
     except (TypeError, ValueError):
@@ -512,8 +543,11 @@ def emission_weights(species, band, T_rot, *, ortho_para=DEFAULT_ORTHO_PARA):
     comaspec.InputError
         Unknown band, no line list, bad ``T_rot`` or ``ortho_para``.
     """
-    T = check_temperature(T_rot)
-    opr = check_ortho_para(ortho_para)
+    return band_emission_weights(species, band, check_temperature(T_rot), check_ortho_para(ortho_para))
+
+
+def band_emission_weights(species, band, T, opr):
+    """`emission_weights` at a checked T (K, any positive value: the templates' fits) and o/p."""
     shift = 0.0
     if species == "H2O" and band == "nu1+nu3-nu1":
         from . import molecules
@@ -611,13 +645,16 @@ def line_g_factors(species, T_rot, *, ortho_para=DEFAULT_ORTHO_PARA):
     comaspec.InputError
         Unknown species, no absolute Einstein A (OCS), bad arguments.
     """
+    return line_table(species, check_temperature(T_rot), check_ortho_para(ortho_para))
+
+
+def line_table(species, T, opr):
+    """`line_g_factors` at a checked T (K; any positive value, e.g. the T -> 0 limit) and o/p."""
     from astropy import units as u
     from astropy.table import QTable, vstack
 
     from . import molecules
 
-    T = check_temperature(T_rot)
-    opr = check_ortho_para(ortho_para)
     try:
         bands = [b.band for feature in molecules.features_of(species)
                  for b in molecules.bands_of(species, feature)]
