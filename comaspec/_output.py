@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .errors import InputError, OutputError
 
-__all__ = ["atomic_path", "atomic_paths", "check_writable", "check_distinct"]
+__all__ = ["atomic_path", "atomic_paths", "check_writable", "check_distinct", "short_path"]
 
 #: errno values that mean "the storage refused the bytes", whatever the writer (astropy,
 #: matplotlib, zlib inside a PDF) wrapped them in.
@@ -46,7 +46,7 @@ def check_writable(path, flag=None):
         One line naming the option, the path and the problem.
     """
     path = Path(path)
-    source = f"{flag} {_shorten(path)}" if flag else _shorten(path)
+    source = f"{flag} {short_path(path)}" if flag else short_path(path)
     _check_name(path, source)
     try:
         if path.is_dir():
@@ -57,17 +57,17 @@ def check_writable(path, flag=None):
         with tempfile.TemporaryFile(dir=directory):
             pass
     except OSError as exc:
-        raise InputError(_shorten(source), f"cannot create a file in {_shorten(path.parent)} ({exc.strerror or exc})") \
+        raise InputError(short_path(source), f"cannot create a file in {short_path(path.parent)} ({exc.strerror or exc})") \
             from None
 
 
 def _check_name(path, source):
     """Refuse a file name longer than file systems take (before an OSError deep inside)."""
     if len(os.fsencode(path.name)) > _NAME_MAX:
-        raise InputError(_shorten(source), f"file name longer than {_NAME_MAX} bytes")
+        raise InputError(short_path(source), f"file name longer than {_NAME_MAX} bytes")
 
 
-def _shorten(text, keep=80):
+def short_path(text, keep=80):
     """A path for a one-line message: its start and end around an ellipsis."""
     text = str(text)
     return text if len(text) <= 2 * keep else f"{text[:keep]}...{text[-keep:]}"
@@ -94,7 +94,7 @@ def check_distinct(named_paths):
             continue
         key = Path(path).resolve()
         if key in seen:
-            raise UsageError(f"{seen[key]} and {flag} name the same file {_shorten(path)}")
+            raise UsageError(f"{seen[key]} and {flag} name the same file {short_path(path)}")
         seen[key] = flag
 
 
@@ -116,11 +116,11 @@ def _output_directory(path):
     directory = path.parent if str(path.parent) else Path(".")
     try:
         if not directory.is_dir():
-            raise InputError(_shorten(path), f"cannot write: directory {_shorten(directory)} does not exist")
+            raise InputError(short_path(path), f"cannot write: directory {short_path(directory)} does not exist")
         if path.is_dir():
-            raise InputError(_shorten(path), "is a directory, not a file name")
+            raise InputError(short_path(path), "is a directory, not a file name")
     except OSError as exc:  # a folder name too long, a loop of links...
-        raise InputError(_shorten(path), f"cannot write there ({exc.strerror or exc})") from None
+        raise InputError(short_path(path), f"cannot write there ({exc.strerror or exc})") from None
     return directory
 
 
@@ -131,7 +131,7 @@ def _temporary_beside(path, directory):
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{stem}.", suffix=path.suffix, dir=directory)
     except OSError as exc:
-        raise InputError(_shorten(path), f"cannot create a file in {_shorten(directory)} ({exc.strerror or exc})") \
+        raise InputError(short_path(path), f"cannot create a file in {short_path(directory)} ({exc.strerror or exc})") \
             from None
     os.close(fd)
     tmp = Path(tmp)
@@ -203,14 +203,14 @@ def atomic_paths(paths):
             if refused is None:
                 raise
             target = next((p for p, t in zip(paths, tmps) if str(t) == str(refused.filename)), None)
-            where = _shorten(target) if target is not None else ", ".join(_shorten(p) for p in paths)
+            where = short_path(target) if target is not None else ", ".join(short_path(p) for p in paths)
             raise OutputError(where, f"cannot be written ({refused.strerror or refused}); nothing was written") \
                 from None
         for path, tmp in zip(paths, tmps):
             try:
                 os.replace(tmp, path)
             except OSError as exc:
-                raise OutputError(_shorten(path), f"cannot be written ({exc.strerror or exc})") from None
+                raise OutputError(short_path(path), f"cannot be written ({exc.strerror or exc})") from None
     finally:
         for tmp in tmps:
             if tmp.exists():

@@ -163,7 +163,6 @@ def _windows(specs):
 
 def _run(args):
     import json
-    from contextlib import ExitStack
 
     from ..errors import UsageError
 
@@ -213,22 +212,16 @@ def _run(args):
                      emission=args.emission, ortho_para=_opr(args.opr))
     numerator, denominator = "CO2", "H2O"
 
-    # all files or none: everything is written to temporaries first, moved at the end
-    from .._output import atomic_path
+    # all files or none: everything is written to temporaries first, all moved at the end
+    from .._output import atomic_paths
 
-    with ExitStack() as stack:
-        if args.output:
-            tmp = stack.enter_context(atomic_path(args.output))
-            fit.write(tmp, numerator, denominator)
-        if args.plot:
-            tmp = stack.enter_context(atomic_path(args.plot))
-            fig = fit.plot(tmp)
-            _close(fig)
-        if args.compare:
-            tmp = stack.enter_context(atomic_path(args.compare))
-            from ..plotting.compare import save_fit_comparison
-
-            save_fit_comparison(fit, geometry, tmp)
+    writers = {args.output: lambda tmp: fit.write(tmp, numerator, denominator),
+               args.plot: lambda tmp: _close(fit.plot(tmp)),
+               args.compare: lambda tmp: _save_comparison(fit, geometry, tmp)}
+    writers.pop(None, None)
+    with atomic_paths(list(writers)) as tmps:
+        for write, tmp in zip(writers.values(), tmps):
+            write(tmp)
     if args.json:
         print(json.dumps(fit.to_dict(numerator, denominator)))
     else:
@@ -239,6 +232,12 @@ def _run(args):
             if path:
                 status(args, f"wrote {path}")
     return 0
+
+
+def _save_comparison(fit, geometry, path):
+    from ..plotting.compare import save_fit_comparison
+
+    save_fit_comparison(fit, geometry, path)
 
 
 def _close(fig):

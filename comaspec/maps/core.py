@@ -156,7 +156,9 @@ def map_cube(cube, geometry, *, species=DEFAULT_SPECIES, binning=None, target_sn
     target_snr : float, optional
         Target SNR of Voronoi bins.
     snr_species : str, optional
-        Species whose band SNR drives Voronoi binning (default the first mapped one).
+        Species whose band SNR drives Voronoi binning (default: the first mapped one whose
+        band SNR summed over the whole cube reaches ``target_snr``; ``meta["binning"]`` names
+        it). A target no species can reach is refused with the SNR of the whole cube.
     T_rot : float or Quantity, optional
         Hold T_rot at this value (K). Default: the aperture fit's T_rot.
     shift : Quantity, optional
@@ -349,7 +351,7 @@ def _bins_at_aperture(sd, data, shape, binning, target_snr, snr_species, T0, shi
     else:
         usable = data.usable_spaxels()
     bins = make_bins(binning, (ny, nx), usable, target_snr=target_snr, unbinned=lambda: each_spaxel,
-                     snr_column=_snr_column(sd, snr_species))
+                     snr_column=_snr_column(sd, snr_species), species=list(sd.species))
     if each_spaxel is not None and all(m.size == 1 for m in bins.members):
         return bins, {key: v[np.concatenate(bins.members)] for key, v in each_spaxel.items()}
     return bins, solve_bins(a0, data, bins.members, chunk, n_sp)
@@ -392,7 +394,7 @@ def _shift_um(shift):
 
 def _snr_column(sd, snr_species):
     if snr_species is None:
-        return 0
+        return None  # make_bins takes the first species that can reach the target
     if snr_species not in sd.species:
         raise InputError("snr_species", f"{snr_species!r} is not mapped (mapped: {', '.join(sd.species)})")
     return sd.species.index(snr_species)
