@@ -122,7 +122,7 @@ def _check_args(species, detect_sigma, limit_sigma, nonlinear_snr, T_rot, chunk)
 
 def _fits_ortho_para(ortho_para):
     """Whether ``ortho_para`` asks for the ratio to be fitted ("fit"); a number is checked."""
-    from ..fluorescence import check_ortho_para
+    from ..physics.fluorescence import check_ortho_para
 
     if isinstance(ortho_para, str):
         if ortho_para.strip().lower() == "fit":

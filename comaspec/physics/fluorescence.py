@@ -465,7 +465,7 @@ def check_temperature(T_rot, *, bounded=True):
     if not (math.isfinite(value) and value > 0):
         raise InputError("T_rot", f"must be a positive finite temperature in K, got {value}")
     if bounded:
-        from ._ranges import RANGES
+        from .._ranges import RANGES
 
         lo, hi = RANGES["trot"][:2]
         if not lo <= value <= hi:
