@@ -52,6 +52,43 @@ def _describe(value):
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def is_boolean(value):
+    """Whether ``value`` is a boolean or holds booleans (True would otherwise pass as 1).
+
+    Parameters
+    ----------
+    value : object
+
+    Returns
+    -------
+    bool
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(isinstance(v, (bool, np.bool_)) for v in value)
+    return getattr(getattr(value, "dtype", None), "kind", None) == "b"
+
+
+def not_boolean(value, name):
+    """Refuse a boolean where a number is expected (one InputError line naming ``name``).
+
+    Parameters
+    ----------
+    value : object
+    name : str
+        Argument name for the message.
+
+    Returns
+    -------
+    object
+        ``value`` unchanged.
+    """
+    if is_boolean(value):
+        raise InputError(name, f"must be a number, not a boolean (got {_describe(value)})")
+    return value
+
+
 def number(value, name, *, low=None, high=None, low_open=False):
     """Return ``value`` as a finite float within [low, high], or raise InputError.
 

@@ -433,13 +433,6 @@ def _cascade_into_100(system, rates):
     return feed * (total / feed.sum()) if feed.sum() > 0 else feed
 
 
-def _is_bool(value):
-    """True and False are not numbers here (True would be read as 1 K, or an o/p ratio of 1)."""
-    import numpy as _np
-
-    return isinstance(value, (bool, _np.bool_))
-
-
 def check_temperature(T_rot, *, bounded=True):
     """T_rot as a finite float in K (a number or a temperature Quantity); InputError else.
 
@@ -456,8 +449,9 @@ def check_temperature(T_rot, *, bounded=True):
     -------
     float
     """
-    if _is_bool(T_rot) or _is_bool(getattr(T_rot, "value", None)):
-        raise InputError("T_rot", f"must be a temperature in K, got {T_rot!r}")
+    from .._validate import not_boolean
+
+    not_boolean(T_rot, "T_rot")
     try:
         value = float(getattr(T_rot, "to_value", lambda unit: T_rot)("K"))
     except Exception as exc:
@@ -475,8 +469,9 @@ def check_temperature(T_rot, *, bounded=True):
 
 def check_ortho_para(ortho_para):
     """The H2O ortho/para ratio as a finite float >= 0 (booleans refused); InputError else."""
-    if _is_bool(ortho_para):
-        raise InputError("ortho_para", f"must be a number, got {ortho_para!r}")
+    from .._validate import not_boolean
+
+    not_boolean(ortho_para, "ortho_para")
     try:
         value = float(ortho_para)
     except (TypeError, ValueError):

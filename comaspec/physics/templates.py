@@ -355,6 +355,9 @@ def _band_profile_on_edges(species, band, edges, T_rot, lsf, ortho_para, emissio
 
 
 def _as_micron(wavelength_um):
+    from .._validate import not_boolean
+
+    not_boolean(wavelength_um, "wavelength_um")
     if hasattr(wavelength_um, "unit"):
         from astropy import units as u
 
