@@ -107,7 +107,7 @@ def number(value, name, *, low=None, high=None, low_open=False):
     -------
     float
     """
-    if isinstance(value, (bool, str, bytes)) or isinstance(value, u.Quantity) or np.ndim(value) != 0:
+    if is_boolean(value) or isinstance(value, (str, bytes)) or isinstance(value, u.Quantity) or np.ndim(value) != 0:
         raise InputError(name, f"must be a plain number (got {_describe(value)})")
     try:
         v = float(value)
@@ -138,7 +138,7 @@ def integer(value, name, *, low=0, high=None):
     -------
     int
     """
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+    if is_boolean(value) or not isinstance(value, (int, np.integer)):
         raise InputError(name, f"must be an integer (got {_describe(value)})")
     if (low is not None and value < low) or (high is not None and value > high):
         span = f"from {low} to {high}" if high is not None else f">= {low}"
