@@ -169,6 +169,35 @@ def temperature(value, name="T_rot"):
     return number(value, name, low=lo, high=hi)
 
 
+def rotational_temperature(T_rot, *, bounded=True):
+    """T_rot as a finite float in K, for the fluorescence and template functions.
+
+    Parameters
+    ----------
+    T_rot : float or `~astropy.units.Quantity`
+        K when a plain number; booleans are refused.
+    bounded : bool
+        Require the range of comae, `T_ROT_RANGE_K` (the public fluorescence functions);
+        False only requires T_rot > 0 (thermal templates of laboratory spectra, fitted up to
+        thousands of K).
+
+    Returns
+    -------
+    float
+    """
+    not_boolean(T_rot, "T_rot")
+    try:
+        value = float(getattr(T_rot, "to_value", lambda unit: T_rot)("K"))
+    except Exception as exc:
+        raise InputError("T_rot", f"must be a temperature in K, got {T_rot!r}") from exc
+    if not (np.isfinite(value) and value > 0):
+        raise InputError("T_rot", f"must be a positive finite temperature in K, got {value}")
+    lo, hi = T_ROT_RANGE_K
+    if bounded and not lo <= value <= hi:
+        raise InputError("T_rot", f"must be between {lo:g} and {hi:g} K for a coma, got {value:g}")
+    return value
+
+
 def _quantity_or_dict(value, unit, name):
     """None, a positive scalar Quantity, or a dict of those by species."""
     if value is None:

@@ -104,7 +104,8 @@ def _header_angle(value, key, cube, name):
     return angle
 
 
-def _check_args(species, detect_sigma, limit_sigma, nonlinear_snr, T_rot, chunk):
+def _check_args(species, detect_sigma, limit_sigma, nonlinear_snr, T_rot, chunk, ortho_para):
+    """The species to map and whether ``ortho_para`` asks for a fit, after the checks."""
     from .._validate import integer, names, number
 
     for name, value in (("detect_sigma", detect_sigma), ("limit_sigma", limit_sigma)):
@@ -117,7 +118,7 @@ def _check_args(species, detect_sigma, limit_sigma, nonlinear_snr, T_rot, chunk)
     species = list(names(DEFAULT_SPECIES if species is None else species, "species"))
     if not species:
         raise InputError("species", "no species given")
-    return species
+    return species, _fits_ortho_para(ortho_para)
 
 
 def _fits_ortho_para(ortho_para):
@@ -210,7 +211,7 @@ def map_cube(cube, geometry, *, species=DEFAULT_SPECIES, binning=None, target_sn
     from ._quantities import bin_quantities
 
     t0 = time.perf_counter()
-    species = _check_args(species, detect_sigma, limit_sigma, nonlinear_snr, T_rot, chunk)
+    species, fit_opr = _check_args(species, detect_sigma, limit_sigma, nonlinear_snr, T_rot, chunk, ortho_para)
     if not hasattr(cube, "flux") or not hasattr(cube, "wavelength"):
         cube = read_cube(cube)
     source = cube.meta.get("source_file", "cube")
@@ -226,7 +227,6 @@ def map_cube(cube, geometry, *, species=DEFAULT_SPECIES, binning=None, target_sn
     mode = instrument.mode_from_meta(cube.meta)
     if lsf is None and mode is None:
         raise InputError(source, "the instrument mode is unknown (no GRATING in the header); pass lsf=")
-    fit_opr = _fits_ortho_para(ortho_para)
     model_args = {"lsf": lsf, "windows": windows, "velocity": velocity, "lifetime": lifetime,
                   "g_factor": g_factor, "emission": emission, "ortho_para": ortho_para}
 
@@ -234,8 +234,7 @@ def map_cube(cube, geometry, *, species=DEFAULT_SPECIES, binning=None, target_sn
     aperture = CircularAperture(radius.to(u.arcsec))
     ap = _aperture_fit(cube, geometry, aperture, nucleus, species, T_fixed, shift_fixed, max_masked_fraction,
                        model_args, detect_sigma, limit_sigma)
-    if fit_opr:  # held at the aperture's value in the bins, like T_rot
-        model_args["ortho_para"] = ap["ortho_para"]
+    model_args["ortho_para"] = ap["ortho_para"]  # "fit": the aperture's value, held in the bins like T_rot
     # 2. the model, built once; the cube as (pixels, spaxels)
     sd, data = _model_and_data(cube, ap["spectrum"], ap["fitted"], geometry, aperture, max_masked_fraction,
                                model_args, source)
@@ -274,7 +273,7 @@ def map_cube(cube, geometry, *, species=DEFAULT_SPECIES, binning=None, target_sn
               "linear_names": list(sd.names), "n_pixels_fitted": int(data.pix.size), "mode": mode,
               "solve_seconds": t_solve, "total_seconds": time.perf_counter() - t0,
               "nonlinear_snr": nonlinear_snr, "T_rot_aperture_K": ap["T0"], "shift_aperture_um": ap["shift0"],
-              "ortho_para": float(model_args["ortho_para"]), "ortho_para_fitted": fit_opr,
+              "ortho_para": float(ap["ortho_para"]), "ortho_para_fitted": fit_opr,
               "bunit": str(cube.bunit), "target": cube.meta.get("target")})
 
 

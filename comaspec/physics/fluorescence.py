@@ -434,37 +434,10 @@ def _cascade_into_100(system, rates):
 
 
 def check_temperature(T_rot, *, bounded=True):
-    """T_rot as a finite float in K (a number or a temperature Quantity); InputError else.
+    """T_rot in K as a float (see `comaspec._validate.rotational_temperature`); InputError else."""
+    from .._validate import rotational_temperature
 
-    Parameters
-    ----------
-    T_rot : float or `~astropy.units.Quantity`
-        The rotational temperature (K when a plain number; booleans are refused).
-    bounded : bool
-        Require the range of comet comae, ``comaspec._ranges.RANGES["trot"]`` (the public
-        fluorescence functions); False only requires T_rot > 0 (thermal templates of
-        laboratory spectra, fitted up to thousands of K).
-
-    Returns
-    -------
-    float
-    """
-    from .._validate import not_boolean
-
-    not_boolean(T_rot, "T_rot")
-    try:
-        value = float(getattr(T_rot, "to_value", lambda unit: T_rot)("K"))
-    except Exception as exc:
-        raise InputError("T_rot", f"must be a temperature in K, got {T_rot!r}") from exc
-    if not (math.isfinite(value) and value > 0):
-        raise InputError("T_rot", f"must be a positive finite temperature in K, got {value}")
-    if bounded:
-        from .._ranges import RANGES
-
-        lo, hi = RANGES["trot"][:2]
-        if not lo <= value <= hi:
-            raise InputError("T_rot", f"must be between {lo:g} and {hi:g} K for a coma, got {value:g}")
-    return value
+    return rotational_temperature(T_rot, bounded=bounded)
 
 
 def check_ortho_para(ortho_para):
