@@ -15,7 +15,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from .errors import InputError, OutputError
+from .errors import ComaspecError, InputError, OutputError
 
 __all__ = ["atomic_path", "atomic_paths", "check_writable", "check_distinct", "short_path"]
 
@@ -106,7 +106,7 @@ def _storage_error(exc):
         seen.add(id(exc))
         if isinstance(exc, OSError) and exc.errno in _STORAGE_ERRORS:
             return exc
-        exc = exc.__cause__ or exc.__context__
+        exc = exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
     return None
 
 
@@ -198,8 +198,13 @@ def atomic_paths(paths):
             tmps.append(_temporary_beside(path, _output_directory(path)))
         try:
             yield list(tmps)
+        except OutputError as exc:  # a writer that writes atomically itself, into one of ours
+            target = next((p for p, t in zip(paths, tmps) if short_path(t) == exc.target), None)
+            if target is None:
+                raise
+            raise OutputError(short_path(target), exc.problem) from None
         except Exception as exc:
-            refused = _storage_error(exc)
+            refused = None if isinstance(exc, ComaspecError) else _storage_error(exc)  # said already
             if refused is None:
                 raise
             target = next((p for p, t in zip(paths, tmps) if str(t) == str(refused.filename)), None)
