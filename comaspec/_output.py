@@ -57,8 +57,8 @@ def check_writable(path, flag=None):
         with tempfile.TemporaryFile(dir=directory):
             pass
     except OSError as exc:
-        raise InputError(short_path(source), f"cannot create a file in {short_path(path.parent)} ({exc.strerror or exc})") \
-            from None
+        problem = f"cannot create a file in {short_path(path.parent)} ({exc.strerror or exc})"
+        raise InputError(short_path(source), problem) from None
 
 
 def _check_name(path, source):

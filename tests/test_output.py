@@ -52,7 +52,7 @@ def test_storage_errors_become_one_output_error_even_when_wrapped(tmp_path):
             try:
                 raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
             except OSError:
-                raise zlib.error("Error -2 while flushing")
+                raise zlib.error("Error -2 while flushing")  # noqa: B904 (the context, as matplotlib leaves it)
     assert list(tmp_path.iterdir()) == []
 
 
