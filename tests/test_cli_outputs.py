@@ -68,6 +68,7 @@ WRITERS = [
     ("ratio", ["--example", "--plot", "{d}/r.png"]),
     ("ratio", ["--example", "--plot", "{d}/r.pdf"]),
     ("ratio", ["--example", "--compare", "{d}/c.pdf"]),
+    ("ratio", ["--example", "--psg-config", "{d}/psg.txt"]),
     ("map", ["{cube}", *MAP, "--bin", "3", "--output", "{d}/m.fits"]),
     ("map", ["{cube}", *MAP, "--bin", "3", "--plot", "{d}/m.png"]),
     ("map", ["{cube}", *MAP, "--bin", "3", "--profiles", "{d}/p.ecsv"]),
