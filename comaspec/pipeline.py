@@ -133,19 +133,30 @@ def spectra_to_fit(loaded, aperture, mode=None, *, extension=None, joint=False, 
     spectra = []
     for path, obj, is_cube in loaded:
         if is_cube:
+            _no_extension(extension, path, "a cube (one extraction through the aperture)")
             spectra.append(extract_spectrum(obj, aperture, center, species=species))
         elif type(obj).__name__ == "SpectrumList":
             if obj and obj[0].meta.get("product") == "x1dints":
+                _no_extension(extension, path, "a series of integrations (averaged into one spectrum)")
                 spectra.append(average_integrations(obj))
             else:
                 spectra.extend(select_extractions(path, obj, extension, joint))
         else:
-            spectra.append(obj)
+            # one extraction: --extension must name it (0 or its name), never be ignored
+            spectra.extend(select_extractions(path, [obj], extension, joint))
     if mode:
         for spectrum in spectra:
             if mode_from_meta(spectrum.meta) is None:
                 spectrum.meta["mode"] = mode
     return spectra
+
+
+def _no_extension(extension, path, what):
+    """Refuse ``--extension`` for a file it cannot apply to (rather than ignore it)."""
+    if extension is not None:
+        from .errors import UsageError
+
+        raise UsageError(f"--extension {extension}: {path} is {what}, with no extractions to choose from")
 
 
 def fit_loaded(loaded, geometry, aperture, species, *, mode=None, extension=None, joint=False, center=None,
@@ -160,8 +171,8 @@ def fit_loaded(loaded, geometry, aperture, species, *, mode=None, extension=None
     aperture : comaspec aperture or None
         The extraction aperture (also used to extract cubes); None: `default_aperture`
         (cubes only).
-    species : sequence of str
-        Species to fit.
+    species : sequence of str or None
+        Species to fit; None: `comaspec.model.species_covered` by the spectra.
     mode, extension, joint, center : optional
         As in `spectra_to_fit`.
     allow_implausible_flux : bool
@@ -192,6 +203,11 @@ def fit_loaded(loaded, geometry, aperture, species, *, mode=None, extension=None
     spectra = spectra_to_fit(loaded, aperture, mode, extension=extension, joint=joint, center=center,
                              species=species)
     check_plausible(spectra, allow_implausible_flux)
+    if species is None:
+        from .model.species import species_covered
+
+        spans = [s.spectral_axis.to_value("um") for s in spectra]
+        species = species_covered([(float(wl.min()), float(wl.max())) for wl in spans])
     first = spectra[0].meta
     inputs = {"paths": [path for path, _, _ in loaded], "instrument": first.get("instrument"),
               "mode": "+".join(dict.fromkeys(str(s.meta.get("mode")) for s in spectra)),

@@ -47,7 +47,7 @@ import numpy as np
 
 from .._paths import linelists_dir
 from ..errors import InputError
-from .linelists import LINE_LISTS, read_table
+from .linelists import line_lists, read_table
 
 __all__ = ["line_g_factors", "band_g_factor", "emission_weights", "solar_photon_flux",
            "EMISSION_MODELS", "DEFAULT_EMISSION", "DEFAULT_ORTHO_PARA"]
@@ -166,11 +166,14 @@ class _System:
     # H2O: for each lower level, the (100) upper level of the same J Ka Kc that the
     # (101) -> (100) cascade feeds when it ends in that (000) level (-1: none)
     cascade_target: np.ndarray | None = None
+    # True when a_rel holds absolute Einstein A from the line list (labelled lists,
+    # comaspec.physics.levels)
+    a_is_absolute: bool = False
 
 
 def _line_list_file(species, band):
-    """The line-list file of (species, band) (the templates' table of them), or None."""
-    return LINE_LISTS.get((species, band))
+    """The line-list file of (species, band) (the registry, comaspec.physics.linelists), or None."""
+    return line_lists().get((species, band))
 
 
 def _read_lines(filename):
@@ -271,7 +274,13 @@ def _system(species, band):
         if band == "nu2+nu3-nu2":
             return _h2o_system(("nu2+nu3-nu2",), "(010)")
         raise InputError(f"H2O {band}", "no line list of its own (see comaspec.templates)")
-    if species != "H2O" and _line_list_file(species, band) is not None:
+    filename = _line_list_file(species, band)
+    if filename is not None:
+        from . import levels
+
+        table = _read_lines(filename)
+        if levels.is_labelled(table):
+            return _System(**levels.labelled_system(species, filename, table))
         return _linear_system(species, band)
     raise InputError(f"{species} {band}", "no fluorescence model (unknown species or band)")
 
@@ -302,6 +311,8 @@ def _absolute_a(species, band):
     level by level, to the cited branching ratio of its parent band.
     """
     system = _system(species, band)
+    if system.a_is_absolute:
+        return system.a_rel
     a = np.full(system.a_rel.size, np.nan)
     for b in np.unique(system.band):
         in_band = system.band == b
@@ -430,19 +441,18 @@ def _cascade_into_100(system, rates):
     return feed * (total / feed.sum()) if feed.sum() > 0 else feed
 
 
-def check_temperature(T_rot):
-    """T_rot as a positive finite float in K (a number or a temperature Quantity); InputError else."""
-    try:
-        value = float(getattr(T_rot, "to_value", lambda unit: T_rot)("K"))
-    except Exception as exc:
-        raise InputError("T_rot", f"must be a temperature in K, got {T_rot!r}") from exc
-    if not (math.isfinite(value) and value > 0):
-        raise InputError("T_rot", f"must be a positive finite temperature in K, got {value}")
-    return value
+def check_temperature(T_rot, *, bounded=True):
+    """T_rot in K as a float (see `comaspec._validate.rotational_temperature`); InputError else."""
+    from .._validate import rotational_temperature
+
+    return rotational_temperature(T_rot, bounded=bounded)
 
 
 def check_ortho_para(ortho_para):
-    """The H2O ortho/para ratio as a finite float >= 0; InputError else."""
+    """The H2O ortho/para ratio as a finite float >= 0 (booleans refused); InputError else."""
+    from .._validate import not_boolean
+
+    not_boolean(ortho_para, "ortho_para")
     try:
         value = float(ortho_para)
     except (TypeError, ValueError):
@@ -509,8 +519,11 @@ def emission_weights(species, band, T_rot, *, ortho_para=DEFAULT_ORTHO_PARA):
     comaspec.InputError
         Unknown band, no line list, bad ``T_rot`` or ``ortho_para``.
     """
-    T = check_temperature(T_rot)
-    opr = check_ortho_para(ortho_para)
+    return band_emission_weights(species, band, check_temperature(T_rot), check_ortho_para(ortho_para))
+
+
+def band_emission_weights(species, band, T, opr):
+    """`emission_weights` at a checked T (K, any positive value: the templates' fits) and o/p."""
     shift = 0.0
     if species == "H2O" and band == "nu1+nu3-nu1":
         from . import molecules
@@ -608,13 +621,16 @@ def line_g_factors(species, T_rot, *, ortho_para=DEFAULT_ORTHO_PARA):
     comaspec.InputError
         Unknown species, no absolute Einstein A (OCS), bad arguments.
     """
+    return line_table(species, check_temperature(T_rot), check_ortho_para(ortho_para))
+
+
+def line_table(species, T, opr):
+    """`line_g_factors` at a checked T (K; any positive value, e.g. the T -> 0 limit) and o/p."""
     from astropy import units as u
     from astropy.table import QTable, vstack
 
     from . import molecules
 
-    T = check_temperature(T_rot)
-    opr = check_ortho_para(ortho_para)
     try:
         bands = [b.band for feature in molecules.features_of(species)
                  for b in molecules.bands_of(species, feature)]
