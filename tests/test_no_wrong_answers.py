@@ -297,6 +297,7 @@ def test_thin_coma_has_no_opacity_note(capsys, tmp_path):
 
 # ------------------------------------------------------------------ thermal dust continua
 THERMAL_Q = {"CO2": 1.7e26, "H2O": 2.2e25}  # no CO
+THERMAL_SPECIES = ["CO2", "H2O", "CO"]
 
 
 def _thermal_spectrum(seed, thermal=1e-16, rh=3.0):
@@ -325,7 +326,7 @@ def _fit(spec, rh=3.0, **kw):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return fit_coma(spec, Geometry(rh * u.au, (rh - 0.5) * u.au), CircularAperture(0.5 * u.arcsec),
-                        ["CO2", "H2O", "CO"], T_rot=50.0, **kw)
+                        THERMAL_SPECIES, T_rot=50.0, **kw)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -350,9 +351,9 @@ def test_given_windows_keep_their_degrees_and_errors_inflate_per_window():
     limit under the global inflation); the note names the physical continuum. (CO absorbs
     part of the misfit, which the residuals cannot show: only the continuum choice of the
     default fit removes that false CO, as the test above shows.)"""
-    from comaspec.model import DEFAULT_WINDOWS
+    from comaspec.model import default_windows
 
-    fit = _fit(_thermal_spectrum(1), windows=DEFAULT_WINDOWS, detect_sigma=3.0)
+    fit = _fit(_thermal_spectrum(1), windows=default_windows(THERMAL_SPECIES), detect_sigma=3.0)
     assert fit.fit_info.get("continuum_choice") is None
     assert any("--continuum physical" in n and "4.5um" in n for n in fit.fit_info["notes"])
     inflation = fit.fit_info["error_inflation"]
@@ -363,10 +364,10 @@ def test_given_windows_keep_their_degrees_and_errors_inflate_per_window():
 def test_clean_spectrum_is_unchanged():
     """A scattered-light continuum (no thermal rise): the default windows stand and the fit
     is the one with the windows given explicitly, number for number."""
-    from comaspec.model import DEFAULT_WINDOWS
+    from comaspec.model import default_windows
 
     spec = _thermal_spectrum(4, thermal=0.0)
-    chosen, given = _fit(spec), _fit(spec, windows=DEFAULT_WINDOWS)
+    chosen, given = _fit(spec), _fit(spec, windows=default_windows(THERMAL_SPECIES))
     assert chosen.fit_info.get("continuum_choice") is None
     for name in ("CO2", "H2O", "CO"):
         assert chosen.species[name].band_flux == given.species[name].band_flux
