@@ -178,10 +178,9 @@ def _epoch(loaded):
 
 
 def _one_line(exc) -> str:
-    if isinstance(exc, ComaspecError):
-        return str(exc)
-    text = " ".join(str(exc).split())
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    from ..io._checks import describe_failure
+
+    return str(exc) if isinstance(exc, ComaspecError) else describe_failure(exc, limit=300)
 
 
 def _write_job_json(directory, job, epoch=None):

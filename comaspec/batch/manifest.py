@@ -183,7 +183,7 @@ def _cells(table, column_unit):
 def _read_table(path):
     from astropy.table import Table
 
-    from ..io._checks import check_path
+    from ..io._checks import check_path, describe_failure
 
     path = check_path(path)
     suffix = path.suffix.lower()
@@ -192,7 +192,7 @@ def _read_table(path):
     try:
         table = Table.read(path, format="ascii.ecsv" if suffix == ".ecsv" else "ascii.csv")
     except Exception as exc:  # noqa: BLE001 - any reader failure is one line about this file
-        raise InputError(path, f"cannot be read as {suffix[1:].upper()} ({' '.join(str(exc).split())[:200]})") from None
+        raise InputError(path, f"cannot be read as {suffix[1:].upper()} ({describe_failure(exc)})") from None
     unknown = [c for c in table.colnames if c.lower() not in COLUMNS]
     if unknown:
         raise InputError(path, f"unknown column {', '.join(unknown)} (known: {', '.join(_known_names())})")
@@ -256,6 +256,19 @@ def read_manifest(path, species=None):
     return jobs, invalid
 
 
+def _header_geometry(header, name, geometry_from_header):
+    """The geometry of a file's COMASPEC cards (as `ratio --rh --delta`), or a row error."""
+    try:
+        geometry = geometry_from_header(header, name)
+    except InputError as exc:
+        if exc.problem.startswith("has no COMASPEC"):
+            raise _RowError("geometry missing: no COMASPEC RH_AU and DELTA_AU keywords in the header "
+                            "(give rh and delta in a manifest)") from None
+        # a card that is not a number, or a value out of range
+        raise _RowError(exc.problem if exc.source == name else str(exc)) from None
+    return type(geometry)(geometry.rh, geometry.delta, geometry.phase)
+
+
 def jobs_from_directory(directory, species=None):
     """One job per FITS file of ``directory`` (not recursive), geometry from its header.
 
@@ -279,7 +292,7 @@ def jobs_from_directory(directory, species=None):
     """
     from astropy.io import fits
 
-    from ..io._checks import quiet_astropy
+    from ..io._checks import describe_failure, quiet_astropy
     from ..synthetic import aperture_from_header, geometry_from_header
 
     directory = Path(directory)
@@ -295,19 +308,16 @@ def jobs_from_directory(directory, species=None):
                 with quiet_astropy():
                     header = fits.getheader(path, 0)
             except (OSError, ValueError) as exc:
-                raise _RowError(f"cannot be read ({' '.join(str(exc).split())[:200]})") from None
+                raise _RowError(f"cannot be read ({describe_failure(exc)})") from None
             if label in labels:
                 raise _RowError(f"same label {label!r} as {labels[label]}")
             labels[label] = path.name
-            try:
-                geometry = geometry_from_header(header, path.name)
-            except InputError:
-                raise _RowError("geometry missing: no COMASPEC RH_AU and DELTA_AU keywords in the header "
-                                "(give rh and delta in a manifest)") from None
-            geometry = type(geometry)(geometry.rh, geometry.delta, geometry.phase)  # as `ratio --rh --delta`
+            geometry = _header_geometry(header, path.name, geometry_from_header)
             try:
                 aperture = aperture_from_header(header, path.name)
-            except InputError:
+            except InputError as exc:
+                if not exc.problem.startswith("has no usable"):  # a card that is there but unusable
+                    raise _RowError(exc.problem if exc.source == path.name else str(exc)) from None
                 aperture = None
             jobs.append(Job(label=label, files=(str(path.resolve()),), geometry=geometry, aperture=aperture,
                             species=tuple(species or DEFAULT_SPECIES), origin=path.name, index=i))
