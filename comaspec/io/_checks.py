@@ -70,7 +70,11 @@ def check_path(path) -> Path:
         path = Path(os.fspath(path))
     except TypeError:
         raise InputError(repr(path), "is not a file path") from None
-    if not path.exists():
+    try:
+        exists = path.exists()
+    except OSError as exc:  # e.g. a name longer than the file system allows
+        raise InputError(path, f"cannot be used ({exc.strerror or type(exc).__name__})") from None
+    if not exists:
         raise InputError(path, "no such file")
     if path.is_dir():
         raise InputError(path, "is a directory, not a spectrum file")

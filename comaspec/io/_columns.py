@@ -145,7 +145,7 @@ def match_columns(source, columns, units, flux_column=None, unit=None, *, name_c
             return parse_unit(override[role], "unit", f"the {role} override"), "unit= argument"
         declared = units.get(col)
         if declared not in (None, ""):
-            return parse_unit(declared, source, f"column {col!r}"), "header"
+            return parse_unit(declared, source, f"column {col!r}", quote=name_columns), "header"
         if suffix_units.get(col) is not None:
             return suffix_units[col], "column name"
         return None, None

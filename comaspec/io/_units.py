@@ -53,7 +53,7 @@ def _try_unit(text, fmt="generic"):
     return None if isinstance(unit, u.UnrecognizedUnit) else unit
 
 
-def parse_unit(text, source, what) -> u.UnitBase:
+def parse_unit(text, source, what, *, quote=True) -> u.UnitBase:
     """Parse a unit written in a file or given by the user.
 
     Parameters
@@ -64,6 +64,9 @@ def parse_unit(text, source, what) -> u.UnitBase:
         Names the file in error messages.
     what : str
         Names the column or option in error messages.
+    quote : bool
+        Whether an unknown unit may be quoted in the message (False for a text file's
+        header line, which is the file's content).
 
     Returns
     -------
@@ -85,7 +88,7 @@ def parse_unit(text, source, what) -> u.UnitBase:
         if unit is not None:
             return unit
     # a unit written in a file is quoted only when it looks like one (not a line of any file)
-    shown = f" {raw!r}" if _UNIT_LIKE.fullmatch(raw) else ""
+    shown = f" {raw!r}" if quote and _UNIT_LIKE.fullmatch(raw) else ""
     raise InputError(source, f"unknown unit{shown} for {what}")
 
 
