@@ -389,7 +389,8 @@ def test_nothing_outlives_the_command(spectra, tmp_path, workers, interrupt):
         stderr
     if interrupt and proc.returncode != 0:
         assert proc.returncode == 130 and stderr.splitlines()[-1] == "comaspec batch: interrupted"
-        assert len(stderr.splitlines()) == 2, stderr  # where the jobs run, and the interruption
+        said = [line for line in stderr.splitlines() if not line.startswith("comaspec batch: warning: ")]
+        assert len(said) == 2, stderr  # where the jobs run, and the interruption
     else:
         assert proc.returncode == 0, stderr
     assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []
