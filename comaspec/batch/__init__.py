@@ -2,8 +2,9 @@
 
 `run_batch` reads a manifest or a directory (`read_jobs`), refuses the rows that cannot
 run before any work starts, skips the jobs whose results are already in the output
-directory, runs the others on Dask (a local cluster of processes, or an existing
-``dask.distributed`` scheduler), and writes ``summary.ecsv`` and ``summary.pdf``. Each job
+directory, runs the others (in its own process while that is cheaper, then on a local
+Dask cluster of processes over TLS, or on an existing ``dask.distributed`` scheduler), and
+writes ``summary.ecsv`` and ``summary.pdf``. Each job
 is the call of ``comaspec ratio`` (`comaspec.pipeline.fit_loaded`), so its results are the
 ones the command gives for the same files.
 
