@@ -8,6 +8,8 @@ production rate of each species against r_h and against time. Measurements carry
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from .compare import (_ARROW_FACTOR, RATIO_LABEL, RH_LABEL, _draw_limit_arrows, _highlight_handle,
@@ -16,7 +18,12 @@ from .style import HIGHLIGHT_COLOUR, figure_size, use_style
 
 __all__ = ["batch_summary_figure"]
 
-_Q_LABEL = r"Production rate $Q$ (s$^{-1}$)"
+# plain text, not mathtext: a summary figure is drawn on every batch, and laying out
+# mathtext was most of its cost (the glyphs are DejaVu Sans's own)
+_Q_LABEL = "Production rate Q (s\u207b\u00b9)"
+#: Subplot margins (fractions of the figure) that fit the labels of the double-column figure.
+_MARGINS = {"left": 0.08, "right": 0.985, "bottom": 0.08, "top": 0.93, "wspace": 0.25, "hspace": 0.33}
+_SUPERSCRIPT = str.maketrans("-0123456789", "\u207b\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079")
 #: How far beyond the measured values (a factor each way) a panel reaches: a limit further
 #: out (e.g. of a job on a spectrum without a coma) is counted in a note, not drawn, so
 #: that it does not squeeze the measurements into a corner.
@@ -125,6 +132,7 @@ def _q_panel(ax, x, table, species, xlabel, log_x):
         drawn, n_off = drawn or got, n_off + off
     _off_scale_note(ax, n_off)
     ax.set_yscale("log")
+    _power_ticks(ax.yaxis)
     if log_x:
         ax.set_xscale("log")
         _plain_log_ticks(ax.xaxis)
@@ -134,6 +142,25 @@ def _q_panel(ax, x, table, species, xlabel, log_x):
         ax.legend(loc="best", handlelength=1.0)
     else:
         _note(ax, "no production rate in this batch")
+
+
+def _unicode_powers(text):
+    """``$\\mathdefault{2\\times10^{27}}$`` -> ``2×10²⁷``: the same label without mathtext."""
+    text = text.replace("$", "").replace("\\mathdefault", "").replace("\\times", "\u00d7").replace("-", "\u2212")
+    text = re.sub(r"\^\{([^}]*)\}", lambda m: m.group(1).replace("\u2212", "-").translate(_SUPERSCRIPT), text)
+    return text.replace("{", "").replace("}", "")
+
+
+def _power_ticks(axis):
+    """Label a log axis as matplotlib does (10²⁷, 2×10²⁷ on a short range), in plain text."""
+    from matplotlib.ticker import LogFormatterSciNotation
+
+    class PlainPowers(LogFormatterSciNotation):
+        def __call__(self, x, pos=None):
+            return _unicode_powers(super().__call__(x, pos))
+
+    axis.set_major_formatter(PlainPowers())
+    axis.set_minor_formatter(PlainPowers(labelOnlyBase=False))
 
 
 def _time_axis(ax):
@@ -183,7 +210,10 @@ def batch_summary_figure(table, *, width="double", aspect=0.8):
     dates = _dates(t)
     has_date = any(d is not None for d in dates)
     with use_style():
-        fig, axes = plt.subplots(2, 2, figsize=figure_size(width, aspect))
+        # fixed margins, not the style's constrained layout: that lays the figure out by
+        # measuring every label once more, most of the cost of a figure drawn on every batch
+        fig, axes = plt.subplots(2, 2, figsize=figure_size(width, aspect), layout="none")
+        fig.subplots_adjust(**_MARGINS)
         (a, b), (c, d) = axes
         _ratio_over_catalog(a, t, rh, ratio, lo, hi, limit)
         drawn, n_off = (_draw(b, dates, ratio, lo, hi, limit, HIGHLIGHT_COLOUR, "*", "this batch",
@@ -191,6 +221,7 @@ def batch_summary_figure(table, *, width="double", aspect=0.8):
         _off_scale_note(b, n_off)
         if drawn:
             b.set_yscale("log")
+            _plain_log_ticks(b.yaxis)  # plain numbers, as panel (a) and the catalog figure
             _time_axis(b)
         else:
             _note(b, "no CO$_2$/H$_2$O with a date (MJD-AVG) in this batch")
