@@ -84,8 +84,8 @@ def spectra_to_fit(loaded, aperture, mode=None, *, extension=None, joint=False):
     -------
     list of specutils.Spectrum
     """
-    from .cli._select import select_extractions
-    from .instrument import mode_from_meta
+    from .io.select import select_extractions
+    from .physics.instrument import mode_from_meta
     from .io import average_integrations, extract_spectrum
 
     spectra = []
@@ -134,9 +134,9 @@ def fit_loaded(loaded, geometry, aperture, species, *, mode=None, extension=None
         Its ``inputs`` hold the paths as given, and the instrument, mode and target
         of the first spectrum.
     """
-    from .cli._select import check_plausible
+    from .io.select import check_plausible
     from .errors import UsageError
-    from .fit import fit_coma
+    from .fit.core import fit_coma
 
     if aperture is None:
         aperture = default_aperture(loaded)
