@@ -327,7 +327,7 @@ def test_small_batch_runs_here_with_results_of_comaspec_ratio(spectra, tmp_path,
         result = run_batch(manifest, out, workers=workers, log=said.append)
         assert result.n_failed == 0
     assert {p.pid for p in psutil.Process().children(recursive=True)} == before
-    assert said == ["running 2 jobs in this process"] * 2
+    assert [line for line in said if line.startswith("running")] == ["running 2 jobs in this process"] * 2
     for i in (0, 7):
         single = _single_run(spectra / f"epoch{i}_x1d.fits", i, tmp_path / f"single{i}.json", capsys)
         for out in ("one", "default"):
