@@ -5,6 +5,8 @@ no traceback, nothing half-written. Each test covers a class of problem with sev
 The spectra are those of tests/test_batch.py (written by tests/independent_coma.py).
 """
 
+# ruff: noqa: F811  - the spectra fixture of test_batch is imported, and used as an argument
+
 import fcntl
 import json
 import os
@@ -347,9 +349,9 @@ def test_jobs_draw_no_progress_bar_of_their_own(spectra, tmp_path, monkeypatch):
 
         from comaspec.errors import ComaspecWarning
 
-        warnings.warn("first", ComaspecWarning)
-        warnings.warn("first", ComaspecWarning)
-        warnings.warn("from a library", DeprecationWarning)
+        warnings.warn("first", ComaspecWarning, stacklevel=1)
+        warnings.warn("first", ComaspecWarning, stacklevel=1)
+        warnings.warn("from a library", DeprecationWarning, stacklevel=1)
 
     monkeypatch.setitem(jobs_module.PRODUCTS, "ratio", product)
     (job,), _ = read_jobs(_manifest(spectra, "bars.csv", [_good_row(0)]))

@@ -97,7 +97,8 @@ def _check_arguments(source, output_dir, invalid, species, client, scheduler, wo
     """One-line InputErrors for arguments of the wrong type (before anything is read or made)."""
     if not isinstance(source, (str, os.PathLike)):
         if isinstance(source, (bytes, dict)) or not hasattr(source, "__iter__"):
-            raise InputError("source", f"must be a manifest, a directory or a list of Job (got {type(source).__name__})")
+            raise InputError("source", "must be a manifest, a directory or a list of Job "
+                             f"(got {type(source).__name__})")
     if not isinstance(output_dir, (str, os.PathLike)):
         raise InputError("output_dir", f"must be a path (got {type(output_dir).__name__})")
     if isinstance(invalid, (str, bytes)) or not all(isinstance(b, InvalidRow) for b in invalid):

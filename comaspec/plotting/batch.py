@@ -198,7 +198,9 @@ def batch_summary_figure(table, *, width="double", aspect=0.8):
     matplotlib.figure.Figure
         Panels: (a) CO2/H2O against r_h over the catalog, (b) CO2/H2O against time,
         (c) Q against r_h, (d) Q against time. Jobs that failed are not drawn; a panel
-        without data says so.
+        without data says so. A limit more than `_SPAN` times beyond the panel's
+        measurements is counted in a note, not drawn. Without CO2/H2O columns (no job
+        fits both), the ratio panels say so.
     """
     import matplotlib.pyplot as plt
 
