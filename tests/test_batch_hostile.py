@@ -256,6 +256,8 @@ def _secret_files(directory):
         "count.txt": f"# wave flux err {token}\n3.0 1 0.1\n3.1 2 0.1\n",
         "repeat.csv": f"wave (um),flux (Jy),flux (Jy),{token}\n3.0,1,1,1\n",
         "bad.ecsv": f"# %ECSV 1.0\n# ---\n# datatype: [{token}\nx\n",
+        "psg_value.txt": f"<OBJECT>Comet\n<OBJECT-STAR-DISTANCE>{token}\n<GENERATOR-RANGEUNIT>{token}\n",
+        "psg_line.txt": f"<OBJECT>Comet\n<OBJECT-STAR-DISTANCE>1.5\n{token}: a line that is no key\n",
         "garbage.fits": "SIMPLE  =                    T" + " " * 50 + f"BITPIX  = '{token}'" + " " * 60 + "END",
     }
     for name, text in files.items():
