@@ -16,7 +16,7 @@ from ._version import __version__
 from .errors import InputError
 from .results import Ratio, _num
 
-__all__ = ["to_dict", "to_json", "write", "summary", "production_table"]
+__all__ = ["to_dict", "to_json", "write", "summary", "production_table", "ratio_block", "ratio_names"]
 
 
 def production_table(fit):
@@ -45,17 +45,59 @@ def production_table(fit):
     return t
 
 
-def to_dict(fit, numerator="CO2", denominator="H2O"):
-    """The full result as plain numbers (see `comaspec.results.ComaFit.to_dict`)."""
+def ratio_block(fit, numerator, denominator):
+    """One ratio as plain numbers, with its systematic error (a ``ratios`` entry of the JSON).
+
+    Parameters
+    ----------
+    fit : `comaspec.results.ComaFit`
+    numerator, denominator : str
+        Species names; a species that was not fitted gives a block with ``value`` null and
+        the reason.
+
+    Returns
+    -------
+    dict
+    """
     if numerator in fit.species and denominator in fit.species:
         ratio = fit.ratio(numerator, denominator).to_dict()
         rel_sys = ratio_systematic(fit, numerator, denominator)
         ratio["err_sys_relative"] = rel_sys
         ratio["err_sys"] = None if rel_sys is None or ratio["value"] is None else rel_sys * ratio["value"]
-    else:
-        absent = [n for n in (numerator, denominator) if n not in fit.species]
-        ratio = Ratio(numerator, denominator,
-                      reason=f"{' and '.join(absent)} not among the fitted species").to_dict()
+        return ratio
+    absent = [n for n in (numerator, denominator) if n not in fit.species]
+    return Ratio(numerator, denominator, reason=f"{' and '.join(absent)} not among the fitted species").to_dict()
+
+
+def ratio_names(fit, numerator="CO2", denominator="H2O"):
+    """The ratios a fit reports, as (numerator, denominator): the chosen one first, then each
+    of the catalog's ratios (`comaspec.ratios.STORED`: CO2/H2O, CO/H2O, CO2/CO) whose two
+    species were both fitted.
+
+    Parameters
+    ----------
+    fit : `comaspec.results.ComaFit`
+    numerator, denominator : str
+        The chosen ratio (always listed, even when a species was not fitted).
+
+    Returns
+    -------
+    list of (str, str)
+    """
+    from .ratios import STORED
+
+    names = [(numerator, denominator)]
+    for name in STORED:
+        pair = tuple(name.split("/"))
+        if pair not in names and all(n in fit.species for n in pair):
+            names.append(pair)
+    return names
+
+
+def to_dict(fit, numerator="CO2", denominator="H2O"):
+    """The full result as plain numbers (see `comaspec.results.ComaFit.to_dict`)."""
+    ratios = {f"{n}/{d}": ratio_block(fit, n, d) for n, d in ratio_names(fit, numerator, denominator)}
+    ratio = ratios[f"{numerator}/{denominator}"]
     info = fit.fit_info
     return {
         "comaspec_version": __version__,
@@ -69,6 +111,7 @@ def to_dict(fit, numerator="CO2", denominator="H2O"):
         "aperture": None if fit.aperture is None else fit.aperture.describe(fit.geometry),
         "species": {name: s.to_dict() for name, s in fit.species.items()},
         "ratio": ratio,
+        "ratios": ratios,
         "fit": {
             "chi2_reduced": _num(fit.chi2_reduced),
             "chi2": _num(info.get("chi2")),
@@ -123,7 +166,7 @@ def write(fit, path, numerator="CO2", denominator="H2O", overwrite=True):
 def meta_for(fit, numerator, denominator):
     """The table metadata: the JSON object without the species block."""
     d = to_dict(fit, numerator, denominator)
-    return {k: d[k] for k in ("comaspec_version", "input", "geometry", "aperture", "ratio", "fit")}
+    return {k: d[k] for k in ("comaspec_version", "input", "geometry", "aperture", "ratio", "ratios", "fit")}
 
 
 def summary(fit, numerator="CO2", denominator="H2O"):
@@ -145,8 +188,9 @@ def summary(fit, numerator="CO2", denominator="H2O"):
     widths = [max(len(r[i]) for r in (head, *rows)) for i in range(len(head))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(head, widths)).rstrip()]
     lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
-    if numerator in fit.species and denominator in fit.species:
-        lines.append(str(fit.ratio(numerator, denominator)) + ratio_systematic_text(fit, numerator, denominator))
+    for n, d in ratio_names(fit, numerator, denominator):
+        if n in fit.species and d in fit.species:
+            lines.append(str(fit.ratio(n, d)) + ratio_systematic_text(fit, n, d))
     line = model_line(fit)
     if line:
         lines.append(line)
