@@ -106,6 +106,7 @@ def to_dict(fit, numerator="CO2", denominator="H2O"):
             "instrument": fit.inputs.get("instrument"),
             "mode": fit.inputs.get("mode"),
             "target": fit.inputs.get("target"),
+            "surface_brightness_solid_angle_sr": fit.inputs.get("surface_brightness_solid_angle_sr"),
         },
         "geometry": None if fit.geometry is None else fit.geometry.to_dict(),
         "aperture": None if fit.aperture is None else fit.aperture.describe(fit.geometry),

@@ -94,3 +94,100 @@ def test_ecsv_output_carries_every_ratio(capsys, tmp_path):
     meta = QTable.read(tmp_path / "r.ecsv").meta
     assert status == 0 and set(meta["ratios"]) == {"CO2/H2O", "CO/H2O", "CO2/CO"}
     assert meta["ratios"]["CO/H2O"]["limit"] == "upper"
+
+
+# --------------------------------------------------------------------------- surface brightness
+def _sb_table(path, spec, omega_sr):
+    """``spec`` written as an ECSV table in MJy/sr: the flux density divided by ``omega_sr``."""
+    import astropy.units as u
+    from astropy.table import QTable
+
+    to_jy = u.spectral_density(spec.spectral_axis)
+    t = QTable()
+    t["wavelength"] = u.Quantity(spec.spectral_axis.to_value(u.um), u.um)
+    t["flux"] = (spec.flux.to(u.Jy, to_jy) / (omega_sr * u.sr)).to(u.MJy / u.sr)
+    t["error"] = ((spec.uncertainty.array * spec.flux.unit).to(u.Jy, to_jy) / (omega_sr * u.sr)).to(u.MJy / u.sr)
+    t.write(path)
+    return path
+
+
+_ARCSEC2_SR = (3.141592653589793 / 180 / 3600) ** 2
+
+
+def test_surface_brightness_spectrum_is_fitted_through_its_aperture(capsys, tmp_path):
+    truth = {"CO2": 1.7e27, "H2O": 2.2e26}
+    spec = _coma(truth)
+    x1d = _x1d(tmp_path / "x1d.fits", truth)
+    omega = 3.141592653589793 * 0.5**2 * _ARCSEC2_SR  # circle of 0.5 arcsec, written out here
+    sb = _sb_table(tmp_path / "sb.ecsv", spec, omega)
+    mode = ["--mode", "PRISM", "--json"]
+    status, out, _ = _run(capsys, sb, *GEO_ARGS, *mode)
+    assert status == 0
+    d_sb = json.loads(out)
+    status, out, _ = _run(capsys, x1d, *GEO_ARGS, *mode)
+    d_x1d = json.loads(out)
+    for name in truth:
+        q_sb, q_x1d = d_sb["species"][name]["Q_per_s"], d_x1d["species"][name]["Q_per_s"]
+        assert q_sb == pytest.approx(q_x1d, rel=1e-6)
+        assert q_sb == pytest.approx(truth[name], rel=0.1)
+    assert d_sb["input"]["surface_brightness_solid_angle_sr"] == [pytest.approx(omega, rel=1e-12)]
+    assert d_x1d["input"]["surface_brightness_solid_angle_sr"] is None
+    # what was assumed is said in the output
+    assert any("surface brightness" in n and "average over the aperture" in n for n in d_sb["fit"]["notes"])
+    status, text, _ = _run(capsys, sb, *GEO_ARGS, "--mode", "PRISM")
+    assert "note:" in text and f"{omega:.4g} sr" in text
+
+
+def test_surface_brightness_through_a_box_aperture_gives_the_same_band_flux(capsys, tmp_path):
+    truth = {"CO2": 1.7e27, "H2O": 2.2e26}
+    spec = _coma(truth)
+    omega = 1.2 * 0.6 * _ARCSEC2_SR
+    sb = _sb_table(tmp_path / "sb.ecsv", spec, omega)
+    x1d = _x1d(tmp_path / "x1d.fits", truth)
+    args = ["--rh", "3.32", "--delta", "2.61", "--mode", "PRISM", "--json"]
+    status, out, _ = _run(capsys, sb, *args, "--aperture-box", "1.2x0.6")
+    assert status == 0
+    flux_sb = json.loads(out)["species"]["CO2"]["band_flux_W_m2"]
+    status, out, _ = _run(capsys, x1d, *args, "--aperture-box", "1.2x0.6")
+    assert flux_sb == pytest.approx(json.loads(out)["species"]["CO2"]["band_flux_W_m2"], rel=1e-6)
+
+
+def test_surface_brightness_without_an_aperture_is_refused_in_one_line(capsys, tmp_path):
+    sb = _sb_table(tmp_path / "sb.ecsv", _coma({"CO2": 1.7e27}), 1e-11)
+    out_file = tmp_path / "r.json"
+    status, out, err = _run(capsys, sb, "--rh", "3.32", "--delta", "2.61", "--mode", "PRISM",
+                            "--output", out_file)
+    assert status == 2 and out == "" and not out_file.exists()
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err
+    assert str(sb) in lines[0] and "surface brightness" in lines[0] and "--aperture-radius" in lines[0]
+
+
+def test_surface_brightness_without_an_aperture_is_refused_by_the_api(tmp_path):
+    import astropy.units as u
+
+    from comaspec.errors import UsageError
+    from comaspec.geometry import Geometry
+    from comaspec.pipeline import fit_loaded, load_inputs
+
+    sb = _sb_table(tmp_path / "sb.ecsv", _coma({"CO2": 1.7e27}), 1e-11)
+    with pytest.raises(UsageError, match="surface brightness.*aperture="):
+        fit_loaded(load_inputs([sb]), Geometry(3.32 * u.au, 2.61 * u.au), None, ["CO2"], mode="PRISM")
+
+
+def test_solid_angle_of_a_km_aperture():
+    import math
+
+    import astropy.units as u
+
+    from comaspec.apertures import CircularAperture
+    from comaspec.geometry import Geometry
+    from comaspec.io.surface import aperture_solid_angle
+
+    geo = Geometry(3.32 * u.au, 2.61 * u.au)
+    radius_km = 1000.0
+    # small-angle: theta = r / Delta
+    theta = radius_km / (2.61 * 1.495978707e8)
+    expected = math.pi * theta**2
+    got = aperture_solid_angle(CircularAperture(radius_km * u.km), geo).to_value(u.sr)
+    assert got == pytest.approx(expected, rel=1e-6)

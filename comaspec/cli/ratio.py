@@ -117,7 +117,7 @@ def _geometry(args, example_header):
     return Geometry(args.rh * u.au, args.delta * u.au, None if args.phase is None else args.phase * u.deg)
 
 
-def _aperture(args, example_header, has_cube):
+def _aperture(args, example_header, loaded):
     import astropy.units as u
 
     from ..apertures import CircularAperture, RectangularAperture
@@ -132,7 +132,14 @@ def _aperture(args, example_header, has_cube):
         from ..synthetic import aperture_from_header
 
         return aperture_from_header(example_header, "the bundled example")
-    if has_cube:
+    from ..pipeline import surface_brightness_files
+
+    surface = surface_brightness_files(loaded)
+    if surface:
+        from ..io.surface import missing_aperture_message
+
+        raise UsageError(missing_aperture_message(surface[0]))
+    if any(is_cube for _, _, is_cube in loaded):
         from ..pipeline import DEFAULT_CUBE_APERTURE_ARCSEC
 
         return CircularAperture(DEFAULT_CUBE_APERTURE_ARCSEC * u.arcsec)
@@ -197,7 +204,7 @@ def _run(args):
         meta = loaded[0][1].meta
         example_header = meta.get("primary_header")
     geometry = _geometry(args, example_header)
-    aperture = _aperture(args, example_header, any(c for _, _, c in loaded))
+    aperture = _aperture(args, example_header, loaded)
 
     import astropy.units as u
 
