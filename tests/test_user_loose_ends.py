@@ -191,3 +191,40 @@ def test_solid_angle_of_a_km_aperture():
     expected = math.pi * theta**2
     got = aperture_solid_angle(CircularAperture(radius_km * u.km), geo).to_value(u.sr)
     assert got == pytest.approx(expected, rel=1e-6)
+
+
+# --------------------------------------------------------------------------- --window degree
+def _window_degrees(capsys, x1d, *windows):
+    args = [a for w in windows for a in ("--window", w)]
+    status, out, err = _run(capsys, x1d, *GEO_ARGS, "--species", "CO2,H2O", "--trot", "50", *args, "--json")
+    assert status == 0, err
+    return [(lo, hi, deg) for _, lo, hi, deg in json.loads(out)["fit"]["windows"]]
+
+
+def test_a_window_without_degree_keeps_the_degree_of_the_default_it_widens(capsys, tmp_path):
+    from comaspec.model.continuum import DEFAULT_WINDOWS
+
+    short, long = DEFAULT_WINDOWS
+    x1d = _x1d(tmp_path / "x1d.fits", {"CO2": 1.7e27, "H2O": 2.2e26})
+    got = _window_degrees(capsys, x1d, "2.40-2.95", "4.00-5.15")
+    assert got == [(2.40, 2.95, short.degree), (4.00, 5.15, long.degree)]
+    assert short.degree != long.degree != 2  # otherwise this test could not tell the rules apart
+    # an explicit degree wins
+    assert _window_degrees(capsys, x1d, "4.00-5.15:2")[0][2] == 2
+
+
+def test_a_window_away_from_the_defaults_gets_degree_two():
+    from comaspec.cli.ratio import _windows
+
+    (w,) = _windows(["3.2-3.6"])
+    assert w.degree == 2
+
+
+def test_the_window_help_names_the_defaults_in_force(capsys):
+    from comaspec.model.continuum import DEFAULT_WINDOWS
+
+    with pytest.raises(SystemExit):
+        main(["ratio", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for w in DEFAULT_WINDOWS:
+        assert f"{w.lo_um:.2f}-{w.hi_um:.2f}:{w.degree}" in text

@@ -49,8 +49,9 @@ def add_parser(subparsers):
     f.add_argument("--trot-per-species", action="store_true",
                    help="fit one rotational temperature per species instead of a shared one")
     f.add_argument("--window", action="append", metavar="LO-HI[:DEG]",
-                   help="continuum window in um with its polynomial degree (default 2); repeat for "
-                        "several; replaces the defaults 2.45-2.90:3 and 4.05-5.10:4")
+                   help="continuum window in um with its polynomial degree; repeat for several; replaces "
+                        "the defaults 2.45-2.90:3 and 4.05-5.10:4. Without :DEG a window takes the degree of "
+                        "the default window it overlaps most (3 or 4), or 2 if it overlaps neither")
     f.add_argument("--extension", metavar="EXT",
                    help="fit only this extraction of a multi-spectrum file: its name (e.g. EXTRACT1D,2) or its "
                         "position as 'comaspec info' lists it")
@@ -147,6 +148,20 @@ def _aperture(args, example_header, loaded):
                      "add --aperture-radius ARCSEC or --aperture-box WxH")
 
 
+#: Degree of a --window that overlaps no default window and names no degree.
+_LONE_WINDOW_DEGREE = 2
+
+
+def _default_degree(lo, hi):
+    """The degree of the default window that [lo, hi] overlaps most (else `_LONE_WINDOW_DEGREE`),
+    so that widening a default window does not silently lower its polynomial's degree."""
+    from ..model.continuum import DEFAULT_WINDOWS
+
+    overlaps = [(min(hi, w.hi_um) - max(lo, w.lo_um), w.degree) for w in DEFAULT_WINDOWS]
+    best = max(overlaps)
+    return best[1] if best[0] > 0 else _LONE_WINDOW_DEGREE
+
+
 def _windows(specs):
     """Parse --window LO-HI[:DEG] options into model Windows (None: the defaults)."""
     from ..errors import UsageError
@@ -159,9 +174,10 @@ def _windows(specs):
         try:
             span, _, deg = text.partition(":")
             lo, hi = (float(v) for v in span.split("-"))
-            deg = int(deg) if deg else 2
+            deg = int(deg) if deg else None
         except ValueError:
             raise UsageError(f"--window {text}: expected LO-HI[:DEG] in um, e.g. 2.45-2.90:3") from None
+        deg = _default_degree(lo, hi) if deg is None else deg
         if not (0.5 <= lo < hi <= 30.0 and 0 <= deg <= 6):
             raise UsageError(f"--window {text}: needs 0.5 <= LO < HI <= 30 um and a degree from 0 to 6")
         out.append(Window(f"w{len(out) + 1}", lo, hi, deg))
