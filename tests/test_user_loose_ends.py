@@ -228,3 +228,264 @@ def test_the_window_help_names_the_defaults_in_force(capsys):
     text = " ".join(capsys.readouterr().out.split())
     for w in DEFAULT_WINDOWS:
         assert f"{w.lo_um:.2f}-{w.hi_um:.2f}:{w.degree}" in text
+
+
+# --------------------------------------------------------------------------- figures
+# Checked on the matplotlib artists after a draw (positions in display pixels), not on pixels.
+@pytest.fixture(scope="module")
+def table():
+    from comaspec import catalog
+
+    return catalog.load()
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    import matplotlib.pyplot as plt
+
+    yield
+    plt.close("all")
+
+
+def _drawn(fig):
+    fig.draw_without_rendering()
+    return fig.canvas.get_renderer()
+
+
+def _legend_boxes(fig, renderer):
+    legends = list(fig.legends) + [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None]
+    assert legends
+    return [lg.get_window_extent(renderer) for lg in legends]
+
+
+def _star_and_arrows(ax):
+    from comaspec.plotting.compare import HIGHLIGHT_GID
+
+    stars = [a for a in ax.lines if a.get_gid() == HIGHLIGHT_GID]
+    arrows = [t for t in ax.texts if str(t.get_gid()).startswith("limit-") and t.arrow_patch.get_edgecolor()[:3] == (0, 0, 0)
+              and t.arrow_patch.get_linewidth() > 1.0]
+    return stars, arrows
+
+
+class _Fit:
+    species = {"CO2": None, "H2O": None, "CO": None}
+
+    def ratio(self, numerator, denominator):
+        from comaspec.results import Ratio
+
+        return {"CO2/H2O": Ratio("CO2", "H2O", value=7.83, err_lo=0.31, err_hi=0.33),
+                "CO/H2O": Ratio("CO", "H2O", value=0.136, limit="upper", limit_sigma=3.0),
+                "CO2/CO": Ratio("CO2", "CO", value=57.5, limit="lower", limit_sigma=3.0)}[f"{numerator}/{denominator}"]
+
+
+def test_compare_legend_hides_no_measurement_and_no_arrow(table):
+    """The --compare figure of the bundled example: its star (CO2/H2O = 7.8 at 3.3 au) sat under
+    the legend, and the CO limit arrows under their stars."""
+    from comaspec.plotting.compare import fit_comparison
+
+    fig = fit_comparison(_Fit(), 3.32, table=table)
+    renderer = _drawn(fig)
+    legends = _legend_boxes(fig, renderer)
+    n_arrows = 0
+    for ax in fig.axes:
+        box = ax.get_window_extent(renderer)
+        assert not any(box.overlaps(lg) for lg in legends), ax.get_title()  # the legend is outside every panel
+        stars, arrows = _star_and_arrows(ax)
+        assert len(stars) == 1
+        star = stars[0].get_window_extent(renderer)
+        for arrow in arrows:
+            n_arrows += 1
+            tip = arrow.arrow_patch.get_window_extent(renderer)
+            # the arrow starts at the star's centre and reaches a star's height beyond its edge
+            assert tip.height > 1.5 * star.height, ax.get_title()
+    assert n_arrows == 2  # the CO/H2O upper limit and the CO2/CO lower limit
+
+
+@pytest.mark.parametrize("figure", ["ratio_vs_rh", "ratio_by_class", "two_ratio_diagram", "comet_track"])
+def test_legends_sit_outside_the_data(figure, table):
+    from comaspec.plotting import compare, diagram, timeseries
+
+    fig = {"ratio_vs_rh": lambda: compare.ratio_vs_rh(7.6, 0.3, 3.32, table=table),
+           "ratio_by_class": lambda: compare.ratio_by_class(7.6, 0.3, table=table),
+           "two_ratio_diagram": lambda: diagram.two_ratio_diagram(0.955, 2.25, x_err=0.03, y_err=0.04,
+                                                                  table=table),
+           "comet_track": lambda: timeseries.comet_track("3I", table=table)}[figure]()
+    renderer = _drawn(fig)
+    for lg in _legend_boxes(fig, renderer):
+        for ax in fig.axes:
+            assert not ax.get_window_extent(renderer).overlaps(lg)
+
+
+@pytest.mark.parametrize("ratio_name", ["CO2/H2O", "CO/H2O"])
+def test_filled_and_open_markers_are_explained(ratio_name, table):
+    from comaspec.plotting import compare
+
+    fig = compare.ratio_vs_rh(table=table, ratio_name=ratio_name)
+    ax = fig.axes[0]
+    texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    has_open = any(str(c.get_gid()).endswith("-indirect") and len(c.get_offsets()) for c in ax.collections)
+    # an open marker on the figure is explained in its legend, and only then
+    assert has_open == ("open: indirect" in texts) == ("filled: direct" in texts)
+    if ratio_name == "CO2/H2O":
+        assert has_open  # the catalog has indirect CO2/H2O values: the check above is not vacuous
+
+
+def test_two_ratio_diagram_explains_open_markers(table):
+    from comaspec.plotting import diagram
+
+    ax = diagram.two_ratio_diagram(table=table).axes[0]
+    texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "open: a limit" in texts and "filled: both measured" in texts
+
+
+def _object_labels(ax):
+    from comaspec.plotting._legible import OBJECT_LABEL_GID
+
+    return [t for t in ax.texts if str(t.get_gid()).startswith(OBJECT_LABEL_GID)]
+
+
+@pytest.mark.parametrize("ratio_name", ["CO2/H2O", "CO/H2O", "CO2/CO"])
+def test_interstellar_objects_are_named_in_the_population_figures(ratio_name, table):
+    import numpy as np
+
+    from comaspec import catalog
+    from comaspec.plotting import compare
+
+    rows = catalog.select(table, with_ratio=True, ratio=ratio_name, dyn_class="interstellar",
+                          exclude_flags=("superseded",))
+    rows = rows[np.isfinite(catalog._values(rows["rh"], "au")[0])]
+    expected = {f"{d}/{n}" for d, n in zip(rows["designation"], rows["name"])}
+    assert "3I/ATLAS" in expected
+    in_comparison = compare.fit_comparison(_Fit(), 3.32, table=table)
+    panel = [ax for ax in in_comparison.axes if ax.get_title() == ratio_name]
+    for fig, ax in ((compare.ratio_vs_rh(table=table, ratio_name=ratio_name), None),
+                    (compare.ratio_by_class(table=table, ratio_name=ratio_name), None),
+                    (in_comparison, panel[0])):
+        ax = ax or fig.axes[0]
+        labels = _object_labels(ax)
+        assert {t.get_text() for t in labels} >= expected
+        renderer = _drawn(fig)
+        boxes = [t.get_window_extent(renderer) for t in labels]
+        axes_box = ax.get_window_extent(renderer)
+        for i, box in enumerate(boxes):
+            assert not any(box.overlaps(other) for other in boxes[i + 1:])  # 2I and 3I do not overprint
+            assert axes_box.x0 <= box.x0 and box.x1 <= axes_box.x1 + 1  # not cut at the axes' edge
+
+
+def test_comet_track_date_labels_do_not_overprint(table):
+    from comaspec.plotting import timeseries
+
+    fig = timeseries.comet_track("3I", table=table)
+    renderer = _drawn(fig)
+    legends = _legend_boxes(fig, renderer)
+    for ax in fig.axes:
+        labels = [t for t in ax.texts if t.get_gid() == "track-date"]
+        boxes = [t.get_window_extent(renderer) for t in labels]
+        for i, box in enumerate(boxes):
+            assert not any(box.overlaps(other) for other in boxes[i + 1:]), [t.get_text() for t in labels]
+            assert not any(box.overlaps(lg) for lg in legends)
+    # 3I's August CO2/H2O points are 2 days and 0.1 au apart: their labels would overprint
+    assert sum(t.get_gid() == "track-date" for t in fig.axes[0].texts) >= 3
+
+
+def _tick_texts(fig):
+    fig.draw_without_rendering()
+    out = []
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            if axis.get_scale() == "log":
+                out += [t.get_text() for t in axis.get_ticklabels(which="both") if t.get_text()]
+    return out
+
+
+@pytest.mark.parametrize("x", ["rh", "date"])
+def test_log_tick_labels_are_plain_numbers(x, table):
+    """"6×10⁰" and the like: every labelled tick of a log axis reads as a plain number or 10^n."""
+    import re
+
+    from comaspec.plotting import compare, diagram, timeseries
+
+    figures = [timeseries.comet_track("3I", x=x, table=table)]
+    if x == "rh":
+        figures += [compare.ratio_vs_rh(table=table), compare.ratio_by_class(table=table),
+                    diagram.two_ratio_diagram(table=table)]
+    for fig in figures:
+        texts = _tick_texts(fig)
+        assert len(texts) >= 4
+        for text in texts:
+            plain = text.replace("\N{MINUS SIGN}", "-")
+            assert re.fullmatch(r"-?\d+(\.\d+)?", plain) or re.fullmatch(r"\$10\^\{-?\d+\}\$", plain), text
+
+
+def test_q_curve_text_shows_small_errors_with_two_digits():
+    import astropy.units as u
+    import numpy as np
+    from astropy.table import QTable
+
+    from comaspec.plotting.maps import q_curve_figure
+
+    r = np.array([0.2, 0.4, 0.6, 0.8])
+    curve = QTable({"r": r * u.arcsec, "Q_circle": [4.0e26, 4.4e26, 4.6e26, 4.65e26] / u.s,
+                    "Q_circle_err": [1e24] * 4 / u.s, "Q_annulus": [4.5e26, 4.9e26, 4.95e26, 4.9e26] / u.s,
+                    "Q_annulus_err": [4e24] * 4 / u.s})
+    curve.meta.update(species="H2O", plateau_arcsec=(0.5, 0.8), Q_terminal=4.931e26, Q_terminal_err=4.1e24,
+                      growth_factor=1.2963, growth_factor_err=0.0042)
+    fig = q_curve_figure(curve)
+    ax = fig.axes[0]
+    text = "\n".join(t.get_text() for t in ax.texts)
+    assert "± 0.00" not in text.replace("± 0.0042", "")
+    assert "1.2963 ± 0.0042" in text and "(4.931 ± 0.041)" in text
+    fig.draw_without_rendering()
+    assert ax.yaxis.get_offset_text().get_text() == ""  # no "1e26" above the axis
+    assert "10^{26}" in ax.get_ylabel()
+
+
+def test_map_contours_are_drawn_to_show_on_light_and_dark_pixels():
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from matplotlib import patheffects
+    from matplotlib.colors import to_rgb
+
+    from comaspec.plotting import maps
+
+    yy, xx = np.mgrid[:21, :21]
+    snr = 200.0 * np.exp(-((xx - 10) ** 2 + (yy - 10) ** 2) / 30.0)
+    fig, ax = plt.subplots()
+    cs = maps._snr_contours(ax, snr, maps._snr_levels(snr))
+    effects = cs.get_path_effects()
+    strokes = [e for e in effects if isinstance(e, patheffects.Stroke)]
+    assert strokes and to_rgb(strokes[0]._gc["foreground"]) != to_rgb(maps.CONTOUR_COLOUR)
+    # the blank (no value) pixels of the ratio map are neither the line colour nor the edge colour
+    assert to_rgb(maps.BLANK_COLOUR) not in (to_rgb(maps.CONTOUR_COLOUR), to_rgb(maps.CONTOUR_EDGE))
+
+
+def test_maps_doc_names_the_contoured_species():
+    """docs/maps.rst's figure caption names the species maps_panel contours by default (H2O when
+    mapped), not CO2."""
+    import inspect
+    from pathlib import Path
+
+    from comaspec.plotting import maps
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "maps.rst").read_text()
+    caption = text[text.index("_static/maps/maps_panel.png"):text.index("Column densities, detections")]
+    source = inspect.getsource(maps.maps_panel)
+    assert '("H2O" if "H2O" in maps.species' in source
+    assert "H\\ :sub:`2`\\ O SNR 3, 10, 30, 100" in caption and "CO\\ :sub:`2` SNR" not in caption
+
+
+def test_docs_do_not_say_13co2_has_no_production_rate():
+    """13CO2 has a computed g-factor (comaspec.molecules), so no page may say it is a band flux only."""
+    import re
+    from pathlib import Path
+
+    from comaspec import molecules
+
+    assert molecules.g_factor("13CO2", "nu3").value > 0  # the premise: a Q can be computed
+    docs = Path(__file__).resolve().parents[1] / "docs"
+    for page in docs.glob("*.rst"):
+        for paragraph in page.read_text().split("\n\n"):
+            flat = " ".join(paragraph.split())
+            if "13CO2" in flat or "¹³CO₂" in flat:
+                bad = re.search(r"(13CO2|¹³CO₂)[^.]*(band fluxes? only|no production rate|no Q\b)", flat)
+                assert not bad, f"{page.name}: {flat[:200]}"

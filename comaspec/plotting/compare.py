@@ -15,7 +15,8 @@ import numpy as np
 
 from ..errors import InputError
 from ..ratios import axis_label, parse_name
-from ._legible import label_objects, legend_above, log_ticks, method_handles, object_name, separate_labels
+from ._legible import (OBJECT_LABEL_GID, label_objects, legend_above, log_ticks, method_handles, object_name,
+                       separate_labels)
 from .style import (CLASS_COLOURS, CLASS_MARKERS, HIGHLIGHT_COLOUR, TREND_COLOUR,
                     figure_size, use_style)
 
@@ -28,8 +29,9 @@ RH_LABEL = r"Heliocentric distance $r_\mathrm{h}$ (au)"
 
 #: Length of limit arrows, as a factor in the ratio (log axis).
 _ARROW_FACTOR = 1.8
-#: Length of the measurement's own limit arrow: long enough to leave its star.
-_MEASUREMENT_ARROW_FACTOR = 3.5
+#: Length of the measurement's own limit arrow, as a fraction of the axes' height: long
+#: enough to leave its star on any y range.
+_MEASUREMENT_ARROW_HEIGHT = 0.2
 #: gid of the highlighted measurement's marker (tests and users can find it by this).
 HIGHLIGHT_GID = "comaspec-measurement"
 
@@ -206,8 +208,7 @@ def ratio_vs_rh(ratio=None, ratio_err=None, rh=None, *, label="This work", table
         if measurement is not None:
             value, (err_lo, err_hi), at = measurement
             if limit:
-                _draw_limit_arrows(ax, [at], [value], [limit], "black", factor=_MEASUREMENT_ARROW_FACTOR,
-                                   lw=1.2, zorder=11)
+                pass  # drawn once the y range is known (its length is a fraction of the axes)
             elif err_lo > 0 or err_hi > 0:
                 ax.errorbar([at], [value], yerr=[[min(err_lo, value * 0.999)], [err_hi]],
                             fmt="none", ecolor="black", elinewidth=0.9, capsize=2, zorder=9,
@@ -223,11 +224,9 @@ def ratio_vs_rh(ratio=None, ratio_err=None, rh=None, *, label="This work", table
         ax.set_xlim(xmin, xmax)
         finite = data["ratio"][has_rh]
         ys = list(finite) + ([measurement[0]] if measurement else [])
-        if measurement and limit:  # room for the arrow
-            end = measurement[0] / _MEASUREMENT_ARROW_FACTOR if limit == "upper" \
-                else measurement[0] * _MEASUREMENT_ARROW_FACTOR
-            ys.append(end)
         ax.set_ylim(max(min(ys) / 3.0, 1e-4), max(ys) * 3.0)
+        if measurement and limit:
+            _measurement_arrow(ax, measurement[2], measurement[0], limit)
         ax.set_xlabel(RH_LABEL)
         ax.set_ylabel(axis_label(name))
         log_ticks(ax.xaxis)
@@ -236,6 +235,16 @@ def ratio_vs_rh(ratio=None, ratio_err=None, rh=None, *, label="This work", table
             legend_above(ax, handles)
         separate_labels(fig, names)
     return fig
+
+
+def _measurement_arrow(ax, x, y, kind):
+    """The measurement's limit arrow, `_MEASUREMENT_ARROW_HEIGHT` of the axes high, on top of
+    its star; the y range grows to hold it."""
+    lo, hi = ax.get_ylim()
+    factor = (hi / lo) ** _MEASUREMENT_ARROW_HEIGHT
+    _draw_limit_arrows(ax, [x], [y], [kind], "black", factor=factor, lw=1.2, zorder=11)
+    end = y / factor if kind == "upper" else y * factor
+    ax.set_ylim(min(lo, end / 1.5), max(hi, end * 1.5))
 
 
 def ratio_by_class(ratio=None, ratio_err=None, *, label="This work", table=None,
@@ -408,7 +417,7 @@ def fit_comparison(fit, rh, *, label="This work", table=None, width="double", ax
     with use_style():
         if ax is None:
             w, _ = figure_size(width)
-            fig, axes = plt.subplots(1, len(panels), figsize=(w, w * 0.8 / len(panels) + 0.6),
+            fig, axes = plt.subplots(1, len(panels), figsize=(w, w * 0.8 / len(panels) + 1.0),  # + the legend below
                                      squeeze=False)
             axes = axes[0]
         else:
@@ -422,6 +431,8 @@ def fit_comparison(fit, rh, *, label="This work", table=None, width="double", ax
                    ncol=6, handlelength=1.2)
         if fig.get_layout_engine() is None:
             fig.tight_layout()
+        for axis in axes[:len(panels)]:  # again: the legend below has shrunk the panels
+            separate_labels(fig, [t for t in axis.texts if str(t.get_gid()).startswith(OBJECT_LABEL_GID)])
     return fig
 
 

@@ -1,6 +1,7 @@
 """Figures of IFU maps: a panel of maps, radial profiles, the Q-curve.
 
-The map panel shows, for each quantity, the image with SNR contours of the first species,
+The map panel shows, for each quantity, the image with SNR contours of H2O (when mapped, else the
+first species; white on a black edge, so that they show on every panel),
 a nucleus marker, arrows toward the Sun and along the velocity vector (when known), a
 compass (N, E) and a scale bar labelled in arcsec and km.
 """
