@@ -117,6 +117,26 @@ def _new_axes(ax, width, aspect):
     return fig, ax
 
 
+def _draw_class(ax, data, sel, cls):
+    """The catalog points of one class against rh: error bars, filled (direct) and open
+    (indirect) markers, limit arrows."""
+    colour, marker = CLASS_COLOURS[cls], CLASS_MARKERS[cls]
+    x, y = data["rh"][sel], data["ratio"][sel]
+    lo, hi = data["err_lo"][sel], data["err_hi"][sel]
+    has_err = np.isfinite(lo) & np.isfinite(hi)
+    if np.any(has_err):
+        ax.errorbar(x[has_err], y[has_err], yerr=[lo[has_err], hi[has_err]], fmt="none",
+                    ecolor=colour, elinewidth=0.6, alpha=0.8, zorder=2)
+    direct = data["method"][sel] == "direct"
+    ax.scatter(x[direct], y[direct], marker=marker, s=16, color=colour,
+               edgecolors=colour, linewidths=0.6, zorder=3, label=cls, gid=f"class-{cls}")
+    ax.scatter(x[~direct], y[~direct], marker=marker, s=16, facecolors="none",
+               edgecolors=colour, linewidths=0.7, zorder=3, gid=f"class-{cls}-indirect")
+    limits = data["limit"][sel]
+    is_limit = limits != ""
+    _draw_limit_arrows(ax, x[is_limit], y[is_limit], limits[is_limit], colour)
+
+
 def ratio_vs_rh(ratio=None, ratio_err=None, rh=None, *, label="This work", table=None,
                 direct_only=False, show_trend=True, exclude_flags=("superseded",),
                 width="single", aspect=0.8, ax=None, ratio_name="CO2/H2O", limit="", legend=True):
@@ -173,22 +193,7 @@ def ratio_vs_rh(ratio=None, ratio_err=None, rh=None, *, label="This work", table
         fig, ax = _new_axes(ax, width, aspect)
         present = [c for c in catalog.DYNAMICAL_CLASSES if np.any(data["dyn_class"][has_rh] == c)]
         for cls in present:
-            sel = has_rh & (data["dyn_class"] == cls)
-            colour, marker = CLASS_COLOURS[cls], CLASS_MARKERS[cls]
-            x, y = data["rh"][sel], data["ratio"][sel]
-            lo, hi = data["err_lo"][sel], data["err_hi"][sel]
-            has_err = np.isfinite(lo) & np.isfinite(hi)
-            if np.any(has_err):
-                ax.errorbar(x[has_err], y[has_err], yerr=[lo[has_err], hi[has_err]], fmt="none",
-                            ecolor=colour, elinewidth=0.6, alpha=0.8, zorder=2)
-            direct = data["method"][sel] == "direct"
-            ax.scatter(x[direct], y[direct], marker=marker, s=16, color=colour,
-                       edgecolors=colour, linewidths=0.6, zorder=3, label=cls, gid=f"class-{cls}")
-            ax.scatter(x[~direct], y[~direct], marker=marker, s=16, facecolors="none",
-                       edgecolors=colour, linewidths=0.7, zorder=3, gid=f"class-{cls}-indirect")
-            limits = data["limit"][sel]
-            is_limit = limits != ""
-            _draw_limit_arrows(ax, x[is_limit], y[is_limit], limits[is_limit], colour)
+            _draw_class(ax, data, has_rh & (data["dyn_class"] == cls), cls)
         alien = has_rh & (data["dyn_class"] == "interstellar")
         names = label_objects(ax, data["rh"][alien], data["ratio"][alien], data["object"][alien])
 
@@ -207,9 +212,8 @@ def ratio_vs_rh(ratio=None, ratio_err=None, rh=None, *, label="This work", table
             handles.append(ax.lines[-1])
         if measurement is not None:
             value, (err_lo, err_hi), at = measurement
-            if limit:
-                pass  # drawn once the y range is known (its length is a fraction of the axes)
-            elif err_lo > 0 or err_hi > 0:
+            # a limit's arrow is drawn once the y range is known (its length is a fraction of it)
+            if not limit and (err_lo > 0 or err_hi > 0):
                 ax.errorbar([at], [value], yerr=[[min(err_lo, value * 0.999)], [err_hi]],
                             fmt="none", ecolor="black", elinewidth=0.9, capsize=2, zorder=9,
                             gid=HIGHLIGHT_GID + "-error")

@@ -133,12 +133,7 @@ def comet_track(designation, *, ratios=tuple(STORED), x="rh", table=None, show_p
                 if kind:
                     _arrow(axis, xi, yi, kind, colour)
             if x == "rh":
-                for xi, yi, d in zip(xv, yv, np.asarray(rows["date"], dtype=str)[order]):
-                    note = axis.annotate(d.split("/")[0] if d else "no date", (xi, yi), xytext=(3, 3),
-                                         textcoords="offset points", fontsize=5, color="#333333",
-                                         gid="track-date")
-                    note.set_in_layout(False)
-                    date_labels.append(note)
+                date_labels += _date_labels(axis, xv, yv, np.asarray(rows["date"], dtype=str)[order])
             if peri is not None:
                 where = peri.q if x == "rh" else _date(peri.date)
                 axis.axvline(where, color="#777777", ls=":", lw=0.9, zorder=1, gid=PERIHELION_GID,
@@ -174,6 +169,18 @@ def comet_track(designation, *, ratios=tuple(STORED), x="rh", table=None, show_p
             fig.tight_layout()
         separate_labels(fig, date_labels)
     return fig
+
+
+def _date_labels(axis, xs, ys, dates):
+    """Each point's date beside it ("no date" where the source gives none); not part of the
+    layout, so that `separate_labels` can move them apart afterwards."""
+    notes = []
+    for xi, yi, d in zip(xs, ys, dates):
+        note = axis.annotate(d.split("/")[0] if d else "no date", (xi, yi), xytext=(3, 3),
+                             textcoords="offset points", fontsize=5, color="#333333", gid="track-date")
+        note.set_in_layout(False)
+        notes.append(note)
+    return notes
 
 
 def _date(iso):
