@@ -91,7 +91,7 @@ def spectra_to_fit(loaded, aperture, mode=None, *, extension=None, joint=False, 
         (`comaspec.io.surface.surface_brightness_to_flux`).
     """
     from .cli._select import select_extractions
-    from .instrument import mode_from_meta
+    from .physics.instrument import mode_from_meta
     from .io import average_integrations, extract_spectrum
 
     spectra = []
@@ -185,7 +185,7 @@ def fit_loaded(loaded, geometry, aperture, species, *, mode=None, extension=None
     """
     from .cli._select import check_plausible
     from .errors import UsageError
-    from .fit import fit_coma
+    from .fit.core import fit_coma
 
     if aperture is None:
         surface = surface_brightness_files(loaded)
