@@ -84,7 +84,7 @@ def ratio_names(fit, numerator="CO2", denominator="H2O"):
     -------
     list of (str, str)
     """
-    from .ratios import STORED
+    from ..ratios import STORED
 
     names = [(numerator, denominator)]
     for name in STORED:
