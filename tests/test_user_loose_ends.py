@@ -490,3 +490,24 @@ def test_docs_do_not_say_13co2_has_no_production_rate():
             if "13CO2" in flat or "¹³CO₂" in flat:
                 bad = re.search(r"(13CO2|¹³CO₂)[^.]*(band fluxes? only|no production rate|no Q\b)", flat)
                 assert not bad, f"{page.name}: {flat[:200]}"
+
+
+def test_fit_coma_names_the_conversion_for_a_surface_brightness_spectrum(tmp_path):
+    """The API refuses a spectrum in MJy/sr with the function that converts it; that function's
+    output, fitted, gives the Q of the same spectrum in flux density."""
+    import astropy.units as u
+
+    import comaspec
+    from comaspec.errors import InputError
+    from comaspec.io.surface import surface_brightness_to_flux
+
+    truth = {"CO2": 1.7e27, "H2O": 2.2e26}
+    omega = 3.141592653589793 * 0.5**2 * _ARCSEC2_SR
+    sb = comaspec.read_spectrum(_sb_table(tmp_path / "sb.ecsv", _coma(truth), omega))
+    geo, ap = comaspec.Geometry(3.32 * u.au, 2.61 * u.au), comaspec.CircularAperture(0.5 * u.arcsec)
+    with pytest.raises(InputError, match="surface_brightness_to_flux"):
+        comaspec.fit_coma(sb, geo, ap, ["CO2", "H2O"], lsf="PRISM", T_rot=50.0)
+    fit = comaspec.fit_coma(surface_brightness_to_flux(sb, ap), geo, ap, ["CO2", "H2O"], lsf="PRISM", T_rot=50.0)
+    direct = comaspec.fit_coma(_coma(truth), geo, ap, ["CO2", "H2O"], lsf="PRISM", T_rot=50.0)
+    for name in truth:
+        assert fit.species[name].Q == pytest.approx(direct.species[name].Q, rel=1e-6)
