@@ -511,3 +511,10 @@ def test_fit_coma_names_the_conversion_for_a_surface_brightness_spectrum(tmp_pat
     direct = comaspec.fit_coma(_coma(truth), geo, ap, ["CO2", "H2O"], lsf="PRISM", T_rot=50.0)
     for name in truth:
         assert fit.species[name].Q == pytest.approx(direct.species[name].Q, rel=1e-6)
+
+
+def test_reported_ratios_are_the_catalog_ratios():
+    from comaspec.ratios import STORED
+    from comaspec.results.values import REPORTED_RATIOS
+
+    assert [f"{n}/{d}" for n, d in REPORTED_RATIOS] == list(STORED)

@@ -11,10 +11,10 @@ import json
 
 import numpy as np
 
-from ..fit.systematics import ratio_systematic, ratio_systematic_text
+from .systematics import ratio_systematic, ratio_systematic_text
 from .._version import __version__
 from ..errors import InputError
-from .core import Ratio, _num
+from .values import REPORTED_RATIOS, Ratio, _num
 
 __all__ = ["to_dict", "to_json", "write", "summary", "production_table", "ratio_block", "ratio_names"]
 
@@ -71,8 +71,8 @@ def ratio_block(fit, numerator, denominator):
 
 def ratio_names(fit, numerator="CO2", denominator="H2O"):
     """The ratios a fit reports, as (numerator, denominator): the chosen one first, then each
-    of the catalog's ratios (`comaspec.ratios.STORED`: CO2/H2O, CO/H2O, CO2/CO) whose two
-    species were both fitted.
+    of `comaspec.results.values.REPORTED_RATIOS` (CO2/H2O, CO/H2O, CO2/CO, the catalog's
+    ratios) whose two species were both fitted.
 
     Parameters
     ----------
@@ -84,11 +84,8 @@ def ratio_names(fit, numerator="CO2", denominator="H2O"):
     -------
     list of (str, str)
     """
-    from ..ratios import STORED
-
     names = [(numerator, denominator)]
-    for name in STORED:
-        pair = tuple(name.split("/"))
+    for pair in REPORTED_RATIOS:
         if pair not in names and all(n in fit.species for n in pair):
             names.append(pair)
     return names
