@@ -262,8 +262,8 @@ def _star_and_arrows(ax):
     from comaspec.plotting.compare import HIGHLIGHT_GID
 
     stars = [a for a in ax.lines if a.get_gid() == HIGHLIGHT_GID]
-    arrows = [t for t in ax.texts if str(t.get_gid()).startswith("limit-") and t.arrow_patch.get_edgecolor()[:3] == (0, 0, 0)
-              and t.arrow_patch.get_linewidth() > 1.0]
+    arrows = [t for t in ax.texts if str(t.get_gid()).startswith("limit-")
+              and t.arrow_patch.get_edgecolor()[:3] == (0, 0, 0) and t.arrow_patch.get_linewidth() > 1.0]
     return stars, arrows
 
 

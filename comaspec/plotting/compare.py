@@ -144,9 +144,9 @@ def ratio_vs_rh(ratio=None, ratio_err=None, rh=None, *, label="This work", table
 
     Catalog points are coloured and shaped by dynamical class; direct measurements are
     filled, indirect ones open (the legend says so); interstellar objects are named beside
-    their points; upper and lower limits carry arrows; error bars are drawn
-    where the source gives them. The legend sits above the axes, so it hides no point. The trend of `comaspec.catalog.fit_trend` is drawn with a
-    band of plus/minus its intrinsic scatter.
+    their points; upper and lower limits carry arrows; error bars are drawn where the source
+    gives them. The trend of `comaspec.catalog.fit_trend` is drawn with a band of plus/minus
+    its intrinsic scatter. The legend sits above the axes, so it hides no point.
 
     Parameters
     ----------
