@@ -204,7 +204,8 @@ def _window_degrees(capsys, x1d, *windows):
 def test_a_window_without_degree_keeps_the_degree_of_the_default_it_widens(capsys, tmp_path):
     from comaspec.model.continuum import DEFAULT_WINDOWS
 
-    short, long = DEFAULT_WINDOWS
+    by_name = {w.name: w for w in DEFAULT_WINDOWS}
+    short, long = by_name["2.7um"], by_name["4.5um"]
     x1d = _x1d(tmp_path / "x1d.fits", {"CO2": 1.7e27, "H2O": 2.2e26})
     got = _window_degrees(capsys, x1d, "2.40-2.95", "4.00-5.15")
     assert got == [(2.40, 2.95, short.degree), (4.00, 5.15, long.degree)]
@@ -216,8 +217,13 @@ def test_a_window_without_degree_keeps_the_degree_of_the_default_it_widens(capsy
 def test_a_window_away_from_the_defaults_gets_degree_two():
     from comaspec.cli.ratio import _windows
 
-    (w,) = _windows(["3.2-3.6"])
-    assert w.degree == 2
+    from comaspec.model.continuum import DEFAULT_WINDOWS
+
+    (w,) = _windows(["3.7-3.95"])
+    assert w.degree == 2 and not any(d.lo_um < 3.95 and d.hi_um > 3.7 for d in DEFAULT_WINDOWS)
+    # and a window in the 3.3 um default takes its degree
+    (ch4,) = [d for d in DEFAULT_WINDOWS if d.lo_um < 3.3 < d.hi_um]
+    assert _windows(["3.2-3.5"])[0].degree == ch4.degree
 
 
 def test_the_window_help_names_the_defaults_in_force(capsys):

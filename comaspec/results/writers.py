@@ -53,12 +53,18 @@ def ratio_block(fit, numerator, denominator):
     fit : `comaspec.results.ComaFit`
     numerator, denominator : str
         Species names; a species that was not fitted gives a block with ``value`` null and
-        the reason.
+        the reason. X/H2O over a given Q(H2O) (``--q-h2o``) is taken from it.
 
     Returns
     -------
     dict
     """
+    if denominator == "H2O" and fit.water_production is not None:
+        from .abundances import water_ratio
+
+        ratio = water_ratio(fit, numerator).to_dict()
+        ratio["err_sys_relative"] = ratio["err_sys"] = None
+        return ratio
     if numerator in fit.species and denominator in fit.species:
         ratio = fit.ratio(numerator, denominator).to_dict()
         rel_sys = ratio_systematic(fit, numerator, denominator)
@@ -93,6 +99,8 @@ def ratio_names(fit, numerator="CO2", denominator="H2O"):
 
 def to_dict(fit, numerator="CO2", denominator="H2O"):
     """The full result as plain numbers (see `comaspec.results.ComaFit.to_dict`)."""
+    from .abundances import abundances_dict
+
     ratios = {f"{n}/{d}": ratio_block(fit, n, d) for n, d in ratio_names(fit, numerator, denominator)}
     ratio = ratios[f"{numerator}/{denominator}"]
     info = fit.fit_info
@@ -110,6 +118,7 @@ def to_dict(fit, numerator="CO2", denominator="H2O"):
         "species": {name: s.to_dict() for name, s in fit.species.items()},
         "ratio": ratio,
         "ratios": ratios,
+        "relative_to_h2o": abundances_dict(fit),
         "fit": {
             "chi2_reduced": _num(fit.chi2_reduced),
             "chi2": _num(info.get("chi2")),
@@ -164,7 +173,8 @@ def write(fit, path, numerator="CO2", denominator="H2O", overwrite=True):
 def meta_for(fit, numerator, denominator):
     """The table metadata: the JSON object without the species block."""
     d = to_dict(fit, numerator, denominator)
-    return {k: d[k] for k in ("comaspec_version", "input", "geometry", "aperture", "ratio", "ratios", "fit")}
+    keys = ("comaspec_version", "input", "geometry", "aperture", "ratio", "ratios", "relative_to_h2o", "fit")
+    return {k: d[k] for k in keys}
 
 
 def summary(fit, numerator="CO2", denominator="H2O"):
@@ -186,9 +196,7 @@ def summary(fit, numerator="CO2", denominator="H2O"):
     widths = [max(len(r[i]) for r in (head, *rows)) for i in range(len(head))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(head, widths)).rstrip()]
     lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
-    for n, d in ratio_names(fit, numerator, denominator):
-        if n in fit.species and d in fit.species:
-            lines.append(str(fit.ratio(n, d)) + ratio_systematic_text(fit, n, d))
+    lines += ratio_lines(fit, numerator, denominator)
     line = model_line(fit)
     if line:
         lines.append(line)
@@ -198,6 +206,21 @@ def summary(fit, numerator="CO2", denominator="H2O"):
     for note in fit.fit_info.get("notes", []):
         lines.append(f"note: {note}")
     return "\n".join(lines)
+
+
+def ratio_lines(fit, numerator="CO2", denominator="H2O"):
+    """The text's ratio lines: each ratio of `ratio_names` whose species were both fitted, and,
+    over a given Q(H2O), the abundances relative to it in place of the X/H2O lines."""
+    water = fit.water_production is not None
+    lines = []
+    if water:
+        from .abundances import abundance_lines
+
+        lines += abundance_lines(fit)
+    for n, d in ratio_names(fit, numerator, denominator):
+        if n in fit.species and d in fit.species and not (water and d == "H2O"):
+            lines.append(str(fit.ratio(n, d)) + ratio_systematic_text(fit, n, d))
+    return lines
 
 
 def model_line(fit):
