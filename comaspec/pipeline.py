@@ -97,14 +97,17 @@ def spectra_to_fit(loaded, aperture, mode=None, *, extension=None, joint=False, 
     spectra = []
     for path, obj, is_cube in loaded:
         if is_cube:
+            _no_extension(extension, path, "a cube (one extraction through the aperture)")
             spectra.append(extract_spectrum(obj, aperture))
         elif type(obj).__name__ == "SpectrumList":
             if obj and obj[0].meta.get("product") == "x1dints":
+                _no_extension(extension, path, "a series of integrations (averaged into one spectrum)")
                 spectra.append(average_integrations(obj))
             else:
                 spectra.extend(select_extractions(path, obj, extension, joint))
         else:
-            spectra.append(obj)
+            # one extraction: --extension must name it (0 or its name), never be ignored
+            spectra.extend(select_extractions(path, [obj], extension, joint))
     spectra = [_as_flux_density(s, aperture, geometry) for s in spectra]
     if mode:
         for spectrum in spectra:
@@ -153,6 +156,14 @@ def _conversion_notes(spectra):
                          f"average over the aperture and multiplied by its solid angle, {omega:.4g} sr "
                          "(F = I × Ω)")
     return notes
+
+
+def _no_extension(extension, path, what):
+    """Refuse ``--extension`` for a file it cannot apply to (rather than ignore it)."""
+    if extension is not None:
+        from .errors import UsageError
+
+        raise UsageError(f"--extension {extension}: {path} is {what}, with no extractions to choose from")
 
 
 def fit_loaded(loaded, geometry, aperture, species, *, mode=None, extension=None, joint=False,
