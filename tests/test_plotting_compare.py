@@ -1,4 +1,5 @@
-"""Comparison figures (every ratio, the comet track, the two-ratio diagram) and the style, checked on the matplotlib objects.
+"""Comparison figures (every ratio, the comet track, the two-ratio diagram) and the style, checked on the
+matplotlib objects.
 
 No pixel-by-pixel baseline image: text rendering changes with the FreeType/matplotlib
 version, so such a test would fail on a correct figure elsewhere. Instead the figure is
@@ -197,7 +198,8 @@ def test_ratio_by_class_contents(table):
     (line,) = _by_gid(ax, compare.HIGHLIGHT_GID)
     assert list(line.get_ydata()) == [7.6, 7.6]
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert legend == ["3I/ATLAS", "class median"]
+    # the measurement, the median bar, and what filled and open markers mean (issue 20)
+    assert legend == ["3I/ATLAS", "class median", "filled: direct", "open: indirect"]
     # each class median bar sits at the median of its measured (non-limit) values
     jfc = catalog.select(table, dyn_class="JFC", with_ratio=True, limits="exclude",
                          exclude_flags=("superseded",))
