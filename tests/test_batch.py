@@ -222,13 +222,15 @@ def test_twelve_jobs_on_a_local_cluster_of_two_workers(twelve, spectra, tmp_path
     assert proc.returncode == 1, stderr
     lines = stderr.splitlines()
     assert "comaspec batch: twelve.csv row 9 (nogeo): geometry missing: no rh (au)" in lines
-    assert any(line.startswith("comaspec batch: broken: failed: ") and "corrupt_x1d.fits" in line for line in lines), stderr
+    assert any(line.startswith("comaspec batch: broken: failed: ") and "corrupt_x1d.fits" in line
+               for line in lines), stderr
     assert "on a local Dask cluster of 2 worker processes" in stderr
     assert "Traceback" not in stderr and stdout == ""
     assert all(line.startswith("comaspec batch: ") for line in lines), stderr  # no raw Dask or library output
     assert "%|" not in stderr  # no progress bar when stderr is not a terminal
     for i in range(N_GOOD):
-        assert sorted(p.name for p in (out / f"e{i}").iterdir()) == ["job.json", "ratios.json", "result.ecsv", "result.json"]
+        assert sorted(p.name for p in (out / f"e{i}").iterdir()) == ["job.json", "ratios.json", "result.ecsv",
+                                                                      "result.json"]
     error = (out / "broken" / "error.txt").read_text()
     assert error.count("\n") == 1 and "corrupt_x1d.fits" in error
     assert not (out / "nogeo").exists() and _hidden(out) == []

@@ -268,7 +268,7 @@ def read_manifest(path, species=None):
             if label in labels:
                 raise InputError(path, f"rows {labels[label]} and {i} have the same label {_shown(label)}")
             labels[label] = i
-            for key, value in row.items():
+            for value in row.values():
                 if isinstance(value, _RowError):
                     raise value
             resolved = tuple(str(base / f) for f in files)

@@ -201,7 +201,7 @@ class PSGConfig:
         try:
             epoch = Time(text.replace("/", "-"), scale="utc")
         except ValueError:
-            raise InputError(self.source, f"<OBJECT-DATE> is not a date") from None
+            raise InputError(self.source, "<OBJECT-DATE> is not a date") from None
         epoch.format = "isot"
         return epoch
 
@@ -250,7 +250,7 @@ class PSGConfig:
             return None
         code = self.get("GENERATOR-RANGEUNIT", "um")
         if code not in SPECTRAL_UNITS:
-            raise InputError(self.source, f"<GENERATOR-RANGEUNIT> is not a spectral unit comaspec knows")
+            raise InputError(self.source, "<GENERATOR-RANGEUNIT> is not a spectral unit comaspec knows")
         return lo * SPECTRAL_UNITS[code], hi * SPECTRAL_UNITS[code]
 
     @property
