@@ -436,7 +436,9 @@ def _parameters(model, options):
     # starting values: linear solves on a T_rot grid, and on a shift grid when the allowed
     # shift exceeds the resolution element (one offset for all spectra: a start only)
     bounds = options.T_rot_bounds
-    t_grid = [t for t in _TROT_GRID_K if bounds[0] <= t <= bounds[1]] or [sum(bounds) / 2]
+    # hottest first: its lines include (nearly) all those of the cooler ones, so each band's
+    # cached pixel structure is built once (`comaspec.model.line_pixels`)
+    t_grid = [t for t in _TROT_GRID_K[::-1] if bounds[0] <= t <= bounds[1]] or [sum(bounds) / 2]
     shift_grid = [0.0]
     if options.fit_shift:
         ratio = max(m / max(model.median_fwhm_um(i), 1e-12) for i, m in enumerate(max_shift))
