@@ -24,10 +24,13 @@ MCMC (``mcmc=True``)
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
+from ._capture import stdout_to_notes
 from ._local_model import LocalDesign, nonlinear_names
-from .errors import FitError
+from .errors import ComaspecWarning, FitError
 
 __all__ = ["mc_samples", "mcmc_samples", "refit_draws", "MAX_STEPS", "TAU_FACTOR", "TAU_SETTLED"]
 
@@ -41,6 +44,8 @@ TAU_SETTLED = 0.05
 _CHECK_EVERY = 500
 #: Gauss–Newton iterations of a Monte Carlo draw (each converges quadratically).
 _GN_ITERATIONS = 8
+#: Monte Carlo draws solved together (memory: a few (draws, M, M, k) arrays).
+_MC_CHUNK = 250
 
 
 def _steps(problem, result, names, scale):
@@ -130,12 +135,17 @@ def mc_samples(solution, options, rng):
         return (refit_draws(problem, result, y_draws, options.scale_covar), f"mc refits (N={n_draw})",
                 ["Monte Carlo: a nonlinear parameter has no error or sits at its bound; every draw was "
                  "refitted on the full model"])
+    from ._progress import progress
+
     local = LocalDesign(problem, solution.values, names, steps)
-    proj = local.projections((y_draws / problem.sigma).T)
-    # start: the exact linear solve of each draw at the best-fit θ (γ(0) picks the block A0)
-    c0, _ = local.normal_equations(np.zeros((1, len(names))), proj[:1])
-    c = _scaled_solve(np.repeat(c0, n_draw, axis=0), proj[:, 0, :])
-    c, delta = _gauss_newton(local, proj, c, np.zeros((n_draw, len(names))))
+    c0, _ = local.normal_equations(np.zeros((1, len(names))), np.zeros((1, 1, local.n_linear)))
+    c, delta = np.empty((n_draw, local.n_linear)), np.empty((n_draw, len(names)))
+    for start in progress(range(0, n_draw, _MC_CHUNK), desc="Monte Carlo refits"):
+        rows = slice(start, min(start + _MC_CHUNK, n_draw))
+        proj = local.projections((y_draws[rows] / problem.sigma).T)
+        # start: the exact linear solve of each draw at the best-fit θ (γ(0) picks the block A0)
+        c_start = _scaled_solve(np.repeat(c0, proj.shape[0], axis=0), proj[:, 0, :])
+        c[rows], delta[rows] = _gauss_newton(local, proj, c_start, np.zeros((proj.shape[0], len(names))))
     lo = np.array([result.params[n].min for n in names]) - np.array([solution.values[n] for n in names])
     hi = np.array([result.params[n].max for n in names]) - np.array([solution.values[n] for n in names])
     bad = (~np.all(np.isfinite(c), axis=1) | ~np.all(np.isfinite(delta), axis=1)
@@ -235,8 +245,10 @@ def mcmc_samples(solution, options, rng):
     y, sigma = problem.y, problem.sigma
     if not names:
         draws = rng.multivariate_normal(solution.linear, solution.linear_cov, size=int(options.mcmc_steps))
-        return (draws[:, :n_sp], f"posterior draws (N={draws.shape[0]}; no nonlinear parameter: the "
-                "amplitudes' posterior is the Gaussian of the linear fit)", [], {"converged": True})
+        note = ("MCMC: no nonlinear parameter is fitted, so the posterior of the amplitudes (flat priors) is "
+                "the Gaussian of the linear fit; drawn directly, no chain")
+        return (draws[:, :n_sp], f"mcmc (exact Gaussian posterior, {draws.shape[0]} samples)", [note],
+                {"converged": True, "steps": 0, "samples": int(draws.shape[0]), "template_builds": 0})
     steps = _steps(problem, result, names, 1.5)
     idx = [result.var_names.index(n) for n in names]
     if steps is None or result.covar is None:
@@ -249,8 +261,10 @@ def mcmc_samples(solution, options, rng):
     posterior = _MarginalPosterior(local, y, sigma, lo, hi)
     cov = result.covar[np.ix_(idx, idx)]
     n_walkers = int(options.mcmc_walkers or max(4 * len(names), 16))
-    sampler, tau, converged = _run_chain(posterior, _walker_start(cov, lo, hi, n_walkers, rng),
-                                         options.mcmc_steps, rng)
+    notes = []
+    with stdout_to_notes("emcee", notes):   # keep stdout for the result
+        sampler, tau, converged = _run_chain(posterior, _walker_start(cov, lo, hi, n_walkers, rng),
+                                             options.mcmc_steps, rng)
     iteration = sampler.iteration
     discard = min(max(int(options.mcmc_burn), int(np.ceil(3 * tau.max()))), iteration // 2)
     thin = max(1, int(0.5 * tau.min()))
@@ -264,12 +278,14 @@ def mcmc_samples(solution, options, rng):
             "samples": int(flat.shape[0]), "template_builds": local.n_designs + far.shape[0],
             "expansion_chi2_error": float(check)}
     taus = ", ".join(f"{n} {t:.0f}" for n, t in zip(names, tau))
-    notes = [f"MCMC over {', '.join(names)} (emcee, {n_walkers} walkers, {iteration} steps; autocorrelation "
+    notes += [f"MCMC over {', '.join(names)} (emcee, {n_walkers} walkers, {iteration} steps; autocorrelation "
              f"times {taus} steps); amplitudes marginalised analytically (flat priors) and drawn from "
              "their conditional Gaussian"]
     if not converged:
-        notes.append(f"MCMC did not converge: the chain ({iteration} steps) is not longer than "
-                     f"{TAU_FACTOR:g} autocorrelation times with a settled estimate; raise --mcmc-steps")
+        message = (f"MCMC did not converge: the chain ({iteration} steps) is not longer than {TAU_FACTOR:g} "
+                   "autocorrelation times with a settled estimate; raise --mcmc-steps")
+        notes.append(message)
+        warnings.warn(message, ComaspecWarning, stacklevel=4)
     if check > 0.5:
         notes.append(f"MCMC: the quadratic design differs from the model by chi2 {check:.2g} at the "
                      "chain's edge; its tails are approximate")
