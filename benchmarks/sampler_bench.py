@@ -44,7 +44,7 @@ def _cli_cost(args, repeat):
 
 def _example_fit(options):
     import comaspec as c
-    from comaspec import fit as fitmod
+    from comaspec.fit import core as fitmod
     from comaspec.model import ForwardModel
     from comaspec.synthetic import aperture_from_header, geometry_from_header
 
@@ -58,7 +58,7 @@ def _example_fit(options):
 
 
 def _mc_in_process(ref_draws):
-    from comaspec._samplers import mc_samples, refit_draws
+    from comaspec.fit.samplers import mc_samples, refit_draws
     from comaspec.fit import FitOptions
 
     options = FitOptions(mc=1000, seed=1)

@@ -5,6 +5,7 @@ The public API is re-exported here. Names are imported on first use so that
 """
 
 from ._lazy import lazy_exports
+from ._moved import install as _install_moved_paths
 from ._version import __version__
 from .errors import ComaspecError, ComaspecWarning, FitError, InputError, UsageError
 
@@ -19,15 +20,15 @@ _EXPORTS = {
     "read_cube": "io",
     "extract_spectrum": "io",
     "average_integrations": "io",
-    "production_rate": "production",
-    "band_flux": "production",
-    "fit_coma": "fit",
+    "production_rate": "physics.production",
+    "band_flux": "physics.production",
+    "fit_coma": "fit.core",
     "synthetic_spectrum": "synthetic",
     "example_path": "synthetic",
-    "GaussianLSF": "instrument",
-    "TabulatedLSF": "instrument",
-    "make_lsf": "instrument",
-    "resolving_power": "instrument",
+    "GaussianLSF": "physics.instrument",
+    "TabulatedLSF": "physics.instrument",
+    "make_lsf": "physics.instrument",
+    "resolving_power": "physics.instrument",
     "map_cube": "maps",
     "ComaMaps": "maps",
 }
@@ -41,4 +42,5 @@ __all__ = ["__version__", "ComaspecError", "ComaspecWarning", "InputError", "Usa
            *_EXPORTS]
 
 
+_install_moved_paths()
 __getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS, _SUBMODULES)

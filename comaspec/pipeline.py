@@ -85,7 +85,7 @@ def spectra_to_fit(loaded, aperture, mode=None, *, extension=None, joint=False):
     list of specutils.Spectrum
     """
     from .cli._select import select_extractions
-    from .instrument import mode_from_meta
+    from .physics.instrument import mode_from_meta
     from .io import average_integrations, extract_spectrum
 
     spectra = []
@@ -136,7 +136,7 @@ def fit_loaded(loaded, geometry, aperture, species, *, mode=None, extension=None
     """
     from .cli._select import check_plausible
     from .errors import UsageError
-    from .fit import fit_coma
+    from .fit.core import fit_coma
 
     if aperture is None:
         aperture = default_aperture(loaded)

@@ -23,7 +23,7 @@ import math
 import numpy as np
 
 from .errors import InputError, UsageError
-from .fluorescence import DEFAULT_EMISSION, DEFAULT_ORTHO_PARA
+from .physics.fluorescence import DEFAULT_EMISSION, DEFAULT_ORTHO_PARA
 
 __all__ = [
     "wavelength_grid",
@@ -81,7 +81,7 @@ def wavelength_grid(mode, lo_um=None, hi_um=None, pixels_per_fwhm=PIXELS_PER_FWH
     ndarray
         Wavelengths in µm.
     """
-    from . import instrument
+    from .physics import instrument
 
     lo, hi = instrument.mode_range(mode)
     nominal = NOMINAL_RANGE_UM.get(str(mode).upper())
@@ -223,7 +223,7 @@ def synthetic_spectrum(mode, production_rates, geometry, aperture, *, T_rot, err
     from astropy.nddata import StdDevUncertainty
     from specutils import Spectrum
 
-    from . import instrument
+    from .physics import instrument
     from ._validate import synthetic_arguments
     from .model import gas_spectrum
 
@@ -407,7 +407,7 @@ def synthetic_cube(mode, production_rates, geometry, *, T_rot, error_per_spaxel,
     """
     import astropy.units as u
 
-    from . import instrument
+    from .physics import instrument
     from .apertures import CircularAperture
     from .model import _band_profile, band_weights
 
@@ -495,7 +495,7 @@ def _daughter_images(species, geometry, radii_arcsec, q_d, l_d, velocity, lifeti
 
     from .apertures import CircularAperture
     from .model import band_weights
-    from .production import haser_assumptions
+    from .physics.production import haser_assumptions
 
     h = haser_assumptions(species, geometry, velocity=velocity,
                           lifetime=lifetime.get(species) if isinstance(lifetime, dict) else lifetime)

@@ -79,7 +79,7 @@ def test_fit_with_and_without_the_cache(modes):
 # --------------------------------------------------------------------------- Monte Carlo
 def _best_fit(spectra, options):
     """The fitting stages up to the solution (what `fit_model` hands to the samplers)."""
-    from comaspec import fit as fitmod
+    from comaspec.fit import core as fitmod
     from comaspec._threads import single_threaded_blas
 
     model = _model(spectra, True)
@@ -92,7 +92,7 @@ def _best_fit(spectra, options):
 @pytest.mark.parametrize("modes", [["PRISM"], ["G395H"], ["G235H", "G395H"]])
 def test_mc_draws_equal_full_refits(modes):
     """Each draw's band fluxes equal an lmfit refit of the same noise on the full model (0.01 sigma)."""
-    from comaspec._samplers import mc_samples, refit_draws
+    from comaspec.fit.samplers import mc_samples, refit_draws
 
     options = FitOptions(mc=25, seed=11)
     solution = _best_fit(_spectra(modes, seed=3), options)
@@ -114,8 +114,8 @@ def test_mc_draws_equal_full_refits(modes):
 # --------------------------------------------------------------------------- MCMC
 def test_marginal_likelihood_at_the_best_fit_is_rederived():
     """ln p(θ0) from the Gram contraction equals −½ χ²_min − ½ ln det(AᵀWA) from the exact design."""
-    from comaspec._local_model import LocalDesign, nonlinear_names
-    from comaspec._samplers import _MarginalPosterior
+    from comaspec.fit.local_model import LocalDesign, nonlinear_names
+    from comaspec.fit.samplers import _MarginalPosterior
     from comaspec.fit import linear_solve
 
     solution = _best_fit(_spectra(["G395H"]), FitOptions())

@@ -1,4 +1,4 @@
-"""Tests of comaspec.instrument: R(λ) tables, metadata parsing, pixel edges and LSFs."""
+"""Tests of comaspec.physics.instrument: R(λ) tables, metadata parsing, pixel edges and LSFs."""
 
 import math
 
@@ -9,7 +9,7 @@ from astropy.io import fits
 from astropy.table import Table
 from scipy import integrate, stats
 
-from comaspec import instrument
+from comaspec.physics import instrument
 from comaspec._paths import linelists_dir
 from comaspec.errors import InputError
 

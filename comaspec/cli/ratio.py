@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..fluorescence import DEFAULT_EMISSION, EMISSION_MODELS
+from ..physics.fluorescence import DEFAULT_EMISSION, EMISSION_MODELS
 from ._args import MC_MAX, SEED_MAX, box, check_outputs, integer, ranged
 
 HELP = "fit a coma spectrum: band fluxes, production rates and the CO2/H2O ratio"

@@ -32,7 +32,7 @@ import astropy.units as u
 import numpy as np
 
 from ..errors import InputError
-from ..fluorescence import DEFAULT_EMISSION, DEFAULT_ORTHO_PARA
+from ..physics.fluorescence import DEFAULT_EMISSION, DEFAULT_ORTHO_PARA
 from ._bins import DEFAULT_NONLINEAR_GRID
 from .result import ComaMaps
 
@@ -165,7 +165,7 @@ def map_cube(cube, geometry, *, species=("CO2", "H2O", "CO"), binning=None, targ
     """
     import time
 
-    from .. import instrument
+    from ..physics import instrument
     from .._validate import in_range, scalar_quantity, temperature
     from ..apertures import CircularAperture
     from ..geometry import Geometry
@@ -243,7 +243,7 @@ def _aperture_fit(cube, geometry, aperture, nucleus, species, T_fixed, shift_fix
                   model_args, detect_sigma, limit_sigma):
     """The aperture spectrum around the nucleus and, unless T_rot and shift are both given,
     its fit: the T_rot and shift held for every bin, and where they come from."""
-    from ..fit import fit_coma
+    from ..fit.core import fit_coma
     from ..io import extract_spectrum
 
     spec = extract_spectrum(cube, aperture, center=nucleus, max_masked_fraction=max_masked_fraction)
@@ -265,7 +265,7 @@ def _aperture_fit(cube, geometry, aperture, nucleus, species, T_fixed, shift_fix
 def _model_and_data(cube, spec, fitted, geometry, aperture, max_masked_fraction, model_args, source):
     """The forward model on the cube's grid (`comaspec.maps._adapter`) and the cube's fitted
     pixels as (pixels, spaxels) (`comaspec.maps._bins.CubePixels`)."""
-    from ..fit import as_observed
+    from ..fit.core import as_observed
     from ._adapter import spaxel_design
     from ._bins import CubePixels
 

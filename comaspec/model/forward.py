@@ -123,8 +123,8 @@ class ForwardModel:
 
     def __init__(self, spectra, species, geometry, apertures, *, windows=None, continuum="polynomial",
                  velocity=None, lifetime=None, g_factor=None, emission=DEFAULT_EMISSION):
-        from .. import molecules
-        from ..templates import _check_emission
+        from ..physics import molecules
+        from ..physics.templates import _check_emission
 
         self.spectra = list(spectra)
         self.geometry = geometry
@@ -231,8 +231,7 @@ class ForwardModel:
         Not applicable: caching switched off, an LSF without a kernel description, or a
         band-origin offset (those bands move relative to the others).
         """
-        from ..errors import InputError
-        from ..instrument import pixel_edges
+        from ..physics.instrument import pixel_edges
         from .line_pixels import SpeciesPixels, supports
 
         comp, sp = self.species[name], self.spectra[i]

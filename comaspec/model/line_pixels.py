@@ -4,7 +4,7 @@ A band profile at rotational temperature T and wavelength shift s is
 
     S(pixel p) = Σ_l w_l(T) [K((e_p+1(s) − c_l)/σ_l) − K((e_p(s) − c_l)/σ_l)] / (e_p+1 − e_p)
 
-(`comaspec.instrument`: each line broadened by the LSF and integrated over the pixel; K is
+(`comaspec.physics.instrument`: each line broadened by the LSF and integrated over the pixel; K is
 the kernel's cdf, evaluated only on the pixels a line's window touches). Within one fit the
 pixel grid, the line positions c_l and widths σ_l do not change, only T (the weights w_l)
 and s (the edges). `SpeciesPixels` therefore works out once, for all bands of one species,
@@ -16,7 +16,7 @@ which (line, pixel) pairs any shift within a range can touch, keeps the brackete
 
 Pairs outside a line's window at the current shift are zeroed exactly as the direct
 integration leaves them out, and the weights are the same ``stick_spectrum`` weights
-(the weak-line cut included), so the profile equals `comaspec.templates.band_profile` up to
+(the weak-line cut included), so the profile equals `comaspec.physics.templates.band_profile` up to
 the order of the floating-point sums (tested to 1e-12 relative).
 """
 
@@ -51,7 +51,7 @@ class SpeciesPixels:
         The spectrum's pixel centres (its whole grid), µm.
     lsf : GaussianLSF or TabulatedLSF
     emission : str
-        Emission model of the line weights (`comaspec.templates.stick_spectrum`).
+        Emission model of the line weights (`comaspec.physics.templates.stick_spectrum`).
     """
 
     def __init__(self, species, terms, wavelength_um, lsf, emission):
@@ -67,7 +67,7 @@ class SpeciesPixels:
     # ------------------------------------------------------------------ structure
     def _build(self, wavenumbers, shift_range):
         """Pairs of (line, pixel) any shift in ``shift_range`` can touch."""
-        from ..instrument import pixel_edges
+        from ..physics.instrument import pixel_edges
 
         self._wavenumbers = wavenumbers
         self._offsets = np.cumsum([0] + [w.size for w in wavenumbers])
@@ -155,7 +155,7 @@ class SpeciesPixels:
         ortho_para : float
             H2O ortho/para ratio.
         edges : ndarray
-            ``comaspec.instrument.pixel_edges(wavelength_um - shift)``.
+            ``comaspec.physics.instrument.pixel_edges(wavelength_um - shift)``.
         shift_pad : float
             When the structure must be (re)built, cover shifts within ± this of ``shift``
             too (e.g. the fit's shift bound), so that later shifts reuse it.
@@ -164,7 +164,7 @@ class SpeciesPixels:
         -------
         ndarray
         """
-        from ..templates import stick_spectrum
+        from ..physics.templates import stick_spectrum
 
         sticks = [stick_spectrum(self.species, band, T_rot, ortho_para=ortho_para, emission=self.emission)
                   for band, _weight in self.terms]

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from ._problem import origin_name
+from .problem import origin_name
 
 __all__ = ["coma_fit_from_solution"]
 
@@ -44,7 +44,7 @@ def _systematic_error(comp, flux, err, systematics, detect_sigma):
     """
     if not systematics or comp.phi is None:
         return None
-    from .production import _rel
+    from ..physics.production import _rel
 
     rel = {k: _rel(systematics.get(k), f"systematics[{k!r}]") for k in ("g_factor", "lifetime", "velocity")}
     detected = err > 0 and flux / err >= detect_sigma
@@ -54,7 +54,7 @@ def _systematic_error(comp, flux, err, systematics, detect_sigma):
 
 def _components(solution):
     """Per spectrum: data, model, continuum and species components on every pixel (for plots)."""
-    from .results import SpectrumComponents
+    from ..results.core import SpectrumComponents
 
     model, lin = solution.model, solution.linear
     fitted = model.fitted_species
@@ -75,7 +75,7 @@ def _components(solution):
 
 def coma_fit_from_solution(solution):
     """The `ComaFit` of a `FitSolution` (see `comaspec.results.ComaFit.from_solution`)."""
-    from .results import ComaFit, SpeciesResult
+    from ..results.core import ComaFit, SpeciesResult
 
     model, problem, options = solution.model, solution.problem, solution.options
     geometry = model.geometry
@@ -156,7 +156,7 @@ def coma_fit_from_solution(solution):
         fit_info["ortho_para"] = float(opr)
         fit_info["ortho_para_fitted"] = bool(problem.fit_opr)
         fit_info["ortho_para_err"] = solution.nonlinear_err.get("ortho_para") if problem.fit_opr else None
-        from .fit import OPR_BOUNDS
+        from .core import OPR_BOUNDS
 
         if problem.fit_opr and min(abs(opr - OPR_BOUNDS[0]), abs(opr - OPR_BOUNDS[1])) < 1e-3:
             notes.append(f"ortho_para ran to its bound ({opr:.2f}): the H2O lines do not constrain it at "

@@ -18,8 +18,8 @@ import re
 import numpy as np
 from scipy.special import ndtr
 
-from ._paths import linelists_dir
-from .errors import InputError
+from .._paths import linelists_dir
+from ..errors import InputError
 
 __all__ = [
     "MODES",

@@ -1,6 +1,6 @@
 """Monte Carlo refits and MCMC on the model's linear structure.
 
-Both start from the best fit and a `comaspec._local_model.LocalDesign`: the design as a
+Both start from the best fit and a `comaspec.fit.local_model.LocalDesign`: the design as a
 quadratic in the d nonlinear parameters θ (T_rot, shifts, ortho/para, continuum shape, band
 origins) about the best fit, from a stencil of 1 + 2d + 2d(d−1) designs.
 
@@ -28,9 +28,9 @@ import warnings
 
 import numpy as np
 
-from ._capture import stdout_to_notes
-from ._local_model import LocalDesign, nonlinear_names
-from .errors import ComaspecWarning, FitError
+from .._capture import stdout_to_notes
+from .local_model import LocalDesign, nonlinear_names
+from ..errors import ComaspecWarning, FitError
 
 __all__ = ["mc_samples", "mcmc_samples", "refit_draws", "MAX_STEPS", "TAU_FACTOR", "TAU_SETTLED"]
 
@@ -69,7 +69,7 @@ def refit_draws(problem, result, y_draws, scale_covar):
 
     Parameters
     ----------
-    problem : `comaspec._problem.Problem`
+    problem : `comaspec.fit.problem.Problem`
     result : lmfit.MinimizerResult
         The best fit (its parameters start each refit).
     y_draws : ndarray, shape (N, n)
@@ -135,7 +135,7 @@ def mc_samples(solution, options, rng):
         return (refit_draws(problem, result, y_draws, options.scale_covar), f"mc refits (N={n_draw})",
                 ["Monte Carlo: a nonlinear parameter has no error or sits at its bound; every draw was "
                  "refitted on the full model"])
-    from ._progress import progress
+    from .._progress import progress
 
     local = LocalDesign(problem, solution.values, names, steps)
     c0, _ = local.normal_equations(np.zeros((1, len(names))), np.zeros((1, 1, local.n_linear)))
@@ -219,7 +219,7 @@ def _run_chain(posterior, start, max_steps, rng):
     """emcee until converged or ``max_steps``; (sampler, τ per parameter, converged)."""
     import emcee
 
-    from ._progress import progress
+    from .._progress import progress
 
     sampler = emcee.EnsembleSampler(start.shape[0], start.shape[1], posterior, vectorize=True)
     sampler.random_state = np.random.RandomState(int(rng.integers(2**31))).get_state()

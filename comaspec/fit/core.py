@@ -26,11 +26,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._misfit import inflate_errors
-from ._problem import NonlinearState, Problem, origin_name
-from .errors import FitError, InputError, UsageError
-from .fluorescence import check_temperature
-from .model import DEFAULT_EMISSION, DEFAULT_ORTHO_PARA, DEFAULT_SPECIES, ForwardModel, ObservedSpectrum
+from .misfit import inflate_errors
+from .problem import NonlinearState, Problem, origin_name
+from ..errors import FitError, InputError, UsageError
+from ..physics.fluorescence import check_temperature
+from ..model import DEFAULT_EMISSION, DEFAULT_ORTHO_PARA, DEFAULT_SPECIES, ForwardModel, ObservedSpectrum
 
 __all__ = ["fit_coma", "fit_model", "FitOptions", "FitSolution", "linear_solve", "LinearSolution", "as_observed",
            "DEFAULT_TROT_BOUNDS_K"]
@@ -127,7 +127,7 @@ def as_observed(spectrum, *, lsf=None, label=None) -> ObservedSpectrum:
     -------
     ObservedSpectrum
     """
-    from . import instrument
+    from ..physics import instrument
 
     if isinstance(spectrum, ObservedSpectrum):
         return spectrum
@@ -279,8 +279,8 @@ def fit_coma(spectrum_or_list, geometry, aperture, species=DEFAULT_SPECIES, *, T
     InputError
         Unusable input (no uncertainties, unknown mode, bad geometry).
     """
-    from ._validate import fit_coma_arguments
-    from .geometry import Geometry
+    from .._validate import fit_coma_arguments
+    from ..geometry import Geometry
 
     fit_coma_arguments(locals())  # types, units and ranges of every argument, before any work
     spectra = [as_observed(s, lsf=lsf) for s in _as_list(spectrum_or_list)]
@@ -391,7 +391,7 @@ def fit_model(model, options=None):
     -------
     `comaspec.results.ComaFit`
     """
-    from ._threads import single_threaded_blas
+    from .._threads import single_threaded_blas
 
     options = FitOptions() if options is None else options
     options.check()
@@ -400,7 +400,7 @@ def fit_model(model, options=None):
         result, notes = _minimise(problem, params, options)
         solution = _solution(problem, result, options, notes)
         _sample(solution, options)
-        from .results import ComaFit
+        from ..results.core import ComaFit
 
         return ComaFit.from_solution(solution)
 
@@ -602,11 +602,11 @@ def _solution(problem, result, options, notes):
 
 
 def _sample(solution, options):
-    """MC refits of noise realisations or MCMC (`comaspec._samplers`); then the error inflation."""
+    """MC refits of noise realisations or MCMC (`comaspec.fit.samplers`); then the error inflation."""
     problem = solution.problem
     fitted = problem.model.fitted_species
     if options.mc or options.mcmc:
-        from ._samplers import mc_samples, mcmc_samples
+        from .samplers import mc_samples, mcmc_samples
 
         rng = np.random.default_rng(options.seed)
         if options.mc:

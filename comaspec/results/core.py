@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .errors import UsageError
+from ..errors import UsageError
 
 __all__ = [
     "DEFAULT_DETECT_SIGMA",
@@ -416,7 +416,7 @@ class ComaFit:
         -------
         ComaFit
         """
-        from ._assemble import coma_fit_from_solution
+        from ..fit.assemble import coma_fit_from_solution
 
         return coma_fit_from_solution(solution)
 
@@ -478,7 +478,7 @@ class ComaFit:
         (W m^-2), ``snr``, ``detected``, ``Q``, ``Q_err``, ``Q_upper_limit`` (1/s; Q and
         Q_err masked to NaN when not detected), ``T_rot`` (K).
         """
-        from . import results_io
+        from . import writers as results_io
 
         return results_io.production_table(self)
 
@@ -495,7 +495,7 @@ class ComaFit:
         -------
         dict
         """
-        from . import results_io
+        from . import writers as results_io
 
         return results_io.to_dict(self, numerator, denominator)
 
@@ -513,7 +513,7 @@ class ComaFit:
         -------
         str
         """
-        from . import results_io
+        from . import writers as results_io
 
         return results_io.to_json(self, numerator, denominator, indent)
 
@@ -529,7 +529,7 @@ class ComaFit:
         overwrite : bool
             Replace an existing file.
         """
-        from . import results_io
+        from . import writers as results_io
 
         return results_io.write(self, path, numerator, denominator, overwrite)
 
@@ -545,7 +545,7 @@ class ComaFit:
         -------
         str
         """
-        from . import results_io
+        from . import writers as results_io
 
         return results_io.summary(self, numerator, denominator)
 
@@ -569,7 +569,7 @@ class ComaFit:
         -------
         matplotlib.figure.Figure
         """
-        from .plotting.fit import plot_fit
+        from ..plotting.fit import plot_fit
 
         return plot_fit(self, path=path, **kwargs)
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import astropy.constants as const
 import astropy.units as u
 
-from .errors import InputError
+from ..errors import InputError
 
 __all__ = ["FeatureWeights", "split_g", "band_flux_per_q"]
 
@@ -145,8 +145,8 @@ class FeatureWeights:
         FeatureWeights
         """
         from . import molecules
-        from ._validate import in_range, scalar_quantity
-        from .geometry import Geometry
+        from .._validate import in_range, scalar_quantity
+        from ..geometry import Geometry
         from .production import _aperture_km, haser_assumptions
 
         geometry = Geometry.from_any(geometry)

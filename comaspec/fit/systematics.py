@@ -24,7 +24,7 @@ __all__ = ["ratio_systematic", "ratio_systematic_text"]
 def _elasticities(fit, name):
     import astropy.units as u
 
-    from .production import production_rate
+    from ..physics.production import production_rate
 
     s = fit.species[name]
     if None in (s.velocity_km_s, s.lifetime_1au, s.g_factor_1au) or fit.geometry is None:

@@ -35,7 +35,7 @@ class LocalDesign:
 
     Parameters
     ----------
-    problem : `comaspec._problem.Problem`
+    problem : `comaspec.fit.problem.Problem`
     values : dict
         Best-fit lmfit values by name.
     names : sequence of str
@@ -145,7 +145,7 @@ class LocalDesign:
         -------
         float
         """
-        from .fit import linear_solve
+        from .core import linear_solve
 
         worst = 0.0
         for delta in np.atleast_2d(deltas):

@@ -18,8 +18,8 @@ from types import MappingProxyType
 import astropy.units as u
 import numpy as np
 
-from ._paths import linelists_dir
-from .errors import InputError
+from .._paths import linelists_dir
+from ..errors import InputError
 
 __all__ = [
     "SPECIES",

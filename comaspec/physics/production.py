@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 import astropy.units as u
 import numpy as np
 
-from .apertures import Aperture
-from ._validate import in_range, production_arguments, scalar_quantity
-from .errors import InputError
+from ..apertures import Aperture
+from .._validate import in_range, production_arguments, scalar_quantity
+from ..errors import InputError
 from .feature_weights import FeatureWeights, band_flux_per_q, split_g
-from .geometry import Geometry
+from ..geometry import Geometry
 
 __all__ = [
     "flux_per_unit_Q",
