@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from comaspec.apertures import CircularAperture
-from comaspec.fit import FitOptions, as_observed, fit_model
+from comaspec.fit import FitOptions, as_observed, fit_coma, fit_model
 from comaspec.geometry import Geometry
 from comaspec.instrument import TabulatedLSF
 from comaspec.model import ForwardModel
@@ -176,3 +176,23 @@ def test_mcmc_spreads_equal_the_covariance_errors(modes):
         sp = fit.species[s]
         # effective samples ~ walkers x steps / tau > 1000: the spread is known to ~3 %
         assert sp.extra["band_flux_err_samples_W_m2"] == pytest.approx(sp.band_flux_err, rel=0.1)
+
+
+@pytest.mark.parametrize("name, modes", [("PRISM", ["PRISM"]), ("G395H", ["G395H"]),
+                                         ("G235H+G395H", ["G235H", "G395H"])])
+def test_fit_equals_the_reference_run_before_the_caches(name, modes):
+    """Band fluxes, errors, T_rot and shifts as fitted by the code before the fit caches and the
+    cheaper start grid (numbers from tests/make_fit_reference.py, run on that code): 1e-6 sigma."""
+    import json
+    import pathlib
+
+    import make_fit_reference as ref
+
+    expected = json.loads(pathlib.Path(__file__).with_name("fit_reference.json").read_text())[name]
+    fit = ref.summary(fit_coma(ref.spectra(modes, 21), ref.GEO, ref.AP, list(ref.Q)))
+    for s, (flux, err, T) in expected["species"].items():
+        got = fit["species"][s]
+        assert abs(got[0] - flux) < 1e-6 * err
+        assert got[1] == pytest.approx(err, rel=1e-6)
+        assert got[2] == pytest.approx(T, abs=1e-6)
+    assert fit["shifts"] == pytest.approx(expected["shifts"], abs=1e-10)
