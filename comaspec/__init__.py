@@ -24,7 +24,7 @@ _EXPORTS = {
     "band_flux": "physics.production",
     "fit_coma": "fit.core",
     "synthetic_spectrum": "synthetic",
-    "example_path": "synthetic",
+    "example_path": "_paths",
     "GaussianLSF": "physics.instrument",
     "TabulatedLSF": "physics.instrument",
     "make_lsf": "physics.instrument",

@@ -84,7 +84,7 @@ def spectra_to_fit(loaded, aperture, mode=None, *, extension=None, joint=False):
     -------
     list of specutils.Spectrum
     """
-    from .cli._select import select_extractions
+    from .io.select import select_extractions
     from .physics.instrument import mode_from_meta
     from .io import average_integrations, extract_spectrum
 
@@ -134,7 +134,7 @@ def fit_loaded(loaded, geometry, aperture, species, *, mode=None, extension=None
         Its ``inputs`` hold the paths as given, and the instrument, mode and target
         of the first spectrum.
     """
-    from .cli._select import check_plausible
+    from .io.select import check_plausible
     from .errors import UsageError
     from .fit.core import fit_coma
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from astropy.table import Table
 
-from comaspec.physics import instrument, molecules
+from comaspec.physics import instrument, molecules, resolution
 from comaspec._paths import linelists_dir
 from comaspec.apertures import CircularAperture
 from comaspec.errors import InputError
@@ -159,7 +159,7 @@ def test_mode_is_taken_from_the_grating_field_without_parsing_text(monkeypatch):
         raise AssertionError(f"parsed {text!r}")
 
     spec = _spec("G395H")
-    monkeypatch.setattr(instrument, "_parse_mode_string", no_parsing)
+    monkeypatch.setattr(resolution, "_parse_mode_string", no_parsing)
     assert spec.meta["grating"] == "G395H"
     assert instrument.mode_from_meta(spec.meta) == "G395H"
     assert as_observed(spec).mode == "G395H"

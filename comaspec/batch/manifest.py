@@ -280,7 +280,7 @@ def jobs_from_directory(directory, species=None):
     from astropy.io import fits
 
     from ..io._checks import quiet_astropy
-    from ..synthetic import aperture_from_header, geometry_from_header
+    from ..io.header import aperture_from_header, geometry_from_header
 
     directory = Path(directory)
     paths = sorted(p for p in directory.iterdir() if p.is_file() and p.name.lower().endswith(_FITS_SUFFIXES))

@@ -112,7 +112,7 @@ def _geometry(args, example_header):
     from ..geometry import Geometry
 
     if args.rh is None and args.delta is None and example_header is not None:
-        from ..synthetic import geometry_from_header
+        from ..io.header import geometry_from_header
 
         return geometry_from_header(example_header, "the bundled example")
     missing = [flag for flag, v in (("--rh AU", args.rh), ("--delta AU", args.delta)) if v is None]
@@ -133,7 +133,7 @@ def _aperture(args, example_header, has_cube):
         w, h = args.aperture_box
         return RectangularAperture(w * u.arcsec, h * u.arcsec)
     if example_header is not None:
-        from ..synthetic import aperture_from_header
+        from ..io.header import aperture_from_header
 
         return aperture_from_header(example_header, "the bundled example")
     if has_cube:
@@ -189,7 +189,7 @@ def _run(args):
         raise UsageError("--species is empty")
     example_header = None
     if args.example:
-        from ..synthetic import example_path
+        from .._paths import example_path
 
         paths = [str(example_path())]
     else:

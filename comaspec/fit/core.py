@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .misfit import inflate_errors
-from .problem import NonlinearState, Problem, origin_name
+from .problem import OPR_BOUNDS, NonlinearState, Problem, origin_name
 from ..errors import FitError, InputError, UsageError
 from ..physics.fluorescence import check_temperature
 from ..model import DEFAULT_EMISSION, DEFAULT_ORTHO_PARA, DEFAULT_SPECIES, ForwardModel, ObservedSpectrum
@@ -37,9 +37,6 @@ __all__ = ["fit_coma", "fit_model", "FitOptions", "FitSolution", "linear_solve",
 
 #: Range allowed for a fitted rotational temperature, K (the templates' sensible range).
 DEFAULT_TROT_BOUNDS_K = (10.0, 300.0)
-#: Range allowed for a fitted H2O ortho/para ratio (3 is the high-temperature limit; the
-#: range leaves room for noise on either side).
-OPR_BOUNDS = (0.5, 4.5)
 #: Starting grid of T_rot (K) searched with the linear solve when T_rot is free.
 _TROT_GRID_K = (15.0, 25.0, 40.0, 65.0, 100.0, 160.0)
 
@@ -300,7 +297,7 @@ def fit_coma(spectrum_or_list, geometry, aperture, species=DEFAULT_SPECIES, *, T
     InputError
         Unusable input (no uncertainties, unknown mode, bad geometry).
     """
-    from .._validate import fit_coma_arguments
+    from .arguments import fit_coma_arguments
     from ..geometry import Geometry
 
     fit_coma_arguments(locals())  # types, units and ranges of every argument, before any work
@@ -421,9 +418,9 @@ def fit_model(model, options=None):
         result, notes = _minimise(problem, params, options)
         solution = _solution(problem, result, options, notes)
         _sample(solution, options)
-        from ..results.core import ComaFit
+        from .assemble import coma_fit_from_solution
 
-        return ComaFit.from_solution(solution)
+        return coma_fit_from_solution(solution)
 
 
 # --------------------------------------------------------------------------- stages

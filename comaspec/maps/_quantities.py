@@ -79,7 +79,7 @@ def bin_quantities(sd, sol, n_spax, omega_sr, geometry, aperture, *, velocity, l
 
 def _ratio_map(column, column_err, detected, flux, species, sol, limit_sigma):
     """CO2/H2O column ratio per bin, its error (with the CO2-H2O covariance) and the limit flag."""
-    from ..results.core import upper_limit
+    from ..results.values import upper_limit
 
     i, j = species.index("CO2"), species.index("H2O")
     n1, n2 = column["CO2"], column["H2O"]

@@ -68,7 +68,7 @@ def _to_flam_factor(cube):
 
 def _position_angles(cube, sun_pa, velocity_pa):
     """(sun_pa, velocity_pa, source): from the arguments, else COMASPEC SUN_PA/VEL_PA keywords."""
-    from ..synthetic import _comaspec_keys
+    from ..io.header import comaspec_keys as _comaspec_keys
 
     keys = _comaspec_keys(cube.meta.get("primary_header") or {})
     keys.update(_comaspec_keys(cube.meta.get("header") or {}))

@@ -231,7 +231,7 @@ class ForwardModel:
         Not applicable: caching switched off, an LSF without a kernel description, or a
         band-origin offset (those bands move relative to the others).
         """
-        from ..physics.instrument import pixel_edges
+        from ..physics.lsf import pixel_edges
         from .line_pixels import SpeciesPixels, supports
 
         comp, sp = self.species[name], self.spectra[i]

@@ -4,7 +4,7 @@ A band profile at rotational temperature T and wavelength shift s is
 
     S(pixel p) = Σ_l w_l(T) [K((e_p+1(s) − c_l)/σ_l) − K((e_p(s) − c_l)/σ_l)] / (e_p+1 − e_p)
 
-(`comaspec.physics.instrument`: each line broadened by the LSF and integrated over the pixel; K is
+(`comaspec.physics.lsf`: each line broadened by the LSF and integrated over the pixel; K is
 the kernel's cdf, evaluated only on the pixels a line's window touches). Within one fit the
 pixel grid, the line positions c_l and widths σ_l do not change, only T (the weights w_l)
 and s (the edges). `SpeciesPixels` therefore works out once, for all bands of one species,
@@ -67,7 +67,7 @@ class SpeciesPixels:
     # ------------------------------------------------------------------ structure
     def _build(self, wavenumbers, shift_range):
         """Pairs of (line, pixel) any shift in ``shift_range`` can touch."""
-        from ..physics.instrument import pixel_edges
+        from ..physics.lsf import pixel_edges
 
         self._wavenumbers = wavenumbers
         self._offsets = np.cumsum([0] + [w.size for w in wavenumbers])
@@ -155,7 +155,7 @@ class SpeciesPixels:
         ortho_para : float
             H2O ortho/para ratio.
         edges : ndarray
-            ``comaspec.physics.instrument.pixel_edges(wavelength_um - shift)``.
+            ``comaspec.physics.lsf.pixel_edges(wavelength_um - shift)``.
         shift_pad : float
             When the structure must be (re)built, cover shifts within ± this of ``shift``
             too (e.g. the fit's shift bound), so that later shifts reuse it.

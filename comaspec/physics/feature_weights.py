@@ -154,7 +154,7 @@ class FeatureWeights:
         from . import molecules
         from .._validate import in_range, scalar_quantity
         from ..geometry import Geometry
-        from .production import _aperture_km, haser_assumptions
+        from .assumptions import _aperture_km, haser_assumptions
 
         geometry = Geometry.from_any(geometry)
         bands = tuple(b for f in molecules.features_of(species) for b in molecules.bands_of(species, f))

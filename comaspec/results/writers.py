@@ -11,10 +11,10 @@ import json
 
 import numpy as np
 
-from ..fit.systematics import ratio_systematic, ratio_systematic_text
+from .systematics import ratio_systematic, ratio_systematic_text
 from .._version import __version__
 from ..errors import InputError
-from .core import Ratio, _num
+from .values import Ratio, _num
 
 __all__ = ["to_dict", "to_json", "write", "summary", "production_table"]
 
