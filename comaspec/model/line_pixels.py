@@ -8,8 +8,9 @@ A band profile at rotational temperature T and wavelength shift s is
 the kernel's cdf, evaluated only on the pixels a line's window touches). Within one fit the
 pixel grid, the line positions c_l and widths σ_l do not change, only T (the weights w_l)
 and s (the edges). `SpeciesPixels` therefore works out once, for all bands of one species,
-which (line, pixel) pairs any shift within a range can touch, keeps the bracketed cdf differences of each shift it has seen
-(``M(s)``, one number per pair), and makes a profile with one weighted sum over the pairs:
+which (line, pixel) pairs any shift within a range can touch, keeps the bracketed cdf
+differences of each shift it has seen (``M(s)``, one number per pair), and makes a profile
+with one weighted sum over the pairs:
 
 * a new T at a known shift costs the weights and that sum;
 * a new shift costs one cdf evaluation per pair (no searches or index building).
