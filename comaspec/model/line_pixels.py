@@ -33,6 +33,8 @@ __all__ = ["SpeciesPixels", "supports"]
 _SHIFTS_KEPT = 8
 #: A structure holding more than this many times the lines needed now is rebuilt smaller.
 _SPARE = 1.5
+#: A rebuilt structure also holds the lines kept at this many times the current T_rot.
+_T_MARGIN = 1.3
 
 
 def supports(lsf):
@@ -101,17 +103,20 @@ class SpeciesPixels:
         self._pair_lo, self._pair_hi = lo[line_of[self._pair]], hi[line_of[self._pair]]
         self._pair_line = idx[line_of[self._pair]]
 
-    def _positions(self, sticks, shift, shift_pad):
+    def _positions(self, sticks, shift, shift_pad, warmer):
         """Index of each stick line in the structure.
 
         Rebuilt with the union of lines when one is missing or the shift is out of range, and
         with only the lines needed now when it holds more than `_SPARE` times those and a new
-        shift has to be integrated anyway (a hot start-grid point made it large).
+        shift has to be integrated anyway (a hot start-grid point made it large). A rebuild
+        also takes the lines of ``warmer()`` (the sticks at `_T_MARGIN` × T_rot), so that the
+        small steps of T_rot in a fit do not each add a line and rebuild.
         """
         inside = self._shift_range is not None and self._shift_range[0] <= shift <= self._shift_range[1]
         needed = sum(wn.size for wn, _w in sticks)
         if inside and shift not in self._cdf_diffs and self._offsets[-1] > _SPARE * needed:
-            self._build([np.unique(wn) for wn, _w in sticks], self._shift_range)
+            self._build([np.union1d(wn, hot) for (wn, _w), (hot, _h) in zip(sticks, warmer())],
+                        self._shift_range)
         elif inside:
             positions = []
             for known, (wavenumber, _w) in zip(self._wavenumbers, sticks):
@@ -121,12 +126,17 @@ class SpeciesPixels:
                 positions.append(pos)
             else:
                 return positions
-            self._build([np.union1d(k, wn) for k, (wn, _w) in zip(self._wavenumbers, sticks)], self._shift_range)
+            self._build(self._union(sticks, warmer()), self._shift_range)
+        elif self._shift_range is None:   # the first build (a fit's start grid begins hottest)
+            self._build([np.unique(wn) for wn, _w in sticks], (shift - shift_pad, shift + shift_pad))
         else:
-            lo, hi = (shift, shift) if self._shift_range is None else self._shift_range
-            self._build([np.union1d(k, wn) for k, (wn, _w) in zip(self._wavenumbers, sticks)],
-                        (min(lo, shift - shift_pad), max(hi, shift + shift_pad)))
+            lo, hi = self._shift_range
+            self._build(self._union(sticks, warmer()), (min(lo, shift - shift_pad), max(hi, shift + shift_pad)))
         return [np.searchsorted(known, wn) for known, (wn, _w) in zip(self._wavenumbers, sticks)]
+
+    def _union(self, sticks, warmer):
+        return [np.union1d(np.union1d(k, wn), hot) for k, (wn, _w), (hot, _h) in
+                zip(self._wavenumbers, sticks, warmer)]
 
     # ------------------------------------------------------------------ evaluation
     def _differences(self, shift, edges):
@@ -169,7 +179,11 @@ class SpeciesPixels:
 
         sticks = [stick_spectrum(self.species, band, T_rot, ortho_para=ortho_para, emission=self.emission)
                   for band, _weight in self.terms]
-        positions = self._positions(sticks, float(shift), float(shift_pad))
+        def warmer():
+            return [stick_spectrum(self.species, band, _T_MARGIN * T_rot, ortho_para=ortho_para,
+                                   emission=self.emission) for band, _weight in self.terms]
+
+        positions = self._positions(sticks, float(shift), float(shift_pad), warmer)
         full = np.empty(self._offsets[-1])
         for b, ((_band, weight), (_wn, w), pos) in enumerate(zip(self.terms, sticks, positions)):
             n = self._offsets[b + 1] - self._offsets[b]
