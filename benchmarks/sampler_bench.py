@@ -3,7 +3,7 @@
 1. The CLI: ``comaspec ratio --example --mc 1000`` against ``comaspec ratio --example`` (goal
    <= 2), each run ``--repeat`` times in a subprocess; the CPU time of the child (user + system,
    robust to other load on the machine) and the wall time, medians.
-2. In process, on the example's fit: 1000 Monte Carlo draws on the local quadratic design
+2. In process, on the example's fit: 1000 Monte Carlo draws on the local expanded design
    against the reference path (an lmfit refit of each draw on the full model), timed on
    ``--ref-draws`` draws and scaled to 1000.
 3. MCMC on the example with T_rot and the shift free: design evaluations (template builds)
@@ -72,7 +72,7 @@ def _mc_in_process(ref_draws):
     t0 = time.process_time()
     refit_draws(solution.problem, solution.result, y, False)
     t_ref = (time.process_time() - t0) * 1000 / ref_draws
-    print(f"MC, 1000 draws in process: local quadratic design {t_fast:.2f} s CPU, reference refits "
+    print(f"MC, 1000 draws in process: local expanded design {t_fast:.2f} s CPU, reference refits "
           f"{t_ref:.1f} s (from {ref_draws} draws): {t_ref / t_fast:.0f}x faster")
 
 

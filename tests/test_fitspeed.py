@@ -89,12 +89,13 @@ def _best_fit(spectra, options):
         return fitmod._solution(problem, result, options, notes)
 
 
-@pytest.mark.parametrize("modes", [["PRISM"], ["G395H"], ["G235H", "G395H"]])
-def test_mc_draws_equal_full_refits(modes):
+@pytest.mark.parametrize("modes, extra", [(["PRISM"], {}), (["G395H"], {}), (["G235H", "G395H"], {}),
+                                          (["G395H"], {"per_species_T_rot": True, "ortho_para": "fit"})])
+def test_mc_draws_equal_full_refits(modes, extra):
     """Each draw's band fluxes equal an lmfit refit of the same noise on the full model (0.01 sigma)."""
     from comaspec.fit.samplers import mc_samples, refit_draws
 
-    options = FitOptions(mc=25, seed=11)
+    options = FitOptions(mc=25, seed=11, **extra)
     solution = _best_fit(_spectra(modes, seed=3), options)
     fast, _method, notes = mc_samples(solution, options, np.random.default_rng(11))
     rng = np.random.default_rng(11)   # the same noise, drawn as mc_samples draws it
@@ -108,7 +109,10 @@ def test_mc_draws_equal_full_refits(modes):
         assert np.all(np.abs(np.percentile(fast, q, axis=0) - np.percentile(slow, q, axis=0)) < 0.01 * err)
     # and the spread is that of the noise, not of a degenerate solve
     assert np.all(np.std(fast, axis=0, ddof=1) > 0.5 * err)
-    assert "template builds" in notes[0]
+    # the expanded refits are used where the model is nearly linear over the errors; with
+    # T_rot per species and the ortho/para ratio free (H2O at SNR 10) they are checked
+    # against full refits at the furthest draws and may give way to them
+    assert "template builds" in notes[0] or (extra and "every draw refitted" in notes[0])
 
 
 # --------------------------------------------------------------------------- MCMC

@@ -1,18 +1,19 @@
-"""The design matrix near the best fit, as a quadratic in the nonlinear parameters.
+"""The design matrix near the best fit, as a polynomial in the nonlinear parameters.
 
 The model is linear in the band fluxes and continuum amplitudes c once the nonlinear
 parameters θ (T_rot, wavelength shifts, ortho/para, continuum shape, band origins) are
 fixed. Near the best fit θ0, with δ = θ − θ0,
 
-    A(θ0 + δ) ≈ A0 + Σ_k δ_k G_k + ½ Σ_kl δ_k δ_l H_kl,
+    A(θ0 + δ) ≈ A0 + Σ_k δ_k G_k + ½ Σ_kl δ_k δ_l H_kl + ⅙ Σ_k δ_k³ T_k,
 
-G and H from designs on a central stencil of steps h_k (1 + 2d + 2d(d−1) designs for d
-nonlinear parameters: the only template builds). Weighted by 1/σ, A(δ) = Σ_m γ_m(δ) B_m
+G, H and the cubic terms T_k along each axis from designs on a central stencil of steps h_k:
+five points ±h, ±2h along each axis and the four corners (±h, ±h) of each pair
+(1 + 4d + 2d(d−1) designs for d nonlinear parameters: the only template builds). Weighted by 1/σ, A(δ) = Σ_m γ_m(δ) B_m
 with fixed blocks B_m and polynomial coefficients γ_m(δ), so every inner product the
 samplers need — AᵀWA, AᵀWy, and their derivatives — is a small contraction of the Gram
 tensor B_mᵀB_n (formed once) with γ(δ): nothing per sample is of the size of the data.
 
-`LocalDesign.check` compares the quadratic with exact designs at given points (the error
+`LocalDesign.check` compares the expansion with exact designs at given points (the error
 of the expansion, in χ² units); the samplers report it.
 """
 
@@ -31,7 +32,7 @@ def nonlinear_names(problem, result):
 
 
 class LocalDesign:
-    """Quadratic expansion of a `Problem`'s design about ``values`` (see the module docstring).
+    """Polynomial expansion of a `Problem`'s design about ``values`` (see the module docstring).
 
     Parameters
     ----------
@@ -41,7 +42,7 @@ class LocalDesign:
     names : sequence of str
         Nonlinear parameters to expand in (d of them; may be empty).
     steps : sequence of float
-        Stencil step h_k of each (e.g. its 1σ error), within its bounds.
+        Stencil step h_k of each (e.g. its 1σ error); θ0 ± 2h_k must lie within its bounds.
 
     Attributes
     ----------
@@ -57,19 +58,20 @@ class LocalDesign:
         d = len(self.names)
         self.pairs = [(k, k) for k in range(d)] + list(itertools.combinations(range(d), 2))
         a0 = self._design(np.zeros(d))
+        # five points along each axis: slope, curvature and the cubic term to O(h²)
+        p1, m1, p2, m2 = ([self._design(self._unit(k, f)) for k in range(d)] for f in (1.0, -1.0, 2.0, -2.0))
+        h = self.steps
         blocks = [a0]
-        plus = [self._design(self._unit(k, 1.0)) for k in range(d)]
-        minus = [self._design(self._unit(k, -1.0)) for k in range(d)]
-        blocks += [(p - m) / (2 * h) for p, m, h in zip(plus, minus, self.steps)]
+        blocks += [(-p2[k] + 8 * p1[k] - 8 * m1[k] + m2[k]) / (12 * h[k]) for k in range(d)]
         for k, l in self.pairs:
-            hk, hl = self.steps[k], self.steps[l]
             if k == l:
-                blocks.append((plus[k] - 2 * a0 + minus[k]) / (hk * hk))
+                blocks.append((-p2[k] + 16 * p1[k] - 30 * a0 + 16 * m1[k] - m2[k]) / (12 * h[k] ** 2))
             else:
                 corners = [self._design(self._unit(k, sk) + self._unit(l, sl)) for sk, sl in
                            ((1, 1), (1, -1), (-1, 1), (-1, -1))]
-                blocks.append((corners[0] - corners[1] - corners[2] + corners[3]) / (4 * hk * hl))
-        self.n_designs = 1 + 2 * d + 4 * (len(self.pairs) - d)
+                blocks.append((corners[0] - corners[1] - corners[2] + corners[3]) / (4 * h[k] * h[l]))
+        blocks += [(p2[k] - 2 * p1[k] + 2 * m1[k] - m2[k]) / (2 * h[k] ** 3) for k in range(d)]
+        self.n_designs = 1 + 4 * d + 4 * (len(self.pairs) - d)
         sigma = problem.sigma
         self.blocks = np.stack([b / sigma[:, None] for b in blocks])     # (M, n, k)
         m, n, k = self.blocks.shape
@@ -98,15 +100,17 @@ class LocalDesign:
         delta = np.atleast_2d(delta)
         cols = [np.ones(delta.shape[0])] + [delta[:, k] for k in range(len(self.names))]
         cols += [(0.5 if k == l else 1.0) * delta[:, k] * delta[:, l] for k, l in self.pairs]
+        cols += [delta[:, k] ** 3 / 6.0 for k in range(len(self.names))]
         return np.stack(cols, axis=1)
 
     def dgamma(self, delta):
         """∂γ_m/∂δ_j for a batch, shape (D, d, M)."""
         delta = np.atleast_2d(delta)
         n_draw, d = delta.shape
-        out = np.zeros((n_draw, d, 1 + d + len(self.pairs)))
+        out = np.zeros((n_draw, d, 1 + 2 * d + len(self.pairs)))
         for j in range(d):
             out[:, j, 1 + j] = 1.0
+            out[:, j, 1 + d + len(self.pairs) + j] = 0.5 * delta[:, j] ** 2
         for m, (k, l) in enumerate(self.pairs):
             col = 1 + d + m
             if k == l:

@@ -1,8 +1,9 @@
 """Monte Carlo refits and MCMC on the model's linear structure.
 
 Both start from the best fit and a `comaspec.fit.local_model.LocalDesign`: the design as a
-quadratic in the d nonlinear parameters θ (T_rot, shifts, ortho/para, continuum shape, band
-origins) about the best fit, from a stencil of 1 + 2d + 2d(d−1) designs.
+polynomial in the d nonlinear parameters θ (T_rot, shifts, ortho/para, continuum shape, band
+origins) about the best fit, to third order along each axis, from a stencil of 1 + 4d +
+2d(d−1) designs.
 
 Monte Carlo (``mc=N``)
     Each noise realisation y_j = model + noise is refitted in (c, θ) jointly by
@@ -32,7 +33,7 @@ from .._capture import stdout_to_notes
 from .local_model import LocalDesign, nonlinear_names
 from ..errors import ComaspecWarning, FitError
 
-__all__ = ["mc_samples", "mcmc_samples", "refit_draws", "MAX_STEPS", "TAU_FACTOR", "TAU_SETTLED"]
+__all__ = ["mc_samples", "mcmc_samples", "refit_draws", "MAX_STEPS", "MC_TOLERANCE", "TAU_FACTOR", "TAU_SETTLED"]
 
 #: Draws whose θ lands further than this many stencil steps away are refitted exactly.
 MAX_STEPS = 3.0
@@ -46,6 +47,10 @@ _CHECK_EVERY = 500
 _GN_ITERATIONS = 8
 #: Monte Carlo draws solved together (memory: a few (draws, M, M, k) arrays).
 _MC_CHUNK = 250
+#: Draws at which the expanded refits are checked against full refits, and the band-flux
+#: difference (in σ) above which every draw is refitted on the full model instead.
+_CHECKED = 4
+MC_TOLERANCE = 0.005
 
 
 def _steps(problem, result, names, scale):
@@ -57,7 +62,7 @@ def _steps(problem, result, names, scale):
         if err is None or not np.isfinite(err) or err <= 0:
             return None
         room = min(p.value - p.min, p.max - p.value)
-        h = min(scale * err, 0.999 * room)
+        h = min(scale * err, 0.499 * room)   # the stencil reaches ±2h
         if not h > 0.1 * err:
             return None
         steps.append(h)
@@ -135,32 +140,63 @@ def mc_samples(solution, options, rng):
         return (refit_draws(problem, result, y_draws, options.scale_covar), f"mc refits (N={n_draw})",
                 ["Monte Carlo: a nonlinear parameter has no error or sits at its bound; every draw was "
                  "refitted on the full model"])
-    from .._progress import progress
-
     local = LocalDesign(problem, solution.values, names, steps)
-    c0, _ = local.normal_equations(np.zeros((1, len(names))), np.zeros((1, 1, local.n_linear)))
-    c, delta = np.empty((n_draw, local.n_linear)), np.empty((n_draw, len(names)))
-    for start in progress(range(0, n_draw, _MC_CHUNK), desc="Monte Carlo refits"):
-        rows = slice(start, min(start + _MC_CHUNK, n_draw))
-        proj = local.projections((y_draws[rows] / problem.sigma).T)
-        # start: the exact linear solve of each draw at the best-fit θ (γ(0) picks the block A0)
-        c_start = _scaled_solve(np.repeat(c0, proj.shape[0], axis=0), proj[:, 0, :])
-        c[rows], delta[rows] = _gauss_newton(local, proj, c_start, np.zeros((proj.shape[0], len(names))))
+    c, delta = _expanded_refits(local, problem, y_draws)
     lo = np.array([result.params[n].min for n in names]) - np.array([solution.values[n] for n in names])
     hi = np.array([result.params[n].max for n in names]) - np.array([solution.values[n] for n in names])
     bad = (~np.all(np.isfinite(c), axis=1) | ~np.all(np.isfinite(delta), axis=1)
            | np.any(np.abs(delta) > MAX_STEPS * np.asarray(steps), axis=1) | np.any(delta < lo, axis=1)
            | np.any(delta > hi, axis=1))
     n_sp = len(problem.model.fitted_species)
+    err = np.sqrt(np.diag(solution.linear_cov))[:n_sp]
+    far, exact, worst = _expansion_check(problem, result, y_draws, c, delta, bad, steps, err, options.scale_covar)
+    if worst > MC_TOLERANCE:
+        return (refit_draws(problem, result, y_draws, options.scale_covar), f"mc refits (N={n_draw})",
+                [f"Monte Carlo: every draw refitted on the full model (refits on the design expanded about the "
+                 f"best fit were off by {worst:.2g} sigma in a band flux at the furthest draws: the model is "
+                 "too nonlinear over the errors of its nonlinear parameters)"])
     samples = c[:, :n_sp].copy()
-    notes = []
+    samples[far] = exact
+    notes = [f"Monte Carlo: {', '.join(names)} refitted per draw on the design expanded about the best fit "
+             f"({local.n_designs} template builds; within {worst:.1g} sigma of full refits at the {far.size} "
+             "furthest draws), amplitudes solved exactly"]
     if bad.any():
         samples[bad] = refit_draws(problem, result, y_draws[bad], options.scale_covar)
         notes.append(f"Monte Carlo: {int(bad.sum())} of {n_draw} draws refitted on the full model (their "
-                     f"T_rot/shift fell beyond {MAX_STEPS:g} sigma or a bound)")
-    notes.insert(0, f"Monte Carlo: {', '.join(names)} refitted per draw on the design expanded to second "
-                    f"order about the best fit ({local.n_designs} template builds), amplitudes solved exactly")
+                     f"nonlinear parameters fell beyond {MAX_STEPS:g} standard errors or a bound)")
     return samples, f"mc refits (N={n_draw})", notes
+
+
+def _expanded_refits(local, problem, y_draws):
+    """(c, δ) of every draw by Gauss–Newton on the expanded design, in chunks with a progress bar."""
+    from .._progress import progress
+
+    n_draw, d = y_draws.shape[0], len(local.names)
+    c0, _ = local.normal_equations(np.zeros((1, d)), np.zeros((1, 1, local.n_linear)))
+    c, delta = np.empty((n_draw, local.n_linear)), np.empty((n_draw, d))
+    for start in progress(range(0, n_draw, _MC_CHUNK), desc="Monte Carlo refits"):
+        rows = slice(start, min(start + _MC_CHUNK, n_draw))
+        proj = local.projections((y_draws[rows] / problem.sigma).T)
+        # start: the exact linear solve of each draw at the best-fit θ (γ(0) picks the block A0)
+        c_start = _scaled_solve(np.repeat(c0, proj.shape[0], axis=0), proj[:, 0, :])
+        c[rows], delta[rows] = _gauss_newton(local, proj, c_start, np.zeros((proj.shape[0], d)))
+    return c, delta
+
+
+def _expansion_check(problem, result, y_draws, c, delta, bad, steps, err, scale_covar):
+    """The `_CHECKED` draws furthest out, refitted on the full model: (their rows, fluxes, error in σ).
+
+    The expansion is exact at the best fit and loses accuracy with distance; these refits
+    (the reference path) bound its error where it is largest.
+    """
+    if not len(steps):   # no nonlinear parameter: the linear solve of each draw is exact
+        return np.zeros(0, dtype=int), np.zeros((0, err.size)), 0.0
+    reach = np.where(bad, -1.0, np.max(np.abs(delta) / np.asarray(steps), axis=1))
+    far = np.array([j for j in np.argsort(reach)[::-1][:_CHECKED] if not bad[j]], dtype=int)
+    if far.size == 0:
+        return far, np.zeros((0, err.size)), 0.0
+    exact = refit_draws(problem, result, y_draws[far], scale_covar)
+    return far, exact, float(np.max(np.abs(exact - c[far, :err.size]) / err))
 
 
 # --------------------------------------------------------------------------- MCMC
@@ -270,7 +306,7 @@ def mcmc_samples(solution, options, rng):
     thin = max(1, int(0.5 * tau.min()))
     flat = sampler.get_chain(discard=discard, thin=thin, flat=True)
     lin = posterior.amplitudes(flat, rng)
-    # accuracy of the quadratic design where the chain went furthest
+    # accuracy of the expanded design where the chain went furthest
     far = flat[np.argsort(np.einsum("di,ij,dj->d", flat, np.linalg.inv(cov), flat))[-4:]]
     check = local.check(far, y)
     info = {"converged": bool(converged), "steps": int(iteration), "walkers": n_walkers,
@@ -287,7 +323,7 @@ def mcmc_samples(solution, options, rng):
         notes.append(message)
         warnings.warn(message, ComaspecWarning, stacklevel=4)
     if check > 0.5:
-        notes.append(f"MCMC: the quadratic design differs from the model by chi2 {check:.2g} at the "
+        notes.append(f"MCMC: the expanded design differs from the model by chi2 {check:.2g} at the "
                      "chain's edge; its tails are approximate")
     method = f"mcmc (emcee over {', '.join(names)}, amplitudes marginalised; {flat.shape[0]} samples)"
     return lin[:, :n_sp], method, notes, info
