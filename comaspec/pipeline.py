@@ -118,8 +118,8 @@ def fit_loaded(loaded, geometry, aperture, species, *, mode=None, extension=None
     aperture : comaspec aperture or None
         The extraction aperture (also used to extract cubes); None: `default_aperture`
         (cubes only).
-    species : sequence of str
-        Species to fit.
+    species : sequence of str or None
+        Species to fit; None: `comaspec.model.species_covered` by the spectra.
     mode, extension, joint : optional
         As in `spectra_to_fit`.
     allow_implausible_flux : bool
@@ -145,6 +145,11 @@ def fit_loaded(loaded, geometry, aperture, species, *, mode=None, extension=None
                              "pass aperture= (only cubes have a default)")
     spectra = spectra_to_fit(loaded, aperture, mode, extension=extension, joint=joint)
     check_plausible(spectra, allow_implausible_flux)
+    if species is None:
+        from .model.species import species_covered
+
+        spans = [s.spectral_axis.to_value("um") for s in spectra]
+        species = species_covered([(float(wl.min()), float(wl.max())) for wl in spans])
     first = spectra[0].meta
     inputs = {"paths": [path for path, _, _ in loaded], "instrument": first.get("instrument"),
               "mode": "+".join(dict.fromkeys(str(s.meta.get("mode")) for s in spectra)),

@@ -41,10 +41,14 @@ def add_parser(subparsers):
     ex.add_argument("--aperture-radius", type=ranged("aperture"), metavar="ARCSEC", help="circular aperture radius, arcsec")
     ex.add_argument("--aperture-box", type=box, metavar="WxH", help="rectangular aperture, arcsec, e.g. 1.0x0.6")
     f = p.add_argument_group("model")
-    f.add_argument("--species", default="CO2,H2O,CO", metavar="LIST",
-                   help="comma-separated species to fit (default CO2,H2O,CO; also 13CO2, OCS)")
+    f.add_argument("--species", default=None, metavar="LIST",
+                   help="comma-separated species to fit (default CO2,H2O,CO, or where the data cover "
+                        "none of them the species they cover; also 13CO2, OCS, CH4, C2H6)")
     f.add_argument("--velocity", type=ranged("velocity"), metavar="KM_S",
                    help="gas expansion velocity, km/s (default: the velocity law at rh)")
+    f.add_argument("--lifetime", action="append", metavar="SPECIES=SECONDS",
+                   help="photodestruction lifetime at 1 au of one species, s (repeat for several; "
+                        "default: linelists/lifetimes.ecsv), e.g. CH4=53810 for PSG's value")
     f.add_argument("--trot", type=ranged("trot"), metavar="K", help="fix the rotational temperature (default: fitted)")
     f.add_argument("--trot-per-species", action="store_true",
                    help="fit one rotational temperature per species instead of a shared one")
@@ -91,11 +95,23 @@ def add_parser(subparsers):
     o.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     o.add_argument("--output", metavar="FILE", help="write the result (.json or .ecsv)")
     o.add_argument("--plot", metavar="FILE", help="draw the fit (.png or .pdf)")
+    _add_water_and_psg(f, o)
     o.add_argument("--compare", metavar="FIG",
                    help="draw each ratio the fit gives (CO2/H2O, CO/H2O, CO2/CO) against rh with "
                         "the catalog of comets (.png or .pdf)")
     p.set_defaults(run=_run)
     return p
+
+
+def _add_water_and_psg(model, output):
+    """--q-h2o (model group) and --psg-config (output group)."""
+    model.add_argument("--q-h2o", metavar="Q[:ERR]|JSON",
+                       help="Q(H2O) in molecules/s when the spectrum has no H2O (e.g. 7.6e28 or 7.6e28:0.5e28, "
+                            "or a comaspec result .json with a detected H2O): abundances X/H2O in %% with its "
+                            "error in quadrature; refused when the fit covers H2O itself")
+    output.add_argument("--psg-config", metavar="FILE",
+                        help="write a NASA PSG configuration of the fitted coma (geometry, Q and abundances, "
+                             "T_rot, velocity, lifetimes, resolution, beam) to run the same case in PSG")
 
 
 def _suffix_check(path, allowed, flag):
@@ -105,7 +121,14 @@ def _suffix_check(path, allowed, flag):
         raise UsageError(f"{flag} {path}: must end in {' or '.join(allowed)}")
 
 
-def _geometry(args, example_header):
+def _stated(loaded, key):
+    """The value every input file states for ``key`` (a PSG configuration states r_h, Δ, the
+    beam), or None when one does not or they differ."""
+    values = {getattr(obj, "meta", {}).get(key) for _, obj, _ in loaded}
+    return values.pop() if len(values) == 1 and None not in values else None
+
+
+def _geometry(args, example_header, loaded=()):
     import astropy.units as u
 
     from ..errors import UsageError
@@ -115,13 +138,21 @@ def _geometry(args, example_header):
         from ..io.header import geometry_from_header
 
         return geometry_from_header(example_header, "the bundled example")
+    if args.rh is None and args.delta is None and _stated(loaded, "rh_au") and _stated(loaded, "delta_au"):
+        from ._console import status
+
+        rh, delta = _stated(loaded, "rh_au"), _stated(loaded, "delta_au")
+        # one file: its date goes with its geometry (PSG's OBJECT-DATE)
+        epoch = loaded[0][1].meta.get("epoch") if len(loaded) == 1 else None
+        status(args, f"geometry stated by the file: rh {rh:g} au, delta {delta:g} au")
+        return Geometry(rh * u.au, delta * u.au, None if args.phase is None else args.phase * u.deg, epoch)
     missing = [flag for flag, v in (("--rh AU", args.rh), ("--delta AU", args.delta)) if v is None]
     if missing:
         raise UsageError(f"the observing geometry is missing: add {' and '.join(missing)}")
     return Geometry(args.rh * u.au, args.delta * u.au, None if args.phase is None else args.phase * u.deg)
 
 
-def _aperture(args, example_header, has_cube):
+def _aperture(args, example_header, has_cube, loaded=()):
     import astropy.units as u
 
     from ..apertures import CircularAperture, RectangularAperture
@@ -136,6 +167,12 @@ def _aperture(args, example_header, has_cube):
         from ..io.header import aperture_from_header
 
         return aperture_from_header(example_header, "the bundled example")
+    radius = _stated(loaded, "aperture_radius_arcsec")
+    if radius is not None and not has_cube:
+        from ._console import status
+
+        status(args, f"aperture stated by the file: a circle of radius {radius:g} arcsec")
+        return CircularAperture(radius * u.arcsec)
     if has_cube:
         from ..pipeline import DEFAULT_CUBE_APERTURE_ARCSEC
 
@@ -166,9 +203,6 @@ def _windows(specs):
 
 
 def _run(args):
-    import json
-    from contextlib import ExitStack
-
     from ..errors import UsageError
 
     if args.example and args.spectra:
@@ -183,10 +217,17 @@ def _run(args):
     _suffix_check(args.output, (".json", ".ecsv"), "--output")
     _suffix_check(args.plot, (".png", ".pdf"), "--plot")
     _suffix_check(args.compare, (".png", ".pdf"), "--compare")
-    check_outputs(args, "--output", "--plot", "--compare")
-    species = [s.strip() for s in args.species.split(",") if s.strip()]
-    if not species:
-        raise UsageError("--species is empty")
+    check_outputs(args, "--output", "--plot", "--compare", "--psg-config")
+    water = None
+    if args.q_h2o is not None:
+        from ..results.abundances import WaterProduction
+
+        water = WaterProduction.parse(args.q_h2o)
+    species = None
+    if args.species is not None:
+        species = [s.strip() for s in args.species.split(",") if s.strip()]
+        if not species:
+            raise UsageError("--species is empty")
     example_header = None
     if args.example:
         from .._paths import example_path
@@ -200,55 +241,95 @@ def _run(args):
     if args.example:
         meta = loaded[0][1].meta
         example_header = meta.get("primary_header")
-    geometry = _geometry(args, example_header)
-    aperture = _aperture(args, example_header, any(c for _, _, c in loaded))
+    geometry = _geometry(args, example_header, loaded)
+    aperture = _aperture(args, example_header, any(c for _, _, c in loaded), loaded)
 
     import astropy.units as u
 
     velocity = None if args.velocity is None else args.velocity * u.km / u.s
+    lifetime = _lifetimes(args.lifetime)
     systematics = {k: v for k, v in (("g_factor", args.rel_err_g), ("lifetime", args.rel_err_lifetime),
                                      ("velocity", args.rel_err_velocity)) if v is not None}
     fit = fit_loaded(loaded, geometry, aperture, species, mode=args.mode, extension=args.extension,
                      joint=args.joint, allow_implausible_flux=args.allow_implausible_flux, T_rot=args.trot,
                      fit_shift=not args.no_shift, per_species_T_rot=args.trot_per_species, windows=windows,
-                     continuum=args.continuum, velocity=velocity, scale_covar=args.scale_covar,
+                     continuum=args.continuum, velocity=velocity, lifetime=lifetime, scale_covar=args.scale_covar,
                      detect_sigma=args.detect_sigma, limit_sigma=args.limit_sigma, mc=args.mc, mcmc=args.mcmc,
                      mcmc_steps=args.mcmc_steps, seed=args.seed, systematics=systematics or None,
                      emission=args.emission, ortho_para=_opr(args.opr))
-    numerator, denominator = "CO2", "H2O"
+    if water is not None:
+        from ..results.abundances import with_water_production
 
-    # all files or none: everything is written to temporaries first, moved at the end
+        fit = with_water_production(fit, water)
+    _write_outputs(args, fit, geometry, "CO2", "H2O")
+    return 0
+
+
+def _write_outputs(args, fit, geometry, numerator, denominator):
+    """Write every requested file (all or none), then print the result and the status lines."""
+    import json
+    from contextlib import ExitStack
+
     from .._output import atomic_path
+    from ._console import status
 
+    notes = []
+    # all files or none: everything is written to temporaries first, moved at the end
     with ExitStack() as stack:
         if args.output:
-            tmp = stack.enter_context(atomic_path(args.output))
-            fit.write(tmp, numerator, denominator)
+            fit.write(stack.enter_context(atomic_path(args.output)), numerator, denominator)
         if args.plot:
-            tmp = stack.enter_context(atomic_path(args.plot))
-            fig = fit.plot(tmp)
-            _close(fig)
+            _close(fit.plot(stack.enter_context(atomic_path(args.plot))))
         if args.compare:
-            tmp = stack.enter_context(atomic_path(args.compare))
             from ..plotting.compare import save_fit_comparison
 
-            save_fit_comparison(fit, geometry, tmp)
+            save_fit_comparison(fit, geometry, stack.enter_context(atomic_path(args.compare)))
+        if args.psg_config:
+            from ..io.psg_write import write_config
+
+            notes = write_config(fit, stack.enter_context(atomic_path(args.psg_config)))
     if args.json:
         print(json.dumps(fit.to_dict(numerator, denominator)))
     else:
         print(fit.summary(numerator, denominator))
-        from ._console import status
-
-        for flag, path in (("output", args.output), ("plot", args.plot), ("compare", args.compare)):
+        for path in (args.output, args.plot, args.compare, args.psg_config):
             if path:
                 status(args, f"wrote {path}")
-    return 0
+    for note in notes:
+        status(args, f"PSG configuration: {note}")
 
 
 def _close(fig):
     import matplotlib.pyplot as plt
 
     plt.close(fig)
+
+
+def _lifetimes(specs):
+    """--lifetime SPECIES=SECONDS options as {species: Quantity} (None when not given)."""
+    import math
+
+    import astropy.units as u
+
+    from ..physics import molecules
+    from ..errors import UsageError
+
+    if not specs:
+        return None
+    out = {}
+    for text in specs:
+        name, sep, value = text.partition("=")
+        name = name.strip()
+        try:
+            seconds = float(value)
+        except ValueError:
+            seconds = math.nan
+        if not sep or not (math.isfinite(seconds) and seconds > 0):
+            raise UsageError(f"--lifetime {text}: expected SPECIES=SECONDS with SECONDS > 0, e.g. CH4=53810")
+        if name not in molecules.SPECIES:
+            raise UsageError(f"--lifetime {text}: unknown species {name!r}; known: {', '.join(molecules.SPECIES)}")
+        out[name] = seconds * u.s
+    return out
 
 
 def _opr(text):
