@@ -9,6 +9,7 @@ the numbers the command gives file by file.
 from __future__ import annotations
 
 __all__ = ["check_distinct", "load_inputs", "spectra_to_fit", "fit_loaded", "fit_files", "default_aperture",
+           "surface_brightness_files",
            "DEFAULT_CUBE_APERTURE_ARCSEC"]
 
 #: Radius (arcsec) of the circular aperture, around the continuum photocentre, used for s3d
@@ -99,8 +100,10 @@ def load_inputs(paths):
     return out
 
 
-def spectra_to_fit(loaded, aperture, mode=None, *, extension=None, joint=False, center=None, species=None):
-    """The spectra to fit: cubes extracted through ``aperture``, x1dints averaged.
+def spectra_to_fit(loaded, aperture, mode=None, *, extension=None, joint=False, geometry=None, center=None,
+                   species=None):
+    """The spectra to fit: cubes extracted through ``aperture``, x1dints averaged, surface
+    brightness turned into flux density over ``aperture``.
 
     Parameters
     ----------
@@ -116,6 +119,8 @@ def spectra_to_fit(loaded, aperture, mode=None, *, extension=None, joint=False, 
     joint : bool
         Fit every extraction of a file together even when their modes or sources differ
         (``ratio --joint``).
+    geometry : `comaspec.Geometry`, optional
+        Needed only to convert a surface-brightness spectrum through an aperture in km.
     center : (x, y), optional
         The nucleus on the cubes, 0-based pixels (``ratio --center``); default: found from
         the data (`comaspec.io.nucleus.find_nucleus`).
@@ -125,6 +130,9 @@ def spectra_to_fit(loaded, aperture, mode=None, *, extension=None, joint=False, 
     Returns
     -------
     list of specutils.Spectrum
+        A 1-D spectrum in surface brightness (MJy/sr) is taken as the average over
+        ``aperture`` and multiplied by its solid angle
+        (`comaspec.io.surface.surface_brightness_to_flux`).
     """
     from .io.select import select_extractions
     from .physics.instrument import mode_from_meta
@@ -144,11 +152,54 @@ def spectra_to_fit(loaded, aperture, mode=None, *, extension=None, joint=False, 
         else:
             # one extraction: --extension must name it (0 or its name), never be ignored
             spectra.extend(select_extractions(path, [obj], extension, joint))
+    spectra = [_as_flux_density(s, aperture, geometry) for s in spectra]
     if mode:
         for spectrum in spectra:
             if mode_from_meta(spectrum.meta) is None:
                 spectrum.meta["mode"] = mode
     return spectra
+
+
+def _as_flux_density(spectrum, aperture, geometry):
+    from .io.surface import is_surface_brightness, surface_brightness_to_flux
+
+    if not is_surface_brightness(spectrum):
+        return spectrum
+    return surface_brightness_to_flux(spectrum, aperture, geometry)
+
+
+def surface_brightness_files(loaded):
+    """The paths of the 1-D spectra in surface brightness (cubes are not counted).
+
+    Parameters
+    ----------
+    loaded : list
+        From `load_inputs`.
+
+    Returns
+    -------
+    list of str
+    """
+    from .io.surface import is_surface_brightness
+
+    out = []
+    for path, obj, is_cube in loaded:
+        parts = [] if is_cube else (list(obj) if type(obj).__name__ == "SpectrumList" else [obj])
+        if any(is_surface_brightness(s) for s in parts):
+            out.append(str(path))
+    return out
+
+
+def _conversion_notes(spectra):
+    """One note per spectrum turned from surface brightness into flux density."""
+    notes = []
+    for s in spectra:
+        omega = s.meta.get("surface_brightness_solid_angle_sr")
+        if omega is not None:
+            notes.append(f"{s.meta.get('source_file', 'spectrum')}: surface brightness (MJy/sr) taken as the "
+                         f"average over the aperture and multiplied by its solid angle, {omega:.4g} sr "
+                         "(F = I × Ω)")
+    return notes
 
 
 def _no_extension(extension, path, what):
@@ -194,14 +245,19 @@ def fit_loaded(loaded, geometry, aperture, species, *, mode=None, extension=None
     from .maps.opacity import pump_opacity
 
     if aperture is None:
+        surface = surface_brightness_files(loaded)
+        if surface:
+            from .io.surface import missing_aperture_message
+
+            raise UsageError(missing_aperture_message(surface[0]))
         aperture = default_aperture(loaded)
         if aperture is None:
             raise UsageError("the extraction aperture of the spectrum is needed for production rates: "
                              "pass aperture= (only cubes have a default)")
     if center is not None and not any(is_cube for _, _, is_cube in loaded):
         raise UsageError("center: the nucleus position is for cubes, and no input is a cube")
-    spectra = spectra_to_fit(loaded, aperture, mode, extension=extension, joint=joint, center=center,
-                             species=species)
+    spectra = spectra_to_fit(loaded, aperture, mode, extension=extension, joint=joint, geometry=geometry,
+                             center=center, species=species)
     check_plausible(spectra, allow_implausible_flux)
     if species is None:
         from .model.species import species_covered
@@ -212,7 +268,12 @@ def fit_loaded(loaded, geometry, aperture, species, *, mode=None, extension=None
     inputs = {"paths": [path for path, _, _ in loaded], "instrument": first.get("instrument"),
               "mode": "+".join(dict.fromkeys(str(s.meta.get("mode")) for s in spectra)),
               "target": first.get("target")}
+    notes = _conversion_notes(spectra)
+    if notes:
+        inputs["surface_brightness_solid_angle_sr"] = [s.meta.get("surface_brightness_solid_angle_sr")
+                                                       for s in spectra]
     fit = fit_coma(spectra, geometry, aperture, species, inputs=inputs, **options)
+    fit.fit_info.setdefault("notes", []).extend(notes)
     fit.fit_info["pump_opacity"] = pump_opacity(fit)  # a note when the pump lines are not thin
     return fit
 
