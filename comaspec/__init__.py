@@ -8,7 +8,8 @@ from ._lazy import lazy_exports
 from ._version import __version__
 from .errors import ComaspecError, ComaspecWarning, FitError, InputError, UsageError
 
-# public name -> module that defines it
+# public name -> module that defines it; every public submodule (comaspec.fluorescence,
+# comaspec.batch, ...) is reachable as an attribute too, found in the package directory
 _EXPORTS = {
     "Geometry": "geometry",
     "CircularAperture": "apertures",
@@ -31,14 +32,9 @@ _EXPORTS = {
     "map_cube": "maps",
     "ComaMaps": "maps",
 }
-_SUBMODULES = {
-    "catalog", "plotting", "molecules", "templates", "instrument", "haser",
-    "production", "model", "fit", "results", "synthetic", "io", "geometry", "apertures",
-    "maps",
-}
 
 __all__ = ["__version__", "ComaspecError", "ComaspecWarning", "InputError", "UsageError", "FitError",
            *_EXPORTS]
 
 
-__getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS, _SUBMODULES)
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)
