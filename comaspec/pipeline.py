@@ -39,13 +39,18 @@ def default_aperture(loaded):
     return None
 
 
-def load_inputs(paths):
+def load_inputs(paths, *, windows=None, whole_cubes=False):
     """Read every file as whatever it holds.
 
     Parameters
     ----------
     paths : sequence of str or os.PathLike
         Spectra (x1d, x1dints, c1d, tables) or s3d cubes of one coma.
+    windows : sequence of `comaspec.model.Window`, optional
+        The fit windows (default `comaspec.model.DEFAULT_WINDOWS`): cubes are read for
+        their channels only (`comaspec.read_cube` with ``wavelength_ranges``).
+    whole_cubes : bool
+        Read every channel of cubes instead.
 
     Returns
     -------
@@ -54,10 +59,12 @@ def load_inputs(paths):
         `comaspec.io.Cube` read from it, and whether it is a cube.
     """
     from .io import read_any
+    from .model.continuum import window_ranges
 
+    ranges = None if whole_cubes else window_ranges(windows)
     out = []
     for path in paths:
-        obj = read_any(path)
+        obj = read_any(path, wavelength_ranges=ranges)
         out.append((path, obj, type(obj).__name__ == "Cube"))
     return out
 
@@ -137,6 +144,12 @@ def fit_loaded(loaded, geometry, aperture, species, *, mode=None, extension=None
     from .cli._select import check_plausible
     from .errors import UsageError
     from .fit import fit_coma
+    from .io.cube import check_channels
+    from .model.continuum import window_ranges
+
+    for _, obj, is_cube in loaded:
+        if is_cube:
+            check_channels(obj, window_ranges(options.get("windows")))
 
     if aperture is None:
         aperture = default_aperture(loaded)
@@ -165,4 +178,4 @@ def fit_files(paths, geometry, aperture, species, **options):
     -------
     `comaspec.results.ComaFit`
     """
-    return fit_loaded(load_inputs(paths), geometry, aperture, species, **options)
+    return fit_loaded(load_inputs(paths, windows=options.get("windows")), geometry, aperture, species, **options)

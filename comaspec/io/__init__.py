@@ -52,7 +52,18 @@ def _guard(path, reader):
         raise InputError(path, TOO_LARGE) from None
 
 
-def read_any(path, *, flux_column=None, unit=None):
+def _read_cube_file(path, wavelength_ranges):
+    """The cube in ``path`` (headers read first, then only the channels needed), or None
+    when the file holds no cube."""
+    from .cube import is_cube, read_cube_hdul
+
+    with open_fits(path, load_data=False) as hdul:
+        if not is_cube(hdul):
+            return None
+        return read_cube_hdul(str(path), hdul, wavelength_ranges, path)
+
+
+def read_any(path, *, flux_column=None, unit=None, wavelength_ranges=None):
     """Read a file as whatever it holds: a spectrum, a list of spectra, or a cube.
 
     Parameters
@@ -60,6 +71,8 @@ def read_any(path, *, flux_column=None, unit=None):
     path : str or os.PathLike
     flux_column, unit : optional
         As in `read_spectrum` (ignored for cubes).
+    wavelength_ranges : sequence of (float, float), optional
+        For a cube: as in `read_cube` (default every channel).
 
     Returns
     -------
@@ -68,11 +81,10 @@ def read_any(path, *, flux_column=None, unit=None):
     path = check_path(path)
     if sniff(path) == "fits":
         def read():
+            cube = _read_cube_file(path, wavelength_ranges)
+            if cube is not None:
+                return cube
             with open_fits(path) as hdul:
-                from .cube import is_cube, read_cube_hdul
-
-                if is_cube(hdul):
-                    return read_cube_hdul(str(path), hdul)
                 return _read_fits_spectrum(path, hdul, flux_column, unit)
 
         return _guard(path, read)
@@ -160,20 +172,27 @@ def read_spectrum(path, *, flux_column=None, unit=None):
     return _guard(path, read)
 
 
-def read_cube(path):
+def read_cube(path, *, wavelength_ranges=None):
     """Read a JWST IFU cube (s3d) without stdatamodels.
 
     Parameters
     ----------
     path : str or os.PathLike
         A FITS file with a 3-D ``SCI`` image (and usually ``ERR`` and ``DQ``).
+    wavelength_ranges : sequence of (float, float), optional
+        Read only the channels inside these ranges (µm), and two channels beyond each end
+        (the model needs a fitted pixel's neighbours for its edges); e.g. the fit windows,
+        ``[(w.lo_um, w.hi_um) for w in comaspec.model.DEFAULT_WINDOWS]``. Default: every
+        channel. A cube read this way is refused by fits whose windows need other channels.
 
     Returns
     -------
     Cube
-        ``flux``/``error`` of shape ``(nwave, ny, nx)`` in the file's BUNIT,
-        ``mask`` (NaN or DQ DO_NOT_USE), ``wavelength`` in µm (linear WCS or
-        ``WAVE-TAB`` table), ``pixel_scale`` in arcsec, the celestial ``wcs``.
+        ``flux``/``error`` of shape ``(nwave, ny, nx)`` in the file's BUNIT, float32 (the
+        precision of the file), ``mask`` (NaN or DQ DO_NOT_USE), ``dq`` in its unsigned
+        integer type, ``wavelength`` in µm (linear WCS or ``WAVE-TAB`` table),
+        ``pixel_scale`` in arcsec, the celestial ``wcs``. An uncompressed file is read
+        through a memory map, a block of channels at a time.
 
     Raises
     ------
@@ -185,12 +204,10 @@ def read_cube(path):
         raise InputError(path, "is a text file, not a FITS cube")
 
     def read():
-        from .cube import is_cube, read_cube_hdul
-
-        with open_fits(path) as hdul:
-            if not is_cube(hdul):
-                raise InputError(path, "is not a spectral cube: no 3-D SCI image")
-            return read_cube_hdul(str(path), hdul)
+        cube = _read_cube_file(path, wavelength_ranges)
+        if cube is None:
+            raise InputError(path, "is not a spectral cube: no 3-D SCI image")
+        return cube
 
     return _guard(path, read)
 

@@ -24,7 +24,8 @@ from ..errors import InputError
 from ._spectrum import build_spectrum
 from ._units import FLUX_DENSITY, SURFACE_BRIGHTNESS
 
-__all__ = ["extract_spectrum_from_cube", "continuum_photocentre", "nucleus_position", "DEFAULT_MAX_MASKED_FRACTION"]
+__all__ = ["extract_spectrum_from_cube", "continuum_photocentre", "continuum_image", "photocentre_channels",
+           "nucleus_position", "DEFAULT_MAX_MASKED_FRACTION"]
 
 #: Largest fraction of the aperture area that may be missing before a wavelength is masked.
 DEFAULT_MAX_MASKED_FRACTION = 0.1
@@ -37,15 +38,64 @@ _CUBE_ONLY = {"header", "primary_header", "pixel_area", "pixel_area_from", "wave
 PHOTOCENTRE_CHANNELS = 250
 
 
+def photocentre_channels(nwave):
+    """The channels of the continuum image: every k-th, at most `PHOTOCENTRE_CHANNELS`.
+
+    Parameters
+    ----------
+    nwave : int
+        Channels in the cube's file.
+
+    Returns
+    -------
+    slice
+    """
+    return slice(None, None, -(-nwave // PHOTOCENTRE_CHANNELS))
+
+
+def continuum_image(flux, mask, channels):
+    """Median over ``channels`` of the good voxels of each spaxel (NaN where none is good).
+
+    Parameters
+    ----------
+    flux, mask : numpy.ndarray, shape (nwave, ny, nx)
+        Surface brightness and bad voxels (True).
+    channels : slice
+
+    Returns
+    -------
+    numpy.ndarray, shape (ny, nx)
+    """
+    import warnings
+
+    _, ny, nx = flux.shape
+    nwave = len(range(*channels.indices(flux.shape[0])))
+    image = np.empty((ny, nx))
+    step = max(1, 2_000_000 // max(1, nwave * nx))  # rows at a time: no full-cube temporaries
+    for y0 in range(0, ny, step):
+        rows = slice(y0, y0 + step)
+        data = np.where(mask[channels, rows], np.nan, flux[channels, rows])
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            # np.nanmedian loops over spaxels in Python for long axes; np.median is vectorised
+            # wavelength made the contiguous axis: partitioning strided data is several times slower
+            flat = np.ascontiguousarray(data.reshape(nwave, -1).T)
+            med = np.median(flat, axis=1) if not np.isnan(flat).any() else np.nanmedian(flat, axis=1)
+            image[rows] = med.reshape(-1, nx)
+    return image
+
+
 def continuum_photocentre(cube, radius_pix=None):
     """Continuum photocentre (x, y) of a cube, in 0-based pixels.
 
     The continuum image is the median over wavelength of the good voxels (emission
     lines occupy few channels, so they barely move it), taken over at most
-    ``PHOTOCENTRE_CHANNELS`` channels evenly spaced along the cube (all of them for
-    shorter cubes): a median of a few hundred samples per spaxel is as robust a continuum
-    level, and the full median of a 3000-channel, 100 × 100 cube took half the time of
-    mapping it. Starting at the brightest
+    ``PHOTOCENTRE_CHANNELS`` channels evenly spaced along the cube's file (all of them for
+    shorter cubes; `photocentre_channels`): a median of a few hundred samples per spaxel is
+    as robust a continuum level, and the full median of a 3000-channel, 100 × 100 cube took
+    half the time of mapping it. A cube read for some wavelength ranges only brings the
+    image made from the file's channels (``cube.continuum``), so the photocentre does not
+    depend on the channels read. Starting at the brightest
     spaxel of a 3×3-smoothed image, the flux-weighted centroid of the positive
     spaxels within ``radius_pix`` is iterated to convergence.
 
@@ -59,23 +109,9 @@ def continuum_photocentre(cube, radius_pix=None):
     -------
     tuple of float
     """
-    import warnings
-
-    nwave, ny, nx = cube.shape
-    channels = slice(None, None, -(-nwave // PHOTOCENTRE_CHANNELS))  # every k-th channel
-    nwave = len(range(*channels.indices(cube.shape[0])))
-    image = np.empty((ny, nx))
-    step = max(1, 2_000_000 // max(1, nwave * nx))  # rows at a time: no full-cube temporaries
-    for y0 in range(0, ny, step):
-        rows = slice(y0, y0 + step)
-        data = np.where(cube.mask[channels, rows], np.nan, cube.flux.value[channels, rows])
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            # np.nanmedian loops over spaxels in Python for long axes; np.median is vectorised
-            # wavelength made the contiguous axis: partitioning strided data is several times slower
-            flat = np.ascontiguousarray(data.reshape(nwave, -1).T)
-            med = np.median(flat, axis=1) if not np.isnan(flat).any() else np.nanmedian(flat, axis=1)
-            image[rows] = med.reshape(-1, nx)
+    image = cube.continuum
+    if image is None:
+        image = continuum_image(cube.flux.value, cube.mask, photocentre_channels(cube.shape[0]))
     image = np.where(np.isfinite(image), image, 0.0)
     if not np.any(image > 0):
         raise InputError(cube.meta.get("source_file", "cube"), "no positive continuum: cannot find the photocentre; give center=")
@@ -156,10 +192,11 @@ def extract_spectrum_from_cube(cube, aperture, center=None, max_masked_fraction=
         raise InputError(source, f"the aperture centred at pixel ({centre[0]:.2f}, {centre[1]:.2f}) does not overlap the cube")
     sl = (slice(None), slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
     w = weights[sl[1:]]
-    data = cube.flux.value[sl]
+    # float64 from the cube's float32: squares of small errors (W m-2 um-1 sr-1) underflow in float32
+    data = cube.flux.value[sl].astype(float)
     good = ~cube.mask[sl]
     if cube.error is not None:
-        err = cube.error.to_value(cube.bunit)[sl]
+        err = cube.error.to_value(cube.bunit)[sl].astype(float)
         good &= np.isfinite(err) & (err > 0)
         err = np.where(good, err, 0.0)
     values = np.where(good, data, 0.0)

@@ -115,7 +115,8 @@ def map_cube(cube, geometry, *, species=("CO2", "H2O", "CO"), binning=None, targ
     Parameters
     ----------
     cube : `comaspec.io.Cube` or path
-        An s3d cube (`comaspec.read_cube`) with uncertainties.
+        An s3d cube (`comaspec.read_cube`) with uncertainties. A path is read for the
+        channels of the fit windows only (`comaspec.read_cube` with ``wavelength_ranges``).
     geometry : `comaspec.Geometry` or dict
         rh and Δ.
     species : sequence of str
@@ -170,13 +171,17 @@ def map_cube(cube, geometry, *, species=("CO2", "H2O", "CO"), binning=None, targ
     from ..apertures import CircularAperture
     from ..geometry import Geometry
     from ..io import read_cube
+    from ..io.cube import check_channels
+    from ..model.continuum import window_ranges
     from ..io.extract import nucleus_position
     from ._quantities import bin_quantities
 
     t0 = time.perf_counter()
     species = _check_args(species, detect_sigma, limit_sigma, nonlinear_snr, T_rot, chunk)
+    ranges = window_ranges(windows)
     if not hasattr(cube, "flux") or not hasattr(cube, "wavelength"):
-        cube = read_cube(cube)
+        cube = read_cube(cube, wavelength_ranges=ranges)     # only the channels the windows need
+    check_channels(cube, ranges)
     source = cube.meta.get("source_file", "cube")
     if cube.error is None:
         raise InputError(source, "has no ERR extension: per-spaxel fits need uncertainties")

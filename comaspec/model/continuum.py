@@ -27,7 +27,7 @@ import numpy as np
 from ..errors import InputError, UsageError
 from .kernels import equilibrium_temperature, legendre_basis, physical_continuum_basis
 
-__all__ = ["Window", "DEFAULT_WINDOWS", "ShapeParameter", "PolynomialContinuum", "PhysicalContinuum",
+__all__ = ["Window", "DEFAULT_WINDOWS", "window_ranges", "ShapeParameter", "PolynomialContinuum", "PhysicalContinuum",
            "CONTINUA", "make_continuum"]
 
 
@@ -61,6 +61,21 @@ class Window:
 #: 3 µm water-ice absorption; "4.5um" holds CO2, 13CO2, CO, OCS and the H2O hot bands.
 #: Nothing between 2.9 and 4.05 µm is fitted (ice band, 3.3-3.5 µm organics).
 DEFAULT_WINDOWS = (Window("2.7um", 2.45, 2.90, 3), Window("4.5um", 4.05, 5.10, 4))
+
+
+def window_ranges(windows=None):
+    """The wavelength ranges (µm) of fit windows: what a cube must hold to be fitted.
+
+    Parameters
+    ----------
+    windows : sequence of Window, optional
+        Default `DEFAULT_WINDOWS`.
+
+    Returns
+    -------
+    list of (float, float)
+    """
+    return [(float(w.lo_um), float(w.hi_um)) for w in (DEFAULT_WINDOWS if windows is None else windows)]
 
 
 
