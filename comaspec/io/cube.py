@@ -155,8 +155,9 @@ class _Planes:
         # the FITS convention for unsigned integers: BZERO = 2^(bits-1) flips the top bit
         self.unsigned = bitpix > 8 and bscale == 1 and bzero == 2 ** (bitpix - 1)
         info = hdu.fileinfo()
+        self.gzip = path is not None and _is_gzip(path)
         mappable = (path is not None and self.raw is not None and info is not None and bscale == 1
-                    and (bzero == 0 or self.unsigned) and not _is_gzip(path))
+                    and (bzero == 0 or self.unsigned) and not self.gzip)
         self.offset = int(info["datLoc"]) if mappable else None
         if self.unsigned:
             self.dtype = np.dtype(f"u{self.raw.itemsize}")
@@ -168,7 +169,8 @@ class _Planes:
     def read(self, start, stop, out):
         """Channels ``start:stop`` into ``out`` (shape (stop - start, ny, nx), any dtype)."""
         if self.offset is None:
-            out[...] = self.hdu.section[start:stop]
+            # a gzip stream cannot seek back cheaply: decompress the image once
+            out[...] = self.hdu.data[start:stop] if self.gzip else self.hdu.section[start:stop]
             return
         plane = self.shape[1] * self.shape[2] * self.raw.itemsize
         raw = np.memmap(self.path, dtype=self.raw, mode="r", offset=self.offset + start * plane,
