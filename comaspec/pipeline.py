@@ -55,8 +55,8 @@ def load_inputs(paths, *, windows=None, whole_cubes=False):
     Returns
     -------
     list of (path, object, bool)
-        The path as given, the `specutils.Spectrum`, `~specutils.SpectrumList` or
-        `comaspec.io.Cube` read from it, and whether it is a cube.
+        The path as given, what `comaspec.io.read_any` read from it (a light spectrum, a
+        list of them, or a `comaspec.io.Cube`), and whether it is a cube.
     """
     from .io import read_any
     from .model.continuum import window_ranges
@@ -89,19 +89,20 @@ def spectra_to_fit(loaded, aperture, mode=None, *, extension=None, joint=False):
 
     Returns
     -------
-    list of specutils.Spectrum
+    list of `comaspec.io.LightSpectrum`
     """
     from .cli._select import select_extractions
     from .instrument import mode_from_meta
-    from .io import average_integrations, extract_spectrum
+    from .io import extract_light_spectrum
+    from .io.integrations import average_integrations_impl
 
     spectra = []
     for path, obj, is_cube in loaded:
         if is_cube:
-            spectra.append(extract_spectrum(obj, aperture))
-        elif type(obj).__name__ == "SpectrumList":
+            spectra.append(extract_light_spectrum(obj, aperture))
+        elif isinstance(obj, list):              # several spectra in one file
             if obj and obj[0].meta.get("product") == "x1dints":
-                spectra.append(average_integrations(obj))
+                spectra.append(average_integrations_impl(obj))
             else:
                 spectra.extend(select_extractions(path, obj, extension, joint))
         else:

@@ -156,7 +156,7 @@ def _check_band(species, band):
 
 @functools.cache
 def _read_table(filename):
-    from astropy.table import Table
+    from ._ecsv import read_ecsv
 
     path = linelists_dir() / filename
     if not path.is_file():
@@ -164,7 +164,7 @@ def _read_table(filename):
                    else "build_linear_lines.py from linear_constants.ecsv")
         raise InputError(path, f"line list file is missing; it is made by linelists/{builder}")
     try:
-        table = Table.read(path, format="ascii.ecsv")
+        table = read_ecsv(path)
     except Exception as exc:  # astropy raises many kinds; report one line
         raise InputError(path, f"cannot be read as ECSV ({type(exc).__name__}: {exc})") from exc
     missing = [name for name in _REQUIRED_COLUMNS if name not in table.colnames]

@@ -170,7 +170,7 @@ PLANNED_PRODUCTS = {}
 
 def _epoch(loaded):
     for _path, obj, _is_cube in loaded:
-        first = obj[0] if type(obj).__name__ == "SpectrumList" and len(obj) else obj
+        first = obj[0] if isinstance(obj, list) and len(obj) else obj
         epoch = getattr(first, "meta", {}).get("epoch")
         if epoch is not None:
             return epoch.isot

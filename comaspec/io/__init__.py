@@ -16,9 +16,11 @@ from __future__ import annotations
 
 from ..errors import TOO_LARGE, ComaspecError, InputError
 from ._checks import check_path, open_fits, quiet_astropy, sniff
+from ._spectrum import LightSpectrum, LightSpectrumList, to_public
 from .cube import Cube
 
-__all__ = ["read_spectrum", "read_cube", "extract_spectrum", "average_integrations", "read_any", "Cube"]
+__all__ = ["read_spectrum", "read_cube", "extract_spectrum", "average_integrations", "read_any", "Cube",
+           "LightSpectrum", "LightSpectrumList", "extract_light_spectrum"]
 
 
 def _describe_no_spectrum(hdul) -> str:
@@ -76,7 +78,10 @@ def read_any(path, *, flux_column=None, unit=None, wavelength_ranges=None):
 
     Returns
     -------
-    specutils.Spectrum, specutils.SpectrumList or Cube
+    LightSpectrum, LightSpectrumList or Cube
+        comaspec's own spectrum types (the fitter takes them as it takes specutils
+        objects; ``to_specutils()`` converts one), so that the command line and batch
+        workers need not import specutils. `read_spectrum` returns specutils objects.
     """
     path = check_path(path)
     if sniff(path) == "fits":
@@ -103,9 +108,7 @@ def _read_fits_spectrum(path, hdul, flux_column, unit):
         spectra = read_jwst_spectra(source, hdul, flux_column)
         if len(spectra) == 1:
             return spectra[0]
-        from specutils import SpectrumList
-
-        return SpectrumList(spectra)
+        return LightSpectrumList(spectra)
     if "SPEC1D" in hdul and hasattr(hdul["SPEC1D"], "columns"):
         return read_msaexp(source, hdul, flux_column, unit)
     if is_cube(hdul):
@@ -163,13 +166,13 @@ def read_spectrum(path, *, flux_column=None, unit=None):
     if kind == "text":
         from .tables import read_text_table
 
-        return _guard(path, lambda: read_text_table(path, flux_column, unit))
+        return to_public(_guard(path, lambda: read_text_table(path, flux_column, unit)))
 
     def read():
         with open_fits(path) as hdul:
             return _read_fits_spectrum(path, hdul, flux_column, unit)
 
-    return _guard(path, read)
+    return to_public(_guard(path, read))
 
 
 def read_cube(path, *, wavelength_ranges=None):
@@ -241,6 +244,21 @@ def extract_spectrum(cube, aperture, center=None, *, max_masked_fraction=0.1):
         aperture centre, ``meta["masked_area_fraction"]`` the missing fraction
         per wavelength.
     """
+    return to_public(extract_light_spectrum(cube, aperture, center, max_masked_fraction=max_masked_fraction))
+
+
+def extract_light_spectrum(cube, aperture, center=None, *, max_masked_fraction=0.1):
+    """`extract_spectrum` returning a `LightSpectrum` (for the command line, maps and batches).
+
+    Parameters
+    ----------
+    cube, aperture, center, max_masked_fraction
+        As in `extract_spectrum`.
+
+    Returns
+    -------
+    LightSpectrum
+    """
     from .extract import extract_spectrum_from_cube
 
     if not isinstance(cube, Cube):
@@ -272,4 +290,4 @@ def average_integrations(spectra, *, weighting="uniform"):
     """
     from .integrations import average_integrations_impl
 
-    return average_integrations_impl(spectra, weighting)
+    return to_public(average_integrations_impl(spectra, weighting))

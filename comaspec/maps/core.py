@@ -249,9 +249,9 @@ def _aperture_fit(cube, geometry, aperture, nucleus, species, T_fixed, shift_fix
     """The aperture spectrum around the nucleus and, unless T_rot and shift are both given,
     its fit: the T_rot and shift held for every bin, and where they come from."""
     from ..fit import fit_coma
-    from ..io import extract_spectrum
+    from ..io import extract_light_spectrum
 
-    spec = extract_spectrum(cube, aperture, center=nucleus, max_masked_fraction=max_masked_fraction)
+    spec = extract_light_spectrum(cube, aperture, center=nucleus, max_masked_fraction=max_masked_fraction)
     fit = None
     fitted = species
     if T_fixed is None or shift_fixed is None:
