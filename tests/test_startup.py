@@ -70,3 +70,47 @@ def test_every_public_submodule_is_an_attribute():
     pairs = json.loads(_fresh(code).strip().splitlines()[-1])
     assert len(pairs) > 20
     assert all(expected == got for expected, got in pairs), pairs
+
+
+_HEAVY = ("specutils", "ndcube", "gwcs", "matplotlib.pyplot")
+
+_RUN_COMMAND = """
+import json, runpy, sys
+sys.argv = ["comaspec", *json.loads(sys.argv[1])]
+try:
+    runpy.run_module("comaspec", run_name="__main__")
+except SystemExit as exc:
+    code = exc.code
+print(json.dumps({"code": code, "heavy": [m for m in %r if m in sys.modules]}), file=sys.stderr)
+""" % (_HEAVY,)
+
+
+def _command_imports(args):
+    out = subprocess.run([sys.executable, "-c", _RUN_COMMAND, json.dumps(args)], capture_output=True, text=True,
+                         cwd=REPO_ROOT, env={"PYTHONPATH": str(REPO_ROOT), "MPLBACKEND": "Agg", "PATH": "/usr/bin:/bin"})
+    return json.loads(out.stderr.strip().splitlines()[-1])
+
+
+def test_ratio_example_imports_no_specutils_ndcube_gwcs_or_pyplot():
+    result = _command_imports(["ratio", "--example", "--json"])
+    assert result == {"code": 0, "heavy": []}
+
+
+def test_pyplot_is_imported_when_a_plot_is_asked_for(tmp_path):
+    # the check above can fail: the same probe sees pyplot when the command draws
+    result = _command_imports(["ratio", "--example", "--json", "--plot", str(tmp_path / "fit.png")])
+    assert result["code"] == 0 and "matplotlib.pyplot" in result["heavy"]
+    assert (tmp_path / "fit.png").stat().st_size > 0
+
+
+def test_public_readers_still_return_specutils_objects(tmp_path):
+    code = ("import json, comaspec\n"
+            "from comaspec.io import read_any\n"
+            "s = comaspec.read_spectrum(comaspec.example_path())\n"
+            "light = read_any(comaspec.example_path())\n"
+            "print(json.dumps([type(s).__module__.split('.')[0], type(s).__name__, type(light).__name__,\n"
+            "                  bool((s.flux.value == light.flux.value).all()),\n"
+            "                  bool((s.uncertainty.array == light.uncertainty.array).all()),\n"
+            "                  bool((s.mask == light.mask).all()), sorted(s.meta) == sorted(light.meta)]))")
+    assert json.loads(_fresh(code).strip().splitlines()[-1]) == ["specutils", "Spectrum", "LightSpectrum",
+                                                                  True, True, True, True]
