@@ -14,7 +14,7 @@ import warnings
 import astropy.units as u
 import numpy as np
 
-from comaspec import haser
+from comaspec.physics import haser
 
 warnings.simplefilter("ignore")  # sbpy emits deprecation/citation chatter
 

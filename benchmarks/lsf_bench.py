@@ -13,7 +13,7 @@ import time
 import numpy as np
 from scipy.special import ndtr
 
-from comaspec.instrument import GaussianLSF, pixel_edges
+from comaspec.physics.instrument import GaussianLSF, pixel_edges
 
 
 def naive(lsf, lines, weights, edges):

@@ -4,7 +4,9 @@ The public API is re-exported here. Names are imported on first use so that
 ``import comaspec`` (and the ``comaspec`` command) stays fast.
 """
 
-from ._lazy import lazy_exports
+from ._lazy import lazy_exports, public_submodules
+from ._moved import MOVED
+from ._moved import install as _install_moved_paths
 from ._version import __version__
 from .errors import ComaspecError, ComaspecWarning, FitError, InputError, UsageError
 
@@ -20,15 +22,15 @@ _EXPORTS = {
     "read_cube": "io",
     "extract_spectrum": "io",
     "average_integrations": "io",
-    "production_rate": "production",
-    "band_flux": "production",
-    "fit_coma": "fit",
+    "production_rate": "physics.production",
+    "band_flux": "physics.production",
+    "fit_coma": "fit.core",
     "synthetic_spectrum": "synthetic",
-    "example_path": "synthetic",
-    "GaussianLSF": "instrument",
-    "TabulatedLSF": "instrument",
-    "make_lsf": "instrument",
-    "resolving_power": "instrument",
+    "example_path": "_paths",
+    "GaussianLSF": "physics.instrument",
+    "TabulatedLSF": "physics.instrument",
+    "make_lsf": "physics.instrument",
+    "resolving_power": "physics.instrument",
     "map_cube": "maps",
     "ComaMaps": "maps",
 }
@@ -37,4 +39,8 @@ __all__ = ["__version__", "ComaspecError", "ComaspecWarning", "InputError", "Usa
            *_EXPORTS]
 
 
-__getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)
+_install_moved_paths()
+# every public module and subpackage in the directory (comaspec.batch, comaspec.pipeline, ...)
+# and the old paths of the modules that moved into comaspec.physics (comaspec.fluorescence)
+_SUBMODULES = public_submodules(__name__) | {old.split(".", 1)[1] for old in MOVED}
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS, _SUBMODULES)

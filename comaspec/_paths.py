@@ -2,7 +2,11 @@
 
 from pathlib import Path
 
+from .errors import InputError
+
 _PACKAGE_DIR = Path(__file__).resolve().parent
+#: File name of the bundled example spectrum in ``comaspec/data/example``.
+EXAMPLE_FILE = "3i_atlas_like_prism_x1d.fits"
 
 
 def linelists_dir() -> Path:
@@ -31,3 +35,16 @@ def data_dir() -> Path:
         The package data directory.
     """
     return _PACKAGE_DIR / "data"
+
+
+def example_path():
+    """Path of the bundled example spectrum (a synthetic 3I/ATLAS-like NIRSpec PRISM x1d).
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    path = data_dir() / "example" / EXAMPLE_FILE
+    if not path.is_file():
+        raise InputError(path, "the bundled example is missing (incomplete installation)")
+    return path

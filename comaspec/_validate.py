@@ -143,77 +143,6 @@ def _quantity_or_dict(value, unit, name):
     scalar_quantity(value, unit, name, positive=True)
 
 
-# --------------------------------------------------------------------------- entry points
-def fit_coma_arguments(args):
-    """Check the arguments of `comaspec.fit_coma` (its ``locals()``) before any work.
-
-    Parameters
-    ----------
-    args : dict
-        Argument name -> value.
-
-    Raises
-    ------
-    InputError
-        The first argument of the wrong type, unit or range, named.
-    """
-    from .apertures import Aperture
-    from .model import Window
-
-    ap = args["aperture"]
-    for i, item in enumerate(ap if isinstance(ap, (list, tuple)) else [ap]):
-        if item is not None and not isinstance(item, Aperture):
-            where = f"aperture[{i}]" if isinstance(ap, (list, tuple)) else "aperture"
-            raise InputError(where, f"must be a comaspec aperture such as CircularAperture(0.5 * u.arcsec) "
-                                    f"(got {_describe(item)})")
-    species = args["species"]
-    items = [species] if isinstance(species, str) else species
-    if not isinstance(items, (list, tuple)) or not items or not all(isinstance(s, str) for s in items):
-        raise InputError("species", f"must be a species name or a list of names (got {_describe(species)})")
-    t_rot = args["T_rot"]
-    if isinstance(t_rot, dict):
-        for key, item in t_rot.items():
-            temperature(item, f"T_rot[{key!r}]")
-    elif t_rot is not None:
-        temperature(t_rot)
-    bounds = args["T_rot_bounds"]
-    if not isinstance(bounds, (list, tuple)) or len(bounds) != 2:
-        raise InputError("T_rot_bounds", f"must be (low, high) in K (got {_describe(bounds)})")
-    low = number(bounds[0], "T_rot_bounds[0]", low=0.0, low_open=True)
-    if number(bounds[1], "T_rot_bounds[1]") <= low:
-        raise InputError("T_rot_bounds", f"low must be below high (got {_describe(bounds)})")
-    if args["max_shift_um"] is not None:
-        number(args["max_shift_um"], "max_shift_um", low=0.0)
-    windows = args["windows"]
-    if windows is not None:
-        if isinstance(windows, (str, Window)) or not hasattr(windows, "__iter__"):
-            raise InputError("windows", f"must be a list of comaspec.model.Window (got {_describe(windows)})")
-        for i, w in enumerate(windows):
-            if not isinstance(w, Window):
-                raise InputError(f"windows[{i}]", f"must be a comaspec.model.Window, e.g. Window('w1', 2.45, "
-                                                  f"2.90, 3) (got {_describe(w)})")
-    for key, unit in (("g_factor", 1 / u.s), ("lifetime", u.s), ("velocity", u.km / u.s)):
-        _quantity_or_dict(args[key], unit, key)
-    for key in ("detect_sigma", "limit_sigma"):
-        number(args[key], key, low=0.0, low_open=True)
-    integer(args["mc"], "mc", low=0, high=MC_MAX)
-    for key in ("mcmc_steps", "mcmc_burn"):
-        integer(args[key], key, low=0 if key == "mcmc_burn" else 1)
-    if args["mcmc_walkers"] is not None:
-        integer(args["mcmc_walkers"], "mcmc_walkers", low=2)
-    if args["mcmc"] and args["mcmc_burn"] >= args["mcmc_steps"]:
-        raise InputError("mcmc_burn", f"must be below mcmc_steps ({args['mcmc_burn']} >= {args['mcmc_steps']})")
-    if args["seed"] is not None:
-        integer(args["seed"], "seed", low=0)
-    systematics = args["systematics"]
-    if systematics is not None:
-        if not isinstance(systematics, dict):
-            raise InputError("systematics", f"must be a dict such as {{'g_factor': 0.1}} (got {_describe(systematics)})")
-        for key, value in systematics.items():
-            number(value, f"systematics[{key!r}]", low=0.0, high=10.0)
-    _warn_implausible(args["spectrum_or_list"])
-
-
 def production_arguments(threshold, rel_errors):
     """Check the plain-number arguments of `comaspec.production_rate`.
 
@@ -232,54 +161,6 @@ def production_arguments(threshold, rel_errors):
     for key, value in rel_errors.items():
         if value is not None:
             number(value, key, low=0.0, high=10.0)
-
-
-def _warn_implausible(spectra):
-    """A ComaspecWarning for each spectrum whose flux level is implausible for its unit."""
-    import warnings
-
-    from .errors import ComaspecWarning
-    from .io._sanity import problems
-
-    items = list(spectra) if isinstance(spectra, (list, tuple)) or type(spectra).__name__ == "SpectrumList" \
-        else [spectra]
-    for text in problems([s for s in items if hasattr(s, "spectral_axis")], wavelength=False):
-        warnings.warn(text, ComaspecWarning, stacklevel=4)
-
-
-def synthetic_arguments(production_rates, geometry, error, seed):
-    """Check the arguments of `comaspec.synthetic_spectrum` that it uses unchecked.
-
-    Parameters
-    ----------
-    production_rates : dict
-        Species -> Q (plain numbers in 1/s or Quantities).
-    geometry : `comaspec.Geometry`
-    error : `~astropy.units.Quantity`
-    seed : int
-
-    Returns
-    -------
-    Geometry
-        ``geometry`` as a Geometry (dicts and sbpy Ephem accepted).
-
-    Raises
-    ------
-    InputError
-    """
-    from .geometry import Geometry
-
-    if not isinstance(production_rates, dict) or not production_rates:
-        raise InputError("production_rates", f"must be a dict species -> Q (got {_describe(production_rates)})")
-    for key, q in production_rates.items():
-        if isinstance(q, u.Quantity):
-            scalar_quantity(q, 1 / u.s, f"production_rates[{key!r}]")
-        else:
-            number(q, f"production_rates[{key!r}]", low=0.0)
-    if not isinstance(error, u.Quantity):
-        raise InputError("error", f"must be a flux-density Quantity, e.g. 1e-5 * u.Jy (got {_describe(error)})")
-    integer(seed, "seed", low=0)
-    return Geometry.from_any(geometry)
 
 
 def in_range(quantity, name, kind=None):

@@ -189,7 +189,7 @@ class CircularAperture(Aperture):
     _size_fields = ("radius",)
 
     def haser_number(self, q, v_km_s, tau_s):
-        from . import haser
+        from .physics import haser
 
         return float(haser.number_circle(self._km(self.radius), q, v_km_s, tau_s, self.offset.to_value(u.km)))
 
@@ -224,7 +224,7 @@ class AnnularAperture(Aperture):
     _size_fields = ("r_in", "r_out")
 
     def haser_number(self, q, v_km_s, tau_s):
-        from . import haser
+        from .physics import haser
 
         return float(haser.number_annulus(self._km(self.r_in), self._km(self.r_out), q, v_km_s, tau_s,
                                           self.offset.to_value(u.km)))
@@ -266,7 +266,7 @@ class RectangularAperture(Aperture):
     _size_fields = ("width", "height")
 
     def haser_number(self, q, v_km_s, tau_s):
-        from . import haser
+        from .physics import haser
 
         return float(haser.number_rectangle(self._km(self.width), self._km(self.height), q, v_km_s, tau_s,
                                             self.offset.to_value(u.km)))
@@ -317,7 +317,7 @@ class SpaxelMask(Aperture):
         super().__post_init__()
 
     def haser_number(self, q, v_km_s, tau_s):
-        from . import haser
+        from .physics import haser
 
         return float(haser.number_mask(self.mask, self._km(self.pixel_scale), self.nucleus, q, v_km_s, tau_s,
                                        self.offset.to_value(u.km)))

@@ -91,10 +91,10 @@ def spectra_to_fit(loaded, aperture, mode=None, *, extension=None, joint=False):
     -------
     list of `comaspec.io.LightSpectrum`
     """
-    from .cli._select import select_extractions
-    from .instrument import mode_from_meta
     from .io import extract_light_spectrum
     from .io.integrations import average_integrations_impl
+    from .io.select import select_extractions
+    from .physics.instrument import mode_from_meta
 
     spectra = []
     for path, obj, is_cube in loaded:
@@ -142,9 +142,9 @@ def fit_loaded(loaded, geometry, aperture, species, *, mode=None, extension=None
         Its ``inputs`` hold the paths as given, and the instrument, mode and target
         of the first spectrum.
     """
-    from .cli._select import check_plausible
+    from .io.select import check_plausible
     from .errors import UsageError
-    from .fit import fit_coma
+    from .fit.core import fit_coma
     from .io.cube import check_channels
     from .model.continuum import window_ranges
 

@@ -22,8 +22,10 @@ import math
 
 import numpy as np
 
+from ._paths import EXAMPLE_FILE, example_path
 from .errors import InputError, UsageError
-from .fluorescence import DEFAULT_EMISSION, DEFAULT_ORTHO_PARA
+from .io.header import aperture_from_header, comaspec_keys, geometry_from_header
+from .physics.fluorescence import DEFAULT_EMISSION, DEFAULT_ORTHO_PARA
 
 __all__ = [
     "wavelength_grid",
@@ -41,7 +43,6 @@ __all__ = [
 ]
 
 #: File name of the bundled example spectrum (in comaspec/data/example/).
-EXAMPLE_FILE = "3i_atlas_like_prism_x1d.fits"
 
 # JWST configuration names written to the primary header (not physics): the filter paired
 # with each NIRSpec disperser.
@@ -81,7 +82,7 @@ def wavelength_grid(mode, lo_um=None, hi_um=None, pixels_per_fwhm=PIXELS_PER_FWH
     ndarray
         Wavelengths in µm.
     """
-    from . import instrument
+    from .physics import instrument
 
     lo, hi = instrument.mode_range(mode)
     nominal = NOMINAL_RANGE_UM.get(str(mode).upper())
@@ -223,11 +224,10 @@ def synthetic_spectrum(mode, production_rates, geometry, aperture, *, T_rot, err
     from astropy.nddata import StdDevUncertainty
     from specutils import Spectrum
 
-    from . import instrument
-    from ._validate import synthetic_arguments
+    from .physics import instrument
     from .model import gas_spectrum
 
-    geometry = synthetic_arguments(production_rates, geometry, error, seed)
+    geometry = _synthetic_arguments(production_rates, geometry, error, seed)
     mode_name = instrument.mode_from_meta({"mode": mode}) or str(mode).upper()
     lsf = instrument.make_lsf(mode_name if lsf is None else lsf)
     wl = wavelength_grid(mode_name) if wavelength_um is None else np.asarray(wavelength_um, dtype=float)
@@ -407,7 +407,7 @@ def synthetic_cube(mode, production_rates, geometry, *, T_rot, error_per_spaxel,
     """
     import astropy.units as u
 
-    from . import instrument
+    from .physics import instrument
     from .apertures import CircularAperture
     from .model import _band_profile, band_weights
 
@@ -495,7 +495,7 @@ def _daughter_images(species, geometry, radii_arcsec, q_d, l_d, velocity, lifeti
 
     from .apertures import CircularAperture
     from .model import band_weights
-    from .production import haser_assumptions
+    from .physics.production import haser_assumptions
 
     h = haser_assumptions(species, geometry, velocity=velocity,
                           lifetime=lifetime.get(species) if isinstance(lifetime, dict) else lifetime)
@@ -564,90 +564,6 @@ def _write_s3d(path, cube, mode, geometry, production_rates, T_rot, target, over
         hdus.writeto(tmp, overwrite=True)
 
 
-def example_path():
-    """Path of the bundled example spectrum (a synthetic 3I/ATLAS-like NIRSpec PRISM x1d).
-
-    Returns
-    -------
-    pathlib.Path
-    """
-    from ._paths import data_dir
-
-    path = data_dir() / "example" / EXAMPLE_FILE
-    if not path.is_file():
-        raise InputError(path, "the bundled example is missing (incomplete installation)")
-    return path
-
-
-def _comaspec_keys(header):
-    prefix = "COMASPEC "
-    out = {}
-    for key in header.keys():
-        if key.upper().startswith(prefix):
-            out[key[len(prefix):].upper()] = header[key]
-    return out
-
-
-def geometry_from_header(header, source="header"):
-    """The observing geometry stored in COMASPEC keywords of a FITS header.
-
-    Parameters
-    ----------
-    header : astropy.io.fits.Header
-    source : str
-        Name for messages.
-
-    Returns
-    -------
-    `comaspec.Geometry`
-    """
-    import astropy.units as u
-
-    from .geometry import Geometry
-
-    keys = _comaspec_keys(header)
-    if "RH_AU" not in keys or "DELTA_AU" not in keys:
-        raise InputError(source, "has no COMASPEC RH_AU / DELTA_AU keywords (pass --rh and --delta)")
-    phase = keys.get("PHASE_DEG")
-    epoch = None
-    if "MJD-AVG" in header:
-        from astropy.time import Time
-
-        epoch = Time(float(header["MJD-AVG"]), format="mjd", scale="utc")
-    return Geometry(float(keys["RH_AU"]) * u.au, float(keys["DELTA_AU"]) * u.au,
-                    None if phase is None else float(phase) * u.deg, epoch)
-
-
-def aperture_from_header(header, source="header"):
-    """The extraction aperture stored in COMASPEC keywords of a FITS header.
-
-    Parameters
-    ----------
-    header : astropy.io.fits.Header
-    source : str
-        Name for messages.
-
-    Returns
-    -------
-    comaspec aperture
-    """
-    import astropy.units as u
-
-    from .apertures import CircularAperture, RectangularAperture
-
-    keys = _comaspec_keys(header)
-    shape = keys.get("APERTURE")
-    if shape == "circle" and "AP_RADIUS_ARCSEC" in keys:
-        return CircularAperture(float(keys["AP_RADIUS_ARCSEC"]) * u.arcsec)
-    if shape == "circle" and "AP_RADIUS_KM" in keys:
-        return CircularAperture(float(keys["AP_RADIUS_KM"]) * u.km)
-    if shape == "rectangle" and "AP_WIDTH_ARCSEC" in keys:
-        return RectangularAperture(float(keys["AP_WIDTH_ARCSEC"]) * u.arcsec, float(keys["AP_HEIGHT_ARCSEC"]) * u.arcsec)
-    if shape == "rectangle" and "AP_WIDTH_KM" in keys:
-        return RectangularAperture(float(keys["AP_WIDTH_KM"]) * u.km, float(keys["AP_HEIGHT_KM"]) * u.km)
-    raise InputError(source, "has no usable COMASPEC aperture keywords (pass --aperture-radius or --aperture-box)")
-
-
 def truth_from_header(header):
     """The true parameters of a synthetic spectrum (``TRUE_*`` COMASPEC keywords).
 
@@ -660,7 +576,7 @@ def truth_from_header(header):
     dict
         ``Q`` (species → 1/s), ``T_rot`` and the other stored values.
     """
-    keys = _comaspec_keys(header)
+    keys = comaspec_keys(header)
     out = {"Q": {}}
     for key, value in keys.items():
         if key.startswith("TRUE_Q_"):
@@ -670,3 +586,41 @@ def truth_from_header(header):
         elif key.startswith("TRUE_"):
             out[key[len("TRUE_"):].lower()] = value
     return out
+
+
+def _synthetic_arguments(production_rates, geometry, error, seed):
+    """Check the arguments of `comaspec.synthetic_spectrum` that it uses unchecked.
+
+    Parameters
+    ----------
+    production_rates : dict
+        Species -> Q (plain numbers in 1/s or Quantities).
+    geometry : `comaspec.Geometry`
+    error : `~astropy.units.Quantity`
+    seed : int
+
+    Returns
+    -------
+    Geometry
+        ``geometry`` as a Geometry (dicts and sbpy Ephem accepted).
+
+    Raises
+    ------
+    InputError
+    """
+    import astropy.units as u
+
+    from ._validate import _describe, integer, number, scalar_quantity
+    from .geometry import Geometry
+
+    if not isinstance(production_rates, dict) or not production_rates:
+        raise InputError("production_rates", f"must be a dict species -> Q (got {_describe(production_rates)})")
+    for key, q in production_rates.items():
+        if isinstance(q, u.Quantity):
+            scalar_quantity(q, 1 / u.s, f"production_rates[{key!r}]")
+        else:
+            number(q, f"production_rates[{key!r}]", low=0.0)
+    if not isinstance(error, u.Quantity):
+        raise InputError("error", f"must be a flux-density Quantity, e.g. 1e-5 * u.Jy (got {_describe(error)})")
+    integer(seed, "seed", low=0)
+    return Geometry.from_any(geometry)

@@ -68,7 +68,7 @@ def _reference():
 
 def _h2o_feature_weights(T, emission):
     """Energy share of each 2.7 um band in comaspec's model (band g x band centre)."""
-    from comaspec import molecules
+    from comaspec.physics import molecules
 
     if emission == "fluorescence":
         g = {b: fluorescence.band_g_factor("H2O", b, T).value for b in H2O_27_BANDS}

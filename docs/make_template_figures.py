@@ -130,7 +130,7 @@ def figure_h2o_prism():
     """All H2O bands at PRISM resolution (from the H2O line list and the hot-band rule)."""
     if not (linelists_dir() / "h2o_lines.ecsv").is_file():
         return None
-    from comaspec import molecules
+    from comaspec.physics import molecules
 
     lsf = instrument.GaussianLSF("PRISM")
     fig, axes = plt.subplots(1, 2, figsize=(8, 3.2))

@@ -55,7 +55,7 @@ NOTES = [
     "(JWST NIRSpec; arXiv:2508.18209).",
     "Q(H2O)=2.2e26 /s is a placeholder (published Q not verified); Q(CO2)=7.6*Q(H2O).",
     "Delta=2.61 au approximate (not checked against an ephemeris).",
-    "Bands in solar-pumped fluorescence equilibrium (comaspec.fluorescence; H2O ortho/para 3).",
+    "Bands in solar-pumped fluorescence equilibrium (comaspec.physics.fluorescence; H2O ortho/para 3).",
     "Aperture, T_rot=50 K, continuum (incl. an illustrative Gaussian 3 um ice band), noise and the absence "
     "of CO are choices for the example, not measurements.",
 ]

@@ -13,7 +13,7 @@ import astropy.units as u
 import numpy as np
 
 import comaspec
-from comaspec.synthetic import aperture_from_header, geometry_from_header
+from comaspec.io.header import aperture_from_header, geometry_from_header
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "_static" / "tutorial"
 

@@ -2,7 +2,7 @@
 
 Written from the textbook radiative-transfer relations, with HITRAN line data from
 ``../shared/data`` and the ASTM E490-00a solar spectrum bundled with sbpy; it imports
-nothing from comaspec's physics (``comaspec.instrument`` LSFs may be passed in for the
+nothing from comaspec's physics (``comaspec.physics.instrument`` LSFs may be passed in for the
 convolution only). The tests compare comaspec's fluorescence model with what this
 module computes.
 
@@ -365,7 +365,7 @@ def spectrum(wavelength_um, nu_cm, line_flux_W_m2, lsf):
     """Mean flux density per pixel (W m^-2 um^-1) of lines seen through ``lsf``.
 
     ``lsf`` is any object with ``integrate_lines(line_um, weights, pixel_edges_um)``
-    returning the per-pixel mean of unit-area profiles (e.g. `comaspec.instrument.GaussianLSF`).
+    returning the per-pixel mean of unit-area profiles (e.g. `comaspec.physics.instrument.GaussianLSF`).
     """
     wl = np.asarray(wavelength_um, dtype=float)
     mid = 0.5 * (wl[1:] + wl[:-1])

@@ -16,7 +16,7 @@ none of comaspec's flux <-> Q, LSF, pixel or unit code:
   ``tests/fluorescence_reference.py`` (HITRAN + the solar spectrum): CO2 nu3, CO 1-0,
   H2O nu3 ((001) upper level) and nu1 ((100)). The H2O hot bands (nu1+nu3-nu1,
   nu2+nu3-nu2, nu3-nu2, nu1-nu2) are not in that generator; they take the shape of
-  ``comaspec.templates.stick_spectrum`` (validated against HITRAN in test_h2o_lines.py),
+  ``comaspec.physics.templates.stick_spectrum`` (validated against HITRAN in test_h2o_lines.py),
   which is the only comaspec input here;
 * instrument: each line a Gaussian of FWHM lambda / R, R interpolated in the ESA pre-flight
   dispersion tables in ``../shared/data/jwst-nirspec-dispersion`` (the third-party files,
@@ -108,7 +108,7 @@ def _shape(species, band, T_rot):
         nu, g = fr.sticks(mol, T_rot, upper_state=upper)
         energy = g * nu
     else:
-        from comaspec.templates import stick_spectrum
+        from comaspec.physics.templates import stick_spectrum
 
         nu, energy = stick_spectrum(species, band, T_rot)
     return np.asarray(nu), np.asarray(energy) / np.sum(energy)

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import fluorescence_reference as ref
-from comaspec import fluorescence, haser, instrument, molecules
+from comaspec.physics import fluorescence, haser, instrument, molecules
 from comaspec.apertures import CircularAperture
 from comaspec.cli import main
 from comaspec.fit import fit_coma

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from astropy.table import Table
 
-from comaspec import molecules, production
+from comaspec.physics import molecules, production
 from comaspec._paths import linelists_dir
 from comaspec.apertures import AnnularAperture, CircularAperture, RectangularAperture, SpaxelMask
-from comaspec.feature_weights import FeatureWeights, split_g
+from comaspec.physics.feature_weights import FeatureWeights, split_g
 from comaspec.geometry import Geometry
 
 GEO = Geometry(2.0 * u.au, 1.5 * u.au)

@@ -237,7 +237,7 @@ def test_production_rates_table_and_plot(tmp_path):
 def test_fit_figure_labels_each_feature_at_its_strongest_band():
     """G395H: H2O is measured through its 4.63/4.85 um hot bands; its label sits on the
     stronger one (nu3-nu2, 4.627 um), not between them, and both centres are marked."""
-    from comaspec import molecules
+    from comaspec.physics import molecules
 
     fit = fit_coma(_spec("G395H", {"CO2": 1.7e27, "H2O": 2.2e26, "CO": 5e25}, error=3e-19, seed=23),
                    GEO, AP, T_rot=50)
@@ -280,7 +280,7 @@ def test_joint_prism_and_g395h(tmp_path):
 def test_q_agrees_with_production_rate_and_systematics():
     """Consistency check: the fit's Q, Q_err and Q_sys are production_rate's of its band flux
     (production_rate against closed forms and sbpy: test_production.py)."""
-    from comaspec.production import production_rate
+    from comaspec.physics.production import production_rate
 
     fit = fit_coma(_spec(seed=31), GEO, AP, T_rot=50, systematics={"g_factor": 0.1, "velocity": 0.2})
     for name in ("CO2", "H2O"):

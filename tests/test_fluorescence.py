@@ -23,7 +23,7 @@ import pytest
 from astropy import constants as const
 from astropy.table import Table
 
-from comaspec import fluorescence, molecules, templates
+from comaspec.physics import fluorescence, molecules, templates
 from comaspec.errors import InputError
 
 

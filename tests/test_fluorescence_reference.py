@@ -162,7 +162,7 @@ def test_h2o_upper_states_identified_from_decay_rates():
 
 def test_spectrum_conserves_the_line_fluxes():
     """N molecules at rh, Delta: the convolved spectrum integrates to the sum of line fluxes."""
-    from comaspec.instrument import GaussianLSF  # the LSF only (convolution), no physics
+    from comaspec.physics.instrument import GaussianLSF  # the LSF only (convolution), no physics
 
     nu, g = ref.sticks("CO2", 40.0, lo_cm=2200.0, hi_cm=2420.0)
     flux = ref.line_fluxes(nu, g, 1e30, 2.0, 1.5)

@@ -51,7 +51,7 @@ import numpy as np
 import pytest
 
 import fluorescence_reference as ref
-from comaspec import fluorescence, instrument, templates
+from comaspec.physics import fluorescence, instrument, templates
 from comaspec.apertures import CircularAperture
 from comaspec.cli import main
 from comaspec.fit import fit_coma, linear_solve

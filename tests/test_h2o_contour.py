@@ -6,7 +6,7 @@ it for the H2O 2.7 µm feature (nu3 + nu1) at T_rot = 20, 50 and 80 K, ortho:par
 PRISM grid and on a G235H grid. G395H is not used: with its F290LP filter it covers
 2.87-5.27 µm (docs/instrument.rst), beyond the 2.7 µm band.
 
-How the reference is built (same physics as :mod:`comaspec.templates`)
+How the reference is built (same physics as :mod:`comaspec.physics.templates`)
 -----------------------------------------------------------------------
 The templates put the rotational levels of each UPPER vibrational state in Boltzmann
 equilibrium at T_rot; a line emits ``g' A nu exp(-c2 E'_rot / T_rot)`` with E'_rot measured
@@ -44,10 +44,10 @@ nu, S(296 K), E'', g', g'' but no Einstein A and no quantum labels. From it:
 * E'_rot = E' minus the lowest E' of the state (its 0_00, checked to be the band origin of
   ``bands.ecsv`` within 0.1 cm-1).
 
-Both contours are then put through the same `comaspec.instrument.GaussianLSF` on the same
+Both contours are then put through the same `comaspec.physics.instrument.GaussianLSF` on the same
 pixel grid and normalised to unit area over that grid. Grids: centres spaced by
 lambda / (2.2 R(lambda)) (NIRSpec samples a resolution element with ~2.2 pixels), R from
-`comaspec.instrument.resolving_power`.
+`comaspec.physics.instrument.resolving_power`.
 
 The comparison can fail: the same check with T_rot doubled, or with nu1 dropped from the
 template sum, exceeds 3 % of the peak (tested below).
@@ -65,7 +65,7 @@ import pytest
 from astropy import constants as const
 from astropy import units as u
 
-from comaspec import instrument, molecules, templates
+from comaspec.physics import instrument, molecules, templates
 
 HITRAN = ("hitran-linelists-spectr", "hitran_h2o_161_3300-4000cm.csv")
 C2 = float((const.h * const.c / const.k_B).to_value(u.cm * u.K))

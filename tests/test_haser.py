@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import integrate, special
 
-from comaspec import haser
+from comaspec.physics import haser
 
 try:  # the high-precision references; the other tests run without it
     import mpmath as mp

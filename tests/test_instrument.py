@@ -1,4 +1,4 @@
-"""Tests of comaspec.instrument: R(λ) tables, metadata parsing, pixel edges and LSFs."""
+"""Tests of comaspec.physics.instrument: R(λ) tables, metadata parsing, pixel edges and LSFs."""
 
 import math
 
@@ -9,7 +9,8 @@ from astropy.io import fits
 from astropy.table import Table
 from scipy import integrate, stats
 
-from comaspec import instrument
+from comaspec.physics import instrument, resolution
+from comaspec.physics import lsf as lsf_module
 from comaspec._paths import linelists_dir
 from comaspec.errors import InputError
 
@@ -102,10 +103,10 @@ def test_bad_mode_is_input_error(bad):
 
 def test_untabulated_disperser_asks_for_explicit_r(monkeypatch):
     # every NIRSpec disperser has a table today; a recognised one without must say "pass R"
-    assert set(instrument._NIRSPEC_DISPERSERS) <= set(instrument.MODES)
+    assert set(resolution._NIRSPEC_DISPERSERS) <= set(instrument.MODES)
     # as if the resolving-power table had no G140M rows (MODES is read from that table)
     without = tuple(m for m in instrument.MODES if m != "G140M")
-    monkeypatch.setattr(instrument, "_modes", lambda: without)
+    monkeypatch.setattr(resolution, "_modes", lambda: without)
     assert instrument.MODES == without
     with pytest.raises(InputError, match="pass the resolving power explicitly"):
         instrument.resolving_power("G140M", [1.5])
@@ -322,7 +323,7 @@ def test_large_window_chunking_matches(monkeypatch):
     weights = rng.uniform(size=200)
     lsf = instrument.GaussianLSF(300.0)
     one = lsf.integrate_lines(lines, weights, edges)
-    monkeypatch.setattr(instrument, "_MAX_PAIRS_PER_CHUNK", 5000)
+    monkeypatch.setattr(lsf_module, "_MAX_PAIRS_PER_CHUNK", 5000)
     many = lsf.integrate_lines(lines, weights, edges)
     np.testing.assert_allclose(many, one, rtol=1e-12, atol=1e-14 * one.max())
 

@@ -18,7 +18,7 @@ from astropy import constants as const
 from astropy import units as u
 from astropy.table import Table
 
-from comaspec import templates
+from comaspec.physics import templates
 from comaspec._paths import linelists_dir
 
 C2 = float((const.h * const.c / const.k_B).to_value(u.cm * u.K))
@@ -222,7 +222,7 @@ def _hitran_emission_sticks(species, shared_data, T_rot):
 
 
 def _contour(lsf_mode, nu, weight, centres):
-    instrument = pytest.importorskip("comaspec.instrument")
+    instrument = pytest.importorskip("comaspec.physics.instrument")
     lsf = instrument.GaussianLSF(lsf_mode)
     return lsf.integrate_lines(1e4 / nu, weight, instrument.pixel_edges(centres))
 
@@ -235,7 +235,7 @@ GRIDS = {  # pixel centres (um) covering each band, 2 pixels per resolution elem
 
 
 def _grid(species, mode):
-    instrument = pytest.importorskip("comaspec.instrument")
+    instrument = pytest.importorskip("comaspec.physics.instrument")
     lo, hi = GRIDS[(species, mode)]
     centres = [lo]
     while centres[-1] < hi:
@@ -261,7 +261,7 @@ def _assert_contour_matches_hitran(species, mode, T_rot, shared_data):
     centres = _grid(species, mode)
     nu_h, w_h = _hitran_emission_sticks(species, shared_data, T_rot)
     reference = _contour(mode, nu_h, w_h, centres)
-    instrument = pytest.importorskip("comaspec.instrument")
+    instrument = pytest.importorskip("comaspec.physics.instrument")
     band = OURS[species][0]
     template = templates.band_profile(species, band, centres, T_rot,
                                       instrument.GaussianLSF(mode), emission="thermal")
@@ -274,7 +274,7 @@ def _assert_contour_matches_hitran(species, mode, T_rot, shared_data):
 
 def test_co_contour_from_par_einstein_a(shared_data):
     # Independent of the S -> A conversion: the .par files carry A itself.
-    instrument = pytest.importorskip("comaspec.instrument")
+    instrument = pytest.importorskip("comaspec.physics.instrument")
     records = _read_par(shared_data("hitran-co2-co-radis", "hitran_co_3iso_2000_2300cm.par"))
     band = list(_labelled(records, 5, 1, "1", "0").values())
     nu = np.array([r["nu"] for r in band])

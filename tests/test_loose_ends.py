@@ -12,7 +12,8 @@ from astropy import constants as const
 from scipy import integrate, special
 
 import comaspec as c
-from comaspec import ComaspecWarning, haser, molecules
+from comaspec import ComaspecWarning
+from comaspec.physics import haser, molecules
 from comaspec.cli import main
 
 GEO = c.Geometry(3.32 * u.au, 2.61 * u.au)

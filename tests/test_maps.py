@@ -3,7 +3,7 @@
 The parent-coma cube is written by hand (`independent_coma.coma_cube`: the Haser column
 integrated over sub-spaxels, HITRAN fluorescence sticks, ESA R tables, in cube_build's layout
 from `test_io_builders.write_s3d`), and the expected columns, profiles and ratios come from
-the same independent spaxel integral, not from `comaspec.haser`. The extended-source cube
+the same independent spaxel integral, not from `comaspec.physics.haser`. The extended-source cube
 adds a distributed source written the same way (the two-generation Haser column,
 `independent_coma.daughter_column_per_q`). Cubes are small (≤ 21 × 21 PRISM) to keep the
 suite fast; the large ones are in benchmarks/map_bench.py.
@@ -271,7 +271,7 @@ def test_q_of_a_spaxel_set_matches_production_spaxel_mask(parent_maps):
     production's SpaxelMask aperture (haser.number_mask through molecules_per_unit_Q), and
     both against the independent sub-spaxel integral of the Haser column."""
     from comaspec.maps.profiles import _haser_per_q
-    from comaspec.production import molecules_per_unit_Q
+    from comaspec.physics.production import molecules_per_unit_Q
 
     m = parent_maps
     per_q, _, _ = _haser_per_q(m, "CO2")

@@ -1,4 +1,4 @@
-"""No detections from a model that does not fit (comaspec._misfit).
+"""No detections from a model that does not fit (comaspec.fit.misfit).
 
 Real spectra that are not comae (a galaxy, a planetary nebula) give improbable fits; their
 emission lines must not become "CO detected at 100 sigma". Errors are inflated by the

@@ -8,7 +8,7 @@ from comaspec import model
 from comaspec.apertures import CircularAperture
 from comaspec.errors import FitError, InputError
 from comaspec.geometry import Geometry
-from comaspec.instrument import make_lsf, pixel_edges
+from comaspec.physics.instrument import make_lsf, pixel_edges
 from comaspec.model import (DEFAULT_WINDOWS, ForwardModel, ObservedSpectrum, Window, equilibrium_temperature,
                             legendre_basis, planck_lambda, sun_temperature)
 from comaspec.synthetic import wavelength_grid
@@ -186,8 +186,8 @@ def test_band_flux_per_q_matches_small_aperture_haser_closed_form():
     """Φ(CO2) from first principles: N = π Q ρ / (2 v) (ρ << v τ), F = N g(rh) h c/λ / (4π Δ²)."""
     import astropy.constants as const
 
-    from comaspec import molecules
-    from comaspec.production import haser_assumptions
+    from comaspec.physics import molecules
+    from comaspec.physics.production import haser_assumptions
 
     m = ForwardModel([_obs("PRISM")], ["CO2"], GEO, [AP])
     h = haser_assumptions("CO2", GEO)

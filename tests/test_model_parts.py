@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from astropy.table import Table
 
-from comaspec import instrument, molecules
+from comaspec.physics import instrument, molecules, resolution
 from comaspec._paths import linelists_dir
 from comaspec.apertures import CircularAperture
 from comaspec.errors import InputError
@@ -159,7 +159,7 @@ def test_mode_is_taken_from_the_grating_field_without_parsing_text(monkeypatch):
         raise AssertionError(f"parsed {text!r}")
 
     spec = _spec("G395H")
-    monkeypatch.setattr(instrument, "_parse_mode_string", no_parsing)
+    monkeypatch.setattr(resolution, "_parse_mode_string", no_parsing)
     assert spec.meta["grating"] == "G395H"
     assert instrument.mode_from_meta(spec.meta) == "G395H"
     assert as_observed(spec).mode == "G395H"
@@ -206,7 +206,7 @@ def test_q_recovered_from_a_spectrum_made_by_an_independent_generator():
     from specutils import Spectrum
 
     from comaspec.synthetic import wavelength_grid
-    from comaspec.templates import stick_spectrum
+    from comaspec.physics.templates import stick_spectrum
 
     geo = Geometry(2.0 * u.au, 1.5 * u.au)
     radius_km, v_km_s, q_true = 3000.0, 0.6, 5e27

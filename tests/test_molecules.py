@@ -1,4 +1,4 @@
-"""Molecular data tables (linelists/*.ecsv) and the look-ups in comaspec.molecules."""
+"""Molecular data tables (linelists/*.ecsv) and the look-ups in comaspec.physics.molecules."""
 
 from collections import Counter
 from pathlib import Path
@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from astropy.table import Table
 
-from comaspec import InputError, molecules
+from comaspec import InputError
+from comaspec.physics import molecules
 from comaspec._paths import linelists_dir
 
 REPO_DOCS = Path(__file__).resolve().parents[1] / "docs"

@@ -20,7 +20,7 @@ from astropy import constants as const
 from astropy.table import Table
 
 import fluorescence_reference as ref
-from comaspec import instrument, molecules, templates
+from comaspec.physics import instrument, molecules, templates
 from comaspec._paths import linelists_dir
 from comaspec.apertures import CircularAperture
 from comaspec.cli import main
@@ -281,7 +281,7 @@ def test_detected_ocs_band_origin_is_fitted_within_its_uncertainty():
     assert any("OCS: band origin fitted within +-1 cm-1" in n for n in fit.fit_info["notes"])
     # held at the tabulated centre (detection threshold out of reach), the flux is off by
     # many sigma of the data's errors (measured 7.5) and the fit is poor: improbable enough
-    # that the reported errors are inflated by the residuals (comaspec._misfit)
+    # that the reported errors are inflated by the residuals (comaspec.fit.misfit)
     held = fit_coma(spectrum, GEO, AP, species=("CO2", "H2O", "CO", "OCS"), T_rot=50.0, detect_sigma=1e6)
     inflation = held.fit_info["error_inflation"]["OCS"]
     assert inflation > 1

@@ -9,14 +9,14 @@ from astropy import constants as const
 
 from comaspec import (AnnularAperture, CircularAperture, Geometry, InputError, RectangularAperture, SpaxelMask,
                       band_flux, molecules, production_rate)
-from comaspec.production import flux_per_unit_Q, molecules_per_unit_Q
+from comaspec.physics.production import flux_per_unit_Q, molecules_per_unit_Q
 
 W_M2 = u.W / u.m**2
 GEOM = Geometry(3.32 * u.au, 2.6 * u.au)
 
 
 def _hand_flux(Q, g_1au, center_cm, N_per_Q, geometry):
-    """F = N g(rh) h c ν̃ / (4π Δ²), written out independently of comaspec.production."""
+    """F = N g(rh) h c ν̃ / (4π Δ²), written out independently of comaspec.physics.production."""
     rh = geometry.rh.to_value(u.au)
     e = (const.h * const.c * center_cm / u.cm).to_value(u.J)
     return Q * N_per_Q * g_1au / rh**2 * e / (4 * np.pi * geometry.delta.to_value(u.m) ** 2)

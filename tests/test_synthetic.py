@@ -8,7 +8,7 @@ from astropy.io import fits
 from comaspec import model
 from comaspec.apertures import CircularAperture, RectangularAperture
 from comaspec.geometry import Geometry
-from comaspec.instrument import make_lsf
+from comaspec.physics.instrument import make_lsf
 from comaspec.io import read_spectrum
 from comaspec.synthetic import (aperture_from_header, continuum_spectrum, geometry_from_header,
                                 synthetic_spectrum, truth_from_header, wavelength_grid)
@@ -19,7 +19,7 @@ FLAM = u.W / u.m**2 / u.um
 
 
 def test_grid_samples_the_resolution_element():
-    from comaspec.instrument import resolving_power
+    from comaspec.physics.instrument import resolving_power
 
     wl = wavelength_grid("G395H")
     assert 2.85 < wl[0] < 2.9 and 5.2 < wl[-1] <= 5.27

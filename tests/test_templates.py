@@ -1,4 +1,4 @@
-"""Tests of comaspec.templates: normalisation, T_rot behaviour, H2O ortho/para, errors."""
+"""Tests of comaspec.physics.templates: normalisation, T_rot behaviour, H2O ortho/para, errors."""
 
 import numpy as np
 import pytest
@@ -7,7 +7,7 @@ from astropy import units as u
 from astropy.table import Table
 from scipy.special import erf
 
-from comaspec import templates
+from comaspec.physics import templates
 from comaspec.errors import InputError
 
 C2 = float((const.h * const.c / const.k_B).to_value(u.cm * u.K))
@@ -145,10 +145,10 @@ def test_unknown_species_and_band_are_input_errors():
         templates.stick_spectrum("CO2", "nu2", 50.0, emission="thermal")
 
 
-# ---- band_profile through comaspec.instrument (skipped until instrument.py exists) ----
+# ---- band_profile through comaspec.physics.instrument (skipped until instrument.py exists) ----
 
 def _instrument():
-    return pytest.importorskip("comaspec.instrument")
+    return pytest.importorskip("comaspec.physics.instrument")
 
 
 def test_band_profile_matches_lsf_of_sticks():
@@ -252,7 +252,7 @@ def test_h2o_level_shared_by_two_lines_counted_once(synthetic_linelists):
 @pytest.mark.parametrize("hot,parent", [("nu3-nu2", "nu3"), ("nu1+nu3-nu1", "nu3"),
                                         ("nu2+nu3-nu2", "nu3"), ("nu1-nu2", "nu1")])
 def test_h2o_hot_band_without_lines_is_shifted_parent(synthetic_linelists, hot, parent):
-    from comaspec import molecules
+    from comaspec.physics import molecules
 
     synthetic_linelists(_H2O_ROWS)
     nu_p, w_p = templates.stick_spectrum("H2O", parent, 40.0, emission="thermal")
@@ -317,7 +317,7 @@ def test_13co2_very_cold_gas_emits_R0_and_P2_only():
 
 
 def test_13co2_band_profile_is_served_and_sits_at_4p38um():
-    from comaspec import molecules
+    from comaspec.physics import molecules
 
     instrument = _instrument()
     centres = np.linspace(4.25, 4.55, 400)

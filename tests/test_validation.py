@@ -212,7 +212,7 @@ def test_real_laboratory_co2_band(shared_data):
     The gas is hot and its band core is absorbed, so only convergence and a band flux close
     to the direct integral are asserted.
     """
-    from comaspec.instrument import make_lsf
+    from comaspec.physics.instrument import make_lsf
     from comaspec.model import ObservedSpectrum
 
     path = shared_data("co2-lab-emission-4-5um-radis", "CO2_measured_spectrum_4-5um.csv")

@@ -56,7 +56,7 @@ def read_jobs(source, species=None):
     (list of Job, list of InvalidRow)
     """
     if species is not None:
-        from ..molecules import SPECIES
+        from ..physics.molecules import SPECIES
 
         unknown = [s for s in species if s not in SPECIES]
         if unknown or not species:
@@ -70,7 +70,7 @@ def read_jobs(source, species=None):
 def _species_list(text, default):
     if text is None:
         return tuple(default or DEFAULT_SPECIES)
-    from ..molecules import SPECIES
+    from ..physics.molecules import SPECIES
 
     names = tuple(s for s in re.split(r"[;,\s]+", text) if s)
     unknown = [s for s in names if s not in SPECIES]
@@ -280,7 +280,7 @@ def jobs_from_directory(directory, species=None):
     from astropy.io import fits
 
     from ..io._checks import quiet_astropy
-    from ..synthetic import aperture_from_header, geometry_from_header
+    from ..io.header import aperture_from_header, geometry_from_header
 
     directory = Path(directory)
     paths = sorted(p for p in directory.iterdir() if p.is_file() and p.name.lower().endswith(_FITS_SUFFIXES))

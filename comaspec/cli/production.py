@@ -69,7 +69,7 @@ def _run(args):
     from ..apertures import CircularAperture, RectangularAperture
     from ..errors import UsageError
     from ..geometry import Geometry
-    from ..production import production_rate
+    from ..physics.production import production_rate
 
     if args.flux <= 0 and args.flux_err is None:
         raise UsageError(f"--flux {args.flux:g} is not positive: give --flux-err to get an upper limit")

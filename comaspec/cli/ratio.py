@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..fluorescence import DEFAULT_EMISSION, EMISSION_MODELS
+from ..physics.fluorescence import DEFAULT_EMISSION, EMISSION_MODELS
 from ._args import MC_MAX, SEED_MAX, box, check_outputs, integer, ranged
 
 HELP = "fit a coma spectrum: band fluxes, production rates and the CO2/H2O ratio"
@@ -108,7 +108,7 @@ def _geometry(args, example_header):
     from ..geometry import Geometry
 
     if args.rh is None and args.delta is None and example_header is not None:
-        from ..synthetic import geometry_from_header
+        from ..io.header import geometry_from_header
 
         return geometry_from_header(example_header, "the bundled example")
     missing = [flag for flag, v in (("--rh AU", args.rh), ("--delta AU", args.delta)) if v is None]
@@ -129,7 +129,7 @@ def _aperture(args, example_header, has_cube):
         w, h = args.aperture_box
         return RectangularAperture(w * u.arcsec, h * u.arcsec)
     if example_header is not None:
-        from ..synthetic import aperture_from_header
+        from ..io.header import aperture_from_header
 
         return aperture_from_header(example_header, "the bundled example")
     if has_cube:
@@ -185,7 +185,7 @@ def _run(args):
         raise UsageError("--species is empty")
     example_header = None
     if args.example:
-        from ..synthetic import example_path
+        from .._paths import example_path
 
         paths = [str(example_path())]
     else:

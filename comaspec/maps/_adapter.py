@@ -15,7 +15,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..fluorescence import DEFAULT_EMISSION, DEFAULT_ORTHO_PARA
+from ..physics.fluorescence import DEFAULT_EMISSION, DEFAULT_ORTHO_PARA
 
 __all__ = ["SpaxelDesign", "spaxel_design"]
 

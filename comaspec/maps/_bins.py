@@ -119,7 +119,7 @@ class CubePixels:
 
 def band_pixels(design, n_species):
     """Each species' band pixels: where its unit template exceeds a tenth of its peak (as fit_coma)."""
-    from .._misfit import _BAND_FRACTION
+    from ..fit.misfit import _BAND_FRACTION
 
     col = np.abs(design[:, :n_species]).T
     return col > _BAND_FRACTION * col.max(axis=1, keepdims=True)
@@ -134,7 +134,7 @@ def solve_bins(design, data, members, chunk, n_species, progress_desc="map"):
     """
     from scipy import special
 
-    from .._misfit import P_IMPROBABLE
+    from ..fit.misfit import P_IMPROBABLE
     from .._progress import progress
     from ._solve import batched_wls, group_chi2
 

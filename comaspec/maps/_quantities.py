@@ -45,7 +45,7 @@ def bin_quantities(sd, sol, n_spax, omega_sr, geometry, aperture, *, velocity, l
         species), ``molecule_flux``, ``velocity_km_s``, ``lifetime_s`` (species with a
         g-factor), ``ratio``, ``ratio_err``, ``ratio_limit`` (None without CO2 and H2O).
     """
-    from ..production import haser_assumptions, molecules_per_unit_Q
+    from ..physics.production import haser_assumptions, molecules_per_unit_Q
 
     n_bins = len(n_spax)
     flux = {s: sol["coef"][:, j] for j, s in enumerate(sd.species)}
@@ -79,7 +79,7 @@ def bin_quantities(sd, sol, n_spax, omega_sr, geometry, aperture, *, velocity, l
 
 def _ratio_map(column, column_err, detected, flux, species, sol, limit_sigma):
     """CO2/H2O column ratio per bin, its error (with the CO2-H2O covariance) and the limit flag."""
-    from ..results import upper_limit
+    from ..results.values import upper_limit
 
     i, j = species.index("CO2"), species.index("H2O")
     n1, n2 = column["CO2"], column["H2O"]

@@ -32,7 +32,7 @@ import astropy.units as u
 import numpy as np
 
 from ..errors import InputError
-from ..fluorescence import DEFAULT_EMISSION, DEFAULT_ORTHO_PARA
+from ..physics.fluorescence import DEFAULT_EMISSION, DEFAULT_ORTHO_PARA
 from ._bins import DEFAULT_NONLINEAR_GRID
 from .result import ComaMaps
 
@@ -68,7 +68,7 @@ def _to_flam_factor(cube):
 
 def _position_angles(cube, sun_pa, velocity_pa):
     """(sun_pa, velocity_pa, source): from the arguments, else COMASPEC SUN_PA/VEL_PA keywords."""
-    from ..synthetic import _comaspec_keys
+    from ..io.header import comaspec_keys as _comaspec_keys
 
     keys = _comaspec_keys(cube.meta.get("primary_header") or {})
     keys.update(_comaspec_keys(cube.meta.get("header") or {}))
@@ -166,7 +166,7 @@ def map_cube(cube, geometry, *, species=("CO2", "H2O", "CO"), binning=None, targ
     """
     import time
 
-    from .. import instrument
+    from ..physics import instrument
     from .._validate import in_range, scalar_quantity, temperature
     from ..apertures import CircularAperture
     from ..geometry import Geometry
@@ -248,7 +248,7 @@ def _aperture_fit(cube, geometry, aperture, nucleus, species, T_fixed, shift_fix
                   model_args, detect_sigma, limit_sigma):
     """The aperture spectrum around the nucleus and, unless T_rot and shift are both given,
     its fit: the T_rot and shift held for every bin, and where they come from."""
-    from ..fit import fit_coma
+    from ..fit.core import fit_coma
     from ..io import extract_light_spectrum
 
     spec = extract_light_spectrum(cube, aperture, center=nucleus, max_masked_fraction=max_masked_fraction)
@@ -270,7 +270,7 @@ def _aperture_fit(cube, geometry, aperture, nucleus, species, T_fixed, shift_fix
 def _model_and_data(cube, spec, fitted, geometry, aperture, max_masked_fraction, model_args, source):
     """The forward model on the cube's grid (`comaspec.maps._adapter`) and the cube's fitted
     pixels as (pixels, spaxels) (`comaspec.maps._bins.CubePixels`)."""
-    from ..fit import as_observed
+    from ..fit.core import as_observed
     from ._adapter import spaxel_design
     from ._bins import CubePixels
 

@@ -35,7 +35,7 @@ import astropy.units as u
 import numpy as np
 
 from ..errors import ComaspecWarning, InputError
-from ..fluorescence import DEFAULT_ORTHO_PARA
+from ..physics.fluorescence import DEFAULT_ORTHO_PARA
 
 __all__ = ["line_centre_cross_sections", "line_centre_optical_depth", "haser_optical_depth", "optical_depth_map",
            "aperture_thick_fraction", "molecular_mass", "DEFAULT_TAU_THRESHOLD"]
@@ -56,7 +56,7 @@ def molecular_mass(species):
     -------
     float
     """
-    from ..molecules import _read
+    from ..physics.molecules import _read
 
     table = _read("molecular_mass.ecsv")
     rows = table[table["species"] == species]
@@ -86,7 +86,7 @@ def line_centre_cross_sections(species="CO2", T_rot=50.0, *, band="nu3", ortho_p
     import astropy.constants as const
     from astropy.table import QTable
 
-    from .. import fluorescence as fl
+    from ..physics import fluorescence as fl
 
     T = fl.check_temperature(T_rot)
     system = fl._system(species, band)
@@ -153,7 +153,7 @@ def haser_optical_depth(Q, rho_km, T_rot, *, velocity_km_s, lifetime_s, species=
     -------
     ndarray
     """
-    from ..haser import column_density
+    from ..physics.haser import column_density
 
     n_km2 = column_density(rho_km, Q, velocity_km_s, lifetime_s)
     return line_centre_optical_depth(n_km2 * 1e-10, T_rot, species, band=band)

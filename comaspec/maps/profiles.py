@@ -57,7 +57,7 @@ def haser_spaxel_fraction(shape, nucleus_xy, pixel_km, scale_length_km):
     ndarray, shape (ny, nx)
         N_spaxel / (Q τ).
     """
-    from ..haser import corner_fraction
+    from ..physics.haser import corner_fraction
 
     ny, nx = shape
     xe = (np.arange(nx + 1) - 0.5 - nucleus_xy[0]) * pixel_km / scale_length_km

@@ -123,8 +123,8 @@ class ForwardModel:
 
     def __init__(self, spectra, species, geometry, apertures, *, windows=None, continuum="polynomial",
                  velocity=None, lifetime=None, g_factor=None, emission=DEFAULT_EMISSION):
-        from .. import molecules
-        from ..templates import _check_emission
+        from ..physics import molecules
+        from ..physics.templates import _check_emission
 
         self.spectra = list(spectra)
         self.geometry = geometry

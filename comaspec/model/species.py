@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import InputError
-from ..fluorescence import DEFAULT_EMISSION, DEFAULT_ORTHO_PARA
+from ..physics.fluorescence import DEFAULT_EMISSION, DEFAULT_ORTHO_PARA
 
 __all__ = ["feature_weights", "DEFAULT_SPECIES", "DEFAULT_EMISSION", "DEFAULT_ORTHO_PARA", "band_weights",
            "unit_q_spectrum", "gas_spectrum", "SpeciesComponent", "build_component"]
@@ -33,14 +33,14 @@ DEFAULT_SPECIES = ("CO2", "H2O", "CO")
 
 
 def _molecules():
-    from .. import molecules
+    from ..physics import molecules
 
     return molecules
 
 
 def _band_profile(species, band, wavelength_um, T_rot, lsf, emission=DEFAULT_EMISSION,
                   ortho_para=DEFAULT_ORTHO_PARA):
-    from ..templates import band_profile
+    from ..physics.templates import band_profile
 
     return band_profile(species, band, wavelength_um, T_rot, lsf, ortho_para=ortho_para, emission=emission)
 
@@ -51,7 +51,7 @@ def _per_species(value, species):
 
 def feature_weights(species, geometry, aperture, *, velocity=None, lifetime=None, g_factor=None):
     """`comaspec.production.FeatureWeights` of ``species`` (lifetime, g_factor: value or dict by species)."""
-    from ..feature_weights import FeatureWeights
+    from ..physics.feature_weights import FeatureWeights
 
     return FeatureWeights.build(species, geometry, aperture, velocity=velocity,
                                 lifetime=_per_species(lifetime, species), g_factor=_per_species(g_factor, species))
@@ -201,8 +201,8 @@ class SpeciesComponent:
 
         ``origin_cm`` offsets the origin (cm^-1) of the bands in `origin_bands`.
         """
-        from ..instrument import make_lsf, pixel_edges
-        from ..templates import _band_profile_on_edges
+        from ..physics.instrument import make_lsf, pixel_edges
+        from ..physics.templates import _band_profile_on_edges
 
         out = np.zeros(np.shape(wavelength_um))
         wl = np.asarray(wavelength_um, dtype=float) - shift_um
@@ -241,7 +241,7 @@ def build_component(name, coverage, geometry, apertures, *, velocity=None, lifet
     comp.covered = True
     comp.covered_features = covered
     comp.feature = covered[0]  # features_of lists the default first
-    from ..templates import approximation
+    from ..physics.templates import approximation
 
     for band in sorted({b.band for f in covered for b in mol.bands_of(name, f)}):
         note = approximation(name, band)

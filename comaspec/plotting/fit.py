@@ -137,7 +137,7 @@ def _label_bands(ax, fit, lo, hi):
     """A thin line at every band centre of the fitted features inside [lo, hi], and the
     species name at the strongest band of each feature (the mean of a feature's centres can
     fall between its bands, e.g. H2O 4.63 and 4.85 um)."""
-    from .. import molecules
+    from ..physics import molecules
 
     for name, s in fit.species.items():
         if not s.covered:

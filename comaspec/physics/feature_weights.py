@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import astropy.constants as const
 import astropy.units as u
 
-from .errors import InputError
+from ..errors import InputError
 
 __all__ = ["FeatureWeights", "split_g", "band_flux_per_q"]
 
@@ -145,9 +145,9 @@ class FeatureWeights:
         FeatureWeights
         """
         from . import molecules
-        from ._validate import in_range, scalar_quantity
-        from .geometry import Geometry
-        from .production import _aperture_km, haser_assumptions
+        from .._validate import in_range, scalar_quantity
+        from ..geometry import Geometry
+        from .assumptions import _aperture_km, haser_assumptions
 
         geometry = Geometry.from_any(geometry)
         bands = tuple(b for f in molecules.features_of(species) for b in molecules.bands_of(species, f))

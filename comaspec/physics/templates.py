@@ -29,26 +29,14 @@ import functools
 
 import numpy as np
 
-from ._paths import linelists_dir
-from .errors import InputError
+from .._paths import linelists_dir
+from ..errors import InputError
+from .linelists import LINE_LISTS as _LINE_LISTS
+from .linelists import read_table as _read_table
 from .fluorescence import (DEFAULT_EMISSION, DEFAULT_ORTHO_PARA, EMISSION_MODELS, check_ortho_para,
                            check_temperature)
 
 __all__ = ["stick_spectrum", "band_profile", "available_bands", "approximation"]
-
-# (species, band) -> line-list file in linelists/ (rows selected by its `band` column).
-_LINE_LISTS = {
-    ("CO2", "nu3"): "co2_nu3_lines.ecsv",
-    ("13CO2", "nu3"): "13co2_nu3_lines.ecsv",
-    ("CO", "1-0"): "co_1-0_lines.ecsv",
-    ("OCS", "nu3"): "ocs_nu3_lines.ecsv",
-    ("H2O", "nu3"): "h2o_lines.ecsv",
-    ("H2O", "nu1"): "h2o_lines.ecsv",
-    ("H2O", "nu1+nu3-nu1"): "h2o_lines.ecsv",
-    ("H2O", "nu2+nu3-nu2"): "h2o_lines.ecsv",
-    ("H2O", "nu3-nu2"): "h2o_lines.ecsv",
-    ("H2O", "nu1-nu2"): "h2o_lines.ecsv",
-}
 
 # H2O hot band -> parent band whose rotational pattern it borrows when the line list has no
 # lines of its own: a change of v3 makes an a-type band (like nu3), nu1-nu2 is b-type (like nu1).
@@ -59,7 +47,6 @@ _HOT_BAND_PARENT = {
     "nu1-nu2": "nu1",
 }
 
-_REQUIRED_COLUMNS = ("wavenumber", "band", "E_rot_upper", "g_upper", "A_rel")
 # Quantum labels of an asymmetric-rotor upper level (H2O line list), when present.
 _UPPER_LEVEL_LABELS = ("J_u", "Ka_u", "Kc_u")
 
@@ -152,25 +139,6 @@ def _check_band(species, band):
         bands = [b for s, b in _LINE_LISTS if s == species]
         raise InputError(f"band {band!r} of {species}",
                          f"no band template; known bands: {', '.join(bands)}")
-
-
-@functools.cache
-def _read_table(filename):
-    from ._ecsv import read_ecsv
-
-    path = linelists_dir() / filename
-    if not path.is_file():
-        builder = ("build_h2o_lines.py" if filename.startswith("h2o")
-                   else "build_linear_lines.py from linear_constants.ecsv")
-        raise InputError(path, f"line list file is missing; it is made by linelists/{builder}")
-    try:
-        table = read_ecsv(path)
-    except Exception as exc:  # astropy raises many kinds; report one line
-        raise InputError(path, f"cannot be read as ECSV ({type(exc).__name__}: {exc})") from exc
-    missing = [name for name in _REQUIRED_COLUMNS if name not in table.colnames]
-    if missing:
-        raise InputError(path, f"missing column(s) {', '.join(missing)}")
-    return table
 
 
 def _select(table, species, band):

@@ -13,6 +13,10 @@ import numpy as np
 
 __all__ = ["NonlinearState", "Problem", "origin_name"]
 
+#: Range allowed for a fitted H2O ortho/para ratio (3 is the high-temperature limit; the
+#: range leaves room for noise on either side).
+OPR_BOUNDS = (0.5, 4.5)
+
 
 def origin_name(species):
     """lmfit parameter name of a species' band-origin offset (cm^-1)."""

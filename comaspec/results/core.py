@@ -1,223 +1,21 @@
-"""Results of a coma fit: band fluxes, production rates, detections, limits and ratios.
+"""Results of a coma fit: per-species band fluxes and production rates, ratios, components.
 
-The numbers here are derived from the fitted parameters and their covariance only;
-this module does no fitting. Conventions (see ``docs/uncertainties.rst``):
-
-- a species is *detected* when its band flux is at least ``detect_sigma`` (default 3)
-  times its 1σ uncertainty;
-- a non-detected species gets an upper limit ``max(Q, 0) + limit_sigma · σ_Q`` and no
-  measured Q (never a negative or insignificant value reported as a measurement);
-- a ratio of two detected species carries the linear (delta-method) error that uses their
-  correlation, and an asymmetric 68 % interval from Monte Carlo draws of the two fitted
-  values (or from the MC/MCMC samples when those were made);
-- a ratio with an undetected denominator is a lower limit, with an undetected numerator an
-  upper limit; when neither is detected, or a band is not covered, the value is missing and
-  ``reason`` says why.
+The numbers here are derived from the fitted parameters and their covariance only; this
+module does no fitting and computes no physics. The detection, limit and ratio rules are in
+`comaspec.results.values`; the writers (JSON, ECSV, text) in `comaspec.results.writers`.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .errors import UsageError
+from ..errors import UsageError
+from .values import (DEFAULT_DETECT_SIGMA, DEFAULT_LIMIT_SIGMA, Ratio, _num, is_detected,
+                     ratio_from_values, upper_limit)
 
-__all__ = [
-    "DEFAULT_DETECT_SIGMA",
-    "DEFAULT_LIMIT_SIGMA",
-    "is_detected",
-    "upper_limit",
-    "Ratio",
-    "ratio_from_values",
-    "SpeciesResult",
-    "SpectrumComponents",
-    "ComaFit",
-]
-
-#: Default detection threshold: band flux / uncertainty.
-DEFAULT_DETECT_SIGMA = 3.0
-#: Default significance of upper limits.
-DEFAULT_LIMIT_SIGMA = 3.0
-#: Central 68 % interval as percentiles.
-_PCT_LO, _PCT_HI = 15.865525393145708, 84.13447460685429
-
-
-def is_detected(value, err, nsigma=DEFAULT_DETECT_SIGMA) -> bool:
-    """Whether ``value`` is at least ``nsigma`` times its uncertainty.
-
-    Parameters
-    ----------
-    value, err : float
-        Measured value and its 1σ uncertainty (``err > 0``).
-    nsigma : float
-        Threshold.
-
-    Returns
-    -------
-    bool
-    """
-    if err is None or not np.isfinite(err) or err <= 0 or not np.isfinite(value):
-        return False
-    return bool(value / err >= nsigma)
-
-
-def upper_limit(value, err, nsigma=DEFAULT_LIMIT_SIGMA) -> float:
-    """Upper limit ``max(value, 0) + nsigma · err``.
-
-    A negative fluctuation does not make the limit tighter than the noise alone allows.
-
-    Parameters
-    ----------
-    value, err : float or ndarray
-        Measured value and its 1σ uncertainty (element-wise for arrays, e.g. map bins).
-    nsigma : float
-        Significance of the limit.
-
-    Returns
-    -------
-    float or ndarray
-        A float for scalar inputs. NaN where the value is NaN.
-    """
-    limit = np.maximum(value, 0.0) + nsigma * np.asarray(err, dtype=float)
-    return float(limit) if np.ndim(limit) == 0 else limit
-
-
-@dataclass(frozen=True)
-class Ratio:
-    """A ratio of two production rates (e.g. CO2/H2O), a limit on it, or why it is missing.
-
-    Attributes
-    ----------
-    numerator, denominator : str
-        Species names.
-    value : float or None
-        Best-fit ratio, or the limit when ``limit`` is set; None when missing.
-    err_lo, err_hi : float or None
-        Distances from ``value`` to the lower and upper ends of the 68 % interval.
-    err_linear : float or None
-        Symmetric 1σ error from the covariance (delta method, with the correlation).
-    limit : {None, "lower", "upper"}
-        Set when ``value`` is a limit.
-    limit_sigma : float or None
-        Significance of the limit.
-    reason : str or None
-        Why the value is missing or only a limit.
-    method : str
-        How the interval was computed (``"covariance draws"``, ``"mc refits"``, ``"mcmc"``).
-    """
-
-    numerator: str
-    denominator: str
-    value: float | None = None
-    err_lo: float | None = None
-    err_hi: float | None = None
-    err_linear: float | None = None
-    limit: str | None = None
-    limit_sigma: float | None = None
-    reason: str | None = None
-    method: str | None = None
-
-    def to_dict(self) -> dict:
-        """Plain-number dict (the ``ratio`` block of the JSON output).
-
-        Returns
-        -------
-        dict
-        """
-        return {
-            "numerator": self.numerator,
-            "denominator": self.denominator,
-            "value": _num(self.value),
-            "err_lo": _num(self.err_lo),
-            "err_hi": _num(self.err_hi),
-            "err_linear": _num(self.err_linear),
-            "limit": self.limit,
-            "limit_sigma": _num(self.limit_sigma),
-            "reason": self.reason,
-            "method": self.method,
-        }
-
-    def __str__(self) -> str:
-        name = f"{self.numerator}/{self.denominator}"
-        if self.value is None:
-            return f"{name}: not measured ({self.reason})"
-        if self.limit == "lower":
-            return f"{name} > {_fmt(self.value)} ({self.limit_sigma:g}σ lower limit: {self.reason})"
-        if self.limit == "upper":
-            return f"{name} < {_fmt(self.value)} ({self.limit_sigma:g}σ upper limit: {self.reason})"
-        d = _decimals(self.err_lo, self.err_hi)
-        return (f"{name} = {self.value:.{d}f} -{self.err_lo:.{d}f} +{self.err_hi:.{d}f} "
-                f"(68 % interval, {self.method}; linear ±{self.err_linear:.{d}f})")
-
-
-def ratio_from_values(numerator, denominator, values, covariance, *, detected, covered=(True, True),
-                      samples=None, method="covariance draws", limit_sigma=DEFAULT_LIMIT_SIGMA,
-                      n_draws=20000, seed=12345) -> Ratio:
-    """Ratio ``values[0] / values[1]`` with correlated errors, an interval, or a limit.
-
-    Parameters
-    ----------
-    numerator, denominator : str
-        Species names (labels only).
-    values : (2,) array_like
-        Best-fit numerator and denominator.
-    covariance : (2, 2) array_like
-        Their covariance.
-    detected : (bool, bool)
-        Whether each is detected.
-    covered : (bool, bool)
-        Whether each band is covered by the data at all.
-    samples : (n, 2) array_like, optional
-        Draws of (numerator, denominator) from MC refits or MCMC; used for the interval
-        instead of Gaussian draws from ``covariance``.
-    method : str
-        Label of how ``samples`` were made.
-    limit_sigma : float
-        Significance of limits.
-    n_draws : int
-        Gaussian draws when ``samples`` is None.
-    seed : int
-        Seed of those draws (results are reproducible).
-
-    Returns
-    -------
-    Ratio
-    """
-    base = dict(numerator=numerator, denominator=denominator)
-    missing = [n for n, c in zip((numerator, denominator), covered) if not c]
-    if missing:
-        what = " and ".join(missing)
-        return Ratio(**base, reason=f"{what} band not covered by the spectrum")
-    n, d = (float(v) for v in values)
-    cov = np.asarray(covariance, dtype=float)
-    sn, sd = math.sqrt(max(cov[0, 0], 0.0)), math.sqrt(max(cov[1, 1], 0.0))
-    det_n, det_d = detected
-    if not det_n and not det_d:
-        return Ratio(**base, reason=f"neither {numerator} nor {denominator} detected")
-    if not det_d:
-        lim = upper_limit(d, sd, limit_sigma)
-        return Ratio(**base, value=n / lim, limit="lower", limit_sigma=limit_sigma,
-                     reason=f"{denominator} not detected; {numerator} / ({limit_sigma:g}σ upper limit of {denominator})")
-    if not det_n:
-        lim = upper_limit(n, sn, limit_sigma)
-        return Ratio(**base, value=lim / d, limit="upper", limit_sigma=limit_sigma,
-                     reason=f"{numerator} not detected; ({limit_sigma:g}σ upper limit of {numerator}) / {denominator}")
-    value = n / d
-    # delta method with the correlation term
-    var = value**2 * (cov[0, 0] / n**2 + cov[1, 1] / d**2 - 2 * cov[0, 1] / (n * d))
-    err_linear = math.sqrt(max(var, 0.0))
-    if samples is None:
-        rng = np.random.default_rng(seed)
-        samples = rng.multivariate_normal([n, d], cov, size=n_draws, method="eigh")
-    samples = np.asarray(samples, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r = samples[:, 0] / samples[:, 1]
-    r = r[np.isfinite(r)]
-    lo, hi = np.percentile(r, [_PCT_LO, _PCT_HI])
-    return Ratio(**base, value=value, err_lo=max(value - lo, 0.0), err_hi=max(hi - value, 0.0),
-                 err_linear=err_linear, method=method)
+__all__ = ["SpeciesResult", "SpectrumComponents", "ComaFit"]
 
 
 @dataclass
@@ -244,6 +42,11 @@ class SpeciesResult:
         The assumptions that turned flux into Q.
     Q_sys : float or None
         Systematic error of Q from the model assumptions, when known.
+    extra : dict
+        Further numbers and sources (JSON-ready).
+    elasticities : dict or None
+        d ln Q / d ln x for x = ``g_factor``, ``lifetime``, ``velocity``, from the fit's flux ↔ Q
+        object (None without the Haser assumptions).
     """
 
     name: str
@@ -261,6 +64,7 @@ class SpeciesResult:
     T_rot: float | None = None
     Q_sys: float | None = None
     extra: dict = field(default_factory=dict)
+    elasticities: dict | None = None
 
     @property
     def snr(self) -> float | None:
@@ -404,22 +208,6 @@ class ComaFit:
         self.sample_method = sample_method
         self.params = params
 
-    @classmethod
-    def from_solution(cls, solution):
-        """The result of the fitting stages of `comaspec.fit.fit_model`.
-
-        Parameters
-        ----------
-        solution : `comaspec.fit.FitSolution`
-
-        Returns
-        -------
-        ComaFit
-        """
-        from ._assemble import coma_fit_from_solution
-
-        return coma_fit_from_solution(solution)
-
     # ------------------------------------------------------------------ numbers
     @property
     def chi2_reduced(self) -> float:
@@ -478,7 +266,7 @@ class ComaFit:
         (W m^-2), ``snr``, ``detected``, ``Q``, ``Q_err``, ``Q_upper_limit`` (1/s; Q and
         Q_err masked to NaN when not detected), ``T_rot`` (K).
         """
-        from . import results_io
+        from . import writers as results_io
 
         return results_io.production_table(self)
 
@@ -495,7 +283,7 @@ class ComaFit:
         -------
         dict
         """
-        from . import results_io
+        from . import writers as results_io
 
         return results_io.to_dict(self, numerator, denominator)
 
@@ -513,7 +301,7 @@ class ComaFit:
         -------
         str
         """
-        from . import results_io
+        from . import writers as results_io
 
         return results_io.to_json(self, numerator, denominator, indent)
 
@@ -529,7 +317,7 @@ class ComaFit:
         overwrite : bool
             Replace an existing file.
         """
-        from . import results_io
+        from . import writers as results_io
 
         return results_io.write(self, path, numerator, denominator, overwrite)
 
@@ -545,7 +333,7 @@ class ComaFit:
         -------
         str
         """
-        from . import results_io
+        from . import writers as results_io
 
         return results_io.summary(self, numerator, denominator)
 
@@ -569,28 +357,8 @@ class ComaFit:
         -------
         matplotlib.figure.Figure
         """
-        from .plotting.fit import plot_fit
+        from ..plotting.fit import plot_fit
 
         return plot_fit(self, path=path, **kwargs)
 
 
-def _num(x):
-    """float or None, with non-finite values as None (JSON has no NaN)."""
-    if x is None:
-        return None
-    x = float(x)
-    return x if math.isfinite(x) else None
-
-
-def _decimals(*errors):
-    """Decimal places that show the smallest positive error with two significant digits."""
-    positive = [e for e in errors if e is not None and e > 0 and math.isfinite(e)]
-    if not positive:
-        return 3
-    return int(min(max(0, 1 - math.floor(math.log10(min(positive)))), 12))
-
-
-def _fmt(x):
-    if x is None:
-        return "?"
-    return f"{x:.3g}"

@@ -11,10 +11,10 @@ import json
 
 import numpy as np
 
-from ._systematics import ratio_systematic, ratio_systematic_text
-from ._version import __version__
-from .errors import InputError
-from .results import Ratio, _num
+from .systematics import ratio_systematic, ratio_systematic_text
+from .._version import __version__
+from ..errors import InputError
+from .values import Ratio, _num
 
 __all__ = ["to_dict", "to_json", "write", "summary", "production_table"]
 
@@ -103,7 +103,7 @@ def write(fit, path, numerator="CO2", denominator="H2O", overwrite=True):
     """Write ``.json`` or ``.ecsv`` atomically (see `comaspec.results.ComaFit.write`)."""
     from pathlib import Path
 
-    from ._output import atomic_path
+    from .._output import atomic_path
 
     path = Path(path)
     suffix = path.suffix.lower()

@@ -1,4 +1,4 @@
-"""Turn a `comaspec.fit.FitSolution` into a `comaspec.results.ComaFit` (used by ComaFit.from_solution).
+"""Turn a `comaspec.fit.FitSolution` into a `comaspec.results.ComaFit`.
 
 Band flux → Q with each species' flux ↔ Q object (`comaspec.production.FeatureWeights`):
 Q = F / Φ, its systematic error from the same object's sensitivities, and the assumptions
@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from ._problem import origin_name
+from .problem import origin_name
 
 __all__ = ["coma_fit_from_solution"]
 
@@ -44,7 +44,7 @@ def _systematic_error(comp, flux, err, systematics, detect_sigma):
     """
     if not systematics or comp.phi is None:
         return None
-    from .production import _rel
+    from ..physics.production import _rel
 
     rel = {k: _rel(systematics.get(k), f"systematics[{k!r}]") for k in ("g_factor", "lifetime", "velocity")}
     detected = err > 0 and flux / err >= detect_sigma
@@ -52,9 +52,16 @@ def _systematic_error(comp, flux, err, systematics, detect_sigma):
     return float(q_scale * comp.weights.relative_systematic(rel))
 
 
+def _elasticities(comp, assumptions, geometry):
+    """d ln Q / d ln x for x = g_factor, lifetime, velocity (None without the Haser assumptions)."""
+    if geometry is None or None in (assumptions["g"], assumptions["tau"], assumptions["v"]):
+        return None
+    return comp.weights.sensitivities()
+
+
 def _components(solution):
     """Per spectrum: data, model, continuum and species components on every pixel (for plots)."""
-    from .results import SpectrumComponents
+    from ..results.core import SpectrumComponents
 
     model, lin = solution.model, solution.linear
     fitted = model.fitted_species
@@ -74,8 +81,9 @@ def _components(solution):
 
 
 def coma_fit_from_solution(solution):
-    """The `ComaFit` of a `FitSolution` (see `comaspec.results.ComaFit.from_solution`)."""
-    from .results import ComaFit, SpeciesResult
+    """The `ComaFit` of a `FitSolution`: band fluxes to Q, the assumptions and the elasticities of Q
+    (stored here, at fit time, so that writing a result never recomputes physics)."""
+    from ..results.core import ComaFit, SpeciesResult
 
     model, problem, options = solution.model, solution.problem, solution.options
     geometry = model.geometry
@@ -114,7 +122,8 @@ def coma_fit_from_solution(solution):
             Q=None if phi is None else flux / phi, Q_err=None if phi is None else err / phi,
             detect_sigma=options.detect_sigma, limit_sigma=options.limit_sigma,
             g_factor_1au=a["g"], lifetime_1au=a["tau"], velocity_km_s=a["v"], T_rot=float(T[name]),
-            Q_sys=_systematic_error(comp, flux, err, options.systematics, options.detect_sigma), extra=extra)
+            Q_sys=_systematic_error(comp, flux, err, options.systematics, options.detect_sigma), extra=extra,
+            elasticities=_elasticities(comp, a, geometry))
     q_names = [s for s in fitted if model.species[s].phi is not None]
     qi = [fitted.index(s) for s in q_names]
     phis = np.array([model.species[s].phi for s in q_names], dtype=float)
@@ -154,7 +163,7 @@ def coma_fit_from_solution(solution):
         fit_info["ortho_para"] = float(opr)
         fit_info["ortho_para_fitted"] = bool(problem.fit_opr)
         fit_info["ortho_para_err"] = solution.nonlinear_err.get("ortho_para") if problem.fit_opr else None
-        from .fit import OPR_BOUNDS
+        from .problem import OPR_BOUNDS
 
         if problem.fit_opr and min(abs(opr - OPR_BOUNDS[0]), abs(opr - OPR_BOUNDS[1])) < 1e-3:
             notes.append(f"ortho_para ran to its bound ({opr:.2f}): the H2O lines do not constrain it at "

@@ -1,285 +1,31 @@
-"""Instrument resolution: resolving power R(λ) of JWST modes, line-spread functions (LSF)
-and the exact integration of LSF-broadened emission lines over detector pixels.
+"""Line-spread functions (LSF) and the exact integration of LSF-broadened emission lines over
+detector pixels.
 
-R(λ) of each mode is a small cited table, ``linelists/resolving_power.ecsv`` (a few points
-read off the published curves), interpolated linearly in wavelength. An LSF object turns a
-list of emission lines (wavelength, weight) into the per-pixel mean flux density on an observed
-wavelength grid, integrating the LSF over each pixel rather than sampling it at the pixel centre.
-
-Any object with an ``integrate_lines(line_um, weights, pixel_edges_um)`` method can be used as
-an LSF (see :func:`make_lsf`); :class:`GaussianLSF` and :class:`TabulatedLSF` are provided.
+An LSF object turns a list of emission lines (wavelength, weight) into the per-pixel mean flux
+density on an observed wavelength grid, integrating the LSF over each pixel rather than
+sampling it at the pixel centre. Any object with an ``integrate_lines(line_um, weights,
+pixel_edges_um)`` method can be used as an LSF (see :func:`make_lsf`); :class:`GaussianLSF`
+and :class:`TabulatedLSF` are provided. Re-exported by `comaspec.physics.instrument`.
 """
 
 import functools
 import math
 import numbers
-import re
 
 import numpy as np
 from scipy.special import ndtr
 
-from ._paths import linelists_dir
-from .errors import InputError
+from ..errors import InputError
+from .resolution import RANGE_MARGIN_UM, _as_um, _interp_r, _known_mode, _modes, _tables, resolving_power
 
-__all__ = [
-    "MODES",
-    "RANGE_MARGIN_UM",
-    "resolving_power",
-    "mode_range",
-    "mode_reference",
-    "mode_from_meta",
-    "pixel_edges",
-    "GaussianLSF",
-    "TabulatedLSF",
-    "make_lsf",
-]
-
-# MODES (the instrument modes with a resolving-power table) is read from
-# linelists/resolving_power.ecsv on first access (module __getattr__ below): a new mode is a
-# block of rows there, nothing in the code.
-
-#: Every NIRSpec disperser name recognised in metadata, tabulated or not.
-_NIRSPEC_DISPERSERS = ("PRISM", "G140M", "G140H", "G235M", "G235H", "G395M", "G395H")
-
-#: How far (µm) beyond either end of a mode's table R(λ) may still be evaluated, by
-#: extending the end segment of the table linearly. Further out is an InputError.
-RANGE_MARGIN_UM = 0.1
+__all__ = ["pixel_edges", "GaussianLSF", "TabulatedLSF", "make_lsf"]
 
 # FWHM = _FWHM_PER_SIGMA * sigma for a Gaussian (exact, not a physical constant).
 _FWHM_PER_SIGMA = 2.0 * math.sqrt(2.0 * math.log(2.0))
-
 # The Gaussian is integrated over ±_GAUSS_HALF_WIDTH sigma; the mass outside is 2e-9.
 _GAUSS_HALF_WIDTH = 6.0
-
 # Above this many (line, pixel-edge) pairs the lines are processed in chunks (memory bound).
 _MAX_PAIRS_PER_CHUNK = 2_000_000
-
-_TABLE_FILE = "resolving_power.ecsv"
-
-
-# ---------------------------------------------------------------------------------------------
-# Resolving-power tables
-# ---------------------------------------------------------------------------------------------
-def _mode_order(mode):
-    """Presentation order of modes: PRISM, then by band (G140, G235, G395), M before H."""
-    return (mode != "PRISM", mode[1:4], mode[-1:] != "M", mode)
-
-
-@functools.lru_cache(maxsize=1)
-def _modes():
-    """The modes of the resolving-power table, in `_mode_order`."""
-    return tuple(sorted(_tables(), key=_mode_order))
-
-
-def __getattr__(name):
-    # MODES comes from the resolving-power table on first access (PEP 562), so that
-    # importing this module reads no file.
-    if name == "MODES":
-        return _modes()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-@functools.lru_cache(maxsize=1)
-def _tables():
-    """Read the resolving-power table once: mode -> (wavelength_um, R, reference)."""
-    from ._ecsv import read_ecsv
-
-    path = linelists_dir() / _TABLE_FILE
-    table = read_ecsv(path)
-    wave_all = np.asarray(table["wavelength"].quantity.to_value("um"), dtype=np.float64)
-    r_all = np.asarray(table["R"], dtype=np.float64)
-    out = {}
-    for mode in np.unique(np.asarray(table["mode"], dtype=str)):
-        rows = np.asarray(table["mode"], dtype=str) == mode
-        order = np.argsort(wave_all[rows])
-        wave = wave_all[rows][order]
-        rpow = r_all[rows][order]
-        if wave.size < 2 or np.any(np.diff(wave) <= 0) or np.any(rpow <= 0):
-            raise InputError(path, f"mode {mode}: needs >= 2 distinct wavelengths and R > 0")
-        refs = sorted(set(np.asarray(table["reference"], dtype=str)[rows]))
-        out[str(mode)] = (wave, rpow, "; ".join(refs))
-    return out
-
-
-def _known_mode(mode):
-    """Return the MODES name for ``mode`` (a MODES name, any case, or e.g. 'NIRSPEC G395H/F290LP')."""
-    if not isinstance(mode, str):
-        raise InputError("mode", f"expected a mode name such as 'PRISM', got {mode!r}")
-    name = mode.strip().upper()
-    if name not in _modes():
-        parsed = _parse_mode_string(name)
-        name = parsed if parsed is not None else name
-    if name in _modes():
-        return name
-    if name in _NIRSPEC_DISPERSERS:
-        raise InputError(
-            "mode",
-            f"comaspec has no published resolving-power table for {name}; "
-            "pass the resolving power explicitly (a number R or a callable R(wavelength_um))",
-        )
-    raise InputError("mode", f"unknown instrument mode {mode!r}; known modes: {', '.join(_modes())}")
-
-
-def mode_range(mode):
-    """Wavelength range covered by a mode's resolving-power table.
-
-    Parameters
-    ----------
-    mode : str
-        A name in :data:`MODES`.
-
-    Returns
-    -------
-    tuple of float
-        ``(first, last)`` tabulated wavelength in µm. :func:`resolving_power` accepts
-        wavelengths up to :data:`RANGE_MARGIN_UM` beyond these.
-    """
-    wave, _, _ = _tables()[_known_mode(mode)]
-    return float(wave[0]), float(wave[-1])
-
-
-def mode_reference(mode):
-    """Bibliographic reference of a mode's resolving-power table.
-
-    Parameters
-    ----------
-    mode : str
-        A name in :data:`MODES`.
-
-    Returns
-    -------
-    str
-        The ``reference`` column of ``linelists/resolving_power.ecsv`` for that mode.
-    """
-    return _tables()[_known_mode(mode)][2]
-
-
-def _as_um(values, name):
-    """Plain float64 array in µm from an array or a length Quantity."""
-    unit = getattr(values, "unit", None)
-    if unit is not None:
-        from astropy import units as u
-
-        try:
-            values = values.to_value(u.um, equivalencies=u.spectral())
-        except u.UnitConversionError as exc:
-            raise InputError(name, f"cannot convert unit {unit} to um") from exc
-    try:
-        arr = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise InputError(name, f"must be numbers in um or a length Quantity (got {values!r:.60})") from None
-    if not np.all(np.isfinite(arr)):
-        raise InputError(name, "contains NaN or infinite values")
-    return arr
-
-
-def _interp_r(mode, wave_um):
-    """R at ``wave_um`` (linear interpolation; end segments extended linearly up to the
-    margin); NaN where the wavelength is further than RANGE_MARGIN_UM outside the table."""
-    wave, rpow, _ = _tables()[mode]
-    out = np.interp(wave_um, wave, rpow)
-    below = wave_um < wave[0]
-    above = wave_um > wave[-1]
-    if np.any(below):
-        slope = (rpow[1] - rpow[0]) / (wave[1] - wave[0])
-        out[below] = rpow[0] + slope * (wave_um[below] - wave[0])
-    if np.any(above):
-        slope = (rpow[-1] - rpow[-2]) / (wave[-1] - wave[-2])
-        out[above] = rpow[-1] + slope * (wave_um[above] - wave[-1])
-    outside = (wave_um < wave[0] - RANGE_MARGIN_UM) | (wave_um > wave[-1] + RANGE_MARGIN_UM)
-    out[outside] = np.nan
-    return out
-
-
-def resolving_power(mode, wavelength_um):
-    """Resolving power R = λ/FWHM of an instrument mode at the given wavelengths.
-
-    Interpolates the mode's table in ``linelists/resolving_power.ecsv`` linearly in
-    wavelength. Up to :data:`RANGE_MARGIN_UM` (0.1 µm) beyond the ends of the table the end
-    segment is extended linearly; further out is an error.
-
-    Parameters
-    ----------
-    mode : str
-        A name in :data:`MODES` (case-insensitive), or a JWST mode string such as
-        ``"NIRSPEC G395H/F290LP"``.
-    wavelength_um : array_like or astropy.units.Quantity
-        Wavelengths (µm if plain numbers).
-
-    Returns
-    -------
-    numpy.ndarray
-        R at each wavelength (float64, same shape as the input).
-
-    Raises
-    ------
-    InputError
-        Unknown mode, a mode without a table, or a wavelength outside the mode's range.
-    """
-    name = _known_mode(mode)
-    wave_um = _as_um(wavelength_um, "wavelength")
-    out = _interp_r(name, np.atleast_1d(wave_um).astype(np.float64, copy=True))
-    if np.any(np.isnan(out)):
-        lo, hi = mode_range(name)
-        bad = np.atleast_1d(wave_um)[np.isnan(out)]
-        raise InputError(
-            "wavelength",
-            f"{bad[0]:.4g} um is outside the {name} resolving-power table "
-            f"({lo:.3f}-{hi:.3f} um, +/- {RANGE_MARGIN_UM} um allowed)",
-        )
-    return out.reshape(np.shape(wave_um))
-
-
-# ---------------------------------------------------------------------------------------------
-# Metadata
-# ---------------------------------------------------------------------------------------------
-_DISPERSER_PATTERN = re.compile(r"\b(PRISM|G140M|G140H|G235M|G235H|G395M|G395H)\b")
-
-
-def _parse_mode_string(text):
-    """Disperser name found in a mode string such as 'NIRSPEC PRISM/CLEAR', else None."""
-    match = _DISPERSER_PATTERN.search(text.upper().replace("_", " ").replace("-", " "))
-    return match.group(1) if match else None
-
-
-def _lower_keys(meta):
-    """Case-insensitive view of a dict-like (dict, OrderedDict, astropy Header)."""
-    try:
-        items = list(meta.items())
-    except AttributeError:
-        return {}
-    return {str(key).lower(): value for key, value in items}
-
-
-def mode_from_meta(meta):
-    """Instrument mode of a spectrum from its metadata.
-
-    Takes ``meta["grating"]`` (the field the readers fill from the JWST keyword ``GRATING``)
-    when it names a tabulated mode; otherwise looks, case-insensitively, for a disperser name
-    in ``meta["mode"]`` (e.g. ``"NIRSPEC PRISM/CLEAR"``, ``"NIRSPEC G395H/F290LP"``), then in
-    ``meta["grating"]``. The filter does not change R and is not needed.
-
-    Parameters
-    ----------
-    meta : dict-like
-        Spectrum metadata (``Spectrum.meta``, a FITS header, or a plain dict).
-
-    Returns
-    -------
-    str or None
-        A name in :data:`MODES`, or None when the metadata do not name a tabulated mode
-        (unknown instrument, or a disperser without a table such as G140M: then the user
-        must pass R).
-    """
-    keys = _lower_keys(meta)
-    grating = keys.get("grating")
-    if isinstance(grating, str) and grating.strip().upper() in _modes():
-        return grating.strip().upper()  # the readers give the disperser as a field: no parsing
-    for key in ("mode", "grating"):
-        value = keys.get(key)
-        if isinstance(value, str):
-            name = _parse_mode_string(value)
-            if name is not None:
-                return name if name in _modes() else None
-    return None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -45,8 +45,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._paths import linelists_dir
-from .errors import InputError
+from .._paths import linelists_dir
+from ..errors import InputError
+from .linelists import LINE_LISTS, read_table
 
 __all__ = ["line_g_factors", "band_g_factor", "emission_weights", "solar_photon_flux",
            "EMISSION_MODELS", "DEFAULT_EMISSION", "DEFAULT_ORTHO_PARA"]
@@ -169,15 +170,11 @@ class _System:
 
 def _line_list_file(species, band):
     """The line-list file of (species, band) (the templates' table of them), or None."""
-    from .templates import _LINE_LISTS
-
-    return _LINE_LISTS.get((species, band))
+    return LINE_LISTS.get((species, band))
 
 
 def _read_lines(filename):
-    from .templates import _read_table
-
-    return _read_table(filename)
+    return read_table(filename)
 
 
 def _index(keys):

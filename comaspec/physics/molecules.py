@@ -18,8 +18,8 @@ from types import MappingProxyType
 import astropy.units as u
 import numpy as np
 
-from ._paths import linelists_dir
-from .errors import InputError
+from .._paths import linelists_dir
+from ..errors import InputError
 
 __all__ = [
     "SPECIES",
@@ -132,7 +132,7 @@ class VelocityLaw:
 
 
 def _read(name):
-    from ._ecsv import read_ecsv
+    from .._ecsv import read_ecsv
 
     path = linelists_dir() / name
     try:

@@ -10,7 +10,9 @@ by what the two species share:
   ``r_v · (e_v,n − e_v,d)``, which nearly cancels when both apertures hold similar
   fractions of their molecules;
 
-with ``e`` the elasticities d ln Q / d ln x of `comaspec.production.production_rate`. The
+with ``e`` the elasticities d ln Q / d ln x stored with each species at fit time
+(`comaspec.results.SpeciesResult.elasticities`, the same numbers as
+`comaspec.physics.production.production_rate` gives): writing a result computes no physics. The
 result is reported separately from the statistical interval, never added to it.
 """
 
@@ -19,21 +21,6 @@ from __future__ import annotations
 import math
 
 __all__ = ["ratio_systematic", "ratio_systematic_text"]
-
-
-def _elasticities(fit, name):
-    import astropy.units as u
-
-    from .production import production_rate
-
-    s = fit.species[name]
-    if None in (s.velocity_km_s, s.lifetime_1au, s.g_factor_1au) or fit.geometry is None:
-        return None
-    # the elasticities depend on the aperture, v and tau only, not on the flux: any positive flux
-    pr = production_rate(1.0 * u.W / u.m**2, name, fit.geometry, fit.aperture, feature=s.feature,
-                         velocity=s.velocity_km_s * u.km / u.s, lifetime=s.lifetime_1au * u.s,
-                         g_factor=s.g_factor_1au / u.s)
-    return pr.dlnQ_dln
 
 
 def ratio_systematic(fit, numerator, denominator):
@@ -56,7 +43,7 @@ def ratio_systematic(fit, numerator, denominator):
         return None
     if not (fit.species[numerator].covered and fit.species[denominator].covered):
         return None
-    e_n, e_d = _elasticities(fit, numerator), _elasticities(fit, denominator)
+    e_n, e_d = fit.species[numerator].elasticities, fit.species[denominator].elasticities
     if e_n is None or e_d is None:
         return None
     r_g, r_tau, r_v = (float(stated.get(k) or 0.0) for k in ("g_factor", "lifetime", "velocity"))

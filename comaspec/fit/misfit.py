@@ -25,7 +25,7 @@ import warnings
 import numpy as np
 from scipy import special
 
-from .errors import ComaspecWarning
+from ..errors import ComaspecWarning
 
 __all__ = ["P_IMPROBABLE", "inflate_errors"]
 
@@ -110,7 +110,7 @@ def _user_stacklevel():
     import os
     import sys
 
-    package = os.path.dirname(os.path.abspath(__file__))
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # comaspec/
     frame, level = sys._getframe(1), 1
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package + os.sep):
         frame, level = frame.f_back, level + 1

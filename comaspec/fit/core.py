@@ -25,20 +25,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._misfit import inflate_errors
-from ._problem import NonlinearState, Problem, origin_name
-from .errors import FitError, InputError, UsageError
-from .fluorescence import check_temperature
-from .model import DEFAULT_EMISSION, DEFAULT_ORTHO_PARA, DEFAULT_SPECIES, ForwardModel, ObservedSpectrum
+from .misfit import inflate_errors
+from .problem import OPR_BOUNDS, NonlinearState, Problem, origin_name
+from ..errors import FitError, InputError, UsageError
+from ..physics.fluorescence import check_temperature
+from ..model import DEFAULT_EMISSION, DEFAULT_ORTHO_PARA, DEFAULT_SPECIES, ForwardModel, ObservedSpectrum
 
 __all__ = ["fit_coma", "fit_model", "FitOptions", "FitSolution", "linear_solve", "LinearSolution", "as_observed",
            "DEFAULT_TROT_BOUNDS_K"]
 
 #: Range allowed for a fitted rotational temperature, K (the templates' sensible range).
 DEFAULT_TROT_BOUNDS_K = (10.0, 300.0)
-#: Range allowed for a fitted H2O ortho/para ratio (3 is the high-temperature limit; the
-#: range leaves room for noise on either side).
-OPR_BOUNDS = (0.5, 4.5)
 #: Starting grid of T_rot (K) searched with the linear solve when T_rot is free.
 _TROT_GRID_K = (15.0, 25.0, 40.0, 65.0, 100.0, 160.0)
 
@@ -126,7 +123,7 @@ def as_observed(spectrum, *, lsf=None, label=None) -> ObservedSpectrum:
     -------
     ObservedSpectrum
     """
-    from . import instrument
+    from ..physics import instrument
 
     if isinstance(spectrum, ObservedSpectrum):
         return spectrum
@@ -275,8 +272,8 @@ def fit_coma(spectrum_or_list, geometry, aperture, species=DEFAULT_SPECIES, *, T
     InputError
         Unusable input (no uncertainties, unknown mode, bad geometry).
     """
-    from ._validate import fit_coma_arguments
-    from .geometry import Geometry
+    from .arguments import fit_coma_arguments
+    from ..geometry import Geometry
 
     fit_coma_arguments(locals())  # types, units and ranges of every argument, before any work
     spectra = [as_observed(s, lsf=lsf) for s in _as_list(spectrum_or_list)]
@@ -387,7 +384,7 @@ def fit_model(model, options=None):
     -------
     `comaspec.results.ComaFit`
     """
-    from ._threads import single_threaded_blas
+    from .._threads import single_threaded_blas
 
     options = FitOptions() if options is None else options
     options.check()
@@ -396,9 +393,9 @@ def fit_model(model, options=None):
         result, notes = _minimise(problem, params, options)
         solution = _solution(problem, result, options, notes)
         _sample(solution, options)
-        from .results import ComaFit
+        from .assemble import coma_fit_from_solution
 
-        return ComaFit.from_solution(solution)
+        return coma_fit_from_solution(solution)
 
 
 # --------------------------------------------------------------------------- stages
@@ -600,7 +597,7 @@ def _sample(solution, options):
     fitted = problem.model.fitted_species
     n_sp = len(fitted)
     if options.mc:
-        from ._progress import progress
+        from .._progress import progress
 
         rng = np.random.default_rng(options.seed)
         model_best = solution.design @ solution.linear
@@ -617,8 +614,8 @@ def _sample(solution, options):
         solution.band_flux_samples = np.array(draws)
         solution.sample_method = f"mc refits (N={int(options.mc)})"
     elif options.mcmc:
-        from ._capture import stdout_to_notes
-        from ._progress import wanted
+        from .._capture import stdout_to_notes
+        from .._progress import wanted
 
         nwalkers = options.mcmc_walkers or max(2 * result.nvarys + 2, 20)
         with stdout_to_notes("emcee", solution.notes):  # lmfit prints emcee's advice: keep stdout clean

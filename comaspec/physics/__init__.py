@@ -1,0 +1,11 @@
+"""The ground floor: molecular data, emission physics, the instrument and the Haser kernels.
+
+Nothing here imports the fit, the results or anything above them.
+
+* ``molecules``: band centres, g-factors, lifetimes, velocity laws from ``linelists/*.ecsv``;
+* ``fluorescence``: solar-pumped fluorescence equilibrium, line and band g-factors;
+* ``templates``: unit-area band templates at a rotational temperature;
+* ``instrument``: resolving power per mode, line-spread functions, pixel integration;
+* ``haser``: unitless Haser kernels (columns, molecules in apertures);
+* ``feature_weights`` and ``production``: the flux <-> production-rate conversion.
+"""
