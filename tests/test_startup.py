@@ -53,7 +53,8 @@ def _documented_names():
 
 def test_every_documented_name_resolves_after_import_comaspec():
     names = _documented_names()
-    assert {"comaspec.fluorescence", "comaspec.batch", "comaspec.maps", "comaspec.pipeline"} <= set(names)
+    # the README names these two, which raised AttributeError after `import comaspec`
+    assert {"comaspec.fluorescence", "comaspec.batch"} <= set(names) and len(names) > 50
     failed = json.loads(_fresh(_RESOLVE, json.dumps(names)).strip().splitlines()[-1])
     assert failed == [], f"named in README/docs but not reachable from `import comaspec`: {failed}"
 

@@ -291,3 +291,14 @@ def average_integrations(spectra, *, weighting="uniform"):
     from .integrations import average_integrations_impl
 
     return to_public(average_integrations_impl(spectra, weighting))
+
+
+def _lazy_submodules():
+    from .._lazy import lazy_exports
+
+    return lazy_exports(__name__, globals(), {})
+
+
+# every public module of the package (comaspec.io.header, comaspec.io.jwst) is an attribute,
+# imported on first use
+__getattr__, __dir__ = _lazy_submodules()
