@@ -50,6 +50,7 @@ spectra = [
     *shared.glob("jwst-nirspec-mos-g395m-x1d-smacs0723/*_x1d.fits"),
     *shared.glob("jwst-nirspec-g395-planetary-nebula-msaexp/*.spec.fits.gz"),
     *shared.glob("c2017k2-jwst-nirspec-ch4/*3.25-3.33um.txt"),
+    *shared.glob("c2017k2-jwst-nirspec-ch4/*psg_retrieval_results.txt"),
     *shared.glob("c2017k2-jwst-nirspec-ch4/annulus/*.txt"),
     *shared.glob("co2-lab-emission-4-5um-radis/*.csv"),
 ]

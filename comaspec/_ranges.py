@@ -28,4 +28,5 @@ RANGES = {
     "rh_filter": (0.0, 1e3, "au", True),
     "target_snr": (0.0, 1e4, "", False),
     "position_angle": (-360.0, 360.0, "deg", True),
+    "q_h2o": (1e20, 1e32, "1/s", True),
 }

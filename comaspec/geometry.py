@@ -34,8 +34,8 @@ class Geometry:
     --------
     >>> import astropy.units as u
     >>> g = Geometry(3.32 * u.au, 2.61 * u.au)
-    >>> round(g.km_per_arcsec.to_value(u.km), 1)
-    1893.4
+    >>> print(round(g.km_per_arcsec.to_value(u.km / u.arcsec), 1))
+    1893.0
     """
 
     rh: u.Quantity

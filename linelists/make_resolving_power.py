@@ -75,7 +75,8 @@ def pick_points(wave, rpow, tol):
 def _print_rows(mode, wave, rpow, reference):
     tol = TOLERANCE.get(mode, TOLERANCE["default"])
     for i in pick_points(wave, rpow, tol):
-        print(f'{mode} {wave[i]:.4f} {float(f"{rpow[i]:.4g}"):g} "{reference}"')
+        # columns: mode instrument disperser channel band wavelength R reference
+        print(f'{mode} NIRSPEC {mode} "" "" {wave[i]:.4f} {float(f"{rpow[i]:.4g}"):g} "{reference}"')
 
 
 def main(directory):

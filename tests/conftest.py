@@ -30,6 +30,17 @@ def shared_data():
     return _shared
 
 
+@pytest.fixture(scope="session")
+def example_inputs():
+    """(spectrum, geometry, aperture) of the bundled example, geometry and aperture from its header."""
+    from comaspec import example_path, read_spectrum
+    from comaspec.io.header import aperture_from_header, geometry_from_header
+
+    spectrum = read_spectrum(example_path())
+    header = spectrum.meta["primary_header"]
+    return spectrum, geometry_from_header(header, "example"), aperture_from_header(header, "example")
+
+
 @pytest.fixture(autouse=True)
 def _headless_matplotlib(monkeypatch):
     monkeypatch.setenv("MPLBACKEND", "Agg")

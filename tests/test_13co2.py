@@ -13,7 +13,6 @@ computed, not published.
 import json
 
 import astropy.units as u
-import numpy as np
 import pytest
 
 import fluorescence_reference as ref

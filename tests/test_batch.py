@@ -23,7 +23,7 @@ from astropy.time import Time
 from comaspec.batch import read_jobs, read_manifest, run_batch
 from comaspec.batch.jobs import job_state
 from comaspec.cli import main
-from comaspec.errors import InputError, UsageError
+from comaspec.errors import InputError
 
 REPO = Path(__file__).resolve().parents[1]
 HEADER = "label,files,rh,delta,phase,aperture,species,T_rot,map"

@@ -6,7 +6,6 @@ the injected Q through the generator's own sub-spaxel Haser integral and T_rot a
 import subprocess
 import sys
 
-import astropy.units as u
 import numpy as np
 import pytest
 from astropy.io import fits

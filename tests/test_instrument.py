@@ -102,8 +102,9 @@ def test_bad_mode_is_input_error(bad):
 
 
 def test_untabulated_disperser_asks_for_explicit_r(monkeypatch):
-    # every NIRSpec disperser has a table today; a recognised one without must say "pass R"
-    assert set(resolution._NIRSPEC_DISPERSERS) <= set(instrument.MODES)
+    # every NIRSpec disperser (JWST User Documentation: the prism and six gratings) has a table
+    # today; a mode without one must say "pass R"
+    assert {"PRISM", "G140M", "G140H", "G235M", "G235H", "G395M", "G395H"} <= set(instrument.MODES)
     # as if the resolving-power table had no G140M rows (MODES is read from that table)
     without = tuple(m for m in instrument.MODES if m != "G140M")
     monkeypatch.setattr(resolution, "_modes", lambda: without)
@@ -488,3 +489,27 @@ def test_lsf_pickles(spec):
     copy = pickle.loads(pickle.dumps(lsf))
     np.testing.assert_array_equal(copy.integrate_lines([4.2], [1.0], edges),
                                   lsf.integrate_lines([4.2], [1.0], edges))
+
+
+def test_a_new_mode_is_rows_in_the_table(tmp_path, monkeypatch):
+    """A mode added as rows of resolving_power.ecsv is recognised with no code change: by its
+    disperser in a mode string, and an IFU mode by its instrument, channel and band."""
+    table = Table.read(linelists_dir() / "resolving_power.ecsv", format="ascii.ecsv")
+    reference = "a test row, not a published value"
+    for mode, instrument_name, disperser, channel, band, wave, rpow in (
+            ("G999X", "NIRSPEC", "G999X", "", "", 3.0, 1000.0), ("G999X", "NIRSPEC", "G999X", "", "", 4.0, 1200.0),
+            ("CH1-SHORT", "MIRI", "", "1", "SHORT", 4.9, 3500.0), ("CH1-SHORT", "MIRI", "", "1", "SHORT", 5.7, 3600.0)):
+        table.add_row([mode, instrument_name, disperser, channel, band, wave, rpow, reference])
+    table.write(tmp_path / "resolving_power.ecsv", format="ascii.ecsv")
+    monkeypatch.setattr(resolution, "linelists_dir", lambda: tmp_path)
+    for cached in (resolution._tables, resolution._modes, resolution._vocabulary):
+        cached.cache_clear()
+    try:
+        assert "G999X" in instrument.MODES and "CH1-SHORT" in instrument.MODES
+        assert instrument.mode_from_meta({"mode": "NIRSPEC G999X/F290LP"}) == "G999X"
+        assert instrument.mode_from_meta({"instrument": "MIRI", "channel": "1", "band": "short"}) == "CH1-SHORT"
+        assert instrument.resolving_power("G999X", [3.5])[0] == pytest.approx(1100.0)
+        assert instrument.mode_from_meta({"mode": "NIRSPEC G395H/F290LP"}) == "G395H"
+    finally:
+        for cached in (resolution._tables, resolution._modes, resolution._vocabulary):
+            cached.cache_clear()

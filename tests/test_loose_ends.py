@@ -238,7 +238,8 @@ def test_documented_ranges_are_the_ranges_in_force():
     flags = {"rh": "``--rh`` (ratio, production, compare)", "delta": "``--delta``", "phase": "``--phase``",
              "velocity": "``--velocity``", "lifetime": "``--lifetime`` (at 1 au)",
              "g_factor": "``--g-factor`` (at 1 au)", "trot": "``--trot``",
-             "ratio_err": "``--ratio-err`` (compare)", "rh_filter": "``--rh-min``, ``--rh-max`` (catalog)"}
+             "ratio_err": "``--ratio-err`` (compare)", "rh_filter": "``--rh-min``, ``--rh-max`` (catalog)",
+             "q_h2o": "``--q-h2o`` (ratio; Q, and its error ≥ 0)"}
     for key, flag in flags.items():
         lo, hi = (float(v.replace("−", "-")) for v in rows[flag].split(" – "))
         assert (lo, hi) == RANGES[key][:2], key

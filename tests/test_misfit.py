@@ -78,14 +78,9 @@ def test_a_line_on_the_band_is_not_a_detection():
     assert any("not described by a coma model" in n for n in fit.fit_info["notes"])
 
 
-def test_bundled_example_is_unchanged():
+def test_bundled_example_is_unchanged(example_inputs):
     """The example fits well: no inflation, no warning (its CO2/H2O stays as before)."""
-    from comaspec import example_path, read_spectrum
-    from comaspec.synthetic import aperture_from_header, geometry_from_header
-
-    spec = read_spectrum(example_path())
-    header = spec.meta["primary_header"]
     with warnings.catch_warnings():
         warnings.simplefilter("error", ComaspecWarning)
-        fit = fit_coma(spec, geometry_from_header(header, "example"), aperture_from_header(header, "example"))
+        fit = fit_coma(*example_inputs)
     assert fit.fit_info["error_inflation"] is None

@@ -184,7 +184,10 @@ def _clear_caches():
 @pytest.fixture
 def synthetic_linelists(tmp_path, monkeypatch):
     """Point templates at tmp_path; return a writer of an H2O line list there."""
+    from comaspec.physics import linelists
+
     monkeypatch.setattr(templates, "linelists_dir", lambda: tmp_path)
+    monkeypatch.setattr(linelists, "linelists_dir", lambda: tmp_path)
     _clear_caches()
 
     def write(rows, name="h2o_lines.ecsv", drop=()):

@@ -7,6 +7,8 @@ import argparse
 __all__ = ["add_parser", "summarize"]
 
 _MAX_LISTED = 10  # spectra listed one by one in the text output
+# Geometry and resolution a file may state (PSG configurations do), in the summary when present.
+_STATED = ("rh_au", "delta_au", "beam_arcsec", "aperture_radius_arcsec", "resolving_power")
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -77,6 +79,12 @@ def _spectrum_summary(spec) -> dict:
     if "original_flux_unit" in spec.meta and spec.meta["original_flux_unit"] != out["flux_unit"]:
         out["original_flux_unit"] = spec.meta["original_flux_unit"]
         out["unit_from"] = spec.meta.get("unit_from")
+    # geometry and resolution stated by the file (a PSG configuration)
+    out.update({key: float(spec.meta[key]) for key in _STATED if spec.meta.get(key) is not None})
+    retrieval = spec.meta.get("psg_retrieval")
+    if retrieval is not None:
+        out["psg_retrieval"] = [{"variable": str(r["variable"]), "value": float(r["value"]),
+                                 "sigma": float(r["sigma"]), "unit": str(r["unit"])} for r in retrieval]
     return out
 
 
@@ -147,6 +155,13 @@ def _spectrum_lines(d, indent=""):
     if d.get("original_flux_unit"):
         flux += f", converted from {d['original_flux_unit']}"
     lines.append(flux)
+    stated = [f"{label} {d[key]:.6g}{unit}" for key, label, unit in (
+        ("rh_au", "rh", " au"), ("delta_au", "delta", " au"), ("beam_arcsec", "beam", " arcsec"),
+        ("aperture_radius_arcsec", "aperture radius", " arcsec"), ("resolving_power", "R", "")) if key in d]
+    if stated:
+        lines.append(f"{indent}stated:      {', '.join(stated)}")
+    for r in d.get("psg_retrieval", []):
+        lines.append(f"{indent}retrieved:   {r['variable']} = {r['value']:.5g} ± {r['sigma']:.3g} {r['unit']} (PSG)")
     return lines
 
 

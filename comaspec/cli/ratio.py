@@ -87,11 +87,23 @@ def add_parser(subparsers):
     o.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     o.add_argument("--output", metavar="FILE", help="write the result (.json or .ecsv)")
     o.add_argument("--plot", metavar="FILE", help="draw the fit (.png or .pdf)")
+    _add_water_and_psg(f, o)
     o.add_argument("--compare", metavar="FIG",
                    help="draw each ratio the fit gives (CO2/H2O, CO/H2O, CO2/CO) against rh with "
                         "the catalog of comets (.png or .pdf)")
     p.set_defaults(run=_run)
     return p
+
+
+def _add_water_and_psg(model, output):
+    """--q-h2o (model group) and --psg-config (output group)."""
+    model.add_argument("--q-h2o", metavar="Q[:ERR]|JSON",
+                       help="Q(H2O) in molecules/s when the spectrum has no H2O (e.g. 7.6e28 or 7.6e28:0.5e28, "
+                            "or a comaspec result .json with a detected H2O): abundances X/H2O in %% with its "
+                            "error in quadrature; refused when the fit covers H2O itself")
+    output.add_argument("--psg-config", metavar="FILE",
+                        help="write a NASA PSG configuration of the fitted coma (geometry, Q and abundances, "
+                             "T_rot, velocity, lifetimes, resolution, beam) to run the same case in PSG")
 
 
 def _suffix_check(path, allowed, flag):
@@ -101,7 +113,14 @@ def _suffix_check(path, allowed, flag):
         raise UsageError(f"{flag} {path}: must end in {' or '.join(allowed)}")
 
 
-def _geometry(args, example_header):
+def _stated(loaded, key):
+    """The value every input file states for ``key`` (a PSG configuration states r_h, Δ, the
+    beam), or None when one does not or they differ."""
+    values = {getattr(obj, "meta", {}).get(key) for _, obj, _ in loaded}
+    return values.pop() if len(values) == 1 and None not in values else None
+
+
+def _geometry(args, example_header, loaded=()):
     import astropy.units as u
 
     from ..errors import UsageError
@@ -111,13 +130,21 @@ def _geometry(args, example_header):
         from ..io.header import geometry_from_header
 
         return geometry_from_header(example_header, "the bundled example")
+    if args.rh is None and args.delta is None and _stated(loaded, "rh_au") and _stated(loaded, "delta_au"):
+        from ._console import status
+
+        rh, delta = _stated(loaded, "rh_au"), _stated(loaded, "delta_au")
+        # one file: its date goes with its geometry (PSG's OBJECT-DATE)
+        epoch = loaded[0][1].meta.get("epoch") if len(loaded) == 1 else None
+        status(args, f"geometry stated by the file: rh {rh:g} au, delta {delta:g} au")
+        return Geometry(rh * u.au, delta * u.au, None if args.phase is None else args.phase * u.deg, epoch)
     missing = [flag for flag, v in (("--rh AU", args.rh), ("--delta AU", args.delta)) if v is None]
     if missing:
         raise UsageError(f"the observing geometry is missing: add {' and '.join(missing)}")
     return Geometry(args.rh * u.au, args.delta * u.au, None if args.phase is None else args.phase * u.deg)
 
 
-def _aperture(args, example_header, has_cube):
+def _aperture(args, example_header, has_cube, loaded=()):
     import astropy.units as u
 
     from ..apertures import CircularAperture, RectangularAperture
@@ -132,6 +159,12 @@ def _aperture(args, example_header, has_cube):
         from ..io.header import aperture_from_header
 
         return aperture_from_header(example_header, "the bundled example")
+    radius = _stated(loaded, "aperture_radius_arcsec")
+    if radius is not None and not has_cube:
+        from ._console import status
+
+        status(args, f"aperture stated by the file: a circle of radius {radius:g} arcsec")
+        return CircularAperture(radius * u.arcsec)
     if has_cube:
         from ..pipeline import DEFAULT_CUBE_APERTURE_ARCSEC
 
@@ -162,9 +195,6 @@ def _windows(specs):
 
 
 def _run(args):
-    import json
-    from contextlib import ExitStack
-
     from ..errors import UsageError
 
     if args.example and args.spectra:
@@ -179,7 +209,12 @@ def _run(args):
     _suffix_check(args.output, (".json", ".ecsv"), "--output")
     _suffix_check(args.plot, (".png", ".pdf"), "--plot")
     _suffix_check(args.compare, (".png", ".pdf"), "--compare")
-    check_outputs(args, "--output", "--plot", "--compare")
+    check_outputs(args, "--output", "--plot", "--compare", "--psg-config")
+    water = None
+    if args.q_h2o is not None:
+        from ..results.abundances import WaterProduction
+
+        water = WaterProduction.parse(args.q_h2o)
     species = [s.strip() for s in args.species.split(",") if s.strip()]
     if not species:
         raise UsageError("--species is empty")
@@ -196,8 +231,8 @@ def _run(args):
     if args.example:
         meta = loaded[0][1].meta
         example_header = meta.get("primary_header")
-    geometry = _geometry(args, example_header)
-    aperture = _aperture(args, example_header, any(c for _, _, c in loaded))
+    geometry = _geometry(args, example_header, loaded)
+    aperture = _aperture(args, example_header, any(c for _, _, c in loaded), loaded)
 
     import astropy.units as u
 
@@ -211,34 +246,46 @@ def _run(args):
                      detect_sigma=args.detect_sigma, limit_sigma=args.limit_sigma, mc=args.mc, mcmc=args.mcmc,
                      seed=args.seed, systematics=systematics or None,
                      emission=args.emission, ortho_para=_opr(args.opr))
-    numerator, denominator = "CO2", "H2O"
+    if water is not None:
+        from ..results.abundances import with_water_production
 
-    # all files or none: everything is written to temporaries first, moved at the end
+        fit = with_water_production(fit, water)
+    _write_outputs(args, fit, geometry, "CO2", "H2O")
+    return 0
+
+
+def _write_outputs(args, fit, geometry, numerator, denominator):
+    """Write every requested file (all or none), then print the result and the status lines."""
+    import json
+    from contextlib import ExitStack
+
     from .._output import atomic_path
+    from ._console import status
 
+    notes = []
+    # all files or none: everything is written to temporaries first, moved at the end
     with ExitStack() as stack:
         if args.output:
-            tmp = stack.enter_context(atomic_path(args.output))
-            fit.write(tmp, numerator, denominator)
+            fit.write(stack.enter_context(atomic_path(args.output)), numerator, denominator)
         if args.plot:
-            tmp = stack.enter_context(atomic_path(args.plot))
-            fig = fit.plot(tmp)
-            _close(fig)
+            _close(fit.plot(stack.enter_context(atomic_path(args.plot))))
         if args.compare:
-            tmp = stack.enter_context(atomic_path(args.compare))
             from ..plotting.compare import save_fit_comparison
 
-            save_fit_comparison(fit, geometry, tmp)
+            save_fit_comparison(fit, geometry, stack.enter_context(atomic_path(args.compare)))
+        if args.psg_config:
+            from ..io.psg_write import write_config
+
+            notes = write_config(fit, stack.enter_context(atomic_path(args.psg_config)))
     if args.json:
         print(json.dumps(fit.to_dict(numerator, denominator)))
     else:
         print(fit.summary(numerator, denominator))
-        from ._console import status
-
-        for flag, path in (("output", args.output), ("plot", args.plot), ("compare", args.compare)):
+        for path in (args.output, args.plot, args.compare, args.psg_config):
             if path:
                 status(args, f"wrote {path}")
-    return 0
+    for note in notes:
+        status(args, f"PSG configuration: {note}")
 
 
 def _close(fig):

@@ -6,6 +6,8 @@ Files are recognised by their content, not their name:
 - FITS with ``SPEC1D``: msaexp (`.fits_tables`);
 - FITS with a 3-D ``SCI`` image: an s3d cube — `read_cube`, then `extract_spectrum`;
 - any other FITS binary table whose columns are named like a spectrum;
+- text from NASA PSG (a retrieval's ``results_*.txt`` parts, a ``<KEY>value``
+  configuration, a PSG spectrum table): `.psg`;
 - text: ECSV, CSV or whitespace-separated columns with a header (`.tables`).
 
 Everything that cannot be read raises `comaspec.InputError` with one line naming
@@ -93,7 +95,7 @@ def read_any(path, *, flux_column=None, unit=None, wavelength_ranges=None):
                 return _read_fits_spectrum(path, hdul, flux_column, unit)
 
         return _guard(path, read)
-    return read_spectrum(path, flux_column=flux_column, unit=unit)
+    return _read_light(path, flux_column, unit)
 
 
 def _read_fits_spectrum(path, hdul, flux_column, unit):
@@ -126,7 +128,9 @@ def read_spectrum(path, *, flux_column=None, unit=None):
     ----------
     path : str or os.PathLike
         A JWST x1d / x1dints / c1d (MIRI MRS included), an msaexp ``spec.fits``,
-        a FITS binary table, or an ECSV / CSV / whitespace text table.
+        a FITS binary table, an ECSV / CSV / whitespace text table, or a NASA PSG
+        retrieval's results (its ``results_dat`` Data and Noise columns; see
+        `comaspec.io.psg`).
     flux_column : str, optional
         The flux column to use. JWST: ``"FLUX"``, ``"SURF_BRIGHT"``, ``"RF_FLUX"``
         or ``"RF_SURF_BRIGHT"``; default the residual-fringe-corrected ``RF_FLUX``
@@ -144,7 +148,7 @@ def read_spectrum(path, *, flux_column=None, unit=None):
         a point is bad. A `~specutils.SpectrumList` when the file holds several
         spectra (several EXTRACT1D extensions, or the integrations of an x1dints).
         ``meta`` holds ``source_file``, ``extension``, ``product`` ("x1d",
-        "x1dints", "c1d", "msaexp", "table"), ``instrument``, ``mode``, ``grating``,
+        "x1dints", "c1d", "msaexp", "table", "psg"), ``instrument``, ``mode``, ``grating``,
         ``filter``, ``epoch`` (`~astropy.time.Time`), ``target``, ``srctype``,
         ``flux_column``, ``n_points``, ``n_good``, ``sorted`` and, by product,
         ``npixels``, ``comments``.
@@ -157,22 +161,33 @@ def read_spectrum(path, *, flux_column=None, unit=None):
     Examples
     --------
     >>> import comaspec
-    >>> spec = comaspec.read_spectrum(comaspec.example_path())  # doctest: +SKIP
-    >>> spec.meta["mode"]  # doctest: +SKIP
+    >>> spec = comaspec.read_spectrum(comaspec.example_path())
+    >>> spec.meta["mode"]
     'NIRSPEC PRISM/CLEAR'
     """
-    path = check_path(path)
-    kind = sniff(path)
-    if kind == "text":
+    return to_public(_read_light(check_path(path), flux_column, unit))
+
+
+def _read_light(path, flux_column, unit):
+    """`read_spectrum` of a checked path, as comaspec's light spectrum types."""
+    if sniff(path) == "text":
+        from .psg import is_psg_text, read_psg_spectrum
         from .tables import read_text_table
 
-        return to_public(_guard(path, lambda: read_text_table(path, flux_column, unit)))
+        with open(path, "rb") as fh:
+            head = fh.read(8192).decode("utf-8", errors="replace")
+        if is_psg_text(head):
+            if flux_column is not None or unit is not None:
+                raise InputError(path, "is a PSG file: its columns and units come from its configuration; "
+                                       "flux_column= and unit= apply to plain tables only")
+            return _guard(path, lambda: read_psg_spectrum(path))
+        return _guard(path, lambda: read_text_table(path, flux_column, unit))
 
     def read():
         with open_fits(path) as hdul:
             return _read_fits_spectrum(path, hdul, flux_column, unit)
 
-    return to_public(_guard(path, read))
+    return _guard(path, read)
 
 
 def read_cube(path, *, wavelength_ranges=None):

@@ -19,9 +19,6 @@ __all__ = ["MODES", "RANGE_MARGIN_UM", "resolving_power", "mode_range", "mode_re
 # linelists/resolving_power.ecsv on first access (module __getattr__ below): a new mode is a
 # block of rows there, nothing in the code.
 
-#: Every NIRSpec disperser name recognised in metadata, tabulated or not.
-_NIRSPEC_DISPERSERS = ("PRISM", "G140M", "G140H", "G235M", "G235H", "G395M", "G395H")
-
 #: How far (µm) beyond either end of a mode's table R(λ) may still be evaluated, by
 #: extending the end segment of the table linearly. Further out is an InputError.
 RANGE_MARGIN_UM = 0.1
@@ -81,13 +78,11 @@ def _known_mode(mode):
         name = parsed if parsed is not None else name
     if name in _modes():
         return name
-    if name in _NIRSPEC_DISPERSERS:
-        raise InputError(
-            "mode",
-            f"comaspec has no published resolving-power table for {name}; "
-            "pass the resolving power explicitly (a number R or a callable R(wavelength_um))",
-        )
-    raise InputError("mode", f"unknown instrument mode {mode!r}; known modes: {', '.join(_modes())}")
+    raise InputError(
+        "mode",
+        f"comaspec has no resolving-power table for {mode!r} (modes with one: {', '.join(_modes())}); "
+        "pass the resolving power explicitly (a number R or a callable R(wavelength_um))",
+    )
 
 
 def mode_range(mode):
@@ -203,13 +198,39 @@ def resolving_power(mode, wavelength_um):
 # ---------------------------------------------------------------------------------------------
 # Metadata
 # ---------------------------------------------------------------------------------------------
-_DISPERSER_PATTERN = re.compile(r"\b(PRISM|G140M|G140H|G235M|G235H|G395M|G395H)\b")
+@functools.lru_cache(maxsize=1)
+def _vocabulary():
+    """(pattern matching any tabulated disperser name, disperser -> [(instrument, mode)]), from the table."""
+    from astropy.table import Table
+
+    table = Table.read(linelists_dir() / _TABLE_FILE, format="ascii.ecsv")
+    by_disperser = {}
+    for mode, instrument, disperser in zip(table["mode"], table["instrument"], table["disperser"]):
+        entry = (str(instrument).upper(), str(mode))
+        entries = by_disperser.setdefault(str(disperser).upper(), [])
+        if entry not in entries:
+            entries.append(entry)
+    names = sorted(by_disperser, key=len, reverse=True)
+    pattern = re.compile(r"\b(" + "|".join(re.escape(n) for n in names) + r")\b")
+    by_channel = {(str(i).upper(), str(c).upper(), str(b).upper()): str(m)
+                  for m, i, c, b in zip(table["mode"], table["instrument"], table["channel"], table["band"])
+                  if str(c) and str(b)}
+    return pattern, by_disperser, by_channel
 
 
 def _parse_mode_string(text):
-    """Disperser name found in a mode string such as 'NIRSPEC PRISM/CLEAR', else None."""
-    match = _DISPERSER_PATTERN.search(text.upper().replace("_", " ").replace("-", " "))
-    return match.group(1) if match else None
+    """The tabulated mode whose disperser (and instrument, when the text names one) a mode string
+    such as 'NIRSPEC PRISM/CLEAR' names, else None."""
+    pattern, by_disperser, _ = _vocabulary()
+    words = text.upper().replace("_", " ").replace("-", " ").replace("/", " ")
+    match = pattern.search(words)
+    if match is None:
+        return None
+    entries = by_disperser[match.group(1)]
+    named = [mode for instrument, mode in entries if re.search(rf"\b{re.escape(instrument)}\b", words)]
+    if named:
+        return named[0]
+    return entries[0][1] if len(entries) == 1 else None
 
 
 def _lower_keys(meta):
@@ -224,10 +245,15 @@ def _lower_keys(meta):
 def mode_from_meta(meta):
     """Instrument mode of a spectrum from its metadata.
 
-    Takes ``meta["grating"]`` (the field the readers fill from the JWST keyword ``GRATING``)
-    when it names a tabulated mode; otherwise looks, case-insensitively, for a disperser name
-    in ``meta["mode"]`` (e.g. ``"NIRSPEC PRISM/CLEAR"``, ``"NIRSPEC G395H/F290LP"``), then in
-    ``meta["grating"]``. The filter does not change R and is not needed.
+    Everything is read from ``linelists/resolving_power.ecsv`` (its ``instrument``,
+    ``disperser``, ``channel`` and ``band`` columns), so a new mode is rows there. Takes
+    ``meta["grating"]`` (the field the readers fill from the JWST keyword ``GRATING``) when it
+    names a tabulated mode; then ``meta["instrument"]``, ``meta["channel"]`` and
+    ``meta["band"]`` when a row has that channel and band (an IFU such as MIRI MRS); otherwise
+    looks, case-insensitively, for a tabulated disperser name (and its instrument, where the
+    same disperser name belongs to more than one) in ``meta["mode"]`` (e.g.
+    ``"NIRSPEC PRISM/CLEAR"``, ``"NIRSPEC G395H/F290LP"``), then in ``meta["grating"]``. The
+    filter does not change R and is not needed.
 
     Parameters
     ----------
@@ -245,6 +271,12 @@ def mode_from_meta(meta):
     grating = keys.get("grating")
     if isinstance(grating, str) and grating.strip().upper() in _modes():
         return grating.strip().upper()  # the readers give the disperser as a field: no parsing
+    channel, band = keys.get("channel"), keys.get("band")
+    if channel is not None and band is not None:  # an IFU mode selected by channel and band (MIRI MRS)
+        mode = _vocabulary()[2].get((str(keys.get("instrument", "")).strip().upper(), str(channel).strip().upper(),
+                                     str(band).strip().upper()))
+        if mode is not None and mode in _modes():
+            return mode
     for key in ("mode", "grating"):
         value = keys.get(key)
         if isinstance(value, str):

@@ -190,6 +190,10 @@ class ComaFit:
         (n, len(q_names)) draws of Q from MC refits or MCMC.
     sample_method : str, optional
         How ``q_samples`` were made.
+
+    Notes
+    -----
+    ``water_production``: a Q(H2O) given from outside (`comaspec.results.abundances.with_water_production`).
     """
 
     def __init__(self, species, q_names, q_values, q_covariance, *, geometry=None, aperture=None,
@@ -207,6 +211,7 @@ class ComaFit:
         self.q_samples = None if q_samples is None else np.asarray(q_samples, dtype=float)
         self.sample_method = sample_method
         self.params = params
+        self.water_production = None
 
     # ------------------------------------------------------------------ numbers
     @property
@@ -360,5 +365,3 @@ class ComaFit:
         from ..plotting.fit import plot_fit
 
         return plot_fit(self, path=path, **kwargs)
-
-

@@ -45,9 +45,23 @@ def production_table(fit):
     return t
 
 
+def _ratio_of(fit, numerator, denominator):
+    """The ratio the output shows: from the fit, or over a given Q(H2O)."""
+    if denominator == "H2O" and fit.water_production is not None:
+        from .abundances import water_ratio
+
+        return water_ratio(fit, numerator)
+    return fit.ratio(numerator, denominator)
+
+
 def to_dict(fit, numerator="CO2", denominator="H2O"):
     """The full result as plain numbers (see `comaspec.results.ComaFit.to_dict`)."""
-    if numerator in fit.species and denominator in fit.species:
+    from .abundances import abundances_dict
+
+    if denominator == "H2O" and fit.water_production is not None:
+        ratio = _ratio_of(fit, numerator, denominator).to_dict()
+        ratio["err_sys_relative"] = ratio["err_sys"] = None
+    elif numerator in fit.species and denominator in fit.species:
         ratio = fit.ratio(numerator, denominator).to_dict()
         rel_sys = ratio_systematic(fit, numerator, denominator)
         ratio["err_sys_relative"] = rel_sys
@@ -69,6 +83,7 @@ def to_dict(fit, numerator="CO2", denominator="H2O"):
         "aperture": None if fit.aperture is None else fit.aperture.describe(fit.geometry),
         "species": {name: s.to_dict() for name, s in fit.species.items()},
         "ratio": ratio,
+        "relative_to_h2o": abundances_dict(fit),
         "fit": {
             "chi2_reduced": _num(fit.chi2_reduced),
             "chi2": _num(info.get("chi2")),
@@ -123,7 +138,7 @@ def write(fit, path, numerator="CO2", denominator="H2O", overwrite=True):
 def meta_for(fit, numerator, denominator):
     """The table metadata: the JSON object without the species block."""
     d = to_dict(fit, numerator, denominator)
-    return {k: d[k] for k in ("comaspec_version", "input", "geometry", "aperture", "ratio", "fit")}
+    return {k: d[k] for k in ("comaspec_version", "input", "geometry", "aperture", "ratio", "relative_to_h2o", "fit")}
 
 
 def summary(fit, numerator="CO2", denominator="H2O"):
@@ -145,7 +160,11 @@ def summary(fit, numerator="CO2", denominator="H2O"):
     widths = [max(len(r[i]) for r in (head, *rows)) for i in range(len(head))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(head, widths)).rstrip()]
     lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
-    if numerator in fit.species and denominator in fit.species:
+    if denominator == "H2O" and fit.water_production is not None:
+        from .abundances import abundance_lines
+
+        lines += abundance_lines(fit)
+    elif numerator in fit.species and denominator in fit.species:
         lines.append(str(fit.ratio(numerator, denominator)) + ratio_systematic_text(fit, numerator, denominator))
     line = model_line(fit)
     if line:
