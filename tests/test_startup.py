@@ -87,8 +87,9 @@ print(json.dumps({"code": code, "heavy": [m for m in %r if m in sys.modules]}), 
 
 
 def _command_imports(args):
+    env = {"PYTHONPATH": str(REPO_ROOT), "MPLBACKEND": "Agg", "PATH": "/usr/bin:/bin"}
     out = subprocess.run([sys.executable, "-c", _RUN_COMMAND, json.dumps(args)], capture_output=True, text=True,
-                         cwd=REPO_ROOT, env={"PYTHONPATH": str(REPO_ROOT), "MPLBACKEND": "Agg", "PATH": "/usr/bin:/bin"})
+                         cwd=REPO_ROOT, env=env)
     return json.loads(out.stderr.strip().splitlines()[-1])
 
 
