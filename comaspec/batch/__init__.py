@@ -177,3 +177,13 @@ def _run_in(output_dir, jobs, invalid, client, scheduler, workers, force, progre
         table = summary_table(jobs, invalid, output_dir)
         paths = write_summary(table, output_dir, figure=figure)
     return BatchResult(summary=table, outcomes=outcomes, skipped=skipped, invalid=invalid, paths=paths)
+
+
+def _lazy_submodules():
+    from .._lazy import lazy_exports
+
+    return lazy_exports(__name__, globals(), {})
+
+
+# every public module of the package is an attribute too, imported on first use
+__getattr__, __dir__ = _lazy_submodules()
