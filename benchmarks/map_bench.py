@@ -68,14 +68,15 @@ geo = comaspec.Geometry(3.32 * u.au, 2.61 * u.au)
 t0 = time.perf_counter()
 if job == "map":
     # what map_cube(path) does: the channels of the fit windows only (or, 'whole', every channel)
-    cube = comaspec.read_cube(path, wavelength_ranges=None if how == "whole" else window_ranges())
+    species = ("CO2", "H2O", "CO")
+    cube = comaspec.read_cube(path, wavelength_ranges=None if how == "whole" else window_ranges(None, species))
     t_read = time.perf_counter() - t0
     m = comaspec.map_cube(cube, geo, species=("CO2", "H2O", "CO"), T_rot=50.0, shift=0.0 * u.um)
     work = m.meta["solve_seconds"]
 else:
     # what comaspec ratio CUBE does: read, extract the 0.5" aperture, fit
     from comaspec.pipeline import fit_loaded, load_inputs
-    loaded = load_inputs([path], whole_cubes=how == "whole")
+    loaded = load_inputs([path], species=["CO2", "H2O", "CO"], whole_cubes=how == "whole")
     t_read = time.perf_counter() - t0
     t1 = time.perf_counter()
     fit_loaded(loaded, geo, None, ["CO2", "H2O", "CO"])

@@ -39,7 +39,7 @@ def default_aperture(loaded):
     return None
 
 
-def load_inputs(paths, *, windows=None, whole_cubes=False):
+def load_inputs(paths, *, windows=None, species=None, whole_cubes=False):
     """Read every file as whatever it holds.
 
     Parameters
@@ -47,8 +47,12 @@ def load_inputs(paths, *, windows=None, whole_cubes=False):
     paths : sequence of str or os.PathLike
         Spectra (x1d, x1dints, c1d, tables) or s3d cubes of one coma.
     windows : sequence of `comaspec.model.Window`, optional
-        The fit windows (default `comaspec.model.DEFAULT_WINDOWS`): cubes are read for
-        their channels only (`comaspec.read_cube` with ``wavelength_ranges``).
+        The fit windows: cubes are read for their channels only (`comaspec.read_cube` with
+        ``wavelength_ranges``). Default: the default windows of ``species``
+        (`comaspec.model.default_windows`), or all of `comaspec.model.DEFAULT_WINDOWS`
+        when ``species`` is not given either.
+    species : sequence of str, optional
+        The species to be fitted (they choose the default windows).
     whole_cubes : bool
         Read every channel of cubes instead.
 
@@ -61,7 +65,7 @@ def load_inputs(paths, *, windows=None, whole_cubes=False):
     from .io import read_any
     from .model.continuum import window_ranges
 
-    ranges = None if whole_cubes else window_ranges(windows)
+    ranges = None if whole_cubes else window_ranges(windows, species)
     out = []
     for path in paths:
         obj = read_any(path, wavelength_ranges=ranges)
@@ -126,8 +130,8 @@ def fit_loaded(loaded, geometry, aperture, species, *, mode=None, extension=None
     aperture : comaspec aperture or None
         The extraction aperture (also used to extract cubes); None: `default_aperture`
         (cubes only).
-    species : sequence of str
-        Species to fit.
+    species : sequence of str or None
+        Species to fit; None: `comaspec.model.species_covered` by the spectra.
     mode, extension, joint : optional
         As in `spectra_to_fit`.
     allow_implausible_flux : bool
@@ -150,7 +154,7 @@ def fit_loaded(loaded, geometry, aperture, species, *, mode=None, extension=None
 
     for _, obj, is_cube in loaded:
         if is_cube:
-            check_channels(obj, window_ranges(options.get("windows")))
+            check_channels(obj, window_ranges(options.get("windows"), species))
 
     if aperture is None:
         aperture = default_aperture(loaded)
@@ -159,11 +163,22 @@ def fit_loaded(loaded, geometry, aperture, species, *, mode=None, extension=None
                              "pass aperture= (only cubes have a default)")
     spectra = spectra_to_fit(loaded, aperture, mode, extension=extension, joint=joint)
     check_plausible(spectra, allow_implausible_flux)
+    if species is None:
+        from .model.species import species_covered
+
+        # a cube read for the fit windows only still chooses by the span of its file
+        spans = [s.meta.get("wavelength_span_um") or _span(s) for s in spectra]
+        species = species_covered(spans)
     first = spectra[0].meta
     inputs = {"paths": [path for path, _, _ in loaded], "instrument": first.get("instrument"),
               "mode": "+".join(dict.fromkeys(str(s.meta.get("mode")) for s in spectra)),
               "target": first.get("target")}
     return fit_coma(spectra, geometry, aperture, species, inputs=inputs, **options)
+
+
+def _span(spectrum):
+    wl = spectrum.spectral_axis.to_value("um")
+    return float(wl.min()), float(wl.max())
 
 
 def fit_files(paths, geometry, aperture, species, **options):
@@ -179,4 +194,5 @@ def fit_files(paths, geometry, aperture, species, **options):
     -------
     `comaspec.results.ComaFit`
     """
-    return fit_loaded(load_inputs(paths, windows=options.get("windows")), geometry, aperture, species, **options)
+    loaded = load_inputs(paths, windows=options.get("windows"), species=species)
+    return fit_loaded(loaded, geometry, aperture, species, **options)

@@ -22,8 +22,11 @@ Physics (per molecule, at r_h = 1 au)
 * Decay: each pumped upper level decays through all its lines in the file, each line
   taking the fraction ``A_ul / sum_l' A_ul'`` of the pump rate: that photon rate per
   molecule is the line's g-factor.
-* Upper levels are identified by ``E' = E'' + nu`` (clustered within 3e-4 cm^-1) and ``g'``;
-  lower levels by ``E''`` and ``g''``.
+* CH4: all 25126 lines of the 2833-3246 cm^-1 file, every band; ground-state lines are
+  those whose lower global quanta are ``0 0 0 0 1A1``. Its ground levels have E'' up to
+  ~1300 cm^-1 in the file (all of them thermal).
+* Upper levels are identified by ``E' = E'' + nu`` (clustered within 3e-4 cm^-1; CH4:
+  1e-3 cm^-1 and its global label) and ``g'``; lower levels by ``E''`` and ``g''``.
 * Einstein A: read from the 160-character ``.par`` files; derived for the CSV subsets
   (which store S(296 K) per molecule of the isotopologue and no A) from
   ``S = g' A / (8 pi c nu^2) exp(-c2 E''/T0) (1 - exp(-c2 nu / T0)) / Q(T0)`` with
@@ -70,7 +73,12 @@ SOURCES = {
     "CO2": ("csv", "hitran_co2_626_2200-2420cm.csv", 2, 1, 667.3),
     "13CO2": ("csv", "hitran_co2_636_2200-2320cm.csv", 2, 2, 648.4),
     "CO": ("par", "hitran_co_3iso_2000_2300cm.par", 5, 1, 2143.0),
+    # 12CH4: the whole 2833-3246 cm^-1 file (nu3 and the other pentad bands); nu4 at 1310.76
+    "CH4": ("par-polyatomic", "CH4_12CH4_2833-3246cm.data", 6, 1, 1310.0),
 }
+#: Folder of the CH4 file, and the label of its ground vibrational state (HITRAN global quanta).
+CH4_DIR = SHARED_DATA / "hitran-ch4-h2o-2833-3246cm"
+CH4_GROUND = "0 0 0 0 1A1"
 
 _UPPER_TOL_CM = 3e-4
 
@@ -196,6 +204,14 @@ def _linear_label(local_low):
 def load_lines(species):
     """`Lines` of one species from the shared HITRAN files (see `SOURCES`)."""
     kind, name, mol, iso, ground_max = SOURCES[species]
+    if kind == "par-polyatomic":
+        # levels from energies and weights, as for the others; only the ground state is
+        # recognised by its global label (its rotational levels reach above nu4)
+        d = read_par(CH4_DIR / name, mol, iso)
+        return Lines(d["nu"], d["A"], d["E_low"], d["g_up"], d["g_low"], ground_max,
+                     label=np.array([s.strip() for s in d["global_up"]]),
+                     v_up=np.unique(d["global_up"], return_inverse=True)[1].ravel(),
+                     v_low=np.array([0 if s.strip() == CH4_GROUND else 1 for s in d["global_low"]]))
     if kind == "par":
         d = read_par(PAR_DIR / name, mol, iso)
         return Lines(d["nu"], d["A"], d["E_low"], d["g_up"], d["g_low"], ground_max,
@@ -260,7 +276,11 @@ def levels_of(species):
     """`Levels` of a species' lines."""
     lines = load_lines(species)
     lower = _cluster(lines.E_low, lines.g_low, _UPPER_TOL_CM)
-    upper = _cluster(lines.E_low + lines.nu, lines.g_up, _UPPER_TOL_CM)
+    # CH4: upper levels of different vibrational states can coincide within the tolerance
+    # (nu3 and nu2+2nu4 levels, 2 of the pumped ones): keep them apart by their global label
+    key = lines.g_up + (1e4 * lines.v_up if species == "CH4" else 0.0)
+    # CH4: E'' and nu of one level's lines add up within ~3e-4 cm^-1 only
+    upper = _cluster(lines.E_low + lines.nu, key, 1e-3 if species == "CH4" else _UPPER_TOL_CM)
     ground = lines.E_low < lines.ground_max_cm
     if lines.v_low is not None:
         ground &= lines.v_low == 0
@@ -342,12 +362,13 @@ def band_g_factor(species, T_rot, lo_cm=-np.inf, hi_cm=np.inf, ortho_para=3.0):
 def sticks(species, T_rot, ortho_para=3.0, lo_cm=-np.inf, hi_cm=np.inf, floor=1e-7, upper_state=None):
     """(nu_cm, g) of the lines with g above ``floor`` times the strongest, in a range.
 
-    ``upper_state``: H2O only, keep the lines of one upper vibrational state ("(001)", ...).
+    ``upper_state``: keep the lines of one upper vibrational state: H2O "(001)", ... (found
+    from the decay rates); CH4 its HITRAN global label, e.g. "0 0 1 0 1F2" (nu3).
     """
     nu, g = line_g_factors(species, T_rot, ortho_para)
     keep = (nu >= lo_cm) & (nu <= hi_cm) & (g > floor * g.max())
     if upper_state is not None:
-        keep &= h2o_upper_state() == upper_state
+        keep &= (h2o_upper_state() if species == "H2O" else load_lines(species).label) == upper_state
     return nu[keep], g[keep]
 
 

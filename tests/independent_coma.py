@@ -44,7 +44,8 @@ FLAM = "W / (m2 um)"
 PIXELS_PER_FWHM = 2.2
 _DISP = {"PRISM": "prism", "G235H": "g235h", "G395H": "g395h", "G395M": "g395m"}
 REFERENCE_SHAPE = {("CO2", "nu3"): ("CO2", None), ("CO", "1-0"): ("CO", None),
-                   ("H2O", "nu3"): ("H2O", "(001)"), ("H2O", "nu1"): ("H2O", "(100)")}
+                   ("H2O", "nu3"): ("H2O", "(001)"), ("H2O", "nu1"): ("H2O", "(100)"),
+                   ("CH4", "nu3"): ("CH4", "0 0 1 0 1F2")}
 
 
 @functools.cache

@@ -564,7 +564,8 @@ def test_molecular_masses_agree_with_hitran_isotopologue_table():
 
     with contextlib.redirect_stdout(io.StringIO()):  # hapi prints a banner on import
         import hapi
-    hitran_ids = {"12C16O2": (2, 1), "13C16O2": (2, 2), "12C16O": (5, 1), "1H216O": (1, 1)}
+    hitran_ids = {"12C16O2": (2, 1), "13C16O2": (2, 2), "12C16O": (5, 1), "1H216O": (1, 1), "12CH4": (6, 1),
+                  "12C2H6": (27, 1)}
     table = Table.read(linelists_dir() / "molecular_mass.ecsv", format="ascii.ecsv")
     for row in table:
         expected = hapi.molecularMass(*hitran_ids[str(row["isotopologue"])])

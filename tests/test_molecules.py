@@ -28,6 +28,9 @@ CONTRACT_BANDS = {
     ("H2O", "nu2+nu3-nu2"): "2.7um",
     ("H2O", "nu3-nu2"): "4.7um",
     ("H2O", "nu1-nu2"): "4.7um",
+    ("CH4", "nu3"): "3.3um",
+    ("C2H6", "nu7"): "3.4um",
+    ("C2H6", "nu5"): "3.4um",
 }
 
 
@@ -306,7 +309,7 @@ def test_docs_tables_match_the_files(bands, lifetimes, laws):
 
 
 def test_species_features_and_bands():
-    assert molecules.SPECIES == ("CO2", "13CO2", "H2O", "CO", "OCS")
+    assert molecules.SPECIES == ("CO2", "13CO2", "H2O", "CO", "OCS", "CH4", "C2H6")
     assert molecules.default_feature("H2O") == "2.7um"
     assert [b.band for b in molecules.bands_of("H2O")] == ["nu3", "nu1", "nu1+nu3-nu1", "nu2+nu3-nu2"]
     assert {b.band for b in molecules.bands_of("H2O", "4.7um")} == {"nu3-nu2", "nu1-nu2"}
@@ -367,7 +370,7 @@ def test_fixed_velocity_ignores_rh():
 @pytest.mark.parametrize(
     "call, named",
     [
-        (lambda: molecules.get_band("CH4", "nu3"), "CH4"),
+        (lambda: molecules.get_band("NH3", "nu3"), "NH3"),
         (lambda: molecules.get_band("H2O", "nu2"), "nu2"),
         (lambda: molecules.bands_of("H2O", "3um"), "3um"),
         (lambda: molecules.g_factor("CO2", "nu3", source="XYZ99"), "XYZ99"),

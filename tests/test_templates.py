@@ -139,8 +139,8 @@ def test_bad_temperature_is_input_error(bad):
 
 
 def test_unknown_species_and_band_are_input_errors():
-    with pytest.raises(InputError, match="'CH4'"):
-        templates.stick_spectrum("CH4", "nu3", 50.0, emission="thermal")
+    with pytest.raises(InputError, match="'NH3'"):
+        templates.stick_spectrum("NH3", "nu3", 50.0, emission="thermal")
     with pytest.raises(InputError, match="'nu2'.*known bands: nu3"):
         templates.stick_spectrum("CO2", "nu2", 50.0, emission="thermal")
 

@@ -248,7 +248,7 @@ def run_job(job, output_dir):
     tmp = _new_tmp(job, output_dir)
     try:
         try:
-            loaded = load_inputs(job.files)
+            loaded = load_inputs(job.files, species=list(job.species))
             for product in job.products:
                 PRODUCTS[product](job, loaded, tmp)
             _write_job_json(tmp, job, _epoch(loaded))

@@ -27,7 +27,7 @@ def add_parser(subparsers):
             "unless given. Prints Q and every assumption used."
         ),
     )
-    p.add_argument("--species", required=True, help="species: CO2, 13CO2, H2O, CO or OCS")
+    p.add_argument("--species", required=True, help="species: CO2, 13CO2, H2O, CO, OCS, CH4 or C2H6")
     p.add_argument("--feature", help="feature of the species (default: its main one, e.g. 2.7um for H2O)")
     p.add_argument("--flux", required=True, type=ranged("flux"), metavar="W_M2",
                    help="band-integrated flux of the feature in W m^-2 (not W m^-2 um^-1)")

@@ -41,10 +41,14 @@ def add_parser(subparsers):
     ex.add_argument("--aperture-radius", type=ranged("aperture"), metavar="ARCSEC", help="circular aperture radius, arcsec")
     ex.add_argument("--aperture-box", type=box, metavar="WxH", help="rectangular aperture, arcsec, e.g. 1.0x0.6")
     f = p.add_argument_group("model")
-    f.add_argument("--species", default="CO2,H2O,CO", metavar="LIST",
-                   help="comma-separated species to fit (default CO2,H2O,CO; also 13CO2, OCS)")
+    f.add_argument("--species", default=None, metavar="LIST",
+                   help="comma-separated species to fit (default CO2,H2O,CO, or where the data cover "
+                        "none of them the species they cover; also 13CO2, OCS, CH4, C2H6)")
     f.add_argument("--velocity", type=ranged("velocity"), metavar="KM_S",
                    help="gas expansion velocity, km/s (default: the velocity law at rh)")
+    f.add_argument("--lifetime", action="append", metavar="SPECIES=SECONDS",
+                   help="photodestruction lifetime at 1 au of one species, s (repeat for several; "
+                        "default: linelists/lifetimes.ecsv), e.g. CH4=53810 for PSG's value")
     f.add_argument("--trot", type=ranged("trot"), metavar="K", help="fix the rotational temperature (default: fitted)")
     f.add_argument("--trot-per-species", action="store_true",
                    help="fit one rotational temperature per species instead of a shared one")
@@ -215,9 +219,11 @@ def _run(args):
         from ..results.abundances import WaterProduction
 
         water = WaterProduction.parse(args.q_h2o)
-    species = [s.strip() for s in args.species.split(",") if s.strip()]
-    if not species:
-        raise UsageError("--species is empty")
+    species = None
+    if args.species is not None:
+        species = [s.strip() for s in args.species.split(",") if s.strip()]
+        if not species:
+            raise UsageError("--species is empty")
     example_header = None
     if args.example:
         from .._paths import example_path
@@ -227,7 +233,7 @@ def _run(args):
         paths = list(args.spectra)
     from ..pipeline import fit_loaded, load_inputs
 
-    loaded = load_inputs(paths, windows=windows)
+    loaded = load_inputs(paths, windows=windows, species=species)
     if args.example:
         meta = loaded[0][1].meta
         example_header = meta.get("primary_header")
@@ -237,12 +243,13 @@ def _run(args):
     import astropy.units as u
 
     velocity = None if args.velocity is None else args.velocity * u.km / u.s
+    lifetime = _lifetimes(args.lifetime)
     systematics = {k: v for k, v in (("g_factor", args.rel_err_g), ("lifetime", args.rel_err_lifetime),
                                      ("velocity", args.rel_err_velocity)) if v is not None}
     fit = fit_loaded(loaded, geometry, aperture, species, mode=args.mode, extension=args.extension,
                      joint=args.joint, allow_implausible_flux=args.allow_implausible_flux, T_rot=args.trot,
                      fit_shift=not args.no_shift, per_species_T_rot=args.trot_per_species, windows=windows,
-                     continuum=args.continuum, velocity=velocity, scale_covar=args.scale_covar,
+                     continuum=args.continuum, velocity=velocity, lifetime=lifetime, scale_covar=args.scale_covar,
                      detect_sigma=args.detect_sigma, limit_sigma=args.limit_sigma, mc=args.mc, mcmc=args.mcmc,
                      seed=args.seed, systematics=systematics or None,
                      emission=args.emission, ortho_para=_opr(args.opr))
@@ -292,6 +299,33 @@ def _close(fig):
     import matplotlib.pyplot as plt
 
     plt.close(fig)
+
+
+def _lifetimes(specs):
+    """--lifetime SPECIES=SECONDS options as {species: Quantity} (None when not given)."""
+    import math
+
+    import astropy.units as u
+
+    from ..physics import molecules
+    from ..errors import UsageError
+
+    if not specs:
+        return None
+    out = {}
+    for text in specs:
+        name, sep, value = text.partition("=")
+        name = name.strip()
+        try:
+            seconds = float(value)
+        except ValueError:
+            seconds = math.nan
+        if not sep or not (math.isfinite(seconds) and seconds > 0):
+            raise UsageError(f"--lifetime {text}: expected SPECIES=SECONDS with SECONDS > 0, e.g. CH4=53810")
+        if name not in molecules.SPECIES:
+            raise UsageError(f"--lifetime {text}: unknown species {name!r}; known: {', '.join(molecules.SPECIES)}")
+        out[name] = seconds * u.s
+    return out
 
 
 def _opr(text):

@@ -220,7 +220,7 @@ def fit_coma(spectrum_or_list, geometry, aperture, species=DEFAULT_SPECIES, *, T
         Fit a wavelength shift per spectrum (bounded by ``max_shift_um``, default half the
         median resolution element).
     windows : sequence of `comaspec.model.Window`, optional
-        Continuum windows (default `comaspec.model.DEFAULT_WINDOWS`).
+        Continuum windows (default `comaspec.model.default_windows` of ``species``).
     continuum : {"polynomial", "physical"}
         Polynomials per window, or scattered sunlight with a slope + dust thermal emission.
     velocity : Quantity, optional

@@ -339,6 +339,7 @@ def read_cube_hdul(source, hdul, wavelength_ranges=None, path=None) -> Cube:
     meta.update(source_file=str(source), extension="SCI", product="s3d", pixel_area=pixel_area,
                 pixel_area_from=area_from, wavelength_axis=str(header.get("CTYPE3", "")).strip(),
                 primary_header=hdul[0].header, header=header, n_channels_file=nwave_file,
+                wavelength_span_um=(float(wave[0]), float(wave[-1])),
                 wavelength_ranges_um=None if channels is None else [tuple(map(float, r)) for r in wavelength_ranges])
     return Cube(
         flux=u.Quantity(flux, bunit, copy=False), error=error, mask=mask,

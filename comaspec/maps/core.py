@@ -178,7 +178,7 @@ def map_cube(cube, geometry, *, species=("CO2", "H2O", "CO"), binning=None, targ
 
     t0 = time.perf_counter()
     species = _check_args(species, detect_sigma, limit_sigma, nonlinear_snr, T_rot, chunk)
-    ranges = window_ranges(windows)
+    ranges = window_ranges(windows, species)
     if not hasattr(cube, "flux") or not hasattr(cube, "wavelength"):
         cube = read_cube(cube, wavelength_ranges=ranges)     # only the channels the windows need
     check_channels(cube, ranges)

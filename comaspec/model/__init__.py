@@ -19,8 +19,8 @@ It is built from small parts:
     new data on the same pixels.
 
 The continuum is either low-order Legendre polynomials over wavelength windows around the
-bands (:data:`DEFAULT_WINDOWS` avoid the 3 µm water-ice absorption and the 3.3–3.5 µm
-organics), or a physical model: scattered sunlight (a blackbody at the Sun's effective
+bands (:data:`DEFAULT_WINDOWS` avoid the 3 µm water-ice absorption; the 3.3 µm organics
+window is used only when CH4 or C2H6 is fitted, see :func:`default_windows`), or a physical model: scattered sunlight (a blackbody at the Sun's effective
 temperature, from IAU/CODATA constants) with a spectral slope, plus thermal emission of
 dust (a blackbody; its temperature starts at the equilibrium value for the heliocentric
 distance).
@@ -29,7 +29,7 @@ Everything here works on plain float64 arrays in µm and W m^-2 µm^-1.
 """
 
 from .continuum import (CONTINUA, DEFAULT_WINDOWS, PhysicalContinuum, PolynomialContinuum, ShapeParameter, Window,
-                        make_continuum)
+                        default_windows, make_continuum)
 from .coverage import Coverage
 from .forward import ForwardModel, ObservedSpectrum
 from .kernels import (equilibrium_temperature, legendre_basis, lsf_fwhm_um, physical_continuum_basis,
@@ -40,6 +40,7 @@ from .species import (DEFAULT_EMISSION, DEFAULT_ORTHO_PARA, DEFAULT_SPECIES, Spe
 __all__ = [
     "Window",
     "DEFAULT_WINDOWS",
+    "default_windows",
     "DEFAULT_SPECIES",
     "DEFAULT_EMISSION",
     "DEFAULT_ORTHO_PARA",

@@ -27,8 +27,8 @@ import numpy as np
 from ..errors import InputError, UsageError
 from .kernels import equilibrium_temperature, legendre_basis, physical_continuum_basis
 
-__all__ = ["Window", "DEFAULT_WINDOWS", "window_ranges", "ShapeParameter", "PolynomialContinuum", "PhysicalContinuum",
-           "CONTINUA", "make_continuum"]
+__all__ = ["Window", "DEFAULT_WINDOWS", "default_windows", "window_ranges", "ShapeParameter", "PolynomialContinuum",
+           "PhysicalContinuum", "CONTINUA", "make_continuum"]
 
 
 @dataclass(frozen=True)
@@ -58,26 +58,55 @@ class Window:
 
 
 #: Default continuum windows. "2.7um" holds the H2O 2.7 µm complex and stops short of the
-#: 3 µm water-ice absorption; "4.5um" holds CO2, 13CO2, CO, OCS and the H2O hot bands.
-#: Nothing between 2.9 and 4.05 µm is fitted (ice band, 3.3-3.5 µm organics).
-DEFAULT_WINDOWS = (Window("2.7um", 2.45, 2.90, 3), Window("4.5um", 4.05, 5.10, 4))
+#: 3 µm water-ice absorption; "4.5um" holds CO2, 13CO2, CO, OCS and the H2O hot bands;
+#: "3.3um" holds CH4 nu3 and C2H6 nu7/nu5 (3.15-3.55 µm, on the red wing of the ice band:
+#: a cubic continuum, as for 2.7um) and is used only when a fitted species has a band in it
+#: (`default_windows`), so fits of the other species are unchanged by it.
+DEFAULT_WINDOWS = (Window("2.7um", 2.45, 2.90, 3), Window("4.5um", 4.05, 5.10, 4), Window("3.3um", 3.15, 3.55, 3))
+# Default windows used whatever the species (the fits before the 3.3 µm window existed).
+_ALWAYS = ("2.7um", "4.5um")
 
 
-def window_ranges(windows=None):
+def default_windows(species):
+    """The default windows for a fit of ``species``.
+
+    Parameters
+    ----------
+    species : sequence of str
+        Fitted species (names in ``linelists/bands.ecsv``).
+
+    Returns
+    -------
+    tuple of Window
+        "2.7um" and "4.5um" always; any other window of `DEFAULT_WINDOWS` when the centre of
+        a band of one of ``species`` lies in it.
+    """
+    from ..physics import molecules
+
+    centres = [b.center_um for s in species if s in molecules.SPECIES
+               for f in molecules.features_of(s) for b in molecules.bands_of(s, f)]
+    return tuple(w for w in DEFAULT_WINDOWS
+                 if w.name in _ALWAYS or any(w.lo_um <= c <= w.hi_um for c in centres))
+
+
+def window_ranges(windows=None, species=None):
     """The wavelength ranges (µm) of fit windows: what a cube must hold to be fitted.
 
     Parameters
     ----------
     windows : sequence of Window, optional
-        Default `DEFAULT_WINDOWS`.
+        Default: `default_windows` of ``species``, or every window of `DEFAULT_WINDOWS`
+        when the species are not known either (what any fit with the default windows needs).
+    species : sequence of str, optional
+        The fitted species.
 
     Returns
     -------
     list of (float, float)
     """
-    return [(float(w.lo_um), float(w.hi_um)) for w in (DEFAULT_WINDOWS if windows is None else windows)]
-
-
+    if windows is None:
+        windows = DEFAULT_WINDOWS if species is None else default_windows(species)
+    return [(float(w.lo_um), float(w.hi_um)) for w in windows]
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import FitError, InputError
-from .continuum import DEFAULT_WINDOWS, make_continuum
+from .continuum import default_windows, make_continuum
 from .coverage import Coverage
 from .species import DEFAULT_EMISSION, DEFAULT_ORTHO_PARA, build_component
 
@@ -94,7 +94,7 @@ class ForwardModel:
     apertures : list
         One aperture per spectrum (ignored without geometry).
     windows : sequence of Window, optional
-        Continuum windows (default `DEFAULT_WINDOWS`); only pixels inside them are fitted.
+        Continuum windows (default `default_windows` of ``species``); only pixels inside them are fitted.
     continuum : {"polynomial", "physical"} or continuum object
         Continuum model: a name in `comaspec.model.CONTINUA` or an object with the protocol
         of `comaspec.model.continuum`.
@@ -129,7 +129,7 @@ class ForwardModel:
         self.spectra = list(spectra)
         self.geometry = geometry
         self.apertures = list(apertures)
-        self.windows = tuple(DEFAULT_WINDOWS if windows is None else windows)
+        self.windows = tuple(default_windows(species) if windows is None else windows)
         self.continuum = make_continuum(continuum, self.windows)
         self.emission = _check_emission(emission)
         self.notes = []

@@ -25,11 +25,36 @@ import numpy as np
 from ..errors import InputError
 from ..physics.fluorescence import DEFAULT_EMISSION, DEFAULT_ORTHO_PARA
 
-__all__ = ["feature_weights", "DEFAULT_SPECIES", "DEFAULT_EMISSION", "DEFAULT_ORTHO_PARA", "band_weights",
-           "unit_q_spectrum", "gas_spectrum", "SpeciesComponent", "build_component"]
+__all__ = ["feature_weights", "DEFAULT_SPECIES", "species_covered", "DEFAULT_EMISSION", "DEFAULT_ORTHO_PARA",
+           "band_weights", "unit_q_spectrum", "gas_spectrum", "SpeciesComponent", "build_component"]
 
 #: Species fitted by default.
 DEFAULT_SPECIES = ("CO2", "H2O", "CO")
+
+
+def species_covered(spans_um):
+    """The species to fit when none are named: `DEFAULT_SPECIES` if the data cover a band of
+    one of them, else every species (``linelists/bands.ecsv``) with a band centre in the data.
+
+    Parameters
+    ----------
+    spans_um : sequence of (float, float)
+        Wavelength range of each spectrum, µm.
+
+    Returns
+    -------
+    tuple of str
+        `DEFAULT_SPECIES` also when the data cover no band at all (the fit then says why).
+    """
+    mol = _molecules()
+
+    def covered(species):
+        return any(lo <= b.center_um <= hi for lo, hi in spans_um
+                   for f in mol.features_of(species) for b in mol.bands_of(species, f))
+
+    if any(covered(s) for s in DEFAULT_SPECIES):
+        return DEFAULT_SPECIES
+    return tuple(s for s in mol.SPECIES if covered(s)) or DEFAULT_SPECIES
 
 
 def _molecules():

@@ -47,7 +47,7 @@ import numpy as np
 
 from .._paths import linelists_dir
 from ..errors import InputError
-from .linelists import LINE_LISTS, read_table
+from .linelists import line_lists, read_table
 
 __all__ = ["line_g_factors", "band_g_factor", "emission_weights", "solar_photon_flux",
            "EMISSION_MODELS", "DEFAULT_EMISSION", "DEFAULT_ORTHO_PARA"]
@@ -166,11 +166,14 @@ class _System:
     # H2O: for each lower level, the (100) upper level of the same J Ka Kc that the
     # (101) -> (100) cascade feeds when it ends in that (000) level (-1: none)
     cascade_target: np.ndarray | None = None
+    # True when a_rel holds absolute Einstein A from the line list (labelled lists,
+    # comaspec.physics.levels)
+    a_is_absolute: bool = False
 
 
 def _line_list_file(species, band):
-    """The line-list file of (species, band) (the templates' table of them), or None."""
-    return LINE_LISTS.get((species, band))
+    """The line-list file of (species, band) (the registry, comaspec.physics.linelists), or None."""
+    return line_lists().get((species, band))
 
 
 def _read_lines(filename):
@@ -272,7 +275,13 @@ def _system(species, band):
         if band == "nu2+nu3-nu2":
             return _h2o_system(("nu2+nu3-nu2",), "(010)")
         raise InputError(f"H2O {band}", "no line list of its own (see comaspec.templates)")
-    if species != "H2O" and _line_list_file(species, band) is not None:
+    filename = _line_list_file(species, band)
+    if filename is not None:
+        from . import levels
+
+        table = _read_lines(filename)
+        if levels.is_labelled(table):
+            return _System(**levels.labelled_system(species, filename, table))
         return _linear_system(species, band)
     raise InputError(f"{species} {band}", "no fluorescence model (unknown species or band)")
 
@@ -303,6 +312,8 @@ def _absolute_a(species, band):
     level by level, to the cited branching ratio of its parent band.
     """
     system = _system(species, band)
+    if system.a_is_absolute:
+        return system.a_rel
     a = np.full(system.a_rel.size, np.nan)
     for b in np.unique(system.band):
         in_band = system.band == b

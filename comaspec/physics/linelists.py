@@ -10,21 +10,23 @@ import functools
 from .._paths import linelists_dir
 from ..errors import InputError
 
-__all__ = ["LINE_LISTS", "read_table"]
+__all__ = ["line_lists", "read_table"]
 
-# (species, band) -> line-list file in linelists/ (rows selected by its `band` column).
-LINE_LISTS = {
-    ("CO2", "nu3"): "co2_nu3_lines.ecsv",
-    ("13CO2", "nu3"): "13co2_nu3_lines.ecsv",
-    ("CO", "1-0"): "co_1-0_lines.ecsv",
-    ("OCS", "nu3"): "ocs_nu3_lines.ecsv",
-    ("H2O", "nu3"): "h2o_lines.ecsv",
-    ("H2O", "nu1"): "h2o_lines.ecsv",
-    ("H2O", "nu1+nu3-nu1"): "h2o_lines.ecsv",
-    ("H2O", "nu2+nu3-nu2"): "h2o_lines.ecsv",
-    ("H2O", "nu3-nu2"): "h2o_lines.ecsv",
-    ("H2O", "nu1-nu2"): "h2o_lines.ecsv",
-}
+@functools.cache
+def line_lists():
+    """(species, band) -> line-list file in ``linelists/`` (rows selected by its ``band``
+    column), from the ``line_list`` column of ``linelists/bands.ecsv``: a new molecule's
+    line list is registered there, not in code."""
+    from . import molecules
+
+    rows, _ = molecules._bands()
+    out = {}
+    for key, by_source in rows.items():
+        filename = next(iter(by_source.values()))["line_list"]
+        if filename:
+            out[key] = filename
+    return out
+
 
 # Columns every line list has.
 _REQUIRED_COLUMNS = ("wavenumber", "band", "E_rot_upper", "g_upper", "A_rel")
@@ -38,9 +40,8 @@ def read_table(filename):
 
     path = linelists_dir() / filename
     if not path.is_file():
-        builder = ("build_h2o_lines.py" if filename.startswith("h2o")
-                   else "build_linear_lines.py from linear_constants.ecsv")
-        raise InputError(path, f"line list file is missing; it is made by linelists/{builder}")
+        raise InputError(path, "line list file is missing; it is made by a build script in linelists/ "
+                               "(build_h2o_lines.py, build_linear_lines.py or build_hitran_lines.py)")
     try:
         table = read_ecsv(path)   # not astropy.table: its import alone slowed every command's start
     except Exception as exc:  # report one line

@@ -171,6 +171,7 @@ def _bands():
             "verified": _s(r["verified"]),
             "reference": _s(r["reference"]),
             "note": _s(r["note"]),
+            "line_list": _s(r["line_list"]),
         }
         if bool(r["default"]):
             defaults[key] = source

@@ -31,7 +31,7 @@ import numpy as np
 
 from .._paths import linelists_dir
 from ..errors import InputError
-from .linelists import LINE_LISTS as _LINE_LISTS
+from .linelists import line_lists as _line_lists
 from .linelists import read_table as _read_table
 from .fluorescence import (DEFAULT_EMISSION, DEFAULT_ORTHO_PARA, EMISSION_MODELS, check_ortho_para,
                            check_temperature)
@@ -63,7 +63,7 @@ def available_bands():
         Species and band labels, as in ``linelists/bands.ecsv``. A pair is listed even if
         its line-list file has not been built; using it then raises `InputError`.
     """
-    return tuple(_LINE_LISTS)
+    return tuple(_line_lists())
 
 
 def approximation(species, band):
@@ -88,7 +88,7 @@ def approximation(species, band):
         Unknown species or band, or a missing or unreadable line-list file.
     """
     _check_band(species, band)
-    return _read_table(_LINE_LISTS[(species, band)]).meta.get("approximation")
+    return _read_table(_line_lists()[(species, band)]).meta.get("approximation")
 
 
 @functools.cache
@@ -131,12 +131,12 @@ class _Lines:
 
 
 def _check_band(species, band):
-    if (species, band) not in _LINE_LISTS:
-        known_species = sorted({s for s, _ in _LINE_LISTS})
+    if (species, band) not in _line_lists():
+        known_species = sorted({s for s, _ in _line_lists()})
         if species not in known_species:
             raise InputError(f"species {species!r}",
                              f"no band template; known species: {', '.join(known_species)}")
-        bands = [b for s, b in _LINE_LISTS if s == species]
+        bands = [b for s, b in _line_lists() if s == species]
         raise InputError(f"band {band!r} of {species}",
                          f"no band template; known bands: {', '.join(bands)}")
 
@@ -150,7 +150,7 @@ def _select(table, species, band):
 def _line_list(species, band):
     """The _Lines of (species, band), read once and cached."""
     _check_band(species, band)
-    filename = _LINE_LISTS[(species, band)]
+    filename = _line_lists()[(species, band)]
     table = _read_table(filename)
     path = linelists_dir() / filename
     mask = _select(table, species, band)

@@ -1,0 +1,111 @@
+"""Level systems keyed by the level labels of a line list (CH4, C2H6 and the next molecule).
+
+A *labelled* line list (``linelists/build_hitran_lines.py``) gives, per line, the labels of
+its upper and lower levels, HITRAN's absolute Einstein A and its statistical weights g', g''
+(which include the nuclear-spin weights) and the lower-level energy E''. That is all the
+fluorescence equilibrium of :mod:`comaspec.physics.fluorescence` needs, whatever the molecule's
+symmetry: a spherical top such as CH4 (A/E/F levels) or C2H6 (torsional species) alike.
+
+* every lower level is in the ground vibrational state, populated by a Boltzmann law at
+  T_rot with HITRAN's g'' (so every nuclear-spin species is at T_rot: no separate spin
+  temperature);
+* every upper level is pumped by the solar spectrum through all its lines from the ground
+  state and decays through all its lines in the list by their absolute A (decay channels
+  not in the list, e.g. CH4 nu3 -> nu4, are missing: see :doc:`emission`).
+
+A line list is *labelled* when it has the columns of `LABELLED_COLUMNS`; the fluorescence
+module then builds its level system here, with no code per molecule.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._paths import linelists_dir
+from ..errors import InputError
+
+__all__ = ["LABELLED_COLUMNS", "is_labelled", "labelled_system"]
+
+#: Columns that make a line list *labelled* (one level system built from its labels).
+LABELLED_COLUMNS = ("wavenumber", "band", "A", "E_lower", "g_upper", "g_lower", "upper", "lower", "line")
+
+# One lower-level label must have one energy: E'' of its lines may differ by rounding only.
+_ENERGY_TOLERANCE_CM = 0.05
+
+
+def is_labelled(table):
+    """Whether an astropy table is a labelled line list (has every `LABELLED_COLUMNS`)."""
+    return all(name in table.colnames for name in LABELLED_COLUMNS)
+
+
+def _levels(labels):
+    """(index per line, labels of the unique levels)."""
+    unique, index = np.unique(np.asarray(labels).astype(str), return_inverse=True)
+    return index.ravel(), unique
+
+
+def _per_level(index, values, n_levels, what, path):
+    """One value per level from per-line values; InputError if a level has two."""
+    out = np.full(n_levels, np.nan)
+    out[index] = values
+    spread = np.zeros(n_levels)
+    np.maximum.at(spread, index, np.abs(values - out[index]))
+    if np.any(spread > _ENERGY_TOLERANCE_CM):
+        raise InputError(path, f"one {what} label has lines with different values")
+    return out
+
+
+def labelled_system(species, filename, table):
+    """The level system of a labelled line list, as the fields of the fluorescence model's
+    line system (``comaspec.physics.fluorescence`` builds its ``_System`` from them).
+
+    Parameters
+    ----------
+    species : str
+        Species name (as in ``linelists/bands.ecsv``).
+    filename : str
+        The line list's file in ``linelists/`` (for messages).
+    table : `~astropy.table.Table`
+        The line list (every band in it shares the ground state and is modelled together).
+
+    Returns
+    -------
+    dict
+        Per line: ``band``, ``wavenumber``, ``a_rel`` (HITRAN's absolute A, with
+        ``a_is_absolute`` True), ``upper``, ``lower`` (level indices), ``pump``,
+        ``line_label``; per level: ``upper_g``, ``lower_g``, ``lower_energy``,
+        ``upper_label``, ``lower_label``; ``species`` and ``lower_ortho`` (None).
+
+    Raises
+    ------
+    comaspec.InputError
+        Missing columns, non-positive A or weights, or a level label with two energies or
+        two weights.
+    """
+    path = linelists_dir() / filename
+    missing = [name for name in LABELLED_COLUMNS if name not in table.colnames]
+    if missing:
+        raise InputError(path, f"missing column(s) {', '.join(missing)}")
+    nu = np.asarray(table["wavenumber"], dtype=np.float64)
+    a = np.asarray(table["A"], dtype=np.float64)
+    g_up = np.asarray(table["g_upper"], dtype=np.float64)
+    g_low = np.asarray(table["g_lower"], dtype=np.float64)
+    if not (np.all(a > 0) and np.all(g_up > 0) and np.all(g_low > 0) and np.all(nu > 0)):
+        raise InputError(path, "needs positive wavenumber, A, g_upper and g_lower on every line")
+    upper, upper_label = _levels(table["upper"])
+    lower, lower_label = _levels(table["lower"])
+    e_low = _per_level(lower, np.asarray(table["E_lower"], dtype=np.float64), lower_label.size, "lower-level", path)
+    g_upper = _per_level(upper, g_up, upper_label.size, "upper-level weight", path)
+    g_lower = _per_level(lower, g_low, lower_label.size, "lower-level weight", path)
+    a = a.copy()
+    a.flags.writeable = False
+    return dict(
+        species=species,
+        band=np.asarray(table["band"]).astype(str),
+        wavenumber=nu, a_rel=a, upper=upper, lower=lower,
+        pump=np.ones(nu.size, dtype=bool),
+        upper_g=g_upper, lower_g=g_lower, lower_energy=e_low, lower_ortho=None,
+        upper_label=upper_label, lower_label=lower_label,
+        line_label=np.asarray(table["line"]).astype(str),
+        a_is_absolute=True,
+    )
