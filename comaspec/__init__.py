@@ -8,7 +8,7 @@ from ._lazy import lazy_exports, public_submodules
 from ._moved import MOVED
 from ._moved import install as _install_moved_paths
 from ._version import __version__
-from .errors import ComaspecError, ComaspecWarning, FitError, InputError, UsageError
+from .errors import ComaspecError, ComaspecWarning, FitError, InputError, OutputError, UsageError
 
 # public name -> module that defines it; every public submodule (comaspec.fluorescence,
 # comaspec.batch, ...) is reachable as an attribute too, found in the package directory
@@ -35,7 +35,7 @@ _EXPORTS = {
     "ComaMaps": "maps",
 }
 
-__all__ = ["__version__", "ComaspecError", "ComaspecWarning", "InputError", "UsageError", "FitError",
+__all__ = ["__version__", "ComaspecError", "ComaspecWarning", "InputError", "OutputError", "UsageError", "FitError",
            *_EXPORTS]
 
 

@@ -103,19 +103,30 @@ def spectra_to_fit(loaded, aperture, mode=None, *, extension=None, joint=False):
     spectra = []
     for path, obj, is_cube in loaded:
         if is_cube:
+            _no_extension(extension, path, "a cube (one extraction through the aperture)")
             spectra.append(extract_light_spectrum(obj, aperture))
         elif isinstance(obj, list):              # several spectra in one file
             if obj and obj[0].meta.get("product") == "x1dints":
+                _no_extension(extension, path, "a series of integrations (averaged into one spectrum)")
                 spectra.append(average_integrations_impl(obj))
             else:
                 spectra.extend(select_extractions(path, obj, extension, joint))
         else:
-            spectra.append(obj)
+            # one extraction: --extension must name it (0 or its name), never be ignored
+            spectra.extend(select_extractions(path, [obj], extension, joint))
     if mode:
         for spectrum in spectra:
             if mode_from_meta(spectrum.meta) is None:
                 spectrum.meta["mode"] = mode
     return spectra
+
+
+def _no_extension(extension, path, what):
+    """Refuse ``--extension`` for a file it cannot apply to (rather than ignore it)."""
+    if extension is not None:
+        from .errors import UsageError
+
+        raise UsageError(f"--extension {extension}: {path} is {what}, with no extractions to choose from")
 
 
 def fit_loaded(loaded, geometry, aperture, species, *, mode=None, extension=None, joint=False,

@@ -264,26 +264,26 @@ def _run(args):
 def _write_outputs(args, fit, geometry, numerator, denominator):
     """Write every requested file (all or none), then print the result and the status lines."""
     import json
-    from contextlib import ExitStack
 
-    from .._output import atomic_path
+    from .._output import atomic_paths
     from ._console import status
 
     notes = []
-    # all files or none: everything is written to temporaries first, moved at the end
-    with ExitStack() as stack:
-        if args.output:
-            fit.write(stack.enter_context(atomic_path(args.output)), numerator, denominator)
-        if args.plot:
-            _close(fit.plot(stack.enter_context(atomic_path(args.plot))))
-        if args.compare:
-            from ..plotting.compare import save_fit_comparison
 
-            save_fit_comparison(fit, geometry, stack.enter_context(atomic_path(args.compare)))
-        if args.psg_config:
-            from ..io.psg_write import write_config
+    def psg_config(tmp):
+        from ..io.psg_write import write_config
 
-            notes = write_config(fit, stack.enter_context(atomic_path(args.psg_config)))
+        notes.extend(write_config(fit, tmp))
+
+    # all files or none: everything is written to temporaries first, all moved at the end
+    writers = {args.output: lambda tmp: fit.write(tmp, numerator, denominator),
+               args.plot: lambda tmp: _close(fit.plot(tmp)),
+               args.compare: lambda tmp: _save_comparison(fit, geometry, tmp),
+               args.psg_config: psg_config}
+    writers.pop(None, None)
+    with atomic_paths(list(writers)) as tmps:
+        for write, tmp in zip(writers.values(), tmps):
+            write(tmp)
     if args.json:
         print(json.dumps(fit.to_dict(numerator, denominator)))
     else:
@@ -293,6 +293,12 @@ def _write_outputs(args, fit, geometry, numerator, denominator):
                 status(args, f"wrote {path}")
     for note in notes:
         status(args, f"PSG configuration: {note}")
+
+
+def _save_comparison(fit, geometry, path):
+    from ..plotting.compare import save_fit_comparison
+
+    save_fit_comparison(fit, geometry, path)
 
 
 def _close(fig):

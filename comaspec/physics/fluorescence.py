@@ -442,19 +442,18 @@ def _cascade_into_100(system, rates):
     return feed * (total / feed.sum()) if feed.sum() > 0 else feed
 
 
-def check_temperature(T_rot):
-    """T_rot as a positive finite float in K (a number or a temperature Quantity); InputError else."""
-    try:
-        value = float(getattr(T_rot, "to_value", lambda unit: T_rot)("K"))
-    except Exception as exc:
-        raise InputError("T_rot", f"must be a temperature in K, got {T_rot!r}") from exc
-    if not (math.isfinite(value) and value > 0):
-        raise InputError("T_rot", f"must be a positive finite temperature in K, got {value}")
-    return value
+def check_temperature(T_rot, *, bounded=True):
+    """T_rot in K as a float (see `comaspec._validate.rotational_temperature`); InputError else."""
+    from .._validate import rotational_temperature
+
+    return rotational_temperature(T_rot, bounded=bounded)
 
 
 def check_ortho_para(ortho_para):
-    """The H2O ortho/para ratio as a finite float >= 0; InputError else."""
+    """The H2O ortho/para ratio as a finite float >= 0 (booleans refused); InputError else."""
+    from .._validate import not_boolean
+
+    not_boolean(ortho_para, "ortho_para")
     try:
         value = float(ortho_para)
     except (TypeError, ValueError):
@@ -521,8 +520,11 @@ def emission_weights(species, band, T_rot, *, ortho_para=DEFAULT_ORTHO_PARA):
     comaspec.InputError
         Unknown band, no line list, bad ``T_rot`` or ``ortho_para``.
     """
-    T = check_temperature(T_rot)
-    opr = check_ortho_para(ortho_para)
+    return band_emission_weights(species, band, check_temperature(T_rot), check_ortho_para(ortho_para))
+
+
+def band_emission_weights(species, band, T, opr):
+    """`emission_weights` at a checked T (K, any positive value: the templates' fits) and o/p."""
     shift = 0.0
     if species == "H2O" and band == "nu1+nu3-nu1":
         from . import molecules
@@ -620,13 +622,16 @@ def line_g_factors(species, T_rot, *, ortho_para=DEFAULT_ORTHO_PARA):
     comaspec.InputError
         Unknown species, no absolute Einstein A (OCS), bad arguments.
     """
+    return line_table(species, check_temperature(T_rot), check_ortho_para(ortho_para))
+
+
+def line_table(species, T, opr):
+    """`line_g_factors` at a checked T (K; any positive value, e.g. the T -> 0 limit) and o/p."""
     from astropy import units as u
     from astropy.table import QTable, vstack
 
     from . import molecules
 
-    T = check_temperature(T_rot)
-    opr = check_ortho_para(ortho_para)
     try:
         bands = [b.band for feature in molecules.features_of(species)
                  for b in molecules.bands_of(species, feature)]

@@ -35,6 +35,10 @@ def _measurement(ratio, ratio_err, rh, need_rh, name="CO2/H2O"):
     """Validate the user's measurement; return (ratio, (err_lo, err_hi), rh) or None."""
     if ratio is None:
         return None
+    from .._validate import not_boolean
+
+    for value, what in ((ratio, "ratio"), (ratio_err, "ratio_err"), (rh, "rh")):
+        not_boolean(value, what)
     try:
         ratio = float(ratio)
         if ratio_err is None:
@@ -369,7 +373,9 @@ def fit_comparison(fit, rh, *, label="This work", table=None, width="double", ax
 
     from .. import catalog
 
-    rh = float(u.Quantity(rh, u.au).to_value(u.au))
+    from .._validate import not_boolean
+
+    rh = float(u.Quantity(not_boolean(rh, "rh"), u.au).to_value(u.au))
     panels, missing = _fit_ratios(fit)
     if not panels:
         raise InputError("fit", "none of CO2/H2O, CO/H2O, CO2/CO was measured or limited"
