@@ -53,8 +53,10 @@ def add_parser(subparsers):
     f.add_argument("--trot-per-species", action="store_true",
                    help="fit one rotational temperature per species instead of a shared one")
     f.add_argument("--window", action="append", metavar="LO-HI[:DEG]",
-                   help="continuum window in um with its polynomial degree (default 2); repeat for "
-                        "several; replaces the defaults 2.45-2.90:3 and 4.05-5.10:4")
+                   help="continuum window in um with its polynomial degree; repeat for several; replaces "
+                        "the defaults 2.45-2.90:3 and 4.05-5.10:4 (and 3.15-3.55:3 for CH4, C2H6). Without "
+                        ":DEG a window takes the degree of the default window it overlaps most, or 2 if it "
+                        "overlaps none")
     f.add_argument("--extension", metavar="EXT",
                    help="fit only this extraction of a multi-spectrum file: its name (e.g. EXTRACT1D,2) or its "
                         "position as 'comaspec info' lists it")
@@ -85,7 +87,11 @@ def add_parser(subparsers):
                        help=f"relative 1-sigma error of {what}, propagated into Q_sys (default: none claimed)")
     u.add_argument("--mc", type=integer(0, MC_MAX), default=0, metavar="N",
                    help=f"refit N noise realisations for the errors (at most {MC_MAX}; progress bar on a terminal)")
-    u.add_argument("--mcmc", action="store_true", help="sample with emcee (needs the 'mcmc' extra)")
+    u.add_argument("--mcmc", action="store_true",
+                   help="sample T_rot and the shifts with emcee, amplitudes marginalised (needs the 'mcmc' extra)")
+    u.add_argument("--mcmc-steps", type=integer(1, MC_MAX * 10), default=20000, metavar="N",
+                   help="most MCMC steps; the chain stops once longer than 50 autocorrelation times "
+                        "(default 20000; the output says whether it converged)")
     u.add_argument("--seed", type=integer(0, SEED_MAX), default=None, help="seed for --mc / --mcmc (>= 0)")
     o = p.add_argument_group("output")
     o.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
@@ -148,7 +154,7 @@ def _geometry(args, example_header, loaded=()):
     return Geometry(args.rh * u.au, args.delta * u.au, None if args.phase is None else args.phase * u.deg)
 
 
-def _aperture(args, example_header, has_cube, loaded=()):
+def _aperture(args, example_header, loaded):
     import astropy.units as u
 
     from ..apertures import CircularAperture, RectangularAperture
@@ -163,18 +169,40 @@ def _aperture(args, example_header, has_cube, loaded=()):
         from ..io.header import aperture_from_header
 
         return aperture_from_header(example_header, "the bundled example")
+    has_cube = any(is_cube for _, _, is_cube in loaded)
     radius = _stated(loaded, "aperture_radius_arcsec")
     if radius is not None and not has_cube:
         from ._console import status
 
         status(args, f"aperture stated by the file: a circle of radius {radius:g} arcsec")
         return CircularAperture(radius * u.arcsec)
+    from ..pipeline import surface_brightness_files
+
+    surface = surface_brightness_files(loaded)
+    if surface:
+        from ..io.surface import missing_aperture_message
+
+        raise UsageError(missing_aperture_message(surface[0]))
     if has_cube:
         from ..pipeline import DEFAULT_CUBE_APERTURE_ARCSEC
 
         return CircularAperture(DEFAULT_CUBE_APERTURE_ARCSEC * u.arcsec)
     raise UsageError("the extraction aperture of the spectrum is needed for production rates: "
                      "add --aperture-radius ARCSEC or --aperture-box WxH")
+
+
+#: Degree of a --window that overlaps no default window and names no degree.
+_LONE_WINDOW_DEGREE = 2
+
+
+def _default_degree(lo, hi):
+    """The degree of the default window that [lo, hi] overlaps most (else `_LONE_WINDOW_DEGREE`),
+    so that widening a default window does not silently lower its polynomial's degree."""
+    from ..model.continuum import DEFAULT_WINDOWS
+
+    overlaps = [(min(hi, w.hi_um) - max(lo, w.lo_um), w.degree) for w in DEFAULT_WINDOWS]
+    best = max(overlaps)
+    return best[1] if best[0] > 0 else _LONE_WINDOW_DEGREE
 
 
 def _windows(specs):
@@ -189,9 +217,10 @@ def _windows(specs):
         try:
             span, _, deg = text.partition(":")
             lo, hi = (float(v) for v in span.split("-"))
-            deg = int(deg) if deg else 2
+            deg = int(deg) if deg else None
         except ValueError:
             raise UsageError(f"--window {text}: expected LO-HI[:DEG] in um, e.g. 2.45-2.90:3") from None
+        deg = _default_degree(lo, hi) if deg is None else deg
         if not (0.5 <= lo < hi <= 30.0 and 0 <= deg <= 6):
             raise UsageError(f"--window {text}: needs 0.5 <= LO < HI <= 30 um and a degree from 0 to 6")
         out.append(Window(f"w{len(out) + 1}", lo, hi, deg))
@@ -238,7 +267,7 @@ def _run(args):
         meta = loaded[0][1].meta
         example_header = meta.get("primary_header")
     geometry = _geometry(args, example_header, loaded)
-    aperture = _aperture(args, example_header, any(c for _, _, c in loaded), loaded)
+    aperture = _aperture(args, example_header, loaded)
 
     import astropy.units as u
 
@@ -251,7 +280,7 @@ def _run(args):
                      fit_shift=not args.no_shift, per_species_T_rot=args.trot_per_species, windows=windows,
                      continuum=args.continuum, velocity=velocity, lifetime=lifetime, scale_covar=args.scale_covar,
                      detect_sigma=args.detect_sigma, limit_sigma=args.limit_sigma, mc=args.mc, mcmc=args.mcmc,
-                     seed=args.seed, systematics=systematics or None,
+                     mcmc_steps=args.mcmc_steps, seed=args.seed, systematics=systematics or None,
                      emission=args.emission, ortho_para=_opr(args.opr))
     if water is not None:
         from ..results.abundances import with_water_production
