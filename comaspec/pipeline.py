@@ -152,7 +152,7 @@ def surface_brightness_files(loaded):
 
     out = []
     for path, obj, is_cube in loaded:
-        parts = [] if is_cube else (list(obj) if type(obj).__name__ == "SpectrumList" else [obj])
+        parts = [] if is_cube else (list(obj) if isinstance(obj, list) else [obj])
         if any(is_surface_brightness(s) for s in parts):
             out.append(str(path))
     return out
