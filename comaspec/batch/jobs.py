@@ -14,6 +14,7 @@ import re
 import shutil
 import tempfile
 import uuid
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,8 +35,12 @@ RATIOS_JSON = "ratios.json"
 #: The ratios a job reports: the three between CO2, CO and H2O (as the catalog).
 RATIO_PAIRS = (("CO2", "H2O"), ("CO", "H2O"), ("CO2", "CO"))
 
-# hidden names of unfinished work: removed at the start of a run and after Ctrl-C
-_STALE = re.compile(r"\..+\.(tmp|old)-[A-Za-z0-9_]{8}|\.summary\.(ecsv|pdf)\..+")
+# hidden names of comaspec's own unfinished work, removed at the start of a run and after
+# Ctrl-C: a job's directories (tempfile.mkdtemp and uuid names, 8 characters) and the
+# summary files of `comaspec._output.atomic_path` (tempfile.mkstemp). Nothing else is ever
+# removed: a user's ``.summary.ecsv.bak`` stays.
+_STALE_DIR = re.compile(r"\.[A-Za-z0-9][A-Za-z0-9._+-]*\.(tmp|old)-[a-z0-9_]{8}")
+_STALE_FILE = re.compile(r"\.summary\.(ecsv\.[a-z0-9_]{8}\.ecsv|pdf\.[a-z0-9_]{8}\.pdf)")
 
 
 @dataclass(frozen=True)
@@ -112,7 +117,8 @@ class InvalidRow:
     index: int = 0
 
     def __str__(self) -> str:
-        named = f" ({self.label})" if self.label and self.label not in self.origin else ""
+        label = self.label if self.label is None or len(self.label) <= 60 else self.label[:60] + "..."
+        named = f" ({label})" if label and self.label not in self.origin else ""
         return f"{self.origin}{named}: {self.reason}"
 
 
@@ -178,10 +184,9 @@ def _epoch(loaded):
 
 
 def _one_line(exc) -> str:
-    if isinstance(exc, ComaspecError):
-        return str(exc)
-    text = " ".join(str(exc).split())
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    from ..io._checks import describe_failure
+
+    return str(exc) if isinstance(exc, ComaspecError) else describe_failure(exc, limit=300)
 
 
 def _write_job_json(directory, job, epoch=None):
@@ -231,6 +236,9 @@ def write_error(job, output_dir, reason):
 def run_job(job, output_dir):
     """Run one job into ``output_dir/<label>``; what each Dask worker executes.
 
+    The job's warnings are returned, not shown (a worker process has no console of its
+    own), and no progress bar is drawn (the batch draws one for all jobs).
+
     Parameters
     ----------
     job : Job
@@ -240,11 +248,27 @@ def run_job(job, output_dir):
     Returns
     -------
     dict
-        ``label``, ``status`` ("ok" or "failed") and ``reason`` (one line, or None).
+        ``label``, ``status`` ("ok" or "failed"), ``reason`` (one line, or None) and
+        ``warnings`` (``(category name, one-line message)`` pairs, each once).
     """
+    from .. import _progress
+
+    previous = _progress._ENABLED
+    _progress.set_enabled(False)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            outcome = _run_job(job, Path(output_dir))
+    finally:
+        _progress.set_enabled(previous)
+    said = {(w.category.__name__, " ".join(str(w.message).split())): None for w in caught}
+    outcome["warnings"] = list(said)
+    return outcome
+
+
+def _run_job(job, output_dir):
     from ..pipeline import load_inputs
 
-    output_dir = Path(output_dir)
     tmp = _new_tmp(job, output_dir)
     try:
         try:
@@ -318,10 +342,13 @@ def remove_stale(output_dir):
     """
     removed = []
     for entry in Path(output_dir).iterdir():
-        if _STALE.fullmatch(entry.name):
-            if entry.is_dir() and not entry.is_symlink():
-                shutil.rmtree(entry, ignore_errors=True)
-            else:
-                entry.unlink(missing_ok=True)
-            removed.append(entry.name)
+        if entry.is_symlink():
+            continue  # comaspec never makes links
+        if _STALE_DIR.fullmatch(entry.name) and entry.is_dir():
+            shutil.rmtree(entry, ignore_errors=True)
+        elif _STALE_FILE.fullmatch(entry.name) and entry.is_file():
+            entry.unlink(missing_ok=True)
+        else:
+            continue
+        removed.append(entry.name)
     return removed

@@ -17,7 +17,7 @@ the file and the problem.
 from __future__ import annotations
 
 from ..errors import TOO_LARGE, ComaspecError, InputError
-from ._checks import check_path, open_fits, quiet_astropy, sniff
+from ._checks import check_path, describe_failure, open_fits, quiet_astropy, sniff
 from ._spectrum import LightSpectrum, LightSpectrumList, to_public
 from .cube import Cube
 
@@ -50,8 +50,7 @@ def _guard(path, reader):
     except ComaspecError:
         raise
     except (ValueError, KeyError, IndexError, TypeError, OSError) as exc:
-        text = " ".join(str(exc).split())[:200]
-        raise InputError(path, f"cannot be read ({type(exc).__name__}: {text})") from exc
+        raise InputError(path, f"cannot be read ({describe_failure(exc)})") from exc
     except MemoryError:
         raise InputError(path, TOO_LARGE) from None
 

@@ -22,6 +22,7 @@ import astropy.units as u
 import numpy as np
 
 from ..errors import InputError
+from ._checks import describe_failure
 from ._meta import jwst_meta
 from ._spectrum import DO_NOT_USE
 from ._units import parse_unit
@@ -111,9 +112,9 @@ def _wavelengths(source, hdul, header, nwave):
         # wcslib reports linear spectral axes in SI (metres): use the unit it states.
         wunit = u.Unit(spectral.world_axis_units[0] or str(header.get("CUNIT3", "um")))
     except (ValueError, KeyError, TypeError, MemoryError) as exc:
-        raise InputError(source, f"[SCI] cannot evaluate the wavelength WCS ({' '.join(str(exc).split())[:160]})") from None
+        raise InputError(source, f"[SCI] cannot evaluate the wavelength WCS ({describe_failure(exc)})") from None
     except Exception as exc:  # astropy.wcs raises its own InvalidTabularParameters etc.
-        raise InputError(source, f"[SCI] cannot evaluate the wavelength WCS ({type(exc).__name__}: {exc})") from None
+        raise InputError(source, f"[SCI] cannot evaluate the wavelength WCS ({describe_failure(exc)})") from None
     wave = u.Quantity(values, wunit).to_value(u.um, equivalencies=u.spectral())
     if not np.all(np.isfinite(wave)) or np.any(np.diff(wave) <= 0):
         raise InputError(source, "[SCI] cube wavelengths are not finite and strictly increasing")
