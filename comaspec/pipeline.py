@@ -76,26 +76,37 @@ def check_distinct(paths):
         seen[key] = path
 
 
-def load_inputs(paths):
+def load_inputs(paths, *, windows=None, species=None, whole_cubes=False):
     """Read every file as whatever it holds (each file once: see `check_distinct`).
 
     Parameters
     ----------
     paths : sequence of str or os.PathLike
         Spectra (x1d, x1dints, c1d, tables) or s3d cubes of one coma.
+    windows : sequence of `comaspec.model.Window`, optional
+        The fit windows: cubes are read for their channels only (`comaspec.read_cube` with
+        ``wavelength_ranges``). Default: the default windows of ``species``
+        (`comaspec.model.default_windows`), or all of `comaspec.model.DEFAULT_WINDOWS`
+        when ``species`` is not given either.
+    species : sequence of str, optional
+        The species to be fitted (they choose the default windows).
+    whole_cubes : bool
+        Read every channel of cubes instead.
 
     Returns
     -------
     list of (path, object, bool)
-        The path as given, the `specutils.Spectrum`, `~specutils.SpectrumList` or
-        `comaspec.io.Cube` read from it, and whether it is a cube.
+        The path as given, what `comaspec.io.read_any` read from it (a light spectrum, a
+        list of them, or a `comaspec.io.Cube`), and whether it is a cube.
     """
     from .io import read_any
+    from .model.continuum import window_ranges
 
     check_distinct(paths)
+    ranges = None if whole_cubes else window_ranges(windows, species)
     out = []
     for path in paths:
-        obj = read_any(path)
+        obj = read_any(path, wavelength_ranges=ranges)
         out.append((path, obj, type(obj).__name__ == "Cube"))
     return out
 
@@ -129,24 +140,25 @@ def spectra_to_fit(loaded, aperture, mode=None, *, extension=None, joint=False, 
 
     Returns
     -------
-    list of specutils.Spectrum
+    list of `comaspec.io.LightSpectrum`
         A 1-D spectrum in surface brightness (MJy/sr) is taken as the average over
         ``aperture`` and multiplied by its solid angle
         (`comaspec.io.surface.surface_brightness_to_flux`).
     """
+    from .io import extract_light_spectrum
+    from .io.integrations import average_integrations_impl
     from .io.select import select_extractions
     from .physics.instrument import mode_from_meta
-    from .io import average_integrations, extract_spectrum
 
     spectra = []
     for path, obj, is_cube in loaded:
         if is_cube:
             _no_extension(extension, path, "a cube (one extraction through the aperture)")
-            spectra.append(extract_spectrum(obj, aperture, center, species=species))
-        elif type(obj).__name__ == "SpectrumList":
+            spectra.append(extract_light_spectrum(obj, aperture, center, species=species))
+        elif isinstance(obj, list):              # several spectra in one file
             if obj and obj[0].meta.get("product") == "x1dints":
                 _no_extension(extension, path, "a series of integrations (averaged into one spectrum)")
-                spectra.append(average_integrations(obj))
+                spectra.append(average_integrations_impl(obj))
             else:
                 spectra.extend(select_extractions(path, obj, extension, joint))
         else:
@@ -184,7 +196,7 @@ def surface_brightness_files(loaded):
 
     out = []
     for path, obj, is_cube in loaded:
-        parts = [] if is_cube else (list(obj) if type(obj).__name__ == "SpectrumList" else [obj])
+        parts = [] if is_cube else (list(obj) if isinstance(obj, list) else [obj])
         if any(is_surface_brightness(s) for s in parts):
             out.append(str(path))
     return out
@@ -242,7 +254,13 @@ def fit_loaded(loaded, geometry, aperture, species, *, mode=None, extension=None
     from .io.select import check_plausible
     from .errors import UsageError
     from .fit.core import fit_coma
+    from .io.cube import check_channels
     from .maps.opacity import pump_opacity
+    from .model.continuum import window_ranges
+
+    for _, obj, is_cube in loaded:
+        if is_cube:
+            check_channels(obj, window_ranges(options.get("windows"), species))
 
     if aperture is None:
         surface = surface_brightness_files(loaded)
@@ -262,8 +280,9 @@ def fit_loaded(loaded, geometry, aperture, species, *, mode=None, extension=None
     if species is None:
         from .model.species import species_covered
 
-        spans = [s.spectral_axis.to_value("um") for s in spectra]
-        species = species_covered([(float(wl.min()), float(wl.max())) for wl in spans])
+        # a cube read for the fit windows only still chooses by the span of its file
+        spans = [s.meta.get("wavelength_span_um") or _span(s) for s in spectra]
+        species = species_covered(spans)
     first = spectra[0].meta
     inputs = {"paths": [path for path, _, _ in loaded], "instrument": first.get("instrument"),
               "mode": "+".join(dict.fromkeys(str(s.meta.get("mode")) for s in spectra)),
@@ -276,6 +295,11 @@ def fit_loaded(loaded, geometry, aperture, species, *, mode=None, extension=None
     fit.fit_info.setdefault("notes", []).extend(notes)
     fit.fit_info["pump_opacity"] = pump_opacity(fit)  # a note when the pump lines are not thin
     return fit
+
+
+def _span(spectrum):
+    wl = spectrum.spectral_axis.to_value("um")
+    return float(wl.min()), float(wl.max())
 
 
 def fit_files(paths, geometry, aperture, species, **options):
@@ -291,4 +315,5 @@ def fit_files(paths, geometry, aperture, species, **options):
     -------
     `comaspec.results.ComaFit`
     """
-    return fit_loaded(load_inputs(paths), geometry, aperture, species, **options)
+    loaded = load_inputs(paths, windows=options.get("windows"), species=species)
+    return fit_loaded(loaded, geometry, aperture, species, **options)

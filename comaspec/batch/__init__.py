@@ -272,3 +272,13 @@ def _run_on_dask(jobs, output_dir, client, scheduler, workers, bar, log):
     finally:
         if own:
             close(client)
+
+
+def _lazy_submodules():
+    from .._lazy import lazy_exports
+
+    return lazy_exports(__name__, globals(), {})
+
+
+# every public module of the package is an attribute too, imported on first use
+__getattr__, __dir__ = _lazy_submodules()

@@ -18,8 +18,8 @@ def prepare_worker():
 
     # jobs are the parallel unit: BLAS threads on top would oversubscribe the cores
     threadpool_limits(limits=1)
-    import specutils  # noqa: F401  - the heavy imports, once per worker rather than per job
-
+    # comaspec's modules, once per worker rather than per job (jobs use comaspec's light
+    # spectra: specutils is not needed)
     from .. import fit, io, pipeline, results  # noqa: F401
     from . import jobs  # noqa: F401
 

@@ -181,7 +181,7 @@ PLANNED_PRODUCTS = {}
 
 def _epoch(loaded):
     for _path, obj, _is_cube in loaded:
-        first = obj[0] if type(obj).__name__ == "SpectrumList" and len(obj) else obj
+        first = obj[0] if isinstance(obj, list) and len(obj) else obj
         epoch = getattr(first, "meta", {}).get("epoch")
         if epoch is not None:
             return epoch.isot
@@ -277,7 +277,7 @@ def _run_job(job, output_dir):
     tmp = _new_tmp(job, output_dir)
     try:
         try:
-            loaded = load_inputs(job.files)
+            loaded = load_inputs(job.files, species=list(job.species))
             for product in job.products:
                 PRODUCTS[product](job, loaded, tmp)
             _write_job_json(tmp, job, _epoch(loaded))

@@ -267,7 +267,7 @@ def _run(args):
         paths = list(args.spectra)
     from ..pipeline import fit_loaded, load_inputs
 
-    loaded = load_inputs(paths)
+    loaded = load_inputs(paths, windows=windows, species=species)
     if args.example:
         meta = loaded[0][1].meta
         example_header = meta.get("primary_header")

@@ -160,7 +160,7 @@ def as_observed(spectrum, *, lsf=None, label=None) -> ObservedSpectrum:
     if spectrum.uncertainty is None:
         raise InputError(label, "has no flux uncertainties; the fit needs 1-sigma errors")
     err_q = spectrum.uncertainty.represent_as(_stddev_class()).quantity \
-        if type(spectrum.uncertainty).__name__ != "StdDevUncertainty" else spectrum.uncertainty.quantity
+        if getattr(spectrum.uncertainty, "uncertainty_type", None) != "std" else spectrum.uncertainty.quantity
     out_unit = u.W / u.m**2 / u.um
     equiv = u.spectral_density(wl * u.um)
     try:

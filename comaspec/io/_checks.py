@@ -151,12 +151,15 @@ def quiet_astropy():
         yield
 
 
-def open_fits(path: Path):
+def open_fits(path: Path, *, load_data=True):
     """Open a FITS file fully into memory, refusing truncated or corrupt files.
 
     Parameters
     ----------
     path : pathlib.Path
+    load_data : bool
+        False: read the headers only (HDUs on first access, data when asked for), e.g. to
+        read only part of a cube; the declared sizes are still checked against the file.
 
     Returns
     -------
@@ -176,8 +179,8 @@ def open_fits(path: Path):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            hdul = fits.open(path, memmap=False, lazy_load_hdus=False)
-            for hdu in hdul:
+            hdul = fits.open(path, memmap=False, lazy_load_hdus=not load_data)
+            for hdu in hdul if load_data else ():
                 data = hdu.data  # force the read so truncation shows now, not later
                 if data is not None and hasattr(data, "columns"):
                     for name in data.columns.names:

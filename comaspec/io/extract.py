@@ -25,10 +25,11 @@ from ._spectrum import build_spectrum
 from ._units import FLUX_DENSITY, SURFACE_BRIGHTNESS
 
 from .nucleus import (PHOTOCENTRE_CHANNELS, centroid, continuum_image,  # noqa: F401 - also importable from here
-                      continuum_photocentre, locate_nucleus, nucleus_position, search_summary)
+                      continuum_photocentre, locate_nucleus, median_image, nucleus_position, photocentre_channels,
+                      search_summary)
 
-__all__ = ["extract_spectrum_from_cube", "continuum_photocentre", "continuum_image", "centroid",
-           "locate_nucleus", "nucleus_position", "DEFAULT_MAX_MASKED_FRACTION"]
+__all__ = ["extract_spectrum_from_cube", "continuum_photocentre", "continuum_image", "median_image",
+           "photocentre_channels", "centroid", "locate_nucleus", "nucleus_position", "DEFAULT_MAX_MASKED_FRACTION"]
 
 #: Largest fraction of the aperture area that may be missing before a wavelength is masked.
 DEFAULT_MAX_MASKED_FRACTION = 0.1
@@ -67,10 +68,11 @@ def extract_spectrum_from_cube(cube, aperture, center=None, max_masked_fraction=
         raise InputError(source, f"the aperture centred at pixel ({centre[0]:.2f}, {centre[1]:.2f}) does not overlap the cube")
     sl = (slice(None), slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
     w = weights[sl[1:]]
-    data = cube.flux.value[sl]
+    # float64 from the cube's float32: squares of small errors (W m-2 um-1 sr-1) underflow in float32
+    data = cube.flux.value[sl].astype(float)
     good = ~cube.mask[sl]
     if cube.error is not None:
-        err = cube.error.to_value(cube.bunit)[sl]
+        err = cube.error.to_value(cube.bunit)[sl].astype(float)
         good &= np.isfinite(err) & (err > 0)
         err = np.where(good, err, 0.0)
     values = np.where(good, data, 0.0)

@@ -31,6 +31,7 @@ import numpy as np
 from ..errors import ComaspecWarning, InputError
 
 __all__ = ["find_nucleus", "locate_nucleus", "nucleus_position", "continuum_photocentre", "continuum_image",
+           "median_image", "photocentre_channels",
            "centroid", "band_filter", "search_summary", "WEAK_SNR", "DISAGREE_PIX", "PHOTOCENTRE_CHANNELS"]
 
 #: Peak S/N (3×3-smoothed image) below which an image is too weak to centre on.
@@ -231,8 +232,66 @@ def _notes(found, source):
 PHOTOCENTRE_CHANNELS = 250
 
 
+def photocentre_channels(nwave):
+    """The channels of the continuum image: every k-th, at most `PHOTOCENTRE_CHANNELS`.
+
+    Parameters
+    ----------
+    nwave : int
+        Channels in the cube's file.
+
+    Returns
+    -------
+    slice
+    """
+    return slice(None, None, -(-nwave // PHOTOCENTRE_CHANNELS))
+
+
+def median_image(flux, mask, channels, error=None):
+    """Median over ``channels`` of the good voxels of each spaxel, and its variance.
+
+    Parameters
+    ----------
+    flux, mask : numpy.ndarray, shape (nwave, ny, nx)
+        Surface brightness and bad voxels (True).
+    channels : slice
+    error : numpy.ndarray, optional
+        1σ of each voxel, in the unit of ``flux``.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        The median, 0 where no voxel is good; and its variance, (π/2) σ² / n (the variance of
+        the median of n Gaussian samples) with σ the spaxel's median error, or the scatter of
+        consecutive channels without errors.
+    """
+    _, ny, nx = flux.shape
+    nwave = len(range(*channels.indices(flux.shape[0])))
+    image, var = np.empty((ny, nx)), np.empty((ny, nx))
+    step = max(1, 2_000_000 // max(1, nwave * nx))  # rows at a time: no full-cube temporaries
+    for y0 in range(0, ny, step):
+        rows = slice(y0, y0 + step)
+        data = np.where(mask[channels, rows], np.nan, flux[channels, rows])
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            # np.nanmedian loops over spaxels in Python for long axes; np.median is vectorised
+            # wavelength made the contiguous axis: partitioning strided data is several times slower
+            flat = np.ascontiguousarray(data.reshape(nwave, -1).T)
+            med = np.median(flat, axis=1) if not np.isnan(flat).any() else np.nanmedian(flat, axis=1)
+            image[rows] = med.reshape(-1, nx)
+            err = None if error is None else np.where(np.isnan(data), np.nan, error[channels, rows])
+            n_good = np.sum(~np.isnan(data), axis=0)
+            var[rows] = np.pi / 2 * _noise_image(data, err, nwave) ** 2 / np.maximum(n_good, 1)
+    good = np.isfinite(image) & np.isfinite(var)
+    return np.where(good, image, 0.0), np.where(good, var, 0.0)
+
+
 def continuum_image(cube):
     """The continuum image of a cube and its variance (see `continuum_photocentre`).
+
+    A cube read for some wavelength ranges only carries the image its reader made from the
+    file's own channels (``cube.continuum``), so the nucleus does not depend on the channels
+    read; otherwise it is made here from `photocentre_channels` of the cube.
 
     Parameters
     ----------
@@ -241,32 +300,12 @@ def continuum_image(cube):
     Returns
     -------
     (numpy.ndarray, numpy.ndarray)
-        The median over (at most ``PHOTOCENTRE_CHANNELS``) channels of each spaxel, 0 where
-        none is good; and its variance, (π/2) σ² / n (the variance of the median of n
-        Gaussian samples) with σ the spaxel's median ERR, or the scatter of consecutive
-        channels without ERR.
+        See `median_image`.
     """
-    nwave, ny, nx = cube.shape
-    channels = slice(None, None, -(-nwave // PHOTOCENTRE_CHANNELS))  # every k-th channel
-    nwave = len(range(*channels.indices(cube.shape[0])))
-    image, var = np.empty((ny, nx)), np.empty((ny, nx))
-    step = max(1, 2_000_000 // max(1, nwave * nx))  # rows at a time: no full-cube temporaries
-    for y0 in range(0, ny, step):
-        rows = slice(y0, y0 + step)
-        data = np.where(cube.mask[channels, rows], np.nan, cube.flux.value[channels, rows])
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            # np.nanmedian loops over spaxels in Python for long axes; np.median is vectorised
-            # wavelength made the contiguous axis: partitioning strided data is several times slower
-            flat = np.ascontiguousarray(data.reshape(nwave, -1).T)
-            med = np.median(flat, axis=1) if not np.isnan(flat).any() else np.nanmedian(flat, axis=1)
-            image[rows] = med.reshape(-1, nx)
-            err = None if cube.error is None else np.where(np.isnan(data), np.nan,
-                                                            cube.error.to_value(cube.bunit)[channels, rows])
-            n_good = np.sum(~np.isnan(data), axis=0)
-            var[rows] = np.pi / 2 * _noise_image(data, err, nwave) ** 2 / np.maximum(n_good, 1)
-    good = np.isfinite(image) & np.isfinite(var)
-    return np.where(good, image, 0.0), np.where(good, var, 0.0)
+    if getattr(cube, "continuum", None) is not None:
+        return cube.continuum
+    error = None if cube.error is None else cube.error.to_value(cube.bunit)
+    return median_image(cube.flux.value, cube.mask, photocentre_channels(cube.shape[0]), error)
 
 
 def centroid(image, start, radius_pix=None):

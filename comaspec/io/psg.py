@@ -348,7 +348,8 @@ def _geometry_meta(config):
 
 
 def psg_spectrum(results):
-    """The data of a PSG retrieval as a `specutils.Spectrum`.
+    """The data of a PSG retrieval as a spectrum (`comaspec.io.LightSpectrum`; `comaspec.read_spectrum`
+    returns it as a `specutils.Spectrum`).
 
     Parameters
     ----------
@@ -357,7 +358,7 @@ def psg_spectrum(results):
 
     Returns
     -------
-    specutils.Spectrum
+    comaspec.io.LightSpectrum
         Flux from the ``Data`` column (else the first label), uncertainty from ``Noise``
         when present, in Jy (or MJy/sr); ``meta`` holds ``product`` ("psg"), ``target``,
         ``epoch`` (OBJECT-DATE), ``rh_au``, ``delta_au``, ``beam_arcsec``,

@@ -145,7 +145,8 @@ def map_cube(cube, geometry, *, species=DEFAULT_SPECIES, binning=None, target_sn
     Parameters
     ----------
     cube : `comaspec.io.Cube` or path
-        An s3d cube (`comaspec.read_cube`) with uncertainties.
+        An s3d cube (`comaspec.read_cube`) with uncertainties. A path is read for the
+        channels of the fit windows only (`comaspec.read_cube` with ``wavelength_ranges``).
     geometry : `comaspec.Geometry` or dict
         rh and Δ.
     species : str or sequence of str, optional
@@ -207,13 +208,17 @@ def map_cube(cube, geometry, *, species=DEFAULT_SPECIES, binning=None, target_sn
     from ..apertures import CircularAperture
     from ..geometry import Geometry
     from ..io import read_cube
+    from ..io.cube import check_channels
     from ..io.extract import locate_nucleus
+    from ..model.continuum import window_ranges
     from ._quantities import bin_quantities
 
     t0 = time.perf_counter()
     species, fit_opr = _check_args(species, detect_sigma, limit_sigma, nonlinear_snr, T_rot, chunk, ortho_para)
+    ranges = window_ranges(windows, species)
     if not hasattr(cube, "flux") or not hasattr(cube, "wavelength"):
-        cube = read_cube(cube)
+        cube = read_cube(cube, wavelength_ranges=ranges)     # only the channels the windows need
+    check_channels(cube, ranges)
     source = cube.meta.get("source_file", "cube")
     if cube.error is None:
         raise InputError(source, "has no ERR extension: per-spaxel fits need uncertainties")
@@ -286,9 +291,9 @@ def _aperture_fit(cube, geometry, aperture, nucleus, species, T_fixed, shift_fix
     """The aperture spectrum around the nucleus and, unless T_rot and shift are both given,
     its fit: the T_rot and shift held for every bin, and where they come from."""
     from ..fit.core import fit_coma
-    from ..io import extract_spectrum
+    from ..io import extract_light_spectrum
 
-    spec = extract_spectrum(cube, aperture, center=nucleus, max_masked_fraction=max_masked_fraction)
+    spec = extract_light_spectrum(cube, aperture, center=nucleus, max_masked_fraction=max_masked_fraction)
     fit = None
     fitted = species
     fit_opr = isinstance(model_args["ortho_para"], str)  # "fit", checked by map_cube
