@@ -649,6 +649,12 @@ def _sample(solution, options):
         solution.chi2, solution.dof, options.scale_covar, solution.design, problem.y, problem.sigma,
         solution.linear, solution.linear_cov, fitted, solution.notes, solution.band_flux_samples,
         groups=window_groups(problem.model.coverage))
+    if solution.inflation is not None:
+        # T_rot, shifts, band origins and OPR take the global term sqrt(chi2_nu), as --scale-covar
+        # would give them: an improbable fit never reports the curvature errors of a good one
+        scale = math.sqrt(max(1.0, solution.chi2 / solution.dof))
+        solution.nonlinear_err = {name: None if err is None else err * scale
+                                  for name, err in solution.nonlinear_err.items()}
 
 
 def _snr(problem, values):
