@@ -126,7 +126,7 @@ def solar_photon_flux(wavenumber):
     Parameters
     ----------
     wavenumber : `~astropy.units.Quantity` or array_like
-        Wavenumbers (1/cm if no unit), within 1.9-6.6 µm.
+        Wavenumbers (1/cm if no unit), within 1.3-6.6 µm.
 
     Returns
     -------
@@ -163,9 +163,6 @@ class _System:
     upper_label: np.ndarray     # str, per upper level
     lower_label: np.ndarray     # str, per lower level
     line_label: np.ndarray      # str, per line
-    # H2O: for each lower level, the (100) upper level of the same J Ka Kc that the
-    # (101) -> (100) cascade feeds when it ends in that (000) level (-1: none)
-    cascade_target: np.ndarray | None = None
     # True when a_rel holds absolute Einstein A from the line list (labelled lists,
     # comaspec.physics.levels)
     a_is_absolute: bool = False
@@ -247,10 +244,6 @@ def _h2o_system(bands, pump_state):
     up_label = np.array([f"{vib_up[i]}{q['J_u'][i]}{q['Ka_u'][i]}{q['Kc_u'][i]}" for i in up_first])
     low_label = np.array([f"{vib_low[i]}{q['J_l'][i]}{q['Ka_l'][i]}{q['Kc_l'][i]}" for i in low_first])
     ortho = np.asarray(rows["ortho"], dtype=bool)
-    # lower (000) level -> upper (100) level with the same rotational labels
-    up_100 = {label[len("(100)"):]: i for i, label in enumerate(up_label) if label.startswith("(100)")}
-    target = np.array([up_100.get(label[len("(000)"):], -1) if label.startswith("(000)") else -1
-                       for label in low_label])
     return _System(
         species="H2O", band=band, wavenumber=nu,
         a_rel=np.asarray(rows["A_rel"], dtype=np.float64),
@@ -261,7 +254,6 @@ def _h2o_system(bands, pump_state):
         lower_ortho=ortho[low_first],
         upper_label=up_label, lower_label=low_label,
         line_label=np.array([f"{up_label[u]}-{low_label[l]}" for u, l in zip(upper, lower)]),
-        cascade_target=target,
     )
 
 
@@ -322,17 +314,14 @@ def _absolute_a(species, band):
         level = _lowest_upper_level(system, in_band)
         a[in_band] = system.a_rel[in_band] * a_v / system.a_rel[in_band & (system.upper == level)].sum()
     if species == "H2O":
-        for channel, parent in _H2O_CHANNEL_PARENT.items():
+        from . import h2o_cascade
+
+        # the 4.7 um channels with HITRAN's absolute A, line by line (h2o_cascade)
+        for channel in _H2O_CHANNEL_PARENT:
             in_channel = system.band == channel
-            if not in_channel.any():
-                continue
-            ratio = _cited_g_ratio(channel, parent)
-            n_up = system.upper_g.size
-            parent_sum = np.bincount(system.upper[system.band == parent],
-                                     a[system.band == parent], minlength=n_up)
-            channel_rel = np.bincount(system.upper[in_channel], system.a_rel[in_channel], minlength=n_up)
-            scale = np.divide(ratio * parent_sum, channel_rel, out=np.zeros(n_up), where=channel_rel > 0)
-            a[in_channel] = system.a_rel[in_channel] * scale[system.upper[in_channel]]
+            if in_channel.any():
+                a[in_channel] = h2o_cascade.channel_a(system.upper_label[system.upper[in_channel]],
+                                                      system.lower_label[system.lower[in_channel]])
     if not np.all(np.isfinite(a)):
         return None
     a.flags.writeable = False
@@ -378,7 +367,11 @@ class _PumpTerms:
         self.denominator = 8 * math.pi * c_cm * nu * nu
         self.n_up = system.upper_g.size
         self.decay_line = np.bincount(system.upper, a, minlength=self.n_up)[system.upper]
-        self.cascade = system.species == "H2O" and "nu1" in system.band
+        self.cascade = None
+        if system.species == "H2O" and "nu1" in system.band:
+            from . import h2o_cascade
+
+            self.cascade = h2o_cascade.cascade_matrix(system.upper_label, system.lower_label, _solar_photons)
 
 
 def _boltzmann_terms(system):
@@ -416,29 +409,10 @@ def _line_rates(system, a, T_rot, ortho_para, terms=None):
     n = _populations(system, T_rot, ortho_para, t)
     absorb = n[t.lower_p] * t.upper_g_p / t.lower_g_p * t.a_p * t.solar_p / t.denominator
     pumping = np.bincount(t.upper_p, absorb, minlength=t.n_up)
-    rates = pumping[system.upper] * a / t.decay_line
-    if t.cascade:
-        pumping = pumping + _cascade_into_100(system, rates)
-        rates = pumping[system.upper] * a / t.decay_line
-    return rates
-
-
-def _cascade_into_100(system, rates):
-    """Arrival rate in each H2O (100) level from the (101) -> (100) cascade (1/s).
-
-    (101) is pumped from the ground state through the nu1+nu3 combination band (1.38 µm)
-    and decays to (100) by emitting the nu1+nu3-nu1 hot band; each of its photons brings a
-    molecule to (100). That feed is as large as the direct nu1 pumping, so it is modelled:
-    its total is the hot band's g-factor (computed nu3 value times the cited ratio, as in
-    `band_g_factor`) and its rotational distribution mirrors the nu3 emission into the
-    (000) levels (the nu1+nu3-nu1 pattern is the nu3 pattern, see the module docstring).
-    """
-    in3 = system.band == "nu3"
-    into_ground = np.bincount(system.lower[in3], rates[in3], minlength=system.lower_g.size)
-    has = system.cascade_target >= 0
-    feed = np.bincount(system.cascade_target[has], into_ground[has], minlength=system.upper_g.size)
-    total = rates[in3].sum() * _cited_g_ratio("nu1+nu3-nu1", "nu3")
-    return feed * (total / feed.sum()) if feed.sum() > 0 else feed
+    if t.cascade is not None:
+        # H2O: (100) and (001) levels also fed by the 1.38 um cascade (h2o_cascade)
+        pumping = pumping + t.cascade @ n
+    return pumping[system.upper] * a / t.decay_line
 
 
 def check_temperature(T_rot):
@@ -558,8 +532,7 @@ def _band_photon_rate(species, band, T, opr):
     if not absolute:
         raise InputError(f"{species} {band}", "no absolute Einstein A (linelists/einstein_a.ecsv): "
                                               "no g-factor can be computed")
-    origin = (f"computed; decay channel scaled to the cited g-ratio to {_H2O_CHANNEL_PARENT[band]}"
-              if species == "H2O" and band in _H2O_CHANNEL_PARENT else "computed")
+    origin = "computed"
     return float(rates[system.band == band].sum()), origin
 
 
