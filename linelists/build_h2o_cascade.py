@@ -98,10 +98,10 @@ def read_labelled(path):
     return out
 
 
-def labelled_lines(shared):
-    """Unique labelled lines of all files (the first file listing a line wins: 2026 before 2016)."""
+def labelled_lines(shared, files=FILES_LABELLED):
+    """Unique labelled lines of ``files`` (the first file listing a line wins: 2026 before 2016)."""
     seen, lines = set(), []
-    for name in FILES_LABELLED:
+    for name in files:
         for rec in read_labelled(shared / name):
             key = (rec["vu"], rec["vl"], rec["qu"], rec["ql"])
             if key not in seen:
@@ -156,11 +156,12 @@ def pump_lines(shared, levels):
     return rows, counts
 
 
-def build(shared):
-    """The table (astropy Table) of every line the H2O cascade and branching use."""
+def build(shared, labelled_files=FILES_LABELLED):
+    """The table (astropy Table) of every line the H2O cascade and branching use
+    (``labelled_files``: the labelled files whose levels identify the 1.38 µm lines)."""
     from astropy.table import Table
 
-    lines = labelled_lines(shared)
+    lines = labelled_lines(shared, labelled_files)
     levels = level_energies(lines)
     rows = []
     for rec in lines:
