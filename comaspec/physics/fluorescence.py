@@ -16,13 +16,12 @@ their Einstein A. For a molecule in the ground state (per molecule, at r_h = 1 a
 * photon emission rate (line g-factor) of line u -> l': ``g_ul' = P_u A_ul' / sum_l A_ul``.
 
 The upper level's decay channels include the lines to excited lower states that the line
-lists hold: H2O (001) -> (010) (nu3-nu2, 4.63 µm) and (100) -> (010) (nu1-nu2, 4.85 µm).
-Their Einstein A are not in the HITRAN subsets we can check against, so the vibrational
-branching ratio of each upper state is taken from the cited band g-factor ratio
-(``linelists/bands.ecsv``: g(nu3-nu2) / g(nu3), g(nu1-nu2) / g(nu1)) and applied equally to
-every rotational level, the photons of one level being shared over its lines by their
-relative A. The CO2 (00011) -> (10002)/(10001) laser channels (A < 1 s^-1 against several
-hundred for nu3, Rothman & Young 1981 constants) are below 0.1 % and are left out.
+lists hold: H2O (001) -> (010) (nu3-nu2, 4.63 µm) and (100) -> (010) (nu1-nu2, 4.85 µm),
+with HITRAN's absolute A line by line (:mod:`comaspec.physics.h2o_cascade`), so each level's
+vibrational branching is HITRAN's. H2O (100) and (001) levels are also fed by the cascade
+from (101), (200), (002), pumped from the ground state at 1.38 µm (same module). The CO2
+(00011) -> (10002)/(10001) laser channels (A < 1 s^-1 against several hundred for nu3,
+Rothman & Young 1981 constants) are below 0.1 % and are left out.
 
 Absolute Einstein A come from ``linelists/einstein_a.ecsv`` (one number per band, derived
 from HITRAN2020 line intensities by ``linelists/build_einstein_a.py``); the line lists give
@@ -69,8 +68,8 @@ _H2O_STATES = {
     "nu2+nu3-nu2": ("(011)", "(010)"),
     "nu1+nu3-nu1": ("(101)", "(100)"),
 }
-# H2O bands whose upper levels are pumped from the ground state, and for each decay channel
-# to an excited state the band to whose photons its cited branching ratio refers.
+# H2O bands whose upper levels are pumped from the ground state, and its decay channels to
+# (010) (their A from HITRAN, h2o_cascade) with the (000) band of the same upper state.
 _H2O_GROUND_BANDS = ("nu3", "nu1", "nu3-nu2", "nu1-nu2")
 _H2O_CHANNEL_PARENT = {"nu3-nu2": "nu3", "nu1-nu2": "nu1"}
 # H2O bands pumped from an excited vibrational state: band -> band whose computed g-factor
