@@ -100,13 +100,25 @@ def _solar_table():
     return np.log(wave), np.log(flux), (float(wave.min()), float(wave.max()))
 
 
-def _solar_photons(wavenumber_cm):
+def _solar_photons(wavenumber_cm, solar="e490", rdot_km_s=0.0):
     """Solar photon flux at 1 au per unit wavenumber, photons s^-1 cm^-2 (cm^-1)^-1.
+
+    ``solar="meftah2023"``: the high-resolution spectrum seen at heliocentric radial velocity
+    ``rdot_km_s`` (:mod:`comaspec.physics.solar`), and beyond its windows (1.3-1.46,
+    2.5-3.6, 4-5 µm: e.g. CO P-branch lines of J'' > 20) the E490 continuum, as documented;
+    otherwise the E490 continuum, where the velocity does not matter.
 
     Log-log interpolation of the E490 irradiance F_lambda (W m^-2 µm^-1):
     F_nu~ = F_lambda lambda^2 / 1e4 (W m^-2 (cm^-1)^-1), divided by the photon energy h c nu~
     and by 1e4 cm^2 m^-2.
     """
+    if solar == "meftah2023":
+        from . import solar as _solar
+
+        flux, inside = _solar.meftah_photon_flux(wavenumber_cm, rdot_km_s, _constants()[2])
+        if np.all(inside):
+            return flux
+        return np.where(inside, flux, _solar_photons(np.asarray(wavenumber_cm, dtype=np.float64)))
     log_wave, log_flux, (lo, hi) = _solar_table()
     nu = np.asarray(wavenumber_cm, dtype=np.float64)
     wave = 1e4 / nu
@@ -352,7 +364,7 @@ class _PumpTerms:
     The arithmetic at each T_rot is the same, term by term and in the same order.
     """
 
-    def __init__(self, system, a):
+    def __init__(self, system, a, solar="e490", rdot_km_s=0.0):
         _, c_cm, _ = _constants()
         self.pumped, self.minus_c2_de = _boltzmann_terms(system)
         p = system.pump
@@ -362,7 +374,8 @@ class _PumpTerms:
         self.upper_g_p = system.upper_g[self.upper_p]
         self.lower_g_p = system.lower_g[self.lower_p]
         self.a_p = a[p]
-        self.solar_p = _solar_photons(nu)
+        photons = functools.partial(_solar_photons, solar=solar, rdot_km_s=rdot_km_s)
+        self.solar_p = photons(nu)
         self.denominator = 8 * math.pi * c_cm * nu * nu
         self.n_up = system.upper_g.size
         self.decay_line = np.bincount(system.upper, a, minlength=self.n_up)[system.upper]
@@ -370,7 +383,7 @@ class _PumpTerms:
         if system.species == "H2O" and "nu1" in system.band:
             from . import h2o_cascade
 
-            self.cascade = h2o_cascade.cascade_matrix(system.upper_label, system.lower_label, _solar_photons)
+            self.cascade = h2o_cascade.cascade_matrix(system.upper_label, system.lower_label, photons)
 
 
 def _boltzmann_terms(system):
@@ -436,17 +449,17 @@ def check_ortho_para(ortho_para):
     return value
 
 
-def _rates(species, band, T_rot, ortho_para):
+def _rates(species, band, T_rot, ortho_para, solar="e490", rdot_km_s=0.0):
     """(system, per-line photon rates, absolute?) at 1 au.
 
     Computed once per system and temperature: the bands a system models together (the
     four H2O bands from (000)) share the result, which does not depend on the band asked for.
     """
-    return _system_rates(species, str(_system(species, band).band[0]), T_rot, ortho_para)
+    return _system_rates(species, str(_system(species, band).band[0]), T_rot, ortho_para, solar, rdot_km_s)
 
 
-@functools.cache
-def _system_a(species, band):
+@functools.lru_cache(maxsize=64)
+def _system_a(species, band, solar="e490", rdot_km_s=0.0):
     """(system, Einstein A per line, absolute?) of the system that holds ``band``, with its
     `_PumpTerms`."""
     system = _system(species, band)
@@ -454,13 +467,13 @@ def _system_a(species, band):
     absolute = a is not None
     if not absolute:
         a = system.a_rel
-    return system, a, absolute, _PumpTerms(system, a)
+    return system, a, absolute, _PumpTerms(system, a, solar, rdot_km_s)
 
 
 @functools.lru_cache(maxsize=256)
-def _system_rates(species, band, T_rot, ortho_para):
+def _system_rates(species, band, T_rot, ortho_para, solar="e490", rdot_km_s=0.0):
     """`_rates` of the system that holds ``band``."""
-    system, a, absolute, terms = _system_a(species, band)
+    system, a, absolute, terms = _system_a(species, band, solar, rdot_km_s)
     rates = _line_rates(system, a, T_rot, ortho_para, terms)
     rates.flags.writeable = False
     return system, rates, absolute
@@ -520,14 +533,14 @@ def _band_lines(species, band):
     return in_band, wavenumber
 
 
-def _band_photon_rate(species, band, T, opr):
+def _band_photon_rate(species, band, T, opr, solar="e490", rdot_km_s=0.0):
     """Photon g-factor (1/s at 1 au) of one band; (value, origin)."""
     if species == "H2O" and band in _H2O_HOT_PARENT:
         parent = _H2O_HOT_PARENT[band]
-        g_parent, _ = _band_photon_rate(species, parent, T, opr)
+        g_parent, _ = _band_photon_rate(species, parent, T, opr, solar, rdot_km_s)
         return (g_parent * _cited_g_ratio(band, parent),
                 f"shape computed, band g from the cited ratio to {parent}")
-    system, rates, absolute = _rates(species, band, T, opr)
+    system, rates, absolute = _rates(species, band, T, opr, solar, rdot_km_s)
     if not absolute:
         raise InputError(f"{species} {band}", "no absolute Einstein A (linelists/einstein_a.ecsv): "
                                               "no g-factor can be computed")
@@ -535,7 +548,7 @@ def _band_photon_rate(species, band, T, opr):
     return float(rates[system.band == band].sum()), origin
 
 
-def band_g_factor(species, band, T_rot, *, ortho_para=DEFAULT_ORTHO_PARA):
+def band_g_factor(species, band, T_rot, *, ortho_para=DEFAULT_ORTHO_PARA, solar="e490", rdot=0.0):
     """Band g-factor at r_h = 1 au from the fluorescence-equilibrium model.
 
     Parameters
@@ -546,6 +559,12 @@ def band_g_factor(species, band, T_rot, *, ortho_para=DEFAULT_ORTHO_PARA):
         Rotational temperature of the ground vibrational state, K.
     ortho_para : float, optional
         H2O ortho/para ratio (default 3).
+    solar : {"e490", "meftah2023"}, optional
+        Solar spectrum: the smooth E490 continuum (default) or the high-resolution Meftah et
+        al. 2023 spectrum seen at ``rdot`` (:mod:`comaspec.physics.solar`).
+    rdot : float or `~astropy.units.Quantity`, optional
+        Heliocentric radial velocity (km/s if no unit; positive away from the Sun); used
+        with ``solar="meftah2023"``.
 
     Returns
     -------
@@ -561,11 +580,20 @@ def band_g_factor(species, band, T_rot, *, ortho_para=DEFAULT_ORTHO_PARA):
     """
     from astropy import units as u
 
-    value, _ = _band_photon_rate(species, band, check_temperature(T_rot), check_ortho_para(ortho_para))
+    value, _ = _band_photon_rate(species, band, check_temperature(T_rot), check_ortho_para(ortho_para),
+                                 *_solar_args(solar, rdot))
     return value / u.s
 
 
-def line_g_factors(species, T_rot, *, ortho_para=DEFAULT_ORTHO_PARA):
+def _solar_args(solar, rdot):
+    """(solar, rdot in km/s) checked; rdot is 0 for E490 (a continuum: no Doppler effect)."""
+    from . import solar as _solar
+
+    name, v = _solar.check_solar(solar), _solar.check_rdot(rdot)
+    return name, (v if name == "meftah2023" else 0.0)
+
+
+def line_g_factors(species, T_rot, *, ortho_para=DEFAULT_ORTHO_PARA, solar="e490", rdot=0.0):
     """Line g-factors of every modelled band of a species in fluorescence equilibrium.
 
     Parameters
@@ -576,6 +604,8 @@ def line_g_factors(species, T_rot, *, ortho_para=DEFAULT_ORTHO_PARA):
         Rotational temperature of the ground vibrational state, K.
     ortho_para : float, optional
         H2O ortho/para ratio of the ground state (default 3).
+    solar, rdot : optional
+        Solar spectrum and heliocentric radial velocity, as in `band_g_factor`.
 
     Returns
     -------
@@ -598,6 +628,7 @@ def line_g_factors(species, T_rot, *, ortho_para=DEFAULT_ORTHO_PARA):
 
     T = check_temperature(T_rot)
     opr = check_ortho_para(ortho_para)
+    sun = _solar_args(solar, rdot)
     try:
         bands = [b.band for feature in molecules.features_of(species)
                  for b in molecules.bands_of(species, feature)]
@@ -607,11 +638,11 @@ def line_g_factors(species, T_rot, *, ortho_para=DEFAULT_ORTHO_PARA):
     for band in bands:
         if species == "H2O" and band == "nu1+nu3-nu1":
             continue
-        system, rates, _ = _rates(species, band, T, opr)
+        system, rates, _ = _rates(species, band, T, opr, *sun)
         in_band = system.band == band
         # the band's g-factor (and where it comes from) scales its lines; a no-op for bands
         # with absolute A, the cited ratio for the hot bands pumped from excited states
-        band_g, origin = _band_photon_rate(species, band, T, opr)
+        band_g, origin = _band_photon_rate(species, band, T, opr, *sun)
         scale = band_g / rates[in_band].sum()
         nu = system.wavenumber[in_band]
         part = QTable()
@@ -628,6 +659,8 @@ def line_g_factors(species, T_rot, *, ortho_para=DEFAULT_ORTHO_PARA):
     table.sort("wavenumber")
     table.meta.update(species=species, T_rot_K=T, ortho_para=opr if species == "H2O" else None,
                       r_h="1 au (g scales as r_h^-2)",
-                      solar_spectrum="ASTM E490-00a (2014), linelists/solar_irradiance.ecsv",
+                      solar_spectrum=("ASTM E490-00a (2014), linelists/solar_irradiance.ecsv" if sun[0] == "e490"
+                                      else f"Meftah et al. 2023 at rdot = {sun[1]:g} km/s, "
+                                           "linelists/solar_meftah2023.ecsv"),
                       einstein_a="linelists/einstein_a.ecsv")
     return table
