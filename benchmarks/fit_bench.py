@@ -15,7 +15,8 @@ many, and their total), and the rest (model set-up, start values' linear solves,
 bookkeeping, uncertainties, the result object). The rest alone, divided by the floor, is
 the best ratio a fit could reach if every design evaluation were free. Last, lmfit's own
 floor: ``lmfit.Minimizer.leastsq`` on the same parameters with a residual that is just the
-fixed weighted design times the linear ones (no model at all). The first call of each case is a warm-up (line lists read, caches
+fixed weighted design times the linear ones (no model at all). The first call of each case is a warm-up
+(line lists read, caches
 filled), as for a user fitting more than one spectrum in a session. BLAS is limited to one
 thread for all timings, as `fit_coma` does. Last, when ``../shared/data`` is there, a
 CH4 + C2H6 fit of the real C/2017 K2 beam (NIRSpec G395M, 41 pixels) against the G395H

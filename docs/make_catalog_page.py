@@ -93,7 +93,8 @@ def catalog_table():
         rh = _value(row["rh"], u.au)
         name = f"{row['designation']} ({row['name']})" if row["name"] else row["designation"]
         cells = [name, row["dyn_class"], "" if rh is None else f"{rh:g}", row["date"],
-                 _ratio(row, "co2_h2o"), _ratio(row, "co_h2o"), _ratio(row, "co2_co"), _q(row, "h2o"), _q(row, "co2"), _q(row, "co"), row["method"],
+                 _ratio(row, "co2_h2o"), _ratio(row, "co_h2o"), _ratio(row, "co2_co"),
+                 _q(row, "h2o"), _q(row, "co2"), _q(row, "co"), row["method"],
                  row["facility"], _reference(row), row["verified"], row["flags"]]
         lines.append("   " + ", ".join(_csv_cell(c) for c in cells))
     return "\n".join(lines) + "\n"

@@ -163,7 +163,8 @@ def build(hitran_dir=DEFAULT_DIR):
     table.meta["description"] = (
         "Absolute Einstein A of each band: A summed over the band's lines from its lowest upper "
         "rotational level. The line lists' relative A are scaled by the median of "
-        "A(HITRAN)/A_rel over the strong identified lines (our predicted 296 K intensity >= 10 % of the strongest identified line); "
+        "A(HITRAN)/A_rel over the strong identified lines (our predicted 296 K intensity >= 10 % of the "
+        "strongest identified line); "
         "n_lines of them, with median and largest |A(HITRAN)/(scale A_rel) - 1|.")
     table.meta["made_by"] = "linelists/build_einstein_a.py"
     return table

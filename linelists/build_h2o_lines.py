@@ -545,10 +545,10 @@ def band_lines(band, states, j_max=J_MAX, mu_ratio=0.0, kappa=(0.0,) * 5):
     up_name, low_name, axis = BANDS[band]
     up, low = states[up_name], states[low_name]
     rows = []
-    for ukey, (ue, uvec) in up.levels.items():
+    for ukey, (_, uvec) in up.levels.items():
         if ukey[0] > j_max or up.e_rot(ukey) > E_ROT_MAX:
             continue
-        for lkey, (le, lvec) in low.levels.items():
+        for lkey, (_, lvec) in low.levels.items():
             if abs(lkey[0] - ukey[0]) > 1 or not allowed(ukey, lkey, axis):
                 continue
             if up.ortho(ukey) != low.ortho(lkey):

@@ -153,7 +153,8 @@ def write_c1d(path, wave, flux, err, dq=None):
     ]
     hdu = fits.BinTableHDU.from_columns(cols, name="COMBINE1D")
     hdu.header["EXTVER"] = 1
-    fits.HDUList([fits.PrimaryHDU(header=primary_header(datamodel="CombinedSpecModel")), hdu]).writeto(path, overwrite=True)
+    primary = fits.PrimaryHDU(header=primary_header(datamodel="CombinedSpecModel"))
+    fits.HDUList([primary, hdu]).writeto(path, overwrite=True)
     return path
 
 

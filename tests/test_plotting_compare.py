@@ -1,4 +1,5 @@
-"""Comparison figures (every ratio, the comet track, the two-ratio diagram) and the style, checked on the matplotlib objects.
+"""Comparison figures (every ratio, the comet track, the two-ratio diagram) and the style, checked on the
+matplotlib objects.
 
 No pixel-by-pixel baseline image: text rendering changes with the FreeType/matplotlib
 version, so such a test would fail on a correct figure elsewhere. Instead the figure is

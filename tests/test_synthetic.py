@@ -7,6 +7,7 @@ from astropy.io import fits
 
 from comaspec import model
 from comaspec.apertures import CircularAperture, RectangularAperture
+from comaspec.errors import InputError
 from comaspec.geometry import Geometry
 from comaspec.physics.instrument import make_lsf
 from comaspec.io import read_spectrum
@@ -82,7 +83,7 @@ def test_rectangular_aperture_header(tmp_path):
     path = tmp_path / "box.fits"
     synthetic_spectrum("G395H", {"CO2": 1e27}, GEO, ap, T_rot=40.0, error=1e-19 * FLAM, seed=1, path=path)
     assert aperture_from_header(fits.getheader(path)).describe() == ap.describe()
-    with pytest.raises(Exception):
+    with pytest.raises(InputError, match="exists"):
         synthetic_spectrum("G395H", {"CO2": 1e27}, GEO, ap, T_rot=40.0, error=1e-19 * FLAM, path=path)
 
 
@@ -93,7 +94,8 @@ def test_continuum_options():
     iced = continuum_spectrum(wl, {"scattered": 1e-17, "slope": 0.0, "dust_T": 200.0, "ice_tau": 0.5,
                                    "ice_center_um": 3.0, "ice_fwhm_um": 0.3})
     i = np.argmin(abs(wl - 3.0))
-    assert iced[i] / plain[i] == pytest.approx(np.exp(-0.5 * np.exp(-0.5 * ((wl[i] - 3.0) / (0.3 / 2.3548200450309493)) ** 2)), rel=1e-6)
+    sigma_um = 0.3 / 2.3548200450309493
+    assert iced[i] / plain[i] == pytest.approx(np.exp(-0.5 * np.exp(-0.5 * ((wl[i] - 3.0) / sigma_um) ** 2)), rel=1e-6)
     assert iced[0] / plain[0] > 0.99
     from comaspec.errors import UsageError
 

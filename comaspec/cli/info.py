@@ -37,9 +37,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "--flux-column", metavar="NAME", default=None,
         help="flux column to use (JWST: FLUX, SURF_BRIGHT, RF_FLUX, RF_SURF_BRIGHT; tables: a column name)",
     )
-    parser.add_argument("--unit", metavar="UNIT", default=None, help="flux unit of a table whose header gives none (e.g. Jy)")
+    parser.add_argument("--unit", metavar="UNIT", default=None,
+                        help="flux unit of a table whose header gives none (e.g. Jy)")
     parser.add_argument(
-        "--wavelength-unit", metavar="UNIT", default=None, help="wavelength unit of a table whose header gives none (e.g. um)"
+        "--wavelength-unit", metavar="UNIT", default=None,
+        help="wavelength unit of a table whose header gives none (e.g. um)"
     )
     parser.set_defaults(run=_run)
     return parser

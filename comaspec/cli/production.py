@@ -36,7 +36,8 @@ def add_parser(subparsers):
     p.add_argument("--rh", required=True, type=ranged("rh"), metavar="AU", help="heliocentric distance (au)")
     p.add_argument("--delta", required=True, type=ranged("delta"), metavar="AU", help="distance from the observer (au)")
     ap = p.add_mutually_exclusive_group(required=True)
-    ap.add_argument("--aperture-radius", type=ranged("aperture"), metavar="ARCSEC", help="circular aperture radius (arcsec)")
+    ap.add_argument("--aperture-radius", type=ranged("aperture"), metavar="ARCSEC",
+                    help="circular aperture radius (arcsec)")
     ap.add_argument("--aperture-box", type=box, metavar="WxH", help="rectangular aperture W x H (arcsec), e.g. 3x3")
     p.add_argument("--offset", type=offset, metavar="DX,DY",
                    help="aperture centre minus nucleus position (arcsec; default 0,0)")
@@ -46,7 +47,8 @@ def add_parser(subparsers):
                    help="photodestruction lifetime at 1 au (s; scaled as rh^2)")
     p.add_argument("--g-factor", type=ranged("g_factor"), metavar="PER_S_AT_1AU",
                    help="total g-factor of the feature at 1 au (photons/s/molecule; scaled as rh^-2)")
-    p.add_argument("--rel-err-g", type=ranged("rel_err"), metavar="FRAC", help="relative 1-sigma error on g (systematic)")
+    p.add_argument("--rel-err-g", type=ranged("rel_err"), metavar="FRAC",
+                   help="relative 1-sigma error on g (systematic)")
     p.add_argument("--rel-err-lifetime", type=ranged("rel_err"), metavar="FRAC",
                    help="relative 1-sigma error on the lifetime (systematic)")
     p.add_argument("--rel-err-velocity", type=ranged("rel_err"), metavar="FRAC",

@@ -74,7 +74,8 @@ def fit_coma_arguments(args):
     systematics = args["systematics"]
     if systematics is not None:
         if not isinstance(systematics, dict):
-            raise InputError("systematics", f"must be a dict such as {{'g_factor': 0.1}} (got {_describe(systematics)})")
+            raise InputError("systematics",
+                             f"must be a dict such as {{'g_factor': 0.1}} (got {_describe(systematics)})")
         for key, value in systematics.items():
             number(value, f"systematics[{key!r}]", low=0.0, high=10.0)
     _warn_implausible(args["spectrum_or_list"])

@@ -65,7 +65,8 @@ def _choose_flux(source, where, data, names, flux_column):
             choices = ", ".join(n for n in FLUX_COLUMNS if n in names)
             raise InputError(source, f"[{where}] has no column {flux_column!r} (flux columns: {choices})")
         if wanted not in FLUX_COLUMNS:
-            raise InputError(source, f"[{where}] column {flux_column!r} is not a flux column ({', '.join(FLUX_COLUMNS)})")
+            raise InputError(source,
+                             f"[{where}] column {flux_column!r} is not a flux column ({', '.join(FLUX_COLUMNS)})")
         return wanted
     # Residual-fringe-corrected columns first when present (MIRI MRS); point-source
     # flux (Jy) before surface brightness, as long as the column holds real values.

@@ -6,7 +6,8 @@ For spectrum s with data y_s, weights w_s = 1/σ_s² (0 where masked) and the sh
 the k(k+1)/2 column products ``A_i A_j`` (n × k(k+1)/2) times the weights (n × m). Each M_s
 is scaled to unit diagonal (the columns differ by ~1e20 in W m^-2 units) before it is
 inverted (all with one BLAS thread, threadpoolctl), so the solve is as accurate as the
-per-spectrum SVD of `comaspec.fit.linear_solve` for the well-conditioned systems a coma fit gives (cond(M) = cond(A)², checked per spectrum).
+per-spectrum SVD of `comaspec.fit.linear_solve` for the well-conditioned systems a coma fit gives
+(cond(M) = cond(A)², checked per spectrum).
 
 Plain float64 arrays; no astropy here.
 """

@@ -214,8 +214,6 @@ def q_curve(maps, species, *, radii=None, plateau=None, nucleus_radius=None):
         ``Q_nucleus``, ``Q_nucleus_err``, ``growth_factor``, ``growth_factor_err``,
         ``plateau_arcsec``, species, velocity and lifetime.
     """
-    from astropy.table import QTable
-
     m, m_err, good = _spaxel_data(maps, species)
     if species not in maps.velocity_km_s:
         raise InputError(species, "has no g-factor: no production rates")
@@ -248,15 +246,39 @@ def q_curve(maps, species, *, radii=None, plateau=None, nucleus_radius=None):
         rows.append((rk, *circ[:2], *ann[:2], circ[2], ann[2], max(prev, 0.0)))
         prev = rk
     a = np.array(rows)
+    t = _q_curve_table(a, scale, maps.geometry.km_per_arcsec)
+    lo, hi, q_term, q_term_err, n_plateau = _terminal_q(a, r, plateau, scale)
+    rn = 1.5 if nucleus_radius is None else float(u.Quantity(nucleus_radius).to_value(u.arcsec)) / scale
+    q_nuc, q_nuc_err, _ = q_of(rho_pix <= rn)
+    growth = q_term / q_nuc
+    growth_err = abs(growth) * math.hypot(q_term_err / q_term, q_nuc_err / q_nuc)
+    t.meta.update(species=species, Q_terminal=q_term, Q_terminal_err=q_term_err, Q_nucleus=float(q_nuc),
+                  Q_nucleus_err=float(q_nuc_err), nucleus_radius_arcsec=rn * scale, growth_factor=float(growth),
+                  growth_factor_err=float(growth_err),
+                  plateau_arcsec=[float(lo * scale), float(min(hi, r[-1]) * scale)], n_plateau=n_plateau,
+                  velocity_km_s=v, lifetime_s=tau, units="Q in 1/s (parent-only Haser conversion per region)")
+    return t
+
+
+def _q_curve_table(a, scale, km_per_arcsec):
+    """The Q-curve rows (radius, circle and annulus Q with errors and spaxel counts) as a QTable."""
+    from astropy.table import QTable
+
     t = QTable()
     t["r"] = a[:, 0] * scale * u.arcsec
-    t["r_km"] = (t["r"] * maps.geometry.km_per_arcsec).to(u.km)
+    t["r_km"] = (t["r"] * km_per_arcsec).to(u.km)
     t["Q_circle"] = a[:, 1] / u.s
     t["Q_circle_err"] = a[:, 2] / u.s
     t["Q_annulus"] = a[:, 3] / u.s
     t["Q_annulus_err"] = a[:, 4] / u.s
     t["n_circle"] = a[:, 5].astype(int)
     t["n_annulus"] = a[:, 6].astype(int)
+    return t
+
+
+def _terminal_q(a, r, plateau, scale):
+    """(plateau low, high in spaxels, terminal Q, its error, annuli averaged): the inverse-variance
+    mean of the annulus Q values whose inner radius lies in the plateau."""
     r_in = a[:, 7]
     if plateau is None:
         lo, hi = r[-1] / 2.0, np.inf
@@ -266,18 +288,7 @@ def q_curve(maps, species, *, radii=None, plateau=None, nucleus_radius=None):
     if not in_plateau.any():
         raise InputError("plateau", "no annulus with data lies in the plateau range")
     w = 1.0 / a[in_plateau, 4] ** 2
-    q_term = float((w * a[in_plateau, 3]).sum() / w.sum())
-    q_term_err = float(1.0 / math.sqrt(w.sum()))
-    rn = 1.5 if nucleus_radius is None else float(u.Quantity(nucleus_radius).to_value(u.arcsec)) / scale
-    q_nuc, q_nuc_err, _ = q_of(rho_pix <= rn)
-    growth = q_term / q_nuc
-    growth_err = abs(growth) * math.hypot(q_term_err / q_term, q_nuc_err / q_nuc)
-    t.meta.update(species=species, Q_terminal=q_term, Q_terminal_err=q_term_err, Q_nucleus=float(q_nuc),
-                  Q_nucleus_err=float(q_nuc_err), nucleus_radius_arcsec=rn * scale, growth_factor=float(growth),
-                  growth_factor_err=float(growth_err),
-                  plateau_arcsec=[float(lo * scale), float(min(hi, r[-1]) * scale)], n_plateau=int(in_plateau.sum()),
-                  velocity_km_s=v, lifetime_s=tau, units="Q in 1/s (parent-only Haser conversion per region)")
-    return t
+    return lo, hi, float((w * a[in_plateau, 3]).sum() / w.sum()), float(1.0 / math.sqrt(w.sum())), int(in_plateau.sum())
 
 
 # ------------------------------------------------------------------ extended source
@@ -368,18 +379,14 @@ def fit_extended_source(maps, species="H2O", *, edges=None, r_min=None, bic_thre
     -------
     ExtendedSourceFit
     """
-    from astropy.table import QTable
-    from scipy.optimize import minimize_scalar
-
     m, m_err, good = _spaxel_data(maps, species)
     if species not in maps.velocity_km_s:
         raise InputError(species, "has no g-factor: no production rates")
     v = maps.velocity_km_s[species]
     L = v * maps.lifetime_s[species]
     pix_km = _pixel_km(maps)
-    off = maps.offsets()
     scale = float(maps.pixel_scale.to_value(u.arcsec))
-    rho_pix = off["rho_arcsec"] / scale
+    rho_pix = maps.offsets()["rho_arcsec"] / scale
     e = _edges_pix(maps, edges, _max_inside_radius(maps))
     if r_min is not None:
         e = e[e >= float(u.Quantity(r_min).to_value(u.arcsec)) / scale]
@@ -404,47 +411,18 @@ def fit_extended_source(maps, species="H2O", *, edges=None, r_min=None, bic_thre
         return (L / (L - ld)) / v * (L * sums(L) - ld * sums(ld))
 
     coef_p, cov_p, chi2_p = _wls([parent], y, sig)
-
-    def chi2_of(log_ld):
-        return _wls([parent, distributed(math.exp(log_ld))], y, sig)[2]
-
     # a scale length below one spaxel is not resolved (it would only fit the central spaxel)
-    lo_l, hi_l = math.log(pix_km), math.log(max(50.0 * e[-1] * pix_km, 2.0 * pix_km))
-    grid = np.linspace(lo_l, hi_l, 40)
-    chi_grid = np.array([chi2_of(x) for x in grid])
-    i = int(np.argmin(chi_grid))
-    a, b = grid[max(i - 1, 0)], grid[min(i + 1, grid.size - 1)]
-    best = minimize_scalar(chi2_of, bounds=(a, b), method="bounded", options={"xatol": 1e-4})
-    log_ld = float(best.x)
-    ld = math.exp(log_ld)
+    ld, ld_err = _best_scale_length(lambda x: _wls([parent, distributed(math.exp(x))], y, sig)[2],
+                                    math.log(pix_km), math.log(max(50.0 * e[-1] * pix_km, 2.0 * pix_km)))
     coef_e, cov_e, chi2_e = _wls([parent, distributed(ld)], y, sig)
-    # scale-length error: where χ² rises by 1 on either side (on the grid, then interpolated)
-    ld_err = _delta_chi2_width(grid, chi_grid, log_ld, chi2_e) * ld
     d_chi2 = chi2_p - chi2_e
     d_aic = d_chi2 - 2 * 2
     d_bic = d_chi2 - 2 * math.log(n)
     qd, qd_err = float(coef_e[1]), float(math.sqrt(cov_e[1, 1]))
     needed = bool(d_bic >= bic_threshold and qd / qd_err >= detect_sigma)
-    verdict = (f"distributed source needed: ΔBIC = {d_bic:.1f} ≥ {bic_threshold:g}, Q_d = {qd:.3g} ± {qd_err:.2g} /s, "
-               f"L_d = {ld:.3g} km" if needed else
-               f"no distributed source needed: ΔBIC = {d_bic:.1f} (threshold {bic_threshold:g}), "
-               f"Q_d/σ = {qd / qd_err:.1f}")
-    from scipy import special
-
-    p_best = float(special.chdtrc(max(n - 3, 1), chi2_e)) if needed else float(special.chdtrc(max(n - 1, 1), chi2_p))
-    if p_best < 1e-3:
-        # a profile no model describes (PSF core, asymmetry, a cube's own artefacts): say so
-        verdict += (f"; but the {'extended' if needed else 'parent'} model does not describe the profile either "
-                    f"(chi2 = {chi2_e if needed else chi2_p:.1f} for {n} annuli, p = {p_best:.1g})")
-    prof = QTable()
-    prof["r_in"] = np.array([r[0] for r in rings]) * scale * u.arcsec
-    prof["r_out"] = np.array([r[1] for r in rings]) * scale * u.arcsec
-    prof["rho"] = np.array([rho_pix[g].mean() for g in groups]) * scale * u.arcsec
-    prof["molecules"] = y
-    prof["molecules_err"] = sig
-    prof["model_parent"] = coef_p[0] * parent
-    prof["model_extended"] = coef_e[0] * parent + coef_e[1] * distributed(ld)
-    prof["n_spaxels"] = [int(g.sum()) for g in groups]
+    verdict, p_best = _extended_verdict(needed, d_bic, bic_threshold, qd, qd_err, ld, n, chi2_p, chi2_e)
+    prof = _extended_profile(rings, rho_pix, scale, y, sig, coef_p[0] * parent,
+                             coef_e[0] * parent + coef_e[1] * distributed(ld))
     return ExtendedSourceFit(species, float(coef_p[0]), float(math.sqrt(cov_p[0, 0])), chi2_p,
                              float(coef_e[0]), float(math.sqrt(cov_e[0, 0])), qd, qd_err, ld, ld_err, chi2_e, n,
                              float(d_chi2), float(d_aic), float(d_bic), needed, verdict, prof,
@@ -455,6 +433,55 @@ def fit_extended_source(maps, species="H2O", *, edges=None, r_min=None, bic_thre
                                    "column_per_molecule": 1.0 / (np.array(prof["n_spaxels"], dtype=float)
                                                                  * float(maps.pixel_area.to_value(u.sr))
                                                                  * float(maps.geometry.delta.to_value(u.cm)) ** 2)})
+
+
+def _best_scale_length(chi2_of, lo_l, hi_l):
+    """(L_d, its error) minimising ``chi2_of(ln L_d)`` between ``lo_l`` and ``hi_l``: a 40-point grid,
+    then a bounded search around its best point; the error where χ² rises by 1."""
+    from scipy.optimize import minimize_scalar
+
+    grid = np.linspace(lo_l, hi_l, 40)
+    chi_grid = np.array([chi2_of(x) for x in grid])
+    i = int(np.argmin(chi_grid))
+    a, b = grid[max(i - 1, 0)], grid[min(i + 1, grid.size - 1)]
+    best = minimize_scalar(chi2_of, bounds=(a, b), method="bounded", options={"xatol": 1e-4})
+    log_ld = float(best.x)
+    ld = math.exp(log_ld)
+    # scale-length error: where χ² rises by 1 on either side (on the grid, then interpolated)
+    return ld, _delta_chi2_width(grid, chi_grid, log_ld, chi2_of(log_ld)) * ld
+
+
+def _extended_verdict(needed, d_bic, bic_threshold, qd, qd_err, ld, n, chi2_p, chi2_e):
+    """(the verdict sentence, the p-value of the preferred model's χ²)."""
+    from scipy import special
+
+    verdict = (f"distributed source needed: ΔBIC = {d_bic:.1f} ≥ {bic_threshold:g}, Q_d = {qd:.3g} ± {qd_err:.2g} /s, "
+               f"L_d = {ld:.3g} km" if needed else
+               f"no distributed source needed: ΔBIC = {d_bic:.1f} (threshold {bic_threshold:g}), "
+               f"Q_d/σ = {qd / qd_err:.1f}")
+    p_best = float(special.chdtrc(max(n - 3, 1), chi2_e)) if needed else float(special.chdtrc(max(n - 1, 1), chi2_p))
+    if p_best < 1e-3:
+        # a profile no model describes (PSF core, asymmetry, a cube's own artefacts): say so
+        verdict += (f"; but the {'extended' if needed else 'parent'} model does not describe the profile either "
+                    f"(chi2 = {chi2_e if needed else chi2_p:.1f} for {n} annuli, p = {p_best:.1g})")
+    return verdict, p_best
+
+
+def _extended_profile(rings, rho_pix, scale, y, sig, model_parent, model_extended):
+    """The annulus profile with both models as a QTable."""
+    from astropy.table import QTable
+
+    groups = [r[2] for r in rings]
+    prof = QTable()
+    prof["r_in"] = np.array([r[0] for r in rings]) * scale * u.arcsec
+    prof["r_out"] = np.array([r[1] for r in rings]) * scale * u.arcsec
+    prof["rho"] = np.array([rho_pix[g].mean() for g in groups]) * scale * u.arcsec
+    prof["molecules"] = y
+    prof["molecules_err"] = sig
+    prof["model_parent"] = model_parent
+    prof["model_extended"] = model_extended
+    prof["n_spaxels"] = [int(g.sum()) for g in groups]
+    return prof
 
 
 def _delta_chi2_width(grid, chi, x_best, chi_best):

@@ -20,7 +20,8 @@ It is built from small parts:
 
 The continuum is either low-order Legendre polynomials over wavelength windows around the
 bands (:data:`DEFAULT_WINDOWS` avoid the 3 µm water-ice absorption; the 3.3 µm organics
-window is used only when CH4 or C2H6 is fitted, see :func:`default_windows`), or a physical model: scattered sunlight (a blackbody at the Sun's effective
+window is used only when CH4 or C2H6 is fitted, see :func:`default_windows`), or a physical model:
+scattered sunlight (a blackbody at the Sun's effective
 temperature, from IAU/CODATA constants) with a spectral slope, plus thermal emission of
 dust (a blackbody; its temperature starts at the equilibrium value for the heliocentric
 distance).

@@ -171,7 +171,7 @@ def gas_spectrum(production_rates, wavelength_um, T_rot, lsf, geometry, aperture
     """
     out = np.zeros(np.shape(wavelength_um))
     for species, q in production_rates.items():
-        q = float(getattr(q, "to_value", lambda unit: q)("1/s"))
+        q = float(q.to_value("1/s")) if hasattr(q, "to_value") else float(q)
         t = T_rot[species] if isinstance(T_rot, dict) else T_rot
         out += q * unit_q_spectrum(species, wavelength_um, t, lsf, geometry, aperture, shift_um=shift_um,
                                    velocity=velocity, lifetime=lifetime, g_factor=g_factor,

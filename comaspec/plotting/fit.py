@@ -25,12 +25,21 @@ _CONT_COLOUR = "#999999"
 
 
 def _window_columns(fit):
-    """[(name, lo, hi)] of every window used by any spectrum, in wavelength order."""
-    seen = {}
+    """[(name, lo, hi)] of every window used by any spectrum, in wavelength order, each cut to the
+    span of the fitted pixels in it (a short spectrum is not drawn in a mostly empty panel)."""
+    spans = {}
     for comp in fit.components:
+        wl = np.asarray(comp["wavelength_um"])
+        used = np.asarray(comp["used"], dtype=bool)
         for name, lo, hi in comp["windows"]:
-            seen.setdefault(name, (name, lo, hi))
-    return sorted(seen.values(), key=lambda w: w[1])
+            inside = wl[used & (wl >= lo) & (wl <= hi)]
+            if not inside.size:
+                continue
+            pad = 0.02 * (inside.max() - inside.min()) if inside.size > 1 else 0.0
+            a, b = max(lo, inside.min() - pad), min(hi, inside.max() + pad)
+            old = spans.get(name)
+            spans[name] = (name, a, b) if old is None else (name, min(old[1], a), max(old[2], b))
+    return sorted(spans.values(), key=lambda w: w[1])
 
 
 def plot_fit(fit, path=None, *, width="double", aspect=0.7, flux_unit="W m-2 um-1", title=None):
