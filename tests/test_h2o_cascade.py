@@ -13,8 +13,8 @@ Measured on the branch ``fluor`` (2026-12-07):
   (201)-(200) line is not modelled).
 * Cascade share of the (100) population: 0.64 (20 K), 0.63 (50 K), 0.62 (80 K), 0.61 (100 K);
   of (001): 0.009.
-* Band g / Ootsubo 2012 at 50 K: nu3 1.10, nu1 1.05, nu1-nu2 0.85, nu3-nu2 0.846, hot bands
-  (cited ratio to nu3) 1.10.
+* Band g / Ootsubo 2012 at 50 K: nu3 1.10, nu1 1.05, nu1-nu2 0.85, nu3-nu2 0.846,
+  nu2+nu3-nu2 (cited ratio to nu3) 1.10, nu1+nu3-nu1 (its (101) -> (100) lines) 0.88.
 """
 
 import importlib.util

@@ -535,6 +535,8 @@ def _band_lines(species, band):
 
 def _band_photon_rate(species, band, T, opr, solar="e490", rdot_km_s=0.0):
     """Photon g-factor (1/s at 1 au) of one band; (value, origin)."""
+    if species == "H2O" and band == "nu1+nu3-nu1":
+        return _h2o_101_to_100(T, opr, solar, rdot_km_s), "computed: (101) -> (100) lines of the 1.38 um cascade"
     if species == "H2O" and band in _H2O_HOT_PARENT:
         parent = _H2O_HOT_PARENT[band]
         g_parent, _ = _band_photon_rate(species, parent, T, opr, solar, rdot_km_s)
@@ -546,6 +548,17 @@ def _band_photon_rate(species, band, T, opr, solar="e490", rdot_km_s=0.0):
                                               "no g-factor can be computed")
     origin = "computed"
     return float(rates[system.band == band].sum()), origin
+
+
+def _h2o_101_to_100(T, opr, solar, rdot_km_s):
+    """Photons of the (101) -> (100) lines (1/s at 1 au): the cascade that feeds (100)."""
+    from . import h2o_cascade
+
+    system = _system("H2O", "nu3")
+    photons = functools.partial(_solar_photons, solar=solar, rdot_km_s=rdot_km_s)
+    lines = h2o_cascade.cascade_line_rates(system.lower_label, _populations(system, T, opr), photons)
+    keep = np.char.startswith(lines["upper"], "(101)") & np.char.startswith(lines["lower"], "(100)")
+    return float(lines["rate"][keep].sum())
 
 
 def band_g_factor(species, band, T_rot, *, ortho_para=DEFAULT_ORTHO_PARA, solar="e490", rdot=0.0):
@@ -569,9 +582,9 @@ def band_g_factor(species, band, T_rot, *, ortho_para=DEFAULT_ORTHO_PARA, solar=
     Returns
     -------
     `~astropy.units.Quantity`
-        Photons s^-1 per molecule at 1 au (scale as r_h^-2). H2O bands pumped from excited
-        states (nu2+nu3-nu2, nu1+nu3-nu1) are the computed nu3 value times their cited
-        g-ratio.
+        Photons s^-1 per molecule at 1 au (scale as r_h^-2). H2O nu1+nu3-nu1 is the sum of
+        the (101) -> (100) lines of the 1.38 µm cascade; nu2+nu3-nu2, pumped from (010), is
+        the computed nu3 value times its cited g-ratio.
 
     Raises
     ------
