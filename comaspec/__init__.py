@@ -7,7 +7,7 @@ The public API is re-exported here. Names are imported on first use so that
 from ._lazy import lazy_exports
 from ._moved import install as _install_moved_paths
 from ._version import __version__
-from .errors import ComaspecError, ComaspecWarning, FitError, InputError, UsageError
+from .errors import ComaspecError, ComaspecWarning, FitError, InputError, OutputError, UsageError
 
 # public name -> module that defines it
 _EXPORTS = {
@@ -38,7 +38,7 @@ _SUBMODULES = {
     "maps",
 }
 
-__all__ = ["__version__", "ComaspecError", "ComaspecWarning", "InputError", "UsageError", "FitError",
+__all__ = ["__version__", "ComaspecError", "ComaspecWarning", "InputError", "OutputError", "UsageError", "FitError",
            *_EXPORTS]
 
 

@@ -52,6 +52,43 @@ def _describe(value):
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def is_boolean(value):
+    """Whether ``value`` is a boolean or holds booleans (True would otherwise pass as 1).
+
+    Parameters
+    ----------
+    value : object
+
+    Returns
+    -------
+    bool
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(isinstance(v, (bool, np.bool_)) for v in value)
+    return getattr(getattr(value, "dtype", None), "kind", None) == "b"
+
+
+def not_boolean(value, name):
+    """Refuse a boolean where a number is expected (one InputError line naming ``name``).
+
+    Parameters
+    ----------
+    value : object
+    name : str
+        Argument name for the message.
+
+    Returns
+    -------
+    object
+        ``value`` unchanged.
+    """
+    if is_boolean(value):
+        raise InputError(name, f"must be a number, not a boolean (got {_describe(value)})")
+    return value
+
+
 def number(value, name, *, low=None, high=None, low_open=False):
     """Return ``value`` as a finite float within [low, high], or raise InputError.
 
@@ -70,7 +107,7 @@ def number(value, name, *, low=None, high=None, low_open=False):
     -------
     float
     """
-    if isinstance(value, (bool, str, bytes)) or isinstance(value, u.Quantity) or np.ndim(value) != 0:
+    if is_boolean(value) or isinstance(value, (str, bytes)) or isinstance(value, u.Quantity) or np.ndim(value) != 0:
         raise InputError(name, f"must be a plain number (got {_describe(value)})")
     try:
         v = float(value)
@@ -101,7 +138,7 @@ def integer(value, name, *, low=0, high=None):
     -------
     int
     """
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+    if is_boolean(value) or not isinstance(value, (int, np.integer)):
         raise InputError(name, f"must be an integer (got {_describe(value)})")
     if (low is not None and value < low) or (high is not None and value > high):
         span = f"from {low} to {high}" if high is not None else f">= {low}"
@@ -130,6 +167,35 @@ def temperature(value, name="T_rot"):
         except u.UnitsError:
             raise InputError(name, f"needs units of temperature, got {value.unit}") from None
     return number(value, name, low=lo, high=hi)
+
+
+def rotational_temperature(T_rot, *, bounded=True):
+    """T_rot as a finite float in K, for the fluorescence and template functions.
+
+    Parameters
+    ----------
+    T_rot : float or `~astropy.units.Quantity`
+        K when a plain number; booleans are refused.
+    bounded : bool
+        Require the range of comae, `T_ROT_RANGE_K` (the public fluorescence functions);
+        False only requires T_rot > 0 (thermal templates of laboratory spectra, fitted up to
+        thousands of K).
+
+    Returns
+    -------
+    float
+    """
+    not_boolean(T_rot, "T_rot")
+    try:
+        value = float(getattr(T_rot, "to_value", lambda unit: T_rot)("K"))
+    except Exception as exc:
+        raise InputError("T_rot", f"must be a temperature in K, got {T_rot!r}") from exc
+    if not (np.isfinite(value) and value > 0):
+        raise InputError("T_rot", f"must be a positive finite temperature in K, got {value}")
+    lo, hi = T_ROT_RANGE_K
+    if bounded and not lo <= value <= hi:
+        raise InputError("T_rot", f"must be between {lo:g} and {hi:g} K for a coma, got {value:g}")
+    return value
 
 
 def _quantity_or_dict(value, unit, name):

@@ -4,7 +4,7 @@ Every error carries a single-line message; the command line prints it on stderr 
 exits with status 2 (usage and input errors).
 """
 
-__all__ = ["ComaspecError", "InputError", "UsageError", "FitError", "ComaspecWarning", "TOO_LARGE"]
+__all__ = ["ComaspecError", "InputError", "OutputError", "UsageError", "FitError", "ComaspecWarning", "TOO_LARGE"]
 
 #: The one-line message for a file whose content cannot fit in memory.
 TOO_LARGE = "file too large or malformed (not enough memory to read it)"
@@ -35,6 +35,25 @@ class InputError(ComaspecError, ValueError):
         self.source = str(source)
         self.problem = problem
         super().__init__(f"{self.source}: {problem}")
+
+
+class OutputError(ComaspecError, OSError):
+    """An output file cannot be written (full disk, quota, read-only file system, I/O error).
+
+    Nothing is left half-written: the command line prints one line and exits with status 2.
+
+    Parameters
+    ----------
+    target : str or os.PathLike
+        The file that could not be written.
+    problem : str
+        Why.
+    """
+
+    def __init__(self, target, problem: str):
+        self.target = str(target)
+        self.problem = problem
+        super().__init__(f"{self.target}: {problem}")
 
 
 class UsageError(ComaspecError, ValueError):

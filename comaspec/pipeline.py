@@ -8,7 +8,7 @@ the numbers the command gives file by file.
 
 from __future__ import annotations
 
-__all__ = ["load_inputs", "spectra_to_fit", "fit_loaded", "fit_files", "default_aperture",
+__all__ = ["load_inputs", "spectra_to_fit", "fit_loaded", "fit_files", "default_aperture", "surface_brightness_files",
            "DEFAULT_CUBE_APERTURE_ARCSEC"]
 
 #: Radius (arcsec) of the circular aperture, around the continuum photocentre, used for s3d
@@ -62,8 +62,9 @@ def load_inputs(paths):
     return out
 
 
-def spectra_to_fit(loaded, aperture, mode=None, *, extension=None, joint=False):
-    """The spectra to fit: cubes extracted through ``aperture``, x1dints averaged.
+def spectra_to_fit(loaded, aperture, mode=None, *, extension=None, joint=False, geometry=None):
+    """The spectra to fit: cubes extracted through ``aperture``, x1dints averaged, surface
+    brightness turned into flux density over ``aperture``.
 
     Parameters
     ----------
@@ -79,10 +80,15 @@ def spectra_to_fit(loaded, aperture, mode=None, *, extension=None, joint=False):
     joint : bool
         Fit every extraction of a file together even when their modes or sources differ
         (``ratio --joint``).
+    geometry : `comaspec.Geometry`, optional
+        Needed only to convert a surface-brightness spectrum through an aperture in km.
 
     Returns
     -------
     list of specutils.Spectrum
+        A 1-D spectrum in surface brightness (MJy/sr) is taken as the average over
+        ``aperture`` and multiplied by its solid angle
+        (`comaspec.io.surface.surface_brightness_to_flux`).
     """
     from .io.select import select_extractions
     from .physics.instrument import mode_from_meta
@@ -91,19 +97,73 @@ def spectra_to_fit(loaded, aperture, mode=None, *, extension=None, joint=False):
     spectra = []
     for path, obj, is_cube in loaded:
         if is_cube:
+            _no_extension(extension, path, "a cube (one extraction through the aperture)")
             spectra.append(extract_spectrum(obj, aperture))
         elif type(obj).__name__ == "SpectrumList":
             if obj and obj[0].meta.get("product") == "x1dints":
+                _no_extension(extension, path, "a series of integrations (averaged into one spectrum)")
                 spectra.append(average_integrations(obj))
             else:
                 spectra.extend(select_extractions(path, obj, extension, joint))
         else:
-            spectra.append(obj)
+            # one extraction: --extension must name it (0 or its name), never be ignored
+            spectra.extend(select_extractions(path, [obj], extension, joint))
+    spectra = [_as_flux_density(s, aperture, geometry) for s in spectra]
     if mode:
         for spectrum in spectra:
             if mode_from_meta(spectrum.meta) is None:
                 spectrum.meta["mode"] = mode
     return spectra
+
+
+def _as_flux_density(spectrum, aperture, geometry):
+    from .io.surface import is_surface_brightness, surface_brightness_to_flux
+
+    if not is_surface_brightness(spectrum):
+        return spectrum
+    return surface_brightness_to_flux(spectrum, aperture, geometry)
+
+
+def surface_brightness_files(loaded):
+    """The paths of the 1-D spectra in surface brightness (cubes are not counted).
+
+    Parameters
+    ----------
+    loaded : list
+        From `load_inputs`.
+
+    Returns
+    -------
+    list of str
+    """
+    from .io.surface import is_surface_brightness
+
+    out = []
+    for path, obj, is_cube in loaded:
+        parts = [] if is_cube else (list(obj) if type(obj).__name__ == "SpectrumList" else [obj])
+        if any(is_surface_brightness(s) for s in parts):
+            out.append(str(path))
+    return out
+
+
+def _conversion_notes(spectra):
+    """One note per spectrum turned from surface brightness into flux density."""
+    notes = []
+    for s in spectra:
+        omega = s.meta.get("surface_brightness_solid_angle_sr")
+        if omega is not None:
+            notes.append(f"{s.meta.get('source_file', 'spectrum')}: surface brightness (MJy/sr) taken as the "
+                         f"average over the aperture and multiplied by its solid angle, {omega:.4g} sr "
+                         "(F = I × Ω)")
+    return notes
+
+
+def _no_extension(extension, path, what):
+    """Refuse ``--extension`` for a file it cannot apply to (rather than ignore it)."""
+    if extension is not None:
+        from .errors import UsageError
+
+        raise UsageError(f"--extension {extension}: {path} is {what}, with no extractions to choose from")
 
 
 def fit_loaded(loaded, geometry, aperture, species, *, mode=None, extension=None, joint=False,
@@ -139,11 +199,16 @@ def fit_loaded(loaded, geometry, aperture, species, *, mode=None, extension=None
     from .fit.core import fit_coma
 
     if aperture is None:
+        surface = surface_brightness_files(loaded)
+        if surface:
+            from .io.surface import missing_aperture_message
+
+            raise UsageError(missing_aperture_message(surface[0]))
         aperture = default_aperture(loaded)
         if aperture is None:
             raise UsageError("the extraction aperture of the spectrum is needed for production rates: "
                              "pass aperture= (only cubes have a default)")
-    spectra = spectra_to_fit(loaded, aperture, mode, extension=extension, joint=joint)
+    spectra = spectra_to_fit(loaded, aperture, mode, extension=extension, joint=joint, geometry=geometry)
     check_plausible(spectra, allow_implausible_flux)
     if species is None:
         from .model.species import species_covered
@@ -154,7 +219,13 @@ def fit_loaded(loaded, geometry, aperture, species, *, mode=None, extension=None
     inputs = {"paths": [path for path, _, _ in loaded], "instrument": first.get("instrument"),
               "mode": "+".join(dict.fromkeys(str(s.meta.get("mode")) for s in spectra)),
               "target": first.get("target")}
-    return fit_coma(spectra, geometry, aperture, species, inputs=inputs, **options)
+    notes = _conversion_notes(spectra)
+    if notes:
+        inputs["surface_brightness_solid_angle_sr"] = [s.meta.get("surface_brightness_solid_angle_sr")
+                                                       for s in spectra]
+    fit = fit_coma(spectra, geometry, aperture, species, inputs=inputs, **options)
+    fit.fit_info.setdefault("notes", []).extend(notes)
+    return fit
 
 
 def fit_files(paths, geometry, aperture, species, **options):

@@ -147,6 +147,9 @@ def as_number(value, what="ratio"):
             raise InputError(what, f"{value} is not a dimensionless ratio") from None
     if isinstance(value, str):
         return parse_value(value, what)[0]
+    from ._validate import not_boolean
+
+    not_boolean(value, what)
     try:
         return float(value)
     except (TypeError, ValueError):

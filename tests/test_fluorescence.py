@@ -127,7 +127,8 @@ def test_co2_and_co_band_a_are_of_published_size():
 # ----------------------------------------------------------------------------- closed forms
 def test_cold_linear_molecule_pumps_r0_only_and_emits_r0_and_p2():
     """T_rot -> 0: all CO in J''=0, pumped by R(0) into J'=1, which emits R(0) and P(2)."""
-    table = fluorescence.line_g_factors("CO", 0.3)  # J''=1 population exp(-18) of J''=0
+    # J''=1 population exp(-18) of J''=0; below line_g_factors' range of comae (5 K) on purpose
+    table = fluorescence.line_table("CO", 0.3, 3.0)
     g = dict(zip(table["line"], table["g"].to_value(1 / u.s)))
     lines = Table.read(fluorescence.linelists_dir() / "co_1-0_lines.ecsv", format="ascii.ecsv")
     row = {f"{b}{j}": (n, a) for b, j, n, a in zip(lines["branch"], lines["J_lower"], lines["wavenumber"],

@@ -570,3 +570,24 @@ def test_molecular_masses_agree_with_hitran_isotopologue_table():
     for row in table:
         expected = hapi.molecularMass(*hitran_ids[str(row["isotopologue"])])
         assert float(row["mass"]) == pytest.approx(expected, rel=5e-7), row["isotopologue"]  # 7 digits
+
+
+def test_map_panel_contours_show_on_every_panel(parent_maps):
+    """Issue 20: the SNR contours were white lines, invisible on the ratio map's blank (white)
+    pixels. Every panel carries the same contours, drawn with a dark edge, and blank pixels
+    are drawn in a grey that is neither the line nor its edge."""
+    import matplotlib.pyplot as plt
+    from matplotlib import patheffects
+    from matplotlib.colors import to_rgba
+
+    from comaspec.plotting import maps as figures
+
+    fig = parent_maps.plot()
+    panels = [ax for ax in fig.axes if ax.images]
+    assert len(panels) == 4
+    for ax in panels:
+        (contours,) = [c for c in ax.collections if c.get_gid() == "snr-contours"]
+        assert any(isinstance(e, patheffects.Stroke) for e in contours.get_path_effects())
+        assert to_rgba(ax.images[0].get_cmap().get_bad()) == to_rgba(figures.BLANK_COLOUR)
+    assert "contours: H2O SNR" in fig._suptitle.get_text()  # the species docs/maps.rst names
+    plt.close(fig)

@@ -198,7 +198,8 @@ def test_ratio_by_class_contents(table):
     (line,) = _by_gid(ax, compare.HIGHLIGHT_GID)
     assert list(line.get_ydata()) == [7.6, 7.6]
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert legend == ["3I/ATLAS", "class median"]
+    # the measurement, the median bar, and what filled and open markers mean (issue 20)
+    assert legend == ["3I/ATLAS", "class median", "filled: direct", "open: indirect"]
     # each class median bar sits at the median of its measured (non-limit) values
     jfc = catalog.select(table, dyn_class="JFC", with_ratio=True, limits="exclude",
                          exclude_flags=("superseded",))

@@ -80,7 +80,7 @@ def test_swings_effect_on_co_band_g():
 
 
 @pytest.mark.parametrize("bad", [{"solar": "kurucz"}, {"solar": "meftah2023", "rdot": 1e4},
-                                 {"solar": "meftah2023", "rdot": "fast"}])
+                                 {"solar": "meftah2023", "rdot": "fast"}, {"solar": "meftah2023", "rdot": True}])
 def test_bad_solar_arguments_are_input_errors(bad):
     with pytest.raises(InputError):
         fluorescence.band_g_factor("CO", "1-0", 50.0, **bad)

@@ -68,15 +68,28 @@ def main(argv=None) -> int:
     Returns
     -------
     int
-        Exit status: 0 on success, 2 for usage and input errors.
+        Exit status: 0 on success, 2 for usage and input errors (and for output that cannot
+        be written), 130 when interrupted, 141 when the reader of standard output has gone.
     """
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit:  # --help, --version, usage errors: flush here to see a closed pipe
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            return _reader_went_away()
+        raise
+    except BrokenPipeError:
+        return _reader_went_away()
     from ._console import verbosity
 
     try:
         with verbosity(args):
             status = args.run(args)
+            sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+    except BrokenPipeError:
+        return _reader_went_away()
     except ComaspecError as exc:
         print(f"comaspec {args.command}: error: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -89,6 +102,27 @@ def main(argv=None) -> int:
         print(f"comaspec {args.command}: interrupted", file=sys.stderr)
         return 130
     return 0 if status is None else int(status)
+
+
+#: Exit status when standard output is closed early (``comaspec ... | head``): 128 + SIGPIPE,
+#: what the shell reports for a Unix tool killed by the signal.
+BROKEN_PIPE_STATUS = 141
+
+
+def _reader_went_away():
+    """Stop quietly when the reader of standard output has gone, as Unix tools do.
+
+    Standard output is pointed at /dev/null so that Python's final flush does not print a
+    second BrokenPipeError on the way out.
+    """
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout without a file descriptor (e.g. captured in tests)
+        pass
+    return BROKEN_PIPE_STATUS
 
 
 if __name__ == "__main__":  # pragma: no cover

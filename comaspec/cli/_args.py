@@ -120,20 +120,16 @@ def check_outputs(args, *flags):
     ------
     comaspec.InputError
         For the first path that is a directory or whose directory cannot take a file.
+    comaspec.UsageError
+        When two options name one file (after resolving ``.``, ``..`` and links).
     """
-    from .._output import check_writable
+    from .._output import check_distinct, check_writable
 
-    seen = {}
-    for flag in flags:
-        path = getattr(args, flag.lstrip("-").replace("-", "_"), None)
-        if path is None:
-            continue
-        check_writable(path, flag)
-        if str(path) in seen:
-            from ..errors import UsageError
-
-            raise UsageError(f"{seen[str(path)]} and {flag} name the same file {path}")
-        seen[str(path)] = flag
+    named = [(flag, getattr(args, flag.lstrip("-").replace("-", "_"), None)) for flag in flags]
+    for flag, path in named:
+        if path is not None:
+            check_writable(path, flag)
+    check_distinct(named)
 
 
 def box(text):

@@ -69,6 +69,9 @@ def _center(text):
     return x, y
 
 
+_OUTPUTS = ("output", "plot", "profiles", "qcurve")
+
+
 def _run(args):
     from pathlib import Path
 
@@ -77,12 +80,11 @@ def _run(args):
     from ..errors import InputError, UsageError
     from ..geometry import Geometry
     from ..maps import map_cube
-    from ..maps.output import write_table
     from ._console import status
 
-    check_outputs(args, "--output", "--plot", "--profiles", "--qcurve")
+    check_outputs(args, *(f"--{flag}" for flag in _OUTPUTS))
     if not args.overwrite:
-        for flag in ("output", "plot", "profiles", "qcurve"):
+        for flag in _OUTPUTS:
             path = getattr(args, flag)
             if path is not None and Path(path).exists():
                 raise InputError(f"--{flag} {path}", "exists (pass --overwrite)")
@@ -96,46 +98,65 @@ def _run(args):
                     sun_pa=None if args.sun_pa is None else args.sun_pa * u.deg,
                     velocity_pa=None if args.velocity_pa is None else args.velocity_pa * u.deg,
                     **({} if args.chunk is None else {"chunk": args.chunk}))
+    writers = _writers(args, maps)
+    # all files or none: each is written to a temporary, all moved into place at the end
+    from .._output import atomic_paths
 
-    def note(message):
-        status(args, message)
-
+    with atomic_paths([path for path, _ in writers]) as tmps:
+        for (_, write), tmp in zip(writers, tmps):
+            write(tmp)
     print(_summary(maps))
-    q_species = next((s for s in maps.species if s in maps.molecule_flux), None)
+    for path, _ in writers:
+        status(args, f"wrote {path}")
+    return 0
+
+
+def _writers(args, maps):
+    """(path, write(tmp_path)) for every output asked for, everything computed first so that
+    a problem (no species with a g-factor for --qcurve) stops the command before any file."""
+    from ..errors import InputError
+    from ..maps.output import maps_hdulist
+
+    writers = []
     if args.output:
-        maps.write(args.output, overwrite=True)
-        note(f"wrote {args.output}")
+        hdul = maps_hdulist(maps)
+        writers.append(("output", lambda tmp: hdul.writeto(tmp, overwrite=True)))
     if args.plot:
-        import matplotlib.pyplot as plt
-
-        plt.close(maps.plot(args.plot))
-        note(f"wrote {args.plot}")
+        writers.append(("plot", lambda tmp: _close(maps.plot(tmp))))
     if args.profiles:
-        from astropy.table import vstack
-
-        tables = []
-        for s in maps.molecule_flux:
-            t = maps.radial_profile(s)
-            t["species"] = s
-            tables.append(t)
-        table = vstack(tables, metadata_conflicts="silent")
-        table.meta = {"nucleus_xy": list(maps.nucleus_xy), "source_file": maps.meta["source_file"]}
-        write_table(table, args.profiles, overwrite=True)
-        note(f"wrote {args.profiles}")
+        profiles = _profiles_table(maps)
+        writers.append(("profiles", lambda tmp: profiles.write(tmp, format="ascii.ecsv", overwrite=True)))
     if args.qcurve:
+        q_species = next((s for s in maps.species if s in maps.molecule_flux), None)
         if q_species is None:
             raise InputError("--qcurve", "no mapped species has a g-factor")
         curve = maps.q_curve(q_species)
         if str(args.qcurve).lower().endswith(".ecsv"):
-            write_table(curve, args.qcurve, overwrite=True)
+            writers.append(("qcurve", lambda tmp: curve.write(tmp, format="ascii.ecsv", overwrite=True)))
         else:
-            import matplotlib.pyplot as plt
-
             from ..plotting.maps import q_curve_figure
 
-            plt.close(q_curve_figure(curve, args.qcurve))
-        note(f"wrote {args.qcurve}")
-    return 0
+            writers.append(("qcurve", lambda tmp: _close(q_curve_figure(curve, tmp))))
+    return [(getattr(args, flag), write) for flag, write in writers]
+
+
+def _profiles_table(maps):
+    from astropy.table import vstack
+
+    tables = []
+    for s in maps.molecule_flux:
+        t = maps.radial_profile(s)
+        t["species"] = s
+        tables.append(t)
+    table = vstack(tables, metadata_conflicts="silent")
+    table.meta = {"nucleus_xy": list(maps.nucleus_xy), "source_file": maps.meta["source_file"]}
+    return table
+
+
+def _close(fig):
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
 
 
 def _summary(maps):

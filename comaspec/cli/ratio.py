@@ -53,8 +53,10 @@ def add_parser(subparsers):
     f.add_argument("--trot-per-species", action="store_true",
                    help="fit one rotational temperature per species instead of a shared one")
     f.add_argument("--window", action="append", metavar="LO-HI[:DEG]",
-                   help="continuum window in um with its polynomial degree (default 2); repeat for "
-                        "several; replaces the defaults 2.45-2.90:3 and 4.05-5.10:4")
+                   help="continuum window in um with its polynomial degree; repeat for several; replaces "
+                        "the defaults 2.45-2.90:3 and 4.05-5.10:4 (and 3.15-3.55:3 for CH4, C2H6). Without "
+                        ":DEG a window takes the degree of the default window it overlaps most, or 2 if it "
+                        "overlaps none")
     f.add_argument("--extension", metavar="EXT",
                    help="fit only this extraction of a multi-spectrum file: its name (e.g. EXTRACT1D,2) or its "
                         "position as 'comaspec info' lists it")
@@ -148,7 +150,7 @@ def _geometry(args, example_header, loaded=()):
     return Geometry(args.rh * u.au, args.delta * u.au, None if args.phase is None else args.phase * u.deg)
 
 
-def _aperture(args, example_header, has_cube, loaded=()):
+def _aperture(args, example_header, loaded):
     import astropy.units as u
 
     from ..apertures import CircularAperture, RectangularAperture
@@ -163,18 +165,40 @@ def _aperture(args, example_header, has_cube, loaded=()):
         from ..io.header import aperture_from_header
 
         return aperture_from_header(example_header, "the bundled example")
+    has_cube = any(is_cube for _, _, is_cube in loaded)
     radius = _stated(loaded, "aperture_radius_arcsec")
     if radius is not None and not has_cube:
         from ._console import status
 
         status(args, f"aperture stated by the file: a circle of radius {radius:g} arcsec")
         return CircularAperture(radius * u.arcsec)
+    from ..pipeline import surface_brightness_files
+
+    surface = surface_brightness_files(loaded)
+    if surface:
+        from ..io.surface import missing_aperture_message
+
+        raise UsageError(missing_aperture_message(surface[0]))
     if has_cube:
         from ..pipeline import DEFAULT_CUBE_APERTURE_ARCSEC
 
         return CircularAperture(DEFAULT_CUBE_APERTURE_ARCSEC * u.arcsec)
     raise UsageError("the extraction aperture of the spectrum is needed for production rates: "
                      "add --aperture-radius ARCSEC or --aperture-box WxH")
+
+
+#: Degree of a --window that overlaps no default window and names no degree.
+_LONE_WINDOW_DEGREE = 2
+
+
+def _default_degree(lo, hi):
+    """The degree of the default window that [lo, hi] overlaps most (else `_LONE_WINDOW_DEGREE`),
+    so that widening a default window does not silently lower its polynomial's degree."""
+    from ..model.continuum import DEFAULT_WINDOWS
+
+    overlaps = [(min(hi, w.hi_um) - max(lo, w.lo_um), w.degree) for w in DEFAULT_WINDOWS]
+    best = max(overlaps)
+    return best[1] if best[0] > 0 else _LONE_WINDOW_DEGREE
 
 
 def _windows(specs):
@@ -189,9 +213,10 @@ def _windows(specs):
         try:
             span, _, deg = text.partition(":")
             lo, hi = (float(v) for v in span.split("-"))
-            deg = int(deg) if deg else 2
+            deg = int(deg) if deg else None
         except ValueError:
             raise UsageError(f"--window {text}: expected LO-HI[:DEG] in um, e.g. 2.45-2.90:3") from None
+        deg = _default_degree(lo, hi) if deg is None else deg
         if not (0.5 <= lo < hi <= 30.0 and 0 <= deg <= 6):
             raise UsageError(f"--window {text}: needs 0.5 <= LO < HI <= 30 um and a degree from 0 to 6")
         out.append(Window(f"w{len(out) + 1}", lo, hi, deg))
@@ -238,7 +263,7 @@ def _run(args):
         meta = loaded[0][1].meta
         example_header = meta.get("primary_header")
     geometry = _geometry(args, example_header, loaded)
-    aperture = _aperture(args, example_header, any(c for _, _, c in loaded), loaded)
+    aperture = _aperture(args, example_header, loaded)
 
     import astropy.units as u
 
@@ -264,26 +289,26 @@ def _run(args):
 def _write_outputs(args, fit, geometry, numerator, denominator):
     """Write every requested file (all or none), then print the result and the status lines."""
     import json
-    from contextlib import ExitStack
 
-    from .._output import atomic_path
+    from .._output import atomic_paths
     from ._console import status
 
     notes = []
-    # all files or none: everything is written to temporaries first, moved at the end
-    with ExitStack() as stack:
-        if args.output:
-            fit.write(stack.enter_context(atomic_path(args.output)), numerator, denominator)
-        if args.plot:
-            _close(fit.plot(stack.enter_context(atomic_path(args.plot))))
-        if args.compare:
-            from ..plotting.compare import save_fit_comparison
 
-            save_fit_comparison(fit, geometry, stack.enter_context(atomic_path(args.compare)))
-        if args.psg_config:
-            from ..io.psg_write import write_config
+    def psg_config(tmp):
+        from ..io.psg_write import write_config
 
-            notes = write_config(fit, stack.enter_context(atomic_path(args.psg_config)))
+        notes.extend(write_config(fit, tmp))
+
+    # all files or none: everything is written to temporaries first, all moved at the end
+    writers = {args.output: lambda tmp: fit.write(tmp, numerator, denominator),
+               args.plot: lambda tmp: _close(fit.plot(tmp)),
+               args.compare: lambda tmp: _save_comparison(fit, geometry, tmp),
+               args.psg_config: psg_config}
+    writers.pop(None, None)
+    with atomic_paths(list(writers)) as tmps:
+        for write, tmp in zip(writers.values(), tmps):
+            write(tmp)
     if args.json:
         print(json.dumps(fit.to_dict(numerator, denominator)))
     else:
@@ -293,6 +318,12 @@ def _write_outputs(args, fit, geometry, numerator, denominator):
                 status(args, f"wrote {path}")
     for note in notes:
         status(args, f"PSG configuration: {note}")
+
+
+def _save_comparison(fit, geometry, path):
+    from ..plotting.compare import save_fit_comparison
+
+    save_fit_comparison(fit, geometry, path)
 
 
 def _close(fig):

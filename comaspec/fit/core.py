@@ -147,8 +147,9 @@ def as_observed(spectrum, *, lsf=None, label=None) -> ObservedSpectrum:
         err = err_q.to_value(out_unit, equivalencies=equiv)
     except u.UnitConversionError:
         if flux_q.unit.is_equivalent(u.MJy / u.sr):
-            raise InputError(label, "holds surface brightness (per steradian); extract an aperture "
-                                    "spectrum (flux density) first, e.g. from a cube with --aperture-radius") from None
+            raise InputError(label, "holds surface brightness (per steradian); convert it to flux density "
+                                    "through its aperture first: comaspec.io.surface.surface_brightness_to_flux"
+                                    "(spectrum, aperture), as comaspec ratio does with --aperture-radius") from None
         raise InputError(label, f"flux unit {flux_q.unit} is not a spectral flux density") from None
     order = np.argsort(wl)
     mask = getattr(spectrum, "mask", None)

@@ -42,14 +42,19 @@ def check_path(path) -> Path:
         path = Path(os.fspath(path))
     except TypeError:
         raise InputError(repr(path), "is not a file path") from None
-    if not path.exists():
-        raise InputError(path, "no such file")
-    if path.is_dir():
-        raise InputError(path, "is a directory, not a spectrum file")
-    if not os.access(path, os.R_OK):
-        raise InputError(path, "is not readable (permission denied)")
-    if path.stat().st_size == 0:
-        raise InputError(path, "is empty (0 bytes)")
+    from .._output import short_path
+
+    try:
+        if not path.exists():
+            raise InputError(short_path(path), "no such file")
+        if path.is_dir():
+            raise InputError(short_path(path), "is a directory, not a spectrum file")
+        if not os.access(path, os.R_OK):
+            raise InputError(short_path(path), "is not readable (permission denied)")
+        if path.stat().st_size == 0:
+            raise InputError(short_path(path), "is empty (0 bytes)")
+    except OSError as exc:  # a name too long for the file system, a loop of links...
+        raise InputError(short_path(path), f"cannot be read ({exc.strerror or exc})") from None
     return path
 
 

@@ -71,7 +71,7 @@ def is_unbinned(binning):
         (isinstance(binning, (int, np.integer)) and not isinstance(binning, bool) and binning == 1)
 
 
-def make_bins(binning, shape, usable, *, target_snr=None, unbinned=None, snr_column=0):
+def make_bins(binning, shape, usable, *, target_snr=None, unbinned=None, snr_column=None, species=None):
     """Group spaxels into bins.
 
     Parameters
@@ -85,8 +85,11 @@ def make_bins(binning, shape, usable, *, target_snr=None, unbinned=None, snr_col
         Voronoi target.
     unbinned : callable, optional
         Returns the unbinned solve (``coef`` and ``var`` per spaxel), for Voronoi.
-    snr_column : int
-        Column of the species whose SNR drives Voronoi binning.
+    snr_column : int, optional
+        Column of the species whose SNR drives Voronoi binning. Default: the first species
+        whose summed band SNR over the whole cube reaches the target (a note says which).
+    species : list of str, optional
+        Names of the columns, for messages (default ``column 0``...).
 
     Returns
     -------
@@ -107,11 +110,45 @@ def make_bins(binning, shape, usable, *, target_snr=None, unbinned=None, snr_col
         labels = (yy // n) * ((nx + n - 1) // n) + xx // n
         return _from_labels(labels, usable, f"square {n}x{n}")
     if binning == "voronoi":
-        return _voronoi(shape, usable, target_snr, unbinned, snr_column)
+        return _voronoi(shape, usable, target_snr, unbinned, snr_column, species)
     raise InputError("binning", f"must be None, a bin size n or 'voronoi' (got {binning!r})")
 
 
-def _voronoi(shape, usable, target_snr, unbinned, snr_column):
+def _snr_inputs(sol, usable, column):
+    """(spaxel indices, signal, noise) of one species for vorbin: usable spaxels with a finite
+    positive error; negative fluxes (noise) count as zero signal."""
+    signal = sol["coef"][:, column]
+    noise = np.sqrt(sol["var"][:, column])
+    ok = usable & sol["ok"] & np.isfinite(signal) & np.isfinite(noise) & (noise > 0)
+    idx = np.flatnonzero(ok)
+    return idx, np.clip(signal[idx], 0.0, None), noise[idx]
+
+
+def _whole_snr(sol, usable, column):
+    """Band SNR of all the usable spaxels summed, negative fluxes included (zeroed, noise alone
+    would add up to any SNR): the most any binning can honestly reach."""
+    idx = _snr_inputs(sol, usable, column)[0]
+    signal, var = sol["coef"][idx, column], sol["var"][idx, column]
+    return float(signal.sum() / np.sqrt(var.sum())) if idx.size else 0.0
+
+
+def _driving_column(sol, usable, target_snr, snr_column, species):
+    """The column whose SNR drives the bins: the given one, refused if even the whole cube
+    stays below the target, else the first that reaches it."""
+    names = list(species) if species is not None else [f"column {j}" for j in range(sol["coef"].shape[1])]
+    columns = [snr_column] if snr_column is not None else range(len(names))
+    reach = {}
+    for j in columns:
+        reach[names[j]] = _whole_snr(sol, usable, j)
+        if reach[names[j]] >= target_snr:
+            return j
+    best = ", ".join(f"{name} {snr:.3g}" for name, snr in reach.items())
+    raise InputError("target_snr", f"{target_snr:g} is out of reach: even all spaxels together give band "
+                                   f"SNR {best}; ask for a lower target" +
+                     ("" if snr_column is None else " or bin on another species (snr_species)"))
+
+
+def _voronoi(shape, usable, target_snr, unbinned, snr_column, species):
     try:
         from vorbin.voronoi_2d_binning import voronoi_2d_binning
     except ImportError:
@@ -120,25 +157,29 @@ def _voronoi(shape, usable, target_snr, unbinned, snr_column):
         raise InputError("target_snr", f"Voronoi binning needs a target SNR > 0 (got {target_snr!r})")
     ny, nx = shape
     sol = unbinned()
-    signal = sol["coef"][:, snr_column]
-    noise = np.sqrt(sol["var"][:, snr_column])
-    ok = usable & sol["ok"] & np.isfinite(signal) & np.isfinite(noise) & (noise > 0)
+    column = _driving_column(sol, usable, target_snr, snr_column, species)
+    name = species[column] if species is not None else f"column {column}"
+    idx, sig, noise = _snr_inputs(sol, usable, column)
     yy, xx = np.mgrid[0:ny, 0:nx]
-    idx = np.flatnonzero(ok)
-    sig = np.clip(signal[idx], 0.0, None)
-    notes = ["Voronoi bins from per-spaxel band SNR at the aperture's T_rot and shift; negative fluxes "
+    describe = f"voronoi (target SNR {target_snr:g} in {name})"
+    notes = [f"Voronoi bins from per-spaxel {name} band SNR at the aperture's T_rot and shift; negative fluxes "
              "counted as zero signal"]
-    if np.all(sig / noise[idx] >= target_snr):
+    if snr_column is None and column > 0:
+        notes.append(f"bins driven by {name}, the first mapped species whose whole-cube SNR reaches "
+                     f"{target_snr:g} ({', '.join(species[:column])} cannot)")
+    ok = np.zeros(ny * nx, dtype=bool)
+    ok[idx] = True
+    if np.all(sig / noise >= target_snr):
         notes.append(f"every spaxel reaches SNR {target_snr:g}: no binning needed")
-        return _from_labels(np.arange(ny * nx).reshape(ny, nx), ok, f"voronoi (target SNR {target_snr:g})", notes)
+        return _from_labels(np.arange(ny * nx).reshape(ny, nx), ok, describe, notes)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # vorbin's deprecation notice (it still works)
             result = voronoi_2d_binning(xx.ravel()[idx].astype(float), yy.ravel()[idx].astype(float), sig,
-                                        noise[idx], target_snr, plot=False, quiet=True, pixelsize=1.0)
-    except ValueError as exc:
-        raise InputError("target_snr", f"Voronoi binning to SNR {target_snr:g} failed: "
-                                       f"{' '.join(str(exc).split())[:120]}") from None
+                                        noise, target_snr, plot=False, quiet=True, pixelsize=1.0)
+    except (ValueError, ArithmeticError, IndexError) as exc:  # vorbin's own refusals, e.g. too few spaxels
+        raise InputError("target_snr", f"Voronoi binning of {name} to SNR {target_snr:g} failed "
+                                       f"({' '.join(str(exc).split())[:100]})") from None
     labels = np.full(ny * nx, -1)
     labels[idx] = result[0]
-    return _from_labels(labels.reshape(ny, nx), ok, f"voronoi (target SNR {target_snr:g})", notes)
+    return _from_labels(labels.reshape(ny, nx), ok, describe, notes)

@@ -38,6 +38,9 @@ from .result import ComaMaps
 
 __all__ = ["ComaMaps", "map_cube", "DEFAULT_APERTURE_RADIUS", "DEFAULT_NONLINEAR_GRID", "DEFAULT_CHUNK"]
 
+#: Species mapped when ``species`` is None.
+DEFAULT_SPECIES = ("CO2", "H2O", "CO")
+
 #: Radius of the aperture whose fit gives the T_rot and shift held for all spaxels (the
 #: default aperture of ``comaspec ratio`` on a cube).
 DEFAULT_APERTURE_RADIUS = 0.5 * u.arcsec
@@ -80,7 +83,7 @@ def _position_angles(cube, sun_pa, velocity_pa):
             out.append(scalar_quantity(value, u.deg, name) % (360 * u.deg))
             sources.append(f"{name}: user")
         elif key in keys:
-            out.append((float(keys[key]) * u.deg) % (360 * u.deg))
+            out.append((_header_angle(keys[key], key, cube, name) * u.deg) % (360 * u.deg))
             sources.append(f"{name}: header COMASPEC {key}")
         else:
             out.append(None)
@@ -88,24 +91,51 @@ def _position_angles(cube, sun_pa, velocity_pa):
     return out[0], out[1], "; ".join(sources)
 
 
-def _check_args(species, detect_sigma, limit_sigma, nonlinear_snr, T_rot, chunk):
+def _header_angle(value, key, cube, name):
+    """A position angle (deg) from a header card, refused unless a finite number."""
+    try:
+        angle = float(value) if not isinstance(value, (bool, np.bool_)) else math.nan
+    except (TypeError, ValueError):
+        angle = math.nan
+    if not math.isfinite(angle):
+        raise InputError(cube.meta.get("source_file", "cube"),
+                         f"header card COMASPEC {key} is not a finite number of degrees (pass {name}= "
+                         f"or --{name.replace('_', '-')} to give the angle)")
+    return angle
+
+
+def _check_args(species, detect_sigma, limit_sigma, nonlinear_snr, T_rot, chunk, ortho_para):
+    """The species to map and whether ``ortho_para`` asks for a fit, after the checks."""
+    from .._validate import integer, names, number
+
     for name, value in (("detect_sigma", detect_sigma), ("limit_sigma", limit_sigma)):
-        if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-            raise InputError(name, f"must be a number > 0 (got {value!r})")
-    if nonlinear_snr is not None and not (isinstance(nonlinear_snr, (int, float)) and nonlinear_snr > 0):
-        raise InputError("nonlinear_snr", f"must be a number > 0 or None (got {nonlinear_snr!r})")
+        number(value, name, low=0.0, low_open=True)
+    if nonlinear_snr is not None:
+        number(nonlinear_snr, "nonlinear_snr", low=0.0, low_open=True)
     if isinstance(T_rot, dict):
         raise InputError("T_rot", "one rotational temperature for all species in maps (a dict was given)")
-    if not (isinstance(chunk, int) and chunk > 0):
-        raise InputError("chunk", f"must be a positive integer (got {chunk!r})")
-    species = [species] if isinstance(species, str) else list(species)
+    integer(chunk, "chunk", low=1)
+    species = list(names(DEFAULT_SPECIES if species is None else species, "species"))
     if not species:
         raise InputError("species", "no species given")
-    return species
+    return species, _fits_ortho_para(ortho_para)
+
+
+def _fits_ortho_para(ortho_para):
+    """Whether ``ortho_para`` asks for the ratio to be fitted ("fit"); a number is checked."""
+    from ..physics.fluorescence import check_ortho_para
+
+    if isinstance(ortho_para, str):
+        if ortho_para.strip().lower() == "fit":
+            return True
+        raise InputError("ortho_para", f"must be a number or 'fit' (got {ortho_para!r})")
+    if check_ortho_para(ortho_para) <= 0:
+        raise InputError("ortho_para", f"must be a finite number > 0 or 'fit' (got {ortho_para!r})")
+    return False
 
 
 # ====================================================================== the map
-def map_cube(cube, geometry, *, species=("CO2", "H2O", "CO"), binning=None, target_snr=None, snr_species=None,
+def map_cube(cube, geometry, *, species=DEFAULT_SPECIES, binning=None, target_snr=None, snr_species=None,
              T_rot=None, shift=None, nonlinear_snr=None, center=None, aperture_radius=DEFAULT_APERTURE_RADIUS,
              sun_pa=None, velocity_pa=None, lsf=None, windows=None, velocity=None, lifetime=None,
              g_factor=None, emission=DEFAULT_EMISSION, ortho_para=DEFAULT_ORTHO_PARA, detect_sigma=3.0, limit_sigma=3.0,
@@ -118,15 +148,18 @@ def map_cube(cube, geometry, *, species=("CO2", "H2O", "CO"), binning=None, targ
         An s3d cube (`comaspec.read_cube`) with uncertainties.
     geometry : `comaspec.Geometry` or dict
         rh and Δ.
-    species : sequence of str
-        Species to map (default CO2, H2O, CO; those the cube does not cover are dropped).
+    species : str or sequence of str, optional
+        Species to map (default, also for None: CO2, H2O, CO; those the cube does not
+        cover are dropped).
     binning : None, int or "voronoi"
         None: every spaxel; n: square n × n bins; "voronoi": adaptive bins reaching
         ``target_snr`` in the band of ``snr_species`` (needs the ``vorbin`` package).
     target_snr : float, optional
         Target SNR of Voronoi bins.
     snr_species : str, optional
-        Species whose band SNR drives Voronoi binning (default the first mapped one).
+        Species whose band SNR drives Voronoi binning (default: the first mapped one whose
+        band SNR summed over the whole cube reaches ``target_snr``; ``meta["binning"]`` names
+        it). A target no species can reach is refused with the SNR of the whole cube.
     T_rot : float or Quantity, optional
         Hold T_rot at this value (K). Default: the aperture fit's T_rot.
     shift : Quantity, optional
@@ -148,8 +181,12 @@ def map_cube(cube, geometry, *, species=("CO2", "H2O", "CO"), binning=None, targ
         header keywords, else unknown.
     lsf : optional
         LSF, mode name or resolving power (default: the cube's mode).
-    windows, velocity, lifetime, g_factor, emission, ortho_para
+    windows, velocity, lifetime, g_factor, emission
         As in `comaspec.fit_coma`.
+    ortho_para : float or "fit"
+        H2O ortho/para ratio (default 3). "fit": fitted in the aperture fit (always made
+        then) and held at that value in every bin, like T_rot; ``meta["ortho_para"]`` and
+        the FITS header (``OPR``) give the value used.
     detect_sigma, limit_sigma : float
         Detection threshold and significance of limits.
     max_masked_fraction : float
@@ -174,7 +211,7 @@ def map_cube(cube, geometry, *, species=("CO2", "H2O", "CO"), binning=None, targ
     from ._quantities import bin_quantities
 
     t0 = time.perf_counter()
-    species = _check_args(species, detect_sigma, limit_sigma, nonlinear_snr, T_rot, chunk)
+    species, fit_opr = _check_args(species, detect_sigma, limit_sigma, nonlinear_snr, T_rot, chunk, ortho_para)
     if not hasattr(cube, "flux") or not hasattr(cube, "wavelength"):
         cube = read_cube(cube)
     source = cube.meta.get("source_file", "cube")
@@ -197,6 +234,7 @@ def map_cube(cube, geometry, *, species=("CO2", "H2O", "CO"), binning=None, targ
     aperture = CircularAperture(radius.to(u.arcsec))
     ap = _aperture_fit(cube, geometry, aperture, nucleus, species, T_fixed, shift_fixed, max_masked_fraction,
                        model_args, detect_sigma, limit_sigma)
+    model_args["ortho_para"] = ap["ortho_para"]  # "fit": the aperture's value, held in the bins like T_rot
     # 2. the model, built once; the cube as (pixels, spaxels)
     sd, data = _model_and_data(cube, ap["spectrum"], ap["fitted"], geometry, aperture, max_masked_fraction,
                                model_args, source)
@@ -235,6 +273,7 @@ def map_cube(cube, geometry, *, species=("CO2", "H2O", "CO"), binning=None, targ
               "linear_names": list(sd.names), "n_pixels_fitted": int(data.pix.size), "mode": mode,
               "solve_seconds": t_solve, "total_seconds": time.perf_counter() - t0,
               "nonlinear_snr": nonlinear_snr, "T_rot_aperture_K": ap["T0"], "shift_aperture_um": ap["shift0"],
+              "ortho_para": float(ap["ortho_para"]), "ortho_para_fitted": fit_opr,
               "bunit": str(cube.bunit), "target": cube.meta.get("target")})
 
 
@@ -249,7 +288,8 @@ def _aperture_fit(cube, geometry, aperture, nucleus, species, T_fixed, shift_fix
     spec = extract_spectrum(cube, aperture, center=nucleus, max_masked_fraction=max_masked_fraction)
     fit = None
     fitted = species
-    if T_fixed is None or shift_fixed is None:
+    fit_opr = isinstance(model_args["ortho_para"], str)  # "fit", checked by map_cube
+    if T_fixed is None or shift_fixed is None or fit_opr:
         fit = fit_coma(spec, geometry, aperture, species, T_rot=T_fixed, detect_sigma=detect_sigma,
                        limit_sigma=limit_sigma, **model_args)
         fitted = [s for s in species if fit.species[s].covered]
@@ -259,7 +299,15 @@ def _aperture_fit(cube, geometry, aperture, nucleus, species, T_fixed, shift_fix
     source = (f"T_rot given ({T0:g} K)" if T_fixed is not None else f"T_rot from the {where}: {T0:.1f} K") + \
         (f", shift given ({shift0:.3g} um)" if shift_fixed is not None else f", shift from the {where}: "
                                                                              f"{shift0:.3g} um")
-    return {"spectrum": spec, "fit": fit, "fitted": fitted, "T0": T0, "shift0": shift0, "source": source}
+    opr = model_args["ortho_para"]
+    if fit_opr:
+        # without H2O in the fit the ratio changes no template: the default stands (and is said)
+        opr = float(fit.fit_info.get("ortho_para", DEFAULT_ORTHO_PARA)) if "H2O" in fitted else DEFAULT_ORTHO_PARA
+        err = fit.fit_info.get("ortho_para_err") if "H2O" in fitted else None
+        source += (f", H2O ortho/para from the {where}: {opr:.2f}" + (f" +- {err:.2f}" if err else "")
+                   if "H2O" in fitted else f", H2O ortho/para {opr:g} (no H2O fitted)")
+    return {"spectrum": spec, "fit": fit, "fitted": fitted, "T0": T0, "shift0": shift0, "source": source,
+            "ortho_para": opr}
 
 
 def _model_and_data(cube, spec, fitted, geometry, aperture, max_masked_fraction, model_args, source):
@@ -302,7 +350,7 @@ def _bins_at_aperture(sd, data, shape, binning, target_snr, snr_species, T0, shi
     else:
         usable = data.usable_spaxels()
     bins = make_bins(binning, (ny, nx), usable, target_snr=target_snr, unbinned=lambda: each_spaxel,
-                     snr_column=_snr_column(sd, snr_species))
+                     snr_column=_snr_column(sd, snr_species), species=list(sd.species))
     if each_spaxel is not None and all(m.size == 1 for m in bins.members):
         return bins, {key: v[np.concatenate(bins.members)] for key, v in each_spaxel.items()}
     return bins, solve_bins(a0, data, bins.members, chunk, n_sp)
@@ -345,7 +393,7 @@ def _shift_um(shift):
 
 def _snr_column(sd, snr_species):
     if snr_species is None:
-        return 0
+        return None  # make_bins takes the first species that can reach the target
     if snr_species not in sd.species:
         raise InputError("snr_species", f"{snr_species!r} is not mapped (mapped: {', '.join(sd.species)})")
     return sd.species.index(snr_species)

@@ -7,7 +7,9 @@ over its spaxels), ``<X>_COLUMN`` / ``<X>_COLUMN_ERR`` (cm^-2), ``SNR_<X>``, ``D
 1 lower limit, 2 upper limit, -1 neither detected), ``TROT`` / ``TROT_ERR`` (K),
 ``TROT_FITTED`` (1 fitted in the bin, 0 the aperture fit's value), ``SHIFT`` (µm),
 ``CHI2``, ``DOF``, ``BIN_ID``. The primary header holds the geometry, nucleus, position
-angles, binning and notes.
+angles, binning, the H2O ortho/para ratio held in the bins (``OPR``; ``OPR_FIT`` true when
+it comes from the aperture fit) and notes. Header text is printable ASCII (other characters
+of a file name are written as ``\\x..`` escapes).
 """
 
 from __future__ import annotations
@@ -17,6 +19,13 @@ import numpy as np
 from ..errors import InputError
 
 __all__ = ["maps_hdulist", "write_maps", "write_table"]
+
+
+def _ascii(text):
+    """Text for a FITS header card, which holds printable ASCII only: other characters (a
+    file name in another script, a µ) are written as Python escapes (``\\xfc``)."""
+    text = str(text).encode("ascii", "backslashreplace").decode("ascii")
+    return "".join(c if " " <= c <= "~" else " " for c in text)
 
 
 def _image_hdu(data, name, wcs, bunit, comment=None):
@@ -47,27 +56,30 @@ def maps_hdulist(maps):
     ph = fits.Header()
     ph["ORIGIN"] = "comaspec"
     ph["CSVERS"] = (__version__, "comaspec version")
-    ph["SRCFILE"] = str(maps.meta.get("source_file", ""))[-68:]
+    ph["SRCFILE"] = _ascii(maps.meta.get("source_file", ""))[-68:]
     ph["RH_AU"] = float(maps.geometry.rh.to_value("au"))
     ph["DELTA_AU"] = float(maps.geometry.delta.to_value("au"))
     ph["NUC_X"] = (maps.nucleus_xy[0], "nucleus x, 0-based pixel")
     ph["NUC_Y"] = (maps.nucleus_xy[1], "nucleus y, 0-based pixel")
-    ph["NUC_METH"] = maps.nucleus_method
+    ph["NUC_METH"] = _ascii(maps.nucleus_method)
     # absent when unknown (FITS headers hold no NaN)
     if maps.sun_pa is not None:
         ph["SUN_PA"] = (float(maps.sun_pa.to_value("deg")), "position angle of the Sun, deg E of N")
     if maps.velocity_pa is not None:
         ph["VEL_PA"] = (float(maps.velocity_pa.to_value("deg")), "position angle of the velocity, deg E of N")
-    ph["BINNING"] = maps.meta.get("binning", "")
+    ph["BINNING"] = _ascii(maps.meta.get("binning", ""))
     ph["NBINS"] = int(maps.meta.get("n_bins", 0))
     ph["DETSIG"] = maps.detect_sigma
     ph["LIMSIG"] = maps.limit_sigma
     ph["TROT_AP"] = (float(maps.meta["T_rot_aperture_K"]), "K, held where TROT_FITTED = 0")
+    if "ortho_para" in maps.meta:
+        ph["OPR"] = (float(maps.meta["ortho_para"]), "H2O ortho/para held in every bin")
+        ph["OPR_FIT"] = (bool(maps.meta.get("ortho_para_fitted", False)), "OPR from the aperture fit")
     ph["PIXSCALE"] = (float(maps.pixel_scale.to_value("arcsec")), "arcsec")
     ph["PIXAR_SR"] = float(maps.pixel_area.to_value("sr"))
-    ph["HIERARCH TROT_SOURCE"] = maps.T_rot_source[:60]
+    ph["HIERARCH TROT_SOURCE"] = _ascii(maps.T_rot_source)[:60]
     for note in maps.meta.get("notes", []):
-        ph["COMMENT"] = note
+        ph["COMMENT"] = _ascii(note)
     hdus = [fits.PrimaryHDU(header=ph)]
     wcs = maps.wcs
     for s in maps.species:

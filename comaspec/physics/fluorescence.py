@@ -427,19 +427,18 @@ def _line_rates(system, a, T_rot, ortho_para, terms=None):
     return pumping[system.upper] * a / t.decay_line
 
 
-def check_temperature(T_rot):
-    """T_rot as a positive finite float in K (a number or a temperature Quantity); InputError else."""
-    try:
-        value = float(getattr(T_rot, "to_value", lambda unit: T_rot)("K"))
-    except Exception as exc:
-        raise InputError("T_rot", f"must be a temperature in K, got {T_rot!r}") from exc
-    if not (math.isfinite(value) and value > 0):
-        raise InputError("T_rot", f"must be a positive finite temperature in K, got {value}")
-    return value
+def check_temperature(T_rot, *, bounded=True):
+    """T_rot in K as a float (see `comaspec._validate.rotational_temperature`); InputError else."""
+    from .._validate import rotational_temperature
+
+    return rotational_temperature(T_rot, bounded=bounded)
 
 
 def check_ortho_para(ortho_para):
-    """The H2O ortho/para ratio as a finite float >= 0; InputError else."""
+    """The H2O ortho/para ratio as a finite float >= 0 (booleans refused); InputError else."""
+    from .._validate import not_boolean
+
+    not_boolean(ortho_para, "ortho_para")
     try:
         value = float(ortho_para)
     except (TypeError, ValueError):
@@ -506,8 +505,11 @@ def emission_weights(species, band, T_rot, *, ortho_para=DEFAULT_ORTHO_PARA):
     comaspec.InputError
         Unknown band, no line list, bad ``T_rot`` or ``ortho_para``.
     """
-    T = check_temperature(T_rot)
-    opr = check_ortho_para(ortho_para)
+    return band_emission_weights(species, band, check_temperature(T_rot), check_ortho_para(ortho_para))
+
+
+def band_emission_weights(species, band, T, opr):
+    """`emission_weights` at a checked T (K, any positive value: the templates' fits) and o/p."""
     shift = 0.0
     if species == "H2O" and band == "nu1+nu3-nu1":
         from . import molecules
@@ -634,14 +636,17 @@ def line_g_factors(species, T_rot, *, ortho_para=DEFAULT_ORTHO_PARA, solar="e490
     comaspec.InputError
         Unknown species, no absolute Einstein A (OCS), bad arguments.
     """
+    return line_table(species, check_temperature(T_rot), check_ortho_para(ortho_para), _solar_args(solar, rdot))
+
+
+def line_table(species, T, opr, sun=("e490", 0.0)):
+    """`line_g_factors` at a checked T (K; any positive value, e.g. the T -> 0 limit) and o/p;
+    ``sun``: (solar spectrum, rdot in km/s) as checked by `_solar_args`."""
     from astropy import units as u
     from astropy.table import QTable, vstack
 
     from . import molecules
 
-    T = check_temperature(T_rot)
-    opr = check_ortho_para(ortho_para)
-    sun = _solar_args(solar, rdot)
     try:
         bands = [b.band for feature in molecules.features_of(species)
                  for b in molecules.bands_of(species, feature)]

@@ -121,6 +121,9 @@ def mode_reference(mode):
 
 def _as_um(values, name):
     """Plain float64 array in µm from an array or a length Quantity."""
+    from .._validate import not_boolean
+
+    not_boolean(values, name)
     unit = getattr(values, "unit", None)
     if unit is not None:
         from astropy import units as u

@@ -38,6 +38,8 @@ def check_solar(solar):
 
 def check_rdot(rdot):
     """Heliocentric radial velocity as a float in km/s (a number or a velocity Quantity)."""
+    if isinstance(rdot, (bool, np.bool_)):
+        raise InputError("rdot", f"must be a velocity in km/s, got {rdot!r}")
     try:
         value = float(getattr(rdot, "to_value", lambda unit: rdot)("km/s"))
     except Exception as exc:

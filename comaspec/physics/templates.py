@@ -197,9 +197,9 @@ def _check_emission(emission):
 @functools.lru_cache(maxsize=1024)
 def _sticks(species, band, T_rot, ortho_para, emission="thermal"):
     if emission == "fluorescence":
-        from .fluorescence import emission_weights
+        from .fluorescence import band_emission_weights
 
-        wavenumber, weight = emission_weights(species, band, T_rot, ortho_para=ortho_para)
+        wavenumber, weight = band_emission_weights(species, band, T_rot, ortho_para)
         return _drop_weak(wavenumber, weight)
     lines = _line_list(species, band)
     # Counted from the lowest upper level: a common factor that cancels in the
@@ -266,7 +266,7 @@ def stick_spectrum(species, band, T_rot, *, ortho_para=DEFAULT_ORTHO_PARA, emiss
     comaspec.InputError
         Unknown species or band, missing or malformed line list, bad ``T_rot``.
     """
-    T = check_temperature(T_rot)
+    T = check_temperature(T_rot, bounded=False)  # thermal templates of lab spectra go far above comae
     op = check_ortho_para(ortho_para)
     _check_band(species, band)
     return _sticks(str(species), str(band), T, op, _check_emission(emission))
@@ -323,6 +323,9 @@ def _band_profile_on_edges(species, band, edges, T_rot, lsf, ortho_para, emissio
 
 
 def _as_micron(wavelength_um):
+    from .._validate import not_boolean
+
+    not_boolean(wavelength_um, "wavelength_um")
     if hasattr(wavelength_um, "unit"):
         from astropy import units as u
 

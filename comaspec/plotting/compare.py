@@ -15,6 +15,8 @@ import numpy as np
 
 from ..errors import InputError
 from ..ratios import axis_label, parse_name
+from ._legible import (OBJECT_LABEL_GID, label_objects, legend_above, log_ticks, method_handles, object_name,
+                       separate_labels)
 from .style import (CLASS_COLOURS, CLASS_MARKERS, HIGHLIGHT_COLOUR, TREND_COLOUR,
                     figure_size, use_style)
 
@@ -27,6 +29,9 @@ RH_LABEL = r"Heliocentric distance $r_\mathrm{h}$ (au)"
 
 #: Length of limit arrows, as a factor in the ratio (log axis).
 _ARROW_FACTOR = 1.8
+#: Length of the measurement's own limit arrow, as a fraction of the axes' height: long
+#: enough to leave its star on any y range.
+_MEASUREMENT_ARROW_HEIGHT = 0.2
 #: gid of the highlighted measurement's marker (tests and users can find it by this).
 HIGHLIGHT_GID = "comaspec-measurement"
 
@@ -35,6 +40,10 @@ def _measurement(ratio, ratio_err, rh, need_rh, name="CO2/H2O"):
     """Validate the user's measurement; return (ratio, (err_lo, err_hi), rh) or None."""
     if ratio is None:
         return None
+    from .._validate import not_boolean
+
+    for value, what in ((ratio, "ratio"), (ratio_err, "ratio_err"), (rh, "rh")):
+        not_boolean(value, what)
     try:
         ratio = float(ratio)
         if ratio_err is None:
@@ -72,18 +81,20 @@ def _catalog_arrays(table, direct_only, exclude_flags, ratio_name="CO2/H2O"):
     values = {"ratio": cols["value"], "err_lo": cols["err_lo"], "err_hi": cols["err_hi"],
               "limit": cols["limit"], "rh": catalog._values(rows["rh"], u.au)[0]}
     values["dyn_class"] = np.asarray(rows["dyn_class"], dtype=str)
+    values["object"] = np.array([object_name(d, n) for d, n in zip(rows["designation"], rows["name"])], dtype=str)
     # the method column describes CO2; CO is measured from its own bands in every row
     values["method"] = (np.asarray(rows["method"], dtype=str) if uses_co2
                         else np.full(len(rows), "direct"))
     return values
 
 
-def _draw_limit_arrows(ax, x, y, kinds, colour):
+def _draw_limit_arrows(ax, x, y, kinds, colour, factor=_ARROW_FACTOR, lw=0.7, zorder=3):
     for xi, yi, kind in zip(x, y, kinds):
-        end = yi / _ARROW_FACTOR if kind == "upper" else yi * _ARROW_FACTOR
+        end = yi / factor if kind == "upper" else yi * factor
         arrow = ax.annotate("", xy=(xi, end), xytext=(xi, yi),
-                            arrowprops=dict(arrowstyle="-|>", color=colour, lw=0.7,
-                                            shrinkA=0, shrinkB=0, mutation_scale=5))
+                            arrowprops=dict(arrowstyle="-|>", color=colour, lw=lw,
+                                            shrinkA=0, shrinkB=0, mutation_scale=5 + 3 * (lw - 0.7)),
+                            zorder=zorder)
         arrow.set_gid(f"limit-{kind}")
 
 
@@ -110,15 +121,36 @@ def _new_axes(ax, width, aspect):
     return fig, ax
 
 
+def _draw_class(ax, data, sel, cls):
+    """The catalog points of one class against rh: error bars, filled (direct) and open
+    (indirect) markers, limit arrows."""
+    colour, marker = CLASS_COLOURS[cls], CLASS_MARKERS[cls]
+    x, y = data["rh"][sel], data["ratio"][sel]
+    lo, hi = data["err_lo"][sel], data["err_hi"][sel]
+    has_err = np.isfinite(lo) & np.isfinite(hi)
+    if np.any(has_err):
+        ax.errorbar(x[has_err], y[has_err], yerr=[lo[has_err], hi[has_err]], fmt="none",
+                    ecolor=colour, elinewidth=0.6, alpha=0.8, zorder=2)
+    direct = data["method"][sel] == "direct"
+    ax.scatter(x[direct], y[direct], marker=marker, s=16, color=colour,
+               edgecolors=colour, linewidths=0.6, zorder=3, label=cls, gid=f"class-{cls}")
+    ax.scatter(x[~direct], y[~direct], marker=marker, s=16, facecolors="none",
+               edgecolors=colour, linewidths=0.7, zorder=3, gid=f"class-{cls}-indirect")
+    limits = data["limit"][sel]
+    is_limit = limits != ""
+    _draw_limit_arrows(ax, x[is_limit], y[is_limit], limits[is_limit], colour)
+
+
 def ratio_vs_rh(ratio=None, ratio_err=None, rh=None, *, label="This work", table=None,
                 direct_only=False, show_trend=True, exclude_flags=("superseded",),
-                width="single", aspect=0.8, ax=None, ratio_name="CO2/H2O", limit=""):
+                width="single", aspect=0.8, ax=None, ratio_name="CO2/H2O", limit="", legend=True):
     """A ratio against heliocentric distance for the catalog, with a measurement highlighted.
 
     Catalog points are coloured and shaped by dynamical class; direct measurements are
-    filled, indirect ones open; upper and lower limits carry arrows; error bars are drawn
-    where the source gives them. The trend of `comaspec.catalog.fit_trend` is drawn with a
-    band of plus/minus its intrinsic scatter.
+    filled, indirect ones open (the legend says so); interstellar objects are named beside
+    their points; upper and lower limits carry arrows; error bars are drawn where the source
+    gives them. The trend of `comaspec.catalog.fit_trend` is drawn with a band of plus/minus
+    its intrinsic scatter. The legend sits above the axes, so it hides no point.
 
     Parameters
     ----------
@@ -148,6 +180,8 @@ def ratio_vs_rh(ratio=None, ratio_err=None, rh=None, *, label="This work", table
         Which ratio: CO2/H2O (default), CO/H2O, CO2/CO or an inverse.
     limit : {"", "upper", "lower"}
         The highlighted measurement is an upper or lower limit (drawn with an arrow).
+    legend : bool
+        Draw the legend above the axes (`fit_comparison` draws one for all its panels).
 
     Returns
     -------
@@ -163,25 +197,14 @@ def ratio_vs_rh(ratio=None, ratio_err=None, rh=None, *, label="This work", table
         fig, ax = _new_axes(ax, width, aspect)
         present = [c for c in catalog.DYNAMICAL_CLASSES if np.any(data["dyn_class"][has_rh] == c)]
         for cls in present:
-            sel = has_rh & (data["dyn_class"] == cls)
-            colour, marker = CLASS_COLOURS[cls], CLASS_MARKERS[cls]
-            x, y = data["rh"][sel], data["ratio"][sel]
-            lo, hi = data["err_lo"][sel], data["err_hi"][sel]
-            has_err = np.isfinite(lo) & np.isfinite(hi)
-            if np.any(has_err):
-                ax.errorbar(x[has_err], y[has_err], yerr=[lo[has_err], hi[has_err]], fmt="none",
-                            ecolor=colour, elinewidth=0.6, alpha=0.8, zorder=2)
-            direct = data["method"][sel] == "direct"
-            ax.scatter(x[direct], y[direct], marker=marker, s=16, color=colour,
-                       edgecolors=colour, linewidths=0.6, zorder=3, label=cls, gid=f"class-{cls}")
-            ax.scatter(x[~direct], y[~direct], marker=marker, s=16, facecolors="none",
-                       edgecolors=colour, linewidths=0.7, zorder=3, gid=f"class-{cls}-indirect")
-            limits = data["limit"][sel]
-            is_limit = limits != ""
-            _draw_limit_arrows(ax, x[is_limit], y[is_limit], limits[is_limit], colour)
+            _draw_class(ax, data, has_rh & (data["dyn_class"] == cls), cls)
+        alien = has_rh & (data["dyn_class"] == "interstellar")
+        names = label_objects(ax, data["rh"][alien], data["ratio"][alien], data["object"][alien])
 
         xmin, xmax = 0.4, 8.0
         handles = _class_handles(present)
+        if np.any(has_rh & (data["method"] != "direct")):
+            handles += method_handles()
         if show_trend:
             fit = catalog.fit_trend(table if table is not None else catalog.load(), ratio=name)
             grid = np.geomspace(xmin, xmax, 200)
@@ -193,9 +216,8 @@ def ratio_vs_rh(ratio=None, ratio_err=None, rh=None, *, label="This work", table
             handles.append(ax.lines[-1])
         if measurement is not None:
             value, (err_lo, err_hi), at = measurement
-            if limit:
-                _draw_limit_arrows(ax, [at], [value], [limit], "black")
-            elif err_lo > 0 or err_hi > 0:
+            # a limit's arrow is drawn once the y range is known (its length is a fraction of it)
+            if not limit and (err_lo > 0 or err_hi > 0):
                 ax.errorbar([at], [value], yerr=[[min(err_lo, value * 0.999)], [err_hi]],
                             fmt="none", ecolor="black", elinewidth=0.9, capsize=2, zorder=9,
                             gid=HIGHLIGHT_GID + "-error")
@@ -211,11 +233,26 @@ def ratio_vs_rh(ratio=None, ratio_err=None, rh=None, *, label="This work", table
         finite = data["ratio"][has_rh]
         ys = list(finite) + ([measurement[0]] if measurement else [])
         ax.set_ylim(max(min(ys) / 3.0, 1e-4), max(ys) * 3.0)
+        if measurement and limit:
+            _measurement_arrow(ax, measurement[2], measurement[0], limit)
         ax.set_xlabel(RH_LABEL)
         ax.set_ylabel(axis_label(name))
-        _plain_log_ticks(ax.xaxis)
-        ax.legend(handles=handles, loc="upper left", ncol=2, handlelength=1.2)
+        log_ticks(ax.xaxis)
+        log_ticks(ax.yaxis)
+        if legend:
+            legend_above(ax, handles)
+        separate_labels(fig, names)
     return fig
+
+
+def _measurement_arrow(ax, x, y, kind):
+    """The measurement's limit arrow, `_MEASUREMENT_ARROW_HEIGHT` of the axes high, on top of
+    its star; the y range grows to hold it."""
+    lo, hi = ax.get_ylim()
+    factor = (hi / lo) ** _MEASUREMENT_ARROW_HEIGHT
+    _draw_limit_arrows(ax, [x], [y], [kind], "black", factor=factor, lw=1.2, zorder=11)
+    end = y / factor if kind == "upper" else y * factor
+    ax.set_ylim(min(lo, end / 1.5), max(hi, end * 1.5))
 
 
 def ratio_by_class(ratio=None, ratio_err=None, *, label="This work", table=None,
@@ -225,8 +262,9 @@ def ratio_by_class(ratio=None, ratio_err=None, *, label="This work", table=None,
 
     A strip plot: one column per class present in the catalog, points jittered sideways
     (with a fixed seed, so the figure is reproducible), limits with arrows, indirect
-    measurements open, a short bar at each class median (measured values only). The
-    user's value is a horizontal line with its 1-sigma band.
+    measurements open (the legend says so), interstellar objects named, a short bar at each
+    class median (measured values only). The user's value is a horizontal line with its
+    1-sigma band. The legend sits above the axes.
 
     Parameters
     ----------
@@ -263,6 +301,7 @@ def ratio_by_class(ratio=None, ratio_err=None, *, label="This work", table=None,
     measurement = _measurement(ratio, ratio_err, None, need_rh=False, name=name)
     data = _catalog_arrays(table, direct_only, exclude_flags, name)
     rng = np.random.default_rng(seed)
+    names = []
     with use_style():
         fig, ax = _new_axes(ax, width, aspect)
         present = [c for c in catalog.DYNAMICAL_CLASSES if np.any(data["dyn_class"] == c)]
@@ -279,6 +318,8 @@ def ratio_by_class(ratio=None, ratio_err=None, *, label="This work", table=None,
             limits = data["limit"][sel]
             is_limit = limits != ""
             _draw_limit_arrows(ax, x[is_limit], y[is_limit], limits[is_limit], colour)
+            if cls == "interstellar":  # the last column: names to the left of the points
+                names = label_objects(ax, x, y, data["object"][sel], side="left")
             measured = y[~is_limit]
             if measured.size:
                 ax.plot([i - 0.32, i + 0.32], [np.median(measured)] * 2, color="black", lw=1.2,
@@ -294,6 +335,8 @@ def ratio_by_class(ratio=None, ratio_err=None, *, label="This work", table=None,
             handles.append(Line2D([], [], color="black", ls="--", lw=0.9, label=label))
         from matplotlib.lines import Line2D
         handles.append(Line2D([], [], color="black", lw=1.2, label="class median"))
+        if np.any(data["method"] != "direct"):
+            handles += method_handles()
         ax.set_yscale("log")
         ax.set_xlim(-0.6, len(present) - 0.4)
         ax.set_xticks(range(len(present)))
@@ -303,7 +346,9 @@ def ratio_by_class(ratio=None, ratio_err=None, *, label="This work", table=None,
         ax.set_xlabel("Dynamical class")
         ys = list(data["ratio"]) + ([measurement[0]] if measurement else [])
         ax.set_ylim(max(min(ys) / 3.0, 1e-4), max(ys) * 3.0)
-        ax.legend(handles=handles, loc="upper left")
+        log_ticks(ax.yaxis)
+        legend_above(ax, handles, ncol=2)
+        separate_labels(fig, names)
     return fig
 
 
@@ -338,7 +383,8 @@ def fit_comparison(fit, rh, *, label="This work", table=None, width="double", ax
     """One `ratio_vs_rh` panel for each of CO2/H2O, CO/H2O and CO2/CO that a fit gives.
 
     A ratio is drawn when both species were fitted and the ratio is measured or a limit
-    (a limit is drawn with an arrow); ratios the fit could not give are left out.
+    (a limit is drawn with an arrow); ratios the fit could not give are left out. One
+    legend for every panel, below them, so that it covers no point.
 
     Parameters
     ----------
@@ -369,7 +415,9 @@ def fit_comparison(fit, rh, *, label="This work", table=None, width="double", ax
 
     from .. import catalog
 
-    rh = float(u.Quantity(rh, u.au).to_value(u.au))
+    from .._validate import not_boolean
+
+    rh = float(u.Quantity(not_boolean(rh, "rh"), u.au).to_value(u.au))
     panels, missing = _fit_ratios(fit)
     if not panels:
         raise InputError("fit", "none of CO2/H2O, CO/H2O, CO2/CO was measured or limited"
@@ -379,7 +427,7 @@ def fit_comparison(fit, rh, *, label="This work", table=None, width="double", ax
     with use_style():
         if ax is None:
             w, _ = figure_size(width)
-            fig, axes = plt.subplots(1, len(panels), figsize=(w, w * 0.8 / len(panels) + 0.6),
+            fig, axes = plt.subplots(1, len(panels), figsize=(w, w * 0.8 / len(panels) + 1.0),  # + the legend below
                                      squeeze=False)
             axes = axes[0]
         else:
@@ -387,15 +435,37 @@ def fit_comparison(fit, rh, *, label="This work", table=None, width="double", ax
             fig = axes[0].figure
         for axis, (name, value, errors, limit) in zip(axes, panels):
             ratio_vs_rh(value, errors, rh, label=label, table=table, ratio_name=name,
-                        limit=limit, ax=axis)
+                        limit=limit, ax=axis, legend=False)
             axis.set_title(name, fontsize="medium")
-        for axis in axes[1:]:
-            legend = axis.get_legend()
-            if legend is not None:
-                legend.remove()
+        fig.legend(handles=_panel_handles(axes[:len(panels)], label), loc="outside lower center",
+                   ncol=6, handlelength=1.2)
         if fig.get_layout_engine() is None:
             fig.tight_layout()
+        for axis in axes[:len(panels)]:  # again: the legend below has shrunk the panels
+            separate_labels(fig, [t for t in axis.texts if str(t.get_gid()).startswith(OBJECT_LABEL_GID)])
     return fig
+
+
+def _panel_handles(axes, label):
+    """Legend entries for every panel of `fit_comparison`, each once, in a stable order."""
+    from .. import catalog
+
+    classes = set()
+    indirect = False
+    for axis in axes:
+        for c in axis.collections:
+            gid = str(c.get_gid())
+            if gid.startswith("class-") and len(c.get_offsets()):
+                classes.add(gid[len("class-"):].removesuffix("-indirect"))
+                indirect |= gid.endswith("-indirect")
+    handles = _class_handles([c for c in catalog.DYNAMICAL_CLASSES if c in classes])
+    if indirect:
+        handles += method_handles()
+    from matplotlib.lines import Line2D
+
+    handles.append(Line2D([], [], color=TREND_COLOUR, lw=0.9, label="trend (±1σ scatter shaded)"))
+    handles.append(_highlight_handle(label))
+    return handles
 
 
 def save_fit_comparison(fit, geometry, path, **kwargs):

@@ -12,8 +12,8 @@ import numpy as np
 
 from ..errors import InputError
 from ..ratios import axis_label, parse_name
-from .compare import (HIGHLIGHT_GID, _class_handles, _highlight_handle, _measurement,
-                      _plain_log_ticks)
+from ._legible import label_objects, legend_above, log_ticks, method_handles, object_name, separate_labels
+from .compare import HIGHLIGHT_GID, _class_handles, _highlight_handle, _measurement
 from .style import CLASS_COLOURS, CLASS_MARKERS, HIGHLIGHT_COLOUR, figure_size, use_style
 
 __all__ = ["two_ratio_diagram"]
@@ -72,7 +72,8 @@ def two_ratio_diagram(x=None, y=None, *, x_err=None, y_err=None, x_limit="", y_l
     Returns
     -------
     matplotlib.figure.Figure
-        Catalog points filled where both ratios are measurements; a limit on either axis
+        Catalog points filled where both ratios are measurements, open where either is a
+        limit (the legend says so), interstellar objects named; a limit on either axis
         carries an arrow along it (gid ``limit-x-upper``, ``limit-y-lower``...). The
         measurement is a star (gid `comaspec.plotting.compare.HIGHLIGHT_GID`).
     """
@@ -121,7 +122,12 @@ def two_ratio_diagram(x=None, y=None, *, x_err=None, y_err=None, x_limit="", y_l
                     ax.errorbar(xs[ok], ys[ok], xerr=bars if horizontal else None,
                                 yerr=None if horizontal else bars, fmt="none", ecolor=colour,
                                 elinewidth=0.6, alpha=0.8, zorder=2)
+        alien = both & (classes == "interstellar")
+        names = label_objects(ax, cx["value"][alien], cy["value"][alien],
+                              [object_name(d, n) for d, n in zip(rows["designation"][alien], rows["name"][alien])])
         handles = _class_handles(present)
+        if np.any(both & ((cx["limit"] != "") | (cy["limit"] != ""))):
+            handles += method_handles("filled: both measured", "open: a limit")
         xs_all = list(cx["value"][both]) + ([px[0]] if px else [])
         ys_all = list(cy["value"][both]) + ([py[0]] if py else [])
         if not xs_all:
@@ -155,8 +161,10 @@ def two_ratio_diagram(x=None, y=None, *, x_err=None, y_err=None, x_limit="", y_l
         ax.set_yscale("log")
         ax.set_xlim(*xlim)
         ax.set_ylim(*ylim)
-        _plain_log_ticks(ax.xaxis)
+        log_ticks(ax.xaxis)
+        log_ticks(ax.yaxis)
         ax.set_xlabel(axis_label(xn.name))
         ax.set_ylabel(axis_label(yn.name))
-        ax.legend(handles=handles, loc="best", ncol=2, handlelength=1.2, fontsize=5.5)
+        legend_above(ax, handles)
+        separate_labels(fig, names)
     return fig

@@ -1,6 +1,7 @@
 """Figures of IFU maps: a panel of maps, radial profiles, the Q-curve.
 
-The map panel shows, for each quantity, the image with SNR contours of the first species,
+The map panel shows, for each quantity, the image with SNR contours of H2O (when mapped, else the
+first species; white on a black edge, so that they show on every panel),
 a nucleus marker, arrows toward the Sun and along the velocity vector (when known), a
 compass (N, E) and a scale bar labelled in arcsec and km.
 """
@@ -9,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..ratios import format_value
+from ._legible import legend_above
 from .style import figure_size, save_figure, use_style
 
 __all__ = ["maps_panel", "profiles_figure", "q_curve_figure", "DEFAULT_PANELS", "SNR_LEVELS"]
@@ -68,6 +71,22 @@ def _snr_levels(snr_image):
     return [lv for lv in SNR_LEVELS if lo < lv < hi]
 
 
+#: SNR contours: white lines on a dark edge, visible on dark and light pixels (and on the
+#: blank pixels of the ratio map, drawn in `BLANK_COLOUR`).
+CONTOUR_COLOUR, CONTOUR_EDGE = "white", "black"
+#: Colour of pixels without a value (e.g. ratio limits), distinct from white.
+BLANK_COLOUR = "0.8"
+
+
+def _snr_contours(ax, snr_image, levels):
+    from matplotlib import patheffects
+
+    cs = ax.contour(np.nan_to_num(snr_image), levels=levels, colors=CONTOUR_COLOUR, linewidths=0.7)
+    cs.set_path_effects([patheffects.Stroke(linewidth=1.8, foreground=CONTOUR_EDGE), patheffects.Normal()])
+    cs.set_gid("snr-contours")
+    return cs
+
+
 def _decorate(ax, maps, snr_image):
     import astropy.units as u
 
@@ -77,7 +96,7 @@ def _decorate(ax, maps, snr_image):
     x0, y0 = maps.nucleus_xy
     levels = _snr_levels(snr_image)
     if levels:
-        ax.contour(np.nan_to_num(snr_image), levels=levels, colors="w", linewidths=0.6)
+        _snr_contours(ax, snr_image, levels)
     ax.plot([x0], [y0], marker="+", color="k", ms=8, mew=1.2)
     length = 0.22 * min(nx, ny)
     if maps.sun_pa is not None:
@@ -142,7 +161,8 @@ def maps_panel(maps, path=None, *, panels=None, snr_species=None):
                 from matplotlib.colors import LogNorm
 
                 norm = LogNorm()  # a coma's columns span decades
-            im = ax.imshow(image, origin="lower", cmap="viridis", interpolation="nearest", norm=norm)
+            cmap = plt.get_cmap("viridis").with_extremes(bad=BLANK_COLOUR)
+            im = ax.imshow(image, origin="lower", cmap=cmap, interpolation="nearest", norm=norm)
             cb = fig.colorbar(im, ax=ax, orientation="horizontal", pad=0.04, fraction=0.06)
             cb.set_label(label, fontsize=7)
             cb.ax.tick_params(labelsize=6)
@@ -194,6 +214,24 @@ def profiles_figure(profiles, path=None, *, fits=None):
     return fig
 
 
+def _q_text(q, err):
+    """Q as '(4.934 ± 0.042)×10^26': the error with two significant digits, one power of ten."""
+    if not (q and np.isfinite(q)):
+        return f"{q:.3g}"
+    p = int(np.floor(np.log10(abs(q))))
+    body = format_value(q / 10.0**p, None if err is None else err / 10.0**p)
+    return f"({body})$\\times10^{{{p}}}$" if "±" in body else f"{body}$\\times10^{{{p}}}$"
+
+
+def _terminal_handles():
+    """Legend entries of the terminal Q (line and 1σ band) and of the plateau."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    return [Line2D([], [], color="k", lw=0.8, label="terminal Q ± 1σ"),
+            Patch(facecolor="0.9", edgecolor="none", label="plateau")]
+
+
 def q_curve_figure(curve, path=None):
     """Q from circular apertures and annuli against radius, with the terminal Q and its plateau.
 
@@ -210,23 +248,28 @@ def q_curve_figure(curve, path=None):
     import matplotlib.pyplot as plt
 
     m = curve.meta
+    # Q in units of 10^p s^-1 on the axis (no "1e26" offset text)
+    p = int(np.floor(np.log10(abs(m["Q_terminal"])))) if m["Q_terminal"] and np.isfinite(m["Q_terminal"]) else 0
+    unit = 10.0**p
+    q_text = _q_text(m["Q_terminal"], m["Q_terminal_err"])
+    growth = format_value(m["growth_factor"], m["growth_factor_err"]) or "undetermined"
     with use_style():
         fig, ax = plt.subplots(figsize=figure_size("single", 0.7))
         r = curve["r"].value
-        ax.errorbar(r, curve["Q_circle"].value, curve["Q_circle_err"].value, fmt="o-", ms=3, label="circle")
-        ax.errorbar(r, curve["Q_annulus"].value, curve["Q_annulus_err"].value, fmt="s", ms=3, mfc="none",
-                    label="annulus")
+        ax.errorbar(r, curve["Q_circle"].value / unit, curve["Q_circle_err"].value / unit, fmt="o-", ms=3,
+                    label="circle")
+        ax.errorbar(r, curve["Q_annulus"].value / unit, curve["Q_annulus_err"].value / unit, fmt="s", ms=3,
+                    mfc="none", label="annulus")
         lo, hi = m["plateau_arcsec"]
         ax.axvspan(lo, hi, color="0.9", zorder=0)
-        ax.axhline(m["Q_terminal"], color="k", lw=0.8)
-        ax.axhspan(m["Q_terminal"] - m["Q_terminal_err"], m["Q_terminal"] + m["Q_terminal_err"], color="0.7",
-                   alpha=0.5, zorder=0)
-        ax.text(0.98, 0.04, f"terminal Q = {m['Q_terminal']:.3g} s$^{{-1}}$\ngrowth factor = "
-                            f"{m['growth_factor']:.2f} ± {m['growth_factor_err']:.2f}",
+        ax.axhline(m["Q_terminal"] / unit, color="k", lw=0.8)
+        ax.axhspan((m["Q_terminal"] - m["Q_terminal_err"]) / unit, (m["Q_terminal"] + m["Q_terminal_err"]) / unit,
+                   color="0.7", alpha=0.5, zorder=0)
+        ax.text(0.98, 0.04, f"terminal Q = {q_text} s$^{{-1}}$\ngrowth factor = {growth}",
                 transform=ax.transAxes, ha="right", va="bottom", fontsize=7)
         ax.set_xlabel("aperture radius (arcsec)")
-        ax.set_ylabel(f"Q({m['species']}) (s$^{{-1}}$)")
-        ax.legend(fontsize=7, loc="upper left")
+        ax.set_ylabel(f"Q({m['species']}) ($10^{{{p}}}$ s$^{{-1}}$)")
+        legend_above(ax, ax.get_legend_handles_labels()[0] + _terminal_handles(), ncol=2, fontsize=7)
         if path is not None:
             save_figure(fig, path)
     return fig

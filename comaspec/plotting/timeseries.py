@@ -12,6 +12,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..ratios import STORED, axis_label, parse_name
+from ._legible import legend_above, log_ticks, separate_labels
 from .style import (CLASS_COLOURS, CLASS_MARKERS, TREND_COLOUR, figure_size, use_style)
 
 __all__ = ["comet_track", "TRACK_GID", "PERIHELION_GID"]
@@ -61,7 +62,8 @@ def comet_track(designation, *, ratios=tuple(STORED), x="rh", table=None, show_p
         Measurements are filled where the ratio is published as such and open where it was
         inverted, computed or derived (see the catalog's ``*_origin`` columns); limits carry
         arrows; dated points are joined in date order; on the rh axis each point is labelled
-        with its date ("no date" where the source gives none).
+        with its date ("no date" where the source gives none), labels moved apart where they
+        would overprint. The legend sits above the first panel.
     """
     import astropy.units as u
     import matplotlib.dates as mdates
@@ -100,6 +102,7 @@ def comet_track(designation, *, ratios=tuple(STORED), x="rh", table=None, show_p
         else:
             axes = list(ax)
             fig = axes[0].figure
+        date_labels = []
         for axis, name in zip(axes, names):
             col = columns[name]
             ok = np.isfinite(col["value"]) & has_x
@@ -130,10 +133,7 @@ def comet_track(designation, *, ratios=tuple(STORED), x="rh", table=None, show_p
                 if kind:
                     _arrow(axis, xi, yi, kind, colour)
             if x == "rh":
-                for xi, yi, d in zip(xv, yv, np.asarray(rows["date"], dtype=str)[order]):
-                    axis.annotate(d.split("/")[0] if d else "no date", (xi, yi), xytext=(3, 3),
-                                  textcoords="offset points", fontsize=5, color="#333333",
-                                  gid="track-date")
+                date_labels += _date_labels(axis, xv, yv, np.asarray(rows["date"], dtype=str)[order])
             if peri is not None:
                 where = peri.q if x == "rh" else _date(peri.date)
                 axis.axvline(where, color="#777777", ls=":", lw=0.9, zorder=1, gid=PERIHELION_GID,
@@ -142,12 +142,11 @@ def comet_track(designation, *, ratios=tuple(STORED), x="rh", table=None, show_p
             axis.set_ylabel(axis_label(name))
             finite = [v for v in ys if np.isfinite(v) and v > 0]
             axis.set_ylim(min(finite) / 3.0, max(finite) * 3.0)
+            log_ticks(axis.yaxis)
         bottom = axes[len(names) - 1]
         if x == "rh":
-            from .compare import _plain_log_ticks
-
             bottom.set_xscale("log")
-            _plain_log_ticks(bottom.xaxis)
+            log_ticks(bottom.xaxis)
             bottom.set_xlabel(r"Heliocentric distance $r_\mathrm{h}$ (au)")
         else:
             bottom.xaxis_date()
@@ -165,10 +164,23 @@ def comet_track(designation, *, ratios=tuple(STORED), x="rh", table=None, show_p
         if peri is not None:
             handles.append(Line2D([], [], color="#777777", ls=":", lw=0.9,
                                   label=f"perihelion {peri.date} (q = {peri.q:.2f} au)"))
-        axes[0].legend(handles=handles, loc="best", fontsize=5.5)
+        legend_above(axes[0], handles, ncol=2, fontsize=5.5)
         if fig.get_layout_engine() is None:
             fig.tight_layout()
+        separate_labels(fig, date_labels)
     return fig
+
+
+def _date_labels(axis, xs, ys, dates):
+    """Each point's date beside it ("no date" where the source gives none); not part of the
+    layout, so that `separate_labels` can move them apart afterwards."""
+    notes = []
+    for xi, yi, d in zip(xs, ys, dates):
+        note = axis.annotate(d.split("/")[0] if d else "no date", (xi, yi), xytext=(3, 3),
+                             textcoords="offset points", fontsize=5, color="#333333", gid="track-date")
+        note.set_in_layout(False)
+        notes.append(note)
+    return notes
 
 
 def _date(iso):

@@ -282,7 +282,9 @@ class ComaFit:
         Parameters
         ----------
         numerator, denominator : str
-            The ratio to report (skipped with a reason when either was not fitted).
+            The ratio of the ``ratio`` block (skipped with a reason when either was not
+            fitted); the ``ratios`` block holds it and every other catalog ratio (CO/H2O,
+            CO2/CO) whose species were both fitted.
 
         Returns
         -------
@@ -327,12 +329,13 @@ class ComaFit:
         return results_io.write(self, path, numerator, denominator, overwrite)
 
     def summary(self, numerator="CO2", denominator="H2O") -> str:
-        """A short aligned text table and the ratio line (what the CLI prints).
+        """A short aligned text table and the ratio lines (what the CLI prints).
 
         Parameters
         ----------
         numerator, denominator : str
-            The ratio to report.
+            The ratio printed first; then each other catalog ratio (CO/H2O, CO2/CO) whose
+            species were both fitted, as a value or a limit.
 
         Returns
         -------

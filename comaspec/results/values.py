@@ -22,7 +22,13 @@ from dataclasses import dataclass
 import numpy as np
 
 
-__all__ = ["DEFAULT_DETECT_SIGMA", "DEFAULT_LIMIT_SIGMA", "is_detected", "upper_limit", "Ratio", "ratio_from_values"]
+__all__ = ["DEFAULT_DETECT_SIGMA", "DEFAULT_LIMIT_SIGMA", "REPORTED_RATIOS", "is_detected", "upper_limit", "Ratio",
+           "ratio_from_values"]
+
+#: The ratios between the main volatiles that a fit reports when both species were fitted
+#: (text and JSON ``ratios``): the three the catalog stores (`comaspec.ratios.STORED`, a floor
+#: above; tests/test_user_loose_ends.py checks that the two lists agree).
+REPORTED_RATIOS = (("CO2", "H2O"), ("CO", "H2O"), ("CO2", "CO"))
 
 #: Default detection threshold: band flux / uncertainty.
 DEFAULT_DETECT_SIGMA = 3.0

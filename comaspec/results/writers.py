@@ -14,9 +14,9 @@ import numpy as np
 from .systematics import ratio_systematic, ratio_systematic_text
 from .._version import __version__
 from ..errors import InputError
-from .values import Ratio, _num
+from .values import REPORTED_RATIOS, Ratio, _num
 
-__all__ = ["to_dict", "to_json", "write", "summary", "production_table"]
+__all__ = ["to_dict", "to_json", "write", "summary", "production_table", "ratio_block", "ratio_names"]
 
 
 def production_table(fit):
@@ -45,31 +45,64 @@ def production_table(fit):
     return t
 
 
-def _ratio_of(fit, numerator, denominator):
-    """The ratio the output shows: from the fit, or over a given Q(H2O)."""
+def ratio_block(fit, numerator, denominator):
+    """One ratio as plain numbers, with its systematic error (a ``ratios`` entry of the JSON).
+
+    Parameters
+    ----------
+    fit : `comaspec.results.ComaFit`
+    numerator, denominator : str
+        Species names; a species that was not fitted gives a block with ``value`` null and
+        the reason. X/H2O over a given Q(H2O) (``--q-h2o``) is taken from it.
+
+    Returns
+    -------
+    dict
+    """
     if denominator == "H2O" and fit.water_production is not None:
         from .abundances import water_ratio
 
-        return water_ratio(fit, numerator)
-    return fit.ratio(numerator, denominator)
+        ratio = water_ratio(fit, numerator).to_dict()
+        ratio["err_sys_relative"] = ratio["err_sys"] = None
+        return ratio
+    if numerator in fit.species and denominator in fit.species:
+        ratio = fit.ratio(numerator, denominator).to_dict()
+        rel_sys = ratio_systematic(fit, numerator, denominator)
+        ratio["err_sys_relative"] = rel_sys
+        ratio["err_sys"] = None if rel_sys is None or ratio["value"] is None else rel_sys * ratio["value"]
+        return ratio
+    absent = [n for n in (numerator, denominator) if n not in fit.species]
+    return Ratio(numerator, denominator, reason=f"{' and '.join(absent)} not among the fitted species").to_dict()
+
+
+def ratio_names(fit, numerator="CO2", denominator="H2O"):
+    """The ratios a fit reports, as (numerator, denominator): the chosen one first, then each
+    of `comaspec.results.values.REPORTED_RATIOS` (CO2/H2O, CO/H2O, CO2/CO, the catalog's
+    ratios) whose two species were both fitted.
+
+    Parameters
+    ----------
+    fit : `comaspec.results.ComaFit`
+    numerator, denominator : str
+        The chosen ratio (always listed, even when a species was not fitted).
+
+    Returns
+    -------
+    list of (str, str)
+    """
+    names = [(numerator, denominator)]
+    for pair in REPORTED_RATIOS:
+        if pair not in names and all(n in fit.species for n in pair):
+            names.append(pair)
+    return names
 
 
 def to_dict(fit, numerator="CO2", denominator="H2O"):
     """The full result as plain numbers (see `comaspec.results.ComaFit.to_dict`)."""
     from .abundances import abundances_dict
 
-    if denominator == "H2O" and fit.water_production is not None:
-        ratio = _ratio_of(fit, numerator, denominator).to_dict()
-        ratio["err_sys_relative"] = ratio["err_sys"] = None
-    elif numerator in fit.species and denominator in fit.species:
-        ratio = fit.ratio(numerator, denominator).to_dict()
-        rel_sys = ratio_systematic(fit, numerator, denominator)
-        ratio["err_sys_relative"] = rel_sys
-        ratio["err_sys"] = None if rel_sys is None or ratio["value"] is None else rel_sys * ratio["value"]
-    else:
-        absent = [n for n in (numerator, denominator) if n not in fit.species]
-        ratio = Ratio(numerator, denominator,
-                      reason=f"{' and '.join(absent)} not among the fitted species").to_dict()
+    ratios = {f"{n}/{d}": ratio_block(fit, n, d) for n, d in ratio_names(fit, numerator, denominator)}
+    ratio = ratios[f"{numerator}/{denominator}"]
     info = fit.fit_info
     return {
         "comaspec_version": __version__,
@@ -78,11 +111,13 @@ def to_dict(fit, numerator="CO2", denominator="H2O"):
             "instrument": fit.inputs.get("instrument"),
             "mode": fit.inputs.get("mode"),
             "target": fit.inputs.get("target"),
+            "surface_brightness_solid_angle_sr": fit.inputs.get("surface_brightness_solid_angle_sr"),
         },
         "geometry": None if fit.geometry is None else fit.geometry.to_dict(),
         "aperture": None if fit.aperture is None else fit.aperture.describe(fit.geometry),
         "species": {name: s.to_dict() for name, s in fit.species.items()},
         "ratio": ratio,
+        "ratios": ratios,
         "relative_to_h2o": abundances_dict(fit),
         "fit": {
             "chi2_reduced": _num(fit.chi2_reduced),
@@ -138,7 +173,8 @@ def write(fit, path, numerator="CO2", denominator="H2O", overwrite=True):
 def meta_for(fit, numerator, denominator):
     """The table metadata: the JSON object without the species block."""
     d = to_dict(fit, numerator, denominator)
-    return {k: d[k] for k in ("comaspec_version", "input", "geometry", "aperture", "ratio", "relative_to_h2o", "fit")}
+    keys = ("comaspec_version", "input", "geometry", "aperture", "ratio", "ratios", "relative_to_h2o", "fit")
+    return {k: d[k] for k in keys}
 
 
 def summary(fit, numerator="CO2", denominator="H2O"):
@@ -160,12 +196,7 @@ def summary(fit, numerator="CO2", denominator="H2O"):
     widths = [max(len(r[i]) for r in (head, *rows)) for i in range(len(head))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(head, widths)).rstrip()]
     lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
-    if denominator == "H2O" and fit.water_production is not None:
-        from .abundances import abundance_lines
-
-        lines += abundance_lines(fit)
-    elif numerator in fit.species and denominator in fit.species:
-        lines.append(str(fit.ratio(numerator, denominator)) + ratio_systematic_text(fit, numerator, denominator))
+    lines += ratio_lines(fit, numerator, denominator)
     line = model_line(fit)
     if line:
         lines.append(line)
@@ -175,6 +206,21 @@ def summary(fit, numerator="CO2", denominator="H2O"):
     for note in fit.fit_info.get("notes", []):
         lines.append(f"note: {note}")
     return "\n".join(lines)
+
+
+def ratio_lines(fit, numerator="CO2", denominator="H2O"):
+    """The text's ratio lines: each ratio of `ratio_names` whose species were both fitted, and,
+    over a given Q(H2O), the abundances relative to it in place of the X/H2O lines."""
+    water = fit.water_production is not None
+    lines = []
+    if water:
+        from .abundances import abundance_lines
+
+        lines += abundance_lines(fit)
+    for n, d in ratio_names(fit, numerator, denominator):
+        if n in fit.species and d in fit.species and not (water and d == "H2O"):
+            lines.append(str(fit.ratio(n, d)) + ratio_systematic_text(fit, n, d))
+    return lines
 
 
 def model_line(fit):
