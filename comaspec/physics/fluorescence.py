@@ -47,6 +47,9 @@ import numpy as np
 from .._paths import linelists_dir
 from ..errors import InputError
 from .linelists import line_lists, read_table
+# the Sun: E490 continuum (default) or Meftah et al. 2023 at the comet's rdot
+from .solar import photon_flux as _solar_photons
+from .solar import solar_photon_flux
 
 __all__ = ["line_g_factors", "band_g_factor", "emission_weights", "solar_photon_flux",
            "EMISSION_MODELS", "DEFAULT_EMISSION", "DEFAULT_ORTHO_PARA"]
@@ -87,67 +90,6 @@ def _constants():
     return (float((const.h * const.c / const.k_B).to_value(u.cm * u.K)),
             float(const.c.to_value(u.cm / u.s)),
             float((const.h * const.c).to_value(u.J * u.cm)))
-
-
-# ----------------------------------------------------------------------------- the Sun
-@functools.cache
-def _solar_table():
-    from .molecules import _read
-
-    table = _read("solar_irradiance.ecsv")
-    wave = table["wavelength"].quantity.to_value("um")
-    flux = table["irradiance"].quantity.to_value("W / (m2 um)")
-    return np.log(wave), np.log(flux), (float(wave.min()), float(wave.max()))
-
-
-def _solar_photons(wavenumber_cm, solar="e490", rdot_km_s=0.0):
-    """Solar photon flux at 1 au per unit wavenumber, photons s^-1 cm^-2 (cm^-1)^-1.
-
-    ``solar="meftah2023"``: the high-resolution spectrum seen at heliocentric radial velocity
-    ``rdot_km_s`` (:mod:`comaspec.physics.solar`), and beyond its windows (1.3-1.46,
-    2.5-3.6, 4-5 µm: e.g. CO P-branch lines of J'' > 20) the E490 continuum, as documented;
-    otherwise the E490 continuum, where the velocity does not matter.
-
-    Log-log interpolation of the E490 irradiance F_lambda (W m^-2 µm^-1):
-    F_nu~ = F_lambda lambda^2 / 1e4 (W m^-2 (cm^-1)^-1), divided by the photon energy h c nu~
-    and by 1e4 cm^2 m^-2.
-    """
-    if solar == "meftah2023":
-        from . import solar as _solar
-
-        flux, inside = _solar.meftah_photon_flux(wavenumber_cm, rdot_km_s, _constants()[2])
-        if np.all(inside):
-            return flux
-        return np.where(inside, flux, _solar_photons(np.asarray(wavenumber_cm, dtype=np.float64)))
-    log_wave, log_flux, (lo, hi) = _solar_table()
-    nu = np.asarray(wavenumber_cm, dtype=np.float64)
-    wave = 1e4 / nu
-    if wave.size and (wave.min() < lo * (1 - 1e-9) or wave.max() > hi * (1 + 1e-9)):
-        raise InputError("solar spectrum", f"tabulated for {lo:g}-{hi:g} um only; lines at "
-                                           f"{wave.min():.3f}-{wave.max():.3f} um")
-    f_lambda = np.exp(np.interp(np.log(wave), log_wave, log_flux))
-    f_nu = f_lambda * wave * wave / 1e4
-    _, _, hc = _constants()
-    return f_nu / (hc * nu) / 1e4
-
-
-def solar_photon_flux(wavenumber):
-    """Solar photon flux at 1 au per unit wavenumber, from the E490-00a spectrum.
-
-    Parameters
-    ----------
-    wavenumber : `~astropy.units.Quantity` or array_like
-        Wavenumbers (1/cm if no unit), within 1.3-6.6 µm.
-
-    Returns
-    -------
-    `~astropy.units.Quantity`
-        Photons s^-1 cm^-2 (cm^-1)^-1.
-    """
-    from astropy import units as u
-
-    nu = u.Quantity(wavenumber, 1 / u.cm).to_value(1 / u.cm, equivalencies=u.spectral())
-    return _solar_photons(nu) / (u.s * u.cm**2 / u.cm)
 
 
 # ----------------------------------------------------------------------------- line systems
