@@ -3,9 +3,9 @@
 The H2O fluorescence model (:mod:`comaspec.physics.fluorescence`) takes from this table
 
 * ``branch``: every (001) -> (010) and (100) -> (010) line (4.63/4.85 µm) with HITRAN's
-  absolute Einstein A, and ``ground``: every (001)/(100) -> (000) line, so that each (001)
-  and (100) level's vibrational branching is the ratio of its real line A (item 1 of
-  issue #19);
+  absolute Einstein A; with the model's (000) lines (A from ``einstein_a.ecsv``, also from
+  HITRAN) each (001) and (100) level's vibrational branching is that of its real line A
+  (item 1 of issue #19);
 * ``pump``: the (000) -> (101), (200), (002) lines at 1.38 µm (6900-7600 cm^-1) with A
   derived from HITRAN's S, and ``cascade``: the lines by which those levels decay to
   (100), (001) and (020) near 2.7-2.9 µm, with HITRAN's A (item 2).
@@ -169,7 +169,7 @@ def build(shared, labelled_files=FILES_LABELLED):
             continue
         role = None
         if rec["vu"] in BRANCH_UPPER:
-            role = {(0, 1, 0): "branch", (0, 0, 0): "ground"}.get(rec["vl"])
+            role = "branch" if rec["vl"] == (0, 1, 0) else None
         elif rec["vu"] in CASCADE_UPPER and rec["vl"] in CASCADE_LOWER:
             role = "cascade"
         if role:
@@ -188,7 +188,7 @@ def build(shared, labelled_files=FILES_LABELLED):
     table["A"].unit = "1 / s"
     table.meta.update(
         made_by="linelists/build_h2o_cascade.py from ../shared/data (HITRAN H2O 161 subsets)",
-        roles="branch: (001)/(100)->(010); ground: (001)/(100)->(000); pump: (000)->(101)/(200)/(002) "
+        roles="branch: (001)/(100)->(010); pump: (000)->(101)/(200)/(002) "
               "at 1.38 um, A from S; cascade: (101)/(200)/(002)->(100)/(001)/(020)",
         pump_identified=f"{counts['S_identified'] / counts['S_total']:.4f} of the 6900-7600 cm-1 "
                         f"intensity ({counts['lines']} lines, {counts['ambiguous']} ambiguous left out)",
