@@ -160,7 +160,7 @@ def test_mc_refits_agree_with_covariance():
     assert r.method.startswith("mc refits") and r.err_lo > 0 and r.err_hi > 0
 
 
-def test_mcmc_runs_through_lmfit():
+def test_mcmc_runs_without_nonlinear_parameters():
     pytest.importorskip("emcee")
     spec = _spec(seed=4)
     fit = fit_coma(spec, GEO, AP, species=["CO2", "H2O"], T_rot=50, fit_shift=False, mcmc=True,

@@ -87,7 +87,11 @@ def add_parser(subparsers):
                        help=f"relative 1-sigma error of {what}, propagated into Q_sys (default: none claimed)")
     u.add_argument("--mc", type=integer(0, MC_MAX), default=0, metavar="N",
                    help=f"refit N noise realisations for the errors (at most {MC_MAX}; progress bar on a terminal)")
-    u.add_argument("--mcmc", action="store_true", help="sample with emcee (needs the 'mcmc' extra)")
+    u.add_argument("--mcmc", action="store_true",
+                   help="sample T_rot and the shifts with emcee, amplitudes marginalised (needs the 'mcmc' extra)")
+    u.add_argument("--mcmc-steps", type=integer(1, MC_MAX * 10), default=20000, metavar="N",
+                   help="most MCMC steps; the chain stops once longer than 50 autocorrelation times "
+                        "(default 20000; the output says whether it converged)")
     u.add_argument("--seed", type=integer(0, SEED_MAX), default=None, help="seed for --mc / --mcmc (>= 0)")
     o = p.add_argument_group("output")
     o.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
@@ -276,7 +280,7 @@ def _run(args):
                      fit_shift=not args.no_shift, per_species_T_rot=args.trot_per_species, windows=windows,
                      continuum=args.continuum, velocity=velocity, lifetime=lifetime, scale_covar=args.scale_covar,
                      detect_sigma=args.detect_sigma, limit_sigma=args.limit_sigma, mc=args.mc, mcmc=args.mcmc,
-                     seed=args.seed, systematics=systematics or None,
+                     mcmc_steps=args.mcmc_steps, seed=args.seed, systematics=systematics or None,
                      emission=args.emission, ortho_para=_opr(args.opr))
     if water is not None:
         from ..results.abundances import with_water_production

@@ -157,6 +157,8 @@ def coma_fit_from_solution(solution):
     if aperture is not None and any(a.describe() != aperture.describe() for a in apertures[1:]):
         notes.append("the spectra have different apertures; band fluxes refer to the first one")
     fit_info["error_inflation"] = solution.inflation
+    if solution.sampling is not None:
+        fit_info["mcmc"] = solution.sampling
     fit_info["emission"] = model.emission
     if "H2O" in fitted:
         opr = solution.state.ortho_para

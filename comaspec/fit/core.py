@@ -14,8 +14,9 @@ Several spectra of the same coma (e.g. G235H + G395H) are fitted jointly: they s
 production rates (the band flux of each spectrum follows from its own aperture), the
 rotational temperature, and have their own continuum and wavelength shift.
 
-Optional error estimates: ``mc=N`` refits N noise realisations of the best-fit model;
-``mcmc=True`` samples the posterior with emcee through lmfit (optional extra ``mcmc``).
+Optional error estimates (`comaspec._samplers`): ``mc=N`` refits N noise realisations of
+the best-fit model; ``mcmc=True`` samples the nonlinear parameters with emcee (optional extra
+``mcmc``), the amplitudes marginalised analytically.
 """
 
 from __future__ import annotations
@@ -105,6 +106,27 @@ def linear_solve(design, y, sigma) -> LinearSolution:
     return LinearSolution(coef, cov, float(chi2) if b.ndim == 1 else chi2, int(b.shape[0] - coef.shape[0]))
 
 
+def _chi2_only(design, y, sigma):
+    """χ² of the weighted least-squares solution, for ranking start points (normal equations).
+
+    Cheaper than `linear_solve` (no SVD); a system it cannot factor goes to `linear_solve`,
+    which says what is wrong. Its cancellation error (~1e-14 of yᵀWy) is far below the χ²
+    differences between start points.
+    """
+    a = design / sigma[:, None]
+    b = y / sigma
+    norms = np.sqrt((a * a).sum(axis=0))
+    try:
+        if np.any(norms == 0) or not np.all(np.isfinite(norms)):
+            raise np.linalg.LinAlgError
+        a = a / norms
+        chol = np.linalg.cholesky(a.T @ a)
+    except np.linalg.LinAlgError:
+        return linear_solve(design, y, sigma).chi2
+    z = np.linalg.solve(chol, a.T @ b)
+    return float(b @ b - z @ z)
+
+
 # --------------------------------------------------------------------------- input
 def as_observed(spectrum, *, lsf=None, label=None) -> ObservedSpectrum:
     """Turn a `specutils.Spectrum` (or an ObservedSpectrum) into model units.
@@ -192,7 +214,7 @@ def _as_list(spectrum_or_list):
 def fit_coma(spectrum_or_list, geometry, aperture, species=DEFAULT_SPECIES, *, T_rot=None,
              per_species_T_rot=False, T_rot_bounds=DEFAULT_TROT_BOUNDS_K, fit_shift=True, max_shift_um=None,
              windows=None, continuum="polynomial", velocity=None, lifetime=None, g_factor=None, lsf=None,
-             scale_covar=False, detect_sigma=3.0, limit_sigma=3.0, mc=0, mcmc=False, mcmc_steps=600,
+             scale_covar=False, detect_sigma=3.0, limit_sigma=3.0, mc=0, mcmc=False, mcmc_steps=20000,
              mcmc_burn=200, mcmc_walkers=None, seed=None, systematics=None, inputs=None,
              emission=DEFAULT_EMISSION, ortho_para=DEFAULT_ORTHO_PARA):
     """Fit continuum + molecular bands to spectra of a coma; production rates and ratios.
@@ -242,9 +264,12 @@ def fit_coma(spectrum_or_list, geometry, aperture, species=DEFAULT_SPECIES, *, T
         Refit this many noise realisations of the best-fit model; the ratio interval and the
         ``*_mc`` errors then come from these refits.
     mcmc : bool
-        Sample the posterior with emcee (needs the ``mcmc`` extra).
+        Sample the posterior with emcee (needs the ``mcmc`` extra): T_rot, shifts and the
+        other nonlinear parameters, the amplitudes marginalised analytically (flat priors).
     mcmc_steps, mcmc_burn, mcmc_walkers : int
-        emcee settings.
+        Most steps of the chain (it stops earlier once longer than 50 autocorrelation
+        times), fewest steps discarded as burn-in (at least 3 τ are), walkers (default
+        max(4 d, 16) for d nonlinear parameters).
     seed : int, optional
         Seed for MC noise and MCMC.
     systematics : dict, optional
@@ -322,7 +347,7 @@ class FitOptions:
     mcmc : bool
         Sample the posterior with emcee.
     mcmc_steps, mcmc_burn, mcmc_walkers : int
-        emcee settings (walkers: default max(2 n_params + 2, 20)).
+        Most steps, fewest burn-in steps and walkers of the chain (see `fit_coma`).
     seed : int or None
         Seed of MC noise and MCMC.
     systematics : dict or None
@@ -343,7 +368,7 @@ class FitOptions:
     limit_sigma: float = 3.0
     mc: int = 0
     mcmc: bool = False
-    mcmc_steps: int = 600
+    mcmc_steps: int = 20000
     mcmc_burn: int = 200
     mcmc_walkers: int | None = None
     seed: int | None = None
@@ -434,7 +459,9 @@ def _parameters(model, options):
     # starting values: linear solves on a T_rot grid, and on a shift grid when the allowed
     # shift exceeds the resolution element (one offset for all spectra: a start only)
     bounds = options.T_rot_bounds
-    t_grid = [t for t in _TROT_GRID_K if bounds[0] <= t <= bounds[1]] or [sum(bounds) / 2]
+    # hottest first: its lines include (nearly) all those of the cooler ones, so each band's
+    # cached pixel structure is built once (`comaspec.model.line_pixels`)
+    t_grid = [t for t in _TROT_GRID_K[::-1] if bounds[0] <= t <= bounds[1]] or [sum(bounds) / 2]
     shift_grid = [0.0]
     if options.fit_shift:
         ratio = max(m / max(model.median_fwhm_um(i), 1e-12) for i, m in enumerate(max_shift))
@@ -449,10 +476,11 @@ def _parameters(model, options):
             if frac:
                 vals.update({f"shift_{i}": frac * m for i, m in enumerate(max_shift)})
             a = problem.design(problem.state(vals))
-            sol = linear_solve(a, problem.y, problem.sigma)
-            if best is None or sol.chi2 < best[1].chi2:
-                best = (vals, sol, a)
-    start_vals, sol0, a0 = best
+            chi2 = _chi2_only(a, problem.y, problem.sigma)
+            if best is None or chi2 < best[1]:
+                best = (vals, chi2, a)
+    start_vals, _chi2, a0 = best
+    sol0 = linear_solve(a0, problem.y, problem.sigma)   # the start values: one careful solve
     problem.scales = 1.0 / np.sqrt(((a0 / problem.sigma[:, None]) ** 2).sum(axis=0))
 
     params = lmfit.Parameters()
@@ -538,6 +566,8 @@ class FitSolution:
     sample_method : str or None
     inflation : dict or None
         Error inflation applied for an improbable χ² (see `comaspec._misfit`).
+    sampling : dict or None
+        MCMC diagnostics (steps, walkers, autocorrelation times, convergence).
     """
 
     model: object
@@ -556,6 +586,7 @@ class FitSolution:
     band_flux_samples: np.ndarray | None = None
     sample_method: str | None = None
     inflation: dict | None = None
+    sampling: dict | None = None
 
 
 def _solution(problem, result, options, notes):
@@ -591,43 +622,19 @@ def _solution(problem, result, options, notes):
 
 
 def _sample(solution, options):
-    """MC refits of noise realisations or MCMC; then the error inflation of an improbable χ²."""
-    import lmfit
-
-    problem, result = solution.problem, solution.result
+    """MC refits of noise realisations or MCMC (`comaspec.fit.samplers`); then the error inflation."""
+    problem = solution.problem
     fitted = problem.model.fitted_species
-    n_sp = len(fitted)
-    if options.mc:
-        from .._progress import progress
+    if options.mc or options.mcmc:
+        from .samplers import mc_samples, mcmc_samples
 
         rng = np.random.default_rng(options.seed)
-        model_best = solution.design @ solution.linear
-        draws = []
-        for _ in progress(range(int(options.mc)), desc="Monte Carlo refits"):
-            problem_k = problem.with_data(model_best + rng.normal(0.0, problem.sigma), problem.sigma)
-            try:
-                res_k = lmfit.Minimizer(problem_k.residual, result.params,
-                                        scale_covar=options.scale_covar).minimize(method="leastsq")
-            except (ValueError, np.linalg.LinAlgError) as exc:
-                raise FitError(f"a Monte Carlo refit failed: {exc}") from None
-            vk = res_k.params.valuesdict()
-            draws.append([vk[f"F_{s}"] * problem.scales[j] for j, s in enumerate(fitted)])
-        solution.band_flux_samples = np.array(draws)
-        solution.sample_method = f"mc refits (N={int(options.mc)})"
-    elif options.mcmc:
-        from .._capture import stdout_to_notes
-        from .._progress import wanted
-
-        nwalkers = options.mcmc_walkers or max(2 * result.nvarys + 2, 20)
-        with stdout_to_notes("emcee", solution.notes):  # lmfit prints emcee's advice: keep stdout clean
-            emc = lmfit.Minimizer(problem.residual, result.params, scale_covar=False).minimize(
-                method="emcee", steps=int(options.mcmc_steps), burn=int(options.mcmc_burn),
-                nwalkers=int(nwalkers), is_weighted=True, seed=options.seed, progress=wanted(),
-                params=result.params)
-        chain = np.asarray(emc.chain).reshape(-1, len(emc.var_names))
-        cols = [emc.var_names.index(f"F_{s}") for s in fitted]
-        solution.band_flux_samples = chain[:, cols] * problem.scales[:n_sp]
-        solution.sample_method = f"mcmc (emcee, {chain.shape[0]} samples)"
+        if options.mc:
+            samples, method, notes = mc_samples(solution, options, rng)
+        else:
+            samples, method, notes, solution.sampling = mcmc_samples(solution, options, rng)
+        solution.band_flux_samples, solution.sample_method = samples, method
+        solution.notes.extend(notes)
     # an improbable chi2: errors inflated by the residuals, so a misfit never makes a detection
     solution.linear_cov, solution.band_flux_samples, solution.inflation = inflate_errors(
         solution.chi2, solution.dof, options.scale_covar, solution.design, problem.y, problem.sigma,

@@ -93,6 +93,8 @@ class Problem:
         self.fit_opr = bool(fit_opr)
         self.scales = None
         self._cache = {} if design_cache is None else design_cache
+        self._linear_set = frozenset(self.lin_names)
+        self._by_values = {}
 
     def with_data(self, y, sigma):
         """The same problem (scales, design cache) for new data on the fitted pixels."""
@@ -130,5 +132,12 @@ class Problem:
     def residual(self, params):
         """(y − A p) / σ for lmfit."""
         values = params.valuesdict()
-        a = self.design(self.state(values))
+        # the design by the nonlinear values alone (lmfit's Jacobian varies the linear ones
+        # one at a time: their calls skip building a NonlinearState and its key)
+        nonlinear = tuple(v for n, v in values.items() if n not in self._linear_set)
+        a = self._by_values.get(nonlinear)
+        if a is None:
+            if len(self._by_values) > self.CACHE_SIZE:
+                self._by_values.clear()
+            a = self._by_values[nonlinear] = self.design(self.state(values))
         return (self.y - a @ self.linear_values(values)) / self.sigma

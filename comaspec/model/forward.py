@@ -147,6 +147,11 @@ class ForwardModel:
         self.n_points = self.coverage.n_points
         self.n_linear = len(self.fitted_species) + sum(self.cont_sizes)
         self._columns = OrderedDict()
+        self._continuum_columns = OrderedDict()
+        self._band_pixels, self._shift_pads, self._edges = {}, {}, {}
+        #: Template columns from the cached pixel-integration structure (`line_pixels`);
+        #: False: every column integrated directly (the reference path, kept for tests).
+        self.cache_line_pixels = True
         self._data = None
 
     # -------------------------------------------------------------- layout
@@ -208,8 +213,10 @@ class ForwardModel:
         key = (name, i, float(T_rot), float(shift_um), float(origin_cm), float(ortho_para))
         column = self._columns.get(key)
         if column is None:
-            column = self.species_column(name, i, self.spectra[i].wavelength_um, T_rot, shift_um, origin_cm,
-                                         ortho_para)
+            column = self._cached_integration(name, i, T_rot, shift_um, origin_cm, ortho_para)
+            if column is None:
+                column = self.species_column(name, i, self.spectra[i].wavelength_um, T_rot, shift_um, origin_cm,
+                                             ortho_para)
             column.flags.writeable = False
             self._columns[key] = column
             if len(self._columns) > _COLUMN_CACHE_SIZE:
@@ -217,6 +224,46 @@ class ForwardModel:
         else:
             self._columns.move_to_end(key)
         return column
+
+    def _cached_integration(self, name, i, T_rot, shift_um, origin_cm, ortho_para):
+        """`species_column` on the whole grid from each band's `BandPixels`; None where not applicable.
+
+        Not applicable: caching switched off, an LSF without a kernel description, or a
+        band-origin offset (those bands move relative to the others).
+        """
+        from ..physics.lsf import pixel_edges
+        from .line_pixels import SpeciesPixels, supports
+
+        comp, sp = self.species[name], self.spectra[i]
+        if not self.cache_line_pixels or (origin_cm and comp.origin_bands) or not supports(sp.lsf):
+            return None
+        if i not in self._shift_pads:   # the default shift bound: later shifts reuse the structure
+            self._shift_pads[i] = 0.5 * self.median_fwhm_um(i)
+        pad = self._shift_pads[i]
+        edges = self._edges.get((i, shift_um))
+        if edges is None:
+            if len(self._edges) > _COLUMN_CACHE_SIZE:
+                self._edges.clear()
+            edges = self._edges[(i, shift_um)] = pixel_edges(sp.wavelength_um - shift_um)
+        if (name, i) not in self._band_pixels:
+            self._band_pixels[(name, i)] = SpeciesPixels(name, comp.terms[i], sp.wavelength_um, sp.lsf,
+                                                         self.emission)
+        try:
+            return self._band_pixels[(name, i)].column(T_rot, shift_um, ortho_para, edges, pad)
+        except InputError:
+            return None   # the direct integration decides (and says) what is wrong
+
+    def _continuum_block(self, i, rows, wavelength_um, shape):
+        """The continuum's columns of spectrum i, cached by pixel set and shape values."""
+        key = (i, rows is self.used[i], tuple(sorted(shape.items())))
+        block = self._continuum_columns.get(key)
+        if block is None:
+            block = self.continuum.columns(self.coverage, i, wavelength_um, shape)
+            block.flags.writeable = False
+            self._continuum_columns[key] = block
+            if len(self._continuum_columns) > _COLUMN_CACHE_SIZE:
+                self._continuum_columns.popitem(last=False)
+        return block
 
     def continuum_columns(self, i, wavelength_um, slope=0.0, dust_T=None):
         """Continuum basis of spectrum i evaluated at ``wavelength_um``."""
@@ -277,7 +324,7 @@ class ForwardModel:
                                                    ortho_para)
                         block[:, j] = column[rows]
                 c0 = n_species + offsets[i]
-                block[:, c0:c0 + self.cont_sizes[i]] = self.continuum.columns(self.coverage, i, wl, shape)
+                block[:, c0:c0 + self.cont_sizes[i]] = self._continuum_block(i, rows, wl, shape)
             blocks.append(block)
         return blocks if pixels == "all" else np.vstack(blocks)
 

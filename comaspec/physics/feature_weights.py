@@ -14,6 +14,7 @@ numbers from this one object, with one rule for a user-given g-factor (`split_g`
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -25,9 +26,15 @@ from ..errors import InputError
 __all__ = ["FeatureWeights", "split_g", "band_flux_per_q"]
 
 
+@functools.cache
+def _hc_j_cm():
+    """h c in J cm (CODATA, from astropy), converted once: a fit asks for it per band."""
+    return float((const.h * const.c / u.cm).to_value(u.J))
+
+
 def photon_energy_j(center_cm):
     """h c ν̃ in J for a wavenumber in cm^-1."""
-    return float((const.h * const.c * (center_cm / u.cm)).to_value(u.J))
+    return _hc_j_cm() * float(center_cm)
 
 
 def dilution_m2(delta_m):

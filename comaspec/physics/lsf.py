@@ -297,14 +297,15 @@ class GaussianLSF(_ResolvingPowerMixin):
         """
         return self._integrate_checked(*_check_lines(line_um, weights, pixel_edges_um))
 
+    def _kernel(self, lines, edges):
+        """(lines used, their scale, kernel support x_lo..x_hi, its cdf) for these lines and edges."""
+        fwhm, use = self._line_fwhm(lines, edges, _GAUSS_HALF_WIDTH / _FWHM_PER_SIGMA)
+        return use, fwhm / _FWHM_PER_SIGMA, -_GAUSS_HALF_WIDTH, _GAUSS_HALF_WIDTH, ndtr
+
     def _integrate_checked(self, lines, wts, edges):
         """`integrate_lines` on inputs known to be valid (flat float64, increasing edges)."""
-        fwhm, use = self._line_fwhm(lines, edges, _GAUSS_HALF_WIDTH / _FWHM_PER_SIGMA)
-        sigma = fwhm[use] / _FWHM_PER_SIGMA
-        return _integrate_windowed(
-            lines[use], wts[use], sigma, -_GAUSS_HALF_WIDTH, _GAUSS_HALF_WIDTH,
-            lambda x, _k: ndtr(x), edges,
-        )
+        use, scale, x_lo, x_hi, cdf = self._kernel(lines, edges)
+        return _integrate_windowed(lines[use], wts[use], scale[use], x_lo, x_hi, lambda x, _k: cdf(x), edges)
 
 
 class TabulatedLSF(_ResolvingPowerMixin):
@@ -468,17 +469,19 @@ class TabulatedLSF(_ResolvingPowerMixin):
         """
         return self._integrate_checked(*_check_lines(line_um, weights, pixel_edges_um))
 
-    def _integrate_checked(self, lines, wts, edges):
-        """`integrate_lines` on inputs known to be valid (flat float64, increasing edges)."""
+    def _kernel(self, lines, edges):
+        """(lines used, their scale, kernel support x_lo..x_hi, its cdf) for these lines and edges."""
         if self.offset_unit == "um":
             scale, use = np.ones(lines.size), np.ones(lines.size, dtype=bool)
         else:
             reach = max(abs(self._x[0]), abs(self._x[-1]))
             scale, use = self._line_fwhm(lines, edges, reach)
-        return _integrate_windowed(
-            lines[use], wts[use], scale[use], self._x[0], self._x[-1],
-            lambda x, _k: self.cdf(x), edges,
-        )
+        return use, scale, self._x[0], self._x[-1], self.cdf
+
+    def _integrate_checked(self, lines, wts, edges):
+        """`integrate_lines` on inputs known to be valid (flat float64, increasing edges)."""
+        use, scale, x_lo, x_hi, cdf = self._kernel(lines, edges)
+        return _integrate_windowed(lines[use], wts[use], scale[use], x_lo, x_hi, lambda x, _k: cdf(x), edges)
 
 
 def make_lsf(spec):

@@ -139,6 +139,7 @@ def to_dict(fit, numerator="CO2", denominator="H2O"):
             "ortho_para": _num(info.get("ortho_para")),
             "ortho_para_fitted": info.get("ortho_para_fitted"),
             "ortho_para_err": _num(info.get("ortho_para_err")),
+            "mcmc": info.get("mcmc"),
             "notes": list(info.get("notes", [])),
         },
     }
