@@ -102,7 +102,7 @@ def _warm(job, base):
 
 def start_cluster(n, job, base):
     """A warmed local cluster of ``n`` workers: (client, start-up seconds, warm-up seconds)."""
-    from comaspec.batch.execute import connect
+    from comaspec.batch.cluster import connect
 
     start = time.perf_counter()
     client, _ = connect(workers=n)
@@ -138,7 +138,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     from comaspec.batch._worker import prepare_worker
-    from comaspec.batch.execute import close
+    from comaspec.batch.cluster import close
     from comaspec.batch.summary import summary_table, write_summary
 
     import logging

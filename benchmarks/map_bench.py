@@ -13,16 +13,22 @@ channels, more than the 3000 of the goal) — the script prints:
   timing, which favours the loop); slices of the loop alternate with the map calls so
   that the load of a shared machine hits both alike;
 - the ratio of the two (goal ≥ 300×) and the largest |Δflux|/σ over the subset (goal < 1e-3);
-- the peak resident memory of a fresh process that reads the 100×100 cube and maps it (goal
-  ≤ 2 GB): ``VmHWM`` from /proc/self/status, the high-water mark of the process's own memory.
-  (``ru_maxrss`` is not used: Linux carries it over from the parent through fork and exec,
-  so it reported this script's own 1.9 GB.)
+- reading: fresh processes read a G395H cube of 100x100 and of 200x200 spaxels (the 100x100
+  one tiled 2 x 2) and map it, or extract the 0.5" aperture and fit it as ``comaspec ratio``
+  does, once reading only the channels of the fit windows (as ``map_cube(path)`` and
+  ``comaspec ratio`` do) and once every channel (the baseline); each prints the read time,
+  its ratio to the map's batched solve (or to extraction + fit), and the peak resident memory
+  of the process: ``VmHWM`` from /proc/self/status, the high-water mark of the process's own
+  memory. (``ru_maxrss`` is not used: Linux carries it over from the parent through fork and
+  exec, so it reported this script's own 1.9 GB.) Goals on 200x200: read <= 3x the map
+  solve, peak <= 1.5 GB.
 
-Run:  python benchmarks/map_bench.py [--subset N] [--quiet]
+Run:  python benchmarks/map_bench.py [--subset N] [--reading-only] [--quiet]
 (``--quiet``: no progress bar; none is shown either when stderr is not a terminal).
 """
 
 import argparse
+import json
 import subprocess
 import sys
 import tempfile
@@ -40,8 +46,8 @@ T_ROT = 50.0
 #: map runs alternating with slices of the fit_coma loop
 REPEATS = 3
 
-_MEMORY_SCRIPT = """
-import resource, sys, warnings
+_CHILD_SCRIPT = """
+import json, resource, sys, time, warnings
 
 
 def _peak_mb():
@@ -55,11 +61,28 @@ warnings.simplefilter("ignore")
 import astropy.units as u
 import comaspec
 from comaspec import _progress
+from comaspec.model.continuum import window_ranges
 _progress.set_enabled(False)
-cube = comaspec.read_cube(sys.argv[1])
-m = comaspec.map_cube(cube, comaspec.Geometry(3.32 * u.au, 2.61 * u.au), species=("CO2", "H2O", "CO"),
-                      T_rot=50.0, shift=0.0 * u.um)
-print(_peak_mb(), cube.shape)
+path, job, how = sys.argv[1:4]
+geo = comaspec.Geometry(3.32 * u.au, 2.61 * u.au)
+t0 = time.perf_counter()
+if job == "map":
+    # what map_cube(path) does: the channels of the fit windows only (or, 'whole', every channel)
+    species = ("CO2", "H2O", "CO")
+    cube = comaspec.read_cube(path, wavelength_ranges=None if how == "whole" else window_ranges(None, species))
+    t_read = time.perf_counter() - t0
+    m = comaspec.map_cube(cube, geo, species=("CO2", "H2O", "CO"), T_rot=50.0, shift=0.0 * u.um)
+    work = m.meta["solve_seconds"]
+else:
+    # what comaspec ratio CUBE does: read, extract the 0.5" aperture, fit
+    from comaspec.pipeline import fit_loaded, load_inputs
+    loaded = load_inputs([path], species=["CO2", "H2O", "CO"], whole_cubes=how == "whole")
+    t_read = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    fit_loaded(loaded, geo, None, ["CO2", "H2O", "CO"])
+    work = time.perf_counter() - t1
+    cube = loaded[0][1]
+print(json.dumps({"read": t_read, "work": work, "peak_mb": _peak_mb(), "shape": list(cube.shape)}))
 """
 
 
@@ -122,9 +145,44 @@ def bench(label, path, geo, subset, rng):
     return maps
 
 
+def tile_cube(small, big, reps=2):
+    """``big``: the cube ``small`` repeated reps x reps times on the sky (a 200 x 200 G395H cube
+    from the 100 x 100 one without the synthetic generator's 7 GB and two minutes)."""
+    from astropy.io import fits
+
+    with fits.open(small) as hdul:
+        out = fits.HDUList([hdul[0].copy()])
+        for hdu in hdul[1:]:
+            data = hdu.data
+            if data is not None and data.ndim == 3:
+                tiled = fits.ImageHDU(np.tile(data, (1, reps, reps)), header=hdu.header, name=hdu.name)
+                for key in ("CRPIX1", "CRPIX2"):
+                    if key in tiled.header:
+                        tiled.header[key] = tiled.header[key] * reps
+                out.append(tiled)
+            else:
+                out.append(hdu.copy())
+        out.writeto(big, overwrite=True)
+
+
+def reading(path, label):
+    """Read and map (and read and fit an aperture) in fresh processes, the lean way and whole."""
+    for job, work_name in (("map", "map solve"), ("ratio", "extraction + fit")):
+        for how in ("lean", "whole"):
+            out = subprocess.run([sys.executable, "-c", _CHILD_SCRIPT, str(path), job, how], check=True,
+                                 capture_output=True, text=True)
+            r = json.loads(out.stdout.strip().splitlines()[-1])
+            goal = "  (goals: read <= 3x, peak <= 1.5 GB)" if how == "lean" else "  (every channel: the baseline)"
+            print(f"{label} {job:5s} {how:5s}: {r['shape'][0]} channels read in {r['read']:6.2f} s, "
+                  f"{work_name} {r['work']:6.2f} s, read / {work_name} = {r['read'] / r['work']:5.2f}, "
+                  f"peak {r['peak_mb'] / 1024:.2f} GB{goal}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subset", type=int, default=24, help="spaxels fitted with fit_coma per cube (default 24)")
+    parser.add_argument("--reading-only", action="store_true",
+                        help="only the reading and memory part (no fit_coma loop)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     from comaspec import _progress
@@ -135,15 +193,16 @@ def main(argv=None):
     with tempfile.TemporaryDirectory() as tmp:
         cases = (("PRISM 40x40", "PRISM", (40, 40)), ("G395H 100x100", "G395H", (100, 100)))
         for i, (label, mode, shape) in enumerate(cases):
+            if args.reading_only and mode == "PRISM":
+                continue
             path = Path(tmp) / f"{mode}_s3d.fits"
             geo = make_cube(path, mode, shape, seed=i)
-            bench(label, path, geo, args.subset, rng)
-        big = Path(tmp) / "G395H_s3d.fits"
-        out = subprocess.run([sys.executable, "-c", _MEMORY_SCRIPT, str(big)], check=True, capture_output=True,
-                             text=True)
-        peak_mb, shape = out.stdout.split(" ", 1)
-        print(f"peak memory, fresh process reading and mapping the {shape.strip()} cube: "
-              f"{float(peak_mb) / 1024:.2f} GB (goal <= 2 GB)")
+            if not args.reading_only:
+                bench(label, path, geo, args.subset, rng)
+        small, big = Path(tmp) / "G395H_s3d.fits", Path(tmp) / "G395H_200_s3d.fits"
+        tile_cube(small, big)
+        reading(small, "G395H 100x100")
+        reading(big, "G395H 200x200")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,11 @@ limits are deliberately wide; they are listed in ``docs/cli.rst``. No imports he
 the command line can use them at start-up.
 """
 
-__all__ = ["RANGES"]
+__all__ = ["RANGES", "DEFAULT_TROT_BOUNDS_K"]
+
+#: Range allowed for a fitted rotational temperature, K (the templates' sensible range;
+#: `comaspec.fit_coma`'s ``T_rot_bounds``); the nucleus search of a cube covers the same range.
+DEFAULT_TROT_BOUNDS_K = (10.0, 300.0)
 
 #: name -> (low, high, unit, low bound included)
 RANGES = {

@@ -38,6 +38,11 @@ def _pixels(q, pixel_scale):
     return float((q / pixel_scale).to_value(u.dimensionless_unscaled))
 
 
+def _plain(value):
+    """A float, or a list of floats for a pair (the offset)."""
+    return float(value) if np.ndim(value) == 0 else [float(v) for v in value]
+
+
 def _kind(q):
     return q.unit.physical_type
 
@@ -158,16 +163,20 @@ class Aperture:
         Returns
         -------
         dict
-            ``shape`` plus ``<dim>_arcsec`` and/or ``<dim>_km`` entries.
+            ``shape`` plus ``<dim>_arcsec`` and/or ``<dim>_km`` entries, and
+            ``offset_arcsec`` / ``offset_km`` ([dx, dy] from the nucleus) when the
+            aperture is not centred on the nucleus.
         """
         out = {"shape": self.shape}
-        for n in self._size_fields:
-            q = getattr(self, n)
+        sizes = [(n, getattr(self, n)) for n in self._size_fields]
+        if np.any(self.offset.value != 0):
+            sizes.append(("offset", self.offset))
+        for n, q in sizes:
             if _kind(q) == "angle":
-                out[f"{n}_arcsec"] = float(q.to_value(u.arcsec))
+                out[f"{n}_arcsec"] = _plain(q.to_value(u.arcsec))
             if geometry is not None or _kind(q) == "length":
                 km = q if _kind(q) == "length" else geometry.angle_to_km(q)
-                out[f"{n}_km"] = float(km.to_value(u.km))
+                out[f"{n}_km"] = _plain(km.to_value(u.km))
         return out
 
 

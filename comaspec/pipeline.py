@@ -8,7 +8,8 @@ the numbers the command gives file by file.
 
 from __future__ import annotations
 
-__all__ = ["load_inputs", "spectra_to_fit", "fit_loaded", "fit_files", "default_aperture", "surface_brightness_files",
+__all__ = ["check_distinct", "load_inputs", "spectra_to_fit", "fit_loaded", "fit_files", "default_aperture",
+           "surface_brightness_files",
            "DEFAULT_CUBE_APERTURE_ARCSEC"]
 
 #: Radius (arcsec) of the circular aperture, around the continuum photocentre, used for s3d
@@ -39,30 +40,79 @@ def default_aperture(loaded):
     return None
 
 
-def load_inputs(paths):
-    """Read every file as whatever it holds.
+def check_distinct(paths):
+    """Refuse a file given twice: fitted as two independent spectra, its noise would count
+    twice and every error would shrink by sqrt(2).
+
+    Two paths are the same file when they resolve to one (``..``, symbolic links) or name
+    one inode (hard links), as `os.path.samefile` decides. Paths that do not exist are left
+    to the readers.
+
+    Parameters
+    ----------
+    paths : sequence of str or os.PathLike
+
+    Raises
+    ------
+    comaspec.UsageError
+        Naming both paths.
+    """
+    import os
+
+    from .errors import UsageError
+
+    seen = {}
+    for path in paths:
+        try:
+            st = os.stat(path)
+        except (OSError, TypeError, ValueError):
+            continue
+        key = (st.st_dev, st.st_ino)
+        if key in seen:
+            first = seen[key]
+            what = "given twice" if str(first) == str(path) else f"and {path} are the same file"
+            raise UsageError(f"{first} {what}: each file is fitted once (twice, its noise would count as "
+                             "two independent measurements)")
+        seen[key] = path
+
+
+def load_inputs(paths, *, windows=None, species=None, whole_cubes=False):
+    """Read every file as whatever it holds (each file once: see `check_distinct`).
 
     Parameters
     ----------
     paths : sequence of str or os.PathLike
         Spectra (x1d, x1dints, c1d, tables) or s3d cubes of one coma.
+    windows : sequence of `comaspec.model.Window`, optional
+        The fit windows: cubes are read for their channels only (`comaspec.read_cube` with
+        ``wavelength_ranges``). Default: the default windows of ``species``
+        (`comaspec.model.default_windows`), or all of `comaspec.model.DEFAULT_WINDOWS`
+        when ``species`` is not given either.
+    species : sequence of str, optional
+        The species to be fitted (they choose the default windows).
+    whole_cubes : bool
+        Read every channel of cubes instead.
 
     Returns
     -------
     list of (path, object, bool)
-        The path as given, the `specutils.Spectrum`, `~specutils.SpectrumList` or
-        `comaspec.io.Cube` read from it, and whether it is a cube.
+        The path as given, what `comaspec.io.read_any` read from it (a light spectrum, a
+        list of them, or a `comaspec.io.Cube`), and whether it is a cube.
     """
     from .io import read_any
+    from .model.continuum import window_ranges
 
+    check_distinct(paths)
+    ranges = None if whole_cubes else window_ranges(windows, species)
     out = []
     for path in paths:
-        obj = read_any(path)
+        obj = read_any(path, wavelength_ranges=ranges)
         out.append((path, obj, type(obj).__name__ == "Cube"))
     return out
 
 
-def spectra_to_fit(loaded, aperture, mode=None, *, extension=None, joint=False, geometry=None):
+def spectra_to_fit(loaded, aperture, mode=None, *, extension=None, joint=False, geometry=None, center=None,
+                   species=None):
     """The spectra to fit: cubes extracted through ``aperture``, x1dints averaged, surface
     brightness turned into flux density over ``aperture``.
 
@@ -82,27 +132,33 @@ def spectra_to_fit(loaded, aperture, mode=None, *, extension=None, joint=False, 
         (``ratio --joint``).
     geometry : `comaspec.Geometry`, optional
         Needed only to convert a surface-brightness spectrum through an aperture in km.
+    center : (x, y), optional
+        The nucleus on the cubes, 0-based pixels (``ratio --center``); default: found from
+        the data (`comaspec.io.nucleus.find_nucleus`).
+    species : sequence of str, optional
+        The fitted species: their features may locate the gas on a cube.
 
     Returns
     -------
-    list of specutils.Spectrum
+    list of `comaspec.io.LightSpectrum`
         A 1-D spectrum in surface brightness (MJy/sr) is taken as the average over
         ``aperture`` and multiplied by its solid angle
         (`comaspec.io.surface.surface_brightness_to_flux`).
     """
+    from .io import extract_light_spectrum
+    from .io.integrations import average_integrations_impl
     from .io.select import select_extractions
     from .physics.instrument import mode_from_meta
-    from .io import average_integrations, extract_spectrum
 
     spectra = []
     for path, obj, is_cube in loaded:
         if is_cube:
             _no_extension(extension, path, "a cube (one extraction through the aperture)")
-            spectra.append(extract_spectrum(obj, aperture))
-        elif type(obj).__name__ == "SpectrumList":
+            spectra.append(extract_light_spectrum(obj, aperture, center, species=species))
+        elif isinstance(obj, list):              # several spectra in one file
             if obj and obj[0].meta.get("product") == "x1dints":
                 _no_extension(extension, path, "a series of integrations (averaged into one spectrum)")
-                spectra.append(average_integrations(obj))
+                spectra.append(average_integrations_impl(obj))
             else:
                 spectra.extend(select_extractions(path, obj, extension, joint))
         else:
@@ -140,7 +196,7 @@ def surface_brightness_files(loaded):
 
     out = []
     for path, obj, is_cube in loaded:
-        parts = [] if is_cube else (list(obj) if type(obj).__name__ == "SpectrumList" else [obj])
+        parts = [] if is_cube else (list(obj) if isinstance(obj, list) else [obj])
         if any(is_surface_brightness(s) for s in parts):
             out.append(str(path))
     return out
@@ -166,7 +222,7 @@ def _no_extension(extension, path, what):
         raise UsageError(f"--extension {extension}: {path} is {what}, with no extractions to choose from")
 
 
-def fit_loaded(loaded, geometry, aperture, species, *, mode=None, extension=None, joint=False,
+def fit_loaded(loaded, geometry, aperture, species, *, mode=None, extension=None, joint=False, center=None,
                allow_implausible_flux=False, **options):
     """Fit the files read by `load_inputs` jointly: what ``comaspec ratio`` computes.
 
@@ -180,7 +236,7 @@ def fit_loaded(loaded, geometry, aperture, species, *, mode=None, extension=None
         (cubes only).
     species : sequence of str or None
         Species to fit; None: `comaspec.model.species_covered` by the spectra.
-    mode, extension, joint : optional
+    mode, extension, joint, center : optional
         As in `spectra_to_fit`.
     allow_implausible_flux : bool
         Fit spectra whose flux level is implausible for their unit (default: refused
@@ -192,11 +248,19 @@ def fit_loaded(loaded, geometry, aperture, species, *, mode=None, extension=None
     -------
     `comaspec.results.ComaFit`
         Its ``inputs`` hold the paths as given, and the instrument, mode and target
-        of the first spectrum.
+        of the first spectrum; ``fit_info["pump_opacity"]`` the optical depth of the
+        pumping lines in the aperture (`comaspec.maps.opacity.pump_opacity`).
     """
     from .io.select import check_plausible
     from .errors import UsageError
     from .fit.core import fit_coma
+    from .io.cube import check_channels
+    from .maps.opacity import pump_opacity
+    from .model.continuum import window_ranges
+
+    for _, obj, is_cube in loaded:
+        if is_cube:
+            check_channels(obj, window_ranges(options.get("windows"), species))
 
     if aperture is None:
         surface = surface_brightness_files(loaded)
@@ -208,13 +272,17 @@ def fit_loaded(loaded, geometry, aperture, species, *, mode=None, extension=None
         if aperture is None:
             raise UsageError("the extraction aperture of the spectrum is needed for production rates: "
                              "pass aperture= (only cubes have a default)")
-    spectra = spectra_to_fit(loaded, aperture, mode, extension=extension, joint=joint, geometry=geometry)
+    if center is not None and not any(is_cube for _, _, is_cube in loaded):
+        raise UsageError("center: the nucleus position is for cubes, and no input is a cube")
+    spectra = spectra_to_fit(loaded, aperture, mode, extension=extension, joint=joint, geometry=geometry,
+                             center=center, species=species)
     check_plausible(spectra, allow_implausible_flux)
     if species is None:
         from .model.species import species_covered
 
-        spans = [s.spectral_axis.to_value("um") for s in spectra]
-        species = species_covered([(float(wl.min()), float(wl.max())) for wl in spans])
+        # a cube read for the fit windows only still chooses by the span of its file
+        spans = [s.meta.get("wavelength_span_um") or _span(s) for s in spectra]
+        species = species_covered(spans)
     first = spectra[0].meta
     inputs = {"paths": [path for path, _, _ in loaded], "instrument": first.get("instrument"),
               "mode": "+".join(dict.fromkeys(str(s.meta.get("mode")) for s in spectra)),
@@ -225,7 +293,13 @@ def fit_loaded(loaded, geometry, aperture, species, *, mode=None, extension=None
                                                        for s in spectra]
     fit = fit_coma(spectra, geometry, aperture, species, inputs=inputs, **options)
     fit.fit_info.setdefault("notes", []).extend(notes)
+    fit.fit_info["pump_opacity"] = pump_opacity(fit)  # a note when the pump lines are not thin
     return fit
+
+
+def _span(spectrum):
+    wl = spectrum.spectral_axis.to_value("um")
+    return float(wl.min()), float(wl.max())
 
 
 def fit_files(paths, geometry, aperture, species, **options):
@@ -241,4 +315,5 @@ def fit_files(paths, geometry, aperture, species, **options):
     -------
     `comaspec.results.ComaFit`
     """
-    return fit_loaded(load_inputs(paths), geometry, aperture, species, **options)
+    loaded = load_inputs(paths, windows=options.get("windows"), species=species)
+    return fit_loaded(loaded, geometry, aperture, species, **options)

@@ -165,7 +165,7 @@ def test_jy_per_spaxel_cube_is_summed_without_solid_angle(tmp_path):
 def test_photocentre_of_a_long_cube_uses_a_subset_of_channels_and_agrees(tmp_path, monkeypatch):
     """A 1600-channel cube with noise and emission lines: the photocentre from every 7th
     channel (at most PHOTOCENTRE_CHANNELS = 250) agrees with the one from all channels."""
-    from comaspec.io import extract
+    from comaspec.io import extract, nucleus
 
     x0, y0, nw, ny, nx = 10.3, 8.7, 1600, 19, 21
     yy, xx = np.mgrid[0:ny, 0:nx]
@@ -177,7 +177,7 @@ def test_photocentre_of_a_long_cube_uses_a_subset_of_channels_and_agrees(tmp_pat
                                         np.zeros(sci.shape, np.uint32)))
     assert extract.PHOTOCENTRE_CHANNELS < nw
     subset = extract.continuum_photocentre(cube)
-    monkeypatch.setattr(extract, "PHOTOCENTRE_CHANNELS", nw)
+    monkeypatch.setattr(nucleus, "PHOTOCENTRE_CHANNELS", nw)  # where the photocentre reads it
     full = extract.continuum_photocentre(cube)
     assert abs(subset[0] - full[0]) < 0.01 and abs(subset[1] - full[1]) < 0.01
     assert abs(full[0] - x0) < 0.1 and abs(full[1] - y0) < 0.1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import warnings
 
 from distributed import WorkerPlugin
 
@@ -17,8 +18,8 @@ def prepare_worker():
 
     # jobs are the parallel unit: BLAS threads on top would oversubscribe the cores
     threadpool_limits(limits=1)
-    import specutils  # noqa: F401  - the heavy imports, once per worker rather than per job
-
+    # comaspec's modules, once per worker rather than per job (jobs use comaspec's light
+    # spectra: specutils is not needed)
     from .. import fit, io, pipeline, results  # noqa: F401
     from . import jobs  # noqa: F401
 
@@ -39,7 +40,7 @@ class WorkerSetup(WorkerPlugin):
 
 
 class LocalWorkerSetup(WorkerSetup):
-    """`WorkerSetup`, and Ctrl-C left to the batch: worker processes of our local cluster ignore it.
+    """`WorkerSetup`, and Ctrl-C and warnings left to the batch: our local workers ignore both.
 
     Ctrl-C in a terminal reaches every process of the group; the batch process then cancels
     the jobs and shuts its cluster down, so the workers need not (and should not print)
@@ -64,5 +65,9 @@ class LocalWorkerSetup(WorkerSetup):
         worker : distributed.Worker
         """
         super().setup(worker)
-        if os.getpid() != self.batch_pid and threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
+        if os.getpid() != self.batch_pid:
+            # the batch shows each job's warnings (returned with its outcome); anything else a
+            # worker process of ours would print raw on the user's terminal
+            warnings.simplefilter("ignore")
+            if threading.current_thread() is threading.main_thread():
+                signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -1,144 +1,91 @@
-"""Running batch jobs on Dask: a local cluster of processes, or an existing scheduler.
+"""Running batch jobs: in this process while that is cheaper, else on Dask.
 
-Every worker process imports comaspec once and limits its BLAS to one thread (a worker
-plugin), so a job pays for its fit only. Ctrl-C cancels what is queued, shuts the local
-cluster down and removes the temporaries of the jobs that were cut short.
+A local Dask cluster costs seconds to start (each worker process imports comaspec) and a
+few milliseconds per job; a PRISM fit takes tens of milliseconds. `run_here` runs jobs one
+after the other in this process, with one BLAS thread, and stops as soon as the jobs left
+would take longer than `CLUSTER_WORTH_S`: only then is a cluster started for the rest
+(`run_jobs`). With one worker, everything runs here. Each job's warnings come back with
+its outcome and are shown once, by this process, prefixed with the job's label (worker
+processes print nothing). Ctrl-C cancels what is queued; the caller shuts the cluster
+down and removes the temporaries of the jobs that were cut short.
 """
 
 from __future__ import annotations
 
-import os
 import sys
+import time
 import uuid
 import warnings
 
-from ..errors import UsageError
+__all__ = ["run_jobs", "run_here", "chunk_size", "progress_bar", "cluster_after", "CLUSTER_WORTH_S"]
 
-__all__ = ["import_dask", "check_where", "connect", "close", "default_workers", "run_jobs", "chunk_size"]
-
-INSTALL_HINT = "pip install 'comaspec[batch]'"
-
-
-def import_dask():
-    """Import ``dask.distributed``, or raise a UsageError that says how to install it.
-
-    Returns
-    -------
-    module
-        ``distributed``.
-    """
-    try:
-        import dask  # noqa: F401
-        import distributed
-    except ImportError as exc:
-        raise UsageError(f"comaspec batch runs on Dask, which is not installed ({exc.name or exc}): "
-                         f"{INSTALL_HINT}") from None
-    return distributed
+#: Seconds of work left above which the remaining jobs go to a local cluster of several
+#: processes rather than run here: a few times what starting one costs (2-4 s on a
+#: 2-core machine; benchmarks/batch_bench.py prints it). Dask's configuration key
+#: ``comaspec.batch.cluster-after`` changes it (environment:
+#: ``DASK_COMASPEC__BATCH__CLUSTER_AFTER=0`` starts the cluster at once).
+CLUSTER_WORTH_S = 10.0
 
 
-def default_workers() -> int:
-    """The number of cores this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
-#: Dask settings of the local cluster. The defaults wake every process tens of times a second
-#: (event-loop ticks every 20 ms, the statistical profiler every 10 ms, memory and system
-#: monitors, work stealing): a few % of a core per process, which jobs of tens of
-#: milliseconds feel. None of these is needed here; the intervals are only made longer.
-#: Dask also makes glibc hand freed memory back to the system at 64 KiB (for long-lived
-#: workers holding data); a batch's workers live for one batch, and the fits' many small
-#: temporary arrays ran ~1.5 ms per job slower with it: glibc's own threshold is used.
-LOCAL_CLUSTER_CONFIG = {
-    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
-    "distributed.worker.profile.enabled": False,
-    "distributed.admin.tick.interval": "1s",
-    "distributed.admin.system-monitor.interval": "2s",
-    "distributed.worker.memory.monitor-interval": "1s",
-    "distributed.scheduler.work-stealing-interval": "1s",
-}
-
-
-def check_where(scheduler=None, workers=None):
-    """Raise a UsageError unless ``scheduler`` and ``workers`` make sense together.
-
-    Parameters
-    ----------
-    scheduler : str, optional
-    workers : int, optional
-    """
-    if scheduler is not None and workers is not None:
-        raise UsageError("--workers is for the local cluster; with --scheduler the cluster has its own workers")
-    if workers is not None and workers < 1:
-        raise UsageError(f"--workers {workers}: must be at least 1")
-
-
-def connect(scheduler=None, workers=None):
-    """A Dask client: to ``scheduler`` if given, else to a new local cluster of processes.
-
-    Parameters
-    ----------
-    scheduler : str, optional
-        Address of a running ``dask.distributed`` scheduler (``tcp://host:8786``).
-    workers : int, optional
-        Worker processes of the local cluster (default: this machine's cores), one
-        thread each.
+def cluster_after() -> float:
+    """Seconds of work left that are worth a local cluster (`CLUSTER_WORTH_S`, or Dask's config).
 
     Returns
     -------
-    (distributed.Client, str)
-        The client (close it, and its ``cluster`` for a local one) and a description.
+    float
     """
-    distributed = import_dask()
-    check_where(scheduler, workers)
-    if scheduler is not None:
-        try:
-            client = distributed.Client(scheduler, timeout="10s")
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise UsageError(f"--scheduler {scheduler}: cannot connect ({' '.join(str(exc).split())[:200]})") from None
-        where = f"the Dask scheduler at {scheduler}"
-    else:
-        import logging
+    import dask
 
-        import dask
+    from ..errors import UsageError
 
-        n = default_workers() if workers is None else workers
-        with warnings.catch_warnings():
-            # without a dashboard the scheduler still serves HTTP; any free port will do
-            warnings.filterwarnings("ignore", message="Port .* is already in use")
-            with dask.config.set(LOCAL_CLUSTER_CONFIG):
-                cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                                   dashboard_address=None, silence_logs=logging.ERROR)
-                client = distributed.Client(cluster)
-        where = f"a local Dask cluster of {n} worker process{'es' if n > 1 else ''}"
-    from ._worker import LocalWorkerSetup, WorkerSetup
-
-    client.register_plugin(WorkerSetup() if scheduler is not None else LocalWorkerSetup(os.getpid()))
-    return client, where
+    value = dask.config.get("comaspec.batch.cluster-after", CLUSTER_WORTH_S)
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not value >= 0:
+        raise UsageError("Dask configuration comaspec.batch.cluster-after: must be a number of seconds >= 0")
+    return value
 
 
-def close(client):
-    """Close a client from `connect`, and its local cluster if it made one.
+def progress_bar(total, show):
+    """A tqdm bar of finished and failed jobs on stderr (a no-op bar unless ``show``).
 
     Parameters
     ----------
-    client : distributed.Client
+    total : int
+    show : bool
+
+    Returns
+    -------
+    tqdm.tqdm
     """
-    cluster = client.cluster
-    client.close()
-    if cluster is not None:
-        cluster.close()
-
-
-def _progress_bar(total, show):
     from tqdm import tqdm
 
     from .._progress import _unknown_size_fallback
 
-    return tqdm(total=total, unit="job", desc="comaspec batch", disable=not show, file=sys.stderr,
-                leave=True, **_unknown_size_fallback())
+    bar = tqdm(total=total, unit="job", desc="comaspec batch", disable=not show, file=sys.stderr,
+               leave=True, **_unknown_size_fallback())
+    bar.comaspec_counts = {"ok": 0, "failed": 0}
+    return bar
+
+
+def _count(bar, done):
+    for outcome in done:
+        bar.comaspec_counts[outcome["status"]] += 1
+    bar.set_postfix(**bar.comaspec_counts, refresh=False)
+    bar.update(len(done))
+
+
+def _relay_warnings(outcome):
+    """Show a job's warnings here, once each, prefixed with its label (the console routes them)."""
+    from ..errors import ComaspecWarning
+
+    for category, message in outcome.pop("warnings", ()):
+        if category == "ComaspecWarning":
+            warnings.warn(f"{outcome['label']}: {message}", ComaspecWarning, stacklevel=2)
+        else:  # a library's: shown with --verbose only, as for `comaspec ratio`
+            warnings.warn(f"{outcome['label']}: {category}: {message}", UserWarning, stacklevel=2)
 
 
 def chunk_size(n_jobs, n_workers):
@@ -165,11 +112,52 @@ MAX_CHUNK = 8
 TASKS_PER_WORKER = 8
 
 
+def run_here(jobs, output_dir, bar, *, budget_s=None):
+    """Run jobs one after the other in this process, with one BLAS thread.
+
+    Parameters
+    ----------
+    jobs : list of Job
+    output_dir : pathlib.Path
+    bar : tqdm.tqdm
+        From `progress_bar`.
+    budget_s : float, optional
+        Stop once the jobs left, at the pace of the jobs so far, would take longer than
+        this (they are better run on a cluster); 0 runs none. None: run them all.
+
+    Returns
+    -------
+    (dict, list of Job)
+        Label -> outcome of the jobs run, and the jobs not run.
+    """
+    from .._threads import single_threaded_blas
+    from .jobs import run_job
+
+    outcomes = {}
+    if budget_s == 0:
+        return outcomes, list(jobs)
+    start = time.perf_counter()
+    with single_threaded_blas():
+        for i, job in enumerate(jobs, start=1):
+            began = time.perf_counter()
+            outcome = run_job(job, output_dir)
+            _relay_warnings(outcome)
+            outcomes[job.label] = outcome
+            _count(bar, [outcome])
+            # the first job also builds the band templates: the latest job tells the pace better
+            now = time.perf_counter()
+            per_job = min((now - start) / i, now - began)
+            if budget_s is not None and per_job * (len(jobs) - i) > budget_s:
+                return outcomes, jobs[i:]
+    return outcomes, []
+
+
 def _failed_chunk(chunk, output_dir, exc):
     """Outcomes of a task that did not return (its worker died): jobs without results failed."""
+    from ..io._checks import describe_failure
     from .jobs import job_state, write_error
 
-    reason = f"the Dask task failed: {type(exc).__name__}: {' '.join(str(exc).split())}"
+    reason = f"the Dask task failed: {describe_failure(exc)}"
     out = []
     for job in chunk:
         if job_state(job, output_dir) == "done":
@@ -180,7 +168,7 @@ def _failed_chunk(chunk, output_dir, exc):
     return out
 
 
-def run_jobs(jobs, output_dir, client, *, progress=False, chunk=None):
+def run_jobs(jobs, output_dir, client, *, progress=False, chunk=None, bar=None):
     """Run ``jobs`` on the Dask ``client``; each writes ``output_dir/<label>``.
 
     Parameters
@@ -189,9 +177,11 @@ def run_jobs(jobs, output_dir, client, *, progress=False, chunk=None):
     output_dir : pathlib.Path
     client : distributed.Client
     progress : bool
-        Show a progress bar of finished and failed jobs on stderr.
+        Show a progress bar of finished and failed jobs on stderr (when ``bar`` is None).
     chunk : int, optional
         Jobs per Dask task (default `chunk_size` for the client's workers).
+    bar : tqdm.tqdm, optional
+        A bar from `progress_bar` to go on counting in (not closed here).
 
     Returns
     -------
@@ -211,8 +201,9 @@ def run_jobs(jobs, output_dir, client, *, progress=False, chunk=None):
         future = client.submit(run_jobs_here, part, str(output_dir), key=f"comaspec-batch-{part[0].label}-{token}",
                                pure=False)
         chunks[future] = part
-    outcomes, counts = {}, {"ok": 0, "failed": 0}
-    bar = _progress_bar(len(jobs), progress)
+    outcomes = {}
+    own_bar = bar is None
+    bar = progress_bar(len(jobs), progress) if own_bar else bar
     try:
         for future in as_completed(list(chunks)):
             try:
@@ -221,12 +212,15 @@ def run_jobs(jobs, output_dir, client, *, progress=False, chunk=None):
                 done = _failed_chunk(chunks[future], output_dir, exc)
             for outcome in done:
                 outcomes[outcome["label"]] = outcome
-                counts[outcome["status"]] += 1
-            bar.set_postfix(ok=counts["ok"], failed=counts["failed"], refresh=False)
-            bar.update(len(done))
+            _count(bar, done)
     except BaseException:
         client.cancel(list(chunks))
         raise
     finally:
-        bar.close()
+        if own_bar:
+            bar.close()
+    # once every job is over: a job on a thread of this process records the warnings of
+    # its whole process while it runs
+    for outcome in outcomes.values():
+        _relay_warnings(outcome)
     return outcomes

@@ -14,6 +14,7 @@ import re
 import shutil
 import tempfile
 import uuid
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,8 +35,12 @@ RATIOS_JSON = "ratios.json"
 #: The ratios a job reports: the three between CO2, CO and H2O (as the catalog).
 RATIO_PAIRS = (("CO2", "H2O"), ("CO", "H2O"), ("CO2", "CO"))
 
-# hidden names of unfinished work: removed at the start of a run and after Ctrl-C
-_STALE = re.compile(r"\..+\.(tmp|old)-[A-Za-z0-9_]{8}|\.summary\.(ecsv|pdf)\..+")
+# hidden names of comaspec's own unfinished work, removed at the start of a run and after
+# Ctrl-C: a job's directories (tempfile.mkdtemp and uuid names, 8 characters) and the
+# summary files of `comaspec._output.atomic_path` (tempfile.mkstemp). Nothing else is ever
+# removed: a user's ``.summary.ecsv.bak`` stays.
+_STALE_DIR = re.compile(r"\.[A-Za-z0-9][A-Za-z0-9._+-]*\.(tmp|old)-[a-z0-9_]{8}")
+_STALE_FILE = re.compile(r"\.summary\.(ecsv\.[a-z0-9_]{8}\.ecsv|pdf\.[a-z0-9_]{8}\.pdf)")
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,9 @@ class Job:
         Instrument mode for files that do not name one.
     products : tuple of str
         What to make (keys of `PRODUCTS`).
+    center : tuple of float or None
+        The nucleus on the job's cubes, 0-based pixels (None: found from the data, as
+        ``comaspec ratio`` does).
     origin : str
         Where the job was defined (``"manifest.csv row 3"``), for messages.
     index : int
@@ -73,6 +81,7 @@ class Job:
     T_rot: float | None = None
     mode: str | None = None
     products: tuple = ("ratio",)
+    center: tuple | None = None
     origin: str = field(default="", compare=False)
     index: int = field(default=0, compare=False)
 
@@ -86,7 +95,7 @@ class Job:
         return {"label": self.label, "files": list(self.files), "geometry": self.geometry.to_dict(),
                 "aperture": None if self.aperture is None else self.aperture.describe(self.geometry),
                 "species": list(self.species), "T_rot": self.T_rot, "mode": self.mode,
-                "products": list(self.products)}
+                "products": list(self.products), **({} if self.center is None else {"center": list(self.center)})}
 
 
 @dataclass(frozen=True)
@@ -112,7 +121,8 @@ class InvalidRow:
     index: int = 0
 
     def __str__(self) -> str:
-        named = f" ({self.label})" if self.label and self.label not in self.origin else ""
+        label = self.label if self.label is None or len(self.label) <= 60 else self.label[:60] + "..."
+        named = f" ({label})" if label and self.label not in self.origin else ""
         return f"{self.origin}{named}: {self.reason}"
 
 
@@ -132,7 +142,8 @@ def _ratio_product(job, loaded, directory):
     from ..pipeline import fit_loaded
 
     aperture = _default_aperture(loaded) if job.aperture is None else job.aperture
-    fit = fit_loaded(loaded, job.geometry, aperture, list(job.species), mode=job.mode, T_rot=job.T_rot)
+    fit = fit_loaded(loaded, job.geometry, aperture, list(job.species), mode=job.mode, T_rot=job.T_rot,
+                     center=job.center)
     fit.write(directory / RESULT_JSON)
     fit.write(directory / RESULT_ECSV)
     # every ratio between the main volatiles (result.json holds CO2/H2O only, as 'ratio' does)
@@ -153,7 +164,7 @@ def _map_product(job, loaded, directory):
     cubes = [obj for _, obj, is_cube in loaded if is_cube]
     if len(cubes) != 1 or len(loaded) != 1:
         raise UsageError("map=yes needs exactly one IFU cube (s3d) in the job's files")
-    maps = map_cube(cubes[0], job.geometry, species=list(job.species), T_rot=job.T_rot)
+    maps = map_cube(cubes[0], job.geometry, species=list(job.species), T_rot=job.T_rot, center=job.center)
     write_maps(maps, directory / MAPS_FITS)
     for name in maps.molecule_flux:  # species with a g-factor, detected in some bin
         if np.any(maps.detected[name]):
@@ -170,7 +181,7 @@ PLANNED_PRODUCTS = {}
 
 def _epoch(loaded):
     for _path, obj, _is_cube in loaded:
-        first = obj[0] if type(obj).__name__ == "SpectrumList" and len(obj) else obj
+        first = obj[0] if isinstance(obj, list) and len(obj) else obj
         epoch = getattr(first, "meta", {}).get("epoch")
         if epoch is not None:
             return epoch.isot
@@ -178,10 +189,9 @@ def _epoch(loaded):
 
 
 def _one_line(exc) -> str:
-    if isinstance(exc, ComaspecError):
-        return str(exc)
-    text = " ".join(str(exc).split())
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    from ..io._checks import describe_failure
+
+    return str(exc) if isinstance(exc, ComaspecError) else describe_failure(exc, limit=300)
 
 
 def _write_job_json(directory, job, epoch=None):
@@ -231,6 +241,9 @@ def write_error(job, output_dir, reason):
 def run_job(job, output_dir):
     """Run one job into ``output_dir/<label>``; what each Dask worker executes.
 
+    The job's warnings are returned, not shown (a worker process has no console of its
+    own), and no progress bar is drawn (the batch draws one for all jobs).
+
     Parameters
     ----------
     job : Job
@@ -240,15 +253,31 @@ def run_job(job, output_dir):
     Returns
     -------
     dict
-        ``label``, ``status`` ("ok" or "failed") and ``reason`` (one line, or None).
+        ``label``, ``status`` ("ok" or "failed"), ``reason`` (one line, or None) and
+        ``warnings`` (``(category name, one-line message)`` pairs, each once).
     """
+    from .. import _progress
+
+    previous = _progress._ENABLED
+    _progress.set_enabled(False)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            outcome = _run_job(job, Path(output_dir))
+    finally:
+        _progress.set_enabled(previous)
+    said = {(w.category.__name__, " ".join(str(w.message).split())): None for w in caught}
+    outcome["warnings"] = list(said)
+    return outcome
+
+
+def _run_job(job, output_dir):
     from ..pipeline import load_inputs
 
-    output_dir = Path(output_dir)
     tmp = _new_tmp(job, output_dir)
     try:
         try:
-            loaded = load_inputs(job.files)
+            loaded = load_inputs(job.files, species=list(job.species))
             for product in job.products:
                 PRODUCTS[product](job, loaded, tmp)
             _write_job_json(tmp, job, _epoch(loaded))
@@ -318,10 +347,13 @@ def remove_stale(output_dir):
     """
     removed = []
     for entry in Path(output_dir).iterdir():
-        if _STALE.fullmatch(entry.name):
-            if entry.is_dir() and not entry.is_symlink():
-                shutil.rmtree(entry, ignore_errors=True)
-            else:
-                entry.unlink(missing_ok=True)
-            removed.append(entry.name)
+        if entry.is_symlink():
+            continue  # comaspec never makes links
+        if _STALE_DIR.fullmatch(entry.name) and entry.is_dir():
+            shutil.rmtree(entry, ignore_errors=True)
+        elif _STALE_FILE.fullmatch(entry.name) and entry.is_file():
+            entry.unlink(missing_ok=True)
+        else:
+            continue
+        removed.append(entry.name)
     return removed

@@ -9,7 +9,8 @@ Manifest columns (see ``docs/batch.rst``): ``files`` (required; several paths fi
 together are separated by ``;``, relative paths are relative to the manifest), ``rh`` and
 ``delta`` (au), ``phase`` (deg), ``aperture`` (a radius in arcsec such as ``0.5``, or a box
 ``WxH`` in arcsec such as ``1.0x0.6``), ``species`` (``CO2;H2O;CO``), ``T_rot`` (K),
-``mode``, ``map`` (yes/no) and ``label``. An ECSV column with a unit is converted from it.
+``mode``, ``map`` (yes/no), ``center`` (the nucleus on a cube, ``X;Y`` in 0-based spaxels)
+and ``label``. An ECSV column with a unit is converted from it.
 """
 
 from __future__ import annotations
@@ -27,11 +28,16 @@ __all__ = ["read_jobs", "read_manifest", "jobs_from_directory", "COLUMNS", "DEFA
 
 #: Manifest columns (lower case) and the unit of a bare number in each.
 COLUMNS = {"label": None, "files": None, "rh": "au", "delta": "au", "phase": "deg", "aperture": None,
-           "species": None, "t_rot": "K", "mode": None, "map": None}
+           "species": None, "t_rot": "K", "mode": None, "map": None, "center": None}
 #: Species fitted when a row does not name any (as ``comaspec ratio``).
 DEFAULT_SPECIES = ("CO2", "H2O", "CO")
 
 _LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
+#: Longest label: a job's directory and its hidden temporary (``.<label>.tmp-xxxxxxxx``)
+#: must fit in a file name (255 bytes on common file systems).
+MAX_LABEL = 200
+#: Longest text of a manifest cell or file name quoted in a message.
+_SHOWN = 60
 _RESERVED = {"summary.ecsv", "summary.pdf"}
 _YES, _NO = {"yes", "y", "true", "1"}, {"no", "n", "false", "0", ""}
 _FITS_SUFFIXES = (".fits", ".fit", ".fits.gz")
@@ -62,7 +68,11 @@ def read_jobs(source, species=None):
         if unknown or not species:
             raise UsageError(f"--species: unknown {', '.join(unknown) or 'empty list'} (known: {', '.join(SPECIES)})")
     path = Path(source)
-    if path.is_dir():
+    try:
+        is_dir = path.is_dir()
+    except OSError as exc:  # e.g. a name longer than the file system allows
+        raise InputError(_short(path), f"cannot be used ({exc.strerror or type(exc).__name__})") from None
+    if is_dir:
         return jobs_from_directory(path, species)
     return read_manifest(path, species)
 
@@ -75,7 +85,7 @@ def _species_list(text, default):
     names = tuple(s for s in re.split(r"[;,\s]+", text) if s)
     unknown = [s for s in names if s not in SPECIES]
     if unknown:
-        raise _RowError(f"unknown species {', '.join(unknown)} (known: {', '.join(SPECIES)})")
+        raise _RowError(f"unknown species {_short(', '.join(unknown))} (known: {', '.join(SPECIES)})")
     return names or tuple(default or DEFAULT_SPECIES)
 
 
@@ -91,7 +101,7 @@ def _aperture(text):
     except ValueError:
         sizes = []
     if len(sizes) not in (1, 2):
-        raise _RowError(f"aperture {text!r}: expected a radius in arcsec (0.5) or a box WxH in arcsec (1.0x0.6)")
+        raise _RowError(f"aperture {_shown(text)}: expected a radius in arcsec (0.5) or a box WxH in arcsec (1.0x0.6)")
     lo, hi = RANGES["aperture"][:2]
     for size in sizes:
         _checked(number, size, "aperture", low=lo, high=hi)
@@ -108,16 +118,49 @@ def _checked(check, *args, **kwargs):
         raise _RowError(str(exc)) from None
 
 
+def _center(text):
+    """``X;Y`` (or ``X Y``, or a quoted ``X,Y``): the nucleus on the job's cube, 0-based spaxels."""
+    if text is None:
+        return None
+    try:
+        x, y = (float(v) for v in re.split(r"[;,\s]+", text.strip()))
+    except ValueError:
+        raise _RowError(f"center {text!r}: expected X;Y in pixels (0-based), e.g. 24.5;21") from None
+    if not (math.isfinite(x) and math.isfinite(y)):
+        raise _RowError(f"center {text!r}: expected two finite pixel coordinates")
+    return x, y
+
+
+def _distinct(files):
+    """A file named twice in one row (``a;a``, or a link to it) is refused, as by ``comaspec ratio``."""
+    from ..pipeline import check_distinct
+
+    try:
+        check_distinct(files)
+    except UsageError as exc:
+        raise _RowError(str(exc)) from None
+
+
 def _products(text):
     value = "" if text is None else text.strip().lower()
     if value in _NO:
         return ("ratio",)
     if value not in _YES:
-        raise _RowError(f"map {text!r}: expected yes or no")
+        raise _RowError(f"map {_shown(text)}: expected yes or no")
     for product in ("ratio", "map"):
         if product not in PRODUCTS:
             raise _RowError(f"map=yes: {PLANNED_PRODUCTS[product]}")
     return ("ratio", "map")
+
+
+def _short(text):
+    """A cell or name as shown in a message, shortened: a long cell must not make a long line."""
+    text = str(text)
+    return text if len(text) <= _SHOWN else text[:_SHOWN] + "..."
+
+
+def _shown(text):
+    return repr(_short(text))
 
 
 def _label_of(label, files):
@@ -126,8 +169,11 @@ def _label_of(label, files):
         for suffix in (".gz", ".fits", ".fit", ".ecsv", ".csv", ".txt", ".dat"):
             name = name[: -len(suffix)] if name.lower().endswith(suffix) else name
         label = name
+    if len(label) > MAX_LABEL:
+        raise _RowError(f"label {_shown(label)}: {len(label)} characters, at most {MAX_LABEL} "
+                        "(give a shorter label)")
     if not _LABEL.fullmatch(label) or label in _RESERVED:
-        raise _RowError(f"label {label!r}: use letters, digits and . _ + - (not starting with . _ + -), "
+        raise _RowError(f"label {_shown(label)}: use letters, digits and . _ + - (not starting with . _ + -), "
                         "and not summary.ecsv/summary.pdf")
     return label
 
@@ -170,7 +216,7 @@ def _cells(table, column_unit):
                 if col_unit is not None:
                     number = (number * col_unit).to_value(unit)
             except (TypeError, ValueError):
-                row[key] = _RowError(f"{key} {value!r}: not a number")
+                row[key] = _RowError(f"{key} {_shown(value)}: not a number")
                 continue
             except u.UnitConversionError:
                 raise InputError(table.meta.get("_source", "manifest"),
@@ -183,7 +229,7 @@ def _cells(table, column_unit):
 def _read_table(path):
     from astropy.table import Table
 
-    from ..io._checks import check_path
+    from ..io._checks import check_path, describe_failure
 
     path = check_path(path)
     suffix = path.suffix.lower()
@@ -192,7 +238,7 @@ def _read_table(path):
     try:
         table = Table.read(path, format="ascii.ecsv" if suffix == ".ecsv" else "ascii.csv")
     except Exception as exc:  # noqa: BLE001 - any reader failure is one line about this file
-        raise InputError(path, f"cannot be read as {suffix[1:].upper()} ({' '.join(str(exc).split())[:200]})") from None
+        raise InputError(path, f"cannot be read as {suffix[1:].upper()} ({describe_failure(exc)})") from None
     unknown = [c for c in table.colnames if c.lower() not in COLUMNS]
     if unknown:
         raise InputError(path, f"unknown column {', '.join(unknown)} (known: {', '.join(_known_names())})")
@@ -206,6 +252,15 @@ def _read_table(path):
 
 def _known_names():
     return [("T_rot" if c == "t_rot" else c) for c in COLUMNS]
+
+
+def _check_file(given, full):
+    try:
+        exists = Path(full).is_file()
+    except OSError as exc:  # a name too long for the file system, ...
+        raise _RowError(f"file {_short(given)}: cannot be used ({exc.strerror or type(exc).__name__})") from None
+    if not exists:
+        raise _RowError(f"file {_short(given)} does not exist")
 
 
 def read_manifest(path, species=None):
@@ -235,25 +290,39 @@ def read_manifest(path, species=None):
                 raise _RowError("no files")
             label = _label_of(label, files)
             if label in labels:
-                raise InputError(path, f"rows {labels[label]} and {i} have the same label {label!r}")
+                raise InputError(path, f"rows {labels[label]} and {i} have the same label {_shown(label)}")
             labels[label] = i
-            for key, value in row.items():
+            for value in row.values():
                 if isinstance(value, _RowError):
                     raise value
             resolved = tuple(str(base / f) for f in files)
             for given, full in zip(files, resolved):
-                if not Path(full).is_file():
-                    raise _RowError(f"file {given} does not exist")
+                _check_file(given, full)
+            _distinct(resolved)
             if row.get("t_rot") is not None:
                 _checked(temperature, row["t_rot"])
             jobs.append(Job(label=label, files=resolved,
                             geometry=_geometry(row.get("rh"), row.get("delta"), row.get("phase")),
                             aperture=_aperture(row.get("aperture")),
                             species=_species_list(row.get("species"), species), T_rot=row.get("t_rot"),
-                            mode=row.get("mode"), products=_products(row.get("map")), origin=origin, index=i))
+                            mode=row.get("mode"), products=_products(row.get("map")),
+                            center=_center(row.get("center")), origin=origin, index=i))
         except _RowError as exc:
             invalid.append(InvalidRow(origin, label if isinstance(label, str) else None, files, str(exc), i))
     return jobs, invalid
+
+
+def _header_geometry(header, name, geometry_from_header):
+    """The geometry of a file's COMASPEC cards (as `ratio --rh --delta`), or a row error."""
+    try:
+        geometry = geometry_from_header(header, name)
+    except InputError as exc:
+        if exc.problem.startswith("has no COMASPEC"):
+            raise _RowError("geometry missing: no COMASPEC RH_AU and DELTA_AU keywords in the header "
+                            "(give rh and delta in a manifest)") from None
+        # a card that is not a number, or a value out of range
+        raise _RowError(exc.problem if exc.source == name else str(exc)) from None
+    return type(geometry)(geometry.rh, geometry.delta, geometry.phase)
 
 
 def jobs_from_directory(directory, species=None):
@@ -279,7 +348,7 @@ def jobs_from_directory(directory, species=None):
     """
     from astropy.io import fits
 
-    from ..io._checks import quiet_astropy
+    from ..io._checks import describe_failure, quiet_astropy
     from ..io.header import aperture_from_header, geometry_from_header
 
     directory = Path(directory)
@@ -295,19 +364,16 @@ def jobs_from_directory(directory, species=None):
                 with quiet_astropy():
                     header = fits.getheader(path, 0)
             except (OSError, ValueError) as exc:
-                raise _RowError(f"cannot be read ({' '.join(str(exc).split())[:200]})") from None
+                raise _RowError(f"cannot be read ({describe_failure(exc)})") from None
             if label in labels:
                 raise _RowError(f"same label {label!r} as {labels[label]}")
             labels[label] = path.name
-            try:
-                geometry = geometry_from_header(header, path.name)
-            except InputError:
-                raise _RowError("geometry missing: no COMASPEC RH_AU and DELTA_AU keywords in the header "
-                                "(give rh and delta in a manifest)") from None
-            geometry = type(geometry)(geometry.rh, geometry.delta, geometry.phase)  # as `ratio --rh --delta`
+            geometry = _header_geometry(header, path.name, geometry_from_header)
             try:
                 aperture = aperture_from_header(header, path.name)
-            except InputError:
+            except InputError as exc:
+                if not exc.problem.startswith("has no usable"):  # a card that is there but unusable
+                    raise _RowError(exc.problem if exc.source == path.name else str(exc)) from None
                 aperture = None
             jobs.append(Job(label=label, files=(str(path.resolve()),), geometry=geometry, aperture=aperture,
                             species=tuple(species or DEFAULT_SPECIES), origin=path.name, index=i))

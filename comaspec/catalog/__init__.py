@@ -22,3 +22,13 @@ __all__ = [
     "fit_trend", "compare", "ratio_columns", "time_series", "perihelion", "Perihelion",
     "ORIGINS",
 ]
+
+
+def _lazy_submodules():
+    from .._lazy import lazy_exports
+
+    return lazy_exports(__name__, globals(), {})
+
+
+# every public module of the package is an attribute too, imported on first use
+__getattr__, __dir__ = _lazy_submodules()

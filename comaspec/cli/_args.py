@@ -168,6 +168,37 @@ def offset(text):
     return tuple(ranged("offset")(p) for p in parts)
 
 
+def center_pixels(text, flag="--center"):
+    """``X,Y``: a nucleus position in 0-based pixels (``ratio --center``, ``map --center``).
+
+    Parameters
+    ----------
+    text : str
+    flag : str
+        For the message.
+
+    Returns
+    -------
+    tuple of float
+
+    Raises
+    ------
+    comaspec.UsageError
+        Not two finite numbers.
+    """
+    import math
+
+    from ..errors import UsageError
+
+    try:
+        x, y = (float(v) for v in str(text).split(","))
+    except ValueError:
+        raise UsageError(f"{flag}: expected X,Y in pixels (got {text!r})") from None
+    if not (math.isfinite(x) and math.isfinite(y)):
+        raise UsageError(f"{flag}: expected two finite pixel coordinates (got {text!r})")
+    return x, y
+
+
 def check_value(value, kind, flag):
     """Check a number read by other means (e.g. a ratio typed as ``760%``) against its range.
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._args import check_outputs, integer, output_file, ranged
+from ._args import center_pixels, check_outputs, integer, output_file, ranged
 
 _HELP = "maps from an IFU cube (s3d): columns, T_rot, CO2/H2O, radial profiles and Q-curves"
 #: Largest square bin (spaxels on a side).
@@ -39,7 +39,9 @@ def add_parser(subparsers):
                    help="hold T_rot at K (default: the aperture fit's T_rot)")
     p.add_argument("--fit-trot-snr", type=ranged("target_snr"), metavar="S",
                    help="fit T_rot and shift in every bin whose best band SNR reaches S")
-    p.add_argument("--center", metavar="X,Y", help="nucleus pixel (0-based; default continuum photocentre)")
+    p.add_argument("--center", metavar="X,Y",
+                   help="nucleus pixel (0-based; default: the continuum photocentre, or the gas centroid where the "
+                        "continuum is weak)")
     p.add_argument("--sun-pa", type=ranged("position_angle"), metavar="DEG",
                    help="position angle of the Sun (deg E of N; Horizons PsAng - 180)")
     p.add_argument("--velocity-pa", type=ranged("position_angle"), metavar="DEG",
@@ -56,17 +58,6 @@ def add_parser(subparsers):
     p.add_argument("--overwrite", action="store_true", help="replace existing output files")
     p.set_defaults(run=_run)
     return p
-
-
-def _center(text):
-    from ..errors import UsageError
-
-    parts = str(text).split(",")
-    try:
-        x, y = (float(v) for v in parts)
-    except ValueError:
-        raise UsageError(f"--center: expected X,Y in pixels (got {text!r})") from None
-    return x, y
 
 
 _OUTPUTS = ("output", "plot", "profiles", "qcurve")
@@ -91,7 +82,7 @@ def _run(args):
     species = [s.strip() for s in args.species.split(",") if s.strip()]
     if not species:
         raise UsageError("--species is empty")
-    center = None if args.center is None else _center(args.center)
+    center = None if args.center is None else center_pixels(args.center)
     binning = args.bin if args.bin is not None else ("voronoi" if args.target_snr is not None else None)
     maps = map_cube(args.cube, Geometry(args.rh * u.au, args.delta * u.au), species=species, binning=binning,
                     target_snr=args.target_snr, T_rot=args.trot, nonlinear_snr=args.fit_trot_snr, center=center,

@@ -104,7 +104,8 @@ def _run(args):
 
 def _assumption_text(d):
     ap = d["aperture_km"]
-    ap_text = ", ".join(f"{k} = {v:.6g}" for k, v in ap.items() if k != "shape")
+    ap_text = ", ".join(f"{k} = ({v[0]:.6g}, {v[1]:.6g})" if isinstance(v, list) else f"{k} = {v:.6g}"
+                        for k, v in ap.items() if k != "shape")
     lines = [
         f"  species / feature : {d['species']} {d['feature']} (bands: {', '.join(d['bands'])})",
         f"  flux              : {d['flux_W_m-2']:.4g} W m^-2"

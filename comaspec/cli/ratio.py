@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..physics.fluorescence import DEFAULT_EMISSION, EMISSION_MODELS
-from ._args import MC_MAX, SEED_MAX, box, check_outputs, integer, ranged
+from ._args import MC_MAX, SEED_MAX, box, center_pixels, check_outputs, integer, ranged
 
 HELP = "fit a coma spectrum: band fluxes, production rates and the CO2/H2O ratio"
 
@@ -15,6 +15,7 @@ examples:
   comaspec ratio x1d.fits --rh 3.32 --delta 2.61 --aperture-radius 0.5
   comaspec ratio g235h_x1d.fits g395h_x1d.fits --rh 2.5 --delta 1.9 --aperture-box 1.0x1.0 --json
   comaspec ratio s3d.fits --rh 3.32 --delta 2.61 --plot fit.pdf --output result.ecsv
+  comaspec ratio s3d.fits --rh 3.32 --delta 2.61 --center 24.5,21.0
 """
 
 
@@ -36,7 +37,10 @@ def add_parser(subparsers):
     g.add_argument("--rh", type=ranged("rh"), metavar="AU", help="heliocentric distance, au")
     g.add_argument("--delta", type=ranged("delta"), metavar="AU", help="distance from the observer, au")
     g.add_argument("--phase", type=ranged("phase"), metavar="DEG", help="phase angle, degrees")
-    a = p.add_argument_group("aperture (default for cubes: 0.5 arcsec radius around the photocentre)")
+    a = p.add_argument_group("aperture (default for cubes: 0.5 arcsec radius around the nucleus)")
+    a.add_argument("--center", metavar="X,Y",
+                   help="the nucleus on the cube(s), 0-based spaxels (default: the continuum photocentre, or the "
+                        "gas centroid where the continuum is weak)")
     ex = a.add_mutually_exclusive_group()
     ex.add_argument("--aperture-radius", type=ranged("aperture"), metavar="ARCSEC", help="circular aperture radius, arcsec")
     ex.add_argument("--aperture-box", type=box, metavar="WxH", help="rectangular aperture, arcsec, e.g. 1.0x0.6")
@@ -235,6 +239,7 @@ def _run(args):
     if not args.example and not args.spectra:
         raise UsageError("no spectrum given: name one or more files, or use --example")
     windows = _windows(args.window)
+    center = None if args.center is None else center_pixels(args.center)
     if args.mc < 0:
         raise UsageError("--mc must be a positive number of refits")
     if args.mc and args.mcmc:
@@ -262,7 +267,7 @@ def _run(args):
         paths = list(args.spectra)
     from ..pipeline import fit_loaded, load_inputs
 
-    loaded = load_inputs(paths)
+    loaded = load_inputs(paths, windows=windows, species=species)
     if args.example:
         meta = loaded[0][1].meta
         example_header = meta.get("primary_header")
@@ -276,7 +281,8 @@ def _run(args):
     systematics = {k: v for k, v in (("g_factor", args.rel_err_g), ("lifetime", args.rel_err_lifetime),
                                      ("velocity", args.rel_err_velocity)) if v is not None}
     fit = fit_loaded(loaded, geometry, aperture, species, mode=args.mode, extension=args.extension,
-                     joint=args.joint, allow_implausible_flux=args.allow_implausible_flux, T_rot=args.trot,
+                     joint=args.joint, center=center, allow_implausible_flux=args.allow_implausible_flux,
+                     T_rot=args.trot,
                      fit_shift=not args.no_shift, per_species_T_rot=args.trot_per_species, windows=windows,
                      continuum=args.continuum, velocity=velocity, lifetime=lifetime, scale_covar=args.scale_covar,
                      detect_sigma=args.detect_sigma, limit_sigma=args.limit_sigma, mc=args.mc, mcmc=args.mcmc,

@@ -13,3 +13,13 @@ from .core import (DEFAULT_TROT_BOUNDS_K, FitOptions, FitSolution, LinearSolutio
 
 __all__ = ["fit_coma", "fit_model", "FitOptions", "FitSolution", "linear_solve", "LinearSolution", "as_observed",
            "DEFAULT_TROT_BOUNDS_K"]
+
+
+def _lazy_submodules():
+    from .._lazy import lazy_exports
+
+    return lazy_exports(__name__, globals(), {})
+
+
+# every public module of the package is an attribute too, imported on first use
+__getattr__, __dir__ = _lazy_submodules()

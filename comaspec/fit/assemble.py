@@ -139,6 +139,7 @@ def coma_fit_from_solution(solution):
                   "instrument": first.meta.get("instrument"),
                   "mode": "+".join(dict.fromkeys(sp.mode or "?" for sp in model.spectra)),
                   "target": first.meta.get("target")}
+    inputs = _with_cube_centres(inputs, model.spectra, notes)
     result = solution.result
     fit_info = {
         "chi2": solution.chi2, "dof": solution.dof, "n_points": model.n_points, "n_params": int(result.nvarys),
@@ -173,3 +174,22 @@ def coma_fit_from_solution(solution):
     return ComaFit(out, q_names, q_vals, q_cov, geometry=geometry, aperture=aperture, inputs=inputs,
                    fit_info=fit_info, components=_components(solution), q_samples=q_samples,
                    sample_method=solution.sample_method, params=result.params)
+
+
+def _with_cube_centres(inputs, spectra, notes):
+    """``inputs`` plus ``cube_centres``: for each spectrum extracted from a cube, where the
+    nucleus and the aperture were and how the nucleus was found; the search's notes join the
+    fit's (a weak continuum, gas and dust centres that disagree)."""
+    centres = []
+    for sp in spectra:
+        search = sp.meta.get("nucleus_search")
+        if sp.meta.get("nucleus_pix") is None or search is None:
+            continue
+        nucleus, centre = sp.meta["nucleus_pix"], sp.meta["center_pix"]
+        centres.append({"file": str(sp.meta.get("source_file", "")),
+                        "nucleus_pix": [round(float(v), 3) for v in nucleus],
+                        "aperture_center_pix": [round(float(v), 3) for v in centre],
+                        "aperture_offset_pix": [round(float(c - n), 3) for c, n in zip(centre, nucleus)],
+                        **{k: v for k, v in search.items() if k != "notes"}})
+        notes.extend(n for n in search.get("notes", []) if n not in notes)
+    return dict(inputs, cube_centres=centres) if centres else inputs

@@ -26,8 +26,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .misfit import inflate_errors
+from .misfit import inflate_errors, window_groups
 from .problem import OPR_BOUNDS, NonlinearState, Problem, origin_name
+from .._ranges import DEFAULT_TROT_BOUNDS_K
 from ..errors import FitError, InputError, UsageError
 from ..physics.fluorescence import check_temperature
 from ..model import DEFAULT_EMISSION, DEFAULT_ORTHO_PARA, DEFAULT_SPECIES, ForwardModel, ObservedSpectrum
@@ -35,8 +36,6 @@ from ..model import DEFAULT_EMISSION, DEFAULT_ORTHO_PARA, DEFAULT_SPECIES, Forwa
 __all__ = ["fit_coma", "fit_model", "FitOptions", "FitSolution", "linear_solve", "LinearSolution", "as_observed",
            "DEFAULT_TROT_BOUNDS_K"]
 
-#: Range allowed for a fitted rotational temperature, K (the templates' sensible range).
-DEFAULT_TROT_BOUNDS_K = (10.0, 300.0)
 #: Starting grid of T_rot (K) searched with the linear solve when T_rot is free.
 _TROT_GRID_K = (15.0, 25.0, 40.0, 65.0, 100.0, 160.0)
 
@@ -161,7 +160,7 @@ def as_observed(spectrum, *, lsf=None, label=None) -> ObservedSpectrum:
     if spectrum.uncertainty is None:
         raise InputError(label, "has no flux uncertainties; the fit needs 1-sigma errors")
     err_q = spectrum.uncertainty.represent_as(_stddev_class()).quantity \
-        if type(spectrum.uncertainty).__name__ != "StdDevUncertainty" else spectrum.uncertainty.quantity
+        if getattr(spectrum.uncertainty, "uncertainty_type", None) != "std" else spectrum.uncertainty.quantity
     out_unit = u.W / u.m**2 / u.um
     equiv = u.spectral_density(wl * u.um)
     try:
@@ -191,7 +190,8 @@ def as_observed(spectrum, *, lsf=None, label=None) -> ObservedSpectrum:
         lo, hi = instrument.mode_range(mode)
         fwhm_ok = (wl >= lo - instrument.RANGE_MARGIN_UM) & (wl <= hi + instrument.RANGE_MARGIN_UM)
     keep_meta = {k: meta.get(k) for k in ("instrument", "mode", "target", "source_file", "product", "grating",
-                                           "filter", "epoch") if meta.get(k) is not None}
+                                           "filter", "epoch", "nucleus_pix", "center_pix", "nucleus_search")
+                 if meta.get(k) is not None}
     return ObservedSpectrum(wl[order], flux[order], err[order], (good & fwhm_ok)[order], lsf_obj,
                             label=label, mode=mode, meta=keep_meta)
 
@@ -243,7 +243,9 @@ def fit_coma(spectrum_or_list, geometry, aperture, species=DEFAULT_SPECIES, *, T
         Fit a wavelength shift per spectrum (bounded by ``max_shift_um``, default half the
         median resolution element).
     windows : sequence of `comaspec.model.Window`, optional
-        Continuum windows (default `comaspec.model.default_windows` of ``species``).
+        Continuum windows (default `comaspec.model.default_windows` of ``species``, whose
+        polynomial degrees are raised where the data decisively ask for it: see
+        `comaspec.fit.continuum_choice`; given windows keep their degrees).
     continuum : {"polynomial", "physical"}
         Polynomials per window, or scattered sunlight with a slope + dust thermal emission.
     velocity : Quantity, optional
@@ -317,9 +319,16 @@ def fit_coma(spectrum_or_list, geometry, aperture, species=DEFAULT_SPECIES, *, T
                          mcmc_steps=mcmc_steps, mcmc_burn=mcmc_burn, mcmc_walkers=mcmc_walkers, seed=seed,
                          systematics=systematics, inputs=inputs, ortho_para=ortho_para)
     options.check()
-    model = ForwardModel(spectra, species, geometry, apertures, windows=windows, continuum=continuum,
-                         velocity=velocity, lifetime=lifetime, g_factor=g_factor, emission=emission)
-    return fit_model(model, options)
+    def build(windows, continuum=continuum):
+        return ForwardModel(spectra, species, geometry, apertures, windows=windows, continuum=continuum,
+                            velocity=velocity, lifetime=lifetime, g_factor=g_factor, emission=emission)
+
+    model = build(windows)
+    if windows is not None or continuum != "polynomial":
+        return fit_model(model, options)
+    from .continuum_choice import fit_with_chosen_degrees
+
+    return fit_with_chosen_degrees(model, options, build, fit_model)  # the default windows' degrees from the data
 
 
 @dataclass(frozen=True)
@@ -638,7 +647,8 @@ def _sample(solution, options):
     # an improbable chi2: errors inflated by the residuals, so a misfit never makes a detection
     solution.linear_cov, solution.band_flux_samples, solution.inflation = inflate_errors(
         solution.chi2, solution.dof, options.scale_covar, solution.design, problem.y, problem.sigma,
-        solution.linear, solution.linear_cov, fitted, solution.notes, solution.band_flux_samples)
+        solution.linear, solution.linear_cov, fitted, solution.notes, solution.band_flux_samples,
+        groups=window_groups(problem.model.coverage))
 
 
 def _snr(problem, values):

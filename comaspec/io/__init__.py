@@ -17,10 +17,12 @@ the file and the problem.
 from __future__ import annotations
 
 from ..errors import TOO_LARGE, ComaspecError, InputError
-from ._checks import check_path, open_fits, quiet_astropy, sniff
+from ._checks import check_path, describe_failure, open_fits, quiet_astropy, sniff
+from ._spectrum import LightSpectrum, LightSpectrumList, to_public
 from .cube import Cube
 
-__all__ = ["read_spectrum", "read_cube", "extract_spectrum", "average_integrations", "read_any", "Cube"]
+__all__ = ["read_spectrum", "read_cube", "extract_spectrum", "average_integrations", "read_any", "Cube",
+           "LightSpectrum", "LightSpectrumList", "extract_light_spectrum"]
 
 
 def _describe_no_spectrum(hdul) -> str:
@@ -48,13 +50,23 @@ def _guard(path, reader):
     except ComaspecError:
         raise
     except (ValueError, KeyError, IndexError, TypeError, OSError) as exc:
-        text = " ".join(str(exc).split())[:200]
-        raise InputError(path, f"cannot be read ({type(exc).__name__}: {text})") from exc
+        raise InputError(path, f"cannot be read ({describe_failure(exc)})") from exc
     except MemoryError:
         raise InputError(path, TOO_LARGE) from None
 
 
-def read_any(path, *, flux_column=None, unit=None):
+def _read_cube_file(path, wavelength_ranges):
+    """The cube in ``path`` (headers read first, then only the channels needed), or None
+    when the file holds no cube."""
+    from .cube import is_cube, read_cube_hdul
+
+    with open_fits(path, load_data=False) as hdul:
+        if not is_cube(hdul):
+            return None
+        return read_cube_hdul(str(path), hdul, wavelength_ranges, path)
+
+
+def read_any(path, *, flux_column=None, unit=None, wavelength_ranges=None):
     """Read a file as whatever it holds: a spectrum, a list of spectra, or a cube.
 
     Parameters
@@ -62,23 +74,27 @@ def read_any(path, *, flux_column=None, unit=None):
     path : str or os.PathLike
     flux_column, unit : optional
         As in `read_spectrum` (ignored for cubes).
+    wavelength_ranges : sequence of (float, float), optional
+        For a cube: as in `read_cube` (default every channel).
 
     Returns
     -------
-    specutils.Spectrum, specutils.SpectrumList or Cube
+    LightSpectrum, LightSpectrumList or Cube
+        comaspec's own spectrum types (the fitter takes them as it takes specutils
+        objects; ``to_specutils()`` converts one), so that the command line and batch
+        workers need not import specutils. `read_spectrum` returns specutils objects.
     """
     path = check_path(path)
     if sniff(path) == "fits":
         def read():
+            cube = _read_cube_file(path, wavelength_ranges)
+            if cube is not None:
+                return cube
             with open_fits(path) as hdul:
-                from .cube import is_cube, read_cube_hdul
-
-                if is_cube(hdul):
-                    return read_cube_hdul(str(path), hdul)
                 return _read_fits_spectrum(path, hdul, flux_column, unit)
 
         return _guard(path, read)
-    return read_spectrum(path, flux_column=flux_column, unit=unit)
+    return _read_light(path, flux_column, unit)
 
 
 def _read_fits_spectrum(path, hdul, flux_column, unit):
@@ -93,9 +109,7 @@ def _read_fits_spectrum(path, hdul, flux_column, unit):
         spectra = read_jwst_spectra(source, hdul, flux_column)
         if len(spectra) == 1:
             return spectra[0]
-        from specutils import SpectrumList
-
-        return SpectrumList(spectra)
+        return LightSpectrumList(spectra)
     if "SPEC1D" in hdul and hasattr(hdul["SPEC1D"], "columns"):
         return read_msaexp(source, hdul, flux_column, unit)
     if is_cube(hdul):
@@ -150,9 +164,12 @@ def read_spectrum(path, *, flux_column=None, unit=None):
     >>> spec.meta["mode"]
     'NIRSPEC PRISM/CLEAR'
     """
-    path = check_path(path)
-    kind = sniff(path)
-    if kind == "text":
+    return to_public(_read_light(check_path(path), flux_column, unit))
+
+
+def _read_light(path, flux_column, unit):
+    """`read_spectrum` of a checked path, as comaspec's light spectrum types."""
+    if sniff(path) == "text":
         from .psg import is_psg_text, read_psg_spectrum
         from .tables import read_text_table
 
@@ -172,20 +189,27 @@ def read_spectrum(path, *, flux_column=None, unit=None):
     return _guard(path, read)
 
 
-def read_cube(path):
+def read_cube(path, *, wavelength_ranges=None):
     """Read a JWST IFU cube (s3d) without stdatamodels.
 
     Parameters
     ----------
     path : str or os.PathLike
         A FITS file with a 3-D ``SCI`` image (and usually ``ERR`` and ``DQ``).
+    wavelength_ranges : sequence of (float, float), optional
+        Read only the channels inside these ranges (µm), and two channels beyond each end
+        (the model needs a fitted pixel's neighbours for its edges); e.g. the fit windows,
+        ``[(w.lo_um, w.hi_um) for w in comaspec.model.DEFAULT_WINDOWS]``. Default: every
+        channel. A cube read this way is refused by fits whose windows need other channels.
 
     Returns
     -------
     Cube
-        ``flux``/``error`` of shape ``(nwave, ny, nx)`` in the file's BUNIT,
-        ``mask`` (NaN or DQ DO_NOT_USE), ``wavelength`` in µm (linear WCS or
-        ``WAVE-TAB`` table), ``pixel_scale`` in arcsec, the celestial ``wcs``.
+        ``flux``/``error`` of shape ``(nwave, ny, nx)`` in the file's BUNIT, float32 (the
+        precision of the file), ``mask`` (NaN or DQ DO_NOT_USE), ``dq`` in its unsigned
+        integer type, ``wavelength`` in µm (linear WCS or ``WAVE-TAB`` table),
+        ``pixel_scale`` in arcsec, the celestial ``wcs``. An uncompressed file is read
+        through a memory map, a block of channels at a time.
 
     Raises
     ------
@@ -197,17 +221,15 @@ def read_cube(path):
         raise InputError(path, "is a text file, not a FITS cube")
 
     def read():
-        from .cube import is_cube, read_cube_hdul
-
-        with open_fits(path) as hdul:
-            if not is_cube(hdul):
-                raise InputError(path, "is not a spectral cube: no 3-D SCI image")
-            return read_cube_hdul(str(path), hdul)
+        cube = _read_cube_file(path, wavelength_ranges)
+        if cube is None:
+            raise InputError(path, "is not a spectral cube: no 3-D SCI image")
+        return cube
 
     return _guard(path, read)
 
 
-def extract_spectrum(cube, aperture, center=None, *, max_masked_fraction=0.1):
+def extract_spectrum(cube, aperture, center=None, *, max_masked_fraction=0.1, species=None):
     """Extract a 1-D spectrum from a cube through an aperture.
 
     Parameters
@@ -221,11 +243,16 @@ def extract_spectrum(cube, aperture, center=None, *, max_masked_fraction=0.1):
         along the cube's +x and +y pixel axes.
     center : tuple of float, optional
         Nucleus position (x, y) in 0-based pixels. Default: the continuum
-        photocentre (median over wavelength, flux-weighted centroid).
+        photocentre (median over wavelength, flux-weighted centroid), or the centroid of
+        the strongest band's emission where the continuum is weak
+        (`comaspec.io.nucleus.find_nucleus`, which warns when the two disagree).
     max_masked_fraction : float, optional
         Largest fraction of the aperture's area that may fall on missing spaxels
         (NaN, DO_NOT_USE, outside the cube) at a wavelength; the good part is then
         scaled up by area. Above it that wavelength is masked. Default 0.1.
+    species : sequence of str, optional
+        Species whose main feature may locate the gas when the continuum is weak
+        (default: every species).
 
     Returns
     -------
@@ -233,8 +260,26 @@ def extract_spectrum(cube, aperture, center=None, *, max_masked_fraction=0.1):
         Flux density in Jy (surface brightness × exact overlap weight × spaxel
         solid angle, summed), errors summed in quadrature with the weights.
         ``meta["aperture"]`` is ``aperture.describe()``, ``meta["center_pix"]`` the
-        aperture centre, ``meta["masked_area_fraction"]`` the missing fraction
-        per wavelength.
+        aperture centre, ``meta["nucleus_pix"]`` the nucleus and
+        ``meta["center_method"]`` how it was found, ``meta["nucleus_search"]`` the
+        search's numbers (peak S/N of the continuum and gas images, both centres, notes),
+        ``meta["masked_area_fraction"]`` the missing fraction per wavelength.
+    """
+    return to_public(extract_light_spectrum(cube, aperture, center, max_masked_fraction=max_masked_fraction,
+                                            species=species))
+
+
+def extract_light_spectrum(cube, aperture, center=None, *, max_masked_fraction=0.1, species=None):
+    """`extract_spectrum` returning a `LightSpectrum` (for the command line, maps and batches).
+
+    Parameters
+    ----------
+    cube, aperture, center, max_masked_fraction, species
+        As in `extract_spectrum`.
+
+    Returns
+    -------
+    LightSpectrum
     """
     from .extract import extract_spectrum_from_cube
 
@@ -244,7 +289,7 @@ def extract_spectrum(cube, aperture, center=None, *, max_masked_fraction=0.1):
 
     max_masked_fraction = fraction(max_masked_fraction, "max_masked_fraction")
     with quiet_astropy():
-        return extract_spectrum_from_cube(cube, aperture, center, max_masked_fraction)
+        return extract_spectrum_from_cube(cube, aperture, center, max_masked_fraction, species)
 
 
 def average_integrations(spectra, *, weighting="uniform"):
@@ -267,4 +312,15 @@ def average_integrations(spectra, *, weighting="uniform"):
     """
     from .integrations import average_integrations_impl
 
-    return average_integrations_impl(spectra, weighting)
+    return to_public(average_integrations_impl(spectra, weighting))
+
+
+def _lazy_submodules():
+    from .._lazy import lazy_exports
+
+    return lazy_exports(__name__, globals(), {})
+
+
+# every public module of the package (comaspec.io.header, comaspec.io.jwst) is an attribute,
+# imported on first use
+__getattr__, __dir__ = _lazy_submodules()

@@ -8,18 +8,46 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import TOO_LARGE, InputError
 
-__all__ = ["check_path", "sniff", "quiet_astropy", "open_fits", "check_declared_sizes"]
+__all__ = ["check_path", "sniff", "quiet_astropy", "open_fits", "check_declared_sizes", "describe_failure"]
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _FITS_MAGIC = b"SIMPLE  ="
 # Bytes looked at to tell text from binary data.
 _SNIFF_BYTES = 8192
+
+
+# a quoted fragment of a library's message: often a line or a value of the file read
+_QUOTED = re.compile(r"'[^'\n]*'|\"[^\"\n]*\"|b'[^'\n]*'")
+
+
+def describe_failure(exc, limit=160) -> str:
+    """One line for a library's failure on a file, without quoting the file's content.
+
+    Readers name the file and the problem, never a line or a value of the file: a
+    manifest may name any file (``/etc/passwd``), and the message ends up in
+    ``error.txt`` and ``summary.ecsv``. Libraries quote what they could not parse in
+    quotes; those fragments are dropped.
+
+    Parameters
+    ----------
+    exc : BaseException
+    limit : int
+        Most characters of the library's message kept.
+
+    Returns
+    -------
+    str
+        ``"<ExceptionType>: <message without quoted fragments>"``.
+    """
+    text = " ".join(_QUOTED.sub("'…'", str(exc)).split())[:limit]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def check_path(path) -> Path:
@@ -123,12 +151,15 @@ def quiet_astropy():
         yield
 
 
-def open_fits(path: Path):
+def open_fits(path: Path, *, load_data=True):
     """Open a FITS file fully into memory, refusing truncated or corrupt files.
 
     Parameters
     ----------
     path : pathlib.Path
+    load_data : bool
+        False: read the headers only (HDUs on first access, data when asked for), e.g. to
+        read only part of a cube; the declared sizes are still checked against the file.
 
     Returns
     -------
@@ -148,8 +179,8 @@ def open_fits(path: Path):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            hdul = fits.open(path, memmap=False, lazy_load_hdus=False)
-            for hdu in hdul:
+            hdul = fits.open(path, memmap=False, lazy_load_hdus=not load_data)
+            for hdu in hdul if load_data else ():
                 data = hdu.data  # force the read so truncation shows now, not later
                 if data is not None and hasattr(data, "columns"):
                     for name in data.columns.names:

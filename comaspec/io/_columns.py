@@ -65,7 +65,14 @@ class ColumnChoice:
     unit_from: dict
 
 
-def match_columns(source, columns, units, flux_column=None, unit=None) -> ColumnChoice:
+def _listing(columns, name_columns, most=8):
+    """'columns are a, b, ...' or, where names may not be quoted, how many there are."""
+    if not name_columns:
+        return f"{len(columns)} column{'s' if len(columns) != 1 else ''}"
+    return f"columns are {', '.join(columns[:most])}{', ...' if len(columns) > most else ''}"
+
+
+def match_columns(source, columns, units, flux_column=None, unit=None, *, name_columns=True) -> ColumnChoice:
     """Choose wavelength, flux and error columns and their units.
 
     Parameters
@@ -80,6 +87,9 @@ def match_columns(source, columns, units, flux_column=None, unit=None) -> Column
         Name of the flux column to use (case-insensitive).
     unit : str, UnitBase or dict, optional
         Override: a flux unit, or ``{"wavelength": ..., "flux": ...}``.
+    name_columns : bool
+        Whether messages may list the column names (FITS tables); a text file's header
+        line is its content, and is not quoted (any file may be named by a manifest).
 
     Returns
     -------
@@ -97,12 +107,12 @@ def match_columns(source, columns, units, flux_column=None, unit=None) -> Column
         raise InputError(
             source,
             f"is not a spectrum table: no wavelength column (looked for {'/'.join(WAVELENGTH_NAMES[:3])}; "
-            f"columns are {', '.join(columns[:8])}{', ...' if len(columns) > 8 else ''})",
+            f"{_listing(columns, name_columns)})",
         )
     if flux_column is not None:
         wanted = [c for c in columns if c.lower() == str(flux_column).lower()]
         if not wanted:
-            raise InputError(source, f"has no column {flux_column!r} (columns: {', '.join(columns)})")
+            raise InputError(source, f"has no column {flux_column!r} ({_listing(columns, name_columns, 99)})")
         fname = wanted[0]
         if fname not in suffix_units:
             suffix_units[fname] = None
@@ -111,7 +121,7 @@ def match_columns(source, columns, units, flux_column=None, unit=None) -> Column
             raise InputError(
                 source,
                 f"is not a spectrum table: no flux column (looked for {'/'.join(FLUX_NAMES[:2])}; "
-                f"columns are {', '.join(columns[:8])}{', ...' if len(columns) > 8 else ''})",
+                f"{_listing(columns, name_columns)})",
             )
         best = sorted(roles["flux"])
         if len(best) > 1 and best[0][0] == best[1][0]:
@@ -135,7 +145,7 @@ def match_columns(source, columns, units, flux_column=None, unit=None) -> Column
             return parse_unit(override[role], "unit", f"the {role} override"), "unit= argument"
         declared = units.get(col)
         if declared not in (None, ""):
-            return parse_unit(declared, source, f"column {col!r}"), "header"
+            return parse_unit(declared, source, f"column {col!r}", quote=name_columns), "header"
         if suffix_units.get(col) is not None:
             return suffix_units[col], "column name"
         return None, None

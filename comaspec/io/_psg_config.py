@@ -57,12 +57,10 @@ def parse_config_lines(lines, source):
             continue
         match = KEY_LINE.match(text)
         if match is None:
-            raise InputError(source, f"line {number}: not a PSG configuration line '<KEY>value' "
-                                     f"(got {text[:60]!r})")
+            raise InputError(source, f"line {number}: not a PSG configuration line '<KEY>value'")
         key, value = match.group(1), match.group(2).strip()
         if key in out and out[key] != value:
-            raise InputError(source, f"line {number}: <{key}> given twice with different values "
-                                     f"({out[key]!r} and {value!r})")
+            raise InputError(source, f"line {number}: <{key}> given twice with different values")
         out[key] = value
     if not out:
         raise InputError(source, "PSG configuration holds no <KEY>value lines")
@@ -148,9 +146,9 @@ class PSGConfig:
         try:
             value = float(text)
         except ValueError:
-            raise InputError(self.source, f"<{key}> is not a number (got {text!r})") from None
+            raise InputError(self.source, f"<{key}> is not a number") from None
         if not math.isfinite(value):
-            raise InputError(self.source, f"<{key}> is not finite (got {text!r})")
+            raise InputError(self.source, f"<{key}> is not finite")
         return value
 
     def items_of(self, key):
@@ -171,7 +169,7 @@ class PSGConfig:
             try:
                 out.append(float(item))
             except ValueError:
-                raise InputError(self.source, f"<{key}> holds {item!r}, not a number") from None
+                raise InputError(self.source, f"<{key}> holds an item that is not a number") from None
         return out
 
     def _coded(self, key, unit_key, table, default=None):
@@ -183,7 +181,7 @@ class PSGConfig:
             raise InputError(self.source, f"<{key}> has no unit: <{unit_key}> is missing")
         unit = table.get(code.upper())
         if unit is None and code.lower() not in ("diameter", "diffrac"):
-            raise InputError(self.source, f"<{unit_key}> {code!r} is not a unit comaspec knows "
+            raise InputError(self.source, f"<{unit_key}> is not a unit comaspec knows "
                                           f"(expected one of {', '.join(table)})")
         return None if unit is None else value * unit
 
@@ -203,7 +201,7 @@ class PSGConfig:
         try:
             epoch = Time(text.replace("/", "-"), scale="utc")
         except ValueError:
-            raise InputError(self.source, f"<OBJECT-DATE> is not a date (got {text!r})") from None
+            raise InputError(self.source, "<OBJECT-DATE> is not a date") from None
         epoch.format = "isot"
         return epoch
 
@@ -239,7 +237,7 @@ class PSGConfig:
             code = self.get(key)
             if code is not None:
                 if code not in SPECTRAL_UNITS:
-                    raise InputError(self.source, f"<{key}> {code!r} is not a spectral unit comaspec knows "
+                    raise InputError(self.source, f"<{key}> is not a spectral unit comaspec knows "
                                                   f"(expected one of {', '.join(SPECTRAL_UNITS)})")
                 return SPECTRAL_UNITS[code], key
         return u.um, "PSG default (no RANGEUNIT key)"
@@ -252,7 +250,7 @@ class PSGConfig:
             return None
         code = self.get("GENERATOR-RANGEUNIT", "um")
         if code not in SPECTRAL_UNITS:
-            raise InputError(self.source, f"<GENERATOR-RANGEUNIT> {code!r} is not a spectral unit comaspec knows")
+            raise InputError(self.source, "<GENERATOR-RANGEUNIT> is not a spectral unit comaspec knows")
         return lo * SPECTRAL_UNITS[code], hi * SPECTRAL_UNITS[code]
 
     @property

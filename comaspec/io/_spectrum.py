@@ -1,4 +1,10 @@
-"""Checks every reader applies, and the one place a `specutils.Spectrum` is built.
+"""Checks every reader applies, and the light spectrum type the readers build.
+
+The readers return a `LightSpectrum` (numpy arrays and Quantities, what the fitter reads);
+the public functions (`comaspec.read_spectrum`, `comaspec.extract_spectrum`,
+`comaspec.average_integrations`) turn it into a `specutils.Spectrum` with `to_public`.
+``comaspec ratio``, ``map`` and batch workers never import specutils, whose import (with
+ndcube, gwcs and pyplot) cost more than the rest of the command.
 
 Rules (documented in docs/reading.rst):
 
@@ -17,14 +23,87 @@ import numpy as np
 
 from ..errors import InputError
 
-__all__ = ["build_spectrum", "DO_NOT_USE"]
+__all__ = ["build_spectrum", "DO_NOT_USE", "LightSpectrum", "LightSpectrumList", "StdDev", "to_public"]
 
 #: JWST data-quality bit 0, "DO_NOT_USE" (JWST pipeline DQ flag definitions).
 DO_NOT_USE = 1
 
 
+class StdDev:
+    """1-σ uncertainties of a `LightSpectrum`: the part of `astropy.nddata.StdDevUncertainty`
+    that comaspec reads (``array``, ``unit``, ``quantity``, ``uncertainty_type``)."""
+
+    uncertainty_type = "std"
+
+    def __init__(self, array, unit):
+        self.array, self.unit = array, unit
+
+    @property
+    def quantity(self):
+        """The uncertainties as a Quantity."""
+        return u.Quantity(self.array, self.unit, copy=False)
+
+
+class LightSpectrum:
+    """A checked 1-D spectrum without specutils.
+
+    Attributes
+    ----------
+    spectral_axis : astropy.units.Quantity
+        Wavelengths (µm), increasing.
+    flux : astropy.units.Quantity
+    uncertainty : StdDev or None
+    mask : numpy.ndarray of bool
+        True where a point is bad.
+    meta : dict
+    """
+
+    __slots__ = ("spectral_axis", "flux", "uncertainty", "mask", "meta")
+
+    def __init__(self, spectral_axis, flux, uncertainty=None, mask=None, meta=None):
+        self.spectral_axis, self.flux, self.uncertainty = spectral_axis, flux, uncertainty
+        self.mask, self.meta = mask, dict(meta or {})
+
+    def to_specutils(self):
+        """The same spectrum as a `specutils.Spectrum` (arrays shared, not copied).
+
+        Returns
+        -------
+        specutils.Spectrum
+        """
+        from astropy.nddata import StdDevUncertainty
+        from specutils import Spectrum
+
+        return Spectrum(flux=self.flux, spectral_axis=self.spectral_axis, mask=self.mask, meta=self.meta,
+                        uncertainty=None if self.uncertainty is None else StdDevUncertainty(self.uncertainty.array))
+
+
+class LightSpectrumList(list):
+    """Several `LightSpectrum` read from one file (a `specutils.SpectrumList` at the public boundary)."""
+
+
+def to_public(obj):
+    """A reader's result as the public API returns it: specutils objects, anything else unchanged.
+
+    Parameters
+    ----------
+    obj : LightSpectrum, LightSpectrumList or other
+
+    Returns
+    -------
+    specutils.Spectrum, specutils.SpectrumList or ``obj``
+    """
+    if isinstance(obj, LightSpectrum):
+        return obj.to_specutils()
+    if isinstance(obj, LightSpectrumList):
+        from specutils import SpectrumList
+
+        return SpectrumList([s.to_specutils() for s in obj])
+    return obj
+
+
 def build_spectrum(source, where, wavelength_um, flux, error=None, dq=None, meta=None, extras=None):
-    """Check the arrays of one spectrum and return it as a `specutils.Spectrum`.
+    """Check the arrays of one spectrum and return it as a `LightSpectrum`.
 
     Parameters
     ----------
@@ -47,11 +126,8 @@ def build_spectrum(source, where, wavelength_um, flux, error=None, dq=None, meta
 
     Returns
     -------
-    specutils.Spectrum
+    LightSpectrum
     """
-    from astropy.nddata import StdDevUncertainty
-    from specutils import Spectrum
-
     label = source if where is None else f"{source} [{where}]"
     wave = np.asarray(wavelength_um, dtype=float).ravel()
     flux_unit = flux.unit
@@ -106,10 +182,5 @@ def build_spectrum(source, where, wavelength_um, flux, error=None, dq=None, meta
     for key, arr in extras.items():
         meta[key] = arr[order]
     meta.update(n_points=int(w.size), n_good=int((~bad).sum()), sorted=not is_sorted, n_dropped=n_dropped)
-    return Spectrum(
-        flux=u.Quantity(f, flux_unit),
-        spectral_axis=u.Quantity(w, u.um),
-        uncertainty=None if e is None else StdDevUncertainty(e),
-        mask=bad,
-        meta=meta,
-    )
+    return LightSpectrum(u.Quantity(w, u.um), u.Quantity(f, flux_unit), None if e is None else StdDev(e, flux_unit),
+                         bad, meta)

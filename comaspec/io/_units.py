@@ -34,6 +34,8 @@ _ALIASES = {
 _LOWERCASE = {"jy": "Jy", "mjy": "mJy", "ujy": "uJy", "µjy": "uJy", "μjy": "uJy", "njy": "nJy"}
 
 
+_UNIT_LIKE = re.compile(r"[A-Za-z0-9 ._*/^()+-]{1,24}")
+
 def _alias(name: str) -> str:
     if name in _LOWERCASE:
         return _LOWERCASE[name]
@@ -51,7 +53,7 @@ def _try_unit(text, fmt="generic"):
     return None if isinstance(unit, u.UnrecognizedUnit) else unit
 
 
-def parse_unit(text, source, what) -> u.UnitBase:
+def parse_unit(text, source, what, *, quote=True) -> u.UnitBase:
     """Parse a unit written in a file or given by the user.
 
     Parameters
@@ -62,6 +64,9 @@ def parse_unit(text, source, what) -> u.UnitBase:
         Names the file in error messages.
     what : str
         Names the column or option in error messages.
+    quote : bool
+        Whether an unknown unit may be quoted in the message (False for a text file's
+        header line, which is the file's content).
 
     Returns
     -------
@@ -82,7 +87,9 @@ def parse_unit(text, source, what) -> u.UnitBase:
         unit = _try_unit(key, fmt)
         if unit is not None:
             return unit
-    raise InputError(source, f"unknown unit {raw!r} for {what}")
+    # a unit written in a file is quoted only when it looks like one (not a line of any file)
+    shown = f" {raw!r}" if quote and _UNIT_LIKE.fullmatch(raw) else ""
+    raise InputError(source, f"unknown unit{shown} for {what}")
 
 
 def unit_from_suffix(suffix: str):

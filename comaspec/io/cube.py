@@ -6,6 +6,12 @@ pipeline writes are enough: ``SCI``, ``ERR`` and ``DQ`` images of shape
 linear wavelength (``CTYPE3 = 'WAVE'``) or a table (``CTYPE3 = 'WAVE-TAB'`` with
 the ``WCS-TABLE`` extension named by ``PS3_0``/``PS3_1``), as for MIRI MRS
 multi-channel cubes.
+
+Reading is lean: the data stay float32 (the file's precision; sums and solves accumulate in
+float64), DQ keeps its own unsigned integer type, and with ``wavelength_ranges`` only the
+channels inside them (and `CHANNEL_MARGIN` on each side, for the pixel edges) are read.
+Uncompressed, unscaled images are read through a memory map of the file, a block of
+channels at a time (`_Planes`): no copy of the whole file is ever in memory.
 """
 
 from __future__ import annotations
@@ -16,11 +22,22 @@ import astropy.units as u
 import numpy as np
 
 from ..errors import InputError
+from ._checks import describe_failure
 from ._meta import jwst_meta
 from ._spectrum import DO_NOT_USE
 from ._units import parse_unit
 
-__all__ = ["Cube", "is_cube", "read_cube_hdul"]
+__all__ = ["Cube", "is_cube", "read_cube_hdul", "check_channels", "CHANNEL_MARGIN"]
+
+#: Channels read beyond each end of a requested wavelength range: a pixel's edges are the
+#: midpoints to its neighbours, so the model needs the channel next to each fitted one.
+CHANNEL_MARGIN = 2
+
+#: Channels read and checked per block (bounds the temporaries of the conversion).
+_BLOCK_CHANNELS = 64
+
+#: FITS BITPIX -> the big-endian dtype stored in the file.
+_RAW_DTYPE = {8: "u1", 16: ">i2", 32: ">i4", 64: ">i8", -32: ">f4", -64: ">f8"}
 
 
 @dataclass
@@ -47,7 +64,12 @@ class Cube:
     wcs : astropy.wcs.WCS or None
         The celestial (2-D) WCS.
     dq : numpy.ndarray or None
-        The DQ flags.
+        The DQ flags, in an unsigned integer type (uint32 for JWST).
+    channels : numpy.ndarray or None
+        Indices, in the file, of the channels held (None: all of them).
+    continuum : (numpy.ndarray, numpy.ndarray) or None
+        The continuum image of `comaspec.io.nucleus.continuum_photocentre` and its variance, computed while
+        reading when only some channels are held (it uses channels across the whole file).
     """
 
     flux: u.Quantity
@@ -59,6 +81,8 @@ class Cube:
     meta: dict = field(default_factory=dict)
     wcs: object = None
     dq: np.ndarray | None = None
+    channels: np.ndarray | None = None
+    continuum: tuple | None = None
 
     @property
     def shape(self) -> tuple:
@@ -67,8 +91,12 @@ class Cube:
 
 
 def is_cube(hdul) -> bool:
-    """True when the file has a 3-D ``SCI`` image."""
-    return "SCI" in hdul and hdul["SCI"].data is not None and np.ndim(hdul["SCI"].data) == 3
+    """True when the file has a 3-D ``SCI`` image (decided from the header: no data read)."""
+    if "SCI" not in hdul:
+        return False
+    header = hdul["SCI"].header
+    return (not header.get("XTENSION", "IMAGE").strip().upper().endswith("TABLE") and header.get("NAXIS") == 3
+            and all(int(header.get(f"NAXIS{k}", 0)) > 0 for k in (1, 2, 3)))
 
 
 def _wavelengths(source, hdul, header, nwave):
@@ -84,9 +112,9 @@ def _wavelengths(source, hdul, header, nwave):
         # wcslib reports linear spectral axes in SI (metres): use the unit it states.
         wunit = u.Unit(spectral.world_axis_units[0] or str(header.get("CUNIT3", "um")))
     except (ValueError, KeyError, TypeError, MemoryError) as exc:
-        raise InputError(source, f"[SCI] cannot evaluate the wavelength WCS ({' '.join(str(exc).split())[:160]})") from None
+        raise InputError(source, f"[SCI] cannot evaluate the wavelength WCS ({describe_failure(exc)})") from None
     except Exception as exc:  # astropy.wcs raises its own InvalidTabularParameters etc.
-        raise InputError(source, f"[SCI] cannot evaluate the wavelength WCS ({type(exc).__name__}: {exc})") from None
+        raise InputError(source, f"[SCI] cannot evaluate the wavelength WCS ({describe_failure(exc)})") from None
     wave = u.Quantity(values, wunit).to_value(u.um, equivalencies=u.spectral())
     if not np.all(np.isfinite(wave)) or np.any(np.diff(wave) <= 0):
         raise InputError(source, "[SCI] cube wavelengths are not finite and strictly increasing")
@@ -109,28 +137,157 @@ def _celestial(header, hdul):
     return wcs, scales.to(u.arcsec)
 
 
-def read_cube_hdul(source, hdul) -> Cube:
-    """Build a `Cube` from an open s3d file.
 
-    Parameters
-    ----------
-    source : str
-    hdul : astropy.io.fits.HDUList
+class _Planes:
+    """Blocks of channels of one (channel, y, x) image HDU, converted to a native dtype.
 
-    Returns
-    -------
-    Cube
+    An uncompressed image stored unscaled (or as unsigned integers through the FITS
+    ``BZERO`` convention) is read through `numpy.memmap`, one block at a time, each map
+    closed after its block is copied; anything else through astropy's ``section``.
     """
-    sci = hdul["SCI"]
-    header = sci.header
-    data = np.asarray(sci.data, dtype=float)
-    nwave, ny, nx = data.shape
-    bunit_text = header.get("BUNIT")
-    if not bunit_text or not str(bunit_text).strip():
-        raise InputError(source, "[SCI] has no BUNIT: the cube's flux unit is unknown")
-    bunit = parse_unit(str(bunit_text).strip(), source, "BUNIT")
-    wave = _wavelengths(source, hdul, header, nwave)
 
+    def __init__(self, hdu, path):
+        header = hdu.header
+        self.hdu, self.path = hdu, path
+        self.shape = tuple(int(header[f"NAXIS{k}"]) for k in (3, 2, 1))
+        bitpix = int(header["BITPIX"])
+        bscale, bzero = header.get("BSCALE", 1), header.get("BZERO", 0)
+        self.raw = np.dtype(_RAW_DTYPE[bitpix]) if bitpix in _RAW_DTYPE else None
+        # the FITS convention for unsigned integers: BZERO = 2^(bits-1) flips the top bit
+        self.unsigned = bitpix > 8 and bscale == 1 and bzero == 2 ** (bitpix - 1)
+        info = hdu.fileinfo()
+        self.gzip = path is not None and _is_gzip(path)
+        mappable = (path is not None and self.raw is not None and info is not None and bscale == 1
+                    and (bzero == 0 or self.unsigned) and not self.gzip)
+        self.offset = int(info["datLoc"]) if mappable else None
+        if self.unsigned:
+            self.dtype = np.dtype(f"u{self.raw.itemsize}")
+        elif self.raw is not None and bscale == 1 and bzero == 0:
+            self.dtype = self.raw.newbyteorder("=")
+        else:
+            self.dtype = np.dtype(float)   # scaled data: astropy applies BSCALE/BZERO in float
+
+    def read(self, start, stop, out):
+        """Channels ``start:stop`` into ``out`` (shape (stop - start, ny, nx), any dtype)."""
+        if self.offset is None:
+            # a gzip stream cannot seek back cheaply: decompress the image once
+            out[...] = self.hdu.data[start:stop] if self.gzip else self.hdu.section[start:stop]
+            return
+        plane = self.shape[1] * self.shape[2] * self.raw.itemsize
+        raw = np.memmap(self.path, dtype=self.raw, mode="r", offset=self.offset + start * plane,
+                        shape=(stop - start,) + self.shape[1:])
+        if self.unsigned:
+            top = np.array(1 << (8 * self.raw.itemsize - 1), dtype=self.dtype)
+            np.bitwise_xor(raw.view(self.raw.str.replace("i", "u")), top, out=out, casting="unsafe")
+        else:
+            out[...] = raw
+        # the last reference: the map is closed now (mapped pages count towards the
+        # process's resident memory until then)
+        del raw
+
+
+def _is_gzip(path):
+    with open(path, "rb") as fh:
+        return fh.read(2) == b"\x1f\x8b"
+
+
+def _runs(channels):
+    """Runs of consecutive indices as (start, stop) pairs."""
+    if channels.size == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(channels) != 1) + 1
+    starts, stops = np.r_[0, breaks], np.r_[breaks, channels.size]
+    return [(int(channels[i]), int(channels[j - 1]) + 1) for i, j in zip(starts, stops)]
+
+
+def _select_channels(source, wave, wavelength_ranges):
+    """Indices of the channels inside the ranges (µm), widened by `CHANNEL_MARGIN`; None: all."""
+    if wavelength_ranges is None:
+        return None
+    keep = np.zeros(wave.size, dtype=bool)
+    for lo, hi in wavelength_ranges:
+        keep |= (wave >= lo) & (wave <= hi)
+    if not keep.any():
+        spans = ", ".join(f"{lo:g}-{hi:g}" for lo, hi in wavelength_ranges)
+        raise InputError(source, f"no channel lies in the fit windows ({spans} um): the cube spans "
+                                 f"{wave[0]:.3f}-{wave[-1]:.3f} um")
+    width = 2 * CHANNEL_MARGIN + 1
+    keep = np.convolve(keep, np.ones(width, dtype=int), mode="same") > 0
+    return None if keep.all() else np.flatnonzero(keep)
+
+
+def _read_channels(planes, runs, n, dtype):
+    """The channels of ``runs`` from ``planes`` as one (n, ny, nx) array of ``dtype``."""
+    out = np.empty((n,) + planes.shape[1:], dtype=dtype)
+    pos = 0
+    for start, stop in runs:
+        for a in range(start, stop, _BLOCK_CHANNELS):
+            b = min(a + _BLOCK_CHANNELS, stop)
+            planes.read(a, b, out[pos:pos + b - a])
+            pos += b - a
+    return out
+
+
+def _bad_voxels(flux, dq):
+    """True where a voxel is NaN/inf or flagged DO_NOT_USE, a block of channels at a time."""
+    mask = np.empty(flux.shape, dtype=bool)
+    for a in range(0, flux.shape[0], _BLOCK_CHANNELS):
+        block = slice(a, a + _BLOCK_CHANNELS)
+        np.logical_not(np.isfinite(flux[block]), out=mask[block])
+        if dq is not None:
+            mask[block] |= (dq[block] & DO_NOT_USE) != 0
+    return mask
+
+
+def _data_planes(source, hdul, path, shape):
+    """`_Planes` of SCI, ERR (or None) and DQ (or None), their shapes checked against SCI."""
+    planes = {"SCI": _Planes(hdul["SCI"], path)}
+    for name in ("ERR", "DQ"):
+        if name in hdul and hdul[name].header.get("NAXIS", 0) > 0:
+            p = _Planes(hdul[name], path)
+            if p.shape != shape:
+                raise InputError(source, f"{name} shape {p.shape} differs from SCI shape {shape}")
+            planes[name] = p
+    return planes
+
+
+def _dq_dtype(planes):
+    dtype = planes.dtype
+    if dtype.kind == "u":
+        return dtype
+    return np.dtype(f"u{dtype.itemsize}") if dtype.kind == "i" else np.dtype(np.uint32)
+
+
+def _read_arrays(source, hdul, path, wave, wavelength_ranges):
+    """flux, error (or None), DQ (or None), mask and the kept channel indices (or None)."""
+    shape = tuple(int(hdul["SCI"].header[f"NAXIS{k}"]) for k in (3, 2, 1))
+    planes = _data_planes(source, hdul, path, shape)
+    channels = _select_channels(source, wave, wavelength_ranges)
+    runs = [(0, shape[0])] if channels is None else _runs(channels)
+    n = shape[0] if channels is None else channels.size
+    flux = _read_channels(planes["SCI"], runs, n, np.float32)
+    error = None if "ERR" not in planes else _read_channels(planes["ERR"], runs, n, np.float32)
+    dq = None if "DQ" not in planes else _read_channels(planes["DQ"], runs, n, _dq_dtype(planes["DQ"]))
+    return flux, error, dq, _bad_voxels(flux, dq), channels, planes
+
+
+def _continuum_from_file(planes, nwave, error_scale):
+    """The continuum image of `continuum_photocentre` and its variance, from the file's own
+    channels (``error_scale``: ERR's unit in SCI's, or None without ERR)."""
+    from .nucleus import median_image, photocentre_channels
+
+    picked = np.arange(nwave)[photocentre_channels(nwave)]
+    runs = [(int(c), int(c) + 1) for c in picked]
+    flux = _read_channels(planes["SCI"], runs, picked.size, np.float32)
+    dq = None if "DQ" not in planes else _read_channels(planes["DQ"], runs, picked.size, _dq_dtype(planes["DQ"]))
+    error = None
+    if error_scale is not None and "ERR" in planes:
+        error = _read_channels(planes["ERR"], runs, picked.size, np.float32) * error_scale
+    return median_image(flux, _bad_voxels(flux, dq), slice(None), error)
+
+
+def _pixel_geometry(source, header, hdul):
+    """(celestial WCS, pixel scale, pixel area, where the area comes from)."""
     wcs, scales = _celestial(header, hdul)
     if scales is not None:
         if not np.isclose(scales[0], scales[1], rtol=1e-3):
@@ -143,52 +300,81 @@ def read_cube_hdul(source, hdul) -> Cube:
         raise InputError(source, "[SCI] has no celestial WCS or CDELT1: the spaxel size is unknown")
     # PIXAR_SR is the pipeline's nominal spaxel solid angle; otherwise pixel_scale².
     if header.get("PIXAR_SR"):
-        pixel_area = float(header["PIXAR_SR"]) * u.sr
-        area_from = "PIXAR_SR"
-    else:
-        pixel_area = (pixel_scale**2).to(u.sr)
-        area_from = "pixel_scale squared"
+        return wcs, pixel_scale, float(header["PIXAR_SR"]) * u.sr, "PIXAR_SR"
+    return wcs, pixel_scale, (pixel_scale**2).to(u.sr), "pixel_scale squared"
 
-    error = None
-    if "ERR" in hdul and hdul["ERR"].data is not None:
-        err = np.asarray(hdul["ERR"].data, dtype=float)
-        if err.shape != data.shape:
-            raise InputError(source, f"ERR shape {err.shape} differs from SCI shape {data.shape}")
-        eunit_text = hdul["ERR"].header.get("BUNIT", bunit_text)
-        eunit = parse_unit(str(eunit_text).strip(), source, "ERR BUNIT")
+
+def read_cube_hdul(source, hdul, wavelength_ranges=None, path=None) -> Cube:
+    """Build a `Cube` from an open s3d file.
+
+    Parameters
+    ----------
+    source : str
+    hdul : astropy.io.fits.HDUList
+        Opened lazily (``lazy_load_hdus=True``): the data are read here.
+    wavelength_ranges : sequence of (float, float), optional
+        Keep only the channels inside these ranges (µm; e.g. the fit windows) and
+        `CHANNEL_MARGIN` beyond them. Default: every channel.
+    path : str or pathlib.Path, optional
+        The file, to memory-map it (uncompressed FITS only); without it astropy reads the data.
+
+    Returns
+    -------
+    Cube
+    """
+    header = hdul["SCI"].header
+    bunit_text = header.get("BUNIT")
+    if not bunit_text or not str(bunit_text).strip():
+        raise InputError(source, "[SCI] has no BUNIT: the cube's flux unit is unknown")
+    bunit = parse_unit(str(bunit_text).strip(), source, "BUNIT")
+    nwave_file = int(header["NAXIS3"])
+    wave = _wavelengths(source, hdul, header, nwave_file)
+    wcs, pixel_scale, pixel_area, area_from = _pixel_geometry(source, header, hdul)
+    flux, err, dq, mask, channels, planes = _read_arrays(source, hdul, path, wave, wavelength_ranges)
+    error, error_scale = None, None
+    if err is not None:
+        eunit = parse_unit(str(hdul["ERR"].header.get("BUNIT", bunit_text)).strip(), source, "ERR BUNIT")
+        error_scale = float(eunit.to(bunit))
         # no second copy of a large array when the units agree
-        error = u.Quantity(err, bunit, copy=False) if eunit == bunit else u.Quantity(err, eunit, copy=False).to(bunit)
-    dq = None
-    mask = ~np.isfinite(data)
-    if "DQ" in hdul and hdul["DQ"].data is not None:
-        dq = np.asarray(hdul["DQ"].data)
-        if not np.issubdtype(dq.dtype, np.integer):
-            dq = dq.astype(np.int64)
-        if dq.shape != data.shape:
-            raise InputError(source, f"DQ shape {dq.shape} differs from SCI shape {data.shape}")
-        mask |= (dq & DO_NOT_USE) != 0
+        error = u.Quantity(err, bunit, copy=False) if eunit == bunit else \
+            u.Quantity(err, eunit, copy=False).to(bunit).astype(np.float32, copy=False)
     if mask.all():
-        raise InputError(source, "every voxel of the cube is NaN or flagged DO_NOT_USE")
-
+        raise InputError(source, "every voxel of the cube is NaN or flagged DO_NOT_USE"
+                         + ("" if channels is None else " in the channels of the fit windows"))
     meta = jwst_meta(hdul[0].header, header)
-    meta.update(
-        source_file=str(source),
-        extension="SCI",
-        product="s3d",
-        pixel_area=pixel_area,
-        pixel_area_from=area_from,
-        wavelength_axis=str(header.get("CTYPE3", "")).strip(),
-        primary_header=hdul[0].header,
-        header=header,
-    )
+    meta.update(source_file=str(source), extension="SCI", product="s3d", pixel_area=pixel_area,
+                pixel_area_from=area_from, wavelength_axis=str(header.get("CTYPE3", "")).strip(),
+                primary_header=hdul[0].header, header=header, n_channels_file=nwave_file,
+                wavelength_span_um=(float(wave[0]), float(wave[-1])),
+                wavelength_ranges_um=None if channels is None else [tuple(map(float, r)) for r in wavelength_ranges])
     return Cube(
-        flux=u.Quantity(data, bunit, copy=False),
-        error=error,
-        mask=mask,
-        wavelength=u.Quantity(wave, u.um),
-        pixel_scale=pixel_scale,
-        bunit=bunit,
-        meta=meta,
-        wcs=wcs,
-        dq=dq,
+        flux=u.Quantity(flux, bunit, copy=False), error=error, mask=mask,
+        wavelength=u.Quantity(wave if channels is None else wave[channels], u.um), pixel_scale=pixel_scale,
+        bunit=bunit, meta=meta, wcs=wcs, dq=dq, channels=channels,
+        continuum=None if channels is None else _continuum_from_file(planes, nwave_file, error_scale),
     )
+
+
+def check_channels(cube, wavelength_ranges):
+    """Refuse a cube read for other wavelength ranges than those a fit needs.
+
+    Parameters
+    ----------
+    cube : Cube
+    wavelength_ranges : sequence of (float, float)
+        The fit windows (µm).
+
+    Raises
+    ------
+    comaspec.InputError
+        When a range is not inside one of the ranges the cube was read for.
+    """
+    held = cube.meta.get("wavelength_ranges_um")
+    if held is None:
+        return
+    for lo, hi in wavelength_ranges:
+        if not any(a <= lo and hi <= b for a, b in held):
+            spans = ", ".join(f"{a:g}-{b:g}" for a, b in held)
+            raise InputError(cube.meta.get("source_file", "cube"),
+                             f"was read for the wavelength ranges {spans} um only; the fit window {lo:g}-{hi:g} um "
+                             "needs channels outside them: read it again with these windows (or whole)")

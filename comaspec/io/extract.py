@@ -24,7 +24,12 @@ from ..errors import InputError
 from ._spectrum import build_spectrum
 from ._units import FLUX_DENSITY, SURFACE_BRIGHTNESS
 
-__all__ = ["extract_spectrum_from_cube", "continuum_photocentre", "nucleus_position", "DEFAULT_MAX_MASKED_FRACTION"]
+from .nucleus import (PHOTOCENTRE_CHANNELS, centroid, continuum_image,  # noqa: F401 - also importable from here
+                      continuum_photocentre, locate_nucleus, median_image, nucleus_position, photocentre_channels,
+                      search_summary)
+
+__all__ = ["extract_spectrum_from_cube", "continuum_photocentre", "continuum_image", "median_image",
+           "photocentre_channels", "centroid", "locate_nucleus", "nucleus_position", "DEFAULT_MAX_MASKED_FRACTION"]
 
 #: Largest fraction of the aperture area that may be missing before a wavelength is masked.
 DEFAULT_MAX_MASKED_FRACTION = 0.1
@@ -33,102 +38,8 @@ DEFAULT_MAX_MASKED_FRACTION = 0.1
 _CUBE_ONLY = {"header", "primary_header", "pixel_area", "pixel_area_from", "wavelength_axis"}
 
 
-#: Most channels whose median makes the continuum image of `continuum_photocentre`.
-PHOTOCENTRE_CHANNELS = 250
-
-
-def continuum_photocentre(cube, radius_pix=None):
-    """Continuum photocentre (x, y) of a cube, in 0-based pixels.
-
-    The continuum image is the median over wavelength of the good voxels (emission
-    lines occupy few channels, so they barely move it), taken over at most
-    ``PHOTOCENTRE_CHANNELS`` channels evenly spaced along the cube (all of them for
-    shorter cubes): a median of a few hundred samples per spaxel is as robust a continuum
-    level, and the full median of a 3000-channel, 100 × 100 cube took half the time of
-    mapping it. Starting at the brightest
-    spaxel of a 3×3-smoothed image, the flux-weighted centroid of the positive
-    spaxels within ``radius_pix`` is iterated to convergence.
-
-    Parameters
-    ----------
-    cube : `comaspec.io.Cube`
-    radius_pix : float, optional
-        Centroiding radius in spaxels (default 3, or larger when given).
-
-    Returns
-    -------
-    tuple of float
-    """
-    import warnings
-
-    nwave, ny, nx = cube.shape
-    channels = slice(None, None, -(-nwave // PHOTOCENTRE_CHANNELS))  # every k-th channel
-    nwave = len(range(*channels.indices(cube.shape[0])))
-    image = np.empty((ny, nx))
-    step = max(1, 2_000_000 // max(1, nwave * nx))  # rows at a time: no full-cube temporaries
-    for y0 in range(0, ny, step):
-        rows = slice(y0, y0 + step)
-        data = np.where(cube.mask[channels, rows], np.nan, cube.flux.value[channels, rows])
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            # np.nanmedian loops over spaxels in Python for long axes; np.median is vectorised
-            # wavelength made the contiguous axis: partitioning strided data is several times slower
-            flat = np.ascontiguousarray(data.reshape(nwave, -1).T)
-            med = np.median(flat, axis=1) if not np.isnan(flat).any() else np.nanmedian(flat, axis=1)
-            image[rows] = med.reshape(-1, nx)
-    image = np.where(np.isfinite(image), image, 0.0)
-    if not np.any(image > 0):
-        raise InputError(cube.meta.get("source_file", "cube"), "no positive continuum: cannot find the photocentre; give center=")
-    ny, nx = image.shape
-    padded = np.pad(image, 1)
-    smooth = sum(padded[dy:dy + ny, dx:dx + nx] for dy in range(3) for dx in range(3)) / 9.0
-    y, x = np.unravel_index(np.argmax(smooth), smooth.shape)
-    x, y = float(x), float(y)
-    r = max(3.0, float(radius_pix or 0.0))
-    yy, xx = np.mgrid[0:ny, 0:nx]
-    weights = np.clip(image, 0.0, None)
-    for _ in range(50):
-        inside = (xx - x) ** 2 + (yy - y) ** 2 <= r**2
-        w = weights * inside
-        total = w.sum()
-        if total <= 0:
-            break
-        nx_, ny_ = (w * xx).sum() / total, (w * yy).sum() / total
-        shift = np.hypot(nx_ - x, ny_ - y)
-        x, y = float(nx_), float(ny_)
-        if shift < 1e-4:
-            break
-    return x, y
-
-
-def nucleus_position(cube, center=None, radius_pix=None):
-    """The nucleus: ``center`` checked, or the continuum photocentre.
-
-    Parameters
-    ----------
-    cube : `comaspec.io.Cube`
-    center : (x, y), optional
-        0-based pixels.
-    radius_pix : float, optional
-        Centroiding radius for the photocentre (`continuum_photocentre`).
-
-    Returns
-    -------
-    (tuple of float, str)
-        (x, y) and "given" or "continuum photocentre".
-    """
-    if center is None:
-        return continuum_photocentre(cube, radius_pix), "continuum photocentre"
-    try:
-        nucleus = tuple(float(v) for v in center)
-    except (TypeError, ValueError):
-        raise InputError("center", f"must be (x, y) in pixels (got {center!r})") from None
-    if len(nucleus) != 2 or not all(np.isfinite(nucleus)):
-        raise InputError("center", f"must be two finite pixel coordinates (got {center!r})")
-    return nucleus, "given"
-
-
-def extract_spectrum_from_cube(cube, aperture, center=None, max_masked_fraction=DEFAULT_MAX_MASKED_FRACTION):
+def extract_spectrum_from_cube(cube, aperture, center=None, max_masked_fraction=DEFAULT_MAX_MASKED_FRACTION,
+                               species=None):
     """Implementation of `comaspec.extract_spectrum` (see there)."""
     from ..apertures import Aperture
 
@@ -142,11 +53,12 @@ def extract_spectrum_from_cube(cube, aperture, center=None, max_masked_fraction=
 
     fixed = aperture.cube_nucleus()
     if fixed is not None:
-        nucleus, method = fixed
+        found = {"xy": fixed[0], "method": fixed[1]}
     else:
         outer = aperture.photocentre_radius()
         radius = None if outer is None else float((outer / cube.pixel_scale).decompose())
-        nucleus, method = nucleus_position(cube, center, radius)
+        found = locate_nucleus(cube, center, radius, species)
+    nucleus, method = found["xy"], found["method"]
     centre = (nucleus[0] + offset_pix[0], nucleus[1] + offset_pix[1])
 
     weights, area = aperture.cube_weights(centre, cube.pixel_scale, (ny, nx))
@@ -156,10 +68,11 @@ def extract_spectrum_from_cube(cube, aperture, center=None, max_masked_fraction=
         raise InputError(source, f"the aperture centred at pixel ({centre[0]:.2f}, {centre[1]:.2f}) does not overlap the cube")
     sl = (slice(None), slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
     w = weights[sl[1:]]
-    data = cube.flux.value[sl]
+    # float64 from the cube's float32: squares of small errors (W m-2 um-1 sr-1) underflow in float32
+    data = cube.flux.value[sl].astype(float)
     good = ~cube.mask[sl]
     if cube.error is not None:
-        err = cube.error.to_value(cube.bunit)[sl]
+        err = cube.error.to_value(cube.bunit)[sl].astype(float)
         good &= np.isfinite(err) & (err > 0)
         err = np.where(good, err, 0.0)
     values = np.where(good, data, 0.0)
@@ -193,6 +106,7 @@ def extract_spectrum_from_cube(cube, aperture, center=None, max_masked_fraction=
         center_pix=(float(centre[0]), float(centre[1])),
         nucleus_pix=(float(nucleus[0]), float(nucleus[1])),
         center_method=method,
+        nucleus_search=search_summary(found),
         aperture_area_pix=area,
         max_masked_fraction=float(max_masked_fraction),
         flux_column="SCI",
@@ -203,3 +117,4 @@ def extract_spectrum_from_cube(cube, aperture, center=None, max_masked_fraction=
         source, "aperture extraction", cube.wavelength.to_value(u.um), flux, error, None, meta,
         extras={"masked_area_fraction": masked_fraction},
     )
+

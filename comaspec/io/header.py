@@ -4,6 +4,8 @@ Written by `comaspec.synthetic` and by users who store their observing geometry 
 files; read here by ``comaspec ratio``, ``map`` and ``batch``.
 """
 
+import math
+
 from ..errors import InputError
 
 __all__ = ["comaspec_keys", "geometry_from_header", "aperture_from_header"]
@@ -19,6 +21,13 @@ def comaspec_keys(header):
     return out
 
 
+def _header_number(value, keyword, source):
+    """A card's value as a finite float, or an InputError naming the card (not its value)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    raise InputError(source, f"header card {keyword} is not a finite number")
+
+
 def geometry_from_header(header, source="header"):
     """The observing geometry stored in COMASPEC keywords of a FITS header.
 
@@ -31,6 +40,12 @@ def geometry_from_header(header, source="header"):
     Returns
     -------
     `comaspec.Geometry`
+
+    Raises
+    ------
+    comaspec.InputError
+        Without the cards, or for a card that is not a finite number (the message names
+        the card, not its value).
     """
     import astropy.units as u
 
@@ -44,9 +59,10 @@ def geometry_from_header(header, source="header"):
     if "MJD-AVG" in header:
         from astropy.time import Time
 
-        epoch = Time(float(header["MJD-AVG"]), format="mjd", scale="utc")
-    return Geometry(float(keys["RH_AU"]) * u.au, float(keys["DELTA_AU"]) * u.au,
-                    None if phase is None else float(phase) * u.deg, epoch)
+        epoch = Time(_header_number(header["MJD-AVG"], "MJD-AVG", source), format="mjd", scale="utc")
+    number = {k: _header_number(keys[k], f"COMASPEC {k}", source) for k in ("RH_AU", "DELTA_AU")}
+    return Geometry(number["RH_AU"] * u.au, number["DELTA_AU"] * u.au,
+                    None if phase is None else _header_number(phase, "COMASPEC PHASE_DEG", source) * u.deg, epoch)
 
 
 def aperture_from_header(header, source="header"):
@@ -68,12 +84,13 @@ def aperture_from_header(header, source="header"):
 
     keys = comaspec_keys(header)
     shape = keys.get("APERTURE")
-    if shape == "circle" and "AP_RADIUS_ARCSEC" in keys:
-        return CircularAperture(float(keys["AP_RADIUS_ARCSEC"]) * u.arcsec)
-    if shape == "circle" and "AP_RADIUS_KM" in keys:
-        return CircularAperture(float(keys["AP_RADIUS_KM"]) * u.km)
-    if shape == "rectangle" and "AP_WIDTH_ARCSEC" in keys:
-        return RectangularAperture(float(keys["AP_WIDTH_ARCSEC"]) * u.arcsec, float(keys["AP_HEIGHT_ARCSEC"]) * u.arcsec)
-    if shape == "rectangle" and "AP_WIDTH_KM" in keys:
-        return RectangularAperture(float(keys["AP_WIDTH_KM"]) * u.km, float(keys["AP_HEIGHT_KM"]) * u.km)
+
+    def size(name, unit):
+        return _header_number(keys.get(name), f"COMASPEC {name}", source) * unit
+
+    for unit, suffix in ((u.arcsec, "ARCSEC"), (u.km, "KM")):
+        if shape == "circle" and f"AP_RADIUS_{suffix}" in keys:
+            return CircularAperture(size(f"AP_RADIUS_{suffix}", unit))
+        if shape == "rectangle" and f"AP_WIDTH_{suffix}" in keys:
+            return RectangularAperture(size(f"AP_WIDTH_{suffix}", unit), size(f"AP_HEIGHT_{suffix}", unit))
     raise InputError(source, "has no usable COMASPEC aperture keywords (pass --aperture-radius or --aperture-box)")

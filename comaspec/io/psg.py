@@ -140,7 +140,7 @@ def _numeric_rows(lines, source, part, ncols=None):
         try:
             values = [float(t) for t in tokens]
         except ValueError:
-            raise InputError(source, f"line {number} ({part}): not a row of numbers ({text[:60]!r})") from None
+            raise InputError(source, f"line {number} ({part}): not a row of numbers") from None
         ncols = ncols or len(values)
         if len(values) != ncols:
             raise InputError(source, f"line {number} ({part}): {len(values)} columns where {ncols} were expected")
@@ -155,7 +155,7 @@ def _rad_unit(config, source):
     if code is None:
         raise InputError(source, "no flux unit: the configuration has no <GENERATOR-RADUNITS>")
     if code not in _RAD_UNITS:
-        raise InputError(source, f"<GENERATOR-RADUNITS> {code!r} is not a flux unit comaspec reads "
+        raise InputError(source, f"<GENERATOR-RADUNITS> is not a flux unit comaspec reads "
                                  f"(one of {', '.join(_RAD_UNITS)})")
     return _RAD_UNITS[code]
 
@@ -174,7 +174,7 @@ def _read_dat(lines, config, source):
     table["wavelength"] = rows[:, 0] * spectral
     for i, label in enumerate(labels, start=1):
         if label in table.colnames:
-            raise InputError(source, f"<RETRIEVAL-FLUXLABELS> names {label!r} twice")
+            raise InputError(source, f"<RETRIEVAL-FLUXLABELS> names one label twice (column {i})")
         table[label] = rows[:, i] * flux_unit
     return table
 
@@ -348,7 +348,8 @@ def _geometry_meta(config):
 
 
 def psg_spectrum(results):
-    """The data of a PSG retrieval as a `specutils.Spectrum`.
+    """The data of a PSG retrieval as a spectrum (`comaspec.io.LightSpectrum`; `comaspec.read_spectrum`
+    returns it as a `specutils.Spectrum`).
 
     Parameters
     ----------
@@ -357,7 +358,7 @@ def psg_spectrum(results):
 
     Returns
     -------
-    specutils.Spectrum
+    comaspec.io.LightSpectrum
         Flux from the ``Data`` column (else the first label), uncertainty from ``Noise``
         when present, in Jy (or MJy/sr); ``meta`` holds ``product`` ("psg"), ``target``,
         ``epoch`` (OBJECT-DATE), ``rh_au``, ``delta_au``, ``beam_arcsec``,

@@ -10,6 +10,7 @@ the spectrum is refused rather than guessed.
 from __future__ import annotations
 
 import astropy.units as u
+import numpy as np
 
 from ..errors import UsageError
 from ._units import FLUX_DENSITY, SURFACE_BRIGHTNESS
@@ -78,7 +79,7 @@ def surface_brightness_to_flux(spectrum, aperture, geometry=None):
 
     Parameters
     ----------
-    spectrum : specutils.Spectrum
+    spectrum : specutils.Spectrum or comaspec.io.LightSpectrum
         Flux in surface brightness (e.g. MJy/sr), with uncertainties or without.
     aperture : comaspec aperture
         The aperture the surface brightness is an average over.
@@ -87,21 +88,31 @@ def surface_brightness_to_flux(spectrum, aperture, geometry=None):
 
     Returns
     -------
-    specutils.Spectrum
-        In Jy, same wavelengths and mask; ``meta["surface_brightness_solid_angle_sr"]``
+    specutils.Spectrum or comaspec.io.LightSpectrum
+        Of the type given; in Jy, same wavelengths and mask; ``meta["surface_brightness_solid_angle_sr"]``
         records Ω.
     """
-    from astropy.nddata import StdDevUncertainty
-    from specutils import Spectrum
+    from ._spectrum import LightSpectrum, StdDev
 
     omega = aperture_solid_angle(aperture, geometry)
     factor = (1.0 * spectrum.flux.unit * omega).to_value(FLUX_DENSITY)
-    uncertainty = None
-    if spectrum.uncertainty is not None:
-        sigma = spectrum.uncertainty.represent_as(StdDevUncertainty).array
-        uncertainty = StdDevUncertainty(sigma * factor)
+    sigma = None
+    unc = spectrum.uncertainty
+    if unc is not None:
+        if getattr(unc, "uncertainty_type", None) == "std":
+            sigma = np.asarray(unc.array) * factor
+        else:
+            from astropy.nddata import StdDevUncertainty
+
+            sigma = unc.represent_as(StdDevUncertainty).array * factor
     meta = dict(spectrum.meta or {})
     meta["surface_brightness_solid_angle_sr"] = float(omega.to_value(u.sr))
-    return Spectrum(flux=u.Quantity(spectrum.flux.value * factor, FLUX_DENSITY),
-                    spectral_axis=spectrum.spectral_axis, uncertainty=uncertainty,
-                    mask=spectrum.mask, meta=meta)
+    flux = u.Quantity(spectrum.flux.value * factor, FLUX_DENSITY)
+    if isinstance(spectrum, LightSpectrum):   # the command's light spectra stay light
+        return LightSpectrum(spectrum.spectral_axis, flux, None if sigma is None else StdDev(sigma, FLUX_DENSITY),
+                             spectrum.mask, meta)
+    from astropy.nddata import StdDevUncertainty
+    from specutils import Spectrum
+
+    return Spectrum(flux=flux, spectral_axis=spectrum.spectral_axis,
+                    uncertainty=None if sigma is None else StdDevUncertainty(sigma), mask=spectrum.mask, meta=meta)

@@ -14,6 +14,7 @@ import re
 import numpy as np
 
 from ..errors import InputError
+from ._checks import describe_failure
 from ._columns import match_columns, split_name_unit
 from ._spectrum import build_spectrum
 from ._units import to_micron, to_working_flux
@@ -48,11 +49,11 @@ def _read_ecsv(path, flux_column, unit):
     try:
         table = Table.read(path, format="ascii.ecsv")
     except Exception as exc:  # astropy raises many kinds for a malformed ECSV
-        raise InputError(path, f"is not a valid ECSV table ({' '.join(str(exc).split())[:200]})") from None
+        raise InputError(path, f"is not a valid ECSV table ({describe_failure(exc)})") from None
     names = list(table.colnames)
     units = {n: (table[n].unit if table[n].unit is not None else None) for n in names}
     comments = [str(c) for c in table.meta.get("comments", [])]
-    choice = match_columns(str(path), names, units, flux_column, unit)
+    choice = match_columns(str(path), names, units, flux_column, unit, name_columns=False)
     if len(table) == 0:
         raise InputError(path, "table has no data rows")
     cols = {}
@@ -99,14 +100,14 @@ def _read_delimited(path, text, flux_column, unit):
         names = _header_names(header, delimiter if delimiter and delimiter in header else None)
         if len(names) != ncols:
             raise InputError(
-                path, f"header line {header!r} names {len(names)} columns but the data have {ncols}"
+                path, f"the header line (the last comment line) names {len(names)} columns but the data have {ncols}"
             )
         rows = body
     else:
         names = _header_names(first, delimiter)
         if len(names) < 2:
             raise InputError(
-                path, f"is not a spectrum table: line {body[0][0]} ({first[:40]!r}) does not name "
+                path, f"is not a spectrum table: line {body[0][0]} does not name "
                 "wavelength and flux columns"
             )
         rows = body[1:]
@@ -118,8 +119,8 @@ def _read_delimited(path, text, flux_column, unit):
         bare.append(b)
         units[b] = unit_text
     if len(set(b.lower() for b in bare)) != len(bare):
-        raise InputError(path, f"column names repeat: {', '.join(bare)}")
-    choice = match_columns(str(path), bare, units, flux_column, unit)
+        raise InputError(path, "two columns of the header line have the same name")
+    choice = match_columns(str(path), bare, units, flux_column, unit, name_columns=False)
     wanted = [c for c in (choice.wavelength, choice.flux, choice.error) if c is not None]
     index = {name: bare.index(name) for name in wanted}
     values = {name: np.empty(len(rows)) for name in wanted}
@@ -135,7 +136,7 @@ def _read_delimited(path, text, flux_column, unit):
             try:
                 values[name][i] = float(token.replace("D", "e").replace("d", "e"))
             except ValueError:
-                raise InputError(path, f"column {name!r} is not numeric (line {number}: {token!r})") from None
+                raise InputError(path, f"column {name!r} is not numeric (line {number})") from None
     fmt = "csv" if delimiter == "," else ("tab" if delimiter == "\t" else "whitespace")
     return choice, values, comments, fmt
 

@@ -54,7 +54,7 @@ class SpaxelDesign:
 
 def spaxel_design(wavelength_um, flux, error, good, lsf, species, geometry, aperture, *, windows=None,
                   continuum="polynomial", velocity=None, lifetime=None, g_factor=None, emission=DEFAULT_EMISSION,
-                  ortho_para=DEFAULT_ORTHO_PARA, label="cube") -> SpaxelDesign:
+                  ortho_para=DEFAULT_ORTHO_PARA, label="cube", continuum_shape=None) -> SpaxelDesign:
     """Build the forward model once for a cube and return its design function.
 
     Parameters
@@ -74,6 +74,9 @@ def spaxel_design(wavelength_um, flux, error, good, lsf, species, geometry, aper
         Reference aperture for ``phi`` (band flux per unit Q).
     windows, continuum, velocity, lifetime, g_factor, emission, ortho_para, label
         As in `comaspec.fit_coma`.
+    continuum_shape : dict, optional
+        ``{"slope": ..., "dust_T": ...}`` of the physical continuum, held for every bin (the
+        aperture fit's); default slope 0 and the equilibrium dust temperature.
 
     Returns
     -------
@@ -87,7 +90,9 @@ def spaxel_design(wavelength_um, flux, error, good, lsf, species, geometry, aper
                          emission=emission)
     pixels = model.used[0].copy()
 
-    def design(T_rot, shift_um, slope=0.0, dust_T=None):
+    held = {"slope": 0.0, "dust_T": None, **(continuum_shape or {})}
+
+    def design(T_rot, shift_um, slope=held["slope"], dust_T=held["dust_T"]):
         return model.design(T_rot, [float(shift_um)], slope, dust_T, pixels="used", ortho_para=ortho_para)
 
     return SpaxelDesign(design, model.linear_names(), list(model.fitted_species), pixels,

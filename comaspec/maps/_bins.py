@@ -100,8 +100,9 @@ class CubePixels:
         flat = np.concatenate(members)
         if flat.size == len(members) and np.all(np.diff(flat) > 0):
             return self._gather_spaxels(flat)
-        f = self.flux2d[np.ix_(self.pix, flat)]
-        e = self.err2d[np.ix_(self.pix, flat)]
+        # float64 from the cube's float32: e * e of small errors underflows in float32
+        f = self.flux2d[np.ix_(self.pix, flat)].astype(float)
+        e = self.err2d[np.ix_(self.pix, flat)].astype(float)
         bad = self.mask2d[np.ix_(self.pix, flat)]
         good = ~bad & np.isfinite(f) & (e > 0) & np.isfinite(e)
         starts = np.cumsum([0] + [m.size for m in members[:-1]])

@@ -145,7 +145,8 @@ def map_cube(cube, geometry, *, species=DEFAULT_SPECIES, binning=None, target_sn
     Parameters
     ----------
     cube : `comaspec.io.Cube` or path
-        An s3d cube (`comaspec.read_cube`) with uncertainties.
+        An s3d cube (`comaspec.read_cube`) with uncertainties. A path is read for the
+        channels of the fit windows only (`comaspec.read_cube` with ``wavelength_ranges``).
     geometry : `comaspec.Geometry` or dict
         rh and Δ.
     species : str or sequence of str, optional
@@ -207,13 +208,17 @@ def map_cube(cube, geometry, *, species=DEFAULT_SPECIES, binning=None, target_sn
     from ..apertures import CircularAperture
     from ..geometry import Geometry
     from ..io import read_cube
-    from ..io.extract import nucleus_position
+    from ..io.cube import check_channels
+    from ..io.extract import locate_nucleus
+    from ..model.continuum import window_ranges
     from ._quantities import bin_quantities
 
     t0 = time.perf_counter()
     species, fit_opr = _check_args(species, detect_sigma, limit_sigma, nonlinear_snr, T_rot, chunk, ortho_para)
+    ranges = window_ranges(windows, species)
     if not hasattr(cube, "flux") or not hasattr(cube, "wavelength"):
-        cube = read_cube(cube)
+        cube = read_cube(cube, wavelength_ranges=ranges)     # only the channels the windows need
+    check_channels(cube, ranges)
     source = cube.meta.get("source_file", "cube")
     if cube.error is None:
         raise InputError(source, "has no ERR extension: per-spaxel fits need uncertainties")
@@ -222,7 +227,8 @@ def map_cube(cube, geometry, *, species=DEFAULT_SPECIES, binning=None, target_sn
     shift_fixed = None if shift is None else _shift_um(shift)
     radius = in_range(scalar_quantity(aperture_radius, u.arcsec, "aperture_radius", positive=True),
                       "aperture_radius", "aperture")
-    nucleus, nucleus_method = nucleus_position(cube, center, float((radius / cube.pixel_scale).decompose()))
+    found = locate_nucleus(cube, center, float((radius / cube.pixel_scale).decompose()), species)
+    nucleus, nucleus_method = found["xy"], found["method"]
     sun, vel, pa_source = _position_angles(cube, sun_pa, velocity_pa)
     mode = instrument.mode_from_meta(cube.meta)
     if lsf is None and mode is None:
@@ -235,6 +241,7 @@ def map_cube(cube, geometry, *, species=DEFAULT_SPECIES, binning=None, target_sn
     ap = _aperture_fit(cube, geometry, aperture, nucleus, species, T_fixed, shift_fixed, max_masked_fraction,
                        model_args, detect_sigma, limit_sigma)
     model_args["ortho_para"] = ap["ortho_para"]  # "fit": the aperture's value, held in the bins like T_rot
+    model_args, choice_note = _continuum_of(ap["fit"], model_args)
     # 2. the model, built once; the cube as (pixels, spaxels)
     sd, data = _model_and_data(cube, ap["spectrum"], ap["fitted"], geometry, aperture, max_masked_fraction,
                                model_args, source)
@@ -251,6 +258,7 @@ def map_cube(cube, geometry, *, species=DEFAULT_SPECIES, binning=None, target_sn
     omega = float(cube.meta.get("pixel_area", (cube.pixel_scale**2).to(u.sr)).to_value(u.sr))
     q = bin_quantities(sd, sol, n_spax, omega, geometry, aperture, velocity=velocity, lifetime=lifetime,
                        detect_sigma=detect_sigma, limit_sigma=limit_sigma)
+    notes = list(found.get("notes", [])) + choice_note + notes
     n_bins = len(bins.members)
     inflated = (sol["inflation"] > 1).any(axis=1) & sol["ok"]
     if inflated.any():
@@ -283,9 +291,9 @@ def _aperture_fit(cube, geometry, aperture, nucleus, species, T_fixed, shift_fix
     """The aperture spectrum around the nucleus and, unless T_rot and shift are both given,
     its fit: the T_rot and shift held for every bin, and where they come from."""
     from ..fit.core import fit_coma
-    from ..io import extract_spectrum
+    from ..io import extract_light_spectrum
 
-    spec = extract_spectrum(cube, aperture, center=nucleus, max_masked_fraction=max_masked_fraction)
+    spec = extract_light_spectrum(cube, aperture, center=nucleus, max_masked_fraction=max_masked_fraction)
     fit = None
     fitted = species
     fit_opr = isinstance(model_args["ortho_para"], str)  # "fit", checked by map_cube
@@ -308,6 +316,25 @@ def _aperture_fit(cube, geometry, aperture, nucleus, species, T_fixed, shift_fix
                    if "H2O" in fitted else f", H2O ortho/para {opr:g} (no H2O fitted)")
     return {"spectrum": spec, "fit": fit, "fitted": fitted, "T0": T0, "shift0": shift0, "source": source,
             "ortho_para": opr}
+
+
+def _continuum_of(fit, model_args):
+    """The continuum the aperture fit chose from the data (`comaspec.fit.continuum_choice`),
+    held for every bin: its windows' degrees, or the physical continuum at its shape."""
+    choice = None if fit is None else fit.fit_info.get("continuum_choice")
+    if not choice:
+        return model_args, []
+    from ..model import Window
+
+    args = dict(model_args, windows=[Window(n, lo, hi, d) for n, lo, hi, d in fit.fit_info["windows"]],
+                continuum=choice["continuum"])
+    what = ", ".join(f"{n} degree {d}" for n, d in choice["degrees"].items())
+    if choice["continuum"] == "physical":
+        args["continuum_shape"] = {"slope": fit.fit_info["continuum_slope"],
+                                   "dust_T": fit.fit_info["dust_temperature_K"]}
+        what = (f"physical (slope {fit.fit_info['continuum_slope']:.3g}, dust "
+                f"{fit.fit_info['dust_temperature_K']:.0f} K, held for every bin)")
+    return args, [f"continuum chosen by the aperture fit from the data: {what} (see fit_coma's continuum choice)"]
 
 
 def _model_and_data(cube, spec, fitted, geometry, aperture, max_masked_fraction, model_args, source):

@@ -27,8 +27,8 @@ import numpy as np
 from ..errors import InputError, UsageError
 from .kernels import equilibrium_temperature, legendre_basis, physical_continuum_basis
 
-__all__ = ["Window", "DEFAULT_WINDOWS", "default_windows", "ShapeParameter", "PolynomialContinuum", "PhysicalContinuum",
-           "CONTINUA", "make_continuum"]
+__all__ = ["Window", "DEFAULT_WINDOWS", "default_windows", "window_ranges", "ShapeParameter", "PolynomialContinuum",
+           "PhysicalContinuum", "CONTINUA", "make_continuum"]
 
 
 @dataclass(frozen=True)
@@ -87,6 +87,26 @@ def default_windows(species):
                for f in molecules.features_of(s) for b in molecules.bands_of(s, f)]
     return tuple(w for w in DEFAULT_WINDOWS
                  if w.name in _ALWAYS or any(w.lo_um <= c <= w.hi_um for c in centres))
+
+
+def window_ranges(windows=None, species=None):
+    """The wavelength ranges (µm) of fit windows: what a cube must hold to be fitted.
+
+    Parameters
+    ----------
+    windows : sequence of Window, optional
+        Default: `default_windows` of ``species``, or every window of `DEFAULT_WINDOWS`
+        when the species are not known either (what any fit with the default windows needs).
+    species : sequence of str, optional
+        The fitted species.
+
+    Returns
+    -------
+    list of (float, float)
+    """
+    if windows is None:
+        windows = DEFAULT_WINDOWS if species is None else default_windows(species)
+    return [(float(w.lo_um), float(w.hi_um)) for w in windows]
 
 
 @dataclass(frozen=True)

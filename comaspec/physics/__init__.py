@@ -9,3 +9,8 @@ Nothing here imports the fit, the results or anything above them.
 * ``haser``: unitless Haser kernels (columns, molecules in apertures);
 * ``feature_weights`` and ``production``: the flux <-> production-rate conversion.
 """
+
+from .._lazy import lazy_exports
+
+# every module above is an attribute of the package (comaspec.physics.haser), imported on first use
+__getattr__, __dir__ = lazy_exports(__name__, globals(), {})

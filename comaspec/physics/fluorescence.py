@@ -188,7 +188,8 @@ def _h2o_system(bands, pump_state):
     vib_low = np.array([_H2O_STATES[b][1] for b in band])
     # energy of the lower level within its vibrational state: the band origin is the distance
     # between the 0_00 levels of its two states and E_rot_upper is counted from the upper 0_00
-    centre = np.array([molecules.get_band("H2O", b).center_cm for b in band])
+    names, which = np.unique(band, return_inverse=True)      # one look-up per band, not per line
+    centre = np.array([molecules.get_band("H2O", b).center_cm for b in names])[which.ravel()]
     e_low = centre + np.asarray(rows["E_rot_upper"], dtype=np.float64) - nu
     up_key = np.stack([np.unique(vib_up, return_inverse=True)[1].ravel(), q["J_u"], q["Ka_u"], q["Kc_u"]], 1)
     low_key = np.stack([np.unique(vib_low, return_inverse=True)[1].ravel(), q["J_l"], q["Ka_l"], q["Kc_l"]], 1)

@@ -36,15 +36,15 @@ _REQUIRED_COLUMNS = ("wavenumber", "band", "E_rot_upper", "g_upper", "A_rel")
 def read_table(filename):
     """The ECSV line list ``linelists/<filename>``, read once (InputError naming the file if it
     is missing, unreadable or lacks a required column)."""
-    from astropy.table import Table
+    from .._ecsv import read_ecsv
 
     path = linelists_dir() / filename
     if not path.is_file():
         raise InputError(path, "line list file is missing; it is made by a build script in linelists/ "
                                "(build_h2o_lines.py, build_linear_lines.py or build_hitran_lines.py)")
     try:
-        table = Table.read(path, format="ascii.ecsv")
-    except Exception as exc:  # astropy raises many kinds; report one line
+        table = read_ecsv(path)   # not astropy.table: its import alone slowed every command's start
+    except Exception as exc:  # report one line
         raise InputError(path, f"cannot be read as ECSV ({type(exc).__name__}: {exc})") from exc
     missing = [name for name in _REQUIRED_COLUMNS if name not in table.colnames]
     if missing:

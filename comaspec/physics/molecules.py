@@ -132,11 +132,11 @@ class VelocityLaw:
 
 
 def _read(name):
-    from astropy.table import Table
+    from .._ecsv import read_ecsv
 
     path = linelists_dir() / name
     try:
-        return Table.read(path, format="ascii.ecsv")
+        return read_ecsv(path)   # not astropy.table: its import alone slowed every command's start
     except (OSError, ValueError) as exc:  # a broken installation, not user input
         raise InputError(path, f"cannot read molecular data table: {exc}") from None
 

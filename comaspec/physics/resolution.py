@@ -49,10 +49,10 @@ def __getattr__(name):
 @functools.lru_cache(maxsize=1)
 def _tables():
     """Read the resolving-power table once: mode -> (wavelength_um, R, reference)."""
-    from astropy.table import Table
+    from .._ecsv import read_ecsv
 
     path = linelists_dir() / _TABLE_FILE
-    table = Table.read(path, format="ascii.ecsv")
+    table = read_ecsv(path)
     wave_all = np.asarray(table["wavelength"].quantity.to_value("um"), dtype=np.float64)
     r_all = np.asarray(table["R"], dtype=np.float64)
     out = {}

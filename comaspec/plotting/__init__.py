@@ -30,5 +30,4 @@ _EXPORTS = {
 __all__ = list(_EXPORTS)
 
 
-__getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS,
-                                   ("style", "compare", "fit", "timeseries", "diagram", "maps"))
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)

@@ -11,3 +11,13 @@ from .values import DEFAULT_DETECT_SIGMA, DEFAULT_LIMIT_SIGMA, Ratio, is_detecte
 
 __all__ = ["DEFAULT_DETECT_SIGMA", "DEFAULT_LIMIT_SIGMA", "is_detected", "upper_limit", "Ratio", "ratio_from_values",
            "SpeciesResult", "SpectrumComponents", "ComaFit"]
+
+
+def _lazy_submodules():
+    from .._lazy import lazy_exports
+
+    return lazy_exports(__name__, globals(), {})
+
+
+# every public module of the package is an attribute too, imported on first use
+__getattr__, __dir__ = _lazy_submodules()

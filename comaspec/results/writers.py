@@ -8,6 +8,7 @@ lives here (``ComaFit.to_dict``, ``to_json``, ``write``, ``summary`` and
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 
@@ -111,6 +112,7 @@ def to_dict(fit, numerator="CO2", denominator="H2O"):
             "instrument": fit.inputs.get("instrument"),
             "mode": fit.inputs.get("mode"),
             "target": fit.inputs.get("target"),
+            "cube_centres": list(fit.inputs.get("cube_centres", [])),
             "surface_brightness_solid_angle_sr": fit.inputs.get("surface_brightness_solid_angle_sr"),
         },
         "geometry": None if fit.geometry is None else fit.geometry.to_dict(),
@@ -133,12 +135,14 @@ def to_dict(fit, numerator="CO2", denominator="H2O"):
             "limit_sigma": info.get("limit_sigma"),
             "windows": info.get("windows"),
             "continuum": info.get("continuum"),
+            "continuum_choice": info.get("continuum_choice"),
             "wavelength_shift_um": info.get("wavelength_shift_um"),
             "error_inflation": info.get("error_inflation"),
             "emission": info.get("emission"),
             "ortho_para": _num(info.get("ortho_para")),
             "ortho_para_fitted": info.get("ortho_para_fitted"),
             "ortho_para_err": _num(info.get("ortho_para_err")),
+            "pump_opacity": dict(info.get("pump_opacity") or {}),
             "mcmc": info.get("mcmc"),
             "notes": list(info.get("notes", [])),
         },
@@ -201,12 +205,26 @@ def summary(fit, numerator="CO2", denominator="H2O"):
     line = model_line(fit)
     if line:
         lines.append(line)
+    lines += centre_lines(fit)
     scaled = "rescaled by χ²_ν" if fit.fit_info.get("covariance_scaled") else "not rescaled by χ²_ν"
     lines.append(f"fit: χ²_ν = {fit.chi2_reduced:.2f} over {fit.fit_info.get('n_points')} points; "
                  f"covariance {scaled}")
     for note in fit.fit_info.get("notes", []):
         lines.append(f"note: {note}")
     return "\n".join(lines)
+
+
+def centre_lines(fit):
+    """One line per cube: where the nucleus is, how it was found, the aperture's offset."""
+    out = []
+    for c in fit.inputs.get("cube_centres", []):
+        (x, y), (dx, dy) = c["nucleus_pix"], c["aperture_offset_pix"]
+        offset = f"; aperture offset ({dx:+.2f}, {dy:+.2f}) pix" if dx or dy else ""
+        snr = [f"{what} peak S/N {c[key]:.3g}" for what, key in (("continuum", "continuum_snr"), ("gas", "gas_snr"))
+               if c.get(key) is not None]
+        out.append(f"centre: {Path(c['file']).name}: nucleus at pixel ({x:.2f}, {y:.2f}), {c['method']}"
+                   + (f" ({', '.join(snr)})" if snr else "") + offset)
+    return out
 
 
 def ratio_lines(fit, numerator="CO2", denominator="H2O"):

@@ -1,0 +1,155 @@
+"""A small reader for the package's own ECSV tables (``linelists/*.ecsv``).
+
+astropy's reader costs an import of ``astropy.table`` (with the io connectors every
+installed package registers, asdf's among them) and a slow YAML header parse: together
+more than half a second on every start of the command, for tables that the package writes
+itself. This reader handles what those tables use (ECSV 1.0: a YAML header with
+``datatype`` and ``meta``, space- or comma-separated rows, strings quoted with ``"``, empty
+cells missing) and nothing else: a column ``subtype`` (arrays in cells) is refused. User
+files (catalogs, manifests, spectra as ECSV) are still read with astropy.
+
+``tests/test_ecsv.py`` reads every table of ``linelists/`` both ways and compares them.
+"""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+
+__all__ = ["read_ecsv", "EcsvTable", "Column"]
+
+_INTEGERS = {"int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"}
+_FLOATS = {"float16", "float32", "float64", "float128"}
+
+
+class Column(np.ndarray):
+    """A column: a numpy array with the ``unit`` of the table (or None) and its Quantity."""
+
+    def __array_finalize__(self, obj):
+        self.unit = getattr(obj, "unit", None)
+
+    @property
+    def quantity(self):
+        """The values as an `astropy.units.Quantity` (dimensionless without a unit)."""
+        import astropy.units as u
+
+        return u.Quantity(np.asarray(self), self.unit or u.dimensionless_unscaled)
+
+
+class MaskedColumn(np.ma.MaskedArray):
+    """A column with missing cells (`numpy.ma.masked` where empty)."""
+
+    def __array_finalize__(self, obj):
+        super().__array_finalize__(obj)
+        self.unit = getattr(obj, "unit", None)
+
+
+class _Row:
+    """One row: ``row[name]`` is the cell (`numpy.ma.masked` where missing)."""
+
+    __slots__ = ("_table", "_index")
+
+    def __init__(self, table, index):
+        self._table, self._index = table, index
+
+    def __getitem__(self, name):
+        return self._table[name][self._index]
+
+
+class EcsvTable:
+    """Columns by name, ``meta``; rows by iteration or by a boolean or index selection.
+
+    Parameters
+    ----------
+    columns : dict of str to numpy.ndarray
+    meta : dict
+    """
+
+    def __init__(self, columns, meta):
+        self.columns, self.meta = dict(columns), dict(meta)
+        self.colnames = list(self.columns)
+
+    def __len__(self):
+        return len(next(iter(self.columns.values()))) if self.columns else 0
+
+    def __getitem__(self, key):
+        if isinstance(key, str):
+            return self.columns[key]
+        return EcsvTable({name: col[key] for name, col in self.columns.items()}, self.meta)
+
+    def __iter__(self):
+        return (_Row(self, i) for i in range(len(self)))
+
+
+def _yaml_header(lines, path):
+    import yaml
+
+    if not lines or not lines[0].startswith("%ECSV"):
+        raise ValueError(f"{path} is not ECSV (no '# %ECSV' first line)")
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    header = yaml.load("\n".join(lines[1:]), Loader=loader)
+    meta = header.get("meta") or {}
+    if isinstance(meta, list):          # !!omap: a list of one-key mappings or pairs
+        meta = dict(item for entry in meta for item in (entry.items() if isinstance(entry, dict) else [entry]))
+    return header, meta
+
+
+def _convert(values, spec, path):
+    """The cells of one column (strings) as a Column, or a MaskedColumn with missing cells."""
+    import astropy.units as u
+
+    kind = spec.get("datatype", "string")
+    if spec.get("subtype"):
+        raise ValueError(f"{path}: column {spec['name']!r} has a subtype ({spec['subtype']}); not supported")
+    text = np.array(values, dtype=str)
+    missing = text == ""
+    if kind == "string":
+        data = text
+    elif kind == "bool":
+        data = text == "True"
+    elif kind in _INTEGERS or kind in _FLOATS:
+        # numpy parses the strings itself; missing cells become 0 (integers) or NaN, masked below
+        data = np.where(missing, "0" if kind in _INTEGERS else "nan", text).astype(kind)
+    else:
+        raise ValueError(f"{path}: column {spec['name']!r} has datatype {kind!r}; not supported")
+    unit = u.Unit(spec["unit"]) if spec.get("unit") else None
+    column = data.view(Column)
+    column.unit = unit
+    if missing.any():
+        column = MaskedColumn(data, mask=missing)
+        column.unit = unit
+    return column
+
+
+def read_ecsv(path):
+    """Read one of the package's ECSV tables.
+
+    Parameters
+    ----------
+    path : pathlib.Path or str
+
+    Returns
+    -------
+    EcsvTable
+
+    Raises
+    ------
+    ValueError
+        When the file is not ECSV, its rows do not match the header, or it uses a feature
+        this reader does not handle.
+    """
+    with open(path, encoding="utf-8") as fh:
+        text = fh.read().splitlines()
+    n_head = next((i for i, line in enumerate(text) if not line.startswith("#")), len(text))
+    header, meta = _yaml_header([line[2:] if line.startswith("# ") else line[1:] for line in text[:n_head]], path)
+    specs = header.get("datatype") or []
+    rows = list(csv.reader((line for line in text[n_head:] if line.strip()), delimiter=header.get("delimiter", " "),
+                           quotechar='"'))
+    if not rows or rows[0] != [s["name"] for s in specs]:
+        raise ValueError(f"{path}: the column names line does not match the header's datatype list")
+    body = rows[1:]
+    if any(len(r) != len(specs) for r in body):
+        raise ValueError(f"{path}: a row does not have {len(specs)} cells")
+    cells = list(zip(*body)) if body else [()] * len(specs)
+    return EcsvTable({s["name"]: _convert(list(c), s, path) for s, c in zip(specs, cells)}, meta)

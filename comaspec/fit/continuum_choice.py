@@ -1,0 +1,197 @@
+"""The continuum of a default fit, chosen from the data: each window's polynomial degree,
+and the physical continuum where the polynomials have to bend.
+
+The default windows' degrees (3 at 2.7 µm, 4 at 4.5 µm) follow a scattered-light continuum.
+A dust continuum rising steeply through 4–5 µm (thermal emission at a few au, high S/N)
+bends more than a quartic can follow, and the misfit is read as CO and as a CO2 bias. So,
+after the fit with the default degrees, each window's degree is raised, one window at a
+time, up to `MAX_DEGREE`, at the fitted T_rot, shift and ortho/para (the model is then
+linear: one design, column subsets, one solve each). The Bayesian information criterion,
+
+    BIC = χ² + k ln n     (Schwarz 1978, Ann. Stat. 6, 461),
+
+with k the linear parameters and n the fitted pixels, picks each window's degree; the new
+degrees are kept only when they lower the BIC of the default degrees by more than
+`DECISIVE_BIC` = 10, "very strong" evidence on the scale of Kass & Raftery (1995, J. Am.
+Stat. Assoc. 90, 773, §3.2). For a continuum the defaults already describe, one more
+term lowers χ² by a χ²₁ variable, and a drop of ln n + 10 ≈ 15 happens by chance about once
+in 10⁴ fits: a clean spectrum keeps its defaults and its results, exactly.
+
+When the degrees were raised, the continuum is curved enough to be thermal dust emission,
+and the physical continuum (scattered sunlight with a slope + a dust blackbody, both shape
+parameters fitted) is fitted too; it replaces the polynomials when its BIC (χ² + k ln n,
+k counting every fitted parameter) is lower by more than `DECISIVE_BIC`. The note of the
+fit and ``fit_info["continuum_choice"]`` say what was chosen and the BIC values.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+
+__all__ = ["choose_degrees", "MAX_DEGREE", "DECISIVE_BIC"]
+
+#: Highest degree tried (the largest a `comaspec.model.Window` allows).
+MAX_DEGREE = 6
+#: BIC drop needed to leave the default degrees.
+DECISIVE_BIC = 10.0
+
+
+def _state(fit, model):
+    """T_rot per fitted species, shifts and ortho/para of a fit."""
+    from ..physics.fluorescence import DEFAULT_ORTHO_PARA
+
+    T = {s: float(fit.species[s].T_rot) for s in model.fitted_species}
+    shifts = [float(v) for v in fit.fit_info.get("wavelength_shift_um", [0.0] * len(model.spectra))]
+    opr = fit.fit_info.get("ortho_para")
+    return T, shifts, DEFAULT_ORTHO_PARA if opr is None else float(opr)
+
+
+def _bic(design, y, sigma, keep):
+    a, b = design[:, keep] / sigma[:, None], y / sigma
+    coef = np.linalg.lstsq(a, b, rcond=None)[0]
+    chi2 = float(np.sum((b - a @ coef) ** 2))
+    return chi2 + int(keep.sum()) * math.log(y.size)
+
+
+def choose_degrees(model, fit, build):
+    """Windows with the degrees the data ask for, or None when the defaults stand.
+
+    Parameters
+    ----------
+    model : `comaspec.model.ForwardModel`
+        The model fitted, with polynomial windows.
+    fit : `comaspec.results.ComaFit`
+        Its fit (the nonlinear parameters are held at its values).
+    build : callable
+        ``build(windows)`` -> a `ForwardModel` of the same spectra with these windows.
+
+    Returns
+    -------
+    (tuple of Window, dict) or None
+        The windows and ``{"bic_default", "bic_chosen", "degrees"}``.
+    """
+    from ..errors import ComaspecError
+
+    windows = tuple(model.windows)
+    if not any(w.degree < MAX_DEGREE for w in windows):
+        return None
+    widest = build(tuple(replace(w, degree=MAX_DEGREE) for w in windows))
+    if widest.n_points != model.n_points:
+        return None  # a window lost its pixels at a higher degree: keep the defaults
+    T, shifts, opr = _state(fit, model)
+    try:
+        design = widest.design(T, shifts, ortho_para=opr)
+    except ComaspecError:
+        return None
+    y, sigma = widest.data()
+    names = widest.linear_names()
+    n_sp = len(widest.fitted_species)
+
+    def keep_for(degrees):
+        keep = np.zeros(len(names), dtype=bool)
+        keep[:n_sp] = True
+        for j, name in enumerate(names[n_sp:], start=n_sp):
+            window, order = name.rsplit("_", 1)
+            keep[j] = int(order) <= degrees[window.split("_", 1)[1]]
+        return keep
+
+    from ..model.continuum import _ident
+
+    default = {_ident(w.name): w.degree for w in windows}
+    try:
+        bic0 = _bic(design, y, sigma, keep_for(default))
+        chosen = dict(default)
+        for w in windows:
+            key = _ident(w.name)
+            trials = {d: _bic(design, y, sigma, keep_for(dict(default, **{key: d})))
+                      for d in range(w.degree, MAX_DEGREE + 1)}
+            chosen[key] = min(trials, key=trials.get)
+        bic1 = _bic(design, y, sigma, keep_for(chosen))
+    except ComaspecError:  # a degenerate design at some degree
+        return None
+    if not bic0 - bic1 > DECISIVE_BIC:
+        return None
+    new = tuple(replace(w, degree=chosen[_ident(w.name)]) for w in windows)
+    return new, {"bic_default": bic0, "bic_chosen": bic1, "degrees": {w.name: w.degree for w in new}}
+
+
+def fit_with_chosen_degrees(model, options, build, fit_model):
+    """`comaspec.fit.fit_model` with each default window's degree chosen by `choose_degrees`.
+
+    The first fit runs without MC/MCMC; its warnings are held back and re-issued only when
+    it stands. With new degrees the model is rebuilt and fitted again with ``options``;
+    ``fit_info["continuum_choice"]`` and a note record the choice.
+
+    Parameters
+    ----------
+    model : `comaspec.model.ForwardModel`
+    options : `comaspec.fit.FitOptions`
+    build : callable
+        ``build(windows)`` -> a `ForwardModel` of the same spectra with these windows.
+    fit_model : callable
+        `comaspec.fit.fit_model` (passed in: this module sits below the fitter's core).
+
+    Returns
+    -------
+    `comaspec.results.ComaFit`
+    """
+    import warnings
+
+    first_options = replace(options, mc=0, mcmc=False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit = fit_model(model, first_options)
+    choice = choose_degrees(model, fit, build)
+    if choice is None:
+        if first_options != options:
+            return fit_model(model, options)
+        for w in caught:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        return fit
+    windows, info = choice
+    old = {w.name: w.degree for w in model.windows}
+    info = dict(info, default_degrees=old, continuum="polynomial")
+    changed = ", ".join(f"{name} {old[name]} -> {d}" for name, d in info["degrees"].items() if d != old[name])
+    note = (f"continuum: polynomial degree raised by the data ({changed}; BIC lower by "
+            f"{info['bic_default'] - info['bic_chosen']:.1f} > {DECISIVE_BIC:g})")
+    final, physical = build(windows), _physical_instead(model, windows, first_options, build, fit_model)
+    if physical is not None:
+        final = physical[0]
+        info.update(continuum="physical", bic_polynomial=physical[1], bic_physical=physical[2])
+        note += (f", and the physical continuum (scattered sunlight + dust thermal emission) describes it better "
+                 f"still (BIC {physical[2]:.1f} against {physical[1]:.1f} for the polynomials): it is used")
+    else:
+        note += "; a continuum this curved is often thermal dust emission: compare --continuum physical"
+    refit = fit_model(final, options)
+    refit.fit_info["continuum_choice"] = info
+    refit.fit_info.setdefault("notes", []).append(note)
+    return refit
+
+
+def _bic_of(fit):
+    info = fit.fit_info
+    return float(info["chi2"]) + int(info["n_params"]) * math.log(int(info["n_points"]))
+
+
+def _physical_instead(model, windows, options, build, fit_model):
+    """(model, BIC polynomial, BIC physical) when the physical continuum beats the chosen
+    polynomial degrees by more than `DECISIVE_BIC`, else None (or without geometry)."""
+    import warnings
+
+    from ..errors import ComaspecError
+
+    if model.geometry is None:
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # trial fits: only the final one speaks
+        try:
+            poly = fit_model(build(windows), options)
+            physical_model = build(windows, "physical")
+            physical = fit_model(physical_model, options)
+        except ComaspecError:
+            return None
+    bic_poly, bic_phys = _bic_of(poly), _bic_of(physical)
+    return (physical_model, bic_poly, bic_phys) if bic_poly - bic_phys > DECISIVE_BIC else None
