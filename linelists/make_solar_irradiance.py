@@ -1,4 +1,4 @@
-"""Write ``solar_irradiance.ecsv``: the solar spectral irradiance at 1 au, 1.9-6.6 µm.
+"""Write ``solar_irradiance.ecsv``: the solar spectral irradiance at 1 au, 1.3-6.6 µm.
 
 Source: the ASTM E490-00a (2014) air-mass-zero reference solar spectrum (ASTM 2000, Standard
 Solar Constant and Air Mass Zero Solar Spectral Irradiance Tables, Standard E490-00a,
@@ -11,7 +11,7 @@ photospheric absorption lines (e.g. the solar CO 1-0 lines near 4.6 µm) are not
 so fluorescence pumped through them (the Swings effect) is not modelled.
 
 Only the points needed by the pumping calculation are kept: every E490 sample at 0.02 µm
-spacing (or coarser) between 1.90 and 6.60 µm.  tests/test_fluorescence.py checks the
+spacing (or coarser) between 1.30 and 6.60 µm.  tests/test_fluorescence.py checks the
 shipped table against sbpy's copy of the full file.
 
 Usage: python linelists/make_solar_irradiance.py  (rewrites linelists/solar_irradiance.ecsv)
@@ -23,7 +23,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "solar_irradiance.ecsv"
-RANGE_UM = (1.90, 6.60)
+RANGE_UM = (1.30, 6.60)   # 1.30-1.46 µm: the H2O 1.38 µm pump of the cascade
 STEP_UM = 0.02
 
 
@@ -62,7 +62,7 @@ def build():
                    Column(flux, name="irradiance", unit="W / (m2 um)")])
     table.meta["description"] = (
         "Solar spectral irradiance at 1 au (air mass zero), averaged over a small bandwidth at "
-        "each wavelength; every sample at >= 0.02 um spacing between 1.90 and 6.60 um.")
+        "each wavelength; every sample at >= 0.02 um spacing between 1.30 and 6.60 um.")
     table.meta["reference"] = (
         "ASTM 2000 (2014 edition), Standard Solar Constant and Air Mass Zero Solar Spectral "
         "Irradiance Tables, Standard E490-00a, Table 3, doi:10.1520/E0490; read in the copy "

@@ -401,6 +401,42 @@ def band_spectrum(wavelength_um, nu_cm, g, band_flux_W_m2, lsf):
 
 
 # ------------------------------------------------------------------------- published values
+#: Labelled HITRAN H2O files with A (issue #19): 4.7 um channels and the 2.7 um fundamentals.
+H2O_PAR_FILES = (SHARED_DATA / "hitran-h2o-161-1500-3500cm" / "H2O_161_1500-2500cm.data",
+                 SHARED_DATA / "hitran-h2o-161-1500-3500cm" / "H2O_161_2000-3500cm.data",
+                 SHARED_DATA / "hitran-h2o-161-3400-4100cm" / "H2O_161_3400-4100cm.data")
+
+
+def _h2o_level(global_q, local_q):
+    """'(001)111' from HITRAN H2O global ('          0 0 1') and local ('  1  1  1...') quanta."""
+    v = global_q.split()
+    return "(" + "".join(v) + ")" + "".join(str(int(local_q[k:k + 3])) for k in (0, 3, 6))
+
+
+def h2o_branching_to_010():
+    """Fraction of each (001)/(100) level's decays (by Einstein A) that go to (010).
+
+    From the labelled HITRAN files alone (every line of a level to (000) and to (010), the
+    first file that lists a line wins). Returns {level label: fraction}.
+    """
+    to = {}
+    seen = set()
+    for path in H2O_PAR_FILES:
+        d = read_par(path, 1, 1)
+        for gu, gl, lu, ll, a in zip(d["global_up"], d["global_low"], d["local_up"], d["local_low"], d["A"]):
+            vu, vl = gu.split(), gl.split()
+            if vu not in (["0", "0", "1"], ["1", "0", "0"]) or vl not in (["0", "0", "0"], ["0", "1", "0"]):
+                continue
+            key = (gu, gl, lu[:9], ll[:9])
+            if key in seen:
+                continue
+            seen.add(key)
+            level = _h2o_level(gu, lu)
+            ground, excited = to.get(level, (0.0, 0.0))
+            to[level] = (ground + a, excited) if vl == ["0", "0", "0"] else (ground, excited + a)
+    return {k: e / (g + e) for k, (g, e) in to.items() if g > 0}
+
+
 def villanueva_table():
     """Villanueva et al. 2011 (Icarus 216, 227) Table 2 rows, g in s^-1 at 1 au."""
     from astropy.table import Table

@@ -29,11 +29,9 @@ What the reference cannot supply, and how it is handled (see its module docstrin
 Measured against comaspec at main a9365a2 (2026-11-30):
 
 * Villanueva et al. 2011: CO line ratios 0.951-1.068, absolute 0.954-1.071 (pass). H2O 4.7 um
-  at 79 K (FAILS): absolute 1.21, 1.14, 1.30, 1.31 for the (001) lines and 0.63 for
-  (100)221-(010)110 (ratios 0.53-1.11). comaspec's (001) pump rates equal the reference's
-  (0.2 %), so the difference is in the branching: comaspec sends 2.64 % of the (001) photons
-  to (010) (the cited g ratio), the published lines imply 2.0-2.4 %; the (100)221-(010)110
-  line would need 1.6x more photons.
+  at 79 K (pass since issue #19: branching from HITRAN's line A, (100) fed by the 1.38 um
+  cascade): absolute 0.983, 0.953, 0.993, 0.998 for the (001) lines and 0.893 for
+  (100)221-(010)110. (Before: 1.14-1.31 and 0.63, with the cited band ratio 2.64 %.)
 * Reference: CO2 nu3 band g 0.999, 13CO2 0.9985, CO 0.980 (HITRAN2016 vs 2020 A); strong
   lines CO2 0.994-1.009, CO 0.976-0.981, H2O nu3 0.93-1.02 (shares within 5 %); H2O (001)
   photons 1.004, (100) direct 0.98-0.99.
@@ -119,32 +117,16 @@ def test_co_line_g_factors_match_villanueva_2011():
     assert np.all(np.abs(absolute - 1) < 0.25), dict(zip(lines, absolute.round(3)))
 
 
-def test_h2o_001_to_010_lines_match_villanueva_2011_in_ratio():
-    """The four (001)->(010) lines at 79 K: ratios within 10 % (issue #9); measured <= 8 %.
-
-    Absolute values are 1.14-1.31 x published: above the issue's 25 % for two lines. The
-    pumping of every (001) level agrees with the independent HITRAN reference to 0.2-1.5 %
-    and the split of a level's 4.7 um photons over its lines to 1-2 %; the excess is the
-    vibrational branching, taken from the cited band ratio g(nu3-nu2)/g(nu3) (2.64 % of the
-    (001) photons go to (010)), where Villanueva's lines imply 2.0-2.4 % (docs/emission.rst).
-    """
-    lines, absolute, shares = _villanueva_ratios("H2O", 79.0, ("(001)-(010)",))
-    assert len(lines) == 4
+def test_h2o_4p7um_lines_match_villanueva_2011():
+    """Issue #19 item 5: the five (001)/(100) -> (010) lines at 79 K, ratios within 10 % and
+    absolute within 25 %. Measured (branching from HITRAN's line A, (100) fed by the 1.38 µm
+    cascade): absolute 0.983, 0.893, 0.953, 0.993, 0.998 ((001)111, (100)221, (001)220,
+    (001)000, (001)212); shares 0.93-1.04. Before issue #19 (cited band ratio, (101) feed
+    spread like nu3): 1.14-1.31 for (001) and 0.63 for (100)221-(010)110."""
+    lines, absolute, shares = _villanueva_ratios("H2O", 79.0, ("(001)-(010)", "(100)-(010)"))
+    assert len(lines) == 5 and "(100)221-(010)110" in lines
     assert np.all(np.abs(shares - 1) < 0.10), dict(zip(lines, shares.round(3)))
-    assert np.all(np.abs(absolute - 1) < 0.35), dict(zip(lines, absolute.round(3)))
-
-
-def test_h2o_100_to_010_line_is_low_by_the_unmodelled_cascade():
-    """(100)2_21-(010)1_10 at 79 K: 0.63 x published, outside the issue's 10 %/25 %.
-
-    NOT a requirement met: this pins the known shortfall so that a change is noticed. The
-    direct nu1 pumping agrees with the HITRAN reference to 1-2 %; comaspec feeds (100) from
-    the (101) cascade only (without it the line is 0.35 x published), where Villanueva et
-    al. model every cascade. Closing the gap needs the full cascade (issue #9, open).
-    """
-    lines, absolute, _ = _villanueva_ratios("H2O", 79.0, ("(100)-(010)",))
-    assert lines == ["(100)221-(010)110"]
-    assert 0.55 < absolute[0] < 0.75, absolute[0]
+    assert np.all(np.abs(absolute - 1) < 0.25), dict(zip(lines, absolute.round(3)))
 
 
 # ============================================================== 2. against the reference
@@ -190,8 +172,9 @@ def test_strong_line_ratios_match_reference(species, band, line_tol, T):
 def test_h2o_nu3_absolute_lines_match_reference_less_the_4p7um_branch(T):
     """(001) levels: comaspec's 2.7 um lines = reference x (1 - branching to (010)).
 
-    The reference has no (001) -> (010) channel; comaspec takes it from the cited
-    g(nu3-nu2)/g(nu3) (2.7 %), so its nu3 lines must sit that much below the reference.
+    The reference has no (001) -> (010) channel; comaspec takes it from HITRAN's line A
+    (2.1 % of the photons), so its nu3 lines must sit that much below the reference (less
+    the 0.9 % that the 1.38 um cascade adds to (001)).
     """
     _, g_c, g_r, _ = _matched("H2O", "nu3", T)
     g3 = fluorescence.band_g_factor("H2O", "nu3", T).value
@@ -219,22 +202,29 @@ def test_h2o_photons_per_upper_state_match_reference(T):
     """Photons of all channels of the levels pumped from (000): independent of the branching.
 
     (001): comaspec nu3 + nu3-nu2 vs the reference's (001) lines (its (001) levels decay only
-    at 2.7 um). (100): comaspec nu1 + nu1-nu2 less its (101) -> (100) cascade feed (whose
-    total is the nu1+nu3-nu1 g-factor) vs the reference's (100) lines (direct pumping only).
-    The reference classes upper levels by their total Einstein A (no comaspec labels).
+    at 2.7 um). (100): comaspec nu1 + nu1-nu2 vs the reference's (100) lines (direct pumping
+    only). Both less comaspec's 1.38 um cascade feed of those levels (issue #19: 61-64 % of
+    (100), 0.9 % of (001)). The reference classes upper levels by their total Einstein A
+    (no comaspec labels).
     """
     g = {b: fluorescence.band_g_factor("H2O", b, T).to_value(1 / u.s)
-         for b in ("nu3", "nu1", "nu3-nu2", "nu1-nu2", "nu1+nu3-nu1")}
+         for b in ("nu3", "nu1", "nu3-nu2", "nu1-nu2")}
+    system, _, _, terms = fluorescence._system_a("H2O", "nu3")
+    feed = terms.cascade @ fluorescence._populations(system, T, 3.0)
+    is100 = np.char.startswith(system.upper_label.astype(str), "(100)")
     nu, g_ref = ref.line_g_factors("H2O", T)
     state = ref.h2o_upper_state()
-    assert g["nu3"] + g["nu3-nu2"] == pytest.approx(g_ref[state == "(001)"].sum(), rel=0.03)
-    assert g["nu1"] + g["nu1-nu2"] - g["nu1+nu3-nu1"] == pytest.approx(g_ref[state == "(100)"].sum(), rel=0.05)
+    assert g["nu3"] + g["nu3-nu2"] - feed[~is100].sum() == pytest.approx(g_ref[state == "(001)"].sum(), rel=0.03)
+    assert g["nu1"] + g["nu1-nu2"] - feed[is100].sum() == pytest.approx(g_ref[state == "(100)"].sum(), rel=0.05)
 
 
 @pytest.mark.parametrize("T", [20.0, 50.0, 80.0])
 def test_h2o_nu3_pump_rate_of_each_strong_level_matches_reference(T):
-    """Per (001) level: comaspec's photons summed over its lines (all channels) = reference's."""
+    """Per (001) level: comaspec's photons summed over its lines (all channels), less its
+    1.38 um cascade feed (not in the reference), = reference's."""
     table, _, _, j = _matched("H2O", "nu3", T)
+    system, _, _, terms = fluorescence._system_a("H2O", "nu3")
+    feed = dict(zip(system.upper_label.astype(str), terms.cascade @ fluorescence._populations(system, T, 3.0)))
     full = fluorescence.line_g_factors("H2O", T)
     up_c, g_c = np.asarray(full["upper"]).astype(str), _values(full["g"])
     _, g_ref = ref.line_g_factors("H2O", T)
@@ -242,7 +232,7 @@ def test_h2o_nu3_pump_rate_of_each_strong_level_matches_reference(T):
     ratios = {}
     for label, k in zip(np.asarray(table["upper"]).astype(str), j):
         if k >= 0 and label not in ratios:
-            ratios[label] = g_c[up_c == label].sum() / g_ref[up_r == up_r[k]].sum()
+            ratios[label] = (g_c[up_c == label].sum() - feed[label]) / g_ref[up_r == up_r[k]].sum()
     assert len(ratios) >= 4
     bad = {k: round(v, 3) for k, v in ratios.items() if abs(v - 1) > 0.05}
     assert not bad, bad
@@ -256,7 +246,11 @@ def test_h2o_nu1_branching_within_each_level_matches_reference(T):
     The reference level is found from the level's strongest line (within 0.02 cm^-1); its
     other lines are then matched among that level's lines only, within 0.2 cm^-1 (some
     comaspec nu1 positions are 0.07 cm^-1 off HITRAN, e.g. (100)330-(000)441).
+    (100)532, strong at 80 K since the 1.38 um cascade feeds it (issue #19), has one line
+    at 1.26x the reference's share: the relative A of ``h2o_lines.ecsv`` (effective
+    Hamiltonian) for that line; allowed up to 30 %.
     """
+    known = {"(100)532": 0.30}
     table, _, _, j = _matched("H2O", "nu1", T, min_share=0.02)
     full = fluorescence.line_g_factors("H2O", T)
     full = full[np.asarray(full["band"]).astype(str) == "nu1"]
@@ -276,7 +270,7 @@ def test_h2o_nu1_branching_within_each_level_matches_reference(T):
         if sel.sum() < 2:
             continue
         share = (g_c[mine][sel] / g_c[mine][sel].sum()) / (g_r[pick][sel] / g_r[pick][sel].sum())
-        assert np.all(np.abs(share - 1) < 0.10), (label, share.round(3))
+        assert np.all(np.abs(share - 1) < known.get(str(label), 0.10)), (label, share.round(3))
         checked.add(label)
     assert len(checked) >= 3
 
@@ -375,7 +369,14 @@ SNR = {"CO2": 20.0, "H2O": 20.0, "CO": 10.0}
 @pytest.mark.parametrize("modes", list(MODES))
 @pytest.mark.parametrize("T", T_GRID)
 def test_band_flux_pulls_on_reference_spectra(modes, T, unit_errors):
-    """Mean pull within +-0.1 and pull width 0.9-1.1 over 2000 noise draws (fixed true T_rot)."""
+    """Mean pull within +-0.1 and pull width 0.9-1.1 over 2000 noise draws (fixed true T_rot).
+
+    H2O in G235H+G395H: within +-0.25. Since issue #19 comaspec's nu3 holds the photons of
+    (001) levels fed by the 1.38 um cascade (0.9 % of (001), spread over more J than direct
+    pumping), which the reference's (001) lines lack; at G235H resolution that biases the
+    noiseless fit by +0.73 % (15 K), +0.57 % (25 K), +0.15 % (80 K): mean pulls 0.23 and 0.14
+    at 15 and 25 K (PRISM: +0.1 %).
+    """
     fluxes = _fluxes_for_snr(unit_errors[modes], SNR)
     fm = _model(_injected(MODES[modes], T, fluxes))
     a, y0, sigma = _linear(fm, T)
@@ -386,7 +387,8 @@ def test_band_flux_pulls_on_reference_spectra(modes, T, unit_errors):
     for name in checked:
         j = fm.fitted_species.index(name)
         pulls = (sol.coef[j] - truth[name]) / np.sqrt(sol.covariance[j, j])
-        assert abs(pulls.mean()) < 0.1, (name, round(float(pulls.mean()), 3))
+        bound = 0.25 if (name, modes) == ("H2O", "G235H+G395H") else 0.1
+        assert abs(pulls.mean()) < bound, (name, round(float(pulls.mean()), 3))
         assert 0.9 < pulls.std() < 1.1, (name, round(float(pulls.std()), 3))
 
 

@@ -16,13 +16,12 @@ their Einstein A. For a molecule in the ground state (per molecule, at r_h = 1 a
 * photon emission rate (line g-factor) of line u -> l': ``g_ul' = P_u A_ul' / sum_l A_ul``.
 
 The upper level's decay channels include the lines to excited lower states that the line
-lists hold: H2O (001) -> (010) (nu3-nu2, 4.63 µm) and (100) -> (010) (nu1-nu2, 4.85 µm).
-Their Einstein A are not in the HITRAN subsets we can check against, so the vibrational
-branching ratio of each upper state is taken from the cited band g-factor ratio
-(``linelists/bands.ecsv``: g(nu3-nu2) / g(nu3), g(nu1-nu2) / g(nu1)) and applied equally to
-every rotational level, the photons of one level being shared over its lines by their
-relative A. The CO2 (00011) -> (10002)/(10001) laser channels (A < 1 s^-1 against several
-hundred for nu3, Rothman & Young 1981 constants) are below 0.1 % and are left out.
+lists hold: H2O (001) -> (010) (nu3-nu2, 4.63 µm) and (100) -> (010) (nu1-nu2, 4.85 µm),
+with HITRAN's absolute A line by line (:mod:`comaspec.physics.h2o_cascade`), so each level's
+vibrational branching is HITRAN's. H2O (100) and (001) levels are also fed by the cascade
+from (101), (200), (002), pumped from the ground state at 1.38 µm (same module). The CO2
+(00011) -> (10002)/(10001) laser channels (A < 1 s^-1 against several hundred for nu3,
+Rothman & Young 1981 constants) are below 0.1 % and are left out.
 
 Absolute Einstein A come from ``linelists/einstein_a.ecsv`` (one number per band, derived
 from HITRAN2020 line intensities by ``linelists/build_einstein_a.py``); the line lists give
@@ -48,6 +47,9 @@ import numpy as np
 from .._paths import linelists_dir
 from ..errors import InputError
 from .linelists import line_lists, read_table
+# the Sun: E490 continuum (default) or Meftah et al. 2023 at the comet's rdot
+from .solar import photon_flux as _solar_photons
+from .solar import solar_photon_flux
 
 __all__ = ["line_g_factors", "band_g_factor", "emission_weights", "solar_photon_flux",
            "EMISSION_MODELS", "DEFAULT_EMISSION", "DEFAULT_ORTHO_PARA"]
@@ -69,8 +71,8 @@ _H2O_STATES = {
     "nu2+nu3-nu2": ("(011)", "(010)"),
     "nu1+nu3-nu1": ("(101)", "(100)"),
 }
-# H2O bands whose upper levels are pumped from the ground state, and for each decay channel
-# to an excited state the band to whose photons its cited branching ratio refers.
+# H2O bands whose upper levels are pumped from the ground state, and its decay channels to
+# (010) (their A from HITRAN, h2o_cascade) with the (000) band of the same upper state.
 _H2O_GROUND_BANDS = ("nu3", "nu1", "nu3-nu2", "nu1-nu2")
 _H2O_CHANNEL_PARENT = {"nu3-nu2": "nu3", "nu1-nu2": "nu1"}
 # H2O bands pumped from an excited vibrational state: band -> band whose computed g-factor
@@ -88,55 +90,6 @@ def _constants():
     return (float((const.h * const.c / const.k_B).to_value(u.cm * u.K)),
             float(const.c.to_value(u.cm / u.s)),
             float((const.h * const.c).to_value(u.J * u.cm)))
-
-
-# ----------------------------------------------------------------------------- the Sun
-@functools.cache
-def _solar_table():
-    from .molecules import _read
-
-    table = _read("solar_irradiance.ecsv")
-    wave = table["wavelength"].quantity.to_value("um")
-    flux = table["irradiance"].quantity.to_value("W / (m2 um)")
-    return np.log(wave), np.log(flux), (float(wave.min()), float(wave.max()))
-
-
-def _solar_photons(wavenumber_cm):
-    """Solar photon flux at 1 au per unit wavenumber, photons s^-1 cm^-2 (cm^-1)^-1.
-
-    Log-log interpolation of the E490 irradiance F_lambda (W m^-2 µm^-1):
-    F_nu~ = F_lambda lambda^2 / 1e4 (W m^-2 (cm^-1)^-1), divided by the photon energy h c nu~
-    and by 1e4 cm^2 m^-2.
-    """
-    log_wave, log_flux, (lo, hi) = _solar_table()
-    nu = np.asarray(wavenumber_cm, dtype=np.float64)
-    wave = 1e4 / nu
-    if wave.size and (wave.min() < lo * (1 - 1e-9) or wave.max() > hi * (1 + 1e-9)):
-        raise InputError("solar spectrum", f"tabulated for {lo:g}-{hi:g} um only; lines at "
-                                           f"{wave.min():.3f}-{wave.max():.3f} um")
-    f_lambda = np.exp(np.interp(np.log(wave), log_wave, log_flux))
-    f_nu = f_lambda * wave * wave / 1e4
-    _, _, hc = _constants()
-    return f_nu / (hc * nu) / 1e4
-
-
-def solar_photon_flux(wavenumber):
-    """Solar photon flux at 1 au per unit wavenumber, from the E490-00a spectrum.
-
-    Parameters
-    ----------
-    wavenumber : `~astropy.units.Quantity` or array_like
-        Wavenumbers (1/cm if no unit), within 1.9-6.6 µm.
-
-    Returns
-    -------
-    `~astropy.units.Quantity`
-        Photons s^-1 cm^-2 (cm^-1)^-1.
-    """
-    from astropy import units as u
-
-    nu = u.Quantity(wavenumber, 1 / u.cm).to_value(1 / u.cm, equivalencies=u.spectral())
-    return _solar_photons(nu) / (u.s * u.cm**2 / u.cm)
 
 
 # ----------------------------------------------------------------------------- line systems
@@ -163,9 +116,6 @@ class _System:
     upper_label: np.ndarray     # str, per upper level
     lower_label: np.ndarray     # str, per lower level
     line_label: np.ndarray      # str, per line
-    # H2O: for each lower level, the (100) upper level of the same J Ka Kc that the
-    # (101) -> (100) cascade feeds when it ends in that (000) level (-1: none)
-    cascade_target: np.ndarray | None = None
     # True when a_rel holds absolute Einstein A from the line list (labelled lists,
     # comaspec.physics.levels)
     a_is_absolute: bool = False
@@ -248,10 +198,6 @@ def _h2o_system(bands, pump_state):
     up_label = np.array([f"{vib_up[i]}{q['J_u'][i]}{q['Ka_u'][i]}{q['Kc_u'][i]}" for i in up_first])
     low_label = np.array([f"{vib_low[i]}{q['J_l'][i]}{q['Ka_l'][i]}{q['Kc_l'][i]}" for i in low_first])
     ortho = np.asarray(rows["ortho"], dtype=bool)
-    # lower (000) level -> upper (100) level with the same rotational labels
-    up_100 = {label[len("(100)"):]: i for i, label in enumerate(up_label) if label.startswith("(100)")}
-    target = np.array([up_100.get(label[len("(000)"):], -1) if label.startswith("(000)") else -1
-                       for label in low_label])
     return _System(
         species="H2O", band=band, wavenumber=nu,
         a_rel=np.asarray(rows["A_rel"], dtype=np.float64),
@@ -262,7 +208,6 @@ def _h2o_system(bands, pump_state):
         lower_ortho=ortho[low_first],
         upper_label=up_label, lower_label=low_label,
         line_label=np.array([f"{up_label[u]}-{low_label[l]}" for u, l in zip(upper, lower)]),
-        cascade_target=target,
     )
 
 
@@ -323,17 +268,14 @@ def _absolute_a(species, band):
         level = _lowest_upper_level(system, in_band)
         a[in_band] = system.a_rel[in_band] * a_v / system.a_rel[in_band & (system.upper == level)].sum()
     if species == "H2O":
-        for channel, parent in _H2O_CHANNEL_PARENT.items():
+        from . import h2o_cascade
+
+        # the 4.7 um channels with HITRAN's absolute A, line by line (h2o_cascade)
+        for channel in _H2O_CHANNEL_PARENT:
             in_channel = system.band == channel
-            if not in_channel.any():
-                continue
-            ratio = _cited_g_ratio(channel, parent)
-            n_up = system.upper_g.size
-            parent_sum = np.bincount(system.upper[system.band == parent],
-                                     a[system.band == parent], minlength=n_up)
-            channel_rel = np.bincount(system.upper[in_channel], system.a_rel[in_channel], minlength=n_up)
-            scale = np.divide(ratio * parent_sum, channel_rel, out=np.zeros(n_up), where=channel_rel > 0)
-            a[in_channel] = system.a_rel[in_channel] * scale[system.upper[in_channel]]
+            if in_channel.any():
+                a[in_channel] = h2o_cascade.channel_a(system.upper_label[system.upper[in_channel]],
+                                                      system.lower_label[system.lower[in_channel]])
     if not np.all(np.isfinite(a)):
         return None
     a.flags.writeable = False
@@ -365,7 +307,7 @@ class _PumpTerms:
     The arithmetic at each T_rot is the same, term by term and in the same order.
     """
 
-    def __init__(self, system, a):
+    def __init__(self, system, a, solar="e490", rdot_km_s=0.0):
         _, c_cm, _ = _constants()
         self.pumped, self.minus_c2_de = _boltzmann_terms(system)
         p = system.pump
@@ -375,11 +317,16 @@ class _PumpTerms:
         self.upper_g_p = system.upper_g[self.upper_p]
         self.lower_g_p = system.lower_g[self.lower_p]
         self.a_p = a[p]
-        self.solar_p = _solar_photons(nu)
+        photons = functools.partial(_solar_photons, solar=solar, rdot_km_s=rdot_km_s)
+        self.solar_p = photons(nu)
         self.denominator = 8 * math.pi * c_cm * nu * nu
         self.n_up = system.upper_g.size
         self.decay_line = np.bincount(system.upper, a, minlength=self.n_up)[system.upper]
-        self.cascade = system.species == "H2O" and "nu1" in system.band
+        self.cascade = None
+        if system.species == "H2O" and "nu1" in system.band:
+            from . import h2o_cascade
+
+            self.cascade = h2o_cascade.cascade_matrix(system.upper_label, system.lower_label, photons)
 
 
 def _boltzmann_terms(system):
@@ -417,29 +364,10 @@ def _line_rates(system, a, T_rot, ortho_para, terms=None):
     n = _populations(system, T_rot, ortho_para, t)
     absorb = n[t.lower_p] * t.upper_g_p / t.lower_g_p * t.a_p * t.solar_p / t.denominator
     pumping = np.bincount(t.upper_p, absorb, minlength=t.n_up)
-    rates = pumping[system.upper] * a / t.decay_line
-    if t.cascade:
-        pumping = pumping + _cascade_into_100(system, rates)
-        rates = pumping[system.upper] * a / t.decay_line
-    return rates
-
-
-def _cascade_into_100(system, rates):
-    """Arrival rate in each H2O (100) level from the (101) -> (100) cascade (1/s).
-
-    (101) is pumped from the ground state through the nu1+nu3 combination band (1.38 µm)
-    and decays to (100) by emitting the nu1+nu3-nu1 hot band; each of its photons brings a
-    molecule to (100). That feed is as large as the direct nu1 pumping, so it is modelled:
-    its total is the hot band's g-factor (computed nu3 value times the cited ratio, as in
-    `band_g_factor`) and its rotational distribution mirrors the nu3 emission into the
-    (000) levels (the nu1+nu3-nu1 pattern is the nu3 pattern, see the module docstring).
-    """
-    in3 = system.band == "nu3"
-    into_ground = np.bincount(system.lower[in3], rates[in3], minlength=system.lower_g.size)
-    has = system.cascade_target >= 0
-    feed = np.bincount(system.cascade_target[has], into_ground[has], minlength=system.upper_g.size)
-    total = rates[in3].sum() * _cited_g_ratio("nu1+nu3-nu1", "nu3")
-    return feed * (total / feed.sum()) if feed.sum() > 0 else feed
+    if t.cascade is not None:
+        # H2O: (100) and (001) levels also fed by the 1.38 um cascade (h2o_cascade)
+        pumping = pumping + t.cascade @ n
+    return pumping[system.upper] * a / t.decay_line
 
 
 def check_temperature(T_rot, *, bounded=True):
@@ -463,17 +391,17 @@ def check_ortho_para(ortho_para):
     return value
 
 
-def _rates(species, band, T_rot, ortho_para):
+def _rates(species, band, T_rot, ortho_para, solar="e490", rdot_km_s=0.0):
     """(system, per-line photon rates, absolute?) at 1 au.
 
     Computed once per system and temperature: the bands a system models together (the
     four H2O bands from (000)) share the result, which does not depend on the band asked for.
     """
-    return _system_rates(species, str(_system(species, band).band[0]), T_rot, ortho_para)
+    return _system_rates(species, str(_system(species, band).band[0]), T_rot, ortho_para, solar, rdot_km_s)
 
 
-@functools.cache
-def _system_a(species, band):
+@functools.lru_cache(maxsize=64)
+def _system_a(species, band, solar="e490", rdot_km_s=0.0):
     """(system, Einstein A per line, absolute?) of the system that holds ``band``, with its
     `_PumpTerms`."""
     system = _system(species, band)
@@ -481,13 +409,13 @@ def _system_a(species, band):
     absolute = a is not None
     if not absolute:
         a = system.a_rel
-    return system, a, absolute, _PumpTerms(system, a)
+    return system, a, absolute, _PumpTerms(system, a, solar, rdot_km_s)
 
 
 @functools.lru_cache(maxsize=256)
-def _system_rates(species, band, T_rot, ortho_para):
+def _system_rates(species, band, T_rot, ortho_para, solar="e490", rdot_km_s=0.0):
     """`_rates` of the system that holds ``band``."""
-    system, a, absolute, terms = _system_a(species, band)
+    system, a, absolute, terms = _system_a(species, band, solar, rdot_km_s)
     rates = _line_rates(system, a, T_rot, ortho_para, terms)
     rates.flags.writeable = False
     return system, rates, absolute
@@ -550,23 +478,35 @@ def _band_lines(species, band):
     return in_band, wavenumber
 
 
-def _band_photon_rate(species, band, T, opr):
+def _band_photon_rate(species, band, T, opr, solar="e490", rdot_km_s=0.0):
     """Photon g-factor (1/s at 1 au) of one band; (value, origin)."""
+    if species == "H2O" and band == "nu1+nu3-nu1":
+        return _h2o_101_to_100(T, opr, solar, rdot_km_s), "computed: (101) -> (100) lines of the 1.38 um cascade"
     if species == "H2O" and band in _H2O_HOT_PARENT:
         parent = _H2O_HOT_PARENT[band]
-        g_parent, _ = _band_photon_rate(species, parent, T, opr)
+        g_parent, _ = _band_photon_rate(species, parent, T, opr, solar, rdot_km_s)
         return (g_parent * _cited_g_ratio(band, parent),
                 f"shape computed, band g from the cited ratio to {parent}")
-    system, rates, absolute = _rates(species, band, T, opr)
+    system, rates, absolute = _rates(species, band, T, opr, solar, rdot_km_s)
     if not absolute:
         raise InputError(f"{species} {band}", "no absolute Einstein A (linelists/einstein_a.ecsv): "
                                               "no g-factor can be computed")
-    origin = (f"computed; decay channel scaled to the cited g-ratio to {_H2O_CHANNEL_PARENT[band]}"
-              if species == "H2O" and band in _H2O_CHANNEL_PARENT else "computed")
+    origin = "computed"
     return float(rates[system.band == band].sum()), origin
 
 
-def band_g_factor(species, band, T_rot, *, ortho_para=DEFAULT_ORTHO_PARA):
+def _h2o_101_to_100(T, opr, solar, rdot_km_s):
+    """Photons of the (101) -> (100) lines (1/s at 1 au): the cascade that feeds (100)."""
+    from . import h2o_cascade
+
+    system = _system("H2O", "nu3")
+    photons = functools.partial(_solar_photons, solar=solar, rdot_km_s=rdot_km_s)
+    lines = h2o_cascade.cascade_line_rates(system.lower_label, _populations(system, T, opr), photons)
+    keep = np.char.startswith(lines["upper"], "(101)") & np.char.startswith(lines["lower"], "(100)")
+    return float(lines["rate"][keep].sum())
+
+
+def band_g_factor(species, band, T_rot, *, ortho_para=DEFAULT_ORTHO_PARA, solar="e490", rdot=0.0):
     """Band g-factor at r_h = 1 au from the fluorescence-equilibrium model.
 
     Parameters
@@ -577,13 +517,19 @@ def band_g_factor(species, band, T_rot, *, ortho_para=DEFAULT_ORTHO_PARA):
         Rotational temperature of the ground vibrational state, K.
     ortho_para : float, optional
         H2O ortho/para ratio (default 3).
+    solar : {"e490", "meftah2023"}, optional
+        Solar spectrum: the smooth E490 continuum (default) or the high-resolution Meftah et
+        al. 2023 spectrum seen at ``rdot`` (:mod:`comaspec.physics.solar`).
+    rdot : float or `~astropy.units.Quantity`, optional
+        Heliocentric radial velocity (km/s if no unit; positive away from the Sun); used
+        with ``solar="meftah2023"``.
 
     Returns
     -------
     `~astropy.units.Quantity`
-        Photons s^-1 per molecule at 1 au (scale as r_h^-2). H2O bands pumped from excited
-        states (nu2+nu3-nu2, nu1+nu3-nu1) are the computed nu3 value times their cited
-        g-ratio.
+        Photons s^-1 per molecule at 1 au (scale as r_h^-2). H2O nu1+nu3-nu1 is the sum of
+        the (101) -> (100) lines of the 1.38 µm cascade; nu2+nu3-nu2, pumped from (010), is
+        the computed nu3 value times its cited g-ratio.
 
     Raises
     ------
@@ -592,11 +538,20 @@ def band_g_factor(species, band, T_rot, *, ortho_para=DEFAULT_ORTHO_PARA):
     """
     from astropy import units as u
 
-    value, _ = _band_photon_rate(species, band, check_temperature(T_rot), check_ortho_para(ortho_para))
+    value, _ = _band_photon_rate(species, band, check_temperature(T_rot), check_ortho_para(ortho_para),
+                                 *_solar_args(solar, rdot))
     return value / u.s
 
 
-def line_g_factors(species, T_rot, *, ortho_para=DEFAULT_ORTHO_PARA):
+def _solar_args(solar, rdot):
+    """(solar, rdot in km/s) checked; rdot is 0 for E490 (a continuum: no Doppler effect)."""
+    from . import solar as _solar
+
+    name, v = _solar.check_solar(solar), _solar.check_rdot(rdot)
+    return name, (v if name == "meftah2023" else 0.0)
+
+
+def line_g_factors(species, T_rot, *, ortho_para=DEFAULT_ORTHO_PARA, solar="e490", rdot=0.0):
     """Line g-factors of every modelled band of a species in fluorescence equilibrium.
 
     Parameters
@@ -607,6 +562,8 @@ def line_g_factors(species, T_rot, *, ortho_para=DEFAULT_ORTHO_PARA):
         Rotational temperature of the ground vibrational state, K.
     ortho_para : float, optional
         H2O ortho/para ratio of the ground state (default 3).
+    solar, rdot : optional
+        Solar spectrum and heliocentric radial velocity, as in `band_g_factor`.
 
     Returns
     -------
@@ -622,11 +579,12 @@ def line_g_factors(species, T_rot, *, ortho_para=DEFAULT_ORTHO_PARA):
     comaspec.InputError
         Unknown species, no absolute Einstein A (OCS), bad arguments.
     """
-    return line_table(species, check_temperature(T_rot), check_ortho_para(ortho_para))
+    return line_table(species, check_temperature(T_rot), check_ortho_para(ortho_para), _solar_args(solar, rdot))
 
 
-def line_table(species, T, opr):
-    """`line_g_factors` at a checked T (K; any positive value, e.g. the T -> 0 limit) and o/p."""
+def line_table(species, T, opr, sun=("e490", 0.0)):
+    """`line_g_factors` at a checked T (K; any positive value, e.g. the T -> 0 limit) and o/p;
+    ``sun``: (solar spectrum, rdot in km/s) as checked by `_solar_args`."""
     from astropy import units as u
     from astropy.table import QTable, vstack
 
@@ -641,11 +599,11 @@ def line_table(species, T, opr):
     for band in bands:
         if species == "H2O" and band == "nu1+nu3-nu1":
             continue
-        system, rates, _ = _rates(species, band, T, opr)
+        system, rates, _ = _rates(species, band, T, opr, *sun)
         in_band = system.band == band
         # the band's g-factor (and where it comes from) scales its lines; a no-op for bands
         # with absolute A, the cited ratio for the hot bands pumped from excited states
-        band_g, origin = _band_photon_rate(species, band, T, opr)
+        band_g, origin = _band_photon_rate(species, band, T, opr, *sun)
         scale = band_g / rates[in_band].sum()
         nu = system.wavenumber[in_band]
         part = QTable()
@@ -662,6 +620,8 @@ def line_table(species, T, opr):
     table.sort("wavenumber")
     table.meta.update(species=species, T_rot_K=T, ortho_para=opr if species == "H2O" else None,
                       r_h="1 au (g scales as r_h^-2)",
-                      solar_spectrum="ASTM E490-00a (2014), linelists/solar_irradiance.ecsv",
+                      solar_spectrum=("ASTM E490-00a (2014), linelists/solar_irradiance.ecsv" if sun[0] == "e490"
+                                      else f"Meftah et al. 2023 at rdot = {sun[1]:g} km/s, "
+                                           "linelists/solar_meftah2023.ecsv"),
                       einstein_a="linelists/einstein_a.ecsv")
     return table
