@@ -148,7 +148,7 @@ def test_band_g_factors_near_published(species, lo, hi, published):
 
 def test_h2o_upper_states_identified_from_decay_rates():
     """The band origins are the lowest pumped level of each class; (001) carries ~90 % of the photons."""
-    lines, lev = ref.load_lines("H2O"), ref.levels_of("H2O")
+    lines = ref.load_lines("H2O")
     nu, g = ref.line_g_factors("H2O", 50.0)
     state = ref.h2o_upper_state()
     e_up = lines.E_low + lines.nu

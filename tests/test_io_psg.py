@@ -172,8 +172,10 @@ def test_configuration_alone(tmp_path):
     (lambda t: t.replace("4.62000000e+00 3.00000000e-16", "4.62000000e+00 abc"), "not a row of numbers"),
     (lambda t: t.replace(" 1.00000000e-18\n4.64", "\n4.64"), "2 columns where 3 were expected"),
     (lambda t: t.replace("<RETRIEVAL-FLUXLABELS>Data,Noise\n", ""), "not labelled"),
-    (lambda t: t.replace("<GENERATOR-RADUNITS>Wm2um", "<GENERATOR-RADUNITS>rif"), "<GENERATOR-RADUNITS> is not a flux unit"),
-    (lambda t: t.replace("<GEOMETRY-ALTITUDE-UNIT>km", "<GEOMETRY-ALTITUDE-UNIT>furlong"), "is not a unit comaspec knows"),
+    (lambda t: t.replace("<GENERATOR-RADUNITS>Wm2um", "<GENERATOR-RADUNITS>rif"),
+     "<GENERATOR-RADUNITS> is not a flux unit"),
+    (lambda t: t.replace("<GEOMETRY-ALTITUDE-UNIT>km", "<GEOMETRY-ALTITUDE-UNIT>furlong"),
+     "is not a unit comaspec knows"),
     (lambda t: t.replace("<OBJECT-STAR-DISTANCE>1.5", "<OBJECT-STAR-DISTANCE>far"), "is not a number"),
     (lambda t: t + "results_dat.txt\n1 2 3\n", "appears twice"),
 ])

@@ -217,11 +217,11 @@ def test_verbose_shows_library_warnings_one_line_each(capsys, tmp_path):
         command, quiet, verbose = "info", False, False
 
     with verbosity(Args()):
-        warnings.warn("a library\nwarning", RuntimeWarning)
+        warnings.warn("a library\nwarning", RuntimeWarning, stacklevel=1)
     assert capsys.readouterr().err == ""
     Args.verbose = True
     with verbosity(Args()):
-        warnings.warn("a library\nwarning", RuntimeWarning)
+        warnings.warn("a library\nwarning", RuntimeWarning, stacklevel=1)
     err = capsys.readouterr().err
     assert err == "comaspec info: warning (RuntimeWarning): a library warning\n"
 

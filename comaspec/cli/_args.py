@@ -14,7 +14,8 @@ import math
 
 from .._ranges import RANGES
 
-__all__ = ["RANGES", "MC_MAX", "check_value", "SEED_MAX", "ranged", "integer", "box", "offset", "output_file", "check_outputs"]
+__all__ = ["RANGES", "MC_MAX", "check_value", "SEED_MAX", "ranged", "integer", "box", "offset", "output_file",
+           "check_outputs"]
 
 #: Largest number of Monte Carlo refits (--mc): about a day of fitting at the slowest.
 MC_MAX = 100_000

@@ -42,7 +42,8 @@ def add_parser(subparsers):
                    help="the nucleus on the cube(s), 0-based spaxels (default: the continuum photocentre, or the "
                         "gas centroid where the continuum is weak)")
     ex = a.add_mutually_exclusive_group()
-    ex.add_argument("--aperture-radius", type=ranged("aperture"), metavar="ARCSEC", help="circular aperture radius, arcsec")
+    ex.add_argument("--aperture-radius", type=ranged("aperture"), metavar="ARCSEC",
+                    help="circular aperture radius, arcsec")
     ex.add_argument("--aperture-box", type=box, metavar="WxH", help="rectangular aperture, arcsec, e.g. 1.0x0.6")
     f = p.add_argument_group("model")
     f.add_argument("--species", default=None, metavar="LIST",
@@ -83,7 +84,8 @@ def add_parser(subparsers):
     u = p.add_argument_group("uncertainties")
     u.add_argument("--scale-covar", action="store_true",
                    help="rescale the covariance by the reduced chi-square (default: errors from the data)")
-    u.add_argument("--detect-sigma", type=ranged("sigma"), default=3.0, metavar="N", help="detection threshold (default 3)")
+    u.add_argument("--detect-sigma", type=ranged("sigma"), default=3.0, metavar="N",
+                   help="detection threshold (default 3)")
     u.add_argument("--limit-sigma", type=ranged("sigma"), default=3.0, metavar="N",
                    help="significance of upper limits (default 3)")
     for key, what in (("g", "g-factors"), ("lifetime", "lifetimes"), ("velocity", "the expansion velocity")):

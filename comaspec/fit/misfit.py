@@ -148,7 +148,8 @@ def inflate_errors(chi2, dof, scale_covar, design, y, sigma, coef, covariance, s
     inflation = {s: float(factors[j]) for j, s in enumerate(species)}
     worst = ", ".join(f"{s} x{f:.3g}" for s, f in inflation.items())
     per_window = ", ".join(f"{name} {c:.3g}" for name, c in chi2_w.items()) if len(groups) > 1 else ""
-    message = (f"the spectrum is not described by a coma model (or its errors are under-stated): chi2_nu = {chi2_nu:.2f} over {dof} degrees of "
+    message = ("the spectrum is not described by a coma model (or its errors are under-stated): "
+               f"chi2_nu = {chi2_nu:.2f} over {dof} degrees of "
                f"freedom is improbable (p < {P_IMPROBABLE:g}), so band significances, limits and ratios use errors "
                f"inflated by the residuals of their own window ({worst}"
                + (f"; chi2_nu by window: {per_window}" if per_window else "") + "); inspect the residuals (--plot); "

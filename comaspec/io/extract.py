@@ -65,7 +65,8 @@ def extract_spectrum_from_cube(cube, aperture, center=None, max_masked_fraction=
     rows = np.flatnonzero(weights.any(axis=1))
     cols = np.flatnonzero(weights.any(axis=0))
     if rows.size == 0 or area <= 0:
-        raise InputError(source, f"the aperture centred at pixel ({centre[0]:.2f}, {centre[1]:.2f}) does not overlap the cube")
+        raise InputError(source, f"the aperture centred at pixel ({centre[0]:.2f}, {centre[1]:.2f}) "
+                                 "does not overlap the cube")
     sl = (slice(None), slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
     w = weights[sl[1:]]
     # float64 from the cube's float32: squares of small errors (W m-2 um-1 sr-1) underflow in float32

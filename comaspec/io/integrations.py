@@ -37,7 +37,8 @@ def average_integrations_impl(spectra, weighting="uniform"):
             raise InputError(source, f"integration {i} has no uncertainties; cannot propagate errors")
         try:
             flux[i] = spec.flux.to_value(unit)
-            sigma = spec.uncertainty.quantity.to_value(unit) if spec.uncertainty.unit is not None else spec.uncertainty.array
+            uncertainty = spec.uncertainty
+            sigma = uncertainty.quantity.to_value(unit) if uncertainty.unit is not None else uncertainty.array
         except u.UnitConversionError:
             raise InputError(source, f"integration {i} is in {spec.flux.unit}, the first in {unit}") from None
         var[i] = sigma**2

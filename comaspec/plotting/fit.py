@@ -76,7 +76,7 @@ def plot_fit(fit, path=None, *, width="double", aspect=0.7, flux_unit="W m-2 um-
     with use_style():
         fig, axes = plt.subplots(3, len(columns), figsize=figure_size(width, aspect), squeeze=False,
                                  sharex="col", gridspec_kw={"height_ratios": [3, 2, 1], "width_ratios": ratios})
-        for k, (wname, lo, hi) in enumerate(columns):
+        for k, (_, lo, hi) in enumerate(columns):
             top, middle, bottom = axes[0, k], axes[1, k], axes[2, k]
             for n_spec, comp in enumerate(fit.components):
                 colour = _DATA_COLOURS[n_spec % len(_DATA_COLOURS)]

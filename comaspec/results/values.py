@@ -193,7 +193,8 @@ def ratio_from_values(numerator, denominator, values, covariance, *, detected, c
     if not det_d:
         lim = upper_limit(d, sd, limit_sigma)
         return Ratio(**base, value=n / lim, limit="lower", limit_sigma=limit_sigma,
-                     reason=f"{denominator} not detected; {numerator} / ({limit_sigma:g}σ upper limit of {denominator})")
+                     reason=f"{denominator} not detected; "
+                            f"{numerator} / ({limit_sigma:g}σ upper limit of {denominator})")
     if not det_n:
         lim = upper_limit(n, sn, limit_sigma)
         return Ratio(**base, value=lim / d, limit="upper", limit_sigma=limit_sigma,
