@@ -119,6 +119,7 @@ def _close(a, b, err=None):
     assert ok.all(), f"largest relative difference {np.nanmax(np.where(ok, 0, np.abs(a - b) / scale)):.2e}"
 
 
+@pytest.mark.filterwarnings("ignore::comaspec.errors.ComaspecWarning")  # incidental here: a misfit or pump-opacity note
 def test_map_of_a_lean_cube_equals_the_map_of_the_whole_cube(g395h_cube):
     species = ("CO2", "H2O", "CO")
     lean = comaspec.map_cube(g395h_cube, GEO, species=species)            # a path: read lean
@@ -142,6 +143,7 @@ def test_map_of_a_lean_cube_equals_the_map_of_the_whole_cube(g395h_cube):
     assert lean_cube.mask.sum() > 100 and (lean_cube.dq & 1).sum() > 100
 
 
+@pytest.mark.filterwarnings("ignore::comaspec.errors.ComaspecWarning")  # incidental here: a misfit or pump-opacity note
 def test_ratio_of_a_lean_cube_equals_the_whole_cube(g395h_cube):
     from comaspec.pipeline import fit_loaded, load_inputs
 
@@ -159,6 +161,7 @@ def test_ratio_of_a_lean_cube_equals_the_whole_cube(g395h_cube):
     _close(lean.ratio("CO2", "H2O").value, whole.ratio("CO2", "H2O").value)
 
 
+@pytest.mark.filterwarnings("ignore::comaspec.errors.ComaspecWarning")  # incidental here: a misfit or pump-opacity note
 def test_a_cube_read_for_other_windows_is_refused(g395h_cube):
     from comaspec.pipeline import fit_loaded, load_inputs
 

@@ -90,6 +90,7 @@ def test_noiseless_independent_spectrum_recovers_truth():
     assert fit.ratio().value == pytest.approx(1.7e27 / 2.2e26, rel=0.015)
 
 
+@pytest.mark.filterwarnings("ignore::comaspec.errors.ComaspecWarning")  # incidental here: a misfit or pump-opacity note
 def test_covariance_not_rescaled_by_default_and_rescaled_on_request():
     spec = _spec(error=5e-19, seed=5)
     spec_bad = synthetic_spectrum("PRISM", {"CO2": 1.7e27, "H2O": 2.2e26}, GEO, AP, T_rot=50.0,
@@ -126,6 +127,7 @@ def test_lmfit_errors_equal_linear_errors_at_fixed_trot():
         assert fit.species[s].band_flux_err == pytest.approx(np.sqrt(sol.covariance[j, j]), rel=1e-4)
 
 
+@pytest.mark.filterwarnings("ignore::comaspec.errors.ComaspecWarning")  # incidental here: a misfit or pump-opacity note
 def test_joint_fit_g235h_g395h_shares_q():
     truth = {"CO2": 1.7e27, "H2O": 2.2e26, "CO": 5e25}
     s1 = _indep("G235H", truth, error=2e-19, seed=11)
@@ -250,6 +252,7 @@ def test_fit_figure_labels_each_feature_at_its_strongest_band():
     assert {round(c, 6) for c in hot.values()} <= marked
 
 
+@pytest.mark.filterwarnings("ignore::comaspec.errors.ComaspecWarning")  # incidental here: a misfit or pump-opacity note
 def test_per_species_and_fixed_per_species_trot():
     temps = {"CO2": 30.0, "H2O": 70.0, "CO": 50.0}
     spec = _indep(error=2e-19, seed=13, T=temps)
@@ -264,6 +267,7 @@ def test_per_species_and_fixed_per_species_trot():
         fit_coma(spec, GEO, AP, T_rot={"CO2": 30.0})
 
 
+@pytest.mark.filterwarnings("ignore::comaspec.errors.ComaspecWarning")  # incidental here: a misfit or pump-opacity note
 def test_joint_prism_and_g395h(tmp_path):
     truth = {"CO2": 1.7e27, "H2O": 2.2e26, "CO": 5e25}
     prism = _indep("PRISM", truth, error=5e-19, seed=21)
@@ -300,6 +304,7 @@ def test_q_agrees_with_production_rate_and_systematics():
     assert fit_g.species["CO2"].g_factor_1au == pytest.approx(2.5e-3)
 
 
+@pytest.mark.filterwarnings("ignore::comaspec.errors.ComaspecWarning")  # incidental here: a misfit or pump-opacity note
 def test_improbable_chi2_is_flagged_in_the_notes():
     """A fit whose chi2 is improbable for its degrees of freedom says so; a good fit does not."""
     good = fit_coma(_spec(seed=11), GEO, AP, T_rot=50, fit_shift=False)

@@ -69,6 +69,7 @@ def test_bad_ortho_para_is_input_error(bad):
         fit_coma(_high_resolution(1), GEO, AP, ortho_para=bad)
 
 
+@pytest.mark.filterwarnings("ignore::comaspec.errors.ComaspecWarning")  # incidental here: a misfit or pump-opacity note
 def test_emission_model_is_recorded_and_thermal_is_available():
     spectra = _high_resolution(2)
     fluo = fit_coma(spectra, GEO, AP, T_rot=TRUE_T)

@@ -37,6 +37,7 @@ def _numbers(fit):
     return d["species"], d["ratio"], d["fit"]["chi2"]
 
 
+@pytest.mark.filterwarnings("ignore::comaspec.errors.ComaspecWarning")  # incidental here: a misfit or pump-opacity note
 def test_x1d_same_as_fit_coma_and_as_the_command(tmp_path, capsys):
     path = tmp_path / "x1d.fits"
     synthetic_spectrum("PRISM", TRUTH, GEO, AP, T_rot=50.0, error=4e-19 * FLAM, continuum=_continuum,
@@ -50,6 +51,7 @@ def test_x1d_same_as_fit_coma_and_as_the_command(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out) == json.loads(json.dumps(fit.to_dict()))
 
 
+@pytest.mark.filterwarnings("ignore::comaspec.errors.ComaspecWarning")  # incidental here: a misfit or pump-opacity note
 def test_cube_is_extracted_through_the_aperture(tmp_path):
     path = tmp_path / "s3d.fits"
     synthetic_cube("PRISM", TRUTH, GEO, T_rot=50.0, error_per_spaxel=2e-20 * FLAM, continuum=_continuum,
@@ -59,6 +61,7 @@ def test_cube_is_extracted_through_the_aperture(tmp_path):
     assert _numbers(fit) == _numbers(manual)
 
 
+@pytest.mark.filterwarnings("ignore::comaspec.errors.ComaspecWarning")  # incidental here: a misfit or pump-opacity note
 def test_x1dints_are_averaged(tmp_path):
     from test_io_builders import write_x1dints
 
@@ -75,6 +78,7 @@ def test_x1dints_are_averaged(tmp_path):
     assert fit.species["CO2"].Q_err == pytest.approx(single.species["CO2"].Q_err / np.sqrt(3), rel=0.05)
 
 
+@pytest.mark.filterwarnings("ignore::comaspec.errors.ComaspecWarning")  # incidental here: a misfit or pump-opacity note
 def test_default_cube_aperture_lives_in_the_api(tmp_path, capsys):
     from comaspec.errors import UsageError
     from comaspec.pipeline import DEFAULT_CUBE_APERTURE_ARCSEC, fit_loaded, load_inputs

@@ -134,13 +134,15 @@ def _start_local(distributed, n):
     import dask
 
     security = _temporary_security()
+    # CRITICAL: a job's failure comes back with its future; on Ctrl-C (SIGINT to the whole
+    # process group) the workers' heartbeats to the closing scheduler would log tracebacks
     with warnings.catch_warnings():
         # without a dashboard the scheduler still serves HTTP; any free port will do
         warnings.filterwarnings("ignore", message="Port .* is already in use")
         with dask.config.set(LOCAL_CLUSTER_CONFIG):
             cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
                                                protocol="tls://", security=security, dashboard_address=None,
-                                               silence_logs=logging.ERROR)
+                                               silence_logs=logging.CRITICAL)
             return distributed.Client(cluster, security=security)
 
 
