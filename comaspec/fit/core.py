@@ -26,188 +26,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .linear import LinearSolution, _chi2_only, linear_solve
 from .misfit import inflate_errors, window_groups
+from .observed import _as_list, as_observed
 from .problem import OPR_BOUNDS, NonlinearState, Problem, origin_name
 from .._ranges import DEFAULT_TROT_BOUNDS_K
 from ..errors import FitError, InputError, UsageError
 from ..physics.fluorescence import check_temperature
-from ..model import DEFAULT_EMISSION, DEFAULT_ORTHO_PARA, DEFAULT_SPECIES, ForwardModel, ObservedSpectrum
+from ..model import DEFAULT_EMISSION, DEFAULT_ORTHO_PARA, DEFAULT_SPECIES, ForwardModel
 
 __all__ = ["fit_coma", "fit_model", "FitOptions", "FitSolution", "linear_solve", "LinearSolution", "as_observed",
            "DEFAULT_TROT_BOUNDS_K"]
 
 #: Starting grid of T_rot (K) searched with the linear solve when T_rot is free.
 _TROT_GRID_K = (15.0, 25.0, 40.0, 65.0, 100.0, 160.0)
-
-
-@dataclass
-class LinearSolution:
-    """Result of a weighted linear least-squares solve.
-
-    Attributes
-    ----------
-    coef : ndarray
-        Best-fit coefficients.
-    covariance : ndarray
-        Their covariance (AᵀWA)⁻¹, not rescaled.
-    chi2 : float
-        Σ ((y − A coef)/σ)².
-    dof : int
-        Number of points minus number of coefficients.
-    """
-
-    coef: np.ndarray
-    covariance: np.ndarray
-    chi2: float
-    dof: int
-
-
-def linear_solve(design, y, sigma) -> LinearSolution:
-    """Weighted linear least squares with column scaling (numerically safe for W m^-2 units).
-
-    Parameters
-    ----------
-    design : ndarray, shape (n, k)
-        Model columns.
-    y : ndarray, shape (n,) or (n, m)
-        Data; with m columns, m data sets are solved at once (e.g. noise realisations).
-    sigma : ndarray, shape (n,)
-        1σ errors.
-
-    Returns
-    -------
-    LinearSolution
-        ``coef`` has shape (k,) or (k, m), ``chi2`` is a float or an (m,) array.
-
-    Raises
-    ------
-    FitError
-        When the system is singular (a parameter the data do not constrain).
-    """
-    sigma = np.asarray(sigma, dtype=float)
-    a = np.asarray(design, dtype=float) / sigma[:, None]
-    y = np.asarray(y, dtype=float)
-    b = y / (sigma if y.ndim == 1 else sigma[:, None])
-    norms = np.sqrt((a * a).sum(axis=0))
-    if np.any(norms == 0) or not np.all(np.isfinite(norms)):
-        raise FitError("a model component is zero over all fitted pixels (nothing constrains it)")
-    a = a / norms
-    u, s, vt = np.linalg.svd(a, full_matrices=False)
-    if s[-1] <= s[0] * 1e-12:
-        raise FitError("the fit is degenerate: two model components cannot be told apart in these data")
-    proj = u.T @ b
-    coef_scaled = vt.T @ (proj / (s if b.ndim == 1 else s[:, None]))
-    cov_scaled = (vt.T / s**2) @ vt
-    coef = coef_scaled / (norms if b.ndim == 1 else norms[:, None])
-    cov = cov_scaled / np.outer(norms, norms)
-    resid = b - a @ coef_scaled
-    chi2 = (resid * resid).sum(axis=0)
-    return LinearSolution(coef, cov, float(chi2) if b.ndim == 1 else chi2, int(b.shape[0] - coef.shape[0]))
-
-
-def _chi2_only(design, y, sigma):
-    """χ² of the weighted least-squares solution, for ranking start points (normal equations).
-
-    Cheaper than `linear_solve` (no SVD); a system it cannot factor goes to `linear_solve`,
-    which says what is wrong. Its cancellation error (~1e-14 of yᵀWy) is far below the χ²
-    differences between start points.
-    """
-    a = design / sigma[:, None]
-    b = y / sigma
-    norms = np.sqrt((a * a).sum(axis=0))
-    try:
-        if np.any(norms == 0) or not np.all(np.isfinite(norms)):
-            raise np.linalg.LinAlgError
-        a = a / norms
-        chol = np.linalg.cholesky(a.T @ a)
-    except np.linalg.LinAlgError:
-        return linear_solve(design, y, sigma).chi2
-    z = np.linalg.solve(chol, a.T @ b)
-    return float(b @ b - z @ z)
-
-
-# --------------------------------------------------------------------------- input
-def as_observed(spectrum, *, lsf=None, label=None) -> ObservedSpectrum:
-    """Turn a `specutils.Spectrum` (or an ObservedSpectrum) into model units.
-
-    Parameters
-    ----------
-    spectrum : specutils.Spectrum or ObservedSpectrum
-        Flux density (any spectral flux-density unit) with a StdDevUncertainty.
-    lsf : optional
-        Line-spread function or anything `comaspec.instrument.make_lsf` accepts (a mode
-        name, a resolving power); default: the mode named in the spectrum's metadata.
-    label : str, optional
-        Name for messages (default: the source file).
-
-    Returns
-    -------
-    ObservedSpectrum
-    """
-    from ..physics import instrument
-
-    if isinstance(spectrum, ObservedSpectrum):
-        return spectrum
-    import astropy.units as u
-
-    meta = dict(getattr(spectrum, "meta", {}) or {})
-    label = label or str(meta.get("source_file", "spectrum"))
-    try:
-        wl = spectrum.spectral_axis.to_value(u.um, equivalencies=u.spectral())
-        flux_q = spectrum.flux
-    except AttributeError:
-        raise InputError(label, f"is not a spectrum (got {type(spectrum).__name__})") from None
-    if spectrum.uncertainty is None:
-        raise InputError(label, "has no flux uncertainties; the fit needs 1-sigma errors")
-    err_q = spectrum.uncertainty.represent_as(_stddev_class()).quantity \
-        if getattr(spectrum.uncertainty, "uncertainty_type", None) != "std" else spectrum.uncertainty.quantity
-    out_unit = u.W / u.m**2 / u.um
-    equiv = u.spectral_density(wl * u.um)
-    try:
-        flux = flux_q.to_value(out_unit, equivalencies=equiv)
-        err = err_q.to_value(out_unit, equivalencies=equiv)
-    except u.UnitConversionError:
-        if flux_q.unit.is_equivalent(u.MJy / u.sr):
-            raise InputError(label, "holds surface brightness (per steradian); convert it to flux density "
-                                    "through its aperture first: comaspec.io.surface.surface_brightness_to_flux"
-                                    "(spectrum, aperture), as comaspec ratio does with --aperture-radius") from None
-        raise InputError(label, f"flux unit {flux_q.unit} is not a spectral flux density") from None
-    order = np.argsort(wl)
-    mask = getattr(spectrum, "mask", None)
-    good = np.ones(wl.size, dtype=bool) if mask is None else ~np.asarray(mask, dtype=bool)
-    mode = instrument.mode_from_meta(meta)
-    if lsf is None:
-        if mode is None:
-            raise InputError(label, "the instrument mode is unknown (no MODE/GRATING in the metadata); "
-                                    "pass the mode or resolving power (--mode, lsf=)")
-        lsf = mode
-    lsf_obj = instrument.make_lsf(lsf)
-    if getattr(lsf_obj, "mode", None):
-        mode = lsf_obj.mode
-    # pixels outside the LSF's table cannot be modelled: leave them out
-    fwhm_ok = np.ones(wl.size, dtype=bool)
-    if mode is not None:
-        lo, hi = instrument.mode_range(mode)
-        fwhm_ok = (wl >= lo - instrument.RANGE_MARGIN_UM) & (wl <= hi + instrument.RANGE_MARGIN_UM)
-    keep_meta = {k: meta.get(k) for k in ("instrument", "mode", "target", "source_file", "product", "grating",
-                                           "filter", "epoch", "nucleus_pix", "center_pix", "nucleus_search")
-                 if meta.get(k) is not None}
-    return ObservedSpectrum(wl[order], flux[order], err[order], (good & fwhm_ok)[order], lsf_obj,
-                            label=label, mode=mode, meta=keep_meta)
-
-
-def _stddev_class():
-    from astropy.nddata import StdDevUncertainty
-
-    return StdDevUncertainty
-
-
-def _as_list(spectrum_or_list):
-    if isinstance(spectrum_or_list, (list, tuple)):
-        return list(spectrum_or_list)
-    if type(spectrum_or_list).__name__ == "SpectrumList":
-        return list(spectrum_or_list)
-    return [spectrum_or_list]
 
 
 # --------------------------------------------------------------------------- fitting
