@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ComaspecError, UsageError
+from ..results.values import REPORTED_RATIOS
 
 __all__ = ["Job", "InvalidRow", "run_job", "run_jobs_here", "job_state", "write_error", "remove_stale",
            "PRODUCTS", "PLANNED_PRODUCTS", "RESULT_JSON", "RESULT_ECSV", "JOB_JSON", "ERROR_TXT",
@@ -33,7 +34,8 @@ ERROR_TXT = "error.txt"
 MAPS_FITS = "maps.fits"
 RATIOS_JSON = "ratios.json"
 #: The ratios a job reports: the three between CO2, CO and H2O (as the catalog).
-RATIO_PAIRS = (("CO2", "H2O"), ("CO", "H2O"), ("CO2", "CO"))
+# the ratios every result reports (one list, in comaspec.results.values)
+RATIO_PAIRS = REPORTED_RATIOS
 
 # hidden names of comaspec's own unfinished work, removed at the start of a run and after
 # Ctrl-C: a job's directories (tempfile.mkdtemp and uuid names, 8 characters) and the
