@@ -311,15 +311,16 @@ def _parameters(model, options):
             shift_grid = list(np.linspace(-1.0, 1.0, 2 * n + 1))
     start = {p.name: p.value for p in shape}
     best = None
-    for t in (t_grid if T_names else [None]):
-        for frac in shift_grid:
-            vals = dict(start, **({n: t for n in set(T_names.values())} if t is not None else {}))
-            if frac:
-                vals.update({f"shift_{i}": frac * m for i, m in enumerate(max_shift)})
-            a = problem.design(problem.state(vals))
-            chi2 = _chi2_only(a, problem.y, problem.sigma)
-            if best is None or chi2 < best[1]:
-                best = (vals, chi2, a)
+    with model.sharing_columns():   # the grid's values do not depend on the data: kept for later fits
+        for t in (t_grid if T_names else [None]):
+            for frac in shift_grid:
+                vals = dict(start, **({n: t for n in set(T_names.values())} if t is not None else {}))
+                if frac:
+                    vals.update({f"shift_{i}": frac * m for i, m in enumerate(max_shift)})
+                a = problem.design(problem.state(vals))
+                chi2 = _chi2_only(a, problem.y, problem.sigma)
+                if best is None or chi2 < best[1]:
+                    best = (vals, chi2, a)
     start_vals, _chi2, a0 = best
     sol0 = linear_solve(a0, problem.y, problem.sigma)   # the start values: one careful solve
     problem.scales = 1.0 / np.sqrt(((a0 / problem.sigma[:, None]) ** 2).sum(axis=0))

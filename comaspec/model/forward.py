@@ -13,12 +13,14 @@ the cache of template columns.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import setup_cache
 from ..errors import FitError, InputError
 from .continuum import default_windows, make_continuum
 from .coverage import Coverage
@@ -152,6 +154,7 @@ class ForwardModel:
         #: Template columns from the cached pixel-integration structure (`line_pixels`);
         #: False: every column integrated directly (the reference path, kept for tests).
         self.cache_line_pixels = True
+        self._sharing_columns = False
         self._data = None
 
     # -------------------------------------------------------------- layout
@@ -245,13 +248,31 @@ class ForwardModel:
             if len(self._edges) > _COLUMN_CACHE_SIZE:
                 self._edges.clear()
             edges = self._edges[(i, shift_um)] = pixel_edges(sp.wavelength_um - shift_um)
-        if (name, i) not in self._band_pixels:
-            self._band_pixels[(name, i)] = SpeciesPixels(name, comp.terms[i], sp.wavelength_um, sp.lsf,
-                                                         self.emission)
+        if (name, i) not in self._band_pixels:   # the structure of an earlier model of this grid, or a new one
+            grid = np.array(sp.wavelength_um)       # its own copy: a kept structure outlives this model
+            self._band_pixels[(name, i)] = setup_cache.species_pixels(
+                lambda: SpeciesPixels(name, comp.terms[i], grid, sp.lsf, self.emission),
+                name, comp.terms[i], grid, sp.lsf, self.emission)
+        pixels, setup_key = self._band_pixels[(name, i)]
         try:
-            return self._band_pixels[(name, i)].column(T_rot, shift_um, ortho_para, edges, pad)
+            return setup_cache.column(pixels.column, setup_key if self._sharing_columns else None,
+                                      T_rot, shift_um, ortho_para, edges, pad)
         except InputError:
             return None   # the direct integration decides (and says) what is wrong
+
+    @contextlib.contextmanager
+    def sharing_columns(self):
+        """Within this context, template columns are also kept for, and taken from, the
+        later models of the same grid and species (`comaspec.model.setup_cache`).
+
+        For evaluations at nonlinear values that do not depend on the data, such as a fit's
+        start grid: every fit of a grid then integrates them once.
+        """
+        self._sharing_columns = True
+        try:
+            yield self
+        finally:
+            self._sharing_columns = False
 
     def _continuum_block(self, i, rows, wavelength_um, shape):
         """The continuum's columns of spectrum i, cached by pixel set and shape values."""
