@@ -99,6 +99,7 @@ class SpeciesPixels:
         pair = np.ones(max(line_of.size - 1, 0), dtype=bool)
         pair[(start + n_edges - 1)[n_edges > 0][:-1]] = False
         self._pair = np.flatnonzero(pair)                 # index of the pair's lower edge
+        self._pair_next = self._pair + 1
         self._pixel = self._edge[self._pair]
         self._pair_lo, self._pair_hi = lo[line_of[self._pair]], hi[line_of[self._pair]]
         self._pair_line = idx[line_of[self._pair]]
@@ -145,10 +146,13 @@ class SpeciesPixels:
         if diffs is not None:
             self._cdf_diffs.move_to_end(shift)
             return diffs
-        cum = self._cdf((edges[self._edge] - self._edge_centre) / self._edge_scale)
-        e_lo, e_hi = edges[self._pixel], edges[self._pixel + 1]
-        touched = (e_hi > self._pair_lo) & (e_lo < self._pair_hi)
-        diffs = np.where(touched, cum[self._pair + 1] - cum[self._pair], 0.0)
+        at_edge = edges[self._edge]
+        cum = self._cdf((at_edge - self._edge_centre) / self._edge_scale)
+        # a pair's pixel edges are the line's edges at pair and pair + 1 (the same numbers
+        # as edges[pixel], edges[pixel + 1], gathered from the shorter array)
+        lo, hi = self._pair, self._pair_next
+        touched = (at_edge[hi] > self._pair_lo) & (at_edge[lo] < self._pair_hi)
+        diffs = np.where(touched, cum[hi] - cum[lo], 0.0)
         self._cdf_diffs[shift] = diffs
         if len(self._cdf_diffs) > _SHIFTS_KEPT:
             self._cdf_diffs.popitem(last=False)

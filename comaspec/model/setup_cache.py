@@ -32,7 +32,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-__all__ = ["frozen", "feature_weights", "aperture_key", "species_pixels", "column", "clear"]
+__all__ = ["frozen", "feature_weights", "aperture_key", "species_pixels", "column", "sensitivities", "clear"]
 
 #: Entries kept in each cache (a session rarely fits more species x apertures x grids).
 _SIZE = 128
@@ -55,13 +55,13 @@ def frozen(value):
     if isinstance(value, np.generic):
         return ("np", value.dtype.str, value.tobytes())
     if isinstance(value, u.Quantity):
-        return ("Q", value.unit, value.shape, np.ascontiguousarray(value.value).tobytes())   # equal units: same scale
+        return ("Q", _unit_name(value.unit), value.shape, np.ascontiguousarray(value.value).tobytes())
     if isinstance(value, np.ndarray):
         if value.dtype.hasobject:
             raise Unfrozen("object array")
         return ("A", value.dtype.str, value.shape, np.ascontiguousarray(value).tobytes())
     if isinstance(value, u.UnitBase):
-        return ("U", value)
+        return ("U", _unit_name(value))
     if isinstance(value, Time):
         return ("T", value.scale, frozen(np.asarray(value.jd1)), frozen(np.asarray(value.jd2)))
     if isinstance(value, dict):
@@ -72,6 +72,20 @@ def frozen(value):
         return (type(value).__module__, type(value).__qualname__,
                 tuple((f.name, frozen(getattr(value, f.name))) for f in dataclasses.fields(value)))
     raise Unfrozen(type(value).__name__)
+
+
+_UNIT_NAMES = {}
+
+
+def _unit_name(unit):
+    """``unit.to_string()``, remembered by the unit object (units are immutable; hashing one
+    is slower than this whole key)."""
+    kept = _UNIT_NAMES.get(id(unit))
+    if kept is None or kept[0] is not unit:
+        if len(_UNIT_NAMES) > 4 * _SIZE:
+            _UNIT_NAMES.clear()
+        kept = _UNIT_NAMES[id(unit)] = (unit, unit.to_string())   # holds the unit: its id stays its own
+    return kept[1]
 
 
 class _LRU:
@@ -97,11 +111,12 @@ class _LRU:
 
 
 _WEIGHTS, _APERTURES, _PIXELS, _COLUMNS = _LRU(), _LRU(), _LRU(), _LRU(_COLUMNS_KEPT)
+_SENSITIVITIES = _LRU()
 
 
 def clear():
     """Empty every set-up cache (tests; a changed line list or table in a session)."""
-    for cache in (_WEIGHTS, _APERTURES, _PIXELS, _COLUMNS):
+    for cache in (_WEIGHTS, _APERTURES, _PIXELS, _COLUMNS, _SENSITIVITIES):
         cache.clear()
 
 
@@ -124,6 +139,15 @@ def feature_weights(build, species, geometry, aperture, **kwargs):
 def aperture_key(aperture, geometry):
     """``repr(aperture.describe(geometry))``: which apertures give the same Haser number."""
     return _cached(_APERTURES, lambda: repr(aperture.describe(geometry)), ("describe", aperture, geometry))
+
+
+def sensitivities(weights):
+    """``weights.sensitivities()`` of a `FeatureWeights` (four Haser integrals), kept by the
+    object: a frozen dataclass, shared by the models of the same inputs (`feature_weights`)."""
+    kept = _SENSITIVITIES.get(id(weights))
+    if kept is None or kept[0] is not weights:
+        kept = _SENSITIVITIES.put(id(weights), (weights, weights.sensitivities()))   # holds it: the id stays its own
+    return dict(kept[1])
 
 
 def _lsf_key(lsf):
