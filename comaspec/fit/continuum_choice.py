@@ -108,7 +108,10 @@ def choose_degrees(model, fit, build):
         return None  # a window lost its pixels at a higher degree: keep the defaults
     T, shifts, opr = _state(fit, model)
     try:
-        design = widest.design(T, shifts, ortho_para=opr)
+        with model.sharing_columns():   # the fitted model's templates at this state, for the widest
+            model.design(T, shifts, ortho_para=opr)
+        with widest.sharing_columns():
+            design = widest.design(T, shifts, ortho_para=opr)
     except ComaspecError:
         return None
     y, sigma = widest.data()

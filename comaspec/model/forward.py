@@ -226,6 +226,8 @@ class ForwardModel:
                 self._columns.popitem(last=False)
         else:
             self._columns.move_to_end(key)
+            if self._sharing_columns and (name, i) in self._band_pixels:   # computed earlier: kept for others too
+                setup_cache.keep_column(self._band_pixels[(name, i)][1], T_rot, shift_um, ortho_para, column)
         return column
 
     def _cached_integration(self, name, i, T_rot, shift_um, origin_cm, ortho_para):

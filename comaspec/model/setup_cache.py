@@ -32,7 +32,8 @@ from collections import OrderedDict
 
 import numpy as np
 
-__all__ = ["frozen", "feature_weights", "aperture_key", "species_pixels", "column", "sensitivities", "clear"]
+__all__ = ["frozen", "feature_weights", "aperture_key", "species_pixels", "column", "keep_column", "sensitivities",
+           "clear", "Unfrozen"]
 
 #: Entries kept in each cache (a session rarely fits more species x apertures x grids).
 _SIZE = 128
@@ -195,9 +196,17 @@ def column(integrate, key, T_rot, shift_um, ortho_para, *args):
     models by `species_pixels`' ``key`` and the nonlinear values; ``key`` None: not kept."""
     if key is None:
         return integrate(T_rot, shift_um, ortho_para, *args)
-    full_key = (key, float(T_rot), float(shift_um), float(ortho_para))
-    kept = _COLUMNS.get(full_key)
-    return _COLUMNS.put(full_key, integrate(T_rot, shift_um, ortho_para, *args)) if kept is None else kept
+    kept = _COLUMNS.get((key, float(T_rot), float(shift_um), float(ortho_para)))
+    return keep_column(key, T_rot, shift_um, ortho_para, integrate(T_rot, shift_um, ortho_para, *args)) \
+        if kept is None else kept
+
+
+def keep_column(key, T_rot, shift_um, ortho_para, values):
+    """Keep a column made (by `column`'s ``integrate``) for `species_pixels`' ``key`` at these
+    values; ``key`` None: not kept. Returns ``values``."""
+    if key is not None:
+        _COLUMNS.put((key, float(T_rot), float(shift_um), float(ortho_para)), values)
+    return values
 
 
 def copy_structure(pixels):
