@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import setup_cache
 from ..errors import FitError
 from .kernels import lsf_fwhm_um
 
@@ -100,7 +101,7 @@ class Coverage:
         if not sp.wavelength_um[0] <= center_um <= sp.wavelength_um[-1]:
             # outside the data: the LSF need not (and may not) be defined there
             return f"outside the data ({sp.wavelength_um[0]:.2f}-{sp.wavelength_um[-1]:.2f} um)"
-        fwhm = float(lsf_fwhm_um(sp.lsf, sp.wavelength_um, np.array([center_um]))[0])
+        fwhm = setup_cache.lsf_fwhm_at(sp.lsf, sp.wavelength_um, center_um, lsf_fwhm_um)
         in_window = False
         for _w, idx in self.win_pix[i]:
             wl = sp.wavelength_um[idx]

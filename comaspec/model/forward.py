@@ -349,7 +349,9 @@ class ForwardModel:
                 c0 = n_species + offsets[i]
                 block[:, c0:c0 + self.cont_sizes[i]] = self._continuum_block(i, rows, wl, shape)
             blocks.append(block)
-        return blocks if pixels == "all" else np.vstack(blocks)
+        if pixels == "all":
+            return blocks
+        return blocks[0] if len(blocks) == 1 else np.vstack(blocks)   # one spectrum: no copy
 
     # -------------------------------------------------------------- data
     def data(self):

@@ -33,7 +33,7 @@ from collections import OrderedDict
 import numpy as np
 
 __all__ = ["frozen", "feature_weights", "aperture_key", "species_pixels", "column", "keep_column", "sensitivities",
-           "clear", "Unfrozen"]
+           "lsf_fwhm_at", "clear", "Unfrozen"]
 
 #: Entries kept in each cache (a session rarely fits more species x apertures x grids).
 _SIZE = 128
@@ -48,10 +48,23 @@ class Unfrozen(TypeError):
 def frozen(value):
     """An exact, hashable form of ``value`` (numbers, strings, arrays, Quantities, Time,
     dicts, sequences and dataclasses of these); raises `Unfrozen` for anything else."""
+    kind = type(value)
+    if value is None or kind in _PLAIN:
+        return (kind.__name__, value)
+    if kind is tuple or kind is list:
+        return (kind.__name__, tuple(frozen(v) for v in value))
+    return _frozen_object(value)
+
+
+#: Types whose values are their own exact keys (with the type: 1, 1.0 and True differ).
+_PLAIN = frozenset((bool, int, float, str, complex))
+
+
+def _frozen_object(value):
     import astropy.units as u
     from astropy.time import Time
 
-    if value is None or isinstance(value, (bool, int, float, str, complex)):
+    if isinstance(value, (bool, int, float, str, complex)):   # subclasses (numpy float64)
         return (type(value).__name__, value)
     if isinstance(value, np.generic):
         return ("np", value.dtype.str, value.tobytes())
@@ -112,12 +125,12 @@ class _LRU:
 
 
 _WEIGHTS, _APERTURES, _PIXELS, _COLUMNS = _LRU(), _LRU(), _LRU(), _LRU(_COLUMNS_KEPT)
-_SENSITIVITIES = _LRU()
+_SENSITIVITIES, _FWHM = _LRU(), _LRU()
 
 
 def clear():
     """Empty every set-up cache (tests; a changed line list or table in a session)."""
-    for cache in (_WEIGHTS, _APERTURES, _PIXELS, _COLUMNS, _SENSITIVITIES):
+    for cache in (_WEIGHTS, _APERTURES, _PIXELS, _COLUMNS, _SENSITIVITIES, _FWHM):
         cache.clear()
 
 
@@ -149,6 +162,18 @@ def sensitivities(weights):
     if kept is None or kept[0] is not weights:
         kept = _SENSITIVITIES.put(id(weights), (weights, weights.sensitivities()))   # holds it: the id stays its own
     return dict(kept[1])
+
+
+def lsf_fwhm_at(lsf, grid_um, center_um, compute):
+    """``compute(lsf, grid_um, [center_um])[0]`` (the FWHM at one wavelength, µm), kept for
+    comaspec's Gaussian LSF of a mode or a constant R (whose FWHM depends on nothing else);
+    computed every time for any other LSF."""
+    key = _lsf_key(lsf)
+    if key[0] == "object":
+        return float(compute(lsf, grid_um, np.array([center_um]))[0])
+    key = (key, float(center_um))
+    kept = _FWHM.get(key)
+    return _FWHM.put(key, float(compute(lsf, grid_um, np.array([center_um]))[0])) if kept is None else kept
 
 
 def _lsf_key(lsf):
