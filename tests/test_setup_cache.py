@@ -120,6 +120,7 @@ def test_cached_feature_weights_equal_a_fresh_build():
         assert again is first
         assert first.weights() == fresh.weights() and first.n_per_q == fresh.n_per_q
         assert setup_cache.sensitivities(first) == fresh.sensitivities()
+        assert setup_cache.band_weights(first) == fresh.weights()
     # another velocity is another entry, with its own numbers
     slow = setup_cache.feature_weights(feature_weights, "H2O", GEO, AP, velocity=0.5 * u.km / u.s)
     assert slow.n_per_q != setup_cache.feature_weights(feature_weights, "H2O", GEO, AP,

@@ -33,7 +33,7 @@ from collections import OrderedDict
 import numpy as np
 
 __all__ = ["frozen", "feature_weights", "aperture_key", "species_pixels", "column", "keep_column", "sensitivities",
-           "lsf_fwhm_at", "clear", "Unfrozen"]
+           "band_weights", "lsf_fwhm_at", "clear", "Unfrozen"]
 
 #: Entries kept in each cache (a session rarely fits more species x apertures x grids).
 _SIZE = 128
@@ -125,12 +125,12 @@ class _LRU:
 
 
 _WEIGHTS, _APERTURES, _PIXELS, _COLUMNS = _LRU(), _LRU(), _LRU(), _LRU(_COLUMNS_KEPT)
-_SENSITIVITIES, _FWHM = _LRU(), _LRU()
+_BY_OBJECT, _FWHM = _LRU(), _LRU()
 
 
 def clear():
     """Empty every set-up cache (tests; a changed line list or table in a session)."""
-    for cache in (_WEIGHTS, _APERTURES, _PIXELS, _COLUMNS, _SENSITIVITIES, _FWHM):
+    for cache in (_WEIGHTS, _APERTURES, _PIXELS, _COLUMNS, _BY_OBJECT, _FWHM):
         cache.clear()
 
 
@@ -158,10 +158,19 @@ def aperture_key(aperture, geometry):
 def sensitivities(weights):
     """``weights.sensitivities()`` of a `FeatureWeights` (four Haser integrals), kept by the
     object: a frozen dataclass, shared by the models of the same inputs (`feature_weights`)."""
-    kept = _SENSITIVITIES.get(id(weights))
-    if kept is None or kept[0] is not weights:
-        kept = _SENSITIVITIES.put(id(weights), (weights, weights.sensitivities()))   # holds it: the id stays its own
-    return dict(kept[1])
+    return dict(_by_object(weights, "sensitivities", weights.sensitivities))
+
+
+def band_weights(weights):
+    """``weights.weights()`` (A_b of every band) of a `FeatureWeights`, kept by the object."""
+    return dict(_by_object(weights, "weights", weights.weights))
+
+
+def _by_object(obj, what, compute):
+    kept = _BY_OBJECT.get((id(obj), what))
+    if kept is None or kept[0] is not obj:
+        kept = _BY_OBJECT.put((id(obj), what), (obj, compute()))   # holds the object: its id stays its own
+    return kept[1]
 
 
 def lsf_fwhm_at(lsf, grid_um, center_um, compute):

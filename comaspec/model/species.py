@@ -288,7 +288,7 @@ def build_component(name, coverage, geometry, apertures, *, velocity=None, lifet
                                                            lifetime=lifetime, g_factor=g_factor)
         per_spectrum.append(by_aperture[key])
     comp.weights = per_spectrum[ref]
-    weights = [fw.weights() for fw in per_spectrum]
+    weights = [setup_cache.band_weights(fw) for fw in per_spectrum]
     rep = [a for (f, _b), a in weights[ref].items() if f == comp.feature]
     if all(a is not None for a in rep):
         comp.phi = float(sum(rep))
