@@ -232,3 +232,17 @@ def test_subset_bic_from_one_qr_equals_a_lstsq_per_subset(modes):
         # chi2 here is up to 1e9 (the wrong continuum degrees): rounding of that size only
         assert bic(keep) == pytest.approx(expected, rel=1e-9, abs=1e-6)
     assert math.isfinite(bic(np.ones(design.shape[1], dtype=bool)))
+
+
+def test_line_weights_kept_per_temperature_equal_the_direct_integration():
+    """A new shift at a known T_rot reuses that T_rot's line weights (no stick spectra), also
+    across a rebuild of the structure (a shift beyond its range drops them)."""
+    spectra = _spectra(["G395H"], seed=6)
+    fast, direct = _model(spectra), _model(spectra)
+    direct.cache_line_pixels = False
+    T = {s: 47.0 for s in fast.fitted_species}
+    other = {s: 61.5 for s in fast.fitted_species}
+    for temps, shift in [(T, 0.0), (T, 1e-4), (other, 1e-4), (T, 2e-4), (T, 3e-3), (T, 0.0), (other, -3e-3)]:
+        got, expected = fast.design(temps, [shift]), direct.design(temps, [shift])
+        assert np.abs(got - expected).max() <= 1e-12 * np.abs(expected).max()
+    assert any(p._line_weights for p, _key in fast._band_pixels.values())

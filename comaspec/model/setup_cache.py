@@ -244,7 +244,7 @@ def keep_column(key, T_rot, shift_um, ortho_para, values):
 
 
 def copy_structure(pixels):
-    """A shallow copy of a `SpeciesPixels` with its own, empty per-shift values."""
+    """A shallow copy of a `SpeciesPixels` with its own, empty per-shift and per-T_rot values."""
     out = copy.copy(pixels)
-    out._cdf_diffs = OrderedDict()
+    out._cdf_diffs, out._line_weights = OrderedDict(), OrderedDict()
     return out
