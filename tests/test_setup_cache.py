@@ -242,7 +242,8 @@ def test_line_weights_kept_per_temperature_equal_the_direct_integration():
     direct.cache_line_pixels = False
     T = {s: 47.0 for s in fast.fitted_species}
     other = {s: 61.5 for s in fast.fitted_species}
-    for temps, shift in [(T, 0.0), (T, 1e-4), (other, 1e-4), (T, 2e-4), (T, 3e-3), (T, 0.0), (other, -3e-3)]:
+    for temps, shift in [(T, 0.0), (T, 1e-4), (other, 1e-4), (T, 2e-4), (T, 3e-3), (other, 1e-4), (T, 0.0),
+                         (other, -3e-3)]:
         got, expected = fast.design(temps, [shift]), direct.design(temps, [shift])
         assert np.abs(got - expected).max() <= 1e-12 * np.abs(expected).max()
     assert any(p._line_weights for p, _key in fast._band_pixels.values())
