@@ -16,12 +16,15 @@ batch, the spaxels of a cube, noise refits). Both are kept here:
   pixel grid (its bytes) and the LSF (by mode or resolving power for comaspec's Gaussian
   LSF, by identity otherwise, the entry holding it). Each model gets its own copy, sharing
   the structure's arrays (replaced, never modified in place, when it grows) but not the
-  per-shift values, so that a model only reuses what depends on the grid, never on a fit's
-  path.
+  per-shift values, so that a model only reuses what depends on the grid, never on a
+  fit's path;
+* `column` / `keep_column`: template columns at given nonlinear values, kept only inside
+  `ForwardModel.sharing_columns` (a fit's start grid, whose values do not depend on the
+  data; the degree choice's second model at the fitted state).
 
 The cached objects are immutable (`FeatureWeights` is a frozen dataclass) or copied per
 model, so sharing them cannot change a result: tests compare every cached path with the
-uncached one (``tests/test_fitspeed.py``).
+uncached one (``tests/test_setup_cache.py``, ``tests/test_fitspeed.py``).
 """
 
 from __future__ import annotations
