@@ -247,3 +247,29 @@ def test_line_weights_kept_per_temperature_equal_the_direct_integration():
         got, expected = fast.design(temps, [shift]), direct.design(temps, [shift])
         assert np.abs(got - expected).max() <= 1e-12 * np.abs(expected).max()
     assert any(p._line_weights for p, _key in fast._band_pixels.values())
+
+
+def test_fits_in_threads_equal_fits_in_turn():
+    """Fits sharing the set-up caches from two threads (a Dask threaded scheduler) give the
+    results of the same fits run one after the other on empty caches."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    cases = [_spectra(["PRISM"], seed=31), _spectra(["G395H"], seed=32), _spectra(["PRISM"], seed=33),
+             _spectra(["G395H"], seed=34)]
+
+    def fit(spectra):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return fit_coma(spectra, GEO, AP, list(Q))
+
+    in_turn = []
+    for spectra in cases:
+        setup_cache.clear()
+        in_turn.append(fit(spectra))
+    setup_cache.clear()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        threaded = list(pool.map(fit, cases))
+    for a, b in zip(in_turn, threaded):
+        for s in a.q_names:
+            assert abs(a.species[s].band_flux - b.species[s].band_flux) < 1e-6 * a.species[s].band_flux_err
+            assert b.species[s].T_rot == pytest.approx(a.species[s].T_rot, abs=1e-6)

@@ -67,6 +67,8 @@ class SpeciesPixels:
         self._shift_range = None
         self._cdf_diffs = OrderedDict()
         self._line_weights = OrderedDict()   # (T_rot, ortho/para) -> weights on this structure
+        #: Called with this object after each (re)build (`comaspec.model.setup_cache` keeps a copy).
+        self.on_build = None
 
     # ------------------------------------------------------------------ structure
     def _build(self, wavenumbers, shift_range):
@@ -105,6 +107,8 @@ class SpeciesPixels:
         self._pixel = self._edge[self._pair]
         self._pair_lo, self._pair_hi = lo[line_of[self._pair]], hi[line_of[self._pair]]
         self._pair_line = idx[line_of[self._pair]]
+        if self.on_build is not None:
+            self.on_build(self)
 
     def _positions(self, sticks, shift, shift_pad, warmer):
         """Index of each stick line in the structure.

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import threading
 from collections import OrderedDict
 
 import numpy as np
@@ -106,25 +107,28 @@ def _unit_name(unit):
 
 
 class _LRU:
-    """A small least-recently-used dict."""
+    """A small least-recently-used dict, safe for fits in threads (a Dask threaded scheduler)."""
 
     def __init__(self, size=_SIZE):
-        self.size, self._items = size, OrderedDict()
+        self.size, self._items, self._lock = size, OrderedDict(), threading.Lock()
 
     def get(self, key):
-        value = self._items.get(key)
-        if value is not None:
-            self._items.move_to_end(key)
-        return value
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
 
     def put(self, key, value):
-        self._items[key] = value
-        if len(self._items) > self.size:
-            self._items.popitem(last=False)
-        return value
+        with self._lock:
+            self._items[key] = value
+            if len(self._items) > self.size:
+                self._items.popitem(last=False)
+            return value
 
     def clear(self):
-        self._items.clear()
+        with self._lock:
+            self._items.clear()
 
 
 _WEIGHTS, _APERTURES, _PIXELS, _COLUMNS = _LRU(), _LRU(), _LRU(), _LRU(_COLUMNS_KEPT)
@@ -201,8 +205,9 @@ def _lsf_key(lsf):
 
 
 def species_pixels(make, species, terms, wavelength_um, lsf, emission):
-    """A `SpeciesPixels` of these bands on this grid: a copy of the one kept for the same
-    inputs (its per-shift values emptied), or ``make()`` kept for the next model.
+    """A `SpeciesPixels` of these bands on this grid: a copy of the structure last built for
+    the same inputs (without its per-shift values), or ``make()``; each later (re)build of it
+    is kept for the next model.
 
     Parameters
     ----------
@@ -222,10 +227,11 @@ def species_pixels(make, species, terms, wavelength_um, lsf, emission):
     except Unfrozen:
         return make(), None
     kept = _PIXELS.get(key)
-    if kept is None:
-        # the kept one belongs to this model (it grows as the fit needs); later models copy it
-        return _PIXELS.put(key, make()), key
-    return copy_structure(kept), key
+    pixels = make() if kept is None else copy_structure(kept)
+    # every (re)build of this model's structure is kept, as a copy that nothing modifies, for
+    # the next model: one being built in another thread is never copied half-way
+    pixels.on_build = lambda built: _PIXELS.put(key, copy_structure(built))
+    return pixels, key
 
 
 def column(integrate, key, T_rot, shift_um, ortho_para, *args):
@@ -249,5 +255,5 @@ def keep_column(key, T_rot, shift_um, ortho_para, values):
 def copy_structure(pixels):
     """A shallow copy of a `SpeciesPixels` with its own, empty per-shift and per-T_rot values."""
     out = copy.copy(pixels)
-    out._cdf_diffs, out._line_weights = OrderedDict(), OrderedDict()
+    out._cdf_diffs, out._line_weights, out.on_build = OrderedDict(), OrderedDict(), None
     return out
