@@ -41,6 +41,8 @@ __all__ = ["frozen", "feature_weights", "aperture_key", "species_pixels", "colum
 
 #: Entries kept in each cache (a session rarely fits more species x apertures x grids).
 _SIZE = 128
+#: Pixel structures kept (species x grids; one can hold ~1e5 (line, pixel) pairs, a few MB).
+_STRUCTURES_KEPT = 32
 #: Template columns kept between models (a start grid: 6 T_rot x species x spectra).
 _COLUMNS_KEPT = 256
 
@@ -131,7 +133,7 @@ class _LRU:
             self._items.clear()
 
 
-_WEIGHTS, _APERTURES, _PIXELS, _COLUMNS = _LRU(), _LRU(), _LRU(), _LRU(_COLUMNS_KEPT)
+_WEIGHTS, _APERTURES, _PIXELS, _COLUMNS = _LRU(), _LRU(), _LRU(_STRUCTURES_KEPT), _LRU(_COLUMNS_KEPT)
 _BY_OBJECT, _FWHM = _LRU(), _LRU()
 
 
