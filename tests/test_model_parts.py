@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import astropy.units as u
+import lmfit
 import numpy as np
 import pytest
 from astropy.table import Table
@@ -125,16 +126,23 @@ def test_cached_design_equals_a_fresh_evaluation_and_shape_goes_by_name():
     """Consistency check of the column cache (the columns themselves: test_model's independent generator)."""
     obs = as_observed(_spec())
     model = ForwardModel([obs], ["CO2", "H2O"], GEO, [AP], continuum="physical")
-    T = {"CO2": 47.0, "H2O": 47.0}
-    first = model.design(T, [1e-4], 0.3, 160.0)
-    again = model.design(T, [1e-4], 0.3, 160.0)  # from the column cache
-    fresh = ForwardModel([obs], ["CO2", "H2O"], GEO, [AP], continuum="physical").design(T, [1e-4], 0.3, 160.0)
+    values = {"T_rot": 47.0, "shift_0": 1e-4, "cont_slope": 0.3, "cont_dust_T": 160.0}
+    first = model.design(values)
+    again = model.design(values)  # from the column cache
+    fresh = ForwardModel([obs], ["CO2", "H2O"], GEO, [AP], continuum="physical").design(values)
     np.testing.assert_array_equal(first, again)
     np.testing.assert_array_equal(first, fresh)
-    by_name = model.design_at(T, [1e-4], {"cont_slope": 0.3, "cont_dust_T": 160.0})
-    np.testing.assert_array_equal(first, by_name)
+    # per-species names, lmfit Parameters and a NonlinearState give the same design
+    per_species = model.design({"T_rot_CO2": 47.0, "T_rot_H2O": 47.0, "shift_0": 1e-4, "cont_slope": 0.3,
+                                "cont_dust_T": 160.0})
+    np.testing.assert_array_equal(first, per_species)
+    params = lmfit.Parameters()
+    for name, value in values.items():
+        params.add(name, value=value)
+    np.testing.assert_array_equal(first, model.design(params))
+    np.testing.assert_array_equal(first, model.design(model.state(values)))
     # the species columns do not depend on the continuum shape: only those are cached
-    other = model.design(T, [1e-4], -1.0, 300.0)
+    other = model.design(dict(values, cont_slope=-1.0, cont_dust_T=300.0))
     np.testing.assert_array_equal(first[:, :2], other[:, :2])
     assert not np.array_equal(first[:, 2:], other[:, 2:])
 
