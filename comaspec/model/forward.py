@@ -25,7 +25,7 @@ from ..errors import FitError, InputError
 from .columns import continuum_block, grid_column
 from .continuum import default_windows, make_continuum
 from .coverage import Coverage
-from .parameters import nonlinear_state, shift_hint
+from .parameters import ParameterHint, nonlinear_state, shift_hint
 from .species import DEFAULT_EMISSION, DEFAULT_ORTHO_PARA, build_component
 
 __all__ = ["ObservedSpectrum", "ForwardModel"]
@@ -231,8 +231,9 @@ class ForwardModel:
 
     def continuum_parameters(self):
         """The continuum's nonlinear shape parameters (`comaspec.model.continuum` protocol)."""
-        if self._shape_hints is None:
-            self._shape_hints = tuple(self.continuum.parameters(self.geometry))
+        if self._shape_hints is None:   # any object with name, value, min, max (a user's continuum)
+            self._shape_hints = tuple(ParameterHint(p.name, p.value, p.min, p.max, role="continuum")
+                                      for p in self.continuum.parameters(self.geometry))
         return self._shape_hints
 
     def state(self, values):
