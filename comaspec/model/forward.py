@@ -85,9 +85,10 @@ class ForwardModel:
     """The forward model of one or several spectra of one coma, set up for fitting.
 
     Parameters are the band fluxes of each covered species (shared by all spectra), the
-    continuum (per spectrum), the rotational temperature(s) and a wavelength shift per
-    spectrum. The model is linear in band fluxes and continuum amplitudes at fixed
-    T_rot / shift / continuum shape: `design` returns that linear system.
+    continuum (per spectrum), and the nonlinear ones its parts declare by name
+    (`parameters`: T_rot per species, a wavelength shift per spectrum, ...). The model is
+    linear in band fluxes and continuum amplitudes at fixed nonlinear parameters: `design`
+    returns that linear system.
 
     Parameters
     ----------
@@ -315,20 +316,25 @@ class ForwardModel:
             Wrong shapes, or a fitted pixel whose new value is not finite or whose error is
             not positive (the pixel layout would change: build a new model instead).
         """
-        ys, es = _per_spectrum(self, y, "y"), _per_spectrum(self, sigma, "sigma")
-        spectra = []
-        for sp, used, yi, ei in zip(self.spectra, self.used, ys, es):
-            if not (np.all(np.isfinite(yi[used])) and np.all(np.isfinite(ei[used])) and np.all(ei[used] > 0)):
-                raise InputError("with_data", f"{sp.label}: the new data are not finite (or the errors not "
-                                              "positive) on every fitted pixel; build a new ForwardModel")
-            new = copy.copy(sp)
-            new.flux, new.error = yi, ei
-            spectra.append(new)
-        out = copy.copy(self)
-        out.spectra = spectra
-        out._data = (np.concatenate([yi[u] for yi, u in zip(ys, self.used)]),
-                     np.concatenate([ei[u] for ei, u in zip(es, self.used)]))
-        return out
+        return _with_new_data(self, y, sigma)
+
+
+def _with_new_data(model, y, sigma):
+    """`ForwardModel.with_data`: a shallow copy of ``model`` holding the new data."""
+    ys, es = _per_spectrum(model, y, "y"), _per_spectrum(model, sigma, "sigma")
+    spectra = []
+    for sp, used, yi, ei in zip(model.spectra, model.used, ys, es):
+        if not (np.all(np.isfinite(yi[used])) and np.all(np.isfinite(ei[used])) and np.all(ei[used] > 0)):
+            raise InputError("with_data", f"{sp.label}: the new data are not finite (or the errors not "
+                                          "positive) on every fitted pixel; build a new ForwardModel")
+        new = copy.copy(sp)
+        new.flux, new.error = yi, ei
+        spectra.append(new)
+    out = copy.copy(model)
+    out.spectra = spectra
+    out._data = (np.concatenate([yi[u] for yi, u in zip(ys, model.used)]),
+                 np.concatenate([ei[u] for ei, u in zip(es, model.used)]))
+    return out
 
 
 def _per_spectrum(model, values, name):
