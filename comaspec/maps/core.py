@@ -173,7 +173,7 @@ def map_cube(cube, geometry, *, options=None, species=DEFAULT_SPECIES, binning=N
     geometry : `comaspec.Geometry` or dict
         rh and Δ.
     options : `comaspec.fit.FitOptions`, optional
-        How the aperture is fitted, as for `comaspec.fit_model` (its ``T_rot``,
+        How the aperture is fitted, as for `comaspec.fit.fit_model` (its ``T_rot``,
         ``ortho_para``, ``detect_sigma`` and ``limit_sigma`` also hold for the bins; one
         T_rot for all species). Default: from the keywords ``T_rot``, ``ortho_para``,
         ``detect_sigma`` and ``limit_sigma`` (a facade), which are refused with ``options``.
