@@ -87,6 +87,7 @@ def coma_fit_from_solution(solution):
 
     model, options = solution.model, solution.options
     geometry = model.geometry
+    fitted = model.fitted_species
     species = {name: _species_result(solution, name, comp) for name, comp in model.species.items()}
     q_names, q_vals, q_cov, q_samples = _production_rates(solution)
     notes = solution.notes
@@ -97,7 +98,7 @@ def coma_fit_from_solution(solution):
     if solution.sampling is not None:
         fit_info["mcmc"] = solution.sampling
     fit_info["emission"] = model.emission
-    if "H2O" in model.fitted_species:
+    if "H2O" in fitted:
         fit_info.update(_ortho_para_info(solution))
     return ComaFit(species, q_names, q_vals, q_cov, geometry=geometry, aperture=aperture, inputs=inputs,
                    fit_info=fit_info, components=_components(solution), q_samples=q_samples,
