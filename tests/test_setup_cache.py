@@ -23,6 +23,7 @@ from comaspec.fit import FitOptions, as_observed, fit_coma, fit_model
 from comaspec.geometry import Geometry
 from comaspec.instrument import TabulatedLSF
 from comaspec.model import ForwardModel, setup_cache
+from comaspec.model.columns import sharing_columns
 from comaspec.synthetic import synthetic_spectrum
 
 GEO = Geometry(3.32 * u.au, 2.61 * u.au, 17 * u.deg)
@@ -134,7 +135,7 @@ def test_cached_feature_weights_equal_a_fresh_build():
 # --------------------------------------------------------------------------- designs
 def _design_states(model):
     n = len(model.spectra)
-    return [({s: T for s in model.fitted_species}, [shift] * n, opr)
+    return [{"T_rot": T, "ortho_para": opr, **{f"shift_{i}": shift for i in range(n)}}
             for T, shift, opr in [(160.0, 0.0, 3.0), (40.0, 0.0, 3.0), (51.3, 3e-4, 3.0), (20.0, -2e-3, 2.2)]]
 
 
@@ -146,23 +147,23 @@ def test_models_sharing_set_up_give_the_designs_of_empty_caches(modes):
     setup_cache.clear()
     cold = _model(spectra)
     cold_designs = []
-    for T, shifts, opr in _design_states(cold):
-        with cold.sharing_columns():
-            cold_designs.append(cold.design(T, shifts, ortho_para=opr))
+    for values in _design_states(cold):
+        with sharing_columns(cold):
+            cold_designs.append(cold.design(values))
     warm = _model(spectra)                         # every structure and column from the first
     direct = _model(spectra)
     direct.cache_line_pixels = False
-    for (T, shifts, opr), expected in zip(_design_states(warm), cold_designs):
-        with warm.sharing_columns():
-            got = warm.design(T, shifts, ortho_para=opr)
+    for values, expected in zip(_design_states(warm), cold_designs):
+        with sharing_columns(warm):
+            got = warm.design(values)
         np.testing.assert_array_equal(got, expected)
-        reference = direct.design(T, shifts, ortho_para=opr)
+        reference = direct.design(values)
         assert np.abs(got - reference).max() <= 1e-12 * np.abs(reference).max()
     # outside the sharing context a model computes its own columns from its copied structure
     later = _model(spectra)
-    for T, shifts, opr in _design_states(later):
-        reference = direct.design(T, shifts, ortho_para=opr)
-        assert np.abs(later.design(T, shifts, ortho_para=opr) - reference).max() <= 1e-12 * np.abs(reference).max()
+    for values in _design_states(later):
+        reference = direct.design(values)
+        assert np.abs(later.design(values) - reference).max() <= 1e-12 * np.abs(reference).max()
 
 
 def test_other_grids_and_lsfs_do_not_share():
@@ -173,7 +174,7 @@ def test_other_grids_and_lsfs_do_not_share():
                     (spectrum.wavelength_um, TabulatedLSF([-1.0, 0.0, 1.0], [0.0, 1.0, 0.0], resolving_power=2700))]:
         sp = replace(spectrum, wavelength_um=wl, lsf=lsf)
         model = ForwardModel([sp], ["CO2"], GEO, [AP])
-        model.design({"CO2": 50.0}, [0.0])
+        model.design({"T_rot": 50.0, "shift_0": 0.0})
         pixels.append(model._band_pixels[("CO2", 0)][1])
     assert pixels[0] == pixels[1]                  # an equal grid (another array) shares
     assert pixels[2] != pixels[0] and pixels[3] != pixels[0]
@@ -220,7 +221,7 @@ def test_subset_bic_from_one_qr_equals_a_lstsq_per_subset(modes):
     spectra = _spectra(modes, seed=4)
     model = _model(spectra)
     widest = _model(spectra, windows=[replace(w, degree=MAX_DEGREE) for w in model.windows])
-    design = widest.design({s: 48.0 for s in widest.fitted_species}, [1e-4] * len(spectra))
+    design = widest.design({"T_rot": 48.0, **{f"shift_{i}": 1e-4 for i in range(len(spectra))}})
     y, sigma = widest.data()
     bic = _SubsetBic(design, y, sigma)
     rng = np.random.default_rng(3)
@@ -240,11 +241,11 @@ def test_line_weights_kept_per_temperature_equal_the_direct_integration():
     spectra = _spectra(["G395H"], seed=6)
     fast, direct = _model(spectra), _model(spectra)
     direct.cache_line_pixels = False
-    T = {s: 47.0 for s in fast.fitted_species}
-    other = {s: 61.5 for s in fast.fitted_species}
+    T, other = 47.0, 61.5
     for temps, shift in [(T, 0.0), (T, 1e-4), (other, 1e-4), (T, 2e-4), (T, 3e-3), (other, 1e-4), (T, 0.0),
                          (other, -3e-3)]:
-        got, expected = fast.design(temps, [shift]), direct.design(temps, [shift])
+        values = {"T_rot": temps, "shift_0": shift}
+        got, expected = fast.design(values), direct.design(values)
         assert np.abs(got - expected).max() <= 1e-12 * np.abs(expected).max()
     assert any(p._line_weights for p, _key in fast._band_pixels.values())
 

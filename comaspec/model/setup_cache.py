@@ -19,7 +19,7 @@ batch, the spaxels of a cube, noise refits). Both are kept here:
   per-shift values, so that a model only reuses what depends on the grid, never on a
   fit's path;
 * `column` / `keep_column`: template columns at given nonlinear values, kept only inside
-  `ForwardModel.sharing_columns` (a fit's start grid, whose values do not depend on the
+  `comaspec.model.columns.sharing_columns` (a fit's start grid, whose values do not depend on the
   data; the degree choice's second model at the fitted state).
 
 The cached objects are immutable (`FeatureWeights` is a frozen dataclass) or copied per
