@@ -160,7 +160,7 @@ def coma_fit_from_solution(solution):
     fit_info["error_inflation"] = solution.inflation
     if solution.sampling is not None:
         fit_info["mcmc"] = solution.sampling
-    fit_info["emission"] = model.emission
+    fit_info.update(model.emission.describe())
     if "H2O" in fitted:
         opr = solution.state.ortho_para
         fit_info["ortho_para"] = float(opr)

@@ -451,15 +451,16 @@ def emission_weights(species, band, T_rot, *, ortho_para=DEFAULT_ORTHO_PARA):
     return band_emission_weights(species, band, check_temperature(T_rot), check_ortho_para(ortho_para))
 
 
-def band_emission_weights(species, band, T, opr):
-    """`emission_weights` at a checked T (K, any positive value: the templates' fits) and o/p."""
+def band_emission_weights(species, band, T, opr, solar="e490", rdot_km_s=0.0):
+    """`emission_weights` at a checked T (K, any positive value: the templates' fits) and o/p,
+    pumped by ``solar`` seen at ``rdot_km_s`` (checked by the caller)."""
     shift = 0.0
     if species == "H2O" and band == "nu1+nu3-nu1":
         from . import molecules
 
         shift = molecules.get_band("H2O", band).center_cm - molecules.get_band("H2O", "nu3").center_cm
         band = "nu3"
-    _, rates, _ = _rates(species, band, T, opr)
+    _, rates, _ = _rates(species, band, T, opr, solar, rdot_km_s)
     in_band, wavenumber = _band_lines(species, band)
     energy = rates[in_band] * wavenumber
     total = energy.sum()

@@ -14,6 +14,10 @@ the share of the band's energy in each line:
   vibrational state; ``c2 = h c / k_B`` from :mod:`astropy.constants`). Kept for
   comparison: in a coma this is wrong where rotational energies are comparable to k T_rot
   (H2O at 20-50 K);
+* the sunlight that pumps fluorescence: the smooth E490 continuum (default) or the
+  high-resolution Meftah et al. 2023 spectrum seen at the comet's heliocentric radial
+  velocity (:mod:`comaspec.physics.solar`, :ref:`swings`); an `Emission` carries the
+  emission model with its sunlight through the forward model to these templates;
 * H2O: the ortho and para levels are normalised separately so that the total ortho/para
   ratio is ``ortho_para`` (default 3, the high-temperature limit);
 * H2O: nu3, nu1, nu2+nu3-nu2, nu3-nu2 and nu1-nu2 have lines of their own in
@@ -26,6 +30,7 @@ The results are plain float64 arrays (hot path of the fitter).
 """
 
 import functools
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -35,8 +40,9 @@ from .linelists import line_lists as _line_lists
 from .linelists import read_table as _read_table
 from .fluorescence import (DEFAULT_EMISSION, DEFAULT_ORTHO_PARA, EMISSION_MODELS, check_ortho_para,
                            check_temperature)
+from .solar import DEFAULT_SOLAR
 
-__all__ = ["stick_spectrum", "band_profile", "available_bands", "approximation"]
+__all__ = ["stick_spectrum", "band_profile", "available_bands", "approximation", "Emission", "emission_model"]
 
 # H2O hot band -> parent band whose rotational pattern it borrows when the line list has no
 # lines of its own: a change of v3 makes an a-type band (like nu3), nu1-nu2 is b-type (like nu1).
@@ -188,18 +194,78 @@ def _hot_band_shift(species, band, parent):
             - molecules.get_band(species, parent).center_cm)
 
 
-def _check_emission(emission):
+@dataclass(frozen=True)
+class Emission:
+    """An emission model with the sunlight that pumps it (hashable: a key of the template caches).
+
+    Build it with `emission_model`, which checks the values.
+
+    Attributes
+    ----------
+    model : {"fluorescence", "thermal"}
+        Emission model of the band templates.
+    solar : {"e490", "meftah2023"}
+        Solar spectrum that pumps fluorescence (unused by ``"thermal"``).
+    rdot_km_s : float
+        Heliocentric radial velocity at which the solar lines are seen, km/s (0 for E490,
+        a continuum without lines to shift).
+    """
+
+    model: str = DEFAULT_EMISSION
+    solar: str = DEFAULT_SOLAR
+    rdot_km_s: float = 0.0
+
+    def __str__(self):
+        return self.model
+
+    def describe(self):
+        """The JSON record: ``emission``, ``solar_spectrum`` and ``solar_rdot_km_s`` (None
+        where not used: no solar spectrum for thermal emission, no Doppler shift for E490)."""
+        fluorescence = self.model == "fluorescence"
+        return {"emission": self.model, "solar_spectrum": self.solar if fluorescence else None,
+                "solar_rdot_km_s": self.rdot_km_s if fluorescence and self.solar != "e490" else None}
+
+
+def emission_model(emission=DEFAULT_EMISSION, solar=DEFAULT_SOLAR, rdot=None):
+    """A checked `Emission`: the emission model, the solar spectrum and the comet's velocity.
+
+    Parameters
+    ----------
+    emission : {"fluorescence", "thermal"} or Emission
+        Emission model (an `Emission` is returned unchanged).
+    solar : {"e490", "meftah2023"}
+        Solar spectrum (:mod:`comaspec.physics.solar`).
+    rdot : float, `~astropy.units.Quantity` or None
+        Heliocentric radial velocity (km/s if a plain number); None: 0 (the solar lines at
+        rest). Used with ``solar="meftah2023"`` only.
+
+    Returns
+    -------
+    Emission
+    """
+    from .solar import check_rdot, check_solar
+
+    if isinstance(emission, Emission):
+        return emission
     if emission not in EMISSION_MODELS:
         raise InputError("emission", f"must be one of {', '.join(EMISSION_MODELS)}, got {emission!r}")
-    return emission
+    solar = check_solar(solar)
+    v = 0.0 if rdot is None or solar == "e490" else check_rdot(rdot)
+    return Emission(str(emission), solar, v)
+
+
+def _check_emission(emission):
+    """An `Emission` from a model name (E490 sunlight) or an `Emission`."""
+    return emission_model(emission)
 
 
 @functools.lru_cache(maxsize=1024)
-def _sticks(species, band, T_rot, ortho_para, emission="thermal"):
-    if emission == "fluorescence":
+def _sticks(species, band, T_rot, ortho_para, emission=Emission("thermal")):
+    if emission.model == "fluorescence":
         from .fluorescence import band_emission_weights
 
-        wavenumber, weight = band_emission_weights(species, band, T_rot, ortho_para)
+        wavenumber, weight = band_emission_weights(species, band, T_rot, ortho_para, emission.solar,
+                                                   emission.rdot_km_s)
         return _drop_weak(wavenumber, weight)
     lines = _line_list(species, band)
     # Counted from the lowest upper level: a common factor that cancels in the
@@ -250,8 +316,9 @@ def stick_spectrum(species, band, T_rot, *, ortho_para=DEFAULT_ORTHO_PARA, emiss
     ortho_para : float, optional
         H2O only: total ortho/para population ratio (default 3). Ignored for the linear
         molecules, whose nuclear-spin weights are in the line list.
-    emission : {"fluorescence", "thermal"}, optional
-        Emission model (default fluorescence equilibrium; see the module docstring).
+    emission : {"fluorescence", "thermal"} or Emission, optional
+        Emission model (default fluorescence equilibrium pumped by E490; see the module
+        docstring); an `Emission` (`emission_model`) also names the solar spectrum and rdot.
 
     Returns
     -------
@@ -290,8 +357,8 @@ def band_profile(species, band, wavelength_um, T_rot, lsf, *, ortho_para=DEFAULT
         `comaspec.instrument.make_lsf` (a resolving power or a mode name).
     ortho_para : float, optional
         H2O only: ortho/para ratio (default 3).
-    emission : {"fluorescence", "thermal"}, optional
-        Emission model (default fluorescence equilibrium).
+    emission : {"fluorescence", "thermal"} or Emission, optional
+        Emission model (default fluorescence equilibrium pumped by E490), as in `stick_spectrum`.
 
     Returns
     -------
