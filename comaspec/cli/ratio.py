@@ -37,6 +37,9 @@ def add_parser(subparsers):
     g.add_argument("--rh", type=ranged("rh"), metavar="AU", help="heliocentric distance, au")
     g.add_argument("--delta", type=ranged("delta"), metavar="AU", help="distance from the observer, au")
     g.add_argument("--phase", type=ranged("phase"), metavar="DEG", help="phase angle, degrees")
+    g.add_argument("--rdot", type=ranged("rdot"), metavar="KM_S",
+                   help="heliocentric radial velocity, km/s (positive away from the Sun): the solar lines that "
+                        "pump fluorescence are seen Doppler-shifted (with --solar meftah2023)")
     a = p.add_argument_group("aperture (default for cubes: 0.5 arcsec radius around the nucleus)")
     a.add_argument("--center", metavar="X,Y",
                    help="the nucleus on the cube(s), 0-based spaxels (default: the continuum photocentre, or the "
@@ -79,6 +82,7 @@ def add_parser(subparsers):
     f.add_argument("--emission", choices=EMISSION_MODELS, default=DEFAULT_EMISSION,
                    help="band emission model: solar-pumped fluorescence equilibrium (default) or a "
                         "thermal upper state (for comparison)")
+    _add_sunlight(f)
     f.add_argument("--opr", default="3", metavar="VALUE|fit",
                    help="H2O ortho/para ratio of the templates (default 3), or 'fit'")
     u = p.add_argument_group("uncertainties")
@@ -109,6 +113,19 @@ def add_parser(subparsers):
                         "the catalog of comets (.png or .pdf)")
     p.set_defaults(run=_run)
     return p
+
+
+def _add_sunlight(model):
+    """--solar and --g-source (model group)."""
+    from ..physics.g_source import DEFAULT_G_SOURCE, G_SOURCES
+    from ..physics.solar import DEFAULT_SOLAR, SOLAR_SPECTRA
+
+    model.add_argument("--solar", choices=SOLAR_SPECTRA, default=DEFAULT_SOLAR,
+                       help="solar spectrum pumping the fluorescence templates and computed g-factors: the smooth "
+                            "E490 continuum (default) or Meftah et al. 2023 with its Fraunhofer lines at --rdot")
+    model.add_argument("--g-source", choices=G_SOURCES, default=DEFAULT_G_SOURCE,
+                       help="band g-factors of the production rates: published (default) or computed by the "
+                            "fluorescence model at the fitted T_rot with the --solar spectrum")
 
 
 def _add_water_and_psg(model, output):
@@ -274,6 +291,12 @@ def _run(args):
         meta = loaded[0][1].meta
         example_header = meta.get("primary_header")
     geometry = _geometry(args, example_header, loaded)
+    if args.rdot is not None:
+        from dataclasses import replace
+
+        import astropy.units as u
+
+        geometry = replace(geometry, rdot=args.rdot * u.km / u.s)
     aperture = _aperture(args, example_header, loaded)
 
     import astropy.units as u
@@ -289,7 +312,8 @@ def _run(args):
                      continuum=args.continuum, velocity=velocity, lifetime=lifetime, scale_covar=args.scale_covar,
                      detect_sigma=args.detect_sigma, limit_sigma=args.limit_sigma, mc=args.mc, mcmc=args.mcmc,
                      mcmc_steps=args.mcmc_steps, seed=args.seed, systematics=systematics or None,
-                     emission=args.emission, ortho_para=_opr(args.opr))
+                     emission=args.emission, ortho_para=_opr(args.opr), solar=args.solar,
+                     g_source=args.g_source)
     if water is not None:
         from ..results.abundances import with_water_production
 
