@@ -102,3 +102,25 @@ def test_emission_model_checks_and_records():
                          ({"emission": "lte"}, "emission")):
         with pytest.raises(InputError, match=name):
             emission_model(**kwargs)
+
+
+def test_map_pumps_with_the_chosen_sunlight_and_says_so(tmp_path, capsys):
+    """``comaspec map --rdot --solar``: the cards in the FITS header, the aperture fit's record."""
+    import independent_coma as ic
+    from astropy.io import fits
+    from test_io_builders import write_s3d
+
+    from comaspec.cli import main
+
+    cube = tmp_path / "coma_s3d.fits"
+    wave, sb, err = ic.coma_cube("PRISM", {"CO2": 1.7e27, "H2O": 3e26}, rh_au=3.32, delta_au=2.61, pixel_arcsec=0.1,
+                                 shape=(9, 9), v_km_s=ic.default_velocity(3.32), tau_1au_s=ic.default_lifetimes(),
+                                 T_rot=50.0, lo_um=2.4, hi_um=5.2, continuum=lambda wl: 1e-17 * np.ones_like(wl),
+                                 error_per_spaxel=6e-20, seed=4)
+    write_s3d(cube, sb, err, wave=wave, wavetab=True, pixel_scale_arcsec=0.1)
+    out = tmp_path / "m.fits"
+    status = main(["map", str(cube), "--rh", "3.32", "--delta", "2.61", "--rdot", "-35", "--solar", "meftah2023",
+                   "--species", "CO2,H2O", "--bin", "3", "--output", str(out), "--quiet"])
+    assert status == 0, capsys.readouterr().err
+    header = fits.getheader(out)
+    assert header["RDOT"] == -35.0 and header["SOLAR"] == "meftah2023"

@@ -118,11 +118,9 @@ def add_parser(subparsers):
 def _add_sunlight(model):
     """--solar and --g-source (model group)."""
     from ..physics.g_source import DEFAULT_G_SOURCE, G_SOURCES
-    from ..physics.solar import DEFAULT_SOLAR, SOLAR_SPECTRA
+    from ._args import add_solar
 
-    model.add_argument("--solar", choices=SOLAR_SPECTRA, default=DEFAULT_SOLAR,
-                       help="solar spectrum pumping the fluorescence templates and computed g-factors: the smooth "
-                            "E490 continuum (default) or Meftah et al. 2023 with its Fraunhofer lines at --rdot")
+    add_solar(model)
     model.add_argument("--g-source", choices=G_SOURCES, default=DEFAULT_G_SOURCE,
                        help="band g-factors of the production rates: published (default) or computed by the "
                             "fluorescence model at the fitted T_rot with the --solar spectrum")
