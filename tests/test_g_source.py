@@ -75,3 +75,14 @@ def test_cli_refuses_bad_sunlight_options(capsys, argv, expect):
     out, err = capsys.readouterr()
     assert status == 2 and out == ""
     assert err.count("\n") == 1 and "Traceback" not in err and expect in err
+
+
+def test_high_resolution_sun_without_rdot_says_it_takes_the_lines_at_rest(example_inputs):
+    spectrum, geometry, aperture = example_inputs
+    assert geometry.rdot is None
+    fit = fit_coma(spectrum, geometry, aperture, T_rot=50.0, solar="meftah2023")
+    assert fit.fit_info["solar_spectrum"] == "meftah2023" and fit.fit_info["solar_rdot_km_s"] == 0.0
+    assert any("rdot" in note and "at rest" in note for note in fit.fit_info["notes"])
+    default = fit_coma(spectrum, geometry, aperture, T_rot=50.0)
+    assert default.fit_info["solar_spectrum"] == "e490" and default.fit_info["solar_rdot_km_s"] is None
+    assert not any("rdot" in note for note in default.fit_info["notes"])
