@@ -115,10 +115,11 @@ def fit_coma(spectrum_or_list, geometry, aperture, species=DEFAULT_SPECIES, *, T
         `comaspec.production.production_rate`. Default: no systematic error claimed.
     inputs : dict, optional
         ``paths``/``instrument``/``mode``/``target`` for the output (default: from metadata).
-    emission : {"fluorescence", "thermal"}
+    emission : {"fluorescence", "thermal"} or Emission
         Emission model of the band templates: solar-pumped fluorescence equilibrium from a
         thermal ground state (default), or a thermal upper state (the pre-0.2 model, kept for
-        comparison); see :doc:`emission`.
+        comparison); see :doc:`emission`. A `comaspec.physics.templates.Emission` also names
+        its sunlight (then ``solar`` and ``geometry.rdot`` are not used for the templates).
     ortho_para : float or "fit"
         H2O ortho/para ratio of the templates (default 3), or ``"fit"`` to fit it (within
         `OPR_BOUNDS`) when H2O is fitted; its value and error are in
@@ -243,6 +244,7 @@ class FitOptions:
 
     def check(self):
         """Raise UsageError for options that exclude each other or need a missing extra."""
+        check_g_source(self.g_source)
         if self.mc and self.mcmc:
             raise UsageError("choose either mc (noise refits) or mcmc, not both")
         if self.mcmc:
