@@ -1,4 +1,5 @@
-"""Generate the table of published and computed band g-factors (docs/_generated/g_factors.inc).
+"""Generate the table of published and computed band g-factors (docs/_generated/g_factors.inc)
+and the range of the Swings effect at 3I/ATLAS-like velocities (docs/_generated/swings_range.inc).
 
     python docs/make_g_factor_table.py
 
@@ -58,10 +59,26 @@ def rows():
     return out
 
 
-def table_text():
-    """The rst list-table."""
+#: Heliocentric radial velocities of a hyperbolic comet away from perihelion, km/s (5 km/s steps).
+SWINGS_VELOCITIES = tuple(range(-60, -19, 5)) + tuple(range(20, 61, 5))
+SWINGS_BANDS = (("CO2", "nu3"), ("H2O", "nu3"), ("H2O", "nu1"), ("CO", "1-0"))
+
+
+def swings_rows(T=50.0):
+    """Band g with Meftah et al. 2023 over E490's: at rest, and the range over `SWINGS_VELOCITIES`."""
+    out = []
+    for species, band in SWINGS_BANDS:
+        e490 = _computed(species, band, T)
+        ratios = [_computed(species, band, T, solar="meftah2023", rdot=v) / e490 for v in SWINGS_VELOCITIES]
+        at_rest = _computed(species, band, T, solar="meftah2023", rdot=0.0) / e490
+        out.append((f"{species} {band}", f"{at_rest:.3f}", f"{min(ratios):.3f}–{max(ratios):.3f}"))
+    return out
+
+
+def table_text(rows_=None, header=HEADER):
+    """The rst list-table (default: the g-factor table)."""
     lines = [".. list-table::", "   :header-rows: 1", ""]
-    for row in (HEADER, *rows()):
+    for row in (header, *(rows() if rows_ is None else rows_)):
         lines.append(f"   * - {row[0]}")
         lines.extend(f"     - {cell}" for cell in row[1:])
     return "\n".join(lines) + "\n"
@@ -70,6 +87,8 @@ def table_text():
 def main(argv=None):
     GENERATED.mkdir(exist_ok=True)
     (GENERATED / "g_factors.inc").write_text(table_text(), encoding="utf-8")
+    swings = table_text(swings_rows(), ("band (50 K)", "Meftah / E490 at rest", "over ±20 to ±60 km/s"))
+    (GENERATED / "swings_range.inc").write_text(swings, encoding="utf-8")
     return 0
 
 
