@@ -254,9 +254,16 @@ def emission_model(emission=DEFAULT_EMISSION, solar=DEFAULT_SOLAR, rdot=None):
     return Emission(str(emission), solar, v)
 
 
+# the emission models with E490 sunlight, built once (`stick_spectrum` runs in the fit's hot path)
+_E490_EMISSION = {name: Emission(name) for name in EMISSION_MODELS}
+
+
 def _check_emission(emission):
     """An `Emission` from a model name (E490 sunlight) or an `Emission`."""
-    return emission_model(emission)
+    if isinstance(emission, Emission):
+        return emission
+    known = _E490_EMISSION.get(emission) if isinstance(emission, str) else None
+    return emission_model(emission) if known is None else known
 
 
 @functools.lru_cache(maxsize=1024)
