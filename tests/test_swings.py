@@ -124,3 +124,23 @@ def test_map_pumps_with_the_chosen_sunlight_and_says_so(tmp_path, capsys):
     assert status == 0, capsys.readouterr().err
     header = fits.getheader(out)
     assert header["RDOT"] == -35.0 and header["SOLAR"] == "meftah2023"
+
+
+def test_batch_manifest_rows_carry_rdot_and_the_solar_spectrum(tmp_path):
+    from comaspec.batch.manifest import read_manifest
+
+    for name in ("a_x1d.fits", "b_x1d.fits"):
+        (tmp_path / name).write_bytes(b"")   # read_manifest checks that the files exist, not their content
+    rows = ["label,files,rh,delta,rdot,solar,aperture",
+            "moving,a_x1d.fits,3.32,2.61,-35,meftah2023,0.5",
+            "plain,b_x1d.fits,3.32,2.61,,,0.5",
+            "fast,a_x1d.fits,3.32,2.61,400,,0.5",
+            "nosun,b_x1d.fits,3.32,2.61,10,sun,0.5"]
+    (tmp_path / "m.csv").write_text("\n".join(rows) + "\n")
+    jobs, invalid = read_manifest(tmp_path / "m.csv")
+    by_label = {j.label: j for j in jobs}
+    assert by_label["moving"].geometry.rdot_km_s == -35.0 and by_label["moving"].solar == "meftah2023"
+    assert by_label["plain"].geometry.rdot is None and by_label["plain"].solar == "e490"
+    reasons = {b.label: str(b) for b in invalid}
+    assert "rdot" in reasons["fast"] and "solar" in reasons["nosun"]
+    assert all("\n" not in r for r in reasons.values())
