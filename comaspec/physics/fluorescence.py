@@ -452,8 +452,7 @@ def emission_weights(species, band, T_rot, *, ortho_para=DEFAULT_ORTHO_PARA):
 
 
 def band_emission_weights(species, band, T, opr, solar="e490", rdot_km_s=0.0):
-    """`emission_weights` at a checked T (K, any positive value: the templates' fits) and o/p,
-    pumped by ``solar`` seen at ``rdot_km_s`` (checked by the caller)."""
+    """`emission_weights` at a checked T (K, any > 0: the templates' fits), o/p, ``solar`` and ``rdot_km_s``."""
     shift = 0.0
     if species == "H2O" and band == "nu1+nu3-nu1":
         from . import molecules
