@@ -61,17 +61,21 @@ def rows():
 
 #: Heliocentric radial velocities of a hyperbolic comet away from perihelion, km/s (5 km/s steps).
 SWINGS_VELOCITIES = tuple(range(-60, -19, 5)) + tuple(range(20, 61, 5))
-SWINGS_BANDS = (("CO2", "nu3"), ("H2O", "nu3"), ("H2O", "nu1"), ("CO", "1-0"))
+SWINGS_BANDS = (("CO", "1-0"), ("CO2", "nu3"), ("H2O", "nu3"), ("H2O", "nu1"))
+#: Velocities of the table's single columns, km/s.
+SWINGS_COLUMNS = (-60, -30, 0, 30, 60)
+SWINGS_HEADER = ("band (50 K)", "−60 km/s", "−30", "0", "+30", "+60", "range over ±20 to ±60")
 
 
 def swings_rows(T=50.0):
-    """Band g with Meftah et al. 2023 over E490's: at rest, and the range over `SWINGS_VELOCITIES`."""
+    """Band g with Meftah et al. 2023 over E490's at `SWINGS_COLUMNS`, and the range over
+    `SWINGS_VELOCITIES`."""
     out = []
     for species, band in SWINGS_BANDS:
         e490 = _computed(species, band, T)
         ratios = [_computed(species, band, T, solar="meftah2023", rdot=v) / e490 for v in SWINGS_VELOCITIES]
-        at_rest = _computed(species, band, T, solar="meftah2023", rdot=0.0) / e490
-        out.append((f"{species} {band}", f"{at_rest:.3f}", f"{min(ratios):.3f}–{max(ratios):.3f}"))
+        columns = [_computed(species, band, T, solar="meftah2023", rdot=v) / e490 for v in SWINGS_COLUMNS]
+        out.append((f"{species} {band}", *(f"{r:.3f}" for r in columns), f"{min(ratios):.3f}–{max(ratios):.3f}"))
     return out
 
 
@@ -87,7 +91,7 @@ def table_text(rows_=None, header=HEADER):
 def main(argv=None):
     GENERATED.mkdir(exist_ok=True)
     (GENERATED / "g_factors.inc").write_text(table_text(), encoding="utf-8")
-    swings = table_text(swings_rows(), ("band (50 K)", "Meftah / E490 at rest", "over ±20 to ±60 km/s"))
+    swings = table_text(swings_rows(), SWINGS_HEADER)
     (GENERATED / "swings_range.inc").write_text(swings, encoding="utf-8")
     return 0
 
