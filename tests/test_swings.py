@@ -144,3 +144,29 @@ def test_batch_manifest_rows_carry_rdot_and_the_solar_spectrum(tmp_path):
     reasons = {b.label: str(b) for b in invalid}
     assert "rdot" in reasons["fast"] and "solar" in reasons["nosun"]
     assert all("\n" not in r for r in reasons.values())
+
+
+def test_forward_model_columns_use_the_model_sunlight():
+    """The model's CO column is the band profile pumped by its Emission, and differs from the
+    E490 column where the solar CO lines bite."""
+    from comaspec.apertures import CircularAperture
+    from comaspec.model import ForwardModel, ObservedSpectrum
+    from comaspec.physics.instrument import make_lsf
+    from comaspec.physics.templates import band_profile
+    from comaspec.synthetic import wavelength_grid
+
+    wl = wavelength_grid("G395H", 4.5, 4.9)
+    obs = ObservedSpectrum(wl, np.ones_like(wl), np.full(wl.size, 0.01), np.ones(wl.size, bool), make_lsf("G395H"),
+                           mode="G395H")
+    geometry = Geometry(3.32 * u.au, 2.61 * u.au, rdot=0.0 * u.km / u.s)
+    sun = emission_model("fluorescence", "meftah2023", geometry.rdot)
+    columns = {}
+    for name, emission in (("e490", "fluorescence"), ("meftah", sun)):
+        m = ForwardModel([obs], ["CO"], geometry, [CircularAperture(0.5 * u.arcsec)], emission=emission)
+        columns[name] = m.species_column("CO", 0, wl, 50.0, 0.0)
+    expected = band_profile("CO", "1-0", wl, 50.0, "G395H", emission=sun)
+    weight = ForwardModel([obs], ["CO"], geometry, [CircularAperture(0.5 * u.arcsec)]).species["CO"].terms[0]
+    assert [b for b, _ in weight] == ["1-0"]
+    assert np.allclose(columns["meftah"], weight[0][1] * expected, rtol=1e-6, atol=1e-9)
+    peak = columns["e490"].max()
+    assert np.max(np.abs(columns["meftah"] - columns["e490"])) > 0.03 * peak
