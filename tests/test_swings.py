@@ -170,3 +170,19 @@ def test_forward_model_columns_use_the_model_sunlight():
     assert np.allclose(columns["meftah"], weight[0][1] * expected, rtol=1e-6, atol=1e-9)
     peak = columns["e490"].max()
     assert np.max(np.abs(columns["meftah"] - columns["e490"])) > 0.03 * peak
+
+
+def test_header_geometry_reads_back_rdot():
+    """Synthetic files write Geometry.to_dict() as COMASPEC cards; rdot comes back."""
+    from astropy.io import fits
+
+    from comaspec.io.header import geometry_from_header
+
+    header = fits.Header()
+    for key, value in Geometry(3.32 * u.au, 2.61 * u.au, rdot=-41.5 * u.km / u.s).to_dict().items():
+        if value is not None:
+            header[f"HIERARCH COMASPEC {key.upper()}"] = value
+    assert geometry_from_header(header, "synthetic").rdot_km_s == -41.5
+    header["HIERARCH COMASPEC RDOT_KM_S"] = "fast"
+    with pytest.raises(InputError, match="RDOT_KM_S"):
+        geometry_from_header(header, "synthetic")
