@@ -201,6 +201,17 @@ def _geometry(args, example_header, loaded=()):
     return Geometry(args.rh * u.au, args.delta * u.au, None if args.phase is None else args.phase * u.deg)
 
 
+def _with_rdot(geometry, rdot):
+    """``geometry`` with ``--rdot`` (km/s) when given, whichever way the geometry was found."""
+    if rdot is None:
+        return geometry
+    from dataclasses import replace
+
+    import astropy.units as u
+
+    return replace(geometry, rdot=rdot * u.km / u.s)
+
+
 def _aperture(args, example_header, loaded):
     import astropy.units as u
 
@@ -314,13 +325,7 @@ def _run(args):
     if args.example:
         meta = loaded[0][1].meta
         example_header = meta.get("primary_header")
-    geometry = _geometry(args, example_header, loaded)
-    if args.rdot is not None:
-        from dataclasses import replace
-
-        import astropy.units as u
-
-        geometry = replace(geometry, rdot=args.rdot * u.km / u.s)
+    geometry = _with_rdot(_geometry(args, example_header, loaded), args.rdot)
     aperture = _aperture(args, example_header, loaded)
 
     import astropy.units as u
