@@ -27,7 +27,7 @@ import math
 
 import numpy as np
 
-__all__ = ["channel_a", "cascade_matrix", "cascade_line_rates", "CASCADE_FILE"]
+__all__ = ["channel_a", "cascade_matrix", "cascade_line_rates", "cascade_lines", "hot_lines", "CASCADE_FILE"]
 
 #: The derived HITRAN table (in linelists/).
 CASCADE_FILE = "h2o_cascade_lines.ecsv"
@@ -44,6 +44,17 @@ def _table():
            for name in ("wavenumber", "A", "g_upper", "g_lower")}
     return {r: {**{k: v[role == r].astype(str) for k, v in cols.items()},
                 **{k: v[role == r] for k, v in num.items()}} for r in np.unique(role)}
+
+
+def cascade_lines():
+    """The (101)/(200)/(002) -> (100)/(001)/(020) lines (role ``cascade``): dict of arrays
+    ``upper``, ``lower``, ``wavenumber`` (cm^-1), ``A`` (1/s), ``g_upper``, ``g_lower``."""
+    return _table()["cascade"]
+
+
+def hot_lines():
+    """Every tabulated line of the (011) levels (role ``hot``), as `cascade_lines`."""
+    return _table()["hot"]
 
 
 def channel_a(upper_label, lower_label):
