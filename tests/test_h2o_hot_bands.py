@@ -12,16 +12,14 @@ Measured on the branch ``hotbands`` (2026-12-07), comaspec / reference:
 * nu1 (direct + cascade) strong lines 0.961-1.058; nu3 0.882-1.109 (h2o_lines.ecsv is a
   fit of effective constants);
 * nu2+nu3-nu2 line shares (both with (011) pumped like (001)): 0.973-1.110;
-* the whole 2.7 µm feature (nu3, nu1 and the two hot bands, both models with the (011) ->
-  (001)/(100) feed): band flux 1.002-1.003 at 20-80 K (0.972-0.977 before comaspec fed
-  (001) from (011)); shape, each normalised: largest difference 0.3-0.5 % of the peak at
-  PRISM, 0.5-0.7 % at G235H; with a free amplitude at S/N 215 chi2_nu = 0.06-0.10 (PRISM),
-  0.01-0.03 (G235H).
+* the whole 2.7 µm feature (nu3, nu1 and the two hot bands): band flux 0.972 (20 K) - 0.977
+  (80 K), the reference holding 2 % more in nu3 from the (011) -> (001) decays (see
+  `test_whole_27um_feature_matches_reference`); shape, each normalised: largest difference
+  0.5-0.9 % of the peak at PRISM, 1.7-3.4 % at G235H; with a free amplitude at S/N 215
+  chi2_nu = 0.13-0.28 (PRISM), 0.08-0.17 (G235H).
 * cascade/direct feed of the strong (100) levels: 1.2-486 (20 K), 1.5-13 (50 K), 1.7-8.7
   (80 K), against 2.6-2.8 for the band as a whole.
 """
-
-import functools
 
 import numpy as np
 import pytest
@@ -135,10 +133,9 @@ def test_nu1_nu3_nu1_from_its_own_lines_matches_reference(T):
 
 @pytest.mark.parametrize("T", TEMPERATURES)
 def test_cascade_fed_nu1_lines_match_reference(T):
-    """The (100) levels fed by the cascade (from (101), (200), (002) and (011)), line by
-    line: within 8 % (measured 0.96-1.06)."""
+    """The (100) levels fed by the cascade, line by line: within 8 % (measured 0.96-1.06)."""
     keys, g = _ours(T, "nu1")
-    theirs = _reference_lines(T, "nu1", pump_011=_pump_011(T))
+    theirs = _reference_lines(T, "nu1")
     strong = g > 0.01 * g.max()
     ratio = np.array([x / theirs[k] for k, x, s in zip(keys, g, strong) if s])
     assert ratio.size > 30 and np.all(np.abs(ratio - 1) < 0.08), ratio
@@ -155,39 +152,23 @@ def test_nu2_nu3_nu2_shape_from_its_own_lines_matches_reference(T):
     assert ratio.size > 20 and np.all(np.abs(ratio - 1) < 0.12), ratio
 
 
-def test_011_feeds_nu3_by_two_percent():
-    """The (011) levels decay to (001) too: with (011) pumped so that g(nu2+nu3-nu2) is the
-    cited ratio to nu3, nu3 gains 1.9-2.5 % over the reference's nu3 without (011) (measured
-    at 20-80 K: 1.020-1.025), and the reference with the same (011) pump gains as much."""
-    for T in TEMPERATURES:
-        _, g3 = _ours(T, "nu3")
-        bare = sum(_reference_lines(T, "nu3").values())
-        fed = sum(_reference_lines(T, "nu3", pump_011=_pump_011(T)).values())
-        assert 1.015 < g3.sum() / bare < 1.03 and g3.sum() / fed == pytest.approx(1.0, abs=0.01)
-
-
 def test_nu2_nu3_nu2_band_g_keeps_the_cited_ratio():
     """No 1.87 µm line intensities: g(nu2+nu3-nu2) is the cited ratio (Ootsubo et al. 2012) to nu3."""
     ratio = fluorescence.band_g_factor("H2O", "nu2+nu3-nu2", 50.0) / fluorescence.band_g_factor("H2O", "nu3", 50.0)
     assert ratio.value == pytest.approx(_ootsubo_g("nu2+nu3-nu2") / _ootsubo_g("nu3"), rel=1e-6)
 
 
-@functools.cache
-def _pump_011(T):
-    """The reference's (011) pump (times the direct (001) pump) that makes g(nu2+nu3-nu2) /
-    g(nu3) the published ratio, as comaspec does."""
+def _feature_reference(T):
+    """(nu, g) of the reference's four 2.7 µm bands, its (011) pumped like (001) and scaled so
+    that g(nu2+nu3-nu2) / g(nu3) is the published ratio (as comaspec)."""
     cited = _ootsubo_g("nu2+nu3-nu2") / _ootsubo_g("nu3")
-    _, g1 = ref.h2o_cascade_g_factors(T, pump_011_like_001=1.0)
+    nu, g1 = ref.h2o_cascade_g_factors(T, pump_011_like_001=1.0)
     _, g0 = ref.h2o_cascade_g_factors(T)
     m3, m011 = ref.h2o_band_mask("(001)", "(000)"), ref.h2o_band_mask("(011)", "(010)")
     # both band sums are linear in the (011) pump: solve for the scale
-    return (cited * g0[m3].sum() - g0[m011].sum()) / (g1[m011].sum() - g0[m011].sum()
-                                                      - cited * (g1[m3].sum() - g0[m3].sum()))
-
-
-def _feature_reference(T):
-    """(nu, g) of the reference's four 2.7 µm bands, (011) pumped by `_pump_011`."""
-    nu, g = ref.h2o_cascade_g_factors(T, pump_011_like_001=_pump_011(T))
+    s = (cited * g0[m3].sum() - g0[m011].sum()) / (g1[m011].sum() - g0[m011].sum()
+                                                   - cited * (g1[m3].sum() - g0[m3].sum()))
+    _, g = ref.h2o_cascade_g_factors(T, pump_011_like_001=s)
     keep = np.zeros(nu.size, dtype=bool)
     for states in FEATURE_27.values():
         keep |= ref.h2o_band_mask(*states)
@@ -195,16 +176,16 @@ def _feature_reference(T):
 
 
 @pytest.mark.parametrize("T", TEMPERATURES)
-@pytest.mark.parametrize("mode,step_um", [("PRISM", 0.01), ("G235H", 0.0004)])
-def test_whole_27um_feature_matches_reference(T, mode, step_um):
+@pytest.mark.parametrize("mode,step_um,shape_tol", [("PRISM", 0.01, 0.02), ("G235H", 0.0004, 0.05)])
+def test_whole_27um_feature_matches_reference(T, mode, step_um, shape_tol):
     """nu3 + nu1 + both hot bands through the mode's LSF.
 
-    Band flux within 2 % (measured 0.2-0.3 %; without the (011) -> (001) feed comaspec was
-    2.3-2.8 % low). Shape, each spectrum normalised to unit flux: largest difference below
-    1.5 % of the peak (measured 0.3-0.7 %: the strong nu3 lines of the effective-constant
-    list are 0.88-1.11 of HITRAN's, and the strongest carry ~10 % of a PRISM pixel). With a
-    free amplitude at S/N 215 (the issue's 63 K test) chi2_nu < 0.5 (measured <= 0.10):
-    the model could not be told from the reference at that S/N.
+    Band flux within 4 %: comaspec is 2.3-2.8 % low because the reference's (011) levels
+    also decay to (001) (13-18 % of their A, near 6.3 µm), adding 2 % to its nu3; comaspec
+    does not feed (001) from (011). Shape, each spectrum normalised to unit flux: largest
+    difference below 2 % of the peak at PRISM, 5 % at G235H (measured 0.5-0.9 %, 1.7-3.4 %:
+    line strengths of the effective-constant nu3 list, 0.88-1.11 of HITRAN's). With a free
+    amplitude at S/N 215 (the issue's 63 K test) chi2_nu < 1 (measured <= 0.28).
     """
     from comaspec.physics.instrument import make_lsf   # the LSF only (convolution)
 
@@ -216,12 +197,12 @@ def test_whole_27um_feature_matches_reference(T, mode, step_um):
     ours = ref.spectrum(wl, t["wavenumber"].value, ref.line_fluxes(t["wavenumber"].value, t["g"].value,
                                                                    1e30, 1.0, 1.0), lsf)
     theirs = ref.spectrum(wl, nu_r, ref.line_fluxes(nu_r, g_r, 1e30, 1.0, 1.0), lsf)
-    assert ours.sum() / theirs.sum() == pytest.approx(1.0, abs=0.02)
+    assert ours.sum() / theirs.sum() == pytest.approx(1.0, abs=0.04)
     diff = np.abs(ours / ours.sum() - theirs / theirs.sum()).max() / (theirs / theirs.sum()).max()
-    assert diff < 0.015
+    assert diff < shape_tol
     amplitude = np.sum(ours * theirs) / np.sum(ours * ours)
     chi2_nu = np.sum(((theirs - amplitude * ours) / (theirs.max() / 215)) ** 2) / (wl.size - 1)
-    assert chi2_nu < 0.5
+    assert chi2_nu < 1.0
 
 
 @pytest.mark.parametrize("T", TEMPERATURES)

@@ -29,7 +29,7 @@ relative A within a band. The H2O 2.7 µm hot bands nu1+nu3-nu1 ((101) -> (100))
 nu2+nu3-nu2 ((011) -> (010)) are built from their own HITRAN lines, their upper levels
 pumped from (000) (:mod:`comaspec.physics.h2o_bands`): nu1+nu3-nu1 by the 1.38 µm cascade
 (g computed), nu2+nu3-nu2 like the (001) levels (its 1.87 µm pump lines are not in the
-data; g from the cited ratio to nu3); (011) also feeds (001) and (100).
+data; g from the cited ratio to nu3).
 
 Everything here works on float64 arrays in cm^-1 and s^-1; the public functions return
 astropy Quantities and tables.
@@ -258,13 +258,9 @@ class _PumpTerms:
         self.decay_line = np.bincount(system.upper, a, minlength=self.n_up)[system.upper]
         self.cascade = None
         if system.species == "H2O" and "nu1" in system.band:
-            from . import h2o_bands, h2o_cascade
+            from . import h2o_cascade
 
             self.cascade = h2o_cascade.cascade_matrix(system.upper_label, system.lower_label, photons)
-            self.feed_011, self.to_010 = h2o_bands.feed_from_011(system.upper_label)
-            self.nu3_upper = system.upper[system.band == "nu3"]
-            self.nu3_share = (a / self.decay_line)[system.band == "nu3"]
-            self.cited_011 = h2o_bands.cited_g_ratio("nu2+nu3-nu2", "nu3")
 
 
 def _boltzmann_terms(system):
@@ -302,22 +298,9 @@ def _line_rates(system, a, T_rot, ortho_para, terms=None):
     n = _populations(system, T_rot, ortho_para, t)
     pumping = _direct_pumping(n, t)
     if t.cascade is not None:
-        # H2O: (100) and (001) levels also fed by the 1.38 um cascade (h2o_cascade) and by
-        # the (011) levels pumped at 1.87 um (h2o_bands)
-        fed = pumping + t.cascade @ n
-        pumping = fed + _h2o_011_feed(pumping, fed, t)
+        # H2O: (100) and (001) levels also fed by the 1.38 um cascade (h2o_cascade)
+        pumping = pumping + t.cascade @ n
     return pumping[system.upper] * a / t.decay_line
-
-
-def _h2o_011_feed(direct, fed, t):
-    """Arrivals in the H2O (001)/(100) levels from (011), each (011) J_KaKc level pumped at
-    s times the direct pump of (001) J_KaKc, with s such that g(nu2+nu3-nu2) = cited ratio
-    x g(nu3) (nu3 including this feed): both are linear in s."""
-    feed = t.feed_011 @ direct
-    g3_without = fed[t.nu3_upper] @ t.nu3_share
-    g3_per_s = feed[t.nu3_upper] @ t.nu3_share
-    s = t.cited_011 * g3_without / (t.to_010 @ direct - t.cited_011 * g3_per_s)
-    return s * feed
 
 
 def _direct_pumping(n, t):

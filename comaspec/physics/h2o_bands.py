@@ -23,9 +23,7 @@ it solves for and how the hot bands are made.
     all its HITRAN lines (to (010), and near 6 µm to (001), (100), (020)); the band's lines
     are those that end in (010). Its g-factor keeps the cited ratio to nu3 (Ootsubo et al.
     2012, from Bockelée-Morvan & Crovisier 1989): without the 1.87 µm line intensities
-    no absolute value can be computed. The (011) decays to (001) and (100) (13-18 % of the
-    A, near 6 µm) feed those levels (`feed_from_011`): with the (011) pump scaled so that
-    g(nu2+nu3-nu2) / g(nu3) is the cited ratio, they add ~2 % to nu3.
+    no absolute value can be computed.
 
   Pumping *from* (010) or (100) -- the lower states of these bands -- is left out: those
   states hold a fraction ~ g / A of the molecules (their g-factors, ~1e-4 s^-1, over their
@@ -46,7 +44,7 @@ from ..errors import InputError
 from .linelists import read_table
 
 __all__ = ["STATES", "GROUND_BANDS", "CHANNEL_PARENT", "HOT_BANDS", "system_fields", "cited_g_ratio",
-           "hot_band_lines", "feed_from_011", "lower_state_share"]
+           "hot_band_lines", "lower_state_share"]
 
 #: Vibrational (upper, lower) states of each H2O band.
 STATES = {
@@ -172,41 +170,6 @@ def _011_line_rates(upper_labels, direct_pumping):
     total_a = np.bincount(which.ravel(), hot["A"])[which.ravel()]
     return {"upper": hot["upper"], "lower": hot["lower"], "wavenumber": hot["wavenumber"],
             "rate": pumped * hot["A"] / total_a}
-
-
-def feed_from_011(upper_labels):
-    """Where the molecules of the (011) levels go, per unit pump of the matching (001) level.
-
-    Parameters
-    ----------
-    upper_labels : sequence of str
-        The model's (001)/(100) levels, e.g. ``(001)111``.
-
-    Returns
-    -------
-    feed : ndarray, shape (n, n)
-        ``feed[x, y]``: share of the decays (by HITRAN A) of the (011) level with the
-        J_KaKc of model level ``y`` (a (001) level) that end in model level ``x``.
-    to_010 : ndarray, shape (n,)
-        Share of the same decays that end in (010): the nu2+nu3-nu2 photons.
-    """
-    from . import h2o_cascade
-
-    hot = h2o_cascade.hot_lines()
-    index = {str(label): i for i, label in enumerate(upper_labels)}
-    total = {}
-    for u, a in zip(hot["upper"], hot["A"]):
-        total[u] = total.get(u, 0.0) + a
-    feed, to_010 = np.zeros((len(index), len(index))), np.zeros(len(index))
-    for u, low, a in zip(hot["upper"], hot["lower"], hot["A"]):
-        y = index.get("(001)" + u[5:])
-        if y is None:
-            continue
-        if low.startswith("(010)"):
-            to_010[y] += a / total[u]
-        elif low in index:
-            feed[index[low], y] += a / total[u]
-    return feed, to_010
 
 
 def lower_state_share(populations_100, solar_photons):
