@@ -310,19 +310,27 @@ def _direct_pumping(n, t):
     return np.bincount(t.upper_p, absorb, minlength=t.n_up)
 
 
-@functools.lru_cache(maxsize=64)
-def _hot_lines(band, T, opr, solar="e490", rdot_km_s=0.0):
-    """`comaspec.physics.h2o_bands.hot_band_lines` of an H2O 2.7 µm hot band, read-only."""
+@functools.lru_cache(maxsize=16)
+def _hot_terms(band, solar="e490", rdot_km_s=0.0):
+    """`comaspec.physics.h2o_bands.hot_band_terms` of an H2O 2.7 µm hot band."""
     from . import h2o_bands
 
     system, _, _, terms = _system_a("H2O", "nu3", solar, rdot_km_s)
-    n = _populations(system, T, opr, terms)
     photons = functools.partial(_solar_photons, solar=solar, rdot_km_s=rdot_km_s)
-    lines = h2o_bands.hot_band_lines(band, system.lower_label, n, system.upper_label,
-                                     _direct_pumping(n, terms), photons)
-    for value in lines.values():
-        value.flags.writeable = False
-    return lines
+    return h2o_bands.hot_band_terms(band, system.lower_label, system.upper_label, photons)
+
+
+@functools.lru_cache(maxsize=64)
+def _hot_lines(band, T, opr, solar="e490", rdot_km_s=0.0):
+    """Lines of an H2O 2.7 µm hot band (``upper``, ``lower``, ``wavenumber``) and their photon
+    ``rate`` (1/s at 1 au; nu2+nu3-nu2 relative), read-only."""
+    system, _, _, terms = _system_a("H2O", "nu3", solar, rdot_km_s)
+    lines, matrix = _hot_terms(band, solar, rdot_km_s)
+    n = _populations(system, T, opr, terms)
+    # nu1+nu3-nu1 from the (000) populations, nu2+nu3-nu2 from the direct (001) pumping
+    rate = matrix @ (n if band == "nu1+nu3-nu1" else _direct_pumping(n, terms))
+    rate.flags.writeable = False
+    return {**lines, "rate": rate}
 
 
 def check_temperature(T_rot, *, bounded=True):

@@ -7,7 +7,7 @@ it solves for and how the hot bands are made.
   nu3-nu2, nu1-nu2 share the (001) and (100) rotational levels of
   ``linelists/h2o_lines.ecsv``; (100) and (001) are also fed by the 1.38 µm cascade
   (:mod:`comaspec.physics.h2o_cascade`).
-* **The 2.7 µm hot bands from their own HITRAN lines** (`hot_band_lines`, issue #19 item 3;
+* **The 2.7 µm hot bands from their own HITRAN lines** (`hot_band_terms`, issue #19 item 3;
   lines and A from ``linelists/h2o_cascade_lines.ecsv``, HITRAN: Gordon et al. 2022, JQSRT
   277, 107949):
 
@@ -28,14 +28,12 @@ it solves for and how the hot bands are made.
   Pumping *from* (010) or (100) -- the lower states of these bands -- is left out: those
   states hold a fraction ~ g / A of the molecules (their g-factors, ~1e-4 s^-1, over their
   radiative decay rates, ~10-20 s^-1), so sunlight absorbed from them is ~1e-5 of that
-  absorbed from (000) (`lower_state_share` computes it for (100)).
+  absorbed from (000) (``tests/test_h2o_hot_bands.py`` computes it).
 
 Float64 arrays in cm^-1 and s^-1 throughout.
 """
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 
@@ -44,7 +42,7 @@ from ..errors import InputError
 from .linelists import read_table
 
 __all__ = ["STATES", "GROUND_BANDS", "CHANNEL_PARENT", "HOT_BANDS", "system_fields", "cited_g_ratio",
-           "hot_band_lines", "lower_state_share"]
+           "hot_band_terms"]
 
 #: Vibrational (upper, lower) states of each H2O band.
 STATES = {
@@ -121,77 +119,72 @@ def cited_g_ratio(band, parent="nu3"):
     return molecules.get_band("H2O", band).g_1au / molecules.get_band("H2O", parent).g_1au
 
 
-def hot_band_lines(band, lower_labels, populations, upper_labels, direct_pumping, solar_photons):
-    """Photon rates of the lines of one 2.7 µm hot band (see the module docstring).
+def hot_band_terms(band, lower_labels, upper_labels, solar_photons):
+    """The lines of one 2.7 µm hot band and the matrix that gives their photon rates.
+
+    Gathered once per solar spectrum; at each T_rot the rates are one product (see the
+    module docstring for the physics).
 
     Parameters
     ----------
     band : {"nu1+nu3-nu1", "nu2+nu3-nu2"}
-    lower_labels, populations : array_like
-        The model's (000) levels and the fraction of molecules in each.
-    upper_labels, direct_pumping : array_like
-        The model's (001)/(100) levels and the rate (1/s per molecule) at which sunlight
-        pumps each directly from (000).
+    lower_labels : sequence of str
+        The model's (000) levels.
+    upper_labels : sequence of str
+        The model's (001)/(100) levels.
     solar_photons : callable
         Solar photon flux per unit wavenumber at 1 au of an array of wavenumbers.
 
     Returns
     -------
-    dict
-        ``upper``, ``lower`` (labels), ``wavenumber`` (cm^-1) and ``rate`` per line, sorted by
-        wavenumber: 1/s per molecule at 1 au for nu1+nu3-nu1; relative (shape only) for
-        nu2+nu3-nu2.
+    lines : dict
+        ``upper``, ``lower`` (labels) and ``wavenumber`` (cm^-1) per line, by wavenumber.
+    matrix : ndarray
+        nu1+nu3-nu1: the photon rates (1/s per molecule at 1 au) are ``matrix @ n``, ``n``
+        the fraction of molecules in each (000) level. nu2+nu3-nu2: relative rates (shape
+        only) ``matrix @ p``, ``p`` the direct pump rate of each (001)/(100) level.
     """
     from . import h2o_cascade
 
     if band == "nu1+nu3-nu1":
-        lines = h2o_cascade.cascade_line_rates(lower_labels, populations, solar_photons)
+        lines = h2o_cascade.cascade_lines()
         keep = np.char.startswith(lines["upper"], "(101)") & np.char.startswith(lines["lower"], "(100)")
+        source = _pumped_per_population(lower_labels, solar_photons)
+        # each (101) level's decays: its 1.38 µm lines and its 2.7-2.9 µm lines
+        total = h2o_cascade.decay_totals()
+        share = lines["A"] / np.array([total[u] for u in lines["upper"]])
     elif band == "nu2+nu3-nu2":
-        lines = _011_line_rates(upper_labels, direct_pumping)
+        lines = h2o_cascade.hot_lines()
         keep = np.char.startswith(lines["lower"], "(010)")
+        # each (011) J_KaKc level pumped like the (001) J_KaKc level of the model, decaying
+        # through all its tabulated lines
+        source = {f"(011){str(label)[5:]}": i for i, label in enumerate(upper_labels)
+                  if str(label).startswith("(001)")}
+        _, which = np.unique(lines["upper"], return_inverse=True)
+        share = lines["A"] / np.bincount(which.ravel(), lines["A"])[which.ravel()]
     else:
         raise InputError(f"H2O {band}", f"not a 2.7 µm hot band ({', '.join(HOT_BANDS)})")
+    width = len(lower_labels) if band == "nu1+nu3-nu1" else len(upper_labels)
+    matrix = np.zeros((int(keep.sum()), width))
+    for row, (u, f) in enumerate(zip(lines["upper"][keep], share[keep])):
+        pumped = source.get(str(u))
+        if isinstance(pumped, int):             # nu2+nu3-nu2: the index of the (001) level
+            matrix[row, pumped] = f
+        elif pumped is not None:                # nu1+nu3-nu1: pump rates per (000) level
+            matrix[row] = pumped * f
     order = np.argsort(lines["wavenumber"][keep], kind="stable")
-    return {k: np.asarray(v)[keep][order] for k, v in lines.items()}
+    selected = {name: np.asarray(lines[name])[keep][order] for name in ("upper", "lower", "wavenumber")}
+    return selected, matrix[order]
 
 
-def _011_line_rates(upper_labels, direct_pumping):
-    """Relative photon rates of every tabulated (011) line, each (011) J_KaKc level pumped
-    like the (001) J_KaKc level."""
+def _pumped_per_population(lower_labels, solar_photons):
+    """(101)/(200)/(002) level -> its pump rate per unit population of each model (000) level."""
     from . import h2o_cascade
 
-    hot = h2o_cascade.hot_lines()
-    pump_001 = {str(label)[5:]: rate for label, rate in zip(upper_labels, direct_pumping)
-                if str(label).startswith("(001)")}
-    level = np.char.replace(hot["upper"], "(011)", "")
-    pumped = np.array([pump_001.get(str(k), 0.0) for k in level])
-    _, which = np.unique(hot["upper"], return_inverse=True)
-    total_a = np.bincount(which.ravel(), hot["A"])[which.ravel()]
-    return {"upper": hot["upper"], "lower": hot["lower"], "wavenumber": hot["wavenumber"],
-            "rate": pumped * hot["A"] / total_a}
-
-
-def lower_state_share(populations_100, solar_photons):
-    """Rate (1/s per molecule) at which sunlight pumps (101) from (100), for given populations.
-
-    Parameters
-    ----------
-    populations_100 : dict
-        (100) level label -> fraction of all molecules in it.
-    solar_photons : callable
-        As in `hot_band_lines`.
-
-    Returns
-    -------
-    float
-        Sum over the tabulated (101) -> (100) lines of n_l (g_u / g_l) A Phi / (8 pi c nu^2).
-    """
-    from . import h2o_cascade
-
-    lines = h2o_cascade.cascade_lines()
-    keep = np.char.startswith(lines["upper"], "(101)") & np.char.startswith(lines["lower"], "(100)")
-    n = np.array([populations_100.get(str(low), 0.0) for low in lines["lower"][keep]])
-    nu = lines["wavenumber"][keep]
-    return float(np.sum(n * lines["g_upper"][keep] / lines["g_lower"][keep] * lines["A"][keep]
-                        * solar_photons(nu) / (8 * math.pi * 2.99792458e10 * nu * nu)))
+    pump = h2o_cascade.pump_lines()
+    index = {str(label): i for i, label in enumerate(lower_labels)}
+    out = {}
+    for u, low, r in zip(pump["upper"], pump["lower"], h2o_cascade.pump_rates(solar_photons)):
+        if low in index:
+            out.setdefault(u, np.zeros(len(lower_labels)))[index[low]] += r
+    return out
