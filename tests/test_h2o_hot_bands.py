@@ -219,3 +219,21 @@ def test_cascade_spreads_nu1_unlike_direct_pumping(T):
     strong = is100 & (total > 0.01 * total[is100].sum())
     gain = total[strong] / direct[strong]
     assert gain.max() / gain.min() > 3 and 2.4 < total[is100].sum() / direct[is100].sum() < 3.0
+
+
+def test_unknown_hot_band_is_input_error():
+    from comaspec.errors import InputError
+    from comaspec.physics import h2o_bands
+
+    with pytest.raises(InputError, match="nu3.*not a 2.7 µm hot band"):
+        h2o_bands.hot_band_terms("nu3", [], [], ref.solar_photon_flux)
+
+
+def test_hot_band_rates_are_linear_in_the_ortho_para_split():
+    """Para and ortho (000) levels pump separate (101) levels: at ortho/para 1 and 3 the
+    ortho lines of nu1+nu3-nu1 scale by (3/4)/(1/2), the para lines by (1/4)/(1/2)."""
+    one = fluorescence._hot_lines("nu1+nu3-nu1", 50.0, 1.0)
+    three = fluorescence._hot_lines("nu1+nu3-nu1", 50.0, 3.0)
+    pumped = one["rate"] > 0
+    ratio = three["rate"][pumped] / one["rate"][pumped]
+    assert pumped.sum() > 300 and np.allclose(np.unique(np.round(ratio, 9)), [0.5, 1.5])
