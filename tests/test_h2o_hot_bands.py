@@ -158,7 +158,7 @@ def test_nu2_nu3_nu2_band_g_keeps_the_cited_ratio():
     assert ratio.value == pytest.approx(_ootsubo_g("nu2+nu3-nu2") / _ootsubo_g("nu3"), rel=1e-6)
 
 
-def _feature_reference(T):
+def feature_reference(T):
     """(nu, g) of the reference's four 2.7 µm bands, its (011) pumped like (001) and scaled so
     that g(nu2+nu3-nu2) / g(nu3) is the published ratio (as comaspec)."""
     cited = _ootsubo_g("nu2+nu3-nu2") / _ootsubo_g("nu3")
@@ -191,7 +191,7 @@ def test_whole_27um_feature_matches_reference(T, mode, step_um, shape_tol):
 
     t = fluorescence.line_g_factors("H2O", T)
     t = t[np.isin(t["band"], list(FEATURE_27))]
-    nu_r, g_r = _feature_reference(T)
+    nu_r, g_r = feature_reference(T)
     wl = np.arange(2.55, 2.95, step_um)
     lsf = make_lsf(mode)
     ours = ref.spectrum(wl, t["wavenumber"].value, ref.line_fluxes(t["wavenumber"].value, t["g"].value,
