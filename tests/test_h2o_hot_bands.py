@@ -21,6 +21,8 @@ Measured on the branch ``hotbands`` (2026-12-07), comaspec / reference:
   (80 K), against 2.6-2.8 for the band as a whole.
 """
 
+import functools
+
 import numpy as np
 import pytest
 from astropy.table import Table
@@ -158,17 +160,23 @@ def test_nu2_nu3_nu2_band_g_keeps_the_cited_ratio():
     assert ratio.value == pytest.approx(_ootsubo_g("nu2+nu3-nu2") / _ootsubo_g("nu3"), rel=1e-6)
 
 
-def feature_reference(T):
-    """(nu, g) of the reference's four 2.7 µm bands, its (011) pumped like (001) and scaled so
-    that g(nu2+nu3-nu2) / g(nu3) is the published ratio (as comaspec)."""
+@functools.cache
+def pump_011(T):
+    """The reference's (011) pump, times the direct (001) pump, that makes g(nu2+nu3-nu2) /
+    g(nu3) the published ratio (as comaspec)."""
     cited = _ootsubo_g("nu2+nu3-nu2") / _ootsubo_g("nu3")
-    nu, g1 = ref.h2o_cascade_g_factors(T, pump_011_like_001=1.0)
+    _, g1 = ref.h2o_cascade_g_factors(T, pump_011_like_001=1.0)
     _, g0 = ref.h2o_cascade_g_factors(T)
     m3, m011 = ref.h2o_band_mask("(001)", "(000)"), ref.h2o_band_mask("(011)", "(010)")
     # both band sums are linear in the (011) pump: solve for the scale
-    s = (cited * g0[m3].sum() - g0[m011].sum()) / (g1[m011].sum() - g0[m011].sum()
-                                                   - cited * (g1[m3].sum() - g0[m3].sum()))
-    _, g = ref.h2o_cascade_g_factors(T, pump_011_like_001=s)
+    return (cited * g0[m3].sum() - g0[m011].sum()) / (g1[m011].sum() - g0[m011].sum()
+                                                      - cited * (g1[m3].sum() - g0[m3].sum()))
+
+
+def feature_reference(T):
+    """(nu, g) of the reference's four 2.7 µm bands, (011) pumped by `pump_011` (also drawn
+    by docs/make_fluorescence_figures.py)."""
+    nu, g = ref.h2o_cascade_g_factors(T, pump_011_like_001=pump_011(T))
     keep = np.zeros(nu.size, dtype=bool)
     for states in FEATURE_27.values():
         keep |= ref.h2o_band_mask(*states)
