@@ -99,8 +99,9 @@ def test_reference_nu2_nu3_nu2_needs_the_187um_pump():
 
 @pytest.mark.parametrize("T", TEMPERATURES)
 def test_pumping_from_the_hot_bands_lower_states_is_negligible(T):
-    """(010) and (100) hold ~1e-5 of the molecules: sunlight they absorb into (011) and
-    (101) is < 1e-3 of each hot band (why both models pump these levels from (000))."""
+    """(010) and (100) hold 1.3e-5 and 5.6e-6 of the molecules (arrivals over radiative decay
+    rates): sunlight they absorb into (011) and (101) is 1.5e-4 and 6.4e-5 of each published
+    hot-band g at 20-80 K, < 1e-3 asserted (why both models pump these levels from (000))."""
     nu, g = ref.h2o_cascade_g_factors(T)
     d = ref.h2o_cascade_lines()
     up = d["up"].astype(str)
