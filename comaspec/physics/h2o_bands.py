@@ -27,8 +27,9 @@ it solves for and how the hot bands are made.
 
   Pumping *from* (010) or (100) -- the lower states of these bands -- is left out: those
   states hold a fraction ~ g / A of the molecules (their g-factors, ~1e-4 s^-1, over their
-  radiative decay rates, ~10-20 s^-1), so sunlight absorbed from them is ~1e-5 of that
-  absorbed from (000) (``tests/test_h2o_hot_bands.py`` computes it).
+  radiative decay rates, ~10-20 s^-1): 1.3e-5 in (010) and 5.6e-6 in (100), so the light
+  they would pump into (011) and (101) is 1.5e-4 and 6.4e-5 of each published hot-band g
+  (``tests/test_h2o_hot_bands.py``).
 
 Float64 arrays in cm^-1 and s^-1 throughout.
 """
