@@ -277,3 +277,15 @@ def test_shipped_hot_band_lines_are_hitrans_with_recomputed_weights():
     assert checked > 1500 and fixed > 400     # measured 1851 and 469
     bad = (raw["g_up"] == 81) & (raw["g_low"] == 75)
     assert bad.sum() > 1000     # the placeholder weights are in the file (SOURCE.md)
+
+
+def test_hot_bands_follow_the_solar_spectrum_asked_for():
+    """The (101) pump at 1.38 µm sees the Meftah et al. 2023 spectrum at the comet's rdot
+    when asked (solar plumbing of comaspec.physics.solar): the band g moves (+0.6 % at
+    +30 km/s, measured), its shape with it; the E490 default is unchanged."""
+    e490 = fluorescence.band_g_factor("H2O", "nu1+nu3-nu1", 50.0).value
+    meftah = fluorescence.band_g_factor("H2O", "nu1+nu3-nu1", 50.0, solar="meftah2023", rdot=30.0).value
+    assert meftah != e490 and meftah == pytest.approx(e490, rel=0.05)
+    _, w0 = fluorescence.band_emission_weights("H2O", "nu1+nu3-nu1", 50.0, 3.0)
+    _, w1 = fluorescence.band_emission_weights("H2O", "nu1+nu3-nu1", 50.0, 3.0, "meftah2023", 30.0)
+    assert 0 < np.abs(w1 - w0).max() < 0.05 * w0.max()

@@ -414,13 +414,13 @@ def emission_weights(species, band, T_rot, *, ortho_para=DEFAULT_ORTHO_PARA):
     return band_emission_weights(species, band, check_temperature(T_rot), check_ortho_para(ortho_para))
 
 
-def band_emission_weights(species, band, T, opr):
-    """`emission_weights` at a checked T (K, any positive value: the templates' fits) and o/p."""
+def band_emission_weights(species, band, T, opr, solar="e490", rdot_km_s=0.0):
+    """`emission_weights` at a checked T (K, any > 0: the templates' fits), o/p, ``solar`` and ``rdot_km_s``."""
     if species == "H2O" and band in _H2O_HOT_BANDS:
-        lines = _hot_lines(band, T, opr)
+        lines = _hot_lines(band, T, opr, solar, rdot_km_s)
         wavenumber, energy = lines["wavenumber"], lines["rate"] * lines["wavenumber"]
     else:
-        _, rates, _ = _rates(species, band, T, opr)
+        _, rates, _ = _rates(species, band, T, opr, solar, rdot_km_s)
         in_band, wavenumber = _band_lines(species, band)
         energy = rates[in_band] * wavenumber
     total = energy.sum()
