@@ -24,7 +24,9 @@ the share of the band's energy in each line:
   ``linelists/h2o_lines.ecsv``. A hot band without lines in the list (now only
   nu1+nu3-nu1) is a copy of its parent band (nu3 for the a-type bands, nu1 for the b-type
   nu1-nu2) shifted to the hot band's centre from :func:`comaspec.molecules.get_band`: its
-  rotational constants are taken equal to the parent's.
+  rotational constants are taken equal to the parent's. That applies to the thermal model:
+  with fluorescence the 2.7 µm hot bands nu1+nu3-nu1 and nu2+nu3-nu2 are their own HITRAN
+  lines (:mod:`comaspec.physics.h2o_bands`).
 
 The results are plain float64 arrays (hot path of the fitter).
 """
