@@ -57,14 +57,21 @@ class Window:
             raise InputError(f"window {self.name}", f"degree must be 0..6 (got {self.degree})")
 
 
-#: Default continuum windows. "2.7um" holds the H2O 2.7 µm complex and stops short of the
-#: 3 µm water-ice absorption; "4.5um" holds CO2, 13CO2, CO, OCS and the H2O hot bands;
-#: "3.3um" holds CH4 nu3 and C2H6 nu7/nu5 (3.15-3.55 µm, on the red wing of the ice band:
-#: a cubic continuum, as for 2.7um) and is used only when a fitted species has a band in it
-#: (`default_windows`), so fits of the other species are unchanged by it.
-DEFAULT_WINDOWS = (Window("2.7um", 2.45, 2.90, 3), Window("4.5um", 4.05, 5.10, 4), Window("3.3um", 3.15, 3.55, 3))
-# Default windows used whatever the species (the fits before the 3.3 µm window existed).
-_ALWAYS = ("2.7um", "4.5um")
+def _table_windows():
+    """The windows of ``linelists/fit_windows.ecsv`` and the names of those used in every fit."""
+    from ..physics import molecules
+
+    rows = molecules.fit_windows()
+    return (tuple(Window(w["name"], w["lo_um"], w["hi_um"], w["degree"]) for w in rows),
+            tuple(w["name"] for w in rows if w["always"]))
+
+
+#: Default continuum windows, from ``linelists/fit_windows.ecsv`` (names, ranges, default
+#: degrees); each band names its window there (``fit_window`` column of ``bands.ecsv``).
+#: "2.7um" holds the H2O 2.7 µm complex and stops short of the 3 µm water-ice absorption;
+#: "4.5um" holds CO2, 13CO2, CO, OCS and the H2O hot bands; "3.3um" holds CH4 nu3 and C2H6
+#: nu7/nu5 and is used only when a fitted species has a band in it (`default_windows`).
+DEFAULT_WINDOWS, _ALWAYS = _table_windows()
 
 
 def default_windows(species):
@@ -78,15 +85,15 @@ def default_windows(species):
     Returns
     -------
     tuple of Window
-        "2.7um" and "4.5um" always; any other window of `DEFAULT_WINDOWS` when the centre of
-        a band of one of ``species`` lies in it.
+        The windows marked ``always`` in ``linelists/fit_windows.ecsv`` ("2.7um" and
+        "4.5um"), and any other window of `DEFAULT_WINDOWS` that a band of one of ``species``
+        names as its fit window (``bands.ecsv``).
     """
     from ..physics import molecules
 
-    centres = [b.center_um for s in species if s in molecules.SPECIES
-               for f in molecules.features_of(s) for b in molecules.bands_of(s, f)]
-    return tuple(w for w in DEFAULT_WINDOWS
-                 if w.name in _ALWAYS or any(w.lo_um <= c <= w.hi_um for c in centres))
+    named = {b.fit_window for s in species if s in molecules.SPECIES
+             for f in molecules.features_of(s) for b in molecules.bands_of(s, f)}
+    return tuple(w for w in DEFAULT_WINDOWS if w.name in _ALWAYS or w.name in named)
 
 
 def window_ranges(windows=None, species=None):

@@ -6,8 +6,10 @@ vibrational state, whose rotational levels are in Boltzmann equilibrium at ``T_r
 (A ~ 1e2-1e3 s^-1, far faster than collisions) through all its lines, in proportion to
 their Einstein A. For a molecule in the ground state (per molecule, at r_h = 1 au):
 
-* population of lower level l: ``n_l = g_l exp(-c2 E_l / T) / Z`` (H2O: ortho and para
-  normalised separately to ``ortho_para / (1 + ortho_para)`` and ``1 / (1 + ortho_para)``);
+* population of lower level l: ``n_l = g_l exp(-c2 E_l / T) / Z`` (a molecule with spin
+  species in ``linelists/spin_species.ecsv``, H2O: each spin species normalised alone and
+  weighted by its population fraction, :mod:`comaspec.physics.spin`; for H2O ortho and para
+  ``ortho_para / (1 + ortho_para)`` and ``1 / (1 + ortho_para)``);
 * pumping rate of upper level u:
   ``P_u = sum_l n_l (g_u / g_l) A_ul Phi(nu_ul) / (8 pi c nu_ul^2)``, where
   ``Phi`` is the solar photon flux per unit wavenumber at 1 au (photons s^-1 cm^-2 (cm^-1)^-1)
@@ -47,6 +49,7 @@ import numpy as np
 from .._paths import linelists_dir
 from ..errors import InputError
 from .linelists import line_lists, read_table
+from .spin import combine_populations, fractions, level_spin
 # the Sun: E490 continuum (default) or Meftah et al. 2023 at the comet's rdot
 from .solar import photon_flux as _solar_photons
 from .solar import solar_photon_flux
@@ -112,7 +115,7 @@ class _System:
     upper_g: np.ndarray         # per upper level
     lower_g: np.ndarray         # per lower level (rotational degeneracy)
     lower_energy: np.ndarray    # per lower level, cm^-1 within its vibrational state
-    lower_ortho: np.ndarray | None   # per lower level (H2O)
+    lower_spin: np.ndarray | None    # per lower level: index of its spin species (comaspec.physics.spin)
     upper_label: np.ndarray     # str, per upper level
     lower_label: np.ndarray     # str, per lower level
     line_label: np.ndarray      # str, per line
@@ -160,7 +163,7 @@ def _linear_system(species, band):
         upper_g=g_up[up_first],
         lower_g=(spin * (2 * j_low + 1))[low_first],
         lower_energy=np.asarray(table["E_lower"], dtype=np.float64)[low_first],
-        lower_ortho=None,
+        lower_spin=None,
         upper_label=np.array([f"J={j}" for j in j_up[up_first]]),
         lower_label=np.array([f"J={j}" for j in j_low[low_first]]),
         line_label=np.array([f"{b}{j}" for b, j in zip(branch, j_low)]),
@@ -197,7 +200,7 @@ def _h2o_system(bands, pump_state):
     lower, low_first = _index(low_key)
     up_label = np.array([f"{vib_up[i]}{q['J_u'][i]}{q['Ka_u'][i]}{q['Kc_u'][i]}" for i in up_first])
     low_label = np.array([f"{vib_low[i]}{q['J_l'][i]}{q['Ka_l'][i]}{q['Kc_l'][i]}" for i in low_first])
-    ortho = np.asarray(rows["ortho"], dtype=bool)
+    spin = level_spin("H2O", rows)
     return _System(
         species="H2O", band=band, wavenumber=nu,
         a_rel=np.asarray(rows["A_rel"], dtype=np.float64),
@@ -205,30 +208,53 @@ def _h2o_system(bands, pump_state):
         upper_g=(2 * q["J_u"] + 1).astype(np.float64)[up_first],
         lower_g=(2 * q["J_l"] + 1).astype(np.float64)[low_first],
         lower_energy=e_low[low_first],
-        lower_ortho=ortho[low_first],
+        lower_spin=spin[low_first],
         upper_label=up_label, lower_label=low_label,
         line_label=np.array([f"{up_label[u]}-{low_label[l]}" for u, l in zip(upper, lower)]),
     )
 
 
+def _h2o_band_system(species, band):
+    """The H2O system of ``band``: the four bands from (000), or nu2+nu3-nu2 from (010)."""
+    if band in _H2O_GROUND_BANDS:
+        return _h2o_system(_H2O_GROUND_BANDS, "(000)")
+    if band == "nu2+nu3-nu2":
+        return _h2o_system(("nu2+nu3-nu2",), "(010)")
+    raise InputError(f"H2O {band}", "no line list of its own (see comaspec.templates)")
+
+
+def _labelled_system(species, band):
+    """The level system of a labelled line list (comaspec.physics.levels)."""
+    from . import levels
+
+    filename = _line_list_file(species, band)
+    return _System(**levels.labelled_system(species, filename, _read_lines(filename)))
+
+
+#: Level systems by the name in the ``level_system`` column of ``linelists/bands.ecsv``: a new
+#: molecule of an existing kind is rows in the tables; a new kind is one builder here.
+LEVEL_SYSTEMS = {
+    "linear_rotor": _linear_system,
+    "h2o_asymmetric_top": _h2o_band_system,
+    "labelled_levels": _labelled_system,
+}
+
+
 @functools.cache
 def _system(species, band):
     """The _System that holds (species, band), and the bands it models together."""
-    if species == "H2O":
-        if band in _H2O_GROUND_BANDS:
-            return _h2o_system(_H2O_GROUND_BANDS, "(000)")
-        if band == "nu2+nu3-nu2":
-            return _h2o_system(("nu2+nu3-nu2",), "(010)")
-        raise InputError(f"H2O {band}", "no line list of its own (see comaspec.templates)")
-    filename = _line_list_file(species, band)
-    if filename is not None:
-        from . import levels
+    from . import molecules
 
-        table = _read_lines(filename)
-        if levels.is_labelled(table):
-            return _System(**levels.labelled_system(species, filename, table))
-        return _linear_system(species, band)
-    raise InputError(f"{species} {band}", "no fluorescence model (unknown species or band)")
+    try:
+        kind = molecules.get_band(species, band).level_system
+    except InputError:
+        raise InputError(f"{species} {band}", "no fluorescence model (unknown species or band)") from None
+    if kind not in LEVEL_SYSTEMS:
+        raise InputError(f"level system {kind!r} of {species} {band} (linelists/bands.ecsv)",
+                         f"unknown; known: {', '.join(LEVEL_SYSTEMS)}")
+    if kind != "h2o_asymmetric_top" and _line_list_file(species, band) is None:
+        raise InputError(f"{species} {band}", "no fluorescence model (no line list)")
+    return LEVEL_SYSTEMS[kind](species, band)
 
 
 # ----------------------------------------------------------------------------- Einstein A
@@ -346,12 +372,10 @@ def _populations(system, T_rot, ortho_para, terms=None):
     """
     pumped, minus_c2_de = _boltzmann_terms(system) if terms is None else (terms.pumped, terms.minus_c2_de)
     w = np.where(pumped, system.lower_g * np.exp(minus_c2_de / T_rot), 0.0)
-    if system.lower_ortho is None:
+    if system.lower_spin is None:
         return w / w.sum()
-    ortho = system.lower_ortho
-    z_o, z_p = w[ortho].sum(), w[~ortho].sum()
-    f_o = ortho_para / (1.0 + ortho_para)
-    return np.where(ortho, w * f_o / z_o if z_o > 0 else 0.0, w * (1 - f_o) / z_p if z_p > 0 else 0.0)
+    # spin species (H2O ortho, para): each normalised alone, weighted by its fraction
+    return combine_populations(w, system.lower_spin, fractions(system.species, ortho_para))
 
 
 def _line_rates(system, a, T_rot, ortho_para, terms=None):

@@ -74,7 +74,7 @@ def labelled_system(species, filename, table):
         Per line: ``band``, ``wavenumber``, ``a_rel`` (HITRAN's absolute A, with
         ``a_is_absolute`` True), ``upper``, ``lower`` (level indices), ``pump``,
         ``line_label``; per level: ``upper_g``, ``lower_g``, ``lower_energy``,
-        ``upper_label``, ``lower_label``; ``species`` and ``lower_ortho`` (None).
+        ``upper_label``, ``lower_label``; ``species`` and ``lower_spin`` (None: the nuclear-spin weights are in g).
 
     Raises
     ------
@@ -104,7 +104,7 @@ def labelled_system(species, filename, table):
         band=np.asarray(table["band"]).astype(str),
         wavenumber=nu, a_rel=a, upper=upper, lower=lower,
         pump=np.ones(nu.size, dtype=bool),
-        upper_g=g_upper, lower_g=g_lower, lower_energy=e_low, lower_ortho=None,
+        upper_g=g_upper, lower_g=g_lower, lower_energy=e_low, lower_spin=None,
         upper_label=upper_label, lower_label=lower_label,
         line_label=np.asarray(table["line"]).astype(str),
         a_is_absolute=True,
