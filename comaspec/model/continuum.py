@@ -20,6 +20,7 @@ Protocol (duck-typed)::
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,7 +28,7 @@ import numpy as np
 from ..errors import InputError, UsageError
 from .kernels import equilibrium_temperature, legendre_basis, physical_continuum_basis
 
-__all__ = ["Window", "DEFAULT_WINDOWS", "default_windows", "window_ranges", "ShapeParameter", "PolynomialContinuum",
+__all__ = ["Window", "DEFAULT_WINDOWS", "default_windows", "window_ranges", "ShapeParameter", "PolynomialContinuum",  # noqa: F822 (DEFAULT_WINDOWS: module __getattr__)
            "PhysicalContinuum", "CONTINUA", "make_continuum"]
 
 
@@ -57,6 +58,7 @@ class Window:
             raise InputError(f"window {self.name}", f"degree must be 0..6 (got {self.degree})")
 
 
+@functools.cache
 def _table_windows():
     """The windows of ``linelists/fit_windows.ecsv`` and the names of those used in every fit."""
     from ..physics import molecules
@@ -66,12 +68,15 @@ def _table_windows():
             tuple(w["name"] for w in rows if w["always"]))
 
 
-#: Default continuum windows, from ``linelists/fit_windows.ecsv`` (names, ranges, default
-#: degrees); each band names its window there (``fit_window`` column of ``bands.ecsv``).
-#: "2.7um" holds the H2O 2.7 µm complex and stops short of the 3 µm water-ice absorption;
-#: "4.5um" holds CO2, 13CO2, CO, OCS and the H2O hot bands; "3.3um" holds CH4 nu3 and C2H6
-#: nu7/nu5 and is used only when a fitted species has a band in it (`default_windows`).
-DEFAULT_WINDOWS, _ALWAYS = _table_windows()
+def __getattr__(name):
+    # DEFAULT_WINDOWS: the default continuum windows (tuple of Window), from
+    # linelists/fit_windows.ecsv (names, ranges, default degrees) on first access (PEP 562), so
+    # that importing the model reads no table. Each band names its window in the fit_window
+    # column of bands.ecsv; "2.7um" and "4.5um" are used in every fit, "3.3um" (CH4, C2H6)
+    # only when a fitted species has a band in it (`default_windows`).
+    if name == "DEFAULT_WINDOWS":
+        return _table_windows()[0]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def default_windows(species):
@@ -93,7 +98,8 @@ def default_windows(species):
 
     named = {b.fit_window for s in species if s in molecules.SPECIES
              for f in molecules.features_of(s) for b in molecules.bands_of(s, f)}
-    return tuple(w for w in DEFAULT_WINDOWS if w.name in _ALWAYS or w.name in named)
+    windows, always = _table_windows()
+    return tuple(w for w in windows if w.name in always or w.name in named)
 
 
 def window_ranges(windows=None, species=None):
@@ -112,7 +118,7 @@ def window_ranges(windows=None, species=None):
     list of (float, float)
     """
     if windows is None:
-        windows = DEFAULT_WINDOWS if species is None else default_windows(species)
+        windows = _table_windows()[0] if species is None else default_windows(species)
     return [(float(w.lo_um), float(w.hi_um)) for w in windows]
 
 
