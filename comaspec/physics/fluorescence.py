@@ -48,6 +48,7 @@ import numpy as np
 
 from .._paths import linelists_dir
 from ..errors import InputError
+from . import levels
 from .linelists import line_lists, read_table
 from .spin import combine_populations, fractions, level_spin
 # the Sun: E490 continuum (default) or Meftah et al. 2023 at the comet's rdot
@@ -140,36 +141,6 @@ def _index(keys):
     return inverse.ravel(), first
 
 
-def _linear_system(species, band):
-    filename = _line_list_file(species, band)
-    table = _read_lines(filename)
-    for name in ("J_lower", "J_upper", "E_lower", "branch"):
-        if name not in table.colnames:
-            raise InputError(linelists_dir() / filename, f"missing column {name}")
-    j_up = np.asarray(table["J_upper"], dtype=np.int64)
-    j_low = np.asarray(table["J_lower"], dtype=np.int64)
-    g_up = np.asarray(table["g_upper"], dtype=np.float64)
-    upper, up_first = _index(j_up[:, None])
-    lower, low_first = _index(j_low[:, None])
-    # nuclear-spin weight of the pair (same for both levels of an allowed line)
-    spin = g_up / (2 * j_up + 1)
-    branch = np.asarray(table["branch"]).astype(str)
-    return _System(
-        species=species,
-        band=np.full(len(table), band),
-        wavenumber=np.asarray(table["wavenumber"], dtype=np.float64),
-        a_rel=np.asarray(table["A_rel"], dtype=np.float64),
-        upper=upper, lower=lower, pump=np.ones(len(table), dtype=bool),
-        upper_g=g_up[up_first],
-        lower_g=(spin * (2 * j_low + 1))[low_first],
-        lower_energy=np.asarray(table["E_lower"], dtype=np.float64)[low_first],
-        lower_spin=None,
-        upper_label=np.array([f"J={j}" for j in j_up[up_first]]),
-        lower_label=np.array([f"J={j}" for j in j_low[low_first]]),
-        line_label=np.array([f"{b}{j}" for b, j in zip(branch, j_low)]),
-    )
-
-
 def _h2o_rows(bands):
     table = _read_lines("h2o_lines.ecsv")
     band = np.asarray(table["band"]).astype(str)
@@ -201,7 +172,7 @@ def _h2o_system(bands, pump_state):
     up_label = np.array([f"{vib_up[i]}{q['J_u'][i]}{q['Ka_u'][i]}{q['Kc_u'][i]}" for i in up_first])
     low_label = np.array([f"{vib_low[i]}{q['J_l'][i]}{q['Ka_l'][i]}{q['Kc_l'][i]}" for i in low_first])
     spin = level_spin("H2O", rows)
-    return _System(
+    return dict(
         species="H2O", band=band, wavenumber=nu,
         a_rel=np.asarray(rows["A_rel"], dtype=np.float64),
         upper=upper, lower=lower, pump=vib_low == pump_state,
@@ -215,7 +186,7 @@ def _h2o_system(bands, pump_state):
 
 
 def _h2o_band_system(species, band):
-    """The H2O system of ``band``: the four bands from (000), or nu2+nu3-nu2 from (010)."""
+    """Fields of the H2O system of ``band``: the four bands from (000), or nu2+nu3-nu2 from (010)."""
     if band in _H2O_GROUND_BANDS:
         return _h2o_system(_H2O_GROUND_BANDS, "(000)")
     if band == "nu2+nu3-nu2":
@@ -223,20 +194,13 @@ def _h2o_band_system(species, band):
     raise InputError(f"H2O {band}", "no line list of its own (see comaspec.templates)")
 
 
-def _labelled_system(species, band):
-    """The level system of a labelled line list (comaspec.physics.levels)."""
-    from . import levels
-
-    filename = _line_list_file(species, band)
-    return _System(**levels.labelled_system(species, filename, _read_lines(filename)))
-
-
-#: Level systems by the name in the ``level_system`` column of ``linelists/bands.ecsv``: a new
-#: molecule of an existing kind is rows in the tables; a new kind is one builder here.
+#: Level systems by the name in the ``level_system`` column of ``linelists/bands.ecsv``, each a
+#: function (species, band) -> the fields of `_System`: a new molecule of an existing kind is
+#: rows in the tables; a new kind is one builder (the generic ones are in levels.py).
 LEVEL_SYSTEMS = {
-    "linear_rotor": _linear_system,
+    "linear_rotor": levels.linear_rotor,
     "h2o_asymmetric_top": _h2o_band_system,
-    "labelled_levels": _labelled_system,
+    "labelled_levels": levels.labelled_levels,
 }
 
 
@@ -254,7 +218,7 @@ def _system(species, band):
                          f"unknown; known: {', '.join(LEVEL_SYSTEMS)}")
     if kind != "h2o_asymmetric_top" and _line_list_file(species, band) is None:
         raise InputError(f"{species} {band}", "no fluorescence model (no line list)")
-    return LEVEL_SYSTEMS[kind](species, band)
+    return _System(**LEVEL_SYSTEMS[kind](species, band))
 
 
 # ----------------------------------------------------------------------------- Einstein A
