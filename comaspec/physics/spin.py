@@ -63,8 +63,9 @@ def fractions(species, ortho_para=None):
         A species of ``linelists/bands.ecsv``.
     ortho_para : float, optional
         For a species with exactly the spin species ``ortho`` and ``para``: the ratio
-        N(ortho) / N(para) (a finite number >= 0). Default: the high-temperature limit, the
-        fractions proportional to the nuclear-spin weights (H2O: 3 : 1).
+        N(ortho) / N(para) (a finite number >= 0). Default: fractions proportional to the
+        nuclear-spin weights, the high-temperature limit of spin species with equally many
+        rotational levels, as H2O's ortho and para (3 : 1).
 
     Returns
     -------
