@@ -49,7 +49,7 @@ import numpy as np
 from .._paths import linelists_dir
 from ..errors import InputError
 from . import levels
-from .linelists import line_lists, read_table
+from .linelists import read_table
 from .spin import combine_populations, fractions, level_spin
 # the Sun: E490 continuum (default) or Meftah et al. 2023 at the comet's rdot
 from .solar import photon_flux as _solar_photons
@@ -123,11 +123,6 @@ class _System:
     # True when a_rel holds absolute Einstein A from the line list (labelled lists,
     # comaspec.physics.levels)
     a_is_absolute: bool = False
-
-
-def _line_list_file(species, band):
-    """The line-list file of (species, band) (the registry, comaspec.physics.linelists), or None."""
-    return line_lists().get((species, band))
 
 
 def _read_lines(filename):
@@ -216,8 +211,6 @@ def _system(species, band):
     if kind not in LEVEL_SYSTEMS:
         raise InputError(f"level system {kind!r} of {species} {band} (linelists/bands.ecsv)",
                          f"unknown; known: {', '.join(LEVEL_SYSTEMS)}")
-    if kind != "h2o_asymmetric_top" and _line_list_file(species, band) is None:
-        raise InputError(f"{species} {band}", "no fluorescence model (no line list)")
     return _System(**LEVEL_SYSTEMS[kind](species, band))
 
 

@@ -118,6 +118,14 @@ def labelled_system(species, filename, table):
     )
 
 
+def _line_list(species, band):
+    """The line-list file of (species, band); InputError if ``bands.ecsv`` names none."""
+    filename = line_lists().get((species, band))
+    if not filename:
+        raise InputError(f"{species} {band}", "no fluorescence model: no line list in linelists/bands.ecsv")
+    return filename
+
+
 def labelled_levels(species, band):
     """The `labelled_system` of the line list of (species, band) (``linelists/bands.ecsv``).
 
@@ -131,7 +139,7 @@ def labelled_levels(species, band):
     dict
         As for `labelled_system`.
     """
-    filename = line_lists()[(species, band)]
+    filename = _line_list(species, band)
     return labelled_system(species, filename, read_table(filename))
 
 
@@ -161,7 +169,7 @@ def linear_rotor(species, band):
     comaspec.InputError
         The line list lacks ``J_lower``, ``J_upper``, ``E_lower`` or ``branch``.
     """
-    filename = line_lists()[(species, band)]
+    filename = _line_list(species, band)
     table = read_table(filename)
     for name in ("J_lower", "J_upper", "E_lower", "branch"):
         if name not in table.colnames:
