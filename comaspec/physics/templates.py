@@ -14,9 +14,8 @@ the share of the band's energy in each line:
   vibrational state; ``c2 = h c / k_B`` from :mod:`astropy.constants`). Kept for
   comparison: in a coma this is wrong where rotational energies are comparable to k T_rot
   (H2O at 20-50 K);
-* H2O: the ortho and para levels (its spin species, ``linelists/spin_species.ecsv``) are
-  normalised separately and weighted so that the total ortho/para ratio is ``ortho_para``
-  (default 3, the high-temperature limit; :mod:`comaspec.physics.spin`);
+* H2O: the ortho and para levels are normalised separately so that the total ortho/para
+  ratio is ``ortho_para`` (default 3, the high-temperature limit);
 * H2O: nu3, nu1, nu2+nu3-nu2, nu3-nu2 and nu1-nu2 have lines of their own in
   ``linelists/h2o_lines.ecsv``. A hot band without lines in the list (now only
   nu1+nu3-nu1) is a copy of its parent band (nu3 for the a-type bands, nu1 for the b-type
