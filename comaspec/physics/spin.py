@@ -14,6 +14,8 @@ line list's g and have all spin species at T_rot: `level_spin` returns None for 
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ..errors import InputError
@@ -82,16 +84,27 @@ def fractions(species, ortho_para=None):
     >>> fractions("H2O", 3.0)
     array([0.75, 0.25])
     """
+    return _fractions(species, None if ortho_para is None else float(ortho_para))
+
+
+@functools.lru_cache(maxsize=256)
+def _fractions(species, ortho_para):
+    """`fractions`, read-only and computed once per (species, ratio): the fit asks at every T_rot."""
     names = spin_species(species)
     if not names:
-        return np.zeros(0)
+        return _read_only(np.zeros(0))
     if ortho_para is None:
         weights = nuclear_spin_weights(species)
-        return weights / weights.sum()
+        return _read_only(weights / weights.sum())
     if sorted(names) != ["ortho", "para"]:
         raise InputError("ortho_para", f"{species} has the spin species {', '.join(names)}, not ortho and para")
     f_ortho = ortho_para / (1.0 + ortho_para)
-    return np.array([f_ortho if name == "ortho" else 1 - f_ortho for name in names])
+    return _read_only(np.array([f_ortho if name == "ortho" else 1 - f_ortho for name in names]))
+
+
+def _read_only(array):
+    array.flags.writeable = False
+    return array
 
 
 def level_spin(species, rows):
@@ -151,7 +164,14 @@ def species_scale(boltzmann, spin, weights):
 
 def _totals(boltzmann, spin, n):
     """Sum of ``boltzmann`` over the levels of each spin species (numpy's pairwise sums)."""
-    return np.array([boltzmann[spin == i].sum() for i in range(n)])
+    return np.array([boltzmann[mask].sum() for mask in _masks(np.asarray(spin, dtype=np.int64).tobytes(), n)])
+
+
+@functools.lru_cache(maxsize=64)
+def _masks(spin_bytes, n):
+    """The levels of each spin species, once per level system (called at every T_rot)."""
+    spin = np.frombuffer(spin_bytes, dtype=np.int64)
+    return tuple(spin == i for i in range(n))
 
 
 def combine_populations(boltzmann, spin, weights):
@@ -169,5 +189,6 @@ def combine_populations(boltzmann, spin, weights):
         contributes nothing.
     """
     totals = _totals(boltzmann, spin, weights.size)
-    # w f / Z in this order: the populations of the single ortho flag, to the last bit
-    return np.where(totals[spin] > 0, boltzmann * weights[spin] / np.where(totals > 0, totals, 1.0)[spin], 0.0)
+    counted = totals > 0
+    # (w f) / Z in this order: the populations of the former ortho flag, to the last bit
+    return boltzmann * np.where(counted, weights, 0.0)[spin] / np.where(counted, totals, 1.0)[spin]
