@@ -98,3 +98,15 @@ def test_an_unknown_level_system_names_the_table_and_the_known_ones(tmp_path):
     assert done.returncode != 0
     last = done.stderr.strip().splitlines()[-1]
     assert "symmetric_top" in last and "bands.ecsv" in last and "linear_rotor" in last
+
+
+def test_a_band_naming_an_unknown_fit_window_is_one_line_and_exit_2(tmp_path):
+    tables = _tables_with_new_molecules(tmp_path / "linelists")
+    path = tables / "bands.ecsv"
+    path.write_text(path.read_text().replace("xco_lines.ecsv 4.5um linear_rotor", "xco_lines.ecsv 9um linear_rotor"))
+    run_env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), COMASPEC_LINELISTS=str(tables))
+    done = subprocess.run([sys.executable, "-m", "comaspec", "ratio", "--example", "-q"], capture_output=True,
+                          text=True, env=run_env, cwd=REPO_ROOT, timeout=600)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.count("\n") == 1
+    assert "'9um'" in done.stderr and "bands.ecsv" in done.stderr and "fit_windows.ecsv" in done.stderr
