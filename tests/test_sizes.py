@@ -23,7 +23,6 @@ MODULE_LINES = 600
 ALLOWED = {
     "class comaspec/maps/result.py:ComaMaps": "registry (#21 item 4)",
     "module comaspec/physics/fluorescence.py": "hotbands (#19 items 3 and 7)",
-    "module comaspec/physics/molecules.py": "moldata (#21 item 3)",
 }
 
 
