@@ -6,8 +6,10 @@ vibrational state, whose rotational levels are in Boltzmann equilibrium at ``T_r
 (A ~ 1e2-1e3 s^-1, far faster than collisions) through all its lines, in proportion to
 their Einstein A. For a molecule in the ground state (per molecule, at r_h = 1 au):
 
-* population of lower level l: ``n_l = g_l exp(-c2 E_l / T) / Z`` (H2O: ortho and para
-  normalised separately to ``ortho_para / (1 + ortho_para)`` and ``1 / (1 + ortho_para)``);
+* population of lower level l: ``n_l = g_l exp(-c2 E_l / T) / Z`` (a molecule with spin
+  species in ``linelists/spin_species.ecsv``, H2O: each spin species normalised alone and
+  weighted by its population fraction, :mod:`comaspec.physics.spin`; for H2O ortho and para
+  ``ortho_para / (1 + ortho_para)`` and ``1 / (1 + ortho_para)``);
 * pumping rate of upper level u:
   ``P_u = sum_l n_l (g_u / g_l) A_ul Phi(nu_ul) / (8 pi c nu_ul^2)``, where
   ``Phi`` is the solar photon flux per unit wavenumber at 1 au (photons s^-1 cm^-2 (cm^-1)^-1)
@@ -45,10 +47,12 @@ import numpy as np
 
 from .._paths import linelists_dir
 from ..errors import InputError
+from . import levels
 from .h2o_bands import CHANNEL_PARENT as _H2O_CHANNEL_PARENT
 from .h2o_bands import GROUND_BANDS as _H2O_GROUND_BANDS
 from .h2o_bands import HOT_BANDS as _H2O_HOT_BANDS
-from .linelists import line_lists, read_table
+from .linelists import read_table
+from .spin import combine_populations, fractions
 # the Sun: E490 continuum (default) or Meftah et al. 2023 at the comet's rdot
 from .solar import photon_flux as _solar_photons
 from .solar import solar_photon_flux
@@ -96,18 +100,13 @@ class _System:
     upper_g: np.ndarray         # per upper level
     lower_g: np.ndarray         # per lower level (rotational degeneracy)
     lower_energy: np.ndarray    # per lower level, cm^-1 within its vibrational state
-    lower_ortho: np.ndarray | None   # per lower level (H2O)
+    lower_spin: np.ndarray | None    # per lower level: index of its spin species (comaspec.physics.spin)
     upper_label: np.ndarray     # str, per upper level
     lower_label: np.ndarray     # str, per lower level
     line_label: np.ndarray      # str, per line
     # True when a_rel holds absolute Einstein A from the line list (labelled lists,
     # comaspec.physics.levels)
     a_is_absolute: bool = False
-
-
-def _line_list_file(species, band):
-    """The line-list file of (species, band) (the registry, comaspec.physics.linelists), or None."""
-    return line_lists().get((species, band))
 
 
 def _read_lines(filename):
@@ -121,54 +120,39 @@ def _index(keys):
     return inverse.ravel(), first
 
 
-def _linear_system(species, band):
-    filename = _line_list_file(species, band)
-    table = _read_lines(filename)
-    for name in ("J_lower", "J_upper", "E_lower", "branch"):
-        if name not in table.colnames:
-            raise InputError(linelists_dir() / filename, f"missing column {name}")
-    j_up = np.asarray(table["J_upper"], dtype=np.int64)
-    j_low = np.asarray(table["J_lower"], dtype=np.int64)
-    g_up = np.asarray(table["g_upper"], dtype=np.float64)
-    upper, up_first = _index(j_up[:, None])
-    lower, low_first = _index(j_low[:, None])
-    # nuclear-spin weight of the pair (same for both levels of an allowed line)
-    spin = g_up / (2 * j_up + 1)
-    branch = np.asarray(table["branch"]).astype(str)
-    return _System(
-        species=species,
-        band=np.full(len(table), band),
-        wavenumber=np.asarray(table["wavenumber"], dtype=np.float64),
-        a_rel=np.asarray(table["A_rel"], dtype=np.float64),
-        upper=upper, lower=lower, pump=np.ones(len(table), dtype=bool),
-        upper_g=g_up[up_first],
-        lower_g=(spin * (2 * j_low + 1))[low_first],
-        lower_energy=np.asarray(table["E_lower"], dtype=np.float64)[low_first],
-        lower_ortho=None,
-        upper_label=np.array([f"J={j}" for j in j_up[up_first]]),
-        lower_label=np.array([f"J={j}" for j in j_low[low_first]]),
-        line_label=np.array([f"{b}{j}" for b, j in zip(branch, j_low)]),
-    )
+def _h2o_band_system(species, band):
+    """Fields of the H2O system of ``band``: the four bands pumped from (000) (the 2.7 µm hot
+    bands are their own lines, `comaspec.physics.h2o_bands.hot_band_terms`)."""
+    if band in _H2O_GROUND_BANDS:
+        from . import h2o_bands
+
+        return h2o_bands.system_fields(_H2O_GROUND_BANDS, "(000)")
+    raise InputError(f"H2O {band}", "not pumped from (000): see comaspec.physics.h2o_bands")
+
+
+#: Level systems by the name in the ``level_system`` column of ``linelists/bands.ecsv``, each a
+#: function (species, band) -> the fields of `_System`: a new molecule of an existing kind is
+#: rows in the tables; a new kind is one builder (the generic ones are in levels.py).
+LEVEL_SYSTEMS = {
+    "linear_rotor": levels.linear_rotor,
+    "h2o_asymmetric_top": _h2o_band_system,
+    "labelled_levels": levels.labelled_levels,
+}
 
 
 @functools.cache
 def _system(species, band):
     """The _System that holds (species, band), and the bands it models together."""
-    if species == "H2O":
-        if band in _H2O_GROUND_BANDS:
-            from . import h2o_bands
+    from . import molecules
 
-            return _System(**h2o_bands.system_fields(_H2O_GROUND_BANDS, "(000)"))
-        raise InputError(f"H2O {band}", "not pumped from (000): see comaspec.physics.h2o_bands")
-    filename = _line_list_file(species, band)
-    if filename is not None:
-        from . import levels
-
-        table = _read_lines(filename)
-        if levels.is_labelled(table):
-            return _System(**levels.labelled_system(species, filename, table))
-        return _linear_system(species, band)
-    raise InputError(f"{species} {band}", "no fluorescence model (unknown species or band)")
+    try:
+        kind = molecules.get_band(species, band).level_system
+    except InputError:
+        raise InputError(f"{species} {band}", "no fluorescence model (unknown species or band)") from None
+    if kind not in LEVEL_SYSTEMS:
+        raise InputError(f"level system {kind!r} of {species} {band} (linelists/bands.ecsv)",
+                         f"unknown; known: {', '.join(LEVEL_SYSTEMS)}")
+    return _System(**LEVEL_SYSTEMS[kind](species, band))
 
 
 # ----------------------------------------------------------------------------- Einstein A
@@ -280,12 +264,10 @@ def _populations(system, T_rot, ortho_para, terms=None):
     """
     pumped, minus_c2_de = _boltzmann_terms(system) if terms is None else (terms.pumped, terms.minus_c2_de)
     w = np.where(pumped, system.lower_g * np.exp(minus_c2_de / T_rot), 0.0)
-    if system.lower_ortho is None:
+    if system.lower_spin is None:
         return w / w.sum()
-    ortho = system.lower_ortho
-    z_o, z_p = w[ortho].sum(), w[~ortho].sum()
-    f_o = ortho_para / (1.0 + ortho_para)
-    return np.where(ortho, w * f_o / z_o if z_o > 0 else 0.0, w * (1 - f_o) / z_p if z_p > 0 else 0.0)
+    # spin species (H2O ortho, para): each normalised alone, weighted by its fraction
+    return combine_populations(w, system.lower_spin, fractions(system.species, ortho_para))
 
 
 def _line_rates(system, a, T_rot, ortho_para, terms=None):

@@ -41,6 +41,7 @@ import numpy as np
 from .._paths import linelists_dir
 from ..errors import InputError
 from .linelists import read_table
+from .spin import level_spin
 
 __all__ = ["STATES", "GROUND_BANDS", "CHANNEL_PARENT", "HOT_BANDS", "system_fields", "cited_g_ratio",
            "hot_band_terms"]
@@ -99,7 +100,7 @@ def system_fields(bands, pump_state):
     lower, low_first = _index(low_key)
     up_label = np.array([f"{vib_up[i]}{q['J_u'][i]}{q['Ka_u'][i]}{q['Kc_u'][i]}" for i in up_first])
     low_label = np.array([f"{vib_low[i]}{q['J_l'][i]}{q['Ka_l'][i]}{q['Kc_l'][i]}" for i in low_first])
-    ortho = np.asarray(rows["ortho"], dtype=bool)
+    spin = level_spin("H2O", rows)
     return dict(
         species="H2O", band=band, wavenumber=nu,
         a_rel=np.asarray(rows["A_rel"], dtype=np.float64),
@@ -107,7 +108,7 @@ def system_fields(bands, pump_state):
         upper_g=(2 * q["J_u"] + 1).astype(np.float64)[up_first],
         lower_g=(2 * q["J_l"] + 1).astype(np.float64)[low_first],
         lower_energy=e_low[low_first],
-        lower_ortho=ortho[low_first],
+        lower_spin=spin[low_first],
         upper_label=up_label, lower_label=low_label,
         line_label=np.array([f"{up_label[u]}-{low_label[l]}" for u, l in zip(upper, lower)]),
     )

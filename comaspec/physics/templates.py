@@ -40,6 +40,9 @@ from .._paths import linelists_dir
 from ..errors import InputError
 from .linelists import line_lists as _line_lists
 from .linelists import read_table as _read_table
+from .spin import fractions as _spin_fractions
+from .spin import level_spin as _level_spin
+from .spin import species_scale as _species_scale
 from .fluorescence import (DEFAULT_EMISSION, DEFAULT_ORTHO_PARA, EMISSION_MODELS, check_ortho_para,
                            check_temperature)
 from .solar import DEFAULT_SOLAR
@@ -111,24 +114,24 @@ def _c2_cm_k():
 class _Lines:
     """Float64 arrays of one band's lines (read-only) plus upper-level bookkeeping."""
 
-    __slots__ = ("wavenumber", "g_a_nu", "e_rot", "e_rot_min", "g_upper", "ortho",
+    __slots__ = ("wavenumber", "g_a_nu", "e_rot", "e_rot_min", "g_upper", "spin",
                  "level_index", "n_levels")
 
-    def __init__(self, wavenumber, e_rot, g_upper, a_rel, ortho, level_labels=None):
+    def __init__(self, wavenumber, e_rot, g_upper, a_rel, spin, level_labels=None):
         self.wavenumber = wavenumber
         self.e_rot = e_rot
         self.e_rot_min = float(e_rot.min())
         self.g_upper = g_upper
         # T-independent part of the emitted energy per line: g_u A_ul nu.
         self.g_a_nu = g_upper * a_rel * wavenumber
-        self.ortho = ortho
-        # Distinct upper levels, for the ortho/para partition sums (several lines share one
-        # upper level): by their quantum labels when the list has them, else by (energy,
+        self.spin = spin   # index of each line's spin species (comaspec.physics.spin), or None
+        # Distinct upper levels, for the per-spin-species partition sums (several lines share
+        # one upper level): by their quantum labels when the list has them, else by (energy,
         # degeneracy, spin species).
         if level_labels is None:
             level_labels = [np.round(e_rot, 4), g_upper]
-            if ortho is not None:
-                level_labels.append(ortho)
+            if spin is not None:
+                level_labels.append(spin)
         keys = np.stack([np.asarray(k, dtype=np.float64) for k in level_labels], axis=1)
         _, first, self.level_index = np.unique(keys, axis=0, return_index=True,
                                                return_inverse=True)
@@ -179,13 +182,11 @@ def _line_list(species, band):
     if np.any(wavenumber <= 0) or np.any(g_upper <= 0) or np.any(a_rel < 0):
         raise InputError(path, f"band {band!r} has non-positive wavenumber or g_upper, or "
                                "negative A_rel")
-    ortho = None
-    if "ortho" in table.colnames:
-        ortho = np.array(rows["ortho"], dtype=bool)
+    spin = _level_spin(species, rows)
     labels = None
     if all(name in table.colnames for name in _UPPER_LEVEL_LABELS):
         labels = [np.asarray(rows[name]) for name in _UPPER_LEVEL_LABELS]
-    return _Lines(wavenumber + shift, e_rot, g_upper, a_rel, ortho, labels)
+    return _Lines(wavenumber + shift, e_rot, g_upper, a_rel, spin, labels)
 
 
 def _hot_band_shift(species, band, parent):
@@ -281,23 +282,22 @@ def _sticks(species, band, T_rot, ortho_para, emission=Emission("thermal")):
     # normalisations, and keeps exp() from underflowing to all zeros at very low T_rot.
     boltzmann = np.exp(-_c2_cm_k() / T_rot * (lines.e_rot - lines.e_rot_min))
     weight = lines.g_a_nu * boltzmann
-    if lines.ortho is not None:
-        # Population of each distinct upper level, summed per spin species: rescale so that
-        # N_ortho / N_para = ortho_para.
-        level_pop = np.zeros(lines.n_levels)
-        level_pop[lines.level_index] = lines.g_upper * boltzmann  # once per level, not per line
-        level_is_ortho = np.zeros(lines.n_levels, dtype=bool)
-        level_is_ortho[lines.level_index] = lines.ortho
-        q_ortho = level_pop[level_is_ortho].sum()
-        q_para = level_pop[~level_is_ortho].sum()
-        scale = np.where(lines.ortho,
-                         ortho_para / q_ortho if q_ortho > 0 else 0.0,
-                         1.0 / q_para if q_para > 0 else 0.0)
-        weight = weight * scale
+    if lines.spin is not None:
+        weight = weight * _spin_scale(species, lines, boltzmann, ortho_para)
     if not weight.max() > 0:
         raise InputError(f"{species} {band}", f"no line carries any weight at T_rot = {T_rot} K "
                                               f"and ortho_para = {ortho_para}")
     return _drop_weak(lines.wavenumber, weight)
+
+
+def _spin_scale(species, lines, boltzmann, ortho_para):
+    """Per line: its spin species' population fraction over that species' partition sum of
+    the upper levels (each spin species normalised alone, then weighted)."""
+    level_pop = np.zeros(lines.n_levels)
+    level_pop[lines.level_index] = lines.g_upper * boltzmann  # once per level, not per line
+    level_spin = np.zeros(lines.n_levels, dtype=np.int64)
+    level_spin[lines.level_index] = lines.spin
+    return _species_scale(level_pop, level_spin, _spin_fractions(species, ortho_para))[lines.spin]
 
 
 def _drop_weak(wavenumber, weight):
