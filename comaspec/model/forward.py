@@ -106,8 +106,9 @@ class ForwardModel:
     velocity, lifetime, g_factor : optional
         Passed to `comaspec.production.FeatureWeights` (``lifetime`` and ``g_factor`` may be
         dicts by species; ``g_factor`` is the total of the species' default feature).
-    emission : {"fluorescence", "thermal"}
-        Emission model of the band templates (`comaspec.templates`).
+    emission : {"fluorescence", "thermal"} or `comaspec.physics.templates.Emission`
+        Emission model of the band templates (`comaspec.templates`), with the sunlight that
+        pumps it (a name: E490).
 
     Attributes
     ----------
