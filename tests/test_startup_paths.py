@@ -63,3 +63,20 @@ def test_optical_depth_is_that_of_the_strongest_line_of_the_table(T_rot):
     assert table["sigma0"][0] == table["sigma0"].max()
     assert np.array_equal(line_centre_optical_depth(column, T_rot, "CO2"), expected)
     assert np.array_equal(line_centre_optical_depth(column * u.cm**-2, T_rot, "CO2"), expected)
+
+
+def test_molecular_masses_read_once_are_the_table_s():
+    import astropy.units as u
+    from astropy.table import Table
+
+    from comaspec._paths import linelists_dir
+    from comaspec.errors import InputError
+    from comaspec.maps.opacity import molecular_mass
+
+    table = Table.read(linelists_dir() / "molecular_mass.ecsv", format="ascii.ecsv")
+    assert len(table) >= 4
+    for row in table:
+        assert molecular_mass(row["species"]) == (row["mass"] * table["mass"].unit).to_value(u.kg)
+    assert molecular_mass("CO2") == pytest.approx(44.0 * 1.6605e-27, rel=1e-3)  # 44 u, a number it can miss
+    with pytest.raises(InputError, match="no molecular mass"):
+        molecular_mass("XYZ")

@@ -28,6 +28,7 @@ diagnostic flags spaxels whose τ₀ exceeds a threshold and warns.
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 
@@ -56,13 +57,21 @@ def molecular_mass(species):
     -------
     float
     """
+    masses = _masses_kg()
+    if species not in masses:
+        raise InputError(f"species {species!r}", "no molecular mass tabulated (linelists/molecular_mass.ecsv)")
+    return masses[species]
+
+
+@functools.cache
+def _masses_kg():
+    """Species -> mass (kg) of ``linelists/molecular_mass.ecsv`` (species listed once), read once:
+    every fit asks for each species."""
     from ..physics.molecules import _read
 
     table = _read("molecular_mass.ecsv")
-    rows = table[table["species"] == species]
-    if len(rows) != 1:
-        raise InputError(f"species {species!r}", "no molecular mass tabulated (linelists/molecular_mass.ecsv)")
-    return float(rows["mass"].quantity[0].to_value(u.kg))
+    names, masses = list(table["species"]), table["mass"].quantity.to_value(u.kg)
+    return {name: float(m) for name, m in zip(names, masses) if names.count(name) == 1}
 
 
 def line_centre_cross_sections(species="CO2", T_rot=50.0, *, band="nu3", ortho_para=DEFAULT_ORTHO_PARA):
