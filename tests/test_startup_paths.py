@@ -80,3 +80,36 @@ def test_molecular_masses_read_once_are_the_table_s():
     assert molecular_mass("CO2") == pytest.approx(44.0 * 1.6605e-27, rel=1e-3)  # 44 u, a number it can miss
     with pytest.raises(InputError, match="no molecular mass"):
         molecular_mass("XYZ")
+
+
+def _old_read(path):
+    """What read_any did for a 1-D FITS spectrum: headers opened for the cube check, then the file in full."""
+    from comaspec.io import _read_fits_spectrum, open_fits
+    from comaspec.io.cube import is_cube
+
+    with open_fits(path, load_data=False) as hdul:
+        assert not is_cube(hdul)
+    with open_fits(path) as hdul:
+        return _read_fits_spectrum(path, hdul, None, None)
+
+
+def test_a_spectrum_read_on_one_open_is_the_spectrum_read_on_two(monkeypatch):
+    from pathlib import Path
+
+    import comaspec
+    from comaspec import io
+
+    path = Path(comaspec.example_path())
+    old = _old_read(path)
+    opened = []
+    real = io.open_fits
+    monkeypatch.setattr(io, "open_fits", lambda *a, **k: opened.append(a) or real(*a, **k))
+    new = io.read_any(path)
+    assert len(opened) == 1  # and it can fail: the old path opened the file twice
+    assert type(new) is type(old) and sorted(new.meta) == sorted(old.meta)
+    for name in ("spectral_axis", "flux"):
+        a, b = getattr(new, name), getattr(old, name)
+        assert a.unit == b.unit and np.array_equal(a.value, b.value)
+    assert np.array_equal(new.uncertainty.array, old.uncertainty.array) and np.array_equal(new.mask, old.mask)
+    assert all(np.all(new.meta[k] == old.meta[k]) for k in new.meta if k != "primary_header")
+    assert dict(new.meta["primary_header"]) == dict(old.meta["primary_header"])
