@@ -124,3 +124,15 @@ def test_public_readers_still_return_specutils_objects(tmp_path):
             "                  bool((s.mask == light.mask).all()), sorted(s.meta) == sorted(light.meta)]))")
     assert json.loads(_fresh(code).strip().splitlines()[-1]) == ["specutils", "Spectrum", "LightSpectrum",
                                                                   True, True, True, True]
+
+
+def test_a_batch_run_in_its_own_process_imports_no_dask_distributed(tmp_path):
+    # --workers 1 runs every job here: importing dask.distributed (~0.5 s) would be paid for nothing
+    code = ("import json, sys\n"
+            "from comaspec.batch import run_batch\n"
+            f"result = run_batch([], {str(tmp_path / 'out')!r}, workers=1)\n"
+            "print(json.dumps([len(result.summary), [m for m in ('distributed', 'dask') if m in sys.modules]]))")
+    assert json.loads(_fresh(code).strip().splitlines()[-1]) == [0, []]
+    # the probe can fail: a cluster's module does import it
+    assert json.loads(_fresh("import json, sys, comaspec.batch._worker\n"
+                             "print(json.dumps('distributed' in sys.modules))").strip().splitlines()[-1]) is True

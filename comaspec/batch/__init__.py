@@ -180,14 +180,14 @@ def run_batch(source, output_dir, *, invalid=(), species=None, client=None, sche
     comaspec.UsageError
         For options that do not fit together, or another batch writing to ``output_dir``.
     """
-    from .cluster import check_where, import_dask
+    from .cluster import check_dask_installed, check_where
 
     _check_arguments(source, output_dir, invalid, species, client, scheduler, workers,
                      {"force": force, "progress": progress, "figure": figure}, log)
     log = log or (lambda line: None)
     jobs, invalid = _source_jobs(source, invalid, species, log)
     if client is None:
-        import_dask()
+        check_dask_installed()  # imported only where a cluster is used
         check_where(scheduler, workers)
     # seconds of work left that are worth a local cluster (None: never one; 0: Dask at once)
     budget = _local_budget(workers, log) if client is None and scheduler is None else 0
