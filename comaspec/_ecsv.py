@@ -12,7 +12,7 @@ files (catalogs, manifests, spectra as ECSV) are still read with astropy.
 
 `write_ecsv` writes the package's own result tables (a fit's ``result.ecsv``, a batch's
 ``summary.ecsv``): astropy's writer emits the YAML header with PyYAML's pure-Python
-emitter, ~30 ms for a fit's metadata, more than a PRISM fit itself in a batch job; this
+emitter, ~30 ms for a fit's metadata, about half a PRISM fit in a batch job; this
 writer uses the C emitter where PyYAML has it. Columns of strings, booleans, integers and
 floats (Quantities: their unit in the header), one value per cell; anything else is
 refused. astropy reads what it writes back to the same table (``tests/test_ecsv.py``).
@@ -206,7 +206,7 @@ def _datatype(name, column):
     return entry, [cell(v) for v in values.tolist()]
 
 
-class _ListDumper:
+class _EcsvDumper:
     """A YAML dumper class: the C emitter where PyYAML has it, no anchors for repeated blocks."""
 
     _class = None
@@ -245,7 +245,7 @@ def write_ecsv(table, path):
     header = {"datatype": list(entries)}
     if meta:
         header["meta"] = meta
-    text = yaml.dump(header, Dumper=_ListDumper.get(), default_flow_style=None, sort_keys=False, width=120)
+    text = yaml.dump(header, Dumper=_EcsvDumper.get(), default_flow_style=None, sort_keys=False, width=120)
     lines = ["# %ECSV 1.0", "# ---", *("# " + line for line in text.splitlines())]
     lines.append(" ".join(_string_cell(name) for name in table.colnames))
     lines += [" ".join(row) for row in zip(*cells)]
