@@ -2,7 +2,9 @@
 
 `spaxel_design` builds the model once for the cube's wavelength grid, LSF and a reference
 aperture, and returns what the batched solver needs: a function giving the design matrix
-at fixed nonlinear parameters, the column names and each species' flux → Q factor. The
+at nonlinear parameters by name (those held for every bin, such as the ortho/para ratio
+and the continuum shape of the aperture fit, plus the T_rot and shift a caller gives), the
+column names and each species' flux → Q factor. The
 band columns are per unit band flux of the species' reported feature, so they do not
 depend on the aperture: one design serves every spaxel and bin. When the model gains
 ``ForwardModel.with_data(y, σ)`` this function is what changes, nothing else.
@@ -15,7 +17,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..physics.fluorescence import DEFAULT_EMISSION, DEFAULT_ORTHO_PARA
+from ..physics.fluorescence import DEFAULT_EMISSION
 
 __all__ = ["SpaxelDesign", "spaxel_design"]
 
@@ -27,8 +29,10 @@ class SpaxelDesign:
     Attributes
     ----------
     design : callable
-        ``design(T_rot: dict, shift_um: float) -> ndarray (n_pixels, k)`` on the model's
-        fitted pixels (``pixels``), columns in the order of ``names``.
+        ``design(values: dict) -> ndarray (n_pixels, k)``: the design on the model's fitted
+        pixels (``pixels``) at the nonlinear parameters ``values`` by name (e.g. ``T_rot``,
+        ``shift_0``; `comaspec.model.parameters`) over the held ones, columns in the order
+        of ``names``.
     names : list of str
         Linear parameters: ``F_<species>`` band fluxes (W m^-2), then continuum terms.
     species : list of str
@@ -54,7 +58,7 @@ class SpaxelDesign:
 
 def spaxel_design(wavelength_um, flux, error, good, lsf, species, geometry, aperture, *, windows=None,
                   continuum="polynomial", velocity=None, lifetime=None, g_factor=None, emission=DEFAULT_EMISSION,
-                  ortho_para=DEFAULT_ORTHO_PARA, label="cube", continuum_shape=None) -> SpaxelDesign:
+                  label="cube", held=None) -> SpaxelDesign:
     """Build the forward model once for a cube and return its design function.
 
     Parameters
@@ -72,11 +76,12 @@ def spaxel_design(wavelength_um, flux, error, good, lsf, species, geometry, aper
     geometry : `comaspec.Geometry`
     aperture : comaspec aperture
         Reference aperture for ``phi`` (band flux per unit Q).
-    windows, continuum, velocity, lifetime, g_factor, emission, ortho_para, label
+    windows, continuum, velocity, lifetime, g_factor, emission, label
         As in `comaspec.fit_coma`.
-    continuum_shape : dict, optional
-        ``{"slope": ..., "dust_T": ...}`` of the physical continuum, held for every bin (the
-        aperture fit's); default slope 0 and the equilibrium dust temperature.
+    held : dict, optional
+        Nonlinear parameters by name held for every bin (e.g. the aperture fit's
+        ``ortho_para`` and the physical continuum's ``cont_slope``, ``cont_dust_T``); the
+        others the design is not given take their declared values.
 
     Returns
     -------
@@ -89,11 +94,12 @@ def spaxel_design(wavelength_um, flux, error, good, lsf, species, geometry, aper
                          velocity=velocity, lifetime=lifetime, g_factor=g_factor,
                          emission=emission)
     pixels = model.used[0].copy()
+    # the bins hold the continuum shape and ortho/para; T_rot and shift are given per design
+    declared = {h.name for h in model.parameters() if h.role in ("continuum", "ortho_para")}
+    held = {name: value for name, value in (held or {}).items() if name in declared}
 
-    held = {"slope": 0.0, "dust_T": None, **(continuum_shape or {})}
-
-    def design(T_rot, shift_um, slope=held["slope"], dust_T=held["dust_T"]):
-        return model.design(T_rot, [float(shift_um)], slope, dust_T, pixels="used", ortho_para=ortho_para)
+    def design(values):
+        return model.design({**held, **values}, pixels="used")
 
     return SpaxelDesign(design, model.linear_names(), list(model.fitted_species), pixels,
                         {s: model.species[s].phi for s in model.fitted_species},
