@@ -112,25 +112,6 @@ def _read_lines(filename):
     return read_table(filename)
 
 
-def _index(keys):
-    """Unique row keys -> (index per row, first row of each unique key).
-
-    The same as ``np.unique(keys, axis=0, return_index=True, return_inverse=True)`` (keys
-    numbered in lexicographic order of their rows, first = earliest row), with a stable
-    lexsort of the columns instead of a sort of the rows as opaque records, which took
-    most of the first H2O fluorescence set-up of every command.
-    """
-    keys = np.asarray(keys)
-    keys = keys[:, None] if keys.ndim == 1 else keys
-    order = np.lexsort(keys.T[::-1])  # np.lexsort sorts by its last key first
-    ordered = keys[order]
-    starts = np.ones(len(keys), dtype=bool)
-    starts[1:] = np.any(ordered[1:] != ordered[:-1], axis=1)
-    inverse = np.empty(len(keys), dtype=np.intp)
-    inverse[order] = np.cumsum(starts) - 1
-    return inverse, order[starts]
-
-
 def _h2o_band_system(species, band):
     """Fields of the H2O system of ``band``: the four bands pumped from (000) (the 2.7 µm hot
     bands are their own lines, `comaspec.physics.h2o_bands.hot_band_terms`)."""
