@@ -23,6 +23,7 @@ import pytest
 from astropy import constants as const
 from astropy.table import Table
 
+from comaspec._paths import linelists_dir
 from comaspec.physics import fluorescence, molecules, templates
 from comaspec._paths import linelists_dir
 from comaspec.errors import InputError
