@@ -25,7 +25,6 @@ from astropy.table import Table
 
 from comaspec._paths import linelists_dir
 from comaspec.physics import fluorescence, molecules, templates
-from comaspec._paths import linelists_dir
 from comaspec.errors import InputError
 
 
