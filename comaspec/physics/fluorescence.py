@@ -45,7 +45,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._paths import linelists_dir
 from ..errors import InputError
 from . import levels
 from .h2o_bands import CHANNEL_PARENT as _H2O_CHANNEL_PARENT
