@@ -112,13 +112,6 @@ def _read_lines(filename):
     return read_table(filename)
 
 
-def _index(keys):
-    """Unique row keys -> (index per row, first row of each unique key)."""
-    keys = np.asarray(keys)
-    _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
-    return inverse.ravel(), first
-
-
 def _h2o_band_system(species, band):
     """Fields of the H2O system of ``band``: the four bands pumped from (000) (the 2.7 µm hot
     bands are their own lines, `comaspec.physics.h2o_bands.hot_band_terms`)."""
