@@ -47,6 +47,7 @@ def add_parser(subparsers):
                    help="photodestruction lifetime at 1 au (s; scaled as rh^2)")
     p.add_argument("--g-factor", type=ranged("g_factor"), metavar="PER_S_AT_1AU",
                    help="total g-factor of the feature at 1 au (photons/s/molecule; scaled as rh^-2)")
+    _add_g_source_options(p)
     p.add_argument("--rel-err-g", type=ranged("rel_err"), metavar="FRAC",
                    help="relative 1-sigma error on g (systematic)")
     p.add_argument("--rel-err-lifetime", type=ranged("rel_err"), metavar="FRAC",
@@ -63,6 +64,48 @@ def add_parser(subparsers):
     return p
 
 
+def _add_g_source_options(p):
+    """--g-source, --t-rot, --solar, --rdot, --ortho-para (the last four with computed only)."""
+    from ..physics.g_source import DEFAULT_G_SOURCE, G_SOURCES
+    from ._args import add_solar
+
+    p.add_argument("--g-source", choices=G_SOURCES, default=DEFAULT_G_SOURCE,
+                   help="band g-factors: the published ones (default) or computed by the fluorescence "
+                        "model at --t-rot with the --solar spectrum")
+    p.add_argument("--t-rot", type=ranged("trot"), metavar="K",
+                   help="rotational temperature of the computed g-factors (required with --g-source computed)")
+    add_solar(p)
+    p.add_argument("--rdot", type=ranged("rdot"), metavar="KM_S",
+                   help="heliocentric radial velocity, km/s (positive away from the Sun), at which the solar "
+                        "lines pump the computed g-factors (with --solar meftah2023)")
+    p.add_argument("--ortho-para", type=ranged("ratio"), metavar="OPR",
+                   help="H2O ortho/para ratio of the computed g-factors (default 3)")
+    p.set_defaults(solar=None)  # None: not given, so that --g-source published can refuse it
+
+
+def _computed_g_options(args):
+    """The production_rate keywords of --g-source computed; one UsageError line for a bad combination."""
+    from ..errors import UsageError
+
+    if args.g_source != "computed":
+        given = [flag for flag, value in (("--t-rot", args.t_rot), ("--solar", args.solar), ("--rdot", args.rdot),
+                                          ("--ortho-para", args.ortho_para)) if value is not None]
+        if given:
+            raise UsageError(f"{', '.join(given)}: used only with --g-source computed")
+        return {}
+    if args.g_factor is not None:
+        raise UsageError("--g-factor states the g-factor: it excludes --g-source computed")
+    if args.t_rot is None:
+        raise UsageError("--g-source computed needs --t-rot K (the rotational temperature of the computed g)")
+    if args.rdot is not None and args.solar != "meftah2023":
+        raise UsageError("--rdot: the solar lines it shifts are only in --solar meftah2023")
+    from ..physics.solar import DEFAULT_SOLAR
+    from ..physics.templates import emission_model
+
+    return {"g_source": "computed", "T_rot": args.t_rot, "ortho_para": args.ortho_para,
+            "emission": emission_model(solar=args.solar or DEFAULT_SOLAR, rdot=args.rdot)}
+
+
 def _run(args):
     import json
 
@@ -73,6 +116,7 @@ def _run(args):
     from ..geometry import Geometry
     from ..physics.production import production_rate
 
+    computed = _computed_g_options(args)
     if args.flux <= 0 and args.flux_err is None:
         raise UsageError(f"--flux {args.flux:g} is not positive: give --flux-err to get an upper limit")
     offset = None if args.offset is None else u.Quantity(args.offset, u.arcsec)
@@ -91,7 +135,7 @@ def _run(args):
         lifetime=None if args.lifetime is None else args.lifetime * u.s,
         g_factor=None if args.g_factor is None else args.g_factor / u.s,
         rel_err_g=args.rel_err_g, rel_err_lifetime=args.rel_err_lifetime,
-        rel_err_velocity=args.rel_err_velocity, threshold=args.threshold,
+        rel_err_velocity=args.rel_err_velocity, threshold=args.threshold, **computed,
     )
     d = result.to_dict()
     if args.json:
@@ -112,6 +156,8 @@ def _assumption_text(d):
         + ("" if d["flux_err_W_m-2"] is None else f" ± {d['flux_err_W_m-2']:.3g} (S/N {d['snr']:.2f})"),
         f"  g-factor at 1 au  : {d['g_factor_1au_per_s']:.4g} s^-1 (source {', '.join(d['sources']['g_factor'])};"
         " scaled as rh^-2)",
+        f"  g used            : {d['g_source']}: "
+        + ", ".join(f"{b} {g:.4g}" for b, g in d["band_g_factors_1au_per_s"].items()) + " s^-1 at 1 au",
         f"  band centre       : {d['band_center_cm-1']:.2f} cm^-1",
         f"  lifetime at 1 au  : {d['lifetime_1au_s']:.4g} s (source {d['sources']['lifetime']});"
         f" at the comet {d['lifetime_s']:.4g} s",

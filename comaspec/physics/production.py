@@ -192,6 +192,10 @@ class ProductionRate:
         The relative errors on g, lifetime and velocity that make ``Q_sys``.
     sources : dict
         Table keys (or ``"user"``) of g, lifetime and velocity.
+    g_source : str
+        ``"published"`` (tabulated or stated g) or ``"computed"`` (fluorescence model).
+    band_g_1au : dict
+        Band → g at 1 au (1/s) of the feature's bands, as used.
     """
 
     species: str
@@ -215,6 +219,8 @@ class ProductionRate:
     dlnQ_dln: dict = field(default_factory=dict)
     rel_err: dict = field(default_factory=dict)
     sources: dict = field(default_factory=dict)
+    g_source: str = "published"
+    band_g_1au: dict = field(default_factory=dict)
 
     @property
     def is_limit(self) -> bool:
@@ -257,6 +263,8 @@ class ProductionRate:
             "dlnQ_dln": dict(self.dlnQ_dln),
             "rel_err": dict(self.rel_err),
             "sources": dict(self.sources),
+            "g_source": self.g_source,
+            "band_g_factors_1au_per_s": dict(self.band_g_1au),
         }
 
     def __str__(self):
@@ -276,7 +284,8 @@ class ProductionRate:
 
 def production_rate(flux, species, geometry, aperture, *, flux_err=None, feature=None, velocity=None,
                     lifetime=None, g_factor=None, rel_err_g=None, rel_err_lifetime=None,
-                    rel_err_velocity=None, threshold=3.0, g_source=None, **kwargs):
+                    rel_err_velocity=None, threshold=3.0, g_source=None, T_rot=None, ortho_para=None,
+                    emission=None, **kwargs):
     """Production rate of a species from the flux of one of its features.
 
     Parameters
@@ -307,7 +316,17 @@ def production_rate(flux, species, geometry, aperture, *, flux_err=None, feature
     threshold : float
         Detection threshold in σ (default 3).
     g_source : str, optional
-        g-factor table source key.
+        Where the band g-factors come from: ``"published"`` (default, the tabulated ones), a
+        g-factor table source key, or ``"computed"``: the fluorescence model's band g-factors
+        at ``T_rot`` (`comaspec.physics.g_source.with_computed_g`), each band's g replaced,
+        the feature's g their sum. ``"computed"`` excludes ``g_factor``.
+    T_rot : float or `~astropy.units.Quantity`, optional
+        Rotational temperature (K); required with ``g_source="computed"``, refused otherwise.
+    ortho_para : float, optional
+        H2O ortho/para ratio of the computed g (default 3); ``"computed"`` only.
+    emission : `comaspec.physics.templates.Emission`, optional
+        Sunlight pumping the computed g (default: fluorescence pumped by E490, see
+        `comaspec.physics.templates.emission_model`); ``"computed"`` only.
     **kwargs
         ``velocity_law``, ``lifetime_source``, ``activity`` (see `haser_assumptions`).
 
@@ -342,7 +361,14 @@ def production_rate(flux, species, geometry, aperture, *, flux_err=None, feature
         raise InputError("threshold", f"must be positive (got {threshold})")
     if f <= 0 and not ferr:
         raise InputError("flux", f"is not positive ({f:g} W m^-2): give flux_err to get an upper limit")
-    fw, feature = _feature_weights(species, geometry, aperture, feature, velocity, lifetime, g_factor, g_source, kwargs)
+    computed = _computed_g_arguments(g_source, g_factor, T_rot, ortho_para, emission)
+    table_source = None if g_source in ("published", "computed") else g_source
+    fw, feature = _feature_weights(species, geometry, aperture, feature, velocity, lifetime, g_factor, table_source,
+                                   kwargs)
+    if computed is not None:
+        from .g_source import with_computed_g
+
+        fw = with_computed_g(fw, *computed)
     per_q = fw.flux_per_q(feature)
     q = f / per_q
     q_err = None if ferr is None else ferr / per_q
@@ -366,7 +392,31 @@ def production_rate(flux, species, geometry, aperture, *, flux_err=None, feature
         dlnQ_dln=elastic, rel_err=rel,
         sources={"g_factor": fw.sources(feature), "lifetime": a.lifetime_source,
                  "velocity": a.velocity_source},
+        g_source="computed" if computed is not None else "published",
+        band_g_1au={b.band: fw.g_1au[b.band] for b in molecules.bands_of(species, feature)},
     )
+
+
+def _computed_g_arguments(g_source, g_factor, T_rot, ortho_para, emission):
+    """(T_rot, ortho_para, Emission) for ``g_source="computed"``, None otherwise; bad combinations raise."""
+    from .._validate import rotational_temperature
+
+    if g_source != "computed":
+        for name, value in (("T_rot", T_rot), ("ortho_para", ortho_para), ("emission", emission)):
+            if value is not None:
+                raise InputError(name, "is used only with g_source='computed'")
+        return None
+    if g_factor is not None:
+        raise InputError("g_factor", "states the g-factor: it excludes g_source='computed'")
+    if T_rot is None:
+        raise InputError("T_rot", "is required with g_source='computed'")
+    from .fluorescence import DEFAULT_ORTHO_PARA
+    from .templates import emission_model
+
+    opr = DEFAULT_ORTHO_PARA if ortho_para is None else float(ortho_para)
+    if not (math.isfinite(opr) and opr > 0):
+        raise InputError("ortho_para", f"must be a positive finite number (got {ortho_para!r})")
+    return rotational_temperature(T_rot), opr, emission_model() if emission is None else emission_model(emission)
 
 
 def _aperture_angles(aperture):
