@@ -72,6 +72,8 @@ class Job:
     solar : str
         Solar spectrum pumping the templates (``comaspec ratio --solar``), seen at
         ``geometry.rdot``.
+    g_source : str
+        g-factors of the production rates (``comaspec ratio --g-source``).
     origin : str
         Where the job was defined (``"manifest.csv row 3"``), for messages.
     index : int
@@ -88,6 +90,7 @@ class Job:
     products: tuple = ("ratio",)
     center: tuple | None = None
     solar: str = "e490"
+    g_source: str = "published"
     origin: str = field(default="", compare=False)
     index: int = field(default=0, compare=False)
 
@@ -101,7 +104,8 @@ class Job:
         return {"label": self.label, "files": list(self.files), "geometry": self.geometry.to_dict(),
                 "aperture": None if self.aperture is None else self.aperture.describe(self.geometry),
                 "species": list(self.species), "T_rot": self.T_rot, "mode": self.mode,
-                "products": list(self.products), **({} if self.center is None else {"center": list(self.center)})}
+                "products": list(self.products), **({} if self.center is None else {"center": list(self.center)}),
+                **({} if self.g_source == "published" else {"g_source": self.g_source})}
 
 
 @dataclass(frozen=True)
@@ -149,7 +153,7 @@ def _ratio_product(job, loaded, directory):
 
     aperture = _default_aperture(loaded) if job.aperture is None else job.aperture
     fit = fit_loaded(loaded, job.geometry, aperture, list(job.species), mode=job.mode, T_rot=job.T_rot,
-                     center=job.center, solar=job.solar)
+                     center=job.center, solar=job.solar, g_source=job.g_source)
     from ..results.writers import write_all
 
     write_all(fit, [directory / RESULT_JSON, directory / RESULT_ECSV])  # the result object built once

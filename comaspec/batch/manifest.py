@@ -8,6 +8,7 @@ whole (unreadable, unknown column, duplicate labels) raise `comaspec.InputError`
 Manifest columns (see ``docs/batch.rst``): ``files`` (required; several paths fitted
 together are separated by ``;``, relative paths are relative to the manifest), ``rh`` and
 ``delta`` (au), ``phase`` (deg), ``rdot`` (km/s), ``solar`` (``e490`` or ``meftah2023``),
+``g_source`` (``published`` or ``computed``: the g-factors of the production rates),
 ``aperture`` (a radius in arcsec such as ``0.5``, or a box ``WxH`` in arcsec such as
 ``1.0x0.6``), ``species`` (``CO2;H2O;CO``), ``T_rot`` (K), ``mode``, ``map`` (yes/no),
 ``center`` (the nucleus on a cube, ``X;Y`` in 0-based spaxels) and ``label``. An ECSV column
@@ -29,7 +30,8 @@ __all__ = ["read_jobs", "read_manifest", "jobs_from_directory", "COLUMNS", "DEFA
 
 #: Manifest columns (lower case) and the unit of a bare number in each.
 COLUMNS = {"label": None, "files": None, "rh": "au", "delta": "au", "phase": "deg", "aperture": None,
-           "species": None, "t_rot": "K", "mode": None, "map": None, "center": None, "rdot": "km/s", "solar": None}
+           "species": None, "t_rot": "K", "mode": None, "map": None, "center": None, "rdot": "km/s", "solar": None,
+           "g_source": None}
 #: Species fitted when a row does not name any (as ``comaspec ratio``).
 DEFAULT_SPECIES = ("CO2", "H2O", "CO")
 
@@ -204,6 +206,19 @@ def _solar(text):
         raise _RowError(str(exc)) from None
 
 
+def _g_source(text, products):
+    """The row's g-factor source (default published), or a row error naming the choices."""
+    from ..physics.g_source import DEFAULT_G_SOURCE, check_g_source
+
+    try:
+        g_source = DEFAULT_G_SOURCE if text is None else check_g_source(text.strip().lower())
+    except ComaspecError as exc:
+        raise _RowError(str(exc)) from None
+    if g_source == "computed" and "map" in products:
+        raise _RowError("g_source=computed: the maps take the published g-factors; ask map=no")
+    return g_source
+
+
 def _cells(table, column_unit):
     """Each row as {column: text, number or None}; numbers converted to the column's unit."""
     import astropy.units as u
@@ -313,12 +328,14 @@ def read_manifest(path, species=None):
             _distinct(resolved)
             if row.get("t_rot") is not None:
                 _checked(temperature, row["t_rot"])
+            products = _products(row.get("map"))
             jobs.append(Job(label=label, files=resolved,
                             geometry=_geometry(row.get("rh"), row.get("delta"), row.get("phase"), row.get("rdot")),
                             aperture=_aperture(row.get("aperture")),
                             species=_species_list(row.get("species"), species), T_rot=row.get("t_rot"),
-                            mode=row.get("mode"), products=_products(row.get("map")),
+                            mode=row.get("mode"), products=products,
                             center=_center(row.get("center")), solar=_solar(row.get("solar")),
+                            g_source=_g_source(row.get("g_source"), products),
                             origin=origin, index=i))
         except _RowError as exc:
             invalid.append(InvalidRow(origin, label if isinstance(label, str) else None, files, str(exc), i))
