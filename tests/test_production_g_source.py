@@ -93,3 +93,12 @@ def test_api_refuses_bad_combinations():
     assert q.g_source == "computed"
     assert q.g_factor_1au.to_value(1 / u.s) == pytest.approx(
         fluorescence.band_g_factor("CO2", "nu3", 50.0).to_value(1 / u.s), rel=1e-12)
+
+
+def test_cli_ortho_para_sets_the_computed_h2o_g(capsys):
+    comp = _run(capsys, BASE + ["--species", "H2O", "--g-source", "computed", "--t-rot", "40", "--ortho-para", "2"])
+    default = _run(capsys, BASE + ["--species", "H2O", "--g-source", "computed", "--t-rot", "40"])
+    nu3 = {opr: fluorescence.band_g_factor("H2O", "nu3", 40.0, ortho_para=opr).to_value(1 / u.s) for opr in (2.0, 3.0)}
+    assert comp["band_g_factors_1au_per_s"]["nu3"] == pytest.approx(nu3[2.0], rel=1e-12)
+    assert default["band_g_factors_1au_per_s"]["nu3"] == pytest.approx(nu3[3.0], rel=1e-12)
+    assert nu3[2.0] != pytest.approx(nu3[3.0], rel=1e-7)  # weak (each spin species normalised), but used
