@@ -267,16 +267,14 @@ def map_cube(cube, geometry, *, species=DEFAULT_SPECIES, binning=None, target_sn
     bad = ~sol["ok"]
     if bad.any():
         notes.append(f"{int(bad.sum())} bins could not be solved (a band or continuum term unconstrained there)")
-    return ComaMaps(
-        species=list(sd.species), bin_id=bins.bin_id, n_spaxels=n_spax, flux=q["flux"], flux_err=q["flux_err"],
-        column=q["column"], column_err=q["column_err"], snr=q["snr"], detected=q["detected"], ratio=q["ratio"],
-        ratio_err=q["ratio_err"], ratio_limit=q["ratio_limit"], T_rot=nonlinear["T"], T_rot_err=nonlinear["T_err"],
-        T_rot_fitted=nonlinear["fitted"], shift_um=nonlinear["shift"], chi2=sol["chi2"], dof=sol["dof"],
-        nucleus_xy=tuple(float(v) for v in nucleus), nucleus_method=nucleus_method, sun_pa=sun, velocity_pa=vel,
-        wcs=cube.wcs, pixel_scale=cube.pixel_scale.to(u.arcsec), pixel_area=omega * u.sr, geometry=geometry,
-        molecule_flux=q["molecule_flux"], aperture_fit=ap["fit"], T_rot_source=ap["source"], pa_source=pa_source,
-        detect_sigma=float(detect_sigma), limit_sigma=float(limit_sigma), velocity_km_s=q["velocity_km_s"],
-        lifetime_s=q["lifetime_s"], error_inflation={s: sol["inflation"][:, j] for j, s in enumerate(sd.species)},
+    return ComaMaps.build(  # q's per-bin values (a new one is a registry entry, maps/registry.py) and the rest
+        **q, species=list(sd.species), bin_id=bins.bin_id, n_spaxels=n_spax, T_rot=nonlinear["T"],
+        T_rot_err=nonlinear["T_err"], T_rot_fitted=nonlinear["fitted"], shift_um=nonlinear["shift"], chi2=sol["chi2"],
+        dof=sol["dof"], nucleus_xy=tuple(float(v) for v in nucleus), nucleus_method=nucleus_method, sun_pa=sun,
+        velocity_pa=vel, wcs=cube.wcs, pixel_scale=cube.pixel_scale.to(u.arcsec), pixel_area=omega * u.sr,
+        geometry=geometry, aperture_fit=ap["fit"], T_rot_source=ap["source"], pa_source=pa_source,
+        detect_sigma=float(detect_sigma), limit_sigma=float(limit_sigma),
+        error_inflation={s: sol["inflation"][:, j] for j, s in enumerate(sd.species)},
         meta={"source_file": str(source), "binning": bins.describe, "n_bins": n_bins, "notes": notes + bins.notes,
               "linear_names": list(sd.names), "n_pixels_fitted": int(data.pix.size), "mode": mode,
               "solve_seconds": t_solve, "total_seconds": time.perf_counter() - t0,
