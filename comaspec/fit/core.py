@@ -22,7 +22,7 @@ the best-fit model; ``mcmc=True`` samples the nonlinear parameters with emcee (o
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -32,6 +32,7 @@ from .observed import _as_list, as_observed
 from .problem import OPR_BOUNDS, NonlinearState, Problem, origin_name
 from .._ranges import DEFAULT_TROT_BOUNDS_K
 from ..errors import FitError, InputError, UsageError
+from ..physics.assumptions import Assumptions
 from ..physics.fluorescence import check_temperature
 from ..model import DEFAULT_EMISSION, DEFAULT_ORTHO_PARA, DEFAULT_SPECIES, ForwardModel
 
@@ -48,7 +49,7 @@ def fit_coma(spectrum_or_list, geometry, aperture, species=DEFAULT_SPECIES, *, T
              windows=None, continuum="polynomial", velocity=None, lifetime=None, g_factor=None, lsf=None,
              scale_covar=False, detect_sigma=3.0, limit_sigma=3.0, mc=0, mcmc=False, mcmc_steps=20000,
              mcmc_burn=200, mcmc_walkers=None, seed=None, systematics=None, inputs=None,
-             emission=DEFAULT_EMISSION, ortho_para=DEFAULT_ORTHO_PARA):
+             emission=DEFAULT_EMISSION, ortho_para=DEFAULT_ORTHO_PARA, assumptions=None):
     """Fit continuum + molecular bands to spectra of a coma; production rates and ratios.
 
     Parameters
@@ -120,6 +121,9 @@ def fit_coma(spectrum_or_list, geometry, aperture, species=DEFAULT_SPECIES, *, T
         H2O ortho/para ratio of the templates (default 3), or ``"fit"`` to fit it (within
         `OPR_BOUNDS`) when H2O is fitted; its value and error are in
         ``fit.fit_info["ortho_para"]`` / ``["ortho_para_err"]``.
+    assumptions : `comaspec.Assumptions`, optional
+        ``velocity``, ``lifetime``, ``g_factor``, ``emission`` and ``ortho_para`` as one object
+        (not with those keywords).
 
     Returns
     -------
@@ -136,6 +140,8 @@ def fit_coma(spectrum_or_list, geometry, aperture, species=DEFAULT_SPECIES, *, T
     from ..geometry import Geometry
 
     fit_coma_arguments(locals())  # types, units and ranges of every argument, before any work
+    assumptions = Assumptions.from_keywords(assumptions, velocity=velocity, lifetime=lifetime, g_factor=g_factor,
+                                            emission=emission, ortho_para=ortho_para)
     spectra = [as_observed(s, lsf=lsf) for s in _as_list(spectrum_or_list)]
     if not spectra:
         raise InputError("spectrum", "no spectrum given")
@@ -149,11 +155,11 @@ def fit_coma(spectrum_or_list, geometry, aperture, species=DEFAULT_SPECIES, *, T
                          fit_shift=fit_shift, max_shift_um=max_shift_um, scale_covar=scale_covar,
                          detect_sigma=detect_sigma, limit_sigma=limit_sigma, mc=mc, mcmc=mcmc,
                          mcmc_steps=mcmc_steps, mcmc_burn=mcmc_burn, mcmc_walkers=mcmc_walkers, seed=seed,
-                         systematics=systematics, inputs=inputs, ortho_para=ortho_para)
+                         systematics=systematics, inputs=inputs, assumptions=assumptions)
     options.check()
     def build(windows, continuum=continuum):
         return ForwardModel(spectra, species, geometry, apertures, windows=windows, continuum=continuum,
-                            velocity=velocity, lifetime=lifetime, g_factor=g_factor, emission=emission)
+                            assumptions=assumptions)
 
     model = build(windows)
     if windows is not None or continuum != "polynomial":
@@ -195,8 +201,12 @@ class FitOptions:
         Relative 1σ errors of ``g_factor``, ``lifetime``, ``velocity``.
     inputs : dict or None
         ``paths``/``instrument``/``mode``/``target`` for the output.
-    ortho_para : float or "fit"
-        H2O ortho/para ratio, or ``"fit"``.
+    assumptions : `comaspec.Assumptions`
+        The physics assumptions; the model's (`ForwardModel.assumptions`) where ``fit_coma``
+        builds it.
+    ortho_para : float, "fit" or None
+        H2O ortho/para ratio, or ``"fit"``: ``assumptions.ortho_para`` (given here, it
+        replaces a default one there).
     """
 
     T_rot: object = None
@@ -215,7 +225,17 @@ class FitOptions:
     seed: int | None = None
     systematics: dict | None = None
     inputs: dict | None = None
-    ortho_para: object = DEFAULT_ORTHO_PARA
+    assumptions: Assumptions = field(default_factory=Assumptions)
+    ortho_para: object = None
+
+    def __post_init__(self):
+        # ortho_para= is a facade of assumptions.ortho_para: one value, said once
+        given = self.assumptions.replace(ortho_para=self.ortho_para) if self.ortho_para is not None \
+            else self.assumptions
+        if given.ortho_para != self.assumptions.ortho_para and self.assumptions.ortho_para != DEFAULT_ORTHO_PARA:
+            raise UsageError("give the H2O ortho/para ratio once: in assumptions= or ortho_para=, not both")
+        object.__setattr__(self, "assumptions", given)
+        object.__setattr__(self, "ortho_para", given.ortho_para)
 
     def check(self):
         """Raise UsageError for options that exclude each other or need a missing extra."""

@@ -15,8 +15,6 @@ from typing import Callable
 
 import numpy as np
 
-from ..physics.fluorescence import DEFAULT_EMISSION, DEFAULT_ORTHO_PARA
-
 __all__ = ["SpaxelDesign", "spaxel_design"]
 
 
@@ -53,8 +51,7 @@ class SpaxelDesign:
 
 
 def spaxel_design(wavelength_um, flux, error, good, lsf, species, geometry, aperture, *, windows=None,
-                  continuum="polynomial", velocity=None, lifetime=None, g_factor=None, emission=DEFAULT_EMISSION,
-                  ortho_para=DEFAULT_ORTHO_PARA, label="cube", continuum_shape=None) -> SpaxelDesign:
+                  continuum="polynomial", assumptions=None, label="cube", continuum_shape=None) -> SpaxelDesign:
     """Build the forward model once for a cube and return its design function.
 
     Parameters
@@ -72,8 +69,9 @@ def spaxel_design(wavelength_um, flux, error, good, lsf, species, geometry, aper
     geometry : `comaspec.Geometry`
     aperture : comaspec aperture
         Reference aperture for ``phi`` (band flux per unit Q).
-    windows, continuum, velocity, lifetime, g_factor, emission, ortho_para, label
-        As in `comaspec.fit_coma`.
+    windows, continuum, assumptions, label
+        As in `comaspec.fit_coma`; ``assumptions.ortho_para`` is held in every design (a
+        number: the aperture fit's when it was fitted).
     continuum_shape : dict, optional
         ``{"slope": ..., "dust_T": ...}`` of the physical continuum, held for every bin (the
         aperture fit's); default slope 0 and the equilibrium dust temperature.
@@ -83,11 +81,13 @@ def spaxel_design(wavelength_um, flux, error, good, lsf, species, geometry, aper
     SpaxelDesign
     """
     from ..model import ForwardModel, ObservedSpectrum
+    from ..physics.assumptions import Assumptions
 
+    assumptions = Assumptions() if assumptions is None else assumptions
+    ortho_para = assumptions.ortho_para
     spectrum = ObservedSpectrum(wavelength_um, flux, error, good, lsf, label=label)
     model = ForwardModel([spectrum], list(species), geometry, [aperture], windows=windows, continuum=continuum,
-                         velocity=velocity, lifetime=lifetime, g_factor=g_factor,
-                         emission=emission)
+                         assumptions=assumptions)
     pixels = model.used[0].copy()
 
     held = {"slope": 0.0, "dust_T": None, **(continuum_shape or {})}

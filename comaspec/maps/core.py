@@ -32,6 +32,7 @@ import astropy.units as u
 import numpy as np
 
 from ..errors import InputError
+from ..physics.assumptions import Assumptions
 from ..physics.fluorescence import DEFAULT_EMISSION, DEFAULT_ORTHO_PARA
 from ._bins import DEFAULT_NONLINEAR_GRID
 from .result import ComaMaps
@@ -104,8 +105,8 @@ def _header_angle(value, key, cube, name):
     return angle
 
 
-def _check_args(species, detect_sigma, limit_sigma, nonlinear_snr, T_rot, chunk, ortho_para):
-    """The species to map and whether ``ortho_para`` asks for a fit, after the checks."""
+def _check_args(species, detect_sigma, limit_sigma, nonlinear_snr, T_rot, chunk):
+    """The species to map, after the checks."""
     from .._validate import integer, names, number
 
     for name, value in (("detect_sigma", detect_sigma), ("limit_sigma", limit_sigma)):
@@ -118,20 +119,7 @@ def _check_args(species, detect_sigma, limit_sigma, nonlinear_snr, T_rot, chunk,
     species = list(names(DEFAULT_SPECIES if species is None else species, "species"))
     if not species:
         raise InputError("species", "no species given")
-    return species, _fits_ortho_para(ortho_para)
-
-
-def _fits_ortho_para(ortho_para):
-    """Whether ``ortho_para`` asks for the ratio to be fitted ("fit"); a number is checked."""
-    from ..physics.fluorescence import check_ortho_para
-
-    if isinstance(ortho_para, str):
-        if ortho_para.strip().lower() == "fit":
-            return True
-        raise InputError("ortho_para", f"must be a number or 'fit' (got {ortho_para!r})")
-    if check_ortho_para(ortho_para) <= 0:
-        raise InputError("ortho_para", f"must be a finite number > 0 or 'fit' (got {ortho_para!r})")
-    return False
+    return species
 
 
 # ====================================================================== the map
@@ -139,7 +127,7 @@ def map_cube(cube, geometry, *, species=DEFAULT_SPECIES, binning=None, target_sn
              T_rot=None, shift=None, nonlinear_snr=None, center=None, aperture_radius=DEFAULT_APERTURE_RADIUS,
              sun_pa=None, velocity_pa=None, lsf=None, windows=None, velocity=None, lifetime=None,
              g_factor=None, emission=DEFAULT_EMISSION, ortho_para=DEFAULT_ORTHO_PARA, detect_sigma=3.0, limit_sigma=3.0,
-             max_masked_fraction=0.1, chunk=DEFAULT_CHUNK) -> ComaMaps:
+             max_masked_fraction=0.1, chunk=DEFAULT_CHUNK, assumptions=None) -> ComaMaps:
     """Map band fluxes, column densities, T_rot and CO2/H2O over an IFU cube.
 
     Parameters
@@ -196,6 +184,9 @@ def map_cube(cube, geometry, *, species=DEFAULT_SPECIES, binning=None, target_sn
         `comaspec.extract_spectrum`).
     chunk : int
         Bins solved together (bounds memory).
+    assumptions : `comaspec.Assumptions`, optional
+        ``velocity``, ``lifetime``, ``g_factor``, ``emission`` and ``ortho_para`` as one object
+        (not with those keywords).
 
     Returns
     -------
@@ -214,7 +205,9 @@ def map_cube(cube, geometry, *, species=DEFAULT_SPECIES, binning=None, target_sn
     from ._quantities import bin_quantities
 
     t0 = time.perf_counter()
-    species, fit_opr = _check_args(species, detect_sigma, limit_sigma, nonlinear_snr, T_rot, chunk, ortho_para)
+    assumptions = Assumptions.from_keywords(assumptions, velocity=velocity, lifetime=lifetime, g_factor=g_factor,
+                                            emission=emission, ortho_para=ortho_para)
+    species = _check_args(species, detect_sigma, limit_sigma, nonlinear_snr, T_rot, chunk)
     ranges = window_ranges(windows, species)
     if not hasattr(cube, "flux") or not hasattr(cube, "wavelength"):
         cube = read_cube(cube, wavelength_ranges=ranges)     # only the channels the windows need
@@ -233,14 +226,14 @@ def map_cube(cube, geometry, *, species=DEFAULT_SPECIES, binning=None, target_sn
     mode = instrument.mode_from_meta(cube.meta)
     if lsf is None and mode is None:
         raise InputError(source, "the instrument mode is unknown (no GRATING in the header); pass lsf=")
-    model_args = {"lsf": lsf, "windows": windows, "velocity": velocity, "lifetime": lifetime,
-                  "g_factor": g_factor, "emission": emission, "ortho_para": ortho_para}
+    model_args = {"lsf": lsf, "windows": windows, "assumptions": assumptions}
 
     # 1. the aperture fit: the nonlinear parameters held for every bin
     aperture = CircularAperture(radius.to(u.arcsec))
     ap = _aperture_fit(cube, geometry, aperture, nucleus, species, T_fixed, shift_fixed, max_masked_fraction,
                        model_args, detect_sigma, limit_sigma)
-    model_args["ortho_para"] = ap["ortho_para"]  # "fit": the aperture's value, held in the bins like T_rot
+    # "fit": the aperture's value, held in the bins like T_rot
+    model_args["assumptions"] = assumptions.replace(ortho_para=ap["ortho_para"])
     model_args, choice_note = _continuum_of(ap["fit"], model_args)
     # 2. the model, built once; the cube as (pixels, spaxels)
     sd, data = _model_and_data(cube, ap["spectrum"], ap["fitted"], geometry, aperture, max_masked_fraction,
@@ -256,7 +249,7 @@ def map_cube(cube, geometry, *, species=DEFAULT_SPECIES, binning=None, target_sn
     # 5. physical quantities
     n_spax = np.array([m.size for m in bins.members])
     omega = float(cube.meta.get("pixel_area", (cube.pixel_scale**2).to(u.sr)).to_value(u.sr))
-    q = bin_quantities(sd, sol, n_spax, omega, geometry, aperture, velocity=velocity, lifetime=lifetime,
+    q = bin_quantities(sd, sol, n_spax, omega, geometry, aperture, assumptions=assumptions,
                        detect_sigma=detect_sigma, limit_sigma=limit_sigma)
     notes = list(found.get("notes", [])) + choice_note + notes
     n_bins = len(bins.members)
@@ -279,7 +272,7 @@ def map_cube(cube, geometry, *, species=DEFAULT_SPECIES, binning=None, target_sn
               "linear_names": list(sd.names), "n_pixels_fitted": int(data.pix.size), "mode": mode,
               "solve_seconds": t_solve, "total_seconds": time.perf_counter() - t0,
               "nonlinear_snr": nonlinear_snr, "T_rot_aperture_K": ap["T0"], "shift_aperture_um": ap["shift0"],
-              "ortho_para": float(ap["ortho_para"]), "ortho_para_fitted": fit_opr,
+              "ortho_para": float(ap["ortho_para"]), "ortho_para_fitted": assumptions.fits_ortho_para,
               "bunit": str(cube.bunit), "target": cube.meta.get("target")})
 
 
@@ -294,7 +287,7 @@ def _aperture_fit(cube, geometry, aperture, nucleus, species, T_fixed, shift_fix
     spec = extract_light_spectrum(cube, aperture, center=nucleus, max_masked_fraction=max_masked_fraction)
     fit = None
     fitted = species
-    fit_opr = isinstance(model_args["ortho_para"], str)  # "fit", checked by map_cube
+    fit_opr = model_args["assumptions"].fits_ortho_para
     if T_fixed is None or shift_fixed is None or fit_opr:
         fit = fit_coma(spec, geometry, aperture, species, T_rot=T_fixed, detect_sigma=detect_sigma,
                        limit_sigma=limit_sigma, **model_args)
@@ -305,7 +298,7 @@ def _aperture_fit(cube, geometry, aperture, nucleus, species, T_fixed, shift_fix
     source = (f"T_rot given ({T0:g} K)" if T_fixed is not None else f"T_rot from the {where}: {T0:.1f} K") + \
         (f", shift given ({shift0:.3g} um)" if shift_fixed is not None else f", shift from the {where}: "
                                                                              f"{shift0:.3g} um")
-    opr = model_args["ortho_para"]
+    opr = model_args["assumptions"].ortho_para
     if fit_opr:
         # without H2O in the fit the ratio changes no template: the default stands (and is said)
         opr = float(fit.fit_info.get("ortho_para", DEFAULT_ORTHO_PARA)) if "H2O" in fitted else DEFAULT_ORTHO_PARA
