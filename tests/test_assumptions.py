@@ -90,3 +90,56 @@ def test_from_keywords_is_the_facade():
         Assumptions.from_keywords({"velocity": 1 * u.km / u.s})
     with pytest.raises(UsageError, match="unknown"):
         Assumptions.from_keywords(temperature=3)
+
+
+# ---------------------------------------------------------------------- carried by the public functions
+def test_production_rate_takes_the_object_or_the_keywords():
+    from comaspec import CircularAperture, production_rate
+
+    flux, ap = 2e-17 * u.W / u.m**2, CircularAperture(1 * u.arcsec)
+    by_keywords = production_rate(flux, "CO2", GEOMETRY, ap, velocity=0.45 * u.km / u.s, lifetime=4e5 * u.s)
+    stated = Assumptions(velocity=0.45 * u.km / u.s, lifetime={"CO2": 4e5 * u.s, "H2O": 8e4 * u.s})
+    by_object = production_rate(flux, "CO2", GEOMETRY, ap, assumptions=stated)
+    assert by_object.Q == by_keywords.Q
+    assert by_object.assumptions.lifetime_1au == 4e5 * u.s and by_object.sources["velocity"] == "user"
+    # the stated velocity changes Q (not dropped on the way down)
+    assert production_rate(flux, "CO2", GEOMETRY, ap).Q != by_object.Q
+    with pytest.raises(UsageError, match="lifetime="):
+        production_rate(flux, "CO2", GEOMETRY, ap, lifetime=3e5 * u.s, assumptions=stated)
+
+
+def test_fit_coma_carries_the_object_to_the_model_and_the_results():
+    from comaspec import CircularAperture, Geometry, fit_coma, synthetic_spectrum
+
+    geo, ap = Geometry(2.0 * u.au, 1.5 * u.au), CircularAperture(0.5 * u.arcsec)
+    spec = synthetic_spectrum("PRISM", {"CO2": 3e26, "H2O": 1e27}, geo, ap, T_rot=40.0,
+                              error=5e-20 * u.W / u.m**2 / u.um, seed=2, emission="thermal")
+    stated = Assumptions(velocity=0.45 * u.km / u.s, lifetime={"CO2": 4e5 * u.s}, emission="thermal")
+    fit = fit_coma(spec, geo, ap, ["CO2", "H2O"], T_rot=40.0, assumptions=stated)
+    same = fit_coma(spec, geo, ap, ["CO2", "H2O"], T_rot=40.0, velocity=0.45 * u.km / u.s,
+                    lifetime={"CO2": 4e5 * u.s}, emission="thermal")
+    co2 = fit.species["CO2"]
+    assert co2.velocity_km_s == pytest.approx(0.45) and co2.lifetime_1au == pytest.approx(4e5)
+    assert fit.species["H2O"].lifetime_1au == pytest.approx(molecules.lifetime("H2O").to_value(u.s))
+    assert fit.fit_info["emission"] == "thermal"
+    assert co2.Q == same.species["CO2"].Q and fit.species["H2O"].Q == same.species["H2O"].Q
+    with pytest.raises(UsageError, match="emission="):
+        fit_coma(spec, geo, ap, ["CO2"], assumptions=stated, emission="thermal")
+
+
+def test_fit_options_carry_the_object_with_ortho_para_as_a_facade():
+    from comaspec.fit import FitOptions
+
+    assert FitOptions().assumptions == Assumptions()
+    assert FitOptions(ortho_para="fit").assumptions.ortho_para == "fit"
+    assert FitOptions(assumptions=Assumptions(ortho_para=2.5)).ortho_para == 2.5
+    with pytest.raises(UsageError, match="once"):
+        FitOptions(ortho_para=2.0, assumptions=Assumptions(ortho_para=2.5))
+
+
+def test_map_cube_refuses_the_object_and_a_keyword_before_reading():
+    from comaspec import map_cube
+
+    with pytest.raises(UsageError, match="velocity="):
+        map_cube("no such cube.fits", GEOMETRY, velocity=0.5 * u.km / u.s,
+                 assumptions=Assumptions(velocity=0.6 * u.km / u.s))
