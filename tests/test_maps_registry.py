@@ -7,6 +7,7 @@ spread on the grid by an explicit loop over spaxels, not by ``ComaMaps.image``.
 """
 
 import copy
+import dataclasses
 import pickle
 
 import astropy.units as u
@@ -183,3 +184,9 @@ def test_per_bin_values_are_attributes_and_survive_copies(maps):
     for other in (copy.deepcopy(maps), pickle.loads(pickle.dumps(maps))):
         np.testing.assert_array_equal(other.chi2, maps.chi2)
         assert list(other.images()) == list(maps.images())
+
+
+def test_per_bin_values_may_not_hide_a_method(maps):
+    with pytest.raises(ValueError, match="image"):
+        ComaMaps.build(**{f.name: getattr(maps, f.name) for f in dataclasses.fields(maps) if f.name != "bins"},
+                       image=np.zeros(13))

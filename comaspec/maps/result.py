@@ -141,8 +141,11 @@ class ComaMaps(SpaxelBins):
         ComaMaps
         """
         names = {f.name for f in fields(cls)} - {"bins"}
-        return cls(bins={k: v for k, v in values.items() if k not in names},
-                   **{k: v for k, v in values.items() if k in names})
+        bins = {k: v for k, v in values.items() if k not in names}
+        hidden = sorted(k for k in bins if hasattr(cls, k))
+        if hidden:  # maps.<name> would give the method, not the values
+            raise ValueError(f"per-bin values named like ComaMaps methods: {', '.join(hidden)}")
+        return cls(bins=bins, **{k: v for k, v in values.items() if k in names})
 
     def images(self):
         """Every map of `comaspec.maps.registry.QUANTITIES` these maps have, in FITS order.
