@@ -143,7 +143,7 @@ def test_a_new_quantity_is_one_registry_entry(maps, monkeypatch, tmp_path):
     import matplotlib.pyplot as plt
 
     extra = registry.MapQuantity("{species}_EW", "equivalent_width", "nm", "{species} width", per_species=True,
-                                 unit_label="nm")
+                                 unit_label="nm", cmap="magma")
     monkeypatch.setattr(registry, "QUANTITIES", registry.QUANTITIES + (extra,))
     values = {s: np.arange(13.0) for s in maps.species}
     new = copy.copy(maps)
@@ -156,6 +156,7 @@ def test_a_new_quantity_is_one_registry_entry(maps, monkeypatch, tmp_path):
         np.testing.assert_array_equal(f["OCS_EW"].data, _spread(new, values["OCS"]))
     fig = new.plot(panels=["CO2_EW"])
     assert "CO2 width (nm)" in [a.get_xlabel() for a in fig.axes]
+    assert [a.images[0].get_cmap().name for a in fig.axes if a.images] == ["magma"]
     plt.close(fig)
     # maps without the values do not have the quantity
     assert "CO2_EW" not in [name for name, *_ in registry.hdu_names(maps)]

@@ -56,6 +56,9 @@ class MapQuantity:
         Figures divide the image by a power of ten and say so in the label (no offset text).
     log : bool
         Figures use a logarithmic colour scale when every value is positive.
+    cmap : str
+        Matplotlib colour map of its panels (pixels without a value are drawn in
+        `comaspec.plotting.maps.BLANK_COLOUR`).
     available : callable or None
         ``available(maps, species) -> bool``: whether these maps have the quantity (default:
         the maps have its key, not None, and the species in it).
@@ -79,25 +82,60 @@ class MapQuantity:
     unit_label: str = ""
     scaled: bool = False
     log: bool = False
+    cmap: str = "viridis"
     available: Callable | None = None
     shown: Callable | None = None
     shown_suffix: str = ""
     on_grid: bool = False
 
     def names(self, species=None):
-        """(extension name, is the 1σ) of this quantity for ``species``: values, then 1σ."""
+        """The extension names of this quantity for ``species``: values, then 1σ.
+
+        Parameters
+        ----------
+        species : str, optional
+            For a quantity per species.
+
+        Returns
+        -------
+        list of (str, bool)
+            Extension name and whether it holds the 1σ.
+        """
         name = _named(self.hdu, species)
         return [(name, False), (name + "_ERR", True)] if self.error else [(name, False)]
 
     def has(self, maps, species=None):
-        """Whether ``maps`` hold this quantity (for ``species``)."""
+        """Whether ``maps`` hold this quantity (for ``species``).
+
+        Parameters
+        ----------
+        maps : `comaspec.maps.ComaMaps`
+        species : str, optional
+
+        Returns
+        -------
+        bool
+        """
         if self.available is not None:
             return bool(self.available(maps, species))
         values = getattr(maps, self.key, None)
         return values is not None and (not self.per_species or species in values)
 
     def image(self, maps, species=None, error=False):
-        """The image written to FITS (values or 1σ) on the spaxel grid."""
+        """The image written to FITS (values or 1σ) on the spaxel grid.
+
+        Parameters
+        ----------
+        maps : `comaspec.maps.ComaMaps`
+        species : str, optional
+        error : bool
+            The 1σ instead of the values.
+
+        Returns
+        -------
+        ndarray, shape (ny, nx)
+            Of type ``dtype``; ``fill`` where a spaxel has no data in an integer map.
+        """
         values = getattr(maps, self.error if error else self.key)
         if self.per_species:
             values = values[species]
@@ -107,7 +145,21 @@ class MapQuantity:
         return image.astype(self.dtype)
 
     def panel(self, maps, species=None, error=False):
-        """(image, colour-bar label) drawn in the map figures."""
+        """The image drawn in the map figures and its colour-bar label.
+
+        Parameters
+        ----------
+        maps : `comaspec.maps.ComaMaps`
+        species : str, optional
+        error : bool
+            The 1σ instead of the values.
+
+        Returns
+        -------
+        (ndarray, str)
+            The image as drawn (``shown``, divided by a power of ten when ``scaled``) and
+            the label (with that power and ``unit_label``).
+        """
         image = self.image(maps, species, error).astype(float)
         label = _named(self.label, species) + (" 1σ" if error else "")
         if self.shown is not None and not error:

@@ -22,12 +22,12 @@ DEFAULT_PANELS = ("CO2_COLUMN", "H2O_COLUMN", "RATIO_CO2_H2O", "TROT")
 
 
 def _quantity(maps, name):
-    """(image, colour-bar label, log scale?) of a panel name such as CO2_COLUMN, SNR_H2O, TROT."""
+    """(image, colour-bar label, its `comaspec.maps.registry.MapQuantity`) of a panel name
+    such as CO2_COLUMN, SNR_H2O, TROT."""
     from ..maps.registry import find
 
     quantity, species, error = find(maps, name)
-    image, label = quantity.panel(maps, species, error)
-    return image, label, quantity.log
+    return (*quantity.panel(maps, species, error), quantity)
 
 
 def _arrow(ax, maps, pa, label, colour, length):
@@ -137,13 +137,13 @@ def maps_panel(maps, path=None, *, panels=None, snr_species=None):
         width, _ = figure_size("double")
         fig, axes = plt.subplots(1, n, figsize=(width, width / n * 1.15), squeeze=False)
         for ax, name in zip(axes[0], panels):
-            image, label, log = _quantity(maps, name)
+            image, label, quantity = _quantity(maps, name)
             norm = None
-            if log and np.nanmin(image) > 0:
+            if quantity.log and np.nanmin(image) > 0:
                 from matplotlib.colors import LogNorm
 
                 norm = LogNorm()  # a coma's columns span decades
-            cmap = plt.get_cmap("viridis").with_extremes(bad=BLANK_COLOUR)
+            cmap = plt.get_cmap(quantity.cmap).with_extremes(bad=BLANK_COLOUR)
             im = ax.imshow(image, origin="lower", cmap=cmap, interpolation="nearest", norm=norm)
             cb = fig.colorbar(im, ax=ax, orientation="horizontal", pad=0.04, fraction=0.06)
             cb.set_label(label, fontsize=7)
