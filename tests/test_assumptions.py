@@ -70,6 +70,15 @@ def test_fit_spelled_any_way_is_fit():
     assert Assumptions(ortho_para=2).ortho_para == 2.0
 
 
+def test_an_emission_object_naming_its_model_is_kept():
+    from types import SimpleNamespace
+
+    sunlit = SimpleNamespace(model="fluorescence", solar="meftah2023")
+    assert Assumptions(emission=sunlit).emission is sunlit
+    with pytest.raises(InputError, match="emission"):
+        Assumptions(emission=SimpleNamespace(model="laser"))
+
+
 def test_replace_checks_again():
     a = Assumptions(velocity=0.5 * u.km / u.s)
     assert a.replace(emission="thermal") == Assumptions(velocity=0.5 * u.km / u.s, emission="thermal")

@@ -52,8 +52,9 @@ class Assumptions:
         Total g-factor at 1 au (1/s) of the species' default feature (split over its bands
         in the tabulated proportions), scaled as rh⁻²; one value or a dict by species;
         None: the tabulated ones.
-    emission : {"fluorescence", "thermal"}
-        Emission model of the band templates (see :doc:`emission`).
+    emission : {"fluorescence", "thermal"} or object
+        Emission model of the band templates (see :doc:`emission`), or an object naming it
+        as its ``model``.
     ortho_para : float or "fit"
         H2O ortho/para ratio of the templates, or ``"fit"`` (a fit or a map fits it).
 
@@ -81,7 +82,8 @@ class Assumptions:
             _quantity_or_dict(value, unit, name)
             if isinstance(value, dict):
                 object.__setattr__(self, name, dict(value))  # a copy: later edits of the caller's dict do not leak
-        if self.emission not in EMISSION_MODELS:
+        # a name, or an emission object that names its model (and, e.g., its sunlight)
+        if getattr(self.emission, "model", self.emission) not in EMISSION_MODELS:
             raise InputError("emission", f"must be one of {', '.join(EMISSION_MODELS)}, got {self.emission!r}")
         object.__setattr__(self, "ortho_para", _ortho_para(self.ortho_para))
 
