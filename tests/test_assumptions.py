@@ -144,6 +144,12 @@ def test_fit_options_carry_the_object_with_ortho_para_as_a_facade():
     assert FitOptions(assumptions=Assumptions(ortho_para=2.5)).ortho_para == 2.5
     with pytest.raises(UsageError, match="once"):
         FitOptions(ortho_para=2.0, assumptions=Assumptions(ortho_para=2.5))
+    # dataclasses.replace re-passes the default ratio: new assumptions are taken whole
+    import dataclasses
+
+    new = dataclasses.replace(FitOptions(mc=3), assumptions=Assumptions(ortho_para=2.5))
+    assert new.ortho_para == 2.5 and new.mc == 3
+    assert dataclasses.replace(FitOptions(ortho_para="fit"), mc=2).assumptions.ortho_para == "fit"
 
 
 def test_map_cube_refuses_the_object_and_a_keyword_before_reading():

@@ -205,8 +205,8 @@ class FitOptions:
         The physics assumptions; the model's (`ForwardModel.assumptions`) where ``fit_coma``
         builds it.
     ortho_para : float, "fit" or None
-        H2O ortho/para ratio, or ``"fit"``: ``assumptions.ortho_para`` (given here, it
-        replaces a default one there).
+        H2O ortho/para ratio, or ``"fit"``: ``assumptions.ortho_para`` (a value other than
+        the default given here replaces a default one there).
     """
 
     T_rot: object = None
@@ -229,13 +229,15 @@ class FitOptions:
     ortho_para: object = None
 
     def __post_init__(self):
-        # ortho_para= is a facade of assumptions.ortho_para: one value, said once
-        given = self.assumptions.replace(ortho_para=self.ortho_para) if self.ortho_para is not None \
-            else self.assumptions
-        if given.ortho_para != self.assumptions.ortho_para and self.assumptions.ortho_para != DEFAULT_ORTHO_PARA:
-            raise UsageError("give the H2O ortho/para ratio once: in assumptions= or ortho_para=, not both")
-        object.__setattr__(self, "assumptions", given)
-        object.__setattr__(self, "ortho_para", given.ortho_para)
+        # ortho_para= is a facade of assumptions.ortho_para: one value, said once (a default
+        # one, e.g. re-passed by dataclasses.replace, is not a second statement)
+        stated = self.assumptions
+        if self.ortho_para is not None and self.ortho_para != DEFAULT_ORTHO_PARA:
+            if stated.ortho_para not in (DEFAULT_ORTHO_PARA, self.ortho_para):
+                raise UsageError("give the H2O ortho/para ratio once: in assumptions= or ortho_para=, not both")
+            stated = stated.replace(ortho_para=self.ortho_para)
+        object.__setattr__(self, "assumptions", stated)
+        object.__setattr__(self, "ortho_para", stated.ortho_para)
 
     def check(self):
         """Raise UsageError for options that exclude each other or need a missing extra."""
