@@ -81,7 +81,7 @@ def _mcmc():
     from comaspec.fit import FitOptions, fit_model
 
     calls = []
-    original = forward.ForwardModel.design_at
+    original = forward.ForwardModel.design
 
     def counted(self, *args, **kwargs):
         calls.append(1)
@@ -89,13 +89,13 @@ def _mcmc():
 
     model, _ = _example_fit(FitOptions())
     model = model.with_data(*model.data())
-    forward.ForwardModel.design_at = counted
+    forward.ForwardModel.design = counted
     try:
         t0 = time.process_time()
         fit = fit_model(model, FitOptions(mcmc=True, seed=1))
         seconds = time.process_time() - t0
     finally:
-        forward.ForwardModel.design_at = original
+        forward.ForwardModel.design = original
     info = fit.fit_info["mcmc"]
     taus = ", ".join(f"{k} {v:.0f}" for k, v in info["tau"].items())
     print(f"MCMC on the example: {len(calls)} design evaluations (fit + stencil + check; before: 18050), "

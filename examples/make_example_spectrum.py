@@ -68,7 +68,7 @@ def noise_for_snr(geometry):
                                continuum=CONTINUUM, emission="fluorescence")
     fm = ForwardModel([as_observed(clean)], ["CO2", "H2O", "CO"], geometry, [APERTURE])
     y, unit_sigma = fm.data()
-    sol = linear_solve(fm.design({s: T_ROT for s in fm.fitted_species}, [0.0]), y, unit_sigma)
+    sol = linear_solve(fm.design({"T_rot": T_ROT}), y, unit_sigma)
     j = fm.fitted_species.index("H2O")
     return sol.coef[j] / np.sqrt(sol.covariance[j, j]) / TARGET_SNR_H2O
 

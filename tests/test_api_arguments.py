@@ -110,6 +110,42 @@ def test_map_cube_ortho_para_fit_makes_the_aperture_fit_even_with_t_rot_and_shif
     assert m.aperture_fit is not None and m.aperture_fit.fit_info["ortho_para_fitted"]
 
 
+def test_map_cube_takes_fit_options_and_holds_the_apertures_fitted_ortho_para_in_the_bins(cube):  # noqa: F811
+    """``options=FitOptions(ortho_para="fit")``: fitted in the aperture, held in every bin. A map
+    with that ratio, T_rot and shift fixed by hand (no aperture fit) has the same bins; the
+    keyword facade gives the same map."""
+    from comaspec.fit import FitOptions
+
+    fitted = comaspec.map_cube(cube, GEO, species=("CO2", "H2O"), binning=3, options=FitOptions(ortho_para="fit"))
+    info = fitted.aperture_fit.fit_info
+    assert info["ortho_para_fitted"] and fitted.meta["ortho_para"] == info["ortho_para"]
+    assert info["ortho_para"] != 3.0   # fitted, not the default
+    by_hand = FitOptions(ortho_para=info["ortho_para"], T_rot=fitted.meta["T_rot_aperture_K"])
+    held = comaspec.map_cube(cube, GEO, species=("CO2", "H2O"), binning=3, options=by_hand,
+                             shift=fitted.meta["shift_aperture_um"] * u.um)
+    assert held.aperture_fit is None and not held.meta["ortho_para_fitted"]
+    for s in ("CO2", "H2O"):
+        np.testing.assert_allclose(held.flux[s], fitted.flux[s], rtol=1e-9, atol=0)
+        np.testing.assert_allclose(held.flux_err[s], fitted.flux_err[s], rtol=1e-9, atol=0)
+    facade = comaspec.map_cube(cube, GEO, species=("CO2", "H2O"), binning=3, ortho_para="fit")
+    np.testing.assert_array_equal(facade.flux["H2O"], fitted.flux["H2O"])
+
+
+def test_map_cube_options_reach_the_aperture_fit_and_exclude_the_keywords(cube):  # noqa: F811
+    from comaspec.fit import FitOptions
+
+    m = comaspec.map_cube(cube, GEO, species=("CO2", "H2O"), binning=3,
+                          options=FitOptions(fit_shift=False, detect_sigma=5.0))
+    assert m.aperture_fit.fit_info["wavelength_shift_um"] == [0.0] and m.meta["shift_aperture_um"] == 0.0
+    assert m.aperture_fit.fit_info["detect_sigma"] == 5.0 and m.detect_sigma == 5.0
+    with pytest.raises(InputError, match="options"):
+        comaspec.map_cube(cube, GEO, options=FitOptions(), T_rot=50.0)
+    with pytest.raises(InputError, match="options"):
+        comaspec.map_cube(cube, GEO, options={"T_rot": 50.0})
+    with pytest.raises(InputError, match="T_rot"):
+        comaspec.map_cube(cube, GEO, options=FitOptions(per_species_T_rot=True))
+
+
 @pytest.mark.parametrize("value", ["fi", -1.0, 0.0, float("nan"), "3"])
 def test_map_cube_refuses_other_ortho_para(cube, value):  # noqa: F811
     with pytest.raises(InputError, match="ortho_para"):

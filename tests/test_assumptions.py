@@ -154,7 +154,11 @@ def test_fit_options_carry_the_object_with_ortho_para_as_a_facade():
 
 def test_map_cube_refuses_the_object_and_a_keyword_before_reading():
     from comaspec import map_cube
+    from comaspec.fit import FitOptions
 
-    with pytest.raises(UsageError, match="velocity="):
-        map_cube("no such cube.fits", GEOMETRY, velocity=0.5 * u.km / u.s,
-                 assumptions=Assumptions(velocity=0.6 * u.km / u.s))
+    stated = FitOptions(assumptions=Assumptions(velocity=0.6 * u.km / u.s))
+    with pytest.raises(InputError, match="give velocity in options"):
+        map_cube("no such cube.fits", GEOMETRY, velocity=0.5 * u.km / u.s, options=stated)
+    # the keywords at their defaults are no second statement: the cube is then looked for
+    with pytest.raises(InputError, match="no such cube"):
+        map_cube("no such cube.fits", GEOMETRY, options=stated)

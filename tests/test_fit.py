@@ -121,7 +121,7 @@ def test_lmfit_errors_equal_linear_errors_at_fixed_trot():
     fit = fit_coma(spec, GEO, AP, T_rot=50, fit_shift=False)
     m = model.ForwardModel([as_observed(spec)], ["CO2", "H2O", "CO"], GEO, [AP])
     y, e = m.data()
-    sol = linear_solve(m.design({s: 50.0 for s in m.fitted_species}, [0.0]), y, e)
+    sol = linear_solve(m.design({"T_rot": 50.0}), y, e)
     for j, s in enumerate(m.fitted_species):
         assert fit.species[s].band_flux == pytest.approx(sol.coef[j], rel=1e-6)
         assert fit.species[s].band_flux_err == pytest.approx(np.sqrt(sol.covariance[j, j]), rel=1e-4)

@@ -337,7 +337,7 @@ def _model(spectra, emission="fluorescence"):
 
 def _linear(fm, T):
     y, sigma = fm.data()
-    a = fm.design({s: T for s in fm.fitted_species}, [0.0] * len(fm.spectra))
+    a = fm.design({"T_rot": T})
     return a, y, sigma
 
 

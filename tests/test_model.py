@@ -161,7 +161,7 @@ def test_design_is_linear_and_matches_gas_spectrum():
     the independent generator: test_gas_spectrum_matches_the_independent_generator)."""
     obs = _obs("PRISM")
     m = ForwardModel([obs], ["CO2", "H2O"], GEO, [AP])
-    blocks = m.design({"CO2": 40.0, "H2O": 40.0}, [0.0], pixels="all")
+    blocks = m.design({"T_rot_CO2": 40.0, "T_rot_H2O": 40.0}, pixels="all")
     q = {"CO2": 1e27, "H2O": 2e26}
     coef = np.zeros(m.n_linear)
     coef[0] = q["CO2"] * m.species["CO2"].phi

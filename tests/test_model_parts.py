@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import astropy.units as u
+import lmfit
 import numpy as np
 import pytest
 from astropy.table import Table
@@ -125,16 +126,23 @@ def test_cached_design_equals_a_fresh_evaluation_and_shape_goes_by_name():
     """Consistency check of the column cache (the columns themselves: test_model's independent generator)."""
     obs = as_observed(_spec())
     model = ForwardModel([obs], ["CO2", "H2O"], GEO, [AP], continuum="physical")
-    T = {"CO2": 47.0, "H2O": 47.0}
-    first = model.design(T, [1e-4], 0.3, 160.0)
-    again = model.design(T, [1e-4], 0.3, 160.0)  # from the column cache
-    fresh = ForwardModel([obs], ["CO2", "H2O"], GEO, [AP], continuum="physical").design(T, [1e-4], 0.3, 160.0)
+    values = {"T_rot": 47.0, "shift_0": 1e-4, "cont_slope": 0.3, "cont_dust_T": 160.0}
+    first = model.design(values)
+    again = model.design(values)  # from the column cache
+    fresh = ForwardModel([obs], ["CO2", "H2O"], GEO, [AP], continuum="physical").design(values)
     np.testing.assert_array_equal(first, again)
     np.testing.assert_array_equal(first, fresh)
-    by_name = model.design_at(T, [1e-4], {"cont_slope": 0.3, "cont_dust_T": 160.0})
-    np.testing.assert_array_equal(first, by_name)
+    # per-species names, lmfit Parameters and a NonlinearState give the same design
+    per_species = model.design({"T_rot_CO2": 47.0, "T_rot_H2O": 47.0, "shift_0": 1e-4, "cont_slope": 0.3,
+                                "cont_dust_T": 160.0})
+    np.testing.assert_array_equal(first, per_species)
+    params = lmfit.Parameters()
+    for name, value in values.items():
+        params.add(name, value=value)
+    np.testing.assert_array_equal(first, model.design(params))
+    np.testing.assert_array_equal(first, model.design(model.state(values)))
     # the species columns do not depend on the continuum shape: only those are cached
-    other = model.design(T, [1e-4], -1.0, 300.0)
+    other = model.design(dict(values, cont_slope=-1.0, cont_dust_T=300.0))
     np.testing.assert_array_equal(first[:, :2], other[:, :2])
     assert not np.array_equal(first[:, 2:], other[:, 2:])
 
@@ -230,3 +238,40 @@ def test_q_recovered_from_a_spectrum_made_by_an_independent_generator():
     fit = fit_coma(spec, geo, CircularAperture(radius_km * u.km), species=["CO"], T_rot=40.0, fit_shift=False,
                    velocity=v_km_s * u.km / u.s, lifetime=1e10 * u.s, windows=[Window("co", 4.45, 4.95, 0)])
     assert fit.species["CO"].Q == pytest.approx(q_true, rel=2e-5)
+
+
+def test_the_parts_declare_their_nonlinear_parameters_by_name():
+    """Species declare T_rot (and origin, ortho/para where they have them), each spectrum its
+    shift, the continuum its shape; bounds checked against the tables they come from."""
+    from comaspec._ranges import DEFAULT_TROT_BOUNDS_K
+
+    obs = as_observed(_spec())
+    model = ForwardModel([obs], ["CO2", "H2O", "OCS"], GEO, [AP], continuum="physical")
+    hints = {h.name: h for h in model.parameters()}
+    assert set(hints) == {"T_rot_CO2", "T_rot_H2O", "T_rot_OCS", "origin_OCS", "ortho_para", "shift_0",
+                          "cont_slope", "cont_dust_T"}
+    assert {h.role for h in hints.values()} == {"T_rot", "origin", "ortho_para", "shift", "continuum"}
+    assert (hints["T_rot_CO2"].min, hints["T_rot_CO2"].max) == DEFAULT_TROT_BOUNDS_K
+    bands = Table.read(linelists_dir() / "bands.ecsv", format="ascii.ecsv")
+    err = float(np.nanmax(bands["center_err_cm"][bands["species"] == "OCS"]))
+    assert (hints["origin_OCS"].min, hints["origin_OCS"].max) == (-err, err) and err > 0
+    # half the resolution element lambda / R over the fitted pixels
+    wl = obs.wavelength_um[model.used[0]]
+    half = 0.5 * np.median(wl / resolution.resolving_power("PRISM", wl))
+    assert hints["shift_0"].max == pytest.approx(half, rel=1e-6) and hints["shift_0"].min == -hints["shift_0"].max
+    # only a species with spin species declares ortho/para; no shape for the polynomials
+    other = ForwardModel([obs], ["CO2", "CO"], GEO, [AP])
+    assert {h.name for h in other.parameters()} == {"T_rot_CO2", "T_rot_CO", "shift_0"}
+
+
+def test_design_reads_parameters_by_name():
+    model = ForwardModel([as_observed(_spec())], ["CO2", "H2O"], GEO, [AP])
+    state = model.state({"T_rot": 40.0, "T_rot_H2O": 60.0, "shift_0": 1e-4})
+    assert state.T_rot == {"CO2": 40.0, "H2O": 60.0} and state.shifts == (1e-4,) and state.ortho_para == 3.0
+    # names the model does not declare (a fit's linear ones, typos of other models) are ignored
+    np.testing.assert_array_equal(model.design({"T_rot": 40.0, "F_CO2": 1.0, "cont_slope": 2.0}),
+                                  model.design({"T_rot": 40.0}))
+    with pytest.raises(InputError, match="T_rot"):
+        model.design({"shift_0": 0.0})
+    # the shared T_rot is the per-species one of every species
+    np.testing.assert_array_equal(model.design({"T_rot": 45.0}), model.design({"T_rot_CO2": 45.0, "T_rot_H2O": 45.0}))

@@ -33,10 +33,25 @@ def add_parser(subparsers):
                    help="x1d/x1dints/c1d/table files or s3d cubes of one coma (fitted jointly)")
     p.add_argument("--example", action="store_true",
                    help="fit the bundled example (synthetic 3I/ATLAS-like PRISM spectrum, geometry from its header)")
+    _add_geometry_options(p)
+    _add_aperture_options(p)
+    model = _add_model_options(p)
+    _add_uncertainty_options(p)
+    _add_output_options(p, model)
+    p.set_defaults(run=_run)
+    return p
+
+
+def _add_geometry_options(p):
+    """The geometry group: --rh, --delta, --phase."""
     g = p.add_argument_group("geometry (required unless --example)")
     g.add_argument("--rh", type=ranged("rh"), metavar="AU", help="heliocentric distance, au")
     g.add_argument("--delta", type=ranged("delta"), metavar="AU", help="distance from the observer, au")
     g.add_argument("--phase", type=ranged("phase"), metavar="DEG", help="phase angle, degrees")
+
+
+def _add_aperture_options(p):
+    """The aperture group: --center and one of --aperture-radius, --aperture-box."""
     a = p.add_argument_group("aperture (default for cubes: 0.5 arcsec radius around the nucleus)")
     a.add_argument("--center", metavar="X,Y",
                    help="the nucleus on the cube(s), 0-based spaxels (default: the continuum photocentre, or the "
@@ -45,6 +60,10 @@ def add_parser(subparsers):
     ex.add_argument("--aperture-radius", type=ranged("aperture"), metavar="ARCSEC",
                     help="circular aperture radius, arcsec")
     ex.add_argument("--aperture-box", type=box, metavar="WxH", help="rectangular aperture, arcsec, e.g. 1.0x0.6")
+
+
+def _add_model_options(p):
+    """The model group (species, physics, windows, continuum, spin ratio); returns the group."""
     f = p.add_argument_group("model")
     f.add_argument("--species", default=None, metavar="LIST",
                    help="comma-separated species to fit (default CO2,H2O,CO, or where the data cover "
@@ -81,6 +100,11 @@ def add_parser(subparsers):
                         "thermal upper state (for comparison)")
     f.add_argument("--opr", default="3", metavar="VALUE|fit",
                    help="H2O ortho/para ratio of the templates (default 3), or 'fit'")
+    return f
+
+
+def _add_uncertainty_options(p):
+    """The uncertainties group: covariance, thresholds, systematics, Monte Carlo and MCMC."""
     u = p.add_argument_group("uncertainties")
     u.add_argument("--scale-covar", action="store_true",
                    help="rescale the covariance by the reduced chi-square (default: errors from the data)")
@@ -99,16 +123,18 @@ def add_parser(subparsers):
                    help="most MCMC steps; the chain stops once longer than 50 autocorrelation times "
                         "(default 20000; the output says whether it converged)")
     u.add_argument("--seed", type=integer(0, SEED_MAX), default=None, help="seed for --mc / --mcmc (>= 0)")
+
+
+def _add_output_options(p, model):
+    """The output group; --q-h2o joins the ``model`` group from here (see `_add_water_and_psg`)."""
     o = p.add_argument_group("output")
     o.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     o.add_argument("--output", metavar="FILE", help="write the result (.json or .ecsv)")
     o.add_argument("--plot", metavar="FILE", help="draw the fit (.png or .pdf)")
-    _add_water_and_psg(f, o)
+    _add_water_and_psg(model, o)
     o.add_argument("--compare", metavar="FIG",
                    help="draw each ratio the fit gives (CO2/H2O, CO/H2O, CO2/CO) against rh with "
                         "the catalog of comets (.png or .pdf)")
-    p.set_defaults(run=_run)
-    return p
 
 
 def _add_water_and_psg(model, output):

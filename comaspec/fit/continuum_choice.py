@@ -31,6 +31,8 @@ from dataclasses import replace
 
 import numpy as np
 
+from ..model.parameters import ORTHO_PARA, shift_name, t_rot_name
+
 __all__ = ["choose_degrees", "MAX_DEGREE", "DECISIVE_BIC"]
 
 #: Highest degree tried (the largest a `comaspec.model.Window` allows).
@@ -39,14 +41,13 @@ MAX_DEGREE = 6
 DECISIVE_BIC = 10.0
 
 
-def _state(fit, model):
-    """T_rot per fitted species, shifts and ortho/para of a fit."""
-    from ..physics.fluorescence import DEFAULT_ORTHO_PARA
-
-    T = {s: float(fit.species[s].T_rot) for s in model.fitted_species}
-    shifts = [float(v) for v in fit.fit_info.get("wavelength_shift_um", [0.0] * len(model.spectra))]
-    opr = fit.fit_info.get("ortho_para")
-    return T, shifts, DEFAULT_ORTHO_PARA if opr is None else float(opr)
+def _values(fit, model):
+    """The nonlinear parameters of a fit by name: T_rot per fitted species, shifts, ortho/para."""
+    values = {t_rot_name(s): float(fit.species[s].T_rot) for s in model.fitted_species}
+    values.update({shift_name(i): float(v) for i, v in enumerate(fit.fit_info.get("wavelength_shift_um", []))})
+    if fit.fit_info.get("ortho_para") is not None:
+        values[ORTHO_PARA] = float(fit.fit_info["ortho_para"])
+    return values
 
 
 def _bic(design, y, sigma, keep):
@@ -81,9 +82,8 @@ def choose_degrees(model, fit, build):
     widest = build(tuple(replace(w, degree=MAX_DEGREE) for w in windows))
     if widest.n_points != model.n_points:
         return None  # a window lost its pixels at a higher degree: keep the defaults
-    T, shifts, opr = _state(fit, model)
     try:
-        design = widest.design(T, shifts, ortho_para=opr)
+        design = widest.design(_values(fit, model))
     except ComaspecError:
         return None
     y, sigma = widest.data()

@@ -22,19 +22,20 @@ the best-fit model; ``mcmc=True`` samples the nonlinear parameters with emcee (o
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from .linear import LinearSolution, _chi2_only, linear_solve
 from .misfit import inflate_errors, window_groups
 from .observed import _as_list, as_observed
-from .problem import OPR_BOUNDS, NonlinearState, Problem, origin_name
+from .problem import NonlinearState, Problem, origin_name
 from .._ranges import DEFAULT_TROT_BOUNDS_K
 from ..errors import FitError, InputError, UsageError
 from ..physics.assumptions import Assumptions
 from ..physics.fluorescence import check_temperature
 from ..model import DEFAULT_EMISSION, DEFAULT_ORTHO_PARA, DEFAULT_SPECIES, ForwardModel
+from ..model.parameters import ORTHO_PARA, SHARED_T_ROT, T_ROT_START_K, ParameterHint, shift_name, t_rot_name
 
 __all__ = ["fit_coma", "fit_model", "FitOptions", "FitSolution", "linear_solve", "LinearSolution", "as_observed",
            "DEFAULT_TROT_BOUNDS_K"]
@@ -289,77 +290,89 @@ def fit_model(model, options=None):
 
 # --------------------------------------------------------------------------- stages
 def _parameters(model, options):
-    """The Problem and its lmfit Parameters with start values from linear solves."""
+    """The Problem and its lmfit Parameters: the parameters the model declares, free or held
+    as the options say, with start values from linear solves."""
     import lmfit
 
-    fitted = model.fitted_species
-    fit_opr, opr0 = _ortho_para_option(options.ortho_para)
-    fit_opr = fit_opr and "H2O" in fitted
-    fixed_T, T_names = {}, {}
-    if options.T_rot is None:
-        for s in fitted:
-            T_names[s] = f"T_rot_{s}" if options.per_species_T_rot else "T_rot"
-    elif isinstance(options.T_rot, dict):
-        for s in fitted:
-            if s not in options.T_rot:
-                raise UsageError(f"T_rot given per species but not for {s}")
-            fixed_T[s] = check_temperature(options.T_rot[s])
-    else:
-        fixed_T = {s: check_temperature(options.T_rot) for s in fitted}
-    n_spectra = len(model.spectra)
-    if options.max_shift_um is None:
-        max_shift = [0.5 * model.median_fwhm_um(i) for i in range(n_spectra)]
-    else:
-        max_shift = [float(options.max_shift_um)] * n_spectra
-    shape = model.continuum.parameters(model.geometry)
-    n_nonlin = (len(set(T_names.values())) + (n_spectra if options.fit_shift else 0) + len(shape)
-                + len(model.origin_bounds) + int(fit_opr))
-    n_params = model.n_linear + n_nonlin
+    max_shift = _max_shifts(model, options)
+    free, fixed, T_names = _free_parameters(model, options, max_shift)
+    n_params = model.n_linear + len(free) + len(model.origin_bounds)
     if model.n_points <= n_params + 2:
         raise FitError(f"too few usable pixels ({model.n_points}) for {n_params} parameters")
-    problem = Problem(model, T_names, fixed_T, opr0, [p.name for p in shape], fit_opr)
-
-    # starting values: linear solves on a T_rot grid, and on a shift grid when the allowed
-    # shift exceeds the resolution element (one offset for all spectra: a start only)
-    bounds = options.T_rot_bounds
-    # hottest first: its lines include (nearly) all those of the cooler ones, so each band's
-    # cached pixel structure is built once (`comaspec.model.line_pixels`)
-    t_grid = [t for t in _TROT_GRID_K[::-1] if bounds[0] <= t <= bounds[1]] or [sum(bounds) / 2]
-    shift_grid = [0.0]
-    if options.fit_shift:
-        ratio = max(m / max(model.median_fwhm_um(i), 1e-12) for i, m in enumerate(max_shift))
-        if ratio > 1.0:
-            n = int(min(np.ceil(2 * ratio), 10))
-            shift_grid = list(np.linspace(-1.0, 1.0, 2 * n + 1))
-    start = {p.name: p.value for p in shape}
-    best = None
-    for t in (t_grid if T_names else [None]):
-        for frac in shift_grid:
-            vals = dict(start, **({n: t for n in set(T_names.values())} if t is not None else {}))
-            if frac:
-                vals.update({f"shift_{i}": frac * m for i, m in enumerate(max_shift)})
-            a = problem.design(problem.state(vals))
-            chi2 = _chi2_only(a, problem.y, problem.sigma)
-            if best is None or chi2 < best[1]:
-                best = (vals, chi2, a)
-    start_vals, _chi2, a0 = best
+    problem = Problem(model, T_names, fixed, any(h.role == "ortho_para" for h in free))
+    start_vals, a0 = _start_values(problem, free, options, max_shift)
     sol0 = linear_solve(a0, problem.y, problem.sigma)   # the start values: one careful solve
     problem.scales = 1.0 / np.sqrt(((a0 / problem.sigma[:, None]) ** 2).sum(axis=0))
 
     params = lmfit.Parameters()
     for name, c, s in zip(problem.lin_names, sol0.coef, problem.scales):
         params.add(name, value=c / s)
-    for name in sorted(set(T_names.values())):
-        params.add(name, value=start_vals[name], min=bounds[0], max=bounds[1])
-    if options.fit_shift:
-        for i, m in enumerate(max_shift):
-            if m > 0:
-                params.add(f"shift_{i}", value=start_vals.get(f"shift_{i}", 0.0), min=-m, max=m)
-    for p in shape:
-        params.add(p.name, value=p.value, min=p.min, max=p.max)
-    if fit_opr:
-        params.add("ortho_para", value=opr0, min=OPR_BOUNDS[0], max=OPR_BOUNDS[1])
+    for hint in free:
+        params.add(hint.name, value=start_vals.get(hint.name, hint.value), min=hint.min, max=hint.max)
     return problem, params
+
+
+def _max_shifts(model, options):
+    """Bound of each spectrum's shift: ``max_shift_um``, else the spectrum's declared one."""
+    if options.max_shift_um is not None:
+        return [float(options.max_shift_um)] * len(model.spectra)
+    return [h.max for h in model.parameters() if h.role == "shift"]
+
+
+def _free_parameters(model, options, max_shift):
+    """The model's declared nonlinear parameters the options leave free (in the order lmfit
+    gets them: T_rot, shifts, continuum shape, ortho/para), the values held by name, and
+    each fitted species' T_rot parameter. Band origins are freed later (`_minimise`)."""
+    declared = model.parameters()
+    fit_opr, opr0 = _ortho_para_option(options.ortho_para)
+    fixed, T_names = {ORTHO_PARA: opr0}, {}
+    if options.T_rot is None:
+        T_names = {s: t_rot_name(s) if options.per_species_T_rot else SHARED_T_ROT for s in model.fitted_species}
+    elif isinstance(options.T_rot, dict):
+        for s in model.fitted_species:
+            if s not in options.T_rot:
+                raise UsageError(f"T_rot given per species but not for {s}")
+            fixed[t_rot_name(s)] = check_temperature(options.T_rot[s])
+    else:
+        fixed.update({t_rot_name(s): check_temperature(options.T_rot) for s in model.fitted_species})
+    free = [ParameterHint(n, T_ROT_START_K, *options.T_rot_bounds, role="T_rot") for n in sorted(set(T_names.values()))]
+    if options.fit_shift:
+        free += [replace(h, min=-m, max=m) for h, m in zip((h for h in declared if h.role == "shift"), max_shift)
+                 if m > 0]
+    free += [h for h in declared if h.role == "continuum"]
+    if fit_opr:
+        free += [replace(h, value=opr0) for h in declared if h.role == "ortho_para"]
+    return free, fixed, T_names
+
+
+def _start_values(problem, free, options, max_shift):
+    """Start values of the free nonlinear parameters and their design: the best linear solve
+    on a T_rot grid, and on a shift grid when the allowed shift exceeds the resolution
+    element (one offset for all spectra: a start only)."""
+    model = problem.model
+    bounds = options.T_rot_bounds
+    # hottest first: its lines include (nearly) all those of the cooler ones, so each band's
+    # cached pixel structure is built once (`comaspec.model.line_pixels`)
+    t_grid = [t for t in _TROT_GRID_K[::-1] if bounds[0] <= t <= bounds[1]] or [sum(bounds) / 2]
+    t_names = [h.name for h in free if h.role == "T_rot"]
+    shift_grid = [0.0]
+    if options.fit_shift:
+        ratio = max(m / max(model.median_fwhm_um(i), 1e-12) for i, m in enumerate(max_shift))
+        if ratio > 1.0:
+            n = int(min(np.ceil(2 * ratio), 10))
+            shift_grid = list(np.linspace(-1.0, 1.0, 2 * n + 1))
+    start = {h.name: h.value for h in free if h.role == "continuum"}
+    best = None
+    for t in (t_grid if t_names else [None]):
+        for frac in shift_grid:
+            vals = dict(start, **({n: t for n in t_names} if t is not None else {}))
+            if frac:
+                vals.update({shift_name(i): frac * m for i, m in enumerate(max_shift)})
+            a = problem.design(problem.state(vals))
+            chi2 = _chi2_only(a, problem.y, problem.sigma)
+            if best is None or chi2 < best[1]:
+                best = (vals, chi2, a)
+    return best[0], best[2]
 
 
 def _leastsq(problem, params, scale_covar, what="the fit"):

@@ -49,19 +49,49 @@ def extract_spectrum_from_cube(cube, aperture, center=None, max_masked_fraction=
     offset_pix = aperture.cube_offset_pixels(cube.pixel_scale)
     if not 0 <= max_masked_fraction < 1:
         raise InputError("max_masked_fraction", f"must lie in [0, 1) (got {max_masked_fraction})")
-    nwave, ny, nx = cube.shape
+    found = _find_nucleus(cube, aperture, center, species)
+    nucleus = found["xy"]
+    centre = (nucleus[0] + offset_pix[0], nucleus[1] + offset_pix[1])
+    weights, area = aperture.cube_weights(centre, cube.pixel_scale, cube.shape[1:])
+    total, sigma, masked_fraction = _aperture_sums(cube, weights, area, centre, max_masked_fraction, source)
+    factor = _flux_density_factor(cube, source)
+    flux = u.Quantity(total * factor, FLUX_DENSITY)
+    error = None if sigma is None else u.Quantity(sigma * factor, FLUX_DENSITY)
 
+    meta = {k: v for k, v in cube.meta.items() if k not in _CUBE_ONLY}
+    meta.update(
+        aperture=aperture.describe(),
+        center_pix=(float(centre[0]), float(centre[1])),
+        nucleus_pix=(float(nucleus[0]), float(nucleus[1])),
+        center_method=found["method"],
+        nucleus_search=search_summary(found),
+        aperture_area_pix=area,
+        max_masked_fraction=float(max_masked_fraction),
+        flux_column="SCI",
+        error_column=None if cube.error is None else "ERR",
+        pixel_scale_arcsec=float(cube.pixel_scale.to_value(u.arcsec)),
+    )
+    return build_spectrum(
+        source, "aperture extraction", cube.wavelength.to_value(u.um), flux, error, None, meta,
+        extras={"masked_area_fraction": masked_fraction},
+    )
+
+
+def _find_nucleus(cube, aperture, center, species):
+    """{"xy", "method", ...}: the nucleus the aperture fixes, or the one `locate_nucleus` finds
+    (within the aperture's photocentre radius, where it has one)."""
     fixed = aperture.cube_nucleus()
     if fixed is not None:
-        found = {"xy": fixed[0], "method": fixed[1]}
-    else:
-        outer = aperture.photocentre_radius()
-        radius = None if outer is None else float((outer / cube.pixel_scale).decompose())
-        found = locate_nucleus(cube, center, radius, species)
-    nucleus, method = found["xy"], found["method"]
-    centre = (nucleus[0] + offset_pix[0], nucleus[1] + offset_pix[1])
+        return {"xy": fixed[0], "method": fixed[1]}
+    outer = aperture.photocentre_radius()
+    radius = None if outer is None else float((outer / cube.pixel_scale).decompose())
+    return locate_nucleus(cube, center, radius, species)
 
-    weights, area = aperture.cube_weights(centre, cube.pixel_scale, (ny, nx))
+
+def _aperture_sums(cube, weights, area, centre, max_masked_fraction, source):
+    """Per wavelength: the weighted sum of the cube in the aperture and its 1σ error (None without
+    an error array), both scaled up by A / A_good, and the missing fraction of the area. A
+    wavelength with more than ``max_masked_fraction`` missing is NaN."""
     rows = np.flatnonzero(weights.any(axis=1))
     cols = np.flatnonzero(weights.any(axis=0))
     if rows.size == 0 or area <= 0:
@@ -90,32 +120,15 @@ def extract_spectrum_from_cube(cube, aperture, center=None, max_masked_fraction=
     scale = np.where(usable, area / np.where(area_good > 0, area_good, 1.0), np.nan)
     total = (wg * values).sum(axis=(1, 2)) * scale
     sigma = None if cube.error is None else np.sqrt((wg**2 * err**2).sum(axis=(1, 2))) * scale
+    return total, sigma, masked_fraction
 
+
+def _flux_density_factor(cube, source):
+    """What turns a sum over spaxels in the cube's unit into a flux density in FLUX_DENSITY:
+    the spaxel solid angle for a surface brightness, 1 (in FLUX_DENSITY) for a flux per spaxel."""
     if cube.bunit.is_equivalent(SURFACE_BRIGHTNESS):
         omega = cube.meta.get("pixel_area", (cube.pixel_scale**2).to(u.sr))
-        factor = (1 * cube.bunit * omega).to_value(FLUX_DENSITY)
-    elif cube.bunit.is_equivalent(FLUX_DENSITY):
-        factor = (1 * cube.bunit).to_value(FLUX_DENSITY)  # already per spaxel
-    else:
-        raise InputError(source, f"cube unit {cube.bunit} is neither a surface brightness nor a flux density")
-    flux = u.Quantity(total * factor, FLUX_DENSITY)
-    error = None if sigma is None else u.Quantity(sigma * factor, FLUX_DENSITY)
-
-    meta = {k: v for k, v in cube.meta.items() if k not in _CUBE_ONLY}
-    meta.update(
-        aperture=aperture.describe(),
-        center_pix=(float(centre[0]), float(centre[1])),
-        nucleus_pix=(float(nucleus[0]), float(nucleus[1])),
-        center_method=method,
-        nucleus_search=search_summary(found),
-        aperture_area_pix=area,
-        max_masked_fraction=float(max_masked_fraction),
-        flux_column="SCI",
-        error_column=None if cube.error is None else "ERR",
-        pixel_scale_arcsec=float(cube.pixel_scale.to_value(u.arcsec)),
-    )
-    return build_spectrum(
-        source, "aperture extraction", cube.wavelength.to_value(u.um), flux, error, None, meta,
-        extras={"masked_area_fraction": masked_fraction},
-    )
-
+        return (1 * cube.bunit * omega).to_value(FLUX_DENSITY)
+    if cube.bunit.is_equivalent(FLUX_DENSITY):
+        return (1 * cube.bunit).to_value(FLUX_DENSITY)  # already per spaxel
+    raise InputError(source, f"cube unit {cube.bunit} is neither a surface brightness nor a flux density")

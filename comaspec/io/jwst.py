@@ -20,6 +20,8 @@ Layouts (column names and units as the pipeline writes them):
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from ..errors import InputError
@@ -110,7 +112,6 @@ def read_jwst_spectra(source, hdul, flux_column=None) -> list:
     """
     primary = hdul[0].header
     tables = [hdu for hdu in hdul if hdu.name in SPECTRUM_EXTNAMES and hasattr(hdu, "columns")]
-    n_tables = len(tables)
     spectra = []
     for hdu in tables:
         where = f"{hdu.name},{hdu.ver}"
@@ -122,61 +123,93 @@ def read_jwst_spectra(source, hdul, flux_column=None) -> list:
         if "WAVELENGTH" not in names:
             raise InputError(source, f"[{where}] has no WAVELENGTH column")
         vector = np.asarray(data_by_name["WAVELENGTH"]).ndim == 2
-        is_c1d = hdu.name == "COMBINE1D"
-        if is_c1d:
-            product = "c1d"
-        elif vector or (n_tables > 1 and "INT_NUM" in hdu.header):
-            product = "x1dints"
-        else:
-            product = "x1d"
-        fcol = _choose_flux(source, where, data_by_name, names, flux_column)
-        ecol = FLUX_COLUMNS[fcol][1 if is_c1d else 0]
-        ecol = ecol if ecol in names else None
-        funit_text, funit_given = _column_unit(hdu, fcol, FLUX_COLUMNS[fcol][2])
-        funit = parse_unit(funit_text, source, f"column {fcol}")
-        eunit = funit if ecol is None else parse_unit(_column_unit(hdu, ecol, funit_text)[0], source, f"column {ecol}")
-        wunit = parse_unit(_column_unit(hdu, "WAVELENGTH", "um")[0], source, "column WAVELENGTH")
-
-        base = jwst_meta(primary, hdu.header)
-        base.update(
-            source_file=str(source),
-            extension=where,
-            product=product,
-            flux_column=fcol,
-            error_column=ecol,
-            flux_unit_from="TUNIT" if funit_given else "JWST pipeline default",
-            original_flux_unit=str(funit),
-            residual_fringe_corrected=fcol.startswith("RF_"),
-            slit=header_value("SLTNAME", hdu.header),
-            source_id=header_value("SOURCEID", hdu.header),
-            header=hdu.header,
-            primary_header=primary,
-        )
-        if "INT_NUM" in hdu.header:
-            base["int_num"] = int(hdu.header["INT_NUM"])
+        product = _product(hdu, vector, len(tables))
+        columns = _flux_columns(source, where, hdu, data_by_name, names, flux_column, product == "c1d")
+        base = _table_meta(source, where, primary, hdu, product, columns)
         for row_index, cols in _rows(data, [c.name for c in hdu.columns], vector):
-            cols = {k.upper(): v for k, v in cols.items()}
-            meta = dict(base)
-            label = where
-            if row_index is not None:
-                label = f"{where} row {row_index}"
-                meta["row"] = row_index
-                if "INT_NUM" in cols:
-                    meta["int_num"] = int(cols["INT_NUM"])
-                epoch = epoch_from_mjd(cols.get("MJD-AVG"))
-                if epoch is not None:
-                    meta["epoch"], meta["epoch_keyword"] = epoch, "MJD-AVG column"
-            wave = to_micron(np.asarray(cols["WAVELENGTH"], dtype=float), wunit, source)
-            flux = to_working_flux(np.asarray(cols[fcol], dtype=float), funit, wave, source, fcol)
-            error = None
-            if ecol is not None:
-                error = to_working_flux(np.asarray(cols[ecol], dtype=float), eunit, wave, source, ecol).to(flux.unit)
-            extras = {}
-            if "NPIXELS" in cols:
-                extras["npixels"] = np.asarray(cols["NPIXELS"], dtype=float)
-            if "N_INPUT" in cols:
-                extras["n_input"] = np.asarray(cols["N_INPUT"], dtype=float)
-            spectra.append(
-                build_spectrum(source, label, wave, flux, error, cols.get("DQ"), meta, extras)
-            )
+            spectra.append(_row_spectrum(source, where, base, row_index, {k.upper(): v for k, v in cols.items()},
+                                         columns))
     return spectra
+
+
+class _FluxColumns(NamedTuple):
+    """The columns a table's spectra are read from, with their units."""
+
+    flux: str
+    error: str | None
+    flux_unit: object
+    error_unit: object
+    wavelength_unit: object
+    flux_unit_given: bool
+
+
+def _product(hdu, vector, n_tables):
+    """The product: c1d, x1dints (vector columns, or one of several tables with INT_NUM) or x1d."""
+    if hdu.name == "COMBINE1D":
+        return "c1d"
+    if vector or (n_tables > 1 and "INT_NUM" in hdu.header):
+        return "x1dints"
+    return "x1d"
+
+
+def _flux_columns(source, where, hdu, data_by_name, names, flux_column, is_c1d):
+    """The flux column (`_choose_flux`), its error column where present, and the units of both
+    and of WAVELENGTH (TUNIT, or the pipeline's default)."""
+    fcol = _choose_flux(source, where, data_by_name, names, flux_column)
+    ecol = FLUX_COLUMNS[fcol][1 if is_c1d else 0]
+    ecol = ecol if ecol in names else None
+    funit_text, funit_given = _column_unit(hdu, fcol, FLUX_COLUMNS[fcol][2])
+    funit = parse_unit(funit_text, source, f"column {fcol}")
+    eunit = funit if ecol is None else parse_unit(_column_unit(hdu, ecol, funit_text)[0], source, f"column {ecol}")
+    wunit = parse_unit(_column_unit(hdu, "WAVELENGTH", "um")[0], source, "column WAVELENGTH")
+    return _FluxColumns(fcol, ecol, funit, eunit, wunit, funit_given)
+
+
+def _table_meta(source, where, primary, hdu, product, columns):
+    """The meta every spectrum of one table shares."""
+    base = jwst_meta(primary, hdu.header)
+    base.update(
+        source_file=str(source),
+        extension=where,
+        product=product,
+        flux_column=columns.flux,
+        error_column=columns.error,
+        flux_unit_from="TUNIT" if columns.flux_unit_given else "JWST pipeline default",
+        original_flux_unit=str(columns.flux_unit),
+        residual_fringe_corrected=columns.flux.startswith("RF_"),
+        slit=header_value("SLTNAME", hdu.header),
+        source_id=header_value("SOURCEID", hdu.header),
+        header=hdu.header,
+        primary_header=primary,
+    )
+    if "INT_NUM" in hdu.header:
+        base["int_num"] = int(hdu.header["INT_NUM"])
+    return base
+
+
+def _row_spectrum(source, where, base, row_index, cols, columns):
+    """The spectrum of one table (``row_index`` None) or of one row of vector columns (x1dints),
+    with that row's integration number and epoch."""
+    meta = dict(base)
+    label = where
+    if row_index is not None:
+        label = f"{where} row {row_index}"
+        meta["row"] = row_index
+        if "INT_NUM" in cols:
+            meta["int_num"] = int(cols["INT_NUM"])
+        epoch = epoch_from_mjd(cols.get("MJD-AVG"))
+        if epoch is not None:
+            meta["epoch"], meta["epoch_keyword"] = epoch, "MJD-AVG column"
+    fcol, ecol = columns.flux, columns.error
+    wave = to_micron(np.asarray(cols["WAVELENGTH"], dtype=float), columns.wavelength_unit, source)
+    flux = to_working_flux(np.asarray(cols[fcol], dtype=float), columns.flux_unit, wave, source, fcol)
+    error = None
+    if ecol is not None:
+        error = to_working_flux(np.asarray(cols[ecol], dtype=float), columns.error_unit, wave, source,
+                                ecol).to(flux.unit)
+    extras = {}
+    if "NPIXELS" in cols:
+        extras["npixels"] = np.asarray(cols["NPIXELS"], dtype=float)
+    if "N_INPUT" in cols:
+        extras["n_input"] = np.asarray(cols["N_INPUT"], dtype=float)
+    return build_spectrum(source, label, wave, flux, error, cols.get("DQ"), meta, extras)

@@ -66,6 +66,29 @@ def _read_ecsv(path, flux_column, unit):
 
 
 def _read_delimited(path, text, flux_column, unit):
+    """(column choice, {name: values}, comments, format) of a CSV, tab- or whitespace-separated table."""
+    comments, body = _comments_and_body(path, text)
+    last = body[-1][1]
+    # The delimiter is what the data rows use: comma, tab, or any whitespace.
+    delimiter = "," if "," in last else ("\t" if "\t" in last else None)
+    names, rows = _column_names(path, body, comments, delimiter)
+    bare, units = [], {}
+    for name in names:
+        b, unit_text = split_name_unit(name)
+        bare.append(b)
+        units[b] = unit_text
+    if len(set(b.lower() for b in bare)) != len(bare):
+        raise InputError(path, "two columns of the header line have the same name")
+    choice = match_columns(str(path), bare, units, flux_column, unit, name_columns=False)
+    wanted = [c for c in (choice.wavelength, choice.flux, choice.error) if c is not None]
+    values = _column_values(path, rows, delimiter, bare, wanted)
+    fmt = "csv" if delimiter == "," else ("tab" if delimiter == "\t" else "whitespace")
+    return choice, values, comments, fmt
+
+
+def _comments_and_body(path, text):
+    """The ``#`` comment lines before the first data line (without the ``#``), and the other
+    non-blank lines as (line number, text)."""
     comments = []
     body = []  # (line number, text)
     for number, raw in enumerate(text.splitlines(), start=1):
@@ -79,11 +102,13 @@ def _read_delimited(path, text, flux_column, unit):
         body.append((number, line))
     if not body:
         raise InputError(path, "has no data rows (only comments or blank lines)")
+    return comments, body
 
+
+def _column_names(path, body, comments, delimiter):
+    """(column names as written, data rows): the names from the first line when it is text, else
+    from the last comment line."""
     first = body[0][1]
-    last = body[-1][1]
-    # The delimiter is what the data rows use: comma, tab, or any whitespace.
-    delimiter = "," if "," in last else ("\t" if "\t" in last else None)
     first_tokens = _split(first, delimiter)
     numeric = [_is_number(t) for t in first_tokens if t != ""]
     if any(numeric) and not all(numeric):
@@ -102,26 +127,20 @@ def _read_delimited(path, text, flux_column, unit):
             raise InputError(
                 path, f"the header line (the last comment line) names {len(names)} columns but the data have {ncols}"
             )
-        rows = body
-    else:
-        names = _header_names(first, delimiter)
-        if len(names) < 2:
-            raise InputError(
-                path, f"is not a spectrum table: line {body[0][0]} does not name "
-                "wavelength and flux columns"
-            )
-        rows = body[1:]
-        if not rows:
-            raise InputError(path, "table has no data rows")
-    bare, units = [], {}
-    for name in names:
-        b, unit_text = split_name_unit(name)
-        bare.append(b)
-        units[b] = unit_text
-    if len(set(b.lower() for b in bare)) != len(bare):
-        raise InputError(path, "two columns of the header line have the same name")
-    choice = match_columns(str(path), bare, units, flux_column, unit, name_columns=False)
-    wanted = [c for c in (choice.wavelength, choice.flux, choice.error) if c is not None]
+        return names, body
+    names = _header_names(first, delimiter)
+    if len(names) < 2:
+        raise InputError(
+            path, f"is not a spectrum table: line {body[0][0]} does not name "
+            "wavelength and flux columns"
+        )
+    if not body[1:]:
+        raise InputError(path, "table has no data rows")
+    return names, body[1:]
+
+
+def _column_values(path, rows, delimiter, bare, wanted):
+    """{name: float array} of the ``wanted`` columns (empty fields NaN, Fortran ``D`` exponents read)."""
     index = {name: bare.index(name) for name in wanted}
     values = {name: np.empty(len(rows)) for name in wanted}
     for i, (number, line) in enumerate(rows):
@@ -137,8 +156,7 @@ def _read_delimited(path, text, flux_column, unit):
                 values[name][i] = float(token.replace("D", "e").replace("d", "e"))
             except ValueError:
                 raise InputError(path, f"column {name!r} is not numeric (line {number})") from None
-    fmt = "csv" if delimiter == "," else ("tab" if delimiter == "\t" else "whitespace")
-    return choice, values, comments, fmt
+    return values
 
 
 def read_text_table(path, flux_column=None, unit=None):

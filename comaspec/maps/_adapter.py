@@ -2,7 +2,9 @@
 
 `spaxel_design` builds the model once for the cube's wavelength grid, LSF and a reference
 aperture, and returns what the batched solver needs: a function giving the design matrix
-at fixed nonlinear parameters, the column names and each species' flux → Q factor. The
+at nonlinear parameters by name (those held for every bin, such as the ortho/para ratio
+and the continuum shape of the aperture fit, plus the T_rot and shift a caller gives), the
+column names and each species' flux → Q factor. The
 band columns are per unit band flux of the species' reported feature, so they do not
 depend on the aperture: one design serves every spaxel and bin. When the model gains
 ``ForwardModel.with_data(y, σ)`` this function is what changes, nothing else.
@@ -25,8 +27,10 @@ class SpaxelDesign:
     Attributes
     ----------
     design : callable
-        ``design(T_rot: dict, shift_um: float) -> ndarray (n_pixels, k)`` on the model's
-        fitted pixels (``pixels``), columns in the order of ``names``.
+        ``design(values: dict) -> ndarray (n_pixels, k)``: the design on the model's fitted
+        pixels (``pixels``) at the nonlinear parameters ``values`` by name (e.g. ``T_rot``,
+        ``shift_0``; `comaspec.model.parameters`) over the held ones, columns in the order
+        of ``names``.
     names : list of str
         Linear parameters: ``F_<species>`` band fluxes (W m^-2), then continuum terms.
     species : list of str
@@ -51,7 +55,7 @@ class SpaxelDesign:
 
 
 def spaxel_design(wavelength_um, flux, error, good, lsf, species, geometry, aperture, *, windows=None,
-                  continuum="polynomial", assumptions=None, label="cube", continuum_shape=None) -> SpaxelDesign:
+                  continuum="polynomial", assumptions=None, label="cube", held=None) -> SpaxelDesign:
     """Build the forward model once for a cube and return its design function.
 
     Parameters
@@ -70,30 +74,29 @@ def spaxel_design(wavelength_um, flux, error, good, lsf, species, geometry, aper
     aperture : comaspec aperture
         Reference aperture for ``phi`` (band flux per unit Q).
     windows, continuum, assumptions, label
-        As in `comaspec.fit_coma`; ``assumptions.ortho_para`` is held in every design (a
-        number: the aperture fit's when it was fitted).
-    continuum_shape : dict, optional
-        ``{"slope": ..., "dust_T": ...}`` of the physical continuum, held for every bin (the
-        aperture fit's); default slope 0 and the equilibrium dust temperature.
+        As in `comaspec.fit_coma` (``assumptions``: velocity, lifetimes, g-factors, emission
+        model; the ortho/para ratio of the bins is in ``held``).
+    held : dict, optional
+        Nonlinear parameters by name held for every bin (e.g. the aperture fit's
+        ``ortho_para`` and the physical continuum's ``cont_slope``, ``cont_dust_T``); the
+        others the design is not given take their declared values.
 
     Returns
     -------
     SpaxelDesign
     """
     from ..model import ForwardModel, ObservedSpectrum
-    from ..physics.assumptions import Assumptions
 
-    assumptions = Assumptions() if assumptions is None else assumptions
-    ortho_para = assumptions.ortho_para
     spectrum = ObservedSpectrum(wavelength_um, flux, error, good, lsf, label=label)
     model = ForwardModel([spectrum], list(species), geometry, [aperture], windows=windows, continuum=continuum,
                          assumptions=assumptions)
     pixels = model.used[0].copy()
+    # the bins hold the continuum shape and ortho/para; T_rot and shift are given per design
+    declared = {h.name for h in model.parameters() if h.role in ("continuum", "ortho_para")}
+    held = {name: value for name, value in (held or {}).items() if name in declared}
 
-    held = {"slope": 0.0, "dust_T": None, **(continuum_shape or {})}
-
-    def design(T_rot, shift_um, slope=held["slope"], dust_T=held["dust_T"]):
-        return model.design(T_rot, [float(shift_um)], slope, dust_T, pixels="used", ortho_para=ortho_para)
+    def design(values):
+        return model.design({**held, **values}, pixels="used")
 
     return SpaxelDesign(design, model.linear_names(), list(model.fitted_species), pixels,
                         {s: model.species[s].phi for s in model.fitted_species},

@@ -13,6 +13,8 @@ import math
 
 import numpy as np
 
+from ..model.parameters import SHARED_T_ROT, shift_name
+
 __all__ = ["CubePixels", "band_pixels", "solve_bins", "fit_nonlinear", "DEFAULT_NONLINEAR_GRID"]
 
 #: Grids searched for per-bin nonlinear parameters: T_rot (K, geometric) and the shift as a
@@ -183,7 +185,7 @@ def fit_nonlinear(sd, data, members, T_fixed, T0, shift0, max_shift, chunk):
         chi2 = np.full((len(members), t_grid.size, s_grid.size), np.inf)
         for a_i, t in enumerate(t_grid):
             for b_i, s in enumerate(s_grid):
-                a = sd.design({sp: t for sp in sd.species}, s)
+                a = sd.design({SHARED_T_ROT: t, shift_name(0): s})
                 res = solve_bins(a, data, members, chunk, len(sd.species), progress_desc="T_rot grid")
                 chi2[:, a_i, b_i] = np.where(res["ok"], res["chi2"], np.inf)
         for m in range(len(members)):

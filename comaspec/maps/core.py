@@ -27,12 +27,13 @@ production rates of apertures (`comaspec.maps.profiles`).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import astropy.units as u
 import numpy as np
 
 from ..errors import InputError
-from ..physics.assumptions import Assumptions
+from ..model.parameters import ORTHO_PARA, SHARED_T_ROT, shift_name
 from ..physics.fluorescence import DEFAULT_EMISSION, DEFAULT_ORTHO_PARA
 from ._bins import DEFAULT_NONLINEAR_GRID
 from .result import ComaMaps
@@ -105,29 +106,69 @@ def _header_angle(value, key, cube, name):
     return angle
 
 
-def _check_args(species, detect_sigma, limit_sigma, nonlinear_snr, T_rot, chunk):
-    """The species to map, after the checks."""
+def _map_options(options, stated, **keywords):
+    """The `comaspec.fit.FitOptions` of a map: ``options``, or the keyword facade's values.
+
+    ``stated``: the facade's ``velocity``, ``lifetime``, ``g_factor`` and ``emission``, which
+    become ``options.assumptions`` (with ``ortho_para``). Keywords at their defaults are not
+    "given"; given together with ``options`` they are refused (one place says how the
+    aperture is fitted and what is assumed).
+    """
+    from ..fit.core import FitOptions
+    from ..physics.assumptions import Assumptions
+
+    if options is None:
+        return FitOptions(assumptions=Assumptions(**stated), **keywords)
+    if not isinstance(options, FitOptions):
+        raise InputError("options", f"must be a comaspec.fit.FitOptions (got {type(options).__name__})")
+    defaults = FitOptions()
+    given = [k for k, v in keywords.items() if v is not getattr(defaults, k) and v != getattr(defaults, k)]
+    given += [k for k, v in stated.items() if v is not getattr(defaults.assumptions, k)
+              and v != getattr(defaults.assumptions, k)]
+    if given:
+        raise InputError("options", f"give {', '.join(given)} in options, not as keywords too")
+    return options
+
+
+def _check_args(species, options, nonlinear_snr, chunk):
+    """The species to map and whether ``ortho_para`` asks for a fit, after the checks."""
     from .._validate import integer, names, number
 
-    for name, value in (("detect_sigma", detect_sigma), ("limit_sigma", limit_sigma)):
-        number(value, name, low=0.0, low_open=True)
+    for name in ("detect_sigma", "limit_sigma"):
+        number(getattr(options, name), name, low=0.0, low_open=True)
     if nonlinear_snr is not None:
         number(nonlinear_snr, "nonlinear_snr", low=0.0, low_open=True)
-    if isinstance(T_rot, dict):
-        raise InputError("T_rot", "one rotational temperature for all species in maps (a dict was given)")
+    if isinstance(options.T_rot, dict) or options.per_species_T_rot:
+        raise InputError("T_rot", "one rotational temperature for all species in maps (a dict or "
+                                  "per_species_T_rot was given)")
     integer(chunk, "chunk", low=1)
     species = list(names(DEFAULT_SPECIES if species is None else species, "species"))
     if not species:
         raise InputError("species", "no species given")
-    return species
+    fit_opr = _fits_ortho_para(options.ortho_para)
+    options.check()
+    return species, fit_opr
+
+
+def _fits_ortho_para(ortho_para):
+    """Whether ``ortho_para`` asks for the ratio to be fitted ("fit"); a number is checked."""
+    from ..physics.fluorescence import check_ortho_para
+
+    if isinstance(ortho_para, str):
+        if ortho_para.strip().lower() == "fit":
+            return True
+        raise InputError("ortho_para", f"must be a number or 'fit' (got {ortho_para!r})")
+    if check_ortho_para(ortho_para) <= 0:
+        raise InputError("ortho_para", f"must be a finite number > 0 or 'fit' (got {ortho_para!r})")
+    return False
 
 
 # ====================================================================== the map
-def map_cube(cube, geometry, *, species=DEFAULT_SPECIES, binning=None, target_snr=None, snr_species=None,
+def map_cube(cube, geometry, *, options=None, species=DEFAULT_SPECIES, binning=None, target_snr=None, snr_species=None,
              T_rot=None, shift=None, nonlinear_snr=None, center=None, aperture_radius=DEFAULT_APERTURE_RADIUS,
              sun_pa=None, velocity_pa=None, lsf=None, windows=None, velocity=None, lifetime=None,
              g_factor=None, emission=DEFAULT_EMISSION, ortho_para=DEFAULT_ORTHO_PARA, detect_sigma=3.0, limit_sigma=3.0,
-             max_masked_fraction=0.1, chunk=DEFAULT_CHUNK, assumptions=None) -> ComaMaps:
+             max_masked_fraction=0.1, chunk=DEFAULT_CHUNK) -> ComaMaps:
     """Map band fluxes, column densities, T_rot and CO2/H2O over an IFU cube.
 
     Parameters
@@ -137,6 +178,13 @@ def map_cube(cube, geometry, *, species=DEFAULT_SPECIES, binning=None, target_sn
         channels of the fit windows only (`comaspec.read_cube` with ``wavelength_ranges``).
     geometry : `comaspec.Geometry` or dict
         rh and Δ.
+    options : `comaspec.fit.FitOptions`, optional
+        How the aperture is fitted, as for `comaspec.fit.fit_model` (its ``T_rot``,
+        ``ortho_para``, ``detect_sigma`` and ``limit_sigma`` also hold for the bins; one
+        T_rot for all species; its ``assumptions`` also hold for the bins). Default: from the
+        keywords ``T_rot``, ``ortho_para``, ``detect_sigma``, ``limit_sigma``, ``velocity``,
+        ``lifetime``, ``g_factor`` and ``emission`` (a facade; the last four and
+        ``ortho_para`` make ``options.assumptions``), which are refused with ``options``.
     species : str or sequence of str, optional
         Species to map (default, also for None: CO2, H2O, CO; those the cube does not
         cover are dropped).
@@ -184,9 +232,6 @@ def map_cube(cube, geometry, *, species=DEFAULT_SPECIES, binning=None, target_sn
         `comaspec.extract_spectrum`).
     chunk : int
         Bins solved together (bounds memory).
-    assumptions : `comaspec.Assumptions`, optional
-        ``velocity``, ``lifetime``, ``g_factor``, ``emission`` and ``ortho_para`` as one object
-        (not with those keywords).
 
     Returns
     -------
@@ -194,72 +239,40 @@ def map_cube(cube, geometry, *, species=DEFAULT_SPECIES, binning=None, target_sn
     """
     import time
 
-    from ..physics import instrument
-    from .._validate import in_range, scalar_quantity, temperature
-    from ..apertures import CircularAperture
-    from ..geometry import Geometry
-    from ..io import read_cube
-    from ..io.cube import check_channels
-    from ..io.extract import locate_nucleus
-    from ..model.continuum import window_ranges
     from ._quantities import bin_quantities
 
     t0 = time.perf_counter()
-    assumptions = Assumptions.from_keywords(assumptions, velocity=velocity, lifetime=lifetime, g_factor=g_factor,
-                                            emission=emission, ortho_para=ortho_para)
-    species = _check_args(species, detect_sigma, limit_sigma, nonlinear_snr, T_rot, chunk)
-    ranges = window_ranges(windows, species)
-    if not hasattr(cube, "flux") or not hasattr(cube, "wavelength"):
-        cube = read_cube(cube, wavelength_ranges=ranges)     # only the channels the windows need
-    check_channels(cube, ranges)
-    source = cube.meta.get("source_file", "cube")
-    if cube.error is None:
-        raise InputError(source, "has no ERR extension: per-spaxel fits need uncertainties")
-    geometry = Geometry.from_any(geometry)
-    T_fixed = None if T_rot is None else temperature(T_rot)
-    shift_fixed = None if shift is None else _shift_um(shift)
-    radius = in_range(scalar_quantity(aperture_radius, u.arcsec, "aperture_radius", positive=True),
-                      "aperture_radius", "aperture")
-    found = locate_nucleus(cube, center, float((radius / cube.pixel_scale).decompose()), species)
-    nucleus, nucleus_method = found["xy"], found["method"]
+    stated = {"velocity": velocity, "lifetime": lifetime, "g_factor": g_factor, "emission": emission}
+    options = _map_options(options, stated, T_rot=T_rot, ortho_para=ortho_para, detect_sigma=detect_sigma,
+                           limit_sigma=limit_sigma)
+    species, fit_opr = _check_args(species, options, nonlinear_snr, chunk)
+    cube, source, mode = _usable_cube(cube, windows, species, lsf)
+    setup = _setup(cube, geometry, options, shift, aperture_radius, center, species)
     sun, vel, pa_source = _position_angles(cube, sun_pa, velocity_pa)
-    mode = instrument.mode_from_meta(cube.meta)
-    if lsf is None and mode is None:
-        raise InputError(source, "the instrument mode is unknown (no GRATING in the header); pass lsf=")
-    model_args = {"lsf": lsf, "windows": windows, "assumptions": assumptions}
+    model_args = {"lsf": lsf, "windows": windows}
 
     # 1. the aperture fit: the nonlinear parameters held for every bin
-    aperture = CircularAperture(radius.to(u.arcsec))
-    ap = _aperture_fit(cube, geometry, aperture, nucleus, species, T_fixed, shift_fixed, max_masked_fraction,
-                       model_args, detect_sigma, limit_sigma)
-    # "fit": the aperture's value, held in the bins like T_rot
-    model_args["assumptions"] = assumptions.replace(ortho_para=ap["ortho_para"])
-    model_args, choice_note = _continuum_of(ap["fit"], model_args)
+    ap = _aperture_fit(cube, setup, max_masked_fraction, model_args, options)
+    # the bins' model: the aperture's assumptions, its ortho/para held by name (ap["values"])
+    model_args, choice_note = _continuum_of(ap["fit"], dict(model_args, assumptions=options.assumptions))
     # 2. the model, built once; the cube as (pixels, spaxels)
-    sd, data = _model_and_data(cube, ap["spectrum"], ap["fitted"], geometry, aperture, max_masked_fraction,
-                               model_args, source)
+    sd, data = _model_and_data(cube, ap, setup, max_masked_fraction, model_args, source)
     # 3. the bins, every one solved at the aperture's parameters
     t_solve = time.perf_counter()
     bins, sol = _bins_at_aperture(sd, data, cube.shape[1:], binning, target_snr, snr_species, ap["T0"],
                                   ap["shift0"], chunk)
     t_solve = time.perf_counter() - t_solve
     # 4. T_rot and shift of their own in bins of sufficient SNR
-    nonlinear, notes = _nonlinear_bins(sd, data, bins.members, sol, nonlinear_snr, T_fixed, ap["T0"],
+    nonlinear, notes = _nonlinear_bins(sd, data, bins.members, sol, nonlinear_snr, setup.T_fixed, ap["T0"],
                                        ap["shift0"], chunk)
     # 5. physical quantities
     n_spax = np.array([m.size for m in bins.members])
     omega = float(cube.meta.get("pixel_area", (cube.pixel_scale**2).to(u.sr)).to_value(u.sr))
-    q = bin_quantities(sd, sol, n_spax, omega, geometry, aperture, assumptions=assumptions,
-                       detect_sigma=detect_sigma, limit_sigma=limit_sigma)
-    notes = list(found.get("notes", [])) + choice_note + notes
-    n_bins = len(bins.members)
-    inflated = (sol["inflation"] > 1).any(axis=1) & sol["ok"]
-    if inflated.any():
-        notes.append(f"{int(inflated.sum())} of {n_bins} bins have an improbable chi2 (p < 1e-3): their band-flux "
-                     "errors are inflated by the residuals, as fit_coma does (error_inflation)")
-    bad = ~sol["ok"]
-    if bad.any():
-        notes.append(f"{int(bad.sum())} bins could not be solved (a band or continuum term unconstrained there)")
+    q = bin_quantities(sd, sol, n_spax, omega, setup.geometry, setup.aperture, assumptions=options.assumptions,
+                       detect_sigma=options.detect_sigma, limit_sigma=options.limit_sigma)
+    notes = list(setup.found.get("notes", [])) + choice_note + notes + _solve_notes(sol, len(bins.members))
+    detect_sigma, limit_sigma, geometry = options.detect_sigma, options.limit_sigma, setup.geometry
+    nucleus, nucleus_method, n_bins = setup.found["xy"], setup.found["method"], len(bins.members)
     return ComaMaps.build(  # q's per-bin values (a new one is a registry entry, maps/registry.py) and the rest
         **q, species=list(sd.species), bin_id=bins.bin_id, n_spaxels=n_spax, T_rot=nonlinear["T"],
         T_rot_err=nonlinear["T_err"], T_rot_fitted=nonlinear["fitted"], shift_um=nonlinear["shift"], chi2=sol["chi2"],
@@ -272,25 +285,90 @@ def map_cube(cube, geometry, *, species=DEFAULT_SPECIES, binning=None, target_sn
               "linear_names": list(sd.names), "n_pixels_fitted": int(data.pix.size), "mode": mode,
               "solve_seconds": t_solve, "total_seconds": time.perf_counter() - t0,
               "nonlinear_snr": nonlinear_snr, "T_rot_aperture_K": ap["T0"], "shift_aperture_um": ap["shift0"],
-              "ortho_para": float(ap["ortho_para"]), "ortho_para_fitted": assumptions.fits_ortho_para,
+              "ortho_para": float(ap["ortho_para"]), "ortho_para_fitted": fit_opr,
               "bunit": str(cube.bunit), "target": cube.meta.get("target")})
 
 
 # ---------------------------------------------------------------------- the stages of map_cube
-def _aperture_fit(cube, geometry, aperture, nucleus, species, T_fixed, shift_fixed, max_masked_fraction,
-                  model_args, detect_sigma, limit_sigma):
-    """The aperture spectrum around the nucleus and, unless T_rot and shift are both given,
-    its fit: the T_rot and shift held for every bin, and where they come from."""
+@dataclass(frozen=True)
+class _Setup:
+    """What a map holds before any fit: geometry, the aperture and nucleus, given T_rot and shift."""
+
+    geometry: object
+    aperture: object
+    found: dict
+    T_fixed: float | None
+    shift_fixed: float | None
+    species: list
+
+
+def _usable_cube(cube, windows, species, lsf):
+    """The cube (read for the windows' channels if a path), its name and its mode, checked."""
+    from ..io import read_cube
+    from ..io.cube import check_channels
+    from ..model.continuum import window_ranges
+    from ..physics import instrument
+
+    ranges = window_ranges(windows, species)
+    if not hasattr(cube, "flux") or not hasattr(cube, "wavelength"):
+        cube = read_cube(cube, wavelength_ranges=ranges)     # only the channels the windows need
+    check_channels(cube, ranges)
+    source = cube.meta.get("source_file", "cube")
+    if cube.error is None:
+        raise InputError(source, "has no ERR extension: per-spaxel fits need uncertainties")
+    mode = instrument.mode_from_meta(cube.meta)
+    if lsf is None and mode is None:
+        raise InputError(source, "the instrument mode is unknown (no GRATING in the header); pass lsf=")
+    return cube, source, mode
+
+
+def _setup(cube, geometry, options, shift, aperture_radius, center, species):
+    """The `_Setup` of a map: arguments checked, the nucleus found."""
+    from .._validate import in_range, scalar_quantity, temperature
+    from ..apertures import CircularAperture
+    from ..geometry import Geometry
+    from ..io.extract import locate_nucleus
+
+    geometry = Geometry.from_any(geometry)
+    T_fixed = None if options.T_rot is None else temperature(options.T_rot)
+    shift_fixed = None if shift is None else _shift_um(shift)
+    radius = in_range(scalar_quantity(aperture_radius, u.arcsec, "aperture_radius", positive=True),
+                      "aperture_radius", "aperture")
+    found = locate_nucleus(cube, center, float((radius / cube.pixel_scale).decompose()), species)
+    return _Setup(geometry, CircularAperture(radius.to(u.arcsec)), found, T_fixed, shift_fixed, species)
+
+
+def _solve_notes(sol, n_bins):
+    """Notes on bins with inflated errors and bins that could not be solved."""
+    notes = []
+    inflated = (sol["inflation"] > 1).any(axis=1) & sol["ok"]
+    if inflated.any():
+        notes.append(f"{int(inflated.sum())} of {n_bins} bins have an improbable chi2 (p < 1e-3): their band-flux "
+                     "errors are inflated by the residuals, as fit_coma does (error_inflation)")
+    bad = ~sol["ok"]
+    if bad.any():
+        notes.append(f"{int(bad.sum())} bins could not be solved (a band or continuum term unconstrained there)")
+    return notes
+
+
+def _aperture_fit(cube, setup, max_masked_fraction, model_args, options):
+    """The aperture spectrum around the nucleus and, unless T_rot and shift are both given (and
+    ortho/para is not fitted), its fit with ``options``: the T_rot, shift and ortho/para held
+    for every bin, the fit's nonlinear values by name, and where they come from."""
+    from dataclasses import fields
+
     from ..fit.core import fit_coma
     from ..io import extract_light_spectrum
 
-    spec = extract_light_spectrum(cube, aperture, center=nucleus, max_masked_fraction=max_masked_fraction)
+    T_fixed, shift_fixed, aperture, species = setup.T_fixed, setup.shift_fixed, setup.aperture, setup.species
+    spec = extract_light_spectrum(cube, aperture, center=setup.found["xy"], max_masked_fraction=max_masked_fraction)
     fit = None
     fitted = species
-    fit_opr = model_args["assumptions"].fits_ortho_para
+    fit_opr = isinstance(options.ortho_para, str)  # "fit", checked by map_cube
     if T_fixed is None or shift_fixed is None or fit_opr:
-        fit = fit_coma(spec, geometry, aperture, species, T_rot=T_fixed, detect_sigma=detect_sigma,
-                       limit_sigma=limit_sigma, **model_args)
+        # the options as fit_coma's keywords (ortho_para is in the assumptions; asdict would unpack them)
+        given = {f.name: getattr(options, f.name) for f in fields(options) if f.name != "ortho_para"}
+        fit = fit_coma(spec, setup.geometry, aperture, species, **dict(given, T_rot=T_fixed), **model_args)
         fitted = [s for s in species if fit.species[s].covered]
     T0 = T_fixed if T_fixed is not None else float(fit.species[fitted[0]].T_rot)
     shift0 = shift_fixed if shift_fixed is not None else float(fit.fit_info["wavelength_shift_um"][0])
@@ -298,15 +376,16 @@ def _aperture_fit(cube, geometry, aperture, nucleus, species, T_fixed, shift_fix
     source = (f"T_rot given ({T0:g} K)" if T_fixed is not None else f"T_rot from the {where}: {T0:.1f} K") + \
         (f", shift given ({shift0:.3g} um)" if shift_fixed is not None else f", shift from the {where}: "
                                                                              f"{shift0:.3g} um")
-    opr = model_args["assumptions"].ortho_para
+    opr = options.ortho_para
     if fit_opr:
         # without H2O in the fit the ratio changes no template: the default stands (and is said)
         opr = float(fit.fit_info.get("ortho_para", DEFAULT_ORTHO_PARA)) if "H2O" in fitted else DEFAULT_ORTHO_PARA
         err = fit.fit_info.get("ortho_para_err") if "H2O" in fitted else None
         source += (f", H2O ortho/para from the {where}: {opr:.2f}" + (f" +- {err:.2f}" if err else "")
                    if "H2O" in fitted else f", H2O ortho/para {opr:g} (no H2O fitted)")
+    values = {} if fit is None else dict(fit.params.valuesdict())
     return {"spectrum": spec, "fit": fit, "fitted": fitted, "T0": T0, "shift0": shift0, "source": source,
-            "ortho_para": opr}
+            "ortho_para": opr, "values": dict(values, **{ORTHO_PARA: float(opr)})}
 
 
 def _continuum_of(fit, model_args):
@@ -320,24 +399,24 @@ def _continuum_of(fit, model_args):
     args = dict(model_args, windows=[Window(n, lo, hi, d) for n, lo, hi, d in fit.fit_info["windows"]],
                 continuum=choice["continuum"])
     what = ", ".join(f"{n} degree {d}" for n, d in choice["degrees"].items())
-    if choice["continuum"] == "physical":
-        args["continuum_shape"] = {"slope": fit.fit_info["continuum_slope"],
-                                   "dust_T": fit.fit_info["dust_temperature_K"]}
+    if choice["continuum"] == "physical":  # its shape is held at the aperture fit's values (by name)
         what = (f"physical (slope {fit.fit_info['continuum_slope']:.3g}, dust "
                 f"{fit.fit_info['dust_temperature_K']:.0f} K, held for every bin)")
     return args, [f"continuum chosen by the aperture fit from the data: {what} (see fit_coma's continuum choice)"]
 
 
-def _model_and_data(cube, spec, fitted, geometry, aperture, max_masked_fraction, model_args, source):
-    """The forward model on the cube's grid (`comaspec.maps._adapter`) and the cube's fitted
-    pixels as (pixels, spaxels) (`comaspec.maps._bins.CubePixels`)."""
+def _model_and_data(cube, ap, setup, max_masked_fraction, model_args, source):
+    """The forward model on the cube's grid (`comaspec.maps._adapter`), holding the aperture
+    fit's ortho/para and continuum shape, and the cube's fitted pixels as (pixels, spaxels)
+    (`comaspec.maps._bins.CubePixels`)."""
     from ..fit.core import as_observed
     from ._adapter import spaxel_design
     from ._bins import CubePixels
 
-    obs = as_observed(spec, lsf=model_args["lsf"])
-    sd = spaxel_design(obs.wavelength_um, obs.flux, obs.error, obs.good, obs.lsf, fitted, geometry, aperture,
-                       label=str(source), **{k: v for k, v in model_args.items() if k != "lsf"})
+    obs = as_observed(ap["spectrum"], lsf=model_args["lsf"])
+    sd = spaxel_design(obs.wavelength_um, obs.flux, obs.error, obs.good, obs.lsf, ap["fitted"], setup.geometry,
+                       setup.aperture, label=str(source), held=ap["values"],
+                       **{k: v for k, v in model_args.items() if k != "lsf"})
     # the cube's wavelength grid and the model's (sorted, same values)
     cube_wl = cube.wavelength.to_value(u.um)
     if cube_wl.size != obs.wavelength_um.size or not np.allclose(cube_wl, obs.wavelength_um, rtol=0, atol=1e-12):
@@ -360,7 +439,7 @@ def _bins_at_aperture(sd, data, shape, binning, target_snr, snr_species, T0, shi
 
     ny, nx = shape
     n_sp = len(sd.species)
-    a0 = sd.design({s: T0 for s in sd.species}, shift0)
+    a0 = sd.design({SHARED_T_ROT: T0, shift_name(0): shift0})
     each_spaxel = None
     if is_unbinned(binning) or binning == "voronoi":
         each_spaxel = solve_bins(a0, data, list(np.arange(ny * nx).reshape(-1, 1)), chunk, n_sp)
@@ -395,7 +474,7 @@ def _nonlinear_bins(sd, data, members, sol, nonlinear_snr, T_fixed, T0, shift0, 
         out[key][strong] = res[key]
     out["fitted"][strong] = True
     for i in strong:
-        a = sd.design({s: out["T"][i] for s in sd.species}, out["shift"][i])
+        a = sd.design({SHARED_T_ROT: out["T"][i], shift_name(0): out["shift"][i]})
         one = solve_bins(a, data, [members[i]], chunk, n_sp)
         for key in sol:
             sol[key][i] = one[key][0]

@@ -14,6 +14,12 @@ It is built from small parts:
 ``species``
     one component per species: band templates tied by the flux ↔ Q object
     (`comaspec.production.FeatureWeights`);
+``parameters``
+    the nonlinear parameters by name: each part declares its own (`ParameterHint`: start
+    value, bounds); a name → value mapping becomes the `NonlinearState` a design is
+    evaluated at;
+``columns``
+    the cached template and continuum columns of the design;
 ``forward``
     `ForwardModel`, built once for a set of spectra; `ForwardModel.with_data` re-uses it for
     new data on the same pixels.
@@ -33,6 +39,7 @@ from .continuum import (CONTINUA, DEFAULT_WINDOWS, PhysicalContinuum, Polynomial
                         default_windows, make_continuum)
 from .coverage import Coverage
 from .forward import ForwardModel, ObservedSpectrum
+from .parameters import NonlinearState, ParameterHint
 from .kernels import (equilibrium_temperature, legendre_basis, lsf_fwhm_um, physical_continuum_basis,
                       planck_lambda, sun_temperature)
 from .species import (DEFAULT_EMISSION, DEFAULT_ORTHO_PARA, DEFAULT_SPECIES, SpeciesComponent, _band_profile,  # noqa: F401
@@ -61,6 +68,8 @@ __all__ = [
     "SpeciesComponent",
     "build_component",
     "ShapeParameter",
+    "ParameterHint",
+    "NonlinearState",
     "PolynomialContinuum",
     "PhysicalContinuum",
     "CONTINUA",

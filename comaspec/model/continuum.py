@@ -11,7 +11,7 @@ Protocol (duck-typed)::
     sizes(coverage) -> list[int]                 linear columns per spectrum
     names(coverage, i) -> list[str]              their parameter names, in column order
     columns(coverage, i, wavelength_um, shape) -> ndarray (n, size)
-    parameters(geometry) -> list[ShapeParameter] nonlinear parameters, start values, bounds
+    parameters(geometry) -> list[ShapeParameter] nonlinear parameters by name, start values, bounds
     defined(coverage, i, wavelength_um) -> bool mask where the continuum is modelled
     info(shape) -> dict                          what fit_info reports about the shape
 
@@ -26,6 +26,7 @@ import numpy as np
 
 from ..errors import InputError, UsageError
 from .kernels import equilibrium_temperature, legendre_basis, physical_continuum_basis
+from .parameters import ParameterHint
 
 __all__ = ["Window", "DEFAULT_WINDOWS", "default_windows", "window_ranges", "ShapeParameter", "PolynomialContinuum",
            "PhysicalContinuum", "CONTINUA", "make_continuum"]
@@ -109,14 +110,8 @@ def window_ranges(windows=None, species=None):
     return [(float(w.lo_um), float(w.hi_um)) for w in windows]
 
 
-@dataclass(frozen=True)
-class ShapeParameter:
-    """A nonlinear continuum parameter: lmfit name, start value and bounds."""
-
-    name: str
-    value: float
-    min: float
-    max: float
+#: A nonlinear continuum parameter: lmfit name, start value and bounds (role "continuum").
+ShapeParameter = ParameterHint
 
 
 def _ident(text):

@@ -4,7 +4,9 @@
 coverage (`coverage`), one component per species (`species`: templates tied by the flux ↔ Q
 object), and a continuum object (`continuum`). It is linear in the band fluxes and the
 continuum amplitudes at fixed T_rot, wavelength shift, continuum shape, band-origin offset
-and H2O ortho/para ratio; `ForwardModel.design` returns that linear system.
+and H2O ortho/para ratio: the nonlinear parameters, which the parts declare by name
+(`ForwardModel.parameters`, `comaspec.model.parameters`). `ForwardModel.design` returns the
+linear system at a name → value mapping of them.
 
 Everything but the data is fixed at construction: `ForwardModel.with_data` gives the same
 model for new data on the same pixels (e.g. the spaxels of a cube), sharing the set-up and
@@ -20,16 +22,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import FitError, InputError
+from .columns import continuum_block, grid_column
 from .continuum import default_windows, make_continuum
 from .coverage import Coverage
+from .parameters import ParameterHint, nonlinear_state, shift_hint
 from .species import DEFAULT_ORTHO_PARA, build_component
 
 __all__ = ["ObservedSpectrum", "ForwardModel"]
-
-#: Template columns kept per model (each one spectrum's pixel grid): enough for every
-#: species and spectrum at the few nonlinear states a Levenberg-Marquardt step visits.
-_COLUMN_CACHE_SIZE = 256
-
 
 @dataclass
 class ObservedSpectrum:
@@ -76,14 +75,20 @@ class ObservedSpectrum:
         good = np.asarray(self.good, dtype=bool) & np.isfinite(self.flux) & np.isfinite(self.error)
         self.good = good & (np.where(np.isfinite(self.error), self.error, 0.0) > 0)
 
+    def parameters(self, i, fwhm_um):
+        """The nonlinear parameters of this spectrum as spectrum ``i`` of a model: its
+        ``shift_<i>``, within ± half its resolution element ``fwhm_um`` (µm)."""
+        return [shift_hint(i, fwhm_um)]
+
 
 class ForwardModel:
     """The forward model of one or several spectra of one coma, set up for fitting.
 
     Parameters are the band fluxes of each covered species (shared by all spectra), the
-    continuum (per spectrum), the rotational temperature(s) and a wavelength shift per
-    spectrum. The model is linear in band fluxes and continuum amplitudes at fixed
-    T_rot / shift / continuum shape: `design` returns that linear system.
+    continuum (per spectrum), and the nonlinear ones its parts declare by name
+    (`parameters`: T_rot per species, a wavelength shift per spectrum, ...). The model is
+    linear in band fluxes and continuum amplitudes at fixed nonlinear parameters: `design`
+    returns that linear system.
 
     Parameters
     ----------
@@ -101,7 +106,7 @@ class ForwardModel:
     assumptions : `comaspec.Assumptions`, optional
         Velocity, lifetimes and g-factors (passed to `comaspec.production.FeatureWeights`)
         and the emission model of the band templates; default ``Assumptions()``. Its
-        ``ortho_para`` is not used here: `design` takes the ratio.
+        ``ortho_para`` is not used here: `design` takes the ratio by name.
 
     Attributes
     ----------
@@ -154,6 +159,7 @@ class ForwardModel:
         #: False: every column integrated directly (the reference path, kept for tests).
         self.cache_line_pixels = True
         self._data = None
+        self._shape_hints = None
 
     # -------------------------------------------------------------- layout
     @property
@@ -209,86 +215,45 @@ class ForwardModel:
         return self.species[name].column(i, wavelength_um, self.spectra[i].lsf, T_rot, shift_um, origin_cm,
                                          ortho_para, self.emission)
 
-    def _grid_column(self, name, i, T_rot, shift_um, origin_cm, ortho_para):
-        """species_column on spectrum i's whole pixel grid, cached by its exact arguments."""
-        key = (name, i, float(T_rot), float(shift_um), float(origin_cm), float(ortho_para))
-        column = self._columns.get(key)
-        if column is None:
-            column = self._cached_integration(name, i, T_rot, shift_um, origin_cm, ortho_para)
-            if column is None:
-                column = self.species_column(name, i, self.spectra[i].wavelength_um, T_rot, shift_um, origin_cm,
-                                             ortho_para)
-            column.flags.writeable = False
-            self._columns[key] = column
-            if len(self._columns) > _COLUMN_CACHE_SIZE:
-                self._columns.popitem(last=False)
-        else:
-            self._columns.move_to_end(key)
-        return column
+    # -------------------------------------------------------------- parameters
+    def parameters(self):
+        """The nonlinear parameters by name, as the parts of the model declare them.
 
-    def _cached_integration(self, name, i, T_rot, shift_um, origin_cm, ortho_para):
-        """`species_column` on the whole grid from each band's `BandPixels`; None where not applicable.
-
-        Not applicable: caching switched off, an LSF without a kernel description, or a
-        band-origin offset (those bands move relative to the others).
+        Returns
+        -------
+        list of `comaspec.model.ParameterHint`
+            Each fitted species' (``T_rot_<species>``, and ``origin_<species>`` and
+            ``ortho_para`` where it has them), each spectrum's ``shift_<i>``, then the
+            continuum's shape parameters; start values and bounds as declared.
         """
-        from ..physics.lsf import pixel_edges
-        from .line_pixels import SpeciesPixels, supports
+        hints = {h.name: h for s in self.fitted_species for h in self.species[s].parameters()}
+        hints.update((h.name, h) for i, sp in enumerate(self.spectra)
+                     for h in sp.parameters(i, self.median_fwhm_um(i)))
+        return list(hints.values()) + list(self.continuum_parameters())
 
-        comp, sp = self.species[name], self.spectra[i]
-        if not self.cache_line_pixels or (origin_cm and comp.origin_bands) or not supports(sp.lsf):
-            return None
-        if i not in self._shift_pads:   # the default shift bound: later shifts reuse the structure
-            self._shift_pads[i] = 0.5 * self.median_fwhm_um(i)
-        pad = self._shift_pads[i]
-        edges = self._edges.get((i, shift_um))
-        if edges is None:
-            if len(self._edges) > _COLUMN_CACHE_SIZE:
-                self._edges.clear()
-            edges = self._edges[(i, shift_um)] = pixel_edges(sp.wavelength_um - shift_um)
-        if (name, i) not in self._band_pixels:
-            self._band_pixels[(name, i)] = SpeciesPixels(name, comp.terms[i], sp.wavelength_um, sp.lsf,
-                                                         self.emission)
-        try:
-            return self._band_pixels[(name, i)].column(T_rot, shift_um, ortho_para, edges, pad)
-        except InputError:
-            return None   # the direct integration decides (and says) what is wrong
+    def continuum_parameters(self):
+        """The continuum's nonlinear shape parameters (`comaspec.model.continuum` protocol)."""
+        if self._shape_hints is None:   # any object with name, value, min, max (a user's continuum)
+            self._shape_hints = tuple(ParameterHint(p.name, p.value, p.min, p.max, role="continuum")
+                                      for p in self.continuum.parameters(self.geometry))
+        return self._shape_hints
 
-    def _continuum_block(self, i, rows, wavelength_um, shape):
-        """The continuum's columns of spectrum i, cached by pixel set and shape values."""
-        key = (i, rows is self.used[i], tuple(sorted(shape.items())))
-        block = self._continuum_columns.get(key)
-        if block is None:
-            block = self.continuum.columns(self.coverage, i, wavelength_um, shape)
-            block.flags.writeable = False
-            self._continuum_columns[key] = block
-            if len(self._continuum_columns) > _COLUMN_CACHE_SIZE:
-                self._continuum_columns.popitem(last=False)
-        return block
+    def state(self, values):
+        """The `comaspec.model.NonlinearState` of a name → value mapping (see `design`)."""
+        return nonlinear_state(self, values)
 
-    def continuum_columns(self, i, wavelength_um, slope=0.0, dust_T=None):
-        """Continuum basis of spectrum i evaluated at ``wavelength_um``."""
-        return self.continuum.columns(self.coverage, i, wavelength_um, {"cont_slope": slope, "cont_dust_T": dust_T})
-
-    def design(self, T_rot, shifts, slope=0.0, dust_T=None, pixels="used", origins=None,
-               ortho_para=DEFAULT_ORTHO_PARA):
+    def design(self, values, pixels="used"):
         """The linear system at fixed nonlinear parameters.
 
         Parameters
         ----------
-        T_rot : dict
-            Species → T_rot (K).
-        shifts : sequence of float
-            Wavelength shift per spectrum, µm.
-        slope, dust_T : float
-            Physical-continuum shape (``cont_slope``, ``cont_dust_T``; ignored by the
-            polynomial continuum).
+        values : mapping, lmfit.Parameters or NonlinearState
+            The nonlinear parameters by name (`parameters`): each fitted species takes
+            ``T_rot_<species>``, else the shared ``T_rot``; absent shifts, band-origin
+            offsets, ortho/para and continuum shape take their declared values. Other names
+            (e.g. the linear ones of a fit's ``params``) are ignored.
         pixels : {"used", "all"}
             Fitted pixels only (concatenated) or every pixel (list per spectrum).
-        origins : dict, optional
-            Species → band-origin offset (cm^-1), for species in `origin_bounds`.
-        ortho_para : float
-            H2O ortho/para ratio.
 
         Returns
         -------
@@ -296,22 +261,11 @@ class ForwardModel:
             Columns in the order of `linear_names`: W m^-2 µm^-1 per unit parameter
             (band fluxes in W m^-2, continuum amplitudes in W m^-2 µm^-1).
         """
-        return self.design_at(T_rot, shifts, {"cont_slope": slope, "cont_dust_T": dust_T}, pixels=pixels,
-                              origins=origins, ortho_para=ortho_para)
-
-    def design_at(self, T_rot, shifts, shape=None, *, pixels="used", origins=None, ortho_para=DEFAULT_ORTHO_PARA):
-        """`design` with the continuum's shape parameters by name.
-
-        ``shape`` maps the names of ``continuum.parameters`` (e.g. ``cont_slope``,
-        ``cont_dust_T``) to values; the other arguments and the result are those of `design`.
-        """
         if pixels not in ("used", "all"):
             raise InputError("pixels", f"must be 'used' or 'all' (got {pixels!r})")
-        shape = shape or {}
-        origins = origins or {}
+        state = self.state(values)
         blocks = []
-        n_species = len(self.fitted_species)
-        offsets = np.cumsum([0] + self.cont_sizes)
+        offsets = np.cumsum([len(self.fitted_species)] + self.cont_sizes)
         for i, sp in enumerate(self.spectra):
             rows = slice(None) if pixels == "all" else self.used[i]
             wl = sp.wavelength_um[rows]
@@ -321,11 +275,10 @@ class ForwardModel:
                     if self.species[name].terms[i]:
                         # on the spectrum's whole pixel grid: a pixel's edges are those of the
                         # detector, not midpoints to the next *fitted* pixel across a gap
-                        column = self._grid_column(name, i, T_rot[name], shifts[i], origins.get(name, 0.0),
-                                                   ortho_para)
+                        column = grid_column(self, name, i, state.T_rot[name], state.shifts[i],
+                                                   state.origins.get(name, 0.0), state.ortho_para)
                         block[:, j] = column[rows]
-                c0 = n_species + offsets[i]
-                block[:, c0:c0 + self.cont_sizes[i]] = self._continuum_block(i, rows, wl, shape)
+                block[:, offsets[i]:offsets[i + 1]] = continuum_block(self, i, rows, wl, state.shape)
             blocks.append(block)
         return blocks if pixels == "all" else np.vstack(blocks)
 
@@ -364,41 +317,47 @@ class ForwardModel:
             Wrong shapes, or a fitted pixel whose new value is not finite or whose error is
             not positive (the pixel layout would change: build a new model instead).
         """
-        ys, es = self._split(y, "y"), self._split(sigma, "sigma")
-        spectra = []
-        for sp, used, yi, ei in zip(self.spectra, self.used, ys, es):
-            if not (np.all(np.isfinite(yi[used])) and np.all(np.isfinite(ei[used])) and np.all(ei[used] > 0)):
-                raise InputError("with_data", f"{sp.label}: the new data are not finite (or the errors not "
-                                              "positive) on every fitted pixel; build a new ForwardModel")
-            new = copy.copy(sp)
-            new.flux, new.error = yi, ei
-            spectra.append(new)
-        out = copy.copy(self)
-        out.spectra = spectra
-        out._data = (np.concatenate([yi[u] for yi, u in zip(ys, self.used)]),
-                     np.concatenate([ei[u] for ei, u in zip(es, self.used)]))
-        return out
+        return _with_new_data(self, y, sigma)
 
-    def _split(self, values, name):
-        """Per-spectrum full-grid arrays from fitted-pixel or full-grid input."""
-        if isinstance(values, (list, tuple)):
-            arrays = [np.asarray(v, dtype=np.float64) for v in values]
-            if len(arrays) != len(self.spectra) or any(a.shape != sp.wavelength_um.shape
-                                                       for a, sp in zip(arrays, self.spectra)):
-                raise InputError(name, "needs one array per spectrum, each on that spectrum's pixel grid")
-            return arrays
-        values = np.asarray(values, dtype=np.float64)
-        if values.shape == (self.n_points,):
-            arrays, k = [], 0
-            for sp, used in zip(self.spectra, self.used):
-                full = np.full(sp.wavelength_um.shape, np.nan)
-                n = int(used.sum())
-                full[used] = values[k:k + n]
-                k += n
-                arrays.append(full)
-            return arrays
-        if len(self.spectra) == 1 and values.shape == self.spectra[0].wavelength_um.shape:
-            return [values]
-        raise InputError(name, f"has shape {values.shape}; expected ({self.n_points},) fitted pixels"
-                               + (f" or ({self.spectra[0].wavelength_um.size},) pixels" if len(self.spectra) == 1
-                                  else " or one array per spectrum"))
+
+def _with_new_data(model, y, sigma):
+    """`ForwardModel.with_data`: a shallow copy of ``model`` holding the new data."""
+    ys, es = _per_spectrum(model, y, "y"), _per_spectrum(model, sigma, "sigma")
+    spectra = []
+    for sp, used, yi, ei in zip(model.spectra, model.used, ys, es):
+        if not (np.all(np.isfinite(yi[used])) and np.all(np.isfinite(ei[used])) and np.all(ei[used] > 0)):
+            raise InputError("with_data", f"{sp.label}: the new data are not finite (or the errors not "
+                                          "positive) on every fitted pixel; build a new ForwardModel")
+        new = copy.copy(sp)
+        new.flux, new.error = yi, ei
+        spectra.append(new)
+    out = copy.copy(model)
+    out.spectra = spectra
+    out._data = (np.concatenate([yi[u] for yi, u in zip(ys, model.used)]),
+                 np.concatenate([ei[u] for ei, u in zip(es, model.used)]))
+    return out
+
+
+def _per_spectrum(model, values, name):
+    """Per-spectrum full-grid arrays of ``model`` from fitted-pixel or full-grid input."""
+    if isinstance(values, (list, tuple)):
+        arrays = [np.asarray(v, dtype=np.float64) for v in values]
+        if len(arrays) != len(model.spectra) or any(a.shape != sp.wavelength_um.shape
+                                                   for a, sp in zip(arrays, model.spectra)):
+            raise InputError(name, "needs one array per spectrum, each on that spectrum's pixel grid")
+        return arrays
+    values = np.asarray(values, dtype=np.float64)
+    if values.shape == (model.n_points,):
+        arrays, k = [], 0
+        for sp, used in zip(model.spectra, model.used):
+            full = np.full(sp.wavelength_um.shape, np.nan)
+            n = int(used.sum())
+            full[used] = values[k:k + n]
+            k += n
+            arrays.append(full)
+        return arrays
+    if len(model.spectra) == 1 and values.shape == model.spectra[0].wavelength_um.shape:
+        return [values]
+    raise InputError(name, f"has shape {values.shape}; expected ({model.n_points},) fitted pixels"
+                           + (f" or ({model.spectra[0].wavelength_um.size},) pixels" if len(model.spectra) == 1
+                              else " or one array per spectrum"))

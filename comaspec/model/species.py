@@ -25,12 +25,18 @@ import numpy as np
 from ..errors import InputError
 from ..physics.assumptions import Assumptions
 from ..physics.fluorescence import DEFAULT_EMISSION, DEFAULT_ORTHO_PARA
+from .parameters import species_hints
 
-__all__ = ["feature_weights", "DEFAULT_SPECIES", "species_covered", "DEFAULT_EMISSION", "DEFAULT_ORTHO_PARA",
-           "band_weights", "unit_q_spectrum", "gas_spectrum", "SpeciesComponent", "build_component"]
+__all__ = ["feature_weights", "DEFAULT_SPECIES", "SPIN_SPECIES", "species_covered", "DEFAULT_EMISSION",
+           "DEFAULT_ORTHO_PARA", "band_weights", "unit_q_spectrum", "gas_spectrum", "SpeciesComponent",
+           "build_component"]
 
 #: Species fitted by default.
 DEFAULT_SPECIES = ("CO2", "H2O", "CO")
+
+#: Species whose line lists hold ortho and para levels, populated in the ratio
+#: ``ortho_para`` (`comaspec.physics.fluorescence`): their components declare it.
+SPIN_SPECIES = ("H2O",)
 
 
 def species_covered(spans_um):
@@ -209,6 +215,8 @@ class SpeciesComponent:
         Bound of the species' band-origin offset, cm^-1 (0: not fitted).
     weights : `comaspec.production.FeatureWeights` or None
         The flux ↔ Q object of the reference spectrum's aperture (None without geometry).
+    spin : bool
+        Whether the species has ortho and para levels (`SPIN_SPECIES`).
     """
 
     name: str
@@ -222,6 +230,18 @@ class SpeciesComponent:
     origin_bands: dict = field(default_factory=dict)
     origin_bound_cm: float = 0.0
     weights: object = None
+    spin: bool = False
+
+    def parameters(self):
+        """The nonlinear parameters this species declares (`comaspec.model.parameters`).
+
+        Returns
+        -------
+        list of `comaspec.model.ParameterHint`
+            ``T_rot_<name>``; ``origin_<name>`` when its band origin is uncertain;
+            ``ortho_para`` when it has spin species.
+        """
+        return species_hints(self.name, self.origin_bound_cm, self.spin)
 
     def column(self, i, wavelength_um, lsf, T_rot, shift_um, origin_cm=0.0, ortho_para=DEFAULT_ORTHO_PARA,
                emission=DEFAULT_EMISSION):
@@ -258,7 +278,7 @@ def build_component(name, coverage, geometry, apertures, assumptions=None):
     (`comaspec.Assumptions`) states the velocity, lifetimes and g-factors.
     """
     mol = _molecules()
-    comp = SpeciesComponent(name)
+    comp = SpeciesComponent(name, spin=name in SPIN_SPECIES)
     n_spectra = len(coverage.spectra)
     cov_by_spec = [[f for f in mol.features_of(name)
                     if all(coverage.covers(i, b.center_um) for b in mol.bands_of(name, f))]

@@ -78,7 +78,6 @@ def two_ratio_diagram(x=None, y=None, *, x_err=None, y_err=None, x_limit="", y_l
         measurement is a star (gid `comaspec.plotting.compare.HIGHLIGHT_GID`).
     """
     import matplotlib.pyplot as plt
-    from matplotlib.lines import Line2D
 
     from .. import catalog
 
@@ -101,27 +100,7 @@ def two_ratio_diagram(x=None, y=None, *, x_err=None, y_err=None, x_limit="", y_l
             fig = ax.figure
         present = [c for c in catalog.DYNAMICAL_CLASSES if np.any(both & (classes == c))]
         for cls in present:
-            sel = both & (classes == cls)
-            colour, marker = CLASS_COLOURS[cls], CLASS_MARKERS[cls]
-            xs, ys = cx["value"][sel], cy["value"][sel]
-            lx, ly = cx["limit"][sel], cy["limit"][sel]
-            measured = (lx == "") & (ly == "")
-            ax.scatter(xs[measured], ys[measured], marker=marker, s=16, color=colour,
-                       linewidths=0.6, zorder=3, gid=f"class-{cls}")
-            ax.scatter(xs[~measured], ys[~measured], marker=marker, s=16, facecolors="none",
-                       edgecolors=colour, linewidths=0.7, zorder=3, gid=f"class-{cls}-limit")
-            for axis_name, limits in (("x", lx), ("y", ly)):
-                for xi, yi, kind in zip(xs, ys, limits):
-                    if kind:
-                        _arrow(ax, xi, yi, axis_name, kind, colour)
-            for err, values, limits, horizontal in ((cx, xs, lx, True), (cy, ys, ly, False)):
-                lo, hi = err["err_lo"][sel], err["err_hi"][sel]
-                ok = np.isfinite(lo) & np.isfinite(hi) & (limits == "")
-                if np.any(ok):
-                    bars = [np.minimum(lo[ok], 0.999 * values[ok]), hi[ok]]
-                    ax.errorbar(xs[ok], ys[ok], xerr=bars if horizontal else None,
-                                yerr=None if horizontal else bars, fmt="none", ecolor=colour,
-                                elinewidth=0.6, alpha=0.8, zorder=2)
+            _draw_class(ax, cls, both & (classes == cls), cx, cy)
         alien = both & (classes == "interstellar")
         names = label_objects(ax, cx["value"][alien], cy["value"][alien],
                               [object_name(d, n) for d, n in zip(rows["designation"][alien], rows["name"][alien])])
@@ -135,27 +114,9 @@ def two_ratio_diagram(x=None, y=None, *, x_err=None, y_err=None, x_limit="", y_l
         xlim = (min(xs_all) / 3.0, max(xs_all) * 3.0)
         ylim = (min(ys_all) / 3.0, max(ys_all) * 3.0)
         if xn.denominator == yn.denominator:
-            # where the two numerators are equal, e.g. CO2/CO = 1
-            lo, hi = min(xlim[0], ylim[0]), max(xlim[1], ylim[1])
-            ax.plot([lo, hi], [lo, hi], color="#888888", ls="--", lw=0.7, zorder=1, gid="equal")
-            handles.append(Line2D([], [], color="#888888", ls="--", lw=0.7,
-                                  label=f"{xn.numerator} = {yn.numerator}"))
+            handles.append(_draw_equal_numerators(ax, xn, yn, xlim, ylim))
         if px and py:
-            (vx, ex, lx), (vy, ey, ly) = px, py
-            if not lx and (ex[0] > 0 or ex[1] > 0):
-                ax.errorbar([vx], [vy], xerr=[[min(ex[0], 0.999 * vx)], [ex[1]]], fmt="none",
-                            ecolor="black", elinewidth=0.9, capsize=2, zorder=9,
-                            gid=HIGHLIGHT_GID + "-xerror")
-            if not ly and (ey[0] > 0 or ey[1] > 0):
-                ax.errorbar([vx], [vy], yerr=[[min(ey[0], 0.999 * vy)], [ey[1]]], fmt="none",
-                            ecolor="black", elinewidth=0.9, capsize=2, zorder=9,
-                            gid=HIGHLIGHT_GID + "-yerror")
-            for axis_name, kind in (("x", lx), ("y", ly)):
-                if kind:
-                    _arrow(ax, vx, vy, axis_name, kind, "black", lw=1.0)
-            ax.plot([vx], [vy], ls="none", marker="*", markersize=11,
-                    markerfacecolor=HIGHLIGHT_COLOUR, markeredgecolor="black",
-                    markeredgewidth=0.7, zorder=10, label=label, gid=HIGHLIGHT_GID)
+            _draw_measurement(ax, px, py, label)
             handles.append(_highlight_handle(label))
         ax.set_xscale("log")
         ax.set_yscale("log")
@@ -168,3 +129,57 @@ def two_ratio_diagram(x=None, y=None, *, x_err=None, y_err=None, x_limit="", y_l
         legend_above(ax, handles)
         separate_labels(fig, names)
     return fig
+
+
+def _draw_class(ax, cls, sel, cx, cy):
+    """The catalog rows ``sel`` of one dynamical class: filled where both ratios are measured,
+    open where either is a limit (with an arrow along that axis), error bars on measured axes."""
+    colour, marker = CLASS_COLOURS[cls], CLASS_MARKERS[cls]
+    xs, ys = cx["value"][sel], cy["value"][sel]
+    lx, ly = cx["limit"][sel], cy["limit"][sel]
+    measured = (lx == "") & (ly == "")
+    ax.scatter(xs[measured], ys[measured], marker=marker, s=16, color=colour,
+               linewidths=0.6, zorder=3, gid=f"class-{cls}")
+    ax.scatter(xs[~measured], ys[~measured], marker=marker, s=16, facecolors="none",
+               edgecolors=colour, linewidths=0.7, zorder=3, gid=f"class-{cls}-limit")
+    for axis_name, limits in (("x", lx), ("y", ly)):
+        for xi, yi, kind in zip(xs, ys, limits):
+            if kind:
+                _arrow(ax, xi, yi, axis_name, kind, colour)
+    for err, values, limits, horizontal in ((cx, xs, lx, True), (cy, ys, ly, False)):
+        lo, hi = err["err_lo"][sel], err["err_hi"][sel]
+        ok = np.isfinite(lo) & np.isfinite(hi) & (limits == "")
+        if np.any(ok):
+            bars = [np.minimum(lo[ok], 0.999 * values[ok]), hi[ok]]
+            ax.errorbar(xs[ok], ys[ok], xerr=bars if horizontal else None,
+                        yerr=None if horizontal else bars, fmt="none", ecolor=colour,
+                        elinewidth=0.6, alpha=0.8, zorder=2)
+
+
+def _draw_equal_numerators(ax, xn, yn, xlim, ylim):
+    """The line where the two numerators are equal (e.g. CO2/CO = 1, for two ratios over one
+    denominator); returns its legend handle."""
+    from matplotlib.lines import Line2D
+
+    lo, hi = min(xlim[0], ylim[0]), max(xlim[1], ylim[1])
+    ax.plot([lo, hi], [lo, hi], color="#888888", ls="--", lw=0.7, zorder=1, gid="equal")
+    return Line2D([], [], color="#888888", ls="--", lw=0.7, label=f"{xn.numerator} = {yn.numerator}")
+
+
+def _draw_measurement(ax, px, py, label):
+    """The user's measurement: a star, error bars along measured axes, arrows along limited ones."""
+    (vx, ex, lx), (vy, ey, ly) = px, py
+    if not lx and (ex[0] > 0 or ex[1] > 0):
+        ax.errorbar([vx], [vy], xerr=[[min(ex[0], 0.999 * vx)], [ex[1]]], fmt="none",
+                    ecolor="black", elinewidth=0.9, capsize=2, zorder=9,
+                    gid=HIGHLIGHT_GID + "-xerror")
+    if not ly and (ey[0] > 0 or ey[1] > 0):
+        ax.errorbar([vx], [vy], yerr=[[min(ey[0], 0.999 * vy)], [ey[1]]], fmt="none",
+                    ecolor="black", elinewidth=0.9, capsize=2, zorder=9,
+                    gid=HIGHLIGHT_GID + "-yerror")
+    for axis_name, kind in (("x", lx), ("y", ly)):
+        if kind:
+            _arrow(ax, vx, vy, axis_name, kind, "black", lw=1.0)
+    ax.plot([vx], [vy], ls="none", marker="*", markersize=11,
+            markerfacecolor=HIGHLIGHT_COLOUR, markeredgecolor="black",
+            markeredgewidth=0.7, zorder=10, label=label, gid=HIGHLIGHT_GID)

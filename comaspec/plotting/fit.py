@@ -77,42 +77,7 @@ def plot_fit(fit, path=None, *, width="double", aspect=0.7, flux_unit="W m-2 um-
         fig, axes = plt.subplots(3, len(columns), figsize=figure_size(width, aspect), squeeze=False,
                                  sharex="col", gridspec_kw={"height_ratios": [3, 2, 1], "width_ratios": ratios})
         for k, (_, lo, hi) in enumerate(columns):
-            top, middle, bottom = axes[0, k], axes[1, k], axes[2, k]
-            for n_spec, comp in enumerate(fit.components):
-                colour = _DATA_COLOURS[n_spec % len(_DATA_COLOURS)]
-                wl = comp["wavelength_um"]
-                sel = (wl >= lo) & (wl <= hi) & comp["good"]
-                if not sel.any():
-                    continue
-                scale = _scale(wl[sel], flux_unit)
-                data = comp["flux"][sel] * scale
-                err = comp["error"][sel] * scale
-                model = comp["model"][sel] * scale
-                cont = comp["continuum"][sel] * scale
-                label_data = "data" if len(fit.components) == 1 else f"data ({comp['mode']})"
-                top.errorbar(wl[sel], data, yerr=err, fmt="o", ms=1.8, mew=0, elinewidth=0.5,
-                             color=colour, label=label_data, zorder=2)
-                top.plot(wl[sel], cont, color=_CONT_COLOUR, ls="--", lw=0.8, label="continuum", zorder=3)
-                top.plot(wl[sel], model, color=_MODEL_COLOUR, lw=1.0, label="model", zorder=5)
-                # continuum-subtracted: each species' bands on their own
-                middle.errorbar(wl[sel], data - cont, yerr=err, fmt="o", ms=1.8, mew=0, elinewidth=0.5,
-                                color=colour, zorder=2)
-                for species, values in comp["species"].items():
-                    values = values[sel] * scale
-                    if not np.any(values):
-                        continue
-                    middle.plot(wl[sel], values, color=SPECIES_COLOURS.get(species, "C0"), lw=0.9,
-                                label=species, zorder=4)
-                middle.plot(wl[sel], model - cont, color=_MODEL_COLOUR, lw=0.6, ls=":", zorder=5)
-                resid = (comp["flux"][sel] - comp["model"][sel]) / comp["error"][sel]
-                bottom.plot(wl[sel], resid, "o", ms=1.8, mew=0, color=colour)
-            middle.axhline(0.0, color=_CONT_COLOUR, lw=0.4)
-            bottom.axhline(0.0, color=_MODEL_COLOUR, lw=0.6)
-            for s in (-3, 3):
-                bottom.axhline(s, color=_CONT_COLOUR, lw=0.4, ls=":")
-            top.set_xlim(lo, hi)
-            _label_bands(top, fit, lo, hi)
-            bottom.set_xlabel("wavelength (µm)")
+            _draw_window(axes[:, k], fit, lo, hi, flux_unit)
         axes[0, 0].set_ylabel("flux density (W m$^{-2}$ µm$^{-1}$)" if flux_unit != "mJy" else "flux density (mJy)")
         axes[1, 0].set_ylabel("− continuum")
         axes[2, 0].set_ylabel("(data − model)/σ")
@@ -132,6 +97,54 @@ def plot_fit(fit, path=None, *, width="double", aspect=0.7, flux_unit="W m-2 um-
         if path is not None:
             save_figure(fig, path)
     return fig
+
+
+def _draw_window(column_axes, fit, lo, hi, flux_unit):
+    """One column of the figure: every spectrum's pixels in [lo, hi] on the three rows, the zero
+    and ±3σ lines, and the band labels."""
+    top, middle, bottom = column_axes
+    for n_spec, comp in enumerate(fit.components):
+        colour = _DATA_COLOURS[n_spec % len(_DATA_COLOURS)]
+        label_data = "data" if len(fit.components) == 1 else f"data ({comp['mode']})"
+        _draw_spectrum(column_axes, comp, lo, hi, flux_unit, colour, label_data)
+    middle.axhline(0.0, color=_CONT_COLOUR, lw=0.4)
+    bottom.axhline(0.0, color=_MODEL_COLOUR, lw=0.6)
+    for s in (-3, 3):
+        bottom.axhline(s, color=_CONT_COLOUR, lw=0.4, ls=":")
+    top.set_xlim(lo, hi)
+    _label_bands(top, fit, lo, hi)
+    bottom.set_xlabel("wavelength (µm)")
+
+
+def _draw_spectrum(column_axes, comp, lo, hi, flux_unit, colour, label_data):
+    """One spectrum's good pixels in [lo, hi]: data, continuum and model (top), the continuum-subtracted
+    data with each species' bands (middle), the normalised residuals (bottom)."""
+    top, middle, bottom = column_axes
+    wl = comp["wavelength_um"]
+    sel = (wl >= lo) & (wl <= hi) & comp["good"]
+    if not sel.any():
+        return
+    scale = _scale(wl[sel], flux_unit)
+    data = comp["flux"][sel] * scale
+    err = comp["error"][sel] * scale
+    model = comp["model"][sel] * scale
+    cont = comp["continuum"][sel] * scale
+    top.errorbar(wl[sel], data, yerr=err, fmt="o", ms=1.8, mew=0, elinewidth=0.5,
+                 color=colour, label=label_data, zorder=2)
+    top.plot(wl[sel], cont, color=_CONT_COLOUR, ls="--", lw=0.8, label="continuum", zorder=3)
+    top.plot(wl[sel], model, color=_MODEL_COLOUR, lw=1.0, label="model", zorder=5)
+    # continuum-subtracted: each species' bands on their own
+    middle.errorbar(wl[sel], data - cont, yerr=err, fmt="o", ms=1.8, mew=0, elinewidth=0.5,
+                    color=colour, zorder=2)
+    for species, values in comp["species"].items():
+        values = values[sel] * scale
+        if not np.any(values):
+            continue
+        middle.plot(wl[sel], values, color=SPECIES_COLOURS.get(species, "C0"), lw=0.9,
+                    label=species, zorder=4)
+    middle.plot(wl[sel], model - cont, color=_MODEL_COLOUR, lw=0.6, ls=":", zorder=5)
+    resid = (comp["flux"][sel] - comp["model"][sel]) / comp["error"][sel]
+    bottom.plot(wl[sel], resid, "o", ms=1.8, mew=0, color=colour)
 
 
 def _scale(wavelength_um, flux_unit):

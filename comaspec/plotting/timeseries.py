@@ -8,6 +8,8 @@ axis the trend evaluated at the comet's own rh at each epoch. Ratios are plain n
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from ..errors import InputError
@@ -65,17 +67,72 @@ def comet_track(designation, *, ratios=tuple(STORED), x="rh", table=None, show_p
         with its date ("no date" where the source gives none), labels moved apart where they
         would overprint. The legend sits above the first panel.
     """
-    import astropy.units as u
-    import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
-    from matplotlib.lines import Line2D
 
     from .. import catalog
 
     if x not in ("rh", "date"):
         raise InputError("x", f"{x!r} is not one of rh, date")
-    names = [parse_name(r).name for r in ratios]
     table = catalog.load() if table is None else table
+    track = _track(catalog, designation, ratios, x, table)
+    names = track.names
+    cls = str(track.rows["dyn_class"][0])
+    look = {"colour": CLASS_COLOURS[cls], "marker": CLASS_MARKERS[cls],
+            "label": label or f"{designation}/{track.rows['name'][0]}".rstrip("/")}
+    peri = catalog.perihelion(designation)
+    with use_style():
+        if ax is None:
+            w, _ = figure_size(width)
+            fig, axes = plt.subplots(len(names), 1, sharex=True, squeeze=False,
+                                     figsize=(w, 0.55 * w * len(names) + 0.3))
+            axes = list(axes[:, 0])
+        else:
+            axes = list(ax)
+            fig = axes[0].figure
+        date_labels = []
+        for axis, name in zip(axes, names):
+            order = track.order[name]
+            ys = []
+            if show_population:  # drawn first, under the comet
+                ys += _population(axis, catalog, table, name, designation, x, track.rh[order], track.xs[order])
+            ys += _draw_measurements(axis, track, name, look)
+            if x == "rh":
+                date_labels += _date_labels(axis, track.xs[order], track.columns[name]["value"][order],
+                                            np.asarray(track.rows["date"], dtype=str)[order])
+            if peri is not None:
+                where = peri.q if x == "rh" else _date(peri.date)
+                axis.axvline(where, color="#777777", ls=":", lw=0.9, zorder=1, gid=PERIHELION_GID,
+                             label=f"perihelion ({peri.date}, q = {peri.q:.2f} au)")
+            axis.set_yscale("log")
+            axis.set_ylabel(axis_label(name))
+            finite = [v for v in ys if np.isfinite(v) and v > 0]
+            axis.set_ylim(min(finite) / 3.0, max(finite) * 3.0)
+            log_ticks(axis.yaxis)
+        _format_x_axis(fig, axes[len(names) - 1], x)
+        legend_above(axes[0], _legend_handles(look, show_population, x, peri), ncol=2, fontsize=5.5)
+        if fig.get_layout_engine() is None:
+            fig.tight_layout()
+        separate_labels(fig, date_labels)
+    return fig
+
+
+class _Track(NamedTuple):
+    """One comet's catalog rows in date order, with what the panels draw from them."""
+
+    rows: object        # the catalog rows
+    rh: np.ndarray      # au, NaN where unknown
+    has_date: np.ndarray
+    xs: np.ndarray      # the horizontal coordinate: rh, or matplotlib date numbers (NaN without a date)
+    columns: dict       # ratio name -> `catalog.ratio_columns`
+    names: list         # the ratios drawn: those with a value at a known x
+    order: dict         # ratio name -> indices of the rows with a value at a known x
+
+
+def _track(catalog, designation, ratios, x, table):
+    """The `_Track` of one comet; InputError when it has none of ``ratios`` at a known x."""
+    import astropy.units as u
+
+    names = [parse_name(r).name for r in ratios]
     rows = catalog.time_series(designation, order="date", table=table)
     rh = catalog._values(rows["rh"], u.au)[0]
     # dates as matplotlib date numbers (NaN where the source gives none); ranges start/end
@@ -89,86 +146,72 @@ def comet_track(designation, *, ratios=tuple(STORED), x="rh", table=None, show_p
     if not names:
         raise InputError("designation", f"{designation} has no {' / '.join(ratios)} value "
                                         f"with {'an rh' if x == 'rh' else 'a date'} in the catalog")
-    cls = str(rows["dyn_class"][0])
-    colour, marker = CLASS_COLOURS[cls], CLASS_MARKERS[cls]
-    label = label or f"{designation}/{rows['name'][0]}".rstrip("/")
-    peri = catalog.perihelion(designation)
-    with use_style():
-        if ax is None:
-            w, _ = figure_size(width)
-            fig, axes = plt.subplots(len(names), 1, sharex=True, squeeze=False,
-                                     figsize=(w, 0.55 * w * len(names) + 0.3))
-            axes = list(axes[:, 0])
-        else:
-            axes = list(ax)
-            fig = axes[0].figure
-        date_labels = []
-        for axis, name in zip(axes, names):
-            col = columns[name]
-            ok = np.isfinite(col["value"]) & has_x
-            order = np.flatnonzero(ok)  # rows are already in date order
-            xv, yv = xs[order], col["value"][order]
-            ys = list(yv)
-            if show_population:
-                ys += _population(axis, catalog, table, name, designation, x, rh[order], xv)
-            # only dated points are joined: an undated one has no place in the sequence
-            dated = has_date[order]
-            axis.plot(xv[dated], yv[dated], color=colour, lw=1.0, zorder=5, gid=TRACK_GID,
-                      label=label)
-            published = col["origin"][order] == "published"
-            axis.scatter(xv[published], yv[published], marker=marker, s=30, color=colour,
-                         edgecolors="black", linewidths=0.5, zorder=6, gid=TRACK_GID + "-points")
-            axis.scatter(xv[~published], yv[~published], marker=marker, s=30, facecolors="white",
-                         edgecolors=colour, linewidths=1.0, zorder=6,
-                         gid=TRACK_GID + "-points-derived")
-            lo, hi = col["err_lo"][order], col["err_hi"][order]
-            has_err = np.isfinite(lo) & (col["limit"][order] == "")
-            if np.any(has_err):
-                axis.errorbar(xv[has_err], yv[has_err],
-                              yerr=[np.minimum(lo[has_err], 0.999 * yv[has_err]),
-                                    np.where(np.isfinite(hi[has_err]), hi[has_err], 0.0)],
-                              fmt="none", ecolor=colour, elinewidth=0.8, capsize=1.5, zorder=5,
-                              gid=TRACK_GID + "-error")
-            for xi, yi, kind in zip(xv, yv, col["limit"][order]):
-                if kind:
-                    _arrow(axis, xi, yi, kind, colour)
-            if x == "rh":
-                date_labels += _date_labels(axis, xv, yv, np.asarray(rows["date"], dtype=str)[order])
-            if peri is not None:
-                where = peri.q if x == "rh" else _date(peri.date)
-                axis.axvline(where, color="#777777", ls=":", lw=0.9, zorder=1, gid=PERIHELION_GID,
-                             label=f"perihelion ({peri.date}, q = {peri.q:.2f} au)")
-            axis.set_yscale("log")
-            axis.set_ylabel(axis_label(name))
-            finite = [v for v in ys if np.isfinite(v) and v > 0]
-            axis.set_ylim(min(finite) / 3.0, max(finite) * 3.0)
-            log_ticks(axis.yaxis)
-        bottom = axes[len(names) - 1]
-        if x == "rh":
-            bottom.set_xscale("log")
-            log_ticks(bottom.xaxis)
-            bottom.set_xlabel(r"Heliocentric distance $r_\mathrm{h}$ (au)")
-        else:
-            bottom.xaxis_date()
-            bottom.xaxis.set_major_locator(mdates.AutoDateLocator(maxticks=6))
-            bottom.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))
-            bottom.set_xlabel("Date (UT)")
-            fig.autofmt_xdate()
-        handles = [Line2D([], [], color=colour, marker=marker, markeredgecolor="black",
-                          markeredgewidth=0.5, lw=1.0, label=label),
-                   Line2D([], [], ls="none", marker=marker, markerfacecolor="white",
-                          markeredgecolor=colour, label="inverted / computed / derived")]
-        if show_population:
-            handles.append(Line2D([], [], color=TREND_COLOUR, lw=0.9,
-                                  label="population trend" + (" at the comet's rh" if x == "date" else "")))
-        if peri is not None:
-            handles.append(Line2D([], [], color="#777777", ls=":", lw=0.9,
-                                  label=f"perihelion {peri.date} (q = {peri.q:.2f} au)"))
-        legend_above(axes[0], handles, ncol=2, fontsize=5.5)
-        if fig.get_layout_engine() is None:
-            fig.tight_layout()
-        separate_labels(fig, date_labels)
-    return fig
+    # rows are already in date order
+    order = {n: np.flatnonzero(np.isfinite(columns[n]["value"]) & has_x) for n in names}
+    return _Track(rows, rh, has_date, xs, columns, names, order)
+
+
+def _draw_measurements(axis, track, name, look):
+    """One ratio's measurements: the dated ones joined, filled where published and open where
+    derived, error bars, limit arrows; returns the values drawn (for the limits)."""
+    colour, marker = look["colour"], look["marker"]
+    col, order = track.columns[name], track.order[name]
+    xv, yv = track.xs[order], col["value"][order]
+    # only dated points are joined: an undated one has no place in the sequence
+    dated = track.has_date[order]
+    axis.plot(xv[dated], yv[dated], color=colour, lw=1.0, zorder=5, gid=TRACK_GID, label=look["label"])
+    published = col["origin"][order] == "published"
+    axis.scatter(xv[published], yv[published], marker=marker, s=30, color=colour,
+                 edgecolors="black", linewidths=0.5, zorder=6, gid=TRACK_GID + "-points")
+    axis.scatter(xv[~published], yv[~published], marker=marker, s=30, facecolors="white",
+                 edgecolors=colour, linewidths=1.0, zorder=6,
+                 gid=TRACK_GID + "-points-derived")
+    lo, hi = col["err_lo"][order], col["err_hi"][order]
+    has_err = np.isfinite(lo) & (col["limit"][order] == "")
+    if np.any(has_err):
+        axis.errorbar(xv[has_err], yv[has_err],
+                      yerr=[np.minimum(lo[has_err], 0.999 * yv[has_err]),
+                            np.where(np.isfinite(hi[has_err]), hi[has_err], 0.0)],
+                      fmt="none", ecolor=colour, elinewidth=0.8, capsize=1.5, zorder=5,
+                      gid=TRACK_GID + "-error")
+    for xi, yi, kind in zip(xv, yv, col["limit"][order]):
+        if kind:
+            _arrow(axis, xi, yi, kind, colour)
+    return list(yv)
+
+
+def _format_x_axis(fig, bottom, x):
+    """The bottom panel's horizontal axis: log rh, or dates."""
+    import matplotlib.dates as mdates
+
+    if x == "rh":
+        bottom.set_xscale("log")
+        log_ticks(bottom.xaxis)
+        bottom.set_xlabel(r"Heliocentric distance $r_\mathrm{h}$ (au)")
+    else:
+        bottom.xaxis_date()
+        bottom.xaxis.set_major_locator(mdates.AutoDateLocator(maxticks=6))
+        bottom.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))
+        bottom.set_xlabel("Date (UT)")
+        fig.autofmt_xdate()
+
+
+def _legend_handles(look, show_population, x, peri):
+    """The legend: the comet (published and derived points), the trend, perihelion."""
+    from matplotlib.lines import Line2D
+
+    colour, marker = look["colour"], look["marker"]
+    handles = [Line2D([], [], color=colour, marker=marker, markeredgecolor="black",
+                      markeredgewidth=0.5, lw=1.0, label=look["label"]),
+               Line2D([], [], ls="none", marker=marker, markerfacecolor="white",
+                      markeredgecolor=colour, label="inverted / computed / derived")]
+    if show_population:
+        handles.append(Line2D([], [], color=TREND_COLOUR, lw=0.9,
+                              label="population trend" + (" at the comet's rh" if x == "date" else "")))
+    if peri is not None:
+        handles.append(Line2D([], [], color="#777777", ls=":", lw=0.9,
+                              label=f"perihelion {peri.date} (q = {peri.q:.2f} au)"))
+    return handles
 
 
 def _date_labels(axis, xs, ys, dates):

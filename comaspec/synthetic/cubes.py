@@ -65,8 +65,6 @@ def synthetic_cube(mode, production_rates, geometry, *, T_rot, error_per_spaxel,
     import astropy.units as u
 
     from ..physics import instrument
-    from ..apertures import CircularAperture
-    from ..model import _band_profile, band_weights
 
     mode_name = instrument.mode_from_meta({"mode": mode}) or str(mode).upper()
     lsf = instrument.make_lsf(mode_name)
@@ -74,70 +72,114 @@ def synthetic_cube(mode, production_rates, geometry, *, T_rot, error_per_spaxel,
     grid = wavelength_grid(mode_name)
     step = float(np.min(np.diff(grid)))
     wl = np.arange(grid[0], grid[-1], step)
-    ny, nx = shape
-    cy, cx = (ny - 1) / 2.0, (nx - 1) / 2.0
-    # radius of every sub-pixel (arcsec), in spaxel units first
-    sub = (np.arange(subsample) + 0.5) / subsample - 0.5
-    yy = (np.arange(ny)[:, None] + sub[None, :]).ravel()
-    xx = (np.arange(nx)[:, None] + sub[None, :]).ravel()
-    rho = np.hypot(yy[:, None] - cy, xx[None, :] - cx) * pixel_scale.to_value(u.arcsec)  # (ny*s, nx*s)
-    rmax = float(rho.max()) * 1.01
-    radii = np.concatenate([[0.0], np.geomspace(rho[rho > 0].min() / 2, rmax, 60)])
-    area_sub = (pixel_scale.to_value(u.arcsec) / subsample) ** 2
-    omega_spaxel = float((pixel_scale**2).to_value(u.sr))
-
-    def spaxel_sum(per_area):
-        """Flux per spaxel from a surface density (per arcsec^2) on the sub-grid."""
-        return (per_area * area_sub).reshape(ny, subsample, nx, subsample).sum(axis=(1, 3))
-
-    def ring_density(curve):
-        """Surface density (per arcsec^2) at each sub-pixel from a curve of growth F(r)."""
-        dens = np.diff(curve) / (np.pi * np.diff(radii**2))
-        idx = np.clip(np.searchsorted(radii, rho, side="right") - 1, 0, dens.size - 1)
-        return dens[idx]
-
-    flux = np.zeros((wl.size, ny, nx))
-    for species, q in production_rates.items():
-        q = _per_s(q)
-        curves = []
-        for r in radii[1:]:
-            w = band_weights(species, geometry, CircularAperture(r * u.arcsec), velocity=velocity,
-                             lifetime=lifetime, g_factor=g_factor)
-            curves.append(w)
-        for key in curves[0]:
-            curve = np.array([0.0] + [c[key] for c in curves]) * q
-            image = spaxel_sum(ring_density(curve))
-            profile = _band_profile(species, key[1], wl, T_rot, lsf, emission, ortho_para)
-            flux += profile[:, None, None] * image[None, :, :]
-    for species, (q_d, l_d) in (distributed or {}).items():
-        image = _daughter_images(species, geometry, radii, float(q_d), l_d, velocity, lifetime, g_factor)
-        for key, img in image.items():
-            profile = _band_profile(species, key[1], wl, T_rot, lsf, emission, ortho_para)
-            flux += profile[:, None, None] * spaxel_sum(ring_density(img))[None, :, :]
+    spaxels = _Spaxels(shape, pixel_scale.to_value(u.arcsec), subsample)
+    flux = np.zeros((wl.size, *shape))
+    physics = dict(velocity=velocity, lifetime=lifetime, g_factor=g_factor)
+    bands = dict(wl=wl, T_rot=T_rot, lsf=lsf, emission=emission, ortho_para=ortho_para)
+    _add_parent_sources(flux, spaxels, production_rates, geometry, physics, bands)
+    _add_distributed_sources(flux, spaxels, distributed or {}, geometry, physics, bands)
     if continuum is not None:
         cont = continuum_spectrum(wl, continuum, float(geometry.rh.to_value(u.au)))
         # 1/rho coma: F(<r) = F(<0.5") r / 0.5"
-        image = spaxel_sum(ring_density(radii / 0.5))
+        image = spaxels.image(spaxels.radii / 0.5)
         flux += cont[:, None, None] * image[None, :, :]
     err = np.broadcast_to(np.broadcast_to(_jy_to_flam(u.Quantity(error_per_spaxel), wl), wl.shape)[:, None, None],
                           flux.shape)
     rng = np.random.default_rng(seed)
     if noise:
         flux = flux + rng.normal(0.0, 1.0, flux.shape) * err
+    omega_spaxel = float((pixel_scale**2).to_value(u.sr))
     to_sb = _flam_to_jy(np.ones_like(wl), wl)[:, None, None] * 1e-6 / omega_spaxel
     sb, sb_err = flux * to_sb, err * to_sb
     out = {"wavelength_um": wl, "sb": sb, "sb_error": np.array(sb_err), "pixel_scale": pixel_scale,
-           "center_xy": (cx, cy)}
+           "center_xy": spaxels.center_xy}
+    extra = _truth_keywords(distributed or {}, sun_pa, velocity_pa)
+    if path is not None:
+        _write_s3d(path, out, mode_name, geometry, production_rates, T_rot, target, overwrite, seed, extra)
+    return out
+
+
+class _Spaxels:
+    """The cube's spaxels on a sub-pixel grid (nucleus at the central spaxel), and the radii
+    (arcsec, from 0) at which curves of growth are sampled."""
+
+    def __init__(self, shape, pixel_scale_arcsec, subsample):
+        ny, nx = shape
+        self.shape, self.subsample = (ny, nx), subsample
+        cy, cx = (ny - 1) / 2.0, (nx - 1) / 2.0
+        self.center_xy = (cx, cy)
+        # radius of every sub-pixel (arcsec), in spaxel units first
+        sub = (np.arange(subsample) + 0.5) / subsample - 0.5
+        yy = (np.arange(ny)[:, None] + sub[None, :]).ravel()
+        xx = (np.arange(nx)[:, None] + sub[None, :]).ravel()
+        self.rho = np.hypot(yy[:, None] - cy, xx[None, :] - cx) * pixel_scale_arcsec  # (ny*s, nx*s)
+        rmax = float(self.rho.max()) * 1.01
+        self.radii = np.concatenate([[0.0], np.geomspace(self.rho[self.rho > 0].min() / 2, rmax, 60)])
+        self.area_sub = (pixel_scale_arcsec / subsample) ** 2
+
+    def image(self, curve):
+        """Flux per spaxel of a source whose curve of growth (flux within each of `radii`) is ``curve``."""
+        return self._spaxel_sum(self._ring_density(curve))
+
+    def _spaxel_sum(self, per_area):
+        """Flux per spaxel from a surface density (per arcsec^2) on the sub-grid."""
+        (ny, nx), s = self.shape, self.subsample
+        return (per_area * self.area_sub).reshape(ny, s, nx, s).sum(axis=(1, 3))
+
+    def _ring_density(self, curve):
+        """Surface density (per arcsec^2) at each sub-pixel from a curve of growth F(r)."""
+        dens = np.diff(curve) / (np.pi * np.diff(self.radii**2))
+        idx = np.clip(np.searchsorted(self.radii, self.rho, side="right") - 1, 0, dens.size - 1)
+        return dens[idx]
+
+
+def _add_parent_sources(flux, spaxels, production_rates, geometry, physics, bands):
+    """Add to ``flux`` (nwave, ny, nx) each species' Haser parent coma: its bands' profiles times
+    the images of their curves of growth (the forward model's band weights in circles)."""
+    import astropy.units as u
+
+    from ..apertures import CircularAperture
+    from ..model import band_weights
+
+    for species, q in production_rates.items():
+        q = _per_s(q)
+        curves = [band_weights(species, geometry, CircularAperture(r * u.arcsec), **physics)
+                  for r in spaxels.radii[1:]]
+        for key in curves[0]:
+            curve = np.array([0.0] + [c[key] for c in curves]) * q
+            _add_band(flux, species, key, spaxels.image(curve), bands)
+
+
+def _add_distributed_sources(flux, spaxels, distributed, geometry, physics, bands):
+    """Add to ``flux`` the extended sources: species → (Q_d, L_d) (see `_daughter_images`)."""
+    for species, (q_d, l_d) in distributed.items():
+        image = _daughter_images(species, geometry, spaxels.radii, float(q_d), l_d, physics["velocity"],
+                                 physics["lifetime"], physics["g_factor"])
+        for key, img in image.items():
+            _add_band(flux, species, key, spaxels.image(img), bands)
+
+
+def _add_band(flux, species, key, image, bands):
+    """Add one band's line profile on the cube's wavelengths times its image."""
+    from ..model import _band_profile
+
+    profile = _band_profile(species, key[1], bands["wl"], bands["T_rot"], bands["lsf"], bands["emission"],
+                            bands["ortho_para"])
+    flux += profile[:, None, None] * image[None, :, :]
+
+
+def _truth_keywords(distributed, sun_pa, velocity_pa):
+    """COMASPEC keywords (without the prefix) of the distributed sources and the position angles."""
+    import astropy.units as u
+
     extra = {}
-    for species, (q_d, l_d) in (distributed or {}).items():
+    for species, (q_d, l_d) in distributed.items():
         extra[f"TRUE_QD_{species}"] = float(q_d)
         extra[f"TRUE_LD_{species}"] = float(u.Quantity(l_d).to_value(u.km))
     for key, value in (("SUN_PA_DEG", sun_pa), ("VEL_PA_DEG", velocity_pa)):
         if value is not None:
             extra[key] = float(u.Quantity(value).to_value(u.deg))
-    if path is not None:
-        _write_s3d(path, out, mode_name, geometry, production_rates, T_rot, target, overwrite, seed, extra)
-    return out
+    return extra
 
 
 def _daughter_images(species, geometry, radii_arcsec, q_d, l_d, velocity, lifetime, g_factor):

@@ -267,12 +267,40 @@ def write_x1d(path, wavelength_um, flux_jy, error_jy, mode, geometry, aperture, 
     from astropy.io import fits
 
     from .._output import atomic_path
-    from .._version import __version__
 
     path = Path(path)
     if path.exists() and not overwrite:
         raise InputError(path, "exists (pass overwrite=True)")
     n = len(wavelength_um)
+    ph = _x1d_primary_header(mode, geometry, aperture, truth, target, epoch, header_notes)
+    # surface brightness over the aperture's solid angle (angular apertures only)
+    omega = _solid_angle_sr(aperture, geometry)
+    sb = np.asarray(flux_jy) * 1e-6 / omega
+    sb_err = np.asarray(error_jy) * 1e-6 / omega
+    cols = [
+        fits.Column("WAVELENGTH", "D", unit="um", array=np.asarray(wavelength_um, dtype=float)),
+        fits.Column("FLUX", "D", unit="Jy", array=np.asarray(flux_jy, dtype=float)),
+        fits.Column("FLUX_ERROR", "D", unit="Jy", array=np.asarray(error_jy, dtype=float)),
+        fits.Column("DQ", "J", array=np.zeros(n, dtype=np.int32)),
+        fits.Column("SURF_BRIGHT", "D", unit="MJy/sr", array=sb),
+        fits.Column("SB_ERROR", "D", unit="MJy/sr", array=sb_err),
+        # no detector pixels behind a synthetic spectrum
+        fits.Column("NPIXELS", "D", array=np.zeros(n)),
+    ]
+    table = fits.BinTableHDU.from_columns(cols, name="EXTRACT1D")
+    table.header["SRCTYPE"] = "EXTENDED"
+    with atomic_path(path) as tmp:
+        # no CHECKSUM cards: they carry a time stamp, and the same inputs should give the same file
+        fits.HDUList([fits.PrimaryHDU(header=ph), table]).writeto(tmp, overwrite=True)
+
+
+def _x1d_primary_header(mode, geometry, aperture, truth, target, epoch, header_notes):
+    """The primary header of a synthetic x1d: JWST keywords, and COMASPEC keywords for the
+    geometry, the aperture and the truth; the notes as COMMENT cards."""
+    from astropy.io import fits
+
+    from .._version import __version__
+
     ph = fits.Header()
     ph["TELESCOP"] = "JWST"
     ph["INSTRUME"] = "NIRSPEC"
@@ -294,39 +322,26 @@ def write_x1d(path, wavelength_um, flux_jy, error_jy, mode, geometry, aperture, 
         if key != "shape":
             ph[_KW + "AP_" + key.upper()] = value
     if truth:
-        for species, q in truth.get("Q", {}).items():
-            ph[_KW + f"TRUE_Q_{species}"] = (q, "[1/s]")
-        trot = truth.get("T_rot")
-        if isinstance(trot, dict):
-            for species, t in trot.items():
-                ph[_KW + f"TRUE_TROT_{species}"] = (float(t), "[K]")
-        elif trot is not None:
-            ph[_KW + "TRUE_TROT"] = (float(trot), "[K]")
-        for key in ("shift_um", "seed", "noise", "emission", "ortho_para"):
-            if key in truth:
-                ph[_KW + f"TRUE_{key.upper()}"] = truth[key]
+        _add_truth_cards(ph, truth)
     for note in header_notes:
         for i in range(0, len(note), 68):
             ph.add_comment(note[i:i + 68])
-    # surface brightness over the aperture's solid angle (angular apertures only)
-    omega = _solid_angle_sr(aperture, geometry)
-    sb = np.asarray(flux_jy) * 1e-6 / omega
-    sb_err = np.asarray(error_jy) * 1e-6 / omega
-    cols = [
-        fits.Column("WAVELENGTH", "D", unit="um", array=np.asarray(wavelength_um, dtype=float)),
-        fits.Column("FLUX", "D", unit="Jy", array=np.asarray(flux_jy, dtype=float)),
-        fits.Column("FLUX_ERROR", "D", unit="Jy", array=np.asarray(error_jy, dtype=float)),
-        fits.Column("DQ", "J", array=np.zeros(n, dtype=np.int32)),
-        fits.Column("SURF_BRIGHT", "D", unit="MJy/sr", array=sb),
-        fits.Column("SB_ERROR", "D", unit="MJy/sr", array=sb_err),
-        # no detector pixels behind a synthetic spectrum
-        fits.Column("NPIXELS", "D", array=np.zeros(n)),
-    ]
-    table = fits.BinTableHDU.from_columns(cols, name="EXTRACT1D")
-    table.header["SRCTYPE"] = "EXTENDED"
-    with atomic_path(path) as tmp:
-        # no CHECKSUM cards: they carry a time stamp, and the same inputs should give the same file
-        fits.HDUList([fits.PrimaryHDU(header=ph), table]).writeto(tmp, overwrite=True)
+    return ph
+
+
+def _add_truth_cards(ph, truth):
+    """COMASPEC TRUE_* cards: Q and T_rot (one, or one per species) and the other inputs."""
+    for species, q in truth.get("Q", {}).items():
+        ph[_KW + f"TRUE_Q_{species}"] = (q, "[1/s]")
+    trot = truth.get("T_rot")
+    if isinstance(trot, dict):
+        for species, t in trot.items():
+            ph[_KW + f"TRUE_TROT_{species}"] = (float(t), "[K]")
+    elif trot is not None:
+        ph[_KW + "TRUE_TROT"] = (float(trot), "[K]")
+    for key in ("shift_um", "seed", "noise", "emission", "ortho_para"):
+        if key in truth:
+            ph[_KW + f"TRUE_{key.upper()}"] = truth[key]
 
 
 def truth_from_header(header):

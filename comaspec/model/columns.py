@@ -1,0 +1,77 @@
+"""The cached columns of `comaspec.model.ForwardModel`'s design matrix.
+
+A species' template column on a spectrum's whole pixel grid is kept by its exact arguments
+(T_rot, shift, band-origin offset, ortho/para), and computed from each band's cached pixel
+structure (`comaspec.model.line_pixels`) where it applies; the continuum's columns are kept
+by pixel set and shape values. The caches live on the model (shared by ``with_data``
+copies), so results do not depend on them.
+"""
+
+from __future__ import annotations
+
+from ..errors import InputError
+from ..physics.lsf import pixel_edges
+from .line_pixels import SpeciesPixels, supports
+
+__all__ = ["grid_column", "continuum_block", "COLUMN_CACHE_SIZE"]
+
+#: Template columns kept per model (each one spectrum's pixel grid): enough for every
+#: species and spectrum at the few nonlinear states a Levenberg-Marquardt step visits.
+COLUMN_CACHE_SIZE = 256
+
+
+def grid_column(model, name, i, T_rot, shift_um, origin_cm, ortho_para):
+    """species_column on spectrum i's whole pixel grid, cached by its exact arguments."""
+    key = (name, i, float(T_rot), float(shift_um), float(origin_cm), float(ortho_para))
+    column = model._columns.get(key)
+    if column is None:
+        column = _cached_integration(model, name, i, T_rot, shift_um, origin_cm, ortho_para)
+        if column is None:
+            column = model.species_column(name, i, model.spectra[i].wavelength_um, T_rot, shift_um, origin_cm,
+                                          ortho_para)
+        column.flags.writeable = False
+        model._columns[key] = column
+        if len(model._columns) > COLUMN_CACHE_SIZE:
+            model._columns.popitem(last=False)
+    else:
+        model._columns.move_to_end(key)
+    return column
+
+
+def _cached_integration(model, name, i, T_rot, shift_um, origin_cm, ortho_para):
+    """`species_column` on the whole grid from each band's `BandPixels`; None where not applicable.
+
+    Not applicable: caching switched off, an LSF without a kernel description, or a
+    band-origin offset (those bands move relative to the others).
+    """
+    comp, sp = model.species[name], model.spectra[i]
+    if not model.cache_line_pixels or (origin_cm and comp.origin_bands) or not supports(sp.lsf):
+        return None
+    if i not in model._shift_pads:   # the default shift bound: later shifts reuse the structure
+        model._shift_pads[i] = 0.5 * model.median_fwhm_um(i)
+    pad = model._shift_pads[i]
+    edges = model._edges.get((i, shift_um))
+    if edges is None:
+        if len(model._edges) > COLUMN_CACHE_SIZE:
+            model._edges.clear()
+        edges = model._edges[(i, shift_um)] = pixel_edges(sp.wavelength_um - shift_um)
+    if (name, i) not in model._band_pixels:
+        model._band_pixels[(name, i)] = SpeciesPixels(name, comp.terms[i], sp.wavelength_um, sp.lsf,
+                                                      model.emission)
+    try:
+        return model._band_pixels[(name, i)].column(T_rot, shift_um, ortho_para, edges, pad)
+    except InputError:
+        return None   # the direct integration decides (and says) what is wrong
+
+
+def continuum_block(model, i, rows, wavelength_um, shape):
+    """The continuum's columns of spectrum i, cached by pixel set and shape values."""
+    key = (i, rows is model.used[i], tuple(sorted(shape.items())))
+    block = model._continuum_columns.get(key)
+    if block is None:
+        block = model.continuum.columns(model.coverage, i, wavelength_um, shape)
+        block.flags.writeable = False
+        model._continuum_columns[key] = block
+        if len(model._continuum_columns) > COLUMN_CACHE_SIZE:
+            model._continuum_columns.popitem(last=False)
+    return block
