@@ -162,3 +162,34 @@ def test_map_cube_refuses_the_object_and_a_keyword_before_reading():
     # the keywords at their defaults are no second statement: the cube is then looked for
     with pytest.raises(InputError, match="no such cube"):
         map_cube("no such cube.fits", GEOMETRY, options=stated)
+
+
+def test_map_cube_takes_the_object_in_its_options(tmp_path):
+    """The aperture fit and the bins both use the options' assumptions (a map made with the
+    keywords is the same map)."""
+    import warnings
+
+    import numpy as np
+
+    from comaspec import Geometry, map_cube
+    from comaspec.errors import ComaspecWarning
+    from comaspec.fit import FitOptions
+    from comaspec.synthetic import synthetic_cube
+
+    geo = Geometry(3.32 * u.au, 2.61 * u.au)
+    path = tmp_path / "cube_s3d.fits"
+    synthetic_cube("PRISM", {"CO2": 1.7e27, "H2O": 3e26}, geo, T_rot=50.0, shape=(9, 9), seed=1,
+                   error_per_spaxel=2e-20 * u.W / u.m**2 / u.um, path=path,
+                   continuum=lambda wl: 1e-17 * np.ones_like(wl), subsample=3)
+    stated = Assumptions(velocity=0.5 * u.km / u.s, lifetime={"CO2": 5e5 * u.s, "H2O": 8e4 * u.s})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ComaspecWarning)
+        where = {"species": ("CO2", "H2O"), "center": (4.0, 4.0), "aperture_radius": 0.3 * u.arcsec}
+        by_object = map_cube(path, geo, options=FitOptions(T_rot=50.0, assumptions=stated), **where)
+        by_keywords = map_cube(path, geo, T_rot=50.0, velocity=0.5 * u.km / u.s,
+                               lifetime={"CO2": 5e5 * u.s, "H2O": 8e4 * u.s}, **where)
+    assert by_object.velocity_km_s == {"CO2": 0.5, "H2O": 0.5}
+    assert by_object.lifetime_s["H2O"] == pytest.approx(8e4 * 3.32**2)
+    assert by_object.aperture_fit.species["CO2"].lifetime_1au == pytest.approx(5e5)
+    for name, image in by_object.images().items():
+        np.testing.assert_array_equal(image, by_keywords.images()[name], err_msg=name)
