@@ -1,8 +1,13 @@
 """Locate the data shipped with comaspec, in a source tree or an installed wheel."""
 
+import os
 from pathlib import Path
 
 from .errors import InputError
+
+#: Environment variable naming a directory of molecular tables used instead of the bundled
+#: ``linelists/`` (a full copy with rows added: a new molecule without editing the package).
+LINELISTS_ENV = "COMASPEC_LINELISTS"
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 #: File name of the bundled example spectrum in ``comaspec/data/example``.
@@ -13,13 +18,25 @@ def linelists_dir() -> Path:
     """Return the directory holding the molecular data tables.
 
     In a wheel, ``linelists/`` is installed as ``comaspec/linelists``; in a source
-    checkout it sits beside the package at the repository root.
+    checkout it sits beside the package at the repository root. The environment variable
+    ``COMASPEC_LINELISTS`` names another directory to use instead: a copy of the tables
+    with rows (and line lists) added, e.g. a new molecule (see :doc:`molecular_data`).
 
     Returns
     -------
     pathlib.Path
         The existing ``linelists`` directory.
+
+    Raises
+    ------
+    InputError
+        ``COMASPEC_LINELISTS`` is set but names no directory.
     """
+    override = os.environ.get(LINELISTS_ENV)
+    if override:
+        if not Path(override).is_dir():
+            raise InputError(LINELISTS_ENV, f"{override!r} is not a directory of molecular tables")
+        return Path(override)
     for candidate in (_PACKAGE_DIR / "linelists", _PACKAGE_DIR.parent / "linelists"):
         if candidate.is_dir():
             return candidate

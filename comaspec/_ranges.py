@@ -33,4 +33,7 @@ RANGES = {
     "target_snr": (0.0, 1e4, "", False),
     "position_angle": (-360.0, 360.0, "deg", True),
     "q_h2o": (1e20, 1e32, "1/s", True),
+    # heliocentric radial velocity: beyond it a first-order Doppler shift of the solar lines
+    # and a coma model no longer make sense
+    "rdot": (-300.0, 300.0, "km/s", True),
 }

@@ -1,4 +1,5 @@
-"""Observing geometry of a comet: heliocentric and geocentric distance, phase angle, epoch."""
+"""Observing geometry of a comet: heliocentric and geocentric distance, phase angle, epoch,
+heliocentric radial velocity."""
 
 from __future__ import annotations
 
@@ -29,6 +30,11 @@ class Geometry:
         Sun–comet–observer phase angle.
     epoch : `~astropy.time.Time`, optional
         Time of the observation.
+    rdot : `~astropy.units.Quantity`, optional
+        Heliocentric radial velocity (positive away from the Sun), within ±300 km/s. It
+        Doppler-shifts the solar lines that pump fluorescence (the Swings effect,
+        :ref:`swings`). None (default): not known; the solar spectrum is then taken at rest
+        (rdot = 0), and a fit that pumps with the high-resolution spectrum says so.
 
     Examples
     --------
@@ -42,6 +48,7 @@ class Geometry:
     delta: u.Quantity
     phase: u.Quantity | None = None
     epoch: Time | None = None
+    rdot: u.Quantity | None = None
 
     def __post_init__(self):
         rh = _quantity(self.rh, u.au, "rh")
@@ -64,6 +71,13 @@ class Geometry:
                 object.__setattr__(self, "epoch", Time(self.epoch))
             except ValueError as exc:
                 raise InputError("epoch", f"is not a time: {exc}") from None
+        if self.rdot is not None:
+            object.__setattr__(self, "rdot", in_range(_quantity(self.rdot, u.km / u.s, "rdot"), "rdot"))
+
+    @property
+    def rdot_km_s(self) -> float:
+        """Heliocentric radial velocity in km/s as a float (0 when not known)."""
+        return 0.0 if self.rdot is None else float(self.rdot.to_value(u.km / u.s))
 
     @property
     def km_per_arcsec(self) -> u.Quantity:
@@ -96,9 +110,9 @@ class Geometry:
         ----------
         value : Geometry, dict or `sbpy.data.Ephem`
             A dict may use the keys ``rh``/``delta``/``phase`` (Quantities) or
-            ``rh_au``/``delta_au``/``phase_deg`` (plain numbers), and ``epoch``.
-            An ``Ephem`` must hold exactly one row with ``rh`` and ``delta``
-            (``alpha`` and ``epoch`` are used when present).
+            ``rh_au``/``delta_au``/``phase_deg`` (plain numbers), ``rdot`` or ``rdot_km_s``,
+            and ``epoch``. An ``Ephem`` must hold exactly one row with ``rh`` and ``delta``
+            (``alpha``, ``rdot`` and ``epoch`` are used when present).
 
         Returns
         -------
@@ -125,7 +139,7 @@ class Geometry:
         delta = pick("delta", "delta_au", u.au)
         if rh is None or delta is None:
             raise InputError("geometry", "needs both rh and delta (keys rh/delta or rh_au/delta_au)")
-        return cls(rh, delta, pick("phase", "phase_deg", u.deg), d.get("epoch"))
+        return cls(rh, delta, pick("phase", "phase_deg", u.deg), d.get("epoch"), pick("rdot", "rdot_km_s", u.km / u.s))
 
     @classmethod
     def _from_ephem(cls, eph):
@@ -146,7 +160,7 @@ class Geometry:
             epoch = eph["epoch"][0]
         except (KeyError, ValueError):
             epoch = None
-        return cls(rh, delta, phase, epoch)
+        return cls(rh, delta, phase, epoch, field("rdot"))
 
     def to_dict(self) -> dict:
         """Plain-number summary (the ``geometry`` block of the JSON output).
@@ -154,12 +168,13 @@ class Geometry:
         Returns
         -------
         dict
-            Keys ``rh_au``, ``delta_au``, ``phase_deg`` (None when unknown) and
-            ``epoch`` (ISO string or None).
+            Keys ``rh_au``, ``delta_au``, ``phase_deg``, ``rdot_km_s`` (None when unknown)
+            and ``epoch`` (ISO string or None).
         """
         return {
             "rh_au": float(self.rh.to_value(u.au)),
             "delta_au": float(self.delta.to_value(u.au)),
             "phase_deg": None if self.phase is None else float(self.phase.to_value(u.deg)),
             "epoch": None if self.epoch is None else self.epoch.isot,
+            "rdot_km_s": None if self.rdot is None else float(self.rdot.to_value(u.km / u.s)),
         }

@@ -29,3 +29,5 @@ suppress_warnings = ["ref.citation"]
 import runpy  # noqa: E402
 
 runpy.run_path(str(Path(__file__).with_name("make_catalog_page.py")), run_name="make_catalog_page")["main"]([])
+# The table of published and computed band g-factors (emission.rst) comes from the code.
+runpy.run_path(str(Path(__file__).with_name("make_g_factor_table.py")), run_name="make_g_factor_table")["main"]([])

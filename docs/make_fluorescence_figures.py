@@ -10,9 +10,8 @@ Figures:
   equilibrium (comaspec's default) and with the thermal upper state (``emission="thermal"``)
   at T_rot = 15, 25, 40, 80 K, at PRISM and at grating resolution (H2O 2.7 um: G235H, the
   grating that covers it; CO2 4.3 um: G395H), with the independent reference of
-  ``tests/fluorescence_reference.py`` (HITRAN + E490; H2O: its lines pumped from the ground
-  state, i.e. without the hot bands and the cascade, so it sits below comaspec's curve where
-  those bands are) drawn on top;
+  ``tests/fluorescence_reference.py`` (HITRAN + E490; H2O: its radiative cascade with nu3,
+  nu1 and both hot bands, ``h2o_cascade_g_factors``, (011) pumped like (001)) drawn on top;
 * ``gfactors_published.png``: comaspec's line g-factors against Villanueva et al. 2011
   (Icarus 216, 227, Table 2): CO v=1-0 at 80 K and H2O (001)/(100) -> (010) at 79 K;
 * ``gfactors_reference.png``: comaspec / reference for the strong lines of CO2 nu3, CO 1-0
@@ -87,8 +86,14 @@ def _comaspec_profile(species, wl, T, lsf, emission):
 
 
 def _reference_profile(ref, species, wl, T, lsf):
-    lo, hi = PANELS[species]["ref_cm"]
-    nu, g = ref.sticks(species, T, lo_cm=lo, hi_cm=hi)
+    if species == "H2O":
+        # the cascade reference: nu3, nu1 and both hot bands (tests/test_h2o_hot_bands.py)
+        from test_h2o_hot_bands import feature_reference
+
+        nu, g = feature_reference(T)
+    else:
+        lo, hi = PANELS[species]["ref_cm"]
+        nu, g = ref.sticks(species, T, lo_cm=lo, hi_cm=hi)
     return ref.band_spectrum(wl, nu, g, 1.0, lsf)
 
 
@@ -107,7 +112,7 @@ def figure_templates(ref, species):
             ax.plot(wl, _comaspec_profile(species, wl, T, lsf, "fluorescence"), color=colour, lw=1.2,
                     label="fluorescence equilibrium (comaspec default)", zorder=2)
             ax.plot(wl, _reference_profile(ref, species, wl, T, lsf), color="k", lw=0.7, ls=":",
-                    label="independent reference (HITRAN + E490" + (", ground-pumped lines only)"
+                    label="independent reference (HITRAN + E490" + (", radiative cascade)"
                                                                      if species == "H2O" else ")"), zorder=3)
             ax.set_title(f"{mode}, T_rot = {T:g} K", fontsize=9)
             if r == len(modes) - 1:
@@ -195,8 +200,11 @@ def figure_reference(ref):
 def main():
     ref = _reference()
     OUT.mkdir(parents=True, exist_ok=True)
-    for path in (figure_templates(ref, "H2O"), figure_templates(ref, "CO2"), figure_published(ref),
-                 figure_reference(ref)):
+    only = sys.argv[1:]          # e.g. "h2o_templates": make only that figure
+    makers = {"h2o_templates": lambda: figure_templates(ref, "H2O"),
+              "co2_templates": lambda: figure_templates(ref, "CO2"),
+              "gfactors_published": lambda: figure_published(ref), "gfactors_reference": lambda: figure_reference(ref)}
+    for path in (make() for name, make in makers.items() if not only or name in only):
         print(f"wrote {path.relative_to(REPO)}")
 
 

@@ -85,6 +85,13 @@ def hitran_einstein_a(hitran, q296):
     return 8 * math.pi * c_cm * nu * nu * hitran["S"] * q296 / (hitran["g_upper"] * boltz)
 
 
+def _spin_weight(system, lines):
+    """Nuclear-spin weight of each line's spin species (linelists/spin_species.ecsv)."""
+    from comaspec.physics import spin
+
+    return spin.nuclear_spin_weights(system.species)[system.lower_spin[system.lower[lines]]]
+
+
 def identify(system, in_band, hitran, tol_nu, tol_e):
     """(our line index, HITRAN row) of our lines of a band found in HITRAN."""
     ours = np.flatnonzero(in_band)
@@ -93,11 +100,10 @@ def identify(system, in_band, hitran, tol_nu, tol_e):
     order = np.argsort(hitran["nu"])
     nu_h = hitran["nu"][order]
     pairs = []
-    # H2O: HITRAN's g' includes the nuclear-spin weight (3 ortho, 1 para)
+    # H2O: HITRAN's g' includes the nuclear-spin weight (3 ortho, 1 para: spin_species.ecsv)
     g_ours = None
-    if system.lower_ortho is not None:
-        spin = np.where(system.lower_ortho[system.lower[ours]], 3.0, 1.0)
-        g_ours = spin * system.upper_g[system.upper[ours]]
+    if system.lower_spin is not None:
+        g_ours = _spin_weight(system, ours) * system.upper_g[system.upper[ours]]
     for i, (k, nu, e) in enumerate(zip(ours, nu_ours, e_ours)):
         lo, hi = np.searchsorted(nu_h, [nu - tol_nu, nu + tol_nu])
         cand = order[lo:hi]
@@ -118,7 +124,7 @@ def predicted_strength(system, lines):
     c2 = float((const.h * const.c / const.k_B).to_value(u.cm * u.K))
     e = system.lower_energy[system.lower[lines]]
     nu = system.wavenumber[lines]
-    spin = 1.0 if system.lower_ortho is None else np.where(system.lower_ortho[system.lower[lines]], 3.0, 1.0)
+    spin = 1.0 if system.lower_spin is None else _spin_weight(system, lines)
     return (spin * system.upper_g[system.upper[lines]] * system.a_rel[lines] / nu**2
             * np.exp(-c2 * e / T_REF))
 

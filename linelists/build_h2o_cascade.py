@@ -8,7 +8,10 @@ The H2O fluorescence model (:mod:`comaspec.physics.fluorescence`) takes from thi
   (item 1 of issue #19);
 * ``pump``: the (000) -> (101), (200), (002) lines at 1.38 µm (6900-7600 cm^-1) with A
   derived from HITRAN's S, and ``cascade``: the lines by which those levels decay to
-  (100), (001) and (020) near 2.7-2.9 µm, with HITRAN's A (item 2).
+  (100), (001) and (020) near 2.7-2.9 µm, with HITRAN's A (item 2); the (101) -> (100)
+  lines of this role are the 2.7 µm hot band nu1+nu3-nu1 (item 3);
+* ``hot``: every line of the (011) levels (to (010): the 2.7 µm hot band nu2+nu3-nu2; to
+  (001), (100), (020) near 6 µm: the rest of each level's decay) with HITRAN's A (item 3).
 
 Sources (``../shared/data``, read each SOURCE.md):
 
@@ -61,6 +64,7 @@ FILE_138 = "hitran-h2o-161-6900-7600cm/hitran_h2o_161_6900-7600cm.csv"
 BRANCH_UPPER = ((0, 0, 1), (1, 0, 0))
 CASCADE_UPPER = ((1, 0, 1), (2, 0, 0), (0, 0, 2))
 CASCADE_LOWER = ((1, 0, 0), (0, 0, 1), (0, 2, 0))
+HOT_UPPER = (0, 1, 1)
 
 
 def vib_label(v):
@@ -172,6 +176,8 @@ def build(shared, labelled_files=FILES_LABELLED):
             role = "branch" if rec["vl"] == (0, 1, 0) else None
         elif rec["vu"] in CASCADE_UPPER and rec["vl"] in CASCADE_LOWER:
             role = "cascade"
+        elif rec["vu"] == HOT_UPPER:
+            role = "hot"
         if role:
             rows.append((role, level_label(rec["vu"], rec["qu"]), level_label(rec["vl"], rec["ql"]),
                          rec["nu"], rec["A"], rec["gu"], rec["gl"], rec["E"]))
@@ -189,7 +195,8 @@ def build(shared, labelled_files=FILES_LABELLED):
     table.meta.update(
         made_by="linelists/build_h2o_cascade.py from ../shared/data (HITRAN H2O 161 subsets)",
         roles="branch: (001)/(100)->(010); pump: (000)->(101)/(200)/(002) "
-              "at 1.38 um, A from S; cascade: (101)/(200)/(002)->(100)/(001)/(020)",
+              "at 1.38 um, A from S; cascade: (101)/(200)/(002)->(100)/(001)/(020); "
+              "hot: (011)->(010)/(001)/(100)/(020)",
         pump_identified=f"{counts['S_identified'] / counts['S_total']:.4f} of the 6900-7600 cm-1 "
                         f"intensity ({counts['lines']} lines, {counts['ambiguous']} ambiguous left out)",
         J_max=J_MAX,

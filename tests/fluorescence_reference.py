@@ -43,8 +43,11 @@ What it does NOT model (say so wherever it is used)
   only through their 2.7 um lines (their 2.7 um g-factors are then too high by the
   missing branching fraction, a few per cent). Lines of (020) upper levels are likewise
   missing their (020)->(010) channel.
-* No cascade from higher vibrational levels: the H2O hot bands ((011)->(010),
-  (101)->(100), (200)/(101)->(001), ...) are not produced.
+* No cascade in `line_g_factors`. The H2O cascade and hot bands are in
+  `h2o_cascade_g_factors` (issue #19 item 7): every labelled line of the shared HITRAN H2O
+  files and the unlabelled 1.38 um list (levels by E'', E'' + nu and g), pumped from (000),
+  each level passing its molecules down through all its lines. The 1.87 um nu2+nu3 lines
+  that pump (011) are not in the files (optionally: (011) pumped like (001)).
 * Solar spectrum: E490-00a is tabulated every 0.02 um near 2.7-5 um (averaged over a
   small bandwidth), so solar absorption lines (Swings effect) are not resolved.
 """
@@ -444,3 +447,149 @@ def villanueva_table():
     t = Table.read(VILLANUEVA_CSV, format="ascii.csv")
     t["g"] = np.asarray(t["g_published"], dtype=float) * np.asarray(t["unit_scale"], dtype=float)
     return t
+
+
+# ------------------------------------------------------------------------- H2O radiative cascade
+# Issue #19 item 7: every labelled H2O line of the shared files with its A, plus the unlabelled
+# 1.38 um list (A from S), as one set of levels; sunlight pumps every level from (000) and
+# each level passes its molecules down through all its lines (a radiative cascade: no
+# collisions, no stimulated emission).
+H2O_LABELLED = (H2O_PAR_FILES[:2]                       # HITRAN 2026 download first: it wins
+                + (SHARED_DATA / "hitran-h2o-161-6900-7600cm" / "H2O_161_7170-7190cm.data",)
+                + H2O_PAR_FILES[2:])
+H2O_138_CSV = SHARED_DATA / "hitran-h2o-161-6900-7600cm" / "hitran_h2o_161_6900-7600cm.csv"
+#: Tolerance (cm^-1) for the energy of a level of the unlabelled list (files of 2016-2026).
+H2O_LEVEL_TOL = 0.03
+
+
+def h2o_spin_weight(v3, ka, kc):
+    """Nuclear-spin weight of an H2O level: 3 (ortho) when Ka + Kc + v3 is odd, else 1.
+
+    Two equivalent protons (I = 1/2): the total wavefunction is antisymmetric under their
+    exchange, so rovibrational levels antisymmetric under C2(b) take the three symmetric spin
+    functions; the rotational part changes sign with Ka + Kc, the vibrational part (B2) with v3.
+    """
+    return 3 if (ka + kc + v3) % 2 else 1
+
+
+def h2o_key(global_q, local_q):
+    """'(001)1.1.1': an unambiguous level key from HITRAN H2O global and local quanta."""
+    return "(" + "".join(global_q.split()) + ")" + ".".join(str(int(local_q[k:k + 3])) for k in (0, 3, 6))
+
+
+def _h2o_labelled_records():
+    """(upper key, lower key, nu, A, g', g'', E'', lower spin weight) of the labelled files,
+    each line once."""
+    out, seen = [], set()
+    for path in H2O_LABELLED:
+        d = read_par(path, 1, 1)
+        for gu, gl, lu, ll, nu, a, e in zip(d["global_up"], d["global_low"], d["local_up"], d["local_low"],
+                                            d["nu"], d["A"], d["E_low"]):
+            try:
+                up, low = h2o_key(gu, lu), h2o_key(gl, ll)
+                # g from the labels: the 3400-4100 cm-1 file carries placeholder weights (SOURCE.md)
+                spin = [h2o_spin_weight(int(v.split()[2]), int(q[3:6]), int(q[6:9]))
+                        for v, q in ((gu, lu), (gl, ll))]
+            except (ValueError, IndexError):
+                continue
+            if (up, low) in seen:
+                continue
+            seen.add((up, low))
+            out.append((up, low, nu, a, (2 * int(lu[0:3]) + 1) * spin[0], (2 * int(ll[0:3]) + 1) * spin[1], e,
+                        spin[1]))
+    return out
+
+
+def _unique_match(energies, labels, weights, e, g):
+    lo, hi = np.searchsorted(energies, [e - H2O_LEVEL_TOL, e + H2O_LEVEL_TOL])
+    hit = [k for k in range(lo, hi) if weights[k] == g]
+    return labels[hit[0]] if len(hit) == 1 else None
+
+
+@functools.cache
+def h2o_cascade_lines():
+    """All H2O lines of the shared files with A and level labels, as a dict of arrays:
+    ``up``, ``low`` (keys ``(v1v2v3)J.Ka.Kc``), ``nu``, ``A``, ``g_up``, ``g_low``, ``E_low``,
+    ``spin_low`` (nuclear-spin weight of the lower level), and the
+    level energies ``energy`` (label -> cm^-1, from E'' and E'' + nu)."""
+    rec = _h2o_labelled_records()
+    energy = {}
+    for up, low, nu, _, gu, gl, e, _ in rec:
+        energy.setdefault(low, (e, gl))
+        energy.setdefault(up, (e + nu, gu))
+    labels = np.array(sorted(energy, key=lambda k: energy[k][0]))
+    e_sorted = np.array([energy[k][0] for k in labels])
+    g_sorted = np.array([energy[k][1] for k in labels])
+    known = {(r[0], r[1]) for r in rec}
+    d = read_csv(H2O_138_CSV)
+    a = einstein_a(d["nu"], d["S"], d["E_low"], d["g_up"], tips_q(1, 1))
+    for nu, ai, e, gu, gl in zip(d["nu"], a, d["E_low"], d["g_up"], d["g_low"]):
+        low = _unique_match(e_sorted, labels, g_sorted, e, gl)
+        up = _unique_match(e_sorted, labels, g_sorted, e + nu, gu)
+        if low is None or up is None or (up, low) in known or not low.startswith("(000)"):
+            continue
+        known.add((up, low))
+        j, ka, kc = (int(x) for x in low[5:].split("."))
+        rec.append((up, low, nu, ai, gu, gl, e, h2o_spin_weight(0, ka, kc)))
+    cols = list(zip(*rec))
+    names = ("up", "low", "nu", "A", "g_up", "g_low", "E_low", "spin_low")
+    out = {name: np.array(cols[k]) for k, name in enumerate(names)}
+    out["energy"] = {k: v[0] for k, v in energy.items()}
+    return out
+
+
+def h2o_cascade_g_factors(T_rot, ortho_para=3.0, pump_011_like_001=0.0):
+    """g-factor (s^-1 at 1 au) of every line of `h2o_cascade_lines` in the radiative cascade.
+
+    (000) levels are thermal at ``T_rot`` (ortho and para normalised apart); every other
+    level receives what sunlight pumps into it from (000) plus what the levels above it
+    send down, and sends that on through its lines in proportion to their A.
+    ``pump_011_like_001``: the nu2+nu3 lines that pump (011) from (000) at 1.87 um are not in
+    the shared files; if > 0, each (011) J_KaKc level is pumped at this factor times the
+    direct pumping of (001) J_KaKc (the approximation comaspec makes, issue #19 item 3).
+    """
+    c_cm, c2, _ = _constants()
+    d = h2o_cascade_lines()
+    ground = np.char.startswith(d["low"].astype(str), "(000)")
+    e_low = np.array([d["energy"][k] for k in d["low"]])
+    ortho = d["spin_low"] == 3
+    boltz = np.where(ground, d["g_low"] * np.exp(-c2 * e_low / T_rot), 0.0)
+    _, first = np.unique(d["low"][ground], return_index=True)
+    idx = np.flatnonzero(ground)[first]
+    z_o, z_p = boltz[idx][ortho[idx]].sum(), boltz[idx][~ortho[idx]].sum()
+    f_o = ortho_para / (1.0 + ortho_para)
+    n_low = boltz * np.where(ortho, f_o / z_o, (1.0 - f_o) / z_p)
+    pump = n_low * d["g_up"] / d["g_low"] * d["A"] * solar_photon_flux(d["nu"]) / (8 * math.pi * c_cm * d["nu"] ** 2)
+    arrive = {}
+    for u, p in zip(d["up"], pump):
+        arrive[u] = arrive.get(u, 0.0) + p
+    pump_of = dict(arrive)
+    if pump_011_like_001 > 0:
+        for u in list(pump_of):
+            if u.startswith("(001)"):
+                arrive["(011)" + u[5:]] = arrive.get("(011)" + u[5:], 0.0) + pump_011_like_001 * pump_of[u]
+    return d["nu"].copy(), _cascade_down(d, arrive)
+
+
+def _cascade_down(d, arrive):
+    """Line photon rates: levels from the highest down, each passing on what it receives."""
+    by_upper = {}
+    for k, u in enumerate(d["up"]):
+        by_upper.setdefault(u, []).append(k)
+    g = np.zeros(d["nu"].size)
+    for u in sorted(by_upper, key=lambda k: -d["energy"][k]):
+        rate = arrive.get(u, 0.0)
+        if rate == 0.0:
+            continue
+        k = np.array(by_upper[u])
+        g[k] = rate * d["A"][k] / d["A"][k].sum()
+        for low, r in zip(d["low"][k], g[k]):
+            if not low.startswith("(000)"):
+                arrive[low] = arrive.get(low, 0.0) + r
+    return g
+
+
+def h2o_band_mask(upper_state, lower_state):
+    """Lines of `h2o_cascade_lines` from ``upper_state`` to ``lower_state`` (e.g. "(101)", "(100)")."""
+    d = h2o_cascade_lines()
+    return np.char.startswith(d["up"].astype(str), upper_state) & np.char.startswith(d["low"].astype(str), lower_state)

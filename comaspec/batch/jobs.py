@@ -69,6 +69,9 @@ class Job:
     center : tuple of float or None
         The nucleus on the job's cubes, 0-based pixels (None: found from the data, as
         ``comaspec ratio`` does).
+    solar : str
+        Solar spectrum pumping the templates (``comaspec ratio --solar``), seen at
+        ``geometry.rdot``.
     origin : str
         Where the job was defined (``"manifest.csv row 3"``), for messages.
     index : int
@@ -84,6 +87,7 @@ class Job:
     mode: str | None = None
     products: tuple = ("ratio",)
     center: tuple | None = None
+    solar: str = "e490"
     origin: str = field(default="", compare=False)
     index: int = field(default=0, compare=False)
 
@@ -145,7 +149,7 @@ def _ratio_product(job, loaded, directory):
 
     aperture = _default_aperture(loaded) if job.aperture is None else job.aperture
     fit = fit_loaded(loaded, job.geometry, aperture, list(job.species), mode=job.mode, T_rot=job.T_rot,
-                     center=job.center)
+                     center=job.center, solar=job.solar)
     fit.write(directory / RESULT_JSON)
     fit.write(directory / RESULT_ECSV)
     # every ratio between the main volatiles (result.json holds CO2/H2O only, as 'ratio' does)
@@ -166,7 +170,10 @@ def _map_product(job, loaded, directory):
     cubes = [obj for _, obj, is_cube in loaded if is_cube]
     if len(cubes) != 1 or len(loaded) != 1:
         raise UsageError("map=yes needs exactly one IFU cube (s3d) in the job's files")
-    maps = map_cube(cubes[0], job.geometry, species=list(job.species), T_rot=job.T_rot, center=job.center)
+    from ..physics.templates import emission_model
+
+    maps = map_cube(cubes[0], job.geometry, species=list(job.species), T_rot=job.T_rot, center=job.center,
+                    emission=emission_model("fluorescence", job.solar, job.geometry.rdot))
     write_maps(maps, directory / MAPS_FITS)
     for name in maps.molecule_flux:  # species with a g-factor, detected in some bin
         if np.any(maps.detected[name]):

@@ -7,10 +7,11 @@ whole (unreadable, unknown column, duplicate labels) raise `comaspec.InputError`
 
 Manifest columns (see ``docs/batch.rst``): ``files`` (required; several paths fitted
 together are separated by ``;``, relative paths are relative to the manifest), ``rh`` and
-``delta`` (au), ``phase`` (deg), ``aperture`` (a radius in arcsec such as ``0.5``, or a box
-``WxH`` in arcsec such as ``1.0x0.6``), ``species`` (``CO2;H2O;CO``), ``T_rot`` (K),
-``mode``, ``map`` (yes/no), ``center`` (the nucleus on a cube, ``X;Y`` in 0-based spaxels)
-and ``label``. An ECSV column with a unit is converted from it.
+``delta`` (au), ``phase`` (deg), ``rdot`` (km/s), ``solar`` (``e490`` or ``meftah2023``),
+``aperture`` (a radius in arcsec such as ``0.5``, or a box ``WxH`` in arcsec such as
+``1.0x0.6``), ``species`` (``CO2;H2O;CO``), ``T_rot`` (K), ``mode``, ``map`` (yes/no),
+``center`` (the nucleus on a cube, ``X;Y`` in 0-based spaxels) and ``label``. An ECSV column
+with a unit is converted from it.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ __all__ = ["read_jobs", "read_manifest", "jobs_from_directory", "COLUMNS", "DEFA
 
 #: Manifest columns (lower case) and the unit of a bare number in each.
 COLUMNS = {"label": None, "files": None, "rh": "au", "delta": "au", "phase": "deg", "aperture": None,
-           "species": None, "t_rot": "K", "mode": None, "map": None, "center": None}
+           "species": None, "t_rot": "K", "mode": None, "map": None, "center": None, "rdot": "km/s", "solar": None}
 #: Species fitted when a row does not name any (as ``comaspec ratio``).
 DEFAULT_SPECIES = ("CO2", "H2O", "CO")
 
@@ -178,7 +179,7 @@ def _label_of(label, files):
     return label
 
 
-def _geometry(rh, delta, phase):
+def _geometry(rh, delta, phase, rdot=None):
     import astropy.units as u
 
     from ..geometry import Geometry
@@ -187,7 +188,18 @@ def _geometry(rh, delta, phase):
     if missing:
         raise _RowError(f"geometry missing: no {' and no '.join(missing)} (au)")
     try:
-        return Geometry(rh * u.au, delta * u.au, None if phase is None else phase * u.deg)
+        return Geometry(rh * u.au, delta * u.au, None if phase is None else phase * u.deg,
+                        rdot=None if rdot is None else rdot * u.km / u.s)
+    except ComaspecError as exc:
+        raise _RowError(str(exc)) from None
+
+
+def _solar(text):
+    """The row's solar spectrum (default E490), or a row error naming the choices."""
+    from ..physics.solar import DEFAULT_SOLAR, check_solar
+
+    try:
+        return DEFAULT_SOLAR if text is None else check_solar(text.strip().lower())
     except ComaspecError as exc:
         raise _RowError(str(exc)) from None
 
@@ -302,11 +314,12 @@ def read_manifest(path, species=None):
             if row.get("t_rot") is not None:
                 _checked(temperature, row["t_rot"])
             jobs.append(Job(label=label, files=resolved,
-                            geometry=_geometry(row.get("rh"), row.get("delta"), row.get("phase")),
+                            geometry=_geometry(row.get("rh"), row.get("delta"), row.get("phase"), row.get("rdot")),
                             aperture=_aperture(row.get("aperture")),
                             species=_species_list(row.get("species"), species), T_rot=row.get("t_rot"),
                             mode=row.get("mode"), products=_products(row.get("map")),
-                            center=_center(row.get("center")), origin=origin, index=i))
+                            center=_center(row.get("center")), solar=_solar(row.get("solar")),
+                            origin=origin, index=i))
         except _RowError as exc:
             invalid.append(InvalidRow(origin, label if isinstance(label, str) else None, files, str(exc), i))
     return jobs, invalid

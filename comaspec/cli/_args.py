@@ -15,7 +15,7 @@ import math
 from .._ranges import RANGES
 
 __all__ = ["RANGES", "MC_MAX", "check_value", "SEED_MAX", "ranged", "integer", "box", "offset", "output_file",
-           "check_outputs"]
+           "check_outputs", "add_solar"]
 
 #: Largest number of Monte Carlo refits (--mc): about a day of fitting at the slowest.
 MC_MAX = 100_000
@@ -223,3 +223,17 @@ def check_value(value, kind, flag):
     inside = (value >= lo if lo_closed else value > lo) and value <= hi
     if not (math.isfinite(value) and inside):
         raise UsageError(f"{flag}: must be {_range_text(lo, hi, unit, lo_closed)} (got {value:g})")
+
+
+def add_solar(parser):
+    """Add ``--solar`` (``comaspec ratio`` and ``comaspec map``) to a parser or group.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser or argument group
+    """
+    from ..physics.solar import DEFAULT_SOLAR, SOLAR_SPECTRA
+
+    parser.add_argument("--solar", choices=SOLAR_SPECTRA, default=DEFAULT_SOLAR,
+                        help="solar spectrum pumping the fluorescence templates and computed g-factors: the smooth "
+                             "E490 continuum (default) or Meftah et al. 2023 with its Fraunhofer lines at --rdot")

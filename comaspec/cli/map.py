@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._args import center_pixels, check_outputs, integer, output_file, ranged
+from ._args import add_solar, center_pixels, check_outputs, integer, output_file, ranged
 
 _HELP = "maps from an IFU cube (s3d): columns, T_rot, CO2/H2O, radial profiles and Q-curves"
 #: Largest square bin (spaxels on a side).
@@ -29,6 +29,10 @@ def add_parser(subparsers):
     p.add_argument("cube", metavar="CUBE", help="JWST s3d cube (SCI, ERR, DQ)")
     p.add_argument("--rh", required=True, type=ranged("rh"), metavar="AU", help="heliocentric distance (au)")
     p.add_argument("--delta", required=True, type=ranged("delta"), metavar="AU", help="distance from the observer (au)")
+    p.add_argument("--rdot", type=ranged("rdot"), metavar="KM_S",
+                   help="heliocentric radial velocity, km/s: the solar lines pumping fluorescence are seen "
+                        "Doppler-shifted (with --solar meftah2023)")
+    add_solar(p)
     p.add_argument("--species", default="CO2,H2O,CO", metavar="LIST",
                    help="comma-separated species to map (default CO2,H2O,CO)")
     b = p.add_mutually_exclusive_group()
@@ -84,7 +88,11 @@ def _run(args):
         raise UsageError("--species is empty")
     center = None if args.center is None else center_pixels(args.center)
     binning = args.bin if args.bin is not None else ("voronoi" if args.target_snr is not None else None)
-    maps = map_cube(args.cube, Geometry(args.rh * u.au, args.delta * u.au), species=species, binning=binning,
+    from ..physics.templates import emission_model
+
+    rdot = None if args.rdot is None else args.rdot * u.km / u.s
+    maps = map_cube(args.cube, Geometry(args.rh * u.au, args.delta * u.au, rdot=rdot), species=species,
+                    binning=binning, emission=emission_model("fluorescence", args.solar, rdot),
                     target_snr=args.target_snr, T_rot=args.trot, nonlinear_snr=args.fit_trot_snr, center=center,
                     sun_pa=None if args.sun_pa is None else args.sun_pa * u.deg,
                     velocity_pa=None if args.velocity_pa is None else args.velocity_pa * u.deg,

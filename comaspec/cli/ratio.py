@@ -43,11 +43,14 @@ def add_parser(subparsers):
 
 
 def _add_geometry_options(p):
-    """The geometry group: --rh, --delta, --phase."""
+    """The geometry group: --rh, --delta, --phase, --rdot."""
     g = p.add_argument_group("geometry (required unless --example)")
     g.add_argument("--rh", type=ranged("rh"), metavar="AU", help="heliocentric distance, au")
     g.add_argument("--delta", type=ranged("delta"), metavar="AU", help="distance from the observer, au")
     g.add_argument("--phase", type=ranged("phase"), metavar="DEG", help="phase angle, degrees")
+    g.add_argument("--rdot", type=ranged("rdot"), metavar="KM_S",
+                   help="heliocentric radial velocity, km/s (positive away from the Sun): the solar lines that "
+                        "pump fluorescence are seen Doppler-shifted (with --solar meftah2023)")
 
 
 def _add_aperture_options(p):
@@ -98,6 +101,7 @@ def _add_model_options(p):
     f.add_argument("--emission", choices=EMISSION_MODELS, default=DEFAULT_EMISSION,
                    help="band emission model: solar-pumped fluorescence equilibrium (default) or a "
                         "thermal upper state (for comparison)")
+    _add_sunlight(f)
     f.add_argument("--opr", default="3", metavar="VALUE|fit",
                    help="H2O ortho/para ratio of the templates (default 3), or 'fit'")
     return f
@@ -135,6 +139,17 @@ def _add_output_options(p, model):
     o.add_argument("--compare", metavar="FIG",
                    help="draw each ratio the fit gives (CO2/H2O, CO/H2O, CO2/CO) against rh with "
                         "the catalog of comets (.png or .pdf)")
+
+
+def _add_sunlight(model):
+    """--solar and --g-source (model group)."""
+    from ..physics.g_source import DEFAULT_G_SOURCE, G_SOURCES
+    from ._args import add_solar
+
+    add_solar(model)
+    model.add_argument("--g-source", choices=G_SOURCES, default=DEFAULT_G_SOURCE,
+                       help="band g-factors of the production rates: published (default) or computed by the "
+                            "fluorescence model at the fitted T_rot with the --solar spectrum")
 
 
 def _add_water_and_psg(model, output):
@@ -184,6 +199,17 @@ def _geometry(args, example_header, loaded=()):
     if missing:
         raise UsageError(f"the observing geometry is missing: add {' and '.join(missing)}")
     return Geometry(args.rh * u.au, args.delta * u.au, None if args.phase is None else args.phase * u.deg)
+
+
+def _with_rdot(geometry, rdot):
+    """``geometry`` with ``--rdot`` (km/s) when given, whichever way the geometry was found."""
+    if rdot is None:
+        return geometry
+    from dataclasses import replace
+
+    import astropy.units as u
+
+    return replace(geometry, rdot=rdot * u.km / u.s)
 
 
 def _aperture(args, example_header, loaded):
@@ -299,7 +325,7 @@ def _run(args):
     if args.example:
         meta = loaded[0][1].meta
         example_header = meta.get("primary_header")
-    geometry = _geometry(args, example_header, loaded)
+    geometry = _with_rdot(_geometry(args, example_header, loaded), args.rdot)
     aperture = _aperture(args, example_header, loaded)
 
     import astropy.units as u
@@ -315,7 +341,8 @@ def _run(args):
                      continuum=args.continuum, velocity=velocity, lifetime=lifetime, scale_covar=args.scale_covar,
                      detect_sigma=args.detect_sigma, limit_sigma=args.limit_sigma, mc=args.mc, mcmc=args.mcmc,
                      mcmc_steps=args.mcmc_steps, seed=args.seed, systematics=systematics or None,
-                     emission=args.emission, ortho_para=_opr(args.opr))
+                     emission=args.emission, ortho_para=_opr(args.opr), solar=args.solar,
+                     g_source=args.g_source)
     if water is not None:
         from ..results.abundances import with_water_production
 

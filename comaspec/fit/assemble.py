@@ -97,7 +97,7 @@ def coma_fit_from_solution(solution):
     fit_info["error_inflation"] = solution.inflation
     if solution.sampling is not None:
         fit_info["mcmc"] = solution.sampling
-    fit_info["emission"] = model.emission
+    fit_info.update(model.emission.describe())
     if "H2O" in fitted:
         fit_info.update(_ortho_para_info(solution))
     return ComaFit(species, q_names, q_vals, q_cov, geometry=geometry, aperture=aperture, inputs=inputs,

@@ -34,6 +34,8 @@ from .._ranges import DEFAULT_TROT_BOUNDS_K
 from ..errors import FitError, InputError, UsageError
 from ..physics.assumptions import Assumptions
 from ..physics.fluorescence import check_temperature
+from ..physics.g_source import DEFAULT_G_SOURCE, check_g_source
+from ..physics.solar import DEFAULT_SOLAR
 from ..model import DEFAULT_EMISSION, DEFAULT_ORTHO_PARA, DEFAULT_SPECIES, ForwardModel
 from ..model.parameters import ORTHO_PARA, SHARED_T_ROT, T_ROT_START_K, ParameterHint, shift_name, t_rot_name
 
@@ -50,7 +52,8 @@ def fit_coma(spectrum_or_list, geometry, aperture, species=DEFAULT_SPECIES, *, T
              windows=None, continuum="polynomial", velocity=None, lifetime=None, g_factor=None, lsf=None,
              scale_covar=False, detect_sigma=3.0, limit_sigma=3.0, mc=0, mcmc=False, mcmc_steps=20000,
              mcmc_burn=200, mcmc_walkers=None, seed=None, systematics=None, inputs=None,
-             emission=DEFAULT_EMISSION, ortho_para=DEFAULT_ORTHO_PARA, assumptions=None):
+             emission=DEFAULT_EMISSION, ortho_para=DEFAULT_ORTHO_PARA, solar=DEFAULT_SOLAR,
+             g_source=DEFAULT_G_SOURCE, assumptions=None):
     """Fit continuum + molecular bands to spectra of a coma; production rates and ratios.
 
     Parameters
@@ -114,14 +117,23 @@ def fit_coma(spectrum_or_list, geometry, aperture, species=DEFAULT_SPECIES, *, T
         `comaspec.production.production_rate`. Default: no systematic error claimed.
     inputs : dict, optional
         ``paths``/``instrument``/``mode``/``target`` for the output (default: from metadata).
-    emission : {"fluorescence", "thermal"}
+    emission : {"fluorescence", "thermal"} or Emission
         Emission model of the band templates: solar-pumped fluorescence equilibrium from a
         thermal ground state (default), or a thermal upper state (the pre-0.2 model, kept for
-        comparison); see :doc:`emission`.
+        comparison); see :doc:`emission`. A `comaspec.physics.templates.Emission` also names
+        its sunlight (then ``solar`` and ``geometry.rdot`` are not used for the templates).
     ortho_para : float or "fit"
         H2O ortho/para ratio of the templates (default 3), or ``"fit"`` to fit it (within
         `OPR_BOUNDS`) when H2O is fitted; its value and error are in
         ``fit.fit_info["ortho_para"]`` / ``["ortho_para_err"]``.
+    solar : {"e490", "meftah2023"}
+        Solar spectrum that pumps the fluorescence templates (and the computed g-factors):
+        the smooth E490 continuum (default) or Meftah et al. 2023 seen at ``geometry.rdot``
+        (the Swings effect, :ref:`swings`).
+    g_source : {"published", "computed"}
+        Band g-factors of the production rates: the published ones (default) or the
+        fluorescence model's at the fitted T_rot with the same sunlight
+        (`comaspec.physics.g_source`); the JSON records which, per band.
     assumptions : `comaspec.Assumptions`, optional
         ``velocity``, ``lifetime``, ``g_factor``, ``emission`` and ``ortho_para`` as one object
         (not with those keywords).
@@ -152,11 +164,14 @@ def fit_coma(spectrum_or_list, geometry, aperture, species=DEFAULT_SPECIES, *, T
         if len(apertures) != len(spectra) or any(a is None for a in apertures):
             raise UsageError("give one aperture, or one per spectrum (production rates need the aperture)")
     species = [species] if isinstance(species, str) else list(species)
+    # the templates' Emission: the stated model pumped by the sunlight at the geometry's rdot
+    assumptions = assumptions.replace(emission=_emission(assumptions.emission, solar, geometry,
+                                                         check_g_source(g_source), assumptions.g_factor))
     options = FitOptions(T_rot=T_rot, per_species_T_rot=per_species_T_rot, T_rot_bounds=T_rot_bounds,
                          fit_shift=fit_shift, max_shift_um=max_shift_um, scale_covar=scale_covar,
                          detect_sigma=detect_sigma, limit_sigma=limit_sigma, mc=mc, mcmc=mcmc,
                          mcmc_steps=mcmc_steps, mcmc_burn=mcmc_burn, mcmc_walkers=mcmc_walkers, seed=seed,
-                         systematics=systematics, inputs=inputs, assumptions=assumptions)
+                         systematics=systematics, inputs=inputs, assumptions=assumptions, g_source=g_source)
     options.check()
     def build(windows, continuum=continuum):
         return ForwardModel(spectra, species, geometry, apertures, windows=windows, continuum=continuum,
@@ -168,6 +183,15 @@ def fit_coma(spectrum_or_list, geometry, aperture, species=DEFAULT_SPECIES, *, T
     from .continuum_choice import fit_with_chosen_degrees
 
     return fit_with_chosen_degrees(model, options, build, fit_model)  # the default windows' degrees from the data
+
+
+def _emission(emission, solar, geometry, g_source, g_factor):
+    """The templates' `Emission` (sunlight at the geometry's rdot); refuses stated g with computed g."""
+    from ..physics.templates import emission_model
+
+    if g_source == "computed" and g_factor is not None:
+        raise UsageError("g_factor states the g-factors: it excludes g_source='computed'")
+    return emission_model(emission, solar, None if geometry is None else geometry.rdot)
 
 
 @dataclass(frozen=True)
@@ -208,6 +232,8 @@ class FitOptions:
     ortho_para : float, "fit" or None
         H2O ortho/para ratio, or ``"fit"``: ``assumptions.ortho_para`` (a value other than
         the default given here replaces a default one there).
+    g_source : {"published", "computed"}
+        Band g-factors of the production rates (`comaspec.physics.g_source`).
     """
 
     T_rot: object = None
@@ -228,6 +254,7 @@ class FitOptions:
     inputs: dict | None = None
     assumptions: Assumptions = field(default_factory=Assumptions)
     ortho_para: object = None
+    g_source: str = DEFAULT_G_SOURCE
 
     def __post_init__(self):
         # ortho_para= is a facade of assumptions.ortho_para: one value, said once (a default
@@ -242,6 +269,7 @@ class FitOptions:
 
     def check(self):
         """Raise UsageError for options that exclude each other or need a missing extra."""
+        check_g_source(self.g_source)
         if self.mc and self.mcmc:
             raise UsageError("choose either mc (noise refits) or mcmc, not both")
         if self.mcmc:
@@ -284,8 +312,10 @@ def fit_model(model, options=None):
         solution = _solution(problem, result, options, notes)
         _sample(solution, options)
         from .assemble import coma_fit_from_solution
+        from .g_factors import record_g, with_chosen_g
 
-        return coma_fit_from_solution(solution)
+        solution = with_chosen_g(solution)
+        return record_g(coma_fit_from_solution(solution), solution)
 
 
 # --------------------------------------------------------------------------- stages

@@ -61,8 +61,10 @@ def geometry_from_header(header, source="header"):
 
         epoch = Time(_header_number(header["MJD-AVG"], "MJD-AVG", source), format="mjd", scale="utc")
     number = {k: _header_number(keys[k], f"COMASPEC {k}", source) for k in ("RH_AU", "DELTA_AU")}
+    rdot = keys.get("RDOT_KM_S")  # written by comaspec's synthetic spectra from Geometry.to_dict
     return Geometry(number["RH_AU"] * u.au, number["DELTA_AU"] * u.au,
-                    None if phase is None else _header_number(phase, "COMASPEC PHASE_DEG", source) * u.deg, epoch)
+                    None if phase is None else _header_number(phase, "COMASPEC PHASE_DEG", source) * u.deg, epoch,
+                    None if rdot is None else _header_number(rdot, "COMASPEC RDOT_KM_S", source) * u.km / u.s)
 
 
 def aperture_from_header(header, source="header"):

@@ -61,6 +61,11 @@ def maps_hdulist(maps):
     ph["SRCFILE"] = _ascii(maps.meta.get("source_file", ""))[-68:]
     ph["RH_AU"] = float(maps.geometry.rh.to_value("au"))
     ph["DELTA_AU"] = float(maps.geometry.delta.to_value("au"))
+    if maps.geometry.rdot is not None:
+        ph["RDOT"] = (maps.geometry.rdot_km_s, "km/s, heliocentric radial velocity")
+    sun = {} if maps.aperture_fit is None else maps.aperture_fit.fit_info
+    if sun.get("solar_spectrum"):
+        ph["SOLAR"] = (sun["solar_spectrum"], "solar spectrum pumping the templates")
     ph["NUC_X"] = (maps.nucleus_xy[0], "nucleus x, 0-based pixel")
     ph["NUC_Y"] = (maps.nucleus_xy[1], "nucleus y, 0-based pixel")
     ph["NUC_METH"] = _ascii(maps.nucleus_method)

@@ -35,8 +35,9 @@ distance).
 Everything here works on plain float64 arrays in µm and W m^-2 µm^-1.
 """
 
-from .continuum import (CONTINUA, DEFAULT_WINDOWS, PhysicalContinuum, PolynomialContinuum, ShapeParameter, Window,
-                        default_windows, make_continuum)
+# DEFAULT_WINDOWS (read from linelists/fit_windows.ecsv) is exported lazily, below
+from .continuum import (CONTINUA, PhysicalContinuum, PolynomialContinuum, ShapeParameter, Window, default_windows,
+                        make_continuum)
 from .coverage import Coverage
 from .forward import ForwardModel, ObservedSpectrum
 from .parameters import NonlinearState, ParameterHint
@@ -80,7 +81,7 @@ __all__ = [
 def _lazy_submodules():
     from .._lazy import lazy_exports
 
-    return lazy_exports(__name__, globals(), {})
+    return lazy_exports(__name__, globals(), {"DEFAULT_WINDOWS": "continuum"})
 
 
 # every public module of the package is an attribute too, imported on first use

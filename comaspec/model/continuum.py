@@ -20,6 +20,7 @@ Protocol (duck-typed)::
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,7 +29,7 @@ from ..errors import InputError, UsageError
 from .kernels import equilibrium_temperature, legendre_basis, physical_continuum_basis
 from .parameters import ParameterHint
 
-__all__ = ["Window", "DEFAULT_WINDOWS", "default_windows", "window_ranges", "ShapeParameter", "PolynomialContinuum",
+__all__ = ["Window", "DEFAULT_WINDOWS", "default_windows", "window_ranges", "ShapeParameter", "PolynomialContinuum",  # noqa: F822 (DEFAULT_WINDOWS: module __getattr__)
            "PhysicalContinuum", "CONTINUA", "make_continuum"]
 
 
@@ -58,14 +59,25 @@ class Window:
             raise InputError(f"window {self.name}", f"degree must be 0..6 (got {self.degree})")
 
 
-#: Default continuum windows. "2.7um" holds the H2O 2.7 µm complex and stops short of the
-#: 3 µm water-ice absorption; "4.5um" holds CO2, 13CO2, CO, OCS and the H2O hot bands;
-#: "3.3um" holds CH4 nu3 and C2H6 nu7/nu5 (3.15-3.55 µm, on the red wing of the ice band:
-#: a cubic continuum, as for 2.7um) and is used only when a fitted species has a band in it
-#: (`default_windows`), so fits of the other species are unchanged by it.
-DEFAULT_WINDOWS = (Window("2.7um", 2.45, 2.90, 3), Window("4.5um", 4.05, 5.10, 4), Window("3.3um", 3.15, 3.55, 3))
-# Default windows used whatever the species (the fits before the 3.3 µm window existed).
-_ALWAYS = ("2.7um", "4.5um")
+@functools.cache
+def _table_windows():
+    """The windows of ``linelists/fit_windows.ecsv`` and the names of those used in every fit."""
+    from ..physics import molecules
+
+    rows = molecules.fit_windows()
+    return (tuple(Window(w["name"], w["lo_um"], w["hi_um"], w["degree"]) for w in rows),
+            tuple(w["name"] for w in rows if w["always"]))
+
+
+def __getattr__(name):
+    # DEFAULT_WINDOWS: the default continuum windows (tuple of Window), from
+    # linelists/fit_windows.ecsv (names, ranges, default degrees) on first access (PEP 562), so
+    # that importing the model reads no table. Each band names its window in the fit_window
+    # column of bands.ecsv; "2.7um" and "4.5um" are used in every fit, "3.3um" (CH4, C2H6)
+    # only when a fitted species has a band in it (`default_windows`).
+    if name == "DEFAULT_WINDOWS":
+        return _table_windows()[0]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def default_windows(species):
@@ -79,15 +91,16 @@ def default_windows(species):
     Returns
     -------
     tuple of Window
-        "2.7um" and "4.5um" always; any other window of `DEFAULT_WINDOWS` when the centre of
-        a band of one of ``species`` lies in it.
+        The windows marked ``always`` in ``linelists/fit_windows.ecsv`` ("2.7um" and
+        "4.5um"), and any other window of `DEFAULT_WINDOWS` that a band of one of ``species``
+        names as its fit window (``bands.ecsv``).
     """
     from ..physics import molecules
 
-    centres = [b.center_um for s in species if s in molecules.SPECIES
-               for f in molecules.features_of(s) for b in molecules.bands_of(s, f)]
-    return tuple(w for w in DEFAULT_WINDOWS
-                 if w.name in _ALWAYS or any(w.lo_um <= c <= w.hi_um for c in centres))
+    named = {b.fit_window for s in species if s in molecules.SPECIES
+             for f in molecules.features_of(s) for b in molecules.bands_of(s, f)}
+    windows, always = _table_windows()
+    return tuple(w for w in windows if w.name in always or w.name in named)
 
 
 def window_ranges(windows=None, species=None):
@@ -106,7 +119,7 @@ def window_ranges(windows=None, species=None):
     list of (float, float)
     """
     if windows is None:
-        windows = DEFAULT_WINDOWS if species is None else default_windows(species)
+        windows = _table_windows()[0] if species is None else default_windows(species)
     return [(float(w.lo_um), float(w.hi_um)) for w in windows]
 
 

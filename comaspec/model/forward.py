@@ -105,8 +105,10 @@ class ForwardModel:
         of `comaspec.model.continuum`.
     assumptions : `comaspec.Assumptions`, optional
         Velocity, lifetimes and g-factors (passed to `comaspec.production.FeatureWeights`)
-        and the emission model of the band templates; default ``Assumptions()``. Its
-        ``ortho_para`` is not used here: `design` takes the ratio by name.
+        and the emission model of the band templates (a name, or a
+        `comaspec.physics.templates.Emission` with the sunlight that pumps it; a name: E490);
+        default ``Assumptions()``. Its ``ortho_para`` is not used here: `design` takes the
+        ratio by name.
 
     Attributes
     ----------
@@ -130,6 +132,7 @@ class ForwardModel:
                  assumptions=None):
         from ..physics import molecules
         from ..physics.assumptions import Assumptions
+        from ..physics.templates import _check_emission
 
         self.assumptions = Assumptions() if assumptions is None else assumptions
         self.spectra = list(spectra)
@@ -137,7 +140,7 @@ class ForwardModel:
         self.apertures = list(apertures)
         self.windows = tuple(default_windows(species) if windows is None else windows)
         self.continuum = make_continuum(continuum, self.windows)
-        self.emission = self.assumptions.emission
+        self.emission = _check_emission(self.assumptions.emission)   # an Emission (a name: E490 sunlight)
         self.notes = []
         for s in species:
             if s not in molecules.SPECIES:

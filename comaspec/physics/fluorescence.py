@@ -6,8 +6,10 @@ vibrational state, whose rotational levels are in Boltzmann equilibrium at ``T_r
 (A ~ 1e2-1e3 s^-1, far faster than collisions) through all its lines, in proportion to
 their Einstein A. For a molecule in the ground state (per molecule, at r_h = 1 au):
 
-* population of lower level l: ``n_l = g_l exp(-c2 E_l / T) / Z`` (H2O: ortho and para
-  normalised separately to ``ortho_para / (1 + ortho_para)`` and ``1 / (1 + ortho_para)``);
+* population of lower level l: ``n_l = g_l exp(-c2 E_l / T) / Z`` (a molecule with spin
+  species in ``linelists/spin_species.ecsv``, H2O: each spin species normalised alone and
+  weighted by its population fraction, :mod:`comaspec.physics.spin`; for H2O ortho and para
+  ``ortho_para / (1 + ortho_para)`` and ``1 / (1 + ortho_para)``);
 * pumping rate of upper level u:
   ``P_u = sum_l n_l (g_u / g_l) A_ul Phi(nu_ul) / (8 pi c nu_ul^2)``, where
   ``Phi`` is the solar photon flux per unit wavenumber at 1 au (photons s^-1 cm^-2 (cm^-1)^-1)
@@ -25,12 +27,11 @@ Rothman & Young 1981 constants) are below 0.1 % and are left out.
 
 Absolute Einstein A come from ``linelists/einstein_a.ecsv`` (one number per band, derived
 from HITRAN2020 line intensities by ``linelists/build_einstein_a.py``); the line lists give
-relative A within a band. Bands pumped from a *vibrationally excited* state (the H2O
-2.7 µm hot bands nu2+nu3-nu2 and nu1+nu3-nu1, whose lower states are fed by the cascade)
-are not modelled from first principles: their band strength keeps the cited ratio to the
-nu3 band, and their line shape is fluorescence pumped from a lower vibrational state whose
-rotational levels are taken to be thermal at ``T_rot`` (nu1+nu3-nu1: the nu3 pattern moved
-to its centre, as in :mod:`comaspec.templates`).
+relative A within a band. The H2O 2.7 µm hot bands nu1+nu3-nu1 ((101) -> (100)) and
+nu2+nu3-nu2 ((011) -> (010)) are built from their own HITRAN lines, their upper levels
+pumped from (000) (:mod:`comaspec.physics.h2o_bands`): nu1+nu3-nu1 by the 1.38 µm cascade
+(g computed), nu2+nu3-nu2 like the (001) levels (its 1.87 µm pump lines are not in the
+data; g from the cited ratio to nu3).
 
 Everything here works on float64 arrays in cm^-1 and s^-1; the public functions return
 astropy Quantities and tables.
@@ -46,7 +47,12 @@ import numpy as np
 
 from .._paths import linelists_dir
 from ..errors import InputError
-from .linelists import line_lists, read_table
+from . import levels
+from .h2o_bands import CHANNEL_PARENT as _H2O_CHANNEL_PARENT
+from .h2o_bands import GROUND_BANDS as _H2O_GROUND_BANDS
+from .h2o_bands import HOT_BANDS as _H2O_HOT_BANDS
+from .linelists import read_table
+from .spin import combine_populations, fractions
 # the Sun: E490 continuum (default) or Meftah et al. 2023 at the comet's rdot
 from .solar import photon_flux as _solar_photons
 from .solar import solar_photon_flux
@@ -61,24 +67,6 @@ DEFAULT_EMISSION = "fluorescence"
 #: H2O ortho/para ratio used unless given or fitted: the high-temperature limit, the ratio
 #: of the nuclear-spin weights of the ortho and para levels, 3 : 1 (Herzberg 1945, ch. I).
 DEFAULT_ORTHO_PARA = 3.0
-
-# H2O: vibrational (upper, lower) states of each band of linelists/h2o_lines.ecsv.
-_H2O_STATES = {
-    "nu3": ("(001)", "(000)"),
-    "nu1": ("(100)", "(000)"),
-    "nu3-nu2": ("(001)", "(010)"),
-    "nu1-nu2": ("(100)", "(010)"),
-    "nu2+nu3-nu2": ("(011)", "(010)"),
-    "nu1+nu3-nu1": ("(101)", "(100)"),
-}
-# H2O bands whose upper levels are pumped from the ground state, and its decay channels to
-# (010) (their A from HITRAN, h2o_cascade) with the (000) band of the same upper state.
-_H2O_GROUND_BANDS = ("nu3", "nu1", "nu3-nu2", "nu1-nu2")
-_H2O_CHANNEL_PARENT = {"nu3-nu2": "nu3", "nu1-nu2": "nu1"}
-# H2O bands pumped from an excited vibrational state: band -> band whose computed g-factor
-# their cited g-ratio refers to.
-_H2O_HOT_PARENT = {"nu2+nu3-nu2": "nu3", "nu1+nu3-nu1": "nu3"}
-
 
 # ----------------------------------------------------------------------------- constants
 @functools.cache
@@ -112,18 +100,13 @@ class _System:
     upper_g: np.ndarray         # per upper level
     lower_g: np.ndarray         # per lower level (rotational degeneracy)
     lower_energy: np.ndarray    # per lower level, cm^-1 within its vibrational state
-    lower_ortho: np.ndarray | None   # per lower level (H2O)
+    lower_spin: np.ndarray | None    # per lower level: index of its spin species (comaspec.physics.spin)
     upper_label: np.ndarray     # str, per upper level
     lower_label: np.ndarray     # str, per lower level
     line_label: np.ndarray      # str, per line
     # True when a_rel holds absolute Einstein A from the line list (labelled lists,
     # comaspec.physics.levels)
     a_is_absolute: bool = False
-
-
-def _line_list_file(species, band):
-    """The line-list file of (species, band) (the registry, comaspec.physics.linelists), or None."""
-    return line_lists().get((species, band))
 
 
 def _read_lines(filename):
@@ -137,98 +120,39 @@ def _index(keys):
     return inverse.ravel(), first
 
 
-def _linear_system(species, band):
-    filename = _line_list_file(species, band)
-    table = _read_lines(filename)
-    for name in ("J_lower", "J_upper", "E_lower", "branch"):
-        if name not in table.colnames:
-            raise InputError(linelists_dir() / filename, f"missing column {name}")
-    j_up = np.asarray(table["J_upper"], dtype=np.int64)
-    j_low = np.asarray(table["J_lower"], dtype=np.int64)
-    g_up = np.asarray(table["g_upper"], dtype=np.float64)
-    upper, up_first = _index(j_up[:, None])
-    lower, low_first = _index(j_low[:, None])
-    # nuclear-spin weight of the pair (same for both levels of an allowed line)
-    spin = g_up / (2 * j_up + 1)
-    branch = np.asarray(table["branch"]).astype(str)
-    return _System(
-        species=species,
-        band=np.full(len(table), band),
-        wavenumber=np.asarray(table["wavenumber"], dtype=np.float64),
-        a_rel=np.asarray(table["A_rel"], dtype=np.float64),
-        upper=upper, lower=lower, pump=np.ones(len(table), dtype=bool),
-        upper_g=g_up[up_first],
-        lower_g=(spin * (2 * j_low + 1))[low_first],
-        lower_energy=np.asarray(table["E_lower"], dtype=np.float64)[low_first],
-        lower_ortho=None,
-        upper_label=np.array([f"J={j}" for j in j_up[up_first]]),
-        lower_label=np.array([f"J={j}" for j in j_low[low_first]]),
-        line_label=np.array([f"{b}{j}" for b, j in zip(branch, j_low)]),
-    )
+def _h2o_band_system(species, band):
+    """Fields of the H2O system of ``band``: the four bands pumped from (000) (the 2.7 µm hot
+    bands are their own lines, `comaspec.physics.h2o_bands.hot_band_terms`)."""
+    if band in _H2O_GROUND_BANDS:
+        from . import h2o_bands
+
+        return h2o_bands.system_fields(_H2O_GROUND_BANDS, "(000)")
+    raise InputError(f"H2O {band}", "not pumped from (000): see comaspec.physics.h2o_bands")
 
 
-def _h2o_rows(bands):
-    table = _read_lines("h2o_lines.ecsv")
-    band = np.asarray(table["band"]).astype(str)
-    rows = table[np.isin(band, bands)]
-    if not len(rows):
-        raise InputError(linelists_dir() / "h2o_lines.ecsv", f"no lines of {', '.join(bands)}")
-    return rows
-
-
-def _h2o_system(bands, pump_state):
-    """H2O lines of ``bands``; levels keyed by (vibrational state, J, Ka, Kc)."""
-    from . import molecules
-
-    rows = _h2o_rows(bands)
-    band = np.asarray(rows["band"]).astype(str)
-    nu = np.asarray(rows["wavenumber"], dtype=np.float64)
-    q = {n: np.asarray(rows[n], dtype=np.int64) for n in ("J_u", "Ka_u", "Kc_u", "J_l", "Ka_l", "Kc_l")}
-    vib_up = np.array([_H2O_STATES[b][0] for b in band])
-    vib_low = np.array([_H2O_STATES[b][1] for b in band])
-    # energy of the lower level within its vibrational state: the band origin is the distance
-    # between the 0_00 levels of its two states and E_rot_upper is counted from the upper 0_00
-    names, which = np.unique(band, return_inverse=True)      # one look-up per band, not per line
-    centre = np.array([molecules.get_band("H2O", b).center_cm for b in names])[which.ravel()]
-    e_low = centre + np.asarray(rows["E_rot_upper"], dtype=np.float64) - nu
-    up_key = np.stack([np.unique(vib_up, return_inverse=True)[1].ravel(), q["J_u"], q["Ka_u"], q["Kc_u"]], 1)
-    low_key = np.stack([np.unique(vib_low, return_inverse=True)[1].ravel(), q["J_l"], q["Ka_l"], q["Kc_l"]], 1)
-    upper, up_first = _index(up_key)
-    lower, low_first = _index(low_key)
-    up_label = np.array([f"{vib_up[i]}{q['J_u'][i]}{q['Ka_u'][i]}{q['Kc_u'][i]}" for i in up_first])
-    low_label = np.array([f"{vib_low[i]}{q['J_l'][i]}{q['Ka_l'][i]}{q['Kc_l'][i]}" for i in low_first])
-    ortho = np.asarray(rows["ortho"], dtype=bool)
-    return _System(
-        species="H2O", band=band, wavenumber=nu,
-        a_rel=np.asarray(rows["A_rel"], dtype=np.float64),
-        upper=upper, lower=lower, pump=vib_low == pump_state,
-        upper_g=(2 * q["J_u"] + 1).astype(np.float64)[up_first],
-        lower_g=(2 * q["J_l"] + 1).astype(np.float64)[low_first],
-        lower_energy=e_low[low_first],
-        lower_ortho=ortho[low_first],
-        upper_label=up_label, lower_label=low_label,
-        line_label=np.array([f"{up_label[u]}-{low_label[l]}" for u, l in zip(upper, lower)]),
-    )
+#: Level systems by the name in the ``level_system`` column of ``linelists/bands.ecsv``, each a
+#: function (species, band) -> the fields of `_System`: a new molecule of an existing kind is
+#: rows in the tables; a new kind is one builder (the generic ones are in levels.py).
+LEVEL_SYSTEMS = {
+    "linear_rotor": levels.linear_rotor,
+    "h2o_asymmetric_top": _h2o_band_system,
+    "labelled_levels": levels.labelled_levels,
+}
 
 
 @functools.cache
 def _system(species, band):
     """The _System that holds (species, band), and the bands it models together."""
-    if species == "H2O":
-        if band in _H2O_GROUND_BANDS:
-            return _h2o_system(_H2O_GROUND_BANDS, "(000)")
-        if band == "nu2+nu3-nu2":
-            return _h2o_system(("nu2+nu3-nu2",), "(010)")
-        raise InputError(f"H2O {band}", "no line list of its own (see comaspec.templates)")
-    filename = _line_list_file(species, band)
-    if filename is not None:
-        from . import levels
+    from . import molecules
 
-        table = _read_lines(filename)
-        if levels.is_labelled(table):
-            return _System(**levels.labelled_system(species, filename, table))
-        return _linear_system(species, band)
-    raise InputError(f"{species} {band}", "no fluorescence model (unknown species or band)")
+    try:
+        kind = molecules.get_band(species, band).level_system
+    except InputError:
+        raise InputError(f"{species} {band}", "no fluorescence model (unknown species or band)") from None
+    if kind not in LEVEL_SYSTEMS:
+        raise InputError(f"level system {kind!r} of {species} {band} (linelists/bands.ecsv)",
+                         f"unknown; known: {', '.join(LEVEL_SYSTEMS)}")
+    return _System(**LEVEL_SYSTEMS[kind](species, band))
 
 
 # ----------------------------------------------------------------------------- Einstein A
@@ -293,12 +217,6 @@ def _lowest_upper_level(system, in_band):
     return int(levels[np.argmin(energy[levels])])
 
 
-def _cited_g_ratio(band, parent):
-    from . import molecules
-
-    return molecules.get_band("H2O", band).g_1au / molecules.get_band("H2O", parent).g_1au
-
-
 # ----------------------------------------------------------------------------- equilibrium
 class _PumpTerms:
     """The temperature-independent factors of `_line_rates` for one system and its A.
@@ -346,12 +264,10 @@ def _populations(system, T_rot, ortho_para, terms=None):
     """
     pumped, minus_c2_de = _boltzmann_terms(system) if terms is None else (terms.pumped, terms.minus_c2_de)
     w = np.where(pumped, system.lower_g * np.exp(minus_c2_de / T_rot), 0.0)
-    if system.lower_ortho is None:
+    if system.lower_spin is None:
         return w / w.sum()
-    ortho = system.lower_ortho
-    z_o, z_p = w[ortho].sum(), w[~ortho].sum()
-    f_o = ortho_para / (1.0 + ortho_para)
-    return np.where(ortho, w * f_o / z_o if z_o > 0 else 0.0, w * (1 - f_o) / z_p if z_p > 0 else 0.0)
+    # spin species (H2O ortho, para): each normalised alone, weighted by its fraction
+    return combine_populations(w, system.lower_spin, fractions(system.species, ortho_para))
 
 
 def _line_rates(system, a, T_rot, ortho_para, terms=None):
@@ -362,12 +278,41 @@ def _line_rates(system, a, T_rot, ortho_para, terms=None):
     """
     t = _PumpTerms(system, a) if terms is None else terms
     n = _populations(system, T_rot, ortho_para, t)
-    absorb = n[t.lower_p] * t.upper_g_p / t.lower_g_p * t.a_p * t.solar_p / t.denominator
-    pumping = np.bincount(t.upper_p, absorb, minlength=t.n_up)
+    pumping = _direct_pumping(n, t)
     if t.cascade is not None:
         # H2O: (100) and (001) levels also fed by the 1.38 um cascade (h2o_cascade)
         pumping = pumping + t.cascade @ n
     return pumping[system.upper] * a / t.decay_line
+
+
+def _direct_pumping(n, t):
+    """Rate (1/s per molecule) at which sunlight pumps each upper level from the populations
+    ``n`` of the pumped state's levels (`_PumpTerms` ``t``)."""
+    absorb = n[t.lower_p] * t.upper_g_p / t.lower_g_p * t.a_p * t.solar_p / t.denominator
+    return np.bincount(t.upper_p, absorb, minlength=t.n_up)
+
+
+@functools.lru_cache(maxsize=16)
+def _hot_terms(band, solar="e490", rdot_km_s=0.0):
+    """`comaspec.physics.h2o_bands.hot_band_terms` of an H2O 2.7 µm hot band."""
+    from . import h2o_bands
+
+    system, _, _, terms = _system_a("H2O", "nu3", solar, rdot_km_s)
+    photons = functools.partial(_solar_photons, solar=solar, rdot_km_s=rdot_km_s)
+    return h2o_bands.hot_band_terms(band, system.lower_label, system.upper_label, photons)
+
+
+@functools.lru_cache(maxsize=64)
+def _hot_lines(band, T, opr, solar="e490", rdot_km_s=0.0):
+    """Lines of an H2O 2.7 µm hot band (``upper``, ``lower``, ``wavenumber``) and their photon
+    ``rate`` (1/s at 1 au; nu2+nu3-nu2 relative), read-only."""
+    system, _, _, terms = _system_a("H2O", "nu3", solar, rdot_km_s)
+    lines, matrix = _hot_terms(band, solar, rdot_km_s)
+    n = _populations(system, T, opr, terms)
+    # nu1+nu3-nu1 from the (000) populations, nu2+nu3-nu2 from the direct (001) pumping
+    rate = matrix @ (n if band == "nu1+nu3-nu1" else _direct_pumping(n, terms))
+    rate.flags.writeable = False
+    return {**lines, "rate": rate}
 
 
 def check_temperature(T_rot, *, bounded=True):
@@ -424,8 +369,8 @@ def _system_rates(species, band, T_rot, ortho_para, solar="e490", rdot_km_s=0.0)
 def emission_weights(species, band, T_rot, *, ortho_para=DEFAULT_ORTHO_PARA):
     """Lines of one band in fluorescence equilibrium, as fractions of the band's energy.
 
-    The hot band ``nu1+nu3-nu1`` of H2O, which has no lines of its own, is the nu3 pattern
-    moved to its centre (as in :mod:`comaspec.templates`).
+    The H2O 2.7 µm hot bands ``nu1+nu3-nu1`` and ``nu2+nu3-nu2`` are their own HITRAN lines
+    (:mod:`comaspec.physics.h2o_bands`).
 
     Parameters
     ----------
@@ -451,21 +396,19 @@ def emission_weights(species, band, T_rot, *, ortho_para=DEFAULT_ORTHO_PARA):
     return band_emission_weights(species, band, check_temperature(T_rot), check_ortho_para(ortho_para))
 
 
-def band_emission_weights(species, band, T, opr):
-    """`emission_weights` at a checked T (K, any positive value: the templates' fits) and o/p."""
-    shift = 0.0
-    if species == "H2O" and band == "nu1+nu3-nu1":
-        from . import molecules
-
-        shift = molecules.get_band("H2O", band).center_cm - molecules.get_band("H2O", "nu3").center_cm
-        band = "nu3"
-    _, rates, _ = _rates(species, band, T, opr)
-    in_band, wavenumber = _band_lines(species, band)
-    energy = rates[in_band] * wavenumber
+def band_emission_weights(species, band, T, opr, solar="e490", rdot_km_s=0.0):
+    """`emission_weights` at a checked T (K, any > 0: the templates' fits), o/p, ``solar`` and ``rdot_km_s``."""
+    if species == "H2O" and band in _H2O_HOT_BANDS:
+        lines = _hot_lines(band, T, opr, solar, rdot_km_s)
+        wavenumber, energy = lines["wavenumber"], lines["rate"] * lines["wavenumber"]
+    else:
+        _, rates, _ = _rates(species, band, T, opr, solar, rdot_km_s)
+        in_band, wavenumber = _band_lines(species, band)
+        energy = rates[in_band] * wavenumber
     total = energy.sum()
     if not total > 0:
         raise InputError(f"{species} {band}", f"no line is pumped at T_rot = {T} K")
-    return wavenumber + shift, energy / total
+    return wavenumber, energy / total
 
 
 @functools.cache
@@ -481,29 +424,20 @@ def _band_lines(species, band):
 def _band_photon_rate(species, band, T, opr, solar="e490", rdot_km_s=0.0):
     """Photon g-factor (1/s at 1 au) of one band; (value, origin)."""
     if species == "H2O" and band == "nu1+nu3-nu1":
-        return _h2o_101_to_100(T, opr, solar, rdot_km_s), "computed: (101) -> (100) lines of the 1.38 um cascade"
-    if species == "H2O" and band in _H2O_HOT_PARENT:
-        parent = _H2O_HOT_PARENT[band]
-        g_parent, _ = _band_photon_rate(species, parent, T, opr, solar, rdot_km_s)
-        return (g_parent * _cited_g_ratio(band, parent),
-                f"shape computed, band g from the cited ratio to {parent}")
+        return (float(_hot_lines(band, T, opr, solar, rdot_km_s)["rate"].sum()),
+                "computed: (101) -> (100) lines of the 1.38 um cascade")
+    if species == "H2O" and band == "nu2+nu3-nu2":
+        from . import h2o_bands
+
+        g_parent, _ = _band_photon_rate(species, "nu3", T, opr, solar, rdot_km_s)
+        return (g_parent * h2o_bands.cited_g_ratio(band, "nu3"),
+                "shape computed, band g from the cited ratio to nu3")
     system, rates, absolute = _rates(species, band, T, opr, solar, rdot_km_s)
     if not absolute:
         raise InputError(f"{species} {band}", "no absolute Einstein A (linelists/einstein_a.ecsv): "
                                               "no g-factor can be computed")
     origin = "computed"
     return float(rates[system.band == band].sum()), origin
-
-
-def _h2o_101_to_100(T, opr, solar, rdot_km_s):
-    """Photons of the (101) -> (100) lines (1/s at 1 au): the cascade that feeds (100)."""
-    from . import h2o_cascade
-
-    system = _system("H2O", "nu3")
-    photons = functools.partial(_solar_photons, solar=solar, rdot_km_s=rdot_km_s)
-    lines = h2o_cascade.cascade_line_rates(system.lower_label, _populations(system, T, opr), photons)
-    keep = np.char.startswith(lines["upper"], "(101)") & np.char.startswith(lines["lower"], "(100)")
-    return float(lines["rate"][keep].sum())
 
 
 def band_g_factor(species, band, T_rot, *, ortho_para=DEFAULT_ORTHO_PARA, solar="e490", rdot=0.0):
@@ -572,7 +506,6 @@ def line_g_factors(species, T_rot, *, ortho_para=DEFAULT_ORTHO_PARA, solar="e490
         ``g`` (1/s per molecule at 1 au), ``band``, ``upper`` and ``lower`` (quantum labels:
         H2O ``(001)111``; linear molecules ``J=2``), ``line`` (H2O ``(001)111-(010)110``,
         linear ``R1``/``P2``), and ``origin`` ("computed", or how a cited ratio enters).
-        H2O nu1+nu3-nu1 has no lines of its own and is not listed.
 
     Raises
     ------
@@ -580,6 +513,19 @@ def line_g_factors(species, T_rot, *, ortho_para=DEFAULT_ORTHO_PARA, solar="e490
         Unknown species, no absolute Einstein A (OCS), bad arguments.
     """
     return line_table(species, check_temperature(T_rot), check_ortho_para(ortho_para), _solar_args(solar, rdot))
+
+
+def _band_line_rates(species, band, T, opr, sun):
+    """Lines of one band: dict of ``wavenumber``, ``rate`` (per-line photon rates, in scale
+    or relative), ``upper``, ``lower`` and ``line`` labels."""
+    if species == "H2O" and band in _H2O_HOT_BANDS:
+        lines = _hot_lines(band, T, opr, *sun)
+        return {**lines, "line": np.char.add(np.char.add(lines["upper"], "-"), lines["lower"])}
+    system, rates, _ = _rates(species, band, T, opr, *sun)
+    in_band = system.band == band
+    return {"wavenumber": system.wavenumber[in_band], "rate": rates[in_band],
+            "upper": system.upper_label[system.upper[in_band]],
+            "lower": system.lower_label[system.lower[in_band]], "line": system.line_label[in_band]}
 
 
 def line_table(species, T, opr, sun=("e490", 0.0)):
@@ -597,24 +543,19 @@ def line_table(species, T, opr, sun=("e490", 0.0)):
         raise InputError(f"species {species!r}", "unknown species") from None
     parts = []
     for band in bands:
-        if species == "H2O" and band == "nu1+nu3-nu1":
-            continue
-        system, rates, _ = _rates(species, band, T, opr, *sun)
-        in_band = system.band == band
+        lines = _band_line_rates(species, band, T, opr, sun)
         # the band's g-factor (and where it comes from) scales its lines; a no-op for bands
-        # with absolute A, the cited ratio for the hot bands pumped from excited states
+        # with absolute A, the cited ratio for nu2+nu3-nu2
         band_g, origin = _band_photon_rate(species, band, T, opr, *sun)
-        scale = band_g / rates[in_band].sum()
-        nu = system.wavenumber[in_band]
+        nu = lines["wavenumber"]
         part = QTable()
         part["wavenumber"] = nu / u.cm
         part["wavelength"] = (1e4 / nu) * u.um
-        part["g"] = rates[in_band] * scale / u.s
-        part["band"] = system.band[in_band]
-        part["upper"] = system.upper_label[system.upper[in_band]]
-        part["lower"] = system.lower_label[system.lower[in_band]]
-        part["line"] = system.line_label[in_band]
-        part["origin"] = np.full(int(in_band.sum()), origin)
+        part["g"] = lines["rate"] * (band_g / lines["rate"].sum()) / u.s
+        part["band"] = np.full(nu.size, band)
+        for name in ("upper", "lower", "line"):
+            part[name] = lines[name]
+        part["origin"] = np.full(nu.size, origin)
         parts.append(part)
     table = vstack(parts)
     table.sort("wavenumber")

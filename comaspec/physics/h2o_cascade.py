@@ -27,7 +27,8 @@ import math
 
 import numpy as np
 
-__all__ = ["channel_a", "cascade_matrix", "cascade_line_rates", "CASCADE_FILE"]
+__all__ = ["channel_a", "cascade_matrix", "cascade_line_rates", "cascade_lines", "hot_lines", "pump_lines",
+           "pump_rates", "decay_totals", "CASCADE_FILE"]
 
 #: The derived HITRAN table (in linelists/).
 CASCADE_FILE = "h2o_cascade_lines.ecsv"
@@ -44,6 +45,27 @@ def _table():
            for name in ("wavenumber", "A", "g_upper", "g_lower")}
     return {r: {**{k: v[role == r].astype(str) for k, v in cols.items()},
                 **{k: v[role == r] for k, v in num.items()}} for r in np.unique(role)}
+
+
+def cascade_lines():
+    """The (101)/(200)/(002) -> (100)/(001)/(020) lines (role ``cascade``): dict of arrays
+    ``upper``, ``lower``, ``wavenumber`` (cm^-1), ``A`` (1/s), ``g_upper``, ``g_lower``."""
+    return _table()["cascade"]
+
+
+def pump_lines():
+    """The (000) -> (101)/(200)/(002) lines at 1.38 µm (role ``pump``), as `cascade_lines`."""
+    return _table()["pump"]
+
+
+def pump_rates(solar_photons):
+    """Absorption rate (1/s) of each line of `pump_lines` per molecule in its lower level."""
+    return _pump_rates(_table()["pump"], solar_photons)
+
+
+def hot_lines():
+    """Every tabulated line of the (011) levels (role ``hot``), as `cascade_lines`."""
+    return _table()["hot"]
 
 
 def channel_a(upper_label, lower_label):
@@ -64,7 +86,7 @@ def channel_a(upper_label, lower_label):
     return np.array([lookup.get((u, l), 0.0) for u, l in zip(upper_label, lower_label)], dtype=np.float64)
 
 
-def _decay_totals():
+def decay_totals():
     """Cascade level -> total A (1/s) over its tabulated lines (1.38 µm and 2.7-2.9 µm)."""
     tables = _table()
     total = {}
@@ -96,7 +118,7 @@ def cascade_matrix(upper_labels, lower_labels, solar_photons):
     up_index = {label: i for i, label in enumerate(upper_labels)}
     low_index = {label: i for i, label in enumerate(lower_labels)}
     rate = _pump_rates(pump, solar_photons)          # per unit population of the lower level
-    total = _decay_totals()
+    total = decay_totals()
     # share of each cascade level's decays that ends in each model upper level
     share = {}
     for u, low, a in zip(cascade["upper"], cascade["lower"], cascade["A"]):
@@ -144,7 +166,7 @@ def cascade_line_rates(lower_labels, populations, solar_photons):
     pumped = {}
     for u, r in zip(pump["upper"], _pump_rates(pump, solar_photons) * n):
         pumped[u] = pumped.get(u, 0.0) + r
-    total = _decay_totals()
+    total = decay_totals()
     rate = np.array([pumped.get(u, 0.0) * a / total[u] for u, a in zip(cascade["upper"], cascade["A"])])
     return {"upper": cascade["upper"], "lower": cascade["lower"],
             "wavenumber": cascade["wavenumber"], "rate": rate}

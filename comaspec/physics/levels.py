@@ -1,4 +1,8 @@
-"""Level systems keyed by the level labels of a line list (CH4, C2H6 and the next molecule).
+"""Level systems built from a line list with no code per molecule: labelled lists (CH4, C2H6
+and the next molecule, `labelled_levels`) and linear rotors (CO2, 13CO2, CO, OCS, `linear_rotor`).
+
+The ``level_system`` column of ``linelists/bands.ecsv`` names each band's system; the registry
+of systems is ``comaspec.physics.fluorescence.LEVEL_SYSTEMS``.
 
 A *labelled* line list (``linelists/build_hitran_lines.py``) gives, per line, the labels of
 its upper and lower levels, HITRAN's absolute Einstein A and its statistical weights g', g''
@@ -13,8 +17,10 @@ symmetry: a spherical top such as CH4 (A/E/F levels) or C2H6 (torsional species)
   state and decays through all its lines in the list by their absolute A (decay channels
   not in the list, e.g. CH4 nu3 -> nu4, are missing: see :doc:`emission`).
 
-A line list is *labelled* when it has the columns of `LABELLED_COLUMNS`; the fluorescence
-module then builds its level system here, with no code per molecule.
+A line list is *labelled* when it has the columns of `LABELLED_COLUMNS`.
+
+A *linear-rotor* list gives J'' and J' per line (``J_lower``, ``J_upper``), the branch, E''
+and g' including the nuclear-spin weight of the pair; its levels are keyed by J.
 """
 
 from __future__ import annotations
@@ -23,8 +29,9 @@ import numpy as np
 
 from .._paths import linelists_dir
 from ..errors import InputError
+from .linelists import line_lists, read_table
 
-__all__ = ["LABELLED_COLUMNS", "is_labelled", "labelled_system"]
+__all__ = ["LABELLED_COLUMNS", "is_labelled", "labelled_system", "labelled_levels", "linear_rotor"]
 
 #: Columns that make a line list *labelled* (one level system built from its labels).
 LABELLED_COLUMNS = ("wavenumber", "band", "A", "E_lower", "g_upper", "g_lower", "upper", "lower", "line")
@@ -74,7 +81,7 @@ def labelled_system(species, filename, table):
         Per line: ``band``, ``wavenumber``, ``a_rel`` (HITRAN's absolute A, with
         ``a_is_absolute`` True), ``upper``, ``lower`` (level indices), ``pump``,
         ``line_label``; per level: ``upper_g``, ``lower_g``, ``lower_energy``,
-        ``upper_label``, ``lower_label``; ``species`` and ``lower_ortho`` (None).
+        ``upper_label``, ``lower_label``; ``species`` and ``lower_spin`` (None: the nuclear-spin weights are in g).
 
     Raises
     ------
@@ -104,8 +111,88 @@ def labelled_system(species, filename, table):
         band=np.asarray(table["band"]).astype(str),
         wavenumber=nu, a_rel=a, upper=upper, lower=lower,
         pump=np.ones(nu.size, dtype=bool),
-        upper_g=g_upper, lower_g=g_lower, lower_energy=e_low, lower_ortho=None,
+        upper_g=g_upper, lower_g=g_lower, lower_energy=e_low, lower_spin=None,
         upper_label=upper_label, lower_label=lower_label,
         line_label=np.asarray(table["line"]).astype(str),
         a_is_absolute=True,
+    )
+
+
+def _line_list(species, band):
+    """The line-list file of (species, band); InputError if ``bands.ecsv`` names none."""
+    filename = line_lists().get((species, band))
+    if not filename:
+        raise InputError(f"{species} {band}", "no fluorescence model: no line list in linelists/bands.ecsv")
+    return filename
+
+
+def labelled_levels(species, band):
+    """The `labelled_system` of the line list of (species, band) (``linelists/bands.ecsv``).
+
+    Parameters
+    ----------
+    species, band : str
+        As in ``linelists/bands.ecsv``.
+
+    Returns
+    -------
+    dict
+        As for `labelled_system`.
+    """
+    filename = _line_list(species, band)
+    return labelled_system(species, filename, read_table(filename))
+
+
+def _index(keys):
+    """Unique row keys -> (index per row, first row of each unique key)."""
+    keys = np.asarray(keys)
+    _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    return inverse.ravel(), first
+
+
+def linear_rotor(species, band):
+    """The level system of a linear molecule's band from its J-labelled line list.
+
+    Parameters
+    ----------
+    species, band : str
+        As in ``linelists/bands.ecsv``.
+
+    Returns
+    -------
+    dict
+        The fields of the fluorescence model's line system, as for `labelled_system`
+        (relative A; levels keyed by J; the nuclear-spin weight of g' in both levels' g).
+
+    Raises
+    ------
+    comaspec.InputError
+        The line list lacks ``J_lower``, ``J_upper``, ``E_lower`` or ``branch``.
+    """
+    filename = _line_list(species, band)
+    table = read_table(filename)
+    for name in ("J_lower", "J_upper", "E_lower", "branch"):
+        if name not in table.colnames:
+            raise InputError(linelists_dir() / filename, f"missing column {name}")
+    j_up = np.asarray(table["J_upper"], dtype=np.int64)
+    j_low = np.asarray(table["J_lower"], dtype=np.int64)
+    g_up = np.asarray(table["g_upper"], dtype=np.float64)
+    upper, up_first = _index(j_up[:, None])
+    lower, low_first = _index(j_low[:, None])
+    # nuclear-spin weight of the pair (same for both levels of an allowed line)
+    spin = g_up / (2 * j_up + 1)
+    branch = np.asarray(table["branch"]).astype(str)
+    return dict(
+        species=species,
+        band=np.full(len(table), band),
+        wavenumber=np.asarray(table["wavenumber"], dtype=np.float64),
+        a_rel=np.asarray(table["A_rel"], dtype=np.float64),
+        upper=upper, lower=lower, pump=np.ones(len(table), dtype=bool),
+        upper_g=g_up[up_first],
+        lower_g=(spin * (2 * j_low + 1))[low_first],
+        lower_energy=np.asarray(table["E_lower"], dtype=np.float64)[low_first],
+        lower_spin=None,
+        upper_label=np.array([f"J={j}" for j in j_up[up_first]]),
+        lower_label=np.array([f"J={j}" for j in j_low[low_first]]),
+        line_label=np.array([f"{b}{j}" for b, j in zip(branch, j_low)]),
     )

@@ -18,8 +18,10 @@ from types import MappingProxyType
 import astropy.units as u
 import numpy as np
 
-from .._paths import linelists_dir
 from ..errors import InputError
+# the tables, read once (the line-list registry and fluorescence read _bands and _read here)
+from . import _tables
+from ._tables import _bands, _lifetimes, _read, _references, _s
 
 __all__ = [
     "SPECIES",
@@ -37,6 +39,7 @@ __all__ = [
     "lifetime_sources",
     "expansion_velocity",
     "reference",
+    "fit_windows",
 ]
 
 # SPECIES (the species comaspec knows, in the order of linelists/bands.ecsv) is read from
@@ -78,6 +81,12 @@ class Band:
         Uncertainty of ``center_cm`` where its source leaves it large enough to matter at
         JWST resolution (OCS: 1 cm⁻¹); NaN where the origin is checked against HITRAN lines.
         The fitter frees the band origin within ± this value.
+    fit_window : str
+        Name of the default fit window that holds the band (`fit_windows`).
+    level_system : str
+        The level system that models the band's lines in fluorescence equilibrium
+        (``"linear_rotor"``, ``"h2o_asymmetric_top"`` or ``"labelled_levels"``; the registry is
+        in :mod:`comaspec.physics.fluorescence`).
     """
 
     species: str
@@ -91,6 +100,8 @@ class Band:
     verified: str = ""
     note: str = ""
     center_err_cm: float = float("nan")
+    fit_window: str = ""
+    level_system: str = ""
 
 
 @dataclass(frozen=True)
@@ -131,73 +142,6 @@ class VelocityLaw:
 # Table loading (lazy, once)
 
 
-def _read(name):
-    from .._ecsv import read_ecsv
-
-    path = linelists_dir() / name
-    try:
-        return read_ecsv(path)   # not astropy.table: its import alone slowed every command's start
-    except (OSError, ValueError) as exc:  # a broken installation, not user input
-        raise InputError(path, f"cannot read molecular data table: {exc}") from None
-
-
-def _s(value):
-    """Plain str of a table cell (masked/empty cells become "")."""
-    if value is np.ma.masked:
-        return ""
-    return str(value)
-
-
-@cache
-def _bands():
-    """{(species, band): {source: row dict}}, {(species, band): default source}."""
-    table = _read("bands.ecsv")
-    # convert through the columns' units, so the tables may be edited in any consistent unit
-    center_cm = table["center_cm"].quantity.to_value(1 / u.cm)
-    center_um = table["center_um"].quantity.to_value(u.um)
-    center_err = table["center_err_cm"].quantity.to_value(1 / u.cm)
-    g_1au = table["g_1au"].quantity.to_value(1 / u.s)
-    rows, defaults = {}, {}
-    for i, r in enumerate(table):
-        key = (_s(r["species"]), _s(r["band"]))
-        source = _s(r["source"])
-        rows.setdefault(key, {})[source] = {
-            "feature": _s(r["feature"]),
-            "center_cm": float(center_cm[i]),
-            "center_um": float(center_um[i]),
-            "center_err_cm": float(center_err[i]),
-            "g_1au": float(g_1au[i]),
-            "source": source,
-            "verified": _s(r["verified"]),
-            "reference": _s(r["reference"]),
-            "note": _s(r["note"]),
-            "line_list": _s(r["line_list"]),
-        }
-        if bool(r["default"]):
-            defaults[key] = source
-    return rows, defaults
-
-
-@cache
-def _lifetimes():
-    """{species: {(source, activity): row dict}}, {species: (source, activity)}."""
-    table = _read("lifetimes.ecsv")
-    tau = table["tau_1au"].quantity.to_value(u.s)
-    rows, defaults = {}, {}
-    for r, value in zip(table, tau):
-        species = _s(r["species"])
-        key = (_s(r["source"]), _s(r["activity"]))
-        rows.setdefault(species, {})[key] = {
-            "tau_1au": float(value),
-            "verified": _s(r["verified"]),
-            "reference": _s(r["reference"]),
-            "note": _s(r["note"]),
-        }
-        if bool(r["default"]):
-            defaults[species] = key
-    return rows, defaults
-
-
 @cache
 def _velocity_laws():
     """({name: VelocityLaw}, name of the default law)."""
@@ -216,12 +160,6 @@ def _velocity_laws():
         for r, v in zip(table, v0)
     }
     return laws, default
-
-
-@cache
-def _references():
-    table = _read("references.ecsv")
-    return {_s(r["key"]): {c: _s(r[c]) for c in table.colnames} for r in table}
 
 
 def __getattr__(name):
@@ -309,6 +247,8 @@ def get_band(species, band):
         verified=row["verified"],
         note=row["note"],
         center_err_cm=row["center_err_cm"],
+        fit_window=row["fit_window"],
+        level_system=row["level_system"],
     )
 
 
@@ -610,3 +550,32 @@ def reference(key):
     if key not in refs:
         raise InputError(f"reference {key!r}", f"unknown source key; known: {', '.join(refs)}")
     return dict(refs[key])
+
+
+def fit_windows():
+    """Return the default fit windows of ``linelists/fit_windows.ecsv``, in table order.
+
+    Each band names its window in the ``fit_window`` column of ``linelists/bands.ecsv``
+    (`Band.fit_window`); :mod:`comaspec.model.continuum` makes its ``Window`` objects from
+    these rows.
+
+    Returns
+    -------
+    tuple of dict
+        ``name`` (str), ``lo_um`` and ``hi_um`` (float, µm), ``degree`` (int: the default
+        degree of the window's continuum polynomial) and ``always`` (bool: used in every fit,
+        not only when a fitted species has a band in it).
+
+    Raises
+    ------
+    InputError
+        A band names a window that the table does not have.
+    """
+    rows = _tables._fit_windows()
+    names = {w["name"] for w in rows}
+    for (species, band), by_source in _bands()[0].items():
+        window = next(iter(by_source.values()))["fit_window"]
+        if window not in names:
+            raise InputError(f"fit window {window!r} of {species} {band} (linelists/bands.ecsv)",
+                             f"not in linelists/fit_windows.ecsv; known: {', '.join(sorted(names))}")
+    return tuple(dict(w) for w in rows)

@@ -24,6 +24,7 @@ import math
 
 import numpy as np
 
+from .._ranges import RANGES
 from ..errors import InputError
 
 __all__ = ["SOLAR_SPECTRA", "DEFAULT_SOLAR", "photon_flux", "solar_photon_flux", "meftah_photon_flux",
@@ -35,7 +36,7 @@ SOLAR_SPECTRA = ("e490", "meftah2023")
 DEFAULT_SOLAR = "e490"
 _C_KM_S = 299792.458
 # |rdot| beyond which a first-order Doppler shift and a coma model no longer make sense
-_RDOT_MAX_KM_S = 300.0
+_RDOT_MAX_KM_S = RANGES["rdot"][1]
 
 
 @functools.cache

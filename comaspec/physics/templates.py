@@ -14,18 +14,25 @@ the share of the band's energy in each line:
   vibrational state; ``c2 = h c / k_B`` from :mod:`astropy.constants`). Kept for
   comparison: in a coma this is wrong where rotational energies are comparable to k T_rot
   (H2O at 20-50 K);
+* the sunlight that pumps fluorescence: the smooth E490 continuum (default) or the
+  high-resolution Meftah et al. 2023 spectrum seen at the comet's heliocentric radial
+  velocity (:mod:`comaspec.physics.solar`, :ref:`swings`); an `Emission` carries the
+  emission model with its sunlight through the forward model to these templates;
 * H2O: the ortho and para levels are normalised separately so that the total ortho/para
   ratio is ``ortho_para`` (default 3, the high-temperature limit);
 * H2O: nu3, nu1, nu2+nu3-nu2, nu3-nu2 and nu1-nu2 have lines of their own in
   ``linelists/h2o_lines.ecsv``. A hot band without lines in the list (now only
   nu1+nu3-nu1) is a copy of its parent band (nu3 for the a-type bands, nu1 for the b-type
   nu1-nu2) shifted to the hot band's centre from :func:`comaspec.molecules.get_band`: its
-  rotational constants are taken equal to the parent's.
+  rotational constants are taken equal to the parent's. That applies to the thermal model:
+  with fluorescence the 2.7 µm hot bands nu1+nu3-nu1 and nu2+nu3-nu2 are their own HITRAN
+  lines (:mod:`comaspec.physics.h2o_bands`).
 
 The results are plain float64 arrays (hot path of the fitter).
 """
 
 import functools
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -33,10 +40,14 @@ from .._paths import linelists_dir
 from ..errors import InputError
 from .linelists import line_lists as _line_lists
 from .linelists import read_table as _read_table
+from .spin import fractions as _spin_fractions
+from .spin import level_spin as _level_spin
+from .spin import species_scale as _species_scale
 from .fluorescence import (DEFAULT_EMISSION, DEFAULT_ORTHO_PARA, EMISSION_MODELS, check_ortho_para,
                            check_temperature)
+from .solar import DEFAULT_SOLAR
 
-__all__ = ["stick_spectrum", "band_profile", "available_bands", "approximation"]
+__all__ = ["stick_spectrum", "band_profile", "available_bands", "approximation", "Emission", "emission_model"]
 
 # H2O hot band -> parent band whose rotational pattern it borrows when the line list has no
 # lines of its own: a change of v3 makes an a-type band (like nu3), nu1-nu2 is b-type (like nu1).
@@ -103,24 +114,24 @@ def _c2_cm_k():
 class _Lines:
     """Float64 arrays of one band's lines (read-only) plus upper-level bookkeeping."""
 
-    __slots__ = ("wavenumber", "g_a_nu", "e_rot", "e_rot_min", "g_upper", "ortho",
+    __slots__ = ("wavenumber", "g_a_nu", "e_rot", "e_rot_min", "g_upper", "spin",
                  "level_index", "n_levels")
 
-    def __init__(self, wavenumber, e_rot, g_upper, a_rel, ortho, level_labels=None):
+    def __init__(self, wavenumber, e_rot, g_upper, a_rel, spin, level_labels=None):
         self.wavenumber = wavenumber
         self.e_rot = e_rot
         self.e_rot_min = float(e_rot.min())
         self.g_upper = g_upper
         # T-independent part of the emitted energy per line: g_u A_ul nu.
         self.g_a_nu = g_upper * a_rel * wavenumber
-        self.ortho = ortho
-        # Distinct upper levels, for the ortho/para partition sums (several lines share one
-        # upper level): by their quantum labels when the list has them, else by (energy,
+        self.spin = spin   # index of each line's spin species (comaspec.physics.spin), or None
+        # Distinct upper levels, for the per-spin-species partition sums (several lines share
+        # one upper level): by their quantum labels when the list has them, else by (energy,
         # degeneracy, spin species).
         if level_labels is None:
             level_labels = [np.round(e_rot, 4), g_upper]
-            if ortho is not None:
-                level_labels.append(ortho)
+            if spin is not None:
+                level_labels.append(spin)
         keys = np.stack([np.asarray(k, dtype=np.float64) for k in level_labels], axis=1)
         _, first, self.level_index = np.unique(keys, axis=0, return_index=True,
                                                return_inverse=True)
@@ -171,13 +182,11 @@ def _line_list(species, band):
     if np.any(wavenumber <= 0) or np.any(g_upper <= 0) or np.any(a_rel < 0):
         raise InputError(path, f"band {band!r} has non-positive wavenumber or g_upper, or "
                                "negative A_rel")
-    ortho = None
-    if "ortho" in table.colnames:
-        ortho = np.array(rows["ortho"], dtype=bool)
+    spin = _level_spin(species, rows)
     labels = None
     if all(name in table.colnames for name in _UPPER_LEVEL_LABELS):
         labels = [np.asarray(rows[name]) for name in _UPPER_LEVEL_LABELS]
-    return _Lines(wavenumber + shift, e_rot, g_upper, a_rel, ortho, labels)
+    return _Lines(wavenumber + shift, e_rot, g_upper, a_rel, spin, labels)
 
 
 def _hot_band_shift(species, band, parent):
@@ -188,41 +197,107 @@ def _hot_band_shift(species, band, parent):
             - molecules.get_band(species, parent).center_cm)
 
 
-def _check_emission(emission):
+@dataclass(frozen=True)
+class Emission:
+    """An emission model with the sunlight that pumps it (hashable: a key of the template caches).
+
+    Build it with `emission_model`, which checks the values.
+
+    Attributes
+    ----------
+    model : {"fluorescence", "thermal"}
+        Emission model of the band templates.
+    solar : {"e490", "meftah2023"}
+        Solar spectrum that pumps fluorescence (unused by ``"thermal"``).
+    rdot_km_s : float
+        Heliocentric radial velocity at which the solar lines are seen, km/s (0 for E490,
+        a continuum without lines to shift).
+    """
+
+    model: str = DEFAULT_EMISSION
+    solar: str = DEFAULT_SOLAR
+    rdot_km_s: float = 0.0
+
+    def __str__(self):
+        return self.model
+
+    def describe(self):
+        """The JSON record: ``emission``, ``solar_spectrum`` and ``solar_rdot_km_s`` (None
+        where not used: no solar spectrum for thermal emission, no Doppler shift for E490)."""
+        fluorescence = self.model == "fluorescence"
+        return {"emission": self.model, "solar_spectrum": self.solar if fluorescence else None,
+                "solar_rdot_km_s": self.rdot_km_s if fluorescence and self.solar != "e490" else None}
+
+
+def emission_model(emission=DEFAULT_EMISSION, solar=DEFAULT_SOLAR, rdot=None):
+    """A checked `Emission`: the emission model, the solar spectrum and the comet's velocity.
+
+    Parameters
+    ----------
+    emission : {"fluorescence", "thermal"} or Emission
+        Emission model (an `Emission` is returned unchanged).
+    solar : {"e490", "meftah2023"}
+        Solar spectrum (:mod:`comaspec.physics.solar`).
+    rdot : float, `~astropy.units.Quantity` or None
+        Heliocentric radial velocity (km/s if a plain number); None: 0 (the solar lines at
+        rest). Used with ``solar="meftah2023"`` only.
+
+    Returns
+    -------
+    Emission
+    """
+    from .solar import check_rdot, check_solar
+
+    if isinstance(emission, Emission):
+        return emission
     if emission not in EMISSION_MODELS:
         raise InputError("emission", f"must be one of {', '.join(EMISSION_MODELS)}, got {emission!r}")
-    return emission
+    solar = check_solar(solar)
+    v = 0.0 if rdot is None or solar == "e490" else check_rdot(rdot)
+    return Emission(str(emission), solar, v)
+
+
+# the emission models with E490 sunlight, built once (`stick_spectrum` runs in the fit's hot path)
+_E490_EMISSION = {name: Emission(name) for name in EMISSION_MODELS}
+
+
+def _check_emission(emission):
+    """An `Emission` from a model name (E490 sunlight) or an `Emission`."""
+    if isinstance(emission, Emission):
+        return emission
+    known = _E490_EMISSION.get(emission) if isinstance(emission, str) else None
+    return emission_model(emission) if known is None else known
 
 
 @functools.lru_cache(maxsize=1024)
-def _sticks(species, band, T_rot, ortho_para, emission="thermal"):
-    if emission == "fluorescence":
+def _sticks(species, band, T_rot, ortho_para, emission=Emission("thermal")):
+    if emission.model == "fluorescence":
         from .fluorescence import band_emission_weights
 
-        wavenumber, weight = band_emission_weights(species, band, T_rot, ortho_para)
+        wavenumber, weight = band_emission_weights(species, band, T_rot, ortho_para, emission.solar,
+                                                   emission.rdot_km_s)
         return _drop_weak(wavenumber, weight)
     lines = _line_list(species, band)
     # Counted from the lowest upper level: a common factor that cancels in the
     # normalisations, and keeps exp() from underflowing to all zeros at very low T_rot.
     boltzmann = np.exp(-_c2_cm_k() / T_rot * (lines.e_rot - lines.e_rot_min))
     weight = lines.g_a_nu * boltzmann
-    if lines.ortho is not None:
-        # Population of each distinct upper level, summed per spin species: rescale so that
-        # N_ortho / N_para = ortho_para.
-        level_pop = np.zeros(lines.n_levels)
-        level_pop[lines.level_index] = lines.g_upper * boltzmann  # once per level, not per line
-        level_is_ortho = np.zeros(lines.n_levels, dtype=bool)
-        level_is_ortho[lines.level_index] = lines.ortho
-        q_ortho = level_pop[level_is_ortho].sum()
-        q_para = level_pop[~level_is_ortho].sum()
-        scale = np.where(lines.ortho,
-                         ortho_para / q_ortho if q_ortho > 0 else 0.0,
-                         1.0 / q_para if q_para > 0 else 0.0)
-        weight = weight * scale
+    if lines.spin is not None:
+        weight = weight * _spin_scale(species, lines, boltzmann, ortho_para)
     if not weight.max() > 0:
         raise InputError(f"{species} {band}", f"no line carries any weight at T_rot = {T_rot} K "
                                               f"and ortho_para = {ortho_para}")
     return _drop_weak(lines.wavenumber, weight)
+
+
+def _spin_scale(species, lines, boltzmann, ortho_para):
+    """Per line: its spin species' population fraction over that species' partition sum of
+    the upper levels (each spin species normalised alone, then weighted)."""
+    level_pop = np.zeros(lines.n_levels)
+    level_pop[lines.level_index] = lines.g_upper * boltzmann  # once per level, not per line
+    level_spin = np.zeros(lines.n_levels, dtype=np.int64)
+    level_spin[lines.level_index] = lines.spin
+    return _species_scale(level_pop, level_spin, _spin_fractions(species, ortho_para))[lines.spin]
 
 
 def _drop_weak(wavenumber, weight):
@@ -250,8 +325,9 @@ def stick_spectrum(species, band, T_rot, *, ortho_para=DEFAULT_ORTHO_PARA, emiss
     ortho_para : float, optional
         H2O only: total ortho/para population ratio (default 3). Ignored for the linear
         molecules, whose nuclear-spin weights are in the line list.
-    emission : {"fluorescence", "thermal"}, optional
-        Emission model (default fluorescence equilibrium; see the module docstring).
+    emission : {"fluorescence", "thermal"} or Emission, optional
+        Emission model (default fluorescence equilibrium pumped by E490; see the module
+        docstring); an `Emission` (`emission_model`) also names the solar spectrum and rdot.
 
     Returns
     -------
@@ -290,8 +366,8 @@ def band_profile(species, band, wavelength_um, T_rot, lsf, *, ortho_para=DEFAULT
         `comaspec.instrument.make_lsf` (a resolving power or a mode name).
     ortho_para : float, optional
         H2O only: ortho/para ratio (default 3).
-    emission : {"fluorescence", "thermal"}, optional
-        Emission model (default fluorescence equilibrium).
+    emission : {"fluorescence", "thermal"} or Emission, optional
+        Emission model (default fluorescence equilibrium pumped by E490), as in `stick_spectrum`.
 
     Returns
     -------

@@ -139,6 +139,9 @@ def to_dict(fit, numerator="CO2", denominator="H2O"):
             "wavelength_shift_um": info.get("wavelength_shift_um"),
             "error_inflation": info.get("error_inflation"),
             "emission": info.get("emission"),
+            "solar_spectrum": info.get("solar_spectrum"),
+            "solar_rdot_km_s": _num(info.get("solar_rdot_km_s")),
+            "g_source": info.get("g_source"),
             "ortho_para": _num(info.get("ortho_para")),
             "ortho_para_fitted": info.get("ortho_para_fitted"),
             "ortho_para_err": _num(info.get("ortho_para_err")),
@@ -242,11 +245,22 @@ def ratio_lines(fit, numerator="CO2", denominator="H2O"):
     return lines
 
 
+def _sunlight_text(info):
+    """' (meftah2023 sunlight at rdot -40 km/s; computed g)': what differs from the defaults."""
+    parts = []
+    if info.get("solar_spectrum") not in (None, "e490"):
+        rdot = info.get("solar_rdot_km_s")
+        parts.append(f"{info['solar_spectrum']} sunlight" + ("" if rdot is None else f" at rdot {rdot:g} km/s"))
+    if info.get("g_source") == "computed":
+        parts.append("computed g")
+    return f" ({'; '.join(parts)})" if parts else ""
+
+
 def model_line(fit):
     """'model: fluorescence, T_rot = 48 ± 3 K, H2O ortho/para = 3 (fixed)' (or None)."""
     parts = []
     if fit.fit_info.get("emission"):
-        parts.append(f"{fit.fit_info['emission']} emission")
+        parts.append(f"{fit.fit_info['emission']} emission" + _sunlight_text(fit.fit_info))
     temps = {}
     for s in fit.species.values():
         if s.covered and s.T_rot is not None:
