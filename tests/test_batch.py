@@ -217,7 +217,8 @@ def test_twelve_jobs_on_a_local_cluster_of_two_workers(twelve, spectra, tmp_path
     out = tmp_path / "out"
     pytest.importorskip("cryptography")  # the local cluster talks TLS
     # twelve PRISM jobs would run in the batch's own process: the cluster at once instead
-    proc = _cli(twelve, "--output-dir", out, "--workers", "2", env={"DASK_COMASPEC__BATCH__CLUSTER_AFTER": "0"})
+    proc = _cli(twelve, "--output-dir", out, "--workers", "2", "--figure",
+                env={"DASK_COMASPEC__BATCH__CLUSTER_AFTER": "0"})
     stdout, stderr = proc.communicate(timeout=600)
     assert proc.returncode == 1, stderr
     lines = stderr.splitlines()

@@ -69,7 +69,7 @@ def test_batches_without_a_co2_h2o_pair_end_with_a_summary(spectra, tmp_path, ca
     elif case == "all rows refused":
         rows = ["nogeo,epoch0_x1d.fits,,1.2,20,0.5,,,", "gone,missing_x1d.fits,2,1,20,0.5,,,"]
     source = [] if case == "no jobs" else _manifest(spectra, f"pair_{case.replace(' ', '_')}.csv", rows)
-    result = run_batch(source, tmp_path / "out", species=species, workers=1)
+    result = run_batch(source, tmp_path / "out", species=species, workers=1, figure=True)
     assert (tmp_path / "out" / "summary.pdf").read_bytes()[:5] == b"%PDF-"
     table = result.summary
     assert "CO2_H2O" not in table.colnames
@@ -85,6 +85,19 @@ def test_the_command_with_one_species(spectra, tmp_path, capsys):
     manifest = _manifest(spectra, "co2only.csv", [_good_row(0, species=""), _good_row(2, species="")])
     assert main(["batch", str(manifest), "--output-dir", str(tmp_path / "out"), "--species", "CO2",
                  "--workers", "1", "--quiet"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.filterwarnings("ignore::comaspec.errors.ComaspecWarning")  # incidental here: a misfit or pump-opacity note
+def test_the_figure_is_drawn_when_asked_for(spectra, tmp_path, capsys):
+    """summary.pdf costs as much as several jobs: drawn with --figure only; a stale one is removed."""
+    manifest = _manifest(spectra, "figure.csv", [_good_row(0)])
+    out = tmp_path / "out"
+    args = ["batch", str(manifest), "--output-dir", str(out), "--workers", "1", "--quiet"]
+    assert main([*args, "--figure"]) == 0
+    assert (out / "summary.pdf").read_bytes()[:5] == b"%PDF-"
+    assert main([*args, "--force"]) == 0
+    assert not (out / "summary.pdf").exists() and (out / "summary.ecsv").is_file()
     assert capsys.readouterr().err == ""
 
 

@@ -52,3 +52,100 @@ def test_not_ecsv_is_refused(tmp_path):
     path.write_text("a b\n1 2\n")
     with pytest.raises(ValueError, match="not ECSV"):
         read_ecsv(path)
+
+
+# ----------------------------------------------------------------------------- the writer
+def _columns_equal(a, b):
+    """Two tables read by astropy hold the same columns: names, units, kinds, masks, values."""
+    assert a.colnames == b.colnames and len(a) == len(b)
+    for name in a.colnames:
+        x, y = a[name], b[name]
+        assert getattr(x, "unit", None) == getattr(y, "unit", None), name
+        assert np.asarray(x).dtype.kind == np.asarray(y).dtype.kind, name
+        mx, my = (np.ma.getmaskarray(np.ma.asarray(c)) for c in (x, y))
+        np.testing.assert_array_equal(mx, my, err_msg=name)
+        vx, vy = np.asarray(getattr(x, "value", x))[~mx], np.asarray(getattr(y, "value", y))[~my]
+        if vx.dtype.kind == "f":
+            np.testing.assert_array_equal(vx, vy, err_msg=name)  # NaN equal to NaN; bit-exact otherwise
+        else:
+            assert vx.tolist() == vy.tolist(), name
+
+
+def _plain(value):
+    """Meta as JSON would hold it (astropy keeps tuples as tuples)."""
+    import json
+
+    return json.loads(json.dumps(value, default=str))
+
+
+def test_written_table_reads_back_as_it_was(tmp_path):
+    import astropy.units as u
+    from astropy.table import QTable
+
+    from comaspec._ecsv import write_ecsv
+
+    t = QTable()
+    t["label"] = ["a", "with space", 'q"uote', "#not a comment", "σ ünï", "tab\tx", "a,b", "x"]
+    t["ok"] = [True, False] * 4
+    t["n"] = np.arange(8)
+    t["flux"] = [1.5, np.nan, np.inf, -1e-300, 1 / 3, 1e300, 0.0, -0.0] * u.W / u.m**2
+    t["rate"] = np.linspace(0, 1, 8) / u.s
+    t["single"] = np.float32([1.1] * 8)
+    t.meta.update({"a": 1, "nested": {"x": [1, 2.5, None], "y": "σ"}, "pair": (1, 2), "np": np.float64(2.5)})
+    write_ecsv(t, tmp_path / "t.ecsv")
+    back = QTable.read(tmp_path / "t.ecsv", format="ascii.ecsv")
+    _columns_equal(back, t)
+    assert back["single"].dtype == np.float32 and back["n"].dtype == np.int64
+    assert dict(back.meta) == {"a": 1, "nested": {"x": [1, 2.5, None], "y": "σ"}, "pair": [1, 2], "np": 2.5}
+    # and comaspec's own reader reads it too
+    mine = read_ecsv(tmp_path / "t.ecsv")
+    assert list(mine["label"]) == list(t["label"]) and mine["flux"].unit == u.W / u.m**2
+
+
+def test_an_empty_string_reads_back_as_astropy_writes_it(tmp_path):
+    from astropy.table import Table
+
+    from comaspec._ecsv import write_ecsv
+
+    t = Table({"reason": ["", "failed: x"], "v": [1.0, 2.0]})
+    write_ecsv(t, tmp_path / "mine.ecsv")
+    t.write(tmp_path / "astropy.ecsv", format="ascii.ecsv")
+    _columns_equal(Table.read(tmp_path / "mine.ecsv"), Table.read(tmp_path / "astropy.ecsv"))
+
+
+@pytest.mark.parametrize("column", [np.ma.MaskedArray([1.0, 2.0], mask=[True, False]), np.zeros((2, 3)),
+                                    np.array([{}, {}], dtype=object)], ids=["masked", "2-d", "object"])
+def test_columns_the_writer_does_not_handle_are_refused(tmp_path, column):
+    from astropy.table import Table
+
+    from comaspec._ecsv import write_ecsv
+
+    with pytest.raises(ValueError, match="column 'c'"):
+        write_ecsv(Table({"c": column}), tmp_path / "x.ecsv")
+
+
+@pytest.mark.filterwarnings("ignore::comaspec.errors.ComaspecWarning")  # incidental: the example's pump-opacity note
+def test_result_ecsv_reads_back_as_astropy_wrote_it(tmp_path, example_inputs):
+    from astropy.table import QTable
+
+    from comaspec.pipeline import fit_loaded, load_inputs
+    from comaspec.results.writers import meta_for, production_table
+
+    spectrum, geometry, aperture = example_inputs
+    import comaspec
+
+    fit = fit_loaded(load_inputs([comaspec.example_path()]), geometry, aperture, ["CO2", "H2O", "CO"])
+    fit.write(tmp_path / "new.ecsv")
+    old = production_table(fit)  # what write() did before: astropy's writer, same metadata
+    old.meta = meta_for(fit, "CO2", "H2O")
+    old.write(tmp_path / "old.ecsv", format="ascii.ecsv")
+    new, ref = (QTable.read(tmp_path / f"{n}.ecsv", format="ascii.ecsv") for n in ("new", "old"))
+    _columns_equal(new, ref)
+    assert _plain(dict(new.meta)) == _plain(dict(ref.meta)) and new.meta["ratio"]["value"] > 0
+    # the JSON written beside it in one call holds the same object as a JSON written alone
+    from comaspec.results.writers import write_all
+
+    write_all(fit, [tmp_path / "both.json", tmp_path / "both.ecsv"])
+    fit.write(tmp_path / "alone.json")
+    assert (tmp_path / "both.json").read_text() == (tmp_path / "alone.json").read_text()
+    assert (tmp_path / "both.ecsv").read_text() == (tmp_path / "new.ecsv").read_text()

@@ -23,6 +23,7 @@ import pytest
 from astropy import constants as const
 from astropy.table import Table
 
+from comaspec._paths import linelists_dir
 from comaspec.physics import fluorescence, molecules, templates
 from comaspec.errors import InputError
 
@@ -45,7 +46,7 @@ def _load_script(name):
 def test_solar_table_is_e490_from_sbpy():
     module = _load_script("make_solar_irradiance")
     wave, flux = module.read_e490()
-    shipped = Table.read(fluorescence.linelists_dir() / "solar_irradiance.ecsv", format="ascii.ecsv")
+    shipped = Table.read(linelists_dir() / "solar_irradiance.ecsv", format="ascii.ecsv")
     w = shipped["wavelength"].quantity.to_value(u.um)
     f = shipped["irradiance"].quantity.to_value(u.W / u.m**2 / u.um)
     idx = np.searchsorted(wave, w)
@@ -58,7 +59,7 @@ def test_solar_table_is_e490_from_sbpy():
 
 
 def test_solar_photon_flux_from_f_lambda_with_units():
-    table = Table.read(fluorescence.linelists_dir() / "solar_irradiance.ecsv", format="ascii.ecsv")
+    table = Table.read(linelists_dir() / "solar_irradiance.ecsv", format="ascii.ecsv")
     row = table[np.argmin(np.abs(table["wavelength"].quantity.to_value(u.um) - 4.30))]
     lam = row["wavelength"] * table["wavelength"].unit
     f_lam = row["irradiance"] * table["irradiance"].unit
@@ -84,7 +85,7 @@ def test_einstein_a_table_rebuilds_from_hitran(shared_data):
     conversion itself: test_intensity_to_einstein_a_matches_hitran_par_a."""
     folder = shared_data("hitran-linelists-spectr", "hitran_h2o_161_3300-4000cm.csv").parent
     rebuilt = _load_builder().build(folder)
-    shipped = Table.read(fluorescence.linelists_dir() / "einstein_a.ecsv", format="ascii.ecsv")
+    shipped = Table.read(linelists_dir() / "einstein_a.ecsv", format="ascii.ecsv")
     assert list(rebuilt["species"]) == list(shipped["species"])
     assert np.allclose(rebuilt["A_lowest_upper"], shipped["A_lowest_upper"], rtol=1e-4)
     # our relative A agree with HITRAN's for the strong lines: a typical deviation of ~1 %
@@ -130,7 +131,7 @@ def test_cold_linear_molecule_pumps_r0_only_and_emits_r0_and_p2():
     # J''=1 population exp(-18) of J''=0; below line_g_factors' range of comae (5 K) on purpose
     table = fluorescence.line_table("CO", 0.3, 3.0)
     g = dict(zip(table["line"], table["g"].to_value(1 / u.s)))
-    lines = Table.read(fluorescence.linelists_dir() / "co_1-0_lines.ecsv", format="ascii.ecsv")
+    lines = Table.read(linelists_dir() / "co_1-0_lines.ecsv", format="ascii.ecsv")
     row = {f"{b}{j}": (n, a) for b, j, n, a in zip(lines["branch"], lines["J_lower"], lines["wavenumber"],
                                                     lines["A_rel"])}
     nu_r0, a_rel_r0 = row["R0"]
@@ -152,7 +153,7 @@ def test_h2o_ortho_para_ratio_scales_ortho_and_para_lines():
     """Ortho and para lines (no level in common) scale as OPR/(1+OPR) and 1/(1+OPR)."""
     g3 = fluorescence.line_g_factors("H2O", 30.0, ortho_para=3.0)
     g1 = fluorescence.line_g_factors("H2O", 30.0, ortho_para=1.0)
-    lines = Table.read(fluorescence.linelists_dir() / "h2o_lines.ecsv", format="ascii.ecsv")
+    lines = Table.read(linelists_dir() / "h2o_lines.ecsv", format="ascii.ecsv")
     nu3_lines = lines[lines["band"] == "nu3"]
     is_ortho = {f"(001){j}{ka}{kc}": bool(o)
                 for j, ka, kc, o in zip(nu3_lines["J_u"], nu3_lines["Ka_u"], nu3_lines["Kc_u"], nu3_lines["ortho"])}
@@ -166,7 +167,7 @@ def test_h2o_ortho_para_ratio_scales_ortho_and_para_lines():
 def test_every_upper_level_emits_what_is_pumped_into_it():
     """Photon conservation: for each linear-molecule upper level, emission = absorption."""
     table = fluorescence.line_g_factors("CO2", 40.0)
-    lines = Table.read(fluorescence.linelists_dir() / "co2_nu3_lines.ecsv", format="ascii.ecsv")
+    lines = Table.read(linelists_dir() / "co2_nu3_lines.ecsv", format="ascii.ecsv")
     by_line = dict(zip(table["line"], table["g"].to_value(1 / u.s)))
     total_emitted = sum(by_line.values())
     # absorption from J'': n(J'') sigma Phi summed, written out here with the line list

@@ -73,7 +73,9 @@ def test_every_public_submodule_is_an_attribute():
     assert all(expected == got for expected, got in pairs), pairs
 
 
-_HEAVY = ("specutils", "ndcube", "gwcs", "matplotlib.pyplot")
+# astropy.table: the package's own tables are read by comaspec._ecsv; ratio needs no table
+# (its import, with the io connectors of every installed package, cost ~0.2 s)
+_HEAVY = ("specutils", "ndcube", "gwcs", "matplotlib.pyplot", "astropy.table")
 
 _RUN_COMMAND = """
 import json, runpy, sys
@@ -98,6 +100,12 @@ def test_ratio_example_imports_no_specutils_ndcube_gwcs_or_pyplot():
     assert result == {"code": 0, "heavy": []}
 
 
+def test_the_probe_sees_astropy_table_where_a_command_reads_a_table():
+    # the check above can fail: the catalog is a user-editable ECSV read with astropy
+    result = _command_imports(["catalog"])
+    assert result["code"] == 0 and "astropy.table" in result["heavy"]
+
+
 def test_pyplot_is_imported_when_a_plot_is_asked_for(tmp_path):
     # the check above can fail: the same probe sees pyplot when the command draws
     result = _command_imports(["ratio", "--example", "--json", "--plot", str(tmp_path / "fit.png")])
@@ -116,3 +124,15 @@ def test_public_readers_still_return_specutils_objects(tmp_path):
             "                  bool((s.mask == light.mask).all()), sorted(s.meta) == sorted(light.meta)]))")
     assert json.loads(_fresh(code).strip().splitlines()[-1]) == ["specutils", "Spectrum", "LightSpectrum",
                                                                   True, True, True, True]
+
+
+def test_a_batch_run_in_its_own_process_imports_no_dask_distributed(tmp_path):
+    # --workers 1 runs every job here: importing dask.distributed (~0.5 s) would be paid for nothing
+    code = ("import json, sys\n"
+            "from comaspec.batch import run_batch\n"
+            f"result = run_batch([], {str(tmp_path / 'out')!r}, workers=1)\n"
+            "print(json.dumps([len(result.summary), [m for m in ('distributed', 'dask') if m in sys.modules]]))")
+    assert json.loads(_fresh(code).strip().splitlines()[-1]) == [0, []]
+    # the probe can fail: a cluster's module does import it
+    assert json.loads(_fresh("import json, sys, comaspec.batch._worker\n"
+                             "print(json.dumps('distributed' in sys.modules))").strip().splitlines()[-1]) is True

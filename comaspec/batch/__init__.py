@@ -4,7 +4,8 @@
 run before any work starts, skips the jobs whose results are already in the output
 directory, runs the others (in its own process while that is cheaper, then on a local
 Dask cluster of processes over TLS, or on an existing ``dask.distributed`` scheduler), and
-writes ``summary.ecsv`` and ``summary.pdf``. Each job
+writes ``summary.ecsv`` (and ``summary.pdf`` when asked for: drawing it costs as much as
+several PRISM jobs). Each job
 is the call of ``comaspec ratio`` (`comaspec.pipeline.fit_loaded`), so its results are the
 ones the command gives for the same files.
 
@@ -129,7 +130,7 @@ def _source_jobs(source, invalid, species, log):
 
 
 def run_batch(source, output_dir, *, invalid=(), species=None, client=None, scheduler=None, workers=None,
-              force=False, progress=False, figure=True, log=None):
+              force=False, progress=False, figure=False, log=None):
     """Fit every job of a manifest or a directory and summarise them.
 
     Jobs run in this process while that is cheaper than starting a cluster (small
@@ -161,7 +162,9 @@ def run_batch(source, output_dir, *, invalid=(), species=None, client=None, sche
     progress : bool
         Show a progress bar on stderr.
     figure : bool
-        Also draw ``summary.pdf`` (``summary.ecsv`` is always written).
+        Also draw ``summary.pdf`` (``summary.ecsv`` is always written). Off by default:
+        the figure takes about as long as five PRISM jobs (``benchmarks/batch_small_bench.py``);
+        a figure of an earlier run is removed, as it would not match the table.
     log : callable, optional
         Called with one line of text for each thing worth telling (rows refused, jobs
         skipped, where the jobs run); default: silent.
@@ -177,14 +180,14 @@ def run_batch(source, output_dir, *, invalid=(), species=None, client=None, sche
     comaspec.UsageError
         For options that do not fit together, or another batch writing to ``output_dir``.
     """
-    from .cluster import check_where, import_dask
+    from .cluster import check_dask_installed, check_where
 
     _check_arguments(source, output_dir, invalid, species, client, scheduler, workers,
                      {"force": force, "progress": progress, "figure": figure}, log)
     log = log or (lambda line: None)
     jobs, invalid = _source_jobs(source, invalid, species, log)
     if client is None:
-        import_dask()
+        check_dask_installed()  # imported only where a cluster is used
         check_where(scheduler, workers)
     # seconds of work left that are worth a local cluster (None: never one; 0: Dask at once)
     budget = _local_budget(workers, log) if client is None and scheduler is None else 0

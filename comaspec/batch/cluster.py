@@ -14,7 +14,7 @@ import warnings
 
 from ..errors import UsageError
 
-__all__ = ["import_dask", "check_where", "connect", "close", "default_workers", "tls_available",
+__all__ = ["import_dask", "check_dask_installed", "check_where", "connect", "close", "default_workers", "tls_available",
            "NO_TLS", "LOCAL_CLUSTER_CONFIG"]
 
 INSTALL_HINT = "pip install 'comaspec[batch]'"
@@ -37,6 +37,19 @@ def import_dask():
         raise UsageError(f"comaspec batch runs on Dask, which is not installed ({exc.name or exc}): "
                          f"{INSTALL_HINT}") from None
     return distributed
+
+
+def check_dask_installed():
+    """Raise the UsageError of `import_dask` unless Dask is installed, without importing it.
+
+    ``dask.distributed`` takes ~0.5 s to import: a batch that runs every job in its own
+    process (``--workers 1``, small batches) never imports it.
+    """
+    import importlib.util
+
+    for name in ("dask", "distributed"):
+        if importlib.util.find_spec(name) is None:
+            raise UsageError(f"comaspec batch runs on Dask, which is not installed ({name}): {INSTALL_HINT}")
 
 
 def default_workers() -> int:

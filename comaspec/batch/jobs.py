@@ -150,8 +150,9 @@ def _ratio_product(job, loaded, directory):
     aperture = _default_aperture(loaded) if job.aperture is None else job.aperture
     fit = fit_loaded(loaded, job.geometry, aperture, list(job.species), mode=job.mode, T_rot=job.T_rot,
                      center=job.center, solar=job.solar)
-    fit.write(directory / RESULT_JSON)
-    fit.write(directory / RESULT_ECSV)
+    from ..results.writers import write_all
+
+    write_all(fit, [directory / RESULT_JSON, directory / RESULT_ECSV])  # the result object built once
     # every ratio between the main volatiles (result.json holds CO2/H2O only, as 'ratio' does)
     ratios = {f"{a}/{b}": fit.ratio(a, b).to_dict() for a, b in RATIO_PAIRS
               if a in fit.species and b in fit.species}

@@ -122,12 +122,13 @@ def write_summary(table, output_dir, *, figure=True):
     tuple of pathlib.Path
         The files written.
     """
+    from .._ecsv import write_ecsv
     from .._output import atomic_path
 
     output_dir = Path(output_dir)
     ecsv = output_dir / SUMMARY_ECSV
     with atomic_path(ecsv) as tmp:
-        table.write(tmp, format="ascii.ecsv", overwrite=True)
+        write_ecsv(table, tmp)
     pdf = output_dir / SUMMARY_PDF
     if not figure:
         pdf.unlink(missing_ok=True)  # a figure of an earlier run would not match the table

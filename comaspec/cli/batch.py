@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-HELP = "fit many spectra and cubes (a manifest or a directory) on Dask, with a summary table and figure"
+HELP = "fit many spectra and cubes (a manifest or a directory) on Dask, with a summary table (and figure)"
 
 _EPILOG = """\
 examples:
   comaspec batch manifest.ecsv --output-dir results
+  comaspec batch manifest.ecsv --output-dir results --figure      (and summary.pdf)
   comaspec batch manifest.csv --output-dir results --workers 4
   comaspec batch manifest.ecsv --output-dir results --scheduler tcp://10.0.0.5:8786
   comaspec batch spectra/ --output-dir results        (geometry from COMASPEC header keywords)
@@ -35,7 +36,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("source", metavar="MANIFEST|DIR",
                    help="an .ecsv/.csv manifest (one row per job), or a directory of FITS files")
     p.add_argument("--output-dir", required=True, metavar="DIR",
-                   help="where each job's DIR/<label>/ and summary.ecsv / summary.pdf go")
+                   help="where each job's DIR/<label>/ and summary.ecsv (and summary.pdf) go")
     d = p.add_argument_group("where the jobs run (Dask)")
     ex = d.add_mutually_exclusive_group()
     ex.add_argument("--workers", type=int, metavar="N",
@@ -44,6 +45,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                     help="use a running dask.distributed scheduler, e.g. tcp://host:8786")
     p.add_argument("--species", metavar="LIST",
                    help="species of rows that name none (default CO2,H2O,CO)")
+    p.add_argument("--figure", action="store_true",
+                   help="also draw summary.pdf (CO2/H2O and Q against r_h and time, over the catalog); "
+                        "it takes about as long as five PRISM jobs")
     p.add_argument("--force", action="store_true", help="run every job again, also those already finished")
     p.add_argument("--check", action="store_true", help="only check the manifest: list refused rows, run nothing")
     p.set_defaults(run=_run)
@@ -73,7 +77,7 @@ def _run(args):
         say(f"{len(jobs)} job{'s' if len(jobs) != 1 else ''} ready, {len(invalid)} refused")
         return 1 if invalid else 0
     result = run_batch(jobs, args.output_dir, invalid=invalid, scheduler=args.scheduler, workers=args.workers,
-                       force=args.force, progress=wanted(), log=say)
+                       force=args.force, figure=args.figure, progress=wanted(), log=say)
     for label, outcome in result.outcomes.items():
         if outcome["status"] != "ok":
             print(f"comaspec batch: {label}: failed: {outcome['reason']}", file=sys.stderr)

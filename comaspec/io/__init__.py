@@ -16,6 +16,8 @@ the file and the problem.
 
 from __future__ import annotations
 
+import warnings
+
 from ..errors import TOO_LARGE, ComaspecError, InputError
 from ._checks import check_path, describe_failure, open_fits, quiet_astropy, sniff
 from ._spectrum import LightSpectrum, LightSpectrumList, to_public
@@ -66,6 +68,26 @@ def _read_cube_file(path, wavelength_ranges):
         return read_cube_hdul(str(path), hdul, wavelength_ranges, path)
 
 
+def _read_fits_file(path, wavelength_ranges, flux_column, unit):
+    """The cube in ``path`` (headers read first, then only the channels needed), or else its
+    spectra (all data read, as `open_fits` reads it); a clean file is opened once."""
+    from ._checks import load_fits_data
+    from .cube import is_cube, read_cube_hdul
+
+    with open_fits(path, load_data=False) as hdul:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            cube = is_cube(hdul)
+        if cube:
+            return read_cube_hdul(str(path), hdul, wavelength_ranges, path)
+        if not caught:
+            return _read_fits_spectrum(path, load_fits_data(hdul, path), flux_column, unit)
+    # astropy warned while reading the headers (e.g. a truncated file): opened again in full,
+    # open_fits says what is wrong with it
+    with open_fits(path) as hdul:
+        return _read_fits_spectrum(path, hdul, flux_column, unit)
+
+
 def read_any(path, *, flux_column=None, unit=None, wavelength_ranges=None):
     """Read a file as whatever it holds: a spectrum, a list of spectra, or a cube.
 
@@ -86,14 +108,7 @@ def read_any(path, *, flux_column=None, unit=None, wavelength_ranges=None):
     """
     path = check_path(path)
     if sniff(path) == "fits":
-        def read():
-            cube = _read_cube_file(path, wavelength_ranges)
-            if cube is not None:
-                return cube
-            with open_fits(path) as hdul:
-                return _read_fits_spectrum(path, hdul, flux_column, unit)
-
-        return _guard(path, read)
+        return _guard(path, lambda: _read_fits_file(path, wavelength_ranges, flux_column, unit))
     return _read_light(path, flux_column, unit)
 
 

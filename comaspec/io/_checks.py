@@ -174,12 +174,41 @@ def open_fits(path: Path, *, load_data=True):
     from astropy.io import fits
 
     check_declared_sizes(path)
+    return _checked_open(path, lambda: fits.open(path, memmap=False, lazy_load_hdus=not load_data), load_data)
+
+
+def load_fits_data(hdul, path: Path):
+    """Read every HDU's data of a file from ``open_fits(path, load_data=False)``.
+
+    What ``open_fits(path)`` does, on the file already open (a reader that first looks at
+    the headers need not open it twice).
+
+    Parameters
+    ----------
+    hdul : astropy.io.fits.HDUList
+    path : pathlib.Path
+
+    Returns
+    -------
+    astropy.io.fits.HDUList
+        ``hdul``, every HDU's data loaded.
+
+    Raises
+    ------
+    comaspec.InputError
+        As `open_fits` (``hdul`` is closed then).
+    """
+    return _checked_open(path, lambda: hdul, True)
+
+
+def _checked_open(path, opener, load_data):
+    """``opener()``, its data read if ``load_data``, with astropy's failures as one InputError."""
     failure = None
     hdul = None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            hdul = fits.open(path, memmap=False, lazy_load_hdus=not load_data)
+            hdul = opener()
             for hdu in hdul if load_data else ():
                 data = hdu.data  # force the read so truncation shows now, not later
                 if data is not None and hasattr(data, "columns"):

@@ -28,6 +28,7 @@ diagnostic flags spaxels whose τ₀ exceeds a threshold and warns.
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 
@@ -56,13 +57,21 @@ def molecular_mass(species):
     -------
     float
     """
+    masses = _masses_kg()
+    if species not in masses:
+        raise InputError(f"species {species!r}", "no molecular mass tabulated (linelists/molecular_mass.ecsv)")
+    return masses[species]
+
+
+@functools.cache
+def _masses_kg():
+    """Species -> mass (kg) of ``linelists/molecular_mass.ecsv`` (species listed once), read once:
+    every fit asks for each species."""
     from ..physics.molecules import _read
 
     table = _read("molecular_mass.ecsv")
-    rows = table[table["species"] == species]
-    if len(rows) != 1:
-        raise InputError(f"species {species!r}", "no molecular mass tabulated (linelists/molecular_mass.ecsv)")
-    return float(rows["mass"].quantity[0].to_value(u.kg))
+    names, masses = list(table["species"]), table["mass"].quantity.to_value(u.kg)
+    return {name: float(m) for name, m in zip(names, masses) if names.count(name) == 1}
 
 
 def line_centre_cross_sections(species="CO2", T_rot=50.0, *, band="nu3", ortho_para=DEFAULT_ORTHO_PARA):
@@ -83,8 +92,26 @@ def line_centre_cross_sections(species="CO2", T_rot=50.0, *, band="nu3", ortho_p
         ``wavenumber`` (1/cm), ``sigma0`` (cm², n_l included), sorted by decreasing sigma0;
         meta ``doppler_b_km_s``.
     """
-    import astropy.constants as const
     from astropy.table import QTable
+
+    nu, sigma0, labels, T, b_cm_s = _cross_sections(species, T_rot, band, ortho_para)
+    order = np.argsort(-sigma0)
+    t = QTable()
+    t["wavenumber"] = nu[order] / u.cm
+    t["sigma0"] = sigma0[order] * u.cm**2
+    t["line"] = labels[order]
+    t.meta.update(species=species, band=band, T_rot_K=T, doppler_b_km_s=b_cm_s / 1e5,
+                  formula="tau0 = lambda^3/(8 pi) g_u/g_l A n_l N / (sqrt(pi) b) (Rybicki & Lightman 1979, 1.6, 10.6)")
+    return t
+
+
+def _cross_sections(species, T_rot, band, ortho_para):
+    """(wavenumber 1/cm, sigma0 cm², line labels, T_rot K, Doppler b cm/s) of the band's pumping lines.
+
+    Plain arrays: the optical depth needs only the largest sigma0, and building the table
+    of `line_centre_cross_sections` imports ``astropy.table`` (~0.2 s of every ``comaspec ratio``).
+    """
+    import astropy.constants as const
 
     from ..physics import fluorescence as fl
 
@@ -102,14 +129,7 @@ def line_centre_cross_sections(species="CO2", T_rot=50.0, *, band="nu3", ortho_p
     g_l = system.lower_g[system.lower[sel]]
     n_l = pop[system.lower[sel]]
     sigma0 = lam_cm**3 / (8 * math.pi) * (g_u / g_l) * a[sel] * n_l / (math.sqrt(math.pi) * b_cm_s)
-    order = np.argsort(-sigma0)
-    t = QTable()
-    t["wavenumber"] = nu[order] / u.cm
-    t["sigma0"] = sigma0[order] * u.cm**2
-    t["line"] = system.line_label[sel][order]
-    t.meta.update(species=species, band=band, T_rot_K=T, doppler_b_km_s=b_cm_s / 1e5,
-                  formula="tau0 = lambda^3/(8 pi) g_u/g_l A n_l N / (sqrt(pi) b) (Rybicki & Lightman 1979, 1.6, 10.6)")
-    return t
+    return nu, sigma0, system.line_label[sel], T, b_cm_s
 
 
 def line_centre_optical_depth(column, T_rot, species="CO2", *, band="nu3", ortho_para=DEFAULT_ORTHO_PARA):
@@ -130,7 +150,7 @@ def line_centre_optical_depth(column, T_rot, species="CO2", *, band="nu3", ortho
         τ₀ of the strongest line (same shape as ``column``).
     """
     col = u.Quantity(column, u.cm**-2).to_value(u.cm**-2) if hasattr(column, "unit") else np.asarray(column, float)
-    sigma = line_centre_cross_sections(species, T_rot, band=band, ortho_para=ortho_para)["sigma0"][0].to_value(u.cm**2)
+    sigma = float(np.max(_cross_sections(species, T_rot, band, ortho_para)[1]))
     return col * sigma
 
 

@@ -45,7 +45,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._paths import linelists_dir
 from ..errors import InputError
 from . import levels
 from .h2o_bands import CHANNEL_PARENT as _H2O_CHANNEL_PARENT
@@ -111,13 +110,6 @@ class _System:
 
 def _read_lines(filename):
     return read_table(filename)
-
-
-def _index(keys):
-    """Unique row keys -> (index per row, first row of each unique key)."""
-    keys = np.asarray(keys)
-    _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
-    return inverse.ravel(), first
 
 
 def _h2o_band_system(species, band):

@@ -40,6 +40,7 @@ import numpy as np
 
 from .._paths import linelists_dir
 from ..errors import InputError
+from . import levels
 from .linelists import read_table
 from .spin import level_spin
 
@@ -72,12 +73,6 @@ def _rows(bands):
     return rows
 
 
-def _index(keys):
-    """Unique row keys -> (index per row, first row of each unique key)."""
-    _, first, inverse = np.unique(np.asarray(keys), axis=0, return_index=True, return_inverse=True)
-    return inverse.ravel(), first
-
-
 def system_fields(bands, pump_state):
     """The fields of fluorescence's line system for the H2O ``bands`` of ``h2o_lines.ecsv``,
     pumped from ``pump_state``; levels keyed by (vibrational state, J, Ka, Kc)."""
@@ -96,8 +91,8 @@ def system_fields(bands, pump_state):
     e_low = centre + np.asarray(rows["E_rot_upper"], dtype=np.float64) - nu
     up_key = np.stack([np.unique(vib_up, return_inverse=True)[1].ravel(), q["J_u"], q["Ka_u"], q["Kc_u"]], 1)
     low_key = np.stack([np.unique(vib_low, return_inverse=True)[1].ravel(), q["J_l"], q["Ka_l"], q["Kc_l"]], 1)
-    upper, up_first = _index(up_key)
-    lower, low_first = _index(low_key)
+    upper, up_first = levels.unique_rows(up_key)
+    lower, low_first = levels.unique_rows(low_key)
     up_label = np.array([f"{vib_up[i]}{q['J_u'][i]}{q['Ka_u'][i]}{q['Kc_u'][i]}" for i in up_first])
     low_label = np.array([f"{vib_low[i]}{q['J_l'][i]}{q['Ka_l'][i]}{q['Kc_l'][i]}" for i in low_first])
     spin = level_spin("H2O", rows)

@@ -31,7 +31,7 @@ from .._paths import linelists_dir
 from ..errors import InputError
 from .linelists import line_lists, read_table
 
-__all__ = ["LABELLED_COLUMNS", "is_labelled", "labelled_system", "labelled_levels", "linear_rotor"]
+__all__ = ["LABELLED_COLUMNS", "is_labelled", "labelled_system", "labelled_levels", "linear_rotor", "unique_rows"]
 
 #: Columns that make a line list *labelled* (one level system built from its labels).
 LABELLED_COLUMNS = ("wavenumber", "band", "A", "E_lower", "g_upper", "g_lower", "upper", "lower", "line")
@@ -143,11 +143,24 @@ def labelled_levels(species, band):
     return labelled_system(species, filename, read_table(filename))
 
 
-def _index(keys):
-    """Unique row keys -> (index per row, first row of each unique key)."""
+def unique_rows(keys):
+    """Unique row keys -> (index per row, first row of each unique key).
+
+    The same as ``np.unique(keys, axis=0, return_index=True, return_inverse=True)`` (keys
+    numbered in lexicographic order of their rows, first = earliest row), with a stable
+    lexsort of the columns instead of a sort of the rows as opaque records, which took
+    most of the first H2O fluorescence set-up of every command. Every level system numbers
+    its levels with it.
+    """
     keys = np.asarray(keys)
-    _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
-    return inverse.ravel(), first
+    keys = keys[:, None] if keys.ndim == 1 else keys
+    order = np.lexsort(keys.T[::-1])  # np.lexsort sorts by its last key first
+    ordered = keys[order]
+    starts = np.ones(len(keys), dtype=bool)
+    starts[1:] = np.any(ordered[1:] != ordered[:-1], axis=1)
+    inverse = np.empty(len(keys), dtype=np.intp)
+    inverse[order] = np.cumsum(starts) - 1
+    return inverse, order[starts]
 
 
 def linear_rotor(species, band):
@@ -177,8 +190,8 @@ def linear_rotor(species, band):
     j_up = np.asarray(table["J_upper"], dtype=np.int64)
     j_low = np.asarray(table["J_lower"], dtype=np.int64)
     g_up = np.asarray(table["g_upper"], dtype=np.float64)
-    upper, up_first = _index(j_up[:, None])
-    lower, low_first = _index(j_low[:, None])
+    upper, up_first = unique_rows(j_up[:, None])
+    lower, low_first = unique_rows(j_low[:, None])
     # nuclear-spin weight of the pair (same for both levels of an allowed line)
     spin = g_up / (2 * j_up + 1)
     branch = np.asarray(table["branch"]).astype(str)

@@ -94,7 +94,9 @@ def _note(ax, text):
 
 
 def _ratio_over_catalog(ax, table, rh, ratio, lo, hi, limit):
-    ratio_vs_rh(ax=ax)
+    from .. import catalog
+
+    ratio_vs_rh(ax=ax, table=catalog.load())  # read once (ratio_vs_rh reads it twice when not given)
     legend = ax.get_legend()
     handles = list(legend.legend_handles) if legend is not None else []
     drawn, n_off = _draw(ax, rh, ratio, lo, hi, limit, HIGHLIGHT_COLOUR, "*", "this batch", _scale([ratio], [limit]))
