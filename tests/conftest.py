@@ -44,3 +44,14 @@ def example_inputs():
 @pytest.fixture(autouse=True)
 def _headless_matplotlib(monkeypatch):
     monkeypatch.setenv("MPLBACKEND", "Agg")
+
+
+@pytest.fixture(autouse=True)
+def _empty_model_set_up_cache():
+    """Every test starts with empty model set-up caches (`comaspec.model.setup_cache`): none
+    sees the line lists, tables or fits of another (tests that change a table in a session)."""
+    import sys
+
+    cache = sys.modules.get("comaspec.model.setup_cache")
+    if cache is not None:
+        cache.clear()

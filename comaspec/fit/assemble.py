@@ -56,7 +56,9 @@ def _elasticities(comp, assumptions, geometry):
     """d ln Q / d ln x for x = g_factor, lifetime, velocity (None without the Haser assumptions)."""
     if geometry is None or None in (assumptions["g"], assumptions["tau"], assumptions["v"]):
         return None
-    return comp.weights.sensitivities()
+    from ..model import setup_cache
+
+    return setup_cache.sensitivities(comp.weights)
 
 
 def _components(solution):

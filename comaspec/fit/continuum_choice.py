@@ -31,6 +31,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from ..model.columns import sharing_columns
 from ..model.parameters import ORTHO_PARA, shift_name, t_rot_name
 
 __all__ = ["choose_degrees", "MAX_DEGREE", "DECISIVE_BIC"]
@@ -51,10 +52,35 @@ def _values(fit, model):
 
 
 def _bic(design, y, sigma, keep):
+    """BIC of the weighted least-squares fit of the columns ``keep`` (a direct lstsq)."""
     a, b = design[:, keep] / sigma[:, None], y / sigma
     coef = np.linalg.lstsq(a, b, rcond=None)[0]
     chi2 = float(np.sum((b - a @ coef) ** 2))
     return chi2 + int(keep.sum()) * math.log(y.size)
+
+
+class _SubsetBic:
+    """`_bic` of many column subsets of one design from one QR factorisation.
+
+    The R factor of [A/σ | y/σ] is [[R, z], [0, ρ]]: z = Qᵀ y/σ and ρ² the part of χ² outside
+    the span of all the columns. The χ² of the columns ``keep`` is then ρ² plus the same
+    quantity for [R[:, keep] | z] (a k × k problem, again one R factor). Householder
+    reflections only, no normal equations: the same χ² as a direct lstsq to rounding (tested
+    against `_bic`).
+    """
+
+    def __init__(self, design, y, sigma):
+        k = design.shape[1]
+        r = np.linalg.qr(np.column_stack([design / sigma[:, None], y / sigma]), mode="r")
+        self._r, self._z = r[:k, :k], r[:k, k]
+        self._outside = float(r[k, k] ** 2) if r.shape[0] > k else 0.0
+        self._log_n = math.log(y.size)
+
+    def __call__(self, keep):
+        m = int(keep.sum())
+        r = np.linalg.qr(np.column_stack([self._r[:, keep], self._z]), mode="r")
+        inside = float(r[m, m] ** 2) if r.shape[0] > m else 0.0
+        return inside + self._outside + m * self._log_n
 
 
 def choose_degrees(model, fit, build):
@@ -83,7 +109,11 @@ def choose_degrees(model, fit, build):
     if widest.n_points != model.n_points:
         return None  # a window lost its pixels at a higher degree: keep the defaults
     try:
-        design = widest.design(_values(fit, model))
+        values = _values(fit, model)
+        with sharing_columns(model):   # the fitted model's templates at this state, for the widest
+            model.design(values)
+        with sharing_columns(widest):
+            design = widest.design(values)
     except ComaspecError:
         return None
     y, sigma = widest.data()
@@ -102,14 +132,14 @@ def choose_degrees(model, fit, build):
 
     default = {_ident(w.name): w.degree for w in windows}
     try:
-        bic0 = _bic(design, y, sigma, keep_for(default))
+        bic = _SubsetBic(design, y, sigma)
+        bic0 = bic(keep_for(default))
         chosen = dict(default)
         for w in windows:
             key = _ident(w.name)
-            trials = {d: _bic(design, y, sigma, keep_for(dict(default, **{key: d})))
-                      for d in range(w.degree, MAX_DEGREE + 1)}
+            trials = {d: bic(keep_for(dict(default, **{key: d}))) for d in range(w.degree, MAX_DEGREE + 1)}
             chosen[key] = min(trials, key=trials.get)
-        bic1 = _bic(design, y, sigma, keep_for(chosen))
+        bic1 = bic(keep_for(chosen))
     except ComaspecError:  # a degenerate design at some degree
         return None
     if not bic0 - bic1 > DECISIVE_BIC:

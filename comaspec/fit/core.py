@@ -37,6 +37,7 @@ from ..physics.fluorescence import check_temperature
 from ..physics.g_source import DEFAULT_G_SOURCE, check_g_source
 from ..physics.solar import DEFAULT_SOLAR
 from ..model import DEFAULT_EMISSION, DEFAULT_ORTHO_PARA, DEFAULT_SPECIES, ForwardModel
+from ..model.columns import sharing_columns
 from ..model.parameters import ORTHO_PARA, SHARED_T_ROT, T_ROT_START_K, ParameterHint, shift_name, t_rot_name
 
 __all__ = ["fit_coma", "fit_model", "FitOptions", "FitSolution", "linear_solve", "LinearSolution", "as_observed",
@@ -393,15 +394,16 @@ def _start_values(problem, free, options, max_shift):
             shift_grid = list(np.linspace(-1.0, 1.0, 2 * n + 1))
     start = {h.name: h.value for h in free if h.role == "continuum"}
     best = None
-    for t in (t_grid if t_names else [None]):
-        for frac in shift_grid:
-            vals = dict(start, **({n: t for n in t_names} if t is not None else {}))
-            if frac:
-                vals.update({shift_name(i): frac * m for i, m in enumerate(max_shift)})
-            a = problem.design(problem.state(vals))
-            chi2 = _chi2_only(a, problem.y, problem.sigma)
-            if best is None or chi2 < best[1]:
-                best = (vals, chi2, a)
+    with sharing_columns(model):   # the grid's values do not depend on the data: kept for later fits
+        for t in (t_grid if t_names else [None]):
+            for frac in shift_grid:
+                vals = dict(start, **({n: t for n in t_names} if t is not None else {}))
+                if frac:
+                    vals.update({shift_name(i): frac * m for i, m in enumerate(max_shift)})
+                a = problem.design(problem.state(vals))
+                chi2 = _chi2_only(a, problem.y, problem.sigma)
+                if best is None or chi2 < best[1]:
+                    best = (vals, chi2, a)
     return best[0], best[2]
 
 

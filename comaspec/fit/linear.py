@@ -85,13 +85,14 @@ def _chi2_only(design, y, sigma):
     """
     a = design / sigma[:, None]
     b = y / sigma
-    norms = np.sqrt((a * a).sum(axis=0))
+    # the columns scaled to unit norm in the Gram matrix (k x k), not in the design (n x k)
+    gram, rhs = a.T @ a, a.T @ b
+    norms = np.sqrt(np.diag(gram))
     try:
         if np.any(norms == 0) or not np.all(np.isfinite(norms)):
             raise np.linalg.LinAlgError
-        a = a / norms
-        chol = np.linalg.cholesky(a.T @ a)
+        chol = np.linalg.cholesky(gram / np.outer(norms, norms))
     except np.linalg.LinAlgError:
         return linear_solve(design, y, sigma).chi2
-    z = np.linalg.solve(chol, a.T @ b)
+    z = np.linalg.solve(chol, rhs / norms)
     return float(b @ b - z @ z)

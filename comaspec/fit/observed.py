@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ..errors import InputError
@@ -44,11 +46,8 @@ def as_observed(spectrum, *, lsf=None, label=None) -> ObservedSpectrum:
         raise InputError(label, "has no flux uncertainties; the fit needs 1-sigma errors")
     err_q = spectrum.uncertainty.represent_as(_stddev_class()).quantity \
         if getattr(spectrum.uncertainty, "uncertainty_type", None) != "std" else spectrum.uncertainty.quantity
-    out_unit = u.W / u.m**2 / u.um
-    equiv = u.spectral_density(wl * u.um)
     try:
-        flux = flux_q.to_value(out_unit, equivalencies=equiv)
-        err = err_q.to_value(out_unit, equivalencies=equiv)
+        flux, err = _flux_density(flux_q, err_q, wl)
     except u.UnitConversionError:
         if flux_q.unit.is_equivalent(u.MJy / u.sr):
             raise InputError(label, "holds surface brightness (per steradian); convert it to flux density "
@@ -77,6 +76,36 @@ def as_observed(spectrum, *, lsf=None, label=None) -> ObservedSpectrum:
                  if meta.get(k) is not None}
     return ObservedSpectrum(wl[order], flux[order], err[order], (good & fwhm_ok)[order], lsf_obj,
                             label=label, mode=mode, meta=keep_meta)
+
+
+def _flux_density(flux_q, err_q, wavelength_um):
+    """Flux and error in W m^-2 um^-1 (plain float arrays) on pixels at ``wavelength_um``.
+
+    A plain unit conversion when the unit is an F_lambda; F_nu times c / lambda^2 (what
+    astropy's ``spectral_density`` equivalency computes, without building it: that costs
+    more than the rest of `as_observed`); the equivalency itself for any other unit (photon
+    fluxes, nu F_nu). Raises ``astropy.units.UnitConversionError`` when none applies.
+    """
+    import astropy.units as u
+
+    out_unit, f_nu, c_um_s = _units()
+    if flux_q.unit.is_equivalent(out_unit) and err_q.unit.is_equivalent(out_unit):
+        return flux_q.to_value(out_unit), err_q.to_value(out_unit)
+    if flux_q.unit.is_equivalent(f_nu) and err_q.unit.is_equivalent(f_nu):
+        per_um = c_um_s / np.asarray(wavelength_um, dtype=np.float64) ** 2
+        return flux_q.to_value(f_nu) * per_um, err_q.to_value(f_nu) * per_um
+    equiv = u.spectral_density(wavelength_um * u.um)
+    return flux_q.to_value(out_unit, equivalencies=equiv), err_q.to_value(out_unit, equivalencies=equiv)
+
+
+@functools.cache
+def _units():
+    """(F_lambda unit of the model, the F_nu unit whose product with c / lambda^2 is in it
+    for lambda in um, c in um/s from astropy's CODATA value)."""
+    import astropy.constants as const
+    import astropy.units as u
+
+    return u.W / u.m**2 / u.um, u.W / u.m**2 / u.Hz, float(const.c.to_value(u.um / u.s))
 
 
 def _stddev_class():

@@ -9,11 +9,16 @@ copies), so results do not depend on them.
 
 from __future__ import annotations
 
+import contextlib
+
+import numpy as np
+
+from . import setup_cache
 from ..errors import InputError
 from ..physics.lsf import pixel_edges
 from .line_pixels import SpeciesPixels, supports
 
-__all__ = ["grid_column", "continuum_block", "COLUMN_CACHE_SIZE"]
+__all__ = ["grid_column", "continuum_block", "sharing_columns", "COLUMN_CACHE_SIZE"]
 
 #: Template columns kept per model (each one spectrum's pixel grid): enough for every
 #: species and spectrum at the few nonlinear states a Levenberg-Marquardt step visits.
@@ -35,7 +40,25 @@ def grid_column(model, name, i, T_rot, shift_um, origin_cm, ortho_para):
             model._columns.popitem(last=False)
     else:
         model._columns.move_to_end(key)
+        if getattr(model, "_sharing_columns", False) and (name, i) in model._band_pixels:
+            # computed earlier by this model: kept for the others too
+            setup_cache.keep_column(model._band_pixels[(name, i)][1], T_rot, shift_um, ortho_para, column)
     return column
+
+
+@contextlib.contextmanager
+def sharing_columns(model):
+    """Within this context, ``model``'s template columns are also kept for, and taken from,
+    the later models of the same grid and species (`comaspec.model.setup_cache`).
+
+    For evaluations at nonlinear values that do not depend on the data, such as a fit's start
+    grid: every fit of a grid then integrates them once.
+    """
+    model._sharing_columns = True
+    try:
+        yield model
+    finally:
+        model._sharing_columns = False
 
 
 def _cached_integration(model, name, i, T_rot, shift_um, origin_cm, ortho_para):
@@ -55,11 +78,15 @@ def _cached_integration(model, name, i, T_rot, shift_um, origin_cm, ortho_para):
         if len(model._edges) > COLUMN_CACHE_SIZE:
             model._edges.clear()
         edges = model._edges[(i, shift_um)] = pixel_edges(sp.wavelength_um - shift_um)
-    if (name, i) not in model._band_pixels:
-        model._band_pixels[(name, i)] = SpeciesPixels(name, comp.terms[i], sp.wavelength_um, sp.lsf,
-                                                      model.emission)
+    if (name, i) not in model._band_pixels:   # the structure of an earlier model of this grid, or a new one
+        grid = np.array(sp.wavelength_um)        # its own copy: a kept structure outlives this model
+        model._band_pixels[(name, i)] = setup_cache.species_pixels(
+            lambda: SpeciesPixels(name, comp.terms[i], grid, sp.lsf, model.emission),
+            name, comp.terms[i], grid, sp.lsf, model.emission)
+    pixels, setup_key = model._band_pixels[(name, i)]
     try:
-        return model._band_pixels[(name, i)].column(T_rot, shift_um, ortho_para, edges, pad)
+        return setup_cache.column(pixels.column, setup_key if getattr(model, "_sharing_columns", False) else None,
+                                  T_rot, shift_um, ortho_para, edges, pad)
     except InputError:
         return None   # the direct integration decides (and says) what is wrong
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import setup_cache
 from ..errors import FitError
 from .kernels import lsf_fwhm_um
 
@@ -61,6 +62,7 @@ class Coverage:
         if not any(u.any() for u in self.used):
             self._raise_no_pixels()
         self.n_points = int(sum(u.sum() for u in self.used))
+        self._memo = {}   # band centres' problems and median FWHMs: asked for by every model component
 
     def _raise_no_pixels(self):
         ranges = ", ".join(f"{w.lo_um}-{w.hi_um} um" for w in self.windows)
@@ -89,11 +91,17 @@ class Coverage:
 
     def problem(self, i, center_um):
         """Why a band centre is not usable in spectrum i (a short phrase), or None if it is."""
+        key = ("problem", i, float(center_um))
+        if key not in self._memo:
+            self._memo[key] = self._problem(i, center_um)
+        return self._memo[key]
+
+    def _problem(self, i, center_um):
         sp = self.spectra[i]
         if not sp.wavelength_um[0] <= center_um <= sp.wavelength_um[-1]:
             # outside the data: the LSF need not (and may not) be defined there
             return f"outside the data ({sp.wavelength_um[0]:.2f}-{sp.wavelength_um[-1]:.2f} um)"
-        fwhm = float(lsf_fwhm_um(sp.lsf, sp.wavelength_um, np.array([center_um]))[0])
+        fwhm = setup_cache.lsf_fwhm_at(sp.lsf, sp.wavelength_um, center_um, lsf_fwhm_um)
         in_window = False
         for _w, idx in self.win_pix[i]:
             wl = sp.wavelength_um[idx]
@@ -128,8 +136,9 @@ class Coverage:
 
     def median_fwhm_um(self, i):
         """Median LSF FWHM over the fitted pixels of spectrum i, µm (0 without fitted pixels)."""
-        sp = self.spectra[i]
-        wl = sp.wavelength_um[self.used[i]]
-        if wl.size == 0:
-            return 0.0
-        return float(np.median(lsf_fwhm_um(sp.lsf, sp.wavelength_um, wl)))
+        key = ("median_fwhm", i)
+        if key not in self._memo:
+            sp = self.spectra[i]
+            wl = sp.wavelength_um[self.used[i]]
+            self._memo[key] = float(np.median(lsf_fwhm_um(sp.lsf, sp.wavelength_um, wl))) if wl.size else 0.0
+        return self._memo[key]

@@ -283,7 +283,7 @@ class ForwardModel:
                         block[:, j] = column[rows]
                 block[:, offsets[i]:offsets[i + 1]] = continuum_block(self, i, rows, wl, state.shape)
             blocks.append(block)
-        return blocks if pixels == "all" else np.vstack(blocks)
+        return blocks if pixels == "all" else blocks[0] if len(blocks) == 1 else np.vstack(blocks)   # 1: no copy
 
     # -------------------------------------------------------------- data
     def data(self):

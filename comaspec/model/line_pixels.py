@@ -66,6 +66,9 @@ class SpeciesPixels:
         self._offsets = np.zeros(len(self.terms) + 1, dtype=int)
         self._shift_range = None
         self._cdf_diffs = OrderedDict()
+        self._line_weights = OrderedDict()   # (T_rot, ortho/para) -> weights on this structure
+        #: Called with this object after each (re)build (`comaspec.model.setup_cache` keeps a copy).
+        self.on_build = None
 
     # ------------------------------------------------------------------ structure
     def _build(self, wavenumbers, shift_range):
@@ -76,6 +79,7 @@ class SpeciesPixels:
         self._offsets = np.cumsum([0] + [w.size for w in wavenumbers])
         self._shift_range = shift_range
         self._cdf_diffs.clear()
+        self._line_weights.clear()
         edges0 = pixel_edges(self.wavelength_um)
         lines = 1e4 / np.concatenate(wavenumbers)
         s_lo, s_hi = shift_range
@@ -99,9 +103,12 @@ class SpeciesPixels:
         pair = np.ones(max(line_of.size - 1, 0), dtype=bool)
         pair[(start + n_edges - 1)[n_edges > 0][:-1]] = False
         self._pair = np.flatnonzero(pair)                 # index of the pair's lower edge
+        self._pair_next = self._pair + 1
         self._pixel = self._edge[self._pair]
         self._pair_lo, self._pair_hi = lo[line_of[self._pair]], hi[line_of[self._pair]]
         self._pair_line = idx[line_of[self._pair]]
+        if self.on_build is not None:
+            self.on_build(self)
 
     def _positions(self, sticks, shift, shift_pad, warmer):
         """Index of each stick line in the structure.
@@ -145,10 +152,13 @@ class SpeciesPixels:
         if diffs is not None:
             self._cdf_diffs.move_to_end(shift)
             return diffs
-        cum = self._cdf((edges[self._edge] - self._edge_centre) / self._edge_scale)
-        e_lo, e_hi = edges[self._pixel], edges[self._pixel + 1]
-        touched = (e_hi > self._pair_lo) & (e_lo < self._pair_hi)
-        diffs = np.where(touched, cum[self._pair + 1] - cum[self._pair], 0.0)
+        at_edge = edges[self._edge]
+        cum = self._cdf((at_edge - self._edge_centre) / self._edge_scale)
+        # a pair's pixel edges are the line's edges at pair and pair + 1 (the same numbers
+        # as edges[pixel], edges[pixel + 1], gathered from the shorter array)
+        lo, hi = self._pair, self._pair_next
+        touched = (at_edge[hi] > self._pair_lo) & (at_edge[lo] < self._pair_hi)
+        diffs = np.where(touched, cum[hi] - cum[lo], 0.0)
         self._cdf_diffs[shift] = diffs
         if len(self._cdf_diffs) > _SHIFTS_KEPT:
             self._cdf_diffs.popitem(last=False)
@@ -175,6 +185,23 @@ class SpeciesPixels:
         -------
         ndarray
         """
+        shift = float(shift)
+        kept = self._line_weights.get((float(T_rot), float(ortho_para)))
+        if kept is None or not self._holds(shift, kept[1]):
+            kept = self._weights_of_lines(T_rot, shift, ortho_para, shift_pad)
+        diffs = self._differences(shift, edges)
+        out = np.bincount(self._pixel, weights=diffs * kept[0][self._pair_line], minlength=edges.size - 1)
+        return out / np.diff(edges)
+
+    def _holds(self, shift, needed):
+        """Whether `_positions` would use the structure as it is at this shift (no rebuild),
+        for sticks of ``needed`` lines that it holds."""
+        lo, hi = self._shift_range
+        return lo <= shift <= hi and not (shift not in self._cdf_diffs and self._offsets[-1] > _SPARE * needed)
+
+    def _weights_of_lines(self, T_rot, shift, ortho_para, shift_pad):
+        """(weight of every line of the structure at this T_rot and ortho/para, lines needed),
+        kept until the structure is rebuilt: a new shift at a known T_rot skips the sticks."""
         from ..physics.templates import stick_spectrum
 
         sticks = [stick_spectrum(self.species, band, T_rot, ortho_para=ortho_para, emission=self.emission)
@@ -183,11 +210,12 @@ class SpeciesPixels:
             return [stick_spectrum(self.species, band, _T_MARGIN * T_rot, ortho_para=ortho_para,
                                    emission=self.emission) for band, _weight in self.terms]
 
-        positions = self._positions(sticks, float(shift), float(shift_pad), warmer)
+        positions = self._positions(sticks, shift, float(shift_pad), warmer)   # may rebuild
         full = np.empty(self._offsets[-1])
         for b, ((_band, weight), (_wn, w), pos) in enumerate(zip(self.terms, sticks, positions)):
             n = self._offsets[b + 1] - self._offsets[b]
             full[self._offsets[b]:self._offsets[b + 1]] = weight * np.bincount(pos, weights=w, minlength=n)
-        diffs = self._differences(float(shift), edges)
-        out = np.bincount(self._pixel, weights=diffs * full[self._pair_line], minlength=edges.size - 1)
-        return out / np.diff(edges)
+        kept = self._line_weights[(float(T_rot), float(ortho_para))] = (full, sum(wn.size for wn, _w in sticks))
+        if len(self._line_weights) > _SHIFTS_KEPT:
+            self._line_weights.popitem(last=False)
+        return kept

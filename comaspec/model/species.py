@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import setup_cache
 from ..errors import InputError
 from ..physics.assumptions import Assumptions
 from ..physics.fluorescence import DEFAULT_EMISSION, DEFAULT_ORTHO_PARA
@@ -305,12 +306,13 @@ def build_component(name, coverage, geometry, apertures, assumptions=None):
     ref = next(i for i, c in enumerate(cov_by_spec) if comp.feature in c)
     by_aperture, per_spectrum = {}, []
     for ap in apertures:
-        key = repr(ap.describe(geometry))
+        key = setup_cache.aperture_key(ap, geometry)   # both kept for the next model of these inputs
         if key not in by_aperture:
-            by_aperture[key] = feature_weights(name, geometry, ap, assumptions)
+            by_aperture[key] = setup_cache.feature_weights(feature_weights, name, geometry, ap,
+                                                           assumptions=assumptions)
         per_spectrum.append(by_aperture[key])
     comp.weights = per_spectrum[ref]
-    weights = [fw.weights() for fw in per_spectrum]
+    weights = [setup_cache.band_weights(fw) for fw in per_spectrum]
     rep = [a for (f, _b), a in weights[ref].items() if f == comp.feature]
     if all(a is not None for a in rep):
         comp.phi = float(sum(rep))
