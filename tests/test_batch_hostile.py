@@ -452,3 +452,31 @@ def test_invalid_rows_given_with_jobs_are_summarised(spectra, tmp_path):
     bad = InvalidRow("x.csv row 2", "b", ("b.fits",), "geometry missing", 2)
     result = run_batch([], tmp_path / "out", invalid=[bad], workers=1, figure=False)
     assert list(result.summary["status"]) == ["invalid"]
+
+
+def test_a_ctrl_c_that_python_swallows_in_a_finaliser_still_stops_the_jobs(monkeypatch, tmp_path):
+    """A Ctrl-C that lands in a ``__del__`` (Python prints "Exception ignored" and goes on)
+    stops `run_here` after the job it hit, and is not printed."""
+    import types
+
+    from comaspec.batch import execute, jobs as jobs_module
+
+    class FreedDuringTheJob:
+        def __del__(self):
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.2)  # the handler runs here, inside the finaliser
+
+    ran, printed = [], []
+
+    def run_job(job, output_dir):
+        ran.append(job.label)
+        FreedDuringTheJob()  # freed at once
+        return {"label": job.label, "status": "ok", "reason": None}
+
+    monkeypatch.setattr(jobs_module, "run_job", run_job)
+    monkeypatch.setattr(sys, "unraisablehook", lambda info: printed.append(info))
+    jobs = [types.SimpleNamespace(label=f"j{i}") for i in range(4)]
+    with pytest.raises(KeyboardInterrupt):
+        execute.run_here(jobs, tmp_path, execute.progress_bar(len(jobs), False))
+    assert ran == ["j0"] and printed == []
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back

@@ -12,7 +12,10 @@ down and removes the temporaries of the jobs that were cut short.
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
+import threading
 import time
 import uuid
 import warnings
@@ -137,10 +140,12 @@ def run_here(jobs, output_dir, bar, *, budget_s=None):
     if budget_s == 0:
         return outcomes, list(jobs)
     start = time.perf_counter()
-    with single_threaded_blas():
+    with single_threaded_blas(), _ctrl_c_between_jobs() as interrupted:
         for i, job in enumerate(jobs, start=1):
             began = time.perf_counter()
             outcome = run_job(job, output_dir)
+            if interrupted.is_set():  # a Ctrl-C that Python swallowed (see _ctrl_c_between_jobs)
+                raise KeyboardInterrupt
             _relay_warnings(outcome)
             outcomes[job.label] = outcome
             _count(bar, [outcome])
@@ -150,6 +155,39 @@ def run_here(jobs, output_dir, bar, *, budget_s=None):
             if budget_s is not None and per_job * (len(jobs) - i) > budget_s:
                 return outcomes, jobs[i:]
     return outcomes, []
+
+
+@contextlib.contextmanager
+def _ctrl_c_between_jobs():
+    """Make Ctrl-C stop `run_here` reliably; yields the event it sets.
+
+    Python ignores a KeyboardInterrupt raised while a weak-reference callback or a
+    ``__del__`` runs (it prints "Exception ignored ..." with a traceback and goes on), and a
+    job frees many objects: one Ctrl-C in a few was lost that way and the batch ran on. The
+    handler records the interrupt before raising it, the loop checks the record after each
+    job, and such a swallowed interrupt is not printed (it is acted on instead).
+    """
+    interrupted = threading.Event()
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield interrupted  # signals reach the main thread only; a caller's own handler stays
+        return
+
+    def on_sigint(signum, frame):
+        interrupted.set()
+        raise KeyboardInterrupt
+
+    def unraisable(info, hook=sys.unraisablehook):
+        if not (interrupted.is_set() and isinstance(info.exc_value, KeyboardInterrupt)):
+            hook(info)
+
+    previous_handler, previous_hook = signal.signal(signal.SIGINT, on_sigint), sys.unraisablehook
+    sys.unraisablehook = unraisable
+    try:
+        yield interrupted
+    finally:
+        signal.signal(signal.SIGINT, previous_handler)
+        sys.unraisablehook = previous_hook
 
 
 def _failed_chunk(chunk, output_dir, exc):
