@@ -24,6 +24,7 @@ _EXPORTS = {
     "average_integrations": "io",
     "production_rate": "physics.production",
     "band_flux": "physics.production",
+    "Assumptions": "physics.assumptions",
     "fit_coma": "fit.core",
     "synthetic_spectrum": "synthetic",
     "example_path": "_paths",

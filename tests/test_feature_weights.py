@@ -11,6 +11,7 @@ from astropy.table import Table
 from comaspec.physics import molecules, production
 from comaspec._paths import linelists_dir
 from comaspec.apertures import AnnularAperture, CircularAperture, RectangularAperture, SpaxelMask
+from comaspec.physics.assumptions import Assumptions
 from comaspec.physics.feature_weights import FeatureWeights, split_g
 from comaspec.geometry import Geometry
 
@@ -30,7 +31,7 @@ def _no_decay_flux_per_q(n_per_q_s, g_1au, center_cm):
 
 def test_circle_flux_per_q_is_the_decay_free_closed_form():
     radius_km = 3000.0
-    fw = FeatureWeights.build("CO", GEO, CircularAperture(radius_km * u.km), velocity=V, lifetime=TAU)
+    fw = FeatureWeights.build("CO", GEO, CircularAperture(radius_km * u.km), Assumptions(velocity=V, lifetime=TAU))
     # decay-free column Q / (4 v rho) integrated over the disc: N/Q = pi R / (2 v)
     n_per_q = math.pi * radius_km / (2 * V.to_value(u.km / u.s))
     assert fw.n_per_q == pytest.approx(n_per_q, rel=1e-6)
@@ -53,7 +54,7 @@ def test_circle_flux_per_q_is_the_decay_free_closed_form():
 def test_apertures_own_their_haser_number(aperture, n_per_q):
     tau_s = TAU.to_value(u.s)
     assert aperture.haser_number(1.0, 0.6, tau_s) == pytest.approx(n_per_q, rel=1e-5)
-    fw = FeatureWeights.build("CO2", GEO, aperture, velocity=V, lifetime=TAU)
+    fw = FeatureWeights.build("CO2", GEO, aperture, Assumptions(velocity=V, lifetime=TAU))
     assert fw.n_per_q == pytest.approx(n_per_q, rel=1e-5)
 
 
@@ -130,13 +131,13 @@ def test_one_haser_integral_per_species_and_aperture(monkeypatch):
 
 def test_sensitivities_match_the_decay_free_and_fast_decay_limits():
     # decay-free (L >> aperture): N = pi R Q / (2 v) does not depend on tau, scales as 1/v
-    fw = FeatureWeights.build("CO", GEO, CircularAperture(3000 * u.km), velocity=V, lifetime=TAU)
+    fw = FeatureWeights.build("CO", GEO, CircularAperture(3000 * u.km), Assumptions(velocity=V, lifetime=TAU))
     s = fw.sensitivities()
     assert s["g_factor"] == -1.0
     assert s["lifetime"] == pytest.approx(0.0, abs=1e-6)
     assert s["velocity"] == pytest.approx(1.0, rel=1e-5)
     # every molecule inside (L << aperture): N = Q tau, Q ∝ 1/tau, independent of v
-    fw = FeatureWeights.build("CO", GEO, CircularAperture(1e7 * u.km), velocity=V, lifetime=10 * u.s)
+    fw = FeatureWeights.build("CO", GEO, CircularAperture(1e7 * u.km), Assumptions(velocity=V, lifetime=10 * u.s))
     s = fw.sensitivities()
     assert s["lifetime"] == pytest.approx(-1.0, rel=1e-5)
     assert s["velocity"] == pytest.approx(0.0, abs=1e-5)

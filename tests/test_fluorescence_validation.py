@@ -55,6 +55,7 @@ from comaspec.cli import main
 from comaspec.fit import fit_coma, linear_solve
 from comaspec.geometry import Geometry
 from comaspec.model import ForwardModel, ObservedSpectrum, band_weights
+from comaspec.physics.assumptions import Assumptions
 from comaspec.synthetic import wavelength_grid, write_x1d
 
 GEO = Geometry(3.32 * u.au, 2.61 * u.au)
@@ -331,7 +332,7 @@ def _injected(modes, T, fluxes, sigma=1.0, ortho_para=3.0):
 
 
 def _model(spectra, emission="fluorescence"):
-    return ForwardModel(spectra, list(SPECIES), GEO, [AP] * len(spectra), emission=emission)
+    return ForwardModel(spectra, list(SPECIES), GEO, [AP] * len(spectra), assumptions=Assumptions(emission=emission))
 
 
 def _linear(fm, T):

@@ -89,6 +89,10 @@ def test_api_refuses_bad_combinations():
         production_rate(*args, T_rot=50.0)
     with pytest.raises(InputError, match="g_factor"):
         production_rate(*args, g_source="computed", T_rot=50.0, g_factor=3e-3 / u.s)
+    from comaspec import Assumptions
+
+    with pytest.raises(InputError, match="g_factor"):
+        production_rate(*args, g_source="computed", T_rot=50.0, assumptions=Assumptions(g_factor=3e-3 / u.s))
     q = production_rate(*args, g_source="computed", T_rot=50.0 * u.K)
     assert q.g_source == "computed"
     assert q.g_factor_1au.to_value(1 / u.s) == pytest.approx(

@@ -111,10 +111,11 @@ def test_keys_are_exact():
 
 def test_cached_feature_weights_equal_a_fresh_build():
     from comaspec.model.species import feature_weights
+    from comaspec.physics.assumptions import Assumptions
 
     setup_cache.clear()
-    for species, kwargs in [("CO2", {}), ("H2O", {"velocity": 0.6 * u.km / u.s}),
-                            ("CO", {"lifetime": {"CO": 3e6 * u.s}})]:
+    for species, kwargs in [("CO2", {}), ("H2O", {"assumptions": Assumptions(velocity=0.6 * u.km / u.s)}),
+                            ("CO", {"assumptions": Assumptions(lifetime={"CO": 3e6 * u.s})})]:
         first = setup_cache.feature_weights(feature_weights, species, GEO, AP, **kwargs)
         again = setup_cache.feature_weights(feature_weights, species, GEO, AP, **kwargs)
         fresh = feature_weights(species, GEO, AP, **kwargs)
@@ -123,9 +124,10 @@ def test_cached_feature_weights_equal_a_fresh_build():
         assert setup_cache.sensitivities(first) == fresh.sensitivities()
         assert setup_cache.band_weights(first) == fresh.weights()
     # another velocity is another entry, with its own numbers
-    slow = setup_cache.feature_weights(feature_weights, "H2O", GEO, AP, velocity=0.5 * u.km / u.s)
+    slow = setup_cache.feature_weights(feature_weights, "H2O", GEO, AP,
+                                       assumptions=Assumptions(velocity=0.5 * u.km / u.s))
     assert slow.n_per_q != setup_cache.feature_weights(feature_weights, "H2O", GEO, AP,
-                                                       velocity=0.6 * u.km / u.s).n_per_q
+                                                       assumptions=Assumptions(velocity=0.6 * u.km / u.s)).n_per_q
     # an argument without an exact key is computed every time (not cached)
     callable_velocity = {"H2O": 0.6 * u.km / u.s, "note": object()}
     with pytest.raises(setup_cache.Unfrozen):

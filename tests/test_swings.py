@@ -151,6 +151,7 @@ def test_forward_model_columns_use_the_model_sunlight():
     E490 column where the solar CO lines bite."""
     from comaspec.apertures import CircularAperture
     from comaspec.model import ForwardModel, ObservedSpectrum
+    from comaspec.physics.assumptions import Assumptions
     from comaspec.physics.instrument import make_lsf
     from comaspec.physics.templates import band_profile
     from comaspec.synthetic import wavelength_grid
@@ -162,7 +163,8 @@ def test_forward_model_columns_use_the_model_sunlight():
     sun = emission_model("fluorescence", "meftah2023", geometry.rdot)
     columns = {}
     for name, emission in (("e490", "fluorescence"), ("meftah", sun)):
-        m = ForwardModel([obs], ["CO"], geometry, [CircularAperture(0.5 * u.arcsec)], emission=emission)
+        m = ForwardModel([obs], ["CO"], geometry, [CircularAperture(0.5 * u.arcsec)],
+                         assumptions=Assumptions(emission=emission))
         columns[name] = m.species_column("CO", 0, wl, 50.0, 0.0)
     expected = band_profile("CO", "1-0", wl, 50.0, "G395H", emission=sun)
     weight = ForwardModel([obs], ["CO"], geometry, [CircularAperture(0.5 * u.arcsec)]).species["CO"].terms[0]

@@ -17,6 +17,7 @@ from comaspec.apertures import CircularAperture
 from comaspec.fit import as_observed, fit_coma, linear_solve
 from comaspec.geometry import Geometry
 from comaspec.model import ForwardModel, Window
+from comaspec.physics.assumptions import Assumptions
 from comaspec.results import is_detected, ratio_from_values, upper_limit
 from comaspec.synthetic import synthetic_spectrum
 from independent_coma import coma_spectrum, physical_continuum
@@ -62,8 +63,8 @@ def _independent(mode, q, T, continuum=_quadratic_continuum, error=1.0, seed=Non
 def _injected_independent(modes, q, T):
     """Noise-free spectra of the independent generator and comaspec's forward model of them."""
     spectra = [as_observed(_independent(m, q, T)) for m in modes]
-    fm = ForwardModel(spectra, list(q), GEO, [AP] * len(spectra), velocity=HASER["velocity"],
-                      lifetime={s: HASER["lifetime"][s] for s in q})
+    stated = Assumptions(velocity=HASER["velocity"], lifetime={s: HASER["lifetime"][s] for s in q})
+    fm = ForwardModel(spectra, list(q), GEO, [AP] * len(spectra), assumptions=stated)
     return spectra, fm
 
 

@@ -22,7 +22,7 @@ the best-fit model; ``mcmc=True`` samples the nonlinear parameters with emcee (o
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -32,6 +32,7 @@ from .observed import _as_list, as_observed
 from .problem import NonlinearState, Problem, origin_name
 from .._ranges import DEFAULT_TROT_BOUNDS_K
 from ..errors import FitError, InputError, UsageError
+from ..physics.assumptions import Assumptions
 from ..physics.fluorescence import check_temperature
 from ..physics.g_source import DEFAULT_G_SOURCE, check_g_source
 from ..physics.solar import DEFAULT_SOLAR
@@ -53,7 +54,7 @@ def fit_coma(spectrum_or_list, geometry, aperture, species=DEFAULT_SPECIES, *, T
              scale_covar=False, detect_sigma=3.0, limit_sigma=3.0, mc=0, mcmc=False, mcmc_steps=20000,
              mcmc_burn=200, mcmc_walkers=None, seed=None, systematics=None, inputs=None,
              emission=DEFAULT_EMISSION, ortho_para=DEFAULT_ORTHO_PARA, solar=DEFAULT_SOLAR,
-             g_source=DEFAULT_G_SOURCE):
+             g_source=DEFAULT_G_SOURCE, assumptions=None):
     """Fit continuum + molecular bands to spectra of a coma; production rates and ratios.
 
     Parameters
@@ -134,6 +135,9 @@ def fit_coma(spectrum_or_list, geometry, aperture, species=DEFAULT_SPECIES, *, T
         Band g-factors of the production rates: the published ones (default) or the
         fluorescence model's at the fitted T_rot with the same sunlight
         (`comaspec.physics.g_source`); the JSON records which, per band.
+    assumptions : `comaspec.Assumptions`, optional
+        ``velocity``, ``lifetime``, ``g_factor``, ``emission`` and ``ortho_para`` as one object
+        (not with those keywords).
 
     Returns
     -------
@@ -150,6 +154,8 @@ def fit_coma(spectrum_or_list, geometry, aperture, species=DEFAULT_SPECIES, *, T
     from ..geometry import Geometry
 
     fit_coma_arguments(locals())  # types, units and ranges of every argument, before any work
+    assumptions = Assumptions.from_keywords(assumptions, velocity=velocity, lifetime=lifetime, g_factor=g_factor,
+                                            emission=emission, ortho_para=ortho_para)
     spectra = [as_observed(s, lsf=lsf) for s in _as_list(spectrum_or_list)]
     if not spectra:
         raise InputError("spectrum", "no spectrum given")
@@ -159,16 +165,18 @@ def fit_coma(spectrum_or_list, geometry, aperture, species=DEFAULT_SPECIES, *, T
         if len(apertures) != len(spectra) or any(a is None for a in apertures):
             raise UsageError("give one aperture, or one per spectrum (production rates need the aperture)")
     species = [species] if isinstance(species, str) else list(species)
-    emission = _emission(emission, solar, geometry, check_g_source(g_source), g_factor)
+    # the templates' Emission: the stated model pumped by the sunlight at the geometry's rdot
+    assumptions = assumptions.replace(emission=_emission(assumptions.emission, solar, geometry,
+                                                         check_g_source(g_source), assumptions.g_factor))
     options = FitOptions(T_rot=T_rot, per_species_T_rot=per_species_T_rot, T_rot_bounds=T_rot_bounds,
                          fit_shift=fit_shift, max_shift_um=max_shift_um, scale_covar=scale_covar,
                          detect_sigma=detect_sigma, limit_sigma=limit_sigma, mc=mc, mcmc=mcmc,
                          mcmc_steps=mcmc_steps, mcmc_burn=mcmc_burn, mcmc_walkers=mcmc_walkers, seed=seed,
-                         systematics=systematics, inputs=inputs, ortho_para=ortho_para, g_source=g_source)
+                         systematics=systematics, inputs=inputs, assumptions=assumptions, g_source=g_source)
     options.check()
     def build(windows, continuum=continuum):
         return ForwardModel(spectra, species, geometry, apertures, windows=windows, continuum=continuum,
-                            velocity=velocity, lifetime=lifetime, g_factor=g_factor, emission=emission)
+                            assumptions=assumptions)
 
     model = build(windows)
     if windows is not None or continuum != "polynomial":
@@ -219,8 +227,12 @@ class FitOptions:
         Relative 1σ errors of ``g_factor``, ``lifetime``, ``velocity``.
     inputs : dict or None
         ``paths``/``instrument``/``mode``/``target`` for the output.
-    ortho_para : float or "fit"
-        H2O ortho/para ratio, or ``"fit"``.
+    assumptions : `comaspec.Assumptions`
+        The physics assumptions; the model's (`ForwardModel.assumptions`) where ``fit_coma``
+        builds it.
+    ortho_para : float, "fit" or None
+        H2O ortho/para ratio, or ``"fit"``: ``assumptions.ortho_para`` (a value other than
+        the default given here replaces a default one there).
     g_source : {"published", "computed"}
         Band g-factors of the production rates (`comaspec.physics.g_source`).
     """
@@ -241,8 +253,20 @@ class FitOptions:
     seed: int | None = None
     systematics: dict | None = None
     inputs: dict | None = None
-    ortho_para: object = DEFAULT_ORTHO_PARA
+    assumptions: Assumptions = field(default_factory=Assumptions)
+    ortho_para: object = None
     g_source: str = DEFAULT_G_SOURCE
+
+    def __post_init__(self):
+        # ortho_para= is a facade of assumptions.ortho_para: one value, said once (a default
+        # one, e.g. re-passed by dataclasses.replace, is not a second statement)
+        stated = self.assumptions
+        if self.ortho_para is not None and self.ortho_para != DEFAULT_ORTHO_PARA:
+            if stated.ortho_para not in (DEFAULT_ORTHO_PARA, self.ortho_para):
+                raise UsageError("give the H2O ortho/para ratio once: in assumptions= or ortho_para=, not both")
+            stated = stated.replace(ortho_para=self.ortho_para)
+        object.__setattr__(self, "assumptions", stated)
+        object.__setattr__(self, "ortho_para", stated.ortho_para)
 
     def check(self):
         """Raise UsageError for options that exclude each other or need a missing extra."""

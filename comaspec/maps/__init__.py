@@ -10,6 +10,8 @@ profiles, Q-curves and extended-source diagnostics.
   ``binning``: none, n × n, Voronoi;
 - ``profiles``: radial profiles, Q-curves, parent vs distributed-source fits;
 - ``opacity``: line-centre optical depth of the pumping lines;
+- ``registry``: the map quantities (name, values, 1σ, unit, label, FITS extension) that
+  `ComaMaps.images`, ``output`` and the figures iterate over;
 - ``output``: multi-extension FITS and ECSV; plots are in `comaspec.plotting.maps`.
 """
 
@@ -18,6 +20,7 @@ from .._lazy import lazy_exports
 _EXPORTS = {
     "map_cube": "core",
     "ComaMaps": "result",
+    "MapQuantity": "registry",
     "batched_wls": "_solve",
     "radial_profile": "profiles",
     "q_curve": "profiles",

@@ -17,8 +17,6 @@ from typing import Callable
 
 import numpy as np
 
-from ..physics.fluorescence import DEFAULT_EMISSION
-
 __all__ = ["SpaxelDesign", "spaxel_design"]
 
 
@@ -57,8 +55,7 @@ class SpaxelDesign:
 
 
 def spaxel_design(wavelength_um, flux, error, good, lsf, species, geometry, aperture, *, windows=None,
-                  continuum="polynomial", velocity=None, lifetime=None, g_factor=None, emission=DEFAULT_EMISSION,
-                  label="cube", held=None) -> SpaxelDesign:
+                  continuum="polynomial", assumptions=None, label="cube", held=None) -> SpaxelDesign:
     """Build the forward model once for a cube and return its design function.
 
     Parameters
@@ -76,8 +73,9 @@ def spaxel_design(wavelength_um, flux, error, good, lsf, species, geometry, aper
     geometry : `comaspec.Geometry`
     aperture : comaspec aperture
         Reference aperture for ``phi`` (band flux per unit Q).
-    windows, continuum, velocity, lifetime, g_factor, emission, label
-        As in `comaspec.fit_coma`.
+    windows, continuum, assumptions, label
+        As in `comaspec.fit_coma` (``assumptions``: velocity, lifetimes, g-factors, emission
+        model; the ortho/para ratio of the bins is in ``held``).
     held : dict, optional
         Nonlinear parameters by name held for every bin (e.g. the aperture fit's
         ``ortho_para`` and the physical continuum's ``cont_slope``, ``cont_dust_T``); the
@@ -91,8 +89,7 @@ def spaxel_design(wavelength_um, flux, error, good, lsf, species, geometry, aper
 
     spectrum = ObservedSpectrum(wavelength_um, flux, error, good, lsf, label=label)
     model = ForwardModel([spectrum], list(species), geometry, [aperture], windows=windows, continuum=continuum,
-                         velocity=velocity, lifetime=lifetime, g_factor=g_factor,
-                         emission=emission)
+                         assumptions=assumptions)
     pixels = model.used[0].copy()
     # the bins hold the continuum shape and ortho/para; T_rot and shift are given per design
     declared = {h.name for h in model.parameters() if h.role in ("continuum", "ortho_para")}

@@ -15,12 +15,7 @@ import numpy as np
 __all__ = ["bin_quantities"]
 
 
-def _per(value, name):
-    return value.get(name) if isinstance(value, dict) else value
-
-
-def bin_quantities(sd, sol, n_spax, omega_sr, geometry, aperture, *, velocity, lifetime, detect_sigma,
-                   limit_sigma):
+def bin_quantities(sd, sol, n_spax, omega_sr, geometry, aperture, *, assumptions, detect_sigma, limit_sigma):
     """Fluxes, columns, SNR, detections and the CO2/H2O ratio of every bin.
 
     Parameters
@@ -34,8 +29,8 @@ def bin_quantities(sd, sol, n_spax, omega_sr, geometry, aperture, *, velocity, l
         Solid angle of one spaxel.
     geometry, aperture
         The observing geometry and the aperture of the model's flux ↔ Q weights.
-    velocity, lifetime
-        As in `comaspec.map_cube`.
+    assumptions : `comaspec.Assumptions`
+        The velocity and lifetimes (as in `comaspec.map_cube`).
     detect_sigma, limit_sigma : float
 
     Returns
@@ -45,7 +40,7 @@ def bin_quantities(sd, sol, n_spax, omega_sr, geometry, aperture, *, velocity, l
         species), ``molecule_flux``, ``velocity_km_s``, ``lifetime_s`` (species with a
         g-factor), ``ratio``, ``ratio_err``, ``ratio_limit`` (None without CO2 and H2O).
     """
-    from ..physics.production import haser_assumptions, molecules_per_unit_Q
+    from ..physics.production import molecules_per_unit_Q
 
     n_bins = len(n_spax)
     flux = {s: sol["coef"][:, j] for j, s in enumerate(sd.species)}
@@ -56,13 +51,12 @@ def bin_quantities(sd, sol, n_spax, omega_sr, geometry, aperture, *, velocity, l
         if sd.phi[s] is None:
             column[s] = column_err[s] = np.full(n_bins, np.nan)
             continue
-        n_per_q = molecules_per_unit_Q(s, geometry, aperture, velocity=velocity,
-                                       lifetime=_per(lifetime, s)).to_value(u.s)
+        n_per_q = molecules_per_unit_Q(s, geometry, aperture, assumptions=assumptions).to_value(u.s)
         molecule_flux[s] = sd.phi[s] / n_per_q
         per_cm2 = 1.0 / (molecule_flux[s] * omega_sr * delta_cm**2 * n_spax)
         column[s] = flux[s] * per_cm2
         column_err[s] = flux_err[s] * per_cm2
-        h = haser_assumptions(s, geometry, velocity=velocity, lifetime=_per(lifetime, s))
+        h = assumptions.haser(s, geometry)
         vel_km[s] = float(h.velocity.to_value(u.km / u.s))
         tau_s[s] = float(h.lifetime.to_value(u.s))
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -106,19 +106,25 @@ def _header_angle(value, key, cube, name):
     return angle
 
 
-def _map_options(options, **keywords):
+def _map_options(options, stated, **keywords):
     """The `comaspec.fit.FitOptions` of a map: ``options``, or the keyword facade's values.
 
-    Keywords at their defaults are not "given"; given together with ``options`` they are
-    refused (one place says how the aperture is fitted).
+    ``stated``: the facade's ``velocity``, ``lifetime``, ``g_factor`` and ``emission``, which
+    become ``options.assumptions`` (with ``ortho_para``). Keywords at their defaults are not
+    "given"; given together with ``options`` they are refused (one place says how the
+    aperture is fitted and what is assumed).
     """
     from ..fit.core import FitOptions
+    from ..physics.assumptions import Assumptions
 
     if options is None:
-        return FitOptions(**keywords)
+        return FitOptions(assumptions=Assumptions(**stated), **keywords)
     if not isinstance(options, FitOptions):
         raise InputError("options", f"must be a comaspec.fit.FitOptions (got {type(options).__name__})")
-    given = [k for k, v in keywords.items() if v is not getattr(FitOptions, k) and v != getattr(FitOptions, k)]
+    defaults = FitOptions()
+    given = [k for k, v in keywords.items() if v is not getattr(defaults, k) and v != getattr(defaults, k)]
+    given += [k for k, v in stated.items() if v is not getattr(defaults.assumptions, k)
+              and v != getattr(defaults.assumptions, k)]
     if given:
         raise InputError("options", f"give {', '.join(given)} in options, not as keywords too")
     return options
@@ -175,8 +181,10 @@ def map_cube(cube, geometry, *, options=None, species=DEFAULT_SPECIES, binning=N
     options : `comaspec.fit.FitOptions`, optional
         How the aperture is fitted, as for `comaspec.fit.fit_model` (its ``T_rot``,
         ``ortho_para``, ``detect_sigma`` and ``limit_sigma`` also hold for the bins; one
-        T_rot for all species). Default: from the keywords ``T_rot``, ``ortho_para``,
-        ``detect_sigma`` and ``limit_sigma`` (a facade), which are refused with ``options``.
+        T_rot for all species; its ``assumptions`` also hold for the bins). Default: from the
+        keywords ``T_rot``, ``ortho_para``, ``detect_sigma``, ``limit_sigma``, ``velocity``,
+        ``lifetime``, ``g_factor`` and ``emission`` (a facade; the last four and
+        ``ortho_para`` make ``options.assumptions``), which are refused with ``options``.
     species : str or sequence of str, optional
         Species to map (default, also for None: CO2, H2O, CO; those the cube does not
         cover are dropped).
@@ -234,18 +242,19 @@ def map_cube(cube, geometry, *, options=None, species=DEFAULT_SPECIES, binning=N
     from ._quantities import bin_quantities
 
     t0 = time.perf_counter()
-    options = _map_options(options, T_rot=T_rot, ortho_para=ortho_para, detect_sigma=detect_sigma,
+    stated = {"velocity": velocity, "lifetime": lifetime, "g_factor": g_factor, "emission": emission}
+    options = _map_options(options, stated, T_rot=T_rot, ortho_para=ortho_para, detect_sigma=detect_sigma,
                            limit_sigma=limit_sigma)
     species, fit_opr = _check_args(species, options, nonlinear_snr, chunk)
     cube, source, mode = _usable_cube(cube, windows, species, lsf)
     setup = _setup(cube, geometry, options, shift, aperture_radius, center, species)
     sun, vel, pa_source = _position_angles(cube, sun_pa, velocity_pa)
-    model_args = {"lsf": lsf, "windows": windows, "velocity": velocity, "lifetime": lifetime,
-                  "g_factor": g_factor, "emission": emission}
+    model_args = {"lsf": lsf, "windows": windows}
 
     # 1. the aperture fit: the nonlinear parameters held for every bin
     ap = _aperture_fit(cube, setup, max_masked_fraction, model_args, options)
-    model_args, choice_note = _continuum_of(ap["fit"], model_args)
+    # the bins' model: the aperture's assumptions, its ortho/para held by name (ap["values"])
+    model_args, choice_note = _continuum_of(ap["fit"], dict(model_args, assumptions=options.assumptions))
     # 2. the model, built once; the cube as (pixels, spaxels)
     sd, data = _model_and_data(cube, ap, setup, max_masked_fraction, model_args, source)
     # 3. the bins, every one solved at the aperture's parameters
@@ -259,21 +268,19 @@ def map_cube(cube, geometry, *, options=None, species=DEFAULT_SPECIES, binning=N
     # 5. physical quantities
     n_spax = np.array([m.size for m in bins.members])
     omega = float(cube.meta.get("pixel_area", (cube.pixel_scale**2).to(u.sr)).to_value(u.sr))
-    q = bin_quantities(sd, sol, n_spax, omega, setup.geometry, setup.aperture, velocity=velocity, lifetime=lifetime,
+    q = bin_quantities(sd, sol, n_spax, omega, setup.geometry, setup.aperture, assumptions=options.assumptions,
                        detect_sigma=options.detect_sigma, limit_sigma=options.limit_sigma)
     notes = list(setup.found.get("notes", [])) + choice_note + notes + _solve_notes(sol, len(bins.members))
     detect_sigma, limit_sigma, geometry = options.detect_sigma, options.limit_sigma, setup.geometry
     nucleus, nucleus_method, n_bins = setup.found["xy"], setup.found["method"], len(bins.members)
-    return ComaMaps(
-        species=list(sd.species), bin_id=bins.bin_id, n_spaxels=n_spax, flux=q["flux"], flux_err=q["flux_err"],
-        column=q["column"], column_err=q["column_err"], snr=q["snr"], detected=q["detected"], ratio=q["ratio"],
-        ratio_err=q["ratio_err"], ratio_limit=q["ratio_limit"], T_rot=nonlinear["T"], T_rot_err=nonlinear["T_err"],
-        T_rot_fitted=nonlinear["fitted"], shift_um=nonlinear["shift"], chi2=sol["chi2"], dof=sol["dof"],
-        nucleus_xy=tuple(float(v) for v in nucleus), nucleus_method=nucleus_method, sun_pa=sun, velocity_pa=vel,
-        wcs=cube.wcs, pixel_scale=cube.pixel_scale.to(u.arcsec), pixel_area=omega * u.sr, geometry=geometry,
-        molecule_flux=q["molecule_flux"], aperture_fit=ap["fit"], T_rot_source=ap["source"], pa_source=pa_source,
-        detect_sigma=float(detect_sigma), limit_sigma=float(limit_sigma), velocity_km_s=q["velocity_km_s"],
-        lifetime_s=q["lifetime_s"], error_inflation={s: sol["inflation"][:, j] for j, s in enumerate(sd.species)},
+    return ComaMaps.build(  # q's per-bin values (a new one is a registry entry, maps/registry.py) and the rest
+        **q, species=list(sd.species), bin_id=bins.bin_id, n_spaxels=n_spax, T_rot=nonlinear["T"],
+        T_rot_err=nonlinear["T_err"], T_rot_fitted=nonlinear["fitted"], shift_um=nonlinear["shift"], chi2=sol["chi2"],
+        dof=sol["dof"], nucleus_xy=tuple(float(v) for v in nucleus), nucleus_method=nucleus_method, sun_pa=sun,
+        velocity_pa=vel, wcs=cube.wcs, pixel_scale=cube.pixel_scale.to(u.arcsec), pixel_area=omega * u.sr,
+        geometry=geometry, aperture_fit=ap["fit"], T_rot_source=ap["source"], pa_source=pa_source,
+        detect_sigma=float(detect_sigma), limit_sigma=float(limit_sigma),
+        error_inflation={s: sol["inflation"][:, j] for j, s in enumerate(sd.species)},
         meta={"source_file": str(source), "binning": bins.describe, "n_bins": n_bins, "notes": notes + bins.notes,
               "linear_names": list(sd.names), "n_pixels_fitted": int(data.pix.size), "mode": mode,
               "solve_seconds": t_solve, "total_seconds": time.perf_counter() - t0,
@@ -348,7 +355,7 @@ def _aperture_fit(cube, setup, max_masked_fraction, model_args, options):
     """The aperture spectrum around the nucleus and, unless T_rot and shift are both given (and
     ortho/para is not fitted), its fit with ``options``: the T_rot, shift and ortho/para held
     for every bin, the fit's nonlinear values by name, and where they come from."""
-    from dataclasses import asdict
+    from dataclasses import fields
 
     from ..fit.core import fit_coma
     from ..io import extract_light_spectrum
@@ -359,7 +366,9 @@ def _aperture_fit(cube, setup, max_masked_fraction, model_args, options):
     fitted = species
     fit_opr = isinstance(options.ortho_para, str)  # "fit", checked by map_cube
     if T_fixed is None or shift_fixed is None or fit_opr:
-        fit = fit_coma(spec, setup.geometry, aperture, species, **dict(asdict(options), T_rot=T_fixed), **model_args)
+        # the options as fit_coma's keywords (ortho_para is in the assumptions; asdict would unpack them)
+        given = {f.name: getattr(options, f.name) for f in fields(options) if f.name != "ortho_para"}
+        fit = fit_coma(spec, setup.geometry, aperture, species, **dict(given, T_rot=T_fixed), **model_args)
         fitted = [s for s in species if fit.species[s].covered]
     T0 = T_fixed if T_fixed is not None else float(fit.species[fitted[0]].T_rot)
     shift0 = shift_fixed if shift_fixed is not None else float(fit.fit_info["wavelength_shift_um"][0])

@@ -1,6 +1,7 @@
 """Map output: multi-extension FITS (one image per quantity) and ECSV tables, written atomically.
 
-Each image extension carries the cube's celestial WCS and a BUNIT. Extensions:
+Each image extension carries the cube's celestial WCS and a BUNIT. Extensions (one per entry
+of `comaspec.maps.registry.QUANTITIES`, in its order, and ``_ERR`` for the 1σ):
 ``<X>_FLUX`` / ``<X>_FLUX_ERR`` (band flux per spaxel, W m^-2; a bin's flux shared equally
 over its spaxels), ``<X>_COLUMN`` / ``<X>_COLUMN_ERR`` (cm^-2), ``SNR_<X>``, ``DET_<X>``
 (1 detected), ``RATIO_CO2_H2O`` / ``RATIO_CO2_H2O_ERR`` / ``RATIO_LIMIT`` (0 measured,
@@ -17,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputError
+from .registry import hdu_names
 
 __all__ = ["maps_hdulist", "write_maps", "write_table"]
 
@@ -86,30 +88,9 @@ def maps_hdulist(maps):
     for note in maps.meta.get("notes", []):
         ph["COMMENT"] = _ascii(note)
     hdus = [fits.PrimaryHDU(header=ph)]
-    wcs = maps.wcs
-    for s in maps.species:
-        hdus.append(_image_hdu(maps.image(maps.flux[s], per_spaxel=True), f"{s}_FLUX", wcs, "W m-2",
-                               "band flux per spaxel (bin mean)"))
-        hdus.append(_image_hdu(maps.image(maps.flux_err[s], per_spaxel=True), f"{s}_FLUX_ERR", wcs, "W m-2"))
-        if s in maps.molecule_flux:
-            hdus.append(_image_hdu(maps.image(maps.column[s]), f"{s}_COLUMN", wcs, "cm-2"))
-            hdus.append(_image_hdu(maps.image(maps.column_err[s]), f"{s}_COLUMN_ERR", wcs, "cm-2"))
-        hdus.append(_image_hdu(maps.image(maps.snr[s]), f"SNR_{s}", wcs, ""))
-        hdus.append(_image_hdu(np.nan_to_num(maps.image(maps.detected[s].astype(float)), nan=-1).astype(np.int16),
-                               f"DET_{s}", wcs, "", "1 detected, 0 not, -1 no data"))
-    if maps.ratio is not None:
-        hdus.append(_image_hdu(maps.image(maps.ratio), "RATIO_CO2_H2O", wcs, "", "column ratio, or the limit"))
-        hdus.append(_image_hdu(maps.image(maps.ratio_err), "RATIO_CO2_H2O_ERR", wcs, ""))
-        hdus.append(_image_hdu(np.nan_to_num(maps.image(maps.ratio_limit.astype(float)), nan=-9).astype(np.int16),
-                               "RATIO_LIMIT", wcs, "", "0 value, 1 lower limit, 2 upper limit, -1 none, -9 no data"))
-    hdus.append(_image_hdu(maps.image(maps.T_rot), "TROT", wcs, "K"))
-    hdus.append(_image_hdu(maps.image(maps.T_rot_err), "TROT_ERR", wcs, "K"))
-    hdus.append(_image_hdu(np.nan_to_num(maps.image(maps.T_rot_fitted.astype(float)), nan=-1).astype(np.int16),
-                           "TROT_FITTED", wcs, "", "1 fitted in the bin, 0 aperture fit's value"))
-    hdus.append(_image_hdu(maps.image(maps.shift_um), "SHIFT", wcs, "um"))
-    hdus.append(_image_hdu(maps.image(maps.chi2), "CHI2", wcs, ""))
-    hdus.append(_image_hdu(maps.image(maps.dof.astype(float)), "DOF", wcs, ""))
-    hdus.append(_image_hdu(maps.bin_id.astype(np.int32), "BIN_ID", wcs, "", "-1: spaxel not used"))
+    for name, quantity, species, error in hdu_names(maps):  # the registry's quantities, in its order
+        hdus.append(_image_hdu(quantity.image(maps, species, error), name, maps.wcs, quantity.unit,
+                               None if error else quantity.comment))
     return fits.HDUList(hdus)
 
 

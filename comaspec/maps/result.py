@@ -3,105 +3,49 @@ spaxel grid, and the spatial analyses, output and figures built on them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import astropy.units as u
 import numpy as np
 
 from ..errors import InputError
 
-__all__ = ["ComaMaps"]
+__all__ = ["ComaMaps", "SpaxelBins"]
 
 
 @dataclass
-class ComaMaps:
-    """Maps of one IFU cube: per bin values and their images on the cube's spaxel grid.
+class SpaxelBins:
+    """Per-bin values on a cube's spaxel grid.
 
     Attributes
     ----------
-    species : list of str
-        Mapped species (covered by the cube).
     bin_id : ndarray of int, shape (ny, nx)
         Bin of every spaxel; -1 where a spaxel is not used (masked, off the data).
     n_spaxels : ndarray of int, shape (n_bins,)
         Spaxels per bin.
-    flux, flux_err : dict
-        Species → band flux of each bin (W m^-2, summed over the bin's spaxels) and 1σ.
-    column, column_err : dict
-        Species → mean column density in the bin (cm^-2), NaN without a g-factor.
-    snr : dict
-        Species → flux / flux_err per bin.
-    detected : dict
-        Species → bool per bin (snr ≥ ``detect_sigma``).
-    ratio, ratio_err : ndarray or None
-        CO2/H2O column ratio per bin (None unless both are mapped).
-    ratio_limit : ndarray of int or None
-        0 measured, 1 lower limit (H2O not detected), 2 upper limit (CO2 not detected),
-        -1 neither detected (ratio NaN).
-    T_rot, T_rot_err, shift_um : ndarray
-        Per bin; ``T_rot_fitted`` is True where they were fitted in that bin, False where they
-        are the aperture fit's values (``T_rot_source`` says which values those are).
-    chi2, dof : ndarray
-        Per bin, of the final linear solve.
-    nucleus_xy : tuple of float
-        Nucleus position (0-based pixels); ``nucleus_method`` "continuum photocentre" or "given".
-    sun_pa, velocity_pa : Quantity or None
-        Position angles (east of north) of the Sun and of the comet's heliocentric velocity
-        vector as seen by the observer; ``pa_source`` says where they came from.
-    wcs : astropy.wcs.WCS or None
-        The cube's celestial WCS.
-    pixel_scale : Quantity
-        Spaxel side (arcsec); ``pixel_area`` its solid angle (sr).
-    geometry : `comaspec.Geometry`
-    molecule_flux : dict
-        Species → band flux per molecule, Σ g_b E_b / (4π Δ²) (W m^-2), for M = F / this.
-    aperture_fit : `comaspec.results.ComaFit` or None
-        The aperture fit that gave the held nonlinear parameters (None when both were given).
-    error_inflation : dict
-        Species → factor applied to each bin's band-flux error where its χ² is improbable
-        (1 elsewhere; as `comaspec.fit_coma`).
-    meta : dict
-        Binning, thresholds, timings, notes.
+    bins : dict
+        The per-bin values by name, each also an attribute (``maps.flux``). By species:
+        ``flux``, ``flux_err`` (band flux summed over the bin's spaxels, W m^-2, and 1σ),
+        ``error_inflation`` (factor on that error where the bin's χ² is improbable, as
+        `comaspec.fit_coma`), ``column``, ``column_err`` (mean column, cm^-2; NaN without a
+        g-factor), ``snr``, ``detected`` (snr ≥ ``detect_sigma``). Arrays: ``ratio``,
+        ``ratio_err`` (CO2/H2O columns; None unless both are mapped), ``ratio_limit`` (0
+        measured, 1 lower limit, 2 upper limit, -1 neither detected), ``T_rot``,
+        ``T_rot_err``, ``shift_um``, ``T_rot_fitted`` (False: the aperture fit's values, see
+        ``T_rot_source``), ``chi2``, ``dof``.
     """
 
-    species: list
     bin_id: np.ndarray
     n_spaxels: np.ndarray
-    flux: dict
-    flux_err: dict
-    column: dict
-    column_err: dict
-    snr: dict
-    detected: dict
-    ratio: np.ndarray | None
-    ratio_err: np.ndarray | None
-    ratio_limit: np.ndarray | None
-    T_rot: np.ndarray
-    T_rot_err: np.ndarray
-    T_rot_fitted: np.ndarray
-    shift_um: np.ndarray
-    chi2: np.ndarray
-    dof: np.ndarray
-    nucleus_xy: tuple
-    nucleus_method: str
-    sun_pa: u.Quantity | None
-    velocity_pa: u.Quantity | None
-    wcs: object
-    pixel_scale: u.Quantity
-    pixel_area: u.Quantity
-    geometry: object
-    molecule_flux: dict
-    aperture_fit: object = None
-    T_rot_source: str = ""
-    pa_source: str = ""
-    detect_sigma: float = 3.0
-    limit_sigma: float = 3.0
-    velocity_km_s: dict = field(default_factory=dict)
-    lifetime_s: dict = field(default_factory=dict)
-    error_inflation: dict = field(default_factory=dict)
-    meta: dict = field(default_factory=dict)
+    bins: dict
 
-    # ------------------------------------------------------------------ images
+    def __getattr__(self, name):
+        # the per-bin values as attributes (maps.flux); not while a copy or unpickling has no bins yet
+        bins = self.__dict__.get("bins")
+        if bins is None or name not in bins:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        return bins[name]
+
     @property
     def shape(self):
         """(ny, nx) of the maps."""
@@ -127,6 +71,93 @@ class ComaMaps:
         used = self.bin_id >= 0
         out[used] = values[self.bin_id[used]]
         return out
+
+
+@dataclass
+class ComaMaps(SpaxelBins):
+    """Maps of one IFU cube: per bin values and their images on the cube's spaxel grid.
+
+    The map quantities, their FITS extensions and figure panels are listed once, in
+    `comaspec.maps.registry.QUANTITIES`; `images` gives them all.
+
+    Attributes
+    ----------
+    bin_id, n_spaxels, bins
+        As `SpaxelBins`: the bins on the spaxel grid and their values (``maps.flux``...).
+    species : list of str
+        Mapped species (covered by the cube).
+    nucleus_xy : tuple of float
+        Nucleus position (0-based pixels); ``nucleus_method`` "continuum photocentre" or "given".
+    sun_pa, velocity_pa : Quantity or None
+        Position angles (east of north) of the Sun and of the comet's heliocentric velocity
+        vector as seen by the observer; ``pa_source`` says where they came from.
+    wcs : astropy.wcs.WCS or None
+        The cube's celestial WCS.
+    pixel_scale : Quantity
+        Spaxel side (arcsec); ``pixel_area`` its solid angle (sr).
+    geometry : `comaspec.Geometry`
+    molecule_flux : dict
+        Species → band flux per molecule, Σ g_b E_b / (4π Δ²) (W m^-2), for M = F / this.
+    aperture_fit : `comaspec.results.ComaFit` or None
+        The aperture fit that gave the held nonlinear parameters (None when both were given).
+    detect_sigma, limit_sigma : float
+        Detection threshold and significance of limits.
+    velocity_km_s, lifetime_s : dict
+        Species → the Haser velocity and lifetime at the comet (species with a g-factor).
+    meta : dict
+        Binning, thresholds, timings, notes.
+    """
+
+    species: list
+    nucleus_xy: tuple
+    nucleus_method: str
+    sun_pa: u.Quantity | None
+    velocity_pa: u.Quantity | None
+    wcs: object
+    pixel_scale: u.Quantity
+    pixel_area: u.Quantity
+    geometry: object
+    molecule_flux: dict
+    aperture_fit: object = None
+    T_rot_source: str = ""
+    pa_source: str = ""
+    detect_sigma: float = 3.0
+    limit_sigma: float = 3.0
+    velocity_km_s: dict = field(default_factory=dict)
+    lifetime_s: dict = field(default_factory=dict)
+    meta: dict = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, **values):
+        """Maps from keywords: the attributes by name, every other keyword a per-bin quantity.
+
+        Parameters
+        ----------
+        **values
+            The fields of `ComaMaps` except ``bins``, and the per-bin values (``flux=...``).
+
+        Returns
+        -------
+        ComaMaps
+        """
+        names = {f.name for f in fields(cls)} - {"bins"}
+        bins = {k: v for k, v in values.items() if k not in names}
+        hidden = sorted(k for k in bins if hasattr(cls, k))
+        if hidden:  # maps.<name> would give the method, not the values
+            raise ValueError(f"per-bin values named like ComaMaps methods: {', '.join(hidden)}")
+        return cls(bins=bins, **{k: v for k, v in values.items() if k in names})
+
+    def images(self):
+        """Every map of `comaspec.maps.registry.QUANTITIES` these maps have, in FITS order.
+
+        Returns
+        -------
+        dict
+            Extension name (``CO2_COLUMN``, ``TROT_ERR``...) → image as written to FITS.
+        """
+        from .registry import hdu_names
+
+        return {name: q.image(self, s, error) for name, q, s, error in hdu_names(self)}
 
     def molecules(self, species):
         """Number of molecules in each spaxel and its 1σ (images), from the bin's band flux.
@@ -158,7 +189,6 @@ class ComaMaps:
 
         return offsets_image(self.shape, self.nucleus_xy, self.wcs, self.pixel_scale, self.geometry)
 
-    # ------------------------------------------------------------------ analysis
     def radial_profile(self, species, **kwargs):
         """Azimuthal (or sector) radial profile of the column density.
 
@@ -228,7 +258,6 @@ class ComaMaps:
 
         return optical_depth_map(self, species, **kwargs)
 
-    # ------------------------------------------------------------------ output
     def to_hdulist(self):
         """Multi-extension FITS of the maps (see `comaspec.maps.output.maps_hdulist`).
 

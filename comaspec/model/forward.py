@@ -26,7 +26,7 @@ from .columns import continuum_block, grid_column
 from .continuum import default_windows, make_continuum
 from .coverage import Coverage
 from .parameters import ParameterHint, nonlinear_state, shift_hint
-from .species import DEFAULT_EMISSION, DEFAULT_ORTHO_PARA, build_component
+from .species import DEFAULT_ORTHO_PARA, build_component
 
 __all__ = ["ObservedSpectrum", "ForwardModel"]
 
@@ -103,16 +103,17 @@ class ForwardModel:
     continuum : {"polynomial", "physical"} or continuum object
         Continuum model: a name in `comaspec.model.CONTINUA` or an object with the protocol
         of `comaspec.model.continuum`.
-    velocity, lifetime, g_factor : optional
-        Passed to `comaspec.production.FeatureWeights` (``lifetime`` and ``g_factor`` may be
-        dicts by species; ``g_factor`` is the total of the species' default feature).
-    emission : {"fluorescence", "thermal"} or `comaspec.physics.templates.Emission`
-        Emission model of the band templates (`comaspec.templates`), with the sunlight that
-        pumps it (a name: E490).
+    assumptions : `comaspec.Assumptions`, optional
+        Velocity, lifetimes and g-factors (passed to `comaspec.production.FeatureWeights`)
+        and the emission model of the band templates (a name, or a
+        `comaspec.physics.templates.Emission` with the sunlight that pumps it; a name: E490);
+        default ``Assumptions()``. Its ``ortho_para`` is not used here: `design` takes the
+        ratio by name.
 
     Attributes
     ----------
     spectra : list of ObservedSpectrum
+    assumptions : `comaspec.Assumptions`
     species : dict
         Species name → `comaspec.model.SpeciesComponent` (covered or not).
     fitted_species : list of str
@@ -128,23 +129,25 @@ class ForwardModel:
     """
 
     def __init__(self, spectra, species, geometry, apertures, *, windows=None, continuum="polynomial",
-                 velocity=None, lifetime=None, g_factor=None, emission=DEFAULT_EMISSION):
+                 assumptions=None):
         from ..physics import molecules
+        from ..physics.assumptions import Assumptions
         from ..physics.templates import _check_emission
 
+        self.assumptions = Assumptions() if assumptions is None else assumptions
         self.spectra = list(spectra)
         self.geometry = geometry
         self.apertures = list(apertures)
         self.windows = tuple(default_windows(species) if windows is None else windows)
         self.continuum = make_continuum(continuum, self.windows)
-        self.emission = _check_emission(emission)
+        self.emission = _check_emission(self.assumptions.emission)   # an Emission (a name: E490 sunlight)
         self.notes = []
         for s in species:
             if s not in molecules.SPECIES:
                 raise InputError(f"species {s!r}", f"unknown; known species: {', '.join(molecules.SPECIES)}")
         self.coverage = Coverage(self.spectra, self.windows)
-        self.species = {s: build_component(s, self.coverage, geometry, self.apertures, velocity=velocity,
-                                           lifetime=lifetime, g_factor=g_factor) for s in species}
+        self.species = {s: build_component(s, self.coverage, geometry, self.apertures, self.assumptions)
+                        for s in species}
         self.fitted_species = [s for s, v in self.species.items() if v.covered]
         if not self.fitted_species:
             raise FitError("none of the requested bands (" + ", ".join(species) + ") lies in the usable "

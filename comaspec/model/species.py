@@ -24,6 +24,7 @@ import numpy as np
 
 from . import setup_cache
 from ..errors import InputError
+from ..physics.assumptions import Assumptions
 from ..physics.fluorescence import DEFAULT_EMISSION, DEFAULT_ORTHO_PARA
 from .parameters import species_hints
 
@@ -77,19 +78,15 @@ def _band_profile(species, band, wavelength_um, T_rot, lsf, emission=DEFAULT_EMI
     return band_profile(species, band, wavelength_um, T_rot, lsf, ortho_para=ortho_para, emission=emission)
 
 
-def _per_species(value, species):
-    return value.get(species) if isinstance(value, dict) else value
-
-
-def feature_weights(species, geometry, aperture, *, velocity=None, lifetime=None, g_factor=None):
-    """`comaspec.production.FeatureWeights` of ``species`` (lifetime, g_factor: value or dict by species)."""
+def feature_weights(species, geometry, aperture, assumptions=None):
+    """`comaspec.production.FeatureWeights` of ``species`` under ``assumptions`` (`comaspec.Assumptions`)."""
     from ..physics.feature_weights import FeatureWeights
 
-    return FeatureWeights.build(species, geometry, aperture, velocity=velocity,
-                                lifetime=_per_species(lifetime, species), g_factor=_per_species(g_factor, species))
+    return FeatureWeights.build(species, geometry, aperture, assumptions)
 
 
-def band_weights(species, geometry, aperture, features=None, *, velocity=None, lifetime=None, g_factor=None):
+def band_weights(species, geometry, aperture, features=None, *, velocity=None, lifetime=None, g_factor=None,
+                 assumptions=None):
     """Band flux per unit production rate, A_b, of every band of ``species``.
 
     Parameters
@@ -105,6 +102,8 @@ def band_weights(species, geometry, aperture, features=None, *, velocity=None, l
     lifetime, g_factor : Quantity or dict by species, optional
         Lifetime at 1 au; total g-factor at 1 au of the species' default feature (split over
         its bands in the tabulated proportions, as `comaspec.production.production_rate`).
+    assumptions : `comaspec.Assumptions`, optional
+        The same as one object (not with those keywords).
 
     Returns
     -------
@@ -112,13 +111,13 @@ def band_weights(species, geometry, aperture, features=None, *, velocity=None, l
         ``{(feature, band): A_b}`` in W m^-2 per (molecule/s); A_b is None for bands without
         a g-factor.
     """
-    return feature_weights(species, geometry, aperture, velocity=velocity, lifetime=lifetime,
-                           g_factor=g_factor).weights(features)
+    assumptions = Assumptions.from_keywords(assumptions, velocity=velocity, lifetime=lifetime, g_factor=g_factor)
+    return feature_weights(species, geometry, aperture, assumptions).weights(features)
 
 
 def unit_q_spectrum(species, wavelength_um, T_rot, lsf, geometry, aperture, *, shift_um=0.0,
                     features=None, velocity=None, lifetime=None, g_factor=None, emission=DEFAULT_EMISSION,
-                    ortho_para=DEFAULT_ORTHO_PARA):
+                    ortho_para=DEFAULT_ORTHO_PARA, assumptions=None):
     """Spectrum of one species for Q = 1 molecule/s: Σ_b A_b S_b(λ), W m^-2 µm^-1 per (1/s).
 
     Parameters
@@ -142,24 +141,27 @@ def unit_q_spectrum(species, wavelength_um, T_rot, lsf, geometry, aperture, *, s
         Emission model of the band templates.
     ortho_para : float
         H2O ortho/para ratio.
+    assumptions : `comaspec.Assumptions`, optional
+        ``velocity`` ... ``ortho_para`` as one object (not with those keywords).
 
     Returns
     -------
     ndarray
     """
+    a = Assumptions.from_keywords(assumptions, velocity=velocity, lifetime=lifetime, g_factor=g_factor,
+                                  emission=emission, ortho_para=ortho_para)
     wl = np.asarray(wavelength_um, dtype=float) - shift_um
     out = np.zeros_like(wl)
-    for (_feature, band), a in band_weights(species, geometry, aperture, features, velocity=velocity,
-                                            lifetime=lifetime, g_factor=g_factor).items():
-        if a is None:
+    for (_feature, band), weight in feature_weights(species, geometry, aperture, a).weights(features).items():
+        if weight is None:
             raise InputError(f"{species} {band}", "has no published g-factor: pass g_factor= to model it")
-        out += a * _band_profile(species, band, wl, T_rot, lsf, emission, ortho_para)
+        out += weight * _band_profile(species, band, wl, T_rot, lsf, a.emission, a.ortho_para)
     return out
 
 
 def gas_spectrum(production_rates, wavelength_um, T_rot, lsf, geometry, aperture, *, shift_um=0.0,
                  velocity=None, lifetime=None, g_factor=None, emission=DEFAULT_EMISSION,
-                 ortho_para=DEFAULT_ORTHO_PARA):
+                 ortho_para=DEFAULT_ORTHO_PARA, assumptions=None):
     """Σ_X Q_X · (spectrum per unit Q of X), W m^-2 µm^-1.
 
     Parameters
@@ -169,20 +171,21 @@ def gas_spectrum(production_rates, wavelength_um, T_rot, lsf, geometry, aperture
     wavelength_um : ndarray
     T_rot : float or dict
         One rotational temperature (K) or one per species.
-    lsf, geometry, aperture, shift_um, velocity, lifetime, g_factor, emission, ortho_para
+    lsf, geometry, aperture, shift_um, velocity, lifetime, g_factor, emission, ortho_para, assumptions
         As in `unit_q_spectrum`.
 
     Returns
     -------
     ndarray
     """
+    assumptions = Assumptions.from_keywords(assumptions, velocity=velocity, lifetime=lifetime, g_factor=g_factor,
+                                            emission=emission, ortho_para=ortho_para)
     out = np.zeros(np.shape(wavelength_um))
     for species, q in production_rates.items():
         q = float(q.to_value("1/s")) if hasattr(q, "to_value") else float(q)
         t = T_rot[species] if isinstance(T_rot, dict) else T_rot
         out += q * unit_q_spectrum(species, wavelength_um, t, lsf, geometry, aperture, shift_um=shift_um,
-                                   velocity=velocity, lifetime=lifetime, g_factor=g_factor,
-                                   emission=emission, ortho_para=ortho_para)
+                                   assumptions=assumptions)
     return out
 
 
@@ -266,13 +269,14 @@ class SpeciesComponent:
         return out
 
 
-def build_component(name, coverage, geometry, apertures, *, velocity=None, lifetime=None, g_factor=None):
+def build_component(name, coverage, geometry, apertures, assumptions=None):
     """The `SpeciesComponent` of species ``name`` for spectra with this `Coverage`.
 
     Every band of the species is modelled in every spectrum, tied by its A_b: a band outside
     the data adds nothing, and the wings of a band next to a covered range (e.g. the 2.7 µm
     complex at the blue end of G395H) are then accounted for. Without geometry the bands keep
-    their relative strengths A_b ∝ g_b / λ_b (same molecules, same distance).
+    their relative strengths A_b ∝ g_b / λ_b (same molecules, same distance). ``assumptions``
+    (`comaspec.Assumptions`) states the velocity, lifetimes and g-factors.
     """
     mol = _molecules()
     comp = SpeciesComponent(name, spin=name in SPIN_SPECIES)
@@ -304,8 +308,8 @@ def build_component(name, coverage, geometry, apertures, *, velocity=None, lifet
     for ap in apertures:
         key = setup_cache.aperture_key(ap, geometry)   # both kept for the next model of these inputs
         if key not in by_aperture:
-            by_aperture[key] = setup_cache.feature_weights(feature_weights, name, geometry, ap, velocity=velocity,
-                                                           lifetime=lifetime, g_factor=g_factor)
+            by_aperture[key] = setup_cache.feature_weights(feature_weights, name, geometry, ap,
+                                                           assumptions=assumptions)
         per_spectrum.append(by_aperture[key])
     comp.weights = per_spectrum[ref]
     weights = [setup_cache.band_weights(fw) for fw in per_spectrum]

@@ -7,6 +7,8 @@ Nothing here imports the fit, the results or anything above them.
 * ``templates``: unit-area band templates at a rotational temperature;
 * ``instrument``: resolving power per mode, line-spread functions, pixel integration;
 * ``haser``: unitless Haser kernels (columns, molecules in apertures);
+* ``assumptions``: the physics assumptions (velocity, lifetimes, g-factors, emission model,
+  H2O ortho/para) as one object, and what a species' lifetime and velocity resolve to;
 * ``feature_weights`` and ``production``: the flux <-> production-rate conversion.
 """
 

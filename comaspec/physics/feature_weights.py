@@ -127,8 +127,7 @@ class FeatureWeights:
     g_sources: dict
 
     @classmethod
-    def build(cls, species, geometry, aperture, *, velocity=None, lifetime=None, g_factor=None, g_feature=None,
-              g_source=None, **kwargs):
+    def build(cls, species, geometry, aperture, assumptions=None, *, g_feature=None, g_source=None, **kwargs):
         """N/Q and per-band g of ``species`` at ``geometry`` in ``aperture``.
 
         Parameters
@@ -136,12 +135,12 @@ class FeatureWeights:
         species : str
         geometry : `comaspec.Geometry`, dict or sbpy Ephem
         aperture : comaspec aperture
-        velocity, lifetime : `~astropy.units.Quantity`, optional
-            See `comaspec.production.haser_assumptions`.
-        g_factor : `~astropy.units.Quantity`, optional
-            Total g at 1 au of ``g_feature`` (see `split_g`); default: the tabulated values.
+        assumptions : `comaspec.Assumptions`, optional
+            The stated velocity, lifetime (see `comaspec.production.haser_assumptions`) and
+            g-factor of the species (``g_factor_of``: total g at 1 au of ``g_feature``, split
+            by `split_g`); default: the tabulated values and the velocity law.
         g_feature : str, optional
-            The feature ``g_factor`` refers to (default: the species' default feature).
+            The feature a stated g-factor refers to (default: the species' default feature).
         g_source : str, optional
             g-factor table source key.
         **kwargs
@@ -154,8 +153,10 @@ class FeatureWeights:
         from . import molecules
         from .._validate import in_range, scalar_quantity
         from ..geometry import Geometry
-        from .assumptions import _aperture_km, haser_assumptions
+        from .assumptions import Assumptions, _aperture_km
 
+        assumptions = Assumptions() if assumptions is None else assumptions
+        g_factor = assumptions.g_factor_of(species)
         geometry = Geometry.from_any(geometry)
         bands = tuple(b for f in molecules.features_of(species) for b in molecules.bands_of(species, f))
         if g_factor is None:
@@ -174,7 +175,7 @@ class FeatureWeights:
         if not any(math.isfinite(x) for x in g.values()):
             # no band flux can be predicted: the Haser set-up (which may lack a lifetime, OCS) is not needed
             return cls(species, geometry, ap, None, math.nan, bands, g, sources)
-        a = haser_assumptions(species, geometry, velocity=velocity, lifetime=lifetime, **kwargs)
+        a = assumptions.haser(species, geometry, **kwargs)
         n = ap.haser_number(1.0, a.velocity.to_value(u.km / u.s), a.lifetime.to_value(u.s))
         return cls(species, geometry, ap, a, float(n), bands, g, sources)
 

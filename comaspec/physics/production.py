@@ -21,12 +21,13 @@ import numpy as np
 
 from .._validate import in_range, production_arguments, scalar_quantity
 from ..errors import InputError
-from .assumptions import HaserAssumptions, _aperture_km, _geometry, haser_assumptions
+from .assumptions import Assumptions, HaserAssumptions, _aperture_km, _geometry, haser_assumptions
 from .feature_weights import FeatureWeights, band_flux_per_q, split_g
 
 __all__ = [
     "flux_per_unit_Q",
     "molecules_per_unit_Q",
+    "Assumptions",
     "HaserAssumptions",
     "haser_assumptions",
     "ProductionRate",
@@ -40,7 +41,7 @@ _FLUX_UNIT = u.W / u.m**2
 _FLUX_PER_Q_UNIT = u.W * u.s / u.m**2
 
 
-def molecules_per_unit_Q(species, geometry, aperture, *, velocity=None, lifetime=None, **kwargs):
+def molecules_per_unit_Q(species, geometry, aperture, *, velocity=None, lifetime=None, assumptions=None, **kwargs):
     """Number of molecules in the aperture per unit production rate.
 
     Parameters
@@ -52,7 +53,9 @@ def molecules_per_unit_Q(species, geometry, aperture, *, velocity=None, lifetime
     aperture : comaspec aperture
         In angles or km.
     velocity, lifetime : `~astropy.units.Quantity`, optional
-        See `haser_assumptions`.
+        See `haser_assumptions` (``lifetime`` may be a dict by species).
+    assumptions : `comaspec.Assumptions`, optional
+        The same as one object (instead of ``velocity`` and ``lifetime``).
     **kwargs
         ``velocity_law``, ``lifetime_source``, ``activity`` (see `haser_assumptions`).
 
@@ -62,7 +65,7 @@ def molecules_per_unit_Q(species, geometry, aperture, *, velocity=None, lifetime
         N / Q in s (molecules per molecule/s).
     """
     geometry = _geometry(geometry)
-    a = haser_assumptions(species, geometry, velocity=velocity, lifetime=lifetime, **kwargs)
+    a = Assumptions.from_keywords(assumptions, velocity=velocity, lifetime=lifetime).haser(species, geometry, **kwargs)
     ap = _aperture_km(aperture, geometry)
     return ap.haser_number(1.0, a.velocity.to_value(u.km / u.s), a.lifetime.to_value(u.s)) * u.s
 
@@ -111,13 +114,13 @@ def flux_per_unit_Q(species, band, geometry, aperture, *, velocity=None, lifetim
     return value * _FLUX_PER_Q_UNIT
 
 
-def _feature_weights(species, geometry, aperture, feature, velocity, lifetime, g_factor, g_source, kwargs):
+def _feature_weights(species, geometry, aperture, feature, assumptions, g_source, kwargs):
     """The species' FeatureWeights with a stated g taken as the total of ``feature``; the feature name."""
     from . import molecules
 
     feature = molecules.bands_of(species, feature)[0].feature
-    fw = FeatureWeights.build(species, geometry, aperture, velocity=velocity, lifetime=lifetime, g_factor=g_factor,
-                              g_feature=feature, g_source=g_source, **kwargs)
+    fw = FeatureWeights.build(species, geometry, aperture, assumptions, g_feature=feature, g_source=g_source,
+                              **kwargs)
     for b in molecules.bands_of(species, feature):
         if fw.band_flux_per_q(b.band) is None:
             molecules.g_factor(species, b.band)  # raises the one message for a band without g
@@ -284,8 +287,8 @@ class ProductionRate:
 
 def production_rate(flux, species, geometry, aperture, *, flux_err=None, feature=None, velocity=None,
                     lifetime=None, g_factor=None, rel_err_g=None, rel_err_lifetime=None,
-                    rel_err_velocity=None, threshold=3.0, g_source=None, T_rot=None, ortho_para=None,
-                    emission=None, **kwargs):
+                    rel_err_velocity=None, threshold=3.0, g_source=None, assumptions=None, T_rot=None,
+                    ortho_para=None, emission=None, **kwargs):
     """Production rate of a species from the flux of one of its features.
 
     Parameters
@@ -319,14 +322,18 @@ def production_rate(flux, species, geometry, aperture, *, flux_err=None, feature
         Where the band g-factors come from: ``"published"`` (default, the tabulated ones), a
         g-factor table source key, or ``"computed"``: the fluorescence model's band g-factors
         at ``T_rot`` (`comaspec.physics.g_source.with_computed_g`), each band's g replaced,
-        the feature's g their sum. ``"computed"`` excludes ``g_factor``.
+        the feature's g their sum. ``"computed"`` excludes a stated ``g_factor`` (keyword or
+        in ``assumptions``).
+    assumptions : `comaspec.Assumptions`, optional
+        ``velocity``, ``lifetime`` and ``g_factor`` as one object (not with those keywords).
     T_rot : float or `~astropy.units.Quantity`, optional
         Rotational temperature (K); required with ``g_source="computed"``, refused otherwise.
     ortho_para : float, optional
         H2O ortho/para ratio of the computed g (default 3); ``"computed"`` only.
     emission : `comaspec.physics.templates.Emission`, optional
         Sunlight pumping the computed g (default: fluorescence pumped by E490, see
-        `comaspec.physics.templates.emission_model`); ``"computed"`` only.
+        `comaspec.physics.templates.emission_model`); ``"computed"`` only (the emission
+        and ortho_para of ``assumptions`` are not used here).
     **kwargs
         ``velocity_law``, ``lifetime_source``, ``activity`` (see `haser_assumptions`).
 
@@ -361,10 +368,10 @@ def production_rate(flux, species, geometry, aperture, *, flux_err=None, feature
         raise InputError("threshold", f"must be positive (got {threshold})")
     if f <= 0 and not ferr:
         raise InputError("flux", f"is not positive ({f:g} W m^-2): give flux_err to get an upper limit")
-    computed = _computed_g_arguments(g_source, g_factor, T_rot, ortho_para, emission)
+    assumptions = Assumptions.from_keywords(assumptions, velocity=velocity, lifetime=lifetime, g_factor=g_factor)
+    computed = _computed_g_arguments(g_source, assumptions.g_factor, T_rot, ortho_para, emission)
     table_source = None if g_source in ("published", "computed") else g_source
-    fw, feature = _feature_weights(species, geometry, aperture, feature, velocity, lifetime, g_factor, table_source,
-                                   kwargs)
+    fw, feature = _feature_weights(species, geometry, aperture, feature, assumptions, table_source, kwargs)
     if computed is not None:
         from .g_source import with_computed_g
 
@@ -426,7 +433,7 @@ def _aperture_angles(aperture):
 
 
 def band_flux(Q, species, geometry, aperture, *, feature=None, velocity=None, lifetime=None, g_factor=None,
-              g_source=None, **kwargs):
+              g_source=None, assumptions=None, **kwargs):
     """Flux of a species' feature for a given production rate (inverse of `production_rate`).
 
     Parameters
@@ -441,7 +448,7 @@ def band_flux(Q, species, geometry, aperture, *, feature=None, velocity=None, li
         In angles or km.
     feature : str, optional
         Feature name (default: the species' default feature).
-    velocity, lifetime, g_factor, g_source, **kwargs
+    velocity, lifetime, g_factor, g_source, assumptions, **kwargs
         As for `production_rate`.
 
     Returns
@@ -455,5 +462,6 @@ def band_flux(Q, species, geometry, aperture, *, feature=None, velocity=None, li
         q = Q.to_value(1 / u.s)
     except u.UnitConversionError:
         raise InputError("Q", f"needs units of 1/s, got {Q.unit}") from None
-    fw, feature = _feature_weights(species, geometry, aperture, feature, velocity, lifetime, g_factor, g_source, kwargs)
+    assumptions = Assumptions.from_keywords(assumptions, velocity=velocity, lifetime=lifetime, g_factor=g_factor)
+    fw, feature = _feature_weights(species, geometry, aperture, feature, assumptions, g_source, kwargs)
     return q * fw.flux_per_q(feature) * _FLUX_UNIT

@@ -16,38 +16,18 @@ from .style import figure_size, save_figure, use_style
 
 __all__ = ["maps_panel", "profiles_figure", "q_curve_figure", "DEFAULT_PANELS", "SNR_LEVELS"]
 
-#: Quantities shown by default (those present).
+#: Quantities shown by default (those present); any extension name of the maps'
+#: FITS file (`comaspec.maps.registry.QUANTITIES`) can be a panel.
 DEFAULT_PANELS = ("CO2_COLUMN", "H2O_COLUMN", "RATIO_CO2_H2O", "TROT")
-_LABELS = {"COLUMN": "column density (cm$^{-2}$)", "FLUX": "band flux per spaxel (W m$^{-2}$)",
-           "RATIO_CO2_H2O": "CO$_2$/H$_2$O", "TROT": "$T_\\mathrm{rot}$ (K)", "SNR": "SNR"}
 
 
 def _quantity(maps, name):
-    """(image, colour-bar label) of a panel name such as CO2_COLUMN, SNR_H2O, RATIO_CO2_H2O, TROT."""
-    from ..errors import InputError
+    """(image, colour-bar label, its `comaspec.maps.registry.MapQuantity`) of a panel name
+    such as CO2_COLUMN, SNR_H2O, TROT."""
+    from ..maps.registry import find
 
-    if name == "RATIO_CO2_H2O":
-        if maps.ratio is None:
-            raise InputError("panels", "RATIO_CO2_H2O needs CO2 and H2O maps")
-        return np.where(maps.image(maps.ratio_limit.astype(float)) == 0, maps.image(maps.ratio), np.nan), \
-            _LABELS[name] + " (measured)"
-    if name == "TROT":
-        return maps.image(maps.T_rot), _LABELS[name]
-    if name.startswith("SNR_"):
-        return maps.image(maps.snr[name[4:]]), f"{name[4:]} SNR"
-    species, _, kind = name.rpartition("_")
-    if species in maps.species and kind == "COLUMN" and species in maps.molecule_flux:
-        return _scaled(maps.image(maps.column[species]), f"{species} column", "cm$^{-2}$")
-    if species in maps.species and kind == "FLUX":
-        return _scaled(maps.image(maps.flux[species], per_spaxel=True), f"{species} flux/spaxel", "W m$^{-2}$")
-    raise InputError("panels", f"unknown map {name!r}")
-
-
-def _scaled(image, name, unit):
-    """Image divided by a power of ten, and a label stating it (no offset text on the bar)."""
-    peak = np.nanmax(np.abs(image)) if np.isfinite(image).any() else 0.0
-    p = int(np.floor(np.log10(peak))) if peak > 0 else 0
-    return image / 10.0**p, f"{name} ($10^{{{p}}}$ {unit})"
+    quantity, species, error = find(maps, name)
+    return (*quantity.panel(maps, species, error), quantity)
 
 
 def _arrow(ax, maps, pa, label, colour, length):
@@ -132,8 +112,9 @@ def maps_panel(maps, path=None, *, panels=None, snr_species=None):
     path : str or os.PathLike, optional
         Write the figure (.pdf or .png).
     panels : sequence of str, optional
-        Extension-style names (``CO2_COLUMN``, ``SNR_H2O``, ``RATIO_CO2_H2O``, ``TROT``...);
-        default those of `DEFAULT_PANELS` that exist.
+        Extension names of the maps' FITS file (``CO2_COLUMN``, ``SNR_H2O``,
+        ``RATIO_CO2_H2O``, ``TROT``, ``TROT_ERR``...: every map of
+        `comaspec.maps.registry.QUANTITIES`); default those of `DEFAULT_PANELS` that exist.
     snr_species : str, optional
         Species whose SNR is contoured (default H2O when mapped, else the first species);
         the levels of `SNR_LEVELS` inside its range are drawn.
@@ -145,9 +126,10 @@ def maps_panel(maps, path=None, *, panels=None, snr_species=None):
     import matplotlib.pyplot as plt
 
     if panels is None:
-        panels = [p for p in DEFAULT_PANELS
-                  if (p != "RATIO_CO2_H2O" or maps.ratio is not None)
-                  and (not p.endswith("_COLUMN") or p[:-7] in maps.molecule_flux)]
+        from ..maps.registry import hdu_names
+
+        present = {name for name, *_ in hdu_names(maps)}
+        panels = [p for p in DEFAULT_PANELS if p in present]
     species = snr_species or ("H2O" if "H2O" in maps.species else maps.species[0])
     snr = maps.image(maps.snr[species])
     n = len(panels)
@@ -155,13 +137,13 @@ def maps_panel(maps, path=None, *, panels=None, snr_species=None):
         width, _ = figure_size("double")
         fig, axes = plt.subplots(1, n, figsize=(width, width / n * 1.15), squeeze=False)
         for ax, name in zip(axes[0], panels):
-            image, label = _quantity(maps, name)
+            image, label, quantity = _quantity(maps, name)
             norm = None
-            if name.endswith(("_COLUMN", "_FLUX")) and np.nanmin(image) > 0:
+            if quantity.log and np.nanmin(image) > 0:
                 from matplotlib.colors import LogNorm
 
                 norm = LogNorm()  # a coma's columns span decades
-            cmap = plt.get_cmap("viridis").with_extremes(bad=BLANK_COLOUR)
+            cmap = plt.get_cmap(quantity.cmap).with_extremes(bad=BLANK_COLOUR)
             im = ax.imshow(image, origin="lower", cmap=cmap, interpolation="nearest", norm=norm)
             cb = fig.colorbar(im, ax=ax, orientation="horizontal", pad=0.04, fraction=0.06)
             cb.set_label(label, fontsize=7)
