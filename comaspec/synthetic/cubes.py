@@ -8,7 +8,8 @@ import numpy as np
 
 from ..errors import InputError
 from ..physics.fluorescence import DEFAULT_EMISSION, DEFAULT_ORTHO_PARA
-from .spectra import _FILTER_OF, _KW, _flam_to_jy, _jy_to_flam, _per_s, continuum_spectrum, wavelength_grid
+from .spectra import (_KW, _flam_to_jy, _jy_to_flam, _per_s, add_geometry_cards, continuum_spectrum, nirspec_header,
+                      wavelength_grid)
 
 
 def synthetic_cube(mode, production_rates, geometry, *, T_rot, error_per_spaxel, continuum=None,
@@ -224,17 +225,8 @@ def _write_s3d(path, cube, mode, geometry, production_rates, T_rot, target, over
     path = Path(path)
     if path.exists() and not overwrite:
         raise InputError(path, "exists (pass overwrite=True)")
-    ph = fits.Header()
-    ph["TELESCOP"] = "JWST"
-    ph["INSTRUME"] = "NIRSPEC"
-    ph["GRATING"] = mode
-    ph["FILTER"] = _FILTER_OF.get(mode, "CLEAR")
-    ph["EXP_TYPE"] = "NRS_IFU"
-    ph["TARGNAME"] = target
-    ph[_KW + "SYNTHETIC"] = True
-    for key, value in geometry.to_dict().items():
-        if value is not None and key != "epoch":
-            ph[_KW + key.upper()] = value
+    ph = nirspec_header(mode, target)
+    add_geometry_cards(ph, geometry)
     for species, q in production_rates.items():
         ph[_KW + f"TRUE_Q_{species}"] = (_per_s(q), "[1/s]")
     ph[_KW + "TRUE_TROT"] = float(T_rot)

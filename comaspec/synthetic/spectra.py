@@ -294,12 +294,9 @@ def write_x1d(path, wavelength_um, flux_jy, error_jy, mode, geometry, aperture, 
         fits.HDUList([fits.PrimaryHDU(header=ph), table]).writeto(tmp, overwrite=True)
 
 
-def _x1d_primary_header(mode, geometry, aperture, truth, target, epoch, header_notes):
-    """The primary header of a synthetic x1d: JWST keywords, and COMASPEC keywords for the
-    geometry, the aperture and the truth; the notes as COMMENT cards."""
+def nirspec_header(mode, target):
+    """A primary header with the JWST NIRSpec IFU keywords of a synthetic file (cubes and x1d)."""
     from astropy.io import fits
-
-    from .._version import __version__
 
     ph = fits.Header()
     ph["TELESCOP"] = "JWST"
@@ -308,14 +305,28 @@ def _x1d_primary_header(mode, geometry, aperture, truth, target, epoch, header_n
     ph["FILTER"] = _FILTER_OF.get(mode, "CLEAR")
     ph["EXP_TYPE"] = "NRS_IFU"
     ph["TARGNAME"] = target
-    ph["SRCTYPE"] = "EXTENDED"
-    if epoch is not None:
-        ph["MJD-AVG"] = (float(epoch.mjd), "[d] exposure mid-time (synthetic)")
-    ph["ORIGIN"] = f"comaspec {__version__} synthetic spectrum"
+    return ph
+
+
+def add_geometry_cards(ph, geometry):
+    """Mark ``ph`` synthetic and write the geometry (not its epoch) as COMASPEC cards."""
     ph[_KW + "SYNTHETIC"] = True
     for key, value in geometry.to_dict().items():
         if value is not None and key != "epoch":
             ph[_KW + key.upper()] = value
+
+
+def _x1d_primary_header(mode, geometry, aperture, truth, target, epoch, header_notes):
+    """The primary header of a synthetic x1d: JWST keywords, and COMASPEC keywords for the
+    geometry, the aperture and the truth; the notes as COMMENT cards."""
+    from .._version import __version__
+
+    ph = nirspec_header(mode, target)
+    ph["SRCTYPE"] = "EXTENDED"
+    if epoch is not None:
+        ph["MJD-AVG"] = (float(epoch.mjd), "[d] exposure mid-time (synthetic)")
+    ph["ORIGIN"] = f"comaspec {__version__} synthetic spectrum"
+    add_geometry_cards(ph, geometry)
     ap = aperture.describe(geometry)
     ph[_KW + "APERTURE"] = ap["shape"]
     for key, value in ap.items():
