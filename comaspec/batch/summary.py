@@ -133,14 +133,7 @@ def write_summary(table, output_dir, *, figure=True):
     if not figure:
         pdf.unlink(missing_ok=True)  # a figure of an earlier run would not match the table
         return (ecsv,)
-    import matplotlib.pyplot as plt
+    from ..plotting.batch import save_batch_summary
 
-    from ..plotting.batch import batch_summary_figure
-    from ..plotting.style import save_figure
-
-    fig = batch_summary_figure(table)
-    try:
-        save_figure(fig, pdf)
-    finally:
-        plt.close(fig)
+    save_batch_summary(table, pdf)
     return ecsv, pdf
