@@ -425,8 +425,6 @@ def test_nothing_outlives_the_command(spectra, tmp_path, workers, interrupt):
 @pytest.mark.filterwarnings("ignore::comaspec.errors.ComaspecWarning")  # incidental here: a misfit or pump-opacity note
 def test_a_job_without_a_coma_does_not_stretch_the_figure(spectra, tmp_path):
     """Upper limits far above the measurements (a spectrum without a coma) are counted, not drawn."""
-    import matplotlib.pyplot as plt
-
     from comaspec.plotting.batch import batch_summary_figure
 
     result = run_batch(_manifest(spectra, "stretch.csv", [_good_row(0), _good_row(3)]), tmp_path / "out",
@@ -445,7 +443,6 @@ def test_a_job_without_a_coma_does_not_stretch_the_figure(spectra, tmp_path):
     assert c.get_ylim()[1] < 1e3 * measured and d.get_ylim()[1] < 1e3 * measured
     assert any("off scale" in t.get_text() for t in c.texts)
     assert a.get_ylim()[1] < 1e3
-    plt.close(fig)
 
 
 def test_invalid_rows_given_with_jobs_are_summarised(spectra, tmp_path):

@@ -317,24 +317,27 @@ def _plain_log_ticks(axis):
 
 def _minor_marks(ax, which):
     """The minor ticks of a log axis (2..9 × 10ⁿ, unlabelled) as one marker line per side of
-    the axes instead of one Tick (five artists) each: the same marks, a fraction of the
-    cost. Call once the limits are final (they are frozen here); an axis spanning less
-    than a decade keeps matplotlib's minor ticks, whose labels are then its only numbers."""
+    the axes (gid ``minor-x``/``minor-y``) instead of one Tick (five artists) each: the same
+    marks, a fraction of the cost. Call once the limits are final (they are frozen here).
+    An axis spanning less than a decade keeps matplotlib's minor ticks, whose labels are
+    then its only numbers."""
     import matplotlib as mpl
     from matplotlib import lines
     from matplotlib.ticker import LogLocator, NullLocator
 
     axis = ax.xaxis if which == "x" else ax.yaxis
     lo, hi = sorted(axis.get_view_interval())
-    if not (lo > 0 and np.log10(hi / lo) >= 1.0):
+    # beyond ten whole decades matplotlib draws no minor ticks (LogLocator, subs="auto")
+    if not (lo > 0 and np.log10(hi / lo) >= 1.0 and np.floor(np.log10(hi)) - np.ceil(np.log10(lo)) <= 10):
         return
     (ax.set_xlim if which == "x" else ax.set_ylim)(axis.get_view_interval())  # freeze (autoscaled) limits
     marks = LogLocator(base=10, subs=np.arange(2.0, 10.0)).tick_values(lo, hi)
     major = axis.get_majorticklocs()
     marks = marks[(marks >= lo) & (marks <= hi) & ~np.isclose(marks[:, None], major[None, :], rtol=1e-9).any(axis=1)]
     axis.set_minor_locator(NullLocator())
-    style = {"ls": "none", "markersize": mpl.rcParams[f"{which}tick.minor.size"], "clip_on": False,
-             "markeredgewidth": mpl.rcParams[f"{which}tick.minor.width"], "color": mpl.rcParams[f"{which}tick.color"]}
+    style = {"ls": "none", "clip_on": False, "gid": f"minor-{which}", "color": mpl.rcParams[f"{which}tick.color"],
+             "markersize": mpl.rcParams[f"{which}tick.minor.size"],
+             "markeredgewidth": mpl.rcParams[f"{which}tick.minor.width"]}
     # the style's ticks point into the axes: up from the bottom, down from the top (x)
     near, far = (lines.TICKUP, lines.TICKDOWN) if which == "x" else (lines.TICKRIGHT, lines.TICKLEFT)
     if mpl.rcParams[f"{which}tick.direction"] != "in":
