@@ -99,6 +99,12 @@ def test_the_figure_is_drawn_when_asked_for(spectra, tmp_path, capsys):
     assert main([*args, "--force"]) == 0
     assert not (out / "summary.pdf").exists() and (out / "summary.ecsv").is_file()
     assert capsys.readouterr().err == ""
+    # the figure of a finished batch: the same command again with --figure, the job skipped
+    result = (out / "e0" / "result.json").stat().st_mtime_ns
+    assert main([*args[:-1], "--figure"]) == 0
+    assert (out / "summary.pdf").read_bytes()[:5] == b"%PDF-"
+    assert (out / "e0" / "result.json").stat().st_mtime_ns == result
+    assert "1 job finished earlier: skipped" in capsys.readouterr().err
 
 
 # ---------------------------------------------------------------------------- header cards

@@ -47,7 +47,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="species of rows that name none (default CO2,H2O,CO)")
     p.add_argument("--figure", action="store_true",
                    help="also draw summary.pdf (CO2/H2O and Q against r_h and time, over the catalog); "
-                        "it takes about as long as five PRISM jobs")
+                        "it takes about as long as ten PRISM fits. Run a finished batch again with "
+                        "--figure to draw it: its jobs are skipped")
     p.add_argument("--force", action="store_true", help="run every job again, also those already finished")
     p.add_argument("--check", action="store_true", help="only check the manifest: list refused rows, run nothing")
     p.set_defaults(run=_run)

@@ -406,10 +406,11 @@ def batch_summary_figure(table, *, width="double", aspect=0.8):
     Returns
     -------
     matplotlib.figure.Figure
-        Not managed by pyplot (write it with `comaspec.plotting.save_figure`; nothing to
-        close). Panels: (a) CO2/H2O against r_h over the catalog, (b) CO2/H2O against
-        time, (c) Q against r_h, (d) Q against time. Jobs that failed are not drawn; a
-        panel without data says so. A limit more than `_SPAN` times beyond the panel's
+        Not managed by pyplot: nothing to close; `save_batch_summary` draws and writes it,
+        ``comaspec.plotting.save_figure`` writes it as PDF or PNG in the publication style.
+        Panels: (a) CO2/H2O against r_h over the catalog, (b) CO2/H2O against time, (c) Q
+        against r_h, (d) Q against time. Jobs that failed are not drawn; a panel without
+        data says so, without ticks. A limit more than 100 times beyond the panel's
         measurements is counted in a note, not drawn. Without CO2/H2O columns (no job fits
         both), the ratio panels say so.
     """
