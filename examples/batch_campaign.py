@@ -55,8 +55,6 @@ def main(argv=None):
     parser.add_argument("--keep", metavar="DIR", help="write the campaign and results there (default: a temporary dir)")
     args = parser.parse_args(argv)
 
-    import matplotlib.pyplot as plt
-
     from comaspec.batch import run_batch
     from comaspec.plotting.batch import batch_summary_figure
     from comaspec.plotting.style import save_figure
@@ -68,9 +66,8 @@ def main(argv=None):
         result = run_batch(manifest, root / "results", workers=2, log=print)
         print(result.summary["label", "status", "rh", "CO2_H2O", "CO2_H2O_limit", "chi2_nu"])
         OUT.mkdir(parents=True, exist_ok=True)
-        fig = batch_summary_figure(result.summary)
-        save_figure(fig, OUT / "summary.png", dpi=150)
-        plt.close(fig)
+        # a Figure of its own (no pyplot: nothing to close); as PNG for the docs
+        save_figure(batch_summary_figure(result.summary), OUT / "summary.png", dpi=150)
         print(f"wrote {OUT / 'summary.png'}")
     finally:
         if not args.keep:
