@@ -245,6 +245,7 @@ def _ratio_over_catalog(ax, rh, ratio, lo, hi, limit):
 
 
 def _q_panel(ax, x, table, species, xlabel, log_x):
+    """Q of each species against ``x``; returns whether anything was drawn."""
     from .fit import SPECIES_COLOURS
 
     drawn, n_off, columns = False, 0, {}
@@ -263,14 +264,15 @@ def _q_panel(ax, x, table, species, xlabel, log_x):
     ax.set_xlabel(xlabel)
     ax.set_ylabel(_Q_LABEL)
     if not drawn:
-        _note(ax, "no production rate in this batch")
-        return
+        _empty(ax, "no production rate in this batch")
+        return False
     ax.set_yscale("log")
     _power_ticks(ax.yaxis)
     if log_x:
         ax.set_xscale("log")
         _plain_log_ticks(ax.xaxis)
     ax.legend(loc="best", handlelength=1.0)
+    return True
 
 
 def _unicode_powers(text):
@@ -433,8 +435,8 @@ def batch_summary_figure(table, *, width="double", aspect=0.8):
         _ratio_in_time(b, dates, ratio, lo, hi, limit)
         _q_panel(c, rh, t, species, _RH_LABEL, log_x=True)
         if any(day is not None for day in dates):
-            _q_panel(d, dates, t, species, _TIME_LABEL, log_x=False)
-            _time_axis(d)
+            if _q_panel(d, dates, t, species, _TIME_LABEL, log_x=False):
+                _time_axis(d)
         else:
             d.set_xlabel(_TIME_LABEL)
             _empty(d, "no date (MJD-AVG) in the file headers")
