@@ -214,33 +214,25 @@ def test_summary_pdf_is_reproducible_with_type3_fonts(tmp_path):
 
 _NO_PYPLOT = """
 import sys
-from astropy.table import QTable
-from comaspec.batch.summary import write_summary
-table = QTable.read(sys.argv[1])
-for name in table.colnames:  # ECSV reads blank text cells as masked
-    if table[name].dtype.kind == "U" and hasattr(table[name], "filled"):
-        table[name] = table[name].filled("")
-paths = write_summary(table, sys.argv[2], figure=True)
-assert [p.name for p in paths] == ["summary.ecsv", "summary.pdf"], paths
+from comaspec.cli import main
+status = main(["batch", sys.argv[1], "--output-dir", sys.argv[2], "--workers", "1", "--figure", "--quiet"])
 drawn = sorted(m for m in sys.modules if m.startswith("comaspec.plotting."))
-print("matplotlib.pyplot" in sys.modules, ",".join(drawn))
+print(status, "matplotlib.pyplot" in sys.modules, ",".join(drawn))
 """
 
 
-def test_summary_figure_does_not_import_pyplot(tmp_path):
-    """summary.pdf is drawn without pyplot, and without the comparison, map, diagram and
-    time-series figure modules (a new process, as `comaspec batch --figure`)."""
-    table = _summary()
-    source = tmp_path / "in.ecsv"
-    table.write(source)
+def test_a_batch_with_its_figure_does_not_import_pyplot(tmp_path):
+    """``comaspec batch --figure`` (a new process, one job: the bundled example) draws
+    summary.pdf without pyplot, and without the comparison, map, diagram and time-series
+    figure modules."""
     out = tmp_path / "out"
-    out.mkdir()
-    env = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "MPLBACKEND": "Agg"}
-    run = subprocess.run([sys.executable, "-c", _NO_PYPLOT, str(source), str(out)], capture_output=True, text=True,
-                         env=env, timeout=300)
+    example = REPO / "comaspec" / "data" / "example"
+    env = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    run = subprocess.run([sys.executable, "-c", _NO_PYPLOT, str(example), str(out)], capture_output=True, text=True,
+                         env=env, timeout=600)
     assert run.returncode == 0, run.stderr
-    pyplot, modules = run.stdout.split()
-    assert pyplot == "False"
+    status, pyplot, modules = run.stdout.split()
+    assert status == "0" and pyplot == "False"
     assert set(modules.split(",")) <= {"comaspec.plotting._legible", "comaspec.plotting.batch",
                                        "comaspec.plotting.fit", "comaspec.plotting.style"}
     assert (out / "summary.pdf").read_bytes()[:5] == b"%PDF-"
