@@ -318,24 +318,23 @@ def _plain_log_ticks(axis):
 
 
 def _minor_marks(ax, which):
-    """The minor ticks of a log axis (2..9 × 10ⁿ, unlabelled) as one marker line per side of
-    the axes (gid ``minor-x``/``minor-y``) instead of one Tick (five artists) each: the same
-    marks, a fraction of the cost. Call once the limits are final (they are frozen here).
-    An axis spanning less than a decade keeps matplotlib's minor ticks, whose labels are
-    then its only numbers."""
+    """Draw the minor ticks of a log axis as one marker line per side of the axes (gid
+    ``minor-x``/``minor-y``) instead of one Tick (five artists) each: the marks matplotlib
+    would draw (its minor locator, without those on major ticks, inside the limits), at a
+    fraction of the cost. Call once the limits are final (they are frozen here). An axis
+    whose minor ticks may carry labels (less than a decade with `_power_ticks`) keeps
+    matplotlib's ticks."""
     import matplotlib as mpl
     from matplotlib import lines
-    from matplotlib.ticker import LogLocator, NullLocator
+    from matplotlib.ticker import NullFormatter, NullLocator
 
     axis = ax.xaxis if which == "x" else ax.yaxis
     lo, hi = sorted(axis.get_view_interval())
-    # beyond ten whole decades matplotlib draws no minor ticks (LogLocator, subs="auto")
-    if not (lo > 0 and np.log10(hi / lo) >= 1.0 and np.floor(np.log10(hi)) - np.ceil(np.log10(lo)) <= 10):
+    if not isinstance(axis.get_minor_formatter(), NullFormatter) and not np.log10(hi / lo) > 1.0:
         return
     (ax.set_xlim if which == "x" else ax.set_ylim)(axis.get_view_interval())  # freeze (autoscaled) limits
-    marks = LogLocator(base=10, subs=np.arange(2.0, 10.0)).tick_values(lo, hi)
-    major = axis.get_majorticklocs()
-    marks = marks[(marks >= lo) & (marks <= hi) & ~np.isclose(marks[:, None], major[None, :], rtol=1e-9).any(axis=1)]
+    marks = np.asarray(axis.get_minorticklocs(), dtype=float)  # majors already left out
+    marks = marks[(marks >= lo * (1 - 1e-10)) & (marks <= hi * (1 + 1e-10))]
     axis.set_minor_locator(NullLocator())
     style = {"ls": "none", "clip_on": False, "gid": f"minor-{which}", "color": mpl.rcParams[f"{which}tick.color"],
              "markersize": mpl.rcParams[f"{which}tick.minor.size"],
