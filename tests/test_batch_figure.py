@@ -236,3 +236,18 @@ def test_a_batch_with_its_figure_does_not_import_pyplot(tmp_path):
     assert set(modules.split(",")) <= {"comaspec.plotting._legible", "comaspec.plotting.batch",
                                        "comaspec.plotting.fit", "comaspec.plotting.style"}
     assert (out / "summary.pdf").read_bytes()[:5] == b"%PDF-"
+
+
+@pytest.mark.parametrize("dated", [True, False])
+def test_a_summary_read_back_from_its_file_draws_the_same(tmp_path, dated):
+    """summary.ecsv read back by astropy (blank text cells masked) draws the same points."""
+    from comaspec._ecsv import write_ecsv
+
+    table = _summary(dated=dated)
+    write_ecsv(table, tmp_path / "summary.ecsv")
+    again = batch_summary_figure(QTable.read(tmp_path / "summary.ecsv"))
+    for ax, ax_again in zip(batch_summary_figure(table).axes, again.axes):
+        assert [ln.get_gid() or ln.get_label() for ln in ax.lines] == [ln.get_gid() or ln.get_label()
+                                                                        for ln in ax_again.lines]
+        for ln, ln_again in zip(ax.lines, ax_again.lines):
+            np.testing.assert_array_equal(ln.get_ydata(), ln_again.get_ydata())
