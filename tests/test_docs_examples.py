@@ -1,0 +1,492 @@
+"""Every example in README.md and docs/*.rst runs and says what the code does.
+
+* **Python**: every ``.. code-block:: python`` block runs, the blocks of one page in order in
+  one namespace (a later block may use the names of an earlier one), in a temporary directory.
+  Blocks written as ``>>>`` sessions are run by doctest, so the output they quote is checked.
+  A file a snippet reads (``coma_s3d.fits``, ...) is made by `FILES` (the bundled example,
+  a small synthetic cube, a manifest of them); a name it takes from the user (``spectrum``,
+  ``geometry``, ...) is given by `USER_NAMES`.
+* **Commands**: every ``comaspec SUBCOMMAND ...`` line of a code block is parsed by the real
+  argument parser (an unknown option or a value out of range exits 2); usage synopses
+  (``[--opt ...]``) name only options that exist; inline ````comaspec ...```` in the text
+  too. Commands whose inputs are the example, a file of `FILES` or a real file of
+  ``../shared/data`` run (``comaspec.cli.main`` in this process, as the CLI tests do; one
+  runs as ``python -m comaspec``) and must exit 0; those that cannot run here are listed
+  in `NOT_RUN` with the reason.
+* **Transcripts**: a block whose lines start with ``$ comaspec`` quotes the command's output
+  (standard output, or standard error when it fails); the quoted text is compared with what
+  the command prints now (``...`` stands for any text).
+* **Options**: every option of every subcommand (from its argparse parser, as
+  ``comaspec CMD --help`` lists them) is mentioned on its page of the command-line reference.
+
+A block preceded by the rst comment ``.. skip-doc-test: REASON`` is not run; such skips are
+listed in `test_skipped_blocks_are_few`.
+"""
+
+from __future__ import annotations
+
+import doctest
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+DOC_FILES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.rst"))]
+SUBCOMMANDS = ("info", "production", "ratio", "map", "batch", "catalog", "compare")
+SKIP_MARK = "skip-doc-test:"
+COMMAND = re.compile(r"^(?:\$ )?comaspec (?:%s)(?=\s|$)" % "|".join(SUBCOMMANDS))
+#: The page of the command-line reference that documents each subcommand's options.
+CLI_PAGES = {"info": "cli_info.rst", "production": "cli_production.rst", "ratio": "cli_ratio.rst",
+             "map": "cli_map.rst", "batch": "many_observations.rst", "catalog": "cli_catalog.rst",
+             "compare": "cli_catalog.rst"}
+#: Options of every subcommand, documented once in cli.rst ("Options every subcommand has").
+COMMON_OPTIONS = {"-h", "--help", "-q", "--quiet", "-v", "--verbose"}
+
+
+# --------------------------------------------------------------------------- extraction
+
+
+@dataclass(frozen=True)
+class Block:
+    """One code block of a documentation page."""
+
+    path: Path
+    line: int  # 1-based line of the directive (or of the paragraph ending in ``::``)
+    language: str  # python, bash, text, console, literal (``::``), ...
+    text: str  # dedented content
+    skip: str | None = None  # reason given by a ``.. skip-doc-test:`` comment
+
+    @property
+    def id(self) -> str:
+        return f"{self.path.name}:{self.line}"
+
+
+def _indent(line):
+    return len(line) - len(line.lstrip())
+
+
+def _skip_reason(lines, i):
+    """The reason of a ``.. skip-doc-test:`` comment in the lines just before line ``i``."""
+    j = i - 1
+    while j >= 0 and not lines[j].strip():
+        j -= 1
+    if j >= 0 and SKIP_MARK in lines[j]:
+        return lines[j].split(SKIP_MARK, 1)[1].strip(" ->")
+    return None
+
+
+def _rst_blocks(path):
+    lines = path.read_text(encoding="utf-8").splitlines()
+    blocks, i = [], 0
+    while i < len(lines):
+        line = lines[i]
+        directive = re.match(r"^\s*\.\. code-block::\s*(\S+)", line)
+        literal = not directive and line.rstrip().endswith("::") and not line.lstrip().startswith("..")
+        if not (directive or literal):
+            i += 1
+            continue
+        indent, j = _indent(line), i + 1
+        while j < len(lines) and (not lines[j].strip() or (directive and lines[j].strip().startswith(":"))):
+            j += 1
+        body = []
+        while j < len(lines) and (not lines[j].strip() or _indent(lines[j]) > indent):
+            body.append(lines[j])
+            j += 1
+        while body and not body[-1].strip():
+            body.pop()
+        if body:
+            dedent = min(_indent(b) for b in body if b.strip())
+            text = "\n".join(b[dedent:] for b in body)
+            blocks.append(Block(path, i + 1, directive.group(1) if directive else "literal", text,
+                                _skip_reason(lines, i)))
+        i = j
+    return blocks
+
+
+def _md_blocks(path):
+    lines = path.read_text(encoding="utf-8").splitlines()
+    blocks, i = [], 0
+    while i < len(lines):
+        fence = re.match(r"^```(\w*)", lines[i])
+        if fence:
+            j = i + 1
+            while not lines[j].startswith("```"):
+                j += 1
+            blocks.append(Block(path, i + 1, fence.group(1) or "text", "\n".join(lines[i + 1:j]),
+                                _skip_reason(lines, i)))
+            i = j
+        i += 1
+    return blocks
+
+
+def doc_blocks():
+    """Every code block of README.md and docs/*.rst."""
+    return [b for path in DOC_FILES for b in (_md_blocks(path) if path.suffix == ".md" else _rst_blocks(path))]
+
+
+BLOCKS = doc_blocks()
+PYTHON_BLOCKS = [b for b in BLOCKS if b.language in ("python", "pycon")]
+PYTHON_PAGES = sorted({b.path.name for b in PYTHON_BLOCKS})
+
+
+def _command_lines(block):
+    """(line, is_synopsis) of the ``comaspec SUBCOMMAND`` commands of a block; a line ending in
+    ``\\`` continues, and so does an indented line of a synopsis."""
+    commands = []
+    for raw in block.text.splitlines():
+        line = raw.strip()
+        if COMMAND.match(line):
+            commands.append(line.removeprefix("$ "))
+        elif commands and (commands[-1].endswith("\\") or (raw.startswith(" ") and line.startswith("["))):
+            commands[-1] = commands[-1].rstrip("\\ ") + " " + line
+    return [(c, bool(re.search(r"\s\[|\|", c.split("#")[0]))) for c in commands]
+
+
+def _argv(command):
+    """The arguments after ``comaspec`` of a concrete command line (comments dropped)."""
+    return shlex.split(command, comments=True)[1:]
+
+
+COMMANDS = [(b, c) for b in BLOCKS for c, synopsis in _command_lines(b) if not synopsis]
+SYNOPSES = [(b, c) for b in BLOCKS for c, synopsis in _command_lines(b) if synopsis]
+
+
+def _inline_commands():
+    """(page, text) of every inline literal ````comaspec SUBCOMMAND ...```` of the docs."""
+    found = []
+    for path in DOC_FILES:
+        text = path.read_text(encoding="utf-8")
+        for match in re.finditer(r"``(comaspec (?:%s)\b[^`]*)``|`(comaspec (?:%s)\b[^`]*)`"
+                                 % ("|".join(SUBCOMMANDS), "|".join(SUBCOMMANDS)), text):
+            found.append((path.name, match.group(1) or match.group(2)))
+    return found
+
+
+# --------------------------------------------------------------------------- the parser
+
+
+def _subparsers():
+    from comaspec.cli import build_parser
+
+    parser = build_parser()
+    action = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
+    return action.choices
+
+
+def _options(subparser):
+    return {s for a in subparser._actions for s in a.option_strings}
+
+
+def _option_names(text):
+    """Options (``--name``, ``-x``) named in a command or synopsis, without ``=value``."""
+    return {m.group(1) for m in re.finditer(r"(?<![\w-])(--?[A-Za-z][\w-]*)", text)}
+
+
+# --------------------------------------------------------------------------- files and names
+
+#: Names a snippet takes from the user's session, made here (see `_user_names`).
+USER_NAMES = ("spectrum", "geometry", "aperture", "flux", "error", "cube")
+
+
+def _example_copy(path):
+    from comaspec import example_path
+
+    shutil.copyfile(example_path(), path)
+
+
+def _small_cube(path):
+    """A small synthetic PRISM cube of a 3I/ATLAS-like coma (geometry in its header)."""
+    import astropy.units as u
+    import numpy as np
+
+    from comaspec import Geometry
+    from comaspec.synthetic import synthetic_cube
+
+    synthetic_cube("PRISM", {"CO2": 1.7e27, "H2O": 3e26}, Geometry(3.32 * u.au, 2.61 * u.au), T_rot=50.0,
+                   error_per_spaxel=2e-20 * u.W / u.m**2 / u.um, shape=(21, 21), path=path, seed=1,
+                   continuum=lambda wl: 1e-17 * np.ones_like(wl))
+
+
+def _campaign(path):
+    """A manifest of two visits (copies of the example) at the example's geometry."""
+    for label in ("visit01", "visit02"):
+        _example_copy(path.parent / f"{label}_prism_x1d.fits")
+    path.write_text("label,files,rh,delta,aperture,species\n"
+                    "visit01,visit01_prism_x1d.fits,3.32,2.61,0.5,CO2;H2O;CO\n"
+                    "visit02,visit02_prism_x1d.fits,3.32,2.61,0.5,CO2;H2O;CO\n", encoding="utf-8")
+
+
+def _gas_cube(path):
+    """A small synthetic PRISM cube of a coma without dust (the nucleus found from the gas)."""
+    import astropy.units as u
+
+    from comaspec import Geometry
+    from comaspec.synthetic import synthetic_cube
+
+    synthetic_cube("PRISM", {"CO2": 1.7e27, "H2O": 3e26}, Geometry(3.32 * u.au, 2.61 * u.au), T_rot=50.0,
+                   error_per_spaxel=2e-20 * u.W / u.m**2 / u.um, shape=(15, 15), path=path, seed=1)
+
+
+def _g395h_co2_co(path):
+    """A 4.1-4.9 µm G395H x1d of CO2 and CO written by the independent generator, as in
+    tests/test_q_h2o.py (Q = 5e26 and 4e26 1/s, T_rot 40 K, noise 3e-18 W m^-2 µm^-1, seed 3)."""
+    import independent_coma as ic
+
+    spec, _ = ic.coma_spectrum("G395H", {"CO2": 5e26, "CO": 4e26}, rh_au=3.32, delta_au=2.61, radius_arcsec=0.5,
+                               v_km_s=ic.default_velocity(3.32), tau_1au_s=ic.default_lifetimes(), T_rot=40.0,
+                               lo_um=4.1, hi_um=4.9, continuum=lambda wl: 4e-17 * (wl / 3.5) ** -1.2, error=3e-18,
+                               seed=3)
+    ic.write_pipeline_x1d(path, spec, grating="G395H", filt="F290LP")
+
+
+#: Files the snippets and commands read, by the name the docs give them.
+FILES = {
+    "gas_s3d.fits": _gas_cube,
+    "g395h_x1d.fits": _g395h_co2_co,
+    "jw0xxxx_x1d.fits": _example_copy,
+    "jw01234-o001_t001_nirspec_prism-clear_x1d.fits": _example_copy,
+    "jw01234-o001_t001_nirspec_prism-clear_s3d.fits": _small_cube,
+    "coma_s3d.fits": _small_cube,
+    "campaign.csv": _campaign,
+}
+
+#: Real files of ../shared/data the docs name: name → folder.
+SHARED_FILES = {
+    "jw02736-o007_s06355_nirspec_f290lp-g395m_x1d.fits": "jwst-nirspec-mos-g395m-x1d-smacs0723",
+    "CO2_measured_spectrum_4-5um.csv": "co2-lab-emission-4-5um-radis",
+    "harrington_pinto2022_gas_production_rates.csv": "comet-production-rates-hp22",
+    "c2017k2_nirspec_g395m_beam0.75arcsec_3.25-3.33um.txt": "c2017k2-jwst-nirspec-ch4",
+    "c2017k2_nirspec_g395m_beam0.75arcsec_psg_retrieval_results.txt": "c2017k2-jwst-nirspec-ch4",
+}
+
+
+def _make_files(text, directory, shared_data):
+    """Make (or link from ../shared/data) every file of `FILES`/`SHARED_FILES` named in ``text``."""
+    for name, make in FILES.items():
+        if name in text and not (directory / name).exists():
+            make(directory / name)
+    for name, folder in SHARED_FILES.items():
+        if name in text and not (directory / name).exists():
+            (directory / name).symlink_to(shared_data(folder, name))
+
+
+def _user_names(code, example_inputs, directory):
+    """The user's objects a page's code uses without making them: the example's spectrum,
+    geometry and aperture, its flux and error (W m^-2 µm^-1 on the fitted pixels, as
+    ``ForwardModel.with_data`` takes them), a band flux, and a small cube."""
+    import astropy.units as u
+
+    spectrum, geometry, aperture = example_inputs
+    names = {"spectrum": spectrum, "geometry": geometry, "aperture": aperture}
+    if re.search(r"\b(flux|error)\b", code):
+        names["flux"] = 1.2e-17 * u.W / u.m**2
+        if "with_data(flux, error)" in code:
+            names["flux"], names["error"] = _fitted_pixels_data(spectrum, geometry, aperture)
+    if re.search(r"\bcube\b", code):
+        _small_cube(directory / "user_s3d.fits")
+        from comaspec import read_cube
+
+        names["cube"] = read_cube(directory / "user_s3d.fits")
+    return {k: v for k, v in names.items() if re.search(rf"\b{k}\b", code)}
+
+
+def _fitted_pixels_data(spectrum, geometry, aperture):
+    """Another spectrum on the example's fitted pixels: its flux plus noise of 0.2 of its error
+    (so the new error is sqrt(1.04) of the old), W m^-2 µm^-1."""
+    import numpy as np
+
+    from comaspec.fit import as_observed
+    from comaspec.model import ForwardModel
+
+    model = ForwardModel([as_observed(spectrum)], ["CO2", "H2O"], geometry, [aperture])
+    flux, error = model.data()
+    rng = np.random.default_rng(3)
+    return flux + rng.normal(0.0, 0.2 * error), error * np.sqrt(1.04)
+
+
+# --------------------------------------------------------------------------- extraction tests
+
+
+def test_blocks_are_found():
+    """The extraction sees the blocks it must (a regression of the parser would test nothing)."""
+    ids = {b.id.split(":")[0] for b in PYTHON_BLOCKS}
+    assert {"tutorial.rst", "maps.rst", "model.rst", "catalog.rst", "gallery.rst"} <= ids
+    assert len(PYTHON_BLOCKS) >= 17
+    assert any(c == "comaspec ratio --example" for _, c in COMMANDS)
+    assert any(c.startswith("comaspec ratio SPECTRUM") for _, c in SYNOPSES)
+    assert len(COMMANDS) >= 20
+
+
+def test_python_is_in_python_blocks():
+    """A literal block holding Python (``import``, ``from ... import``, ``>>>``) is marked as
+    ``.. code-block:: python``, so this module runs it."""
+    unmarked = [b.id for b in BLOCKS if b.language not in ("python", "pycon")
+                and re.match(r"(import \w|from [\w.]+ import |>>> )", b.text)]
+    assert unmarked == []
+
+
+# --------------------------------------------------------------------------- python
+
+
+#: Warnings a page's snippets emit on purpose (the example's CO2 pumping lines are not
+#: optically thin: `fit_coma` warns, as ``comaspec ratio`` prints a note).
+EXPECTED_WARNINGS = {
+    "tutorial.rst": "pumping lines are not optically thin",
+    "haser.rst": "pumping lines are not optically thin",
+    "model.rst": "pumping lines are not optically thin",
+    "many_observations.rst": "pumping lines are not optically thin",
+}
+
+
+def _run_python(block, namespace):
+    if block.text.lstrip().startswith(">>>"):
+        test = doctest.DocTestParser().get_doctest(block.text, namespace, block.id, str(block.path), block.line)
+        runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+        report = []
+        runner.run(test, out=report.append, clear_globs=False)
+        assert runner.failures == 0, f"{block.id}:\n" + "".join(report)
+    else:
+        exec(compile(block.text, block.id, "exec"), namespace)  # noqa: S102 - the docs' own code
+
+
+@pytest.mark.parametrize("page", PYTHON_PAGES)
+def test_python_snippets_run(page, tmp_path, monkeypatch, example_inputs, shared_data):
+    blocks = [b for b in PYTHON_BLOCKS if b.path.name == page and not b.skip]
+    code = "\n".join(b.text for b in blocks)
+    monkeypatch.chdir(tmp_path)
+    _make_files(code, tmp_path, shared_data)
+    namespace = {"__name__": "__docs__"}
+    namespace.update(_user_names(code, example_inputs, tmp_path))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for block in blocks:
+            _run_python(block, namespace)
+    from comaspec.errors import ComaspecWarning
+
+    ours = [str(w.message) for w in caught if issubclass(w.category, ComaspecWarning)]
+    expected = EXPECTED_WARNINGS.get(page)
+    unexpected = [m for m in ours if expected is None or expected not in m]
+    assert unexpected == []
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
+# --------------------------------------------------------------------------- commands
+
+#: Commands of the docs that do not run here, with the reason.
+NOT_RUN = {
+    "comaspec batch campaign.ecsv --output-dir /shared/results --scheduler tcp://head-node:8786":
+        "needs a running Dask scheduler on a cluster",
+}
+
+
+def _transcripts(block):
+    """(command, expected output) of a block whose commands start with ``$ ``."""
+    found = []
+    for line in block.text.splitlines():
+        if line.startswith("$ "):
+            found.append([line[2:], []])
+        elif found:
+            found[-1][1].append(line)
+    return [(command, "\n".join(out).strip() + "\n") for command, out in found if COMMAND.match(command)]
+
+
+TRANSCRIPTS = [(b, c, out) for b in BLOCKS for c, out in _transcripts(b)]
+
+
+def _run_cli(argv, capsys):
+    """Exit status, stdout and stderr of ``comaspec ARGV`` run in this process."""
+    from comaspec.cli import main
+
+    try:
+        status = main(argv)
+    except SystemExit as exc:  # argparse: --help, usage errors
+        status = exc.code
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def _same_output(expected, got):
+    """Whether ``got`` is ``expected`` up to white space, with ``...`` standing for any text."""
+    checker = doctest.OutputChecker()
+    return checker.check_output(expected, got, doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+
+
+def test_every_command_option_exists():
+    """Every option a command, a synopsis or an inline ````comaspec ...```` names is an option of
+    its subcommand (``--help`` would list it; argparse exits 2 on the others)."""
+    subparsers = _subparsers()
+    named = [(b.id, c) for b, c in COMMANDS + SYNOPSES] + _inline_commands()
+    unknown = []
+    for where, command in named:
+        name = command.removeprefix("$ ").split()[1]
+        words = re.sub(r"\s#.*", "", command.split("comaspec", 1)[1])
+        for option in _option_names(words) - _options(subparsers[name]):
+            unknown.append(f"{where}: comaspec {name} {option}")
+    assert unknown == []
+
+
+@pytest.mark.parametrize("command", sorted({c for _, c in COMMANDS}))
+def test_command_parses(command):
+    """The real parser accepts every command of the docs: known options, values in range."""
+    from comaspec.cli import build_parser
+
+    try:
+        build_parser().parse_args(_argv(command))
+    except SystemExit as exc:
+        pytest.fail(f"{command!r}: exit status {exc.code}")
+
+
+RUNNABLE = sorted({c for _, c in COMMANDS} - set(NOT_RUN) - {c for _, c, _ in TRANSCRIPTS})
+
+
+def test_not_run_is_current():
+    """Every command listed as not run is still in the docs (the list does not rot)."""
+    assert set(NOT_RUN) <= {c for _, c in COMMANDS}
+
+
+@pytest.mark.parametrize("command", RUNNABLE)
+def test_command_runs(command, tmp_path, monkeypatch, capsys, shared_data):
+    """Each self-contained command of the docs exits 0 and writes the files it names."""
+    monkeypatch.chdir(tmp_path)
+    _make_files(command, tmp_path, shared_data)
+    argv = _argv(command)
+    status, out, err = _run_cli(argv, capsys)
+    assert status == 0, err
+    assert out or any(a.startswith("-o") or a.startswith("--o") or a == "--plot" for a in argv)
+    for flag, path in zip(argv, argv[1:]):
+        if flag in ("-o", "--output", "--plot", "--compare"):
+            assert (tmp_path / path).stat().st_size > 0
+
+
+@pytest.mark.parametrize(("block", "command", "expected"), TRANSCRIPTS,
+                         ids=[f"{b.id}:{c[9:40]}" for b, c, _ in TRANSCRIPTS])
+def test_transcript_output(block, command, expected, tmp_path, monkeypatch, capsys, shared_data):
+    """A quoted ``$ comaspec ...`` session prints what the docs show (stdout, or stderr when the
+    command fails)."""
+    monkeypatch.chdir(tmp_path)
+    _make_files(command, tmp_path, shared_data)
+    if command == "comaspec ratio --example":
+        pytest.skip("run as python -m comaspec in test_example_command_as_installed")
+    status, out, err = _run_cli(_argv(command), capsys)
+    got = out if status == 0 else err
+    assert _same_output(expected, got), f"{block.id}: {command}\n--- docs\n{expected}--- now\n{got}"
+
+
+def test_example_command_as_installed(tmp_path):
+    """``comaspec ratio --example`` (README, tutorial) run as ``python -m comaspec``."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run([sys.executable, "-m", "comaspec", "ratio", "--example"], cwd=tmp_path,
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    quoted = [out for _, c, out in TRANSCRIPTS if c == "comaspec ratio --example"]
+    assert quoted and _same_output(quoted[0], done.stdout)
