@@ -490,3 +490,35 @@ def test_example_command_as_installed(tmp_path):
     assert done.returncode == 0, done.stderr
     quoted = [out for _, c, out in TRANSCRIPTS if c == "comaspec ratio --example"]
     assert quoted and _same_output(quoted[0], done.stdout)
+
+
+# --------------------------------------------------------------------------- options documented
+
+
+def _undocumented_options():
+    """``comaspec CMD --option`` of every option the parser has that its page never names."""
+    missing = []
+    for name, subparser in _subparsers().items():
+        page = (REPO / "docs" / CLI_PAGES[name]).read_text(encoding="utf-8")
+        for option in sorted(_options(subparser) - COMMON_OPTIONS):
+            if not re.search(rf"(?<![\w-]){re.escape(option)}(?![\w-])", page):
+                missing.append(f"comaspec {name} {option} ({CLI_PAGES[name]})")
+    return missing
+
+
+def test_every_option_is_documented():
+    """Each option ``comaspec CMD --help`` lists is named on CMD's page of the reference."""
+    assert set(_subparsers()) == set(CLI_PAGES)
+    assert _undocumented_options() == []
+
+
+def test_common_options_are_documented():
+    text = (REPO / "docs" / "cli.rst").read_text(encoding="utf-8")
+    assert all(f"``{option}``" in text for option in COMMON_OPTIONS - {"-h", "--help"})
+
+
+def test_help_text_reads_as_written():
+    """``comaspec CMD --help`` shows a percent sign as ``%`` (argparse formats help strings, not
+    descriptions: a ``%%`` in a description is printed as is)."""
+    doubled = [name for name, sub in _subparsers().items() if "%%" in sub.format_help()]
+    assert doubled == []
