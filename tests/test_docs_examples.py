@@ -549,3 +549,28 @@ def test_help_text_reads_as_written():
     descriptions: a ``%%`` in a description is printed as is)."""
     doubled = [name for name, sub in _subparsers().items() if "%%" in sub.format_help()]
     assert doubled == []
+
+
+# --------------------------------------------------------------------------- manifests
+
+MANIFESTS = [b for b in BLOCKS if b.path.name == "many_observations.rst" and b.language == "text"
+             and re.match(r"(label,|# %ECSV)", b.text)]
+
+
+@pytest.mark.parametrize("block", MANIFESTS, ids=[b.id for b in MANIFESTS])
+def test_manifest_examples_are_accepted(block, tmp_path):
+    """The manifests the docs show are read without a refused row, one job per row."""
+    from comaspec.batch import read_jobs
+
+    path = tmp_path / ("campaign.ecsv" if block.text.startswith("#") else "campaign.csv")
+    path.write_text(block.text + "\n", encoding="utf-8")
+    for name in set(re.findall(r"[\w.-]+\.fits", block.text)):
+        _example_copy(tmp_path / name)
+    jobs, invalid = read_jobs(path)
+    rows = [line for line in block.text.splitlines() if line.startswith("visit")]
+    assert invalid == []
+    assert [job.label for job in jobs] == [row.split(",")[0].split()[0] for row in rows]
+
+
+def test_manifests_are_found():
+    assert len(MANIFESTS) == 2
