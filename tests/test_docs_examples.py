@@ -145,7 +145,7 @@ def _command_lines(block):
         line = raw.strip()
         if COMMAND.match(line):
             commands.append(line.removeprefix("$ "))
-        elif commands and (commands[-1].endswith("\\") or (raw.startswith(" ") and line.startswith("["))):
+        elif commands and (commands[-1].endswith("\\") or (raw.startswith(" ") and line[:1] in "[(")):
             commands[-1] = commands[-1].rstrip("\\ ") + " " + line
     return [(c, bool(re.search(r"\s\[|\|", c.split("#")[0]))) for c in commands]
 
@@ -574,3 +574,17 @@ def test_manifest_examples_are_accepted(block, tmp_path):
 
 def test_manifests_are_found():
     assert len(MANIFESTS) == 2
+
+
+def test_synopses_list_every_option():
+    """The usage synopsis on a subcommand's page lists all its options (as ``--help`` does)."""
+    subparsers = _subparsers()
+    listed = {}
+    for block, command in SYNOPSES:
+        name = command.split()[1]
+        if block.path.name == CLI_PAGES[name]:
+            listed.setdefault(name, set()).update(_option_names(command))
+    assert set(listed) == set(CLI_PAGES) - {"catalog", "compare"}  # their pages list examples
+    missing = {name: sorted(_options(subparsers[name]) - COMMON_OPTIONS - {"-o"} - names)
+               for name, names in listed.items()}
+    assert missing == {name: [] for name in listed}
