@@ -588,3 +588,33 @@ def test_synopses_list_every_option():
     missing = {name: sorted(_options(subparsers[name]) - COMMON_OPTIONS - {"-o"} - names)
                for name, names in listed.items()}
     assert missing == {name: [] for name in listed}
+
+
+#: A value for each placeholder of the synopses, and the arguments a subcommand needs.
+PLACEHOLDER_VALUES = {"ARCSEC": "0.5", "WxH": "1x1", "K": "50", "EXT": "0", "N": "10", "S": "5",
+                      "ADDRESS": "tcp://127.0.0.1:1", "SIGMA": "3", "DEG": "10"}
+REQUIRED_ARGS = {"ratio": ["--example"], "map": ["missing_s3d.fits", "--rh", "3", "--delta", "2"],
+                 "batch": ["missing.csv", "--output-dir", "out"]}
+
+
+def _alternatives():
+    """(subcommand, [option, value...], [option, value...]) of every ``[A | B]`` of a synopsis."""
+    found = []
+    for _, command in SYNOPSES:
+        name = command.split()[1]
+        for group in re.findall(r"\[(--[^\[\]]*\|\s*--[^\[\]]*)\]", command):
+            sides = [side.split() for side in group.split("|")]
+            found.append((name, *[[w if w.startswith("-") else PLACEHOLDER_VALUES[w] for w in s] for s in sides]))
+    return found
+
+
+@pytest.mark.parametrize(("name", "first", "second"), _alternatives(),
+                         ids=lambda v: " ".join(v) if isinstance(v, list) else v)
+def test_synopsis_alternatives_are_refused_together(name, first, second, tmp_path, monkeypatch, capsys):
+    """``[A | B]`` in a synopsis means one or the other: the command refuses both, before any
+    work, with one line naming both."""
+    monkeypatch.chdir(tmp_path)
+    argv = [name, *REQUIRED_ARGS.get(name, []), *first, *second]
+    status, out, err = _run_cli(argv, capsys)
+    assert status == 2 and out == ""
+    assert first[0] in err and second[0] in err, err

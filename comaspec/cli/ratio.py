@@ -298,6 +298,10 @@ def _run(args):
         raise UsageError("--mc must be a positive number of refits")
     if args.mc and args.mcmc:
         raise UsageError("choose --mc or --mcmc, not both")
+    if args.trot is not None and args.trot_per_species:
+        raise UsageError("choose --trot or --trot-per-species, not both")
+    if args.extension is not None and args.joint:
+        raise UsageError("choose --extension or --joint, not both")
     _suffix_check(args.output, (".json", ".ecsv"), "--output")
     _suffix_check(args.plot, (".png", ".pdf"), "--plot")
     _suffix_check(args.compare, (".png", ".pdf"), "--compare")
