@@ -155,7 +155,7 @@ def _argv(command):
     return shlex.split(command, comments=True)[1:]
 
 
-COMMANDS = [(b, c) for b in BLOCKS for c, synopsis in _command_lines(b) if not synopsis]
+COMMANDS = [(b, c) for b in BLOCKS if not b.skip for c, synopsis in _command_lines(b) if not synopsis]
 SYNOPSES = [(b, c) for b in BLOCKS for c, synopsis in _command_lines(b) if synopsis]
 
 
@@ -421,7 +421,7 @@ def _transcripts(block):
     return [(command, "\n".join(out).strip() + "\n") for command, out in found if COMMAND.match(command)]
 
 
-TRANSCRIPTS = [(b, c, out) for b in BLOCKS for c, out in _transcripts(b)]
+TRANSCRIPTS = [(b, c, out) for b in BLOCKS if not b.skip for c, out in _transcripts(b)]
 
 
 def _run_cli(argv, capsys):
@@ -618,3 +618,45 @@ def test_synopsis_alternatives_are_refused_together(name, first, second, tmp_pat
     status, out, err = _run_cli(argv, capsys)
     assert status == 2 and out == ""
     assert first[0] in err and second[0] in err, err
+
+
+# --------------------------------------------------------------------------- scripts and skips
+
+
+def test_scripts_named_in_the_docs_exist():
+    """Every ``python path/script.py [--option]`` of the docs names a file of the repository
+    that has that option."""
+    problems = []
+    for path in DOC_FILES:
+        for script, option in re.findall(r"python ([\w./-]+\.py)(?: (--[\w-]+))?", path.read_text(encoding="utf-8")):
+            target = REPO / script
+            if not target.is_file():
+                problems.append(f"{path.name}: {script} does not exist")
+            elif option and option not in target.read_text(encoding="utf-8"):
+                problems.append(f"{path.name}: {script} has no {option}")
+    assert problems == []
+
+
+#: Blocks marked ``.. skip-doc-test: REASON`` (not run): keep this list short.
+SKIPPED = {}
+
+
+def test_skipped_blocks_are_few():
+    assert {b.id: b.skip for b in BLOCKS if b.skip} == SKIPPED
+
+
+def test_extraction_of_a_page(tmp_path):
+    """The extractor on a page written here: directive and ``::`` blocks, indentation, options,
+    a skip comment, a continued command and a synopsis."""
+    page = tmp_path / "page.rst"
+    page.write_text("Title\n=====\n\n.. skip-doc-test: needs a user's cube\n\n.. code-block:: python\n"
+                    "   :caption: x\n\n   a = 1\n\n     b = 2\n\nText::\n\n   $ comaspec ratio --example \\\n"
+                    "       --rh 3\n   out\n\n   comaspec map CUBE [--bin N]\n                [--quiet]\n\nEnd.\n",
+                    encoding="utf-8")
+    python, literal = _rst_blocks(page)
+    assert (python.language, python.text, python.skip) == ("python", "a = 1\n\n  b = 2", "needs a user's cube")
+    assert (literal.language, literal.skip, literal.line) == ("literal", None, 13)
+    assert _command_lines(literal) == [("comaspec ratio --example --rh 3", False),
+                                       ("comaspec map CUBE [--bin N] [--quiet]", True)]
+    assert _transcripts(literal)[0] == ("comaspec ratio --example --rh 3", "out\n\ncomaspec map CUBE [--bin N]\n"
+                                        "             [--quiet]\n")
