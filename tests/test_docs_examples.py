@@ -660,3 +660,38 @@ def test_extraction_of_a_page(tmp_path):
                                        ("comaspec map CUBE [--bin N] [--quiet]", True)]
     assert _transcripts(literal)[0] == ("comaspec ratio --example --rh 3", "out\n\ncomaspec map CUBE [--bin N]\n"
                                         "             [--quiet]\n")
+
+
+# --------------------------------------------------------------------------- JSON keys
+
+#: Keys of the JSON that are names, not fields (species, ratio names, band names).
+_NAMED_KEYS = {"species", "ratios", "band_g_factors_1au_per_s", "error_inflation", "pump_opacity"}
+
+
+def _json_keys(obj, path=""):
+    """(path, key) of the field names of a result; the keys of `_NAMED_KEYS` entries, and keys
+    that are not identifiers (window names such as ``4.5um``), are names, not fields."""
+    found = []
+    for key, value in obj.items():
+        if re.fullmatch(r"[A-Za-z_]\w*", key):
+            found.append((path, key))
+        if isinstance(value, dict):
+            children = value.values() if key in _NAMED_KEYS else [value]
+            for child in children:
+                if isinstance(child, dict):
+                    found.extend(_json_keys(child, f"{path}.{key}"))
+    return found
+
+
+def test_json_fields_are_documented(capsys):
+    """Every field of ``comaspec ratio --example --json`` (and with ``--q-h2o``) is described
+    in json_schema.rst."""
+    import json
+
+    documented = set(re.findall(r"``(\w+)``", (REPO / "docs" / "json_schema.rst").read_text(encoding="utf-8")))
+    undocumented = set()
+    for extra in ([], ["--species", "CO2,CO", "--q-h2o", "7e26:1e26"]):
+        status, out, err = _run_cli(["ratio", "--example", "--json", "--quiet", *extra], capsys)
+        assert status == 0, err
+        undocumented |= {f"{path}.{key}" for path, key in _json_keys(json.loads(out)) if key not in documented}
+    assert undocumented == set()
