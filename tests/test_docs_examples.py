@@ -488,9 +488,14 @@ def test_command_runs(command, tmp_path, monkeypatch, capsys, shared_data):
     status, out, err = _run_cli(argv, capsys)
     assert status == 0, err
     assert out or any(a.startswith("-o") or a.startswith("--o") or a == "--plot" for a in argv)
+    _assert_outputs_written(argv, tmp_path)
+
+
+def _assert_outputs_written(argv, directory):
+    """Every file an output option of ``argv`` names was written and is not empty."""
     for flag, path in zip(argv, argv[1:]):
-        if flag in ("-o", "--output", "--plot", "--compare"):
-            assert (tmp_path / path).stat().st_size > 0
+        if flag in ("-o", "--output", "--plot", "--compare", "--profiles", "--qcurve", "--psg-config"):
+            assert (directory / path).stat().st_size > 0, f"{flag} {path}"
 
 
 @pytest.mark.parametrize(("block", "command", "expected"), TRANSCRIPTS,
@@ -506,6 +511,8 @@ def test_transcript_output(block, command, expected, tmp_path, monkeypatch, caps
     on_stderr = re.match(r"comaspec \w+: (error|warning):", expected)
     assert status == (2 if on_stderr and ": error:" in expected.split("\n")[0] else 0), err
     got = err if on_stderr else out
+    if status == 0:
+        _assert_outputs_written(_argv(command), tmp_path)
     assert _same_output(expected, got), f"{block.id}: {command}\n--- docs\n{expected}--- now\n{got}"
 
 
