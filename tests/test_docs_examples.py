@@ -702,3 +702,57 @@ def test_json_fields_are_documented(capsys):
         assert status == 0, err
         undocumented |= {f"{path}.{key}" for path, key in _json_keys(json.loads(out)) if key not in documented}
     assert undocumented == set()
+
+
+# --------------------------------------------------------------------------- generated outputs
+
+#: Scripts whose text outputs the docs include (``literalinclude``, ``csv-table :file:``), and
+#: where those outputs are committed.
+GENERATORS = {"examples/tutorial_prism.py": "docs/_static/tutorial", "docs/make_maps_figures.py": "docs/_static/maps",
+              "docs/make_k2_figures.py": "docs/_static/k2"}
+
+
+def _same_json(committed, now, where=""):
+    """Differences between two JSON values: same keys, equal strings, numbers within 1e-6."""
+    if isinstance(committed, dict) and isinstance(now, dict):
+        if set(committed) != set(now):
+            return [f"{where}: keys {sorted(set(committed) ^ set(now))}"]
+        return [d for k in committed if k not in ("comaspec_version", "paths")
+                for d in _same_json(committed[k], now[k], f"{where}.{k}")]
+    if isinstance(committed, list) and isinstance(now, list) and len(committed) == len(now):
+        return [d for i, (a, b) in enumerate(zip(committed, now)) for d in _same_json(a, b, f"{where}[{i}]")]
+    if isinstance(committed, float) and isinstance(now, float):
+        return [] if now == pytest.approx(committed, rel=1e-6) else [f"{where}: {committed} -> {now}"]
+    return [] if committed == now else [f"{where}: {committed!r} -> {now!r}"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("script", GENERATORS)
+def test_generated_outputs_are_current(script, tmp_path, monkeypatch, shared_data):
+    """The numbers and tables the docs include from a generator script are what the script
+    makes now (figures are not compared)."""
+    import importlib.util
+    import json
+
+    if "k2" in script:
+        shared_data("c2017k2-jwst-nirspec-ch4", "c2017k2_nirspec_g395m_beam0.75arcsec_3.25-3.33um.txt")
+    spec = importlib.util.spec_from_file_location(f"docs_generator_{Path(script).stem}", REPO / script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setattr(module, "OUT", tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the scripts' own business; their outputs are compared
+        module.main()
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+    stale = []
+    for committed in sorted((REPO / GENERATORS[script]).glob("*")):
+        now = tmp_path / committed.name
+        if committed.suffix in (".txt", ".csv") and now.read_text(encoding="utf-8") != committed.read_text(
+                encoding="utf-8"):
+            stale.append(committed.name)
+        elif committed.suffix == ".json":
+            stale += _same_json(json.loads(committed.read_text(encoding="utf-8")),
+                                json.loads(now.read_text(encoding="utf-8")), committed.name)
+    assert stale == []
