@@ -756,3 +756,25 @@ def test_generated_outputs_are_current(script, tmp_path, monkeypatch, shared_dat
             stale += _same_json(json.loads(committed.read_text(encoding="utf-8")),
                                 json.loads(now.read_text(encoding="utf-8")), committed.name)
     assert stale == []
+
+
+def test_info_json_fields_are_documented(tmp_path, monkeypatch, capsys, shared_data):
+    """Every key of ``comaspec info --json`` (a spectrum, a cube, a PSG retrieval) is described
+    in cli_info.rst."""
+    import json
+
+    from comaspec import example_path
+
+    documented = set(re.findall(r"``(\w+)``", (REPO / "docs" / "cli_info.rst").read_text(encoding="utf-8")))
+    monkeypatch.chdir(tmp_path)
+    _gas_cube(tmp_path / "gas_s3d.fits")
+    psg = "c2017k2_nirspec_g395m_beam0.75arcsec_psg_retrieval_results.txt"
+    _make_files(psg, tmp_path, shared_data)
+    undocumented = set()
+    for path in (str(example_path()), "gas_s3d.fits", psg):
+        status, out, err = _run_cli(["info", "--json", path], capsys)
+        assert status == 0, err
+        info = json.loads(out)
+        keys = set(info) | {k for row in info.get("psg_retrieval") or [] for k in row}
+        undocumented |= {f"{Path(path).name}: {k}" for k in keys - documented}
+    assert undocumented == set()
