@@ -778,3 +778,91 @@ def test_info_json_fields_are_documented(tmp_path, monkeypatch, capsys, shared_d
         keys = set(info) | {k for row in info.get("psg_retrieval") or [] for k in row}
         undocumented |= {f"{Path(path).name}: {k}" for k in keys - documented}
     assert undocumented == set()
+
+
+# --------------------------------------------------------------------------- allowed ranges
+
+#: How a number is written into an option that takes more than a number.
+_VALUE_FORMS = {"--aperture-box": "{}x1", "--offset": "{},0", ("ratio", "--lifetime"): "CO2={}"}
+#: Arguments a subcommand needs, so that one option can be checked alone.
+_BASE_ARGS = {"ratio": ["--example"], "catalog": [],
+              "production": ["--species", "CO2", "--flux", "1e-17", "--rh", "1", "--delta", "1",
+                             "--aperture-radius", "1"],
+              "compare": ["--ratio", "1", "--rh", "1"], "map": ["cube.fits", "--rh", "1", "--delta", "1"]}
+
+
+def _range_rows():
+    """(options, commands, low, high, low included) of the table of allowed ranges in cli.rst
+    whose range is ``A – B`` or ``> A and ≤ B``."""
+    text = (REPO / "docs" / "cli.rst").read_text(encoding="utf-8").split(".. _cli-ranges:")[1]
+    rows = []
+    for row in re.findall(r"\* - (.*?)\n\s+- (.*?)\n", text):
+        options = re.findall(r"``(--[\w-]+)``", row[0])
+        named = re.search(r"\(([a-z, ]+)\)", row[0])
+        commands = [c.strip() for c in named.group(1).split(",")] if named else []
+        span = row[1].replace("−", "-")
+        closed = re.fullmatch(r"(-?[\d.]+(?:e[-+]?\d+)?) – (-?[\d.]+(?:e[-+]?\d+)?)", span)
+        half_open = re.fullmatch(r"> (-?[\d.]+(?:e[-+]?\d+)?) and ≤ (-?[\d.]+(?:e[-+]?\d+)?)", span)
+        if options and (closed or half_open):
+            low, high = (closed or half_open).groups()
+            rows.append((options, commands, float(low), float(high), bool(closed)))
+    return rows
+
+
+def _option_argv(command, option, value):
+    form = _VALUE_FORMS.get((command, option), _VALUE_FORMS.get(option, "{}"))
+    return [command, *_BASE_ARGS[command], f"{option}={form.format(value)}"]
+
+
+def _parses(argv):
+    from comaspec.cli import build_parser
+
+    try:
+        build_parser().parse_args(argv)
+    except SystemExit:
+        return False
+    return True
+
+
+def _range_checks(command, option, low, high, low_included):
+    """{value: accepted} at and just beyond the ends of a range (integers for integer options)."""
+    step = max(abs(low), abs(high)) * 1e-3
+    checks = {low: low_included, high: True, low - step: False, high + step: False}
+    action = next(a for a in _subparsers()[command]._actions if option in a.option_strings)
+    if action.type is int or getattr(action.type, "__name__", "") == "int" or option in ("--bin", "--mc", "--seed"):
+        checks = {int(low): low_included, int(high): True, int(low) - 1: False, int(high) + 1: False}
+    return checks
+
+
+def test_allowed_ranges_table_is_what_the_commands_check(capsys, tmp_path, monkeypatch):
+    """Each row of the table of allowed ranges (cli.rst), for every subcommand the row names (or
+    the first that has the option): its ends parse (an open end does not), and a value just
+    beyond either end is refused with exit status 2 and one line naming the option."""
+    monkeypatch.chdir(tmp_path)
+    subparsers = _subparsers()
+    rows = _range_rows()
+    assert len(rows) >= 20
+    wrong = []
+    for options, commands, low, high, low_included in rows:
+        for option in options:
+            having = [c for c in ("ratio", "production", "map", "compare", "catalog")
+                      if option in _options(subparsers[c])]
+            for command in [c for c in commands if c in having] or having[:1]:
+                for value, accepted in _range_checks(command, option, low, high, low_included).items():
+                    argv = _option_argv(command, option, value)
+                    if accepted and not _parses(argv):
+                        wrong.append(f"{command} {option} {value}: refused")
+                    elif not accepted:
+                        status, _, err = _run_cli(argv, capsys)
+                        if status != 2 or option.lstrip("-").split("-")[0] not in err:
+                            wrong.append(f"{command} {option} {value}: status {status}, {err.strip()!r}")
+    assert wrong == [], "\n".join(wrong)
+
+
+def test_negative_offset_form_in_the_docs_works(capsys):
+    """cli_production.rst: ``--offset=-0.5,0.2`` (the form the page gives) is accepted."""
+    assert "``--offset=-0.5,0.2``" in (REPO / "docs" / "cli_production.rst").read_text(encoding="utf-8")
+    status, out, err = _run_cli(["production", *_BASE_ARGS["production"][:-2], "--aperture-radius", "1",
+                                 "--offset=-0.5,0.2"], capsys)
+    assert status == 0, err
+    assert out.startswith("Q(CO2) = ")
