@@ -18,6 +18,7 @@
   compared with what the command prints now (``...`` stands for any text).
 * **Generated outputs**: the text files the docs include from a script (the tutorial's
   summary and JSON, the maps summary, the K2 tables) are what the script makes now (slow).
+* **Prose**: numbers the text quotes from a command (`PROSE_CLAIMS`) are what it prints (slow).
 * The manifests shown are read without a refused row; the scripts named exist.
 
 A block preceded by the rst comment ``.. skip-doc-test: REASON`` is not run; such skips are
@@ -349,3 +350,33 @@ def test_generated_outputs_are_current(script, tmp_path, monkeypatch, shared_dat
             stale += _same_json(json.loads(committed.read_text(encoding="utf-8")),
                                 json.loads(now.read_text(encoding="utf-8")), committed.name)
     assert stale == []
+
+
+#: Numbers the prose quotes from a command: (page, text of the page, command, text of its
+#: standard output).
+PROSE_CLAIMS = [
+    ("emission.rst", "On the bundled example CO2/H2O goes from 7.81 (published) to 9.22",
+     "comaspec ratio --example --g-source computed", "CO2/H2O = 9.22 "),
+    ("emission.rst", "(8.85–9.07 against 9.22)",
+     "comaspec ratio --example --g-source computed --solar meftah2023 --rdot -60", "CO2/H2O = 9.07 "),
+    ("emission.rst", "(8.85–9.07 against 9.22)",
+     "comaspec ratio --example --g-source computed --solar meftah2023 --rdot 60", "CO2/H2O = 8.85 "),
+    ("cli_ratio.rst", "``CO/H2O < 5.76 % (3σ upper\n  limit: CO not detected; its 3σ upper limit over Q(H2O))``",
+     "comaspec ratio g395h_x1d.fits --rh 3.32 --delta 2.61 --aperture-radius 0.5 --species CO2,CO "
+     "--q-h2o 7.6e27:0.6e27 --detect-sigma 100",
+     "CO/H2O < 5.76 % (3σ upper limit: CO not detected; its 3σ upper limit over Q(H2O))"),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("page", "quoted", "command", "printed"), PROSE_CLAIMS,
+                         ids=[f"{p}:{c[9:60]}" for p, _, c, _ in PROSE_CLAIMS])
+def test_prose_numbers_are_what_the_command_prints(page, quoted, command, printed, tmp_path, monkeypatch, capsys,
+                                                    shared_data):
+    """A number the prose quotes from a command is what the command prints now."""
+    assert quoted in (REPO / "docs" / page).read_text(encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    make_files(command, tmp_path, shared_data)
+    status, out, err = run_cli(command_argv(command), capsys)
+    assert status == 0, err
+    assert printed in out
