@@ -388,3 +388,12 @@ def test_prose_numbers_are_what_the_command_prints(page, quoted, command, printe
     status, out, err = run_cli(command_argv(command), capsys)
     assert status == 0, err
     assert all(text in out for text in ((printed,) if isinstance(printed, str) else printed)), out
+
+
+def test_public_names_are_documented():
+    """Every name ``comaspec`` exports is named somewhere in the docs."""
+    import comaspec
+
+    text = "\n".join(path.read_text(encoding="utf-8") for path in DOC_FILES)
+    missing = [name for name in comaspec.__all__ if name != "__version__" and not re.search(rf"\b{name}\b", text)]
+    assert missing == []
