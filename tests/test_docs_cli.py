@@ -33,6 +33,7 @@ def test_every_option_is_documented():
 
 
 def test_common_options_are_documented():
+    """``--quiet`` and ``--verbose``, which every subcommand has, are described once in cli.rst."""
     text = (REPO / "docs" / "cli.rst").read_text(encoding="utf-8")
     assert all(f"``{option}``" in text for option in COMMON_OPTIONS - {"-h", "--help"})
 
@@ -61,8 +62,6 @@ def test_synopses_list_every_option():
 #: A value for each placeholder of the synopses, and the arguments a subcommand needs.
 PLACEHOLDER_VALUES = {"ARCSEC": "0.5", "WxH": "1x1", "K": "50", "EXT": "0", "N": "10", "S": "5",
                       "ADDRESS": "tcp://127.0.0.1:1", "SIGMA": "3", "DEG": "10"}
-
-
 REQUIRED_ARGS = {"ratio": ["--example"], "map": ["missing_s3d.fits", "--rh", "3", "--delta", "2"],
                  "batch": ["missing.csv", "--output-dir", "out"]}
 
@@ -147,8 +146,6 @@ def test_info_json_fields_are_documented(tmp_path, monkeypatch, capsys, shared_d
 
 #: How a number is written into an option that takes more than a number.
 _VALUE_FORMS = {"--aperture-box": "{}x1", "--offset": "{},0", ("ratio", "--lifetime"): "CO2={}"}
-
-
 #: Arguments a subcommand needs, so that one option can be checked alone.
 _BASE_ARGS = {"ratio": ["--example"], "catalog": [],
               "production": ["--species", "CO2", "--flux", "1e-17", "--rh", "1", "--delta", "1",
@@ -175,11 +172,14 @@ def _range_rows():
 
 
 def _option_argv(command, option, value):
+    """Arguments giving ``option`` the number ``value`` (``--opt=VALUE``: a negative value stays
+    a value)."""
     form = _VALUE_FORMS.get((command, option), _VALUE_FORMS.get(option, "{}"))
     return [command, *_BASE_ARGS[command], f"{option}={form.format(value)}"]
 
 
 def _parses(argv):
+    """Whether the real parser accepts ``argv`` (types and ranges checked by argparse)."""
     from comaspec.cli import build_parser
 
     try:
