@@ -210,15 +210,18 @@ def _assert_outputs_written(argv, directory):
             assert (directory / path).stat().st_size > 0, f"{flag} {path}"
 
 
-@pytest.mark.parametrize(("block", "command", "expected"), TRANSCRIPTS,
-                         ids=[f"{b.id}:{c[9:40]}" for b, c, _ in TRANSCRIPTS])
+#: The sessions run in this process (``comaspec ratio --example`` runs as ``python -m comaspec``
+#: in `test_example_command_as_installed`).
+IN_PROCESS = [t for t in TRANSCRIPTS if t[1] != "comaspec ratio --example"]
+
+
+@pytest.mark.parametrize(("block", "command", "expected"), IN_PROCESS,
+                         ids=[f"{b.id}:{c[9:40]}" for b, c, _ in IN_PROCESS])
 def test_transcript_output(block, command, expected, tmp_path, monkeypatch, capsys, shared_data):
     """A quoted ``$ comaspec ...`` session prints what the docs show: its standard output, or
     standard error when the quote is an error or a warning (an error exits 2)."""
     monkeypatch.chdir(tmp_path)
     make_files(command, tmp_path, shared_data)
-    if command == "comaspec ratio --example":
-        pytest.skip("run as python -m comaspec in test_example_command_as_installed")
     status, out, err = run_cli(command_argv(command), capsys)
     on_stderr = re.match(r"comaspec \w+: (error|warning):", expected)
     assert status == (2 if on_stderr and ": error:" in expected.split("\n")[0] else 0), err
