@@ -149,3 +149,24 @@ def test_the_slot_map_needs_a_temperature():
     model = ForwardModel([as_observed(s) for s in spectra], list(Q), GEO, [AP])
     with pytest.raises(InputError, match="T_rot"):
         nonlinear_state(model, {"T_rot_CO2": 40.0, "shift_0": 0.0})
+
+
+# --------------------------------------------------------------------------- the design's assembly
+@pytest.mark.parametrize("modes, continuum", [(["PRISM"], "polynomial"), (["G235H", "G395H"], "polynomial"),
+                                              (["G395H"], "physical")])
+def test_design_of_the_fitted_pixels_is_the_rows_of_the_whole_grid_design(modes, continuum):
+    """The fitted pixels' design (continuum template copied, templates written in) against
+    the rows of the design on every pixel (built column by column, nothing kept)."""
+    problem, _params = _problem(modes, continuum=continuum)
+    model = problem.model
+    shapes = [{}] if continuum == "polynomial" else [{p.name: p.value for p in model.continuum_parameters()},
+                                                     {p.name: 0.5 * (p.value + p.max)
+                                                      for p in model.continuum_parameters()}]
+    for T, shape in [(40.0, shapes[0]), (55.0, shapes[-1]), (40.0, shapes[0])]:
+        values = {"T_rot": T, "shift_0": 1e-4, **shape}
+        used = model.design(values)
+        whole = model.design(values, pixels="all")
+        assert np.array_equal(used, np.vstack([b[u] for b, u in zip(whole, model.used)]))
+        assert used.flags.writeable and used.flags.c_contiguous
+        used[:] = np.nan   # the caller's own copy: the next design is unchanged
+        assert np.isfinite(model.design(values)).all()

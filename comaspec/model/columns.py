@@ -10,6 +10,7 @@ copies), so results do not depend on them.
 from __future__ import annotations
 
 import contextlib
+from collections import OrderedDict
 
 import numpy as np
 
@@ -18,7 +19,7 @@ from ..errors import InputError
 from ..physics.lsf import pixel_edges
 from .line_pixels import SpeciesPixels, supports
 
-__all__ = ["grid_column", "continuum_block", "sharing_columns", "COLUMN_CACHE_SIZE"]
+__all__ = ["grid_column", "continuum_block", "continuum_design", "sharing_columns", "COLUMN_CACHE_SIZE"]
 
 #: Template columns kept per model (each one spectrum's pixel grid): enough for every
 #: species and spectrum at the few nonlinear states a Levenberg-Marquardt step visits.
@@ -102,3 +103,28 @@ def continuum_block(model, i, rows, wavelength_um, shape):
         if len(model._continuum_columns) > COLUMN_CACHE_SIZE:
             model._continuum_columns.popitem(last=False)
     return block
+
+
+#: Continuum designs kept per model (one per continuum shape; a polynomial continuum has one).
+_DESIGNS_KEPT = 8
+
+
+def continuum_design(model, shape):
+    """The design of the fitted pixels with only the continuum's columns filled (the species'
+    columns 0), kept by shape values (read-only: `ForwardModel.design` copies it)."""
+    key = tuple(sorted(shape.items()))
+    kept = model.__dict__.setdefault("_continuum_designs", OrderedDict())
+    out = kept.get(key)
+    if out is None:
+        out = np.zeros((model.n_points, model.n_linear))
+        offsets = np.cumsum([len(model.fitted_species)] + model.cont_sizes)
+        for i, (rows, first) in enumerate(model.coverage_rows()):
+            if rows.size:
+                mask = model.used[i]
+                block = continuum_block(model, i, mask, model.spectra[i].wavelength_um[mask], shape)
+                out[first:first + rows.size, offsets[i]:offsets[i + 1]] = block
+        out.flags.writeable = False
+        kept[key] = out
+        if len(kept) > _DESIGNS_KEPT:
+            kept.popitem(last=False)
+    return out
