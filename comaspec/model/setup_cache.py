@@ -258,4 +258,5 @@ def copy_structure(pixels):
     """A shallow copy of a `SpeciesPixels` with its own, empty per-shift and per-T_rot values."""
     out = copy.copy(pixels)
     out._cdf_diffs, out._line_weights, out.on_build = OrderedDict(), OrderedDict(), None
+    out._last_positions = {}
     return out
