@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import FitError, InputError
-from .columns import continuum_block, continuum_design, grid_column
+from .columns import continuum_block, continuum_design, fitted_rows, species_columns
 from .continuum import default_windows, make_continuum
 from .coverage import Coverage
 from .parameters import ParameterHint, nonlinear_state, shift_hint
@@ -272,38 +272,19 @@ class ForwardModel:
             # the continuum's columns (and zeros) of every fitted pixel in one array, copied
             # (they do not change in a fit of a polynomial continuum); the templates go in
             out = continuum_design(self, state.shape).copy()
-            for i, (rows, first) in enumerate(self.coverage_rows()):
-                self._species_columns(out[first:first + rows.size], i, rows, state)
+            for i, (rows, first) in enumerate(fitted_rows(self)):
+                species_columns(self, out[first:first + rows.size], i, rows, state)
             return out
         blocks = []
         offsets = np.cumsum([len(self.fitted_species)] + self.cont_sizes)
         for i, sp in enumerate(self.spectra):
             block = np.zeros((sp.wavelength_um.size, self.n_linear))
             if block.size:
-                self._species_columns(block, i, slice(None), state)
+                species_columns(self, block, i, slice(None), state)
                 block[:, offsets[i]:offsets[i + 1]] = continuum_block(self, i, slice(None), sp.wavelength_um,
                                                                       state.shape)
             blocks.append(block)
         return blocks
-
-    def _species_columns(self, block, i, rows, state):
-        """Write the template columns of spectrum i's pixels ``rows`` into ``block``."""
-        if not len(block):
-            return
-        for j, name in enumerate(self.fitted_species):
-            if self.species[name].terms[i]:
-                # on the spectrum's whole pixel grid: a pixel's edges are those of the
-                # detector, not midpoints to the next *fitted* pixel across a gap
-                column = grid_column(self, name, i, state.T_rot[name], state.shifts[i],
-                                     state.origins.get(name, 0.0), state.ortho_para)
-                block[:, j] = column[rows]
-
-    def coverage_rows(self):
-        """Per spectrum, (indices of its fitted pixels, its first row in the design), kept."""
-        if getattr(self, "_rows", None) is None:
-            starts = np.cumsum([0] + [int(u.sum()) for u in self.used])
-            self._rows = [(np.flatnonzero(u), int(first)) for u, first in zip(self.used, starts)]
-        return self._rows
 
     # -------------------------------------------------------------- data
     def data(self):
