@@ -170,3 +170,20 @@ def test_design_of_the_fitted_pixels_is_the_rows_of_the_whole_grid_design(modes,
         assert used.flags.writeable and used.flags.c_contiguous
         used[:] = np.nan   # the caller's own copy: the next design is unchanged
         assert np.isfinite(model.design(values)).all()
+
+
+def test_the_species_assumptions_kept_with_the_flux_q_object_equal_a_fresh_computation():
+    """The g, lifetime, velocity and sources of a result, from the set-up cache, equal those
+    computed from the flux <-> Q object (and the caller's copy cannot change the kept one)."""
+    from comaspec.fit.assemble import _assumptions, _assumptions_of
+
+    problem, _params = _problem(["G395H"])
+    model = problem.model
+    for name in model.fitted_species:
+        comp = model.species[name]
+        first = _assumptions(comp, GEO)
+        first["sources"]["g_factor_source"] = "changed by the caller"
+        kept = _assumptions(comp, GEO)
+        assert kept == _assumptions_of(comp.weights, comp.feature)
+        assert kept["g"] > 0 and kept["tau"] > 0 and kept["v"] > 0
+    assert _assumptions(comp, None) == {"g": None, "tau": None, "v": None, "sources": {}}

@@ -37,7 +37,7 @@ from collections import OrderedDict
 import numpy as np
 
 __all__ = ["frozen", "feature_weights", "aperture_key", "species_pixels", "column", "keep_column", "sensitivities",
-           "band_weights", "lsf_fwhm_at", "clear", "Unfrozen"]
+           "band_weights", "lsf_fwhm_at", "kept_with", "clear", "Unfrozen"]
 
 #: Entries kept in each cache (a session rarely fits more species x apertures x grids).
 _SIZE = 128
@@ -173,6 +173,12 @@ def sensitivities(weights):
 def band_weights(weights):
     """``weights.weights()`` (A_b of every band) of a `FeatureWeights`, kept by the object."""
     return dict(_by_object(weights, "weights", weights.weights))
+
+
+def kept_with(obj, what, compute):
+    """``compute()``, kept with ``obj`` (an immutable object shared between models, such as a
+    `FeatureWeights`) under the hashable label ``what``. The caller does not modify the result."""
+    return _by_object(obj, what, compute)
 
 
 def _by_object(obj, what, compute):
