@@ -3,7 +3,8 @@
 * `stick_spectrum` with plain floats skips the argument checks it already passed once: same
   lines and weights as a Quantity (which goes through every check), same errors;
 * the populations and direct pumping of the H2O level system are computed once per
-  temperature (`fluorescence._pumped`) for its line rates and both hot bands alike.
+  temperature (`fluorescence._pumped`) for its line rates and both hot bands alike;
+* `molecules.bands_of` is kept per species and feature (model set-up asks it many times).
 """
 
 import astropy.units as u
@@ -52,3 +53,17 @@ def test_shared_pumping_equals_the_direct_computation(T):
     assert np.array_equal(fl._system_rates("H2O", "nu3", T, 3.0)[1], expected)
     for band, source in (("nu1+nu3-nu1", n), ("nu2+nu3-nu2", pumping)):
         assert np.array_equal(fl._hot_lines(band, T, 3.0)["rate"], fl._hot_terms(band)[1] @ source)
+
+
+@pytest.mark.parametrize("species", ["CO2", "H2O", "CO", "OCS", "CH4"])
+def test_kept_bands_of_equal_the_table(species):
+    from comaspec.physics import molecules
+
+    for feature in molecules.features_of(species):
+        first, again = molecules.bands_of(species, feature), molecules.bands_of(species, feature)
+        fresh = tuple(b for b in (molecules.get_band(s, name) for s, name in molecules._bands()[0] if s == species)
+                      if b.feature == feature)
+        assert first == again == fresh and first
+    assert molecules.bands_of(species) == molecules.bands_of(species, molecules.default_feature(species))
+    with pytest.raises(InputError, match="feature"):
+        molecules.bands_of(species, "9.9um")
