@@ -36,6 +36,8 @@ Float64 arrays in cm^-1 and s^-1 throughout.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .._paths import linelists_dir
@@ -75,7 +77,26 @@ def _rows(bands):
 
 def system_fields(bands, pump_state):
     """The fields of fluorescence's line system for the H2O ``bands`` of ``h2o_lines.ecsv``,
-    pumped from ``pump_state``; levels keyed by (vibrational state, J, Ka, Kc)."""
+    pumped from ``pump_state``; levels keyed by (vibrational state, J, Ka, Kc).
+
+    Built once per process and (bands, pump state): the four bands pumped from (000) share
+    one system, which each of them asked for again (~10 ms a time at every start). A new
+    dict each call; its arrays are shared and read-only.
+    """
+    return dict(_system_fields(tuple(bands), pump_state))
+
+
+@functools.cache
+def _system_fields(bands, pump_state):
+    """`system_fields`, computed once (the uncached build is ``_system_fields.__wrapped__``)."""
+    fields = _build_system_fields(bands, pump_state)
+    for value in fields.values():
+        if isinstance(value, np.ndarray):
+            value.flags.writeable = False
+    return fields
+
+
+def _build_system_fields(bands, pump_state):
     from . import molecules
 
     rows = _rows(bands)
@@ -93,8 +114,8 @@ def system_fields(bands, pump_state):
     low_key = np.stack([np.unique(vib_low, return_inverse=True)[1].ravel(), q["J_l"], q["Ka_l"], q["Kc_l"]], 1)
     upper, up_first = levels.unique_rows(up_key)
     lower, low_first = levels.unique_rows(low_key)
-    up_label = np.array([f"{vib_up[i]}{q['J_u'][i]}{q['Ka_u'][i]}{q['Kc_u'][i]}" for i in up_first])
-    low_label = np.array([f"{vib_low[i]}{q['J_l'][i]}{q['Ka_l'][i]}{q['Kc_l'][i]}" for i in low_first])
+    up_label = np.array(_labels(vib_up, q["J_u"], q["Ka_u"], q["Kc_u"], up_first))
+    low_label = np.array(_labels(vib_low, q["J_l"], q["Ka_l"], q["Kc_l"], low_first))
     spin = level_spin("H2O", rows)
     return dict(
         species="H2O", band=band, wavenumber=nu,
@@ -105,8 +126,15 @@ def system_fields(bands, pump_state):
         lower_energy=e_low[low_first],
         lower_spin=spin[low_first],
         upper_label=up_label, lower_label=low_label,
-        line_label=np.array([f"{up_label[u]}-{low_label[l]}" for u, l in zip(upper, lower)]),
+        line_label=np.array([f"{up}-{low}" for up, low in zip(up_label[upper].tolist(), low_label[lower].tolist())]),
     )
+
+
+def _labels(vib, j, ka, kc, rows):
+    """Level labels such as ``(001)111`` of the given line rows (Python values: formatting
+    numpy scalars one by one took most of the system's build)."""
+    return [f"{v}{a}{b}{c}" for v, a, b, c in zip(vib[rows].tolist(), j[rows].tolist(), ka[rows].tolist(),
+                                                 kc[rows].tolist())]
 
 
 def cited_g_ratio(band, parent="nu3"):

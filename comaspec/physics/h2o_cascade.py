@@ -81,9 +81,16 @@ def channel_a(upper_label, lower_label):
     a : ndarray
         A per line; 0 where HITRAN lists no such line.
     """
+    lookup = _branch_a()
+    pairs = zip(np.asarray(upper_label).tolist(), np.asarray(lower_label).tolist())
+    return np.array([lookup.get(pair, 0.0) for pair in pairs], dtype=np.float64)
+
+
+@functools.cache
+def _branch_a():
+    """(upper label, lower label) -> A of the ``branch`` lines, built once (Python str keys)."""
     t = _table()["branch"]
-    lookup = dict(zip(zip(t["upper"], t["lower"]), t["A"]))
-    return np.array([lookup.get((u, l), 0.0) for u, l in zip(upper_label, lower_label)], dtype=np.float64)
+    return dict(zip(zip(t["upper"].tolist(), t["lower"].tolist()), t["A"].tolist()))
 
 
 def decay_totals():
