@@ -6,7 +6,8 @@
   against the strongest line of the public `line_centre_cross_sections` table;
 - the level systems built once per process (the H2O system of the four bands pumped from
   (000), a labelled list's system shared by its bands) against a fresh build, and their
-  labels and HITRAN's branch A against the tables as astropy reads them.
+  labels, HITRAN's branch A and the cascade levels' decay totals against the tables as
+  astropy reads them.
 """
 
 import numpy as np
@@ -111,6 +112,25 @@ def test_channel_a_is_hitran_s_branch_a_of_each_pair_and_zero_for_a_pair_it_lack
     assert expected[-2:] == [0.0, 0.0] and min(expected[:-2]) > 0 and len(expected) > 400
     assert h2o_cascade.channel_a(np.array(upper), np.array(lower)).tolist() == expected
     assert h2o_cascade.channel_a(upper, lower).tolist() == expected  # lists as well as arrays
+
+
+def test_decay_totals_summed_once_are_the_table_s_sums_per_cascade_level():
+    from astropy.table import Table
+
+    from comaspec._paths import linelists_dir
+    from comaspec.physics import h2o_cascade
+
+    table = Table.read(linelists_dir() / h2o_cascade.CASCADE_FILE, format="ascii.ecsv")
+    rows = table[np.isin(np.asarray(table["role"]).astype(str), ["pump", "cascade"])]
+    expected = {}
+    for label in sorted(set(str(u) for u in rows["upper"])):
+        expected[label] = float(np.sum(np.asarray(rows["A"], dtype=float)[np.asarray(rows["upper"]) == label]))
+    totals = h2o_cascade.decay_totals()
+    assert totals.keys() == expected.keys() and len(totals) > 50
+    assert all(totals[k] == pytest.approx(v, rel=1e-12) for k, v in expected.items())
+    assert totals == h2o_cascade._decay_totals.__wrapped__()  # the cached sums, bit for bit
+    totals.clear()  # each caller has its own dict
+    assert h2o_cascade.decay_totals()
 
 
 def test_a_labelled_system_is_built_once_per_line_list_as_a_fresh_build():

@@ -177,7 +177,7 @@ def hot_band_terms(band, lower_labels, upper_labels, solar_photons):
         source = _pumped_per_population(lower_labels, solar_photons)
         # each (101) level's decays: its 1.38 µm lines and its 2.7-2.9 µm lines
         total = h2o_cascade.decay_totals()
-        share = lines["A"] / np.array([total[u] for u in lines["upper"]])
+        share = lines["A"] / np.array([total[u] for u in lines["upper"].tolist()])
     elif band == "nu2+nu3-nu2":
         lines = h2o_cascade.hot_lines()
         keep = np.char.startswith(lines["lower"], "(010)")
@@ -191,8 +191,8 @@ def hot_band_terms(band, lower_labels, upper_labels, solar_photons):
         raise InputError(f"H2O {band}", f"not a 2.7 µm hot band ({', '.join(HOT_BANDS)})")
     width = len(lower_labels) if band == "nu1+nu3-nu1" else len(upper_labels)
     matrix = np.zeros((int(keep.sum()), width))
-    for row, (u, f) in enumerate(zip(lines["upper"][keep], share[keep])):
-        pumped = source.get(str(u))
+    for row, (u, f) in enumerate(zip(lines["upper"][keep].tolist(), share[keep].tolist())):
+        pumped = source.get(u)
         if isinstance(pumped, int):             # nu2+nu3-nu2: the index of the (001) level
             matrix[row, pumped] = f
         elif pumped is not None:                # nu1+nu3-nu1: pump rates per (000) level
@@ -209,7 +209,8 @@ def _pumped_per_population(lower_labels, solar_photons):
     pump = h2o_cascade.pump_lines()
     index = {str(label): i for i, label in enumerate(lower_labels)}
     out = {}
-    for u, low, r in zip(pump["upper"], pump["lower"], h2o_cascade.pump_rates(solar_photons)):
+    rates = h2o_cascade.pump_rates(solar_photons).tolist()
+    for u, low, r in zip(pump["upper"].tolist(), pump["lower"].tolist(), rates):
         if low in index:
             out.setdefault(u, np.zeros(len(lower_labels)))[index[low]] += r
     return out
