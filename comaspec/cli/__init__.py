@@ -74,10 +74,14 @@ def main(argv=None) -> int:
     Notes
     -----
     The command runs with fewer cyclic garbage collections (`comaspec._collector`); the
-    caller's collector settings come back on return.
+    caller's collector settings come back on return. Started as a program (numpy not yet
+    imported), it has OpenBLAS start with one thread
+    (`comaspec._threads.start_blas_single_threaded`).
     """
     from .._collector import fewer_collections
+    from .._threads import start_blas_single_threaded
 
+    start_blas_single_threaded()
     with fewer_collections():
         return _main(argv)
 
