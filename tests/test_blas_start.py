@@ -18,6 +18,7 @@ try:
     runpy.run_module("comaspec", run_name="__main__")
 except SystemExit:
     pass
+import numpy, scipy.linalg  # loaded after the command started: --version itself needs neither
 from threadpoolctl import threadpool_info
 blas = [i["num_threads"] for i in threadpool_info() if i["internal_api"] == "openblas"]
 print(json.dumps([os.environ.get("OPENBLAS_NUM_THREADS"), blas]))
