@@ -150,6 +150,23 @@ def test_k2_without_geometry_fits_twice(shared_data):
     assert fit.fit_info["continuum_choice"]["continuum"] == "polynomial"
 
 
+def test_physical_fit_that_fails_leaves_the_polynomial_trial(shared_data):
+    from comaspec.errors import FitError
+
+    model, build = _k2(shared_data)
+    counted = _Counted()
+
+    def no_physical(model, options):
+        if model.continuum.name == "physical":
+            counted.calls.append(("physical", "failed"))
+            raise FitError("a physical fit that cannot be made")
+        return counted(model, options)
+
+    fit = _quiet(fit_with_chosen_degrees, model, FitOptions(), build, no_physical)
+    assert counted.calls == [("polynomial", (3, 4, 3), 0), ("polynomial", (3, 4, 6), 0), ("physical", "failed")]
+    assert fit.fit_info["continuum_choice"]["continuum"] == "polynomial"
+
+
 def test_physical_winner_is_returned_as_fitted():
     model, build = _thermal(1e-16)
     counted = _Counted()

@@ -199,13 +199,13 @@ def fit_with_chosen_degrees(model, options, build, fit_model):
         trial = None if physical is None else physical["polynomial"][1]
         note += "; a continuum this curved is often thermal dust emission: compare --continuum physical"
     if trial is None or first_options != options:
-        refit = fit_model(final, options)
+        result = fit_model(final, options)
     else:
-        refit, caught = trial
+        result, caught = trial
         _reissue(caught)
-    refit.fit_info["continuum_choice"] = info
-    refit.fit_info.setdefault("notes", []).append(note)
-    return refit
+    result.fit_info["continuum_choice"] = info
+    result.fit_info.setdefault("notes", []).append(note)
+    return result
 
 
 def _held_back(fit_model, model, options):
@@ -233,12 +233,12 @@ def _bic_of(fit):
 
 def _physical_instead(model, polynomial, windows, options, build, fit_model):
     """The trial fits of the chosen polynomial degrees (of the model ``polynomial``) and of the
-    physical continuum, or None without geometry or when a trial fit cannot be made.
+    physical continuum; None without geometry or when the polynomial fit cannot be made.
 
     Returns ``{"polynomial": (model, (fit, warnings)), "physical": (model, (fit, warnings)),
-    "bic_polynomial", "bic_physical", "physical_wins"}``: the physical continuum wins when
-    its BIC is lower by more than `DECISIVE_BIC`. The warnings are held back (`_held_back`):
-    only the fit used speaks.
+    "bic_polynomial", "bic_physical", "physical_wins"}`` ("physical" None when its fit
+    cannot be made): the physical continuum wins when its BIC is lower by more than
+    `DECISIVE_BIC`. The warnings are held back (`_held_back`): only the fit used speaks.
     """
     from ..errors import ComaspecError
 
@@ -246,10 +246,15 @@ def _physical_instead(model, polynomial, windows, options, build, fit_model):
         return None
     try:
         poly = _held_back(fit_model, polynomial, options)
+    except ComaspecError:
+        return None   # the final fit (of the same model) says what is wrong
+    trials = {"polynomial": (polynomial, poly), "physical": None, "bic_polynomial": _bic_of(poly[0]),
+              "bic_physical": None, "physical_wins": False}
+    try:
         physical_model = build(windows, "physical")
         physical = _held_back(fit_model, physical_model, options)
     except ComaspecError:
-        return None
-    bic_poly, bic_phys = _bic_of(poly[0]), _bic_of(physical[0])
-    return {"polynomial": (polynomial, poly), "physical": (physical_model, physical), "bic_polynomial": bic_poly,
-            "bic_physical": bic_phys, "physical_wins": bic_poly - bic_phys > DECISIVE_BIC}
+        return trials
+    trials.update(physical=(physical_model, physical), bic_physical=_bic_of(physical[0]))
+    trials["physical_wins"] = trials["bic_polynomial"] - trials["bic_physical"] > DECISIVE_BIC
+    return trials
