@@ -153,7 +153,7 @@ def fit_with_chosen_degrees(model, options, build, fit_model):
 
     The first fit runs without MC/MCMC; its warnings are held back and re-issued only when
     it stands. With new degrees the model is rebuilt at them and fitted (a trial, warnings
-    held back), and so is the physical continuum (`_physical_instead`); the winner is the
+    held back), and so is the physical continuum (`_trial_fits`); the winner is the
     result, its warnings re-issued. A trial fit is the final fit itself: the same model,
     options and data give the same numbers (tested), so it is only fitted again when MC or
     MCMC are asked (with ``options``). ``fit_info["continuum_choice"]`` and a note record the
@@ -187,16 +187,15 @@ def fit_with_chosen_degrees(model, options, build, fit_model):
     note = (f"continuum: polynomial degree raised by the data ({changed}; BIC lower by "
             f"{info['bic_default'] - info['bic_chosen']:.1f} > {DECISIVE_BIC:g})")
     final, trial = build(windows), None
-    physical = _physical_instead(model, final, windows, first_options, build, fit_model)
-    if physical is not None and physical["physical_wins"]:
-        final, trial = physical["physical"]
-        info.update(continuum="physical", bic_polynomial=physical["bic_polynomial"],
-                    bic_physical=physical["bic_physical"])
+    trials = _trial_fits(model, final, windows, first_options, build, fit_model)
+    if trials is not None and trials["physical_wins"]:
+        final, trial = trials["physical"]
+        info.update(continuum="physical", bic_polynomial=trials["bic_polynomial"], bic_physical=trials["bic_physical"])
         note += (f", and the physical continuum (scattered sunlight + dust thermal emission) describes it better "
-                 f"still (BIC {physical['bic_physical']:.1f} against {physical['bic_polynomial']:.1f} for the "
+                 f"still (BIC {trials['bic_physical']:.1f} against {trials['bic_polynomial']:.1f} for the "
                  f"polynomials): it is used")
     else:
-        trial = None if physical is None else physical["polynomial"][1]
+        trial = None if trials is None else trials["polynomial"][1]
         note += "; a continuum this curved is often thermal dust emission: compare --continuum physical"
     if trial is None or first_options != options:
         result = fit_model(final, options)
@@ -231,7 +230,7 @@ def _bic_of(fit):
     return float(info["chi2"]) + int(info["n_params"]) * math.log(int(info["n_points"]))
 
 
-def _physical_instead(model, polynomial, windows, options, build, fit_model):
+def _trial_fits(model, polynomial, windows, options, build, fit_model):
     """The trial fits of the chosen polynomial degrees (of the model ``polynomial``) and of the
     physical continuum; None without geometry or when the polynomial fit cannot be made.
 
