@@ -118,12 +118,18 @@ def test_k2_degrees_raised_three_fits_and_the_trial_is_the_final_fit(shared_data
     assert choice["continuum"] == "polynomial" and choice["degrees"]["3.3um"] == 6
     assert fit.fit_info["notes"][-1].startswith("continuum: polynomial degree raised by the data")
     # the warning of the fit returned is shown once, as the final refit showed it
-    assert [str(w.message)[:40] for w in shown] == [str(shown[0].message)[:40]]
+    shown = _comaspec_warnings(shown)
+    assert len(shown) == 1 and "chi2_nu" in shown[0]
     # a fresh fit of the winning model: the same numbers, field for field
     with pytest.warns(ComaspecWarning, match="chi2_nu") as fresh_shown:
         fresh = fit_model(build(tuple(model.windows[:2]) + (_degree(model.windows[2], 6),)), FitOptions())
     _assert_same(fit, fresh)
-    assert [str(w.message) for w in shown] == [str(w.message) for w in fresh_shown]
+    assert shown == _comaspec_warnings(fresh_shown)
+
+
+def _comaspec_warnings(record):
+    """The texts of the ComaspecWarnings in a pytest.warns record (others, e.g. of imports, left out)."""
+    return [str(w.message) for w in record if issubclass(w.category, ComaspecWarning)]
 
 
 def _degree(window, degree):
