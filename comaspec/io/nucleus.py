@@ -31,7 +31,7 @@ import numpy as np
 from ..errors import ComaspecWarning, InputError
 
 __all__ = ["find_nucleus", "locate_nucleus", "nucleus_position", "continuum_photocentre", "continuum_image",
-           "median_image", "photocentre_channels",
+           "median_image", "median_block_rows", "photocentre_channels",
            "centroid", "band_filter", "search_summary", "WEAK_SNR", "DISAGREE_PIX", "PHOTOCENTRE_CHANNELS"]
 
 #: Peak S/N (3×3-smoothed image) below which an image is too weak to centre on.
@@ -284,6 +284,27 @@ def photocentre_channels(nwave):
     return slice(None, None, -(-nwave // PHOTOCENTRE_CHANNELS))
 
 
+#: Voxels (channels x spaxels) `median_image` takes at a time: no full-cube temporaries.
+_MEDIAN_BLOCK_VOXELS = 2_000_000
+
+
+def median_block_rows(nwave, nx):
+    """Rows of spaxels that `median_image` takes at a time.
+
+    Parameters
+    ----------
+    nwave : int
+        Channels in the median.
+    nx : int
+        Spaxels in a row.
+
+    Returns
+    -------
+    int
+    """
+    return max(1, _MEDIAN_BLOCK_VOXELS // max(1, nwave * nx))
+
+
 def median_image(flux, mask, channels, error=None):
     """Median over ``channels`` of the good voxels of each spaxel, and its variance.
 
@@ -305,7 +326,7 @@ def median_image(flux, mask, channels, error=None):
     _, ny, nx = flux.shape
     nwave = len(range(*channels.indices(flux.shape[0])))
     image, var = np.empty((ny, nx)), np.empty((ny, nx))
-    step = max(1, 2_000_000 // max(1, nwave * nx))  # rows at a time: no full-cube temporaries
+    step = median_block_rows(nwave, nx)
     for y0 in range(0, ny, step):
         rows = slice(y0, y0 + step)
         data = np.where(mask[channels, rows], np.nan, flux[channels, rows])
