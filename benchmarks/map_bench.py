@@ -175,7 +175,7 @@ def reading(path, label):
             goal = "  (goals: read <= 3x, peak <= 1.5 GB)" if how == "lean" else "  (every channel: the baseline)"
             print(f"{label} {job:5s} {how:5s}: {r['shape'][0]} channels read in {r['read']:6.2f} s, "
                   f"{work_name} {r['work']:6.2f} s, read / {work_name} = {r['read'] / r['work']:5.2f}, "
-                  f"peak {r['peak_mb'] / 1024:.2f} GB{goal}")
+                  f"peak {r['peak_mb'] / 1024:.3f} GB{goal}")
 
 
 def main(argv=None):
