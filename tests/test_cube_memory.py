@@ -12,7 +12,9 @@ What is blocked, and the tolerance of each comparison:
   BLAS in an order that may depend on the block's width, so it is compared with the
   whole-cube product to 1e-12 of the image's largest value (float64 rounding; float32 data);
 - maps and the ``ratio`` fit of a cube read and searched in tiny blocks: exactly equal to
-  those made with the default blocks (the nucleus, from the continuum image, is the same).
+  those made with the default blocks (the nucleus, from the continuum image, is the same);
+- ``comaspec ratio CUBE`` without species reads the default species' windows only: its fit
+  equals that of every channel to 1e-9 (as in test_cube_lean.py).
 """
 
 import gzip
@@ -192,3 +194,34 @@ def test_map_and_ratio_of_a_cube_read_in_tiny_blocks_are_unchanged(cube_path, ti
     np.testing.assert_array_equal(maps.ratio, maps_blocked.ratio)
     assert fit.species["CO2"].T_rot == fit_blocked.species["CO2"].T_rot
     assert maps.detected["CO2"].sum() > 20
+
+
+def test_default_species_ranges_follow_the_span_of_the_cube():
+    from comaspec.pipeline import default_species_ranges
+
+    default = window_ranges(None, ["CO2", "H2O", "CO"])
+    every = window_ranges(None, None)
+    assert len(every) > len(default)
+    assert default_species_ranges(2.87, 5.27) == default          # G395H: CO2 4.26 um, CO 4.7 um
+    assert default_species_ranges(4.2, 4.3) == default            # the CO2 band alone
+    assert default_species_ranges(3.1, 3.6) == every              # no band of CO2, H2O or CO: any window
+
+
+@pytest.mark.filterwarnings("ignore::comaspec.errors.ComaspecWarning")  # incidental: a misfit note
+def test_ratio_without_species_reads_and_fits_only_the_default_species_windows(cube_path):
+    """``comaspec ratio CUBE`` (no --species) read the 3.3 um window too, which it never fits
+    (a third more channels, 0.3 GB on a 200 x 200 G395H cube); the fit is that of every channel."""
+    from comaspec.pipeline import fit_loaded, load_inputs
+
+    loaded = load_inputs([cube_path])
+    cube = loaded[0][1]
+    assert cube.meta["wavelength_ranges_um"] == window_ranges(None, SPECIES)
+    assert cube.shape[0] < comaspec.read_cube(cube_path, wavelength_ranges=window_ranges(None, None)).shape[0]
+    ap = CircularAperture(0.3 * u.arcsec)
+    lean = fit_loaded(loaded, GEO, ap, None)
+    whole = fit_loaded(load_inputs([cube_path], whole_cubes=True), GEO, ap, None)
+    assert list(lean.species) == list(whole.species) == SPECIES
+    for s in SPECIES:
+        a, b = lean.species[s], whole.species[s]
+        assert abs(a.band_flux - b.band_flux) <= 1e-9 * max(abs(b.band_flux), b.band_flux_err)
+        assert abs(a.band_flux_err - b.band_flux_err) <= 1e-9 * b.band_flux_err

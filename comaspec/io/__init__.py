@@ -96,8 +96,9 @@ def read_any(path, *, flux_column=None, unit=None, wavelength_ranges=None):
     path : str or os.PathLike
     flux_column, unit : optional
         As in `read_spectrum` (ignored for cubes).
-    wavelength_ranges : sequence of (float, float), optional
-        For a cube: as in `read_cube` (default every channel).
+    wavelength_ranges : sequence of (float, float) or callable, optional
+        For a cube: as in `read_cube` (default every channel), or a callable that gets the
+        span of the cube's channels (first, last, µm) and returns them.
 
     Returns
     -------

@@ -347,9 +347,10 @@ def read_cube_hdul(source, hdul, wavelength_ranges=None, path=None) -> Cube:
     source : str
     hdul : astropy.io.fits.HDUList
         Opened lazily (``lazy_load_hdus=True``): the data are read here.
-    wavelength_ranges : sequence of (float, float), optional
+    wavelength_ranges : sequence of (float, float) or callable, optional
         Keep only the channels inside these ranges (µm; e.g. the fit windows) and
-        `CHANNEL_MARGIN` beyond them. Default: every channel.
+        `CHANNEL_MARGIN` beyond them; a callable gets the span of the file's channels
+        (first, last, µm) and returns the ranges. Default: every channel.
     path : str or pathlib.Path, optional
         The file, to memory-map it (uncompressed FITS only); without it astropy reads the data.
 
@@ -364,6 +365,8 @@ def read_cube_hdul(source, hdul, wavelength_ranges=None, path=None) -> Cube:
     bunit = parse_unit(str(bunit_text).strip(), source, "BUNIT")
     nwave_file = int(header["NAXIS3"])
     wave = _wavelengths(source, hdul, header, nwave_file)
+    if callable(wavelength_ranges):   # ranges that depend on what the file spans
+        wavelength_ranges = wavelength_ranges(float(wave[0]), float(wave[-1]))
     wcs, pixel_scale, pixel_area, area_from = _pixel_geometry(source, header, hdul)
     flux, err, dq, mask, channels, planes = _read_arrays(source, hdul, path, wave, wavelength_ranges)
     error, error_scale = None, None
