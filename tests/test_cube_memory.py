@@ -30,6 +30,7 @@ from astropy.io import fits
 import comaspec
 from comaspec import CircularAperture, Geometry
 from comaspec.io import cube as cube_module
+from comaspec.io import extract
 from comaspec.io import nucleus
 from comaspec.model.continuum import window_ranges
 from comaspec.synthetic import synthetic_cube
@@ -75,6 +76,7 @@ def tiny_blocks(monkeypatch):
         monkeypatch.setattr(nucleus, "_MEDIAN_BLOCK_VOXELS", _photocentre_count(nwave) * nx * median_rows)
         monkeypatch.setattr(nucleus, "_BAND_BLOCK_VOXELS", band_spaxels)   # a band has > 1 channel: 1 spaxel
         monkeypatch.setattr(cube_module, "_BLOCK_CHANNELS", channels)
+        monkeypatch.setattr(extract, "_EXTRACT_BLOCK_VOXELS", 1)            # a channel at a time
     return use
 
 
@@ -225,3 +227,22 @@ def test_ratio_without_species_reads_and_fits_only_the_default_species_windows(c
         a, b = lean.species[s], whole.species[s]
         assert abs(a.band_flux - b.band_flux) <= 1e-9 * max(abs(b.band_flux), b.band_flux_err)
         assert abs(a.band_flux_err - b.band_flux_err) <= 1e-9 * b.band_flux_err
+
+
+@pytest.mark.parametrize("aperture", [CircularAperture(0.3 * u.arcsec), CircularAperture(0.6 * u.arcsec),
+                                      comaspec.AnnularAperture(0.2 * u.arcsec, 0.5 * u.arcsec)])
+def test_extraction_in_channel_blocks_is_the_whole_box_sum(cube_path, monkeypatch, aperture):
+    """Each channel's sums over the aperture's box are the same whether the channels come a
+    few at a time or all at once (0.6": a box as large as the cube, partly outside it)."""
+    cube = comaspec.read_cube(cube_path, wavelength_ranges=RANGES)
+    monkeypatch.setattr(extract, "_EXTRACT_BLOCK_VOXELS", cube.flux.size)      # one block
+    whole = comaspec.io.extract_light_spectrum(cube, aperture, max_masked_fraction=0.5)
+    monkeypatch.setattr(extract, "_EXTRACT_BLOCK_VOXELS", 1)                   # a channel at a time
+    blocked = comaspec.io.extract_light_spectrum(cube, aperture, max_masked_fraction=0.5)
+    monkeypatch.setattr(extract, "_EXTRACT_BLOCK_VOXELS", 7 * 143 + 5)         # 7 channels, uneven end
+    uneven = comaspec.io.extract_light_spectrum(cube, aperture, max_masked_fraction=0.5)
+    for spec in (blocked, uneven):
+        np.testing.assert_array_equal(spec.flux.value, whole.flux.value)
+        np.testing.assert_array_equal(spec.uncertainty.array, whole.uncertainty.array)
+        np.testing.assert_array_equal(spec.mask, whole.mask)
+    assert np.isfinite(whole.flux.value).sum() > 0.9 * cube.shape[0]
