@@ -79,6 +79,8 @@ def check_distinct(paths):
 def load_inputs(paths, *, windows=None, species=None, whole_cubes=False):
     """Read every file as whatever it holds (each file once: see `check_distinct`).
 
+    Cubes are read with ``keep_dq=False``: their DQ flags make the mask (``dq`` is None).
+
     Parameters
     ----------
     paths : sequence of str or os.PathLike
@@ -109,7 +111,7 @@ def load_inputs(paths, *, windows=None, species=None, whole_cubes=False):
         ranges = default_species_ranges     # decided by each cube's span
     out = []
     for path in paths:
-        obj = read_any(path, wavelength_ranges=ranges)
+        obj = read_any(path, wavelength_ranges=ranges, keep_dq=False)     # DQ makes the mask, no more
         out.append((path, obj, type(obj).__name__ == "Cube"))
     return out
 

@@ -246,3 +246,26 @@ def test_extraction_in_channel_blocks_is_the_whole_box_sum(cube_path, monkeypatc
         np.testing.assert_array_equal(spec.uncertainty.array, whole.uncertainty.array)
         np.testing.assert_array_equal(spec.mask, whole.mask)
     assert np.isfinite(whole.flux.value).sum() > 0.9 * cube.shape[0]
+
+
+@pytest.mark.parametrize("ranges", [None, RANGES])
+@pytest.mark.parametrize("block", [64, 5])
+def test_cube_read_without_holding_dq_has_the_same_mask(cube_path, monkeypatch, ranges, block):
+    """``keep_dq=False`` (map_cube(path), comaspec ratio): the DQ flags are read a block of
+    channels at a time into the mask and dropped; the mask is the one made from the whole DQ."""
+    from comaspec.pipeline import load_inputs
+
+    monkeypatch.setattr(cube_module, "_BLOCK_CHANNELS", block)
+    held = comaspec.read_cube(cube_path, wavelength_ranges=ranges)
+    unheld = comaspec.read_cube(cube_path, wavelength_ranges=ranges, keep_dq=False)
+    assert unheld.dq is None and held.dq.dtype == np.uint32
+    np.testing.assert_array_equal(unheld.mask, held.mask)
+    np.testing.assert_array_equal(unheld.flux.value, held.flux.value)
+    np.testing.assert_array_equal(unheld.error.value, held.error.value)
+    np.testing.assert_array_equal(unheld.continuum, held.continuum)
+    with fits.open(cube_path) as hdul:                    # the mask from the file, read by astropy
+        keep = slice(None) if ranges is None else held.channels
+        expected = ((hdul["DQ"].data[keep] & 1) != 0) | ~np.isfinite(hdul["SCI"].data[keep])
+    np.testing.assert_array_equal(unheld.mask, expected)
+    assert (held.dq & 1).sum() > 20
+    assert load_inputs([cube_path], species=SPECIES)[0][1].dq is None

@@ -64,7 +64,8 @@ class Cube:
     wcs : astropy.wcs.WCS or None
         The celestial (2-D) WCS.
     dq : numpy.ndarray or None
-        The DQ flags, in an unsigned integer type (uint32 for JWST).
+        The DQ flags, in an unsigned integer type (uint32 for JWST); None without DQ, or when
+        read with ``keep_dq=False`` (the flags then only make ``mask``).
     channels : numpy.ndarray or None
         Indices, in the file, of the channels held (None: all of them).
     continuum : (numpy.ndarray, numpy.ndarray) or None
@@ -235,16 +236,33 @@ def _select_channels(source, wave, wavelength_ranges):
     return None if keep.all() else np.flatnonzero(keep)
 
 
-def _read_channels(planes, runs, n, dtype):
-    """The channels of ``runs`` from ``planes`` as one (n, ny, nx) array of ``dtype``."""
-    out = np.empty((n,) + planes.shape[1:], dtype=dtype)
+def _blocks(runs):
+    """(position in the array read, first channel, end channel) of each block of ``runs``."""
     pos = 0
     for start, stop in runs:
         for a in range(start, stop, _BLOCK_CHANNELS):
             b = min(a + _BLOCK_CHANNELS, stop)
-            planes.read(slice(a, b), out[pos:pos + b - a])
+            yield pos, a, b
             pos += b - a
+
+
+def _read_channels(planes, runs, n, dtype):
+    """The channels of ``runs`` from ``planes`` as one (n, ny, nx) array of ``dtype``."""
+    out = np.empty((n,) + planes.shape[1:], dtype=dtype)
+    for pos, a, b in _blocks(runs):
+        planes.read(slice(a, b), out[pos:pos + b - a])
     return out
+
+
+def _bad_voxels_dq_unheld(flux, planes, runs):
+    """`_bad_voxels` with the DQ of ``runs`` read from ``planes`` a block at a time, not held."""
+    mask = np.empty(flux.shape, dtype=bool)
+    buffer = np.empty((_BLOCK_CHANNELS,) + flux.shape[1:], dtype=_dq_dtype(planes))
+    for pos, a, b in _blocks(runs):
+        dq = buffer[:b - a]
+        planes.read(slice(a, b), dq)
+        mask[pos:pos + b - a] = _bad_voxels(flux[pos:pos + b - a], dq)
+    return mask
 
 
 def _bad_voxels(flux, dq):
@@ -277,8 +295,9 @@ def _dq_dtype(planes):
     return np.dtype(f"u{dtype.itemsize}") if dtype.kind == "i" else np.dtype(np.uint32)
 
 
-def _read_arrays(source, hdul, path, wave, wavelength_ranges):
-    """flux, error (or None), DQ (or None), mask and the kept channel indices (or None)."""
+def _read_arrays(source, hdul, path, wave, wavelength_ranges, keep_dq=True):
+    """flux, error (or None), DQ (or None; also when not kept), mask and the kept channel
+    indices (or None)."""
     shape = tuple(int(hdul["SCI"].header[f"NAXIS{k}"]) for k in (3, 2, 1))
     planes = _data_planes(source, hdul, path, shape)
     channels = _select_channels(source, wave, wavelength_ranges)
@@ -286,6 +305,8 @@ def _read_arrays(source, hdul, path, wave, wavelength_ranges):
     n = shape[0] if channels is None else channels.size
     flux = _read_channels(planes["SCI"], runs, n, np.float32)
     error = None if "ERR" not in planes else _read_channels(planes["ERR"], runs, n, np.float32)
+    if "DQ" in planes and not keep_dq:
+        return flux, error, None, _bad_voxels_dq_unheld(flux, planes["DQ"], runs), channels, planes
     dq = None if "DQ" not in planes else _read_channels(planes["DQ"], runs, n, _dq_dtype(planes["DQ"]))
     return flux, error, dq, _bad_voxels(flux, dq), channels, planes
 
@@ -339,7 +360,7 @@ def _pixel_geometry(source, header, hdul):
     return wcs, pixel_scale, (pixel_scale**2).to(u.sr), "pixel_scale squared"
 
 
-def read_cube_hdul(source, hdul, wavelength_ranges=None, path=None) -> Cube:
+def read_cube_hdul(source, hdul, wavelength_ranges=None, path=None, keep_dq=True) -> Cube:
     """Build a `Cube` from an open s3d file.
 
     Parameters
@@ -353,6 +374,8 @@ def read_cube_hdul(source, hdul, wavelength_ranges=None, path=None) -> Cube:
         (first, last, µm) and returns the ranges. Default: every channel.
     path : str or pathlib.Path, optional
         The file, to memory-map it (uncompressed FITS only); without it astropy reads the data.
+    keep_dq : bool
+        False: the DQ flags only make ``mask`` (read a block at a time) and ``dq`` is None.
 
     Returns
     -------
@@ -368,7 +391,7 @@ def read_cube_hdul(source, hdul, wavelength_ranges=None, path=None) -> Cube:
     if callable(wavelength_ranges):   # ranges that depend on what the file spans
         wavelength_ranges = wavelength_ranges(float(wave[0]), float(wave[-1]))
     wcs, pixel_scale, pixel_area, area_from = _pixel_geometry(source, header, hdul)
-    flux, err, dq, mask, channels, planes = _read_arrays(source, hdul, path, wave, wavelength_ranges)
+    flux, err, dq, mask, channels, planes = _read_arrays(source, hdul, path, wave, wavelength_ranges, keep_dq)
     error, error_scale = None, None
     if err is not None:
         eunit = parse_unit(str(hdul["ERR"].header.get("BUNIT", bunit_text)).strip(), source, "ERR BUNIT")
