@@ -269,3 +269,29 @@ def test_cube_read_without_holding_dq_has_the_same_mask(cube_path, monkeypatch, 
     np.testing.assert_array_equal(unheld.mask, expected)
     assert (held.dq & 1).sum() > 20
     assert load_inputs([cube_path], species=SPECIES)[0][1].dq is None
+
+
+@pytest.mark.parametrize("budget_spaxels", [1, 5, 40])
+def test_bins_gathered_in_groups_are_the_bins_gathered_at_once(cube_path, monkeypatch, budget_spaxels):
+    """Bins of several spaxels (a map's --bin or Voronoi bins) are summed a group of bins at a
+    time; each bin's sums are those of all bins at once, exactly (a bin larger than the
+    group's budget is summed alone)."""
+    from comaspec.maps import _bins
+
+    cube = comaspec.read_cube(cube_path, wavelength_ranges=RANGES)
+    nwave, ny, nx = cube.shape
+    pix = np.flatnonzero(np.arange(nwave) % 3 != 1)                 # runs of fitted pixels
+    data = _bins.CubePixels(cube.flux.value.reshape(nwave, -1), cube.error.value.reshape(nwave, -1),
+                            cube.mask.reshape(nwave, -1), pix, np.linspace(1.0, 2.0, pix.size), 0.1)
+    rng = np.random.default_rng(2)
+    order = rng.permutation(ny * nx)
+    sizes = [4, 1, 9, 2, 12, 3, 7, 1, 30, 5]
+    members = [np.sort(order[a:a + k]) for a, k in zip(np.cumsum([0] + sizes[:-1]), sizes)]
+    monkeypatch.setattr(_bins, "_GATHER_VOXELS", 10**9)
+    y_all, w_all = data.gather(members)
+    monkeypatch.setattr(_bins, "_GATHER_VOXELS", budget_spaxels * pix.size)
+    assert len(list(_bins._groups(members, budget_spaxels))) > 1
+    y, w = data.gather(members)
+    np.testing.assert_array_equal(y, y_all)
+    np.testing.assert_array_equal(w, w_all)
+    assert (w_all > 0).mean() > 0.9

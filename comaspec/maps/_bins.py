@@ -97,11 +97,21 @@ class CubePixels:
     def gather(self, members):
         """(y, weights) of the bins ``members`` (lists of flat spaxel indices): (pixels, bins).
 
-        The arrays of single-spaxel bins are work arrays, valid until the next call.
+        The arrays of single-spaxel bins are work arrays, valid until the next call. Larger
+        bins are gathered a group of bins at a time (`_GATHER_VOXELS`; each bin's sums are
+        the same): 512 bins of 10 x 10 spaxels took 3 GB of float64 temporaries at once.
         """
         flat = np.concatenate(members)
         if flat.size == len(members) and np.all(np.diff(flat) > 0):
             return self._gather_spaxels(flat)
+        y, w = np.empty((self.pix.size, len(members))), np.empty((self.pix.size, len(members)))
+        for group in _groups(members, max(1, _GATHER_VOXELS // self.pix.size)):
+            y[:, group], w[:, group] = self._gather_bins(members[group])
+        return y, w
+
+    def _gather_bins(self, members):
+        """`gather` of bins of several spaxels, all at once."""
+        flat = np.concatenate(members)
         # float64 from the cube's float32: e * e of small errors underflows in float32
         f = self.flux2d[np.ix_(self.pix, flat)].astype(float)
         e = self.err2d[np.ix_(self.pix, flat)].astype(float)
@@ -117,6 +127,22 @@ class CubePixels:
         y = total * scale * self.factor[:, None]
         sig2 = var * scale**2 * self.factor[:, None] ** 2
         return y, np.where(usable & (sig2 > 0), 1.0 / np.where(sig2 > 0, sig2, 1.0), 0.0)
+
+
+#: Voxels (fitted pixels x spaxels) of multi-spaxel bins gathered at a time (float64
+#: temporaries of 8 MB each).
+_GATHER_VOXELS = 1_000_000
+
+
+def _groups(members, max_spaxels):
+    """Slices of consecutive bins holding at most ``max_spaxels`` spaxels (at least one bin each)."""
+    start, count = 0, 0
+    for i, m in enumerate(members):
+        if count and count + m.size > max_spaxels:
+            yield slice(start, i)
+            start, count = i, 0
+        count += m.size
+    yield slice(start, len(members))
 
 
 def band_pixels(design, n_species):
