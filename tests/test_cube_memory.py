@@ -295,3 +295,30 @@ def test_bins_gathered_in_groups_are_the_bins_gathered_at_once(cube_path, monkey
     np.testing.assert_array_equal(y, y_all)
     np.testing.assert_array_equal(w, w_all)
     assert (w_all > 0).mean() > 0.9
+
+
+@pytest.mark.parametrize("max_span", [1, 4, 16])
+def test_scattered_spaxels_gathered_in_stretches_are_those_of_the_whole_span(cube_path, monkeypatch, max_span):
+    """Single spaxels spread over the cube (a per-bin T_rot fit's strong bins) are taken a
+    stretch of columns at a time; their spectra and weights are those of the whole span."""
+    from comaspec.maps import _bins
+
+    cube = comaspec.read_cube(cube_path, wavelength_ranges=RANGES)
+    nwave = cube.shape[0]
+    pix = np.flatnonzero(np.arange(nwave) % 4 != 0)
+    flat = np.array([0, 1, 2, 17, 40, 41, 77, 100, 141, 142])
+    members = [np.array([k]) for k in flat]
+
+    def gather():
+        data = _bins.CubePixels(cube.flux.value.reshape(nwave, -1), cube.error.value.reshape(nwave, -1),
+                                cube.mask.reshape(nwave, -1), pix, np.linspace(2.0, 1.0, pix.size), 0.1)
+        y, w = data.gather(members)
+        return y.copy(), w.copy()
+
+    monkeypatch.setattr(_bins, "_MAX_SPAN", 10**6)
+    y_all, w_all = gather()
+    monkeypatch.setattr(_bins, "_MAX_SPAN", max_span)
+    y, w = gather()
+    np.testing.assert_array_equal(y, y_all)
+    np.testing.assert_array_equal(w, w_all)
+    assert y.shape == (pix.size, flat.size) and (w_all > 0).mean() > 0.9
