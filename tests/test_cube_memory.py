@@ -322,3 +322,28 @@ def test_scattered_spaxels_gathered_in_stretches_are_those_of_the_whole_span(cub
     np.testing.assert_array_equal(y, y_all)
     np.testing.assert_array_equal(w, w_all)
     assert y.shape == (pix.size, flat.size) and (w_all > 0).mean() > 0.9
+
+
+@pytest.mark.parametrize("size", [1, 2, 999, 1000])
+@pytest.mark.parametrize("block", [7, 1 << 22])
+def test_flux_level_median_is_numpys_float64_median(monkeypatch, size, block):
+    """The plausibility check's median flux level (``comaspec info`` on a cube) is taken on
+    the good points in their own float32, a block at a time: the same number as np.median of
+    them in float64 (the middle two averaged in float64)."""
+    from comaspec.io import _sanity
+
+    monkeypatch.setattr(_sanity, "_BLOCK", block)
+    rng = np.random.default_rng(size)
+    flux = (rng.lognormal(0.0, 3.0, size) * rng.choice([-1, 1], size)).astype(np.float32)
+    flux[rng.random(size) < 0.1] = np.nan
+    flux[rng.random(size) < 0.05] = 0.0
+    mask = rng.random(size) < 0.2
+    values64 = np.abs(flux.astype(float))
+    expected_values = values64[np.isfinite(values64) & ~mask & (values64 > 0)]
+    good = _sanity._good(flux, mask)
+    assert good.dtype == np.float32
+    np.testing.assert_array_equal(np.sort(good.astype(float)), np.sort(expected_values))
+    if expected_values.size:
+        assert _sanity._median(good) == float(np.median(expected_values))
+    cube_like = flux.reshape(1, 1, -1)                  # a cube's (channels, y, x) and its mask
+    np.testing.assert_array_equal(_sanity._good(cube_like, mask.reshape(1, 1, -1)), _sanity._good(flux, mask))
