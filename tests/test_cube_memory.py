@@ -1,4 +1,5 @@
-"""Cube reading and the nucleus search a block at a time, against the whole-cube computation.
+"""Cube reading, the nucleus search, extraction and the map's bins a block at a time, against
+the whole-cube computation (the slow path).
 
 What is blocked, and the tolerance of each comparison:
 
@@ -13,8 +14,17 @@ What is blocked, and the tolerance of each comparison:
   whole-cube product to 1e-12 of the image's largest value (float64 rounding; float32 data);
 - maps and the ``ratio`` fit of a cube read and searched in tiny blocks: exactly equal to
   those made with the default blocks (the nucleus, from the continuum image, is the same);
+- the aperture sums, a block of channels at a time; the DQ flags folded into the mask a
+  block at a time and not held (``keep_dq=False``); bins of several spaxels summed a group
+  at a time, and single spaxels spread over the cube a stretch of columns at a time: all
+  exactly equal (each channel's, voxel's or bin's arithmetic is unchanged);
+- the median flux level of the plausibility check (``comaspec info``), on float32 values
+  partitioned in place: exactly ``np.median`` in float64;
 - ``comaspec ratio CUBE`` without species reads the default species' windows only: its fit
   equals that of every channel to 1e-9 (as in test_cube_lean.py).
+
+Memory itself is measured by ``benchmarks/map_bench.py``; one test here checks with
+tracemalloc that the band images no longer copy a band's channels to float64.
 """
 
 import gzip
