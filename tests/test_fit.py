@@ -265,6 +265,10 @@ def test_per_species_and_fixed_per_species_trot():
         assert abs(fixed.species[s].Q - q) < 4 * fixed.species[s].Q_err
     with pytest.raises(UsageError):
         fit_coma(spec, GEO, AP, T_rot={"CO2": 30.0})
+    # a held T_rot with per_species_T_rot would silently ignore one of the two
+    for held in (50.0, temps):
+        with pytest.raises(UsageError, match="fixed T_rot or per_species_T_rot"):
+            fit_coma(spec, GEO, AP, T_rot=held, per_species_T_rot=True)
 
 
 @pytest.mark.filterwarnings("ignore::comaspec.errors.ComaspecWarning")  # incidental here: a misfit or pump-opacity note

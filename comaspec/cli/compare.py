@@ -28,8 +28,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
             "Compare a ratio measurement with the bundled catalog: its percentile among the "
             "catalog's measurements (and, with its limits, a percentile range) and how many sigma "
             "it lies from the trend of that ratio with heliocentric distance; optionally draw the "
-            "comparison figure (PDF or PNG). Ratios are plain numbers (7.6 means 760 %%) unless "
-            "written with a %% sign (760%%); a note on stderr says how the value was read. Bad "
+            "comparison figure (PDF or PNG). Ratios are plain numbers (7.6 means 760 %) unless "
+            "written with a % sign (760%); a note on stderr says how the value was read. Bad "
             "input: one line on stderr, exit status 2, no file written."
         ),
     )

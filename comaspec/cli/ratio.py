@@ -285,6 +285,17 @@ def _windows(specs):
     return out
 
 
+def _refuse_contradictions(args):
+    """Options that exclude each other (one of them would be ignored): a usage error."""
+    from ..errors import UsageError
+
+    for first, second, both in (("--mc", "--mcmc", args.mc and args.mcmc),
+                                ("--trot", "--trot-per-species", args.trot is not None and args.trot_per_species),
+                                ("--extension", "--joint", args.extension is not None and args.joint)):
+        if both:
+            raise UsageError(f"choose {first} or {second}, not both")
+
+
 def _run(args):
     from ..errors import UsageError
 
@@ -296,8 +307,7 @@ def _run(args):
     center = None if args.center is None else center_pixels(args.center)
     if args.mc < 0:
         raise UsageError("--mc must be a positive number of refits")
-    if args.mc and args.mcmc:
-        raise UsageError("choose --mc or --mcmc, not both")
+    _refuse_contradictions(args)
     _suffix_check(args.output, (".json", ".ecsv"), "--output")
     _suffix_check(args.plot, (".png", ".pdf"), "--plot")
     _suffix_check(args.compare, (".png", ".pdf"), "--compare")

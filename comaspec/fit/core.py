@@ -273,6 +273,9 @@ class FitOptions:
         check_g_source(self.g_source)
         if self.mc and self.mcmc:
             raise UsageError("choose either mc (noise refits) or mcmc, not both")
+        if self.per_species_T_rot and self.T_rot is not None:
+            # a held T_rot leaves nothing to fit per species: one of the two would be ignored
+            raise UsageError("choose either a fixed T_rot or per_species_T_rot (a fitted T_rot per species), not both")
         if self.mcmc:
             try:
                 import emcee  # noqa: F401

@@ -262,19 +262,34 @@ def _populations(system, T_rot, ortho_para, terms=None):
     return combine_populations(w, system.lower_spin, fractions(system.species, ortho_para))
 
 
-def _line_rates(system, a, T_rot, ortho_para, terms=None):
+def _line_rates(system, a, T_rot, ortho_para, terms=None, pumped=None):
     """Photon emission rate per molecule of every line at 1 au (1/s), for Einstein A ``a``.
 
     With relative A the rates are relative too (the band shapes are unchanged). ``terms``:
-    the `_PumpTerms` of (system, a), if already gathered.
+    the `_PumpTerms` of (system, a), if already gathered; ``pumped``: `_pumped_by` of them.
     """
     t = _PumpTerms(system, a) if terms is None else terms
-    n = _populations(system, T_rot, ortho_para, t)
-    pumping = _direct_pumping(n, t)
+    n, pumping = _pumped_by(system, T_rot, ortho_para, t) if pumped is None else pumped
     if t.cascade is not None:
         # H2O: (100) and (001) levels also fed by the 1.38 um cascade (h2o_cascade)
         pumping = pumping + t.cascade @ n
     return pumping[system.upper] * a / t.decay_line
+
+
+def _pumped_by(system, T_rot, ortho_para, t):
+    """(populations of the pumped state's levels, direct pumping rate of each upper level)."""
+    n = _populations(system, T_rot, ortho_para, t)
+    return n, _direct_pumping(n, t)
+
+
+@functools.lru_cache(maxsize=64)
+def _pumped(species, band, T, opr, solar="e490", rdot_km_s=0.0):
+    """`_pumped_by` of the system `_system_a` gives for ``band``, read-only: computed once per
+    temperature for the system's line rates and the H2O hot bands alike."""
+    system, _, _, terms = _system_a(species, band, solar, rdot_km_s)
+    n, pumping = _pumped_by(system, T, opr, terms)
+    n.flags.writeable = pumping.flags.writeable = False
+    return n, pumping
 
 
 def _direct_pumping(n, t):
@@ -298,11 +313,10 @@ def _hot_terms(band, solar="e490", rdot_km_s=0.0):
 def _hot_lines(band, T, opr, solar="e490", rdot_km_s=0.0):
     """Lines of an H2O 2.7 µm hot band (``upper``, ``lower``, ``wavenumber``) and their photon
     ``rate`` (1/s at 1 au; nu2+nu3-nu2 relative), read-only."""
-    system, _, _, terms = _system_a("H2O", "nu3", solar, rdot_km_s)
     lines, matrix = _hot_terms(band, solar, rdot_km_s)
-    n = _populations(system, T, opr, terms)
+    n, pumping = _pumped("H2O", "nu3", T, opr, solar, rdot_km_s)
     # nu1+nu3-nu1 from the (000) populations, nu2+nu3-nu2 from the direct (001) pumping
-    rate = matrix @ (n if band == "nu1+nu3-nu1" else _direct_pumping(n, terms))
+    rate = matrix @ (n if band == "nu1+nu3-nu1" else pumping)
     rate.flags.writeable = False
     return {**lines, "rate": rate}
 
@@ -353,7 +367,8 @@ def _system_a(species, band, solar="e490", rdot_km_s=0.0):
 def _system_rates(species, band, T_rot, ortho_para, solar="e490", rdot_km_s=0.0):
     """`_rates` of the system that holds ``band``."""
     system, a, absolute, terms = _system_a(species, band, solar, rdot_km_s)
-    rates = _line_rates(system, a, T_rot, ortho_para, terms)
+    rates = _line_rates(system, a, T_rot, ortho_para, terms, _pumped(species, band, T_rot, ortho_para, solar,
+                                                                      rdot_km_s))
     rates.flags.writeable = False
     return system, rates, absolute
 

@@ -304,7 +304,8 @@ def _drop_weak(wavenumber, weight):
     """Lines above _WEIGHT_FLOOR of the strongest, weights renormalised; read-only copies."""
     keep = weight >= _WEIGHT_FLOOR * weight.max()
     wavenumber = np.array(wavenumber[keep])
-    weight = weight[keep] / weight[keep].sum()
+    kept = weight[keep]
+    weight = kept / kept.sum()
     wavenumber.flags.writeable = False
     weight.flags.writeable = False
     return wavenumber, weight
@@ -342,10 +343,20 @@ def stick_spectrum(species, band, T_rot, *, ortho_para=DEFAULT_ORTHO_PARA, emiss
     comaspec.InputError
         Unknown species or band, missing or malformed line list, bad ``T_rot``.
     """
+    if type(T_rot) is float and type(ortho_para) is float and (species, band) in _KNOWN_BANDS \
+            and 0.0 < T_rot < np.inf and 0.0 <= ortho_para < np.inf:
+        # what the checks below return for plain floats in range (an optimiser's every step)
+        return _sticks(species, band, T_rot, ortho_para, _check_emission(emission))
     T = check_temperature(T_rot, bounded=False)  # thermal templates of lab spectra go far above comae
     op = check_ortho_para(ortho_para)
     _check_band(species, band)
+    if type(species) is str and type(band) is str:
+        _KNOWN_BANDS.add((species, band))
     return _sticks(str(species), str(band), T, op, _check_emission(emission))
+
+
+#: (species, band) pairs `_check_band` accepted (the line lists are read once per session)
+_KNOWN_BANDS = set()
 
 
 def band_profile(species, band, wavelength_um, T_rot, lsf, *, ortho_para=DEFAULT_ORTHO_PARA,
