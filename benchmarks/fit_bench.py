@@ -16,7 +16,11 @@ least 15 of each, so that the load of a shared machine moves both alike), and wh
 time goes: the evaluations of the design (how many, and their total), and the rest (model
 set-up, start values' linear solves, lmfit's bookkeeping, uncertainties, the result object).
 The rest alone, divided by the floor, is the best ratio a fit could reach if every design
-evaluation were free. Last, lmfit's own floor: ``lmfit.Minimizer.leastsq`` on the same
+evaluation were free. A line of stages splits the same fits further (milliseconds per fit):
+model set-up (the first model), start values (of which the T_rot grid), Levenberg-Marquardt
+(of which design evaluations, and of those the stick spectra of new temperatures), errors,
+continuum-degree choice, result object, and the rest (argument checks, reading).
+Last, lmfit's own floor: ``lmfit.Minimizer.leastsq`` on the same
 parameters with a residual that is just the fixed weighted design times the linear ones (no
 model at all). The first call of each case is a warm-up (line lists read, caches filled), as
 for a user fitting more than one spectrum in a session; what is kept between fits
@@ -181,6 +185,67 @@ def main(argv=None):
         _run(args.repeat, args.fresh)
 
 
+class _StageTimer:
+    """CPU time per fit of each stage of `fit_coma` (wrapped functions) while active."""
+
+    #: (label, module, attribute path); stages below another are counted inside it too
+    STAGES = (("model set-up", "comaspec.model.forward", "ForwardModel.__init__"),
+              ("start values", "comaspec.fit.core", "_parameters"),
+              ("T_rot grid", "comaspec.fit.core", "_start_values"),
+              ("Levenberg-Marquardt", "comaspec.fit.core", "_minimise"),
+              ("designs", "comaspec.model.forward", "ForwardModel.design"),
+              ("stick spectra", "comaspec.physics.templates", "stick_spectrum"),
+              ("errors", "comaspec.fit.core", "_solution"), ("errors", "comaspec.fit.core", "_sample"),
+              ("degree choice", "comaspec.fit.continuum_choice", "choose_degrees"),
+              ("result object", "comaspec.fit.assemble", "coma_fit_from_solution"))
+
+    def __enter__(self):
+        import importlib
+
+        self.seconds, self._undo, self._inside = {}, [], []
+        for label, module, path in self.STAGES:
+            owner = importlib.import_module(module)
+            *outer, name = path.split(".")
+            for part in outer:
+                owner = getattr(owner, part)
+            original = getattr(owner, name, None)
+            if original is not None:
+                setattr(owner, name, self._timed(label, original))
+                self._undo.append((owner, name, original))
+        return self
+
+    def _timed(self, label, original):
+        def timed(*args, **kwargs):
+            # the designs and stick spectra of the optimiser only (not of the start grid); the
+            # models built by the degree choice count in it
+            counted = (label not in ("designs", "stick spectra") or "Levenberg-Marquardt" in self._inside) \
+                and (label != "model set-up" or not self._inside)
+            self._inside.append(label)
+            t0 = _clock()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self._inside.pop()
+                if counted:
+                    self.seconds[label] = self.seconds.get(label, 0.0) + _clock() - t0
+        return timed
+
+    def __exit__(self, *exc):
+        for owner, name, original in reversed(self._undo):
+            setattr(owner, name, original)
+
+    def line(self, t_fit, n_fits):
+        """The stages in ms per fit, and the rest of ``t_fit`` (s per fit)."""
+        ms = {k: 1e3 * v / n_fits for k, v in self.seconds.items()}
+        get = lambda k: ms.get(k, 0.0)  # noqa: E731
+        top = ("model set-up", "start values", "Levenberg-Marquardt", "errors", "degree choice", "result object")
+        return (f"model set-up {get('model set-up'):4.1f}, start values {get('start values'):4.1f} (T_rot grid "
+                f"{get('T_rot grid'):3.1f}), Levenberg-Marquardt {get('Levenberg-Marquardt'):4.1f} (designs "
+                f"{get('designs'):4.1f}, of which stick spectra {get('stick spectra'):3.1f}), errors "
+                f"{get('errors'):3.1f}, degree choice {get('degree choice'):3.1f}, result object "
+                f"{get('result object'):3.1f}, the rest {1e3 * t_fit - sum(get(k) for k in top):3.1f}")
+
+
 class _DesignTimer:
     """Counts and times `ForwardModel.design` (every design evaluation of a fit) while active."""
 
@@ -229,7 +294,7 @@ def _run(repeat, fresh=False):
         # the goal's ratio: fits and design + lstsq timed in turn (a change of the machine's load
         # then moves both alike), each the median of at least 15 (3 moved the ratio by 30 %)
         n_pairs = max(repeat, 15)
-        run = _fit_runner(spectra, modes, n_pairs + repeat if fresh else 0)
+        run = _fit_runner(spectra, modes, n_pairs + 2 * repeat if fresh else 0)
         t_fit, t_design = _paired_median_times(run, _design_and_floor(spectra, fit, n_pairs), n_pairs)
         times[name] = t_fit
         t_floor = _median_time(_floor(spectra, fit), max(repeat, 50))
@@ -245,6 +310,12 @@ def _run(repeat, fresh=False):
         t_direct = _median_time(_direct_fit(spectra), repeat)
         print(f"{'':12s}   the same fit with every template integrated directly (no cached pixel "
               f"structure): {1e3 * t_direct:5.1f} ms, ratio {t_direct / t_design:5.1f}")
+        with _StageTimer() as stages:
+            t0 = _clock()
+            for _ in range(repeat):
+                run()
+            t_staged = (_clock() - t0) / repeat
+        print(f"{'':12s}   stages, ms per fit: {stages.line(t_staged, repeat)}")
         t_lmfit = _median_time(_lmfit_floor(spectra, fit), repeat)
         print(f"{'':12s}   of which {n_eval:.0f} design evaluations {1e3 * t_eval:5.1f} ms and the rest "
               f"{1e3 * (t_all - t_eval):5.1f} ms: with free designs the ratio would be "

@@ -18,16 +18,26 @@ __all__ = ["coma_fit_from_solution"]
 
 def _assumptions(comp, geometry):
     """g (1 au, over the reported feature), lifetime (1 au) and velocity used for Q, and sources."""
+    fw = comp.weights
+    if geometry is None or fw is None:
+        return {"g": None, "tau": None, "v": None, "sources": {}}
+    from ..model import setup_cache
+
+    # kept with the flux <-> Q object (frozen, shared by the models of the same inputs): the
+    # unit conversions are the same for every fit of them
+    kept = setup_cache.kept_with(fw, ("assumptions", comp.feature), lambda: _assumptions_of(fw, comp.feature))
+    return dict(kept, sources=dict(kept["sources"]))
+
+
+def _assumptions_of(fw, feature):
+    """`_assumptions` of a `FeatureWeights` and the reported feature."""
     import astropy.units as u
 
     out = {"g": None, "tau": None, "v": None, "sources": {}}
-    fw = comp.weights
-    if geometry is None or fw is None:
-        return out
-    g = fw.g_total_1au(comp.feature)
+    g = fw.g_total_1au(feature)
     if math.isfinite(g):
         out["g"] = g
-        out["sources"]["g_factor_source"] = ", ".join(fw.sources(comp.feature))
+        out["sources"]["g_factor_source"] = ", ".join(fw.sources(feature))
     if fw.assumptions is not None:
         h = fw.assumptions
         out["tau"] = float(h.lifetime_1au.to_value(u.s))

@@ -411,11 +411,12 @@ def _start_values(problem, free, options, max_shift):
 
 
 def _leastsq(problem, params, scale_covar, what="the fit"):
-    import lmfit
+    """lmfit's Levenberg-Marquardt on ``params`` (fitted in place; `comaspec.fit.lm`: lmfit's
+    arithmetic without its per-call bookkeeping)."""
+    from .lm import leastsq
 
     try:
-        return lmfit.Minimizer(problem.residual, params, scale_covar=scale_covar,
-                               nan_policy="raise").minimize(method="leastsq")
+        return leastsq(problem.residual_values, params, scale_covar)
     except (ValueError, np.linalg.LinAlgError) as exc:
         raise FitError(f"{what} failed: {exc}") from None
 

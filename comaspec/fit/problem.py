@@ -8,8 +8,6 @@ knows which continuum or which species are fitted beyond their names.
 
 from __future__ import annotations
 
-from collections import ChainMap
-
 import numpy as np
 
 from ..model.parameters import OPR_BOUNDS, NonlinearState, origin_name
@@ -58,7 +56,9 @@ class Problem:
 
     def state(self, values):
         """The `NonlinearState` of a dict of parameter values (missing: held or declared)."""
-        return self.model.state(ChainMap(values, self.fixed))
+        merged = dict(self.fixed)   # the values win over the held ones (one plain dict: cheap lookups)
+        merged.update(values)
+        return self.model.state(merged)
 
     def design(self, state):
         """Design matrix of the fitted pixels at ``state`` (cached)."""
@@ -77,7 +77,10 @@ class Problem:
 
     def residual(self, params):
         """(y − A p) / σ for lmfit."""
-        values = params.valuesdict()
+        return self.residual_values(params.valuesdict())
+
+    def residual_values(self, values):
+        """`residual` from the values by name (``params.valuesdict()``)."""
         # the design by the nonlinear values alone (lmfit's Jacobian varies the linear ones
         # one at a time: their calls skip building a NonlinearState and its key)
         nonlinear = tuple(v for n, v in values.items() if n not in self._linear_set)

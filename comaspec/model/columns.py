@@ -10,6 +10,7 @@ copies), so results do not depend on them.
 from __future__ import annotations
 
 import contextlib
+from collections import OrderedDict
 
 import numpy as np
 
@@ -18,7 +19,8 @@ from ..errors import InputError
 from ..physics.lsf import pixel_edges
 from .line_pixels import SpeciesPixels, supports
 
-__all__ = ["grid_column", "continuum_block", "sharing_columns", "COLUMN_CACHE_SIZE"]
+__all__ = ["grid_column", "continuum_block", "continuum_design", "species_columns", "fitted_rows",
+           "sharing_columns", "COLUMN_CACHE_SIZE"]
 
 #: Template columns kept per model (each one spectrum's pixel grid): enough for every
 #: species and spectrum at the few nonlinear states a Levenberg-Marquardt step visits.
@@ -102,3 +104,49 @@ def continuum_block(model, i, rows, wavelength_um, shape):
         if len(model._continuum_columns) > COLUMN_CACHE_SIZE:
             model._continuum_columns.popitem(last=False)
     return block
+
+
+#: Continuum designs kept per model (one per continuum shape; a polynomial continuum has one).
+_DESIGNS_KEPT = 8
+
+
+def continuum_design(model, shape):
+    """The design of the fitted pixels with only the continuum's columns filled (the species'
+    columns 0), kept by shape values (read-only: `ForwardModel.design` copies it)."""
+    key = tuple(sorted(shape.items()))
+    kept = model.__dict__.setdefault("_continuum_designs", OrderedDict())
+    out = kept.get(key)
+    if out is None:
+        out = np.zeros((model.n_points, model.n_linear))
+        offsets = np.cumsum([len(model.fitted_species)] + model.cont_sizes)
+        for i, (rows, first) in enumerate(fitted_rows(model)):
+            if rows.size:
+                mask = model.used[i]
+                block = continuum_block(model, i, mask, model.spectra[i].wavelength_um[mask], shape)
+                out[first:first + rows.size, offsets[i]:offsets[i + 1]] = block
+        out.flags.writeable = False
+        kept[key] = out
+        if len(kept) > _DESIGNS_KEPT:
+            kept.popitem(last=False)
+    return out
+
+
+def species_columns(model, block, i, rows, state):
+    """Write the template columns of spectrum i's pixels ``rows`` at ``state`` into ``block``."""
+    if not len(block):
+        return
+    for j, name in enumerate(model.fitted_species):
+        if model.species[name].terms[i]:
+            # on the spectrum's whole pixel grid: a pixel's edges are those of the
+            # detector, not midpoints to the next *fitted* pixel across a gap
+            column = grid_column(model, name, i, state.T_rot[name], state.shifts[i],
+                                 state.origins.get(name, 0.0), state.ortho_para)
+            block[:, j] = column[rows]
+
+
+def fitted_rows(model):
+    """Per spectrum, (indices of its fitted pixels, its first row in the design), kept on the model."""
+    if getattr(model, "_rows", None) is None:
+        starts = np.cumsum([0] + [int(u.sum()) for u in model.used])
+        model._rows = [(np.flatnonzero(u), int(first)) for u, first in zip(model.used, starts)]
+    return model._rows

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import FitError, InputError
-from .columns import continuum_block, grid_column
+from .columns import continuum_block, continuum_design, fitted_rows, species_columns
 from .continuum import default_windows, make_continuum
 from .coverage import Coverage
 from .parameters import ParameterHint, nonlinear_state, shift_hint
@@ -163,6 +163,7 @@ class ForwardModel:
         self.cache_line_pixels = True
         self._data = None
         self._shape_hints = None
+        self._rows = None
 
     # -------------------------------------------------------------- layout
     @property
@@ -267,23 +268,23 @@ class ForwardModel:
         if pixels not in ("used", "all"):
             raise InputError("pixels", f"must be 'used' or 'all' (got {pixels!r})")
         state = self.state(values)
+        if pixels == "used":
+            # the continuum's columns (and zeros) of every fitted pixel in one array, copied
+            # (they do not change in a fit of a polynomial continuum); the templates go in
+            out = continuum_design(self, state.shape).copy()
+            for i, (rows, first) in enumerate(fitted_rows(self)):
+                species_columns(self, out[first:first + rows.size], i, rows, state)
+            return out
         blocks = []
         offsets = np.cumsum([len(self.fitted_species)] + self.cont_sizes)
         for i, sp in enumerate(self.spectra):
-            rows = slice(None) if pixels == "all" else self.used[i]
-            wl = sp.wavelength_um[rows]
-            block = np.zeros((wl.size, self.n_linear))
-            if wl.size:
-                for j, name in enumerate(self.fitted_species):
-                    if self.species[name].terms[i]:
-                        # on the spectrum's whole pixel grid: a pixel's edges are those of the
-                        # detector, not midpoints to the next *fitted* pixel across a gap
-                        column = grid_column(self, name, i, state.T_rot[name], state.shifts[i],
-                                                   state.origins.get(name, 0.0), state.ortho_para)
-                        block[:, j] = column[rows]
-                block[:, offsets[i]:offsets[i + 1]] = continuum_block(self, i, rows, wl, state.shape)
+            block = np.zeros((sp.wavelength_um.size, self.n_linear))
+            if block.size:
+                species_columns(self, block, i, slice(None), state)
+                block[:, offsets[i]:offsets[i + 1]] = continuum_block(self, i, slice(None), sp.wavelength_um,
+                                                                      state.shape)
             blocks.append(block)
-        return blocks if pixels == "all" else blocks[0] if len(blocks) == 1 else np.vstack(blocks)   # 1: no copy
+        return blocks
 
     # -------------------------------------------------------------- data
     def data(self):

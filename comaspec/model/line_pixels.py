@@ -67,6 +67,7 @@ class SpeciesPixels:
         self._shift_range = None
         self._cdf_diffs = OrderedDict()
         self._line_weights = OrderedDict()   # (T_rot, ortho/para) -> weights on this structure
+        self._last_positions = {}   # band -> (its last stick lines, their index in the structure)
         #: Called with this object after each (re)build (`comaspec.model.setup_cache` keeps a copy).
         self.on_build = None
 
@@ -80,6 +81,7 @@ class SpeciesPixels:
         self._shift_range = shift_range
         self._cdf_diffs.clear()
         self._line_weights.clear()
+        self._last_positions = {}   # its own: a copy of the structure before this build keeps its answers
         edges0 = pixel_edges(self.wavelength_um)
         lines = 1e4 / np.concatenate(wavenumbers)
         s_lo, s_hi = shift_range
@@ -126,9 +128,9 @@ class SpeciesPixels:
                         self._shift_range)
         elif inside:
             positions = []
-            for known, (wavenumber, _w) in zip(self._wavenumbers, sticks):
-                pos = np.minimum(np.searchsorted(known, wavenumber), max(known.size - 1, 0))
-                if not (known.size and np.array_equal(known[pos], wavenumber)):
+            for b, (known, (wavenumber, _w)) in enumerate(zip(self._wavenumbers, sticks)):
+                pos = self._known_positions(b, known, wavenumber)
+                if pos is None:
                     break
                 positions.append(pos)
             else:
@@ -140,6 +142,19 @@ class SpeciesPixels:
             lo, hi = self._shift_range
             self._build(self._union(sticks, warmer()), (min(lo, shift - shift_pad), max(hi, shift + shift_pad)))
         return [np.searchsorted(known, wn) for known, (wn, _w) in zip(self._wavenumbers, sticks)]
+
+    def _known_positions(self, b, known, wavenumber):
+        """Index of band b's stick lines ``wavenumber`` in ``known`` (its lines in the
+        structure), None if one is missing; the last answer is kept: the lines kept at
+        nearby temperatures are mostly the same (their weights differ, not their set)."""
+        last = self._last_positions.get(b)
+        if last is not None and last[0].size == wavenumber.size and np.array_equal(last[0], wavenumber):
+            return last[1]
+        pos = np.minimum(np.searchsorted(known, wavenumber), max(known.size - 1, 0))
+        if not (known.size and np.array_equal(known[pos], wavenumber)):
+            return None
+        self._last_positions[b] = (wavenumber, pos)
+        return pos
 
     def _union(self, sticks, warmer):
         return [np.union1d(np.union1d(k, wn), hot) for k, (wn, _w), (hot, _h) in

@@ -137,15 +137,63 @@ def nonlinear_state(model, values):
         return values
     if hasattr(values, "valuesdict"):
         values = values.valuesdict()
+    slots = state_slots(model)
+    get = values.get
     T_rot = {}
-    for s in model.fitted_species:
-        name = t_rot_name(s) if t_rot_name(s) in values else SHARED_T_ROT
-        if name not in values:
-            raise InputError("T_rot", f"no value for {t_rot_name(s)} or {SHARED_T_ROT}")
-        T_rot[s] = values[name]
-    return NonlinearState(
-        T_rot=T_rot,
-        shifts=tuple(values.get(shift_name(i), 0.0) for i in range(len(model.spectra))),
-        shape={p.name: values[p.name] for p in model.continuum_parameters() if p.name in values},
-        origins={s: values[origin_name(s)] for s in model.origin_bounds if origin_name(s) in values},
-        ortho_para=values.get(ORTHO_PARA, DEFAULT_ORTHO_PARA))
+    for s, own in slots.t_rot:
+        value = get(own, _ABSENT)
+        if value is _ABSENT:
+            value = get(SHARED_T_ROT, _ABSENT)
+            if value is _ABSENT:
+                raise InputError("T_rot", f"no value for {own} or {SHARED_T_ROT}")
+        T_rot[s] = value
+    shape, origins = {}, {}
+    for name in slots.shape:
+        value = get(name, _ABSENT)
+        if value is not _ABSENT:
+            shape[name] = value
+    for s, name in slots.origins:
+        value = get(name, _ABSENT)
+        if value is not _ABSENT:
+            origins[s] = value
+    return NonlinearState(T_rot=T_rot, shifts=tuple(get(name, 0.0) for name in slots.shifts), shape=shape,
+                          origins=origins, ortho_para=get(ORTHO_PARA, DEFAULT_ORTHO_PARA))
+
+
+#: A name absent from the values (None could be a value).
+_ABSENT = object()
+
+
+@dataclass(frozen=True)
+class StateSlots:
+    """Where `nonlinear_state` finds each part of a model's state: the parameter names, in order.
+
+    Attributes
+    ----------
+    t_rot : tuple of (str, str)
+        (species, its own T_rot name) per fitted species (else the shared ``T_rot``).
+    shifts : tuple of str
+        Each spectrum's shift name.
+    shape : tuple of str
+        The continuum's shape parameter names.
+    origins : tuple of (str, str)
+        (species, its band-origin name) per species with an uncertain origin.
+    """
+
+    t_rot: tuple
+    shifts: tuple
+    shape: tuple
+    origins: tuple
+
+
+def state_slots(model):
+    """The `StateSlots` of ``model``, worked out once and kept on it (the layout of a model, and
+    of the copies `ForwardModel.with_data` makes, does not change after it is built)."""
+    slots = getattr(model, "_state_slots", None)
+    if slots is None:
+        slots = StateSlots(t_rot=tuple((s, t_rot_name(s)) for s in model.fitted_species),
+                           shifts=tuple(shift_name(i) for i in range(len(model.spectra))),
+                           shape=tuple(p.name for p in model.continuum_parameters()),
+                           origins=tuple((s, origin_name(s)) for s in model.origin_bounds))
+        model._state_slots = slots
+    return slots

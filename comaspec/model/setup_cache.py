@@ -37,7 +37,7 @@ from collections import OrderedDict
 import numpy as np
 
 __all__ = ["frozen", "feature_weights", "aperture_key", "species_pixels", "column", "keep_column", "sensitivities",
-           "band_weights", "lsf_fwhm_at", "clear", "Unfrozen"]
+           "band_weights", "lsf_fwhm_at", "kept_with", "clear", "Unfrozen"]
 
 #: Entries kept in each cache (a session rarely fits more species x apertures x grids).
 _SIZE = 128
@@ -175,6 +175,12 @@ def band_weights(weights):
     return dict(_by_object(weights, "weights", weights.weights))
 
 
+def kept_with(obj, what, compute):
+    """``compute()``, kept with ``obj`` (an immutable object shared between models, such as a
+    `FeatureWeights`) under the hashable label ``what``. The caller does not modify the result."""
+    return _by_object(obj, what, compute)
+
+
 def _by_object(obj, what, compute):
     kept = _BY_OBJECT.get((id(obj), what))
     if kept is None or kept[0] is not obj:
@@ -258,4 +264,5 @@ def copy_structure(pixels):
     """A shallow copy of a `SpeciesPixels` with its own, empty per-shift and per-T_rot values."""
     out = copy.copy(pixels)
     out._cdf_diffs, out._line_weights, out.on_build = OrderedDict(), OrderedDict(), None
+    out._last_positions = {}
     return out

@@ -316,13 +316,22 @@ def bands_of(species, feature=None):
     if feature is None:
         feature = _default_features()[species]
     rows, _ = _bands()
+    kept = _BANDS_OF.get((species, feature))
+    if kept is not None and kept[0] is rows:   # the table read once; model set-up asks often
+        return kept[1]
     out = tuple(get_band(s, b) for (s, b) in rows if s == species)
     out = tuple(b for b in out if b.feature == feature)
+    if out:
+        _BANDS_OF[(species, feature)] = (rows, out)   # frozen records in a tuple
     if not out:
         raise InputError(
             f"feature {feature!r}", f"unknown feature of {species}; known: {', '.join(features_of(species))}"
         )
     return out
+
+
+#: (species, feature) -> (the table's rows it was read from, `bands_of`)
+_BANDS_OF = {}
 
 
 def g_factor_sources(species, band):
