@@ -19,6 +19,11 @@ comaspec's modules again, which measured ~0.1 s more per command. Each round run
 commands one after the other, in alternating order, so that both see the same load from
 other programs; the ratio printed is the median of the per-round ratios.
 
+The command has OpenBLAS start with one thread (``OPENBLAS_NUM_THREADS=1``, issue #22 item 5):
+the baseline, a plain import, starts a thread per core whose busy waiting costs CPU but
+little wall time on an idle machine. The script therefore also runs the baseline with one
+BLAS thread and prints the ratios against it, the like-for-like comparison of CPU time.
+
 To see where the time goes: ``python -X importtime -m comaspec ratio --example --json``.
 """
 
@@ -55,10 +60,18 @@ def _children_cpu():
     return usage.ru_utime + usage.ru_stime
 
 
+#: the baseline with OpenBLAS started on one thread, as the command starts it
+BASELINE_ONE_THREAD = ("one BLAS thread", BASELINE)
+_ENV_ONE_THREAD = dict(_ENV, OPENBLAS_NUM_THREADS="1")
+
+
 def wall_time(cmd):
-    """(wall, CPU) seconds to run ``cmd`` to completion (it must succeed)."""
+    """(wall, CPU) seconds to run ``cmd`` to completion (it must succeed); ``cmd`` may be
+    `BASELINE_ONE_THREAD`."""
+    env = _ENV_ONE_THREAD if cmd is BASELINE_ONE_THREAD else _ENV
+    cmd = cmd[1] if cmd is BASELINE_ONE_THREAD else cmd
     cpu, start = _children_cpu(), time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=_ENV)
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     return time.perf_counter() - start, _children_cpu() - cpu
 
 
@@ -79,15 +92,19 @@ def main(argv=None):
         parser.error("--repeat: at least 5 rounds (the median of fewer is too noisy on a shared machine)")
     wall_time(COMMAND)  # warm the file cache and write the .pyc files
     wall_time(BASELINE)
-    base, cmd = [], []
+    base, cmd, one = [], [], []
     for r in range(args.repeat):
-        pair = (BASELINE, COMMAND) if r % 2 == 0 else (COMMAND, BASELINE)  # alternate which runs first
-        times = {id(c): wall_time(c) for c in pair}
+        trio = (BASELINE, COMMAND, BASELINE_ONE_THREAD)
+        trio = trio if r % 2 == 0 else trio[::-1]  # alternate which runs first
+        times = {id(c): wall_time(c) for c in trio}
         base.append(times[id(BASELINE)])
         cmd.append(times[id(COMMAND)])
+        one.append(times[id(BASELINE_ONE_THREAD)])
     b, c = (statistics.median(w for w, _ in runs) for runs in (base, cmd))
     ratio = statistics.median(y[0] / x[0] for x, y in zip(base, cmd))
     cpu_ratio = statistics.median(y[1] / x[1] for x, y in zip(base, cmd))
+    one_ratio = statistics.median(y[0] / x[0] for x, y in zip(one, cmd))
+    one_cpu_ratio = statistics.median(y[1] / x[1] for x, y in zip(one, cmd))
     heavy = heavy_modules()
     print(f"baseline import (numpy, astropy, lmfit, scipy, matplotlib): {b:.3f} s median of {args.repeat} "
           f"(runs: {', '.join(f'{w:.2f}' for w, _ in base)})")
@@ -96,6 +113,8 @@ def main(argv=None):
     print(f"ratio: {ratio:.2f} (wall time, median of the per-round ratios; goal <= 1.5)")
     print(f"ratio of CPU time (user + system): {cpu_ratio:.2f} (less disturbed by other programs on the machine; "
           f"load average {os.getloadavg()[0]:.1f})")
+    print(f"against the baseline with one BLAS thread (OPENBLAS_NUM_THREADS=1, as the command starts): "
+          f"{one_ratio:.2f} wall, {one_cpu_ratio:.2f} CPU")
     print(f"heavy modules imported by the command: {heavy or 'none'} (of {', '.join(HEAVY)})")
 
 

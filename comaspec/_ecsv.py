@@ -140,6 +140,14 @@ def _column(data, spec, missing):
     return column
 
 
+def _cells(lines, delimiter):
+    """The cells of each line: csv's reading, by ``str.split`` when no line has a quote
+    (then the two agree; the split takes a fraction of the time on the line lists)."""
+    if not any('"' in line for line in lines):
+        return [line.split(delimiter) for line in lines]
+    return list(csv.reader(lines, delimiter=delimiter, quotechar='"'))
+
+
 def read_ecsv(path):
     """Read one of the package's ECSV tables.
 
@@ -162,8 +170,7 @@ def read_ecsv(path):
     n_head = next((i for i, line in enumerate(text) if not line.startswith("#")), len(text))
     header, meta = _yaml_header([line[2:] if line.startswith("# ") else line[1:] for line in text[:n_head]], path)
     specs = header.get("datatype") or []
-    rows = list(csv.reader((line for line in text[n_head:] if line.strip()), delimiter=header.get("delimiter", " "),
-                           quotechar='"'))
+    rows = _cells([line for line in text[n_head:] if line.strip()], header.get("delimiter", " "))
     if not rows or rows[0] != [s["name"] for s in specs]:
         raise ValueError(f"{path}: the column names line does not match the header's datatype list")
     body = rows[1:]

@@ -30,7 +30,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "comaspec"
 
 FLOORS = [
     {"errors", "_ranges", "_validate", "_paths", "_output", "_version", "_progress", "_threads", "_capture",
-     "_lazy", "_moved", "_ecsv"},
+     "_lazy", "_moved", "_ecsv", "_collector", "_choices"},
     {"geometry"},
     {"physics", "apertures"},
     {"io"},

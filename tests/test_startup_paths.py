@@ -3,7 +3,11 @@
 - `comaspec.physics.levels.unique_rows` (a lexsort) against ``np.unique(axis=0)``, on random
   keys and on the level keys of every line list the fluorescence model reads;
 - `comaspec.maps.opacity.line_centre_optical_depth` (plain arrays, no ``astropy.table``)
-  against the strongest line of the public `line_centre_cross_sections` table.
+  against the strongest line of the public `line_centre_cross_sections` table;
+- the level systems built once per process (the H2O system of the four bands pumped from
+  (000), a labelled list's system shared by its bands) against a fresh build, and their
+  labels, HITRAN's branch A and the cascade levels' decay totals against the tables as
+  astropy reads them.
 """
 
 import numpy as np
@@ -40,8 +44,10 @@ def test_index_of_a_one_dimensional_key_is_that_of_its_column():
                                            ("13CO2", "nu3"), ("CO", "1-0")])
 def test_level_systems_are_unchanged_by_the_fast_index(monkeypatch, species, band):
     from comaspec.physics import fluorescence as fl
-    from comaspec.physics import levels
+    from comaspec.physics import h2o_bands, levels
 
+    # past the H2O system built once per process: both builds below are made here
+    monkeypatch.setattr(h2o_bands, "_system_fields", h2o_bands._system_fields.__wrapped__)
     fast = fl._system.__wrapped__(species, band)
     monkeypatch.setattr(levels, "unique_rows", _slow_index)
     slow = fl._system.__wrapped__(species, band)
@@ -50,6 +56,92 @@ def test_level_systems_are_unchanged_by_the_fast_index(monkeypatch, species, ban
         a, b = getattr(fast, name), getattr(slow, name)
         assert (a is None and b is None) or np.array_equal(a, b), name
     assert len(np.unique(fast.upper)) > 1 and len(np.unique(fast.lower)) > 1
+
+
+def _assert_same_fields(cached, fresh):
+    assert cached.keys() == fresh.keys()
+    for name, value in fresh.items():
+        if isinstance(value, np.ndarray):
+            assert cached[name].dtype == value.dtype and np.array_equal(cached[name], value), name
+            assert not cached[name].flags.writeable, name  # shared: nobody may change them
+        else:
+            assert cached[name] == value, name
+
+
+def test_h2o_system_built_once_is_a_fresh_build_shared_by_the_ground_bands():
+    from comaspec.physics import fluorescence as fl
+    from comaspec.physics import h2o_bands
+
+    cached = h2o_bands.system_fields(h2o_bands.GROUND_BANDS, "(000)")
+    _assert_same_fields(cached, h2o_bands._system_fields.__wrapped__(h2o_bands.GROUND_BANDS, "(000)"))
+    systems = [fl._system("H2O", band) for band in h2o_bands.GROUND_BANDS]
+    assert all(s.line_label is systems[0].line_label and s.a_rel is systems[0].a_rel for s in systems)
+    cached["band"] = None  # each caller has its own dict
+    assert h2o_bands.system_fields(list(h2o_bands.GROUND_BANDS), "(000)")["band"] is not None
+
+
+def test_h2o_level_labels_are_those_of_the_line_list_as_astropy_reads_it():
+    from astropy.table import Table
+
+    from comaspec._paths import linelists_dir
+    from comaspec.physics import h2o_bands
+
+    table = Table.read(linelists_dir() / "h2o_lines.ecsv", format="ascii.ecsv")
+    rows = table[np.isin(np.asarray(table["band"]).astype(str), h2o_bands.GROUND_BANDS)]
+    expected = [f"{h2o_bands.STATES[str(r['band'])][0]}{r['J_u']}{r['Ka_u']}{r['Kc_u']}-"
+                f"{h2o_bands.STATES[str(r['band'])][1]}{r['J_l']}{r['Ka_l']}{r['Kc_l']}" for r in rows]
+    fields = h2o_bands.system_fields(h2o_bands.GROUND_BANDS, "(000)")
+    assert fields["line_label"].tolist() == expected and len(set(expected)) > 1000
+    halves = [label.split("-") for label in expected]
+    assert fields["upper_label"][fields["upper"]].tolist() == [up for up, _ in halves]
+    assert fields["lower_label"][fields["lower"]].tolist() == [low for _, low in halves]
+
+
+def test_channel_a_is_hitran_s_branch_a_of_each_pair_and_zero_for_a_pair_it_lacks():
+    from astropy.table import Table
+
+    from comaspec._paths import linelists_dir
+    from comaspec.physics import h2o_cascade
+
+    table = Table.read(linelists_dir() / h2o_cascade.CASCADE_FILE, format="ascii.ecsv")
+    branch = table[table["role"] == "branch"]
+    hitran = {(str(r["upper"]), str(r["lower"])): float(r["A"]) for r in branch}
+    upper = [str(u) for u in branch["upper"][::5]] + ["(001)999", "(001)000"]
+    lower = [str(lo) for lo in branch["lower"][::5]] + ["(010)000", "(010)999"]
+    expected = [hitran.get(pair, 0.0) for pair in zip(upper, lower)]
+    assert expected[-2:] == [0.0, 0.0] and min(expected[:-2]) > 0 and len(expected) > 400
+    assert h2o_cascade.channel_a(np.array(upper), np.array(lower)).tolist() == expected
+    assert h2o_cascade.channel_a(upper, lower).tolist() == expected  # lists as well as arrays
+
+
+def test_decay_totals_summed_once_are_the_table_s_sums_per_cascade_level():
+    from astropy.table import Table
+
+    from comaspec._paths import linelists_dir
+    from comaspec.physics import h2o_cascade
+
+    table = Table.read(linelists_dir() / h2o_cascade.CASCADE_FILE, format="ascii.ecsv")
+    rows = table[np.isin(np.asarray(table["role"]).astype(str), ["pump", "cascade"])]
+    expected = {}
+    for label in sorted(set(str(u) for u in rows["upper"])):
+        expected[label] = float(np.sum(np.asarray(rows["A"], dtype=float)[np.asarray(rows["upper"]) == label]))
+    totals = h2o_cascade.decay_totals()
+    assert totals.keys() == expected.keys() and len(totals) > 50
+    assert all(totals[k] == pytest.approx(v, rel=1e-12) for k, v in expected.items())
+    assert totals == h2o_cascade._decay_totals.__wrapped__()  # the cached sums, bit for bit
+    totals.clear()  # each caller has its own dict
+    assert h2o_cascade.decay_totals()
+
+
+def test_a_labelled_system_is_built_once_per_line_list_as_a_fresh_build():
+    from comaspec.physics import fluorescence as fl
+    from comaspec.physics import levels
+    from comaspec.physics.linelists import read_table
+
+    cached = levels.labelled_levels("C2H6", "nu7")
+    _assert_same_fields(cached, levels.labelled_system("C2H6", "c2h6_lines.ecsv", read_table("c2h6_lines.ecsv")))
+    assert fl._system("C2H6", "nu5").wavenumber is fl._system("C2H6", "nu7").wavenumber  # one list, one build
+    assert set(cached["band"]) == {"nu7", "nu5"}
 
 
 @pytest.mark.parametrize("T_rot", [20.0, 80.0, 296.0])

@@ -70,7 +70,23 @@ def main(argv=None) -> int:
     int
         Exit status: 0 on success, 2 for usage and input errors (and for output that cannot
         be written), 130 when interrupted, 141 when the reader of standard output has gone.
+
+    Notes
+    -----
+    The command runs with fewer cyclic garbage collections (`comaspec._collector`); the
+    caller's collector settings come back on return. Started as a program (numpy not yet
+    imported), it has OpenBLAS start with one thread
+    (`comaspec._threads.start_blas_single_threaded`).
     """
+    from .._collector import fewer_collections
+    from .._threads import start_blas_single_threaded
+
+    start_blas_single_threaded()
+    with fewer_collections():
+        return _main(argv)
+
+
+def _main(argv):
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

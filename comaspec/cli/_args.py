@@ -232,7 +232,7 @@ def add_solar(parser):
     ----------
     parser : argparse.ArgumentParser or argument group
     """
-    from ..physics.solar import DEFAULT_SOLAR, SOLAR_SPECTRA
+    from .._choices import DEFAULT_SOLAR, SOLAR_SPECTRA
 
     parser.add_argument("--solar", choices=SOLAR_SPECTRA, default=DEFAULT_SOLAR,
                         help="solar spectrum pumping the fluorescence templates and computed g-factors: the smooth "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..physics.fluorescence import DEFAULT_EMISSION, EMISSION_MODELS
+from .._choices import CONTINUUM_MODELS, DEFAULT_EMISSION, EMISSION_MODELS
 from ._args import MC_MAX, SEED_MAX, box, center_pixels, check_outputs, integer, ranged
 
 HELP = "fit a coma spectrum: band fluxes, production rates and the CO2/H2O ratio"
@@ -93,9 +93,7 @@ def _add_model_options(p):
                    help="fit even when the flux level is implausible for its unit (a warning instead of an error)")
     f.add_argument("--mode", metavar="MODE",
                    help="instrument mode (e.g. PRISM, G395H) when the file does not say")
-    from ..model.continuum import CONTINUA
-
-    f.add_argument("--continuum", choices=tuple(CONTINUA), default="polynomial",
+    f.add_argument("--continuum", choices=CONTINUUM_MODELS, default="polynomial",
                    help="continuum model (default polynomial windows)")
     f.add_argument("--no-shift", action="store_true", help="do not fit a wavelength shift")
     f.add_argument("--emission", choices=EMISSION_MODELS, default=DEFAULT_EMISSION,

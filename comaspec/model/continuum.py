@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._choices import CONTINUUM_MODELS
 from ..errors import InputError, UsageError
 from .kernels import equilibrium_temperature, legendre_basis, physical_continuum_basis
 from .parameters import ParameterHint
@@ -220,8 +221,9 @@ class PhysicalContinuum:
         return {"continuum_slope": float(shape["cont_slope"]), "dust_temperature_K": float(shape["cont_dust_T"])}
 
 
-#: Continuum models by name (the names the command line and ``fit_coma(continuum=)`` accept).
-CONTINUA = {"polynomial": PolynomialContinuum, "physical": PhysicalContinuum}
+#: Continuum models by name (the names the command line and ``fit_coma(continuum=)`` accept,
+#: `comaspec._choices.CONTINUUM_MODELS`).
+CONTINUA = dict(zip(CONTINUUM_MODELS, (PolynomialContinuum, PhysicalContinuum), strict=True))
 
 
 def make_continuum(continuum, windows):

@@ -45,6 +45,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._choices import DEFAULT_EMISSION, EMISSION_MODELS
 from ..errors import InputError
 from . import levels
 from .h2o_bands import CHANNEL_PARENT as _H2O_CHANNEL_PARENT
@@ -52,6 +53,7 @@ from .h2o_bands import GROUND_BANDS as _H2O_GROUND_BANDS
 from .h2o_bands import HOT_BANDS as _H2O_HOT_BANDS
 from .linelists import read_table
 from .spin import combine_populations, fractions
+
 # the Sun: E490 continuum (default) or Meftah et al. 2023 at the comet's rdot
 from .solar import photon_flux as _solar_photons
 from .solar import solar_photon_flux
@@ -59,10 +61,8 @@ from .solar import solar_photon_flux
 __all__ = ["line_g_factors", "band_g_factor", "emission_weights", "solar_photon_flux",
            "EMISSION_MODELS", "DEFAULT_EMISSION", "DEFAULT_ORTHO_PARA"]
 
-#: Emission models understood by the templates and the fitter.
-EMISSION_MODELS = ("fluorescence", "thermal")
-#: The default emission model.
-DEFAULT_EMISSION = "fluorescence"
+# EMISSION_MODELS (understood by the templates and the fitter) and DEFAULT_EMISSION are
+# named in comaspec._choices, which the command line reads without importing this module.
 #: H2O ortho/para ratio used unless given or fitted: the high-temperature limit, the ratio
 #: of the nuclear-spin weights of the ortho and para levels, 3 : 1 (Herzberg 1945, ch. I).
 DEFAULT_ORTHO_PARA = 3.0

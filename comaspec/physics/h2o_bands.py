@@ -36,6 +36,8 @@ Float64 arrays in cm^-1 and s^-1 throughout.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .._paths import linelists_dir
@@ -75,7 +77,26 @@ def _rows(bands):
 
 def system_fields(bands, pump_state):
     """The fields of fluorescence's line system for the H2O ``bands`` of ``h2o_lines.ecsv``,
-    pumped from ``pump_state``; levels keyed by (vibrational state, J, Ka, Kc)."""
+    pumped from ``pump_state``; levels keyed by (vibrational state, J, Ka, Kc).
+
+    Built once per process and (bands, pump state): the four bands pumped from (000) share
+    one system, which each of them asked for again (~10 ms a time at every start). A new
+    dict each call; its arrays are shared and read-only.
+    """
+    return dict(_system_fields(tuple(bands), pump_state))
+
+
+@functools.cache
+def _system_fields(bands, pump_state):
+    """`system_fields`, computed once (the uncached build is ``_system_fields.__wrapped__``)."""
+    fields = _build_system_fields(bands, pump_state)
+    for value in fields.values():
+        if isinstance(value, np.ndarray):
+            value.flags.writeable = False
+    return fields
+
+
+def _build_system_fields(bands, pump_state):
     from . import molecules
 
     rows = _rows(bands)
@@ -93,8 +114,8 @@ def system_fields(bands, pump_state):
     low_key = np.stack([np.unique(vib_low, return_inverse=True)[1].ravel(), q["J_l"], q["Ka_l"], q["Kc_l"]], 1)
     upper, up_first = levels.unique_rows(up_key)
     lower, low_first = levels.unique_rows(low_key)
-    up_label = np.array([f"{vib_up[i]}{q['J_u'][i]}{q['Ka_u'][i]}{q['Kc_u'][i]}" for i in up_first])
-    low_label = np.array([f"{vib_low[i]}{q['J_l'][i]}{q['Ka_l'][i]}{q['Kc_l'][i]}" for i in low_first])
+    up_label = np.array(_labels(vib_up, q["J_u"], q["Ka_u"], q["Kc_u"], up_first))
+    low_label = np.array(_labels(vib_low, q["J_l"], q["Ka_l"], q["Kc_l"], low_first))
     spin = level_spin("H2O", rows)
     return dict(
         species="H2O", band=band, wavenumber=nu,
@@ -105,8 +126,15 @@ def system_fields(bands, pump_state):
         lower_energy=e_low[low_first],
         lower_spin=spin[low_first],
         upper_label=up_label, lower_label=low_label,
-        line_label=np.array([f"{up_label[u]}-{low_label[l]}" for u, l in zip(upper, lower)]),
+        line_label=np.array([f"{up}-{low}" for up, low in zip(up_label[upper].tolist(), low_label[lower].tolist())]),
     )
+
+
+def _labels(vib, j, ka, kc, rows):
+    """Level labels such as ``(001)111`` of the given line rows (Python values: formatting
+    numpy scalars one by one took most of the system's build)."""
+    return [f"{v}{a}{b}{c}" for v, a, b, c in zip(vib[rows].tolist(), j[rows].tolist(), ka[rows].tolist(),
+                                                 kc[rows].tolist())]
 
 
 def cited_g_ratio(band, parent="nu3"):
@@ -149,7 +177,7 @@ def hot_band_terms(band, lower_labels, upper_labels, solar_photons):
         source = _pumped_per_population(lower_labels, solar_photons)
         # each (101) level's decays: its 1.38 µm lines and its 2.7-2.9 µm lines
         total = h2o_cascade.decay_totals()
-        share = lines["A"] / np.array([total[u] for u in lines["upper"]])
+        share = lines["A"] / np.array([total[u] for u in lines["upper"].tolist()])
     elif band == "nu2+nu3-nu2":
         lines = h2o_cascade.hot_lines()
         keep = np.char.startswith(lines["lower"], "(010)")
@@ -163,8 +191,8 @@ def hot_band_terms(band, lower_labels, upper_labels, solar_photons):
         raise InputError(f"H2O {band}", f"not a 2.7 µm hot band ({', '.join(HOT_BANDS)})")
     width = len(lower_labels) if band == "nu1+nu3-nu1" else len(upper_labels)
     matrix = np.zeros((int(keep.sum()), width))
-    for row, (u, f) in enumerate(zip(lines["upper"][keep], share[keep])):
-        pumped = source.get(str(u))
+    for row, (u, f) in enumerate(zip(lines["upper"][keep].tolist(), share[keep].tolist())):
+        pumped = source.get(u)
         if isinstance(pumped, int):             # nu2+nu3-nu2: the index of the (001) level
             matrix[row, pumped] = f
         elif pumped is not None:                # nu1+nu3-nu1: pump rates per (000) level
@@ -181,7 +209,8 @@ def _pumped_per_population(lower_labels, solar_photons):
     pump = h2o_cascade.pump_lines()
     index = {str(label): i for i, label in enumerate(lower_labels)}
     out = {}
-    for u, low, r in zip(pump["upper"], pump["lower"], h2o_cascade.pump_rates(solar_photons)):
+    rates = h2o_cascade.pump_rates(solar_photons).tolist()
+    for u, low, r in zip(pump["upper"].tolist(), pump["lower"].tolist(), rates):
         if low in index:
             out.setdefault(u, np.zeros(len(lower_labels)))[index[low]] += r
     return out

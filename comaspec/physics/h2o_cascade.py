@@ -81,17 +81,30 @@ def channel_a(upper_label, lower_label):
     a : ndarray
         A per line; 0 where HITRAN lists no such line.
     """
+    lookup = _branch_a()
+    pairs = zip(np.asarray(upper_label).tolist(), np.asarray(lower_label).tolist())
+    return np.array([lookup.get(pair, 0.0) for pair in pairs], dtype=np.float64)
+
+
+@functools.cache
+def _branch_a():
+    """(upper label, lower label) -> A of the ``branch`` lines, built once (Python str keys)."""
     t = _table()["branch"]
-    lookup = dict(zip(zip(t["upper"], t["lower"]), t["A"]))
-    return np.array([lookup.get((u, l), 0.0) for u, l in zip(upper_label, lower_label)], dtype=np.float64)
+    return dict(zip(zip(t["upper"].tolist(), t["lower"].tolist()), t["A"].tolist()))
 
 
 def decay_totals():
     """Cascade level -> total A (1/s) over its tabulated lines (1.38 µm and 2.7-2.9 µm)."""
+    return dict(_decay_totals())
+
+
+@functools.cache
+def _decay_totals():
     tables = _table()
     total = {}
     for role in ("pump", "cascade"):
-        for label, a in zip(tables[role]["upper"], tables[role]["A"]):
+        # Python values: the loops over numpy scalars took most of the H2O set-up
+        for label, a in zip(tables[role]["upper"].tolist(), tables[role]["A"].tolist()):
             total[label] = total.get(label, 0.0) + a
     return total
 
@@ -115,17 +128,17 @@ def cascade_matrix(upper_labels, lower_labels, solar_photons):
     """
     tables = _table()
     pump, cascade = tables["pump"], tables["cascade"]
-    up_index = {label: i for i, label in enumerate(upper_labels)}
-    low_index = {label: i for i, label in enumerate(lower_labels)}
+    up_index = {label: i for i, label in enumerate(np.asarray(upper_labels).tolist())}
+    low_index = {label: i for i, label in enumerate(np.asarray(lower_labels).tolist())}
     rate = _pump_rates(pump, solar_photons)          # per unit population of the lower level
-    total = decay_totals()
+    total = _decay_totals()
     # share of each cascade level's decays that ends in each model upper level
     share = {}
-    for u, low, a in zip(cascade["upper"], cascade["lower"], cascade["A"]):
+    for u, low, a in zip(cascade["upper"].tolist(), cascade["lower"].tolist(), cascade["A"].tolist()):
         if low in up_index:
             share.setdefault(u, []).append((up_index[low], a / total[u]))
     matrix = np.zeros((len(upper_labels), len(lower_labels)))
-    for u, low, r in zip(pump["upper"], pump["lower"], rate):
+    for u, low, r in zip(pump["upper"].tolist(), pump["lower"].tolist(), rate.tolist()):
         j = low_index.get(low)
         if j is None:
             continue

@@ -25,6 +25,8 @@ and g' including the nuclear-spin weight of the pair; its levels are keyed by J.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .._paths import linelists_dir
@@ -137,10 +139,21 @@ def labelled_levels(species, band):
     Returns
     -------
     dict
-        As for `labelled_system`.
+        As for `labelled_system`. Built once per process and line list (the bands of one
+        list, C2H6 nu7 and nu5, share it): a new dict each call, its arrays shared and
+        read-only.
     """
-    filename = _line_list(species, band)
-    return labelled_system(species, filename, read_table(filename))
+    return dict(_labelled_levels(species, _line_list(species, band)))
+
+
+@functools.cache
+def _labelled_levels(species, filename):
+    """`labelled_levels` of one line list, computed once (uncached: ``_labelled_levels.__wrapped__``)."""
+    fields = labelled_system(species, filename, read_table(filename))
+    for value in fields.values():
+        if isinstance(value, np.ndarray):
+            value.flags.writeable = False
+    return fields
 
 
 def unique_rows(keys):

@@ -24,16 +24,15 @@ import math
 
 import numpy as np
 
+from .._choices import DEFAULT_SOLAR, SOLAR_SPECTRA
 from .._ranges import RANGES
 from ..errors import InputError
 
 __all__ = ["SOLAR_SPECTRA", "DEFAULT_SOLAR", "photon_flux", "solar_photon_flux", "meftah_photon_flux",
            "check_solar", "check_rdot"]
 
-#: Solar spectra the fluorescence model can pump with.
-SOLAR_SPECTRA = ("e490", "meftah2023")
-#: The default: the smooth ASTM E490-00a continuum (no Swings effect).
-DEFAULT_SOLAR = "e490"
+# SOLAR_SPECTRA (what the fluorescence model can pump with) and DEFAULT_SOLAR (the smooth
+# ASTM E490-00a continuum, no Swings effect) are named in comaspec._choices for the command line.
 _C_KM_S = 299792.458
 # |rdot| beyond which a first-order Doppler shift and a coma model no longer make sense
 _RDOT_MAX_KM_S = RANGES["rdot"][1]
