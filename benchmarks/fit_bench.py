@@ -32,7 +32,12 @@ thread for all timings, as `fit_coma` does. Times are CPU time of this process
 second line times the same fit with every template integrated directly
 (``ForwardModel.cache_line_pixels = False``, the path before the cached pixel structure).
 Last, when ``../shared/data`` is there, a CH4 + C2H6 fit of the real C/2017 K2 beam
-(NIRSpec G395M, 41 pixels) against the G395H CO2/H2O/CO fit above (goal: ratio <= 1). Run:
+(NIRSpec G395M, 41 pixels) against the G395H CO2/H2O/CO fit above, the two timed in turn
+(goal: ratio <= 1), and
+where its time goes: each fit the continuum choice makes (`comaspec.fit.continuum_choice`:
+the first fit, then, the degrees being raised, the trial fits of the polynomials and of the
+physical continuum, the winner being the result), with its nfev and design evaluations, and
+the rest. Run:
 
     python benchmarks/fit_bench.py [--repeat N] [--fresh]
 """
@@ -269,8 +274,9 @@ class _DesignTimer:
         ForwardModel.design = self._orig
 
 
-def _k2_fit(repeat):
-    """Median time of a CH4 + C2H6 fit of the real K2 beam, or None without the shared file."""
+def _k2_fit(repeat, reference):
+    """(median time, median time of ``reference``, stages) of a CH4 + C2H6 fit of the real K2
+    beam timed in turn with ``reference`` (at least 15 of each), or None without the shared file."""
     from pathlib import Path
 
     from comaspec.pipeline import load_inputs, spectra_to_fit
@@ -283,14 +289,56 @@ def _k2_fit(repeat):
     spectra = spectra_to_fit(load_inputs([str(path)]), aperture, None)
     run = lambda: fit_coma(spectra, geometry, aperture, ["CH4", "C2H6"])  # noqa: E731
     run()  # warm-up
-    return _median_time(run, repeat)
+    return (*_paired_median_times(run, reference, max(repeat, 15)), _fit_stages(run, repeat))
+
+
+def _fit_stages(run, repeat):
+    """Each `fit_model` call of ``run`` (the continuum choice's fits): the median of its time,
+    nfev, design evaluations and their time; and the median time of ``run`` outside them."""
+    import comaspec.fit.core as core
+
+    fit_model, runs, rest = core.fit_model, [], []
+
+    def timed(model, options):
+        with _DesignTimer() as timer:
+            t0 = _clock()
+            fit = fit_model(model, options)
+            seconds = _clock() - t0
+        runs[-1].append((model.continuum.name, seconds, fit.fit_info["nfev"], timer.calls, timer.seconds))
+        return fit
+
+    core.fit_model = timed   # fit_coma passes the module's fit_model on to the continuum choice
+    try:
+        for _ in range(repeat):
+            runs.append([])
+            t0 = _clock()
+            run()
+            rest.append(_clock() - t0 - sum(stage[1] for stage in runs[-1]))
+    finally:
+        core.fit_model = fit_model
+    stages = [(runs[0][j][0], *(statistics.median(r[j][k] for r in runs) for k in range(1, 5)))
+              for j in range(len(runs[0]))]
+    return stages, statistics.median(rest)
+
+
+def _print_stages(stages, rest, t_reference):
+    """Where the K2 fit's time goes: its fits, their design evaluations, and the rest."""
+    for j, (continuum, seconds, nfev, n_eval, t_eval) in enumerate(stages):
+        what = "the first fit (default degrees)" if j == 0 else f"trial fit {j} ({continuum})"
+        print(f"{'':12s}   {what}: {1e3 * seconds:5.1f} ms, nfev {nfev:.0f}, {n_eval:.0f} design evaluations "
+              f"{1e3 * t_eval:5.1f} ms")
+    free = sum(s[1] - s[4] for s in stages) + rest
+    print(f"{'':12s}   the rest (degree choice, model builds) {1e3 * rest:4.1f} ms; with free designs the K2 fit "
+          f"would cost {1e3 * free:5.1f} ms = {free / t_reference:4.2f}x the G395H fit")
 
 
 def _run(repeat, fresh=False):
-    times = {}
+    times, g395h = {}, None
     for name, modes in CASES.items():
         spectra = _spectra(modes)
         fit = fit_coma(spectra, GEO, AP, list(Q))  # warm-up
+        if name == "G395H":
+            g395h = lambda spectra=spectra: fit_coma(spectra, GEO, AP, list(Q))  # noqa: E731
         # the goal's ratio: fits and design + lstsq timed in turn (a change of the machine's load
         # then moves both alike), each the median of at least 15 (3 moved the ratio by 30 %)
         n_pairs = max(repeat, 15)
@@ -322,10 +370,12 @@ def _run(repeat, fresh=False):
               f"{(t_all - t_eval) / t_floor:5.0f}")
         print(f"{'':12s}   lmfit alone (same parameters, residual a fixed matrix product): "
               f"{1e3 * t_lmfit:5.2f} ms = {t_lmfit / t_floor:4.0f}x the floor")
-    t_k2 = _k2_fit(repeat)
-    if t_k2 is not None:
-        print(f"{'K2 CH4+C2H6':12s} fit {1e3 * t_k2:7.1f} ms (real G395M beam): {t_k2 / times['G395H']:4.2f}x the "
+    k2 = _k2_fit(repeat, g395h)   # timed in turn with the G395H fit (of the same spectrum each time)
+    if k2 is not None:
+        t_k2, t_g395h, (stages, rest) = k2
+        print(f"{'K2 CH4+C2H6':12s} fit {1e3 * t_k2:7.1f} ms (real G395M beam): {t_k2 / t_g395h:4.2f}x the "
               f"G395H CO2/H2O/CO fit (goal <= 1)")
+        _print_stages(stages, rest, t_g395h)
 
 
 if __name__ == "__main__":

@@ -152,8 +152,12 @@ def fit_with_chosen_degrees(model, options, build, fit_model):
     """`comaspec.fit.fit_model` with each default window's degree chosen by `choose_degrees`.
 
     The first fit runs without MC/MCMC; its warnings are held back and re-issued only when
-    it stands. With new degrees the model is rebuilt and fitted again with ``options``;
-    ``fit_info["continuum_choice"]`` and a note record the choice.
+    it stands. With new degrees the model is rebuilt at them and fitted (a trial, warnings
+    held back), and so is the physical continuum (`_trial_fits`); the winner is the
+    result, its warnings re-issued. A trial fit is the final fit itself: the same model,
+    options and data give the same numbers (tested), so it is only fitted again when MC or
+    MCMC are asked (with ``options``). ``fit_info["continuum_choice"]`` and a note record the
+    choice.
 
     Parameters
     ----------
@@ -168,18 +172,13 @@ def fit_with_chosen_degrees(model, options, build, fit_model):
     -------
     `comaspec.results.ComaFit`
     """
-    import warnings
-
     first_options = replace(options, mc=0, mcmc=False)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        fit = fit_model(model, first_options)
+    fit, caught = _held_back(fit_model, model, first_options)
     choice = choose_degrees(model, fit, build)
     if choice is None:
         if first_options != options:
             return fit_model(model, options)
-        for w in caught:
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        _reissue(caught)
         return fit
     windows, info = choice
     old = {w.name: w.degree for w in model.windows}
@@ -187,18 +186,43 @@ def fit_with_chosen_degrees(model, options, build, fit_model):
     changed = ", ".join(f"{name} {old[name]} -> {d}" for name, d in info["degrees"].items() if d != old[name])
     note = (f"continuum: polynomial degree raised by the data ({changed}; BIC lower by "
             f"{info['bic_default'] - info['bic_chosen']:.1f} > {DECISIVE_BIC:g})")
-    final, physical = build(windows), _physical_instead(model, windows, first_options, build, fit_model)
-    if physical is not None:
-        final = physical[0]
-        info.update(continuum="physical", bic_polynomial=physical[1], bic_physical=physical[2])
+    final, trial = build(windows), None
+    trials = _trial_fits(model, final, windows, first_options, build, fit_model)
+    if trials is not None and trials["physical_wins"]:
+        final, trial = trials["physical"]
+        info.update(continuum="physical", bic_polynomial=trials["bic_polynomial"], bic_physical=trials["bic_physical"])
         note += (f", and the physical continuum (scattered sunlight + dust thermal emission) describes it better "
-                 f"still (BIC {physical[2]:.1f} against {physical[1]:.1f} for the polynomials): it is used")
+                 f"still (BIC {trials['bic_physical']:.1f} against {trials['bic_polynomial']:.1f} for the "
+                 f"polynomials): it is used")
     else:
+        trial = None if trials is None else trials["polynomial"][1]
         note += "; a continuum this curved is often thermal dust emission: compare --continuum physical"
-    refit = fit_model(final, options)
-    refit.fit_info["continuum_choice"] = info
-    refit.fit_info.setdefault("notes", []).append(note)
-    return refit
+    if trial is None or first_options != options:
+        result = fit_model(final, options)
+    else:
+        result, caught = trial
+        _reissue(caught)
+    result.fit_info["continuum_choice"] = info
+    result.fit_info.setdefault("notes", []).append(note)
+    return result
+
+
+def _held_back(fit_model, model, options):
+    """``fit_model(model, options)`` and the warnings it issued, held back (not shown)."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit = fit_model(model, options)
+    return fit, caught
+
+
+def _reissue(caught):
+    """Issue warnings held back by `_held_back`, as their fit would have."""
+    import warnings
+
+    for w in caught:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
 
 def _bic_of(fit):
@@ -206,22 +230,30 @@ def _bic_of(fit):
     return float(info["chi2"]) + int(info["n_params"]) * math.log(int(info["n_points"]))
 
 
-def _physical_instead(model, windows, options, build, fit_model):
-    """(model, BIC polynomial, BIC physical) when the physical continuum beats the chosen
-    polynomial degrees by more than `DECISIVE_BIC`, else None (or without geometry)."""
-    import warnings
+def _trial_fits(model, polynomial, windows, options, build, fit_model):
+    """The trial fits of the chosen polynomial degrees (of the model ``polynomial``) and of the
+    physical continuum; None without geometry or when the polynomial fit cannot be made.
 
+    Returns ``{"polynomial": (model, (fit, warnings)), "physical": (model, (fit, warnings)),
+    "bic_polynomial", "bic_physical", "physical_wins"}`` ("physical" None when its fit
+    cannot be made): the physical continuum wins when its BIC is lower by more than
+    `DECISIVE_BIC`. The warnings are held back (`_held_back`): only the fit used speaks.
+    """
     from ..errors import ComaspecError
 
     if model.geometry is None:
         return None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # trial fits: only the final one speaks
-        try:
-            poly = fit_model(build(windows), options)
-            physical_model = build(windows, "physical")
-            physical = fit_model(physical_model, options)
-        except ComaspecError:
-            return None
-    bic_poly, bic_phys = _bic_of(poly), _bic_of(physical)
-    return (physical_model, bic_poly, bic_phys) if bic_poly - bic_phys > DECISIVE_BIC else None
+    try:
+        poly = _held_back(fit_model, polynomial, options)
+    except ComaspecError:
+        return None   # the final fit (of the same model) says what is wrong
+    trials = {"polynomial": (polynomial, poly), "physical": None, "bic_polynomial": _bic_of(poly[0]),
+              "bic_physical": None, "physical_wins": False}
+    try:
+        physical_model = build(windows, "physical")
+        physical = _held_back(fit_model, physical_model, options)
+    except ComaspecError:
+        return trials
+    trials.update(physical=(physical_model, physical), bic_physical=_bic_of(physical[0]))
+    trials["physical_wins"] = trials["bic_polynomial"] - trials["bic_physical"] > DECISIVE_BIC
+    return trials
