@@ -15,13 +15,14 @@ channels, more than the 3000 of the goal) — the script prints:
 - the ratio of the two (goal ≥ 300×) and the largest |Δflux|/σ over the subset (goal < 1e-3);
 - reading: fresh processes read a G395H cube of 100x100 and of 200x200 spaxels (the 100x100
   one tiled 2 x 2) and map it, or extract the 0.5" aperture and fit it as ``comaspec ratio``
-  does, once reading only the channels of the fit windows (as ``map_cube(path)`` and
-  ``comaspec ratio`` do) and once every channel (the baseline); each prints the read time,
-  its ratio to the map's batched solve (or to extraction + fit), and the peak resident memory
-  of the process: ``VmHWM`` from /proc/self/status, the high-water mark of the process's own
-  memory. (``ru_maxrss`` is not used: Linux carries it over from the parent through fork and
-  exec, so it reported this script's own 1.9 GB.) Goals on 200x200: read <= 3x the map
-  solve, peak <= 1.5 GB.
+  does without ``--species``, once reading only the channels of the fit windows (as
+  ``map_cube(path)`` and ``comaspec ratio`` do) and once every channel (the baseline), the DQ
+  flags folded into the mask and not held (``keep_dq=False``, as both do); each prints the
+  read time, its ratio to the map's batched solve (or to extraction + fit), and the peak
+  resident memory of the process in GB to 1 MB: ``VmHWM`` from /proc/self/status, the
+  high-water mark of the process's own memory. (``ru_maxrss`` is not used: Linux carries it
+  over from the parent through fork and exec, so it reported this script's own 1.9 GB.)
+  Goals on 200x200: read <= 3x the map solve, peak <= 1.5 GB.
 
 Run:  python benchmarks/map_bench.py [--subset N] [--reading-only] [--quiet]
 (``--quiet``: no progress bar; none is shown either when stderr is not a terminal).
@@ -67,19 +68,21 @@ path, job, how = sys.argv[1:4]
 geo = comaspec.Geometry(3.32 * u.au, 2.61 * u.au)
 t0 = time.perf_counter()
 if job == "map":
-    # what map_cube(path) does: the channels of the fit windows only (or, 'whole', every channel)
+    # what map_cube(path) does: the channels of the fit windows only (or, 'whole', every
+    # channel), the DQ flags folded into the mask and not held
     species = ("CO2", "H2O", "CO")
-    cube = comaspec.read_cube(path, wavelength_ranges=None if how == "whole" else window_ranges(None, species))
+    cube = comaspec.read_cube(path, wavelength_ranges=None if how == "whole" else window_ranges(None, species),
+                              keep_dq=False)
     t_read = time.perf_counter() - t0
     m = comaspec.map_cube(cube, geo, species=("CO2", "H2O", "CO"), T_rot=50.0, shift=0.0 * u.um)
     work = m.meta["solve_seconds"]
 else:
-    # what comaspec ratio CUBE does: read, extract the 0.5" aperture, fit
+    # what comaspec ratio CUBE does (no --species): read, extract the 0.5" aperture, fit
     from comaspec.pipeline import fit_loaded, load_inputs
-    loaded = load_inputs([path], species=["CO2", "H2O", "CO"], whole_cubes=how == "whole")
+    loaded = load_inputs([path], whole_cubes=how == "whole")
     t_read = time.perf_counter() - t0
     t1 = time.perf_counter()
-    fit_loaded(loaded, geo, None, ["CO2", "H2O", "CO"])
+    fit_loaded(loaded, geo, None, None)
     work = time.perf_counter() - t1
     cube = loaded[0][1]
 print(json.dumps({"read": t_read, "work": work, "peak_mb": _peak_mb(), "shape": list(cube.shape)}))
@@ -175,7 +178,7 @@ def reading(path, label):
             goal = "  (goals: read <= 3x, peak <= 1.5 GB)" if how == "lean" else "  (every channel: the baseline)"
             print(f"{label} {job:5s} {how:5s}: {r['shape'][0]} channels read in {r['read']:6.2f} s, "
                   f"{work_name} {r['work']:6.2f} s, read / {work_name} = {r['read'] / r['work']:5.2f}, "
-                  f"peak {r['peak_mb'] / 1024:.2f} GB{goal}")
+                  f"peak {r['peak_mb'] / 1024:.3f} GB{goal}")
 
 
 def main(argv=None):

@@ -9,7 +9,7 @@ the numbers the command gives file by file.
 from __future__ import annotations
 
 __all__ = ["check_distinct", "load_inputs", "spectra_to_fit", "fit_loaded", "fit_files", "default_aperture",
-           "surface_brightness_files",
+           "surface_brightness_files", "default_species_ranges",
            "DEFAULT_CUBE_APERTURE_ARCSEC"]
 
 #: Radius (arcsec) of the circular aperture, around the continuum photocentre, used for s3d
@@ -79,6 +79,8 @@ def check_distinct(paths):
 def load_inputs(paths, *, windows=None, species=None, whole_cubes=False):
     """Read every file as whatever it holds (each file once: see `check_distinct`).
 
+    Cubes are read with ``keep_dq=False``: their DQ flags make the mask (``dq`` is None).
+
     Parameters
     ----------
     paths : sequence of str or os.PathLike
@@ -89,7 +91,8 @@ def load_inputs(paths, *, windows=None, species=None, whole_cubes=False):
         (`comaspec.model.default_windows`), or all of `comaspec.model.DEFAULT_WINDOWS`
         when ``species`` is not given either.
     species : sequence of str, optional
-        The species to be fitted (they choose the default windows).
+        The species to be fitted (they choose the default windows). Without species or
+        windows a cube is read for `default_species_ranges` of its span.
     whole_cubes : bool
         Read every channel of cubes instead.
 
@@ -104,11 +107,39 @@ def load_inputs(paths, *, windows=None, species=None, whole_cubes=False):
 
     check_distinct(paths)
     ranges = None if whole_cubes else window_ranges(windows, species)
+    if ranges is not None and windows is None and species is None:
+        ranges = default_species_ranges     # decided by each cube's span
     out = []
     for path in paths:
-        obj = read_any(path, wavelength_ranges=ranges)
+        obj = read_any(path, wavelength_ranges=ranges, keep_dq=False)     # DQ makes the mask, no more
         out.append((path, obj, type(obj).__name__ == "Cube"))
     return out
+
+
+def default_species_ranges(lo_um, hi_um):
+    """The wavelength ranges a cube spanning ``lo_um``-``hi_um`` must hold for a fit whose
+    species and windows are not named (`fit_loaded` with ``species=None``).
+
+    The windows of `comaspec.model.DEFAULT_SPECIES` when a band of theirs lies in the span:
+    the fit then fits them, whatever the other files of a joint fit cover
+    (`comaspec.model.species_covered`); else every window of `comaspec.model.DEFAULT_WINDOWS`.
+
+    Parameters
+    ----------
+    lo_um, hi_um : float
+        The span of the cube's file (µm).
+
+    Returns
+    -------
+    list of (float, float)
+    """
+    from .model.continuum import window_ranges
+    from .model.species import DEFAULT_SPECIES
+    from .physics import molecules as mol
+
+    default_band_inside = any(lo_um <= b.center_um <= hi_um for s in DEFAULT_SPECIES
+                              for f in mol.features_of(s) for b in mol.bands_of(s, f))
+    return window_ranges(None, DEFAULT_SPECIES if default_band_inside else None)
 
 
 def spectra_to_fit(loaded, aperture, mode=None, *, extension=None, joint=False, geometry=None, center=None,
@@ -258,10 +289,6 @@ def fit_loaded(loaded, geometry, aperture, species, *, mode=None, extension=None
     from .maps.opacity import pump_opacity
     from .model.continuum import window_ranges
 
-    for _, obj, is_cube in loaded:
-        if is_cube:
-            check_channels(obj, window_ranges(options.get("windows"), species))
-
     if aperture is None:
         surface = surface_brightness_files(loaded)
         if surface:
@@ -283,6 +310,9 @@ def fit_loaded(loaded, geometry, aperture, species, *, mode=None, extension=None
         # a cube read for the fit windows only still chooses by the span of its file
         spans = [s.meta.get("wavelength_span_um") or _span(s) for s in spectra]
         species = species_covered(spans)
+    for _, obj, is_cube in loaded:
+        if is_cube:
+            check_channels(obj, window_ranges(options.get("windows"), species))
     first = spectra[0].meta
     inputs = {"paths": [path for path, _, _ in loaded], "instrument": first.get("instrument"),
               "mode": "+".join(dict.fromkeys(str(s.meta.get("mode")) for s in spectra)),

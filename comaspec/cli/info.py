@@ -211,7 +211,7 @@ def _run(args) -> int:
     unit = None
     if args.unit is not None or args.wavelength_unit is not None:
         unit = {k: v for k, v in (("flux", args.unit), ("wavelength", args.wavelength_unit)) if v is not None}
-    obj = read_any(args.file, flux_column=args.flux_column, unit=unit)
+    obj = read_any(args.file, flux_column=args.flux_column, unit=unit, keep_dq=False)   # a cube: its mask suffices
     _warn_implausible(obj)
     summary = summarize(obj, args.file)
     if args.json:

@@ -57,7 +57,7 @@ def _guard(path, reader):
         raise InputError(path, TOO_LARGE) from None
 
 
-def _read_cube_file(path, wavelength_ranges):
+def _read_cube_file(path, wavelength_ranges, keep_dq=True):
     """The cube in ``path`` (headers read first, then only the channels needed), or None
     when the file holds no cube."""
     from .cube import is_cube, read_cube_hdul
@@ -65,10 +65,10 @@ def _read_cube_file(path, wavelength_ranges):
     with open_fits(path, load_data=False) as hdul:
         if not is_cube(hdul):
             return None
-        return read_cube_hdul(str(path), hdul, wavelength_ranges, path)
+        return read_cube_hdul(str(path), hdul, wavelength_ranges, path, keep_dq)
 
 
-def _read_fits_file(path, wavelength_ranges, flux_column, unit):
+def _read_fits_file(path, wavelength_ranges, flux_column, unit, keep_dq=True):
     """The cube in ``path`` (headers read first, then only the channels needed), or else its
     spectra (all data read, as `open_fits` reads it); a clean file is opened once."""
     from ._checks import load_fits_data
@@ -79,7 +79,7 @@ def _read_fits_file(path, wavelength_ranges, flux_column, unit):
             warnings.simplefilter("always")
             cube = is_cube(hdul)
         if cube:
-            return read_cube_hdul(str(path), hdul, wavelength_ranges, path)
+            return read_cube_hdul(str(path), hdul, wavelength_ranges, path, keep_dq)
         if not caught:
             return _read_fits_spectrum(path, load_fits_data(hdul, path), flux_column, unit)
     # astropy warned while reading the headers (e.g. a truncated file): opened again in full,
@@ -88,7 +88,7 @@ def _read_fits_file(path, wavelength_ranges, flux_column, unit):
         return _read_fits_spectrum(path, hdul, flux_column, unit)
 
 
-def read_any(path, *, flux_column=None, unit=None, wavelength_ranges=None):
+def read_any(path, *, flux_column=None, unit=None, wavelength_ranges=None, keep_dq=True):
     """Read a file as whatever it holds: a spectrum, a list of spectra, or a cube.
 
     Parameters
@@ -96,8 +96,11 @@ def read_any(path, *, flux_column=None, unit=None, wavelength_ranges=None):
     path : str or os.PathLike
     flux_column, unit : optional
         As in `read_spectrum` (ignored for cubes).
-    wavelength_ranges : sequence of (float, float), optional
-        For a cube: as in `read_cube` (default every channel).
+    wavelength_ranges : sequence of (float, float) or callable, optional
+        For a cube: as in `read_cube` (default every channel), or a callable that gets the
+        span of the cube's channels (first, last, µm) and returns them.
+    keep_dq : bool
+        For a cube: as in `read_cube`.
 
     Returns
     -------
@@ -108,7 +111,7 @@ def read_any(path, *, flux_column=None, unit=None, wavelength_ranges=None):
     """
     path = check_path(path)
     if sniff(path) == "fits":
-        return _guard(path, lambda: _read_fits_file(path, wavelength_ranges, flux_column, unit))
+        return _guard(path, lambda: _read_fits_file(path, wavelength_ranges, flux_column, unit, keep_dq))
     return _read_light(path, flux_column, unit)
 
 
@@ -204,7 +207,7 @@ def _read_light(path, flux_column, unit):
     return _guard(path, read)
 
 
-def read_cube(path, *, wavelength_ranges=None):
+def read_cube(path, *, wavelength_ranges=None, keep_dq=True):
     """Read a JWST IFU cube (s3d) without stdatamodels.
 
     Parameters
@@ -216,6 +219,10 @@ def read_cube(path, *, wavelength_ranges=None):
         (the model needs a fitted pixel's neighbours for its edges); e.g. the fit windows,
         ``[(w.lo_um, w.hi_um) for w in comaspec.model.DEFAULT_WINDOWS]``. Default: every
         channel. A cube read this way is refused by fits whose windows need other channels.
+    keep_dq : bool
+        False: the DQ flags are read a block of channels at a time to make ``mask`` and not
+        held (``dq`` is None; a quarter less memory), as `comaspec.map_cube` given a path and
+        ``comaspec ratio`` read cubes.
 
     Returns
     -------
@@ -236,7 +243,7 @@ def read_cube(path, *, wavelength_ranges=None):
         raise InputError(path, "is a text file, not a FITS cube")
 
     def read():
-        cube = _read_cube_file(path, wavelength_ranges)
+        cube = _read_cube_file(path, wavelength_ranges, keep_dq)
         if cube is None:
             raise InputError(path, "is not a spectral cube: no 3-D SCI image")
         return cube

@@ -39,12 +39,42 @@ def _label(meta):
     return f"{src} [{ext}]" if ext else str(src)
 
 
+#: Points checked at a time by `_good` (a cube's whole-array temporaries took 3 GB).
+_BLOCK = 1 << 22
+
+
 def _good(flux, mask):
-    values = np.abs(np.asarray(flux, dtype=float))
-    keep = np.isfinite(values)
-    if mask is not None:
-        keep &= ~np.asarray(mask, dtype=bool)
-    return values[keep]
+    """|flux| of the finite, unmasked, positive points, in the flux's own float type, taken a
+    block at a time (counted, then copied: one array of the result's size)."""
+    flat = np.asarray(flux).reshape(-1)
+    if flat.dtype.kind != "f":
+        flat = flat.astype(float)
+    bad = None if mask is None else np.broadcast_to(np.asarray(mask, dtype=bool), np.shape(flux)).reshape(-1)
+
+    def kept(a):
+        v = np.abs(flat[a:a + _BLOCK])
+        keep = np.isfinite(v) & (v > 0)
+        if bad is not None:
+            keep &= ~bad[a:a + _BLOCK]
+        return v, keep
+
+    starts = range(0, flat.size, _BLOCK)
+    out = np.empty(sum(int(kept(a)[1].sum()) for a in starts), dtype=flat.dtype)
+    pos = 0
+    for a in starts:
+        v, keep = kept(a)
+        n = int(keep.sum())
+        out[pos:pos + n] = v[keep]
+        pos += n
+    return out
+
+
+def _median(values):
+    """``float(np.median(values.astype(float)))`` without a copy: ``values`` (a cube's stay
+    float32) is partitioned in place and the middle two are averaged in float64."""
+    k = values.size // 2
+    values.partition([k - 1, k] if values.size % 2 == 0 else k)
+    return float(values[k]) if values.size % 2 else (float(values[k - 1]) + float(values[k])) / 2
 
 
 def flux_scale_problem(flux, mask=None, label="spectrum", original_unit=None):
@@ -78,10 +108,9 @@ def flux_scale_problem(flux, mask=None, label="spectrum", original_unit=None):
         values, shown = _good(flux.to_value(u.MJy / u.sr), mask), "MJy/sr"
     else:
         return None
-    values = values[values > 0]
     if values.size == 0:
         return None
-    level = float(np.median(values))
+    level = _median(values)
     if lo <= level <= hi:
         return None
     stated = f" from the stated unit {original_unit}" if original_unit else ""
@@ -135,7 +164,7 @@ def problems(obj, *, flux=True, wavelength=True):
         meta = dict(getattr(item, "meta", {}) or {})
         label = _label(meta)
         if hasattr(item, "bunit"):  # a Cube
-            values = u.Quantity(item.flux, item.bunit)
+            values = u.Quantity(item.flux, item.bunit, copy=False)   # no copy of a cube
             wave, mask = item.wavelength.to_value(u.um), item.mask
         elif hasattr(item, "spectral_axis"):
             values, mask = item.flux, item.mask

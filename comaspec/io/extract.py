@@ -88,6 +88,11 @@ def _find_nucleus(cube, aperture, center, species):
     return locate_nucleus(cube, center, radius, species)
 
 
+#: Voxels of the aperture's box taken at a time (a block of channels; float64 temporaries of
+#: 8 MB each): an aperture as large as a 200 x 200 cube made several float64 copies of it.
+_EXTRACT_BLOCK_VOXELS = 1_000_000
+
+
 def _aperture_sums(cube, weights, area, centre, max_masked_fraction, source):
     """Per wavelength: the weighted sum of the cube in the aperture and its 1σ error (None without
     an error array), both scaled up by A / A_good, and the missing fraction of the area. A
@@ -97,18 +102,8 @@ def _aperture_sums(cube, weights, area, centre, max_masked_fraction, source):
     if rows.size == 0 or area <= 0:
         raise InputError(source, f"the aperture centred at pixel ({centre[0]:.2f}, {centre[1]:.2f}) "
                                  "does not overlap the cube")
-    sl = (slice(None), slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
-    w = weights[sl[1:]]
-    # float64 from the cube's float32: squares of small errors (W m-2 um-1 sr-1) underflow in float32
-    data = cube.flux.value[sl].astype(float)
-    good = ~cube.mask[sl]
-    if cube.error is not None:
-        err = cube.error.to_value(cube.bunit)[sl].astype(float)
-        good &= np.isfinite(err) & (err > 0)
-        err = np.where(good, err, 0.0)
-    values = np.where(good, data, 0.0)
-    wg = w[None, :, :] * good
-    area_good = wg.sum(axis=(1, 2))
+    box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
+    area_good, weighted, variance = _box_sums(cube, weights[box], box)
     masked_fraction = np.clip(1.0 - area_good / area, 0.0, 1.0)
     usable = (masked_fraction <= max_masked_fraction + 1e-12) & (area_good > 0)
     if not usable.any():
@@ -118,9 +113,35 @@ def _aperture_sums(cube, weights, area, centre, max_masked_fraction, source):
             "of its area outside the cube or on masked spaxels at every wavelength",
         )
     scale = np.where(usable, area / np.where(area_good > 0, area_good, 1.0), np.nan)
-    total = (wg * values).sum(axis=(1, 2)) * scale
-    sigma = None if cube.error is None else np.sqrt((wg**2 * err**2).sum(axis=(1, 2))) * scale
+    total = weighted * scale
+    sigma = None if variance is None else np.sqrt(variance) * scale
     return total, sigma, masked_fraction
+
+
+def _box_sums(cube, w, box):
+    """Per wavelength, over the spaxels of ``box`` with weights ``w``: the weight on good voxels,
+    Σ w S and Σ w² σ² (None without errors); a block of channels at a time (each channel's
+    sums are those of the whole box)."""
+    nwave = cube.shape[0]
+    area_good, weighted = np.empty(nwave), np.empty(nwave)
+    variance = None if cube.error is None else np.empty(nwave)
+    step = max(1, _EXTRACT_BLOCK_VOXELS // w.size)
+    for a in range(0, nwave, step):
+        sl = (slice(a, a + step),) + box
+        # float64 from the cube's float32: squares of small errors (W m-2 um-1 sr-1) underflow in float32
+        data = cube.flux.value[sl].astype(float)
+        good = ~cube.mask[sl]
+        if cube.error is not None:
+            err = cube.error.to_value(cube.bunit)[sl].astype(float)
+            good &= np.isfinite(err) & (err > 0)
+            err = np.where(good, err, 0.0)
+        values = np.where(good, data, 0.0)
+        wg = w[None, :, :] * good
+        area_good[sl[0]] = wg.sum(axis=(1, 2))
+        weighted[sl[0]] = (wg * values).sum(axis=(1, 2))
+        if variance is not None:
+            variance[sl[0]] = (wg**2 * err**2).sum(axis=(1, 2))
+    return area_good, weighted, variance
 
 
 def _flux_density_factor(cube, source):

@@ -83,6 +83,8 @@ class CubePixels:
     def _gather_spaxels(self, flat):
         """(y, weights) of single spaxels ``flat`` (increasing flat indices)."""
         cols = slice(int(flat[0]), int(flat[-1]) + 1)
+        if cols.stop - cols.start > max(2 * flat.size, _MAX_SPAN):
+            return self._gather_scattered(flat)
         f, e, w, g, t = self._take(cols)
         e *= e
         w.fill(0.0)
@@ -94,14 +96,36 @@ class CubePixels:
             return f[:, keep], w[:, keep]
         return f, w
 
+    def _gather_scattered(self, flat):
+        """`_gather_spaxels` of spaxels spread over the cube (e.g. the bins of a per-bin T_rot
+        fit), a stretch of at most `_MAX_SPAN` columns at a time: the work arrays of every
+        column between the first and the last took 1.8 GB on a 200 x 200 G395H cube."""
+        y, w = np.empty((self.pix.size, flat.size)), np.empty((self.pix.size, flat.size))
+        start = 0
+        for i in range(1, flat.size + 1):
+            if i == flat.size or flat[i] - flat[start] >= _MAX_SPAN:
+                y[:, start:i], w[:, start:i] = self._gather_spaxels(flat[start:i])
+                start = i
+        return y, w
+
     def gather(self, members):
         """(y, weights) of the bins ``members`` (lists of flat spaxel indices): (pixels, bins).
 
-        The arrays of single-spaxel bins are work arrays, valid until the next call.
+        The arrays of single-spaxel bins are work arrays, valid until the next call. Larger
+        bins are gathered a group of bins at a time (`_GATHER_VOXELS`; each bin's sums are
+        the same): 512 bins of 10 x 10 spaxels took 3 GB of float64 temporaries at once.
         """
         flat = np.concatenate(members)
         if flat.size == len(members) and np.all(np.diff(flat) > 0):
             return self._gather_spaxels(flat)
+        y, w = np.empty((self.pix.size, len(members))), np.empty((self.pix.size, len(members)))
+        for group in _groups(members, max(1, _GATHER_VOXELS // self.pix.size)):
+            y[:, group], w[:, group] = self._gather_bins(members[group])
+        return y, w
+
+    def _gather_bins(self, members):
+        """`gather` of bins of several spaxels, all at once."""
+        flat = np.concatenate(members)
         # float64 from the cube's float32: e * e of small errors underflows in float32
         f = self.flux2d[np.ix_(self.pix, flat)].astype(float)
         e = self.err2d[np.ix_(self.pix, flat)].astype(float)
@@ -117,6 +141,25 @@ class CubePixels:
         y = total * scale * self.factor[:, None]
         sig2 = var * scale**2 * self.factor[:, None] ** 2
         return y, np.where(usable & (sig2 > 0), 1.0 / np.where(sig2 > 0, sig2, 1.0), 0.0)
+
+
+#: Widest stretch of spaxel columns taken into the work arrays for single-spaxel bins.
+_MAX_SPAN = 1024
+
+#: Voxels (fitted pixels x spaxels) of multi-spaxel bins gathered at a time (float64
+#: temporaries of 8 MB each).
+_GATHER_VOXELS = 1_000_000
+
+
+def _groups(members, max_spaxels):
+    """Slices of consecutive bins holding at most ``max_spaxels`` spaxels (at least one bin each)."""
+    start, count = 0, 0
+    for i, m in enumerate(members):
+        if count and count + m.size > max_spaxels:
+            yield slice(start, i)
+            start, count = i, 0
+        count += m.size
+    yield slice(start, len(members))
 
 
 def band_pixels(design, n_species):

@@ -175,7 +175,8 @@ def map_cube(cube, geometry, *, options=None, species=DEFAULT_SPECIES, binning=N
     ----------
     cube : `comaspec.io.Cube` or path
         An s3d cube (`comaspec.read_cube`) with uncertainties. A path is read for the
-        channels of the fit windows only (`comaspec.read_cube` with ``wavelength_ranges``).
+        channels of the fit windows only (`comaspec.read_cube` with ``wavelength_ranges``,
+        and ``keep_dq=False``).
     geometry : `comaspec.Geometry` or dict
         rh and Δ.
     options : `comaspec.fit.FitOptions`, optional
@@ -311,7 +312,8 @@ def _usable_cube(cube, windows, species, lsf):
 
     ranges = window_ranges(windows, species)
     if not hasattr(cube, "flux") or not hasattr(cube, "wavelength"):
-        cube = read_cube(cube, wavelength_ranges=ranges)     # only the channels the windows need
+        # only the channels the windows need; DQ only makes the mask
+        cube = read_cube(cube, wavelength_ranges=ranges, keep_dq=False)
     check_channels(cube, ranges)
     source = cube.meta.get("source_file", "cube")
     if cube.error is None:
