@@ -154,11 +154,12 @@ def _ratio_product(job, loaded, directory):
     aperture = _default_aperture(loaded) if job.aperture is None else job.aperture
     fit = fit_loaded(loaded, job.geometry, aperture, list(job.species), mode=job.mode, T_rot=job.T_rot,
                      center=job.center, solar=job.solar, g_source=job.g_source)
-    from ..results.writers import write_all
+    from ..results.writers import RatioMemo, write_all
 
-    write_all(fit, [directory / RESULT_JSON, directory / RESULT_ECSV])  # the result object built once
+    ratio_of = RatioMemo(fit)  # each ratio computed once for all three files
+    write_all(fit, [directory / RESULT_JSON, directory / RESULT_ECSV], ratio_of=ratio_of)
     # every ratio between the main volatiles (result.json holds CO2/H2O only, as 'ratio' does)
-    ratios = {f"{a}/{b}": fit.ratio(a, b).to_dict() for a, b in RATIO_PAIRS
+    ratios = {f"{a}/{b}": ratio_of(a, b).to_dict() for a, b in RATIO_PAIRS
               if a in fit.species and b in fit.species}
     (directory / RATIOS_JSON).write_text(json.dumps(ratios, indent=1, allow_nan=False) + "\n")
 

@@ -261,8 +261,8 @@ def _given(fit, name, water):
     return Abundance(name, value * 100, value * rel * 100)
 
 
-def _fitted(fit, name):
-    ratio = fit.ratio(name, "H2O")
+def _fitted(fit, name, ratio_of):
+    ratio = ratio_of(name, "H2O")
     if ratio.value is None:
         return Abundance(name, reason=ratio.reason)
     if ratio.limit is not None:
@@ -270,13 +270,16 @@ def _fitted(fit, name):
     return Abundance(name, ratio.value * 100, ratio.err_linear * 100)
 
 
-def abundances(fit):
+def abundances(fit, ratio_of=None):
     """X/H2O (%) of every fitted species other than H2O.
 
     Parameters
     ----------
     fit : comaspec.ComaFit
         With a given Q(H2O) (`with_water_production`) or a fitted, covered H2O.
+    ratio_of : callable, optional
+        ``ratio_of(numerator, denominator)`` -> `comaspec.results.Ratio`: the fit's ratios
+        already computed (`comaspec.results.writers.RatioMemo`); default ``fit.ratio``.
 
     Returns
     -------
@@ -289,7 +292,7 @@ def abundances(fit):
     out = {}
     for name in fit.species:
         if name != "H2O":
-            out[name] = _given(fit, name, water) if water is not None else _fitted(fit, name)
+            out[name] = _given(fit, name, water) if water is not None else _fitted(fit, name, ratio_of or fit.ratio)
     return out
 
 
@@ -321,8 +324,14 @@ def water_ratio(fit, numerator):
     return replace(base, value=a.value_pct / 100, err_lo=err, err_hi=err, err_linear=err)
 
 
-def abundances_dict(fit):
+def abundances_dict(fit, ratio_of=None):
     """The ``relative_to_h2o`` block of the JSON output (None without a Q(H2O)).
+
+    Parameters
+    ----------
+    fit : comaspec.ComaFit
+    ratio_of : callable, optional
+        As in `abundances`.
 
     Returns
     -------
@@ -330,7 +339,7 @@ def abundances_dict(fit):
         ``q_h2o_per_s``, ``q_h2o_err_per_s``, ``q_h2o_source`` ("fit" or where the given
         value came from) and ``species`` (X → `Abundance.to_dict`).
     """
-    table = abundances(fit)
+    table = abundances(fit, ratio_of)
     if table is None:
         return None
     water = fit.water_production
