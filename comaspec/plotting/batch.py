@@ -5,7 +5,7 @@ and its trend (as `comaspec.plotting.compare.ratio_vs_rh` draws them), CO2/H2O a
 time, and the production rate of each species against r_h and against time. Measurements
 carry their 68 % intervals; limits are arrows, as in the comparison figures.
 
-The figure is drawn on every batch, so it is drawn cheaply: a `matplotlib.figure.Figure`
+The figure is drawn once per batch that asks for it (``--figure``), and cheaply: a `matplotlib.figure.Figure`
 of its own (no pyplot, no figure manager), plain-text labels (no mathtext), fixed margins
 (no layout engine, no measuring draw), the limit arrows of a panel as one stem collection
 and one marker line each, and the catalog background read once per process.
@@ -26,7 +26,7 @@ __all__ = ["batch_summary_figure", "save_batch_summary", "LIMIT_GID", "SUMMARY_F
 #: LineCollection, one segment per limit) and on their heads (a marker line).
 LIMIT_GID = "limit"
 # plain text, not mathtext: the parser, its fonts and its layout were most of the cost of
-# a figure drawn on every batch (the glyphs are DejaVu Sans's own)
+# the batch figure (the glyphs are DejaVu Sans's own)
 _RATIO_LABEL = "Q(CO\u2082) / Q(H\u2082O)"
 _RH_LABEL = "Heliocentric distance r\u2095 (au)"
 _Q_LABEL = "Production rate Q (s\u207b\u00b9)"
@@ -425,7 +425,7 @@ def batch_summary_figure(table, *, width="double", aspect=0.8):
     dates = _dates(t)
     with use_style():
         # fixed margins, not the style's constrained layout: that lays the figure out by
-        # measuring every label once more, most of the cost of a figure drawn on every batch
+        # measuring every label once more, most of the cost of the batch figure
         fig = Figure(figsize=figure_size(width, aspect), layout="none")
         axes = fig.subplots(2, 2)
         fig.subplots_adjust(**_MARGINS)
@@ -455,7 +455,7 @@ def save_batch_summary(table, path):
     As `comaspec.plotting.style.save_figure` (the figure's exact size, no creation date,
     the file's permissions from the umask), with the fonts as Type 3 outlines
     (`SUMMARY_FONTTYPE`): they look the same, and cost a small part of the subsetting of
-    TrueType fonts, on every batch.
+    TrueType fonts.
 
     Parameters
     ----------
