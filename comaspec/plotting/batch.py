@@ -5,10 +5,11 @@ and its trend (as `comaspec.plotting.compare.ratio_vs_rh` draws them), CO2/H2O a
 time, and the production rate of each species against r_h and against time. Measurements
 carry their 68 % intervals; limits are arrows, as in the comparison figures.
 
-The figure is drawn once per batch that asks for it (``--figure``), and cheaply: a `matplotlib.figure.Figure`
-of its own (no pyplot, no figure manager), plain-text labels (no mathtext), fixed margins
-(no layout engine, no measuring draw), the limit arrows of a panel as one stem collection
-and one marker line each, and the catalog background read once per process.
+The figure is drawn once per batch that asks for it (``--figure``), and cheaply: a
+`matplotlib.figure.Figure` of its own (no pyplot, no figure manager), plain-text labels
+(no mathtext), fixed margins (no layout engine, no measuring draw), the limit arrows of a
+panel as one stem collection and one marker line each, and the catalog background read
+once per process.
 """
 
 from __future__ import annotations
