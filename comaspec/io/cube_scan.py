@@ -90,8 +90,8 @@ def _check_readable(planes):
 
 
 def _scanned_blocks(planes, bunit, envelope):
-    """Per block of channels: its bad voxels and the good |flux| values in the unit of
-    ``envelope`` (None without an envelope). The buffers are reused from block to block."""
+    """Per block of channels: its bad voxels and its flux in the unit of ``envelope`` (None
+    without an envelope). The buffers are reused from block to block."""
     sci, dq_planes = planes["SCI"], planes.get("DQ")
     buffer = np.empty((_BLOCK_CHANNELS,) + sci.shape[1:], dtype=np.float32)
     dq_buffer = None if dq_planes is None else np.empty(buffer.shape, dtype=_dq_dtype(dq_planes))
@@ -104,27 +104,31 @@ def _scanned_blocks(planes, bunit, envelope):
             dq_planes.read(slice(a, b), dq)
         bad = _bad_voxels(flux, dq)
         # the conversion `flux_scale_problem` makes of the whole cube, a block at a time
-        values = None if envelope is None else \
-            _good(u.Quantity(flux, bunit, copy=False).to_value(envelope[0]), bad)
-        yield bad, values
+        yield bad, None if envelope is None else u.Quantity(flux, bunit, copy=False).to_value(envelope[0])
 
 
 def _tally(planes, bunit, envelope):
-    """Counts of one pass: good voxels, channels with data, and the good |flux| values (their
-    number, how many lie below and above the envelope's range, their dtype)."""
+    """Counts of one pass: good voxels, channels with data, and the values the flux level is
+    taken of (|flux| finite, positive and not bad, as `comaspec.io._sanity._good` keeps them):
+    their number, how many lie below and above the envelope's range, their dtype."""
     n_good = n_channels = n_values = n_below = n_above = 0
     dtype = None
     # compared in float64 (a float64 scalar is not cast to float32), as the median is
     lo, hi = (None, None) if envelope is None else map(np.float64, envelope[1])
-    for bad, values in _scanned_blocks(planes, bunit, envelope):
+    for bad, flux in _scanned_blocks(planes, bunit, envelope):
         good_per_channel = bad.shape[1] * bad.shape[2] - np.count_nonzero(bad, axis=(1, 2))
         n_good += int(good_per_channel.sum())
         n_channels += int(np.count_nonzero(good_per_channel))
-        if values is not None:
-            n_values += values.size
-            n_below += int(np.count_nonzero(values < lo))
-            n_above += int(np.count_nonzero(values > hi))
-            dtype = values.dtype
+        if flux is None:
+            continue
+        level = np.abs(flux)
+        kept = np.isfinite(level)
+        kept &= level > 0
+        kept &= ~bad
+        n_values += int(np.count_nonzero(kept))
+        n_below += int(np.count_nonzero((level < lo) & kept))
+        n_above += int(np.count_nonzero((level > hi) & kept))
+        dtype = level.dtype if level.dtype.kind == "f" else np.dtype(float)
     return n_good, n_channels, (n_values, n_below, n_above, dtype)
 
 
@@ -138,7 +142,7 @@ def _flux_problem(planes, bunit, envelope, counts, label):
     # the lower middle value is >= lo and the upper one <= hi: so is their mean
     if n_below <= ranks[0] and n_above <= n_values - 1 - ranks[-1]:
         return None
-    selected = select_ranks(lambda: (values for _, values in _scanned_blocks(planes, bunit, envelope)),
+    selected = select_ranks(lambda: (_good(flux, bad) for bad, flux in _scanned_blocks(planes, bunit, envelope)),
                             ranks, dtype)
     return level_problem(median_of_ranks(selected), envelope, label)
 
