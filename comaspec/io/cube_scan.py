@@ -29,7 +29,8 @@ from ._meta import jwst_meta
 from ._order_stats import median_of_ranks, median_ranks, select_ranks
 from ._sanity import _good, _label, flux_envelope, level_problem
 from ._units import parse_unit
-from .cube import _BLOCK_CHANNELS, _bad_voxels, _blocks, _data_planes, _dq_dtype, _pixel_geometry, _wavelengths
+from . import cube as _cube
+from .cube import _bad_voxels, _blocks, _data_planes, _dq_dtype, _pixel_geometry, _wavelengths
 
 __all__ = ["CubeStatistics", "scan_cube_hdul"]
 
@@ -84,7 +85,7 @@ def _check_readable(planes):
         whole = np.memmap(planes.path, dtype=planes.raw, mode="r", offset=planes.offset, shape=planes.shape)
         del whole
         return
-    buffer = np.empty((_BLOCK_CHANNELS,) + planes.shape[1:], dtype=np.float32)
+    buffer = np.empty((_cube._BLOCK_CHANNELS,) + planes.shape[1:], dtype=np.float32)
     for _, a, b in _blocks([(0, planes.shape[0])]):
         planes.read(slice(a, b), buffer[:b - a])
 
@@ -93,7 +94,7 @@ def _scanned_blocks(planes, bunit, envelope):
     """Per block of channels: its bad voxels and its flux in the unit of ``envelope`` (None
     without an envelope). The buffers are reused from block to block."""
     sci, dq_planes = planes["SCI"], planes.get("DQ")
-    buffer = np.empty((_BLOCK_CHANNELS,) + sci.shape[1:], dtype=np.float32)
+    buffer = np.empty((_cube._BLOCK_CHANNELS,) + sci.shape[1:], dtype=np.float32)
     dq_buffer = None if dq_planes is None else np.empty(buffer.shape, dtype=_dq_dtype(dq_planes))
     for _, a, b in _blocks([(0, sci.shape[0])]):
         flux = buffer[:b - a]
