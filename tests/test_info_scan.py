@@ -41,7 +41,7 @@ def test_selected_ranks_are_those_of_a_sort(dtype, n):
     values[: n // 3] = values[-1]                       # ties
     ordered = np.sort(values)
     for parts in (1, 7):
-        def blocks():
+        def blocks(parts=parts):
             return np.array_split(values, parts)
 
         ranks = sorted({0, n // 2, n - 1})
@@ -85,6 +85,12 @@ def test_blocked_counts_are_the_whole_array_counts(flagged_cube, monkeypatch, bl
     whole = read_any(flagged_cube)
     assert stats.n_good == int((~whole.mask).sum())
     assert stats.flux_problem is None
+    # what the headers give is what read_cube gives
+    assert stats.meta.keys() == whole.meta.keys()
+    for key, value in whole.meta.items():
+        assert stats.meta[key] == value, key
+    np.testing.assert_array_equal(stats.wavelength, whole.wavelength)
+    assert stats.pixel_scale == whole.pixel_scale and stats.bunit == whole.bunit
 
 
 @pytest.mark.parametrize("block", [5, 64])
