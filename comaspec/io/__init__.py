@@ -23,8 +23,8 @@ from ._checks import check_path, describe_failure, open_fits, quiet_astropy, sni
 from ._spectrum import LightSpectrum, LightSpectrumList, to_public
 from .cube import Cube
 
-__all__ = ["read_spectrum", "read_cube", "extract_spectrum", "average_integrations", "read_any", "read_summary", "Cube",
-           "LightSpectrum", "LightSpectrumList", "extract_light_spectrum"]
+__all__ = ["read_spectrum", "read_cube", "extract_spectrum", "average_integrations", "read_any", "Cube",
+           "LightSpectrum", "LightSpectrumList", "extract_light_spectrum", "read_summary"]
 
 
 def _describe_no_spectrum(hdul) -> str:
