@@ -22,9 +22,14 @@ channels, more than the 3000 of the goal) — the script prints:
   resident memory of the process in GB to 1 MB: ``VmHWM`` from /proc/self/status, the
   high-water mark of the process's own memory. (``ru_maxrss`` is not used: Linux carries it
   over from the parent through fork and exec, so it reported this script's own 1.9 GB.)
-  Goals on 200x200: read <= 3x the map solve, peak <= 1.5 GB.
+  Goals on 200x200: read <= 3x the map solve, peak <= 1.5 GB;
+- ``comaspec info`` on the 200x200 cube, in fresh processes: the cube scanned a block of
+  channels at a time (``comaspec.io.read_summary``, as the command does) and, as the
+  baseline, read whole (``read_any``, as it did), then summarised: the time and peak of each
+  and their ratios, and the peak against that of ``map`` on the same cube. Goal: a peak no
+  higher than the map's.
 
-Run:  python benchmarks/map_bench.py [--subset N] [--reading-only] [--quiet]
+Run:  python benchmarks/map_bench.py [--subset N] [--reading-only] [--info-only] [--quiet]
 (``--quiet``: no progress bar; none is shown either when stderr is not a terminal).
 """
 
@@ -67,7 +72,18 @@ _progress.set_enabled(False)
 path, job, how = sys.argv[1:4]
 geo = comaspec.Geometry(3.32 * u.au, 2.61 * u.au)
 t0 = time.perf_counter()
-if job == "map":
+if job == "info":
+    # comaspec info: 'lean' as the command does it (the cube scanned a block of channels at a
+    # time), 'whole' the old way (read every channel with read_any, then summarised)
+    import contextlib, io
+    from comaspec.cli.info import summarize
+    from comaspec.io import _sanity, read_any, read_summary
+    with contextlib.redirect_stdout(io.StringIO()):
+        cube = read_summary(path) if how == "lean" else read_any(path, keep_dq=False)
+        summary, warned = summarize(cube, path), _sanity.problems(cube)
+    t_read = time.perf_counter() - t0
+    work = float("nan")
+elif job == "map":
     # what map_cube(path) does: the channels of the fit windows only (or, 'whole', every
     # channel), the DQ flags folded into the mask and not held
     species = ("CO2", "H2O", "CO")
@@ -181,13 +197,37 @@ def reading(path, label):
                   f"peak {r['peak_mb'] / 1024:.3f} GB{goal}")
 
 
+def _child(path, job, how):
+    out = subprocess.run([sys.executable, "-c", _CHILD_SCRIPT, str(path), job, how], check=True,
+                         capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def info_reading(path, label):
+    """``comaspec info``'s reading of the cube in fresh processes: scanned (as the command
+    does) and read whole (as it did: the baseline), the peak against the map's in this run."""
+    runs = {how: _child(path, "info", how) for how in ("lean", "whole")}
+    mapped = _child(path, "map", "lean")
+    for how, r in runs.items():
+        note = "  (goal: peak <= the map's)" if how == "lean" else "  (read whole: the baseline)"
+        print(f"{label} info  {how:5s}: {r['shape'][0]} channels in {r['read']:6.2f} s, "
+              f"peak {r['peak_mb'] / 1024:.3f} GB{note}")
+    lean, whole = runs["lean"], runs["whole"]
+    print(f"{label} info  lean / whole: time {lean['read'] / whole['read']:.2f}, "
+          f"peak {lean['peak_mb'] / whole['peak_mb']:.2f}; peak info / map (lean, "
+          f"{mapped['peak_mb'] / 1024:.3f} GB) = {lean['peak_mb'] / mapped['peak_mb']:.2f} (goal <= 1)")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subset", type=int, default=24, help="spaxels fitted with fit_coma per cube (default 24)")
     parser.add_argument("--reading-only", action="store_true",
                         help="only the reading and memory part (no fit_coma loop)")
+    parser.add_argument("--info-only", action="store_true",
+                        help="only comaspec info on the 200x200 cube (implies --reading-only)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
+    args.reading_only = args.reading_only or args.info_only
     from comaspec import _progress
 
     _progress.set_enabled(False if args.quiet else None)
@@ -204,8 +244,10 @@ def main(argv=None):
                 bench(label, path, geo, args.subset, rng)
         small, big = Path(tmp) / "G395H_s3d.fits", Path(tmp) / "G395H_200_s3d.fits"
         tile_cube(small, big)
-        reading(small, "G395H 100x100")
-        reading(big, "G395H 200x200")
+        if not args.info_only:
+            reading(small, "G395H 100x100")
+            reading(big, "G395H 200x200")
+        info_reading(big, "G395H 200x200")
 
 
 if __name__ == "__main__":

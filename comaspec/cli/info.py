@@ -90,34 +90,46 @@ def _spectrum_summary(spec) -> dict:
     return out
 
 
+def _cube_counts(cube) -> tuple:
+    """(voxels, good voxels, channels with a good voxel, has an error image) of a Cube or a
+    CubeStatistics."""
+    import numpy as np
+
+    from ..io import Cube
+
+    if isinstance(cube, Cube):
+        good = ~cube.mask
+        return int(cube.mask.size), int(good.sum()), int(np.any(good, axis=(1, 2)).sum()), cube.error is not None
+    return cube.n_points, cube.n_good, cube.n_wavelengths_with_data, cube.has_error
+
+
 def _cube_summary(cube) -> dict:
     import astropy.units as u
-    import numpy as np
 
     wave = cube.wavelength.to_value(u.um)
     out = _common(cube.meta)
-    good = ~cube.mask
+    n_points, n_good, n_channels, has_error = _cube_counts(cube)
     out.update(
         shape=list(cube.shape),
         pixel_scale_arcsec=float(cube.pixel_scale.to_value(u.arcsec)),
         wavelength_axis=cube.meta.get("wavelength_axis"),
         wavelength_min_um=float(wave.min()),
         wavelength_max_um=float(wave.max()),
-        n_points=int(cube.mask.size),
-        n_good=int(good.sum()),
-        n_wavelengths_with_data=int(np.any(good, axis=(1, 2)).sum()),
+        n_points=n_points,
+        n_good=n_good,
+        n_wavelengths_with_data=n_channels,
         flux_unit=cube.bunit.to_string(),
-        has_uncertainty=cube.error is not None,
+        has_uncertainty=has_error,
     )
     return out
 
 
 def summarize(obj, path) -> dict:
-    """Plain-JSON description of what `comaspec.io.read_any` returned.
+    """Plain-JSON description of what `comaspec.io.read_any` or `comaspec.io.read_summary` returned.
 
     Parameters
     ----------
-    obj : specutils.Spectrum, specutils.SpectrumList or comaspec.io.Cube
+    obj : specutils.Spectrum, specutils.SpectrumList, comaspec.io.Cube or comaspec.io.cube_scan.CubeStatistics
     path : str
         The file, recorded as ``file``.
 
@@ -129,8 +141,9 @@ def summarize(obj, path) -> dict:
         (one dict each).
     """
     from ..io import Cube
+    from ..io.cube_scan import CubeStatistics
 
-    if isinstance(obj, Cube):
+    if isinstance(obj, (Cube, CubeStatistics)):
         return {"file": str(path), "kind": "cube", **_cube_summary(obj)}
     if isinstance(obj, list):
         parts = [_spectrum_summary(s) for s in obj]
@@ -206,12 +219,13 @@ def format_text(d) -> str:
 def _run(args) -> int:
     import json
 
-    from ..io import read_any
+    from ..io import read_summary
 
     unit = None
     if args.unit is not None or args.wavelength_unit is not None:
         unit = {k: v for k, v in (("flux", args.unit), ("wavelength", args.wavelength_unit)) if v is not None}
-    obj = read_any(args.file, flux_column=args.flux_column, unit=unit, keep_dq=False)   # a cube: its mask suffices
+    # a cube is scanned a block of channels at a time, not held
+    obj = read_summary(args.file, flux_column=args.flux_column, unit=unit)
     _warn_implausible(obj)
     summary = summarize(obj, args.file)
     if args.json:

@@ -24,7 +24,7 @@ from ._spectrum import LightSpectrum, LightSpectrumList, to_public
 from .cube import Cube
 
 __all__ = ["read_spectrum", "read_cube", "extract_spectrum", "average_integrations", "read_any", "Cube",
-           "LightSpectrum", "LightSpectrumList", "extract_light_spectrum"]
+           "LightSpectrum", "LightSpectrumList", "extract_light_spectrum", "read_summary"]
 
 
 def _describe_no_spectrum(hdul) -> str:
@@ -68,9 +68,10 @@ def _read_cube_file(path, wavelength_ranges, keep_dq=True):
         return read_cube_hdul(str(path), hdul, wavelength_ranges, path, keep_dq)
 
 
-def _read_fits_file(path, wavelength_ranges, flux_column, unit, keep_dq=True):
-    """The cube in ``path`` (headers read first, then only the channels needed), or else its
-    spectra (all data read, as `open_fits` reads it); a clean file is opened once."""
+def _read_fits_file(path, wavelength_ranges, flux_column, unit, keep_dq=True, scan_cube=False):
+    """The cube in ``path`` (headers read first, then only the channels needed; with
+    ``scan_cube`` its `~.cube_scan.CubeStatistics` instead), or else its spectra (all data
+    read, as `open_fits` reads it); a clean file is opened once."""
     from ._checks import load_fits_data
     from .cube import is_cube, read_cube_hdul
 
@@ -78,6 +79,10 @@ def _read_fits_file(path, wavelength_ranges, flux_column, unit, keep_dq=True):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             cube = is_cube(hdul)
+        if cube and scan_cube:
+            from .cube_scan import scan_cube_hdul
+
+            return scan_cube_hdul(str(path), hdul, path)
         if cube:
             return read_cube_hdul(str(path), hdul, wavelength_ranges, path, keep_dq)
         if not caught:
@@ -112,6 +117,30 @@ def read_any(path, *, flux_column=None, unit=None, wavelength_ranges=None, keep_
     path = check_path(path)
     if sniff(path) == "fits":
         return _guard(path, lambda: _read_fits_file(path, wavelength_ranges, flux_column, unit, keep_dq))
+    return _read_light(path, flux_column, unit)
+
+
+def read_summary(path, *, flux_column=None, unit=None):
+    """Read a file as `read_any` does, except that a cube's data are not held.
+
+    For ``comaspec info``: a spectrum or a list of spectra comes back as from `read_any`; a
+    cube as a `comaspec.io.cube_scan.CubeStatistics` (shape, wavelengths, pixel scale, unit,
+    good voxels and the flux-level check), taken from its headers and SCI and DQ read a block
+    of channels at a time. A file is refused exactly when `read_any` refuses it.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    flux_column, unit : optional
+        As in `read_spectrum` (ignored for cubes).
+
+    Returns
+    -------
+    LightSpectrum, LightSpectrumList or comaspec.io.cube_scan.CubeStatistics
+    """
+    path = check_path(path)
+    if sniff(path) == "fits":
+        return _guard(path, lambda: _read_fits_file(path, None, flux_column, unit, scan_cube=True))
     return _read_light(path, flux_column, unit)
 
 

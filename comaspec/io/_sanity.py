@@ -23,7 +23,7 @@ import astropy.units as u
 import numpy as np
 
 __all__ = ["FLUX_DENSITY_RANGE_JY", "SURFACE_BRIGHTNESS_RANGE_MJY_SR", "WAVELENGTH_RANGE_UM",
-           "flux_scale_problem", "wavelength_problem", "problems"]
+           "flux_envelope", "level_problem", "flux_scale_problem", "wavelength_problem", "problems"]
 
 #: median |F_nu| (Jy) outside this range means the flux unit is almost surely wrong
 FLUX_DENSITY_RANGE_JY = (1e-10, 1e5)
@@ -77,6 +77,53 @@ def _median(values):
     return float(values[k]) if values.size % 2 else (float(values[k - 1]) + float(values[k])) / 2
 
 
+def flux_envelope(unit):
+    """The unit a flux level is judged in, its plausible range and the unit's short name.
+
+    Parameters
+    ----------
+    unit : astropy.units.UnitBase or None
+
+    Returns
+    -------
+    (astropy.units.UnitBase, (float, float), str) or None
+        ``(Jy, FLUX_DENSITY_RANGE_JY, "Jy")`` for a flux density,
+        ``(MJy/sr, SURFACE_BRIGHTNESS_RANGE_MJY_SR, "MJy/sr")`` for a surface brightness,
+        None for a unit that is not judged.
+    """
+    if unit is None:
+        return None
+    if unit.is_equivalent(u.Jy):
+        return u.Jy, FLUX_DENSITY_RANGE_JY, "Jy"
+    if unit.is_equivalent(u.MJy / u.sr):
+        return u.MJy / u.sr, SURFACE_BRIGHTNESS_RANGE_MJY_SR, "MJy/sr"
+    return None
+
+
+def level_problem(level, envelope, label="spectrum", original_unit=None):
+    """The sentence of `flux_scale_problem` for a median flux level already taken, or None.
+
+    Parameters
+    ----------
+    level : float
+        Median |flux| of the good points, in ``envelope``'s unit.
+    envelope : tuple
+        As returned by `flux_envelope`.
+    label, original_unit : str
+        As in `flux_scale_problem`.
+
+    Returns
+    -------
+    str or None
+    """
+    _, (lo, hi), shown = envelope
+    if lo <= level <= hi:
+        return None
+    stated = f" from the stated unit {original_unit}" if original_unit else ""
+    return (f"{label}: the median flux level is {level:.3g} {shown}{stated}, outside {lo:g}-{hi:g} {shown} "
+            "(far beyond anything JWST records): the flux unit is probably wrong")
+
+
 def flux_scale_problem(flux, mask=None, label="spectrum", original_unit=None):
     """Say why a spectrum's flux level is implausible for its unit, or None.
 
@@ -97,25 +144,13 @@ def flux_scale_problem(flux, mask=None, label="spectrum", original_unit=None):
     str or None
         One sentence, or None when the level is plausible (or cannot be judged).
     """
-    unit = getattr(flux, "unit", None)
-    if unit is None:
+    envelope = flux_envelope(getattr(flux, "unit", None))
+    if envelope is None:
         return None
-    if unit.is_equivalent(u.Jy):
-        lo, hi = FLUX_DENSITY_RANGE_JY
-        values, shown = _good(flux.to_value(u.Jy), mask), "Jy"
-    elif unit.is_equivalent(u.MJy / u.sr):
-        lo, hi = SURFACE_BRIGHTNESS_RANGE_MJY_SR
-        values, shown = _good(flux.to_value(u.MJy / u.sr), mask), "MJy/sr"
-    else:
-        return None
+    values = _good(flux.to_value(envelope[0]), mask)
     if values.size == 0:
         return None
-    level = _median(values)
-    if lo <= level <= hi:
-        return None
-    stated = f" from the stated unit {original_unit}" if original_unit else ""
-    return (f"{label}: the median flux level is {level:.3g} {shown}{stated}, outside {lo:g}-{hi:g} {shown} "
-            "(far beyond anything JWST records): the flux unit is probably wrong")
+    return level_problem(_median(values), envelope, label, original_unit)
 
 
 def wavelength_problem(wavelength_um, label="spectrum"):
@@ -148,8 +183,8 @@ def problems(obj, *, flux=True, wavelength=True):
 
     Parameters
     ----------
-    obj : specutils.Spectrum, SpectrumList, list or `comaspec.io.Cube`
-        What `comaspec.io.read_any` returned.
+    obj : specutils.Spectrum, SpectrumList, list, `comaspec.io.Cube` or `comaspec.io.cube_scan.CubeStatistics`
+        What `comaspec.io.read_any` (or `comaspec.io.read_summary`) returned.
     flux, wavelength : bool
         Which checks to run.
 
@@ -163,18 +198,20 @@ def problems(obj, *, flux=True, wavelength=True):
     for item in items:
         meta = dict(getattr(item, "meta", {}) or {})
         label = _label(meta)
-        if hasattr(item, "bunit"):  # a Cube
+        if hasattr(item, "flux_problem"):  # a CubeStatistics: its level was judged while scanning
+            wave, flux_text = item.wavelength.to_value(u.um), item.flux_problem if flux else None
+        elif hasattr(item, "bunit"):  # a Cube
             values = u.Quantity(item.flux, item.bunit, copy=False)   # no copy of a cube
             wave, mask = item.wavelength.to_value(u.um), item.mask
+            flux_text = flux_scale_problem(values, mask, label, meta.get("original_flux_unit")) if flux else None
         elif hasattr(item, "spectral_axis"):
             values, mask = item.flux, item.mask
             wave = item.spectral_axis.to_value(u.um, equivalencies=u.spectral())
+            flux_text = flux_scale_problem(values, mask, label, meta.get("original_flux_unit")) if flux else None
         else:
             continue
-        if flux:
-            text = flux_scale_problem(values, mask, label, meta.get("original_flux_unit"))
-            if text:
-                out.append(text)
+        if flux_text:
+            out.append(flux_text)
         if wavelength:
             text = wavelength_problem(wave, label)
             if text:
