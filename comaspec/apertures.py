@@ -8,6 +8,7 @@ matters for the Haser model, not for extracting spectra from cubes.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 
 import astropy.units as u
@@ -234,6 +235,8 @@ class CircularAperture(Aperture):
     def _haser_number_km(self, sizes, offset, q, v_km_s, tau_s):
         from .physics import haser
 
+        if math.hypot(*offset) == 0:  # centred, as number_circle decides
+            return haser._number_circle_centred_1(sizes[0], q, v_km_s, tau_s)
         return float(haser.number_circle(sizes[0], q, v_km_s, tau_s, offset))
 
     def _area_km2(self, sizes):
@@ -278,6 +281,9 @@ class AnnularAperture(Aperture):
     def _haser_number_km(self, sizes, offset, q, v_km_s, tau_s):
         from .physics import haser
 
+        if math.hypot(*offset) == 0:  # centred, as number_circle decides
+            return (haser._number_circle_centred_1(sizes[1], q, v_km_s, tau_s)
+                    - haser._number_circle_centred_1(sizes[0], q, v_km_s, tau_s))
         return float(haser.number_annulus(sizes[0], sizes[1], q, v_km_s, tau_s, offset))
 
     def _area_km2(self, sizes):

@@ -222,3 +222,18 @@ def test_a_real_fit_matches_the_quantity_path(tmp_path):
     assert set(expected) == {"CO2", "H2O"}
     _assert_same(fit.fit_info["pump_opacity"], expected)
     assert [n for n in fit.fit_info["notes"] if "pumping lines" in n] == notes
+
+
+def test_one_float_haser_kernels_equal_the_array_kernels():
+    """The float kernels of the check against the vectorised ones, over every branch of Ki1 and
+    g (series below 1e-4, closed form to 4, quadrature, no tail above 40): equal to the last bit."""
+    from comaspec.physics import haser
+
+    xs = np.concatenate([[0.0, 1e-4, 4.0, 40.0], np.geomspace(1e-9, 300.0, 400)])
+    for x in xs:
+        x = float(x)
+        assert haser._kernel_tail_1(x) == haser.kernel_tail(x)
+        assert haser._circle_fraction_1(x) == haser.circle_fraction(x)
+        rho, v, tau = 300.0, 0.7, 300.0 / (0.7 * x) if x > 0 else 1e6
+        assert haser._column_density_1(rho, 3e27, v, tau) == haser.column_density(rho, 3e27, v, tau)
+        assert haser._number_circle_centred_1(rho, 3e27, v, tau) == haser.number_circle(rho, 3e27, v, tau)

@@ -362,7 +362,7 @@ def pump_opacity(fit, threshold=None):
         each species that is not optically thin.
     """
     from ..errors import ComaspecError
-    from ..physics.haser import column_density
+    from ..physics.haser import _column_density_1
 
     threshold = DEFAULT_TAU_THRESHOLD if threshold is None else float(threshold)
     if fit.geometry is None or fit.aperture is None:
@@ -384,7 +384,7 @@ def pump_opacity(fit, threshold=None):
         except ComaspecError:  # no absolute Einstein A or mass tabulated for this band
             continue
         # haser_optical_depth and line_centre_optical_depth, in plain floats
-        tau_edge = float(column_density(edge, q, v, tau_s) * 1e-10 * sigma0)
+        tau_edge = float(_column_density_1(edge, q, v, tau_s) * 1e-10 * sigma0)
         mean_column_cm2 = aperture._haser_number_km(sizes, offset, q, v, tau_s) / (area_km2 * 1e10)
         tau_mean = float(mean_column_cm2 * sigma0)
         thin = tau_mean <= threshold
