@@ -145,8 +145,8 @@ def test_pump_opacity_equals_the_quantity_path(label, geometry):
     assert set(got) == {"CO2", "13CO2", "CO", "H2O"}  # CH4 has no pump band, C2H6 is not detected
     _assert_same(got, expected)
     assert fit.fit_info.get("notes", []) == notes
-    assert [str(w.message) for w in caught] == notes
-    assert all(w.category is ComaspecWarning for w in caught)
+    # each note once as a ComaspecWarning (other warnings, e.g. an ImportWarning of a lazy import, aside)
+    assert [str(w.message) for w in caught if issubclass(w.category, ComaspecWarning)] == notes
     # the comparison sees both outcomes: thick and thin pump lines
     assert {row["optically_thin"] for row in got.values()} == {True, False}
 
