@@ -8,6 +8,7 @@ matters for the Haser model, not for extracting spectra from cubes.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 
 import astropy.units as u
@@ -90,6 +91,32 @@ class Aperture:
         changes = {n: geometry.angle_to_km(getattr(self, n)) for n in self._size_fields}
         changes["offset"] = geometry.angle_to_km(self.offset)
         return replace(self, **changes)
+
+    def _km_floats(self, geometry):
+        """`to_km` as plain floats: (sizes in km, one per ``_size_fields``; offset (dx, dy) in km).
+
+        The same numbers as ``to_km(geometry)`` without its Quantity arithmetic, which costs
+        more than the Haser kernels in the pump-opacity check of every fit
+        (`comaspec.maps.opacity.pump_opacity`).
+        """
+        if self.is_angular:
+            scale = geometry._km_per_arcsec_value()
+
+            def km(q):
+                return q.to_value(u.arcsec) * scale
+        else:
+            def km(q):
+                return q.to_value(u.km)
+        sizes = tuple(float(km(getattr(self, n))) for n in self._size_fields)
+        return sizes, tuple(float(v) for v in km(self.offset))
+
+    def _haser_number_km(self, sizes, offset, q, v_km_s, tau_s):
+        """`haser_number` of the km aperture given as `_km_floats` (``sizes``, ``offset``)."""
+        raise NotImplementedError
+
+    def _area_km2(self, sizes):
+        """`area` (km², a float) of the km aperture whose `_km_floats` sizes are ``sizes``."""
+        raise NotImplementedError
 
     def _km(self, value):
         """A length of this aperture in km (plain float); angles need `to_km` first."""
@@ -205,6 +232,16 @@ class CircularAperture(Aperture):
     def area(self):
         return np.pi * self.radius**2
 
+    def _haser_number_km(self, sizes, offset, q, v_km_s, tau_s):
+        from .physics import haser
+
+        if math.hypot(*offset) == 0:  # centred, as number_circle decides
+            return haser._number_circle_centred_1(sizes[0], q, v_km_s, tau_s)
+        return float(haser.number_circle(sizes[0], q, v_km_s, tau_s, offset))
+
+    def _area_km2(self, sizes):
+        return float(np.pi * np.square(sizes[0]))
+
     def photocentre_radius(self):
         return self.radius
 
@@ -240,6 +277,17 @@ class AnnularAperture(Aperture):
 
     def area(self):
         return np.pi * (self.r_out**2 - self.r_in**2)
+
+    def _haser_number_km(self, sizes, offset, q, v_km_s, tau_s):
+        from .physics import haser
+
+        if math.hypot(*offset) == 0:  # centred, as number_circle decides
+            return (haser._number_circle_centred_1(sizes[1], q, v_km_s, tau_s)
+                    - haser._number_circle_centred_1(sizes[0], q, v_km_s, tau_s))
+        return float(haser.number_annulus(sizes[0], sizes[1], q, v_km_s, tau_s, offset))
+
+    def _area_km2(self, sizes):
+        return float(np.pi * (np.square(sizes[1]) - np.square(sizes[0])))
 
     def photocentre_radius(self):
         return self.r_out
@@ -282,6 +330,14 @@ class RectangularAperture(Aperture):
 
     def area(self):
         return self.width * self.height
+
+    def _haser_number_km(self, sizes, offset, q, v_km_s, tau_s):
+        from .physics import haser
+
+        return float(haser.number_rectangle(sizes[0], sizes[1], q, v_km_s, tau_s, offset))
+
+    def _area_km2(self, sizes):
+        return sizes[0] * sizes[1]
 
     def photutils_aperture(self, center_xy, pixel_scale):
         from photutils import aperture as pa
@@ -333,6 +389,14 @@ class SpaxelMask(Aperture):
 
     def area(self):
         return int(self.mask.sum()) * self.pixel_scale**2
+
+    def _haser_number_km(self, sizes, offset, q, v_km_s, tau_s):
+        from .physics import haser
+
+        return float(haser.number_mask(self.mask, sizes[0], self.nucleus, q, v_km_s, tau_s, offset))
+
+    def _area_km2(self, sizes):
+        return float(int(self.mask.sum()) * np.square(sizes[0]))
 
     def cube_nucleus(self):
         return self.nucleus, "spaxel mask nucleus"

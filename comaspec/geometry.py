@@ -3,6 +3,7 @@ heliocentric radial velocity."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import astropy.units as u
@@ -14,6 +15,12 @@ from ._validate import scalar_quantity as _quantity
 from .errors import InputError
 
 __all__ = ["Geometry"]
+
+
+@functools.cache
+def _tan_arcsec():
+    """tan(1 arcsec) as `Geometry.km_per_arcsec` computes it (astropy's arcsec -> rad)."""
+    return float(np.tan(1 * u.arcsec).value)
 
 
 @dataclass(frozen=True)
@@ -83,6 +90,10 @@ class Geometry:
     def km_per_arcsec(self) -> u.Quantity:
         """Projected length of one arcsecond at the comet (km per arcsec)."""
         return (self.delta.to(u.km) * np.tan(1 * u.arcsec).value) / u.arcsec
+
+    def _km_per_arcsec_value(self) -> float:
+        """`km_per_arcsec` in km/arcsec as a float, the same number without its Quantity arithmetic."""
+        return float(self.delta.to_value(u.km) * _tan_arcsec())
 
     def angle_to_km(self, angle: u.Quantity) -> u.Quantity:
         """Project an angle on the sky to a length at the comet.

@@ -31,6 +31,7 @@ from __future__ import annotations
 import functools
 import math
 import warnings
+from typing import NamedTuple
 
 import astropy.units as u
 import numpy as np
@@ -111,25 +112,69 @@ def _cross_sections(species, T_rot, band, ortho_para):
     Plain arrays: the optical depth needs only the largest sigma0, and building the table
     of `line_centre_cross_sections` imports ``astropy.table`` (~0.2 s of every ``comaspec ratio``).
     """
-    import astropy.constants as const
-
     from ..physics import fluorescence as fl
 
-    T = fl.check_temperature(T_rot)
+    return _checked_cross_sections(species, fl.check_temperature(T_rot), band, fl.check_ortho_para(ortho_para))
+
+
+def _checked_cross_sections(species, T, band, ortho_para):
+    """`_cross_sections` of a checked T (float, K) and ortho/para ratio (float)."""
+    from ..physics import fluorescence as fl
+
+    lines = _pump_lines(species, band)
+    pop = fl._populations(lines.system, T, ortho_para, lines)
+    b_cm_s = math.sqrt(2 * _boltzmann_j_per_k() * T / lines.mass_kg) * 100.0
+    sigma0 = lines.strength * pop[lines.lower] / (math.sqrt(math.pi) * b_cm_s)
+    return lines.wavenumber, sigma0, lines.label, T, b_cm_s
+
+
+class _PumpLines(NamedTuple):
+    """The pumping lines of a band, without their temperature-dependent part (read-only arrays)."""
+
+    system: object  #: the fluorescence level system (`comaspec.physics.fluorescence`)
+    wavenumber: np.ndarray  #: 1/cm
+    strength: np.ndarray  #: λ³/(8π) (g_u/g_l) A_ul, cm³/s: sigma0 = strength n_l / (√π b)
+    lower: np.ndarray  #: index of each line's lower level in the system
+    label: np.ndarray
+    mass_kg: float
+    pumped: np.ndarray  #: the Boltzmann terms of `comaspec.physics.fluorescence._populations`
+    minus_c2_de: np.ndarray
+
+
+@functools.cache
+def _pump_lines(species, band):
+    """`_PumpLines` of (species, band), gathered once: every fit's pump-opacity check needs them."""
+    from ..physics import fluorescence as fl
+
     system = fl._system(species, band)
     a = fl._absolute_a(species, band)
     if a is None:
         raise InputError(f"{species} {band}", "has no absolute Einstein A: no optical depth")
-    pop = fl._populations(system, T, fl.check_ortho_para(ortho_para))
     sel = system.pump & (system.band == band)
-    nu = system.wavenumber[sel]
-    lam_cm = 1.0 / nu
-    b_cm_s = math.sqrt(2 * const.k_B.to_value(u.J / u.K) * T / molecular_mass(species)) * 100.0
+    lam_cm = 1.0 / system.wavenumber[sel]
     g_u = system.upper_g[system.upper[sel]]
     g_l = system.lower_g[system.lower[sel]]
-    n_l = pop[system.lower[sel]]
-    sigma0 = lam_cm**3 / (8 * math.pi) * (g_u / g_l) * a[sel] * n_l / (math.sqrt(math.pi) * b_cm_s)
-    return nu, sigma0, system.line_label[sel], T, b_cm_s
+    lines = _PumpLines(system, system.wavenumber[sel], lam_cm**3 / (8 * math.pi) * (g_u / g_l) * a[sel],
+                       system.lower[sel], system.line_label[sel], molecular_mass(species),
+                       *fl._boltzmann_terms(system))
+    for array in (*lines[1:5], *lines[6:]):
+        array.flags.writeable = False
+    return lines
+
+
+@functools.cache
+def _boltzmann_j_per_k():
+    """k_B (J/K) as a float: converting the astropy constant costs more than the rest of a τ₀."""
+    import astropy.constants as const
+
+    return float(const.k_B.to_value(u.J / u.K))
+
+
+@functools.lru_cache(maxsize=256)
+def _strongest_sigma0(species, T, band, ortho_para):
+    """Largest line-centre cross-section (cm², n_l included) of the band's pumping lines at
+    ``T`` (float, K): the aperture edge and the aperture mean of a fit ask for the same one."""
+    return float(np.max(_checked_cross_sections(species, T, band, ortho_para)[1]))
 
 
 def line_centre_optical_depth(column, T_rot, species="CO2", *, band="nu3", ortho_para=DEFAULT_ORTHO_PARA):
@@ -150,8 +195,14 @@ def line_centre_optical_depth(column, T_rot, species="CO2", *, band="nu3", ortho
         τ₀ of the strongest line (same shape as ``column``).
     """
     col = u.Quantity(column, u.cm**-2).to_value(u.cm**-2) if hasattr(column, "unit") else np.asarray(column, float)
-    sigma = float(np.max(_cross_sections(species, T_rot, band, ortho_para)[1]))
-    return col * sigma
+    return col * _strongest_sigma0_of(species, T_rot, band, ortho_para)
+
+
+def _strongest_sigma0_of(species, T_rot, band, ortho_para):
+    """`_strongest_sigma0` for any accepted T_rot and ortho/para (checked, then as floats)."""
+    from ..physics import fluorescence as fl
+
+    return _strongest_sigma0(species, fl.check_temperature(T_rot), band, fl.check_ortho_para(ortho_para))
 
 
 def haser_optical_depth(Q, rho_km, T_rot, *, velocity_km_s, lifetime_s, species="CO2", band="nu3"):
@@ -276,16 +327,19 @@ def aperture_thick_fraction(maps, radii, species="CO2", *, threshold=DEFAULT_TAU
 PUMP_BANDS = {"CO2": "nu3", "13CO2": "nu3", "CO": "1-0", "H2O": "nu3"}
 
 
-def _edge_km(aperture_km):
-    """The nucleus-centred aperture's nearest edge (km): its lowest Haser column."""
-    kind = aperture_km.shape
+def _edge_km(aperture, sizes):
+    """The nucleus-centred aperture's nearest edge (km): its lowest Haser column.
+
+    ``sizes``: the aperture's `_km_floats` sizes (km, one per size field).
+    """
+    kind = aperture.shape
     if kind == "circle":
-        return float(aperture_km.radius.to_value("km"))
+        return sizes[0]
     if kind == "annulus":
-        return float(aperture_km.r_in.to_value("km"))
+        return sizes[0]  # r_in
     if kind == "rectangle":
-        return 0.5 * float(min(aperture_km.width, aperture_km.height).to_value("km"))
-    return math.sqrt(float(aperture_km.area().to_value("km2")) / math.pi)
+        return 0.5 * min(sizes)
+    return math.sqrt(aperture._area_km2(sizes) / math.pi)
 
 
 def pump_opacity(fit, threshold=None):
@@ -308,12 +362,16 @@ def pump_opacity(fit, threshold=None):
         each species that is not optically thin.
     """
     from ..errors import ComaspecError
+    from ..physics.haser import _column_density_1
 
     threshold = DEFAULT_TAU_THRESHOLD if threshold is None else float(threshold)
     if fit.geometry is None or fit.aperture is None:
         return {}
-    aperture = fit.aperture.to_km(fit.geometry)
-    rh2 = float(fit.geometry.rh.to_value("au")) ** 2
+    aperture = fit.aperture
+    sizes, offset = aperture._km_floats(fit.geometry)  # km, as floats: once per fit
+    area_km2 = aperture._area_km2(sizes)
+    edge = _edge_km(aperture, sizes)
+    rh2 = float(fit.geometry.rh.to_value(u.au)) ** 2
     out = {}
     for name, s in fit.species.items():
         if name not in PUMP_BANDS or not s.detected or not s.Q_reported or s.T_rot is None \
@@ -322,13 +380,13 @@ def pump_opacity(fit, threshold=None):
         q, v, tau_s, T = float(s.Q_reported), float(s.velocity_km_s), float(s.lifetime_1au) * rh2, float(s.T_rot)
         band = PUMP_BANDS[name]
         try:
-            edge = _edge_km(aperture)
-            tau_edge = float(haser_optical_depth(q, edge, T, velocity_km_s=v, lifetime_s=tau_s, species=name,
-                                                 band=band))
-            mean_column_cm2 = aperture.haser_number(q, v, tau_s) / (float(aperture.area().to_value("km2")) * 1e10)
-            tau_mean = float(line_centre_optical_depth(mean_column_cm2, T, name, band=band))
+            sigma0 = _strongest_sigma0_of(name, T, band, DEFAULT_ORTHO_PARA)
         except ComaspecError:  # no absolute Einstein A or mass tabulated for this band
             continue
+        # haser_optical_depth and line_centre_optical_depth, in plain floats
+        tau_edge = float(_column_density_1(edge, q, v, tau_s) * 1e-10 * sigma0)
+        mean_column_cm2 = aperture._haser_number_km(sizes, offset, q, v, tau_s) / (area_km2 * 1e10)
+        tau_mean = float(mean_column_cm2 * sigma0)
         thin = tau_mean <= threshold
         out[name] = {"band": band, "tau0_aperture_edge": tau_edge, "edge_km": edge, "tau0_aperture_mean": tau_mean,
                      "T_rot_K": T, "threshold": threshold, "optically_thin": thin}

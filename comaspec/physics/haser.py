@@ -165,6 +165,39 @@ def column_density(rho, Q, v, tau):
     return Q / (2 * np.pi * v * rho) * kernel_tail(rho / (v * tau))
 
 
+# --- one float at a time: the pump-opacity check of every fit (comaspec.maps.opacity) needs
+# a few numbers, for which numpy's per-call overhead costs more than the arithmetic. The same
+# operations in the same order as the array kernels above: equal to the last bit (tested).
+def _kernel_tail_1(x):
+    """`kernel_tail` of one float x >= 0."""
+    if x <= _TAIL_CLOSED:
+        return np.pi / 2 - special.iti0k0(x)[1]
+    return kernel_tail(np.array([x]))[0]
+
+
+def _circle_fraction_1(x):
+    """`circle_fraction` of one float."""
+    if not x > 0:
+        return 0.0
+    if x < _G_SERIES:
+        g = np.pi / 2 + x * (0.5 * np.log(0.5 * x) + 0.5 * np.euler_gamma - 0.75)
+    elif x < _G_SKIP_TAIL:
+        g = 1.0 / x - special.k1(x) + _kernel_tail_1(x)
+    else:
+        g = 1.0 / x - special.k1(x)
+    return x * g
+
+
+def _column_density_1(rho, Q, v, tau):
+    """`column_density` of floats (km, 1/s, km/s, s), as a float (molecules / km²)."""
+    return float(Q / (2 * np.pi * v * rho) * _kernel_tail_1(rho / (v * tau)))
+
+
+def _number_circle_centred_1(radius, Q, v, tau):
+    """`number_circle` of floats for a circle centred on the nucleus, as a float."""
+    return float(Q * tau * _circle_fraction_1(radius / (v * tau)))
+
+
 def _composite_gl(upper):
     """Nodes and weights of a composite Gauss–Legendre rule on [0, upper] (elementwise).
 
