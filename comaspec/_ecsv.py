@@ -248,43 +248,45 @@ def _yaml_float(value):
     return text.replace("e", ".0e", 1) if "." not in text and "e" in text else text
 
 
-def _yaml_node(value):
-    """The YAML node PyYAML's SafeRepresenter makes of a JSON value (``yaml.dump`` with
-    ``default_flow_style=None``: a mapping or list of scalars only is written in flow style),
-    without its per-value dispatch (half the time of the C emitter for a fit's metadata).
-    ``tests/test_ecsv.py`` compares the text with ``yaml.dump``'s."""
+def _yaml_text(header):
+    """``yaml.dump(header, default_flow_style=None, sort_keys=False, width=120)`` of JSON values.
+
+    The nodes are made here as PyYAML's SafeRepresenter makes them (a mapping or list of
+    scalars only is in flow style), without its per-value dispatch; the C emitter writes
+    them. ``tests/test_ecsv.py`` compares the text with ``yaml.dump``'s.
+    """
+    import io
+
     from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
-    kind = type(value)
-    if kind is str:
-        return ScalarNode(_TAG + "str", value)
-    if kind is float:
-        return ScalarNode(_TAG + "float", _yaml_float(value))
-    if kind is bool:
-        return ScalarNode(_TAG + "bool", "true" if value else "false")
-    if kind is int:
-        return ScalarNode(_TAG + "int", str(value))
-    if value is None:
-        return ScalarNode(_TAG + "null", "null")
-    if kind is dict:
-        pairs = [(_yaml_node(k), _yaml_node(v)) for k, v in value.items()]
-        flat = all(type(k) is ScalarNode and type(v) is ScalarNode for k, v in pairs)
-        return MappingNode(_TAG + "map", pairs, flow_style=flat)
-    if kind is list:
-        items = [_yaml_node(v) for v in value]
-        return SequenceNode(_TAG + "seq", items, flow_style=all(type(v) is ScalarNode for v in items))
-    raise TypeError(f"{kind.__name__} is not a JSON value")
+    str_tag, float_tag, bool_tag, int_tag, null_tag = (_TAG + k for k in ("str", "float", "bool", "int", "null"))
 
-
-def _yaml_text(header):
-    """``yaml.dump(header, default_flow_style=None, sort_keys=False, width=120)`` of JSON values."""
-    import io
+    def node(value):
+        kind = type(value)
+        if kind is str:
+            return ScalarNode(str_tag, value)
+        if kind is float:
+            return ScalarNode(float_tag, _yaml_float(value))
+        if kind is bool:
+            return ScalarNode(bool_tag, "true" if value else "false")
+        if kind is int:
+            return ScalarNode(int_tag, str(value))
+        if value is None:
+            return ScalarNode(null_tag, "null")
+        if kind is dict:
+            pairs = [(node(k), node(v)) for k, v in value.items()]
+            flat = all(type(k) is ScalarNode and type(v) is ScalarNode for k, v in pairs)
+            return MappingNode(_TAG + "map", pairs, flow_style=flat)
+        if kind is list:
+            items = [node(v) for v in value]
+            return SequenceNode(_TAG + "seq", items, flow_style=all(type(v) is ScalarNode for v in items))
+        raise TypeError(f"{kind.__name__} is not a JSON value")
 
     stream = io.StringIO()
     dumper = _EcsvDumper.get()(stream, default_flow_style=None, sort_keys=False, width=120)
     try:
         dumper.open()
-        dumper.serialize(_yaml_node(header))
+        dumper.serialize(node(header))
         dumper.close()
     finally:
         dumper.dispose()
