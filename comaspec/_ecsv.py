@@ -221,9 +221,14 @@ def _datatype(name, column, unit_text=None):
 
 
 class _EcsvDumper:
-    """A YAML dumper class: the C emitter where PyYAML has it, no anchors for repeated blocks."""
+    """A YAML dumper class: the C emitter where PyYAML has it, no anchors for repeated blocks,
+    the implicit tag of each scalar text remembered (the emitter asks twice per scalar)."""
 
     _class = None
+    #: (scalar text, *implicit) -> tag, as PyYAML's resolver answers (its rules do not change)
+    _resolved = {}
+    #: Texts remembered at most (mostly keys and words; numbers rarely repeat).
+    _MAX_RESOLVED = 4096
 
     @classmethod
     def get(cls):
@@ -231,7 +236,21 @@ class _EcsvDumper:
             import yaml
 
             base = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-            cls._class = type("EcsvDumper", (base,), {"ignore_aliases": lambda self, data: True})
+            resolved = cls._resolved
+            from yaml.nodes import ScalarNode
+
+            def resolve(self, kind, value, implicit):
+                if kind is not ScalarNode or self.yaml_path_resolvers:
+                    return base.resolve(self, kind, value, implicit)
+                key = (value, implicit[0], implicit[1])
+                tag = resolved.get(key)
+                if tag is None:
+                    tag = base.resolve(self, kind, value, implicit)
+                    if len(resolved) < cls._MAX_RESOLVED:
+                        resolved[key] = tag
+                return tag
+
+            cls._class = type("EcsvDumper", (base,), {"ignore_aliases": lambda self, data: True, "resolve": resolve})
         return cls._class
 
 

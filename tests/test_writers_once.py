@@ -46,9 +46,11 @@ def _slow_ecsv(fit, path):
 
     table = production_table(fit)
     table.meta = meta_for(fit, "CO2", "H2O")
+    from test_ecsv import pyyaml_dumper
+
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(_ecsv, "_yaml_text", lambda header: yaml.dump(
-            header, Dumper=_ecsv._EcsvDumper.get(), default_flow_style=None, sort_keys=False, width=120))
+            header, Dumper=pyyaml_dumper(), default_flow_style=None, sort_keys=False, width=120))
         _ecsv.write_ecsv(table, path)
 
 
