@@ -78,6 +78,8 @@ def test_written_files_equal_the_slow_path(case, tmp_path):
     assert (tmp_path / "r.json").read_text() == json.dumps(slow, indent=2, allow_nan=False) + "\n"
     _slow_ecsv(fit, tmp_path / "slow.ecsv")
     assert (tmp_path / "r.ecsv").read_bytes() == (tmp_path / "slow.ecsv").read_bytes()
+    fit.write(tmp_path / "alone.ecsv")  # no JSON text to take the metadata from
+    assert (tmp_path / "alone.ecsv").read_bytes() == (tmp_path / "slow.ecsv").read_bytes()
     assert slow["ratios"]  # not vacuous: the ratios are written
 
 
