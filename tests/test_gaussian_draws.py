@@ -83,6 +83,15 @@ def test_repeated_draws_do_not_change_the_kept_normals():
     assert np.array_equal(again, _numpy([1.0, 2.0], cov, 20000, 12345))
 
 
+def test_a_seed_that_is_not_a_number_is_numpys():
+    cov = np.array([[4.0, 1.0], [1.0, 9.0]])
+    unseeded = [gaussian_draws([1.0, 2.0], cov, 50, None) for _ in range(2)]
+    assert not np.array_equal(*unseeded)  # new draws each time, as numpy's
+    seq = np.random.SeedSequence(99)
+    assert np.array_equal(gaussian_draws([1.0, 2.0], cov, 50, seq), _numpy([1.0, 2.0], cov, 50, seq))
+    assert np.array_equal(gaussian_draws([1.0, 2.0], cov, 50, np.int64(7)), _numpy([1.0, 2.0], cov, 50, 7))
+
+
 def test_not_positive_semidefinite_warns_as_numpy_does():
     cov = np.array([[1.0, 2.0], [2.0, 1.0]])  # eigenvalues 3 and -1
     with pytest.warns(RuntimeWarning, match="covariance is not symmetric positive-semidefinite") as mine:

@@ -221,7 +221,7 @@ def gaussian_draws(mean, covariance, n_draws, seed):
     """``np.random.default_rng(seed).multivariate_normal(mean, covariance, n_draws, method="eigh")``,
     bit for bit, the standard normals of a seed drawn once per process.
 
-    Every ratio of every fit draws with the same seed: the standard normals (60 % of a
+    Every ratio of every fit draws with the same seed: the standard normals (about half of a
     ratio's time) are the same each time, and only numpy's transformation of them
     (``mean + x @ factor.T``, ``factor = u · sqrt(|s|)`` from ``eigh``) is done per ratio. A
     covariance that is not positive semi-definite (an eigenvalue below -1e-8, numpy's test)
@@ -234,14 +234,15 @@ def gaussian_draws(mean, covariance, n_draws, seed):
     covariance : (k, k) array_like
     n_draws : int
     seed : int
+        Other seeds (None, a Generator) are passed to numpy's call as they are.
 
     Returns
     -------
     (n_draws, k) ndarray
     """
     mean, cov = np.array(mean), np.array(covariance)
-    real = mean.dtype.kind in "fiu" and cov.dtype.kind in "fiu"
-    if real and mean.ndim == 1 and len(mean) and cov.shape == (len(mean), len(mean)):
+    plain = mean.dtype.kind in "fiu" and cov.dtype.kind in "fiu" and isinstance(seed, (int, np.integer))
+    if plain and mean.ndim == 1 and len(mean) and cov.shape == (len(mean), len(mean)):
         s, u = np.linalg.eigh(cov.astype(np.double))
         if not np.any(s < -1e-8):
             factor = u * np.sqrt(abs(s))
@@ -251,8 +252,8 @@ def gaussian_draws(mean, covariance, n_draws, seed):
             for column, value in zip(draws.T, mean):
                 column += value
             return draws
-    # not positive semi-definite, or not a plain mean and covariance: numpy's own call
-    # (its warning, its error messages)
+    # not positive semi-definite, not a plain mean and covariance, or a seed that is not a
+    # number (None: new draws each time): numpy's own call, its warning and error messages
     return np.random.default_rng(seed).multivariate_normal(mean, cov, size=n_draws, method="eigh")
 
 
