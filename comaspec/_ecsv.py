@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 
 import numpy as np
 
-__all__ = ["read_ecsv", "write_ecsv", "EcsvTable", "Column"]
+__all__ = ["read_ecsv", "write_ecsv", "ecsv_text", "EcsvTable", "Column"]
 
 _INTEGERS = {"int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"}
 _FLOATS = {"float16", "float32", "float64", "float128"}
@@ -190,13 +191,19 @@ def _string_cell(text):
     return '"' + text.replace('"', '""') + '"'
 
 
-def _datatype(name, column):
-    """(header entry, function cell -> text) of one column; ValueError for what is not handled."""
-    unit = getattr(column, "unit", None)
+def _datatype(name, column, unit_text=None):
+    """(header entry, cells as text) of one column; ValueError for what is not handled.
+
+    ``unit_text``: the column's unit as astropy writes it, when the caller knows it (plain
+    arrays); otherwise taken from the column's ``unit``.
+    """
+    if unit_text is None:
+        unit = getattr(column, "unit", None)
+        unit_text = "" if unit is None or str(unit) == "" else unit.to_string()
     values = np.asarray(getattr(column, "value", column))
     entry = {"name": name}
-    if unit is not None and str(unit) != "":
-        entry["unit"] = unit.to_string()
+    if unit_text:
+        entry["unit"] = unit_text
     if values.ndim != 1 or np.ma.isMaskedArray(column):
         raise ValueError(f"column {name!r}: only unmasked columns of one value per row can be written")
     kind = values.dtype.kind
@@ -207,16 +214,21 @@ def _datatype(name, column):
     elif kind in "iu":
         entry["datatype"], cell = values.dtype.name, lambda v: str(int(v))
     elif kind == "f":
-        entry["datatype"], cell = values.dtype.name, lambda v: repr(float(v))
+        entry["datatype"], cell = values.dtype.name, float.__repr__  # tolist() gives Python floats
     else:
         raise ValueError(f"column {name!r}: dtype {values.dtype} is not written by comaspec's ECSV writer")
     return entry, [cell(v) for v in values.tolist()]
 
 
 class _EcsvDumper:
-    """A YAML dumper class: the C emitter where PyYAML has it, no anchors for repeated blocks."""
+    """A YAML dumper class: the C emitter where PyYAML has it, no anchors for repeated blocks,
+    the implicit tag of each scalar text remembered (the emitter asks twice per scalar)."""
 
     _class = None
+    #: (scalar text, *implicit) -> tag, as PyYAML's resolver answers (its rules do not change)
+    _resolved = {}
+    #: Texts remembered at most (mostly keys and words; numbers rarely repeat).
+    _MAX_RESOLVED = 4096
 
     @classmethod
     def get(cls):
@@ -224,8 +236,110 @@ class _EcsvDumper:
             import yaml
 
             base = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-            cls._class = type("EcsvDumper", (base,), {"ignore_aliases": lambda self, data: True})
+            resolved = cls._resolved
+            from yaml.nodes import ScalarNode
+
+            def resolve(self, kind, value, implicit):
+                if kind is not ScalarNode or self.yaml_path_resolvers:
+                    return base.resolve(self, kind, value, implicit)
+                key = (value, implicit[0], implicit[1])
+                tag = resolved.get(key)
+                if tag is None:
+                    tag = base.resolve(self, kind, value, implicit)
+                    if len(resolved) < cls._MAX_RESOLVED:
+                        resolved[key] = tag
+                return tag
+
+            cls._class = type("EcsvDumper", (base,), {"ignore_aliases": lambda self, data: True, "resolve": resolve})
         return cls._class
+
+
+_TAG = "tag:yaml.org,2002:"
+
+
+def _yaml_float(value):
+    """A float as PyYAML's SafeRepresenter writes it (``.nan``, ``.inf``, ``1.0e+17``)."""
+    if value != value:
+        return ".nan"
+    if value in (math.inf, -math.inf):
+        return ".inf" if value > 0 else "-.inf"
+    text = repr(value).lower()
+    return text.replace("e", ".0e", 1) if "." not in text and "e" in text else text
+
+
+def _yaml_text(header):
+    """``yaml.dump(header, default_flow_style=None, sort_keys=False, width=120)`` of JSON values.
+
+    The nodes are made here as PyYAML's SafeRepresenter makes them (a mapping or list of
+    scalars only is in flow style), without its per-value dispatch; the C emitter writes
+    them. ``tests/test_ecsv.py`` compares the text with ``yaml.dump``'s.
+    """
+    import io
+
+    from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+    str_tag, float_tag, bool_tag, int_tag, null_tag = (_TAG + k for k in ("str", "float", "bool", "int", "null"))
+
+    def node(value):
+        kind = type(value)
+        if kind is str:
+            return ScalarNode(str_tag, value)
+        if kind is float:
+            return ScalarNode(float_tag, _yaml_float(value))
+        if kind is bool:
+            return ScalarNode(bool_tag, "true" if value else "false")
+        if kind is int:
+            return ScalarNode(int_tag, str(value))
+        if value is None:
+            return ScalarNode(null_tag, "null")
+        if kind is dict:
+            pairs = [(node(k), node(v)) for k, v in value.items()]
+            flat = all(type(k) is ScalarNode and type(v) is ScalarNode for k, v in pairs)
+            return MappingNode(_TAG + "map", pairs, flow_style=flat)
+        if kind is list:
+            items = [node(v) for v in value]
+            return SequenceNode(_TAG + "seq", items, flow_style=all(type(v) is ScalarNode for v in items))
+        raise TypeError(f"{kind.__name__} is not a JSON value")
+
+    stream = io.StringIO()
+    dumper = _EcsvDumper.get()(stream, default_flow_style=None, sort_keys=False, width=120)
+    try:
+        dumper.open()
+        dumper.serialize(node(header))
+        dumper.close()
+    finally:
+        dumper.dispose()
+    return stream.getvalue()
+
+
+def ecsv_text(table, units=None, plain_meta=False):
+    """The text of `write_ecsv` (see there).
+
+    Parameters
+    ----------
+    table : astropy.table.Table, QTable or EcsvTable
+    units : dict of str to str, optional
+        The unit of a column by name, as astropy writes it (``"W / m2"``), for columns of
+        plain arrays; other columns give their own ``unit``.
+    plain_meta : bool
+        ``table.meta`` holds JSON values already (as parsed by `json.loads`): not converted again.
+
+    Returns
+    -------
+    str
+    """
+    units = units or {}
+    columns = [_datatype(name, table[name], units.get(name)) for name in table.colnames]
+    entries, cells = zip(*columns) if columns else ((), ())
+    # plain Python values for the YAML node (numpy floats, tuples); NaN stays NaN
+    meta = dict(table.meta) if plain_meta else json.loads(json.dumps(dict(table.meta), allow_nan=True))
+    header = {"datatype": list(entries)}
+    if meta:
+        header["meta"] = meta
+    lines = ["# %ECSV 1.0", "# ---", *("# " + line for line in _yaml_text(header).splitlines())]
+    lines.append(" ".join(_string_cell(name) for name in table.colnames))
+    lines += [" ".join(row) for row in zip(*cells)]
+    return "\n".join(lines) + "\n"
 
 
 def write_ecsv(table, path):
@@ -244,17 +358,6 @@ def write_ecsv(table, path):
     ValueError
         For a column or a meta value this writer does not handle.
     """
-    import yaml
-
-    entries, cells = zip(*(_datatype(name, table[name]) for name in table.colnames)) if table.colnames else ((), ())
-    # plain Python values for the safe dumper (numpy floats, tuples); NaN stays NaN
-    meta = json.loads(json.dumps(dict(table.meta), allow_nan=True))
-    header = {"datatype": list(entries)}
-    if meta:
-        header["meta"] = meta
-    text = yaml.dump(header, Dumper=_EcsvDumper.get(), default_flow_style=None, sort_keys=False, width=120)
-    lines = ["# %ECSV 1.0", "# ---", *("# " + line for line in text.splitlines())]
-    lines.append(" ".join(_string_cell(name) for name in table.colnames))
-    lines += [" ".join(row) for row in zip(*cells)]
+    text = ecsv_text(table)
     with open(path, "w", encoding="utf-8") as fh:
-        fh.write("\n".join(lines) + "\n")
+        fh.write(text)

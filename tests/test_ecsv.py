@@ -149,3 +149,54 @@ def test_result_ecsv_reads_back_as_astropy_wrote_it(tmp_path, example_inputs):
     fit.write(tmp_path / "alone.json")
     assert (tmp_path / "both.json").read_text() == (tmp_path / "alone.json").read_text()
     assert (tmp_path / "both.ecsv").read_text() == (tmp_path / "new.ecsv").read_text()
+
+
+def _random_json(rng, depth=0):
+    """A random JSON value: nested dicts and lists of strings YAML must quote or escape,
+    floats of every kind (integral, tiny, huge, NaN, infinities), integers, booleans, None."""
+    import math
+
+    texts = ["", "a", "with space", "x: y", "- a", "#c", "a #b", "σ ünï", "tab\tx", "a,b", "'q'", '"dq"', "null",
+             "true", "yes", "NO", "~", "1.5", "1e3", "0x1f", "0o17", ".nan", "2025-06-01", "line\nbreak", "\\back",
+             " lead", "trail ", "{a}", "[b]", "&anchor", "*alias", "!tag", "%p", "@", "`", "? q", "| l", "> f",
+             "a" * 200, "é" * 130, "CO not detected; (3σ upper limit of CO) / H2O", "\x00", "\u2028", "\ufeff"]
+    floats = [0.0, -0.0, 1.0, 1e17, 1e-300, 1e300, math.nan, math.inf, -math.inf, 1 / 3, 5e-324, 123456789012345678.0]
+    roll = rng.uniform()
+    if depth > 3 or roll < 0.5:
+        pick = int(rng.integers(7))
+        return [lambda: str(rng.choice(texts)), lambda: float(rng.choice(floats)),
+                lambda: float(rng.uniform(-1e30, 1e30)), lambda: bool(rng.integers(2)),
+                lambda: int(rng.integers(-2**62, 2**62)) * int(rng.integers(1, 10**6)), lambda: None,
+                lambda: int(rng.integers(100))][pick]()
+    if roll < 0.75:
+        return [_random_json(rng, depth + 1) for _ in range(int(rng.integers(6)))]
+    keys = texts + [f"k{i}" for i in range(20)]
+    return {str(rng.choice(keys)): _random_json(rng, depth + 1) for _ in range(int(rng.integers(6)))}
+
+
+def pyyaml_dumper():
+    """PyYAML's own safe dumper (C emitter, its representer and resolver), without anchors."""
+    import yaml
+
+    base = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    return type("PlainDumper", (base,), {"ignore_aliases": lambda self, data: True})
+
+
+def test_yaml_header_text_is_pyyamls():
+    """The header's YAML (nodes made by comaspec, the C emitter) is the text of yaml.dump
+    over random JSON values (a fit's real metadata: tests/test_writers_once.py)."""
+    import yaml
+
+    from comaspec._ecsv import _yaml_text
+
+    def dumped(value):
+        return yaml.dump(value, Dumper=pyyaml_dumper(), default_flow_style=None, sort_keys=False, width=120)
+
+    rng = np.random.default_rng(7)
+    values = [{"datatype": [_random_json(rng, 2)], "meta": _random_json(rng)} for _ in range(1500)]
+    texts = [_yaml_text(v) for v in values]
+    assert texts == [dumped(v) for v in values]
+    assert texts == [_yaml_text(v) for v in values]  # again, with the tags of the texts remembered
+    assert sum("\n  " in t for t in texts) > 100 and sum("? " in t or "'" in t or '"' in t for t in texts) > 100
+    with pytest.raises(TypeError, match="tuple is not a JSON value"):
+        _yaml_text({"pair": (1, 2)})

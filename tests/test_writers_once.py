@@ -38,12 +38,20 @@ FITS = {"all detected": lambda: _fit(q_co=3e26), "CO undetected": _fit, "H2O und
 
 
 def _slow_ecsv(fit, path):
-    """result.ecsv as written before: the production_table QTable, ratios computed afresh."""
-    from comaspec._ecsv import write_ecsv
+    """result.ecsv as written before: the production_table QTable, ratios computed afresh, the
+    header's YAML by PyYAML's own representer (yaml.dump)."""
+    import yaml
+
+    from comaspec import _ecsv
 
     table = production_table(fit)
     table.meta = meta_for(fit, "CO2", "H2O")
-    write_ecsv(table, path)
+    from test_ecsv import pyyaml_dumper
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_ecsv, "_yaml_text", lambda header: yaml.dump(
+            header, Dumper=pyyaml_dumper(), default_flow_style=None, sort_keys=False, width=120))
+        _ecsv.write_ecsv(table, path)
 
 
 @pytest.mark.parametrize("case", list(FITS))
@@ -70,6 +78,8 @@ def test_written_files_equal_the_slow_path(case, tmp_path):
     assert (tmp_path / "r.json").read_text() == json.dumps(slow, indent=2, allow_nan=False) + "\n"
     _slow_ecsv(fit, tmp_path / "slow.ecsv")
     assert (tmp_path / "r.ecsv").read_bytes() == (tmp_path / "slow.ecsv").read_bytes()
+    fit.write(tmp_path / "alone.ecsv")  # no JSON text to take the metadata from
+    assert (tmp_path / "alone.ecsv").read_bytes() == (tmp_path / "slow.ecsv").read_bytes()
     assert slow["ratios"]  # not vacuous: the ratios are written
 
 

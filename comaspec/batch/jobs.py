@@ -154,14 +154,23 @@ def _ratio_product(job, loaded, directory):
     aperture = _default_aperture(loaded) if job.aperture is None else job.aperture
     fit = fit_loaded(loaded, job.geometry, aperture, list(job.species), mode=job.mode, T_rot=job.T_rot,
                      center=job.center, solar=job.solar, g_source=job.g_source)
-    from ..results.writers import RatioMemo, write_all
+    from ..results.writers import RatioMemo, result_texts
 
     ratio_of = RatioMemo(fit)  # each ratio computed once for all three files
-    write_all(fit, [directory / RESULT_JSON, directory / RESULT_ECSV], ratio_of=ratio_of)
+    texts = result_texts(fit, (".json", ".ecsv"), ratio_of=ratio_of)
+    # straight into the job's hidden directory: it appears under its name only when complete
+    _write_text(directory / RESULT_JSON, texts[".json"])
+    _write_text(directory / RESULT_ECSV, texts[".ecsv"])
     # every ratio between the main volatiles (result.json holds CO2/H2O only, as 'ratio' does)
     ratios = {f"{a}/{b}": ratio_of(a, b).to_dict() for a, b in RATIO_PAIRS
               if a in fit.species and b in fit.species}
-    (directory / RATIOS_JSON).write_text(json.dumps(ratios, indent=1, allow_nan=False) + "\n")
+    _write_text(directory / RATIOS_JSON, json.dumps(ratios, indent=1, allow_nan=False) + "\n")
+
+
+def _write_text(path, text):
+    """Write ``text`` to a new file of the job's temporary directory (no temporary of its own)."""
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(text)
 
 
 def _map_product(job, loaded, directory):
@@ -211,7 +220,7 @@ def _one_line(exc) -> str:
 
 def _write_job_json(directory, job, epoch=None):
     record = {"job": job.to_dict(), "epoch": epoch}
-    (directory / JOB_JSON).write_text(json.dumps(record, indent=2) + "\n")
+    _write_text(directory / JOB_JSON, json.dumps(record, indent=2) + "\n")
 
 
 def _commit(tmp, final):

@@ -16,6 +16,7 @@ Plain numbers in, plain numbers out; no fitting and no physics. Conventions (see
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -23,7 +24,7 @@ import numpy as np
 
 
 __all__ = ["DEFAULT_DETECT_SIGMA", "DEFAULT_LIMIT_SIGMA", "REPORTED_RATIOS", "is_detected", "upper_limit", "Ratio",
-           "ratio_from_values"]
+           "ratio_from_values", "gaussian_draws"]
 
 #: The ratios between the main volatiles that a fit reports when both species were fitted
 #: (text and JSON ``ratios``): the three the catalog stores (`comaspec.ratios.STORED`, a floor
@@ -204,15 +205,64 @@ def ratio_from_values(numerator, denominator, values, covariance, *, detected, c
     var = value**2 * (cov[0, 0] / n**2 + cov[1, 1] / d**2 - 2 * cov[0, 1] / (n * d))
     err_linear = math.sqrt(max(var, 0.0))
     if samples is None:
-        rng = np.random.default_rng(seed)
-        samples = rng.multivariate_normal([n, d], cov, size=n_draws, method="eigh")
+        samples = gaussian_draws([n, d], cov, n_draws, seed)
     samples = np.asarray(samples, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         r = samples[:, 0] / samples[:, 1]
-    r = r[np.isfinite(r)]
-    lo, hi = np.percentile(r, [_PCT_LO, _PCT_HI])
+    finite = np.isfinite(r)
+    if not finite.all():
+        r = r[finite]
+    lo, hi = np.percentile(r, [_PCT_LO, _PCT_HI], overwrite_input=True)  # r is ours: no copy
     return Ratio(**base, value=value, err_lo=max(value - lo, 0.0), err_hi=max(hi - value, 0.0),
                  err_linear=err_linear, method=method)
+
+
+def gaussian_draws(mean, covariance, n_draws, seed):
+    """``np.random.default_rng(seed).multivariate_normal(mean, covariance, n_draws, method="eigh")``,
+    bit for bit, the standard normals of a seed drawn once per process.
+
+    Every ratio of every fit draws with the same seed: the standard normals (about half of a
+    ratio's time) are the same each time, and only numpy's transformation of them
+    (``mean + x @ factor.T``, ``factor = u · sqrt(|s|)`` from ``eigh``) is done per ratio. A
+    covariance that is not positive semi-definite (an eigenvalue below -1e-8, numpy's test)
+    goes to numpy's own call, which warns. ``tests/test_gaussian_draws.py`` compares the two
+    over random, singular, near-singular and non-PSD covariances.
+
+    Parameters
+    ----------
+    mean : (k,) array_like
+    covariance : (k, k) array_like
+    n_draws : int
+    seed : int
+        Other seeds (None, a Generator) are passed to numpy's call as they are.
+
+    Returns
+    -------
+    (n_draws, k) ndarray
+    """
+    mean, cov = np.array(mean), np.array(covariance)
+    plain = mean.dtype.kind in "fiu" and cov.dtype.kind in "fiu" and isinstance(seed, (int, np.integer))
+    if plain and mean.ndim == 1 and len(mean) and cov.shape == (len(mean), len(mean)):
+        s, u = np.linalg.eigh(cov.astype(np.double))
+        if not np.any(s < -1e-8):
+            factor = u * np.sqrt(abs(s))
+            draws = _standard_normals(seed, n_draws, len(mean)) @ factor.T
+            # numpy's `mean + x @ factor.T`, the same sums in place, a column at a time (a
+            # broadcast over rows of 2 takes 6 times as long)
+            for column, value in zip(draws.T, mean):
+                column += value
+            return draws
+    # not positive semi-definite, not a plain mean and covariance, or a seed that is not a
+    # number (None: new draws each time): numpy's own call, its warning and error messages
+    return np.random.default_rng(seed).multivariate_normal(mean, cov, size=n_draws, method="eigh")
+
+
+@functools.lru_cache(maxsize=4)
+def _standard_normals(seed, n_draws, k):
+    """The (n_draws, k) standard normals numpy's multivariate_normal starts from (read-only)."""
+    x = np.random.default_rng(seed).standard_normal((n_draws, k))
+    x.flags.writeable = False
+    return x
 
 
 def _num(x):
