@@ -32,7 +32,7 @@ from dataclasses import replace
 import numpy as np
 
 from ..model.columns import sharing_columns
-from ..model.parameters import ORTHO_PARA, shift_name, t_rot_name
+from ..model.parameters import ORTHO_PARA, SHARED_T_ROT, shift_name, t_rot_name
 
 __all__ = ["choose_degrees", "MAX_DEGREE", "DECISIVE_BIC"]
 
@@ -251,9 +251,34 @@ def _trial_fits(model, polynomial, windows, options, build, fit_model):
               "bic_physical": None, "physical_wins": False}
     try:
         physical_model = build(windows, "physical")
+        if _screened_out(physical_model, polynomial, poly[0], trials["bic_polynomial"]):
+            return trials
         physical = _held_back(fit_model, physical_model, options)
     except ComaspecError:
         return trials
     trials.update(physical=(physical_model, physical), bic_physical=_bic_of(physical[0]))
     trials["physical_wins"] = trials["bic_polynomial"] - trials["bic_physical"] > DECISIVE_BIC
     return trials
+
+
+def _screened_out(physical_model, polynomial, poly_fit, bic_polynomial):
+    """Whether the physical continuum's best fit, found by `comaspec.fit.physical_screen` with
+    its shape on a bound, has a BIC no lower than the polynomials' (then it cannot win by
+    `DECISIVE_BIC`, and its trial fit is not made).
+
+    The screen starts from the polynomial trial's T_rot, shifts and ortho/para, within the
+    same bounds, and from the shape's declared start.
+    """
+    from .physical_screen import screened_chi2
+
+    linear = set(polynomial.linear_names())
+    varied = {n: p for n, p in poly_fit.params.items() if p.vary and n not in linear}
+    start = _values(poly_fit, polynomial)
+    if SHARED_T_ROT in varied:   # a species' own T_rot would win over the shared one
+        start = {n: v for n, v in start.items() if n not in {t_rot_name(s) for s in polynomial.fitted_species}}
+    start.update({n: float(p.value) for n, p in varied.items()})
+    screened = screened_chi2(physical_model, start, {n: (float(p.min), float(p.max)) for n, p in varied.items()})
+    if screened is None:
+        return False
+    chi2, n_params = screened
+    return chi2 + n_params * math.log(physical_model.n_points) >= bic_polynomial
