@@ -39,7 +39,9 @@ the first fit, then, the degrees being raised, the trial fits of the polynomials
 physical continuum, the winner being the result), with its nfev and design evaluations, and
 the rest. Run:
 
-    python benchmarks/fit_bench.py [--repeat N] [--fresh]
+    python benchmarks/fit_bench.py [--repeat N] [--fresh] [--k2-only]
+
+(``--k2-only``: the K2 line and its stages alone, against the same G395H fit.)
 """
 
 import argparse
@@ -184,10 +186,14 @@ def main(argv=None):
     parser.add_argument("--repeat", type=int, default=5, help="timed runs of each (default 5)")
     parser.add_argument("--fresh", action="store_true", help="fit a new noise realisation of the same grid "
                         "each time (default: the same spectrum, as a user refitting it)")
+    parser.add_argument("--k2-only", action="store_true", help="only the K2 CH4+C2H6 fit against the G395H fit")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
     with single_threaded_blas():
-        _run(args.repeat, args.fresh)
+        if args.k2_only:
+            _print_k2(args.repeat, _g395h_fit(_spectra(CASES["G395H"])))
+        else:
+            _run(args.repeat, args.fresh)
 
 
 class _StageTimer:
@@ -338,7 +344,7 @@ def _run(repeat, fresh=False):
         spectra = _spectra(modes)
         fit = fit_coma(spectra, GEO, AP, list(Q))  # warm-up
         if name == "G395H":
-            g395h = lambda spectra=spectra: fit_coma(spectra, GEO, AP, list(Q))  # noqa: E731
+            g395h = _g395h_fit(spectra)
         # the goal's ratio: fits and design + lstsq timed in turn (a change of the machine's load
         # then moves both alike), each the median of at least 15 (3 moved the ratio by 30 %)
         n_pairs = max(repeat, 15)
@@ -370,7 +376,18 @@ def _run(repeat, fresh=False):
               f"{(t_all - t_eval) / t_floor:5.0f}")
         print(f"{'':12s}   lmfit alone (same parameters, residual a fixed matrix product): "
               f"{1e3 * t_lmfit:5.2f} ms = {t_lmfit / t_floor:4.0f}x the floor")
-    k2 = _k2_fit(repeat, g395h)   # timed in turn with the G395H fit (of the same spectrum each time)
+    _print_k2(repeat, g395h)
+
+
+def _g395h_fit(spectra):
+    """The G395H CO2/H2O/CO fit the K2 fit is set against."""
+    return lambda: fit_coma(spectra, GEO, AP, list(Q))
+
+
+def _print_k2(repeat, g395h):
+    """The K2 line: its fit against ``g395h`` (timed in turn, of the same spectrum each time)."""
+    g395h()   # warm-up
+    k2 = _k2_fit(repeat, g395h)
     if k2 is not None:
         t_k2, t_g395h, (stages, rest) = k2
         print(f"{'K2 CH4+C2H6':12s} fit {1e3 * t_k2:7.1f} ms (real G395M beam): {t_k2 / t_g395h:4.2f}x the "

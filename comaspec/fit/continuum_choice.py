@@ -277,7 +277,8 @@ def _screened_out(physical_model, polynomial, poly_fit, bic_polynomial):
     if SHARED_T_ROT in varied:   # a species' own T_rot would win over the shared one
         start = {n: v for n, v in start.items() if n not in {t_rot_name(s) for s in polynomial.fitted_species}}
     start.update({n: float(p.value) for n, p in varied.items()})
-    screened = screened_chi2(physical_model, start, {n: (float(p.min), float(p.max)) for n, p in varied.items()})
+    screened = screened_chi2(physical_model, start, {n: (float(p.min), float(p.max)) for n, p in varied.items()},
+                             species_model=polynomial)
     if screened is None:
         return False
     chi2, n_params = screened

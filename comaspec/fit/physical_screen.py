@@ -28,11 +28,12 @@ or when the iteration does not settle, it returns None and the trial is fitted a
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
 from ..errors import ComaspecError
-from ..model.columns import continuum_design
+from ..model.columns import fitted_rows
 
 __all__ = ["screened_chi2", "CHI2_TOLERANCE"]
 
@@ -56,35 +57,47 @@ class _Projected:
         Nonlinear values held (by name) under the varied ones.
     names, shape_names : list of str
         The varied parameters; those of them that shape the continuum.
+    species_model : `comaspec.model.ForwardModel`
+        A model of the same spectra, species and windows (the same pixels and species
+        columns, another continuum) whose species columns are used: those it has computed
+        are not computed again.
     """
 
-    def __init__(self, model, held, names, shape_names):
+    def __init__(self, model, held, names, shape_names, species_model):
         self.model, self.held, self.names = model, dict(held), list(names)
+        self._species_model = species_model
         y, sigma = model.data()
         self._weight, self._b = 1.0 / sigma, y / sigma
-        self._is_shape = np.array([n in shape_names for n in names])
+        self._band = np.array([n not in shape_names for n in names])
+        self._shape_names = [n for n in names if n in shape_names]
         self._n_species = len(model.fitted_species)
         self._species = (None, None)
-        self.calls = 0
+        # each spectrum's continuum block: its rows, its columns, its fitted wavelengths
+        # (what `comaspec.model.columns.continuum_design` fills)
+        offsets = np.cumsum([self._n_species] + list(model.cont_sizes))
+        self._blocks = [(slice(first, first + rows.size), slice(offsets[i], offsets[i + 1]), i,
+                         model.spectra[i].wavelength_um[rows], self._weight[first:first + rows.size, None])
+                        for i, (rows, first) in enumerate(fitted_rows(model)) if rows.size]
 
     def _species_part(self, values, key):
-        """The design's species columns (continuum columns 0), kept for the last band state."""
+        """The weighted design with the species columns filled, kept for the last band state."""
         if self._species[0] != key:
-            a = self.model.design(values).copy()
-            a[:, self._n_species:] = 0.0
+            a = np.zeros((self.model.n_points, self.model.n_linear))
+            a[:, :self._n_species] = self._species_model.design(values)[:, :self._n_species] * self._weight[:, None]
             self._species = (key, a)
         return self._species[1]
 
     def residual(self, x):
         """(y − A c)/σ at the nonlinear values ``x`` (in ``names`` order), c the best linear ones."""
-        self.calls += 1
-        values = dict(self.held, **dict(zip(self.names, map(float, x))))
-        species = self._species_part(values, tuple(x[~self._is_shape]))
-        a = (species + continuum_design(self.model, self.model.state(values).shape)) * self._weight[:, None]
-        norms = np.sqrt((a * a).sum(axis=0))
-        if not np.all(norms > 0) or not np.all(np.isfinite(norms)):
+        values = dict(self.held, **dict(zip(self.names, x.tolist())))
+        a = self._species_part(values, tuple(x[self._band].tolist())).copy()
+        shape = {n: values[n] for n in self._shape_names}
+        for rows, columns, i, wavelength, weight in self._blocks:
+            a[rows, columns] = self.model.continuum.columns(self.model.coverage, i, wavelength, shape) * weight
+        norms = np.sqrt(np.einsum("ij,ij->j", a, a))
+        if not (norms.min() > 0 and math.isfinite(norms.sum())):
             raise FloatingPointError("a column of the physical model is zero or not finite")
-        a = a / norms
+        a /= norms
         return self._b - a @ np.linalg.lstsq(a, self._b, rcond=None)[0]
 
 
@@ -118,7 +131,17 @@ def _predicted_decrease(jac, r, x, free, damping, lo, hi, scale):
     return float(r @ r) - float(np.sum((r + jac @ ((trial - x) / scale)) ** 2)), trial
 
 
-def bounded_minimum(fun, x0, lo, hi):
+class Minimum(NamedTuple):
+    """Where `bounded_minimum` stopped: χ², the parameters, which of them are held on a
+    bound, and the residual there."""
+
+    chi2: float
+    x: np.ndarray
+    held: np.ndarray
+    residual: np.ndarray
+
+
+def bounded_minimum(fun, x0, lo, hi, r0=None):
     """Minimise ‖fun(x)‖² on the box [lo, hi] by projected Levenberg-Marquardt (active set).
 
     Parameters
@@ -127,24 +150,25 @@ def bounded_minimum(fun, x0, lo, hi):
         ``fun(x)`` -> residual vector.
     x0, lo, hi : ndarray
         Start (clipped into the box) and bounds.
+    r0 : ndarray, optional
+        ``fun(x0)``, when known.
 
     Returns
     -------
-    (float, ndarray, ndarray) or None
-        χ², the parameters and which of them are held on a bound, at a point where the
-        damped Gauss-Newton step predicts less than `CHI2_TOLERANCE`; None when the
-        iteration does not get there in `MAX_ITERATIONS`.
+    Minimum or None
+        The point where the Gauss-Newton step (the held parameters left out) predicts a χ²
+        decrease below `CHI2_TOLERANCE`; None when the iteration does not get there in
+        `MAX_ITERATIONS`.
     """
     scale = hi - lo
     x = np.clip(np.asarray(x0, dtype=float), lo, hi)
-    r = fun(x)
+    r = fun(x) if r0 is None else r0
     chi2, damping = float(r @ r), 1e-3
     for _ in range(MAX_ITERATIONS):
         jac = _jacobian(fun, x, r, lo, hi) * scale    # in units of each box
-        grad = jac.T @ r
-        free = ~_held(x, grad, lo, hi)
+        free = ~_held(x, jac.T @ r, lo, hi)
         if _predicted_decrease(jac, r, x, free, 0.0, lo, hi, scale)[0] < CHI2_TOLERANCE:
-            return chi2, x, ~free     # the Gauss-Newton step gains nothing: a KKT point
+            return Minimum(chi2, x, ~free, r)     # the Gauss-Newton step gains nothing: a KKT point
         while True:
             trial = _predicted_decrease(jac, r, x, free, damping, lo, hi, scale)[1]
             r_new = fun(trial)
@@ -158,9 +182,13 @@ def bounded_minimum(fun, x0, lo, hi):
     return None
 
 
-def screened_chi2(model, start, bounds):
+def screened_chi2(model, start, bounds, species_model=None):
     """The physical continuum's best χ² and its number of fitted parameters, when a shape
     parameter is on its bound at that optimum; None otherwise (fit the trial).
+
+    First the shape alone at the start's T_rot, shifts and ortho/para; when a shape
+    parameter ends on its bound, everything else with it held there; then the held ones'
+    gradients are checked to point out of the box still (a KKT point of the whole problem).
 
     Parameters
     ----------
@@ -172,6 +200,10 @@ def screened_chi2(model, start, bounds):
     bounds : dict
         Name -> (lo, hi) of each varied nonlinear parameter other than the continuum's shape
         (T_rot, shifts, ortho/para); the shape's own bounds are the model's.
+    species_model : `comaspec.model.ForwardModel`, optional
+        A model of the same spectra, species and windows with another continuum (the
+        polynomial trial's), whose species columns it has computed are reused. Used only when
+        its fitted pixels and species are the model's; default the model itself.
 
     Returns
     -------
@@ -186,22 +218,50 @@ def screened_chi2(model, start, bounds):
     lo = np.array([bounds[n][0] for n in bounds] + [h.min for h in shape], dtype=float)
     hi = np.array([bounds[n][1] for n in bounds] + [h.max for h in shape], dtype=float)
     x0 = np.array([start[n] for n in bounds] + [start.get(h.name, h.value) for h in shape], dtype=float)
-    if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi)) and np.all(hi > lo)):
+    if not shape or not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi)) and np.all(hi > lo)):
         return None
-    held = {n: v for n, v in start.items() if n not in names}
-    projected = _Projected(model, held, names, {h.name for h in shape})
-    n_band = len(bounds)
+    if species_model is None or not _same_layout(species_model, model):
+        species_model = model
+    projected = _Projected(model, {n: v for n, v in start.items() if n not in names}, names,
+                           {h.name for h in shape}, species_model)
     try:
         with np.errstate(all="ignore"):
-            # the shape first, at the start's T_rot and shifts (its steps reuse the species
-            # columns); then everything from there
-            first = bounded_minimum(lambda x: projected.residual(np.concatenate([x0[:n_band], x])), x0[n_band:],
-                                    lo[n_band:], hi[n_band:])
-            if first is not None:
-                x0 = np.concatenate([x0[:n_band], first[1]])
-            found = bounded_minimum(projected.residual, x0, lo, hi)
+            found = _two_phases(projected.residual, np.clip(x0, lo, hi), lo, hi, len(bounds))
     except (ComaspecError, FloatingPointError, np.linalg.LinAlgError):
         return None
-    if found is None or not found[2][n_band:].any() or not math.isfinite(found[0]):
+    if found is None or not math.isfinite(found):
         return None
-    return found[0], model.n_linear + len(names)
+    return found, model.n_linear + len(names)
+
+
+def _two_phases(fun, x0, lo, hi, n_band):
+    """χ² at a KKT point with a shape parameter (the last ones of x) held on its bound, or None."""
+    band = np.arange(x0.size) < n_band
+    first = bounded_minimum(lambda s: fun(np.concatenate([x0[band], s])), x0[~band], lo[~band], hi[~band])
+    if first is None or not first.held.any():
+        return None   # an inner optimum: the trial's Levenberg-Marquardt finds it without detours
+    x = np.concatenate([x0[band], first.x])
+    vary = np.concatenate([band[band], ~first.held])
+
+    second = bounded_minimum(lambda z: fun(_replaced(x, vary, z)), x[vary], lo[vary], hi[vary], r0=first.residual)
+    if second is None:
+        return None
+    x[vary] = second.x
+    # the held ones: their χ² gradient must still point out of the box
+    jac = _jacobian(lambda h: fun(_replaced(x, ~vary, h)), x[~vary], second.residual, lo[~vary], hi[~vary])
+    if not _held(x[~vary], jac.T @ second.residual, lo[~vary], hi[~vary]).all():
+        return None
+    return second.chi2
+
+
+def _replaced(x, where, values):
+    """A copy of ``x`` with ``values`` at ``where``."""
+    out = x.copy()
+    out[where] = values
+    return out
+
+
+def _same_layout(a, b):
+    """Whether two models fit the same pixels of the same spectra with the same species."""
+    return (a.spectra == b.spectra and a.fitted_species == b.fitted_species and a.windows == b.windows
+            and len(a.used) == len(b.used) and all(np.array_equal(u, v) for u, v in zip(a.used, b.used)))
