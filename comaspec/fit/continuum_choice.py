@@ -264,22 +264,38 @@ def _trial_fits(model, polynomial, windows, options, build, fit_model):
 def _screened_out(physical_model, polynomial, poly_fit, bic_polynomial):
     """Whether the physical continuum's best fit, found by `comaspec.fit.physical_screen` with
     its shape on a bound, has a BIC no lower than the polynomials' (then it cannot win by
-    `DECISIVE_BIC`, and its trial fit is not made).
-
-    The screen starts from the polynomial trial's T_rot, shifts and ortho/para, within the
-    same bounds, and from the shape's declared start.
-    """
+    `DECISIVE_BIC`, and its trial fit is not made)."""
     from .physical_screen import screened_chi2
 
+    if poly_fit.params is None:
+        return False
+    screened = screened_chi2(physical_model, *screen_start(polynomial, poly_fit), species_model=polynomial)
+    if screened is None:
+        return False
+    chi2, n_params = screened
+    return chi2 + n_params * math.log(physical_model.n_points) >= bic_polynomial
+
+
+def screen_start(polynomial, poly_fit):
+    """Start values and bounds of the physical continuum's screen: the polynomial trial's
+    T_rot, shifts and ortho/para (varied within the same bounds, or held as they were).
+
+    Parameters
+    ----------
+    polynomial : `comaspec.model.ForwardModel`
+        The polynomial trial's model.
+    poly_fit : `comaspec.results.ComaFit`
+        Its fit.
+
+    Returns
+    -------
+    (dict, dict)
+        Every nonlinear value by name, and ``name -> (lo, hi)`` of the varied ones.
+    """
     linear = set(polynomial.linear_names())
     varied = {n: p for n, p in poly_fit.params.items() if p.vary and n not in linear}
     start = _values(poly_fit, polynomial)
     if SHARED_T_ROT in varied:   # a species' own T_rot would win over the shared one
         start = {n: v for n, v in start.items() if n not in {t_rot_name(s) for s in polynomial.fitted_species}}
     start.update({n: float(p.value) for n, p in varied.items()})
-    screened = screened_chi2(physical_model, start, {n: (float(p.min), float(p.max)) for n, p in varied.items()},
-                             species_model=polynomial)
-    if screened is None:
-        return False
-    chi2, n_params = screened
-    return chi2 + n_params * math.log(physical_model.n_points) >= bic_polynomial
+    return start, {n: (float(p.min), float(p.max)) for n, p in varied.items()}

@@ -8,12 +8,11 @@ bound transformation (x = lo + (hi − lo)(sin u + 1)/2) only halves its distanc
 each step: ~200 evaluations for a fit that loses by thousands in χ².
 
 `screened_chi2` finds the same optimum directly: the linear parameters solved at each
-evaluation (variable projection: the model is linear in them), the nonlinear ones by a
-projected Levenberg-Marquardt with an active set (Nocedal & Wright 2006, *Numerical
-Optimization*, 2nd ed., §16.7 and §18.6 on gradient projection; Kanzow, Yamashita & Fukushima
-2004, J. Comput. Appl. Math. 172, 375, for Levenberg-Marquardt on a box): a parameter on its
-bound whose gradient points out of the box is held there, the others take a damped
-Gauss-Newton step, clipped to the box. It stops at a point where that step predicts a χ²
+evaluation (variable projection, Golub & Pereyra 1973, SIAM J. Numer. Anal. 10, 413: the
+model is linear in them), the nonlinear ones by a projected Levenberg-Marquardt with an
+active set (the gradient projection idea of Nocedal & Wright 2006, *Numerical
+Optimization*, 2nd ed., ch. 16): a parameter on its bound whose gradient points out of the
+box is held there, the others take a damped Gauss-Newton step, clipped to the box. It stops at a point where that step predicts a χ²
 decrease below `CHI2_TOLERANCE` with the held gradients still pointing outward: a
 Karush-Kuhn-Tucker point of the bounded problem, to that accuracy. A species column depends
 on T_rot, shift and ortho/para only, a continuum column on the shape only (the design is
@@ -35,7 +34,7 @@ import numpy as np
 from ..errors import ComaspecError
 from ..model.columns import fitted_rows
 
-__all__ = ["screened_chi2", "CHI2_TOLERANCE"]
+__all__ = ["screened_chi2", "bounded_minimum", "Minimum", "CHI2_TOLERANCE"]
 
 #: Predicted χ² decrease below which the screen has converged: 1 % of the BIC margin the
 #: choice asks for (`comaspec.fit.continuum_choice.DECISIVE_BIC` = 10).
@@ -262,6 +261,11 @@ def _replaced(x, where, values):
 
 
 def _same_layout(a, b):
-    """Whether two models fit the same pixels of the same spectra with the same species."""
-    return (a.spectra == b.spectra and a.fitted_species == b.fitted_species and a.windows == b.windows
-            and len(a.used) == len(b.used) and all(np.array_equal(u, v) for u, v in zip(a.used, b.used)))
+    """Whether two models hold the same spectra, apertures, geometry, assumptions, windows and
+    species and fit the same pixels (then their species columns are the same numbers)."""
+    def identical(x, y):
+        return len(x) == len(y) and all(u is v for u, v in zip(x, y))
+
+    return (identical(a.spectra, b.spectra) and identical(a.apertures, b.apertures) and a.geometry is b.geometry
+            and a.assumptions is b.assumptions and a.windows == b.windows and a.fitted_species == b.fitted_species
+            and all(np.array_equal(u, v) for u, v in zip(a.used, b.used)))
