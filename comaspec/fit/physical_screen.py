@@ -12,11 +12,13 @@ evaluation (variable projection, Golub & Pereyra 1973, SIAM J. Numer. Anal. 10, 
 model is linear in them), the nonlinear ones by a projected Levenberg-Marquardt with an
 active set (the gradient projection idea of Nocedal & Wright 2006, *Numerical
 Optimization*, 2nd ed., ch. 16): a parameter on its bound whose gradient points out of the
-box is held there, the others take a damped Gauss-Newton step, clipped to the box. It stops at a point where that step predicts a χ²
-decrease below `CHI2_TOLERANCE` with the held gradients still pointing outward: a
-Karush-Kuhn-Tucker point of the bounded problem, to that accuracy. A species column depends
-on T_rot, shift and ortho/para only, a continuum column on the shape only (the design is
-their sum), so a step of the shape reuses the species columns.
+box is held there, the others take a damped Gauss-Newton step, clipped to the box. It stops
+where that step predicts a χ² decrease below `CHI2_TOLERANCE` with the held gradients still
+pointing outward: a Karush-Kuhn-Tucker point of the bounded problem, to that accuracy. The
+shape goes first, alone, at the start's T_rot and shifts (a species column depends on T_rot,
+shift and ortho/para only, a continuum column on the shape only, and the design is their
+sum, so these steps reuse the species columns); then the rest with the shape held where it
+went to a bound.
 
 The screen only answers whether the physical continuum can win. It is conclusive only when
 a shape parameter is on its bound at the optimum (the case the trial spends its
@@ -119,13 +121,16 @@ def _held(x, grad, lo, hi):
 
 
 def _predicted_decrease(jac, r, x, free, damping, lo, hi, scale):
-    """(χ² decrease the linearised model predicts, the step's end) of the damped Gauss-Newton
-    step of the ``free`` parameters, clipped to the box."""
+    """(χ² decrease the linearised model predicts, the step's end) of the Gauss-Newton step
+    of the ``free`` parameters (damped by ``damping``), clipped to the box."""
     step = np.zeros(x.size)
     if free.any():
         jf = jac[:, free]
-        normal = jf.T @ jf
-        step[free] = -np.linalg.lstsq(normal + damping * np.diag(np.diag(normal)), jf.T @ r, rcond=None)[0]
+        if damping == 0.0:
+            step[free] = -np.linalg.lstsq(jf, r, rcond=None)[0]
+        else:
+            normal = jf.T @ jf
+            step[free] = -np.linalg.solve(normal + damping * np.diag(np.diag(normal)), jf.T @ r)
     trial = np.clip(x + step * scale, lo, hi)
     return float(r @ r) - float(np.sum((r + jac @ ((trial - x) / scale)) ** 2)), trial
 
@@ -140,7 +145,7 @@ class Minimum(NamedTuple):
     residual: np.ndarray
 
 
-def bounded_minimum(fun, x0, lo, hi, r0=None):
+def bounded_minimum(fun, x0, lo, hi, r0=None, stop_on_bounds=False):
     """Minimise ‖fun(x)‖² on the box [lo, hi] by projected Levenberg-Marquardt (active set).
 
     Parameters
@@ -151,6 +156,9 @@ def bounded_minimum(fun, x0, lo, hi, r0=None):
         Start (clipped into the box) and bounds.
     r0 : ndarray, optional
         ``fun(x0)``, when known.
+    stop_on_bounds : bool
+        Stop as soon as a step puts every parameter on a bound (all of them then count as
+        held, unchecked: the caller checks their gradients).
 
     Returns
     -------
@@ -174,6 +182,8 @@ def bounded_minimum(fun, x0, lo, hi, r0=None):
             chi2_new = float(r_new @ r_new)
             if chi2_new < chi2:
                 x, r, chi2, damping = trial, r_new, chi2_new, max(damping / 10.0, 1e-12)
+                if stop_on_bounds and np.all((x <= lo) | (x >= hi)):
+                    return Minimum(chi2, x, np.ones(x.size, dtype=bool), r)
                 break
             damping *= 10.0
             if damping > 1e12:
@@ -236,12 +246,12 @@ def screened_chi2(model, start, bounds, species_model=None):
 def _two_phases(fun, x0, lo, hi, n_band):
     """χ² at a KKT point with a shape parameter (the last ones of x) held on its bound, or None."""
     band = np.arange(x0.size) < n_band
-    first = bounded_minimum(lambda s: fun(np.concatenate([x0[band], s])), x0[~band], lo[~band], hi[~band])
+    first = bounded_minimum(lambda s: fun(np.concatenate([x0[band], s])), x0[~band], lo[~band], hi[~band],
+                            stop_on_bounds=True)
     if first is None or not first.held.any():
         return None   # an inner optimum: the trial's Levenberg-Marquardt finds it without detours
     x = np.concatenate([x0[band], first.x])
     vary = np.concatenate([band[band], ~first.held])
-
     second = bounded_minimum(lambda z: fun(_replaced(x, vary, z)), x[vary], lo[vary], hi[vary], r0=first.residual)
     if second is None:
         return None
