@@ -66,6 +66,34 @@ def test_bounded_minimum_holds_a_bound_of_a_nonlinear_fit():
     assert abs(found.x[0] - reference.x[0]) < 1e-3
 
 
+def _toy(shift):
+    """Residual of a 'band' parameter b and a 'shape' parameter s in [0, 1] whose best value
+    at fixed b is 2 b - shift: at the start b = 0 it is below the box (s held at 0)."""
+    def residual(x):
+        b, s = x
+        return np.array([10.0 * (b - 1.0), s - (2.0 * b - shift), 0.1 * b])
+    return residual
+
+
+@pytest.mark.parametrize("shift, held", [(3.0, True), (1.0, False)])
+def test_two_phases_checks_the_held_shape_at_the_end(shift, held):
+    """The shape goes to its bound at the start's b; with b fitted, it stays there (shift 3:
+    the optimum of the box problem, as scipy's TRF finds it) or its optimum moves inside
+    (shift 1: the held bound is no optimum, and the screen says so: None)."""
+    from scipy.optimize import least_squares
+
+    from comaspec.fit.physical_screen import _two_phases
+
+    fun, lo, hi = _toy(shift), np.array([-5.0, 0.0]), np.array([5.0, 1.0])
+    chi2 = _two_phases(fun, np.array([0.0, 0.5]), lo, hi, n_band=1)
+    if not held:
+        assert chi2 is None
+        return
+    reference = least_squares(fun, [0.0, 0.5], bounds=(lo, hi), method="trf", xtol=1e-15, ftol=1e-15, gtol=1e-15)
+    assert reference.x[1] == pytest.approx(0.0, abs=1e-9)
+    assert chi2 == pytest.approx(2 * reference.cost, abs=CHI2_TOLERANCE)
+
+
 def test_screen_is_inconclusive_where_band_origins_are_fitted():
     # the trial would free an uncertain band origin (OCS) in a second minimisation
     assert screened_chi2(SimpleNamespace(origin_bounds={"OCS": 2.0}), {}, {}) is None
