@@ -20,8 +20,12 @@ in 10⁴ fits: a clean spectrum keeps its defaults and its results, exactly.
 When the degrees were raised, the continuum is curved enough to be thermal dust emission,
 and the physical continuum (scattered sunlight with a slope + a dust blackbody, both shape
 parameters fitted) is fitted too; it replaces the polynomials when its BIC (χ² + k ln n,
-k counting every fitted parameter) is lower by more than `DECISIVE_BIC`. The note of the
-fit and ``fit_info["continuum_choice"]`` say what was chosen and the BIC values.
+k counting every fitted parameter) is lower by more than `DECISIVE_BIC`. Where that
+continuum's best shape lies on the bounds of its parameters, `comaspec.fit.physical_screen`
+finds its best χ² directly first; when the BIC of that is no lower than the polynomials', the
+physical fit, which could only win from another optimum lower by more than `DECISIVE_BIC`
+in χ², is not made (`_screened_out`). The note of the fit and
+``fit_info["continuum_choice"]`` say what was chosen and the BIC values.
 """
 
 from __future__ import annotations
@@ -236,7 +240,7 @@ def _trial_fits(model, polynomial, windows, options, build, fit_model):
 
     Returns ``{"polynomial": (model, (fit, warnings)), "physical": (model, (fit, warnings)),
     "bic_polynomial", "bic_physical", "physical_wins"}`` ("physical" None when its fit
-    cannot be made): the physical continuum wins when its BIC is lower by more than
+    cannot be made or is screened out, `_screened_out`): the physical continuum wins when its BIC is lower by more than
     `DECISIVE_BIC`. The warnings are held back (`_held_back`): only the fit used speaks.
     """
     from ..errors import ComaspecError
