@@ -240,8 +240,9 @@ def _trial_fits(model, polynomial, windows, options, build, fit_model):
 
     Returns ``{"polynomial": (model, (fit, warnings)), "physical": (model, (fit, warnings)),
     "bic_polynomial", "bic_physical", "physical_wins"}`` ("physical" None when its fit
-    cannot be made or is screened out, `_screened_out`): the physical continuum wins when its BIC is lower by more than
-    `DECISIVE_BIC`. The warnings are held back (`_held_back`): only the fit used speaks.
+    cannot be made or is screened out, `_screened_out`): the physical continuum wins when
+    its BIC is lower by more than `DECISIVE_BIC`. The warnings are held back (`_held_back`):
+    only the fit used speaks.
     """
     from ..errors import ComaspecError
 
