@@ -72,7 +72,7 @@ class _Projected:
         self._band = np.array([n not in shape_names for n in names])
         self._shape_names = [n for n in names if n in shape_names]
         self._n_species = len(model.fitted_species)
-        self._species = (None, None)
+        self._species = self._continuum = (None, None)
         # each spectrum's continuum block: its rows, its columns, its fitted wavelengths
         # (what `comaspec.model.columns.continuum_design` fills)
         offsets = np.cumsum([self._n_species] + list(model.cont_sizes))
@@ -88,13 +88,21 @@ class _Projected:
             self._species = (key, a)
         return self._species[1]
 
+    def _continuum_part(self, shape):
+        """The weighted continuum blocks of each spectrum, kept for the last shape."""
+        key = tuple(shape.values())
+        if self._continuum[0] != key:
+            self._continuum = (key, [self.model.continuum.columns(self.model.coverage, i, wavelength, shape) * weight
+                                     for _, _, i, wavelength, weight in self._blocks])
+        return self._continuum[1]
+
     def residual(self, x):
         """(y − A c)/σ at the nonlinear values ``x`` (in ``names`` order), c the best linear ones."""
         values = dict(self.held, **dict(zip(self.names, x.tolist())))
         a = self._species_part(values, tuple(x[self._band].tolist())).copy()
-        shape = {n: values[n] for n in self._shape_names}
-        for rows, columns, i, wavelength, weight in self._blocks:
-            a[rows, columns] = self.model.continuum.columns(self.model.coverage, i, wavelength, shape) * weight
+        blocks = self._continuum_part({n: values[n] for n in self._shape_names})
+        for (rows, columns, *_), block in zip(self._blocks, blocks):
+            a[rows, columns] = block
         norms = np.sqrt(np.einsum("ij,ij->j", a, a))
         if not (norms.min() > 0 and math.isfinite(norms.sum())):
             raise FloatingPointError("a column of the physical model is zero or not finite")
