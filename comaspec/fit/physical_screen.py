@@ -230,7 +230,7 @@ def screened_chi2(model, start, bounds, species_model=None):
     """
     if model.origin_bounds:
         return None   # the trial would free band origins in a second minimisation
-    shape = [h for h in model.parameters() if h.role == "continuum"]
+    shape = list(model.continuum_parameters())
     names = list(bounds) + [h.name for h in shape]
     lo = np.array([bounds[n][0] for n in bounds] + [h.min for h in shape], dtype=float)
     hi = np.array([bounds[n][1] for n in bounds] + [h.max for h in shape], dtype=float)
