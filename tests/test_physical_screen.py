@@ -219,10 +219,12 @@ def test_thermal_winner_unchanged(seed, monkeypatch):
 def test_screen_leaves_an_inner_optimum_to_the_trial():
     """The thermal-dust coma: the physical continuum's optimum is inside its box (slope 0.5,
     dust at 160.7 K), so the screen is inconclusive and the trial is fitted."""
+    from dataclasses import replace
+
     from test_continuum_choice_fits import THERMAL_OPTIONS, _thermal
 
     model, build = _thermal(1e-16)
-    windows = (model.windows[0], continuum_choice.replace(model.windows[1], degree=6))
+    windows = (model.windows[0], replace(model.windows[1], degree=6))
     polynomial = build(windows)
     poly_fit = _quiet(fit_model, polynomial, THERMAL_OPTIONS)
     start, bounds = continuum_choice.screen_start(polynomial, poly_fit)
