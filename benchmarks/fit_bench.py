@@ -36,10 +36,13 @@ Last, when ``../shared/data`` is there, a CH4 + C2H6 fit of the real C/2017 K2 b
 (goal: ratio <= 1), and
 where its time goes: each fit the continuum choice makes (`comaspec.fit.continuum_choice`:
 the first fit, then, the degrees being raised, the trial fits of the polynomials and of the
-physical continuum, the winner being the result), with its nfev and design evaluations, and
-the rest. Run:
+physical continuum, the winner being the result), with its nfev and design evaluations, the
+physical continuum's screen (`comaspec.fit.physical_screen`: its evaluations, and whether it
+ruled the physical trial fit out), and the rest. Run:
 
-    python benchmarks/fit_bench.py [--repeat N] [--fresh]
+    python benchmarks/fit_bench.py [--repeat N] [--fresh] [--k2-only]
+
+(``--k2-only``: the K2 line and its stages alone, against the same G395H fit.)
 """
 
 import argparse
@@ -184,10 +187,14 @@ def main(argv=None):
     parser.add_argument("--repeat", type=int, default=5, help="timed runs of each (default 5)")
     parser.add_argument("--fresh", action="store_true", help="fit a new noise realisation of the same grid "
                         "each time (default: the same spectrum, as a user refitting it)")
+    parser.add_argument("--k2-only", action="store_true", help="only the K2 CH4+C2H6 fit against the G395H fit")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
     with single_threaded_blas():
-        _run(args.repeat, args.fresh)
+        if args.k2_only:
+            _print_k2(args.repeat, _g395h_fit(_spectra(CASES["G395H"])))
+        else:
+            _run(args.repeat, args.fresh)
 
 
 class _StageTimer:
@@ -294,10 +301,14 @@ def _k2_fit(repeat, reference):
 
 def _fit_stages(run, repeat):
     """Each `fit_model` call of ``run`` (the continuum choice's fits): the median of its time,
-    nfev, design evaluations and their time; and the median time of ``run`` outside them."""
+    nfev, design evaluations and their time; the physical continuum's screen (median time,
+    evaluations, whether it ruled the trial out); and the median time of ``run`` outside them."""
+    import comaspec.fit.continuum_choice as choice
     import comaspec.fit.core as core
+    import comaspec.fit.physical_screen as screen
 
-    fit_model, runs, rest = core.fit_model, [], []
+    fit_model, screened_out, residual = core.fit_model, choice._screened_out, screen._Projected.residual
+    runs, screens, rest, calls = [], [], [], [0]
 
     def timed(model, options):
         with _DesignTimer() as timer:
@@ -307,29 +318,45 @@ def _fit_stages(run, repeat):
         runs[-1].append((model.continuum.name, seconds, fit.fit_info["nfev"], timer.calls, timer.seconds))
         return fit
 
-    core.fit_model = timed   # fit_coma passes the module's fit_model on to the continuum choice
-    try:
+    def timed_screen(*args):
+        calls[0], t0 = 0, _clock()
+        out = screened_out(*args)
+        screens[-1].append((_clock() - t0, calls[0], out))
+        return out
+
+    def counted(self, x):
+        calls[0] += 1
+        return residual(self, x)
+
+    core.fit_model, choice._screened_out, screen._Projected.residual = timed, timed_screen, counted
+    try:   # fit_coma passes the module's fit_model on to the continuum choice
         for _ in range(repeat):
             runs.append([])
+            screens.append([])
             t0 = _clock()
             run()
-            rest.append(_clock() - t0 - sum(stage[1] for stage in runs[-1]))
+            rest.append(_clock() - t0 - sum(stage[1] for stage in runs[-1]) - sum(s[0] for s in screens[-1]))
     finally:
-        core.fit_model = fit_model
+        core.fit_model, choice._screened_out, screen._Projected.residual = fit_model, screened_out, residual
     stages = [(runs[0][j][0], *(statistics.median(r[j][k] for r in runs) for k in range(1, 5)))
               for j in range(len(runs[0]))]
-    return stages, statistics.median(rest)
+    screened = [(statistics.median(s[j][0] for s in screens), screens[0][j][1], screens[0][j][2])
+                for j in range(len(screens[0]))]
+    return stages, screened, statistics.median(rest)
 
 
-def _print_stages(stages, rest, t_reference):
-    """Where the K2 fit's time goes: its fits, their design evaluations, and the rest."""
+def _print_stages(stages, screened, rest, t_reference):
+    """Where the K2 fit's time goes: its fits, their design evaluations, the screen, and the rest."""
     for j, (continuum, seconds, nfev, n_eval, t_eval) in enumerate(stages):
         what = "the first fit (default degrees)" if j == 0 else f"trial fit {j} ({continuum})"
         print(f"{'':12s}   {what}: {1e3 * seconds:5.1f} ms, nfev {nfev:.0f}, {n_eval:.0f} design evaluations "
               f"{1e3 * t_eval:5.1f} ms")
-    free = sum(s[1] - s[4] for s in stages) + rest
-    print(f"{'':12s}   the rest (degree choice, model builds) {1e3 * rest:4.1f} ms; with free designs the K2 fit "
-          f"would cost {1e3 * free:5.1f} ms = {free / t_reference:4.2f}x the G395H fit")
+    for seconds, n_eval, out in screened:
+        print(f"{'':12s}   the physical continuum's screen: {1e3 * seconds:5.1f} ms, {n_eval} evaluations "
+              f"(variable projection), {'trial not fitted' if out else 'trial fitted'}")
+    free = sum(s[1] - s[4] for s in stages) + sum(s[0] for s in screened) + rest
+    print(f"{'':12s}   the rest (degree choice, model builds) {1e3 * rest:4.1f} ms; with free designs (the "
+          f"screen's included) the K2 fit would cost {1e3 * free:5.1f} ms = {free / t_reference:4.2f}x the G395H fit")
 
 
 def _run(repeat, fresh=False):
@@ -338,7 +365,7 @@ def _run(repeat, fresh=False):
         spectra = _spectra(modes)
         fit = fit_coma(spectra, GEO, AP, list(Q))  # warm-up
         if name == "G395H":
-            g395h = lambda spectra=spectra: fit_coma(spectra, GEO, AP, list(Q))  # noqa: E731
+            g395h = _g395h_fit(spectra)
         # the goal's ratio: fits and design + lstsq timed in turn (a change of the machine's load
         # then moves both alike), each the median of at least 15 (3 moved the ratio by 30 %)
         n_pairs = max(repeat, 15)
@@ -370,12 +397,23 @@ def _run(repeat, fresh=False):
               f"{(t_all - t_eval) / t_floor:5.0f}")
         print(f"{'':12s}   lmfit alone (same parameters, residual a fixed matrix product): "
               f"{1e3 * t_lmfit:5.2f} ms = {t_lmfit / t_floor:4.0f}x the floor")
-    k2 = _k2_fit(repeat, g395h)   # timed in turn with the G395H fit (of the same spectrum each time)
+    _print_k2(repeat, g395h)
+
+
+def _g395h_fit(spectra):
+    """The G395H CO2/H2O/CO fit the K2 fit is set against."""
+    return lambda: fit_coma(spectra, GEO, AP, list(Q))
+
+
+def _print_k2(repeat, g395h):
+    """The K2 line: its fit against ``g395h`` (timed in turn, of the same spectrum each time)."""
+    g395h()   # warm-up
+    k2 = _k2_fit(repeat, g395h)
     if k2 is not None:
-        t_k2, t_g395h, (stages, rest) = k2
+        t_k2, t_g395h, (stages, screened, rest) = k2
         print(f"{'K2 CH4+C2H6':12s} fit {1e3 * t_k2:7.1f} ms (real G395M beam): {t_k2 / t_g395h:4.2f}x the "
               f"G395H CO2/H2O/CO fit (goal <= 1)")
-        _print_stages(stages, rest, t_g395h)
+        _print_stages(stages, screened, rest, t_g395h)
 
 
 if __name__ == "__main__":

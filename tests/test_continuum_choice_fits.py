@@ -6,7 +6,9 @@ The fits are counted with a wrapper passed as ``fit_model``:
 * the default degrees stand: 1 fit (2 with MC: the first fit runs without it);
 * degrees raised, with geometry: the first fit, the polynomial at the chosen degrees and the
   physical continuum (3); the winner is returned as it is, no fourth fit (with MC: a fourth,
-  the winner's model refitted with MC);
+  the winner's model refitted with MC). Where the physical continuum's best shape lies on
+  its bounds and its BIC is no lower than the polynomials' (`comaspec.fit.physical_screen`:
+  the K2 beam), it is not fitted (2; with MC 3);
 * degrees raised, no geometry (no physical continuum): the first fit and the final one (2).
 
 Spectra: the real C/2017 K2 beam (degrees raised, the polynomials win), the independent
@@ -107,13 +109,13 @@ def _quiet(fn, *args):
         return fn(*args)
 
 
-def test_k2_degrees_raised_three_fits_and_the_trial_is_the_final_fit(shared_data):
+def test_k2_degrees_raised_two_fits_and_the_trial_is_the_final_fit(shared_data):
     model, build = _k2(shared_data)
     counted = _Counted()
     with pytest.warns(ComaspecWarning, match="chi2_nu") as shown:   # the K2 residuals are far above the noise
         fit = fit_with_chosen_degrees(model, FitOptions(), build, counted)
-    assert counted.calls == [("polynomial", (3, 4, 3), 0), ("polynomial", (3, 4, 6), 0),
-                             ("physical", (3, 4, 6), 0)]
+    # the physical continuum screened out (its best BIC 20030 against 4444), not fitted
+    assert counted.calls == [("polynomial", (3, 4, 3), 0), ("polynomial", (3, 4, 6), 0)]
     choice = fit.fit_info["continuum_choice"]
     assert choice["continuum"] == "polynomial" and choice["degrees"]["3.3um"] == 6
     assert fit.fit_info["notes"][-1].startswith("continuum: polynomial degree raised by the data")
@@ -144,7 +146,7 @@ def test_k2_with_mc_refits_the_winner_once(shared_data):
     options = FitOptions(mc=4, seed=2)
     fit = _quiet(fit_with_chosen_degrees, model, options, build, counted)
     assert counted.calls == [("polynomial", (3, 4, 3), 0), ("polynomial", (3, 4, 6), 0),
-                             ("physical", (3, 4, 6), 0), ("polynomial", (3, 4, 6), 4)]
+                             ("polynomial", (3, 4, 6), 4)]
     assert fit.q_samples is not None and fit.sample_method is not None
 
 
@@ -156,9 +158,11 @@ def test_k2_without_geometry_fits_twice(shared_data):
     assert fit.fit_info["continuum_choice"]["continuum"] == "polynomial"
 
 
-def test_physical_fit_that_fails_leaves_the_polynomial_trial(shared_data):
+def test_physical_fit_that_fails_leaves_the_polynomial_trial(shared_data, monkeypatch):
     from comaspec.errors import FitError
+    from comaspec.fit import continuum_choice
 
+    monkeypatch.setattr(continuum_choice, "_screened_out", lambda *args: False)   # the trial is made
     model, build = _k2(shared_data)
     counted = _Counted()
 

@@ -20,8 +20,12 @@ in 10⁴ fits: a clean spectrum keeps its defaults and its results, exactly.
 When the degrees were raised, the continuum is curved enough to be thermal dust emission,
 and the physical continuum (scattered sunlight with a slope + a dust blackbody, both shape
 parameters fitted) is fitted too; it replaces the polynomials when its BIC (χ² + k ln n,
-k counting every fitted parameter) is lower by more than `DECISIVE_BIC`. The note of the
-fit and ``fit_info["continuum_choice"]`` say what was chosen and the BIC values.
+k counting every fitted parameter) is lower by more than `DECISIVE_BIC`. Where that
+continuum's best shape lies on the bounds of its parameters, `comaspec.fit.physical_screen`
+finds its best χ² directly first; when the BIC of that is no lower than the polynomials', the
+physical fit, which could only win from another optimum lower by more than `DECISIVE_BIC`
+in χ², is not made (`_screened_out`). The note of the fit and
+``fit_info["continuum_choice"]`` say what was chosen and the BIC values.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from dataclasses import replace
 import numpy as np
 
 from ..model.columns import sharing_columns
-from ..model.parameters import ORTHO_PARA, shift_name, t_rot_name
+from ..model.parameters import ORTHO_PARA, SHARED_T_ROT, shift_name, t_rot_name
 
 __all__ = ["choose_degrees", "MAX_DEGREE", "DECISIVE_BIC"]
 
@@ -236,8 +240,9 @@ def _trial_fits(model, polynomial, windows, options, build, fit_model):
 
     Returns ``{"polynomial": (model, (fit, warnings)), "physical": (model, (fit, warnings)),
     "bic_polynomial", "bic_physical", "physical_wins"}`` ("physical" None when its fit
-    cannot be made): the physical continuum wins when its BIC is lower by more than
-    `DECISIVE_BIC`. The warnings are held back (`_held_back`): only the fit used speaks.
+    cannot be made or is screened out, `_screened_out`): the physical continuum wins when
+    its BIC is lower by more than `DECISIVE_BIC`. The warnings are held back (`_held_back`):
+    only the fit used speaks.
     """
     from ..errors import ComaspecError
 
@@ -251,9 +256,51 @@ def _trial_fits(model, polynomial, windows, options, build, fit_model):
               "bic_physical": None, "physical_wins": False}
     try:
         physical_model = build(windows, "physical")
+        if _screened_out(physical_model, polynomial, poly[0], trials["bic_polynomial"]):
+            return trials
         physical = _held_back(fit_model, physical_model, options)
     except ComaspecError:
         return trials
     trials.update(physical=(physical_model, physical), bic_physical=_bic_of(physical[0]))
     trials["physical_wins"] = trials["bic_polynomial"] - trials["bic_physical"] > DECISIVE_BIC
     return trials
+
+
+def _screened_out(physical_model, polynomial, poly_fit, bic_polynomial):
+    """Whether the physical continuum's best fit, found by `comaspec.fit.physical_screen` with
+    its shape on a bound, has a BIC no lower than the polynomials' (then it cannot win by
+    `DECISIVE_BIC`, and its trial fit is not made)."""
+    from .physical_screen import screened_chi2
+
+    if poly_fit.params is None:
+        return False
+    screened = screened_chi2(physical_model, *screen_start(polynomial, poly_fit), species_model=polynomial)
+    if screened is None:
+        return False
+    chi2, n_params = screened
+    return chi2 + n_params * math.log(physical_model.n_points) >= bic_polynomial
+
+
+def screen_start(polynomial, poly_fit):
+    """Start values and bounds of the physical continuum's screen: the polynomial trial's
+    T_rot, shifts and ortho/para (varied within the same bounds, or held as they were).
+
+    Parameters
+    ----------
+    polynomial : `comaspec.model.ForwardModel`
+        The polynomial trial's model.
+    poly_fit : `comaspec.results.ComaFit`
+        Its fit.
+
+    Returns
+    -------
+    (dict, dict)
+        Every nonlinear value by name, and ``name -> (lo, hi)`` of the varied ones.
+    """
+    linear = set(polynomial.linear_names())
+    varied = {n: p for n, p in poly_fit.params.items() if p.vary and n not in linear}
+    start = _values(poly_fit, polynomial)
+    if SHARED_T_ROT in varied:   # a species' own T_rot would win over the shared one
+        start = {n: v for n, v in start.items() if n not in {t_rot_name(s) for s in polynomial.fitted_species}}
+    start.update({n: float(p.value) for n, p in varied.items()})
+    return start, {n: (float(p.min), float(p.max)) for n, p in varied.items()}

@@ -209,7 +209,7 @@ class PhysicalContinuum:
         """``cont_slope`` and ``cont_dust_T`` (needs the heliocentric distance)."""
         if geometry is None:
             raise UsageError("the physical continuum needs the heliocentric distance (geometry)")
-        t0 = equilibrium_temperature(geometry.rh.to_value("au"))
+        t0 = _equilibrium_temperature(float(geometry.rh.to_value("au")))
         return [ShapeParameter("cont_slope", 0.0, -4.0, 4.0), ShapeParameter("cont_dust_T", t0, 0.5 * t0, 3.0 * t0)]
 
     def defined(self, coverage, i, wavelength_um):
@@ -219,6 +219,13 @@ class PhysicalContinuum:
     def info(self, shape):
         """The fitted slope and dust temperature."""
         return {"continuum_slope": float(shape["cont_slope"]), "dust_temperature_K": float(shape["cont_dust_T"])}
+
+
+@functools.lru_cache(maxsize=64)
+def _equilibrium_temperature(rh_au):
+    """`equilibrium_temperature` kept per distance (its astropy constants cost more than a
+    design evaluation; every model of a fit asks for the same distance)."""
+    return equilibrium_temperature(rh_au)
 
 
 #: Continuum models by name (the names the command line and ``fit_coma(continuum=)`` accept,
