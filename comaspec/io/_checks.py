@@ -99,6 +99,13 @@ def _head(path: Path) -> tuple[bytes, bool]:
         raise InputError(path, f"is gzip-compressed but cannot be decompressed ({exc})") from None
 
 
+def _other_encoding(head: bytes) -> bool:
+    """Whether bytes that are not UTF-8 look like text in a legacy encoding (latin-1, cp1252):
+    no control characters but tab and line ends, and few bytes above ASCII."""
+    controls = sum(b < 32 and b not in (9, 10, 13) for b in head)
+    return controls == 0 and sum(b >= 128 for b in head) <= 0.05 * len(head)
+
+
 def sniff(path: Path) -> str:
     """Tell what kind of file ``path`` is from its first bytes.
 
@@ -130,6 +137,9 @@ def sniff(path: Path) -> str:
     except UnicodeDecodeError as exc:
         # A multi-byte character cut at the sniff boundary is still text.
         if exc.start < len(head) - 4:
+            if not compressed and _other_encoding(head):
+                raise InputError(path, f"is text but not UTF-8 (byte 0x{head[exc.start]:02x} at offset {exc.start}): "
+                                       "save it as UTF-8") from None
             raise InputError(path, f"is not FITS and not a text table ({what})") from None
     if compressed:
         raise InputError(path, "is gzip-compressed but not FITS (only FITS files may be compressed)")

@@ -25,7 +25,7 @@ from ..errors import InputError
 from ._checks import describe_failure
 from ._meta import jwst_meta
 from ._spectrum import DO_NOT_USE
-from ._units import parse_unit
+from ._units import FLUX_DENSITY, SURFACE_BRIGHTNESS, parse_unit
 
 __all__ = ["Cube", "is_cube", "read_cube_hdul", "check_channels", "CHANNEL_MARGIN"]
 
@@ -276,6 +276,16 @@ def _bad_voxels(flux, dq):
     return mask
 
 
+def _some_error_usable(error, mask):
+    """Whether any voxel not masked has a finite, positive error (a block of channels at a time,
+    stopping at the first that has one)."""
+    for a in range(0, error.shape[0], _BLOCK_CHANNELS):
+        block = error[a:a + _BLOCK_CHANNELS]
+        if np.any(np.isfinite(block) & (block > 0) & ~mask[a:a + _BLOCK_CHANNELS]):
+            return True
+    return False
+
+
 def _data_planes(source, hdul, path, shape):
     """`_Planes` of SCI, ERR (or None) and DQ (or None), their shapes checked against SCI."""
     planes = {"SCI": _Planes(hdul["SCI"], path)}
@@ -344,6 +354,9 @@ def _continuum_from_file(planes, nwave, error_scale):
 
 def _pixel_geometry(source, header, hdul):
     """(celestial WCS, pixel scale, pixel area, where the area comes from)."""
+    if not any(key in header for key in ("CDELT1", "CD1_1", "CDELT2", "CD2_2")):
+        # without them the WCS takes 1 degree per spaxel, silently
+        raise InputError(source, "[SCI] has no CDELT1/CDELT2 or CD matrix: the spaxel size is unknown")
     wcs, scales = _celestial(header, hdul)
     if scales is not None:
         if not np.isclose(scales[0], scales[1], rtol=1e-3):
@@ -386,6 +399,9 @@ def read_cube_hdul(source, hdul, wavelength_ranges=None, path=None, keep_dq=True
     if not bunit_text or not str(bunit_text).strip():
         raise InputError(source, "[SCI] has no BUNIT: the cube's flux unit is unknown")
     bunit = parse_unit(str(bunit_text).strip(), source, "BUNIT")
+    if not (bunit.is_equivalent(SURFACE_BRIGHTNESS) or bunit.is_equivalent(FLUX_DENSITY)):
+        raise InputError(source, f"[SCI] BUNIT {bunit} is neither a surface brightness (e.g. MJy/sr) nor a flux "
+                                 "density (e.g. Jy)")
     nwave_file = int(header["NAXIS3"])
     wave = _wavelengths(source, hdul, header, nwave_file)
     if callable(wavelength_ranges):   # ranges that depend on what the file spans
@@ -395,6 +411,8 @@ def read_cube_hdul(source, hdul, wavelength_ranges=None, path=None, keep_dq=True
     error, error_scale = None, None
     if err is not None:
         eunit = parse_unit(str(hdul["ERR"].header.get("BUNIT", bunit_text)).strip(), source, "ERR BUNIT")
+        if not eunit.is_equivalent(bunit):
+            raise InputError(source, f"[ERR] BUNIT {eunit} cannot be converted to the SCI BUNIT {bunit}")
         error_scale = float(eunit.to(bunit))
         # no second copy of a large array when the units agree
         error = u.Quantity(err, bunit, copy=False) if eunit == bunit else \
@@ -402,6 +420,8 @@ def read_cube_hdul(source, hdul, wavelength_ranges=None, path=None, keep_dq=True
     if mask.all():
         raise InputError(source, "every voxel of the cube is NaN or flagged DO_NOT_USE"
                          + ("" if channels is None else " in the channels of the fit windows"))
+    if err is not None and not _some_error_usable(err, mask):
+        raise InputError(source, "[ERR] is zero, negative or non-finite in every voxel that has data")
     meta = jwst_meta(hdul[0].header, header)
     meta.update(source_file=str(source), extension="SCI", product="s3d", pixel_area=pixel_area,
                 pixel_area_from=area_from, wavelength_axis=str(header.get("CTYPE3", "")).strip(),

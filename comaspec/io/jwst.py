@@ -124,12 +124,24 @@ def read_jwst_spectra(source, hdul, flux_column=None) -> list:
             raise InputError(source, f"[{where}] has no WAVELENGTH column")
         vector = np.asarray(data_by_name["WAVELENGTH"]).ndim == 2
         product = _product(hdu, vector, len(tables))
+        _check_numeric(source, where, data_by_name)
         columns = _flux_columns(source, where, hdu, data_by_name, names, flux_column, product == "c1d")
         base = _table_meta(source, where, primary, hdu, product, columns)
         for row_index, cols in _rows(data, [c.name for c in hdu.columns], vector):
             spectra.append(_row_spectrum(source, where, base, row_index, {k.upper(): v for k, v in cols.items()},
                                          columns))
     return spectra
+
+
+#: Columns read as numbers: wavelength, DQ, the flux columns and their errors.
+_NUMERIC = ("WAVELENGTH", "DQ", *FLUX_COLUMNS, *dict.fromkeys(e for pair in FLUX_COLUMNS.values() for e in pair[:2]))
+
+
+def _check_numeric(source, where, data_by_name):
+    """Refuse a table whose wavelength, flux, error or DQ column holds text (a hand-edited file)."""
+    for name in _NUMERIC:
+        if name in data_by_name and np.asarray(data_by_name[name]).dtype.kind not in "fiub":
+            raise InputError(source, f"[{where}] column {name} is not numeric")
 
 
 class _FluxColumns(NamedTuple):
