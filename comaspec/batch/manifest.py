@@ -283,9 +283,11 @@ def _known_names():
 
 def _check_file(given, full):
     try:
-        exists = Path(full).is_file()
+        exists, is_dir = Path(full).is_file(), Path(full).is_dir()
     except OSError as exc:  # a name too long for the file system, ...
         raise _RowError(f"file {_short(given)}: cannot be used ({exc.strerror or type(exc).__name__})") from None
+    if is_dir:
+        raise _RowError(f"file {_short(given)} is a directory, not a spectrum or cube")
     if not exists:
         raise _RowError(f"file {_short(given)} does not exist")
 

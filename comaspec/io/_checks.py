@@ -50,12 +50,14 @@ def describe_failure(exc, limit=160) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-def check_path(path) -> Path:
+def check_path(path, kind="spectrum file") -> Path:
     """Return ``path`` as a Path after checking it is a non-empty, readable file.
 
     Parameters
     ----------
     path : str or os.PathLike
+    kind : str
+        What the file should be, for the message when ``path`` is a directory.
 
     Returns
     -------
@@ -76,7 +78,7 @@ def check_path(path) -> Path:
         if not path.exists():
             raise InputError(short_path(path), "no such file")
         if path.is_dir():
-            raise InputError(short_path(path), "is a directory, not a spectrum file")
+            raise InputError(short_path(path), f"is a directory, not a {kind}")
         if not os.access(path, os.R_OK):
             raise InputError(short_path(path), "is not readable (permission denied)")
         if path.stat().st_size == 0:
