@@ -82,7 +82,7 @@ def _choose_flux(source, where, data, names, flux_column):
     raise InputError(source, f"[{where}] all flux values are non-finite or zero ({', '.join(present)})")
 
 
-def _rows(data, names, vector):
+def _rows(source, where, data, names, vector):
     """Yield (row index or None, dict column -> 1-D array) for each spectrum."""
     if not vector:
         yield None, {n: np.asarray(data[n]) for n in names}
@@ -90,7 +90,9 @@ def _rows(data, names, vector):
     for i in range(len(data)):
         row = {n: np.asarray(data[n][i]) for n in names}
         if "NELEMENTS" in names:
-            n = int(row["NELEMENTS"])
+            n, length = int(row["NELEMENTS"]), max(v.size for v in row.values() if v.ndim == 1)
+            if not 0 <= n <= length:  # a negative count would drop points from the end, silently
+                raise InputError(source, f"[{where} row {i}] NELEMENTS = {n} is outside 0-{length}, the row's length")
             row = {k: (v[:n] if v.ndim == 1 else v) for k, v in row.items()}
         yield i, row
 
@@ -127,7 +129,7 @@ def read_jwst_spectra(source, hdul, flux_column=None) -> list:
         _check_numeric(source, where, data_by_name)
         columns = _flux_columns(source, where, hdu, data_by_name, names, flux_column, product == "c1d")
         base = _table_meta(source, where, primary, hdu, product, columns)
-        for row_index, cols in _rows(data, [c.name for c in hdu.columns], vector):
+        for row_index, cols in _rows(source, where, data, [c.name for c in hdu.columns], vector):
             spectra.append(_row_spectrum(source, where, base, row_index, {k.upper(): v for k, v in cols.items()},
                                          columns))
     return spectra
