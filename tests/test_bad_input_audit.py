@@ -237,7 +237,9 @@ SPECTRUM_CASES = [
 def test_spectrum_files(capsys, tmp_path, shared_data, command, case):
     make, expect = _spectrum_cases(shared_data, tmp_path)[case]
     path = make()
-    argv = [command, path] if command == "info" else [command, path, *GEO, "--output", tmp_path / "r.json"]
+    outputs = ["--output", tmp_path / "r.json", "--plot", tmp_path / "fit.png", "--psg-config", tmp_path / "psg.txt",
+               "--compare", tmp_path / "catalog.pdf"]
+    argv = [command, path] if command == "info" else [command, path, *GEO, *outputs]
     err = _assert_refused(capsys, tmp_path, argv, expect)
     assert err.startswith(f"comaspec {command}: error: {path}"), err  # the file is named first
 

@@ -373,6 +373,55 @@ def _pixel_geometry(source, header, hdul):
     return wcs, pixel_scale, (pixel_scale**2).to(u.sr), "pixel_scale squared"
 
 
+def sci_unit(source, header):
+    """The cube's flux unit: SCI's BUNIT, refused when absent, unknown, or neither a surface
+    brightness nor a flux density.
+
+    Parameters
+    ----------
+    source : str
+    header : astropy.io.fits.Header
+        The SCI header.
+
+    Returns
+    -------
+    astropy.units.UnitBase
+    """
+    text = header.get("BUNIT")
+    if not text or not str(text).strip():
+        raise InputError(source, "[SCI] has no BUNIT: the cube's flux unit is unknown")
+    bunit = parse_unit(str(text).strip(), source, "BUNIT")
+    if not (bunit.is_equivalent(SURFACE_BRIGHTNESS) or bunit.is_equivalent(FLUX_DENSITY)):
+        raise InputError(source, f"[SCI] BUNIT {bunit} is neither a surface brightness (e.g. MJy/sr) nor a flux "
+                                 "density (e.g. Jy)")
+    return bunit
+
+
+def err_unit(source, hdul, bunit):
+    """The unit of the ERR image (its BUNIT, else SCI's ``bunit``), refused when it does not
+    convert to ``bunit``.
+
+    Parameters
+    ----------
+    source : str
+    hdul : astropy.io.fits.HDUList
+        With an ``ERR`` image.
+    bunit : astropy.units.UnitBase
+        From `sci_unit`.
+
+    Returns
+    -------
+    astropy.units.UnitBase
+    """
+    text = hdul["ERR"].header.get("BUNIT")
+    if not text or not str(text).strip():
+        return bunit
+    eunit = parse_unit(str(text).strip(), source, "ERR BUNIT")
+    if not eunit.is_equivalent(bunit):
+        raise InputError(source, f"[ERR] BUNIT {eunit} cannot be converted to the SCI BUNIT {bunit}")
+    return eunit
+
+
 def read_cube_hdul(source, hdul, wavelength_ranges=None, path=None, keep_dq=True) -> Cube:
     """Build a `Cube` from an open s3d file.
 
@@ -395,13 +444,7 @@ def read_cube_hdul(source, hdul, wavelength_ranges=None, path=None, keep_dq=True
     Cube
     """
     header = hdul["SCI"].header
-    bunit_text = header.get("BUNIT")
-    if not bunit_text or not str(bunit_text).strip():
-        raise InputError(source, "[SCI] has no BUNIT: the cube's flux unit is unknown")
-    bunit = parse_unit(str(bunit_text).strip(), source, "BUNIT")
-    if not (bunit.is_equivalent(SURFACE_BRIGHTNESS) or bunit.is_equivalent(FLUX_DENSITY)):
-        raise InputError(source, f"[SCI] BUNIT {bunit} is neither a surface brightness (e.g. MJy/sr) nor a flux "
-                                 "density (e.g. Jy)")
+    bunit = sci_unit(source, header)
     nwave_file = int(header["NAXIS3"])
     wave = _wavelengths(source, hdul, header, nwave_file)
     if callable(wavelength_ranges):   # ranges that depend on what the file spans
@@ -410,9 +453,7 @@ def read_cube_hdul(source, hdul, wavelength_ranges=None, path=None, keep_dq=True
     flux, err, dq, mask, channels, planes = _read_arrays(source, hdul, path, wave, wavelength_ranges, keep_dq)
     error, error_scale = None, None
     if err is not None:
-        eunit = parse_unit(str(hdul["ERR"].header.get("BUNIT", bunit_text)).strip(), source, "ERR BUNIT")
-        if not eunit.is_equivalent(bunit):
-            raise InputError(source, f"[ERR] BUNIT {eunit} cannot be converted to the SCI BUNIT {bunit}")
+        eunit = err_unit(source, hdul, bunit)
         error_scale = float(eunit.to(bunit))
         # no second copy of a large array when the units agree
         error = u.Quantity(err, bunit, copy=False) if eunit == bunit else \
