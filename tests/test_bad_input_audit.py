@@ -375,8 +375,10 @@ CUBE_CASES = {
 def test_cube_files(capsys, tmp_path, good_cube, command, case):
     make, expect = CUBE_CASES[case]
     path = make(good_cube, tmp_path)
-    out = tmp_path / ("m.fits" if command == "map" else "r.json")
-    err = _assert_refused(capsys, tmp_path, [command, path, *CUBE_GEO, "--output", out], expect)
+    outputs = {"map": ["--output", "m.fits", "--plot", "m.png", "--profiles", "p.ecsv", "--qcurve", "q.pdf"],
+               "ratio": ["--output", "r.json", "--plot", "fit.png", "--psg-config", "psg.txt"]}[command]
+    outputs = [tmp_path / a if i % 2 else a for i, a in enumerate(outputs)]
+    err = _assert_refused(capsys, tmp_path, [command, path, *CUBE_GEO, *outputs], expect)
     assert str(path) in err
 
 
@@ -439,6 +441,21 @@ def test_batch_refuses_a_row(capsys, tmp_path, files, expect):
     assert err.splitlines() == [f"comaspec batch: jobs.csv row 1 (a): {expect}",
                                 "comaspec batch: 0 jobs ready, 1 refused"]
     assert _listing(tmp_path) == before
+
+
+def test_batch_jobs_on_corrupted_files_fail_without_results(capsys, tmp_path, shared_data, good_cube):
+    """Read at run time (``--check`` reads no data): each job fails with the reader's line, its
+    folder holds its record (job.json, error.txt) and no result file; exit status 1."""
+    _x1d_copy(shared_data, tmp_path, "tflux", _text_column("FLUX"))
+    _cube_copy(good_cube, tmp_path, "nocdelt", header={("SCI", "CDELT1"): None, ("SCI", "CDELT2"): None})
+    path = _csv(tmp_path, "jobs.csv", "label,files,rh,delta,aperture\n"
+                "text,tflux_x1d.fits,3.32,2.61,0.5\ncube,nocdelt_s3d.fits,3.32,2.61,0.5\n")
+    status, out, err = _run(capsys, ["batch", path, "--output-dir", tmp_path / "out", "--workers", "1"])
+    assert status == 1 and out == "" and "Traceback" not in err, err
+    assert "text: failed: " in err and "column FLUX is not numeric" in err
+    assert "cube: failed: " in err and "the spaxel size is unknown" in err
+    for label in ("text", "cube"):
+        assert sorted(p.name for p in (tmp_path / "out" / label).iterdir()) == ["error.txt", "job.json"]
 
 
 def test_batch_output_dir_that_is_a_file(capsys, tmp_path):
