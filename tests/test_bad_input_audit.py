@@ -458,6 +458,21 @@ def test_batch_jobs_on_corrupted_files_fail_without_results(capsys, tmp_path, sh
         assert sorted(p.name for p in (tmp_path / "out" / label).iterdir()) == ["error.txt", "job.json"]
 
 
+def test_batch_directory_of_files_that_are_not_fits(capsys, tmp_path, shared_data):
+    """Each refused in one line as ``comaspec info`` says it (was astropy's advice to try
+    ``ignore_missing_simple=True``)."""
+    folder = _mkdir(tmp_path / "spectra")
+    _write(folder / "notes.fits", shared_data(*K2).read_bytes())
+    _write(folder / "empty.fits", b"")
+    _write(folder / "blob.fits", bytes(range(256)) * 8)
+    status, out, err = _run(capsys, ["batch", folder, "--output-dir", tmp_path / "out", "--check"])
+    assert status == 1 and out == "" and "Traceback" not in err, err
+    assert err.splitlines() == ["comaspec batch: blob.fits: is not FITS and not a text table (binary data)",
+                                "comaspec batch: empty.fits: is empty (0 bytes)",
+                                "comaspec batch: notes.fits: is a text file, not FITS",
+                                "comaspec batch: 0 jobs ready, 3 refused"]
+
+
 def test_batch_output_dir_that_is_a_file(capsys, tmp_path):
     path = _manifest(tmp_path, "a,a_x1d.fits,3.32,2.61,0.5\n")
     target = _write(tmp_path / "results", b"")
