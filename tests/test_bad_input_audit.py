@@ -283,6 +283,19 @@ def test_a_csv_with_a_byte_order_mark_is_read(capsys, tmp_path):
     assert np.allclose(spectrum.spectral_axis.value, wave) and np.allclose(spectrum.flux.value, 1 + np.arange(50))
 
 
+def test_info_says_when_the_flux_unit_is_not_in_the_file(capsys, tmp_path, shared_data):
+    """A JWST x1d without TUNIT gets the pipeline's unit: accepted, but never silently."""
+    names = (_tunit(shared_data, "FLUX"), _tunit(shared_data, "FLUX_ERROR"))
+    path = _x1d_copy(shared_data, tmp_path, "bare", header=dict.fromkeys(names))
+    status, out, err = _run(capsys, ["info", path])
+    assert status == 0 and err == "", err
+    assert "flux:        Jy (column FLUX, errors FLUX_ERROR), unit not in the file: the JWST pipeline default" in out
+    status, out, _ = _run(capsys, ["info", path, "--json"])
+    assert json.loads(out)["flux_unit_from"] == "JWST pipeline default"
+    status, out, _ = _run(capsys, ["info", shared_data(*X1D), "--json"])
+    assert "flux_unit_from" not in json.loads(out)
+
+
 # --------------------------------------------------------------------------- ratio arguments
 def test_mode_unknown_or_contradicting_the_file(capsys, tmp_path, shared_data):
     path = shared_data(*K2)  # names NIRSPEC G395M/F290LP in its comments

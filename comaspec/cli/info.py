@@ -78,6 +78,8 @@ def _spectrum_summary(spec) -> dict:
         sorted=bool(spec.meta.get("sorted", False)),
         n_dropped=int(spec.meta.get("n_dropped", 0)),
     )
+    if spec.meta.get("flux_unit_from") == "JWST pipeline default":  # no TUNIT: say so, never silently
+        out["flux_unit_from"] = "JWST pipeline default"
     if "original_flux_unit" in spec.meta and spec.meta["original_flux_unit"] != out["flux_unit"]:
         out["original_flux_unit"] = spec.meta["original_flux_unit"]
         out["unit_from"] = spec.meta.get("unit_from")
@@ -156,6 +158,8 @@ def _spectrum_lines(d, indent=""):
         flux += f", errors {d['error_column']})" if d.get("error_column") else ", no error column)"
     if d.get("original_flux_unit"):
         flux += f", converted from {d['original_flux_unit']}"
+    if d.get("flux_unit_from"):
+        flux += f", unit not in the file: the {d['flux_unit_from']}"
     lines.append(flux)
     stated = [f"{label} {d[key]:.6g}{unit}" for key, label, unit in (
         ("rh_au", "rh", " au"), ("delta_au", "delta", " au"), ("beam_arcsec", "beam", " arcsec"),
