@@ -291,6 +291,8 @@ def _data_planes(source, hdul, path, shape):
     planes = {"SCI": _Planes(hdul["SCI"], path)}
     for name in ("ERR", "DQ"):
         if name in hdul and hdul[name].header.get("NAXIS", 0) > 0:
+            if name == "DQ" and int(hdul[name].header.get("BITPIX", 8)) < 0:
+                raise InputError(source, "[DQ] holds floating-point values: data-quality flags are integers")
             p = _Planes(hdul[name], path)
             if p.shape != shape:
                 raise InputError(source, f"{name} shape {p.shape} differs from SCI shape {shape}")
@@ -368,8 +370,11 @@ def _pixel_geometry(source, header, hdul):
     else:
         raise InputError(source, "[SCI] has no celestial WCS or CDELT1: the spaxel size is unknown")
     # PIXAR_SR is the pipeline's nominal spaxel solid angle; otherwise pixel_scale².
-    if header.get("PIXAR_SR"):
-        return wcs, pixel_scale, float(header["PIXAR_SR"]) * u.sr, "PIXAR_SR"
+    if "PIXAR_SR" in header:
+        area = header["PIXAR_SR"]
+        if isinstance(area, bool) or not isinstance(area, (int, float)) or not 0 < area < np.inf:
+            raise InputError(source, "[SCI] PIXAR_SR is not a positive solid angle in sr")
+        return wcs, pixel_scale, float(area) * u.sr, "PIXAR_SR"
     return wcs, pixel_scale, (pixel_scale**2).to(u.sr), "pixel_scale squared"
 
 
