@@ -107,6 +107,13 @@ def _duplicate_wavelengths(hdul):
     wave[1::2] = wave[0::2][: wave[1::2].size]
 
 
+def _float_dq(hdul):
+    n = len(hdul[1].data)
+    cols = [c if c.name != "DQ" else fits.Column("DQ", "E", array=np.full(n, np.nan, np.float32))
+            for c in hdul[1].columns]
+    hdul[1] = fits.BinTableHDU.from_columns(cols, header=hdul[1].header, name="EXTRACT1D")
+
+
 def _all_nan(hdul):
     for column in ("FLUX", "SURF_BRIGHT"):
         hdul[1].data[column] = np.nan
@@ -142,6 +149,9 @@ def _x1d_cases(shared, tmp_path):
                              "column FLUX is not numeric"),
         "text wavelength column": (lambda: _x1d_copy(shared, tmp_path, "twave", _text_column("WAVELENGTH")),
                                    "column WAVELENGTH is not numeric"),
+        "DQ of floats": (lambda: _x1d_copy(shared, tmp_path, "dqf", _float_dq), "column DQ holds floating-point"),
+        "extraction given twice": (lambda: _x1d_copy(shared, tmp_path, "twice", lambda h: h.insert(2, h[1].copy())),
+                                   "holds the same data as [EXTRACT1D,1]: one extraction given twice"),
         "s2d (2-D images)": (lambda: shared(*S2D), "holds 2-D images (SCI 41x1215"),
         "msaexp truncated inside gzip": (lambda: _write(tmp_path / "cut.spec.fits.gz", gzip.compress(
             gzip.decompress(shared(*MSAEXP).read_bytes())[:500_000])), "truncated"),
@@ -224,6 +234,7 @@ SPECTRUM_CASES = [
     *(f"x1d {k}" for k in ("truncated", "no EXTRACT1D", "flux unit unknown", "flux unit a length", "wavelength unit Jy",
                            "all NaN", "all DQ flagged", "zero errors", "negative errors", "duplicated wavelengths",
                            "negative wavelengths", "empty table", "text flux column", "text wavelength column",
+                           "DQ of floats", "extraction given twice",
                            "s2d (2-D images)", "msaexp truncated inside gzip", "gzip stream cut")),
     *(f"K2 text {k}" for k in ("header only", "text in a number column", "all NaN", "zero errors",
                                "duplicated wavelengths", "ragged row", "no header line")),

@@ -114,6 +114,7 @@ def read_jwst_spectra(source, hdul, flux_column=None) -> list:
     """
     primary = hdul[0].header
     tables = [hdu for hdu in hdul if hdu.name in SPECTRUM_EXTNAMES and hasattr(hdu, "columns")]
+    _refuse_copies(source, tables)
     spectra = []
     for hdu in tables:
         where = f"{hdu.name},{hdu.ver}"
@@ -135,6 +136,22 @@ def read_jwst_spectra(source, hdul, flux_column=None) -> list:
     return spectra
 
 
+def _refuse_copies(source, tables):
+    """Refuse two tables holding the same data: fitted together, one measurement's noise
+    would count twice."""
+    import hashlib
+
+    seen = {}
+    for hdu in tables:
+        if hdu.data is None:
+            continue
+        digest = hashlib.sha256(np.ascontiguousarray(hdu.data).tobytes()).hexdigest()
+        where = f"{hdu.name},{hdu.ver}"
+        if digest in seen:
+            raise InputError(source, f"[{where}] holds the same data as [{seen[digest]}]: one extraction given twice")
+        seen[digest] = where
+
+
 #: Columns read as numbers: wavelength, DQ, the flux columns and their errors.
 _NUMERIC = ("WAVELENGTH", "DQ", *FLUX_COLUMNS, *dict.fromkeys(e for pair in FLUX_COLUMNS.values() for e in pair[:2]))
 
@@ -144,6 +161,8 @@ def _check_numeric(source, where, data_by_name):
     for name in _NUMERIC:
         if name in data_by_name and np.asarray(data_by_name[name]).dtype.kind not in "fiub":
             raise InputError(source, f"[{where}] column {name} is not numeric")
+    if "DQ" in data_by_name and np.asarray(data_by_name["DQ"]).dtype.kind not in "iub":
+        raise InputError(source, f"[{where}] column DQ holds floating-point values: data-quality flags are integers")
 
 
 class _FluxColumns(NamedTuple):
