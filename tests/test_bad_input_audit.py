@@ -201,6 +201,8 @@ def _csv_cases(tmp_path):
     return {
         "latin-1 text": (lambda: _csv(tmp_path, "latin.csv", "wavelength_\u00b5m,flux_Jy,error_Jy\n3.0,1,0.1\n"
                                       .encode("latin-1")), "is text but not UTF-8 (byte 0xb5"),
+        "UTF-16 text": (lambda: _csv(tmp_path, "wide.csv", "wavelength_um,flux_Jy,error_Jy\n3.0,1,0.1\n"
+                                     .encode("utf-16")), "is UTF-16 text: save it as UTF-8"),
         "text column": (lambda: _csv(tmp_path, "word.csv", "wavelength_um,flux_Jy,error_Jy\n3.0,abc,0.1\n3.1,1,0.1\n"),
                         "column 'flux_Jy' is not numeric"),
         "no rows": (lambda: _csv(tmp_path, "none.csv", "wavelength_um,flux_Jy,error_Jy\n"), "has no data rows"),
@@ -238,7 +240,7 @@ SPECTRUM_CASES = [
                            "s2d (2-D images)", "msaexp truncated inside gzip", "gzip stream cut")),
     *(f"K2 text {k}" for k in ("header only", "text in a number column", "all NaN", "zero errors",
                                "duplicated wavelengths", "ragged row", "no header line")),
-    *(f"csv {k}" for k in ("latin-1 text", "text column", "no rows", "a directory", "missing")),
+    *(f"csv {k}" for k in ("latin-1 text", "UTF-16 text", "text column", "no rows", "a directory", "missing")),
     "x1dints negative NELEMENTS",
 ]
 

@@ -132,6 +132,8 @@ def sniff(path: Path) -> str:
     what = "gzip-compressed data" if compressed else "binary data"
     if not head:
         raise InputError(path, "is empty after decompression")
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) and not compressed:  # "Unicode text" of spreadsheets
+        raise InputError(path, "is UTF-16 text: save it as UTF-8")
     if b"\x00" in head:
         raise InputError(path, f"is not FITS and not a text table ({what})")
     try:
