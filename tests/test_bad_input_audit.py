@@ -296,6 +296,20 @@ def test_a_csv_with_a_byte_order_mark_is_read(capsys, tmp_path):
     assert np.allclose(spectrum.spectral_axis.value, wave) and np.allclose(spectrum.flux.value, 1 + np.arange(50))
 
 
+def test_a_fits_table_without_units_says_how_to_give_them(capsys, tmp_path):
+    """The advice was the Python API's alone ("pass unit=")."""
+    path = tmp_path / "plain.fits"
+    cols = [fits.Column(name, "D", array=values) for name, values in
+            (("wave", np.linspace(3, 5, 50)), ("flux", np.ones(50)), ("err", np.full(50, 0.1)))]
+    fits.HDUList([fits.PrimaryHDU(), fits.BinTableHDU.from_columns(cols, name="SPEC")]).writeto(path)
+    _assert_refused(capsys, tmp_path, ["info", path], "column 'wave' has no unit (TUNIT); give it (Python: "
+                    "unit={'wavelength': 'um'}; comaspec info: --wavelength-unit um)")
+    _assert_refused(capsys, tmp_path, ["info", path, "--wavelength-unit", "um"],
+                    "column 'flux' has no unit (TUNIT); give it (Python: unit='Jy'; comaspec info: --unit Jy)")
+    status, out, err = _run(capsys, ["info", path, "--wavelength-unit", "um", "--unit", "Jy", "--json"])
+    assert status == 0 and json.loads(out)["n_good"] == 50, err
+
+
 def test_info_says_when_the_flux_unit_is_not_in_the_file(capsys, tmp_path, shared_data):
     """A JWST x1d without TUNIT gets the pipeline's unit: accepted, but never silently."""
     names = (_tunit(shared_data, "FLUX"), _tunit(shared_data, "FLUX_ERROR"))
