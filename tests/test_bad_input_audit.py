@@ -7,6 +7,16 @@ for ``map``. The command must exit with status 2 (``batch``: 1 for refused rows,
 documented), print exactly one line on stderr naming the file or argument and the problem,
 print nothing on stdout, raise no traceback, and leave ``tmp_path`` as it was: the output
 files asked for (``--output``) must not appear, not even half-written.
+
+What each subcommand reads (``comaspec --help`` and each ``--help``):
+
+- ``info FILE``, ``ratio SPECTRUM...``: x1d, x1dints, c1d, msaexp and other FITS tables,
+  s3d cubes, NASA PSG text, ECSV / CSV / whitespace tables (``ratio`` also a result JSON for
+  ``--q-h2o``); ``map CUBE``: s3d cubes; ``batch``: an ``.ecsv``/``.csv`` manifest or a
+  directory of FITS files;
+- ``production``, ``catalog`` and ``compare`` read no input file: their arguments and output
+  paths are checked in ``test_cli_bad_input.py``, the PSG reader's malformed files in
+  ``test_io_psg.py``.
 """
 
 import gzip
