@@ -320,7 +320,7 @@ def test_a_fits_table_without_units_says_how_to_give_them(capsys, tmp_path):
     assert status == 0 and json.loads(out)["n_good"] == 50, err
 
 
-def test_info_says_when_the_flux_unit_is_not_in_the_file(capsys, tmp_path, shared_data):
+def test_info_says_when_a_unit_is_not_in_the_file(capsys, tmp_path, shared_data):
     """A JWST x1d without TUNIT gets the pipeline's unit: accepted, but never silently."""
     names = (_tunit(shared_data, "FLUX"), _tunit(shared_data, "FLUX_ERROR"))
     path = _x1d_copy(shared_data, tmp_path, "bare", header=dict.fromkeys(names))
@@ -329,8 +329,12 @@ def test_info_says_when_the_flux_unit_is_not_in_the_file(capsys, tmp_path, share
     assert "flux:        Jy (column FLUX, errors FLUX_ERROR), unit not in the file: the JWST pipeline default" in out
     status, out, _ = _run(capsys, ["info", path, "--json"])
     assert json.loads(out)["flux_unit_from"] == "JWST pipeline default"
+    assert "wavelength_unit_from" not in json.loads(out)
     status, out, _ = _run(capsys, ["info", shared_data(*X1D), "--json"])
     assert "flux_unit_from" not in json.loads(out)
+    path = _x1d_copy(shared_data, tmp_path, "nowave", header={_tunit(shared_data, "WAVELENGTH"): None})
+    status, out, _ = _run(capsys, ["info", path])
+    assert "wavelength:  2.8486 - 5.2865 um, unit not in the file: the JWST pipeline default" in out
 
 
 # --------------------------------------------------------------------------- ratio arguments

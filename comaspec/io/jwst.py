@@ -174,6 +174,7 @@ class _FluxColumns(NamedTuple):
     error_unit: object
     wavelength_unit: object
     flux_unit_given: bool
+    wavelength_unit_given: bool
 
 
 def _product(hdu, vector, n_tables):
@@ -194,8 +195,9 @@ def _flux_columns(source, where, hdu, data_by_name, names, flux_column, is_c1d):
     funit_text, funit_given = _column_unit(hdu, fcol, FLUX_COLUMNS[fcol][2])
     funit = parse_unit(funit_text, source, f"column {fcol}")
     eunit = funit if ecol is None else parse_unit(_column_unit(hdu, ecol, funit_text)[0], source, f"column {ecol}")
-    wunit = parse_unit(_column_unit(hdu, "WAVELENGTH", "um")[0], source, "column WAVELENGTH")
-    return _FluxColumns(fcol, ecol, funit, eunit, wunit, funit_given)
+    wunit_text, wunit_given = _column_unit(hdu, "WAVELENGTH", "um")
+    wunit = parse_unit(wunit_text, source, "column WAVELENGTH")
+    return _FluxColumns(fcol, ecol, funit, eunit, wunit, funit_given, wunit_given)
 
 
 def _table_meta(source, where, primary, hdu, product, columns):
@@ -208,6 +210,7 @@ def _table_meta(source, where, primary, hdu, product, columns):
         flux_column=columns.flux,
         error_column=columns.error,
         flux_unit_from="TUNIT" if columns.flux_unit_given else "JWST pipeline default",
+        wavelength_unit_from="TUNIT" if columns.wavelength_unit_given else "JWST pipeline default",
         original_flux_unit=str(columns.flux_unit),
         residual_fringe_corrected=columns.flux.startswith("RF_"),
         slit=header_value("SLTNAME", hdu.header),
