@@ -179,7 +179,6 @@ def spectra_to_fit(loaded, aperture, mode=None, *, extension=None, joint=False, 
     from .io import extract_light_spectrum
     from .io.integrations import average_integrations_impl
     from .io.select import select_extractions
-    from .physics.instrument import mode_from_meta
 
     spectra = []
     for path, obj, is_cube in loaded:
@@ -197,10 +196,26 @@ def spectra_to_fit(loaded, aperture, mode=None, *, extension=None, joint=False, 
             spectra.extend(select_extractions(path, [obj], extension, joint))
     spectra = [_as_flux_density(s, aperture, geometry) for s in spectra]
     if mode:
-        for spectrum in spectra:
-            if mode_from_meta(spectrum.meta) is None:
-                spectrum.meta["mode"] = mode
+        _give_mode(spectra, mode)
     return spectra
+
+
+def _give_mode(spectra, mode):
+    """``mode`` for the spectra whose metadata name none; refused when unknown or when it
+    contradicts the mode a file names (never ignored silently)."""
+    from .errors import InputError, UsageError
+    from .physics.instrument import MODES, mode_from_meta
+
+    wanted = mode_from_meta({"mode": str(mode)})
+    if wanted is None:
+        raise UsageError(f"--mode {mode}: not a known instrument mode (known: {', '.join(MODES)})")
+    for spectrum in spectra:
+        named = mode_from_meta(spectrum.meta)
+        if named is None:
+            spectrum.meta["mode"] = mode
+        elif named != wanted:
+            raise InputError(spectrum.meta.get("source_file") or "spectrum",
+                             f"names its mode, {named}; --mode {mode} applies only to spectra that name none")
 
 
 def _as_flux_density(spectrum, aperture, geometry):

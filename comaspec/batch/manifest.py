@@ -281,11 +281,25 @@ def _known_names():
     return [("T_rot" if c == "t_rot" else c) for c in COLUMNS]
 
 
+def _not_fits(path, failure):
+    """What is wrong with a file astropy cannot open, as ``comaspec info`` says it (empty, text,
+    binary...), without astropy's advice to the programmer."""
+    from ..io._checks import check_path, sniff
+
+    try:
+        kind = sniff(check_path(path))
+    except InputError as exc:
+        return exc.problem
+    return "is a text file, not FITS" if kind == "text" else f"cannot be read ({failure})"
+
+
 def _check_file(given, full):
     try:
-        exists = Path(full).is_file()
+        exists, is_dir = Path(full).is_file(), Path(full).is_dir()
     except OSError as exc:  # a name too long for the file system, ...
         raise _RowError(f"file {_short(given)}: cannot be used ({exc.strerror or type(exc).__name__})") from None
+    if is_dir:
+        raise _RowError(f"file {_short(given)} is a directory, not a spectrum or cube")
     if not exists:
         raise _RowError(f"file {_short(given)} does not exist")
 
@@ -394,7 +408,7 @@ def jobs_from_directory(directory, species=None):
                 with quiet_astropy():
                     header = fits.getheader(path, 0)
             except (OSError, ValueError) as exc:
-                raise _RowError(f"cannot be read ({describe_failure(exc)})") from None
+                raise _RowError(_not_fits(path, describe_failure(exc))) from None
             if label in labels:
                 raise _RowError(f"same label {label!r} as {labels[label]}")
             labels[label] = path.name

@@ -78,6 +78,9 @@ def _spectrum_summary(spec) -> dict:
         sorted=bool(spec.meta.get("sorted", False)),
         n_dropped=int(spec.meta.get("n_dropped", 0)),
     )
+    for key in ("flux_unit_from", "wavelength_unit_from"):  # no TUNIT: say so, never silently
+        if spec.meta.get(key) == "JWST pipeline default":
+            out[key] = spec.meta[key]
     if "original_flux_unit" in spec.meta and spec.meta["original_flux_unit"] != out["flux_unit"]:
         out["original_flux_unit"] = spec.meta["original_flux_unit"]
         out["unit_from"] = spec.meta.get("unit_from")
@@ -160,7 +163,8 @@ def _spectrum_lines(d, indent=""):
     lines = [
         f"{indent}wavelength:  {_fmt_range(d)}"
         + (" (sorted on reading)" if d["sorted"] else "")
-        + (f", {d['n_dropped']} rows without a wavelength dropped" if d["n_dropped"] else ""),
+        + (f", {d['n_dropped']} rows without a wavelength dropped" if d["n_dropped"] else "")
+        + (f", unit not in the file: the {d['wavelength_unit_from']}" if d.get("wavelength_unit_from") else ""),
         f"{indent}points:      {d['n_good']} good of {d['n_points']}",
     ]
     flux = f"{indent}flux:        {d['flux_unit']}"
@@ -169,6 +173,8 @@ def _spectrum_lines(d, indent=""):
         flux += f", errors {d['error_column']})" if d.get("error_column") else ", no error column)"
     if d.get("original_flux_unit"):
         flux += f", converted from {d['original_flux_unit']}"
+    if d.get("flux_unit_from"):
+        flux += f", unit not in the file: the {d['flux_unit_from']}"
     lines.append(flux)
     stated = [f"{label} {d[key]:.6g}{unit}" for key, label, unit in (
         ("rh_au", "rh", " au"), ("delta_au", "delta", " au"), ("beam_arcsec", "beam", " arcsec"),

@@ -92,7 +92,8 @@ def _add_model_options(p):
     f.add_argument("--allow-implausible-flux", action="store_true",
                    help="fit even when the flux level is implausible for its unit (a warning instead of an error)")
     f.add_argument("--mode", metavar="MODE",
-                   help="instrument mode (e.g. PRISM, G395H) when the file does not say")
+                   help="instrument mode (e.g. PRISM, G395H) when the file does not say "
+                        "(refused when it names another)")
     f.add_argument("--continuum", choices=CONTINUUM_MODELS, default="polynomial",
                    help="continuum model (default polynomial windows)")
     f.add_argument("--no-shift", action="store_true", help="do not fit a wavelength shift")

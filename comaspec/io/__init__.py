@@ -33,6 +33,9 @@ def _describe_no_spectrum(hdul) -> str:
         for hdu in hdul
         if hdu.data is not None and not hasattr(hdu, "columns") and hdu.data.ndim >= 2
     ]
+    if images and images[0].split()[1].count("x") == 2:  # a cube's planes, but none named SCI
+        return (f"FITS without 1-D spectral data, and not a spectral cube: it holds 3-D images "
+                f"({', '.join(images[:3])}) but no 3-D SCI image")
     if images:
         return (
             f"FITS without 1-D spectral data: it holds {images[0].split()[1].count('x') + 1}-D images "

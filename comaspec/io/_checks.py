@@ -50,12 +50,14 @@ def describe_failure(exc, limit=160) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-def check_path(path) -> Path:
+def check_path(path, kind="spectrum file") -> Path:
     """Return ``path`` as a Path after checking it is a non-empty, readable file.
 
     Parameters
     ----------
     path : str or os.PathLike
+    kind : str
+        What the file should be, for the message when ``path`` is a directory.
 
     Returns
     -------
@@ -76,7 +78,7 @@ def check_path(path) -> Path:
         if not path.exists():
             raise InputError(short_path(path), "no such file")
         if path.is_dir():
-            raise InputError(short_path(path), "is a directory, not a spectrum file")
+            raise InputError(short_path(path), f"is a directory, not a {kind}")
         if not os.access(path, os.R_OK):
             raise InputError(short_path(path), "is not readable (permission denied)")
         if path.stat().st_size == 0:
@@ -97,6 +99,13 @@ def _head(path: Path) -> tuple[bytes, bool]:
             return fh.read(_SNIFF_BYTES), True
     except (OSError, EOFError) as exc:
         raise InputError(path, f"is gzip-compressed but cannot be decompressed ({exc})") from None
+
+
+def _other_encoding(head: bytes) -> bool:
+    """Whether bytes that are not UTF-8 look like text in a legacy encoding (latin-1, cp1252):
+    no control characters but tab and line ends, and few bytes above ASCII."""
+    controls = sum(b < 32 and b not in (9, 10, 13) for b in head)
+    return controls == 0 and sum(b >= 128 for b in head) <= 0.05 * len(head)
 
 
 def sniff(path: Path) -> str:
@@ -123,6 +132,8 @@ def sniff(path: Path) -> str:
     what = "gzip-compressed data" if compressed else "binary data"
     if not head:
         raise InputError(path, "is empty after decompression")
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) and not compressed:  # "Unicode text" of spreadsheets
+        raise InputError(path, "is UTF-16 text: save it as UTF-8")
     if b"\x00" in head:
         raise InputError(path, f"is not FITS and not a text table ({what})")
     try:
@@ -130,6 +141,9 @@ def sniff(path: Path) -> str:
     except UnicodeDecodeError as exc:
         # A multi-byte character cut at the sniff boundary is still text.
         if exc.start < len(head) - 4:
+            if not compressed and _other_encoding(head):
+                raise InputError(path, f"is text but not UTF-8 (byte 0x{head[exc.start]:02x} at offset {exc.start}): "
+                                       "save it as UTF-8") from None
             raise InputError(path, f"is not FITS and not a text table ({what})") from None
     if compressed:
         raise InputError(path, "is gzip-compressed but not FITS (only FITS files may be compressed)")

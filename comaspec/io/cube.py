@@ -25,7 +25,7 @@ from ..errors import InputError
 from ._checks import describe_failure
 from ._meta import jwst_meta
 from ._spectrum import DO_NOT_USE
-from ._units import parse_unit
+from ._units import FLUX_DENSITY, SURFACE_BRIGHTNESS, parse_unit
 
 __all__ = ["Cube", "is_cube", "read_cube_hdul", "check_channels", "CHANNEL_MARGIN"]
 
@@ -276,11 +276,23 @@ def _bad_voxels(flux, dq):
     return mask
 
 
+def _some_error_usable(error, mask):
+    """Whether any voxel not masked has a finite, positive error (a block of channels at a time,
+    stopping at the first that has one)."""
+    for a in range(0, error.shape[0], _BLOCK_CHANNELS):
+        block = error[a:a + _BLOCK_CHANNELS]
+        if np.any(np.isfinite(block) & (block > 0) & ~mask[a:a + _BLOCK_CHANNELS]):
+            return True
+    return False
+
+
 def _data_planes(source, hdul, path, shape):
     """`_Planes` of SCI, ERR (or None) and DQ (or None), their shapes checked against SCI."""
     planes = {"SCI": _Planes(hdul["SCI"], path)}
     for name in ("ERR", "DQ"):
         if name in hdul and hdul[name].header.get("NAXIS", 0) > 0:
+            if name == "DQ" and int(hdul[name].header.get("BITPIX", 8)) < 0:
+                raise InputError(source, "[DQ] holds floating-point values: data-quality flags are integers")
             p = _Planes(hdul[name], path)
             if p.shape != shape:
                 raise InputError(source, f"{name} shape {p.shape} differs from SCI shape {shape}")
@@ -344,6 +356,9 @@ def _continuum_from_file(planes, nwave, error_scale):
 
 def _pixel_geometry(source, header, hdul):
     """(celestial WCS, pixel scale, pixel area, where the area comes from)."""
+    if not any(key in header for key in ("CDELT1", "CD1_1", "CDELT2", "CD2_2")):
+        # without them the WCS takes 1 degree per spaxel, silently
+        raise InputError(source, "[SCI] has no CDELT1/CDELT2 or CD matrix: the spaxel size is unknown")
     wcs, scales = _celestial(header, hdul)
     if scales is not None:
         if not np.isclose(scales[0], scales[1], rtol=1e-3):
@@ -355,9 +370,61 @@ def _pixel_geometry(source, header, hdul):
     else:
         raise InputError(source, "[SCI] has no celestial WCS or CDELT1: the spaxel size is unknown")
     # PIXAR_SR is the pipeline's nominal spaxel solid angle; otherwise pixel_scale².
-    if header.get("PIXAR_SR"):
-        return wcs, pixel_scale, float(header["PIXAR_SR"]) * u.sr, "PIXAR_SR"
+    if "PIXAR_SR" in header:
+        area = header["PIXAR_SR"]
+        if isinstance(area, bool) or not isinstance(area, (int, float)) or not 0 < area < np.inf:
+            raise InputError(source, "[SCI] PIXAR_SR is not a positive solid angle in sr")
+        return wcs, pixel_scale, float(area) * u.sr, "PIXAR_SR"
     return wcs, pixel_scale, (pixel_scale**2).to(u.sr), "pixel_scale squared"
+
+
+def sci_unit(source, header):
+    """The cube's flux unit: SCI's BUNIT, refused when absent, unknown, or neither a surface
+    brightness nor a flux density.
+
+    Parameters
+    ----------
+    source : str
+    header : astropy.io.fits.Header
+        The SCI header.
+
+    Returns
+    -------
+    astropy.units.UnitBase
+    """
+    text = header.get("BUNIT")
+    if not text or not str(text).strip():
+        raise InputError(source, "[SCI] has no BUNIT: the cube's flux unit is unknown")
+    bunit = parse_unit(str(text).strip(), source, "BUNIT")
+    if not (bunit.is_equivalent(SURFACE_BRIGHTNESS) or bunit.is_equivalent(FLUX_DENSITY)):
+        raise InputError(source, f"[SCI] BUNIT {bunit} is neither a surface brightness (e.g. MJy/sr) nor a flux "
+                                 "density (e.g. Jy)")
+    return bunit
+
+
+def err_unit(source, hdul, bunit):
+    """The unit of the ERR image (its BUNIT, else SCI's ``bunit``), refused when it does not
+    convert to ``bunit``.
+
+    Parameters
+    ----------
+    source : str
+    hdul : astropy.io.fits.HDUList
+        With an ``ERR`` image.
+    bunit : astropy.units.UnitBase
+        From `sci_unit`.
+
+    Returns
+    -------
+    astropy.units.UnitBase
+    """
+    text = hdul["ERR"].header.get("BUNIT")
+    if not text or not str(text).strip():
+        return bunit
+    eunit = parse_unit(str(text).strip(), source, "ERR BUNIT")
+    if not eunit.is_equivalent(bunit):
+        raise InputError(source, f"[ERR] BUNIT {eunit} cannot be converted to the SCI BUNIT {bunit}")
+    return eunit
 
 
 def read_cube_hdul(source, hdul, wavelength_ranges=None, path=None, keep_dq=True) -> Cube:
@@ -382,10 +449,7 @@ def read_cube_hdul(source, hdul, wavelength_ranges=None, path=None, keep_dq=True
     Cube
     """
     header = hdul["SCI"].header
-    bunit_text = header.get("BUNIT")
-    if not bunit_text or not str(bunit_text).strip():
-        raise InputError(source, "[SCI] has no BUNIT: the cube's flux unit is unknown")
-    bunit = parse_unit(str(bunit_text).strip(), source, "BUNIT")
+    bunit = sci_unit(source, header)
     nwave_file = int(header["NAXIS3"])
     wave = _wavelengths(source, hdul, header, nwave_file)
     if callable(wavelength_ranges):   # ranges that depend on what the file spans
@@ -394,7 +458,7 @@ def read_cube_hdul(source, hdul, wavelength_ranges=None, path=None, keep_dq=True
     flux, err, dq, mask, channels, planes = _read_arrays(source, hdul, path, wave, wavelength_ranges, keep_dq)
     error, error_scale = None, None
     if err is not None:
-        eunit = parse_unit(str(hdul["ERR"].header.get("BUNIT", bunit_text)).strip(), source, "ERR BUNIT")
+        eunit = err_unit(source, hdul, bunit)
         error_scale = float(eunit.to(bunit))
         # no second copy of a large array when the units agree
         error = u.Quantity(err, bunit, copy=False) if eunit == bunit else \
@@ -402,6 +466,8 @@ def read_cube_hdul(source, hdul, wavelength_ranges=None, path=None, keep_dq=True
     if mask.all():
         raise InputError(source, "every voxel of the cube is NaN or flagged DO_NOT_USE"
                          + ("" if channels is None else " in the channels of the fit windows"))
+    if err is not None and not _some_error_usable(err, mask):
+        raise InputError(source, "[ERR] is zero, negative or non-finite in every voxel that has data")
     meta = jwst_meta(hdul[0].header, header)
     meta.update(source_file=str(source), extension="SCI", product="s3d", pixel_area=pixel_area,
                 pixel_area_from=area_from, wavelength_axis=str(header.get("CTYPE3", "")).strip(),

@@ -28,7 +28,10 @@ def _table_spectrum(source, hdu, where, flux_column, unit, meta):
         raise InputError(source, f"[{where}] table has no rows")
     if choice.wavelength_unit is None or choice.flux_unit is None:
         missing = choice.wavelength if choice.wavelength_unit is None else choice.flux
-        raise InputError(source, f"[{where}] column {missing!r} has no unit (TUNIT); pass unit=")
+        python, cli = (("{'wavelength': 'um'}", "--wavelength-unit um") if choice.wavelength_unit is None
+                       else ("'Jy'", "--unit Jy"))
+        raise InputError(source, f"[{where}] column {missing!r} has no unit (TUNIT); give it "
+                                 f"(Python: unit={python}; comaspec info: {cli})")
     cols = {}
     for name in {choice.wavelength, choice.flux, choice.error} - {None}:
         col = np.asarray(hdu.data[name])

@@ -82,7 +82,7 @@ def _choose_flux(source, where, data, names, flux_column):
     raise InputError(source, f"[{where}] all flux values are non-finite or zero ({', '.join(present)})")
 
 
-def _rows(data, names, vector):
+def _rows(source, where, data, names, vector):
     """Yield (row index or None, dict column -> 1-D array) for each spectrum."""
     if not vector:
         yield None, {n: np.asarray(data[n]) for n in names}
@@ -90,7 +90,9 @@ def _rows(data, names, vector):
     for i in range(len(data)):
         row = {n: np.asarray(data[n][i]) for n in names}
         if "NELEMENTS" in names:
-            n = int(row["NELEMENTS"])
+            n, length = int(row["NELEMENTS"]), max(v.size for v in row.values() if v.ndim == 1)
+            if not 0 <= n <= length:  # a negative count would drop points from the end, silently
+                raise InputError(source, f"[{where} row {i}] NELEMENTS = {n} is outside 0-{length}, the row's length")
             row = {k: (v[:n] if v.ndim == 1 else v) for k, v in row.items()}
         yield i, row
 
@@ -112,6 +114,7 @@ def read_jwst_spectra(source, hdul, flux_column=None) -> list:
     """
     primary = hdul[0].header
     tables = [hdu for hdu in hdul if hdu.name in SPECTRUM_EXTNAMES and hasattr(hdu, "columns")]
+    _refuse_copies(source, tables)
     spectra = []
     for hdu in tables:
         where = f"{hdu.name},{hdu.ver}"
@@ -124,12 +127,42 @@ def read_jwst_spectra(source, hdul, flux_column=None) -> list:
             raise InputError(source, f"[{where}] has no WAVELENGTH column")
         vector = np.asarray(data_by_name["WAVELENGTH"]).ndim == 2
         product = _product(hdu, vector, len(tables))
+        _check_numeric(source, where, data_by_name)
         columns = _flux_columns(source, where, hdu, data_by_name, names, flux_column, product == "c1d")
         base = _table_meta(source, where, primary, hdu, product, columns)
-        for row_index, cols in _rows(data, [c.name for c in hdu.columns], vector):
+        for row_index, cols in _rows(source, where, data, [c.name for c in hdu.columns], vector):
             spectra.append(_row_spectrum(source, where, base, row_index, {k.upper(): v for k, v in cols.items()},
                                          columns))
     return spectra
+
+
+def _refuse_copies(source, tables):
+    """Refuse two tables holding the same data: fitted together, one measurement's noise
+    would count twice."""
+    import hashlib
+
+    seen = {}
+    for hdu in tables:
+        if hdu.data is None:
+            continue
+        digest = hashlib.sha256(np.ascontiguousarray(hdu.data).tobytes()).hexdigest()
+        where = f"{hdu.name},{hdu.ver}"
+        if digest in seen:
+            raise InputError(source, f"[{where}] holds the same data as [{seen[digest]}]: one extraction given twice")
+        seen[digest] = where
+
+
+#: Columns read as numbers: wavelength, DQ, the flux columns and their errors.
+_NUMERIC = ("WAVELENGTH", "DQ", *FLUX_COLUMNS, *dict.fromkeys(e for pair in FLUX_COLUMNS.values() for e in pair[:2]))
+
+
+def _check_numeric(source, where, data_by_name):
+    """Refuse a table whose wavelength, flux, error or DQ column holds text (a hand-edited file)."""
+    for name in _NUMERIC:
+        if name in data_by_name and np.asarray(data_by_name[name]).dtype.kind not in "fiub":
+            raise InputError(source, f"[{where}] column {name} is not numeric")
+    if "DQ" in data_by_name and np.asarray(data_by_name["DQ"]).dtype.kind not in "iub":
+        raise InputError(source, f"[{where}] column DQ holds floating-point values: data-quality flags are integers")
 
 
 class _FluxColumns(NamedTuple):
@@ -141,6 +174,7 @@ class _FluxColumns(NamedTuple):
     error_unit: object
     wavelength_unit: object
     flux_unit_given: bool
+    wavelength_unit_given: bool
 
 
 def _product(hdu, vector, n_tables):
@@ -161,8 +195,9 @@ def _flux_columns(source, where, hdu, data_by_name, names, flux_column, is_c1d):
     funit_text, funit_given = _column_unit(hdu, fcol, FLUX_COLUMNS[fcol][2])
     funit = parse_unit(funit_text, source, f"column {fcol}")
     eunit = funit if ecol is None else parse_unit(_column_unit(hdu, ecol, funit_text)[0], source, f"column {ecol}")
-    wunit = parse_unit(_column_unit(hdu, "WAVELENGTH", "um")[0], source, "column WAVELENGTH")
-    return _FluxColumns(fcol, ecol, funit, eunit, wunit, funit_given)
+    wunit_text, wunit_given = _column_unit(hdu, "WAVELENGTH", "um")
+    wunit = parse_unit(wunit_text, source, "column WAVELENGTH")
+    return _FluxColumns(fcol, ecol, funit, eunit, wunit, funit_given, wunit_given)
 
 
 def _table_meta(source, where, primary, hdu, product, columns):
@@ -175,6 +210,7 @@ def _table_meta(source, where, primary, hdu, product, columns):
         flux_column=columns.flux,
         error_column=columns.error,
         flux_unit_from="TUNIT" if columns.flux_unit_given else "JWST pipeline default",
+        wavelength_unit_from="TUNIT" if columns.wavelength_unit_given else "JWST pipeline default",
         original_flux_unit=str(columns.flux_unit),
         residual_fringe_corrected=columns.flux.startswith("RF_"),
         slit=header_value("SLTNAME", hdu.header),

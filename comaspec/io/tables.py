@@ -174,7 +174,8 @@ def read_text_table(path, flux_column=None, unit=None):
     -------
     specutils.Spectrum
     """
-    with open(path, encoding="utf-8", errors="replace") as fh:
+    # utf-8-sig: spreadsheets start their CSV exports with a byte-order mark
+    with open(path, encoding="utf-8-sig", errors="replace") as fh:
         text = fh.read()
     if text.lstrip().startswith("# %ECSV"):
         choice, cols, comments, fmt = _read_ecsv(path, flux_column, unit)

@@ -150,7 +150,7 @@ class WaterProduction:
         """
         from ..io._checks import check_path
 
-        path = check_path(path)
+        path = check_path(path, kind="JSON result")
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             water = data["species"]["H2O"]
