@@ -136,10 +136,14 @@ def _variants(tmp_path):
         "jy": write_s3d(tmp_path / "jy.fits", sci * 1e-3, err, dq, bunit="Jy"),
         "too_bright": write_s3d(tmp_path / "bright.fits", sci * 1e12, err * 1e12, dq),
         "erg": write_s3d(tmp_path / "erg.fits", sci * 1e-3, err * 1e-3, dq, bunit="erg / (s cm2 Hz sr)"),
-        "not_judged": write_s3d(tmp_path / "flam.fits", sci, err, dq, bunit="W / (m2 um sr)"),
+        "per_wavelength": write_s3d(tmp_path / "flam.fits", sci, err, dq, bunit="W / (m2 um sr)"),
         "all_nan": write_s3d(tmp_path / "nan.fits", np.full(SHAPE, np.nan, np.float32), err, dq),
         "err_shape": write_s3d(tmp_path / "eshape.fits", sci, err[:, :, :5], dq),
+        "err_zero": write_s3d(tmp_path / "ezero.fits", sci, np.zeros_like(err), dq),
     }
+    # zero where SCI has data, positive only on the voxels that are bad: still refused
+    err_bad_only = np.where(np.isfinite(sci), 0.0, 1.0).astype(np.float32)
+    paths["err_bad_only"] = write_s3d(tmp_path / "ebad.fits", sci, err_bad_only, dq)
     # half the values at 1e-12, half at 1e-7: the mean of the middle two, 5e-8, is below 1e-7
     halves = np.full(SHAPE, 1e-7, np.float32)
     halves.flat[: halves.size // 2] = 1e-12
@@ -182,7 +186,7 @@ def test_info_on_cubes_is_the_old_way(tmp_path, capsys, monkeypatch, as_json):
         assert status == (2 if expected[1].startswith("comaspec info: error") else 0), name
         if name in ("too_bright", "erg", "straddling"):
             assert "flux unit is probably wrong" in expected[1], name
-        if name in ("all_nan", "err_shape", "err_unit", "truncated"):
+        if name in ("all_nan", "err_shape", "err_unit", "truncated", "err_zero", "err_bad_only", "per_wavelength"):
             assert status == 2, name
 
 

@@ -28,7 +28,6 @@ from ..errors import InputError
 from ._meta import jwst_meta
 from ._order_stats import median_of_ranks, median_ranks, select_ranks
 from ._sanity import _good, _label, flux_envelope, level_problem
-from ._units import parse_unit
 from . import cube as _cube
 from .cube import _bad_voxels, _blocks, _data_planes, _dq_dtype, _pixel_geometry, _wavelengths
 
@@ -108,6 +107,19 @@ def _scanned_blocks(planes, bunit, envelope):
         yield bad, None if envelope is None else u.Quantity(flux, bunit, copy=False).to_value(envelope[0])
 
 
+def _some_error_usable(planes, bunit):
+    """Whether any voxel with data has a finite, positive error, as `read_cube` asks (a block
+    of channels at a time, stopping at the first block that has one)."""
+    err = planes["ERR"]
+    buffer = np.empty((_cube._BLOCK_CHANNELS,) + err.shape[1:], dtype=np.float32)
+    for (bad, _), (_, a, b) in zip(_scanned_blocks(planes, bunit, None), _blocks([(0, err.shape[0])])):
+        block = buffer[:b - a]
+        err.read(slice(a, b), block)
+        if np.any(np.isfinite(block) & (block > 0) & ~bad):
+            return True
+    return False
+
+
 def _tally(planes, bunit, envelope):
     """Counts of one pass: good voxels, channels with data, and the values the flux level is
     taken of (|flux| finite, positive and not bad, as `comaspec.io._sanity._good` keeps them):
@@ -170,10 +182,7 @@ def scan_cube_hdul(source, hdul, path=None) -> CubeStatistics:
         For every file `read_cube` refuses, with the same message.
     """
     header = hdul["SCI"].header
-    bunit_text = header.get("BUNIT")
-    if not bunit_text or not str(bunit_text).strip():
-        raise InputError(source, "[SCI] has no BUNIT: the cube's flux unit is unknown")
-    bunit = parse_unit(str(bunit_text).strip(), source, "BUNIT")
+    bunit = _cube.sci_unit(source, header)
     nwave = int(header["NAXIS3"])
     wave = _wavelengths(source, hdul, header, nwave)
     _, pixel_scale, pixel_area, area_from = _pixel_geometry(source, header, hdul)
@@ -185,10 +194,11 @@ def scan_cube_hdul(source, hdul, path=None) -> CubeStatistics:
     envelope = flux_envelope(bunit)
     n_good, n_channels, counts = _tally(planes, bunit, envelope)
     if "ERR" in planes:
-        eunit = parse_unit(str(hdul["ERR"].header.get("BUNIT", bunit_text)).strip(), source, "ERR BUNIT")
-        eunit.to(bunit)   # an ERR unit that does not convert is refused, as by read_cube
+        _cube.err_unit(source, hdul, bunit)   # an ERR unit that does not convert is refused, as by read_cube
     if n_good == 0:
         raise InputError(source, "every voxel of the cube is NaN or flagged DO_NOT_USE")
+    if "ERR" in planes and not _some_error_usable(planes, bunit):
+        raise InputError(source, "[ERR] is zero, negative or non-finite in every voxel that has data")
     meta = jwst_meta(hdul[0].header, header)
     meta.update(source_file=str(source), extension="SCI", product="s3d", pixel_area=pixel_area,
                 pixel_area_from=area_from, wavelength_axis=str(header.get("CTYPE3", "")).strip(),
