@@ -8,7 +8,8 @@ the numbers the command gives file by file.
 
 from __future__ import annotations
 
-__all__ = ["check_distinct", "load_inputs", "spectra_to_fit", "fit_loaded", "fit_files", "default_aperture",
+__all__ = ["check_distinct", "check_distinct_data", "load_inputs", "spectra_to_fit", "fit_loaded", "fit_files",
+           "default_aperture",
            "surface_brightness_files", "default_species_ranges",
            "DEFAULT_CUBE_APERTURE_ARCSEC"]
 
@@ -113,7 +114,49 @@ def load_inputs(paths, *, windows=None, species=None, whole_cubes=False):
     for path in paths:
         obj = read_any(path, wavelength_ranges=ranges, keep_dq=False)     # DQ makes the mask, no more
         out.append((path, obj, type(obj).__name__ == "Cube"))
+    check_distinct_data(out)
     return out
+
+
+def check_distinct_data(loaded):
+    """Refuse two files holding the same spectrum: two real exposures never agree in every
+    flux value, so identical data are one measurement given twice (a copy of a file under
+    another name), whose noise would count twice and shrink every error by sqrt(2).
+
+    Spectra are compared by a digest of their wavelengths, fluxes and errors; cubes are not
+    compared (hashing every voxel would cost as much as reading the cube again).
+
+    Parameters
+    ----------
+    loaded : list of (path, object, bool)
+        As `load_inputs` returns.
+
+    Raises
+    ------
+    comaspec.UsageError
+        Naming both files.
+    """
+    import hashlib
+
+    import numpy as np
+
+    from .errors import UsageError
+
+    seen = {}
+    for path, obj, is_cube in loaded:
+        if is_cube:
+            continue
+        for spectrum in obj if isinstance(obj, list) else [obj]:
+            digest = hashlib.sha256()
+            for part in (spectrum.spectral_axis, spectrum.flux, spectrum.uncertainty):
+                values = getattr(part, "array", part)   # an uncertainty object holds its array
+                values = None if values is None else np.ascontiguousarray(getattr(values, "value", values))
+                digest.update(b"-" if values is None else values.tobytes())
+            key = digest.digest()
+            if key in seen and str(seen[key]) != str(path):
+                raise UsageError(f"{seen[key]} and {path} hold the same spectrum (identical data): a copy of one "
+                                 "measurement would count its noise twice; give each file once")
+            seen.setdefault(key, path)
 
 
 def default_species_ranges(lo_um, hi_um):

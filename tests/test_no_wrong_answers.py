@@ -50,11 +50,27 @@ def test_the_same_file_twice_is_refused(capsys, tmp_path, how):
     _refused(status, out, err, tmp_path, before, a.name, "twice" if how == "same" else "same file")
 
 
-def test_two_copies_are_two_files(capsys, tmp_path):
-    """Two different files with equal content are not refused (they may be two exposures)."""
+def test_two_copies_of_one_spectrum_are_refused(capsys, tmp_path):
+    """Two files with the same data are one measurement given twice (real exposures never
+    agree in every value): refused, both named, before any fit."""
     a = write_x1d(tmp_path / "a_x1d.fits")
     b = tmp_path / "b_x1d.fits"
     b.write_bytes(a.read_bytes())
+    before = sorted(p.name for p in tmp_path.iterdir())
+    status, out, err = _run(capsys, "ratio", a, b, *GEO, "--species", "CO2", "--json")
+    _refused(status, out, err, tmp_path, before, a.name, "same spectrum")
+    assert b.name in err
+
+
+def test_two_exposures_are_two_files(capsys, tmp_path):
+    """Two files whose data differ (two exposures: other noise) are fitted together."""
+    from astropy.io import fits
+
+    a = write_x1d(tmp_path / "a_x1d.fits")
+    b = tmp_path / "b_x1d.fits"
+    b.write_bytes(a.read_bytes())
+    with fits.open(b, mode="update") as hdul:   # one value differs, as another exposure's noise would
+        hdul["EXTRACT1D"].data["FLUX"][10] *= 1.001
     status, out, err = _run(capsys, "ratio", a, b, *GEO, "--species", "CO2", "--json")
     assert status == 0, err
     assert json.loads(out)["input"]["paths"] == [str(a), str(b)]

@@ -528,7 +528,7 @@ def _solution(problem, result, options, notes):
         v = values[name]
         if min(v - lo, hi - v) < 1e-3 * v:
             notes.append(f"{name} ran to its bound ({v:.0f} K): the band shapes do not constrain it; "
-                         "consider fixing it with T_rot=")
+                         "consider fixing it (T_rot= in Python, --trot on the command line)")
     return FitSolution(model, problem, options, result, values, state, a_best, lin, lin_cov, chi2, dof,
                        nonlin_err, notes)
 
