@@ -133,3 +133,16 @@ def test_help_lists_both_options(capsys):
     assert exc.value.code == 0
     text = capsys.readouterr().out
     assert "--unit UNIT" in text and "--wavelength-unit UNIT" in text
+
+
+def test_cubes_ignore_the_unit_as_read_any_does(tmp_path):
+    from test_io_builders import write_s3d
+
+    from comaspec.pipeline import load_inputs
+
+    sci = np.random.default_rng(3).normal(5.0, 1.0, (60, 7, 8))
+    cube_path = write_s3d(tmp_path / "cube_s3d.fits", sci, err=np.ones_like(sci))
+    [(_, plain, is_cube)] = load_inputs([cube_path])
+    [(_, given, _)] = load_inputs([cube_path], unit={"flux": "Jy", "wavelength": "nm"})
+    assert is_cube and given.bunit == plain.bunit
+    assert np.array_equal(given.wavelength, plain.wavelength) and np.array_equal(given.flux, plain.flux)
