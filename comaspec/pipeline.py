@@ -77,7 +77,7 @@ def check_distinct(paths):
         seen[key] = path
 
 
-def load_inputs(paths, *, windows=None, species=None, whole_cubes=False):
+def load_inputs(paths, *, windows=None, species=None, whole_cubes=False, unit=None):
     """Read every file as whatever it holds (each file once: see `check_distinct`).
 
     Cubes are read with ``keep_dq=False``: their DQ flags make the mask (``dq`` is None).
@@ -96,6 +96,9 @@ def load_inputs(paths, *, windows=None, species=None, whole_cubes=False):
         windows a cube is read for `default_species_ranges` of its span.
     whole_cubes : bool
         Read every channel of cubes instead.
+    unit : str, astropy.units.UnitBase or dict, optional
+        Passed to `comaspec.io.read_any` for every file: the units of tables (as in
+        `comaspec.read_spectrum`; cubes ignore it, JWST pipeline products and PSG files refuse it).
 
     Returns
     -------
@@ -112,7 +115,7 @@ def load_inputs(paths, *, windows=None, species=None, whole_cubes=False):
         ranges = default_species_ranges     # decided by each cube's span
     out = []
     for path in paths:
-        obj = read_any(path, wavelength_ranges=ranges, keep_dq=False)     # DQ makes the mask, no more
+        obj = read_any(path, unit=unit, wavelength_ranges=ranges, keep_dq=False)     # DQ makes the mask, no more
         out.append((path, obj, type(obj).__name__ == "Cube"))
     check_distinct_data(out)
     return out

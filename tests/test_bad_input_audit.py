@@ -313,9 +313,9 @@ def test_a_fits_table_without_units_says_how_to_give_them(capsys, tmp_path):
             (("wave", np.linspace(3, 5, 50)), ("flux", np.ones(50)), ("err", np.full(50, 0.1)))]
     fits.HDUList([fits.PrimaryHDU(), fits.BinTableHDU.from_columns(cols, name="SPEC")]).writeto(path)
     _assert_refused(capsys, tmp_path, ["info", path], "column 'wave' has no unit (TUNIT); give it (Python: "
-                    "unit={'wavelength': 'um'}; comaspec info: --wavelength-unit um)")
+                    "unit={'wavelength': 'um'}; comaspec info or ratio: --wavelength-unit um)")
     _assert_refused(capsys, tmp_path, ["info", path, "--wavelength-unit", "um"],
-                    "column 'flux' has no unit (TUNIT); give it (Python: unit='Jy'; comaspec info: --unit Jy)")
+                    "column 'flux' has no unit (TUNIT); give it (Python: unit='Jy'; comaspec info or ratio: --unit Jy)")
     status, out, err = _run(capsys, ["info", path, "--wavelength-unit", "um", "--unit", "Jy", "--json"])
     assert status == 0 and json.loads(out)["n_good"] == 50, err
 

@@ -33,6 +33,10 @@ def add_parser(subparsers):
                    help="x1d/x1dints/c1d/table files or s3d cubes of one coma (fitted jointly)")
     p.add_argument("--example", action="store_true",
                    help="fit the bundled example (synthetic 3I/ATLAS-like PRISM spectrum, geometry from its header)")
+    p.add_argument("--unit", metavar="UNIT", default=None,
+                   help="flux unit of table files whose header gives none (e.g. Jy); overrides a table's own")
+    p.add_argument("--wavelength-unit", metavar="UNIT", default=None,
+                   help="wavelength unit of table files whose header gives none (e.g. um); overrides a table's own")
     _add_geometry_options(p)
     _add_aperture_options(p)
     model = _add_model_options(p)
@@ -284,13 +288,22 @@ def _windows(specs):
     return out
 
 
+def _unit(args):
+    """The ``unit=`` of `comaspec.io.read_any` from ``--unit`` and ``--wavelength-unit`` (as ``info`` builds it)."""
+    if args.unit is None and args.wavelength_unit is None:
+        return None
+    return {k: v for k, v in (("flux", args.unit), ("wavelength", args.wavelength_unit)) if v is not None}
+
+
 def _refuse_contradictions(args):
     """Options that exclude each other (one of them would be ignored): a usage error."""
     from ..errors import UsageError
 
     for first, second, both in (("--mc", "--mcmc", args.mc and args.mcmc),
                                 ("--trot", "--trot-per-species", args.trot is not None and args.trot_per_species),
-                                ("--extension", "--joint", args.extension is not None and args.joint)):
+                                ("--extension", "--joint", args.extension is not None and args.joint),
+                                ("--example", "--unit / --wavelength-unit",
+                                 args.example and _unit(args) is not None)):
         if both:
             raise UsageError(f"choose {first} or {second}, not both")
 
@@ -330,7 +343,7 @@ def _run(args):
         paths = list(args.spectra)
     from ..pipeline import fit_loaded, load_inputs
 
-    loaded = load_inputs(paths, windows=windows, species=species)
+    loaded = load_inputs(paths, windows=windows, species=species, unit=_unit(args))
     if args.example:
         meta = loaded[0][1].meta
         example_header = meta.get("primary_header")

@@ -155,7 +155,8 @@ def _read_fits_spectrum(path, hdul, flux_column, unit):
     source = str(path)
     if is_jwst_spectrum(hdul):
         if unit is not None:
-            raise InputError(source, "JWST pipeline products state their units; unit= applies to tables only")
+            raise InputError(source, "JWST pipeline products state their units; unit= applies to tables only "
+                                      "(command line: --unit, --wavelength-unit)")
         spectra = read_jwst_spectra(source, hdul, flux_column)
         if len(spectra) == 1:
             return spectra[0]

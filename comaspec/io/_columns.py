@@ -142,7 +142,8 @@ def match_columns(source, columns, units, flux_column=None, unit=None, *, name_c
 
     def pick(col, role):
         if role in override:
-            return parse_unit(override[role], "unit", f"the {role} override"), "unit= argument"
+            flag = "--unit" if role == "flux" else "--wavelength-unit"
+            return parse_unit(override[role], "unit", f"the {role} override ({flag})"), "unit= argument"
         declared = units.get(col)
         if declared not in (None, ""):
             return parse_unit(declared, source, f"column {col!r}", quote=name_columns), "header"

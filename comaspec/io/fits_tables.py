@@ -31,7 +31,7 @@ def _table_spectrum(source, hdu, where, flux_column, unit, meta):
         python, cli = (("{'wavelength': 'um'}", "--wavelength-unit um") if choice.wavelength_unit is None
                        else ("'Jy'", "--unit Jy"))
         raise InputError(source, f"[{where}] column {missing!r} has no unit (TUNIT); give it "
-                                 f"(Python: unit={python}; comaspec info: {cli})")
+                                 f"(Python: unit={python}; comaspec info or ratio: {cli})")
     cols = {}
     for name in {choice.wavelength, choice.flux, choice.error} - {None}:
         col = np.asarray(hdu.data[name])

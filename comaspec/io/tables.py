@@ -186,12 +186,12 @@ def read_text_table(path, flux_column=None, unit=None):
         raise InputError(
             path, f"no unit for wavelength column {choice.wavelength!r}; write it in the header, e.g. "
             f"'{choice.wavelength} (um)', or give it (Python: unit={{'wavelength': 'um'}}; "
-            "comaspec info: --wavelength-unit um)"
+            "comaspec info or ratio: --wavelength-unit um)"
         )
     if choice.flux_unit is None:
         raise InputError(
             path, f"no unit for flux column {choice.flux!r}; write it in the header, e.g. "
-            f"'{choice.flux} (Jy)', or give it (Python: unit='Jy'; comaspec info: --unit Jy)"
+            f"'{choice.flux} (Jy)', or give it (Python: unit='Jy'; comaspec info or ratio: --unit Jy)"
         )
     wave = to_micron(cols[choice.wavelength], choice.wavelength_unit, source)
     flux = to_working_flux(cols[choice.flux], choice.flux_unit, wave, source, choice.flux)
