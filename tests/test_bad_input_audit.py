@@ -29,7 +29,7 @@ import numpy as np
 import pytest
 from astropy.io import fits
 
-from comaspec.cli import main
+from cli_run import run_cli
 
 SMACS = "jwst-nirspec-mos-g395m-x1d-smacs0723"
 X1D = (SMACS, "jw02736-o007_s06355_nirspec_f290lp-g395m_x1d.fits")
@@ -41,13 +41,6 @@ CUBE_GEO = ["--rh", "3.32", "--delta", "2.61"]
 
 
 # --------------------------------------------------------------------------- running
-def _run(capsys, argv):
-    try:
-        status = main([str(a) for a in argv])
-    except SystemExit as exc:  # argparse refusals
-        status = exc.code
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
 def _listing(folder):
@@ -56,7 +49,7 @@ def _listing(folder):
 
 def _assert_refused(capsys, tmp_path, argv, expect, status=2):
     before = _listing(tmp_path)
-    got, out, err = _run(capsys, argv)
+    got, out, err = run_cli(capsys, argv)
     assert got == status, (argv, err)
     assert out == "", out
     assert err.count("\n") == 1 and err.endswith("\n"), err
@@ -296,7 +289,7 @@ def test_a_csv_with_a_byte_order_mark_is_read(capsys, tmp_path):
     wave = 3.0 + 0.01 * np.arange(50)
     rows = "".join(f"{w:.2f},{1 + i},0.1\n" for i, w in enumerate(wave))
     path = _csv(tmp_path, "bom.csv", "\ufeffwavelength_um,flux_Jy,error_Jy\n" + rows)
-    status, out, err = _run(capsys, ["info", path, "--json"])
+    status, out, err = run_cli(capsys, ["info", path, "--json"])
     assert status == 0, err
     info = json.loads(out)
     assert (info["n_good"], info["wavelength_min_um"], info["flux_column"]) == (50, 3.0, "flux_Jy")
@@ -316,7 +309,7 @@ def test_a_fits_table_without_units_says_how_to_give_them(capsys, tmp_path):
                     "unit={'wavelength': 'um'}; comaspec info or ratio: --wavelength-unit um)")
     _assert_refused(capsys, tmp_path, ["info", path, "--wavelength-unit", "um"],
                     "column 'flux' has no unit (TUNIT); give it (Python: unit='Jy'; comaspec info or ratio: --unit Jy)")
-    status, out, err = _run(capsys, ["info", path, "--wavelength-unit", "um", "--unit", "Jy", "--json"])
+    status, out, err = run_cli(capsys, ["info", path, "--wavelength-unit", "um", "--unit", "Jy", "--json"])
     assert status == 0 and json.loads(out)["n_good"] == 50, err
 
 
@@ -324,16 +317,16 @@ def test_info_says_when_a_unit_is_not_in_the_file(capsys, tmp_path, shared_data)
     """A JWST x1d without TUNIT gets the pipeline's unit: accepted, but never silently."""
     names = (_tunit(shared_data, "FLUX"), _tunit(shared_data, "FLUX_ERROR"))
     path = _x1d_copy(shared_data, tmp_path, "bare", header=dict.fromkeys(names))
-    status, out, err = _run(capsys, ["info", path])
+    status, out, err = run_cli(capsys, ["info", path])
     assert status == 0 and err == "", err
     assert "flux:        Jy (column FLUX, errors FLUX_ERROR), unit not in the file: the JWST pipeline default" in out
-    status, out, _ = _run(capsys, ["info", path, "--json"])
+    status, out, _ = run_cli(capsys, ["info", path, "--json"])
     assert json.loads(out)["flux_unit_from"] == "JWST pipeline default"
     assert "wavelength_unit_from" not in json.loads(out)
-    status, out, _ = _run(capsys, ["info", shared_data(*X1D), "--json"])
+    status, out, _ = run_cli(capsys, ["info", shared_data(*X1D), "--json"])
     assert "flux_unit_from" not in json.loads(out)
     path = _x1d_copy(shared_data, tmp_path, "nowave", header={_tunit(shared_data, "WAVELENGTH"): None})
-    status, out, _ = _run(capsys, ["info", path])
+    status, out, _ = run_cli(capsys, ["info", path])
     assert "wavelength:  2.8486 - 5.2865 um, unit not in the file: the JWST pipeline default" in out
 
 
@@ -445,7 +438,7 @@ def test_cube_files(capsys, tmp_path, good_cube, command, case):
 def test_the_good_cube_maps_and_fits(capsys, tmp_path, good_cube):
     """The variants above differ from a cube both commands accept."""
     for command, out in (("map", tmp_path / "m.fits"), ("ratio", tmp_path / "r.json")):
-        status, _, err = _run(capsys, [command, good_cube, *CUBE_GEO, "--output", out, "--quiet"])
+        status, _, err = run_cli(capsys, [command, good_cube, *CUBE_GEO, "--output", out, "--quiet"])
         assert status == 0 and out.exists(), err
 
 
@@ -496,7 +489,7 @@ def test_batch_refuses_a_row(capsys, tmp_path, files, expect):
     _mkdir(tmp_path / "folder_x1d.fits")
     path = _manifest(tmp_path, f"a,{files},3.32,2.61,0.5\n")
     before = _listing(tmp_path)
-    status, out, err = _run(capsys, ["batch", path, "--output-dir", tmp_path / "out", "--check"])
+    status, out, err = run_cli(capsys, ["batch", path, "--output-dir", tmp_path / "out", "--check"])
     assert status == 1 and out == "" and "Traceback" not in err
     assert err.splitlines() == [f"comaspec batch: jobs.csv row 1 (a): {expect}",
                                 "comaspec batch: 0 jobs ready, 1 refused"]
@@ -510,7 +503,7 @@ def test_batch_jobs_on_corrupted_files_fail_without_results(capsys, tmp_path, sh
     _cube_copy(good_cube, tmp_path, "nocdelt", header={("SCI", "CDELT1"): None, ("SCI", "CDELT2"): None})
     path = _csv(tmp_path, "jobs.csv", "label,files,rh,delta,aperture\n"
                 "text,tflux_x1d.fits,3.32,2.61,0.5\ncube,nocdelt_s3d.fits,3.32,2.61,0.5\n")
-    status, out, err = _run(capsys, ["batch", path, "--output-dir", tmp_path / "out", "--workers", "1"])
+    status, out, err = run_cli(capsys, ["batch", path, "--output-dir", tmp_path / "out", "--workers", "1"])
     assert status == 1 and out == "" and "Traceback" not in err, err
     assert "text: failed: " in err and "column FLUX is not numeric" in err
     assert "cube: failed: " in err and "the spaxel size is unknown" in err
@@ -525,7 +518,7 @@ def test_batch_directory_of_files_that_are_not_fits(capsys, tmp_path, shared_dat
     _write(folder / "notes.fits", shared_data(*K2).read_bytes())
     _write(folder / "empty.fits", b"")
     _write(folder / "blob.fits", bytes(range(256)) * 8)
-    status, out, err = _run(capsys, ["batch", folder, "--output-dir", tmp_path / "out", "--check"])
+    status, out, err = run_cli(capsys, ["batch", folder, "--output-dir", tmp_path / "out", "--check"])
     assert status == 1 and out == "" and "Traceback" not in err, err
     assert err.splitlines() == ["comaspec batch: blob.fits: is not FITS and not a text table (binary data)",
                                 "comaspec batch: empty.fits: is empty (0 bytes)",

@@ -16,7 +16,7 @@ import pytest
 from astropy.io import fits
 from test_io_builders import extract1d_hdu, primary_header, simple_spectrum, write_x1d, x1d_columns
 
-from comaspec.cli import main
+from cli_run import run_cli
 
 GEO = ["--rh", "3", "--delta", "2", "--aperture-radius", "0.5"]
 
@@ -73,18 +73,9 @@ def _two_modes(tmp_path):
     return path
 
 
-def _run(capsys, argv):
-    try:
-        status = main([str(a) for a in argv])
-    except SystemExit as exc:  # argparse refuses out-of-range values itself
-        status = exc.code
-    out, err = capsys.readouterr()
-    return status, out, err
-
-
 def _assert_refused(capsys, tmp_path, argv, expect=None):
     before = sorted(p.name for p in tmp_path.rglob("*"))
-    status, out, err = _run(capsys, argv)
+    status, out, err = run_cli(capsys, argv)
     assert status == 2, (argv, err)
     assert out == "", argv
     assert err.count("\n") == 1 and err.endswith("\n"), err
@@ -116,7 +107,7 @@ def test_ratio_refuses_implausible_flux_units_unless_overridden(capsys, tmp_path
     err = _assert_refused(capsys, tmp_path, ["ratio", path, *GEO], "--allow-implausible-flux")
     assert "flux unit is probably wrong" in err
     # overridden, the check becomes a warning and the next problem (no instrument mode) is reached
-    status, _, err = _run(capsys, ["ratio", path, *GEO, "--allow-implausible-flux"])
+    status, _, err = run_cli(capsys, ["ratio", path, *GEO, "--allow-implausible-flux"])
     assert status == 2 and "warning" in err and "instrument mode is unknown" in err and err.count("\n") == 2
 
 
@@ -268,9 +259,9 @@ def test_extension_chooses_one_extraction_and_joint_fits_all(capsys, tmp_path):
 
     path = _two_modes(tmp_path)
     for choice, mode in (("EXTRACT1D,2", "G395H"), ("0", "PRISM")):
-        status, out, err = _run(capsys, ["ratio", path, *GEO, "--extension", choice, "--json", "--quiet"])
+        status, out, err = run_cli(capsys, ["ratio", path, *GEO, "--extension", choice, "--json", "--quiet"])
         assert status == 0, err
         assert mode in json.loads(out)["input"]["mode"]
-    status, out, err = _run(capsys, ["ratio", path, *GEO, "--joint", "--json", "--quiet"])
+    status, out, err = run_cli(capsys, ["ratio", path, *GEO, "--joint", "--json", "--quiet"])
     assert status == 0, err
     assert "PRISM" in json.loads(out)["input"]["mode"] and "G395H" in json.loads(out)["input"]["mode"]

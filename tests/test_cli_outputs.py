@@ -14,20 +14,12 @@ from pathlib import Path
 import pytest
 from astropy.io import fits
 
-from comaspec.cli import SUBCOMMANDS, main
+from comaspec.cli import SUBCOMMANDS
 from test_cli_map import cube  # noqa: F401  (the module fixture: a cube written by hand)
+from cli_run import run_cli
 
 MAP = ["--rh", "3.32", "--delta", "2.61"]
 GEO = ["--rh", "3.32", "--delta", "2.61", "--aperture-radius", "0.5"]
-
-
-def _run(capsys, argv):
-    try:
-        status = main([str(a) for a in argv])
-    except SystemExit as exc:  # argparse refusals
-        status = exc.code
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
 def _one_line_exit_2(status, err):
@@ -87,7 +79,7 @@ def test_every_writer_on_a_full_disk_is_one_line(capsys, tmp_path, cube, full_di
     folder = full_disk(tmp_path / "out")
     folder.mkdir()
     argv = [command, *(a.format(d=folder, cube=cube) for a in args)]
-    status, out, err = _run(capsys, argv)
+    status, out, err = run_cli(capsys, argv)
     _one_line_exit_2(status, err)
     assert "No space left on device" in err and Path(argv[-1]).name in err, err
     assert "/." not in err, "the message names a temporary file, not the output"
@@ -98,7 +90,7 @@ def test_every_writer_on_a_full_disk_is_one_line(capsys, tmp_path, cube, full_di
 def test_map_outputs_all_or_nothing_when_one_writer_fails(capsys, tmp_path, cube, full_disk, failing):  # noqa: F811
     folder = full_disk(tmp_path / "out", only=failing)
     folder.mkdir()
-    status, out, err = _run(capsys, ["map", cube, *MAP, "--bin", "3", "--output", folder / "m.fits",
+    status, out, err = run_cli(capsys, ["map", cube, *MAP, "--bin", "3", "--output", folder / "m.fits",
                                      "--plot", folder / "m.png", "--profiles", folder / "p.ecsv",
                                      "--qcurve", folder / "q.ecsv"])
     _one_line_exit_2(status, err)
@@ -110,7 +102,7 @@ def test_map_outputs_all_or_nothing_when_one_writer_fails(capsys, tmp_path, cube
 def test_ratio_outputs_all_or_nothing_when_one_writer_fails(capsys, tmp_path, full_disk, failing):
     folder = full_disk(tmp_path / "out", only=failing)
     folder.mkdir()
-    status, out, err = _run(capsys, ["ratio", "--example", "--output", folder / "r.json", "--plot",
+    status, out, err = run_cli(capsys, ["ratio", "--example", "--output", folder / "r.json", "--plot",
                                      folder / "r.png", "--compare", folder / "c.pdf"])
     _one_line_exit_2(status, err)
     assert list(folder.iterdir()) == []
@@ -118,7 +110,7 @@ def test_ratio_outputs_all_or_nothing_when_one_writer_fails(capsys, tmp_path, fu
 
 def test_map_refuses_qcurve_before_writing_the_maps(capsys, tmp_path, cube):  # noqa: F811
     """--qcurve needs a species with a g-factor (OCS has none): refused before --output is written."""
-    status, out, err = _run(capsys, ["map", cube, *MAP, "--species", "OCS", "--bin", "3", "--quiet",
+    status, out, err = run_cli(capsys, ["map", cube, *MAP, "--species", "OCS", "--bin", "3", "--quiet",
                                      "--output", tmp_path / "m.fits", "--qcurve", tmp_path / "q.pdf"])
     _one_line_exit_2(status, err)
     assert "--qcurve" in err and list(tmp_path.iterdir()) == []
@@ -143,7 +135,7 @@ def test_one_path_cannot_take_two_outputs(capsys, tmp_path, cube, command, first
     spellings = _same_file_spellings(tmp_path, name)
     src = [cube, *MAP] if command == "map" else ["--example"]
     before = sorted(tmp_path.rglob("*"))
-    status, out, err = _run(capsys, [command, *src, first, spellings[0], second, spellings[spelling]])
+    status, out, err = run_cli(capsys, [command, *src, first, spellings[0], second, spellings[spelling]])
     _one_line_exit_2(status, err)
     assert "name the same file" in err and first in err and second in err
     assert sorted(tmp_path.rglob("*")) == before
@@ -160,17 +152,17 @@ def test_long_legal_names_are_written(capsys, tmp_path, cube):  # noqa: F811
     long_cube.write_bytes(Path(cube).read_bytes())
     outs = {"--output": folder / f"{LONG}.fits", "--plot": folder / f"{LONG[:-1]}p.png",
             "--profiles": folder / f"{LONG}.ecsv", "--qcurve": folder / f"{LONG[:-1]}q.pdf"}
-    status, out, err = _run(capsys, ["map", long_cube, *MAP, "--bin", "3", "--quiet",
+    status, out, err = run_cli(capsys, ["map", long_cube, *MAP, "--bin", "3", "--quiet",
                                      *[x for k, p in outs.items() for x in (k, p)]])
     assert status == 0, err
     assert all(p.is_file() for p in outs.values())
     ratio_outs = {"--output": folder / f"{LONG}.json", "--plot": folder / f"{LONG}.png",
                   "--compare": folder / f"{LONG[:-1]}c.pdf"}
-    status, out, err = _run(capsys, ["ratio", "--example", "--quiet", *[x for k, p in ratio_outs.items()
+    status, out, err = run_cli(capsys, ["ratio", "--example", "--quiet", *[x for k, p in ratio_outs.items()
                                                                        for x in (k, p)]])
     assert status == 0, err
     assert all(p.is_file() for p in ratio_outs.values())
-    status, out, err = _run(capsys, ["compare", "--ratio", "7", "--rh", "3", "--label", "L" * 300,
+    status, out, err = run_cli(capsys, ["compare", "--ratio", "7", "--rh", "3", "--label", "L" * 300,
                                      "--output", folder / f"{LONG}.pdf", "--quiet"])
     assert status == 0, err
 
@@ -184,7 +176,7 @@ def test_names_too_long_for_the_file_system_are_one_line(capsys, tmp_path, cube,
                                                           suffix, where):
     path = tmp_path / ("x" * 300 + suffix) if where == "name" else tmp_path / ("x" * 300) / f"a{suffix}"
     src = {"ratio": ["--example"], "map": [cube, *MAP], "catalog": [], "compare": ["--ratio", "7", "--rh", "3"]}
-    status, out, err = _run(capsys, [command, *src[command], flag, path])
+    status, out, err = run_cli(capsys, [command, *src[command], flag, path])
     _one_line_exit_2(status, err)
     assert flag in err and len(err) < 600
     assert list(tmp_path.iterdir()) == []
@@ -193,7 +185,7 @@ def test_names_too_long_for_the_file_system_are_one_line(capsys, tmp_path, cube,
 @pytest.mark.parametrize("command", ["info", "ratio", "map"])
 def test_input_names_too_long_are_one_line(capsys, tmp_path, command):
     path = tmp_path / ("y" * 300) / ("z" * 300 + ".fits")
-    status, out, err = _run(capsys, [command, path, *(MAP if command != "info" else [])])
+    status, out, err = run_cli(capsys, [command, path, *(MAP if command != "info" else [])])
     _one_line_exit_2(status, err)
     assert "cannot be read" in err and len(err) < 600
 
@@ -203,14 +195,14 @@ def test_extension_is_refused_where_it_cannot_apply(capsys, tmp_path, cube):  # 
     from comaspec.synthetic import example_path
 
     for source in (cube, example_path()):
-        status, out, err = _run(capsys, ["ratio", source, *GEO, "--extension", "99"])
+        status, out, err = run_cli(capsys, ["ratio", source, *GEO, "--extension", "99"])
         _one_line_exit_2(status, err)
         assert "--extension 99" in err
-    status, out, err = _run(capsys, ["ratio", cube, *GEO, "--extension", "0"])
+    status, out, err = run_cli(capsys, ["ratio", cube, *GEO, "--extension", "0"])
     _one_line_exit_2(status, err)
     assert "cube" in err
     # a single extraction named by its position is what it is: fitted
-    status, out, err = _run(capsys, ["ratio", example_path(), *GEO, "--extension", "0", "--quiet"])
+    status, out, err = run_cli(capsys, ["ratio", example_path(), *GEO, "--extension", "0", "--quiet"])
     assert status == 0, err
 
 
@@ -222,7 +214,7 @@ def test_extension_is_refused_for_integrations(capsys, tmp_path):
     wave, flux, err_ = simple_spectrum()
     path = tmp_path / "ints_x1dints.fits"
     write_x1dints(path, [flux, flux * 1.01], [err_, err_], wave)
-    status, out, err = _run(capsys, ["ratio", path, *GEO, "--extension", "1"])
+    status, out, err = run_cli(capsys, ["ratio", path, *GEO, "--extension", "1"])
     _one_line_exit_2(status, err)
     assert "--extension 1" in err and "integrations" in err
     assert np.isfinite(flux).all()
@@ -232,7 +224,7 @@ def test_extension_is_refused_for_integrations(capsys, tmp_path):
 def test_map_output_from_a_cube_whose_path_is_not_ascii(capsys, tmp_path, cube):  # noqa: F811
     path = tmp_path / "cübe_é_彗星.fits"
     path.write_bytes(Path(cube).read_bytes())
-    status, out, err = _run(capsys, ["map", path, *MAP, "--bin", "3", "--output", tmp_path / "m.fits", "--quiet"])
+    status, out, err = run_cli(capsys, ["map", path, *MAP, "--bin", "3", "--output", tmp_path / "m.fits", "--quiet"])
     assert status == 0, err
     header = fits.getheader(tmp_path / "m.fits")
     assert header["SRCFILE"].endswith(r"c\xfcbe_\xe9_\u5f57\u661f.fits")
@@ -243,25 +235,25 @@ def test_map_refuses_a_sun_pa_card_that_is_not_a_number(capsys, tmp_path, cube, 
     path = tmp_path / "bad_pa.fits"
     path.write_bytes(Path(cube).read_bytes())
     fits.setval(path, "HIERARCH COMASPEC SUN_PA_DEG", value=value, ext=0)
-    status, out, err = _run(capsys, ["map", path, *MAP, "--bin", "3", "--output", tmp_path / "m.fits"])
+    status, out, err = run_cli(capsys, ["map", path, *MAP, "--bin", "3", "--output", tmp_path / "m.fits"])
     _one_line_exit_2(status, err)
     assert "SUN_PA_DEG" in err and "--sun-pa" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad_pa.fits"]
     # the card is not read when the angle is given
-    status, out, err = _run(capsys, ["map", path, *MAP, "--bin", "3", "--sun-pa", "100", "--quiet"])
+    status, out, err = run_cli(capsys, ["map", path, *MAP, "--bin", "3", "--sun-pa", "100", "--quiet"])
     assert status == 0, err
 
 
 # --------------------------------------------------------------------------- Voronoi targets
 def test_voronoi_bins_on_the_first_species_that_can_reach_the_target(capsys, cube):  # noqa: F811
     """No CO in the cube: the bins follow CO2, and the printout says so."""
-    status, out, err = _run(capsys, ["map", cube, *MAP, "--species", "CO,CO2", "--target-snr", "10", "--quiet"])
+    status, out, err = run_cli(capsys, ["map", cube, *MAP, "--species", "CO,CO2", "--target-snr", "10", "--quiet"])
     assert status == 0, err
     assert "target SNR 10 in CO2" in out and "CO cannot" in out
 
 
 def test_voronoi_target_no_species_reaches_is_one_line(capsys, tmp_path, cube):  # noqa: F811
-    status, out, err = _run(capsys, ["map", cube, *MAP, "--species", "CO,CO2", "--target-snr", "9000",
+    status, out, err = run_cli(capsys, ["map", cube, *MAP, "--species", "CO,CO2", "--target-snr", "9000",
                                      "--output", tmp_path / "m.fits", "--quiet"])
     _one_line_exit_2(status, err)
     assert "out of reach" in err and "CO " in err and "CO2 " in err
