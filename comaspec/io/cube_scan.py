@@ -115,7 +115,7 @@ def _some_error_usable(planes, bunit):
     for (bad, _), (_, a, b) in zip(_scanned_blocks(planes, bunit, None), _blocks([(0, err.shape[0])])):
         block = buffer[:b - a]
         err.read(slice(a, b), block)
-        if np.any(np.isfinite(block) & (block > 0) & ~bad):
+        if _cube._some_error_usable(block, bad):   # read_cube's test, on this block
             return True
     return False
 
